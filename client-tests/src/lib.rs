@@ -1,0 +1,1 @@
+//! Helpers that build aws-sdk-rust clients against an awsemu instance.
