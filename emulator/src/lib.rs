@@ -5,3 +5,4 @@
 
 pub mod auth;
 pub mod iam;
+pub mod timefmt;
