@@ -1,1 +1,155 @@
-//! Helpers that build aws-sdk-rust clients against an awsemu instance.
+//! Builds aws-sdk-rust clients against an awsemu instance, as the cloud provider would build them
+//! against AWS: static credentials of one principal, the emulator's endpoint, plain HTTP.
+//!
+//! Retries are off so that a test sees exactly the answer the emulator gave; tests of retry
+//! behaviour turn them back on with [`ClientOptions`].
+
+use aws_credential_types::Credentials;
+use aws_smithy_types::retry::RetryConfig;
+use awsemu::Emulator;
+
+/// Who signs, and how the client behaves.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub region: String,
+    pub retry: RetryConfig,
+}
+
+impl ClientOptions {
+    /// The built-in or configured principal `name` (`admin`, `controlplane`, `etcd`, `worker`).
+    pub fn principal(emu: &Emulator, name: &str) -> ClientOptions {
+        let c = emu
+            .credentials(name)
+            .unwrap_or_else(|| panic!("the emulator has no principal named {name}"));
+        ClientOptions {
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            session_token: c.session_token,
+            region: emu.region().to_string(),
+            retry: RetryConfig::disabled(),
+        }
+    }
+
+    /// Arbitrary keys (for authentication failure tests).
+    pub fn keys(emu: &Emulator, access_key_id: &str, secret_access_key: &str) -> ClientOptions {
+        ClientOptions {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token: None,
+            region: emu.region().to_string(),
+            retry: RetryConfig::disabled(),
+        }
+    }
+
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    fn credentials(&self) -> Credentials {
+        Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.clone(),
+            self.session_token.clone(),
+            None,
+            "awsemu-client-tests",
+        )
+    }
+}
+
+/// One constructor per SDK: each crate has its own `Config` type with the same builder methods.
+macro_rules! client_fn {
+    ($(#[$doc:meta])* $name:ident, $sdk:ident) => {
+        $(#[$doc])*
+        pub fn $name(emu: &Emulator, opts: &ClientOptions) -> $sdk::Client {
+            let config = $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new(opts.region.clone()))
+                .endpoint_url(emu.endpoint())
+                .credentials_provider(opts.credentials())
+                .retry_config(opts.retry.clone())
+                .http_client(aws_smithy_http_client::Builder::new().build_http())
+                .build();
+            $sdk::Client::from_conf(config)
+        }
+    };
+}
+
+client_fn!(
+    /// An EC2 client.
+    ec2_with, aws_sdk_ec2
+);
+client_fn!(
+    /// A classic ELB client.
+    elb_with, aws_sdk_elasticloadbalancing
+);
+client_fn!(
+    /// An ELBv2 client.
+    elbv2_with, aws_sdk_elasticloadbalancingv2
+);
+client_fn!(
+    /// A KMS client.
+    kms_with, aws_sdk_kms
+);
+
+/// An EC2 client for a principal by name.
+pub fn ec2(emu: &Emulator, principal: &str) -> aws_sdk_ec2::Client {
+    ec2_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// A classic ELB client for a principal by name.
+pub fn elb(emu: &Emulator, principal: &str) -> aws_sdk_elasticloadbalancing::Client {
+    elb_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// An ELBv2 client for a principal by name.
+pub fn elbv2(emu: &Emulator, principal: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+    elbv2_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// A KMS client for a principal by name.
+pub fn kms(emu: &Emulator, principal: &str) -> aws_sdk_kms::Client {
+    kms_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// Starts an emulator with defaults and a fixed seed.
+pub async fn start() -> Emulator {
+    Emulator::builder()
+        .seed(1)
+        .start()
+        .await
+        .expect("the emulator starts")
+}
+
+/// The code, message and HTTP status of a failed SDK call, for assertions.
+pub fn error_parts<E>(err: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>) -> (String, String, u16)
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+    (
+        err.code().unwrap_or("<no code>").to_string(),
+        err.message().unwrap_or("").to_string(),
+        status,
+    )
+}
+
+/// Unwraps an expected failure into (code, message, status); panics with the answer when the call succeeded.
+#[macro_export]
+macro_rules! expect_err {
+    ($call:expr) => {
+        match $call {
+            Ok(out) => panic!("expected an error, got {:?}", out),
+            Err(e) => $crate::error_parts(&e),
+        }
+    };
+}

@@ -1,8 +1,41 @@
-//! awsemu: an emulator of the AWS APIs that the Kubernetes AWS cloud provider uses.
+//! awsemu: an emulator of the AWS APIs that the Kubernetes AWS cloud provider uses, with SigV4
+//! verification and real IAM policy evaluation on every call.
 //!
 //! # Layout
-//! (filled in as modules land)
+//!
+//! A request's way through, one module per step:
+//!
+//! - [`server`]: the hyper listener on one port for every service; reads the (bounded) body, hands
+//!   admin paths to [`admin`] and everything else to [`instance`].
+//! - [`instance`]: one emulator's pipeline: route, authenticate, look up the action, authorize,
+//!   faults, handler, render. A plain synchronous function, testable without a socket.
+//! - [`protocol`]: the wire: which service a request is for ([`protocol::route`]), flattened query
+//!   parameters ([`protocol::params`]), JSON input, the XML writer and each protocol's envelopes.
+//! - [`auth`]: SigV4 ([`auth::sigv4`]), the identities and their keys ([`auth::identities`]), the
+//!   [`auth::principal::Principal`] a key stands for.
+//! - [`iam`]: policy documents and the evaluator (explicit deny > allow > implicit deny).
+//! - [`services`]: one folder per AWS service, one file per resource family; [`services::authz`]
+//!   says which resources an action is checked against; [`services::catalog`] knows every real
+//!   operation name so unknown actions get `InvalidAction`.
+//! - [`state`]: the world (resources per account and region), seedable ids, EC2 filters, regions.
+//! - [`clock`]: the virtual clock state transitions derive from; [`faults`]: injected errors;
+//!   [`audit`]: the would-be-denied report of `--iam audit`.
+//! - [`emulator`]: the embedding API: [`Emulator::builder`] … `start().await` in a test.
 
+pub mod admin;
+pub mod audit;
 pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod emulator;
+pub mod faults;
 pub mod iam;
+pub mod instance;
+pub mod protocol;
+pub mod server;
+pub mod services;
+pub mod state;
 pub mod timefmt;
+
+pub use config::{Config, IamMode};
+pub use emulator::{Credentials, Emulator, EmulatorBuilder};

@@ -1,1 +1,236 @@
-fn main() {}
+//! The `awsemu` command: `serve` the emulator, `policy check` a policy document offline.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use awsemu::config::{Config, FileConfig, IamMode};
+use awsemu::iam::{self, PolicyDocument, RequestContext};
+use awsemu::instance::Instance;
+
+/// An emulator of the AWS APIs the Kubernetes AWS cloud provider uses: EC2, ELB, ELBv2,
+/// autoscaling, IAM, STS, KMS and ECR on one loopback endpoint, with SigV4 and real IAM policies.
+#[derive(Parser, Debug)]
+#[command(name = "awsemu", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve every emulated AWS API on one HTTP endpoint until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Work with IAM policy documents.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1", env = "AWSEMU_BIND")]
+    bind: IpAddr,
+    /// Port to listen on; 0 picks a free port (printed at start).
+    #[arg(long, default_value_t = 4566, env = "AWSEMU_PORT")]
+    port: u16,
+    /// The 12-digit account id every resource lives in.
+    #[arg(long, env = "AWSEMU_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// Region of requests that do not name one (unsigned requests).
+    #[arg(long, env = "AWSEMU_REGION")]
+    region: Option<String>,
+    /// JSON config file: principals, roles, policy documents, account, seed (see README).
+    #[arg(long, env = "AWSEMU_CONFIG")]
+    config: Option<PathBuf>,
+    /// enforce: deny what policies do not allow; audit: allow but report would-be denials at
+    /// /_awsemu/audit; off: accept any credentials and signature, acting as admin.
+    #[arg(long, value_enum, env = "AWSEMU_IAM")]
+    iam: Option<IamMode>,
+    /// Seed for generated ids, so runs repeat exactly.
+    #[arg(long, env = "AWSEMU_SEED")]
+    seed: Option<u64>,
+    /// Enable an opt-in region (repeatable), e.g. af-south-1.
+    #[arg(long = "opt-in-region")]
+    opt_in_regions: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = awsemu::config::DEFAULT_MAX_BODY)]
+    max_body_bytes: usize,
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Evaluate one request against a policy document and print allow or deny with the deciding statement.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// The identity policy document (JSON).
+    #[arg(long)]
+    policy: PathBuf,
+    /// The action, e.g. ec2:CreateVolume.
+    #[arg(long)]
+    action: String,
+    /// The resource ARN.
+    #[arg(long, default_value = "*")]
+    resource: String,
+    /// A request-context key and value, e.g. aws:RequestedRegion=us-east-1 (repeatable; repeat a key for several values).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Policy(PolicyCommand::Check(args)) => policy_check(args),
+    }
+}
+
+fn build_config(args: &ServeArgs) -> Result<Config, String> {
+    let mut config = Config::default();
+    if let Some(path) = &args.config {
+        FileConfig::load(path)?.apply(&mut config, Some(path));
+    }
+    if let Some(a) = &args.account_id {
+        config.account_id = a.clone();
+    }
+    if let Some(r) = &args.region {
+        config.default_region = r.clone();
+    }
+    if let Some(i) = args.iam {
+        config.iam = i;
+    }
+    if let Some(s) = args.seed {
+        config.seed = s;
+    }
+    config.opt_in_regions.extend(args.opt_in_regions.iter().cloned());
+    config.max_body_bytes = args.max_body_bytes;
+    Ok(config)
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let instance = match build_config(&args).and_then(Instance::new) {
+        Ok(i) => Arc::new(i),
+        Err(e) => {
+            eprintln!("awsemu: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("awsemu: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let addr = SocketAddr::new(args.bind, args.port);
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("awsemu: cannot listen on {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let local = listener.local_addr().unwrap_or(addr);
+        print_banner(&instance, local);
+        awsemu::server::serve(listener, instance, shutdown_signal()).await;
+        tracing::info!("awsemu stopped");
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_banner(instance: &Instance, addr: SocketAddr) {
+    use std::io::Write;
+    let g = instance.current();
+    let mut out = String::new();
+    out.push_str(&format!("awsemu {} listening on http://{addr}\n", env!("CARGO_PKG_VERSION")));
+    out.push_str(&format!(
+        "account {}  default region {}  iam {:?}\n\n",
+        instance.config.account_id, instance.config.default_region, instance.config.iam
+    ));
+    out.push_str(&format!("{:<14} {:<20} {:<20} {}\n", "principal", "access key id", "secret access key", "policies"));
+    for c in g.identities.long_lived_keys() {
+        out.push_str(&format!(
+            "{:<14} {:<20} {:<20} {}\n",
+            c.principal.name,
+            c.access_key_id,
+            c.secret_access_key,
+            g.identities.policy_names(&c.principal).join(", ")
+        ));
+    }
+    out.push_str(&format!("\nexport AWS_ENDPOINT_URL=http://{addr}\n"));
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn policy_check(args: CheckArgs) -> ExitCode {
+    let text = match std::fs::read_to_string(&args.policy) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("awsemu: cannot read {}: {e}", args.policy.display());
+            return ExitCode::from(2);
+        }
+    };
+    let document = match PolicyDocument::parse(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("awsemu: {}: {e}", args.policy.display());
+            return ExitCode::from(2);
+        }
+    };
+    let name = args
+        .policy
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "policy".into());
+    let mut ctx = RequestContext::new(args.action.as_str(), args.resource.as_str());
+    for kv in &args.context {
+        let Some((k, v)) = kv.split_once('=') else {
+            eprintln!("awsemu: --context wants KEY=VALUE, got '{kv}'");
+            return ExitCode::from(2);
+        };
+        ctx = ctx.with(k, v);
+    }
+    let policies = [iam::Policy { name, document: Arc::new(document) }];
+    let eval = iam::evaluate(&policies, &ctx);
+    println!("{}", iam::explain(&eval));
+    match eval.decision {
+        iam::Decision::Allow => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    }
+}

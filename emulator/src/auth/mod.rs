@@ -1,1 +1,4 @@
 //! SigV4 verification and the credentials -> principal mapping.
+
+pub mod identities;
+pub mod principal;

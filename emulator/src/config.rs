@@ -1,0 +1,171 @@
+//! Configuration of one emulator: from CLI flags, the `--config` file, or the embedding builder.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::identities::IdentityConfig;
+
+/// How IAM decisions are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum IamMode {
+    /// Deny what the policies do not allow, as AWS does.
+    #[default]
+    Enforce,
+    /// Allow everything, but log and count each call that would be denied, so a user can discover
+    /// the policy a flow needs (`/_awsemu/audit`).
+    Audit,
+    /// Accept any credentials with any signature and act as admin (for tools that sign with
+    /// arbitrary keys, as LocalStack and moto allow).
+    Off,
+}
+
+/// The default account id.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+/// The default region of unsigned requests.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// Largest request body accepted: past it the request is refused unread.
+pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// Everything that shapes one emulator instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub account_id: String,
+    /// The region of requests that name none (unsigned ones).
+    pub default_region: String,
+    pub iam: IamMode,
+    pub identities: IdentityConfig,
+    /// Where relative policy file paths in `identities` are resolved.
+    pub base_dir: Option<PathBuf>,
+    /// Seed of every generated id and random choice.
+    pub seed: u64,
+    /// Opt-in regions this account has enabled.
+    pub opt_in_regions: Vec<String>,
+    pub max_body_bytes: usize,
+    /// `Some(start)`: a manual clock at `start` ms since the epoch; `None`: wall-clock time.
+    pub manual_clock_start_ms: Option<i64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            account_id: DEFAULT_ACCOUNT.to_string(),
+            default_region: DEFAULT_REGION.to_string(),
+            iam: IamMode::Enforce,
+            identities: IdentityConfig::default(),
+            base_dir: None,
+            seed: 0,
+            opt_in_regions: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY,
+            manual_clock_start_ms: None,
+        }
+    }
+}
+
+/// The `--config` file (JSON). Every field is optional; the identity fields are those of
+/// [`IdentityConfig`] (`replace_defaults`, `policies`, `roles`, `principals`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct FileConfig {
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub iam: Option<IamMode>,
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub opt_in_regions: Vec<String>,
+    #[serde(flatten)]
+    pub identities: IdentityConfig,
+}
+
+const FILE_KEYS: &[&str] = &[
+    "account_id",
+    "region",
+    "iam",
+    "seed",
+    "opt_in_regions",
+    "replace_defaults",
+    "policies",
+    "roles",
+    "principals",
+];
+
+impl FileConfig {
+    /// Parses a config file's text. Unknown keys are refused by name (serde's flatten cannot).
+    pub fn parse(text: &str) -> Result<FileConfig, String> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("config is not valid JSON: {e}"))?;
+        let Some(obj) = value.as_object() else {
+            return Err("config must be a JSON object".into());
+        };
+        if let Some(k) = obj.keys().find(|k| !FILE_KEYS.contains(&k.as_str())) {
+            return Err(format!("unknown config key '{k}' (known: {})", FILE_KEYS.join(", ")));
+        }
+        serde_json::from_value(value).map_err(|e| format!("config: {e}"))
+    }
+
+    pub fn load(path: &Path) -> Result<FileConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Lays the file's settings over `config`.
+    pub fn apply(self, config: &mut Config, path: Option<&Path>) {
+        if let Some(a) = self.account_id {
+            config.account_id = a;
+        }
+        if let Some(r) = self.region {
+            config.default_region = r;
+        }
+        if let Some(i) = self.iam {
+            config.iam = i;
+        }
+        if let Some(s) = self.seed {
+            config.seed = s;
+        }
+        config.opt_in_regions.extend(self.opt_in_regions);
+        config.identities = self.identities;
+        config.base_dir = path.and_then(Path::parent).map(Path::to_path_buf);
+    }
+}
+
+impl Config {
+    /// Checks what the types cannot: a 12-digit account, known regions.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("account id '{}' must be 12 digits", self.account_id));
+        }
+        for r in std::iter::once(&self.default_region).chain(&self.opt_in_regions) {
+            if crate::state::regions::region(r).is_none() {
+                return Err(format!("unknown region '{r}'"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether calls to `region` are served (known, and enabled if opt-in).
+    pub fn region_enabled(&self, region: &str) -> bool {
+        crate::state::regions::region(region)
+            .is_some_and(|r| !r.opt_in || self.opt_in_regions.iter().any(|o| o == region))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_config_refuses_unknown_keys_and_applies() {
+        assert!(FileConfig::parse(r#"{"acount_id": "1"}"#).unwrap_err().contains("acount_id"));
+        let f = FileConfig::parse(r#"{"account_id": "111122223333", "iam": "audit", "opt_in_regions": ["af-south-1"], "replace_defaults": true}"#).unwrap();
+        let mut c = Config::default();
+        f.apply(&mut c, None);
+        assert_eq!(c.account_id, "111122223333");
+        assert_eq!(c.iam, IamMode::Audit);
+        assert!(c.identities.replace_defaults);
+        assert!(c.region_enabled("af-south-1"));
+        assert!(!Config::default().region_enabled("af-south-1"));
+        assert!(Config::default().region_enabled("eu-west-1"));
+        c.validate().unwrap();
+        c.account_id = "12".into();
+        assert!(c.validate().is_err());
+    }
+}

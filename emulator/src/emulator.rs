@@ -1,0 +1,195 @@
+//! Embedding: start an isolated emulator inside a test, talk to it over loopback HTTP, drop it.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let emu = awsemu::Emulator::builder().seed(7).start().await.unwrap();
+//! let creds = emu.credentials("worker").unwrap();
+//! println!("{} {} {}", emu.endpoint(), creds.access_key_id, emu.region());
+//! emu.shutdown().await;
+//! # }
+//! ```
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::identities::IdentityConfig;
+use crate::config::{Config, FileConfig, IamMode};
+use crate::faults::{FaultRule, Faults};
+use crate::instance::Instance;
+
+/// Builds an [`Emulator`].
+#[derive(Debug, Default, Clone)]
+pub struct EmulatorBuilder {
+    config: Config,
+}
+
+/// Access keys for one principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl EmulatorBuilder {
+    pub fn account_id(mut self, account: impl Into<String>) -> Self {
+        self.config.account_id = account.into();
+        self
+    }
+
+    /// The region of unsigned requests and the one [`Emulator::region`] reports.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.config.default_region = region.into();
+        self
+    }
+
+    pub fn iam(mut self, mode: IamMode) -> Self {
+        self.config.iam = mode;
+        self
+    }
+
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    pub fn identities(mut self, identities: IdentityConfig) -> Self {
+        self.config.identities = identities;
+        self
+    }
+
+    pub fn opt_in_region(mut self, region: impl Into<String>) -> Self {
+        self.config.opt_in_regions.push(region.into());
+        self
+    }
+
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_body_bytes = bytes;
+        self
+    }
+
+    /// A clock that stands still until [`Emulator::advance`] moves it, starting at `start_ms`.
+    pub fn manual_clock(mut self, start_ms: i64) -> Self {
+        self.config.manual_clock_start_ms = Some(start_ms);
+        self
+    }
+
+    /// Applies a `--config` file.
+    pub fn config_file(mut self, path: impl AsRef<Path>) -> Result<Self, String> {
+        let path = path.as_ref();
+        FileConfig::load(path)?.apply(&mut self.config, Some(path));
+        Ok(self)
+    }
+
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Starts on `127.0.0.1` with a free port.
+    pub async fn start(self) -> Result<Emulator, String> {
+        self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts on the given address.
+    pub async fn start_on(self, addr: SocketAddr) -> Result<Emulator, String> {
+        let instance = Arc::new(Instance::new(self.config)?);
+        let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot bind {addr}: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(crate::server::serve(listener, instance.clone(), async move {
+            let _ = rx.await;
+        }));
+        Ok(Emulator { addr, instance, shutdown: Some(tx), task: Some(task) })
+    }
+}
+
+/// A running emulator. Dropping it stops the server; [`Emulator::shutdown`] also waits for it.
+#[derive(Debug)]
+pub struct Emulator {
+    addr: SocketAddr,
+    instance: Arc<Instance>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT`, for `endpoint_url` / `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The default region.
+    pub fn region(&self) -> &str {
+        &self.instance.config.default_region
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.instance.config.account_id
+    }
+
+    /// The access keys of a principal by name (`admin`, `controlplane`, `etcd`, `worker`, or one
+    /// from the config).
+    pub fn credentials(&self, principal: &str) -> Option<Credentials> {
+        self.instance.current().identities.key_of(principal).map(|c| Credentials {
+            access_key_id: c.access_key_id.clone(),
+            secret_access_key: c.secret_access_key.clone(),
+            session_token: c.session_token.clone(),
+        })
+    }
+
+    /// Moves the virtual clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.instance.clock.advance(by);
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.instance.faults
+    }
+
+    pub fn inject(&self, rule: FaultRule) {
+        self.instance.faults.add(rule);
+    }
+
+    /// Back to the initial world.
+    pub fn reset(&self) -> Result<(), String> {
+        self.instance.reset()
+    }
+
+    /// The instance behind the server, for direct inspection in tests.
+    pub fn instance(&self) -> &Arc<Instance> {
+        &self.instance
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

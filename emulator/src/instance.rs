@@ -1,0 +1,501 @@
+//! One emulator instance and the way every request takes through it:
+//! route → authenticate (SigV4) → look up the action → authorize (IAM) → faults → handler → render.
+//!
+//! [`Instance::handle`] is a plain synchronous function from a [`RawRequest`] to a [`RawResponse`]:
+//! the HTTP server only moves bytes, and a test can drive the whole pipeline without a socket.
+
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use base64::Engine;
+use http::HeaderMap;
+
+use crate::audit::Audit;
+use crate::auth::identities::Identities;
+use crate::auth::principal::Principal;
+use crate::auth::sigv4::{self, RequestParts, SigError, SignatureInfo};
+use crate::clock::Clock;
+use crate::config::{Config, IamMode};
+use crate::faults::{FaultEffect, Faults};
+use crate::iam::{self, Decision, Evaluation, RequestContext};
+use crate::protocol::render::{self, Rendered};
+use crate::protocol::route::{self, Input, Routed};
+use crate::protocol::{AwsError, Protocol, ServiceId};
+use crate::services::{self, authz, Call, Lookup};
+use crate::state::World;
+
+/// A request as the HTTP layer received it.
+#[derive(Debug)]
+pub struct RawRequest {
+    pub method: String,
+    /// The raw, still percent-encoded path.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+    pub remote: SocketAddr,
+    /// Set when the body was over the size limit and not read.
+    pub body_too_large: bool,
+}
+
+/// An answer for the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+    pub request_id: String,
+    /// Extra headers (the JSON services' `x-amzn-ErrorType`).
+    pub error_type: Option<String>,
+}
+
+/// The parts of an instance that reset replaces.
+#[derive(Debug)]
+pub struct Generation {
+    pub world: World,
+    pub identities: Identities,
+    pub audit: Audit,
+}
+
+/// One emulator: configuration, clock, and the current generation of state.
+#[derive(Debug)]
+pub struct Instance {
+    pub config: Config,
+    pub clock: Clock,
+    pub faults: Faults,
+    current: RwLock<Arc<Generation>>,
+}
+
+/// What authentication yields: who is calling, from which region.
+struct Caller {
+    principal: Arc<Principal>,
+    region: String,
+}
+
+const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+
+impl Instance {
+    /// Builds an instance; fails when the configuration or a policy document is invalid.
+    pub fn new(config: Config) -> Result<Instance, String> {
+        config.validate()?;
+        let generation = Self::fresh(&config)?;
+        let clock = match config.manual_clock_start_ms {
+            Some(start) => Clock::manual(start),
+            None => Clock::real(),
+        };
+        Ok(Instance {
+            config,
+            clock,
+            faults: Faults::default(),
+            current: RwLock::new(Arc::new(generation)),
+        })
+    }
+
+    fn fresh(config: &Config) -> Result<Generation, String> {
+        Ok(Generation {
+            world: World::new(config.seed, &config.opt_in_regions),
+            identities: Identities::build(&config.account_id, &config.identities, config.base_dir.as_deref())?,
+            audit: Audit::default(),
+        })
+    }
+
+    /// The current generation of state.
+    pub fn current(&self) -> Arc<Generation> {
+        match self.current.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Back to the initial world: resources, identities changed through the API, the audit report.
+    pub fn reset(&self) -> Result<(), String> {
+        let fresh = Arc::new(Self::fresh(&self.config)?);
+        match self.current.write() {
+            Ok(mut g) => *g = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
+
+    /// Serves one AWS API request.
+    pub fn handle(&self, req: &RawRequest) -> RawResponse {
+        let started = Instant::now();
+        let generation = self.current();
+        let request_id = generation.world.ids.request_id();
+        let parts = RequestParts {
+            method: &req.method,
+            path: &req.path,
+            query: &req.query,
+            headers: &req.headers,
+            body: &req.body,
+        };
+        let signature = sigv4::extract(&parts);
+        let scope_service = match &signature {
+            Ok(Some(info)) => Some(info.service.as_str()),
+            _ => None,
+        };
+        let target = header(&req.headers, "x-amz-target");
+        let body_is_form = header(&req.headers, "content-type")
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        let body: &[u8] = if req.body_too_large { b"" } else { &req.body };
+        let routed = match route::route(scope_service, target, req.query.as_bytes(), body, body_is_form) {
+            Ok(r) => r,
+            Err(e) => return self.answer_error(e.service, &e.error, request_id, "-", "-", started),
+        };
+        let service = routed.service;
+        if req.body_too_large {
+            let err = AwsError::new(
+                "RequestEntityTooLarge",
+                format!("Request body is larger than {} bytes", self.config.max_body_bytes),
+                413,
+            );
+            return self.answer_error(Some(service), &err, request_id, &routed.action, "-", started);
+        }
+        let caller = match self.authenticate(&generation, service, &parts, signature) {
+            Ok(c) => c,
+            Err(e) => return self.answer_error(Some(service), &e, request_id, &routed.action, "-", started),
+        };
+        let principal_arn = caller.principal.arn.clone();
+        let result = self.dispatch(&generation, &routed, &caller, &req.remote, &request_id);
+        let rendered = match result {
+            Ok(output) => render::success(service, &routed.action, &request_id, &output),
+            Err(e) => return self.answer_error(Some(service), &e, request_id, &routed.action, &principal_arn, started),
+        };
+        log_request(service, &routed.action, &principal_arn, rendered.status, started);
+        RawResponse {
+            status: rendered.status,
+            content_type: rendered.content_type,
+            body: rendered.body,
+            request_id,
+            error_type: None,
+        }
+    }
+
+    fn answer_error(
+        &self,
+        service: Option<ServiceId>,
+        err: &AwsError,
+        request_id: String,
+        action: &str,
+        principal: &str,
+        started: Instant,
+    ) -> RawResponse {
+        let Rendered { status, content_type, body } = render::error(service, err, &request_id);
+        if let Some(s) = service {
+            log_request(s, action, principal, status, started);
+        }
+        let json = service.is_some_and(|s| s.protocol() == Protocol::AwsJson);
+        RawResponse {
+            status,
+            content_type,
+            body,
+            request_id,
+            error_type: json.then(|| err.code.to_string()),
+        }
+    }
+
+    /// SigV4: who is calling. With `--iam off` anyone is admin, signed or not.
+    fn authenticate(
+        &self,
+        generation: &Generation,
+        service: ServiceId,
+        parts: &RequestParts<'_>,
+        signature: Result<Option<SignatureInfo>, SigError>,
+    ) -> Result<Caller, AwsError> {
+        if self.config.iam == IamMode::Off {
+            let region = match &signature {
+                Ok(Some(info)) if self.config.region_enabled(&info.region) => info.region.clone(),
+                _ => self.config.default_region.clone(),
+            };
+            return Ok(Caller {
+                principal: Arc::new(Principal::user(&self.config.account_id, "admin")),
+                region,
+            });
+        }
+        let proto = service.protocol();
+        let info = match signature {
+            Ok(Some(info)) => info,
+            Ok(None) => {
+                return Err(AwsError::new(
+                    "MissingAuthenticationToken",
+                    "Request is missing Authentication Token",
+                    403,
+                ))
+            }
+            Err(e) => return Err(sig_error(proto, e)),
+        };
+        let Some(cred) = generation.identities.credential(&info.access_key_id) else {
+            return Err(unknown_key(proto));
+        };
+        if !self.config.region_enabled(&info.region) {
+            return Err(unknown_key(proto));
+        }
+        if info.service != service.signing_name() && !(service == ServiceId::Ecr && info.service == "api.ecr") {
+            return Err(sig_error(
+                proto,
+                SigError::Scope(format!("Credential should be scoped to correct service: '{}'.", service.signing_name())),
+            ));
+        }
+        sigv4::check_time(&info, crate::timefmt::now_unix()).map_err(|e| sig_error(proto, e))?;
+        if cred.session_token.as_deref() != info.session_token.as_deref() {
+            return Err(unknown_key(proto));
+        }
+        sigv4::verify(parts, &info, &cred.secret_access_key).map_err(|e| sig_error(proto, e))?;
+        if let Some(expiry) = cred.expires_at {
+            if self.clock.now_secs() >= expiry {
+                return Err(match proto {
+                    Protocol::Ec2Query => AwsError::bad_request("RequestExpired", "Request has expired."),
+                    Protocol::AwsQuery => AwsError::bad_request("ExpiredToken", "The security token included in the request is expired"),
+                    Protocol::AwsJson => AwsError::bad_request("ExpiredTokenException", "The security token included in the request is expired"),
+                });
+            }
+        }
+        Ok(Caller { principal: cred.principal.clone(), region: info.region })
+    }
+
+    fn dispatch(
+        &self,
+        generation: &Generation,
+        routed: &Routed,
+        caller: &Caller,
+        remote: &SocketAddr,
+        request_id: &str,
+    ) -> Result<crate::protocol::Output, AwsError> {
+        let service = routed.service;
+        let action = routed.action.as_str();
+        let handler = match services::lookup(service, action) {
+            Lookup::Handler(h) => Some(h),
+            Lookup::NotEmulated => None,
+            Lookup::Unknown => {
+                return Err(match service.protocol() {
+                    Protocol::AwsJson => AwsError::bad_request("UnknownOperationException", format!("Unknown operation {action}")),
+                    _ => AwsError::invalid_action(action),
+                })
+            }
+        };
+        // EC2's DryRun: authorize, then answer whether the call would have succeeded.
+        let dry_run = match (&routed.input, service) {
+            (Input::Query(p), ServiceId::Ec2) => p.root().bool("DryRun")?.unwrap_or(false),
+            _ => false,
+        };
+        let iam_action = format!("{}:{action}", service.iam_prefix());
+        self.authorize(generation, routed, caller, remote, &iam_action)?;
+        if dry_run {
+            return Err(AwsError::new("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412));
+        }
+        let Some(handler) = handler else {
+            return Err(AwsError::not_emulated(service.iam_prefix(), action));
+        };
+        let fault = self.faults.take(&iam_action);
+        if let Some(FaultEffect::Error(e)) = fault {
+            return Err(e);
+        }
+        let call = Call {
+            service,
+            action,
+            account: &self.config.account_id,
+            region: &caller.region,
+            principal: &caller.principal,
+            request_id,
+            now_ms: self.clock.now_ms(),
+            world: &generation.world,
+            input: &routed.input,
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            if fault == Some(FaultEffect::Panic) {
+                panic!("injected panic fault in {iam_action}");
+            }
+            handler(&call)
+        }));
+        match outcome {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::error!(%service, action, "handler panicked; answered InternalError");
+                Err(AwsError::internal())
+            }
+        }
+    }
+
+    /// IAM: every resource the action touches must be allowed. In audit mode a denial is recorded
+    /// and the call goes on.
+    fn authorize(
+        &self,
+        generation: &Generation,
+        routed: &Routed,
+        caller: &Caller,
+        remote: &SocketAddr,
+        iam_action: &str,
+    ) -> Result<(), AwsError> {
+        // AWS answers GetCallerIdentity whatever the policies say.
+        if self.config.iam == IamMode::Off || iam_action == "sts:GetCallerIdentity" {
+            return Ok(());
+        }
+        let principal = &caller.principal;
+        let policies = generation.identities.policies_for(principal);
+        let resources = authz::resources(routed.service, &routed.action, &routed.input, &self.config.account_id, &caller.region);
+        let now = self.clock.now_secs();
+        for resource in resources {
+            let ctx = request_context(iam_action, &resource, principal, &caller.region, remote, now);
+            let eval = iam::evaluate(&policies, &ctx);
+            if matches!(eval.decision, Decision::Allow) {
+                continue;
+            }
+            if self.config.iam == IamMode::Audit {
+                tracing::warn!(principal = %principal.arn, action = iam_action, resource, "audit: would be denied");
+                generation.audit.record(&principal.arn, iam_action, &resource);
+                continue;
+            }
+            return Err(denied(routed.service.protocol(), principal, iam_action, &resource, &eval, &ctx));
+        }
+        Ok(())
+    }
+}
+
+/// The request context IAM conditions see: the global keys AWS sets on every call.
+pub fn request_context(
+    action: &str,
+    resource: &str,
+    principal: &Principal,
+    region: &str,
+    remote: &SocketAddr,
+    now_secs: i64,
+) -> RequestContext {
+    let mut ctx = RequestContext::new(action, resource)
+        .with("aws:RequestedRegion", region)
+        .with("aws:PrincipalArn", principal.principal_arn.as_str())
+        .with("aws:PrincipalAccount", principal.account.as_str())
+        .with("aws:userid", principal.user_id.as_str())
+        .with("aws:SourceIp", remote.ip().to_string())
+        .with("aws:CurrentTime", crate::timefmt::format_iso8601(now_secs).replace(".000", ""))
+        .with("aws:EpochTime", now_secs.to_string())
+        .with("aws:SecureTransport", "false");
+    match principal.role() {
+        Some(_) => ctx = ctx.with("aws:PrincipalType", "AssumedRole"),
+        None => {
+            ctx = ctx
+                .with("aws:PrincipalType", "User")
+                .with("aws:username", principal.name.as_str())
+        }
+    }
+    ctx
+}
+
+/// AWS's denial, in the protocol's words. EC2 appends an encoded authorization message that
+/// `sts:DecodeAuthorizationMessage` turns back into the decision's details.
+fn denied(
+    proto: Protocol,
+    principal: &Principal,
+    action: &str,
+    resource: &str,
+    eval: &Evaluation,
+    ctx: &RequestContext,
+) -> AwsError {
+    let on = if resource == "*" { String::new() } else { format!(" on resource: {resource}") };
+    let why = match eval.decision {
+        Decision::ExplicitDeny => "with an explicit deny in an identity-based policy".to_string(),
+        _ => format!("because no identity-based policy allows the {action} action"),
+    };
+    let sentence = format!("User: {} is not authorized to perform: {action}{on} {why}", principal.arn);
+    match proto {
+        Protocol::Ec2Query => AwsError::new(
+            "UnauthorizedOperation",
+            format!(
+                "You are not authorized to perform this operation. {sentence}. Encoded authorization failure message: {}",
+                encode_authorization_message(principal, action, resource, eval, ctx)
+            ),
+            403,
+        ),
+        Protocol::AwsQuery => AwsError::new("AccessDenied", sentence, 403),
+        Protocol::AwsJson => AwsError::new("AccessDeniedException", sentence, 400),
+    }
+}
+
+/// The decoded form of AWS's authorization message, base64url-encoded (AWS encrypts it; we only
+/// encode, and `sts:DecodeAuthorizationMessage` decodes).
+pub fn encode_authorization_message(
+    principal: &Principal,
+    action: &str,
+    resource: &str,
+    eval: &Evaluation,
+    ctx: &RequestContext,
+) -> String {
+    let matched: Vec<serde_json::Value> = eval
+        .statement
+        .iter()
+        .map(|s| serde_json::json!({"statementId": s.sid, "policy": s.policy, "index": s.index, "effect": "DENY"}))
+        .collect();
+    let conditions: Vec<serde_json::Value> = ctx
+        .keys()
+        .map(|(k, v)| serde_json::json!({"key": k, "values": {"items": v.iter().map(|x| serde_json::json!({"value": x})).collect::<Vec<_>>()}}))
+        .collect();
+    let doc = serde_json::json!({
+        "allowed": false,
+        "explicitDeny": matches!(eval.decision, Decision::ExplicitDeny),
+        "matchedStatements": {"items": matched},
+        "failures": {"items": []},
+        "context": {
+            "principal": {"id": principal.user_id, "arn": principal.arn},
+            "action": action,
+            "resource": resource,
+            "conditions": {"items": conditions},
+        }
+    });
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(doc.to_string())
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// An access key we do not know (or a token that does not belong to it).
+fn unknown_key(proto: Protocol) -> AwsError {
+    match proto {
+        Protocol::Ec2Query => AwsError::new("AuthFailure", "AWS was not able to validate the provided access credentials", 401),
+        Protocol::AwsQuery => AwsError::new("InvalidClientTokenId", INVALID_TOKEN, 403),
+        Protocol::AwsJson => AwsError::new("UnrecognizedClientException", INVALID_TOKEN, 400),
+    }
+}
+
+/// A signature problem, in each protocol's words.
+fn sig_error(proto: Protocol, e: SigError) -> AwsError {
+    match e {
+        SigError::Incomplete(m) => AwsError::bad_request("IncompleteSignature", m),
+        SigError::UnsupportedAlgorithm(a) => {
+            AwsError::bad_request("IncompleteSignature", format!("Unsupported AWS 'algorithm': '{a}'"))
+        }
+        SigError::Expired { message } => match proto {
+            Protocol::Ec2Query => AwsError::bad_request("RequestExpired", format!("Request has expired. {message}")),
+            Protocol::AwsQuery => AwsError::new("SignatureDoesNotMatch", message, 403),
+            Protocol::AwsJson => AwsError::bad_request("InvalidSignatureException", message),
+        },
+        SigError::Scope(message) => match proto {
+            Protocol::Ec2Query => AwsError::new("AuthFailure", message, 401),
+            Protocol::AwsQuery => AwsError::new("SignatureDoesNotMatch", message, 403),
+            Protocol::AwsJson => AwsError::bad_request("InvalidSignatureException", message),
+        },
+        SigError::Mismatch { canonical_request, string_to_sign } => match proto {
+            Protocol::Ec2Query => AwsError::new("AuthFailure", "AWS was not able to validate the provided access credentials", 401),
+            Protocol::AwsQuery => AwsError::new(
+                "SignatureDoesNotMatch",
+                format!("{SIGNATURE_MISMATCH}\n\nThe Canonical String for this request should have been\n'{canonical_request}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n"),
+                403,
+            ),
+            Protocol::AwsJson => AwsError::bad_request("InvalidSignatureException", SIGNATURE_MISMATCH),
+        },
+    }
+}
+
+fn log_request(service: ServiceId, action: &str, principal: &str, status: u16, started: Instant) {
+    tracing::debug!(
+        service = service.name(),
+        action,
+        principal,
+        status,
+        duration_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+}

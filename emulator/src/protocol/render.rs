@@ -1,0 +1,96 @@
+//! Turning a handler's result or an [`AwsError`] into the status, content type and body of the
+//! service's own protocol.
+
+use super::error::{AwsError, Fault};
+use super::service::{Protocol, ServiceId};
+use super::xml;
+
+/// What a handler produces; the envelope is added here.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// The members of the result, as written by [`xml::Xml`] (EC2: directly in the response element;
+    /// awsQuery: inside `<ActionResult>`).
+    Xml(String),
+    /// An awsQuery action without output members: no `<ActionResult>` element at all.
+    XmlEmpty,
+    /// The JSON object of an awsJson1_1 answer.
+    Json(serde_json::Value),
+}
+
+/// A rendered answer, ready for the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+pub const XML_CONTENT_TYPE: &str = "text/xml;charset=UTF-8";
+pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// A successful answer of `service`'s `action`.
+pub fn success(service: ServiceId, action: &str, request_id: &str, output: &Output) -> Rendered {
+    let (content_type, body) = match (service.protocol(), output) {
+        (_, Output::Json(v)) => (JSON_CONTENT_TYPE, v.to_string()),
+        (Protocol::Ec2Query, Output::Xml(b)) => (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, b)),
+        (Protocol::Ec2Query, Output::XmlEmpty) => (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, "")),
+        (_, Output::Xml(b)) => (XML_CONTENT_TYPE, xml::query_success(service, action, request_id, Some(b))),
+        (_, Output::XmlEmpty) => (XML_CONTENT_TYPE, xml::query_success(service, action, request_id, None)),
+    };
+    Rendered { status: 200, content_type, body }
+}
+
+/// An error in `service`'s envelope; `None` when the request could not be tied to any service.
+pub fn error(service: Option<ServiceId>, err: &AwsError, request_id: &str) -> Rendered {
+    let fault = match err.fault() {
+        Fault::Sender => "Sender",
+        Fault::Receiver => "Receiver",
+    };
+    let (content_type, body) = match service {
+        Some(s) if s.protocol() == Protocol::Ec2Query => {
+            (XML_CONTENT_TYPE, xml::ec2_error(&err.code, &err.message, request_id))
+        }
+        Some(s) if s.protocol() == Protocol::AwsJson => (
+            JSON_CONTENT_TYPE,
+            serde_json::json!({"__type": err.code, "message": err.message}).to_string(),
+        ),
+        Some(s) => (XML_CONTENT_TYPE, xml::query_error(s, fault, &err.code, &err.message, request_id)),
+        None => (
+            XML_CONTENT_TYPE,
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>{fault}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                quick_xml::escape::escape(err.code.as_ref()),
+                quick_xml::escape::escape(&err.message)
+            ),
+        ),
+    };
+    Rendered { status: err.status, content_type, body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_take_each_services_envelope() {
+        let e = AwsError::new("AccessDeniedException", "no", 400);
+        let r = error(Some(ServiceId::Kms), &e, "rid");
+        assert_eq!(r.content_type, JSON_CONTENT_TYPE);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["__type"], "AccessDeniedException");
+        let r = error(Some(ServiceId::Ec2), &AwsError::internal(), "rid");
+        assert_eq!(r.status, 500);
+        assert!(r.body.contains("<Code>InternalError</Code>"));
+        let r = error(Some(ServiceId::Elbv2), &AwsError::internal(), "rid");
+        assert!(r.body.contains("<Type>Receiver</Type>"));
+        let r = error(None, &AwsError::bad_request("X", "y"), "rid");
+        assert!(r.body.contains("<Code>X</Code>"));
+    }
+
+    #[test]
+    fn query_actions_without_output_have_no_result_element() {
+        let r = success(ServiceId::Iam, "DeleteRole", "rid", &Output::XmlEmpty);
+        assert!(!r.body.contains("DeleteRoleResult"));
+        assert!(r.body.contains("<RequestId>rid</RequestId>"));
+    }
+}

@@ -1,0 +1,122 @@
+//! The HTTP side: a hyper 1 listener on one port for every service, graceful shutdown, and the
+//! hand-off of each request to [`Instance::handle`] or the admin routes.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::admin;
+use crate::instance::{Instance, RawRequest, RawResponse};
+
+/// How long shutdown waits for in-flight requests before closing connections anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish.
+pub async fn serve(listener: TcpListener, instance: Arc<Instance>, shutdown: impl Future<Output = ()>) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait a moment rather than spin.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let instance = instance.clone();
+                let service = service_fn(move |req| {
+                    let instance = instance.clone();
+                    async move { Ok::<_, Infallible>(handle(instance, req, remote).await) }
+                });
+                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::trace!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+        tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}");
+    }
+}
+
+async fn handle(instance: Arc<Instance>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let limit = instance.config.max_body_bytes;
+    let declared_too_large = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > limit);
+    let (body, body_too_large) = if declared_too_large {
+        (Bytes::new(), true)
+    } else {
+        match Limited::new(body, limit).collect().await {
+            Ok(collected) => (collected.to_bytes(), false),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => (Bytes::new(), true),
+            Err(e) => {
+                tracing::debug!(error = %e, "could not read request body");
+                return plain(StatusCode::BAD_REQUEST, "could not read the request body");
+            }
+        }
+    };
+    let raw = RawRequest {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts.headers,
+        body,
+        remote,
+        body_too_large,
+    };
+    if let Some(resp) = admin::route(&instance, &raw) {
+        return resp;
+    }
+    // The pipeline is synchronous and short; run it in place (no guard crosses an await).
+    to_response(instance.handle(&raw))
+}
+
+fn to_response(r: RawResponse) -> Response<Full<Bytes>> {
+    let mut builder = Response::builder()
+        .status(r.status)
+        .header(http::header::CONTENT_TYPE, r.content_type)
+        .header("x-amzn-RequestId", &r.request_id)
+        .header("x-amz-request-id", &r.request_id);
+    if let Some(t) = &r.error_type {
+        builder = builder.header("x-amzn-ErrorType", t);
+    }
+    builder
+        .body(Full::new(Bytes::from(r.body)))
+        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "could not build the response"))
+}
+
+/// A bare text answer for requests that never reached any protocol.
+pub fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *r.status_mut() = status;
+    r
+}

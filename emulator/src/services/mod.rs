@@ -1,0 +1,79 @@
+//! The AWS services, one folder each, and the table that maps an action to its handler.
+//!
+//! A handler is a plain function of a [`Call`]: it decodes its input, calls `Params::finish`, then
+//! reads or changes state and returns its [`Output`]. Authorization, faults and rendering happen
+//! around it, in `instance`.
+
+pub mod authz;
+pub mod catalog;
+pub mod ec2;
+
+use crate::auth::principal::Principal;
+use crate::protocol::json::JsonInput;
+use crate::protocol::route::Input;
+use crate::protocol::{AwsError, AwsResult, Output, Params, Scope, ServiceId};
+use crate::state::World;
+
+/// Everything a handler may use about one request.
+pub struct Call<'a> {
+    pub service: ServiceId,
+    pub action: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub principal: &'a Principal,
+    pub request_id: &'a str,
+    /// Virtual time of the request, ms since the epoch.
+    pub now_ms: i64,
+    pub world: &'a World,
+    pub input: &'a Input,
+}
+
+impl<'a> Call<'a> {
+    /// The query parameters (EC2 and awsQuery services).
+    pub fn params(&self) -> AwsResult<&'a Params> {
+        match self.input {
+            Input::Query(p) => Ok(p),
+            Input::Json(_) => Err(AwsError::internal()),
+        }
+    }
+
+    /// The top-level parameter scope.
+    pub fn root(&self) -> AwsResult<Scope<'a>> {
+        Ok(self.params()?.root())
+    }
+
+    /// The JSON input (awsJson services).
+    pub fn json(&self) -> AwsResult<&'a JsonInput> {
+        match self.input {
+            Input::Json(j) => Ok(j),
+            Input::Query(_) => Err(AwsError::internal()),
+        }
+    }
+}
+
+/// A handler of one action.
+pub type Handler = fn(&Call<'_>) -> AwsResult<Output>;
+
+/// What the service tables say of an action name.
+#[derive(Clone, Copy)]
+pub enum Lookup {
+    /// Emulated here.
+    Handler(Handler),
+    /// A real action of the service that awsemu does not emulate.
+    NotEmulated,
+    /// Not an action of this service at all.
+    Unknown,
+}
+
+/// Finds the handler of `service`'s `action`.
+pub fn lookup(service: ServiceId, action: &str) -> Lookup {
+    let handler = match service {
+        ServiceId::Ec2 => ec2::handler(action),
+        _ => None,
+    };
+    match handler {
+        Some(h) => Lookup::Handler(h),
+        None if catalog::knows(service, action) => Lookup::NotEmulated,
+        None => Lookup::Unknown,
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Smoke test with the real AWS CLI: as `worker`, list regions (allowed) and create a volume (refused).
+# Installs the CLI from PyPI into a private virtualenv when it is not on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v aws >/dev/null 2>&1; then
+  venv=target/awscli-venv
+  if [ ! -x "$venv/bin/aws" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check awscli
+  fi
+  export PATH="$PWD/$venv/bin:$PATH"
+fi
+aws --version
+cargo build --release -p awsemu --quiet
+log=$(mktemp)
+./target/release/awsemu serve --port 0 >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 100); do
+  grep -q 'listening on' "$log" && break
+  sleep 0.05
+done
+endpoint=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$log" | head -1)
+[ -n "$endpoint" ] || { cat "$log"; echo "server did not start"; exit 1; }
+export AWS_ENDPOINT_URL=$endpoint AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=worker AWS_SECRET_ACCESS_KEY=worker
+export AWS_PAGER="" AWS_MAX_ATTEMPTS=1
+regions=$(aws ec2 describe-regions --query 'Regions[].RegionName' --output text)
+echo "describe-regions as worker: $regions"
+echo "$regions" | grep -q us-east-1
+if out=$(aws ec2 create-volume --availability-zone us-east-1a --size 10 2>&1); then
+  echo "create-volume as worker unexpectedly succeeded: $out"; exit 1
+fi
+echo "create-volume as worker: $out"
+echo "$out" | grep -q 'UnauthorizedOperation'
+echo "$out" | grep -q 'assumed-role/worker/awsemu is not authorized to perform: ec2:CreateVolume'
+echo "1 passed, 0 failed"
