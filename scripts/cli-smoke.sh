@@ -34,4 +34,4 @@ fi
 echo "create-volume as worker: $out"
 echo "$out" | grep -q 'UnauthorizedOperation'
 echo "$out" | grep -q 'assumed-role/worker/awsemu is not authorized to perform: ec2:CreateVolume'
-echo "1 passed, 0 failed"
+echo "cli smoke test: ok"

@@ -495,6 +495,140 @@ mod tests {
         assert_eq!(p.root().strings("InstanceId").unwrap_err().code, "UnknownParameter");
     }
 
+    mod roundtrip {
+        use super::super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        /// A generated request shape: strings, string lists, and lists of nested structures.
+        #[derive(Debug, Clone, PartialEq)]
+        enum Field {
+            Str(String),
+            Strs(Vec<String>),
+            Structs(Vec<BTreeMap<String, Field>>),
+        }
+
+        fn field(depth: u32) -> BoxedStrategy<Field> {
+            let leaf = prop_oneof![
+                any::<String>().prop_map(Field::Str),
+                prop::collection::vec(any::<String>(), 0..4).prop_map(Field::Strs),
+            ];
+            if depth == 0 {
+                return leaf.boxed();
+            }
+            prop_oneof![
+                2 => leaf,
+                1 => prop::collection::vec(structure(depth - 1), 0..3).prop_map(Field::Structs),
+            ]
+            .boxed()
+        }
+
+        fn structure(depth: u32) -> BoxedStrategy<BTreeMap<String, Field>> {
+            prop::collection::btree_map("[A-Z][a-z]{0,5}", field(depth), 0..4).boxed()
+        }
+
+        fn enc(s: &str) -> String {
+            s.bytes()
+                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect()
+        }
+
+        fn flatten(prefix: &str, s: &BTreeMap<String, Field>, style: ListStyle, out: &mut Vec<String>) {
+            let list = |name: &str| match style {
+                ListStyle::Flat => format!("{prefix}{name}"),
+                ListStyle::Member => format!("{prefix}{name}.member"),
+            };
+            for (name, f) in s {
+                match f {
+                    Field::Str(v) => out.push(format!("{}={}", enc(&format!("{prefix}{name}")), enc(v))),
+                    Field::Strs(vs) => {
+                        if vs.is_empty() && style == ListStyle::Member {
+                            out.push(format!("{}=", enc(&format!("{prefix}{name}"))));
+                        }
+                        for (i, v) in vs.iter().enumerate() {
+                            out.push(format!("{}={}", enc(&format!("{}.{}", list(name), i + 1)), enc(v)));
+                        }
+                    }
+                    Field::Structs(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            flatten(&format!("{}.{}.", list(name), i + 1), item, style, out);
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Reads back what the shape says is there; empty structures and lists vanish in the flat
+        /// form (as on the wire), so they are compared after the same normalisation.
+        fn read(scope: &Scope<'_>, shape: &BTreeMap<String, Field>, style: ListStyle) -> BTreeMap<String, Field> {
+            shape
+                .iter()
+                .map(|(name, f)| {
+                    let v = match f {
+                        Field::Str(_) => Field::Str(scope.str(name).unwrap_or("<missing>").to_string()),
+                        Field::Strs(_) => Field::Strs(scope.strings(name).unwrap().into_iter().map(str::to_string).collect()),
+                        Field::Structs(items) => {
+                            let got = scope.structs(name).unwrap();
+                            let nonempty: Vec<&BTreeMap<String, Field>> = items.iter().filter(|i| !vanishes(i, style)).collect();
+                            assert_eq!(got.len(), nonempty.len(), "structures under {name}");
+                            Field::Structs(got.iter().zip(nonempty).map(|(g, shape)| read(g, shape, style)).collect())
+                        }
+                    };
+                    (name.clone(), v)
+                })
+                .collect()
+        }
+
+        /// A structure with nothing that reaches the wire.
+        /// (awsQuery sends an empty list as `Name=`, so there it does reach the wire.)
+        fn vanishes(s: &BTreeMap<String, Field>, style: ListStyle) -> bool {
+            s.values().all(|f| match f {
+                Field::Str(_) => false,
+                Field::Strs(v) => v.is_empty() && style == ListStyle::Flat,
+                Field::Structs(items) => items.iter().all(|i| vanishes(i, style)),
+            })
+        }
+
+        fn normalise(s: &BTreeMap<String, Field>, style: ListStyle) -> BTreeMap<String, Field> {
+            s.iter()
+                .map(|(k, f)| {
+                    let f = match f {
+                        Field::Structs(items) => {
+                            Field::Structs(items.iter().filter(|i| !vanishes(i, style)).map(|i| normalise(i, style)).collect())
+                        }
+                        other => other.clone(),
+                    };
+                    (k.clone(), f)
+                })
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn nested_structures_round_trip(shape in structure(2), member in any::<bool>()) {
+                let (style, protocol) = if member { (ListStyle::Member, Protocol::AwsQuery) } else { (ListStyle::Flat, Protocol::Ec2Query) };
+                let mut pairs = Vec::new();
+                flatten("", &shape, style, &mut pairs);
+                let body = pairs.join("&");
+                let p = Params::decode(b"", body.as_bytes(), protocol).unwrap();
+                let got = read(&p.root(), &shape, style);
+                prop_assert_eq!(got, normalise(&shape, style));
+                prop_assert!(p.finish().is_ok());
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_panic(raw in prop::collection::vec(any::<u8>(), 0..200)) {
+                if let Ok(p) = Params::decode(&raw, &raw, Protocol::Ec2Query) {
+                    let r = p.root();
+                    let _ = r.strings("A");
+                    let _ = r.structs("Filter");
+                    let _ = r.int("B");
+                    let _ = p.finish();
+                }
+            }
+        }
+    }
+
     #[test]
     fn too_many_parameters_are_refused() {
         let body: String = (0..=MAX_PARAMS).map(|i| format!("K{i}=v&")).collect();

@@ -1,0 +1,230 @@
+//! Benchmarks (not timed tests): start-up of `awsemu serve`, `Emulator::start()`, and signed
+//! DescribeRegions throughput from a loopback load generator.
+//!
+//! ```sh
+//! cargo build --release -p awsemu --bin awsemu --example bench
+//! ./target/release/examples/bench startup   # spawn `awsemu serve --port 0` until its first answer
+//! ./target/release/examples/bench embed     # Emulator::builder().start()
+//! ./target/release/examples/bench load --seconds 10 --connections 64
+//! ```
+//! `load` starts `awsemu serve` as its own process (or uses `--endpoint`) and drives it with
+//! keep-alive connections from a one-thread runtime; each request carries a SigV4 signature
+//! the server verifies in full.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use awsemu::auth::sigv4::{self, RequestParts};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn arg(args: &[String], name: &str, default: &str) -> String {
+    args.windows(2)
+        .find(|w| w[0] == name)
+        .map(|w| w[1].clone())
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn binary() -> std::path::PathBuf {
+    let me = std::env::current_exe().expect("current exe");
+    // target/release/examples/bench -> target/release/awsemu
+    me.parent().and_then(|p| p.parent()).map(|p| p.join("awsemu")).expect("binary path")
+}
+
+/// Spawns `awsemu serve --port 0` and returns it with the address it printed.
+fn spawn_server() -> (std::process::Child, SocketAddr, Instant) {
+    let started = Instant::now();
+    let mut child = Command::new(binary())
+        .args(["serve", "--port", "0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn awsemu (build it with cargo build --release -p awsemu first)");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    let mut reader = BufReader::new(stdout);
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            panic!("awsemu exited before printing its address");
+        }
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let addr: SocketAddr = rest.trim().parse().expect("address");
+            // Keep draining stdout in the background so the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in reader.lines() {});
+            return (child, addr, started);
+        }
+    }
+}
+
+fn signed_request(addr: SocketAddr, key: &str) -> Vec<u8> {
+    let body = b"Action=DescribeRegions&Version=2016-11-15";
+    let mut map = http::HeaderMap::new();
+    map.insert("host", addr.to_string().parse().expect("host"));
+    map.insert("content-type", "application/x-www-form-urlencoded; charset=utf-8".parse().expect("ct"));
+    let parts = RequestParts { method: "POST", path: "/", query: "", headers: &map, body };
+    let mut req = format!(
+        "POST / HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-www-form-urlencoded; charset=utf-8\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in sigv4::sign(&parts, key, key, None, "us-east-1", "ec2", awsemu::timefmt::now_unix()) {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Reads one HTTP/1.1 response with a content-length; returns its status.
+async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<u16> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = std::str::from_utf8(&buf[..end]).ok()?;
+            let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            let total = end + 4 + len;
+            while buf.len() < total {
+                let mut chunk = [0u8; 16384];
+                let n = stream.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            buf.drain(..total);
+            return Some(status);
+        }
+        let mut chunk = [0u8; 16384];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn startup(runs: usize) {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let (mut child, addr, started) = spawn_server();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let req = signed_request(addr, "worker");
+            let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            s.write_all(&req).await.expect("write");
+            let mut buf = Vec::new();
+            assert_eq!(read_response(&mut s, &mut buf).await, Some(200));
+        });
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "startup (spawn awsemu serve -> first signed DescribeRegions answered), {runs} runs: median {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        times[times.len() - 1]
+    );
+}
+
+fn embed(runs: usize) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let mut times = Vec::new();
+    rt.block_on(async {
+        for _ in 0..runs {
+            let t = Instant::now();
+            let emu = awsemu::Emulator::builder().start().await.expect("start");
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            emu.shutdown().await;
+        }
+    });
+    times.sort_by(f64::total_cmp);
+    println!(
+        "Emulator::start(), {runs} runs: median {:.3} ms, p95 {:.3} ms, max {:.3} ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        times[times.len() - 1]
+    );
+}
+
+fn load(seconds: u64, connections: usize, endpoint: Option<SocketAddr>) {
+    let (child, addr) = match endpoint {
+        Some(a) => (None, a),
+        None => {
+            let (c, a, _) = spawn_server();
+            (Some(c), a)
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let elapsed = rt.block_on(async {
+        let req = Arc::new(signed_request(addr, "worker"));
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..connections {
+            let (req, ok, failed) = (req.clone(), ok.clone(), failed.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                let _ = s.set_nodelay(true);
+                let mut buf = Vec::with_capacity(8192);
+                while Instant::now() < deadline {
+                    if s.write_all(&req).await.is_err() {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    match read_response(&mut s, &mut buf).await {
+                        Some(200) => ok.fetch_add(1, Ordering::Relaxed),
+                        _ => failed.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        started.elapsed()
+    });
+    let n = ok.load(Ordering::Relaxed);
+    println!(
+        "load: {n} signed DescribeRegions answered 200 in {:.2} s over {connections} keep-alive connections = {:.0} requests/s ({} failures)",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64(),
+        failed.load(Ordering::Relaxed)
+    );
+    if let Some(mut c) = child {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("startup") => startup(arg(&args, "--runs", "20").parse().unwrap_or(20)),
+        Some("embed") => embed(arg(&args, "--runs", "200").parse().unwrap_or(200)),
+        Some("load") => load(
+            arg(&args, "--seconds", "10").parse().unwrap_or(10),
+            arg(&args, "--connections", "64").parse().unwrap_or(64),
+            args.windows(2).find(|w| w[0] == "--endpoint").and_then(|w| w[1].parse().ok()),
+        ),
+        _ => eprintln!("usage: bench startup [--runs N] | embed [--runs N] | load [--seconds S] [--connections C] [--endpoint ADDR]"),
+    }
+}
