@@ -501,22 +501,25 @@ fn build_info(
 /// signatures; for presigned URLs, not before the signed time minus 15 minutes (clock skew) and
 /// not after the signed time plus `X-Amz-Expires`.
 pub fn check_time(info: &SignatureInfo, now_unix: i64) -> Result<(), SigError> {
+    // The messages (and their allocations) are only built on failure.
     let signed = &info.amz_date;
-    let now = format_amz_date(now_unix);
-    if info.timestamp > now_unix.saturating_add(MAX_SKEW_SECS) {
-        let limit = format_amz_date(now_unix.saturating_add(MAX_SKEW_SECS));
+    let latest = now_unix.saturating_add(MAX_SKEW_SECS);
+    if info.timestamp > latest {
+        let (limit, now) = (format_amz_date(latest), format_amz_date(now_unix));
         return Err(SigError::Expired {
             message: format!(
                 "Signature not yet current: {signed} is still later than {limit} ({now} + 15 min.)"
             ),
         });
     }
-    let (window, unit) = match info.presigned_expires {
-        Some(e) => (e, format!("{e} sec.")),
-        None => (MAX_SKEW_SECS, "15 min.".to_string()),
-    };
-    if info.timestamp < now_unix.saturating_sub(window) {
-        let limit = format_amz_date(now_unix.saturating_sub(window));
+    let window = info.presigned_expires.unwrap_or(MAX_SKEW_SECS);
+    let earliest = now_unix.saturating_sub(window);
+    if info.timestamp < earliest {
+        let (limit, now) = (format_amz_date(earliest), format_amz_date(now_unix));
+        let unit = match info.presigned_expires {
+            Some(e) => format!("{e} sec."),
+            None => "15 min.".to_string(),
+        };
         return Err(SigError::Expired {
             message: format!(
                 "Signature expired: {signed} is now earlier than {limit} ({now} - {unit})"
