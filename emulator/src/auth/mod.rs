@@ -2,3 +2,4 @@
 
 pub mod identities;
 pub mod principal;
+pub mod sigv4;
