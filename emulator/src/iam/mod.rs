@@ -1,1 +1,3 @@
 //! IAM policy documents and their evaluation.
+
+pub mod wildcard;
