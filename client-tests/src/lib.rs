@@ -130,7 +130,12 @@ pub async fn start() -> Emulator {
 }
 
 /// The code, message and HTTP status of a failed SDK call, for assertions.
-pub fn error_parts<E>(err: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>) -> (String, String, u16)
+pub fn error_parts<E>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> (String, String, u16)
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
 {

@@ -31,7 +31,10 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 fn binary() -> std::path::PathBuf {
     let me = std::env::current_exe().expect("current exe");
     // target/release/examples/bench -> target/release/awsemu
-    me.parent().and_then(|p| p.parent()).map(|p| p.join("awsemu")).expect("binary path")
+    me.parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("awsemu"))
+        .expect("binary path")
 }
 
 /// Spawns `awsemu serve --port 0` and returns it with the address it printed.
@@ -65,13 +68,32 @@ fn signed_request(addr: SocketAddr, key: &str) -> Vec<u8> {
     let body = b"Action=DescribeRegions&Version=2016-11-15";
     let mut map = http::HeaderMap::new();
     map.insert("host", addr.to_string().parse().expect("host"));
-    map.insert("content-type", "application/x-www-form-urlencoded; charset=utf-8".parse().expect("ct"));
-    let parts = RequestParts { method: "POST", path: "/", query: "", headers: &map, body };
+    map.insert(
+        "content-type",
+        "application/x-www-form-urlencoded; charset=utf-8"
+            .parse()
+            .expect("ct"),
+    );
+    let parts = RequestParts {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &map,
+        body,
+    };
     let mut req = format!(
         "POST / HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-www-form-urlencoded; charset=utf-8\r\ncontent-length: {}\r\n",
         body.len()
     );
-    for (k, v) in sigv4::sign(&parts, key, key, None, "us-east-1", "ec2", awsemu::timefmt::now_unix()) {
+    for (k, v) in sigv4::sign(
+        &parts,
+        key,
+        key,
+        None,
+        "us-east-1",
+        "ec2",
+        awsemu::timefmt::now_unix(),
+    ) {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
@@ -90,7 +112,8 @@ async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) ->
                 .lines()
                 .find_map(|l| {
                     let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
                 })
                 .unwrap_or(0);
             let total = end + 4 + len;
@@ -122,7 +145,10 @@ fn startup(runs: usize) {
     let mut times = Vec::new();
     for _ in 0..runs {
         let (mut child, addr, started) = spawn_server();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(async {
             let req = signed_request(addr, "worker");
             let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
@@ -144,7 +170,10 @@ fn startup(runs: usize) {
 }
 
 fn embed(runs: usize) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut times = Vec::new();
     rt.block_on(async {
         for _ in 0..runs {
@@ -171,7 +200,10 @@ fn load(seconds: u64, connections: usize, endpoint: Option<SocketAddr>) {
             (Some(c), a)
         }
     };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let elapsed = rt.block_on(async {

@@ -15,8 +15,10 @@ pub const PREFIX: &str = "/_awsemu/";
 fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(value.to_string())));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -29,10 +31,17 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
         return None;
     }
     if !req.remote.ip().is_loopback() {
-        return Some(json_response(StatusCode::FORBIDDEN, json!({"error": "admin endpoints answer loopback callers only"})));
+        return Some(json_response(
+            StatusCode::FORBIDDEN,
+            json!({"error": "admin endpoints answer loopback callers only"}),
+        ));
     }
     let method = req.method.as_str();
-    let sub = if is_moto_reset { "reset" } else { sub.unwrap_or("") };
+    let sub = if is_moto_reset {
+        "reset"
+    } else {
+        sub.unwrap_or("")
+    };
     Some(match (method, sub) {
         ("GET", "health") => {
             let g = instance.current();
@@ -63,9 +72,10 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
                 }),
             )
         }
-        (_, "health" | "reset" | "state" | "audit") => {
-            json_response(StatusCode::METHOD_NOT_ALLOWED, json!({"error": format!("{method} is not allowed on {path}")}))
-        }
+        (_, "health" | "reset" | "state" | "audit") => json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": format!("{method} is not allowed on {path}")}),
+        ),
         _ => json_response(
             StatusCode::NOT_FOUND,
             json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "POST /moto-api/reset"]}),

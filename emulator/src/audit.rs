@@ -22,7 +22,11 @@ impl Audit {
     pub fn record(&self, principal: &str, action: &str, resource: &str) {
         *self
             .denied
-            .entry((principal.to_string(), action.to_string(), resource.to_string()))
+            .entry((
+                principal.to_string(),
+                action.to_string(),
+                resource.to_string(),
+            ))
             .or_insert(0) += 1;
     }
 
@@ -33,10 +37,17 @@ impl Audit {
             .iter()
             .map(|e| {
                 let (principal, action, resource) = e.key().clone();
-                AuditEntry { principal, action, resource, count: *e.value() }
+                AuditEntry {
+                    principal,
+                    action,
+                    resource,
+                    count: *e.value(),
+                }
             })
             .collect();
-        out.sort_by(|a, b| (&a.principal, &a.action, &a.resource).cmp(&(&b.principal, &b.action, &b.resource)));
+        out.sort_by(|a, b| {
+            (&a.principal, &a.action, &a.resource).cmp(&(&b.principal, &b.action, &b.resource))
+        });
         out
     }
 

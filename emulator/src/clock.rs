@@ -61,7 +61,8 @@ impl Clock {
 
     /// Moves the clock forward (either mode).
     pub fn advance(&self, by: std::time::Duration) {
-        self.offset_ms.fetch_add(by.as_millis() as i64, Ordering::Relaxed);
+        self.offset_ms
+            .fetch_add(by.as_millis() as i64, Ordering::Relaxed);
     }
 }
 

@@ -92,18 +92,23 @@ const FILE_KEYS: &[&str] = &[
 impl FileConfig {
     /// Parses a config file's text. Unknown keys are refused by name (serde's flatten cannot).
     pub fn parse(text: &str) -> Result<FileConfig, String> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("config is not valid JSON: {e}"))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("config is not valid JSON: {e}"))?;
         let Some(obj) = value.as_object() else {
             return Err("config must be a JSON object".into());
         };
         if let Some(k) = obj.keys().find(|k| !FILE_KEYS.contains(&k.as_str())) {
-            return Err(format!("unknown config key '{k}' (known: {})", FILE_KEYS.join(", ")));
+            return Err(format!(
+                "unknown config key '{k}' (known: {})",
+                FILE_KEYS.join(", ")
+            ));
         }
         serde_json::from_value(value).map_err(|e| format!("config: {e}"))
     }
 
     pub fn load(path: &Path) -> Result<FileConfig, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -131,7 +136,10 @@ impl Config {
     /// Checks what the types cannot: a 12-digit account, known regions.
     pub fn validate(&self) -> Result<(), String> {
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("account id '{}' must be 12 digits", self.account_id));
+            return Err(format!(
+                "account id '{}' must be 12 digits",
+                self.account_id
+            ));
         }
         for r in std::iter::once(&self.default_region).chain(&self.opt_in_regions) {
             if crate::state::regions::region(r).is_none() {
@@ -154,7 +162,9 @@ mod tests {
 
     #[test]
     fn file_config_refuses_unknown_keys_and_applies() {
-        assert!(FileConfig::parse(r#"{"acount_id": "1"}"#).unwrap_err().contains("acount_id"));
+        assert!(FileConfig::parse(r#"{"acount_id": "1"}"#)
+            .unwrap_err()
+            .contains("acount_id"));
         let f = FileConfig::parse(r#"{"account_id": "111122223333", "iam": "audit", "opt_in_regions": ["af-south-1"], "replace_defaults": true}"#).unwrap();
         let mut c = Config::default();
         f.apply(&mut c, None);

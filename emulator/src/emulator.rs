@@ -100,13 +100,24 @@ impl EmulatorBuilder {
     /// Starts on the given address.
     pub async fn start_on(self, addr: SocketAddr) -> Result<Emulator, String> {
         let instance = Arc::new(Instance::new(self.config)?);
-        let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot bind {addr}: {e}"))?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot bind {addr}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(crate::server::serve(listener, instance.clone(), async move {
-            let _ = rx.await;
-        }));
-        Ok(Emulator { addr, instance, shutdown: Some(tx), task: Some(task) })
+        let task = tokio::spawn(crate::server::serve(
+            listener,
+            instance.clone(),
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        Ok(Emulator {
+            addr,
+            instance,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
     }
 }
 
@@ -145,11 +156,15 @@ impl Emulator {
     /// The access keys of a principal by name (`admin`, `controlplane`, `etcd`, `worker`, or one
     /// from the config).
     pub fn credentials(&self, principal: &str) -> Option<Credentials> {
-        self.instance.current().identities.key_of(principal).map(|c| Credentials {
-            access_key_id: c.access_key_id.clone(),
-            secret_access_key: c.secret_access_key.clone(),
-            session_token: c.session_token.clone(),
-        })
+        self.instance
+            .current()
+            .identities
+            .key_of(principal)
+            .map(|c| Credentials {
+                access_key_id: c.access_key_id.clone(),
+                secret_access_key: c.secret_access_key.clone(),
+                session_token: c.session_token.clone(),
+            })
     }
 
     /// Moves the virtual clock forward.

@@ -50,9 +50,9 @@ impl Faults {
     /// The effect for this call, if a rule fires; spends one of the rule's calls.
     pub fn take(&self, iam_action: &str) -> Option<FaultEffect> {
         let mut rules = self.rules.lock().ok()?;
-        let i = rules
-            .iter()
-            .position(|r| r.remaining != Some(0) && wildcard::matches(&r.action, iam_action, true))?;
+        let i = rules.iter().position(|r| {
+            r.remaining != Some(0) && wildcard::matches(&r.action, iam_action, true)
+        })?;
         let rule = &mut rules[i];
         if let Some(n) = rule.remaining.as_mut() {
             *n -= 1;
@@ -70,7 +70,11 @@ mod tests {
     #[test]
     fn rules_fire_their_count_then_go() {
         let f = Faults::default();
-        f.add(FaultRule { action: "ec2:Describe*".into(), remaining: Some(2), effect: FaultEffect::Panic });
+        f.add(FaultRule {
+            action: "ec2:Describe*".into(),
+            remaining: Some(2),
+            effect: FaultEffect::Panic,
+        });
         assert_eq!(f.take("ec2:CreateVolume"), None);
         assert_eq!(f.take("ec2:describeregions"), Some(FaultEffect::Panic));
         assert_eq!(f.take("ec2:DescribeInstances"), Some(FaultEffect::Panic));

@@ -98,7 +98,11 @@ impl Instance {
     fn fresh(config: &Config) -> Result<Generation, String> {
         Ok(Generation {
             world: World::new(config.seed, &config.opt_in_regions),
-            identities: Identities::build(&config.account_id, &config.identities, config.base_dir.as_deref())?,
+            identities: Identities::build(
+                &config.account_id,
+                &config.identities,
+                config.base_dir.as_deref(),
+            )?,
             audit: Audit::default(),
         })
     }
@@ -139,33 +143,68 @@ impl Instance {
             _ => None,
         };
         let target = header(&req.headers, "x-amz-target");
-        let body_is_form = header(&req.headers, "content-type")
-            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-        let body: &[u8] = if req.body_too_large { b"" } else { &req.body };
-        let routed = match route::route(scope_service, target, req.query.as_bytes(), body, body_is_form) {
+        let body_is_form = header(&req.headers, "content-type").is_some_and(|ct| {
+            ct.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+        if req.body_too_large {
+            let err = AwsError::new(
+                "RequestEntityTooLarge",
+                format!(
+                    "Request body is larger than {} bytes",
+                    self.config.max_body_bytes
+                ),
+                413,
+            );
+            let service = route::service_hint(scope_service, target);
+            return self.answer_error(service, &err, request_id, "-", "-", started);
+        }
+        let routed = match route::route(
+            scope_service,
+            target,
+            req.query.as_bytes(),
+            &req.body,
+            body_is_form,
+        ) {
             Ok(r) => r,
             Err(e) => return self.answer_error(e.service, &e.error, request_id, "-", "-", started),
         };
         let service = routed.service;
-        if req.body_too_large {
-            let err = AwsError::new(
-                "RequestEntityTooLarge",
-                format!("Request body is larger than {} bytes", self.config.max_body_bytes),
-                413,
-            );
-            return self.answer_error(Some(service), &err, request_id, &routed.action, "-", started);
-        }
         let caller = match self.authenticate(&generation, service, &parts, signature) {
             Ok(c) => c,
-            Err(e) => return self.answer_error(Some(service), &e, request_id, &routed.action, "-", started),
+            Err(e) => {
+                return self.answer_error(
+                    Some(service),
+                    &e,
+                    request_id,
+                    &routed.action,
+                    "-",
+                    started,
+                )
+            }
         };
         let principal_arn = caller.principal.arn.clone();
         let result = self.dispatch(&generation, &routed, &caller, &req.remote, &request_id);
         let rendered = match result {
             Ok(output) => render::success(service, &routed.action, &request_id, &output),
-            Err(e) => return self.answer_error(Some(service), &e, request_id, &routed.action, &principal_arn, started),
+            Err(e) => {
+                return self.answer_error(
+                    Some(service),
+                    &e,
+                    request_id,
+                    &routed.action,
+                    &principal_arn,
+                    started,
+                )
+            }
         };
-        log_request(service, &routed.action, &principal_arn, rendered.status, started);
+        log_request(
+            service,
+            &routed.action,
+            &principal_arn,
+            rendered.status,
+            started,
+        );
         RawResponse {
             status: rendered.status,
             content_type: rendered.content_type,
@@ -184,7 +223,11 @@ impl Instance {
         principal: &str,
         started: Instant,
     ) -> RawResponse {
-        let Rendered { status, content_type, body } = render::error(service, err, &request_id);
+        let Rendered {
+            status,
+            content_type,
+            body,
+        } = render::error(service, err, &request_id);
         if let Some(s) = service {
             log_request(s, action, principal, status, started);
         }
@@ -234,10 +277,15 @@ impl Instance {
         if !self.config.region_enabled(&info.region) {
             return Err(unknown_key(proto));
         }
-        if info.service != service.signing_name() && !(service == ServiceId::Ecr && info.service == "api.ecr") {
+        if info.service != service.signing_name()
+            && !(service == ServiceId::Ecr && info.service == "api.ecr")
+        {
             return Err(sig_error(
                 proto,
-                SigError::Scope(format!("Credential should be scoped to correct service: '{}'.", service.signing_name())),
+                SigError::Scope(format!(
+                    "Credential should be scoped to correct service: '{}'.",
+                    service.signing_name()
+                )),
             ));
         }
         sigv4::check_time(&info, crate::timefmt::now_unix()).map_err(|e| sig_error(proto, e))?;
@@ -248,13 +296,24 @@ impl Instance {
         if let Some(expiry) = cred.expires_at {
             if self.clock.now_secs() >= expiry {
                 return Err(match proto {
-                    Protocol::Ec2Query => AwsError::bad_request("RequestExpired", "Request has expired."),
-                    Protocol::AwsQuery => AwsError::bad_request("ExpiredToken", "The security token included in the request is expired"),
-                    Protocol::AwsJson => AwsError::bad_request("ExpiredTokenException", "The security token included in the request is expired"),
+                    Protocol::Ec2Query => {
+                        AwsError::bad_request("RequestExpired", "Request has expired.")
+                    }
+                    Protocol::AwsQuery => AwsError::bad_request(
+                        "ExpiredToken",
+                        "The security token included in the request is expired",
+                    ),
+                    Protocol::AwsJson => AwsError::bad_request(
+                        "ExpiredTokenException",
+                        "The security token included in the request is expired",
+                    ),
                 });
             }
         }
-        Ok(Caller { principal: cred.principal.clone(), region: info.region })
+        Ok(Caller {
+            principal: cred.principal.clone(),
+            region: info.region,
+        })
     }
 
     fn dispatch(
@@ -272,7 +331,10 @@ impl Instance {
             Lookup::NotEmulated => None,
             Lookup::Unknown => {
                 return Err(match service.protocol() {
-                    Protocol::AwsJson => AwsError::bad_request("UnknownOperationException", format!("Unknown operation {action}")),
+                    Protocol::AwsJson => AwsError::bad_request(
+                        "UnknownOperationException",
+                        format!("Unknown operation {action}"),
+                    ),
                     _ => AwsError::invalid_action(action),
                 })
             }
@@ -285,7 +347,11 @@ impl Instance {
         let iam_action = format!("{}:{action}", service.iam_prefix());
         self.authorize(generation, routed, caller, remote, &iam_action)?;
         if dry_run {
-            return Err(AwsError::new("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412));
+            return Err(AwsError::new(
+                "DryRunOperation",
+                "Request would have succeeded, but DryRun flag is set.",
+                412,
+            ));
         }
         let Some(handler) = handler else {
             return Err(AwsError::not_emulated(service.iam_prefix(), action));
@@ -336,20 +402,42 @@ impl Instance {
         }
         let principal = &caller.principal;
         let policies = generation.identities.policies_for(principal);
-        let resources = authz::resources(routed.service, &routed.action, &routed.input, &self.config.account_id, &caller.region);
+        let resources = authz::resources(
+            routed.service,
+            &routed.action,
+            &routed.input,
+            &self.config.account_id,
+            &caller.region,
+        );
         let now = self.clock.now_secs();
         for resource in resources {
-            let ctx = request_context(iam_action, &resource, principal, &caller.region, remote, now);
+            let ctx = request_context(
+                iam_action,
+                &resource,
+                principal,
+                &caller.region,
+                remote,
+                now,
+            );
             let eval = iam::evaluate(&policies, &ctx);
             if matches!(eval.decision, Decision::Allow) {
                 continue;
             }
             if self.config.iam == IamMode::Audit {
                 tracing::warn!(principal = %principal.arn, action = iam_action, resource, "audit: would be denied");
-                generation.audit.record(&principal.arn, iam_action, &resource);
+                generation
+                    .audit
+                    .record(&principal.arn, iam_action, &resource);
                 continue;
             }
-            return Err(denied(routed.service.protocol(), principal, iam_action, &resource, &eval, &ctx));
+            return Err(denied(
+                routed.service.protocol(),
+                principal,
+                iam_action,
+                &resource,
+                &eval,
+                &ctx,
+            ));
         }
         Ok(())
     }
@@ -370,7 +458,10 @@ pub fn request_context(
         .with("aws:PrincipalAccount", principal.account.as_str())
         .with("aws:userid", principal.user_id.as_str())
         .with("aws:SourceIp", remote.ip().to_string())
-        .with("aws:CurrentTime", crate::timefmt::format_iso8601(now_secs).replace(".000", ""))
+        .with(
+            "aws:CurrentTime",
+            crate::timefmt::format_iso8601(now_secs).replace(".000", ""),
+        )
         .with("aws:EpochTime", now_secs.to_string())
         .with("aws:SecureTransport", "false");
     match principal.role() {
@@ -394,12 +485,19 @@ fn denied(
     eval: &Evaluation,
     ctx: &RequestContext,
 ) -> AwsError {
-    let on = if resource == "*" { String::new() } else { format!(" on resource: {resource}") };
+    let on = if resource == "*" {
+        String::new()
+    } else {
+        format!(" on resource: {resource}")
+    };
     let why = match eval.decision {
         Decision::ExplicitDeny => "with an explicit deny in an identity-based policy".to_string(),
         _ => format!("because no identity-based policy allows the {action} action"),
     };
-    let sentence = format!("User: {} is not authorized to perform: {action}{on} {why}", principal.arn);
+    let sentence = format!(
+        "User: {} is not authorized to perform: {action}{on} {why}",
+        principal.arn
+    );
     match proto {
         Protocol::Ec2Query => AwsError::new(
             "UnauthorizedOperation",
@@ -430,6 +528,7 @@ pub fn encode_authorization_message(
         .collect();
     let conditions: Vec<serde_json::Value> = ctx
         .keys()
+        .into_iter()
         .map(|(k, v)| serde_json::json!({"key": k, "values": {"items": v.iter().map(|x| serde_json::json!({"value": x})).collect::<Vec<_>>()}}))
         .collect();
     let doc = serde_json::json!({
@@ -454,7 +553,11 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// An access key we do not know (or a token that does not belong to it).
 fn unknown_key(proto: Protocol) -> AwsError {
     match proto {
-        Protocol::Ec2Query => AwsError::new("AuthFailure", "AWS was not able to validate the provided access credentials", 401),
+        Protocol::Ec2Query => AwsError::new(
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+            401,
+        ),
         Protocol::AwsQuery => AwsError::new("InvalidClientTokenId", INVALID_TOKEN, 403),
         Protocol::AwsJson => AwsError::new("UnrecognizedClientException", INVALID_TOKEN, 400),
     }

@@ -108,7 +108,9 @@ fn build_config(args: &ServeArgs) -> Result<Config, String> {
     if let Some(s) = args.seed {
         config.seed = s;
     }
-    config.opt_in_regions.extend(args.opt_in_regions.iter().cloned());
+    config
+        .opt_in_regions
+        .extend(args.opt_in_regions.iter().cloned());
     config.max_body_bytes = args.max_body_bytes;
     Ok(config)
 }
@@ -116,7 +118,8 @@ fn build_config(args: &ServeArgs) -> Result<Config, String> {
 fn serve(args: ServeArgs) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -127,7 +130,10 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("awsemu: cannot start the runtime: {e}");
@@ -155,12 +161,18 @@ fn print_banner(instance: &Instance, addr: SocketAddr) {
     use std::io::Write;
     let g = instance.current();
     let mut out = String::new();
-    out.push_str(&format!("awsemu {} listening on http://{addr}\n", env!("CARGO_PKG_VERSION")));
+    out.push_str(&format!(
+        "awsemu {} listening on http://{addr}\n",
+        env!("CARGO_PKG_VERSION")
+    ));
     out.push_str(&format!(
         "account {}  default region {}  iam {:?}\n\n",
         instance.config.account_id, instance.config.default_region, instance.config.iam
     ));
-    out.push_str(&format!("{:<14} {:<20} {:<20} {}\n", "principal", "access key id", "secret access key", "policies"));
+    out.push_str(&format!(
+        "{:<14} {:<20} {:<20} {}\n",
+        "principal", "access key id", "secret access key", "policies"
+    ));
     for c in g.identities.long_lived_keys() {
         out.push_str(&format!(
             "{:<14} {:<20} {:<20} {}\n",
@@ -226,7 +238,10 @@ fn policy_check(args: CheckArgs) -> ExitCode {
         };
         ctx = ctx.with(k, v);
     }
-    let policies = [iam::Policy { name, document: Arc::new(document) }];
+    let policies = [iam::Policy {
+        name,
+        document: Arc::new(document),
+    }];
     let eval = iam::evaluate(&policies, &ctx);
     println!("{}", iam::explain(&eval));
     match eval.decision {

@@ -11,9 +11,9 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
@@ -24,9 +24,15 @@ use crate::instance::{Instance, RawRequest, RawResponse};
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, instance: Arc<Instance>, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    instance: Arc<Instance>,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: every AWS SDK and CLI speaks it to a plain-HTTP endpoint.
+    let mut builder = http1::Builder::new();
+    builder.keep_alive(true);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -46,7 +52,7 @@ pub async fn serve(listener: TcpListener, instance: Arc<Instance>, shutdown: imp
                     let instance = instance.clone();
                     async move { Ok::<_, Infallible>(handle(instance, req, remote).await) }
                 });
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = builder.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
@@ -58,12 +64,19 @@ pub async fn serve(listener: TcpListener, instance: Arc<Instance>, shutdown: imp
         }
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}");
     }
 }
 
-async fn handle(instance: Arc<Instance>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+async fn handle(
+    instance: Arc<Instance>,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let limit = instance.config.max_body_bytes;
     let declared_too_large = parts
@@ -111,7 +124,12 @@ fn to_response(r: RawResponse) -> Response<Full<Bytes>> {
     }
     builder
         .body(Full::new(Bytes::from(r.body)))
-        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "could not build the response"))
+        .unwrap_or_else(|_| {
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not build the response",
+            )
+        })
 }
 
 /// A bare text answer for requests that never reached any protocol.

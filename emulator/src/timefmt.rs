@@ -40,7 +40,8 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 
 /// Unix seconds for a validated civil date and time, or `None` when a field is out of range.
 pub fn unix_from_parts(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
-    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60
+    {
         return None;
     }
     Some(days_from_civil(y, mo, d) * 86_400 + i64::from(h * 3600 + mi * 60 + s))
@@ -110,8 +111,13 @@ pub fn parse_iso8601(s: &str) -> Option<i64> {
     } else if let Some(i) = rest.rfind(['+', '-']) {
         let sign: i64 = if rest.as_bytes()[i] == b'-' { -1 } else { 1 };
         let off = &rest[i + 1..];
-        let (oh, om) = off.split_once(':').unwrap_or((off.get(..2)?, off.get(2..)?));
-        (&rest[..i], sign * i64::from(digits(oh)? * 3600 + digits(om)? * 60))
+        let (oh, om) = off
+            .split_once(':')
+            .unwrap_or((off.get(..2)?, off.get(2..)?));
+        (
+            &rest[..i],
+            sign * i64::from(digits(oh)? * 3600 + digits(om)? * 60),
+        )
     } else {
         (rest, 0)
     };
@@ -153,8 +159,14 @@ mod tests {
     #[test]
     fn iso8601_forms() {
         assert_eq!(parse_iso8601("2015-08-30T12:36:00Z"), Some(1_440_938_160));
-        assert_eq!(parse_iso8601("2015-08-30T12:36:00.123Z"), Some(1_440_938_160));
-        assert_eq!(parse_iso8601("2015-08-30T14:36:00+02:00"), Some(1_440_938_160));
+        assert_eq!(
+            parse_iso8601("2015-08-30T12:36:00.123Z"),
+            Some(1_440_938_160)
+        );
+        assert_eq!(
+            parse_iso8601("2015-08-30T14:36:00+02:00"),
+            Some(1_440_938_160)
+        );
         assert_eq!(parse_iso8601("2015-08-30"), Some(1_440_892_800));
         assert_eq!(parse_iso8601("2015-13-30"), None);
         assert_eq!(parse_iso8601("yesterday"), None);

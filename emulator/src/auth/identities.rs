@@ -70,7 +70,12 @@ pub struct IdentityConfig {
 /// The built-in principals: (name, access key id, secret, role or None for the admin user).
 pub const DEFAULT_PRINCIPALS: [(&str, &str, &str, Option<&str>); 4] = [
     ("admin", "test", "test", None),
-    ("controlplane", "controlplane", "controlplane", Some("controlplane")),
+    (
+        "controlplane",
+        "controlplane",
+        "controlplane",
+        Some("controlplane"),
+    ),
     ("etcd", "etcd", "etcd", Some("etcd")),
     ("worker", "worker", "worker", Some("worker")),
 ];
@@ -90,7 +95,11 @@ pub struct Identities {
 impl Identities {
     /// Builds the identities a config describes. Fails with a message naming the bad policy or
     /// reference; a policy with an unsupported element is refused here, never ignored.
-    pub fn build(account: &str, config: &IdentityConfig, base_dir: Option<&Path>) -> Result<Identities, String> {
+    pub fn build(
+        account: &str,
+        config: &IdentityConfig,
+        base_dir: Option<&Path>,
+    ) -> Result<Identities, String> {
         let mut policies: BTreeMap<String, Policy> = [
             builtin::admin(),
             builtin::controlplane(),
@@ -104,12 +113,16 @@ impl Identities {
             let text = match source {
                 PolicySource::Inline(v) => v.to_string(),
                 PolicySource::File(path) => {
-                    let full = base_dir.map(|d| d.join(path)).unwrap_or_else(|| path.into());
-                    std::fs::read_to_string(&full)
-                        .map_err(|e| format!("policy '{name}': cannot read {}: {e}", full.display()))?
+                    let full = base_dir
+                        .map(|d| d.join(path))
+                        .unwrap_or_else(|| path.into());
+                    std::fs::read_to_string(&full).map_err(|e| {
+                        format!("policy '{name}': cannot read {}: {e}", full.display())
+                    })?
                 }
             };
-            let document = PolicyDocument::parse(&text).map_err(|e| format!("policy '{name}': {e}"))?;
+            let document =
+                PolicyDocument::parse(&text).map_err(|e| format!("policy '{name}': {e}"))?;
             policies.insert(
                 name.clone(),
                 Policy {
@@ -139,18 +152,29 @@ impl Identities {
             for (name, key, secret, role) in DEFAULT_PRINCIPALS {
                 match role {
                     Some(role) => {
-                        ids.roles.insert(role.to_string(), vec![policies[role].clone()]);
-                        ids.add_key(key, secret, None, None, Principal::role_session(account, role, DEFAULT_SESSION));
+                        ids.roles
+                            .insert(role.to_string(), vec![policies[role].clone()]);
+                        ids.add_key(
+                            key,
+                            secret,
+                            None,
+                            None,
+                            Principal::role_session(account, role, DEFAULT_SESSION),
+                        );
                     }
                     None => {
-                        ids.users.insert(name.to_string(), vec![policies["AdministratorAccess"].clone()]);
+                        ids.users.insert(
+                            name.to_string(),
+                            vec![policies["AdministratorAccess"].clone()],
+                        );
                         ids.add_key(key, secret, None, None, Principal::user(account, name));
                     }
                 }
             }
         }
         for (role, names) in &config.roles {
-            ids.roles.insert(role.clone(), resolve(names, &format!("role '{role}'"))?);
+            ids.roles
+                .insert(role.clone(), resolve(names, &format!("role '{role}'"))?);
         }
         for p in &config.principals {
             let principal = match &p.role {
@@ -162,17 +186,28 @@ impl Identities {
                         ));
                     }
                     if !ids.roles.contains_key(role) {
-                        return Err(format!("principal '{}' names unknown role '{role}'", p.name));
+                        return Err(format!(
+                            "principal '{}' names unknown role '{role}'",
+                            p.name
+                        ));
                     }
                     Principal::role_session(account, role, &p.name)
                 }
                 None => {
-                    ids.users
-                        .insert(p.name.clone(), resolve(&p.policies, &format!("principal '{}'", p.name))?);
+                    ids.users.insert(
+                        p.name.clone(),
+                        resolve(&p.policies, &format!("principal '{}'", p.name))?,
+                    );
                     Principal::user(account, &p.name)
                 }
             };
-            ids.add_key(&p.access_key_id, &p.secret_access_key, None, None, principal);
+            ids.add_key(
+                &p.access_key_id,
+                &p.secret_access_key,
+                None,
+                None,
+                principal,
+            );
         }
         Ok(ids)
     }
@@ -197,7 +232,8 @@ impl Identities {
             expires_at,
             principal: Arc::new(principal),
         });
-        self.credentials.insert(access_key_id.to_string(), cred.clone());
+        self.credentials
+            .insert(access_key_id.to_string(), cred.clone());
         cred
     }
 
@@ -226,7 +262,8 @@ impl Identities {
             .map(|c| c.clone())
             .collect();
         all.sort_by(|a, b| {
-            (a.principal.name.as_str(), a.access_key_id.as_str()).cmp(&(b.principal.name.as_str(), b.access_key_id.as_str()))
+            (a.principal.name.as_str(), a.access_key_id.as_str())
+                .cmp(&(b.principal.name.as_str(), b.access_key_id.as_str()))
         });
         all
     }
@@ -242,7 +279,10 @@ impl Identities {
 
     /// Names of the policies of a principal, for reports.
     pub fn policy_names(&self, principal: &Principal) -> Vec<String> {
-        self.policies_for(principal).into_iter().map(|p| p.name).collect()
+        self.policies_for(principal)
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
     }
 
     pub fn has_role(&self, role: &str) -> bool {
@@ -289,9 +329,15 @@ mod tests {
         let ids = Identities::build("111122223333", &config, None).unwrap();
         assert!(ids.credential("test").is_none());
         let ci = ids.credential("AKIACI").unwrap();
-        assert_eq!(ci.principal.arn, "arn:aws:sts::111122223333:assumed-role/ci/ci-bot");
+        assert_eq!(
+            ci.principal.arn,
+            "arn:aws:sts::111122223333:assumed-role/ci/ci-bot"
+        );
         assert_eq!(ids.policy_names(&ci.principal), vec!["read", "worker"]);
-        assert_eq!(ids.policy_names(&ids.credential("AKIAALICE").unwrap().principal), vec!["AdministratorAccess"]);
+        assert_eq!(
+            ids.policy_names(&ids.credential("AKIAALICE").unwrap().principal),
+            vec!["AdministratorAccess"]
+        );
     }
 
     #[test]
@@ -300,11 +346,15 @@ mod tests {
             let c: IdentityConfig = serde_json::from_value(v).unwrap();
             Identities::build("123456789012", &c, None).unwrap_err()
         };
-        let e = bad(serde_json::json!({"policies": {"p": {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Bogus": 1}}}}));
+        let e = bad(
+            serde_json::json!({"policies": {"p": {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Bogus": 1}}}}),
+        );
         assert!(e.contains("policy 'p'") && e.contains("Bogus"), "{e}");
         let e = bad(serde_json::json!({"roles": {"r": ["nope"]}}));
         assert!(e.contains("unknown policy 'nope'"), "{e}");
-        let e = bad(serde_json::json!({"principals": [{"name": "x", "access_key_id": "a", "secret_access_key": "b", "role": "ghost"}]}));
+        let e = bad(
+            serde_json::json!({"principals": [{"name": "x", "access_key_id": "a", "secret_access_key": "b", "role": "ghost"}]}),
+        );
         assert!(e.contains("unknown role 'ghost'"), "{e}");
     }
 }

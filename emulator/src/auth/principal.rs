@@ -37,7 +37,7 @@ fn unique_tail(seed: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     (0..17)
         .map(|i| {
-            let v = h.rotate_left(i * 7) ^ (u64::from(i) * 0x9e37_79b9_7f4a_7c15);
+            let v = h.rotate_left(i * 7) ^ u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             ALPHABET[(v % 32) as usize] as char
         })
         .collect()
@@ -87,7 +87,10 @@ mod tests {
     #[test]
     fn arns_have_aws_shapes() {
         let p = Principal::role_session("123456789012", "worker", "i-0abc");
-        assert_eq!(p.arn, "arn:aws:sts::123456789012:assumed-role/worker/i-0abc");
+        assert_eq!(
+            p.arn,
+            "arn:aws:sts::123456789012:assumed-role/worker/i-0abc"
+        );
         assert_eq!(p.principal_arn, "arn:aws:iam::123456789012:role/worker");
         assert!(p.user_id.starts_with("AROA") && p.user_id.ends_with(":i-0abc"));
         assert_eq!(p.user_id.len(), 4 + 17 + 1 + 6);

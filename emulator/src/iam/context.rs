@@ -50,6 +50,18 @@ impl RequestContext {
         self.keys.insert(normalize_key(key), values);
     }
 
+    /// Every key (normalised) with its values, sorted by key: for reports and the encoded
+    /// authorization message.
+    pub fn keys(&self) -> Vec<(&str, &[String])> {
+        let mut all: Vec<(&str, &[String])> = self
+            .keys
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
+        all.sort_unstable_by_key(|(k, _)| *k);
+        all
+    }
+
     /// The values of `key`, looked up with AWS's case rules.
     pub fn get(&self, key: &str) -> Option<&[String]> {
         self.get_normalized(&normalize_key(key))

@@ -22,7 +22,11 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<String>, status: u16) -> Self {
+    pub fn new(
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+        status: u16,
+    ) -> Self {
         AwsError {
             code: code.into(),
             message: message.into(),

@@ -22,8 +22,12 @@ impl JsonInput {
         }
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(body)) => Ok(JsonInput { body }),
-            Ok(_) => Err(serialization("Start of structure or map found where not expected.")),
-            Err(e) => Err(serialization(format!("The request body is not valid JSON: {e}"))),
+            Ok(_) => Err(serialization(
+                "Start of structure or map found where not expected.",
+            )),
+            Err(e) => Err(serialization(format!(
+                "The request body is not valid JSON: {e}"
+            ))),
         }
     }
 
@@ -31,7 +35,9 @@ impl JsonInput {
         match self.body.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(serialization(format!("STRING_VALUE can not be converted to the type of {name}"))),
+            Some(_) => Err(serialization(format!(
+                "STRING_VALUE can not be converted to the type of {name}"
+            ))),
         }
     }
 
@@ -61,11 +67,20 @@ mod tests {
     #[test]
     fn parses_objects_only() {
         assert!(JsonInput::parse(b"").unwrap().body.is_empty());
-        assert_eq!(JsonInput::parse(b"[1]").unwrap_err().code, "SerializationException");
-        assert_eq!(JsonInput::parse(b"{nope").unwrap_err().code, "SerializationException");
+        assert_eq!(
+            JsonInput::parse(b"[1]").unwrap_err().code,
+            "SerializationException"
+        );
+        assert_eq!(
+            JsonInput::parse(b"{nope").unwrap_err().code,
+            "SerializationException"
+        );
         let j = JsonInput::parse(br#"{"KeyId":"alias/x","N":1}"#).unwrap();
         assert_eq!(j.required("KeyId").unwrap(), "alias/x");
         assert_eq!(j.str("N").unwrap_err().code, "SerializationException");
-        assert_eq!(j.required("Missing").unwrap_err().code, "ValidationException");
+        assert_eq!(
+            j.required("Missing").unwrap_err().code,
+            "ValidationException"
+        );
     }
 }

@@ -204,7 +204,10 @@ impl Params {
     /// Every key that starts with `prefix`, in key order.
     fn range<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a Entry)> + 'a {
         self.entries
-            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
             .take_while(move |(k, _)| k.starts_with(prefix))
     }
 
@@ -400,7 +403,12 @@ impl<'a> Scope<'a> {
     }
 
     /// An awsQuery map: `Name.entry.N.key` / `Name.entry.N.value` (key and value member names vary by API).
-    pub fn map(&self, name: &str, key_name: &str, value_name: &str) -> AwsResult<Vec<(&'a str, &'a str)>> {
+    pub fn map(
+        &self,
+        name: &str,
+        key_name: &str,
+        value_name: &str,
+    ) -> AwsResult<Vec<(&'a str, &'a str)>> {
         let base = format!("{}.entry", self.key(name));
         let mut out = Vec::new();
         for n in self.indices(&base)? {
@@ -408,7 +416,10 @@ impl<'a> Scope<'a> {
                 params: self.params,
                 prefix: format!("{base}.{n}."),
             };
-            out.push((entry.required(key_name)?, entry.str(value_name).unwrap_or("")));
+            out.push((
+                entry.required(key_name)?,
+                entry.str(value_name).unwrap_or(""),
+            ));
         }
         Ok(out)
     }
@@ -450,6 +461,7 @@ mod tests {
         assert_eq!(filters.len(), 2);
         assert_eq!(filters[0].required("Name").unwrap(), "tag:Name");
         assert_eq!(filters[0].strings("Value").unwrap(), vec!["x", "y"]);
+        assert_eq!(filters[1].required("Name").unwrap(), "vpc-id");
         assert_eq!(filters[1].strings("Value").unwrap(), vec!["v"]);
         p.finish().unwrap();
     }
@@ -467,7 +479,10 @@ mod tests {
         assert_eq!(l[0].int("InstancePort").unwrap(), Some(80));
         assert_eq!(l[0].str("Protocol"), Some("TCP"));
         assert!(r.strings("Subnets").unwrap().is_empty());
-        assert_eq!(r.map("Attributes", "key", "value").unwrap(), vec![("k", "v")]);
+        assert_eq!(
+            r.map("Attributes", "key", "value").unwrap(),
+            vec![("k", "v")]
+        );
         p.finish().unwrap();
     }
 
@@ -475,24 +490,36 @@ mod tests {
     fn typed_errors_per_protocol() {
         let p = ec2("MaxResults=ten&DryRun=maybe");
         let r = p.root();
-        assert_eq!(r.int("MaxResults").unwrap_err().code, "InvalidParameterValue");
+        assert_eq!(
+            r.int("MaxResults").unwrap_err().code,
+            "InvalidParameterValue"
+        );
         assert_eq!(r.bool("DryRun").unwrap_err().code, "InvalidParameterValue");
         assert_eq!(r.required("Size").unwrap_err().code, "MissingParameter");
         let q = Params::decode(b"", b"", Protocol::AwsQuery).unwrap();
         let err = q.root().required("LoadBalancerName").unwrap_err();
         assert_eq!(err.code, "ValidationError");
-        assert!(err.message.contains("'loadBalancerName'"), "{}", err.message);
+        assert!(
+            err.message.contains("'loadBalancerName'"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn unknown_parameters_are_refused_and_envelope_keys_are_not() {
-        let p = ec2("Action=DescribeRegions&Version=2016-11-15&X-Amz-Date=1&Bogus=1&RegionName.1=us-east-1");
+        let p = ec2(
+            "Action=DescribeRegions&Version=2016-11-15&X-Amz-Date=1&Bogus=1&RegionName.1=us-east-1",
+        );
         p.root().strings("RegionName").unwrap();
         let err = p.finish().unwrap_err();
         assert_eq!(err.code, "UnknownParameter");
         assert!(err.message.contains("Bogus"));
         let p = ec2("InstanceId.x=1");
-        assert_eq!(p.root().strings("InstanceId").unwrap_err().code, "UnknownParameter");
+        assert_eq!(
+            p.root().strings("InstanceId").unwrap_err().code,
+            "UnknownParameter"
+        );
     }
 
     mod roundtrip {
@@ -529,24 +556,41 @@ mod tests {
 
         fn enc(s: &str) -> String {
             s.bytes()
-                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
                 .collect()
         }
 
-        fn flatten(prefix: &str, s: &BTreeMap<String, Field>, style: ListStyle, out: &mut Vec<String>) {
+        fn flatten(
+            prefix: &str,
+            s: &BTreeMap<String, Field>,
+            style: ListStyle,
+            out: &mut Vec<String>,
+        ) {
             let list = |name: &str| match style {
                 ListStyle::Flat => format!("{prefix}{name}"),
                 ListStyle::Member => format!("{prefix}{name}.member"),
             };
             for (name, f) in s {
                 match f {
-                    Field::Str(v) => out.push(format!("{}={}", enc(&format!("{prefix}{name}")), enc(v))),
+                    Field::Str(v) => {
+                        out.push(format!("{}={}", enc(&format!("{prefix}{name}")), enc(v)))
+                    }
                     Field::Strs(vs) => {
                         if vs.is_empty() && style == ListStyle::Member {
                             out.push(format!("{}=", enc(&format!("{prefix}{name}"))));
                         }
                         for (i, v) in vs.iter().enumerate() {
-                            out.push(format!("{}={}", enc(&format!("{}.{}", list(name), i + 1)), enc(v)));
+                            out.push(format!(
+                                "{}={}",
+                                enc(&format!("{}.{}", list(name), i + 1)),
+                                enc(v)
+                            ));
                         }
                     }
                     Field::Structs(items) => {
@@ -560,18 +604,37 @@ mod tests {
 
         /// Reads back what the shape says is there; empty structures and lists vanish in the flat
         /// form (as on the wire), so they are compared after the same normalisation.
-        fn read(scope: &Scope<'_>, shape: &BTreeMap<String, Field>, style: ListStyle) -> BTreeMap<String, Field> {
+        fn read(
+            scope: &Scope<'_>,
+            shape: &BTreeMap<String, Field>,
+            style: ListStyle,
+        ) -> BTreeMap<String, Field> {
             shape
                 .iter()
                 .map(|(name, f)| {
                     let v = match f {
-                        Field::Str(_) => Field::Str(scope.str(name).unwrap_or("<missing>").to_string()),
-                        Field::Strs(_) => Field::Strs(scope.strings(name).unwrap().into_iter().map(str::to_string).collect()),
+                        Field::Str(_) => {
+                            Field::Str(scope.str(name).unwrap_or("<missing>").to_string())
+                        }
+                        Field::Strs(_) => Field::Strs(
+                            scope
+                                .strings(name)
+                                .unwrap()
+                                .into_iter()
+                                .map(str::to_string)
+                                .collect(),
+                        ),
                         Field::Structs(items) => {
                             let got = scope.structs(name).unwrap();
-                            let nonempty: Vec<&BTreeMap<String, Field>> = items.iter().filter(|i| !vanishes(i, style)).collect();
+                            let nonempty: Vec<&BTreeMap<String, Field>> =
+                                items.iter().filter(|i| !vanishes(i, style)).collect();
                             assert_eq!(got.len(), nonempty.len(), "structures under {name}");
-                            Field::Structs(got.iter().zip(nonempty).map(|(g, shape)| read(g, shape, style)).collect())
+                            Field::Structs(
+                                got.iter()
+                                    .zip(nonempty)
+                                    .map(|(g, shape)| read(g, shape, style))
+                                    .collect(),
+                            )
                         }
                     };
                     (name.clone(), v)
@@ -593,9 +656,13 @@ mod tests {
             s.iter()
                 .map(|(k, f)| {
                     let f = match f {
-                        Field::Structs(items) => {
-                            Field::Structs(items.iter().filter(|i| !vanishes(i, style)).map(|i| normalise(i, style)).collect())
-                        }
+                        Field::Structs(items) => Field::Structs(
+                            items
+                                .iter()
+                                .filter(|i| !vanishes(i, style))
+                                .map(|i| normalise(i, style))
+                                .collect(),
+                        ),
                         other => other.clone(),
                     };
                     (k.clone(), f)

@@ -32,12 +32,26 @@ pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 pub fn success(service: ServiceId, action: &str, request_id: &str, output: &Output) -> Rendered {
     let (content_type, body) = match (service.protocol(), output) {
         (_, Output::Json(v)) => (JSON_CONTENT_TYPE, v.to_string()),
-        (Protocol::Ec2Query, Output::Xml(b)) => (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, b)),
-        (Protocol::Ec2Query, Output::XmlEmpty) => (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, "")),
-        (_, Output::Xml(b)) => (XML_CONTENT_TYPE, xml::query_success(service, action, request_id, Some(b))),
-        (_, Output::XmlEmpty) => (XML_CONTENT_TYPE, xml::query_success(service, action, request_id, None)),
+        (Protocol::Ec2Query, Output::Xml(b)) => {
+            (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, b))
+        }
+        (Protocol::Ec2Query, Output::XmlEmpty) => {
+            (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, ""))
+        }
+        (_, Output::Xml(b)) => (
+            XML_CONTENT_TYPE,
+            xml::query_success(service, action, request_id, Some(b)),
+        ),
+        (_, Output::XmlEmpty) => (
+            XML_CONTENT_TYPE,
+            xml::query_success(service, action, request_id, None),
+        ),
     };
-    Rendered { status: 200, content_type, body }
+    Rendered {
+        status: 200,
+        content_type,
+        body,
+    }
 }
 
 /// An error in `service`'s envelope; `None` when the request could not be tied to any service.
@@ -64,7 +78,11 @@ pub fn error(service: Option<ServiceId>, err: &AwsError, request_id: &str) -> Re
             ),
         ),
     };
-    Rendered { status: err.status, content_type, body }
+    Rendered {
+        status: err.status,
+        content_type,
+        body,
+    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,19 @@ fn by_signing_name(name: &str, version: Option<&str>) -> AwsResult<Option<Servic
     })
 }
 
+/// The service a request is for judging by its headers alone (for answers given before the body is
+/// read, such as a body over the size limit). Both ELB APIs share one envelope shape, so the
+/// classic one stands for either.
+pub fn service_hint(scope_service: Option<&str>, target: Option<&str>) -> Option<ServiceId> {
+    if let Some((service, _)) = target.and_then(ServiceId::from_target) {
+        return Some(service);
+    }
+    match scope_service? {
+        "elasticloadbalancing" => Some(ServiceId::Elb),
+        name => by_signing_name(name, None).ok().flatten(),
+    }
+}
+
 /// Routes a request. `scope_service` is the service named in the SigV4 credential scope, if signed.
 pub fn route(
     scope_service: Option<&str>,
@@ -74,15 +87,29 @@ pub fn route(
         let Some((service, op)) = ServiceId::from_target(target) else {
             return fail(
                 None,
-                AwsError::bad_request("UnknownOperationException", format!("Unknown X-Amz-Target '{target}'")),
+                AwsError::bad_request(
+                    "UnknownOperationException",
+                    format!("Unknown X-Amz-Target '{target}'"),
+                ),
             );
         };
-        let input = JsonInput::parse(body).map_err(|e| RouteError { service: Some(service), error: e })?;
-        return Ok(Routed { service, action: op.to_string(), input: Input::Json(input) });
+        let input = JsonInput::parse(body).map_err(|e| RouteError {
+            service: Some(service),
+            error: e,
+        })?;
+        return Ok(Routed {
+            service,
+            action: op.to_string(),
+            input: Input::Json(input),
+        });
     }
     // Query protocols: the parameters may be in the URL, the form body, or both.
-    let form = if body_is_form || body.is_empty() { body } else { b"" };
-    let hint = scope_service.and_then(|s| by_signing_name(s, None).ok().flatten());
+    let form = if body_is_form || body.is_empty() {
+        body
+    } else {
+        b""
+    };
+    let hint = service_hint(scope_service, None);
     let params = match Params::decode(raw_query, form, Protocol::AwsQuery) {
         Ok(p) => p,
         Err(e) => return fail(hint, e),
@@ -124,12 +151,19 @@ pub fn route(
     let Some(action) = params.peek("Action").map(str::to_string) else {
         return fail(
             Some(service),
-            AwsError::bad_request("MissingAction", "The request is missing an action or a required parameter."),
+            AwsError::bad_request(
+                "MissingAction",
+                "The request is missing an action or a required parameter.",
+            ),
         );
     };
     // Re-tag the parameters with the service's own dialect (list style, error wording).
     let params = params.with_protocol(service.protocol());
-    Ok(Routed { service, action, input: Input::Query(params) })
+    Ok(Routed {
+        service,
+        action,
+        input: Input::Query(params),
+    })
 }
 
 #[cfg(test)]
@@ -142,16 +176,47 @@ mod tests {
 
     #[test]
     fn routes_by_scope_version_and_target() {
-        let r = ok(Some("ec2"), None, "", "Action=DescribeRegions&Version=2016-11-15");
-        assert_eq!((r.service, r.action.as_str()), (ServiceId::Ec2, "DescribeRegions"));
-        let r = ok(Some("elasticloadbalancing"), None, "Action=DescribeLoadBalancers&Version=2015-12-01", "");
+        let r = ok(
+            Some("ec2"),
+            None,
+            "",
+            "Action=DescribeRegions&Version=2016-11-15",
+        );
+        assert_eq!(
+            (r.service, r.action.as_str()),
+            (ServiceId::Ec2, "DescribeRegions")
+        );
+        let r = ok(
+            Some("elasticloadbalancing"),
+            None,
+            "Action=DescribeLoadBalancers&Version=2015-12-01",
+            "",
+        );
         assert_eq!(r.service, ServiceId::Elbv2);
-        let r = ok(Some("elasticloadbalancing"), None, "", "Action=DescribeLoadBalancers&Version=2012-06-01");
+        let r = ok(
+            Some("elasticloadbalancing"),
+            None,
+            "",
+            "Action=DescribeLoadBalancers&Version=2012-06-01",
+        );
         assert_eq!(r.service, ServiceId::Elb);
-        let r = ok(None, None, "Action=GetCallerIdentity&Version=2011-06-15", "");
+        let r = ok(
+            None,
+            None,
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            "",
+        );
         assert_eq!(r.service, ServiceId::Sts);
-        let r = ok(Some("kms"), Some("TrentService.DescribeKey"), "", r#"{"KeyId":"k"}"#);
-        assert_eq!((r.service, r.action.as_str()), (ServiceId::Kms, "DescribeKey"));
+        let r = ok(
+            Some("kms"),
+            Some("TrentService.DescribeKey"),
+            "",
+            r#"{"KeyId":"k"}"#,
+        );
+        assert_eq!(
+            (r.service, r.action.as_str()),
+            (ServiceId::Kms, "DescribeKey")
+        );
     }
 
     #[test]
@@ -161,7 +226,10 @@ mod tests {
         let e = route(Some("elasticloadbalancing"), None, b"Action=X", b"", true).unwrap_err();
         assert_eq!(e.error.code, "MissingParameter");
         let e = route(Some("ec2"), None, b"Version=2016-11-15", b"", true).unwrap_err();
-        assert_eq!((e.service, e.error.code.as_ref()), (Some(ServiceId::Ec2), "MissingAction"));
+        assert_eq!(
+            (e.service, e.error.code.as_ref()),
+            (Some(ServiceId::Ec2), "MissingAction")
+        );
         let e = route(Some("s3"), None, b"Action=X", b"", true).unwrap_err();
         assert_eq!(e.error.code, "UnknownService");
         let e = route(Some("kms"), Some("Bogus.X"), b"", b"{}", false).unwrap_err();

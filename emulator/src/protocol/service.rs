@@ -144,7 +144,10 @@ mod tests {
     #[test]
     fn versions_and_targets_pick_services() {
         assert_eq!(ServiceId::from_version("2012-06-01"), Some(ServiceId::Elb));
-        assert_eq!(ServiceId::from_version("2015-12-01"), Some(ServiceId::Elbv2));
+        assert_eq!(
+            ServiceId::from_version("2015-12-01"),
+            Some(ServiceId::Elbv2)
+        );
         assert_eq!(ServiceId::from_version("2016-11-15"), Some(ServiceId::Ec2));
         assert_eq!(ServiceId::from_version("2014-11-01"), None);
         assert_eq!(

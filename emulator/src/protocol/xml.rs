@@ -69,7 +69,13 @@ impl Xml {
     }
 
     /// A list: `<tag><item>…</item>…</tag>` (EC2 uses `item`, awsQuery `member`).
-    pub fn list<I, T>(&mut self, tag: &str, item_tag: &str, items: I, mut each: impl FnMut(&mut Xml, T)) -> &mut Self
+    pub fn list<I, T>(
+        &mut self,
+        tag: &str,
+        item_tag: &str,
+        items: I,
+        mut each: impl FnMut(&mut Xml, T),
+    ) -> &mut Self
     where
         I: IntoIterator<Item = T>,
     {
@@ -103,7 +109,12 @@ pub fn ec2_success(action: &str, request_id: &str, body: &str) -> String {
 
 /// `<ActionResponse xmlns=…><ActionResult>BODY</ActionResult><ResponseMetadata>…</ActionResponse>`;
 /// actions without output members get no `…Result` element, as AWS writes them.
-pub fn query_success(service: ServiceId, action: &str, request_id: &str, body: Option<&str>) -> String {
+pub fn query_success(
+    service: ServiceId,
+    action: &str,
+    request_id: &str,
+    body: Option<&str>,
+) -> String {
     let ns = service.xml_namespace();
     let result = match body {
         Some(b) => format!("<{action}Result>{b}</{action}Result>"),
@@ -124,7 +135,13 @@ pub fn ec2_error(code: &str, message: &str, request_id: &str) -> String {
 }
 
 /// awsQuery's error envelope.
-pub fn query_error(service: ServiceId, fault: &str, code: &str, message: &str, request_id: &str) -> String {
+pub fn query_error(
+    service: ServiceId,
+    fault: &str,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> String {
     let ns = service.xml_namespace();
     format!(
         "{DECL}\n<ErrorResponse xmlns=\"{ns}\"><Error><Type>{fault}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
@@ -153,7 +170,12 @@ mod tests {
     fn envelopes() {
         let s = ec2_success("DescribeRegions", "rid", "<x/>");
         assert!(s.contains(r#"<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>rid</requestId><x/>"#));
-        let s = query_success(ServiceId::Sts, "GetCallerIdentity", "rid", Some("<Arn>a</Arn>"));
+        let s = query_success(
+            ServiceId::Sts,
+            "GetCallerIdentity",
+            "rid",
+            Some("<Arn>a</Arn>"),
+        );
         assert!(s.contains("<GetCallerIdentityResult><Arn>a</Arn></GetCallerIdentityResult><ResponseMetadata><RequestId>rid</RequestId>"));
         let s = query_error(ServiceId::Elb, "Sender", "AccessDenied", "no <way>", "rid");
         assert!(s.contains("<Code>AccessDenied</Code><Message>no &lt;way&gt;</Message>"));

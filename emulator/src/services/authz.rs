@@ -63,7 +63,13 @@ const EC2_ID_PARAMS: &[&str] = &[
 ];
 
 /// The resources `service`'s `action` is authorized against for this input. Never empty.
-pub fn resources(service: ServiceId, action: &str, input: &Input, account: &str, region: &str) -> Vec<String> {
+pub fn resources(
+    service: ServiceId,
+    action: &str,
+    input: &Input,
+    account: &str,
+    region: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     match (service, input) {
         (ServiceId::Ec2, Input::Query(p)) if !action.starts_with("Describe") => {
@@ -88,7 +94,9 @@ pub fn resources(service: ServiceId, action: &str, input: &Input, account: &str,
         }
         (ServiceId::Elb, Input::Query(p)) => {
             if let Some(name) = p.peek("LoadBalancerName") {
-                out.push(format!("arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/{name}"));
+                out.push(format!(
+                    "arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/{name}"
+                ));
             }
         }
         (ServiceId::Elbv2, Input::Query(p)) => {
@@ -138,13 +146,49 @@ mod tests {
 
     #[test]
     fn ec2_resources() {
-        let r = resources(ServiceId::Ec2, "CreateVolume", &ec2("Size=1"), "123456789012", "us-east-1");
+        let r = resources(
+            ServiceId::Ec2,
+            "CreateVolume",
+            &ec2("Size=1"),
+            "123456789012",
+            "us-east-1",
+        );
         assert_eq!(r, vec!["arn:aws:ec2:us-east-1:123456789012:volume/*"]);
-        let r = resources(ServiceId::Ec2, "AttachVolume", &ec2("InstanceId=i-1&VolumeId=vol-2"), "1", "r");
-        assert_eq!(r, vec!["arn:aws:ec2:r:1:instance/i-1", "arn:aws:ec2:r:1:volume/vol-2"]);
-        let r = resources(ServiceId::Ec2, "DescribeInstances", &ec2("InstanceId.1=i-1"), "1", "r");
+        let r = resources(
+            ServiceId::Ec2,
+            "AttachVolume",
+            &ec2("InstanceId=i-1&VolumeId=vol-2"),
+            "1",
+            "r",
+        );
+        assert_eq!(
+            r,
+            vec![
+                "arn:aws:ec2:r:1:instance/i-1",
+                "arn:aws:ec2:r:1:volume/vol-2"
+            ]
+        );
+        let r = resources(
+            ServiceId::Ec2,
+            "DescribeInstances",
+            &ec2("InstanceId.1=i-1"),
+            "1",
+            "r",
+        );
         assert_eq!(r, vec!["*"]);
-        let r = resources(ServiceId::Ec2, "CreateTags", &ec2("ResourceId.1=sg-1&ResourceId.2=ami-2"), "1", "r");
-        assert_eq!(r, vec!["arn:aws:ec2:r:1:security-group/sg-1", "arn:aws:ec2:r::image/ami-2"]);
+        let r = resources(
+            ServiceId::Ec2,
+            "CreateTags",
+            &ec2("ResourceId.1=sg-1&ResourceId.2=ami-2"),
+            "1",
+            "r",
+        );
+        assert_eq!(
+            r,
+            vec![
+                "arn:aws:ec2:r:1:security-group/sg-1",
+                "arn:aws:ec2:r::image/ami-2"
+            ]
+        );
     }
 }

@@ -8,7 +8,10 @@ use std::sync::LazyLock;
 use crate::protocol::ServiceId;
 
 fn names(text: &'static str) -> HashSet<&'static str> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 static CATALOG: LazyLock<[HashSet<&'static str>; 8]> = LazyLock::new(|| {
@@ -26,7 +29,10 @@ static CATALOG: LazyLock<[HashSet<&'static str>; 8]> = LazyLock::new(|| {
 
 /// Whether `action` is a real operation of `service`.
 pub fn knows(service: ServiceId, action: &str) -> bool {
-    let i = ServiceId::ALL.iter().position(|s| *s == service).unwrap_or(0);
+    let i = ServiceId::ALL
+        .iter()
+        .position(|s| *s == service)
+        .unwrap_or(0);
     CATALOG[i].contains(action)
 }
 

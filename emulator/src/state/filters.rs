@@ -20,13 +20,23 @@ pub fn parse(scope: &Scope<'_>, known: &[&str]) -> AwsResult<Vec<Filter>> {
     let mut out = Vec::new();
     for f in scope.structs("Filter")? {
         let name = f.required("Name")?.to_string();
-        let ok = known
-            .iter()
-            .any(|k| if k.ends_with(':') { name.starts_with(k) && name.len() > k.len() } else { *k == name });
+        let ok = known.iter().any(|k| {
+            if k.ends_with(':') {
+                name.starts_with(k) && name.len() > k.len()
+            } else {
+                *k == name
+            }
+        });
         if !ok {
-            return Err(AwsError::invalid_value(format!("The filter '{name}' is invalid")));
+            return Err(AwsError::invalid_value(format!(
+                "The filter '{name}' is invalid"
+            )));
         }
-        let values: Vec<String> = f.strings("Value")?.into_iter().map(str::to_string).collect();
+        let values: Vec<String> = f
+            .strings("Value")?
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         out.push(Filter { name, values });
     }
     Ok(out)
@@ -35,9 +45,11 @@ pub fn parse(scope: &Scope<'_>, known: &[&str]) -> AwsResult<Vec<Filter>> {
 impl Filter {
     /// Whether any of the resource's values for this filter matches any filter value.
     pub fn matches_any<'v>(&self, resource_values: impl IntoIterator<Item = &'v str>) -> bool {
-        resource_values
-            .into_iter()
-            .any(|rv| self.values.iter().any(|fv| wildcard::matches(fv, rv, false)))
+        resource_values.into_iter().any(|rv| {
+            self.values
+                .iter()
+                .any(|fv| wildcard::matches(fv, rv, false))
+        })
     }
 
     pub fn matches(&self, resource_value: &str) -> bool {
@@ -65,8 +77,15 @@ mod tests {
         .unwrap();
         let f = parse(&p.root(), &["region-name", "tag:"]).unwrap();
         assert_eq!(f.len(), 2);
-        assert!(f[0].matches("us-east-2") && f[0].matches("eu-west-1") && !f[0].matches("eu-west-2"));
-        let p = Params::decode(b"Filter.1.Name=bogus&Filter.1.Value.1=x", b"", Protocol::Ec2Query).unwrap();
+        assert!(
+            f[0].matches("us-east-2") && f[0].matches("eu-west-1") && !f[0].matches("eu-west-2")
+        );
+        let p = Params::decode(
+            b"Filter.1.Name=bogus&Filter.1.Value.1=x",
+            b"",
+            Protocol::Ec2Query,
+        )
+        .unwrap();
         let e = parse(&p.root(), &["region-name", "tag:"]).unwrap_err();
         assert_eq!(e.code, "InvalidParameterValue");
         assert!(e.message.contains("'bogus'"));

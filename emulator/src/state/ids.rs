@@ -55,7 +55,9 @@ impl IdGen {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&hi);
         bytes[8..].copy_from_slice(&lo);
-        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
     }
 }
 
@@ -70,7 +72,10 @@ mod tests {
         for _ in 0..100 {
             assert_eq!(a.resource_id("vol"), b.resource_id("vol"));
         }
-        assert_ne!(IdGen::new(8).resource_id("i"), IdGen::new(7).resource_id("i"));
+        assert_ne!(
+            IdGen::new(8).resource_id("i"),
+            IdGen::new(7).resource_id("i")
+        );
         let id = a.resource_id("i");
         assert_eq!(id.len(), 19);
         assert!(id[2..].bytes().all(|b| b.is_ascii_hexdigit()));

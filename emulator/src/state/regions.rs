@@ -34,18 +34,84 @@ pub const REGIONS: &[Region] = &[
     r!("af-south-1", "afs1", "abc", true, "Africa (Cape Town)"),
     r!("ap-east-1", "ape1", "abc", true, "Asia Pacific (Hong Kong)"),
     r!("ap-east-2", "ape2", "abc", true, "Asia Pacific (Taipei)"),
-    r!("ap-northeast-1", "apne1", "acd", false, "Asia Pacific (Tokyo)"),
-    r!("ap-northeast-2", "apne2", "abcd", false, "Asia Pacific (Seoul)"),
-    r!("ap-northeast-3", "apne3", "abc", false, "Asia Pacific (Osaka)"),
+    r!(
+        "ap-northeast-1",
+        "apne1",
+        "acd",
+        false,
+        "Asia Pacific (Tokyo)"
+    ),
+    r!(
+        "ap-northeast-2",
+        "apne2",
+        "abcd",
+        false,
+        "Asia Pacific (Seoul)"
+    ),
+    r!(
+        "ap-northeast-3",
+        "apne3",
+        "abc",
+        false,
+        "Asia Pacific (Osaka)"
+    ),
     r!("ap-south-1", "aps1", "abc", false, "Asia Pacific (Mumbai)"),
-    r!("ap-south-2", "aps2", "abc", true, "Asia Pacific (Hyderabad)"),
-    r!("ap-southeast-1", "apse1", "abc", false, "Asia Pacific (Singapore)"),
-    r!("ap-southeast-2", "apse2", "abc", false, "Asia Pacific (Sydney)"),
-    r!("ap-southeast-3", "apse3", "abc", true, "Asia Pacific (Jakarta)"),
-    r!("ap-southeast-4", "apse4", "abc", true, "Asia Pacific (Melbourne)"),
-    r!("ap-southeast-5", "apse5", "abc", true, "Asia Pacific (Malaysia)"),
-    r!("ap-southeast-6", "apse6", "abc", true, "Asia Pacific (New Zealand)"),
-    r!("ap-southeast-7", "apse7", "abc", true, "Asia Pacific (Thailand)"),
+    r!(
+        "ap-south-2",
+        "aps2",
+        "abc",
+        true,
+        "Asia Pacific (Hyderabad)"
+    ),
+    r!(
+        "ap-southeast-1",
+        "apse1",
+        "abc",
+        false,
+        "Asia Pacific (Singapore)"
+    ),
+    r!(
+        "ap-southeast-2",
+        "apse2",
+        "abc",
+        false,
+        "Asia Pacific (Sydney)"
+    ),
+    r!(
+        "ap-southeast-3",
+        "apse3",
+        "abc",
+        true,
+        "Asia Pacific (Jakarta)"
+    ),
+    r!(
+        "ap-southeast-4",
+        "apse4",
+        "abc",
+        true,
+        "Asia Pacific (Melbourne)"
+    ),
+    r!(
+        "ap-southeast-5",
+        "apse5",
+        "abc",
+        true,
+        "Asia Pacific (Malaysia)"
+    ),
+    r!(
+        "ap-southeast-6",
+        "apse6",
+        "abc",
+        true,
+        "Asia Pacific (New Zealand)"
+    ),
+    r!(
+        "ap-southeast-7",
+        "apse7",
+        "abc",
+        true,
+        "Asia Pacific (Thailand)"
+    ),
     r!("ca-central-1", "cac1", "abd", false, "Canada (Central)"),
     r!("ca-west-1", "caw1", "abc", true, "Canada West (Calgary)"),
     r!("eu-central-1", "euc1", "abc", false, "Europe (Frankfurt)"),
@@ -60,8 +126,20 @@ pub const REGIONS: &[Region] = &[
     r!("me-central-1", "mec1", "abc", true, "Middle East (UAE)"),
     r!("me-south-1", "mes1", "abc", true, "Middle East (Bahrain)"),
     r!("mx-central-1", "mxc1", "abc", true, "Mexico (Central)"),
-    r!("sa-east-1", "sae1", "abc", false, "South America (Sao Paulo)"),
-    r!("us-east-1", "use1", "abcdef", false, "US East (N. Virginia)"),
+    r!(
+        "sa-east-1",
+        "sae1",
+        "abc",
+        false,
+        "South America (Sao Paulo)"
+    ),
+    r!(
+        "us-east-1",
+        "use1",
+        "abcdef",
+        false,
+        "US East (N. Virginia)"
+    ),
     r!("us-east-2", "use2", "abc", false, "US East (Ohio)"),
     r!("us-west-1", "usw1", "ac", false, "US West (N. California)"),
     r!("us-west-2", "usw2", "abcd", false, "US West (Oregon)"),
@@ -111,7 +189,14 @@ mod tests {
         let use1 = region("us-east-1").unwrap();
         let zones = use1.zones();
         assert_eq!(zones.len(), 6);
-        assert_eq!(zones[0], Zone { name: "us-east-1a".into(), id: "use1-az1".into(), region: "us-east-1" });
+        assert_eq!(
+            zones[0],
+            Zone {
+                name: "us-east-1a".into(),
+                id: "use1-az1".into(),
+                region: "us-east-1"
+            }
+        );
         assert!(region("us-west-1").unwrap().zone("us-west-1b").is_none());
         assert!(region("moon-1").is_none());
     }

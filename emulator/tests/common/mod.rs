@@ -19,7 +19,10 @@ pub struct Answer {
 
 impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The `<Code>` (or JSON `__type`) of an error answer.
@@ -36,9 +39,18 @@ impl Answer {
 }
 
 /// Sends one request on a fresh connection and reads the whole answer.
-pub async fn send(addr: SocketAddr, method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> Answer {
+pub async fn send(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Answer {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut head = format!("{method} {target} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     if !headers.iter().any(|(k, _)| k == "host") {
         head.push_str(&format!("host: {addr}\r\n"));
     }
@@ -62,7 +74,11 @@ pub async fn send(addr: SocketAddr, method: &str, target: &str, headers: &[(Stri
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    Answer { status, headers, body: body.to_string() }
+    Answer {
+        status,
+        headers,
+        body: body.to_string(),
+    }
 }
 
 /// The headers of a SigV4-signed form POST to `/`.
@@ -78,18 +94,49 @@ pub fn signed_form_headers(
 ) -> Vec<(String, String)> {
     let mut map = http::HeaderMap::new();
     map.insert("host", addr.to_string().parse().unwrap());
-    map.insert("content-type", "application/x-www-form-urlencoded; charset=utf-8".parse().unwrap());
-    let parts = RequestParts { method: "POST", path: "/", query: "", headers: &map, body };
+    map.insert(
+        "content-type",
+        "application/x-www-form-urlencoded; charset=utf-8"
+            .parse()
+            .unwrap(),
+    );
+    let parts = RequestParts {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &map,
+        body,
+    };
     let mut out = vec![
         ("host".to_string(), addr.to_string()),
-        ("content-type".to_string(), "application/x-www-form-urlencoded; charset=utf-8".to_string()),
+        (
+            "content-type".to_string(),
+            "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+        ),
     ];
-    out.extend(sigv4::sign(&parts, key, secret, token, region, service, unix_time));
+    out.extend(sigv4::sign(
+        &parts, key, secret, token, region, service, unix_time,
+    ));
     out
 }
 
 /// Signs and sends a form POST as `key`/`secret` now.
-pub async fn post_form(addr: SocketAddr, key: &str, secret: &str, service: &str, body: &str) -> Answer {
-    let headers = signed_form_headers(addr, body.as_bytes(), key, secret, None, "us-east-1", service, awsemu::timefmt::now_unix());
+pub async fn post_form(
+    addr: SocketAddr,
+    key: &str,
+    secret: &str,
+    service: &str,
+    body: &str,
+) -> Answer {
+    let headers = signed_form_headers(
+        addr,
+        body.as_bytes(),
+        key,
+        secret,
+        None,
+        "us-east-1",
+        service,
+        awsemu::timefmt::now_unix(),
+    );
     send(addr, "POST", "/", &headers, body.as_bytes()).await
 }

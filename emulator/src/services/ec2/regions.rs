@@ -35,7 +35,11 @@ pub fn describe_regions(call: &Call<'_>) -> AwsResult<Output> {
         "item",
         REGIONS.iter().filter(|r| {
             let status = opt_in_status(call, r);
-            let listed = if names.is_empty() { all || status != "not-opted-in" } else { names.contains(&r.name) };
+            let listed = if names.is_empty() {
+                all || status != "not-opted-in"
+            } else {
+                names.contains(&r.name)
+            };
             let endpoint = r.ec2_endpoint();
             listed
                 && filters::all_match(&filters, |f| match f {
@@ -94,7 +98,9 @@ pub fn describe_availability_zones(call: &Call<'_>) -> AwsResult<Output> {
         "availabilityZoneInfo",
         "item",
         zones.iter().filter(|z| {
-            let wanted = (names.is_empty() && ids.is_empty()) || names.contains(&z.name.as_str()) || ids.contains(&z.id.as_str());
+            let wanted = (names.is_empty() && ids.is_empty())
+                || names.contains(&z.name.as_str())
+                || ids.contains(&z.id.as_str());
             wanted
                 && filters::all_match(&filters, |f| match f {
                     "group-name" | "region-name" => vec![z.region],
