@@ -37,7 +37,8 @@ fn binary() -> std::path::PathBuf {
         .expect("binary path")
 }
 
-/// Spawns `awsemu serve --port 0` and returns it with the address it printed.
+/// Spawns `awsemu serve --port 0` and returns it with the address it printed; callers kill and wait.
+#[allow(clippy::zombie_processes)]
 fn spawn_server() -> (std::process::Child, SocketAddr, Instant) {
     let started = Instant::now();
     let mut child = Command::new(binary())
@@ -53,6 +54,8 @@ fn spawn_server() -> (std::process::Child, SocketAddr, Instant) {
     loop {
         line.clear();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
             panic!("awsemu exited before printing its address");
         }
         if let Some(rest) = line.split("listening on http://").nth(1) {

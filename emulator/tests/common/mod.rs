@@ -82,6 +82,7 @@ pub async fn send(
 }
 
 /// The headers of a SigV4-signed form POST to `/`.
+#[allow(clippy::too_many_arguments)]
 pub fn signed_form_headers(
     addr: SocketAddr,
     body: &[u8],
