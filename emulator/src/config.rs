@@ -43,6 +43,8 @@ pub struct Config {
     /// Opt-in regions this account has enabled.
     pub opt_in_regions: Vec<String>,
     pub max_body_bytes: usize,
+    /// How long state transitions take.
+    pub timing: crate::state::timing::Timing,
     /// `Some(start)`: a manual clock at `start` ms since the epoch; `None`: wall-clock time.
     pub manual_clock_start_ms: Option<i64>,
 }
@@ -59,6 +61,7 @@ impl Default for Config {
             opt_in_regions: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY,
             manual_clock_start_ms: None,
+            timing: Default::default(),
         }
     }
 }
@@ -71,6 +74,7 @@ pub struct FileConfig {
     pub region: Option<String>,
     pub iam: Option<IamMode>,
     pub seed: Option<u64>,
+    pub timing: Option<crate::state::timing::Timing>,
     #[serde(default)]
     pub opt_in_regions: Vec<String>,
     #[serde(flatten)]
@@ -82,6 +86,7 @@ const FILE_KEYS: &[&str] = &[
     "region",
     "iam",
     "seed",
+    "timing",
     "opt_in_regions",
     "replace_defaults",
     "policies",
@@ -125,6 +130,9 @@ impl FileConfig {
         }
         if let Some(s) = self.seed {
             config.seed = s;
+        }
+        if let Some(t) = self.timing {
+            config.timing = t;
         }
         config.opt_in_regions.extend(self.opt_in_regions);
         config.identities = self.identities;

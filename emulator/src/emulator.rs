@@ -69,6 +69,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long state transitions take (`instant` by default).
+    pub fn timing(mut self, timing: crate::state::timing::Timing) -> Self {
+        self.config.timing = timing;
+        self
+    }
+
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.config.max_body_bytes = bytes;
         self

@@ -53,6 +53,10 @@ struct ServeArgs {
     /// Seed for generated ids, so runs repeat exactly.
     #[arg(long, env = "AWSEMU_SEED")]
     seed: Option<u64>,
+    /// How long state transitions take: instant (deterministic; the next observation sees the end
+    /// state), fast (tens of milliseconds), realistic (AWS-like seconds).
+    #[arg(long, value_enum, env = "AWSEMU_TIMING")]
+    timing: Option<awsemu::state::timing::Timing>,
     /// Enable an opt-in region (repeatable), e.g. af-south-1.
     #[arg(long = "opt-in-region")]
     opt_in_regions: Vec<String>,
@@ -107,6 +111,9 @@ fn build_config(args: &ServeArgs) -> Result<Config, String> {
     }
     if let Some(s) = args.seed {
         config.seed = s;
+    }
+    if let Some(t) = args.timing {
+        config.timing = t;
     }
     config
         .opt_in_regions

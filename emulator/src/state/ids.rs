@@ -27,6 +27,16 @@ impl IdGen {
         }
     }
 
+    /// An independent generator for a named part of the world (a region's account shape), so its
+    /// ids do not depend on the order parts are first used in.
+    pub fn fork(&self, name: &str) -> IdGen {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        IdGen::new(splitmix64(self.seed ^ h))
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&self) -> u64 {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);

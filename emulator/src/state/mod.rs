@@ -1,24 +1,43 @@
-//! The resources of one emulator, partitioned by account and region as AWS partitions them.
+//! The resources of one emulator, partitioned by region as AWS partitions them (one account per
+//! emulator), with the id generator and the timing of state transitions.
 
 pub mod filters;
 pub mod ids;
+pub mod paging;
 pub mod regions;
+pub mod tags;
+pub mod timing;
 
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use dashmap::DashMap;
+
+use crate::services::ec2::model::Ec2Region;
 use ids::IdGen;
+use timing::{Durations, Timing};
 
 /// Everything that changes as requests come in. Reset replaces it whole.
 #[derive(Debug)]
 pub struct World {
     pub ids: IdGen,
+    seed: u64,
     /// Opt-in regions the account has enabled.
     opt_in_regions: Vec<String>,
+    pub timing: Timing,
+    pub durations: Durations,
+    /// EC2 resources per region, created with the account shape on first use.
+    ec2: DashMap<&'static str, Arc<RwLock<Ec2Region>>>,
 }
 
 impl World {
-    pub fn new(seed: u64, opt_in_regions: &[String]) -> World {
+    pub fn new(seed: u64, opt_in_regions: &[String], timing: Timing) -> World {
         World {
             ids: IdGen::new(seed),
+            seed,
             opt_in_regions: opt_in_regions.to_vec(),
+            timing,
+            durations: timing.durations(),
+            ec2: DashMap::new(),
         }
     }
 
@@ -26,8 +45,46 @@ impl World {
         self.opt_in_regions.iter().any(|r| r == region)
     }
 
+    /// The EC2 state of a region. The account shape (default VPC and friends) takes its ids from a
+    /// generator of its own per region, so they do not depend on which region was used first.
+    pub fn ec2(&self, region: &str) -> Option<Arc<RwLock<Ec2Region>>> {
+        let r = regions::region(region)?;
+        let entry = self.ec2.entry(r.name).or_insert_with(|| {
+            Arc::new(RwLock::new(Ec2Region::new_account(
+                r,
+                &IdGen::new(self.seed).fork(r.name),
+            )))
+        });
+        Some(entry.value().clone())
+    }
+
     /// A JSON picture of every resource, for `/_awsemu/state`.
     pub fn dump(&self) -> serde_json::Value {
-        serde_json::json!({})
+        let mut regions: Vec<(&'static str, serde_json::Value)> = self
+            .ec2
+            .iter()
+            .map(|e| {
+                (
+                    *e.key(),
+                    serde_json::to_value(&*read(e.value())).unwrap_or_default(),
+                )
+            })
+            .collect();
+        regions.sort_by_key(|(k, _)| *k);
+        serde_json::json!({
+            "timing": self.timing,
+            "ec2": regions.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<serde_json::Map<String, serde_json::Value>>(),
+        })
     }
+}
+
+/// A read guard that survives a poisoned lock (a handler that panicked mid-read changed nothing).
+pub fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A write guard that survives a poisoned lock: handlers validate before they mutate, so a panic
+/// leaves no half-made change behind.
+pub fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
 }

@@ -6,6 +6,15 @@ use crate::services::Call;
 use crate::state::filters;
 use crate::state::regions::{self, Region, REGIONS};
 
+/// The handler of an action of this family, if it is one.
+pub fn handler(action: &str) -> Option<crate::services::Handler> {
+    Some(match action {
+        "DescribeRegions" => describe_regions,
+        "DescribeAvailabilityZones" => describe_availability_zones,
+        _ => return None,
+    })
+}
+
 const OPT_IN_NOT_REQUIRED: &str = "opt-in-not-required";
 
 fn opt_in_status(call: &Call<'_>, r: &Region) -> &'static str {

@@ -1,0 +1,63 @@
+//! Pieces every EC2 handler uses: the region's state, id checks, timestamps.
+
+use std::sync::{Arc, RwLock};
+
+use crate::protocol::{AwsError, AwsResult};
+use crate::services::Call;
+
+use super::model::Ec2Region;
+
+/// The EC2 state of the call's region.
+pub fn region(call: &Call<'_>) -> AwsResult<Arc<RwLock<Ec2Region>>> {
+    call.world.ec2(call.region).ok_or_else(AwsError::internal)
+}
+
+/// Whether `id` has AWS's shape: `prefix-` and 8 or 17 lower-case hex digits.
+pub fn well_formed(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|hex| {
+            (hex.len() == 8 || hex.len() == 17)
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+}
+
+/// Refuses a malformed id with AWS's `<Type>.Malformed` answer, e.g.
+/// `InvalidVolumeID.Malformed` "Invalid id: "vol-xyz" (expecting "vol-...")".
+pub fn check_id(id: &str, prefix: &str, code: &'static str) -> AwsResult<()> {
+    if well_formed(id, prefix) {
+        Ok(())
+    } else {
+        Err(AwsError::bad_request(
+            code,
+            format!("Invalid id: \"{id}\" (expecting \"{prefix}-...\")"),
+        ))
+    }
+}
+
+/// An EC2 timestamp (`2024-01-31T23:59:59.000Z`) from virtual milliseconds.
+pub fn timestamp(ms: i64) -> String {
+    crate::timefmt::format_iso8601(ms.div_euclid(1000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_shapes() {
+        assert!(well_formed("vol-0123456789abcdef0", "vol"));
+        assert!(well_formed("i-12345678", "i"));
+        assert!(!well_formed("vol-0123456789ABCDEF0", "vol"));
+        assert!(!well_formed("vol-123", "vol"));
+        assert!(!well_formed("i-0123456789abcdef0", "vol"));
+        assert_eq!(
+            check_id("vol-x", "vol", "InvalidVolumeID.Malformed")
+                .unwrap_err()
+                .code,
+            "InvalidVolumeID.Malformed"
+        );
+    }
+}

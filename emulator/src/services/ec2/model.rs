@@ -1,0 +1,521 @@
+//! The EC2 resources of one region, and the account shape every region starts with.
+//!
+//! One [`Ec2Region`] sits behind one lock: an action that checks several resources (attach a
+//! volume to an instance in the same zone, delete a group no instance uses) does so atomically,
+//! so concurrent calls cannot both win. Maps are ordered by id, so answers come in a stable order.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::state::ids::IdGen;
+use crate::state::regions::Region;
+use crate::state::tags::Tags;
+
+/// A VPC.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vpc {
+    pub id: String,
+    pub cidr: String,
+    pub is_default: bool,
+    pub dhcp_options_id: String,
+    pub tags: Tags,
+}
+
+/// A subnet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub cidr: String,
+    pub zone: String,
+    pub zone_id: String,
+    pub default_for_az: bool,
+    pub map_public_ip_on_launch: bool,
+    pub tags: Tags,
+}
+
+/// An internet gateway and the VPC it is attached to.
+#[derive(Debug, Clone, Serialize)]
+pub struct InternetGateway {
+    pub id: String,
+    pub vpc_id: Option<String>,
+    pub tags: Tags,
+}
+
+/// Where a route sends traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum RouteTarget {
+    Local,
+    Gateway(String),
+    Instance(String),
+    NetworkInterface(String),
+}
+
+/// One route of a route table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Route {
+    pub destination: String,
+    pub target: RouteTarget,
+    /// `CreateRouteTable` for the local route, `CreateRoute` for the others.
+    pub origin: &'static str,
+}
+
+/// A subnet (or the main) association of a route table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Association {
+    pub id: String,
+    pub subnet_id: Option<String>,
+    pub main: bool,
+}
+
+/// A route table.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteTable {
+    pub id: String,
+    pub vpc_id: String,
+    pub routes: Vec<Route>,
+    pub associations: Vec<Association>,
+    pub tags: Tags,
+}
+
+/// One source or destination of a security group rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Peer {
+    Cidr(String),
+    Ipv6Cidr(String),
+    Group(String),
+    PrefixList(String),
+}
+
+/// One rule: a protocol, a port range and one peer (AWS stores and matches rules this way, and
+/// folds them back into `IpPermission`s when describing).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Rule {
+    /// `-1` (all), `tcp`, `udp`, `icmp`, `icmpv6`, or a protocol number.
+    pub protocol: String,
+    pub from_port: Option<i64>,
+    pub to_port: Option<i64>,
+    pub peer: Peer,
+    pub description: Option<String>,
+}
+
+/// A security group.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub vpc_id: String,
+    pub ingress: Vec<Rule>,
+    pub egress: Vec<Rule>,
+    pub tags: Tags,
+}
+
+/// The instance states of EC2's state machine, with their codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InstanceState {
+    Pending,
+    Running,
+    ShuttingDown,
+    Terminated,
+    Stopping,
+    Stopped,
+}
+
+impl InstanceState {
+    pub fn name(self) -> &'static str {
+        match self {
+            InstanceState::Pending => "pending",
+            InstanceState::Running => "running",
+            InstanceState::ShuttingDown => "shutting-down",
+            InstanceState::Terminated => "terminated",
+            InstanceState::Stopping => "stopping",
+            InstanceState::Stopped => "stopped",
+        }
+    }
+
+    pub fn code(self) -> i64 {
+        match self {
+            InstanceState::Pending => 0,
+            InstanceState::Running => 16,
+            InstanceState::ShuttingDown => 32,
+            InstanceState::Terminated => 48,
+            InstanceState::Stopping => 64,
+            InstanceState::Stopped => 80,
+        }
+    }
+}
+
+/// A state that becomes another at a time on the virtual clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Timed<S> {
+    pub state: S,
+    /// When `state` began (ms).
+    pub since_ms: i64,
+    /// The state it turns into, and when.
+    pub next: Option<(S, i64)>,
+}
+
+impl<S: Copy> Timed<S> {
+    pub fn new(state: S, now_ms: i64) -> Self {
+        Timed {
+            state,
+            since_ms: now_ms,
+            next: None,
+        }
+    }
+
+    /// `state` now, turning into `next` after `after_ms`.
+    pub fn transition(state: S, now_ms: i64, next: S, after_ms: i64) -> Self {
+        Timed {
+            state,
+            since_ms: now_ms,
+            next: Some((next, now_ms + after_ms)),
+        }
+    }
+
+    /// The state as observed at `now_ms`.
+    pub fn at(&self, now_ms: i64) -> S {
+        match self.next {
+            Some((next, at)) if now_ms >= at => next,
+            _ => self.state,
+        }
+    }
+
+    /// Folds a due transition in, so the stored state is the observed one.
+    pub fn settle(&mut self, now_ms: i64) {
+        if let Some((next, at)) = self.next {
+            if now_ms >= at {
+                self.state = next;
+                self.since_ms = at;
+                self.next = None;
+            }
+        }
+    }
+}
+
+/// An EC2 instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Instance {
+    pub id: String,
+    pub image_id: String,
+    pub instance_type: String,
+    pub key_name: Option<String>,
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub zone: String,
+    pub private_ip: String,
+    pub private_dns: String,
+    pub mac: String,
+    pub network_interface_id: String,
+    pub security_groups: Vec<String>,
+    pub source_dest_check: bool,
+    /// (profile ARN, profile id) of the attached instance profile.
+    pub iam_instance_profile: Option<(String, String)>,
+    pub state: Timed<InstanceState>,
+    pub state_reason: Option<String>,
+    pub launch_ms: i64,
+    pub ami_launch_index: i64,
+    pub reservation_id: String,
+    pub client_token: Option<String>,
+    pub root_volume_id: Option<String>,
+    pub tags: Tags,
+}
+
+/// The volume states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VolumeState {
+    Creating,
+    Available,
+    InUse,
+    Deleting,
+    Deleted,
+    Error,
+}
+
+impl VolumeState {
+    pub fn name(self) -> &'static str {
+        match self {
+            VolumeState::Creating => "creating",
+            VolumeState::Available => "available",
+            VolumeState::InUse => "in-use",
+            VolumeState::Deleting => "deleting",
+            VolumeState::Deleted => "deleted",
+            VolumeState::Error => "error",
+        }
+    }
+}
+
+/// Attachment states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttachState {
+    Attaching,
+    Attached,
+    Detaching,
+    Detached,
+}
+
+impl AttachState {
+    pub fn name(self) -> &'static str {
+        match self {
+            AttachState::Attaching => "attaching",
+            AttachState::Attached => "attached",
+            AttachState::Detaching => "detaching",
+            AttachState::Detached => "detached",
+        }
+    }
+}
+
+/// A volume's attachment to an instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attachment {
+    pub instance_id: String,
+    pub device: String,
+    pub attach_ms: i64,
+    pub delete_on_termination: bool,
+    /// As DescribeVolumes sees it.
+    pub state: Timed<AttachState>,
+    /// As DescribeInstances' block device mapping sees it (can run ahead, as in AWS).
+    pub instance_view: Timed<AttachState>,
+}
+
+/// An EBS volume.
+#[derive(Debug, Clone, Serialize)]
+pub struct Volume {
+    pub id: String,
+    pub size_gib: i64,
+    pub volume_type: String,
+    pub iops: Option<i64>,
+    pub throughput: Option<i64>,
+    pub zone: String,
+    pub zone_id: String,
+    pub encrypted: bool,
+    pub kms_key_id: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub multi_attach: bool,
+    pub create_ms: i64,
+    pub state: Timed<VolumeState>,
+    pub attachment: Option<Attachment>,
+    pub tags: Tags,
+}
+
+/// A ModifyVolume in progress or done.
+#[derive(Debug, Clone, Serialize)]
+pub struct VolumeModification {
+    pub volume_id: String,
+    pub original_size: i64,
+    pub original_type: String,
+    pub original_iops: Option<i64>,
+    pub original_throughput: Option<i64>,
+    pub target_size: i64,
+    pub target_type: String,
+    pub target_iops: Option<i64>,
+    pub target_throughput: Option<i64>,
+    pub start_ms: i64,
+    /// When `modifying` turns `optimizing`, and when that turns `completed`.
+    pub optimizing_at_ms: i64,
+    pub completed_at_ms: i64,
+}
+
+/// All EC2 resources of one region.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ec2Region {
+    #[serde(skip)]
+    pub region: &'static Region,
+    pub default_vpc_id: String,
+    pub vpcs: BTreeMap<String, Vpc>,
+    pub subnets: BTreeMap<String, Subnet>,
+    pub internet_gateways: BTreeMap<String, InternetGateway>,
+    pub route_tables: BTreeMap<String, RouteTable>,
+    pub security_groups: BTreeMap<String, SecurityGroup>,
+    pub instances: BTreeMap<String, Instance>,
+    pub volumes: BTreeMap<String, Volume>,
+    /// The latest modification of each volume.
+    pub volume_modifications: BTreeMap<String, VolumeModification>,
+    /// Security groups held by deleted load balancers until the given time (ms).
+    pub released_groups: BTreeMap<String, i64>,
+}
+
+/// The `default` security group's rules: all traffic from itself in, all traffic out.
+pub fn default_group_rules(group_id: &str) -> (Vec<Rule>, Vec<Rule>) {
+    let all = |peer| Rule {
+        protocol: "-1".into(),
+        from_port: None,
+        to_port: None,
+        peer,
+        description: None,
+    };
+    (
+        vec![all(Peer::Group(group_id.to_string()))],
+        vec![all(Peer::Cidr("0.0.0.0/0".into()))],
+    )
+}
+
+impl Ec2Region {
+    /// A region as a new account has it: a default VPC `172.31.0.0/16` with a `/20` default subnet
+    /// per zone, its internet gateway, main route table (local route and a default route to the
+    /// gateway) and `default` security group. Ids are drawn from `ids` in a fixed order.
+    pub fn new_account(region: &'static Region, ids: &IdGen) -> Ec2Region {
+        let vpc_id = ids.resource_id("vpc");
+        let mut r = Ec2Region {
+            region,
+            default_vpc_id: vpc_id.clone(),
+            vpcs: BTreeMap::new(),
+            subnets: BTreeMap::new(),
+            internet_gateways: BTreeMap::new(),
+            route_tables: BTreeMap::new(),
+            security_groups: BTreeMap::new(),
+            instances: BTreeMap::new(),
+            volumes: BTreeMap::new(),
+            volume_modifications: BTreeMap::new(),
+            released_groups: BTreeMap::new(),
+        };
+        r.vpcs.insert(
+            vpc_id.clone(),
+            Vpc {
+                id: vpc_id.clone(),
+                cidr: "172.31.0.0/16".into(),
+                is_default: true,
+                dhcp_options_id: ids.resource_id("dopt"),
+                tags: Tags::new(),
+            },
+        );
+        for (i, zone) in region.zones().into_iter().enumerate() {
+            let id = ids.resource_id("subnet");
+            r.subnets.insert(
+                id.clone(),
+                Subnet {
+                    id,
+                    vpc_id: vpc_id.clone(),
+                    cidr: format!("172.31.{}.0/20", i * 16),
+                    zone: zone.name,
+                    zone_id: zone.id,
+                    default_for_az: true,
+                    map_public_ip_on_launch: true,
+                    tags: Tags::new(),
+                },
+            );
+        }
+        let igw = ids.resource_id("igw");
+        r.internet_gateways.insert(
+            igw.clone(),
+            InternetGateway {
+                id: igw.clone(),
+                vpc_id: Some(vpc_id.clone()),
+                tags: Tags::new(),
+            },
+        );
+        let mut main = r.new_route_table(&vpc_id, ids, true);
+        main.routes.push(Route {
+            destination: "0.0.0.0/0".into(),
+            target: RouteTarget::Gateway(igw),
+            origin: "CreateRoute",
+        });
+        r.route_tables.insert(main.id.clone(), main);
+        let sg = r.new_default_group(&vpc_id, ids);
+        r.security_groups.insert(sg.id.clone(), sg);
+        r
+    }
+
+    /// A route table for `vpc_id` with its local route (and, for the main table, the main association).
+    pub fn new_route_table(&self, vpc_id: &str, ids: &IdGen, main: bool) -> RouteTable {
+        let cidr = self
+            .vpcs
+            .get(vpc_id)
+            .map(|v| v.cidr.clone())
+            .unwrap_or_default();
+        let id = ids.resource_id("rtb");
+        let associations = if main {
+            vec![Association {
+                id: ids.resource_id("rtbassoc"),
+                subnet_id: None,
+                main: true,
+            }]
+        } else {
+            Vec::new()
+        };
+        RouteTable {
+            id,
+            vpc_id: vpc_id.to_string(),
+            routes: vec![Route {
+                destination: cidr,
+                target: RouteTarget::Local,
+                origin: "CreateRouteTable",
+            }],
+            associations,
+            tags: Tags::new(),
+        }
+    }
+
+    /// The `default` security group of a new VPC.
+    pub fn new_default_group(&self, vpc_id: &str, ids: &IdGen) -> SecurityGroup {
+        let id = ids.resource_id("sg");
+        let (ingress, egress) = default_group_rules(&id);
+        SecurityGroup {
+            id,
+            name: "default".into(),
+            description: "default VPC security group".into(),
+            vpc_id: vpc_id.to_string(),
+            ingress,
+            egress,
+            tags: Tags::new(),
+        }
+    }
+
+    /// The tags of any taggable resource by id, for CreateTags/DeleteTags.
+    pub fn tags_mut(&mut self, id: &str) -> Option<&mut Tags> {
+        let prefix = id.split_once('-').map(|(p, _)| p)?;
+        match prefix {
+            "vpc" => self.vpcs.get_mut(id).map(|r| &mut r.tags),
+            "subnet" => self.subnets.get_mut(id).map(|r| &mut r.tags),
+            "igw" => self.internet_gateways.get_mut(id).map(|r| &mut r.tags),
+            "rtb" => self.route_tables.get_mut(id).map(|r| &mut r.tags),
+            "sg" => self.security_groups.get_mut(id).map(|r| &mut r.tags),
+            "i" => self.instances.get_mut(id).map(|r| &mut r.tags),
+            "vol" => self.volumes.get_mut(id).map(|r| &mut r.tags),
+            _ => None,
+        }
+    }
+
+    /// Every tagged resource as (id, resource type, tags), for DescribeTags.
+    pub fn all_tags(&self) -> Vec<(&str, &'static str, &Tags)> {
+        let mut out: Vec<(&str, &'static str, &Tags)> = Vec::new();
+        out.extend(self.vpcs.values().map(|r| (r.id.as_str(), "vpc", &r.tags)));
+        out.extend(
+            self.subnets
+                .values()
+                .map(|r| (r.id.as_str(), "subnet", &r.tags)),
+        );
+        out.extend(
+            self.internet_gateways
+                .values()
+                .map(|r| (r.id.as_str(), "internet-gateway", &r.tags)),
+        );
+        out.extend(
+            self.route_tables
+                .values()
+                .map(|r| (r.id.as_str(), "route-table", &r.tags)),
+        );
+        out.extend(
+            self.security_groups
+                .values()
+                .map(|r| (r.id.as_str(), "security-group", &r.tags)),
+        );
+        out.extend(
+            self.instances
+                .values()
+                .map(|r| (r.id.as_str(), "instance", &r.tags)),
+        );
+        out.extend(
+            self.volumes
+                .values()
+                .map(|r| (r.id.as_str(), "volume", &r.tags)),
+        );
+        out.retain(|(_, _, t)| !t.is_empty());
+        out
+    }
+}

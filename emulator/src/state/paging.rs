@@ -1,0 +1,69 @@
+//! `MaxResults` / `NextToken` pagination over a sorted result list.
+//!
+//! The token is an opaque encoding of the offset of the next item; results are sorted by id, so
+//! paging a list that does not change returns every item exactly once.
+
+use crate::protocol::{AwsError, AwsResult};
+
+const TOKEN_PREFIX: &str = "awsemu-";
+
+fn bad_token(token: &str) -> AwsError {
+    AwsError::invalid_value(format!("The token '{token}' is invalid."))
+}
+
+/// One page of `items`: `max` items from the token's position (all when `max` is `None`), and the
+/// token of the next page when there is one. `bounds` is AWS's allowed `MaxResults` range.
+pub fn page<T>(
+    items: Vec<T>,
+    max: Option<i64>,
+    token: Option<&str>,
+    bounds: (i64, i64),
+) -> AwsResult<(Vec<T>, Option<String>)> {
+    let start = match token {
+        None | Some("") => 0,
+        Some(t) => t
+            .strip_prefix(TOKEN_PREFIX)
+            .and_then(|n| usize::from_str_radix(n, 16).ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| bad_token(t))?,
+    };
+    let Some(max) = max else {
+        return Ok((items.into_iter().skip(start).collect(), None));
+    };
+    if max < bounds.0 || max > bounds.1 {
+        return Err(AwsError::invalid_value(format!(
+            "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between {} and {}.",
+            bounds.0, bounds.1
+        )));
+    }
+    let end = start.saturating_add(max as usize).min(items.len());
+    let next = (end < items.len()).then(|| format!("{TOKEN_PREFIX}{end:x}"));
+    Ok((
+        items.into_iter().skip(start).take(end - start).collect(),
+        next,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_cover_everything_once() {
+        let items: Vec<u32> = (0..23).collect();
+        let mut token = None;
+        let mut seen = Vec::new();
+        loop {
+            let (p, next) = page(items.clone(), Some(5), token.as_deref(), (5, 1000)).unwrap();
+            seen.extend(p);
+            match next {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        assert_eq!(seen, items);
+        assert!(page(items.clone(), Some(4), None, (5, 1000)).is_err());
+        assert!(page(items.clone(), Some(5), Some("garbage"), (5, 1000)).is_err());
+        assert_eq!(page(items, None, None, (5, 1000)).unwrap().0.len(), 23);
+    }
+}
