@@ -45,6 +45,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long state transitions take.
     pub timing: crate::state::timing::Timing,
+    /// Minimum time between two ModifyVolume calls on one volume (AWS: six hours).
+    pub volume_modification_cooldown_secs: i64,
     /// `Some(start)`: a manual clock at `start` ms since the epoch; `None`: wall-clock time.
     pub manual_clock_start_ms: Option<i64>,
 }
@@ -62,6 +64,7 @@ impl Default for Config {
             max_body_bytes: DEFAULT_MAX_BODY,
             manual_clock_start_ms: None,
             timing: Default::default(),
+            volume_modification_cooldown_secs: 6 * 3600,
         }
     }
 }
@@ -75,6 +78,7 @@ pub struct FileConfig {
     pub iam: Option<IamMode>,
     pub seed: Option<u64>,
     pub timing: Option<crate::state::timing::Timing>,
+    pub volume_modification_cooldown_secs: Option<i64>,
     #[serde(default)]
     pub opt_in_regions: Vec<String>,
     #[serde(flatten)]
@@ -87,6 +91,7 @@ const FILE_KEYS: &[&str] = &[
     "iam",
     "seed",
     "timing",
+    "volume_modification_cooldown_secs",
     "opt_in_regions",
     "replace_defaults",
     "policies",
@@ -133,6 +138,9 @@ impl FileConfig {
         }
         if let Some(t) = self.timing {
             config.timing = t;
+        }
+        if let Some(c) = self.volume_modification_cooldown_secs {
+            config.volume_modification_cooldown_secs = c;
         }
         config.opt_in_regions.extend(self.opt_in_regions);
         config.identities = self.identities;

@@ -75,6 +75,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Minimum time between two ModifyVolume calls on one volume (AWS: six hours).
+    pub fn volume_modification_cooldown(mut self, cooldown: Duration) -> Self {
+        self.config.volume_modification_cooldown_secs = cooldown.as_secs() as i64;
+        self
+    }
+
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.config.max_body_bytes = bytes;
         self

@@ -97,7 +97,7 @@ impl Instance {
 
     fn fresh(config: &Config) -> Result<Generation, String> {
         Ok(Generation {
-            world: World::new(config.seed, &config.opt_in_regions, config.timing),
+            world: World::new(config),
             identities: Identities::build(
                 &config.account_id,
                 &config.identities,

@@ -59,7 +59,7 @@ impl AwsError {
 
     /// `<Type>.NotFound` with AWS's sentence, e.g. `InvalidVolume.NotFound` "The volume 'vol-1' does not exist."
     pub fn not_found(code: &'static str, noun: &str, id: &str) -> Self {
-        Self::bad_request(code, format!("The {noun} '{id}' does not exist"))
+        Self::bad_request(code, format!("The {noun} '{id}' does not exist."))
     }
 
     /// `<Type>.Malformed` for an id that cannot be one, e.g. `InvalidInstanceID.Malformed`.

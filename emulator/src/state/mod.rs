@@ -25,18 +25,23 @@ pub struct World {
     opt_in_regions: Vec<String>,
     pub timing: Timing,
     pub durations: Durations,
+    /// AWS's rule of one ModifyVolume per volume per six hours, in ms (configurable).
+    pub volume_modification_cooldown_ms: i64,
     /// EC2 resources per region, created with the account shape on first use.
     ec2: DashMap<&'static str, Arc<RwLock<Ec2Region>>>,
 }
 
 impl World {
-    pub fn new(seed: u64, opt_in_regions: &[String], timing: Timing) -> World {
+    pub fn new(config: &crate::config::Config) -> World {
         World {
-            ids: IdGen::new(seed),
-            seed,
-            opt_in_regions: opt_in_regions.to_vec(),
-            timing,
-            durations: timing.durations(),
+            ids: IdGen::new(config.seed),
+            seed: config.seed,
+            opt_in_regions: config.opt_in_regions.clone(),
+            timing: config.timing,
+            durations: config.timing.durations(),
+            volume_modification_cooldown_ms: config
+                .volume_modification_cooldown_secs
+                .saturating_mul(1000),
             ec2: DashMap::new(),
         }
     }

@@ -37,6 +37,26 @@ pub fn check_id(id: &str, prefix: &str, code: &'static str) -> AwsResult<()> {
     }
 }
 
+/// The NotFound answer for an id of any EC2 resource type, by its prefix (CreateTags and others
+/// that take ids of several types).
+pub fn not_found(id: &str) -> AwsError {
+    let prefix = id.split_once('-').map(|(p, _)| p).unwrap_or("");
+    match prefix {
+        "vol" => AwsError::not_found("InvalidVolume.NotFound", "volume", id),
+        "i" => AwsError::not_found("InvalidInstanceID.NotFound", "instance ID", id),
+        "vpc" => AwsError::not_found("InvalidVpcID.NotFound", "vpc ID", id),
+        "subnet" => AwsError::not_found("InvalidSubnetID.NotFound", "subnet ID", id),
+        "sg" => AwsError::not_found("InvalidGroup.NotFound", "security group", id),
+        "rtb" => AwsError::not_found("InvalidRouteTableID.NotFound", "routeTable ID", id),
+        "igw" => AwsError::not_found(
+            "InvalidInternetGatewayID.NotFound",
+            "internetGateway ID",
+            id,
+        ),
+        _ => AwsError::bad_request("InvalidID", format!("The ID '{id}' is not valid")),
+    }
+}
+
 /// An EC2 timestamp (`2024-01-31T23:59:59.000Z`) from virtual milliseconds.
 pub fn timestamp(ms: i64) -> String {
     crate::timefmt::format_iso8601(ms.div_euclid(1000))

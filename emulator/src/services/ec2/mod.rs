@@ -10,6 +10,8 @@ pub mod regions;
 pub mod route_tables;
 pub mod security_groups;
 pub mod tags;
+pub mod volume_attachments;
+pub mod volume_modifications;
 pub mod volumes;
 pub mod vpcs;
 

@@ -1,9 +1,161 @@
-//! EC2 tags.
+//! CreateTags, DeleteTags and DescribeTags over every taggable EC2 resource of the region.
 
-use crate::services::Handler;
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsError, AwsResult, Output};
+use crate::services::{Call, Handler};
+use crate::state::filters::{self, Filter};
+use crate::state::tags::{self, Tags};
+use crate::state::{paging, read, write};
+
+use super::common;
 
 /// The handler of an action of this family, if it is one.
 pub fn handler(action: &str) -> Option<Handler> {
-    let _ = action;
-    None
+    Some(match action {
+        "CreateTags" => create_tags,
+        "DeleteTags" => delete_tags,
+        "DescribeTags" => describe_tags,
+        _ => return None,
+    })
+}
+
+fn create_tags(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let ids = p.strings("ResourceId")?;
+    let new = tags::parse_list(&p, "Tag")?;
+    call.params()?.finish()?;
+    if ids.is_empty() {
+        return Err(AwsError::bad_request(
+            "MissingParameter",
+            "The request must contain the parameter resourceIdSet",
+        ));
+    }
+    if new.is_empty() {
+        return Err(AwsError::bad_request(
+            "MissingParameter",
+            "The request must contain the parameter tagSet",
+        ));
+    }
+    tags::validate(&new)?;
+    let lock = common::region(call)?;
+    let mut region = write(&lock);
+    // Check every resource and the limit first: a refused call tags nothing.
+    for id in &ids {
+        let mut trial: Tags = region
+            .tags_mut(id)
+            .ok_or_else(|| common::not_found(id))?
+            .clone();
+        tags::apply(&mut trial, &new)?;
+    }
+    for id in &ids {
+        if let Some(t) = region.tags_mut(id) {
+            tags::apply(t, &new)?;
+        }
+    }
+    let mut x = Xml::new();
+    x.bool("return", true);
+    Ok(Output::Xml(x.into_string()))
+}
+
+fn delete_tags(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let ids = p.strings("ResourceId")?;
+    // A tag without Value deletes the key whatever its value; with one, only on a match.
+    let mut which: Vec<(String, Option<String>)> = Vec::new();
+    for t in p.structs("Tag")? {
+        which.push((
+            t.required("Key")?.to_string(),
+            t.str("Value").map(str::to_string),
+        ));
+    }
+    call.params()?.finish()?;
+    if ids.is_empty() {
+        return Err(AwsError::bad_request(
+            "MissingParameter",
+            "The request must contain the parameter resourceIdSet",
+        ));
+    }
+    if which
+        .iter()
+        .any(|(k, _)| k.to_ascii_lowercase().starts_with("aws:"))
+    {
+        return Err(AwsError::invalid_value(
+            "Tag keys starting with 'aws:' are reserved for internal use",
+        ));
+    }
+    let lock = common::region(call)?;
+    let mut region = write(&lock);
+    for id in &ids {
+        region.tags_mut(id).ok_or_else(|| common::not_found(id))?;
+    }
+    for id in &ids {
+        if let Some(t) = region.tags_mut(id) {
+            if which.is_empty() {
+                t.clear();
+            }
+            for (k, v) in &which {
+                if v.as_ref().is_none_or(|v| t.get(k) == Some(v)) {
+                    t.remove(k);
+                }
+            }
+        }
+    }
+    let mut x = Xml::new();
+    x.bool("return", true);
+    Ok(Output::Xml(x.into_string()))
+}
+
+fn describe_matches(f: &Filter, id: &str, rtype: &str, key: &str, value: &str, all: &Tags) -> bool {
+    if f.name.starts_with("tag:") {
+        return tags::filter_matches(f, all).unwrap_or(false);
+    }
+    match f.name.as_str() {
+        "resource-id" => f.matches(id),
+        "resource-type" => f.matches(rtype),
+        "key" | "tag-key" => f.matches(key),
+        "value" | "tag-value" => f.matches(value),
+        _ => false,
+    }
+}
+
+fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let filters = filters::parse(
+        &p,
+        &[
+            "resource-id",
+            "resource-type",
+            "key",
+            "value",
+            "tag:",
+            "tag-key",
+            "tag-value",
+        ],
+    )?;
+    let max = p.int("MaxResults")?;
+    let token = p.str("NextToken");
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let region = read(&lock);
+    let mut rows: Vec<(String, &'static str, String, String)> = Vec::new();
+    for (id, rtype, all) in region.all_tags() {
+        for (k, v) in all {
+            if filters
+                .iter()
+                .all(|f| describe_matches(f, id, rtype, k, v, all))
+            {
+                rows.push((id.to_string(), rtype, k.clone(), v.clone()));
+            }
+        }
+    }
+    let (page, next) = paging::page(rows, max, token, (5, 1000))?;
+    let mut x = Xml::new();
+    x.list("tagSet", "item", page, |x, (id, rtype, k, v)| {
+        x.leaf("resourceId", id)
+            .leaf("resourceType", rtype)
+            .leaf("key", k)
+            .leaf("value", v);
+    });
+    x.leaf_opt("nextToken", next);
+    Ok(Output::Xml(x.into_string()))
 }

@@ -1,9 +1,562 @@
-//! EC2 volumes.
+//! EBS volumes: CreateVolume, DescribeVolumes, DeleteVolume, and the pieces the attachment and
+//! modification handlers share (observed state, settling due transitions, rendering).
+//!
+//! A volume's state is derived from the virtual clock when observed: `creating` until its
+//! creation time has passed, `in-use` while an attachment is not yet `detached`, `deleting` until
+//! it is gone. Writers first [`settle`] the region so stored state is what an observer would see.
 
-use crate::services::Handler;
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsError, AwsResult, Output};
+use crate::services::{Call, Handler};
+use crate::state::filters::{self, Filter};
+use crate::state::tags::{self, TAG_FILTERS};
+use crate::state::{paging, read, write};
+
+use super::common::{self, check_id, timestamp};
+use super::model::{AttachState, Ec2Region, Timed, Volume, VolumeState};
+use super::{volume_attachments, volume_modifications};
 
 /// The handler of an action of this family, if it is one.
 pub fn handler(action: &str) -> Option<Handler> {
-    let _ = action;
-    None
+    Some(match action {
+        "CreateVolume" => create_volume,
+        "DescribeVolumes" => describe_volumes,
+        "DeleteVolume" => delete_volume,
+        "AttachVolume" => volume_attachments::attach_volume,
+        "DetachVolume" => volume_attachments::detach_volume,
+        "ModifyVolume" => volume_modifications::modify_volume,
+        "DescribeVolumesModifications" => volume_modifications::describe_volumes_modifications,
+        _ => return None,
+    })
+}
+
+/// A volume's configuration: what CreateVolume sets and ModifyVolume changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub volume_type: String,
+    pub size_gib: i64,
+    pub iops: Option<i64>,
+    pub throughput: Option<i64>,
+}
+
+/// AWS's bounds per volume type: (min GiB, max GiB, IOPS range and max IOPS per GiB when
+/// provisioned, throughput range when provisioned).
+struct Bounds {
+    size: (i64, i64),
+    iops: Option<((i64, i64), i64)>,
+    throughput: Option<(i64, i64)>,
+}
+
+fn bounds(volume_type: &str) -> Option<Bounds> {
+    Some(match volume_type {
+        "gp2" => Bounds {
+            size: (1, 16_384),
+            iops: None,
+            throughput: None,
+        },
+        "gp3" => Bounds {
+            size: (1, 16_384),
+            iops: Some(((3_000, 16_000), 500)),
+            throughput: Some((125, 1_000)),
+        },
+        "io1" => Bounds {
+            size: (4, 16_384),
+            iops: Some(((100, 64_000), 50)),
+            throughput: None,
+        },
+        "io2" => Bounds {
+            size: (4, 65_536),
+            iops: Some(((100, 256_000), 1_000)),
+            throughput: None,
+        },
+        "st1" | "sc1" => Bounds {
+            size: (125, 16_384),
+            iops: None,
+            throughput: None,
+        },
+        "standard" => Bounds {
+            size: (1, 1_024),
+            iops: None,
+            throughput: None,
+        },
+        _ => return None,
+    })
+}
+
+impl Config {
+    /// Checks the configuration against AWS's per-type rules and fills in the defaults (gp3:
+    /// 3000 IOPS and 125 MiB/s).
+    pub fn validated(mut self) -> AwsResult<Config> {
+        let t = self.volume_type.as_str();
+        let b = bounds(t).ok_or_else(|| {
+            AwsError::invalid_value(format!(
+                "Value ({t}) for parameter volumeType is invalid. Valid values: standard, io1, io2, gp2, sc1, st1, gp3"
+            ))
+        })?;
+        if self.size_gib < b.size.0 || self.size_gib > b.size.1 {
+            return Err(AwsError::invalid_value(format!(
+                "Volume of {}GiB is outside the range for volume type {t}: {}-{}GiB",
+                self.size_gib, b.size.0, b.size.1
+            )));
+        }
+        match (b.iops, self.iops) {
+            (None, Some(_)) => {
+                return Err(AwsError::invalid_combination(format!(
+                    "The parameter iops is not supported for {t} volumes."
+                )))
+            }
+            (Some(_), None) if t == "io1" || t == "io2" => {
+                return Err(AwsError::invalid_combination(format!(
+                    "The parameter iops must be specified for {t} volumes."
+                )))
+            }
+            (Some(((lo, hi), per_gib)), Some(iops)) => {
+                if iops < lo || iops > hi {
+                    return Err(AwsError::invalid_value(format!(
+                        "Iops {iops} is outside the range for {t} volumes: {lo}-{hi}"
+                    )));
+                }
+                if iops > per_gib * self.size_gib && !(t == "gp3" && iops <= 3_000) {
+                    return Err(AwsError::invalid_value(format!(
+                        "Iops to volume size ratio of {} is too high; maximum is {per_gib}",
+                        iops / self.size_gib.max(1)
+                    )));
+                }
+            }
+            (Some(_), None) => self.iops = Some(3_000),
+            (None, None) => {}
+        }
+        match (b.throughput, self.throughput) {
+            (None, Some(_)) => {
+                return Err(AwsError::invalid_combination(format!(
+                    "The parameter throughput is not supported for {t} volumes."
+                )))
+            }
+            (Some((lo, hi)), Some(tp)) => {
+                if tp < lo || tp > hi {
+                    return Err(AwsError::invalid_value(format!(
+                        "Throughput {tp} is outside the range for {t} volumes: {lo}-{hi} MiB/s"
+                    )));
+                }
+                let iops = self.iops.unwrap_or(3_000);
+                if tp * 4 > iops && tp > 125 {
+                    return Err(AwsError::invalid_value(format!(
+                        "Throughput {tp} MiB/s is too high for {iops} IOPS; the maximum is 0.25 MiB/s per IOPS"
+                    )));
+                }
+            }
+            (Some(_), None) => self.throughput = Some(125),
+            (None, None) => {}
+        }
+        Ok(self)
+    }
+}
+
+/// The state of a volume as observed at `now`.
+pub fn observed(v: &Volume, now: i64) -> VolumeState {
+    let base = v.state.at(now);
+    match &v.attachment {
+        Some(a) if base == VolumeState::Available && a.state.at(now) != AttachState::Detached => {
+            VolumeState::InUse
+        }
+        _ => base,
+    }
+}
+
+/// Folds due transitions into stored state: finished detachments are dropped, deleted volumes
+/// removed. Writers call this before they validate, so they decide on what an observer sees.
+pub fn settle(region: &mut Ec2Region, now: i64) {
+    region.volumes.retain(|_, v| {
+        v.state.settle(now);
+        if let Some(a) = &mut v.attachment {
+            a.state.settle(now);
+            a.instance_view.settle(now);
+            if a.state.state == AttachState::Detached {
+                v.attachment = None;
+            }
+        }
+        v.state.state != VolumeState::Deleted
+    });
+}
+
+/// The volume `id`, or AWS's NotFound / Malformed answer.
+pub fn find<'r>(region: &'r Ec2Region, id: &str, now: i64) -> AwsResult<&'r Volume> {
+    check_id(id, "vol", "InvalidVolumeID.Malformed")?;
+    region
+        .volumes
+        .get(id)
+        .filter(|v| v.state.at(now) != VolumeState::Deleted)
+        .ok_or_else(|| common::not_found(id))
+}
+
+/// The attachment members AWS writes in `attachmentSet` items and the AttachVolume/DetachVolume answers.
+pub fn render_attachment(x: &mut Xml, v: &Volume, state: AttachState) {
+    if let Some(a) = &v.attachment {
+        x.leaf("volumeId", &v.id)
+            .leaf("instanceId", &a.instance_id)
+            .leaf("device", &a.device)
+            .leaf("status", state.name())
+            .leaf("attachTime", timestamp(a.attach_ms))
+            .bool("deleteOnTermination", a.delete_on_termination);
+    }
+}
+
+/// The members of a Volume, as in DescribeVolumes items and the CreateVolume answer.
+pub fn render(
+    x: &mut Xml,
+    v: &Volume,
+    state: VolumeState,
+    now: i64,
+    modification: Option<&Config>,
+) {
+    let (size, vtype, iops, throughput) = match modification {
+        Some(c) => (c.size_gib, c.volume_type.as_str(), c.iops, c.throughput),
+        None => (v.size_gib, v.volume_type.as_str(), v.iops, v.throughput),
+    };
+    x.leaf("volumeId", &v.id)
+        .num("size", size)
+        .leaf("snapshotId", v.snapshot_id.as_deref().unwrap_or(""))
+        .leaf("availabilityZone", &v.zone)
+        .leaf("availabilityZoneId", &v.zone_id)
+        .leaf("status", state.name())
+        .leaf("createTime", timestamp(v.create_ms));
+    x.node("attachmentSet", |x| {
+        if let Some(a) = &v.attachment {
+            let astate = a.state.at(now);
+            if astate != AttachState::Detached {
+                x.node("item", |x| render_attachment(x, v, astate));
+            }
+        }
+    });
+    x.leaf("volumeType", vtype)
+        .leaf_opt("iops", iops.map(|i| i.to_string()));
+    x.leaf_opt("throughput", throughput.map(|t| t.to_string()));
+    x.bool("encrypted", v.encrypted)
+        .leaf_opt("kmsKeyId", v.kms_key_id.as_deref());
+    tags::render(x, &v.tags);
+    x.bool("multiAttachEnabled", v.multi_attach)
+        .bool("fastRestored", false);
+}
+
+/// The configuration a volume shows at `now`: a modification's target once it is optimizing.
+pub fn current_config(region: &Ec2Region, v: &Volume, now: i64) -> Option<Config> {
+    let m = region.volume_modifications.get(&v.id)?;
+    (now >= m.optimizing_at_ms).then(|| Config {
+        volume_type: m.target_type.clone(),
+        size_gib: m.target_size,
+        iops: m.target_iops,
+        throughput: m.target_throughput,
+    })
+}
+
+/// The ARN of the AWS-managed EBS key (`alias/aws/ebs`) of a region: used when Encrypted is set
+/// without a KmsKeyId, as AWS does.
+fn default_ebs_key(call: &Call<'_>) -> String {
+    let key = crate::state::ids::IdGen::new(0)
+        .fork(&format!("{}/aws/ebs", call.region))
+        .request_id();
+    format!("arn:aws:kms:{}:{}:key/{key}", call.region, call.account)
+}
+
+fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let zone = p.str("AvailabilityZone");
+    let zone_id = p.str("AvailabilityZoneId");
+    let size = p.int("Size")?;
+    let snapshot = p.str("SnapshotId");
+    let volume_type = p.str("VolumeType").unwrap_or("gp2").to_string();
+    let iops = p.int("Iops")?;
+    let throughput = p.int("Throughput")?;
+    let encrypted = p.bool("Encrypted")?.unwrap_or(false);
+    let kms_key = p.str("KmsKeyId");
+    let multi_attach = p.bool("MultiAttachEnabled")?.unwrap_or(false);
+    let _client_token = p.str("ClientToken");
+    let mut tag_specs = tags::from_specifications(&p, &["volume"])?;
+    call.params()?.finish()?;
+
+    if size.is_none() && snapshot.is_none() {
+        return Err(AwsError::bad_request(
+            "MissingParameter",
+            "The request must contain the parameter size or snapshotId",
+        ));
+    }
+    if let Some(s) = snapshot {
+        check_id(s, "snap", "InvalidSnapshotID.Malformed")?;
+        // Snapshots are not emulated: none exists, so any id is unknown, as in an empty account.
+        return Err(AwsError::not_found(
+            "InvalidSnapshot.NotFound",
+            "snapshot",
+            s,
+        ));
+    }
+    if kms_key.is_some() && !encrypted {
+        return Err(AwsError::bad_request(
+            "InvalidParameterDependency",
+            "The parameter KmsKeyId requires the parameter Encrypted to be set.",
+        ));
+    }
+    if multi_attach && volume_type != "io1" && volume_type != "io2" {
+        return Err(AwsError::invalid_combination(
+            "Multi-Attach is supported only for io1 and io2 volumes.",
+        ));
+    }
+    let config = Config {
+        volume_type,
+        size_gib: size.unwrap_or(0),
+        iops,
+        throughput,
+    }
+    .validated()?;
+    let region_def = crate::state::regions::region(call.region).ok_or_else(AwsError::internal)?;
+    let zone = match (zone, zone_id) {
+        (Some(z), None) => region_def.zone(z),
+        (None, Some(id)) => region_def.zones().into_iter().find(|z| z.id == id),
+        (None, None) => {
+            return Err(AwsError::bad_request(
+                "MissingParameter",
+                "The request must contain the parameter AvailabilityZone or AvailabilityZoneId",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(AwsError::invalid_combination(
+                "Only one of AvailabilityZone and AvailabilityZoneId may be given",
+            ))
+        }
+    }
+    .ok_or_else(|| {
+        AwsError::bad_request(
+            "InvalidZone.NotFound",
+            format!(
+                "The zone '{}' does not exist.",
+                zone.or(zone_id).unwrap_or_default()
+            ),
+        )
+    })?;
+
+    let kms_key_id = encrypted.then(|| match kms_key {
+        Some(k) if k.starts_with("arn:") => k.to_string(),
+        Some(k) => format!("arn:aws:kms:{}:{}:key/{k}", call.region, call.account),
+        None => default_ebs_key(call),
+    });
+    let now = call.now_ms;
+    let volume = Volume {
+        id: call.world.ids.resource_id("vol"),
+        size_gib: config.size_gib,
+        volume_type: config.volume_type,
+        iops: config.iops,
+        throughput: config.throughput,
+        zone: zone.name,
+        zone_id: zone.id,
+        encrypted,
+        kms_key_id,
+        snapshot_id: None,
+        multi_attach,
+        create_ms: now,
+        state: Timed::transition(
+            VolumeState::Creating,
+            now,
+            VolumeState::Available,
+            call.world.durations.volume_create,
+        ),
+        attachment: None,
+        tags: tag_specs.remove("volume").unwrap_or_default(),
+    };
+    let mut x = Xml::new();
+    // The answer shows AWS's intermediate state, whatever the timing profile.
+    render(&mut x, &volume, VolumeState::Creating, now, None);
+    let lock = common::region(call)?;
+    write(&lock).volumes.insert(volume.id.clone(), volume);
+    Ok(Output::Xml(x.into_string()))
+}
+
+/// Filter names DescribeVolumes knows.
+const VOLUME_FILTERS: &[&str] = &[
+    "attachment.attach-time",
+    "attachment.delete-on-termination",
+    "attachment.device",
+    "attachment.instance-id",
+    "attachment.status",
+    "availability-zone",
+    "availability-zone-id",
+    "create-time",
+    "encrypted",
+    "fast-restored",
+    "multi-attach-enabled",
+    "size",
+    "snapshot-id",
+    "status",
+    "volume-id",
+    "volume-type",
+    TAG_FILTERS[0],
+    TAG_FILTERS[1],
+    TAG_FILTERS[2],
+];
+
+fn volume_matches(f: &Filter, v: &Volume, state: VolumeState, now: i64, config: &Config) -> bool {
+    if let Some(m) = tags::filter_matches(f, &v.tags) {
+        return m;
+    }
+    let attachment = v
+        .attachment
+        .as_ref()
+        .filter(|a| a.state.at(now) != AttachState::Detached);
+    let bool_str = |b: bool| if b { "true" } else { "false" };
+    let value: Option<String> = match f.name.as_str() {
+        "attachment.attach-time" => attachment.map(|a| timestamp(a.attach_ms)),
+        "attachment.delete-on-termination" => {
+            attachment.map(|a| bool_str(a.delete_on_termination).into())
+        }
+        "attachment.device" => attachment.map(|a| a.device.clone()),
+        "attachment.instance-id" => attachment.map(|a| a.instance_id.clone()),
+        "attachment.status" => attachment.map(|a| a.state.at(now).name().into()),
+        "availability-zone" => Some(v.zone.clone()),
+        "availability-zone-id" => Some(v.zone_id.clone()),
+        "create-time" => Some(timestamp(v.create_ms)),
+        "encrypted" => Some(bool_str(v.encrypted).into()),
+        "fast-restored" => Some("false".into()),
+        "multi-attach-enabled" => Some(bool_str(v.multi_attach).into()),
+        "size" => Some(config.size_gib.to_string()),
+        "snapshot-id" => Some(v.snapshot_id.clone().unwrap_or_default()),
+        "status" => Some(state.name().into()),
+        "volume-id" => Some(v.id.clone()),
+        "volume-type" => Some(config.volume_type.clone()),
+        _ => None,
+    };
+    value.is_some_and(|val| f.matches(&val))
+}
+
+fn describe_volumes(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let ids = p.strings("VolumeId")?;
+    let filters = filters::parse(&p, VOLUME_FILTERS)?;
+    let max = p.int("MaxResults")?;
+    let token = p.str("NextToken");
+    let _managed = p.bool("IncludeManagedResources")?;
+    call.params()?.finish()?;
+    if max.is_some() && !ids.is_empty() {
+        return Err(AwsError::invalid_combination(
+            "The parameter volumeSet cannot be used with the parameter maxResults",
+        ));
+    }
+    let now = call.now_ms;
+    let lock = common::region(call)?;
+    let region = read(&lock);
+    for id in &ids {
+        find(&region, id, now)?;
+    }
+    let mut matched: Vec<(&Volume, VolumeState, Option<Config>)> = Vec::new();
+    for v in region.volumes.values() {
+        if !ids.is_empty() && !ids.contains(&v.id.as_str()) {
+            continue;
+        }
+        let state = observed(v, now);
+        if state == VolumeState::Deleted {
+            continue;
+        }
+        let modified = current_config(&region, v, now);
+        let shown = modified.clone().unwrap_or_else(|| Config {
+            volume_type: v.volume_type.clone(),
+            size_gib: v.size_gib,
+            iops: v.iops,
+            throughput: v.throughput,
+        });
+        if filters
+            .iter()
+            .all(|f| volume_matches(f, v, state, now, &shown))
+        {
+            matched.push((v, state, modified));
+        }
+    }
+    let (page, next) = paging::page(matched, max, token, (5, 500))?;
+    let mut x = Xml::new();
+    x.list("volumeSet", "item", page, |x, (v, state, modified)| {
+        render(x, v, state, now, modified.as_ref())
+    });
+    x.leaf_opt("nextToken", next);
+    Ok(Output::Xml(x.into_string()))
+}
+
+fn delete_volume(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let id = p.required("VolumeId")?.to_string();
+    call.params()?.finish()?;
+    let now = call.now_ms;
+    let lock = common::region(call)?;
+    let mut region = write(&lock);
+    settle(&mut region, now);
+    let v = find(&region, &id, now)?;
+    match observed(v, now) {
+        VolumeState::Available | VolumeState::Error => {}
+        VolumeState::InUse => {
+            let instance = v
+                .attachment
+                .as_ref()
+                .map(|a| a.instance_id.as_str())
+                .unwrap_or("");
+            return Err(AwsError::bad_request(
+                "VolumeInUse",
+                format!("Volume {id} is currently attached to {instance}"),
+            ));
+        }
+        other => {
+            return Err(AwsError::bad_request(
+                "IncorrectState",
+                format!("The volume '{id}' is '{}'", other.name()),
+            ))
+        }
+    }
+    let delete_after = call.world.durations.volume_delete;
+    if let Some(v) = region.volumes.get_mut(&id) {
+        v.state = Timed::transition(
+            VolumeState::Deleting,
+            now,
+            VolumeState::Deleted,
+            delete_after,
+        );
+    }
+    region.volume_modifications.remove(&id);
+    let mut x = Xml::new();
+    x.bool("return", true);
+    Ok(Output::Xml(x.into_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(t: &str, size: i64, iops: Option<i64>, tp: Option<i64>) -> AwsResult<Config> {
+        Config {
+            volume_type: t.into(),
+            size_gib: size,
+            iops,
+            throughput: tp,
+        }
+        .validated()
+    }
+
+    #[test]
+    fn type_bounds() {
+        assert_eq!(cfg("gp3", 10, None, None).unwrap().iops, Some(3_000));
+        assert_eq!(cfg("gp3", 10, None, None).unwrap().throughput, Some(125));
+        assert!(cfg("gp2", 0, None, None).is_err());
+        assert!(cfg("gp2", 16_385, None, None).is_err());
+        assert_eq!(
+            cfg("gp2", 10, Some(100), None).unwrap_err().code,
+            "InvalidParameterCombination"
+        );
+        assert_eq!(
+            cfg("io1", 10, None, None).unwrap_err().code,
+            "InvalidParameterCombination"
+        );
+        assert!(cfg("io1", 10, Some(500), None).is_ok());
+        assert!(cfg("io1", 10, Some(501), None).is_err());
+        assert!(cfg("st1", 124, None, None).is_err());
+        assert!(cfg("standard", 1_025, None, None).is_err());
+        assert!(cfg("gp3", 100, Some(3_000), Some(751)).is_err());
+        assert!(cfg("gp3", 100, Some(4_000), Some(1_000)).is_ok());
+        assert_eq!(
+            cfg("nvme", 10, None, None).unwrap_err().code,
+            "InvalidParameterValue"
+        );
+    }
 }
