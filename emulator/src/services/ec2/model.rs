@@ -222,6 +222,23 @@ pub struct Instance {
     pub client_token: Option<String>,
     pub root_volume_id: Option<String>,
     pub tags: Tags,
+    /// From the image (`x86_64`, `arm64`).
+    pub architecture: String,
+    /// The image's root device (`/dev/xvda`, `/dev/sda1`): where the root volume is attached.
+    pub root_device_name: String,
+    /// Detailed monitoring (`Monitoring.Enabled`).
+    pub monitoring: bool,
+    /// `default`, `dedicated` or `host` (`Placement.Tenancy`).
+    pub tenancy: String,
+    /// AWS's `reason` (StateTransitionReason), e.g. `User initiated (2024-01-31 12:00:00 GMT)`.
+    pub state_transition_reason: String,
+    /// `disableApiTermination`: TerminateInstances refuses the instance while set.
+    pub disable_api_termination: bool,
+    /// `instanceInitiatedShutdownBehavior`: `stop` or `terminate`.
+    pub shutdown_behavior: String,
+    pub ebs_optimized: bool,
+    /// Base64 user data as given, for DescribeInstanceAttribute.
+    pub user_data: Option<String>,
 }
 
 /// The volume states.

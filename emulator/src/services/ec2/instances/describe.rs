@@ -1,0 +1,446 @@
+//! DescribeInstances and the rendering of an instance, shared with RunInstances.
+
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsError, AwsResult, Output};
+use crate::services::Call;
+use crate::state::filters::{self, Filter};
+use crate::state::{paging, read, tags};
+
+use super::super::common;
+use super::super::model::{AttachState, Ec2Region, Instance, InstanceState, Volume};
+use super::{check_ids, render_state, state_reason_message, visible};
+
+const FILTERS: &[&str] = &[
+    "architecture",
+    "availability-zone",
+    "block-device-mapping.attach-time",
+    "block-device-mapping.delete-on-termination",
+    "block-device-mapping.device-name",
+    "block-device-mapping.status",
+    "block-device-mapping.volume-id",
+    "client-token",
+    "dns-name",
+    "group-id",
+    "group-name",
+    "hypervisor",
+    "iam-instance-profile.arn",
+    "iam-instance-profile.id",
+    "image-id",
+    "instance-id",
+    "instance-lifecycle",
+    "instance-state-code",
+    "instance-state-name",
+    "instance-type",
+    "instance.group-id",
+    "instance.group-name",
+    "ip-address",
+    "key-name",
+    "launch-index",
+    "launch-time",
+    "monitoring-state",
+    "network-interface.addresses.private-ip-address",
+    "network-interface.attachment.status",
+    "network-interface.group-id",
+    "network-interface.mac-address",
+    "network-interface.network-interface-id",
+    "network-interface.private-dns-name",
+    "network-interface.subnet-id",
+    "network-interface.vpc-id",
+    "owner-id",
+    "placement-group-name",
+    "platform-details",
+    "private-dns-name",
+    "private-ip-address",
+    "reason",
+    "reservation-id",
+    "root-device-name",
+    "root-device-type",
+    "source-dest-check",
+    "state-reason-code",
+    "subnet-id",
+    "tenancy",
+    "virtualization-type",
+    "vpc-id",
+    "tag:",
+    "tag-key",
+    "tag-value",
+];
+
+/// One instance as observed at `now`: its state, and what a terminated instance no longer has.
+pub struct View<'a> {
+    pub instance: &'a Instance,
+    pub state: InstanceState,
+    /// The volumes attached to it, with their status in DescribeInstances' eyes.
+    pub volumes: Vec<(&'a Volume, AttachState)>,
+}
+
+impl<'a> View<'a> {
+    pub fn new(
+        region: &'a Ec2Region,
+        instance: &'a Instance,
+        state: InstanceState,
+        now: i64,
+    ) -> View<'a> {
+        let mut volumes: Vec<(&Volume, AttachState)> = region
+            .volumes
+            .values()
+            .filter_map(|v| {
+                let a = v
+                    .attachment
+                    .as_ref()
+                    .filter(|a| a.instance_id == instance.id)?;
+                let s = a.instance_view.at(now);
+                (s != AttachState::Detached).then_some((v, s))
+            })
+            .collect();
+        volumes.sort_by_key(|(v, _)| v.attachment.as_ref().map(|a| a.attach_ms));
+        View {
+            instance,
+            state,
+            volumes,
+        }
+    }
+
+    /// A terminated instance has released its network interface, address and groups.
+    pub fn networked(&self) -> bool {
+        self.state != InstanceState::Terminated
+    }
+
+    /// The instance's security groups as (id, name).
+    pub fn groups(&self, region: &'a Ec2Region) -> Vec<(&'a str, &'a str)> {
+        if !self.networked() {
+            return Vec::new();
+        }
+        self.instance
+            .security_groups
+            .iter()
+            .map(|g| {
+                let name = region
+                    .security_groups
+                    .get(g)
+                    .map(|sg| sg.name.as_str())
+                    .unwrap_or("");
+                (g.as_str(), name)
+            })
+            .collect()
+    }
+
+    /// The `stateReason` code: `pending` while launching, the stored cause of a stop or
+    /// termination, none while running.
+    pub fn state_reason(&self) -> Option<String> {
+        match self.state {
+            InstanceState::Pending => Some("pending".into()),
+            InstanceState::Running => None,
+            _ => self.instance.state_reason.clone(),
+        }
+    }
+}
+
+/// The values of one filter for an instance (tag filters are matched apart).
+fn values_of(v: &View<'_>, region: &Ec2Region, name: &str) -> Vec<String> {
+    let i = v.instance;
+    let net = v.networked();
+    let some = |s: &str| vec![s.to_string()];
+    let when = |cond: bool, s: &str| if cond { some(s) } else { Vec::new() };
+    match name {
+        "architecture" => some(&i.architecture),
+        "availability-zone" => some(&i.zone),
+        "block-device-mapping.attach-time" => v
+            .volumes
+            .iter()
+            .filter_map(|(vol, _)| vol.attachment.as_ref())
+            .map(|a| common::timestamp(a.attach_ms))
+            .collect(),
+        "block-device-mapping.delete-on-termination" => v
+            .volumes
+            .iter()
+            .filter_map(|(vol, _)| vol.attachment.as_ref())
+            .map(|a| a.delete_on_termination.to_string())
+            .collect(),
+        "block-device-mapping.device-name" => v
+            .volumes
+            .iter()
+            .filter_map(|(vol, _)| vol.attachment.as_ref())
+            .map(|a| a.device.clone())
+            .collect(),
+        "block-device-mapping.status" => v
+            .volumes
+            .iter()
+            .map(|(_, s)| s.name().to_string())
+            .collect(),
+        "block-device-mapping.volume-id" => {
+            v.volumes.iter().map(|(vol, _)| vol.id.clone()).collect()
+        }
+        "client-token" => i.client_token.iter().cloned().collect(),
+        "dns-name" | "ip-address" | "instance-lifecycle" | "placement-group-name" => Vec::new(),
+        "group-id" | "instance.group-id" | "network-interface.group-id" => v
+            .groups(region)
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect(),
+        "group-name" | "instance.group-name" => v
+            .groups(region)
+            .iter()
+            .map(|(_, n)| n.to_string())
+            .collect(),
+        "hypervisor" => some("xen"),
+        "iam-instance-profile.arn" => i.iam_instance_profile.iter().map(|p| p.0.clone()).collect(),
+        "iam-instance-profile.id" => i.iam_instance_profile.iter().map(|p| p.1.clone()).collect(),
+        "image-id" => some(&i.image_id),
+        "instance-id" => some(&i.id),
+        "instance-state-code" => some(&v.state.code().to_string()),
+        "instance-state-name" => some(v.state.name()),
+        "instance-type" => some(&i.instance_type),
+        "key-name" => i.key_name.iter().cloned().collect(),
+        "launch-index" => some(&i.ami_launch_index.to_string()),
+        "launch-time" => some(&common::timestamp(i.launch_ms)),
+        "monitoring-state" => some(if i.monitoring { "enabled" } else { "disabled" }),
+        "network-interface.addresses.private-ip-address" | "private-ip-address" => {
+            when(net, &i.private_ip)
+        }
+        "network-interface.attachment.status" => when(net, "attached"),
+        "network-interface.mac-address" => when(net, &i.mac),
+        "network-interface.network-interface-id" => when(net, &i.network_interface_id),
+        "network-interface.private-dns-name" | "private-dns-name" => when(net, &i.private_dns),
+        "network-interface.subnet-id" | "subnet-id" => when(net, &i.subnet_id),
+        "network-interface.vpc-id" | "vpc-id" => when(net, &i.vpc_id),
+        "owner-id" => Vec::new(),
+        "platform-details" => some("Linux/UNIX"),
+        "reason" => some(&i.state_transition_reason),
+        "reservation-id" => some(&i.reservation_id),
+        "root-device-name" => some(&i.root_device_name),
+        "root-device-type" => some("ebs"),
+        "source-dest-check" => some(&i.source_dest_check.to_string()),
+        "state-reason-code" => v.state_reason().into_iter().collect(),
+        "tenancy" => some(&i.tenancy),
+        "virtualization-type" => some("hvm"),
+        _ => Vec::new(),
+    }
+}
+
+fn matches(filters: &[Filter], v: &View<'_>, region: &Ec2Region, account: &str) -> bool {
+    filters.iter().all(|f| {
+        if let Some(m) = tags::filter_matches(f, &v.instance.tags) {
+            return m;
+        }
+        if f.name == "owner-id" {
+            return f.matches(account);
+        }
+        let values = values_of(v, region, &f.name);
+        f.matches_any(values.iter().map(String::as_str))
+    })
+}
+
+pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let ids = p.strings("InstanceId")?;
+    let filters = filters::parse(&p, FILTERS)?;
+    let max = p.int("MaxResults")?;
+    let token = p.str("NextToken");
+    let _managed = p.bool("IncludeManagedResources")?;
+    call.params()?.finish()?;
+    if max.is_some() && !ids.is_empty() {
+        return Err(AwsError::invalid_combination(
+            "The parameter instancesSet cannot be used with the parameter maxResults",
+        ));
+    }
+    let now = call.now_ms;
+    let d = call.world.durations;
+    let lock = common::region(call)?;
+    let region = read(&lock);
+    check_ids(&region, &ids, now, &d)?;
+    let mut views: Vec<View<'_>> = region
+        .instances
+        .values()
+        .filter(|i| visible(i, now, &d))
+        .filter(|i| ids.is_empty() || ids.contains(&i.id.as_str()))
+        .map(|i| View::new(&region, i, i.state.at(now), now))
+        .filter(|v| matches(&filters, v, &region, call.account))
+        .collect();
+    // Reservations together, in launch order, instances by launch index.
+    views.sort_by(|a, b| {
+        let key = |v: &View<'_>| {
+            (
+                v.instance.launch_ms,
+                v.instance.reservation_id.clone(),
+                v.instance.ami_launch_index,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let (page, next) = paging::page(views, max, token, (5, 1000))?;
+    let mut reservations: Vec<(&str, Vec<&View<'_>>)> = Vec::new();
+    for v in &page {
+        match reservations.last_mut() {
+            Some((r, list)) if *r == v.instance.reservation_id => list.push(v),
+            _ => reservations.push((&v.instance.reservation_id, vec![v])),
+        }
+    }
+    let mut x = Xml::new();
+    x.list("reservationSet", "item", &reservations, |x, (rid, list)| {
+        render_reservation(x, &region, rid, call.account, list);
+    });
+    x.leaf_opt("nextToken", next);
+    Ok(Output::Xml(x.into_string()))
+}
+
+/// The members of a reservation: id, owner, (EC2-Classic) groups, instances.
+pub fn render_reservation(
+    x: &mut Xml,
+    region: &Ec2Region,
+    id: &str,
+    account: &str,
+    views: &[&View<'_>],
+) {
+    x.leaf("reservationId", id)
+        .leaf("ownerId", account)
+        .node("groupSet", |_| {})
+        .list("instancesSet", "item", views, |x, v| {
+            render_instance(x, region, v, account)
+        });
+}
+
+/// One `instancesSet` item, with the members the cloud provider reads and AWS's usual others.
+pub fn render_instance(x: &mut Xml, region: &Ec2Region, v: &View<'_>, account: &str) {
+    let i = v.instance;
+    let net = v.networked();
+    let groups = v.groups(region);
+    let render_groups = |x: &mut Xml| {
+        x.list("groupSet", "item", &groups, |x, (id, name)| {
+            x.leaf("groupId", id).leaf("groupName", name);
+        });
+    };
+    x.leaf("instanceId", &i.id).leaf("imageId", &i.image_id);
+    render_state(x, "instanceState", v.state);
+    x.leaf(
+        "privateDnsName",
+        if net { i.private_dns.as_str() } else { "" },
+    )
+    .leaf("dnsName", "")
+    .leaf("reason", &i.state_transition_reason)
+    .leaf_opt("keyName", i.key_name.as_ref())
+    .num("amiLaunchIndex", i.ami_launch_index)
+    .node("productCodes", |_| {})
+    .leaf("instanceType", &i.instance_type)
+    .leaf("launchTime", common::timestamp(i.launch_ms))
+    .node("placement", |x| {
+        x.leaf("availabilityZone", &i.zone)
+            .leaf("groupName", "")
+            .leaf("tenancy", &i.tenancy);
+    })
+    .node("monitoring", |x| {
+        x.leaf("state", if i.monitoring { "enabled" } else { "disabled" });
+    });
+    if net {
+        x.leaf("subnetId", &i.subnet_id)
+            .leaf("vpcId", &i.vpc_id)
+            .leaf("privateIpAddress", &i.private_ip);
+    }
+    x.bool("sourceDestCheck", i.source_dest_check);
+    render_groups(x);
+    if let Some(code) = v.state_reason() {
+        x.node("stateReason", |x| {
+            x.leaf("code", &code)
+                .leaf("message", state_reason_message(&code));
+        });
+    }
+    x.leaf("architecture", &i.architecture)
+        .leaf("rootDeviceType", "ebs")
+        .leaf("rootDeviceName", &i.root_device_name);
+    render_block_devices(x, &v.volumes);
+    x.leaf("virtualizationType", "hvm")
+        .leaf_opt("clientToken", i.client_token.as_ref());
+    tags::render(x, &i.tags);
+    x.leaf("hypervisor", "xen");
+    if net {
+        x.list("networkInterfaceSet", "item", [i], |x, i| {
+            x.leaf("networkInterfaceId", &i.network_interface_id)
+                .leaf("subnetId", &i.subnet_id)
+                .leaf("vpcId", &i.vpc_id)
+                .leaf("description", "")
+                .leaf("ownerId", account)
+                .leaf("status", "in-use")
+                .leaf("macAddress", &i.mac)
+                .leaf("privateIpAddress", &i.private_ip)
+                .leaf("privateDnsName", &i.private_dns)
+                .bool("sourceDestCheck", i.source_dest_check);
+            render_groups(x);
+            x.node("attachment", |x| {
+                x.leaf(
+                    "attachmentId",
+                    i.network_interface_id.replacen("eni-", "eni-attach-", 1),
+                )
+                .num("deviceIndex", 0)
+                .leaf("status", "attached")
+                .leaf("attachTime", common::timestamp(i.launch_ms))
+                .bool("deleteOnTermination", true)
+                .num("networkCardIndex", 0);
+            })
+            .list("privateIpAddressesSet", "item", [i], |x, i| {
+                x.leaf("privateIpAddress", &i.private_ip)
+                    .leaf("privateDnsName", &i.private_dns)
+                    .bool("primary", true);
+            })
+            .node("ipv6AddressesSet", |_| {})
+            .leaf("interfaceType", "interface");
+        });
+    } else {
+        x.node("networkInterfaceSet", |_| {});
+    }
+    if let Some((arn, id)) = &i.iam_instance_profile {
+        x.node("iamInstanceProfile", |x| {
+            x.leaf("arn", arn).leaf("id", id);
+        });
+    }
+    x.bool("ebsOptimized", i.ebs_optimized)
+        .bool("enaSupport", true)
+        .node("capacityReservationSpecification", |x| {
+            x.leaf("capacityReservationPreference", "open");
+        })
+        .node("hibernationOptions", |x| {
+            x.bool("configured", false);
+        })
+        .node("metadataOptions", |x| {
+            x.leaf(
+                "state",
+                if v.state == InstanceState::Pending {
+                    "pending"
+                } else {
+                    "applied"
+                },
+            )
+            .leaf("httpTokens", "optional")
+            .num("httpPutResponseHopLimit", 1)
+            .leaf("httpEndpoint", "enabled")
+            .leaf("httpProtocolIpv6", "disabled")
+            .leaf("instanceMetadataTags", "disabled");
+        })
+        .node("enclaveOptions", |x| {
+            x.bool("enabled", false);
+        })
+        .leaf("platformDetails", "Linux/UNIX")
+        .leaf("usageOperation", "RunInstances")
+        .leaf("usageOperationUpdateTime", common::timestamp(i.launch_ms))
+        .node("privateDnsNameOptions", |x| {
+            x.leaf("hostnameType", "ip-name")
+                .bool("enableResourceNameDnsARecord", false)
+                .bool("enableResourceNameDnsAAAARecord", false);
+        })
+        .node("maintenanceOptions", |x| {
+            x.leaf("autoRecovery", "default");
+        });
+}
+
+/// `blockDeviceMapping` items: device, and the EBS volume with its attachment status.
+pub fn render_block_devices(x: &mut Xml, volumes: &[(&Volume, AttachState)]) {
+    x.list("blockDeviceMapping", "item", volumes, |x, (vol, status)| {
+        if let Some(a) = &vol.attachment {
+            x.leaf("deviceName", &a.device).node("ebs", |x| {
+                x.leaf("volumeId", &vol.id)
+                    .leaf("status", status.name())
+                    .leaf("attachTime", common::timestamp(a.attach_ms))
+                    .bool("deleteOnTermination", a.delete_on_termination);
+            });
+        }
+    });
+}

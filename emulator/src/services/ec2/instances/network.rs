@@ -1,0 +1,176 @@
+//! The addressing of a new instance: its private IP from the subnet, AWS's private DNS name for
+//! it, a MAC address, and the instance profile identity. Pure functions, tested alone.
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use crate::state::ids::IdGen;
+
+/// `10.0.1.0/24` as (network address, prefix length); `None` when it is not a CIDR block.
+pub fn parse_cidr(cidr: &str) -> Option<(u32, u32)> {
+    let (ip, len) = cidr.split_once('/')?;
+    let ip: Ipv4Addr = ip.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    Some((u32::from(ip) & mask, len))
+}
+
+/// The addresses of `cidr` an instance may have: AWS reserves the first four (network, router,
+/// DNS, future use) and the last (broadcast).
+pub fn usable_range(cidr: &str) -> Option<(u32, u32)> {
+    let (net, len) = parse_cidr(cidr)?;
+    let size = 1u64 << (32 - len);
+    if size < 8 {
+        return None;
+    }
+    let last = net as u64 + size - 2;
+    Some((net + 4, last as u32))
+}
+
+/// Whether `ip` is one of the subnet's usable addresses.
+pub fn is_usable(cidr: &str, ip: Ipv4Addr) -> bool {
+    usable_range(cidr).is_some_and(|(lo, hi)| (lo..=hi).contains(&u32::from(ip)))
+}
+
+/// The lowest usable address of `cidr` not in `used`: AWS hands out addresses from `.4` up.
+pub fn next_free(cidr: &str, used: &BTreeSet<Ipv4Addr>) -> Option<Ipv4Addr> {
+    let (lo, hi) = usable_range(cidr)?;
+    (lo..=hi).map(Ipv4Addr::from).find(|ip| !used.contains(ip))
+}
+
+/// How many usable addresses of `cidr` are not in `used`.
+pub fn free_count(cidr: &str, used: &BTreeSet<Ipv4Addr>) -> u64 {
+    let Some((lo, hi)) = usable_range(cidr) else {
+        return 0;
+    };
+    let taken = used
+        .iter()
+        .filter(|ip| (lo..=hi).contains(&u32::from(**ip)))
+        .count() as u64;
+    (hi - lo + 1) as u64 - taken
+}
+
+/// AWS's IP-based private DNS name: `ip-10-0-1-5.ec2.internal` in us-east-1, which kept its
+/// original domain, and `ip-10-0-1-5.REGION.compute.internal` everywhere else.
+pub fn private_dns_name(region: &str, ip: &str) -> String {
+    let host = format!("ip-{}", ip.replace('.', "-"));
+    if region == "us-east-1" {
+        format!("{host}.ec2.internal")
+    } else {
+        format!("{host}.{region}.compute.internal")
+    }
+}
+
+/// A MAC address as EC2 assigns them: locally administered, unicast (`0a:…`, `12:…`).
+pub fn mac(ids: &IdGen) -> String {
+    let bits = ids.next_u64().to_be_bytes();
+    let first = (bits[0] & 0xfc) | 0x02;
+    let mut parts = vec![format!("{first:02x}")];
+    parts.extend(bits[1..6].iter().map(|b| format!("{b:02x}")));
+    parts.join(":")
+}
+
+/// The ARN of instance profile `name` (it may carry a path: `path/name`).
+pub fn profile_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:instance-profile/{name}")
+}
+
+/// Whether `arn` has the shape of an instance profile ARN.
+pub fn is_profile_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && resource.strip_prefix("instance-profile/").is_some_and(|n| !n.is_empty()))
+}
+
+/// The unique id of an instance profile (`AIPA` and 17 characters of IAM's alphabet). Derived
+/// from the ARN, so every instance of one profile shows the same id, as in AWS.
+// later: when the IAM service models instance profiles, take the id of the stored profile.
+pub fn profile_id(arn: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in arn.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let ids = IdGen::new(h);
+    let mut bits = ids.next_u64();
+    let mut out = String::from("AIPA");
+    for i in 0..17 {
+        if i == 12 {
+            bits = ids.next_u64();
+        }
+        out.push(ALPHABET[(bits & 31) as usize] as char);
+        bits >>= 5;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn used(ips: &[&str]) -> BTreeSet<Ipv4Addr> {
+        ips.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn allocation_skips_reserved_and_used_addresses() {
+        assert_eq!(
+            next_free("10.0.1.0/24", &used(&[])),
+            Some("10.0.1.4".parse().unwrap())
+        );
+        assert_eq!(
+            next_free("10.0.1.0/24", &used(&["10.0.1.4", "10.0.1.6"])),
+            Some("10.0.1.5".parse().unwrap())
+        );
+        assert_eq!(
+            next_free("172.31.16.0/20", &used(&[])),
+            Some("172.31.16.4".parse().unwrap())
+        );
+        // A /28 has 16 addresses, 11 of them usable: .4 to .14.
+        let all: Vec<String> = (4..=14).map(|i| format!("10.0.0.{i}")).collect();
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        assert_eq!(next_free("10.0.0.0/28", &used(&all)), None);
+        assert_eq!(free_count("10.0.0.0/28", &used(&[])), 11);
+        assert_eq!(
+            free_count("10.0.0.0/28", &used(&["10.0.0.9", "10.9.9.9"])),
+            10
+        );
+        assert!(is_usable("10.0.0.0/28", "10.0.0.14".parse().unwrap()));
+        assert!(!is_usable("10.0.0.0/28", "10.0.0.15".parse().unwrap()));
+        assert!(!is_usable("10.0.0.0/28", "10.0.0.3".parse().unwrap()));
+        assert_eq!(parse_cidr("10.0.1.7/24"), Some((0x0a00_0100, 24)));
+        assert_eq!(parse_cidr("nope"), None);
+    }
+
+    #[test]
+    fn dns_names_follow_the_region() {
+        assert_eq!(
+            private_dns_name("us-east-1", "10.0.1.5"),
+            "ip-10-0-1-5.ec2.internal"
+        );
+        assert_eq!(
+            private_dns_name("eu-west-1", "10.0.1.5"),
+            "ip-10-0-1-5.eu-west-1.compute.internal"
+        );
+    }
+
+    #[test]
+    fn macs_and_profiles() {
+        let m = mac(&IdGen::new(3));
+        assert_eq!(m.len(), 17);
+        let first = u8::from_str_radix(&m[..2], 16).unwrap();
+        assert_eq!(first & 0x03, 0x02, "{m}");
+        let arn = profile_arn("123456789012", "nodes");
+        assert!(is_profile_arn(&arn));
+        assert!(!is_profile_arn("arn:aws:iam::123456789012:role/nodes"));
+        assert!(!is_profile_arn("nodes"));
+        let id = profile_id(&arn);
+        assert_eq!(id.len(), 21);
+        assert!(id.starts_with("AIPA"));
+        assert_eq!(id, profile_id(&arn));
+        assert_ne!(id, profile_id(&profile_arn("123456789012", "other")));
+    }
+}

@@ -1,0 +1,633 @@
+//! RunInstances: validate the whole launch (image, counts, subnet, zone, groups, addresses,
+//! profile, tags, block devices), then create the reservation, its instances and their volumes.
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::services::Call;
+use crate::state::tags::Tags;
+use crate::state::{tags, write};
+
+use super::super::common;
+use super::super::images;
+use super::super::model::{
+    AttachState, Attachment, Ec2Region, Instance, InstanceState, Subnet, Timed, Volume, VolumeState,
+};
+use super::describe::{render_reservation, View};
+use super::{network, settle};
+
+/// More instances than this per region is refused as AWS refuses past the account's quota.
+pub const INSTANCE_LIMIT: usize = 1000;
+
+/// One requested EBS volume (`BlockDeviceMapping.N`), or the image's root with its defaults.
+#[derive(Debug, Clone, PartialEq)]
+struct Device {
+    name: String,
+    size: Option<i64>,
+    volume_type: String,
+    iops: Option<i64>,
+    throughput: Option<i64>,
+    delete_on_termination: bool,
+    encrypted: bool,
+    kms_key_id: Option<String>,
+    snapshot_id: Option<String>,
+    /// `NoDevice`: the mapping removes the device (only meaningful for the image's own).
+    suppressed: bool,
+}
+
+/// Everything RunInstances reads, decoded before the state is touched.
+struct Request<'a> {
+    image_id: &'a str,
+    min: i64,
+    max: i64,
+    instance_type: &'a str,
+    key_name: Option<&'a str>,
+    subnet_id: Option<&'a str>,
+    group_ids: Vec<&'a str>,
+    group_names: Vec<&'a str>,
+    zone: Option<&'a str>,
+    tenancy: &'a str,
+    tags: std::collections::BTreeMap<String, Tags>,
+    profile: Option<(String, String)>,
+    client_token: Option<&'a str>,
+    private_ip: Option<Ipv4Addr>,
+    monitoring: bool,
+    user_data: Option<&'a str>,
+    ebs_optimized: bool,
+    disable_api_termination: bool,
+    shutdown_behavior: &'a str,
+    devices: Vec<Device>,
+}
+
+fn count(p: &Scope<'_>, name: &str) -> AwsResult<i64> {
+    let n = p.int(name)?.ok_or_else(|| {
+        AwsError::bad_request(
+            "MissingParameter",
+            format!("The request must contain the parameter {name}"),
+        )
+    })?;
+    if n < 1 {
+        return Err(AwsError::invalid_value(format!(
+            "Value ({n}) for parameter {} is invalid. Expected a positive integer.",
+            lower_first(name)
+        )));
+    }
+    Ok(n)
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// `m5.large`, `t3a.2xlarge`, `u-6tb1.metal`: a family and a size.
+fn valid_instance_type(t: &str) -> bool {
+    t.split_once('.').is_some_and(|(family, size)| {
+        !family.is_empty()
+            && !size.is_empty()
+            && family
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && size
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    })
+}
+
+const VOLUME_TYPES: &[&str] = &["standard", "gp2", "gp3", "io1", "io2", "st1", "sc1"];
+
+fn parse_device(m: &Scope<'_>) -> AwsResult<Device> {
+    let name = m.required("DeviceName")?.to_string();
+    let suppressed = m.str("NoDevice").is_some();
+    let _virtual = m.str("VirtualName");
+    let e = m.nested("Ebs");
+    let volume_type = e.str("VolumeType").unwrap_or("gp3").to_string();
+    if !VOLUME_TYPES.contains(&volume_type.as_str()) {
+        return Err(AwsError::invalid_value(format!(
+            "The volume type '{volume_type}' is not valid. Valid types are: {}",
+            VOLUME_TYPES.join(", ")
+        )));
+    }
+    let size = e.int("VolumeSize")?;
+    if let Some(s) = size {
+        let (lo, hi) = match volume_type.as_str() {
+            "standard" => (1, 1024),
+            "io1" | "io2" => (4, 16384),
+            "st1" | "sc1" => (125, 16384),
+            _ => (1, 16384),
+        };
+        if !(lo..=hi).contains(&s) {
+            return Err(AwsError::invalid_value(format!(
+                "Volume of size {s}GB is not valid for volume type {volume_type}: it must be between {lo} and {hi}GB."
+            )));
+        }
+    }
+    let iops = e.int("Iops")?;
+    if matches!(volume_type.as_str(), "io1" | "io2") && iops.is_none() {
+        return Err(AwsError::invalid_combination(format!(
+            "The parameter iops must be specified for {volume_type} volumes."
+        )));
+    }
+    Ok(Device {
+        name,
+        size,
+        iops,
+        throughput: e.int("Throughput")?,
+        delete_on_termination: e.bool("DeleteOnTermination")?.unwrap_or(true),
+        encrypted: e.bool("Encrypted")?.unwrap_or(false),
+        kms_key_id: e.str("KmsKeyId").map(str::to_string),
+        snapshot_id: e.str("SnapshotId").map(str::to_string),
+        volume_type,
+        suppressed,
+    })
+}
+
+fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
+    let p = call.root()?;
+    let image_id = p.required("ImageId")?;
+    let min = count(&p, "MinCount")?;
+    let max = count(&p, "MaxCount")?;
+    let instance_type = p.str("InstanceType").unwrap_or("m1.small");
+    let key_name = p.str("KeyName");
+    let subnet_id = p.str("SubnetId");
+    let group_ids = p.strings("SecurityGroupId")?;
+    let group_names = p.strings("SecurityGroup")?;
+    let placement = p.nested("Placement");
+    let zone = placement.str("AvailabilityZone");
+    let tenancy = placement.str("Tenancy").unwrap_or("default");
+    let tags = tags::from_specifications(&p, &["instance", "volume"])?;
+    let ip = p.nested("IamInstanceProfile");
+    let (profile_name, profile_arn) = (ip.str("Name"), ip.str("Arn"));
+    let client_token = p.str("ClientToken");
+    let private_ip = p.str("PrivateIpAddress");
+    let monitoring = p.nested("Monitoring").bool("Enabled")?.unwrap_or(false);
+    let user_data = p.str("UserData");
+    let ebs_optimized = p.bool("EbsOptimized")?.unwrap_or(false);
+    let disable_api_termination = p.bool("DisableApiTermination")?.unwrap_or(false);
+    let shutdown_behavior = p.str("InstanceInitiatedShutdownBehavior").unwrap_or("stop");
+    let devices = p
+        .structs("BlockDeviceMapping")?
+        .iter()
+        .map(parse_device)
+        .collect::<AwsResult<Vec<Device>>>()?;
+    let _info = p.str("AdditionalInfo");
+    call.params()?.finish()?;
+
+    common::check_id(image_id, "ami", "InvalidAMIID.Malformed")?;
+    if min > max {
+        return Err(AwsError::invalid_value(format!(
+            "Value ({min}) for parameter minCount is invalid. MinCount ({min}) must be less than or equal to MaxCount ({max})."
+        )));
+    }
+    if !valid_instance_type(instance_type) {
+        return Err(AwsError::invalid_value(format!(
+            "Invalid value '{instance_type}' for InstanceType."
+        )));
+    }
+    if !matches!(tenancy, "default" | "dedicated" | "host") {
+        return Err(AwsError::invalid_value(format!(
+            "Value ({tenancy}) for parameter tenancy is invalid."
+        )));
+    }
+    if !matches!(shutdown_behavior, "stop" | "terminate") {
+        return Err(AwsError::invalid_value(format!(
+            "Value ({shutdown_behavior}) for parameter instanceInitiatedShutdownBehavior is invalid."
+        )));
+    }
+    // later: the IAM service will check that the profile exists (InvalidParameterValue
+    // "Value (NAME) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name").
+    let profile = match (profile_name, profile_arn) {
+        (Some(_), Some(_)) => {
+            return Err(AwsError::invalid_combination(
+                "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'",
+            ))
+        }
+        (Some(name), None) => {
+            if name.is_empty() {
+                return Err(AwsError::invalid_value(
+                    "Value () for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+                ));
+            }
+            let arn = network::profile_arn(call.account, name);
+            Some((network::profile_id(&arn), arn))
+        }
+        (None, Some(arn)) => {
+            if !network::is_profile_arn(arn) {
+                return Err(AwsError::invalid_value(format!(
+                    "Value ({arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"
+                )));
+            }
+            Some((network::profile_id(arn), arn.to_string()))
+        }
+        (None, None) => None,
+    }
+    .map(|(id, arn)| (arn, id));
+    let private_ip = match private_ip {
+        None => None,
+        Some(s) => Some(s.parse::<Ipv4Addr>().map_err(|_| {
+            AwsError::invalid_value(format!(
+                "Value ({s}) for parameter privateIpAddress is invalid. {s} is not a valid IPv4 address."
+            ))
+        })?),
+    };
+    if private_ip.is_some() && max > 1 {
+        return Err(AwsError::invalid_combination(
+            "The parameter privateIpAddress cannot be used when launching more than one instance",
+        ));
+    }
+    Ok(Request {
+        image_id,
+        min,
+        max,
+        instance_type,
+        key_name,
+        subnet_id,
+        group_ids,
+        group_names,
+        zone,
+        tenancy,
+        tags,
+        profile,
+        client_token,
+        private_ip,
+        monitoring,
+        user_data,
+        ebs_optimized,
+        disable_api_termination,
+        shutdown_behavior,
+        devices,
+    })
+}
+
+/// The subnet of the launch: the one named (in the zone named, if both), else the default subnet
+/// of the zone named, else the first default subnet.
+fn choose_subnet<'r>(region: &'r Ec2Region, req: &Request<'_>) -> AwsResult<&'r Subnet> {
+    if let Some(zone) = req.zone {
+        if region.region.zone(zone).is_none() {
+            return Err(AwsError::invalid_value(format!(
+                "Invalid availability zone: [{zone}]"
+            )));
+        }
+    }
+    if let Some(id) = req.subnet_id {
+        common::check_id(id, "subnet", "InvalidSubnetID.Malformed")?;
+        let s = region.subnets.get(id).ok_or_else(|| {
+            AwsError::bad_request(
+                "InvalidSubnetID.NotFound",
+                format!("The subnet ID '{id}' does not exist"),
+            )
+        })?;
+        if let Some(zone) = req.zone.filter(|z| *z != s.zone) {
+            return Err(AwsError::invalid_value(format!(
+                "Value ({zone}) for parameter availabilityZone is invalid. Subnet '{id}' is in the availability zone {}",
+                s.zone
+            )));
+        }
+        return Ok(s);
+    }
+    let mut defaults: Vec<&Subnet> = region
+        .subnets
+        .values()
+        .filter(|s| s.default_for_az && s.vpc_id == region.default_vpc_id)
+        .collect();
+    defaults.sort_by(|a, b| a.zone.cmp(&b.zone));
+    if defaults.is_empty() {
+        return Err(AwsError::bad_request(
+            "VPCIdNotSpecified",
+            "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.",
+        ));
+    }
+    match req.zone {
+        Some(zone) => defaults
+            .into_iter()
+            .find(|s| s.zone == zone)
+            .ok_or_else(|| {
+                AwsError::bad_request(
+                    "MissingInput",
+                    format!("No default subnet for availability zone: '{zone}'."),
+                )
+            }),
+        None => Ok(defaults[0]),
+    }
+}
+
+/// The security groups of the launch, all in the subnet's VPC; the VPC's `default` group when
+/// none is named.
+fn choose_groups(region: &Ec2Region, req: &Request<'_>, vpc_id: &str) -> AwsResult<Vec<String>> {
+    let not_found = |g: &str| {
+        AwsError::bad_request(
+            "InvalidGroup.NotFound",
+            format!("The security group '{g}' does not exist in VPC '{vpc_id}'"),
+        )
+    };
+    let mut out: Vec<String> = Vec::new();
+    for id in &req.group_ids {
+        common::check_id(id, "sg", "InvalidGroupId.Malformed")?;
+        match region.security_groups.get(*id) {
+            Some(g) if g.vpc_id == vpc_id => out.push(g.id.clone()),
+            _ => return Err(not_found(id)),
+        }
+    }
+    for name in &req.group_names {
+        let g = region
+            .security_groups
+            .values()
+            .find(|g| g.vpc_id == vpc_id && g.name == *name)
+            .ok_or_else(|| not_found(name))?;
+        out.push(g.id.clone());
+    }
+    if out.is_empty() {
+        let g = region
+            .security_groups
+            .values()
+            .find(|g| g.vpc_id == vpc_id && g.name == "default")
+            .ok_or_else(|| not_found("default"))?;
+        out.push(g.id.clone());
+    }
+    let mut seen = BTreeSet::new();
+    out.retain(|g| seen.insert(g.clone()));
+    Ok(out)
+}
+
+/// The addresses in use in a subnet: those of instances that have not terminated.
+fn used_addresses(region: &Ec2Region, subnet_id: &str, now: i64) -> BTreeSet<Ipv4Addr> {
+    region
+        .instances
+        .values()
+        .filter(|i| i.subnet_id == subnet_id && i.state.at(now) != InstanceState::Terminated)
+        .filter_map(|i| i.private_ip.parse().ok())
+        .collect()
+}
+
+/// The devices to create per instance: the image's root (as overridden by a mapping of the same
+/// name) and every further mapping.
+fn plan_devices(req: &Request<'_>, image: Option<&images::Image>) -> AwsResult<Vec<Device>> {
+    let root_name = image.map_or("/dev/xvda", |i| i.root_device_name);
+    let root_size = image.map_or(8, |i| i.root_size_gib);
+    let mut root = Device {
+        name: root_name.to_string(),
+        size: Some(root_size),
+        volume_type: "gp3".into(),
+        iops: None,
+        throughput: None,
+        delete_on_termination: true,
+        encrypted: false,
+        kms_key_id: None,
+        snapshot_id: image.map(|i| i.snapshot_id.clone()),
+        suppressed: false,
+    };
+    let mut out = Vec::new();
+    let mut names = BTreeSet::new();
+    for d in &req.devices {
+        if !names.insert(d.name.clone()) {
+            return Err(AwsError::invalid_value(format!(
+                "The device name {} is used more than once in the block device mapping",
+                d.name
+            )));
+        }
+        if d.name == root_name {
+            if d.suppressed {
+                return Err(AwsError::invalid_value(
+                    "The root device of an instance cannot be suppressed with NoDevice",
+                ));
+            }
+            if d.size.is_some_and(|s| s < root_size) {
+                return Err(AwsError::invalid_value(format!(
+                    "Volume of size {}GB is smaller than snapshot '{}', expect size >= {root_size}GB",
+                    d.size.unwrap_or_default(),
+                    root.snapshot_id.clone().unwrap_or_default()
+                )));
+            }
+            let snapshot = root.snapshot_id.clone();
+            root = Device {
+                size: d.size.or(Some(root_size)),
+                snapshot_id: d.snapshot_id.clone().or(snapshot),
+                ..d.clone()
+            };
+        } else if !d.suppressed {
+            if d.size.is_none() && d.snapshot_id.is_none() {
+                return Err(AwsError::bad_request(
+                    "InvalidBlockDeviceMapping",
+                    format!("The device '{}' needs a volume size or a snapshot", d.name),
+                ));
+            }
+            out.push(d.clone());
+        }
+    }
+    out.insert(0, root);
+    Ok(out)
+}
+
+/// The iops and throughput AWS gives a volume when the mapping leaves them out.
+fn performance(d: &Device, size: i64) -> (Option<i64>, Option<i64>) {
+    match d.volume_type.as_str() {
+        "gp3" => (d.iops.or(Some(3000)), d.throughput.or(Some(125))),
+        "gp2" => (Some((size * 3).clamp(100, 16000)), None),
+        "io1" | "io2" => (d.iops, None),
+        _ => (None, None),
+    }
+}
+
+pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
+    let req = decode(call)?;
+    let now = call.now_ms;
+    let d = call.world.durations;
+    let lock = common::region(call)?;
+    let mut region = write(&lock);
+    settle(&mut region, now, &d);
+
+    // Idempotency: the same token answers with the reservation it made.
+    if let Some(token) = req.client_token {
+        let mut earlier: Vec<&Instance> = region
+            .instances
+            .values()
+            .filter(|i| i.client_token.as_deref() == Some(token))
+            .collect();
+        earlier.sort_by_key(|i| i.ami_launch_index);
+        if let Some(first) = earlier.first() {
+            if first.image_id != req.image_id || first.instance_type != req.instance_type {
+                return Err(AwsError::bad_request(
+                    "IdempotentParameterMismatch",
+                    format!("Arguments on this idempotent request are inconsistent with arguments used in previous request(s) with client token '{token}'."),
+                ));
+            }
+            let rid = first.reservation_id.clone();
+            let views: Vec<View<'_>> = earlier
+                .iter()
+                .map(|i| View::new(&region, i, i.state.at(now), now))
+                .collect();
+            let refs: Vec<&View<'_>> = views.iter().collect();
+            let mut x = Xml::new();
+            render_reservation(&mut x, &region, &rid, call.account, &refs);
+            return Ok(Output::Xml(x.into_string()));
+        }
+    }
+
+    let image = images::find(call.region, req.image_id);
+    let subnet = choose_subnet(&region, &req)?.clone();
+    let groups = choose_groups(&region, &req, &subnet.vpc_id)?;
+    let devices = plan_devices(&req, image.as_ref())?;
+    let mut used = used_addresses(&region, &subnet.id, now);
+    if let Some(ip) = req.private_ip {
+        if !network::is_usable(&subnet.cidr, ip) {
+            return Err(AwsError::invalid_value(format!(
+                "Address {ip} does not fall within the subnet's address range"
+            )));
+        }
+        if used.contains(&ip) {
+            return Err(AwsError::bad_request(
+                "InvalidIPAddress.InUse",
+                format!("Address {ip} is in use."),
+            ));
+        }
+    }
+    let live = region
+        .instances
+        .values()
+        .filter(|i| i.state.at(now) != InstanceState::Terminated)
+        .count();
+    let quota = INSTANCE_LIMIT.saturating_sub(live) as i64;
+    if req.min > quota {
+        return Err(AwsError::bad_request(
+            "InstanceLimitExceeded",
+            format!("You have requested more instances ({}) than your current instance limit of {INSTANCE_LIMIT} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", req.min),
+        ));
+    }
+    let free = network::free_count(&subnet.cidr, &used) as i64;
+    if req.min > free {
+        return Err(AwsError::bad_request(
+            "InsufficientFreeAddressesInSubnet",
+            format!(
+                "There are not enough free addresses in subnet '{}' to satisfy the requested number of instances.",
+                subnet.id
+            ),
+        ));
+    }
+    let n = req.max.min(free).min(quota);
+
+    // Everything checked: create.
+    let ids = &call.world.ids;
+    let reservation_id = ids.resource_id("r");
+    let instance_tags = req.tags.get("instance").cloned().unwrap_or_default();
+    let volume_tags = req.tags.get("volume").cloned().unwrap_or_default();
+    let mut created = Vec::new();
+    for index in 0..n {
+        let ip = match req.private_ip {
+            Some(ip) => ip,
+            None => network::next_free(&subnet.cidr, &used).ok_or_else(AwsError::internal)?,
+        };
+        used.insert(ip);
+        let id = ids.resource_id("i");
+        let mut root_volume_id = None;
+        for dev in &devices {
+            let vol_id = ids.resource_id("vol");
+            let size = dev.size.unwrap_or(8);
+            let (iops, throughput) = performance(dev, size);
+            if root_volume_id.is_none() {
+                root_volume_id = Some(vol_id.clone());
+            }
+            region.volumes.insert(
+                vol_id.clone(),
+                Volume {
+                    id: vol_id,
+                    size_gib: size,
+                    volume_type: dev.volume_type.clone(),
+                    iops,
+                    throughput,
+                    zone: subnet.zone.clone(),
+                    zone_id: subnet.zone_id.clone(),
+                    encrypted: dev.encrypted || dev.kms_key_id.is_some(),
+                    kms_key_id: dev.kms_key_id.clone(),
+                    snapshot_id: dev.snapshot_id.clone(),
+                    multi_attach: false,
+                    create_ms: now,
+                    // The base state of an attached volume is `available`; the attachment makes
+                    // it `in-use` to observers, and detaching leaves it available.
+                    state: Timed::new(VolumeState::Available, now),
+                    attachment: Some(Attachment {
+                        instance_id: id.clone(),
+                        device: dev.name.clone(),
+                        attach_ms: now,
+                        delete_on_termination: dev.delete_on_termination,
+                        state: Timed::new(AttachState::Attached, now),
+                        instance_view: Timed::new(AttachState::Attached, now),
+                    }),
+                    tags: volume_tags.clone(),
+                },
+            );
+        }
+        let ip = ip.to_string();
+        let instance = Instance {
+            id: id.clone(),
+            image_id: req.image_id.to_string(),
+            instance_type: req.instance_type.to_string(),
+            key_name: req.key_name.map(str::to_string),
+            subnet_id: subnet.id.clone(),
+            vpc_id: subnet.vpc_id.clone(),
+            zone: subnet.zone.clone(),
+            private_dns: network::private_dns_name(call.region, &ip),
+            private_ip: ip,
+            mac: network::mac(ids),
+            network_interface_id: ids.resource_id("eni"),
+            security_groups: groups.clone(),
+            source_dest_check: true,
+            iam_instance_profile: req.profile.clone(),
+            state: Timed::transition(
+                InstanceState::Pending,
+                now,
+                InstanceState::Running,
+                d.instance_start,
+            ),
+            state_reason: None,
+            launch_ms: now,
+            ami_launch_index: index,
+            reservation_id: reservation_id.clone(),
+            client_token: req.client_token.map(str::to_string),
+            root_volume_id,
+            tags: instance_tags.clone(),
+            architecture: image
+                .as_ref()
+                .map_or("x86_64", |i| i.architecture)
+                .to_string(),
+            root_device_name: devices[0].name.clone(),
+            monitoring: req.monitoring,
+            tenancy: req.tenancy.to_string(),
+            state_transition_reason: String::new(),
+            disable_api_termination: req.disable_api_termination,
+            shutdown_behavior: req.shutdown_behavior.to_string(),
+            ebs_optimized: req.ebs_optimized,
+            user_data: req.user_data.map(str::to_string),
+        };
+        created.push(id.clone());
+        region.instances.insert(id, instance);
+    }
+    // The answer shows the launch as it is: every instance `pending`.
+    let views: Vec<View<'_>> = created
+        .iter()
+        .filter_map(|id| region.instances.get(id))
+        .map(|i| View::new(&region, i, InstanceState::Pending, now))
+        .collect();
+    let refs: Vec<&View<'_>> = views.iter().collect();
+    let mut x = Xml::new();
+    render_reservation(&mut x, &region, &reservation_id, call.account, &refs);
+    Ok(Output::Xml(x.into_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_types() {
+        for ok in ["m1.small", "t3a.2xlarge", "u-6tb1.metal", "c7g.medium"] {
+            assert!(valid_instance_type(ok), "{ok}");
+        }
+        for bad in ["", "m5", "M5.large", ".large", "m5.", "m5 large"] {
+            assert!(!valid_instance_type(bad), "{bad}");
+        }
+    }
+}
