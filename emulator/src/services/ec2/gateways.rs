@@ -1,9 +1,177 @@
-//! EC2 gateways.
+//! Internet gateways: create, attach (one gateway per VPC, one VPC per gateway), detach, delete,
+//! describe. Routes point at gateways; a route to a detached or deleted gateway is a blackhole.
 
-use crate::services::Handler;
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsError, AwsResult, Output};
+use crate::services::{Call, Handler};
+use crate::state::{self, filters, tags};
+
+use super::common;
+use super::model::{Ec2Region, InternetGateway};
+use super::vpcs::{self, return_true, Page};
 
 /// The handler of an action of this family, if it is one.
 pub fn handler(action: &str) -> Option<Handler> {
-    let _ = action;
-    None
+    Some(match action {
+        "CreateInternetGateway" => create_internet_gateway,
+        "AttachInternetGateway" => attach_internet_gateway,
+        "DetachInternetGateway" => detach_internet_gateway,
+        "DeleteInternetGateway" => delete_internet_gateway,
+        "DescribeInternetGateways" => describe_internet_gateways,
+        _ => return None,
+    })
+}
+
+/// Checks a gateway id's form and that the region has it.
+pub fn check_gateway(r: &Ec2Region, id: &str) -> AwsResult<()> {
+    common::check_id(id, "igw", "InvalidInternetGatewayID.Malformed")?;
+    if r.internet_gateways.contains_key(id) {
+        Ok(())
+    } else {
+        Err(AwsError::bad_request(
+            "InvalidInternetGatewayID.NotFound",
+            format!("The internetGateway ID '{id}' does not exist"),
+        ))
+    }
+}
+
+fn render(x: &mut Xml, call: &Call<'_>, g: &InternetGateway) {
+    x.leaf("internetGatewayId", &g.id)
+        .leaf("ownerId", call.account)
+        .list("attachmentSet", "item", g.vpc_id.iter(), |x, vpc| {
+            x.leaf("vpcId", vpc).leaf("state", "available");
+        });
+    tags::render(x, &g.tags);
+}
+
+pub fn create_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let mut specs = tags::from_specifications(&p, &["internet-gateway"])?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    let g = InternetGateway {
+        id: call.world.ids.resource_id("igw"),
+        vpc_id: None,
+        tags: specs.remove("internet-gateway").unwrap_or_default(),
+    };
+    r.internet_gateways.insert(g.id.clone(), g.clone());
+    let mut x = Xml::new();
+    x.node("internetGateway", |x| render(x, call, &g));
+    Ok(Output::Xml(x.into_string()))
+}
+
+/// Reads `InternetGatewayId` and `VpcId`, checks both exist.
+fn gateway_and_vpc<'a>(call: &Call<'a>) -> AwsResult<(&'a str, &'a str)> {
+    let p = call.root()?;
+    let igw = p.required("InternetGatewayId")?;
+    let vpc = p.required("VpcId")?;
+    call.params()?.finish()?;
+    Ok((igw, vpc))
+}
+
+pub fn attach_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
+    let (igw, vpc) = gateway_and_vpc(call)?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    check_gateway(&r, igw)?;
+    vpcs::check_vpc(&r, vpc)?;
+    if let Some(current) = r.internet_gateways.get(igw).and_then(|g| g.vpc_id.as_ref()) {
+        return Err(AwsError::bad_request(
+            "Resource.AlreadyAssociated",
+            format!("resource {igw} is already attached to network {current}"),
+        ));
+    }
+    if r.internet_gateways
+        .values()
+        .any(|g| g.vpc_id.as_deref() == Some(vpc))
+    {
+        return Err(AwsError::bad_request(
+            "Resource.AlreadyAssociated",
+            format!("Network {vpc} already has an internet gateway attached"),
+        ));
+    }
+    if let Some(g) = r.internet_gateways.get_mut(igw) {
+        g.vpc_id = Some(vpc.to_string());
+    }
+    Ok(return_true())
+}
+
+pub fn detach_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
+    let (igw, vpc) = gateway_and_vpc(call)?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    check_gateway(&r, igw)?;
+    vpcs::check_vpc(&r, vpc)?;
+    match r.internet_gateways.get_mut(igw) {
+        Some(g) if g.vpc_id.as_deref() == Some(vpc) => g.vpc_id = None,
+        _ => {
+            return Err(AwsError::bad_request(
+                "Gateway.NotAttached",
+                format!("resource {igw} is not attached to network {vpc}"),
+            ))
+        }
+    }
+    Ok(return_true())
+}
+
+pub fn delete_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let igw = p.required("InternetGatewayId")?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    check_gateway(&r, igw)?;
+    if r.internet_gateways
+        .get(igw)
+        .is_some_and(|g| g.vpc_id.is_some())
+    {
+        return Err(AwsError::dependency_violation(format!(
+            "The internetGateway '{igw}' has dependencies and cannot be deleted."
+        )));
+    }
+    r.internet_gateways.remove(igw);
+    Ok(return_true())
+}
+
+pub fn describe_internet_gateways(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let wanted = p.strings("InternetGatewayId")?;
+    let mut known = vec![
+        "attachment.state",
+        "attachment.vpc-id",
+        "internet-gateway-id",
+        "owner-id",
+    ];
+    known.extend(tags::TAG_FILTERS);
+    let filters = filters::parse(&p, &known)?;
+    let paging = Page::read(&p)?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let r = state::read(&lock);
+    for id in &wanted {
+        check_gateway(&r, id)?;
+    }
+    let found: Vec<&InternetGateway> = r
+        .internet_gateways
+        .values()
+        .filter(|g| wanted.is_empty() || wanted.contains(&g.id.as_str()))
+        .filter(|g| {
+            filters.iter().all(|f| {
+                tags::filter_matches(f, &g.tags).unwrap_or_else(|| match f.name.as_str() {
+                    "attachment.state" => g.vpc_id.is_some() && f.matches("available"),
+                    "attachment.vpc-id" => f.matches_any(g.vpc_id.as_deref()),
+                    "internet-gateway-id" => f.matches(&g.id),
+                    _ => f.matches(call.account),
+                })
+            })
+        })
+        .collect();
+    let (items, next) = paging.apply(found)?;
+    let mut x = Xml::new();
+    x.list("internetGatewaySet", "item", items, |x, g| {
+        render(x, call, g)
+    });
+    x.leaf_opt("nextToken", next);
+    Ok(Output::Xml(x.into_string()))
 }

@@ -1,9 +1,522 @@
-//! EC2 route_tables.
+//! Route tables and routes: CreateRouteTable, DeleteRouteTable, AssociateRouteTable,
+//! DisassociateRouteTable, DescribeRouteTables, CreateRoute, ReplaceRoute, DeleteRoute.
+//!
+//! A route's state is derived when it is described, not stored: a route to a gateway that is no
+//! longer attached, or to an instance that has terminated, renders `blackhole`, as AWS shows it.
 
-use crate::services::Handler;
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::services::{Call, Handler};
+use crate::state::{self, filters, tags};
+
+use super::common;
+use super::gateways::check_gateway;
+use super::model::{
+    Association, Ec2Region, Instance, InstanceState, Route, RouteTable, RouteTarget,
+};
+use super::vpcs::{self, bool_str, cidr, return_true, Page};
 
 /// The handler of an action of this family, if it is one.
 pub fn handler(action: &str) -> Option<Handler> {
-    let _ = action;
-    None
+    Some(match action {
+        "CreateRouteTable" => create_route_table,
+        "DeleteRouteTable" => delete_route_table,
+        "AssociateRouteTable" => associate_route_table,
+        "DisassociateRouteTable" => disassociate_route_table,
+        "DescribeRouteTables" => describe_route_tables,
+        "CreateRoute" => create_route,
+        "ReplaceRoute" => replace_route,
+        "DeleteRoute" => delete_route,
+        _ => return None,
+    })
+}
+
+/// Checks a route table id's form and that the region has it.
+pub fn check_table(r: &Ec2Region, id: &str) -> AwsResult<()> {
+    common::check_id(id, "rtb", "InvalidRouteTableID.Malformed")?;
+    if r.route_tables.contains_key(id) {
+        Ok(())
+    } else {
+        Err(AwsError::bad_request(
+            "InvalidRouteTableID.NotFound",
+            format!("The routeTable ID '{id}' does not exist"),
+        ))
+    }
+}
+
+/// The instance that holds a network interface (every instance has one primary interface).
+fn interface_owner<'r>(r: &'r Ec2Region, eni: &str) -> Option<&'r Instance> {
+    r.instances.values().find(|i| i.network_interface_id == eni)
+}
+
+/// Whether the route's target can carry traffic now.
+fn route_state(r: &Ec2Region, table: &RouteTable, route: &Route, now_ms: i64) -> &'static str {
+    let alive = |i: &Instance| i.state.at(now_ms) != InstanceState::Terminated;
+    let active = match &route.target {
+        RouteTarget::Local => true,
+        RouteTarget::Gateway(g) => r
+            .internet_gateways
+            .get(g)
+            .is_some_and(|g| g.vpc_id.as_deref() == Some(table.vpc_id.as_str())),
+        RouteTarget::Instance(i) => r.instances.get(i).is_some_and(alive),
+        RouteTarget::NetworkInterface(n) => interface_owner(r, n).is_some_and(alive),
+    };
+    if active {
+        "active"
+    } else {
+        "blackhole"
+    }
+}
+
+fn render_association(x: &mut Xml, table_id: &str, a: &Association) {
+    x.leaf("routeTableAssociationId", &a.id)
+        .leaf("routeTableId", table_id)
+        .leaf_opt("subnetId", a.subnet_id.as_ref())
+        .bool("main", a.main)
+        .node("associationState", |x| {
+            x.leaf("state", "associated");
+        });
+}
+
+fn render(x: &mut Xml, call: &Call<'_>, r: &Ec2Region, t: &RouteTable) {
+    x.leaf("routeTableId", &t.id)
+        .leaf("vpcId", &t.vpc_id)
+        .leaf("ownerId", call.account)
+        .list("routeSet", "item", &t.routes, |x, route| {
+            let dest = if route.destination.contains(':') {
+                "destinationIpv6CidrBlock"
+            } else {
+                "destinationCidrBlock"
+            };
+            x.leaf(dest, &route.destination);
+            match &route.target {
+                RouteTarget::Local => {
+                    x.leaf("gatewayId", "local");
+                }
+                RouteTarget::Gateway(g) => {
+                    x.leaf("gatewayId", g);
+                }
+                RouteTarget::Instance(i) => {
+                    x.leaf("instanceId", i)
+                        .leaf("instanceOwnerId", call.account);
+                    if let Some(inst) = r.instances.get(i) {
+                        x.leaf("networkInterfaceId", &inst.network_interface_id);
+                    }
+                }
+                RouteTarget::NetworkInterface(n) => {
+                    if let Some(inst) = interface_owner(r, n) {
+                        x.leaf("instanceId", &inst.id)
+                            .leaf("instanceOwnerId", call.account);
+                    }
+                    x.leaf("networkInterfaceId", n);
+                }
+            }
+            x.leaf("state", route_state(r, t, route, call.now_ms))
+                .leaf("origin", route.origin);
+        })
+        .list("associationSet", "item", &t.associations, |x, a| {
+            render_association(x, &t.id, a)
+        })
+        .node("propagatingVgwSet", |_| {});
+    tags::render(x, &t.tags);
+}
+
+pub fn create_route_table(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let vpc_id = p.required("VpcId")?;
+    let client_token = p.str("ClientToken");
+    let mut specs = tags::from_specifications(&p, &["route-table"])?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    vpcs::check_vpc(&r, vpc_id)?;
+    let mut t = r.new_route_table(vpc_id, &call.world.ids, false);
+    t.tags = specs.remove("route-table").unwrap_or_default();
+    r.route_tables.insert(t.id.clone(), t.clone());
+    let mut x = Xml::new();
+    x.node("routeTable", |x| render(x, call, &r, &t));
+    x.leaf_opt("clientToken", client_token);
+    Ok(Output::Xml(x.into_string()))
+}
+
+pub fn delete_route_table(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let id = p.required("RouteTableId")?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    check_table(&r, id)?;
+    if r.route_tables
+        .get(id)
+        .is_some_and(|t| !t.associations.is_empty())
+    {
+        return Err(AwsError::dependency_violation(format!(
+            "The routeTable '{id}' has dependencies and cannot be deleted."
+        )));
+    }
+    r.route_tables.remove(id);
+    Ok(return_true())
+}
+
+pub fn associate_route_table(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let table_id = p.required("RouteTableId")?;
+    let subnet_id = p.required("SubnetId")?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    check_table(&r, table_id)?;
+    vpcs::check_subnet(&r, subnet_id)?;
+    let same_network = r.route_tables.get(table_id).map(|t| &t.vpc_id)
+        == r.subnets.get(subnet_id).map(|s| &s.vpc_id);
+    if !same_network {
+        return Err(AwsError::invalid_value(format!(
+            "Route table {table_id} and subnet {subnet_id} belong to different networks"
+        )));
+    }
+    let taken = r.route_tables.values().any(|t| {
+        t.associations
+            .iter()
+            .any(|a| a.subnet_id.as_deref() == Some(subnet_id))
+    });
+    if taken {
+        return Err(AwsError::bad_request(
+            "Resource.AlreadyAssociated",
+            format!("the specified association for route table {table_id} conflicts with an existing association"),
+        ));
+    }
+    let id = call.world.ids.resource_id("rtbassoc");
+    if let Some(t) = r.route_tables.get_mut(table_id) {
+        t.associations.push(Association {
+            id: id.clone(),
+            subnet_id: Some(subnet_id.to_string()),
+            main: false,
+        });
+    }
+    let mut x = Xml::new();
+    x.leaf("associationId", id).node("associationState", |x| {
+        x.leaf("state", "associated");
+    });
+    Ok(Output::Xml(x.into_string()))
+}
+
+pub fn disassociate_route_table(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let id = p.required("AssociationId")?;
+    call.params()?.finish()?;
+    common::check_id(id, "rtbassoc", "InvalidAssociationID.Malformed")?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    let Some(table) = r
+        .route_tables
+        .values_mut()
+        .find(|t| t.associations.iter().any(|a| a.id == id))
+    else {
+        return Err(AwsError::bad_request(
+            "InvalidAssociationID.NotFound",
+            format!("The association ID '{id}' does not exist"),
+        ));
+    };
+    if table.associations.iter().any(|a| a.id == id && a.main) {
+        return Err(AwsError::invalid_value(format!(
+            "cannot disassociate the main route table association {id}"
+        )));
+    }
+    table.associations.retain(|a| a.id != id);
+    Ok(return_true())
+}
+
+pub fn describe_route_tables(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let wanted = p.strings("RouteTableId")?;
+    let mut known = vec![
+        "association.route-table-association-id",
+        "association.route-table-id",
+        "association.subnet-id",
+        "association.main",
+        "owner-id",
+        "route-table-id",
+        "route.destination-cidr-block",
+        "route.destination-ipv6-cidr-block",
+        "route.gateway-id",
+        "route.instance-id",
+        "route.network-interface-id",
+        "route.origin",
+        "route.state",
+        "vpc-id",
+    ];
+    known.extend(tags::TAG_FILTERS);
+    let filters = filters::parse(&p, &known)?;
+    let paging = Page::read(&p)?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let r = state::read(&lock);
+    for id in &wanted {
+        check_table(&r, id)?;
+    }
+    let found: Vec<&RouteTable> = r
+        .route_tables
+        .values()
+        .filter(|t| wanted.is_empty() || wanted.contains(&t.id.as_str()))
+        .filter(|t| {
+            filters.iter().all(|f| {
+                tags::filter_matches(f, &t.tags).unwrap_or_else(|| {
+                    f.matches_any(
+                        table_values(call, &r, t, &f.name)
+                            .iter()
+                            .map(String::as_str),
+                    )
+                })
+            })
+        })
+        .collect();
+    let (items, next) = paging.apply(found)?;
+    let mut x = Xml::new();
+    x.list("routeTableSet", "item", items, |x, t| {
+        render(x, call, &r, t)
+    });
+    x.leaf_opt("nextToken", next);
+    Ok(Output::Xml(x.into_string()))
+}
+
+/// A table's values for one (non-tag) filter.
+fn table_values(call: &Call<'_>, r: &Ec2Region, t: &RouteTable, name: &str) -> Vec<String> {
+    let assoc = |f: fn(&Association) -> Option<String>| -> Vec<String> {
+        t.associations.iter().filter_map(f).collect()
+    };
+    let routes = |f: &dyn Fn(&Route) -> Option<String>| -> Vec<String> {
+        t.routes.iter().filter_map(f).collect()
+    };
+    match name {
+        "association.route-table-association-id" => assoc(|a| Some(a.id.clone())),
+        "association.route-table-id" => t.associations.iter().map(|_| t.id.clone()).collect(),
+        "association.subnet-id" => assoc(|a| a.subnet_id.clone()),
+        "association.main" => assoc(|a| Some(bool_str(a.main).to_string())),
+        "owner-id" => vec![call.account.to_string()],
+        "route-table-id" => vec![t.id.clone()],
+        "route.destination-cidr-block" => {
+            routes(&|rt| (!rt.destination.contains(':')).then(|| rt.destination.clone()))
+        }
+        "route.destination-ipv6-cidr-block" => {
+            routes(&|rt| rt.destination.contains(':').then(|| rt.destination.clone()))
+        }
+        "route.gateway-id" => routes(&|rt| match &rt.target {
+            RouteTarget::Local => Some("local".into()),
+            RouteTarget::Gateway(g) => Some(g.clone()),
+            _ => None,
+        }),
+        "route.instance-id" => routes(&|rt| match &rt.target {
+            RouteTarget::Instance(i) => Some(i.clone()),
+            RouteTarget::NetworkInterface(n) => interface_owner(r, n).map(|i| i.id.clone()),
+            _ => None,
+        }),
+        "route.network-interface-id" => routes(&|rt| match &rt.target {
+            RouteTarget::NetworkInterface(n) => Some(n.clone()),
+            RouteTarget::Instance(i) => r.instances.get(i).map(|i| i.network_interface_id.clone()),
+            _ => None,
+        }),
+        "route.origin" => routes(&|rt| Some(rt.origin.to_string())),
+        "route.state" => routes(&|rt| Some(route_state(r, t, rt, call.now_ms).to_string())),
+        _ => vec![t.vpc_id.clone()],
+    }
+}
+
+/// The input of CreateRoute / ReplaceRoute: table, canonical destination and target (target
+/// existence is checked under the lock).
+struct RouteInput<'a> {
+    table: &'a str,
+    destination: String,
+    target: RouteTarget,
+}
+
+/// The destination of a route request: exactly one of the IPv4 and IPv6 blocks.
+fn destination(p: &Scope<'_>) -> AwsResult<String> {
+    match (p.str("DestinationCidrBlock"), p.str("DestinationIpv6CidrBlock")) {
+        (Some(v4), None) => cidr::canonical_v4(v4).ok_or_else(|| {
+            AwsError::invalid_value(format!(
+                "Value ({v4}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block."
+            ))
+        }),
+        (None, Some(v6)) => cidr::canonical_v6(v6).ok_or_else(|| {
+            AwsError::invalid_value(format!(
+                "Value ({v6}) for parameter destinationIpv6CidrBlock is invalid. This is not a valid IPv6 CIDR block."
+            ))
+        }),
+        (Some(_), Some(_)) => Err(AwsError::invalid_combination(
+            "Only one of destinationCidrBlock and destinationIpv6CidrBlock may be specified",
+        )),
+        (None, None) => Err(AwsError::bad_request(
+            "MissingParameter",
+            "The request must contain the parameter destinationCidrBlock or destinationIpv6CidrBlock",
+        )),
+    }
+}
+
+fn route_input<'a>(call: &Call<'a>) -> AwsResult<RouteInput<'a>> {
+    let p = call.root()?;
+    let table = p.required("RouteTableId")?;
+    let destination = destination(&p)?;
+    let targets: Vec<RouteTarget> = [
+        p.str("GatewayId")
+            .map(|g| RouteTarget::Gateway(g.to_string())),
+        p.str("InstanceId")
+            .map(|i| RouteTarget::Instance(i.to_string())),
+        p.str("NetworkInterfaceId")
+            .map(|n| RouteTarget::NetworkInterface(n.to_string())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    call.params()?.finish()?;
+    let mut targets = targets.into_iter();
+    match (targets.next(), targets.next()) {
+        (Some(target), None) => Ok(RouteInput {
+            table,
+            destination,
+            target,
+        }),
+        (None, _) => Err(AwsError::bad_request(
+            "MissingParameter",
+            "The request must contain exactly one of gatewayId, instanceId or networkInterfaceId",
+        )),
+        (Some(_), Some(_)) => Err(AwsError::invalid_combination(
+            "More than one target specified",
+        )),
+    }
+}
+
+/// Checks that the target exists in the region and is in the table's VPC.
+fn check_target(r: &Ec2Region, table: &str, target: &RouteTarget) -> AwsResult<()> {
+    let vpc = r
+        .route_tables
+        .get(table)
+        .map(|t| t.vpc_id.as_str())
+        .unwrap_or_default();
+    let (id, target_vpc) = match target {
+        RouteTarget::Local => return Ok(()),
+        RouteTarget::Gateway(g) => {
+            check_gateway(r, g)?;
+            (
+                g,
+                r.internet_gateways.get(g).and_then(|g| g.vpc_id.as_deref()),
+            )
+        }
+        RouteTarget::Instance(i) => {
+            common::check_id(i, "i", "InvalidInstanceID.Malformed")?;
+            let inst = r.instances.get(i).ok_or_else(|| {
+                AwsError::bad_request(
+                    "InvalidInstanceID.NotFound",
+                    format!("The instance ID '{i}' does not exist"),
+                )
+            })?;
+            (i, Some(inst.vpc_id.as_str()))
+        }
+        RouteTarget::NetworkInterface(n) => {
+            common::check_id(n, "eni", "InvalidNetworkInterfaceID.Malformed")?;
+            let inst = interface_owner(r, n).ok_or_else(|| {
+                AwsError::bad_request(
+                    "InvalidNetworkInterfaceID.NotFound",
+                    format!("The networkInterface ID '{n}' does not exist"),
+                )
+            })?;
+            (n, Some(inst.vpc_id.as_str()))
+        }
+    };
+    if target_vpc != Some(vpc) {
+        return Err(AwsError::invalid_value(format!(
+            "route table {table} and network gateway {id} belong to different networks"
+        )));
+    }
+    Ok(())
+}
+
+fn no_route(table: &str, destination: &str) -> AwsError {
+    let kind = if destination.contains(':') {
+        "destination-ipv6-cidr-block"
+    } else {
+        "destination-cidr-block"
+    };
+    AwsError::bad_request(
+        "InvalidRoute.NotFound",
+        format!("no route with {kind} {destination} in route table {table}"),
+    )
+}
+
+pub fn create_route(call: &Call<'_>) -> AwsResult<Output> {
+    let input = route_input(call)?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    check_table(&r, input.table)?;
+    check_target(&r, input.table, &input.target)?;
+    let Some(t) = r.route_tables.get_mut(input.table) else {
+        return Err(AwsError::internal());
+    };
+    if t.routes
+        .iter()
+        .any(|rt| rt.destination == input.destination)
+    {
+        return Err(AwsError::bad_request(
+            "RouteAlreadyExists",
+            format!(
+                "The route identified by {} already exists.",
+                input.destination
+            ),
+        ));
+    }
+    t.routes.push(Route {
+        destination: input.destination,
+        target: input.target,
+        origin: "CreateRoute",
+    });
+    Ok(return_true())
+}
+
+pub fn replace_route(call: &Call<'_>) -> AwsResult<Output> {
+    let input = route_input(call)?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    check_table(&r, input.table)?;
+    check_target(&r, input.table, &input.target)?;
+    let Some(t) = r.route_tables.get_mut(input.table) else {
+        return Err(AwsError::internal());
+    };
+    let Some(route) = t
+        .routes
+        .iter_mut()
+        .find(|rt| rt.destination == input.destination)
+    else {
+        return Err(no_route(input.table, &input.destination));
+    };
+    if route.target == RouteTarget::Local {
+        return Err(AwsError::invalid_value(format!(
+            "cannot replace local route {} in route table {}",
+            input.destination, input.table
+        )));
+    }
+    route.target = input.target;
+    route.origin = "CreateRoute";
+    Ok(return_true())
+}
+
+pub fn delete_route(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let table = p.required("RouteTableId")?;
+    let destination = destination(&p)?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    check_table(&r, table)?;
+    let Some(t) = r.route_tables.get_mut(table) else {
+        return Err(AwsError::internal());
+    };
+    match t.routes.iter().position(|rt| rt.destination == destination) {
+        None => Err(no_route(table, &destination)),
+        Some(i) if t.routes[i].target == RouteTarget::Local => Err(AwsError::invalid_value(
+            format!("cannot remove local route {destination} in route table {table}"),
+        )),
+        Some(i) => {
+            t.routes.remove(i);
+            Ok(return_true())
+        }
+    }
 }
