@@ -4,9 +4,40 @@
 //! Retries are off so that a test sees exactly the answer the emulator gave; tests of retry
 //! behaviour turn them back on with [`ClientOptions`].
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use aws_credential_types::Credentials;
+use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, Sleep};
 use aws_smithy_types::retry::RetryConfig;
+use awsemu::instance::Instance;
 use awsemu::Emulator;
+
+/// How the SDK's own waiting (waiter delays, retry back-off) passes.
+#[derive(Debug, Clone)]
+pub enum Waiting {
+    /// Real sleeps, as in production.
+    Real,
+    /// Real sleeps divided by this factor: a 15 s waiter delay takes 15 s / N, so waiting logic
+    /// runs against `--timing fast` in little wall time.
+    Scaled(u32),
+    /// No sleeping at all: each sleep advances the emulator's virtual clock instead. With a
+    /// manual clock this makes a waiter under `realistic` timing finish at once, deterministically.
+    AdvanceClock(Arc<Instance>),
+}
+
+impl AsyncSleep for Waiting {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        match self {
+            Waiting::Real => Sleep::new(tokio::time::sleep(duration)),
+            Waiting::Scaled(n) => Sleep::new(tokio::time::sleep(duration / (*n).max(1))),
+            Waiting::AdvanceClock(instance) => {
+                instance.clock.advance(duration);
+                Sleep::new(tokio::task::yield_now())
+            }
+        }
+    }
+}
 
 /// Who signs, and how the client behaves.
 #[derive(Debug, Clone)]
@@ -16,6 +47,7 @@ pub struct ClientOptions {
     pub session_token: Option<String>,
     pub region: String,
     pub retry: RetryConfig,
+    pub waiting: Waiting,
 }
 
 impl ClientOptions {
@@ -30,6 +62,7 @@ impl ClientOptions {
             session_token: c.session_token,
             region: emu.region().to_string(),
             retry: RetryConfig::disabled(),
+            waiting: Waiting::Real,
         }
     }
 
@@ -41,11 +74,17 @@ impl ClientOptions {
             session_token: None,
             region: emu.region().to_string(),
             retry: RetryConfig::disabled(),
+            waiting: Waiting::Real,
         }
     }
 
     pub fn region(mut self, region: &str) -> Self {
         self.region = region.into();
+        self
+    }
+
+    pub fn waiting(mut self, waiting: Waiting) -> Self {
+        self.waiting = waiting;
         self
     }
 
@@ -76,6 +115,7 @@ macro_rules! client_fn {
                 .endpoint_url(emu.endpoint())
                 .credentials_provider(opts.credentials())
                 .retry_config(opts.retry.clone())
+                .sleep_impl(SharedAsyncSleep::new(opts.waiting.clone()))
                 .http_client(aws_smithy_http_client::Builder::new().build_http())
                 .build();
             $sdk::Client::from_conf(config)

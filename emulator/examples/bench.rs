@@ -6,6 +6,7 @@
 //! ./target/release/examples/bench startup   # spawn `awsemu serve --port 0` until its first answer
 //! ./target/release/examples/bench embed     # Emulator::builder().start()
 //! ./target/release/examples/bench load --seconds 10 --connections 64
+//! ./target/release/examples/bench ec2 --count 10000   # memory, then tag-filtered DescribeInstances
 //! ```
 //! `load` starts `awsemu serve` as its own process (or uses `--endpoint`) and drives it with
 //! keep-alive connections from a one-thread runtime; each request carries a SigV4 signature
@@ -68,7 +69,11 @@ fn spawn_server() -> (std::process::Child, SocketAddr, Instant) {
 }
 
 fn signed_request(addr: SocketAddr, key: &str) -> Vec<u8> {
-    let body = b"Action=DescribeRegions&Version=2016-11-15";
+    signed_post(addr, key, b"Action=DescribeRegions&Version=2016-11-15")
+}
+
+/// The bytes of one SigV4-signed EC2 form POST.
+fn signed_post(addr: SocketAddr, key: &str, body: &[u8]) -> Vec<u8> {
     let mut map = http::HeaderMap::new();
     map.insert("host", addr.to_string().parse().expect("host"));
     map.insert(
@@ -207,42 +212,16 @@ fn load(seconds: u64, connections: usize, endpoint: Option<SocketAddr>) {
         .enable_all()
         .build()
         .expect("runtime");
-    let ok = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let elapsed = rt.block_on(async {
-        let req = Arc::new(signed_request(addr, "worker"));
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..connections {
-            let (req, ok, failed) = (req.clone(), ok.clone(), failed.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-                let _ = s.set_nodelay(true);
-                let mut buf = Vec::with_capacity(8192);
-                while Instant::now() < deadline {
-                    if s.write_all(&req).await.is_err() {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                        return;
-                    }
-                    match read_response(&mut s, &mut buf).await {
-                        Some(200) => ok.fetch_add(1, Ordering::Relaxed),
-                        _ => failed.fetch_add(1, Ordering::Relaxed),
-                    };
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
-        started.elapsed()
-    });
-    let n = ok.load(Ordering::Relaxed);
+    let (n, elapsed) = rt.block_on(drive(
+        addr,
+        Arc::new(signed_request(addr, "worker")),
+        seconds,
+        connections,
+    ));
     println!(
-        "load: {n} signed DescribeRegions answered 200 in {:.2} s over {connections} keep-alive connections = {:.0} requests/s ({} failures)",
+        "load: {n} signed DescribeRegions answered 200 in {:.2} s over {connections} keep-alive connections = {:.0} requests/s",
         elapsed.as_secs_f64(),
-        n as f64 / elapsed.as_secs_f64(),
-        failed.load(Ordering::Relaxed)
+        n as f64 / elapsed.as_secs_f64()
     );
     if let Some(mut c) = child {
         let _ = c.kill();
@@ -255,11 +234,18 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("startup") => startup(arg(&args, "--runs", "20").parse().unwrap_or(20)),
         Some("embed") => embed(arg(&args, "--runs", "200").parse().unwrap_or(200)),
+        Some("ec2") => ec2(
+            arg(&args, "--seconds", "10").parse().unwrap_or(10),
+            arg(&args, "--connections", "32").parse().unwrap_or(32),
+            arg(&args, "--count", "10000").parse().unwrap_or(10_000),
+        ),
         Some("load") => load(
             arg(&args, "--seconds", "10").parse().unwrap_or(10),
             arg(&args, "--connections", "64").parse().unwrap_or(64),
             args.windows(2).find(|w| w[0] == "--endpoint").and_then(|w| w[1].parse().ok()),
         ),
-        _ => eprintln!("usage: bench startup [--runs N] | embed [--runs N] | load [--seconds S] [--connections C] [--endpoint ADDR]"),
+        _ => eprintln!(
+            "usage: bench startup [--runs N] | embed [--runs N] | load [--seconds S] [--connections C] [--endpoint ADDR] | ec2 [--count N] [--seconds S] [--connections C]"
+        ),
     }
 }
