@@ -633,11 +633,10 @@ fn revoke(call: &Call<'_>, d: Direction) -> AwsResult<Output> {
     };
     let gone: Vec<Rule> = if rule_ids.is_empty() {
         let wanted = resolve_rules(&r, g, rules)?;
-        if let Some(missing) = wanted
+        if wanted
             .iter()
-            .find(|w| !existing.iter().any(|e| same_rule(e, w)))
+            .any(|w| !existing.iter().any(|e| same_rule(e, w)))
         {
-            let _ = missing;
             return Err(AwsError::bad_request(
                 "InvalidPermission.NotFound",
                 "The specified rule does not exist in this security group.",
