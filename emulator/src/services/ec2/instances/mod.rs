@@ -7,6 +7,7 @@
 
 pub mod attributes;
 pub mod describe;
+pub mod devices;
 pub mod lifecycle;
 pub mod network;
 pub mod run;
