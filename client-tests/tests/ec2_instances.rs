@@ -1081,3 +1081,63 @@ async fn describe_images_lists_the_public_images() {
         Some(&aws_sdk_ec2::types::ArchitectureValues::Arm64)
     );
 }
+
+#[tokio::test]
+async fn explicit_private_addresses_and_the_instance_quota() {
+    let emu = start().await;
+    let c = ec2(&emu, "admin");
+    let one = |ip: &'static str| {
+        c.run_instances()
+            .image_id(AMI)
+            .min_count(1)
+            .max_count(1)
+            .private_ip_address(ip)
+    };
+    let out = one("172.31.0.77").send().await.unwrap();
+    let i = &out.instances()[0];
+    assert_eq!(i.private_ip_address(), Some("172.31.0.77"));
+    assert_eq!(i.private_dns_name(), Some("ip-172-31-0-77.ec2.internal"));
+    let (code, _, _) = expect_err!(one("172.31.0.77").send().await);
+    assert_eq!(code, "InvalidIPAddress.InUse");
+    // Outside the subnet, or one of the addresses AWS reserves.
+    for ip in ["10.9.9.9", "172.31.0.1", "172.31.15.255"] {
+        let (code, msg, _) = expect_err!(one(ip).send().await);
+        assert_eq!(code, "InvalidParameterValue", "{ip}: {msg}");
+    }
+    let (code, _, _) = expect_err!(
+        c.run_instances()
+            .image_id(AMI)
+            .min_count(1001)
+            .max_count(1001)
+            .send()
+            .await
+    );
+    assert_eq!(code, "InstanceLimitExceeded");
+}
+
+#[tokio::test]
+async fn concurrent_launches_never_share_an_address() {
+    let emu = start().await;
+    let c = ec2(&emu, "admin");
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move { run(&c, 2).await }));
+    }
+    let mut ips = Vec::new();
+    let mut ids = Vec::new();
+    for t in tasks {
+        let out = t.await.unwrap();
+        for i in out.instances() {
+            ips.push(i.private_ip_address().unwrap().to_string());
+            ids.push(i.instance_id().unwrap().to_string());
+        }
+    }
+    ips.sort();
+    ips.dedup();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((ips.len(), ids.len()), (32, 32));
+    let all = c.describe_instances().send().await.unwrap();
+    assert_eq!(all.reservations().len(), 16);
+}

@@ -181,3 +181,75 @@ pub fn volume(
         tags: tags.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(name: &str, size: Option<i64>) -> Device {
+        Device {
+            name: name.into(),
+            size,
+            volume_type: "gp3".into(),
+            iops: None,
+            throughput: None,
+            delete_on_termination: true,
+            encrypted: false,
+            kms_key_id: None,
+            snapshot_id: None,
+            suppressed: false,
+        }
+    }
+
+    #[test]
+    fn root_defaults_overrides_and_extra_devices() {
+        let image = images::defaults("us-east-1").into_iter().next().unwrap();
+        let plan0 = plan(&[], Some(&image)).unwrap();
+        assert_eq!(plan0.len(), 1);
+        assert_eq!(plan0[0].name, image.root_device_name);
+        assert_eq!(plan0[0].size, Some(8));
+        assert_eq!(
+            plan0[0].snapshot_id.as_deref(),
+            Some(image.snapshot_id.as_str())
+        );
+        let bigger = plan(&[dev(image.root_device_name, Some(30))], Some(&image)).unwrap();
+        assert_eq!(bigger[0].size, Some(30));
+        assert_eq!(
+            bigger[0].snapshot_id.as_deref(),
+            Some(image.snapshot_id.as_str())
+        );
+        assert!(plan(&[dev(image.root_device_name, Some(4))], Some(&image)).is_err());
+        let extra = plan(&[dev("/dev/sdf", Some(100))], None).unwrap();
+        assert_eq!(extra.len(), 2);
+        assert_eq!(extra[0].name, "/dev/xvda");
+        assert_eq!(extra[1].name, "/dev/sdf");
+        assert!(plan(&[dev("/dev/sdf", None)], None).is_err());
+        assert!(plan(&[dev("/dev/sdf", Some(1)), dev("/dev/sdf", Some(2))], None).is_err());
+    }
+
+    #[test]
+    fn performance_defaults() {
+        let gp3 = dev("/dev/xvda", Some(8));
+        assert_eq!(performance(&gp3, 8), (Some(3000), Some(125)));
+        let gp2 = Device {
+            volume_type: "gp2".into(),
+            ..gp3.clone()
+        };
+        assert_eq!(performance(&gp2, 8), (Some(100), None));
+        assert_eq!(performance(&gp2, 1000), (Some(3000), None));
+        let v = volume(
+            &gp3,
+            "vol-1".into(),
+            "i-1",
+            ("us-east-1a", "use1-az1"),
+            &Tags::new(),
+            5,
+        );
+        let a = v.attachment.unwrap();
+        assert_eq!(
+            (a.instance_id.as_str(), a.device.as_str()),
+            ("i-1", "/dev/xvda")
+        );
+        assert_eq!(a.state.at(5), AttachState::Attached);
+    }
+}

@@ -89,7 +89,10 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
     let instance_type = p.str("InstanceType").unwrap_or("m1.small");
     let key_name = p.str("KeyName");
     let subnet_id = p.str("SubnetId");
-    let group_ids = p.strings("SecurityGroupId")?;
+    // `SecurityGroupId.N` is the wire name; `SecurityGroupIds.N` (the member name) is accepted
+    // too, as some hand-written clients send it.
+    let mut group_ids = p.strings("SecurityGroupId")?;
+    group_ids.extend(p.strings("SecurityGroupIds")?);
     let group_names = p.strings("SecurityGroup")?;
     let placement = p.nested("Placement");
     let zone = placement.str("AvailabilityZone");
