@@ -392,11 +392,12 @@ fn check_target(r: &Ec2Region, table: &str, target: &RouteTarget) -> AwsResult<(
         .get(table)
         .map(|t| t.vpc_id.as_str())
         .unwrap_or_default();
-    let (id, target_vpc) = match target {
+    let (noun, id, target_vpc) = match target {
         RouteTarget::Local => return Ok(()),
         RouteTarget::Gateway(g) => {
             check_gateway(r, g)?;
             (
+                "network gateway",
                 g,
                 r.internet_gateways.get(g).and_then(|g| g.vpc_id.as_deref()),
             )
@@ -409,7 +410,7 @@ fn check_target(r: &Ec2Region, table: &str, target: &RouteTarget) -> AwsResult<(
                     format!("The instance ID '{i}' does not exist"),
                 )
             })?;
-            (i, Some(inst.vpc_id.as_str()))
+            ("instance", i, Some(inst.vpc_id.as_str()))
         }
         RouteTarget::NetworkInterface(n) => {
             common::check_id(n, "eni", "InvalidNetworkInterfaceID.Malformed")?;
@@ -419,12 +420,12 @@ fn check_target(r: &Ec2Region, table: &str, target: &RouteTarget) -> AwsResult<(
                     format!("The networkInterface ID '{n}' does not exist"),
                 )
             })?;
-            (n, Some(inst.vpc_id.as_str()))
+            ("network interface", n, Some(inst.vpc_id.as_str()))
         }
     };
     if target_vpc != Some(vpc) {
         return Err(AwsError::invalid_value(format!(
-            "route table {table} and network gateway {id} belong to different networks"
+            "route table {table} and {noun} {id} belong to different networks"
         )));
     }
     Ok(())

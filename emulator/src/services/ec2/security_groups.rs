@@ -261,17 +261,23 @@ pub fn check_ports(
     from: Option<i64>,
     to: Option<i64>,
 ) -> AwsResult<(Option<i64>, Option<i64>)> {
+    let both = |what: &str| {
+        AwsError::invalid_value(format!(
+            "Invalid value 'Must specify both from and to ports with {what}.' for portRange."
+        ))
+    };
+    let malformed = |m: String| AwsError::bad_request("InvalidPermission.Malformed", m);
     match protocol {
         "tcp" | "udp" => {
             let (Some(f), Some(t)) = (from, to) else {
-                return Err(AwsError::invalid_value(
-                    "Invalid value for portRange. Must specify both from and to ports with TCP/UDP.",
-                ));
+                return Err(both("TCP/UDP"));
             };
-            if !(0..=65535).contains(&f) || !(0..=65535).contains(&t) || f > t {
+            if let Some(bad) = [f, t].into_iter().find(|p| !(0..=65535).contains(p)) {
+                return Err(malformed(format!("TCP/UDP port ({bad}) out of range")));
+            }
+            if f > t {
                 return Err(AwsError::invalid_value(format!(
-                    "Invalid {} port range: from port {f}, to port {t}. Ports must be between 0 and 65535 and from must not exceed to.",
-                    protocol.to_ascii_uppercase()
+                    "Invalid value 'from port {f} is greater than to port {t}' for portRange."
                 )));
             }
             Ok((Some(f), Some(t)))
@@ -280,14 +286,13 @@ pub fn check_ports(
             let (f, t) = match (from, to) {
                 (Some(f), Some(t)) => (f, t),
                 (None, None) if protocol == "icmpv6" => (-1, -1),
-                _ => return Err(AwsError::invalid_value(
-                    "Invalid value for portRange. Must specify both from and to ports with ICMP.",
-                )),
+                _ => return Err(both("ICMP")),
             };
-            if !(-1..=255).contains(&f) || !(-1..=255).contains(&t) || (f == -1 && t != -1) {
-                return Err(AwsError::invalid_value(format!(
-                    "Invalid ICMP type/code: type {f}, code {t}"
-                )));
+            if !(-1..=255).contains(&f) {
+                return Err(malformed(format!("ICMP type ({f}) out of range")));
+            }
+            if !(-1..=255).contains(&t) || (f == -1 && t != -1) {
+                return Err(malformed(format!("ICMP code ({t}) out of range")));
             }
             Ok((Some(f), Some(t)))
         }
@@ -346,7 +351,7 @@ fn read_permissions(p: &Scope<'_>, account: &str) -> AwsResult<Vec<RuleInput>> {
             ));
         }
         for (peer, description) in peers {
-            if let Some(d) = &description {
+            if let Some(d) = description.as_deref().filter(|d| !d.is_empty()) {
                 check_text("description", d)?;
             }
             out.push(RuleInput {
