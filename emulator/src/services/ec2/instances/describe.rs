@@ -1,5 +1,7 @@
 //! DescribeInstances and the rendering of an instance, shared with RunInstances.
 
+use std::collections::HashMap;
+
 use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
@@ -74,26 +76,56 @@ pub struct View<'a> {
     pub volumes: Vec<(&'a Volume, AttachState)>,
 }
 
+/// The volumes attached to each instance at `now`, as DescribeInstances sees them, in attach
+/// order: computed once per request rather than once per instance.
+pub fn attached_volumes(
+    region: &Ec2Region,
+    now: i64,
+) -> HashMap<&str, Vec<(&Volume, AttachState)>> {
+    let mut out: HashMap<&str, Vec<(&Volume, AttachState)>> = HashMap::new();
+    for v in region.volumes.values() {
+        if let Some(a) = &v.attachment {
+            let s = a.instance_view.at(now);
+            if s != AttachState::Detached {
+                out.entry(a.instance_id.as_str()).or_default().push((v, s));
+            }
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_by_key(|(v, _)| v.attachment.as_ref().map(|a| a.attach_ms));
+    }
+    out
+}
+
+/// Views of several instances, each in the state `state_of` gives, sharing one volume look-up.
+pub fn views<'a>(
+    region: &'a Ec2Region,
+    instances: impl IntoIterator<Item = &'a Instance>,
+    state_of: impl Fn(&Instance) -> InstanceState,
+    now: i64,
+) -> Vec<View<'a>> {
+    let mut volumes = attached_volumes(region, now);
+    instances
+        .into_iter()
+        .map(|i| View {
+            instance: i,
+            state: state_of(i),
+            volumes: volumes.remove(i.id.as_str()).unwrap_or_default(),
+        })
+        .collect()
+}
+
 impl<'a> View<'a> {
+    /// One instance in state `state`, with its volumes looked up in `region`.
     pub fn new(
         region: &'a Ec2Region,
         instance: &'a Instance,
         state: InstanceState,
         now: i64,
     ) -> View<'a> {
-        let mut volumes: Vec<(&Volume, AttachState)> = region
-            .volumes
-            .values()
-            .filter_map(|v| {
-                let a = v
-                    .attachment
-                    .as_ref()
-                    .filter(|a| a.instance_id == instance.id)?;
-                let s = a.instance_view.at(now);
-                (s != AttachState::Detached).then_some((v, s))
-            })
-            .collect();
-        volumes.sort_by_key(|(v, _)| v.attachment.as_ref().map(|a| a.attach_ms));
+        let volumes = attached_volumes(region, now)
+            .remove(instance.id.as_str())
+            .unwrap_or_default();
         View {
             instance,
             state,
@@ -249,12 +281,13 @@ pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
     let lock = common::region(call)?;
     let region = read(&lock);
     check_ids(&region, &ids, now, &d)?;
-    let mut views: Vec<View<'_>> = region
+    let listed = region
         .instances
         .values()
         .filter(|i| visible(i, now, &d))
-        .filter(|i| ids.is_empty() || ids.contains(&i.id.as_str()))
-        .map(|i| View::new(&region, i, i.state.at(now), now))
+        .filter(|i| ids.is_empty() || ids.contains(&i.id.as_str()));
+    let mut views: Vec<View<'_>> = views(&region, listed, |i| i.state.at(now), now)
+        .into_iter()
         .filter(|v| matches(&filters, v, &region, call.account))
         .collect();
     // Reservations together, in launch order, instances by launch index.

@@ -13,12 +13,9 @@ use crate::state::{tags, write};
 use super::super::common;
 use super::super::images;
 use super::super::model::{Ec2Region, Instance, InstanceState, Subnet, Timed};
-use super::describe::{render_reservation, View};
+use super::describe::{render_reservation, views, View};
 use super::devices::{self, Device};
 use super::{network, settle};
-
-/// More instances than this per region is refused as AWS refuses past the account's quota.
-pub const INSTANCE_LIMIT: usize = 1000;
 
 /// Everything RunInstances reads, decoded before the state is touched.
 struct Request<'a> {
@@ -325,10 +322,7 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
                 ));
             }
             let rid = first.reservation_id.clone();
-            let views: Vec<View<'_>> = earlier
-                .iter()
-                .map(|i| View::new(&region, i, i.state.at(now), now))
-                .collect();
+            let views = views(&region, earlier.iter().copied(), |i| i.state.at(now), now);
             let refs: Vec<&View<'_>> = views.iter().collect();
             let mut x = Xml::new();
             render_reservation(&mut x, &region, &rid, call.account, &refs);
@@ -359,11 +353,11 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
         .values()
         .filter(|i| i.state.at(now) != InstanceState::Terminated)
         .count();
-    let quota = INSTANCE_LIMIT.saturating_sub(live) as i64;
+    let quota = call.world.instance_limit.saturating_sub(live) as i64;
     if req.min > quota {
         return Err(AwsError::bad_request(
             "InstanceLimitExceeded",
-            format!("You have requested more instances ({}) than your current instance limit of {INSTANCE_LIMIT} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", req.min),
+            format!("You have requested more instances ({}) than your current instance limit of {} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", req.min, call.world.instance_limit),
         ));
     }
     let free = network::free_count(&subnet.cidr, &used) as i64;
@@ -447,11 +441,8 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
         region.instances.insert(id, instance);
     }
     // The answer shows the launch as it is: every instance `pending`.
-    let views: Vec<View<'_>> = created
-        .iter()
-        .filter_map(|id| region.instances.get(id))
-        .map(|i| View::new(&region, i, InstanceState::Pending, now))
-        .collect();
+    let launched = created.iter().filter_map(|id| region.instances.get(id));
+    let views = views(&region, launched, |_| InstanceState::Pending, now);
     let refs: Vec<&View<'_>> = views.iter().collect();
     let mut x = Xml::new();
     render_reservation(&mut x, &region, &reservation_id, call.account, &refs);
