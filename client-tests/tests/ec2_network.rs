@@ -1092,6 +1092,27 @@ async fn security_group_rules_authorize_describe_and_revoke() {
             .await
     );
     assert_eq!(code, "InvalidParameterValue");
+    let (code, msg, _) = expect_err!(
+        c.authorize_security_group_ingress()
+            .group_id(&elb)
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(8080)
+                    .to_port(8080)
+                    .ip_ranges(
+                        IpRange::builder()
+                            .cidr_ip("10.0.0.0/8")
+                            .description("<b>")
+                            .build()
+                    )
+                    .build()
+            )
+            .send()
+            .await
+    );
+    assert_eq!(code, "InvalidParameterValue");
+    assert!(msg.starts_with("Invalid rule description."), "{msg}");
     // A refused request added nothing.
     let (code, _, _) = expect_err!(
         c.authorize_security_group_ingress()

@@ -351,8 +351,8 @@ fn read_permissions(p: &Scope<'_>, account: &str) -> AwsResult<Vec<RuleInput>> {
             ));
         }
         for (peer, description) in peers {
-            if let Some(d) = description.as_deref().filter(|d| !d.is_empty()) {
-                check_text("description", d)?;
+            if let Some(d) = &description {
+                check_rule_description(d)?;
             }
             out.push(RuleInput {
                 protocol: protocol.clone(),
@@ -364,6 +364,21 @@ fn read_permissions(p: &Scope<'_>, account: &str) -> AwsResult<Vec<RuleInput>> {
         }
     }
     Ok(out)
+}
+
+/// Rule descriptions: up to 255 characters of the set AWS documents.
+pub fn check_rule_description(d: &str) -> AwsResult<()> {
+    const EXTRA: &str = " ._-:/()#,@[]+=&;{}!$*";
+    if d.chars().count() > 255
+        || !d
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || EXTRA.contains(c))
+    {
+        return Err(AwsError::invalid_value(
+            "Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*",
+        ));
+    }
+    Ok(())
 }
 
 fn bad_cidr(param: &str, value: &str) -> AwsError {
@@ -888,6 +903,15 @@ mod tests {
         for bad in ["256", "foo", "", "-2"] {
             assert!(normalize_protocol(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn rule_descriptions_use_awss_character_set() {
+        assert!(check_rule_description("").is_ok());
+        assert!(check_rule_description("kubernetes.io/rule/nlb/client=a1 (TCP 80)").is_ok());
+        assert!(check_rule_description("<script>").is_err());
+        assert!(check_rule_description("caf\u{e9}").is_err());
+        assert!(check_rule_description(&"x".repeat(256)).is_err());
     }
 
     #[test]
