@@ -1141,3 +1141,113 @@ async fn concurrent_launches_never_share_an_address() {
     let all = c.describe_instances().send().await.unwrap();
     assert_eq!(all.reservations().len(), 16);
 }
+
+#[tokio::test]
+async fn node_driver_launches_with_a_network_interface_and_imds_options() {
+    use aws_sdk_ec2::types::{
+        HttpTokensState, InstanceMetadataOptionsRequest, InstanceNetworkInterfaceSpecification,
+    };
+    let emu = start().await;
+    let c = ec2(&emu, "admin");
+    let first = c
+        .run_instances()
+        .image_id(AMI)
+        .min_count(1)
+        .max_count(1)
+        .placement(Placement::builder().availability_zone("us-east-1c").build())
+        .send()
+        .await
+        .unwrap();
+    let f = &first.instances()[0];
+    // Unknown images get the account defaults.
+    let md = f.metadata_options().unwrap();
+    assert_eq!(md.http_tokens(), Some(&HttpTokensState::Optional));
+    assert_eq!(md.http_put_response_hop_limit(), Some(1));
+    let subnet = f.subnet_id().unwrap().to_string();
+    let sg = f.security_groups()[0].group_id().unwrap().to_string();
+    let eni = || {
+        InstanceNetworkInterfaceSpecification::builder()
+            .device_index(0)
+            .subnet_id(&subnet)
+            .groups(&sg)
+            .associate_public_ip_address(true)
+            .delete_on_termination(true)
+            .build()
+    };
+    let out = c
+        .run_instances()
+        .image_id(AMI)
+        .min_count(1)
+        .max_count(1)
+        .network_interfaces(eni())
+        .metadata_options(
+            InstanceMetadataOptionsRequest::builder()
+                .http_tokens(HttpTokensState::Required)
+                .http_put_response_hop_limit(2)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let i = &out.instances()[0];
+    assert_eq!(i.subnet_id(), Some(subnet.as_str()));
+    assert_eq!(
+        i.placement().and_then(|p| p.availability_zone()),
+        Some("us-east-1c")
+    );
+    assert_eq!(i.security_groups()[0].group_id(), Some(sg.as_str()));
+    let md = i.metadata_options().unwrap();
+    assert_eq!(md.http_tokens(), Some(&HttpTokensState::Required));
+    assert_eq!(md.http_put_response_hop_limit(), Some(2));
+    let n = c
+        .describe_instances()
+        .filters(filter("metadata-options.http-tokens", "required"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(n.reservations().len(), 1);
+    // Instance-level network settings conflict with a network interface, as in AWS.
+    let (code, _, _) = expect_err!(
+        c.run_instances()
+            .image_id(AMI)
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(&subnet)
+            .network_interfaces(eni())
+            .send()
+            .await
+    );
+    assert_eq!(code, "InvalidParameterCombination");
+    let (code, _, _) = expect_err!(
+        c.run_instances()
+            .image_id(AMI)
+            .min_count(1)
+            .max_count(1)
+            .metadata_options(
+                InstanceMetadataOptionsRequest::builder()
+                    .http_put_response_hop_limit(65)
+                    .build()
+            )
+            .send()
+            .await
+    );
+    assert_eq!(code, "InvalidParameterValue");
+    // Amazon Linux 2023 is IMDSv2-only: its instances require tokens.
+    let al = c
+        .describe_images()
+        .filters(filter("name", "al2023-ami-*-x86_64"))
+        .send()
+        .await
+        .unwrap();
+    let out = c
+        .run_instances()
+        .image_id(al.images()[0].image_id().unwrap())
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .unwrap();
+    let md = out.instances()[0].metadata_options().unwrap();
+    assert_eq!(md.http_tokens(), Some(&HttpTokensState::Required));
+    assert_eq!(md.http_put_response_hop_limit(), Some(2));
+}

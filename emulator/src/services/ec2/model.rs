@@ -239,6 +239,11 @@ pub struct Instance {
     pub ebs_optimized: bool,
     /// Base64 user data as given, for DescribeInstanceAttribute.
     pub user_data: Option<String>,
+    /// IMDS options (`MetadataOptions`): `optional` or `required` (IMDSv2 only).
+    pub http_tokens: String,
+    pub http_put_response_hop_limit: i64,
+    /// `enabled` or `disabled`.
+    pub http_endpoint: String,
 }
 
 /// The volume states.

@@ -39,6 +39,9 @@ const FILTERS: &[&str] = &[
     "key-name",
     "launch-index",
     "launch-time",
+    "metadata-options.http-endpoint",
+    "metadata-options.http-put-response-hop-limit",
+    "metadata-options.http-tokens",
     "monitoring-state",
     "network-interface.addresses.private-ip-address",
     "network-interface.attachment.status",
@@ -226,6 +229,11 @@ fn values_of(v: &View<'_>, region: &Ec2Region, name: &str) -> Vec<String> {
         "key-name" => i.key_name.iter().cloned().collect(),
         "launch-index" => some(&i.ami_launch_index.to_string()),
         "launch-time" => some(&common::timestamp(i.launch_ms)),
+        "metadata-options.http-tokens" => some(&i.http_tokens),
+        "metadata-options.http-put-response-hop-limit" => {
+            some(&i.http_put_response_hop_limit.to_string())
+        }
+        "metadata-options.http-endpoint" => some(&i.http_endpoint),
         "monitoring-state" => some(if i.monitoring { "enabled" } else { "disabled" }),
         "network-interface.addresses.private-ip-address" | "private-ip-address" => {
             when(net, &i.private_ip)
@@ -442,9 +450,9 @@ pub fn render_instance(x: &mut Xml, region: &Ec2Region, v: &View<'_>, account: &
                     "applied"
                 },
             )
-            .leaf("httpTokens", "optional")
-            .num("httpPutResponseHopLimit", 1)
-            .leaf("httpEndpoint", "enabled")
+            .leaf("httpTokens", &i.http_tokens)
+            .num("httpPutResponseHopLimit", i.http_put_response_hop_limit)
+            .leaf("httpEndpoint", &i.http_endpoint)
             .leaf("httpProtocolIpv6", "disabled")
             .leaf("instanceMetadataTags", "disabled");
         })

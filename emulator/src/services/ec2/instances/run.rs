@@ -39,6 +39,76 @@ struct Request<'a> {
     disable_api_termination: bool,
     shutdown_behavior: &'a str,
     devices: Vec<Device>,
+    /// (HttpTokens, HttpPutResponseHopLimit, HttpEndpoint), each when given.
+    metadata: (Option<&'a str>, Option<i64>, Option<&'a str>),
+}
+
+/// The one network interface of a launch given as `NetworkInterface.1` (device index 0), as
+/// node drivers send it; its subnet, groups and address stand for the instance-level ones.
+struct PrimaryInterface<'a> {
+    subnet_id: Option<&'a str>,
+    group_ids: Vec<&'a str>,
+    private_ip: Option<&'a str>,
+}
+
+fn primary_interface<'a>(p: &Scope<'a>) -> AwsResult<Option<PrimaryInterface<'a>>> {
+    let list = p.structs("NetworkInterface")?;
+    let Some(first) = list.first() else {
+        return Ok(None);
+    };
+    if list.len() > 1 {
+        return Err(AwsError::invalid_value(
+            "awsemu models one network interface per instance: give only NetworkInterface.1",
+        ));
+    }
+    let index = first.int("DeviceIndex")?.unwrap_or(0);
+    if index != 0 {
+        return Err(AwsError::invalid_value(format!(
+            "Value ({index}) for parameter deviceIndex is invalid. The primary network interface must have device index 0."
+        )));
+    }
+    if let Some(id) = first.str("NetworkInterfaceId") {
+        return Err(AwsError::invalid_value(format!(
+            "awsemu does not model existing network interfaces such as '{id}': describe the interface with SubnetId and SecurityGroupId instead"
+        )));
+    }
+    // later: public addresses are not modelled (dnsName stays empty); the flag is accepted so
+    // node drivers that always send it can launch.
+    let _public = first.bool("AssociatePublicIpAddress")?;
+    let _delete = first.bool("DeleteOnTermination")?;
+    let _description = first.str("Description");
+    Ok(Some(PrimaryInterface {
+        subnet_id: first.str("SubnetId"),
+        group_ids: first.strings("SecurityGroupId")?,
+        private_ip: first.str("PrivateIpAddress"),
+    }))
+}
+
+/// `MetadataOptions.*`, checked as AWS checks them.
+fn metadata_options<'a>(
+    m: &Scope<'a>,
+) -> AwsResult<(Option<&'a str>, Option<i64>, Option<&'a str>)> {
+    let tokens = m.str("HttpTokens");
+    let hops = m.int("HttpPutResponseHopLimit")?;
+    let endpoint = m.str("HttpEndpoint");
+    let _v6 = m.str("HttpProtocolIpv6");
+    let _tags = m.str("InstanceMetadataTags");
+    if let Some(t) = tokens.filter(|t| !matches!(*t, "optional" | "required")) {
+        return Err(AwsError::invalid_value(format!(
+            "Value ({t}) for parameter httpTokens is invalid."
+        )));
+    }
+    if let Some(h) = hops.filter(|h| !(1..=64).contains(h)) {
+        return Err(AwsError::invalid_value(format!(
+            "Value ({h}) for parameter httpPutResponseHopLimit is invalid. Expected a value between 1 and 64."
+        )));
+    }
+    if let Some(e) = endpoint.filter(|e| !matches!(*e, "enabled" | "disabled")) {
+        return Err(AwsError::invalid_value(format!(
+            "Value ({e}) for parameter httpEndpoint is invalid."
+        )));
+    }
+    Ok((tokens, hops, endpoint))
 }
 
 fn count(p: &Scope<'_>, name: &str) -> AwsResult<i64> {
@@ -85,7 +155,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
     let max = count(&p, "MaxCount")?;
     let instance_type = p.str("InstanceType").unwrap_or("m1.small");
     let key_name = p.str("KeyName");
-    let subnet_id = p.str("SubnetId");
+    let mut subnet_id = p.str("SubnetId");
     // `SecurityGroupId.N` is the wire name; `SecurityGroupIds.N` (the member name) is accepted
     // too, as some hand-written clients send it.
     let mut group_ids = p.strings("SecurityGroupId")?;
@@ -98,7 +168,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
     let ip = p.nested("IamInstanceProfile");
     let (profile_name, profile_arn) = (ip.str("Name"), ip.str("Arn"));
     let client_token = p.str("ClientToken");
-    let private_ip = p.str("PrivateIpAddress");
+    let mut private_ip = p.str("PrivateIpAddress");
     let monitoring = p.nested("Monitoring").bool("Enabled")?.unwrap_or(false);
     let user_data = p.str("UserData");
     let ebs_optimized = p.bool("EbsOptimized")?.unwrap_or(false);
@@ -110,6 +180,26 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
         .map(devices::parse)
         .collect::<AwsResult<Vec<Device>>>()?;
     let _info = p.str("AdditionalInfo");
+    let metadata = metadata_options(&p.nested("MetadataOptions"))?;
+    if let Some(eni) = primary_interface(&p)? {
+        let conflict = |what: &str| {
+            AwsError::invalid_combination(format!(
+                "Network interfaces and an instance-level {what} may not be specified on the same request"
+            ))
+        };
+        if subnet_id.is_some() {
+            return Err(conflict("subnet ID"));
+        }
+        if !group_ids.is_empty() || !group_names.is_empty() {
+            return Err(conflict("security groups"));
+        }
+        if private_ip.is_some() {
+            return Err(conflict("private IP address"));
+        }
+        subnet_id = eni.subnet_id;
+        group_ids = eni.group_ids;
+        private_ip = eni.private_ip;
+    }
     call.params()?.finish()?;
 
     common::check_id(image_id, "ami", "InvalidAMIID.Malformed")?;
@@ -195,6 +285,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
         disable_api_termination,
         shutdown_behavior,
         devices,
+        metadata,
     })
 }
 
@@ -377,6 +468,12 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     let reservation_id = ids.resource_id("r");
     let instance_tags = req.tags.get("instance").cloned().unwrap_or_default();
     let volume_tags = req.tags.get("volume").cloned().unwrap_or_default();
+    // Images marked IMDSv2-only (Amazon Linux 2023) launch with tokens required and a hop
+    // limit of 2, as AWS does; others with the account defaults.
+    let (imds_tokens, imds_hops) = match image.as_ref().and_then(|i| i.imds_support) {
+        Some("v2.0") => ("required", 2),
+        _ => ("optional", 1),
+    };
     let mut created = Vec::new();
     for index in 0..n {
         let ip = match req.private_ip {
@@ -436,6 +533,9 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
             shutdown_behavior: req.shutdown_behavior.to_string(),
             ebs_optimized: req.ebs_optimized,
             user_data: req.user_data.map(str::to_string),
+            http_tokens: req.metadata.0.unwrap_or(imds_tokens).to_string(),
+            http_put_response_hop_limit: req.metadata.1.unwrap_or(imds_hops),
+            http_endpoint: req.metadata.2.unwrap_or("enabled").to_string(),
         };
         created.push(id.clone());
         region.instances.insert(id, instance);
