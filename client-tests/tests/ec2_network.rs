@@ -1238,6 +1238,41 @@ async fn security_group_rules_authorize_describe_and_revoke() {
         msg,
         "The specified rule does not exist in this security group."
     );
+
+    // Revoke by rule id, as AuthorizeSecurityGroupIngress returned it.
+    let out = c
+        .authorize_security_group_ingress()
+        .group_id(&elb)
+        .ip_permissions(tcp(9000, "192.168.0.0/16"))
+        .send()
+        .await
+        .unwrap();
+    let rule = out.security_group_rules()[0]
+        .security_group_rule_id()
+        .unwrap()
+        .to_string();
+    c.revoke_security_group_ingress()
+        .group_id(&elb)
+        .security_group_rule_ids(&rule)
+        .send()
+        .await
+        .unwrap();
+    let (code, _, _) = expect_err!(
+        c.revoke_security_group_ingress()
+            .group_id(&elb)
+            .security_group_rule_ids(&rule)
+            .send()
+            .await
+    );
+    assert_eq!(code, "InvalidSecurityGroupRuleId.NotFound");
+
+    // AWS's quota of 60 rules per direction.
+    let many = (1..=60).fold(
+        c.authorize_security_group_ingress().group_id(&nodes),
+        |req, i| req.ip_permissions(tcp(10000 + i, "10.0.0.0/8")),
+    );
+    let (code, _, _) = expect_err!(many.send().await);
+    assert_eq!(code, "RulesPerSecurityGroupLimitExceeded");
     let (code, _, _) = expect_err!(
         c.authorize_security_group_ingress()
             .group_id("sg-nope")

@@ -387,6 +387,16 @@ fn bad_cidr(param: &str, value: &str) -> AwsError {
     ))
 }
 
+/// The older flat form of one rule.
+const FLAT_RULE_PARAMS: [&str; 6] = [
+    "IpProtocol",
+    "FromPort",
+    "ToPort",
+    "CidrIp",
+    "SourceSecurityGroupName",
+    "SourceSecurityGroupOwnerId",
+];
+
 /// Reads the rules of an Authorize/Revoke call: `IpPermissions.N`, or the older flat form
 /// (`IpProtocol`, `FromPort`, `ToPort`, `CidrIp`, `SourceSecurityGroupName`), not both.
 fn read_rules(p: &Scope<'_>, account: &str) -> AwsResult<Vec<RuleInput>> {
@@ -638,6 +648,10 @@ fn revoke(call: &Call<'_>, d: Direction) -> AwsResult<Output> {
     let rule_ids: Vec<&str> = p.strings("SecurityGroupRuleId")?;
     let rules = if rule_ids.is_empty() {
         read_rules(&p, call.account)?
+    } else if FLAT_RULE_PARAMS.iter().any(|k| p.has(k)) || p.has("IpPermissions") {
+        return Err(AwsError::invalid_combination(
+            "SecurityGroupRuleIds may not be combined with ipPermissions or the rule parameters",
+        ));
     } else {
         Vec::new()
     };
@@ -842,11 +856,11 @@ pub fn describe_security_groups(call: &Call<'_>) -> AwsResult<Output> {
     for name in &names {
         wanted.push(&resolve(&r, &GroupRef::Name(name.to_string()), None)?.id);
     }
-    let by_name = !(ids.is_empty() && names.is_empty());
+    let explicit = !(ids.is_empty() && names.is_empty());
     let found: Vec<&SecurityGroup> = r
         .security_groups
         .values()
-        .filter(|g| !by_name || wanted.contains(&g.id.as_str()))
+        .filter(|g| !explicit || wanted.contains(&g.id.as_str()))
         .filter(|g| {
             filters.iter().all(|f| {
                 tags::filter_matches(f, &g.tags).unwrap_or_else(|| {
