@@ -40,10 +40,11 @@ fn binary() -> std::path::PathBuf {
 
 /// Spawns `awsemu serve --port 0` and returns it with the address it printed; callers kill and wait.
 #[allow(clippy::zombie_processes)]
-fn spawn_server() -> (std::process::Child, SocketAddr, Instant) {
+fn spawn_server(extra: &[&str]) -> (std::process::Child, SocketAddr, Instant) {
     let started = Instant::now();
     let mut child = Command::new(binary())
         .args(["serve", "--port", "0"])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -110,8 +111,11 @@ fn signed_post(addr: SocketAddr, key: &str, body: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// Reads one HTTP/1.1 response with a content-length; returns its status.
-async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<u16> {
+/// Reads one HTTP/1.1 response with a content-length; returns its status and its bytes.
+async fn read_response(
+    stream: &mut tokio::net::TcpStream,
+    buf: &mut Vec<u8>,
+) -> Option<(u16, Vec<u8>)> {
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = std::str::from_utf8(&buf[..end]).ok()?;
@@ -133,8 +137,7 @@ async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) ->
                 }
                 buf.extend_from_slice(&chunk[..n]);
             }
-            buf.drain(..total);
-            return Some(status);
+            return Some((status, buf.drain(..total).collect()));
         }
         let mut chunk = [0u8; 16384];
         let n = stream.read(&mut chunk).await.ok()?;
@@ -152,7 +155,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn startup(runs: usize) {
     let mut times = Vec::new();
     for _ in 0..runs {
-        let (mut child, addr, started) = spawn_server();
+        let (mut child, addr, started) = spawn_server(&[]);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -162,7 +165,10 @@ fn startup(runs: usize) {
             let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
             s.write_all(&req).await.expect("write");
             let mut buf = Vec::new();
-            assert_eq!(read_response(&mut s, &mut buf).await, Some(200));
+            assert_eq!(
+                read_response(&mut s, &mut buf).await.map(|(s, _)| s),
+                Some(200)
+            );
         });
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         let _ = child.kill();
@@ -200,11 +206,112 @@ fn embed(runs: usize) {
     );
 }
 
+/// One request on a fresh connection; the answer's status and body.
+async fn call(addr: SocketAddr, req: &[u8]) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(req).await.expect("write");
+    let mut buf = Vec::new();
+    let (status, msg) = read_response(&mut s, &mut buf).await.unwrap_or_default();
+    (status, String::from_utf8_lossy(&msg).into_owned())
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// 10,000 instances and 10,000 volumes in one region: memory, then DescribeInstances with a tag
+/// filter under load.
+fn ec2(seconds: u64, connections: usize, count: usize) {
+    let limit = (count * 2).to_string();
+    let (mut child, addr, _) = spawn_server(&["--instance-limit", &limit]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let before = rss_mib(child.id());
+    rt.block_on(async {
+        let per_call = 500;
+        for batch in 0..count.div_ceil(per_call) {
+            let n = per_call.min(count - batch * per_call);
+            let body = format!(
+                "Action=RunInstances&Version=2016-11-15&ImageId=ami-0123456789abcdef0&MinCount={n}&MaxCount={n}&Placement.AvailabilityZone=us-east-1{}&TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=batch&TagSpecification.1.Tag.1.Value=b{batch}",
+                // The default subnets are /20s (4091 addresses): spread over the six zones.
+                ["a", "b", "c", "d", "e", "f"][batch % 6]
+            );
+            let (status, text) = call(addr, &signed_post(addr, "test", body.as_bytes())).await;
+            assert_eq!(status, 200, "{text}");
+        }
+        for i in 0..count {
+            let body = format!("Action=CreateVolume&Version=2016-11-15&AvailabilityZone=us-east-1a&Size={}", 1 + i % 100);
+            let (status, text) = call(addr, &signed_post(addr, "test", body.as_bytes())).await;
+            assert_eq!(status, 200, "{text}");
+        }
+    });
+    let after = rss_mib(child.id());
+    println!("memory: {count} instances (each with its root volume) and {count} volumes: RSS {after:.1} MiB (empty server {before:.1} MiB)");
+    let body = b"Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=tag%3Abatch&Filter.1.Value.1=b7";
+    let req = signed_post(addr, "test", body);
+    let (n, elapsed) = rt.block_on(drive(addr, Arc::new(req), seconds, connections));
+    println!(
+        "DescribeInstances with a tag filter over {count} instances: {n} answered 200 in {:.2} s = {:.0} requests/s",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64()
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Replays one request on `connections` keep-alive connections for `seconds`; (count of 200s, elapsed).
+async fn drive(
+    addr: SocketAddr,
+    req: Arc<Vec<u8>>,
+    seconds: u64,
+    connections: usize,
+) -> (u64, Duration) {
+    let ok = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (req, ok) = (req.clone(), ok.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let _ = s.set_nodelay(true);
+            let mut buf = Vec::with_capacity(8192);
+            while Instant::now() < deadline {
+                if s.write_all(&req).await.is_err() {
+                    return;
+                }
+                if matches!(read_response(&mut s, &mut buf).await, Some((200, _))) {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    (ok.load(Ordering::Relaxed), started.elapsed())
+}
+
 fn load(seconds: u64, connections: usize, endpoint: Option<SocketAddr>) {
     let (child, addr) = match endpoint {
         Some(a) => (None, a),
         None => {
-            let (c, a, _) = spawn_server();
+            let (c, a, _) = spawn_server(&[]);
             (Some(c), a)
         }
     };

@@ -25,6 +25,8 @@ pub enum IamMode {
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
 /// The default region of unsigned requests.
 pub const DEFAULT_REGION: &str = "us-east-1";
+/// The default per-region instance quota.
+pub const DEFAULT_INSTANCE_LIMIT: usize = 1000;
 /// Largest request body accepted: past it the request is refused unread.
 pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
 
@@ -47,6 +49,9 @@ pub struct Config {
     pub timing: crate::state::timing::Timing,
     /// Minimum time between two ModifyVolume calls on one volume (AWS: six hours).
     pub volume_modification_cooldown_secs: i64,
+    /// Running instances the account may have per region before RunInstances answers
+    /// `InstanceLimitExceeded`, as an AWS account's quota does.
+    pub instance_limit: usize,
     /// `Some(start)`: a manual clock at `start` ms since the epoch; `None`: wall-clock time.
     pub manual_clock_start_ms: Option<i64>,
 }
@@ -65,6 +70,7 @@ impl Default for Config {
             manual_clock_start_ms: None,
             timing: Default::default(),
             volume_modification_cooldown_secs: 6 * 3600,
+            instance_limit: DEFAULT_INSTANCE_LIMIT,
         }
     }
 }
@@ -79,6 +85,7 @@ pub struct FileConfig {
     pub seed: Option<u64>,
     pub timing: Option<crate::state::timing::Timing>,
     pub volume_modification_cooldown_secs: Option<i64>,
+    pub instance_limit: Option<usize>,
     #[serde(default)]
     pub opt_in_regions: Vec<String>,
     #[serde(flatten)]
@@ -92,6 +99,7 @@ const FILE_KEYS: &[&str] = &[
     "seed",
     "timing",
     "volume_modification_cooldown_secs",
+    "instance_limit",
     "opt_in_regions",
     "replace_defaults",
     "policies",
@@ -141,6 +149,9 @@ impl FileConfig {
         }
         if let Some(c) = self.volume_modification_cooldown_secs {
             config.volume_modification_cooldown_secs = c;
+        }
+        if let Some(n) = self.instance_limit {
+            config.instance_limit = n;
         }
         config.opt_in_regions.extend(self.opt_in_regions);
         config.identities = self.identities;

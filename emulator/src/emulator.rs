@@ -81,6 +81,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Live instances allowed per region before RunInstances answers `InstanceLimitExceeded`.
+    pub fn instance_limit(mut self, limit: usize) -> Self {
+        self.config.instance_limit = limit;
+        self
+    }
+
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.config.max_body_bytes = bytes;
         self

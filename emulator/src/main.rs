@@ -60,6 +60,9 @@ struct ServeArgs {
     /// Enable an opt-in region (repeatable), e.g. af-south-1.
     #[arg(long = "opt-in-region")]
     opt_in_regions: Vec<String>,
+    /// Live instances allowed per region before RunInstances answers InstanceLimitExceeded.
+    #[arg(long, default_value_t = awsemu::config::DEFAULT_INSTANCE_LIMIT)]
+    instance_limit: usize,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = awsemu::config::DEFAULT_MAX_BODY)]
     max_body_bytes: usize,
@@ -119,6 +122,7 @@ fn build_config(args: &ServeArgs) -> Result<Config, String> {
         .opt_in_regions
         .extend(args.opt_in_regions.iter().cloned());
     config.max_body_bytes = args.max_body_bytes;
+    config.instance_limit = args.instance_limit;
     Ok(config)
 }
 

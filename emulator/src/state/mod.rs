@@ -27,6 +27,8 @@ pub struct World {
     pub durations: Durations,
     /// AWS's rule of one ModifyVolume per volume per six hours, in ms (configurable).
     pub volume_modification_cooldown_ms: i64,
+    /// Live instances allowed per region (`InstanceLimitExceeded` past it).
+    pub instance_limit: usize,
     /// EC2 resources per region, created with the account shape on first use.
     ec2: DashMap<&'static str, Arc<RwLock<Ec2Region>>>,
 }
@@ -42,6 +44,7 @@ impl World {
             volume_modification_cooldown_ms: config
                 .volume_modification_cooldown_secs
                 .saturating_mul(1000),
+            instance_limit: config.instance_limit,
             ec2: DashMap::new(),
         }
     }
