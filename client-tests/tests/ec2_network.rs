@@ -722,6 +722,11 @@ async fn route_tables_associations_and_routes() {
             .collect();
         assert_eq!(ids, vec![rtb.as_str()], "{name}={value}");
     }
+    let (code, _, _) = expect_err!(c.describe_route_tables().max_results(101).send().await);
+    assert_eq!(
+        code, "InvalidParameterValue",
+        "DescribeRouteTables pages by 100 at most"
+    );
     let described = c
         .describe_route_tables()
         .route_table_ids(&rtb)

@@ -247,7 +247,7 @@ pub fn describe_route_tables(call: &Call<'_>) -> AwsResult<Output> {
     ];
     known.extend(tags::TAG_FILTERS);
     let filters = filters::parse(&p, &known)?;
-    let paging = Page::read(&p)?;
+    let paging = Page::read(&p)?.at_most(100);
     call.params()?.finish()?;
     let lock = common::region(call)?;
     let r = state::read(&lock);

@@ -182,11 +182,12 @@ fn bad_cidr(value: &str) -> AwsError {
     ))
 }
 
-/// `MaxResults`/`NextToken` as the network Describe calls take them (5–1000), read with the rest
-/// of the input and applied to the sorted result list.
+/// `MaxResults`/`NextToken` as the network Describe calls take them (5–1000 unless the action
+/// says otherwise), read with the rest of the input and applied to the sorted result list.
 pub struct Page<'a> {
     max: Option<i64>,
     token: Option<&'a str>,
+    bounds: (i64, i64),
 }
 
 impl<'a> Page<'a> {
@@ -194,11 +195,18 @@ impl<'a> Page<'a> {
         Ok(Page {
             max: p.int("MaxResults")?,
             token: p.str("NextToken"),
+            bounds: (5, 1000),
         })
     }
 
+    /// A lower upper bound for `MaxResults` (DescribeRouteTables allows 100).
+    pub fn at_most(mut self, max: i64) -> Self {
+        self.bounds.1 = max;
+        self
+    }
+
     pub fn apply<T>(&self, items: Vec<T>) -> AwsResult<(Vec<T>, Option<String>)> {
-        paging::page(items, self.max, self.token, (5, 1000))
+        paging::page(items, self.max, self.token, self.bounds)
     }
 }
 
