@@ -360,6 +360,19 @@ pub struct Ec2Region {
     pub volume_modifications: BTreeMap<String, VolumeModification>,
     /// Security groups held by deleted load balancers until the given time (ms).
     pub released_groups: BTreeMap<String, i64>,
+    /// Instance id -> ids of volumes attached to it at some point. A hint, not the truth: readers
+    /// ([`Ec2Region::volumes_of`]) check each volume's attachment, so a stale entry is harmless and
+    /// writers only ever add. It keeps DescribeInstances from scanning every volume.
+    #[serde(skip)]
+    pub attachment_index: std::collections::HashMap<String, Vec<String>>,
+    /// Tag key -> value -> ids of instances that carried that tag. A hint like
+    /// `attachment_index`: readers re-check each instance's tags, writers only add, so the common
+    /// `tag:KEY=VALUE` filter costs its matches rather than a scan of every instance.
+    #[serde(skip)]
+    pub instance_tag_index: std::collections::HashMap<
+        String,
+        std::collections::HashMap<String, std::collections::BTreeSet<String>>,
+    >,
 }
 
 /// The `default` security group's rules: all traffic from itself in, all traffic out.
@@ -395,6 +408,8 @@ impl Ec2Region {
             volumes: BTreeMap::new(),
             volume_modifications: BTreeMap::new(),
             released_groups: BTreeMap::new(),
+            attachment_index: Default::default(),
+            instance_tag_index: Default::default(),
         };
         r.vpcs.insert(
             vpc_id.clone(),
@@ -486,6 +501,71 @@ impl Ec2Region {
             egress,
             tags: Tags::new(),
         }
+    }
+
+    /// Records that volume `volume_id` is now attached to its attachment's instance.
+    pub fn index_attachment(&mut self, volume_id: &str) {
+        let Some(instance) = self
+            .volumes
+            .get(volume_id)
+            .and_then(|v| v.attachment.as_ref())
+            .map(|a| a.instance_id.clone())
+        else {
+            return;
+        };
+        let list = self.attachment_index.entry(instance).or_default();
+        if !list.iter().any(|v| v == volume_id) {
+            list.push(volume_id.to_string());
+        }
+    }
+
+    /// The volumes whose attachment (in any state) names `instance_id`.
+    pub fn volumes_of<'a>(&'a self, instance_id: &'a str) -> impl Iterator<Item = &'a Volume> + 'a {
+        self.attachment_index
+            .get(instance_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.volumes.get(id))
+            .filter(move |v| {
+                v.attachment
+                    .as_ref()
+                    .is_some_and(|a| a.instance_id == instance_id)
+            })
+    }
+
+    /// Records an instance's current tags in the tag index (call after any tag is added).
+    pub fn index_instance_tags(&mut self, instance_id: &str) {
+        let Ec2Region {
+            instances,
+            instance_tag_index,
+            ..
+        } = self;
+        if let Some(i) = instances.get(instance_id) {
+            for (k, v) in &i.tags {
+                instance_tag_index
+                    .entry(k.clone())
+                    .or_default()
+                    .entry(v.clone())
+                    .or_default()
+                    .insert(instance_id.to_string());
+            }
+        }
+    }
+
+    /// The instances whose tag `key` has one of `values` now, sorted by id.
+    pub fn instances_tagged<'a>(&'a self, key: &str, values: &[String]) -> Vec<&'a Instance> {
+        let Some(by_value) = self.instance_tag_index.get(key) else {
+            return Vec::new();
+        };
+        let ids: std::collections::BTreeSet<&String> = values
+            .iter()
+            .filter_map(|v| by_value.get(v))
+            .flatten()
+            .collect();
+        ids.into_iter()
+            .filter_map(|id| self.instances.get(id))
+            .filter(|i| i.tags.get(key).is_some_and(|v| values.contains(v)))
+            .collect()
     }
 
     /// The tags of any taggable resource by id, for CreateTags/DeleteTags.

@@ -51,6 +51,9 @@ fn create_tags(call: &Call<'_>) -> AwsResult<Output> {
         if let Some(t) = region.tags_mut(id) {
             tags::apply(t, &new)?;
         }
+        if id.starts_with("i-") {
+            region.index_instance_tags(id);
+        }
     }
     let mut x = Xml::new();
     x.bool("return", true);

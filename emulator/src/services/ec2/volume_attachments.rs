@@ -147,6 +147,7 @@ pub fn attach_volume(call: &Call<'_>) -> AwsResult<Output> {
         v.attachment = Some(attachment);
         render_attachment(&mut x, v, AttachState::Attaching);
     }
+    region.index_attachment(&volume_id);
     Ok(Output::Xml(x.into_string()))
 }
 

@@ -1,7 +1,5 @@
 //! DescribeInstances and the rendering of an instance, shared with RunInstances.
 
-use std::collections::HashMap;
-
 use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
@@ -79,42 +77,34 @@ pub struct View<'a> {
     pub volumes: Vec<(&'a Volume, AttachState)>,
 }
 
-/// The volumes attached to each instance at `now`, as DescribeInstances sees them, in attach
-/// order: computed once per request rather than once per instance.
-pub fn attached_volumes(
-    region: &Ec2Region,
+/// The volumes attached to an instance at `now`, as DescribeInstances sees them, in attach
+/// order (through the region's attachment index, not a scan of every volume).
+pub fn attached_to<'a>(
+    region: &'a Ec2Region,
+    instance_id: &'a str,
     now: i64,
-) -> HashMap<&str, Vec<(&Volume, AttachState)>> {
-    let mut out: HashMap<&str, Vec<(&Volume, AttachState)>> = HashMap::new();
-    for v in region.volumes.values() {
-        if let Some(a) = &v.attachment {
-            let s = a.instance_view.at(now);
-            if s != AttachState::Detached {
-                out.entry(a.instance_id.as_str()).or_default().push((v, s));
-            }
-        }
-    }
-    for list in out.values_mut() {
-        list.sort_by_key(|(v, _)| v.attachment.as_ref().map(|a| a.attach_ms));
-    }
-    out
+) -> Vec<(&'a Volume, AttachState)> {
+    let mut list: Vec<(&Volume, AttachState)> = region
+        .volumes_of(instance_id)
+        .filter_map(|v| {
+            let s = v.attachment.as_ref()?.instance_view.at(now);
+            (s != AttachState::Detached).then_some((v, s))
+        })
+        .collect();
+    list.sort_by_key(|(v, _)| v.attachment.as_ref().map(|a| a.attach_ms));
+    list
 }
 
-/// Views of several instances, each in the state `state_of` gives, sharing one volume look-up.
+/// Views of several instances, each in the state `state_of` gives.
 pub fn views<'a>(
     region: &'a Ec2Region,
     instances: impl IntoIterator<Item = &'a Instance>,
     state_of: impl Fn(&Instance) -> InstanceState,
     now: i64,
 ) -> Vec<View<'a>> {
-    let mut volumes = attached_volumes(region, now);
     instances
         .into_iter()
-        .map(|i| View {
-            instance: i,
-            state: state_of(i),
-            volumes: volumes.remove(i.id.as_str()).unwrap_or_default(),
-        })
+        .map(|i| View::new(region, i, state_of(i), now))
         .collect()
 }
 
@@ -126,13 +116,10 @@ impl<'a> View<'a> {
         state: InstanceState,
         now: i64,
     ) -> View<'a> {
-        let volumes = attached_volumes(region, now)
-            .remove(instance.id.as_str())
-            .unwrap_or_default();
         View {
             instance,
             state,
-            volumes,
+            volumes: attached_to(region, &instance.id, now),
         }
     }
 
@@ -289,25 +276,54 @@ pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
     let lock = common::region(call)?;
     let region = read(&lock);
     check_ids(&region, &ids, now, &d)?;
-    let listed = region
-        .instances
-        .values()
+    // An exact `tag:KEY` filter narrows the candidates through the tag index first.
+    let by_tag = filters.iter().find_map(|f| {
+        let key = f.name.strip_prefix("tag:")?;
+        f.values
+            .iter()
+            .all(|v| !v.contains(['*', '?']))
+            .then(|| region.instances_tagged(key, &f.values))
+    });
+    let candidates: Box<dyn Iterator<Item = &Instance>> = match by_tag {
+        Some(list) => Box::new(list.into_iter()),
+        None => Box::new(region.instances.values()),
+    };
+    let listed = candidates
         .filter(|i| visible(i, now, &d))
         .filter(|i| ids.is_empty() || ids.contains(&i.id.as_str()));
-    let mut views: Vec<View<'_>> = views(&region, listed, |i| i.state.at(now), now)
-        .into_iter()
-        .filter(|v| matches(&filters, v, &region, call.account))
+    // Filter first and look volumes up only where a filter needs them or an instance is listed:
+    // a tag filter over ten thousand instances must not touch their volumes.
+    let needs_volumes = filters
+        .iter()
+        .any(|f| f.name.starts_with("block-device-mapping"));
+    let mut views: Vec<View<'_>> = listed
+        .filter_map(|i| {
+            let state = i.state.at(now);
+            let view = if needs_volumes {
+                View::new(&region, i, state, now)
+            } else {
+                View {
+                    instance: i,
+                    state,
+                    volumes: Vec::new(),
+                }
+            };
+            matches(&filters, &view, &region, call.account).then_some(view)
+        })
         .collect();
+    if !needs_volumes {
+        for v in &mut views {
+            v.volumes = attached_to(&region, &v.instance.id, now);
+        }
+    }
     // Reservations together, in launch order, instances by launch index.
     views.sort_by(|a, b| {
-        let key = |v: &View<'_>| {
-            (
-                v.instance.launch_ms,
-                v.instance.reservation_id.clone(),
-                v.instance.ami_launch_index,
-            )
-        };
-        key(a).cmp(&key(b))
+        let (x, y) = (a.instance, b.instance);
+        (x.launch_ms, &x.reservation_id, x.ami_launch_index).cmp(&(
+            y.launch_ms,
+            &y.reservation_id,
+            y.ami_launch_index,
+        ))
     });
     let (page, next) = paging::page(views, max, token, (5, 1000))?;
     let mut reservations: Vec<(&str, Vec<&View<'_>>)> = Vec::new();

@@ -490,7 +490,8 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
             }
             let zone = (subnet.zone.as_str(), subnet.zone_id.as_str());
             let volume = devices::volume(dev, vol_id.clone(), &id, zone, &volume_tags, now);
-            region.volumes.insert(vol_id, volume);
+            region.volumes.insert(vol_id.clone(), volume);
+            region.index_attachment(&vol_id);
         }
         let ip = ip.to_string();
         let instance = Instance {
@@ -538,7 +539,8 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
             http_endpoint: req.metadata.2.unwrap_or("enabled").to_string(),
         };
         created.push(id.clone());
-        region.instances.insert(id, instance);
+        region.instances.insert(id.clone(), instance);
+        region.index_instance_tags(&id);
     }
     // The answer shows the launch as it is: every instance `pending`.
     let launched = created.iter().filter_map(|id| region.instances.get(id));
