@@ -38,7 +38,6 @@ pub fn ec2_arn(region: &str, account: &str, id: &str) -> String {
 fn ec2_created_type(action: &str) -> Option<&'static str> {
     Some(match action {
         "CreateVolume" => "volume",
-        "RunInstances" => "instance",
         "CreateSecurityGroup" => "security-group",
         "CreateVpc" => "vpc",
         "CreateSubnet" => "subnet",
@@ -73,7 +72,29 @@ pub fn resources(
     let mut out = Vec::new();
     match (service, input) {
         (ServiceId::Ec2, Input::Query(p)) if !action.starts_with("Describe") => {
-            if let Some(t) = ec2_created_type(action) {
+            if action == "RunInstances" {
+                // RunInstances is authorized against everything it uses and makes, as AWS does.
+                for t in ["instance", "network-interface", "volume"] {
+                    out.push(format!("arn:aws:ec2:{region}:{account}:{t}/*"));
+                }
+                for name in ["ImageId", "SubnetId", "KeyName"] {
+                    if let Some(v) = p.peek(name) {
+                        let arn = match name {
+                            "KeyName" => format!("arn:aws:ec2:{region}:{account}:key-pair/{v}"),
+                            _ => ec2_arn(region, account, v),
+                        };
+                        out.push(arn);
+                    }
+                }
+                for prefix in ["SecurityGroupId.", "SecurityGroupIds."] {
+                    for i in 1.. {
+                        match p.peek(&format!("{prefix}{i}")) {
+                            Some(id) => out.push(ec2_arn(region, account, id)),
+                            None => break,
+                        }
+                    }
+                }
+            } else if let Some(t) = ec2_created_type(action) {
                 out.push(format!("arn:aws:ec2:{region}:{account}:{t}/*"));
             } else {
                 for name in EC2_ID_PARAMS {
@@ -166,6 +187,24 @@ mod tests {
             vec![
                 "arn:aws:ec2:r:1:instance/i-1",
                 "arn:aws:ec2:r:1:volume/vol-2"
+            ]
+        );
+        let r = resources(
+            ServiceId::Ec2,
+            "RunInstances",
+            &ec2("ImageId=ami-1&SubnetId=subnet-2&SecurityGroupId.1=sg-3"),
+            "1",
+            "r",
+        );
+        assert_eq!(
+            r,
+            vec![
+                "arn:aws:ec2:r:1:instance/*",
+                "arn:aws:ec2:r:1:network-interface/*",
+                "arn:aws:ec2:r:1:volume/*",
+                "arn:aws:ec2:r::image/ami-1",
+                "arn:aws:ec2:r:1:subnet/subnet-2",
+                "arn:aws:ec2:r:1:security-group/sg-3"
             ]
         );
         let r = resources(

@@ -141,7 +141,17 @@ fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
     let lock = common::region(call)?;
     let region = read(&lock);
     let mut rows: Vec<(String, &'static str, String, String)> = Vec::new();
+    let (now, d) = (call.now_ms, call.world.durations);
     for (id, rtype, all) in region.all_tags() {
+        // Instances gone from DescribeInstances are gone from DescribeTags too.
+        if rtype == "instance"
+            && !region
+                .instances
+                .get(id)
+                .is_some_and(|i| super::instances::visible(i, now, &d))
+        {
+            continue;
+        }
         for (k, v) in all {
             if filters
                 .iter()
