@@ -3,7 +3,7 @@
 //! The token is an opaque encoding of the offset of the next item; results are sorted by id, so
 //! paging a list that does not change returns every item exactly once.
 
-use crate::protocol::{AwsError, AwsResult};
+use crate::protocol::{AwsError, AwsResult, Scope};
 
 const TOKEN_PREFIX: &str = "awsemu-";
 
@@ -42,6 +42,45 @@ pub fn page<T>(
         items.into_iter().skip(start).take(end - start).collect(),
         next,
     ))
+}
+
+/// `MaxResults`/`NextToken` as the Describe calls take them (5–1000 unless the action
+/// says otherwise), read with the rest of the input and applied to the sorted result list.
+pub struct Page<'a> {
+    max: Option<i64>,
+    token: Option<&'a str>,
+    bounds: (i64, i64),
+}
+
+impl<'a> Page<'a> {
+    pub fn read(p: &Scope<'a>) -> AwsResult<Page<'a>> {
+        Ok(Page {
+            max: p.int("MaxResults")?,
+            token: p.str("NextToken"),
+            bounds: (5, 1000),
+        })
+    }
+
+    /// Whether the caller asked for pages (`MaxResults` given): AWS refuses that beside explicit ids.
+    pub fn limited(&self) -> bool {
+        self.max.is_some()
+    }
+
+    /// Other `MaxResults` bounds than the common 5..=1000.
+    pub fn between(mut self, min: i64, max: i64) -> Self {
+        self.bounds = (min, max);
+        self
+    }
+
+    /// A lower upper bound for `MaxResults` (DescribeRouteTables allows 100).
+    pub fn at_most(mut self, max: i64) -> Self {
+        self.bounds.1 = max;
+        self
+    }
+
+    pub fn apply<T>(&self, items: Vec<T>) -> AwsResult<(Vec<T>, Option<String>)> {
+        page(items, self.max, self.token, self.bounds)
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::filters::{self, Filter};
 use crate::state::ids::IdGen;
-use crate::state::paging;
+use crate::state::paging::Page;
 
 use super::common;
 
@@ -200,14 +200,13 @@ pub fn describe_images(call: &Call<'_>) -> AwsResult<Output> {
     let _executable_by = p.strings("ExecutableBy")?;
     let _deprecated = p.bool("IncludeDeprecated")?;
     let _disabled = p.bool("IncludeDisabled")?;
-    let max = p.int("MaxResults")?;
-    let token = p.str("NextToken");
+    let page = Page::read(&p)?;
     let filters = filters::parse(&p, FILTERS)?;
     call.params()?.finish()?;
     for id in &ids {
         common::check_id(id, "ami", "InvalidAMIID.Malformed")?;
     }
-    if max.is_some() && !ids.is_empty() {
+    if page.limited() && !ids.is_empty() {
         return Err(AwsError::invalid_combination(
             "The parameter imageIdsSet cannot be used with the parameter maxResults",
         ));
@@ -230,7 +229,7 @@ pub fn describe_images(call: &Call<'_>) -> AwsResult<Output> {
         .filter(|i| owner_matches(&owners, i, call.account))
         .filter(|i| matches(&filters, i))
         .collect();
-    let (page, next) = paging::page(matching, max, token, (5, 1000))?;
+    let (page, next) = page.apply(matching)?;
     let mut x = Xml::new();
     x.list("imagesSet", "item", &page, render);
     x.leaf_opt("nextToken", next);

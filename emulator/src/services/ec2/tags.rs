@@ -4,8 +4,9 @@ use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::filters::{self, Filter};
+use crate::state::paging::Page;
 use crate::state::tags::{self, Tags};
-use crate::state::{paging, read, write};
+use crate::state::{read, write};
 
 use super::common;
 
@@ -135,8 +136,7 @@ fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
             "tag-value",
         ],
     )?;
-    let max = p.int("MaxResults")?;
-    let token = p.str("NextToken");
+    let page = Page::read(&p)?;
     call.params()?.finish()?;
     let lock = common::region(call)?;
     let region = read(&lock);
@@ -161,7 +161,7 @@ fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
             }
         }
     }
-    let (page, next) = paging::page(rows, max, token, (5, 1000))?;
+    let (page, next) = page.apply(rows)?;
     let mut x = Xml::new();
     x.list("tagSet", "item", page, |x, (id, rtype, k, v)| {
         x.leaf("resourceId", id)

@@ -5,7 +5,8 @@ use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
 use crate::state::filters::{self, Filter};
-use crate::state::{paging, read, write};
+use crate::state::paging::Page;
+use crate::state::{read, write};
 
 use super::common::{self, timestamp};
 use super::model::{VolumeModification, VolumeState};
@@ -191,8 +192,7 @@ pub fn describe_volumes_modifications(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let ids = p.strings("VolumeId")?;
     let filters = filters::parse(&p, MODIFICATION_FILTERS)?;
-    let max = p.int("MaxResults")?;
-    let token = p.str("NextToken");
+    let page = Page::read(&p)?.between(1, 500);
     let _managed = p.bool("IncludeManagedResources")?;
     call.params()?.finish()?;
     let now = call.now_ms;
@@ -214,7 +214,7 @@ pub fn describe_volumes_modifications(call: &Call<'_>) -> AwsResult<Output> {
         .filter(|m| region.volumes.contains_key(&m.volume_id))
         .filter(|m| filters.iter().all(|f| matches(f, m, now)))
         .collect();
-    let (page, next) = paging::page(found, max, token, (1, 500))?;
+    let (page, next) = page.apply(found)?;
     let mut x = Xml::new();
     x.list("volumeModificationSet", "item", page, |x, m| {
         render(x, m, now)

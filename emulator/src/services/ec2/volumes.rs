@@ -9,8 +9,9 @@ use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::filters::{self, Filter};
+use crate::state::paging::Page;
 use crate::state::tags::{self, TAG_FILTERS};
-use crate::state::{paging, read, write};
+use crate::state::{read, write};
 
 use super::common::{self, check_id, timestamp};
 use super::model::{AttachState, Ec2Region, Timed, Volume, VolumeState};
@@ -429,11 +430,10 @@ fn describe_volumes(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let ids = p.strings("VolumeId")?;
     let filters = filters::parse(&p, VOLUME_FILTERS)?;
-    let max = p.int("MaxResults")?;
-    let token = p.str("NextToken");
+    let page = Page::read(&p)?.at_most(500);
     let _managed = p.bool("IncludeManagedResources")?;
     call.params()?.finish()?;
-    if max.is_some() && !ids.is_empty() {
+    if page.limited() && !ids.is_empty() {
         return Err(AwsError::invalid_combination(
             "The parameter volumeSet cannot be used with the parameter maxResults",
         ));
@@ -467,7 +467,7 @@ fn describe_volumes(call: &Call<'_>) -> AwsResult<Output> {
             matched.push((v, state, modified));
         }
     }
-    let (page, next) = paging::page(matched, max, token, (5, 500))?;
+    let (page, next) = page.apply(matched)?;
     let mut x = Xml::new();
     x.list("volumeSet", "item", page, |x, (v, state, modified)| {
         render(x, v, state, now, modified.as_ref())

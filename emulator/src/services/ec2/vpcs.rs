@@ -6,9 +6,9 @@
 //! dependency that makes DeleteVpc refuse, as AWS does.
 
 use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
-use crate::state::{self, filters, paging, tags};
+use crate::state::{self, filters, tags};
 
 use super::common;
 use super::model::{Ec2Region, InstanceState, Subnet, Vpc};
@@ -182,33 +182,7 @@ fn bad_cidr(value: &str) -> AwsError {
     ))
 }
 
-/// `MaxResults`/`NextToken` as the network Describe calls take them (5–1000 unless the action
-/// says otherwise), read with the rest of the input and applied to the sorted result list.
-pub struct Page<'a> {
-    max: Option<i64>,
-    token: Option<&'a str>,
-    bounds: (i64, i64),
-}
-
-impl<'a> Page<'a> {
-    pub fn read(p: &Scope<'a>) -> AwsResult<Page<'a>> {
-        Ok(Page {
-            max: p.int("MaxResults")?,
-            token: p.str("NextToken"),
-            bounds: (5, 1000),
-        })
-    }
-
-    /// A lower upper bound for `MaxResults` (DescribeRouteTables allows 100).
-    pub fn at_most(mut self, max: i64) -> Self {
-        self.bounds.1 = max;
-        self
-    }
-
-    pub fn apply<T>(&self, items: Vec<T>) -> AwsResult<(Vec<T>, Option<String>)> {
-        paging::page(items, self.max, self.token, self.bounds)
-    }
-}
+pub use crate::state::paging::Page;
 
 /// The association id of a VPC's primary CIDR, derived from the VPC id (one per VPC, stable).
 fn cidr_association_id(vpc_id: &str) -> String {

@@ -4,7 +4,8 @@ use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
 use crate::state::filters::{self, Filter};
-use crate::state::{paging, read, tags};
+use crate::state::paging::Page;
+use crate::state::{read, tags};
 
 use super::super::common;
 use super::super::model::{AttachState, Ec2Region, Instance, InstanceState, Volume};
@@ -262,11 +263,10 @@ pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let ids = p.strings("InstanceId")?;
     let filters = filters::parse(&p, FILTERS)?;
-    let max = p.int("MaxResults")?;
-    let token = p.str("NextToken");
+    let page = Page::read(&p)?;
     let _managed = p.bool("IncludeManagedResources")?;
     call.params()?.finish()?;
-    if max.is_some() && !ids.is_empty() {
+    if page.limited() && !ids.is_empty() {
         return Err(AwsError::invalid_combination(
             "The parameter instancesSet cannot be used with the parameter maxResults",
         ));
@@ -325,7 +325,7 @@ pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
             y.ami_launch_index,
         ))
     });
-    let (page, next) = paging::page(views, max, token, (5, 1000))?;
+    let (page, next) = page.apply(views)?;
     let mut reservations: Vec<(&str, Vec<&View<'_>>)> = Vec::new();
     for v in &page {
         match reservations.last_mut() {
