@@ -727,3 +727,41 @@ async fn realistic_timing_has_the_describe_lag() {
         Some(&VolumeAttachmentState::Attached)
     );
 }
+
+#[tokio::test]
+async fn attachment_limit_is_enforced() {
+    let emu = client_tests::start().await;
+    let c = ec2(&emu, "admin");
+    let i = instance(&c, "us-east-1a").await;
+    // The root volume takes one of the 27 EBS attachments a Nitro instance has.
+    let letters: Vec<String> = ('a'..='z').map(|l| format!("/dev/xvdb{l}")).collect();
+    for dev in &letters {
+        let v = volume(&c, "us-east-1a", 1).await;
+        c.attach_volume()
+            .volume_id(&v)
+            .instance_id(&i)
+            .device(dev)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{dev}: {e:?}"));
+    }
+    let v = volume(&c, "us-east-1a", 1).await;
+    let (code, msg, status) = expect_err!(
+        c.attach_volume()
+            .volume_id(&v)
+            .instance_id(&i)
+            .device("/dev/xvdca")
+            .send()
+            .await
+    );
+    assert_eq!(
+        (code.as_str(), status),
+        ("AttachmentLimitExceeded", 400),
+        "{msg}"
+    );
+    assert_eq!(
+        volume_state(&c, &v).await.state(),
+        Some(&VolumeState::Available),
+        "nothing changed"
+    );
+}
