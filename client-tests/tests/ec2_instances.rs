@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use aws_sdk_ec2::client::Waiters;
-use aws_sdk_ec2::config::{AsyncSleep, SharedAsyncSleep, Sleep};
 use aws_sdk_ec2::types::{
     AttachmentStatus, AttributeBooleanValue, AttributeValue, BlockDeviceMapping, EbsBlockDevice,
     Filter, IamInstanceProfileSpecification, InstanceAttributeName, InstanceStateName,
@@ -13,30 +12,16 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use awsemu::state::timing::Timing;
 use awsemu::Emulator;
-use client_tests::{ec2, ec2_with, expect_err, start, ClientOptions};
+use client_tests::{ec2, ec2_with, expect_err, start, ClientOptions, Waiting};
 
 const AMI: &str = "ami-0123456789abcdef0";
 
-/// Waiter delays (15 s and up) shrunk a thousandfold, so waiting logic runs in little wall time.
-#[derive(Debug, Clone)]
-struct Quick;
-
-impl AsyncSleep for Quick {
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep::new(tokio::time::sleep(
-            (duration / 1000).max(Duration::from_millis(2)),
-        ))
-    }
-}
-
-/// An admin client whose waiters poll quickly.
+/// An admin client whose waiters poll quickly (waiter delays shrunk a thousandfold).
 fn quick(emu: &Emulator) -> Client {
-    let conf = ec2(emu, "admin")
-        .config()
-        .to_builder()
-        .sleep_impl(SharedAsyncSleep::new(Quick))
-        .build();
-    Client::from_conf(conf)
+    ec2_with(
+        emu,
+        &ClientOptions::principal(emu, "admin").waiting(Waiting::Scaled(1000)),
+    )
 }
 
 fn filter(name: &str, value: &str) -> Filter {
