@@ -10,7 +10,7 @@ use crate::state::write;
 
 use super::common::{self, check_id};
 use super::model::{AttachState, Attachment, Ec2Region, InstanceState, Timed, VolumeState};
-use super::volumes::{find, observed, render_attachment, settle};
+use super::volumes::{attached_instance, find, observed, render_attachment, settle};
 
 /// EBS volumes an instance can have attached (the Nitro limit of 28 attachments, one of them
 /// taken by the primary network interface).
@@ -72,14 +72,12 @@ pub fn attach_volume(call: &Call<'_>) -> AwsResult<Output> {
     match observed(volume, now) {
         VolumeState::Available => {}
         VolumeState::InUse => {
-            let on = volume
-                .attachment
-                .as_ref()
-                .map(|a| a.instance_id.as_str())
-                .unwrap_or("");
             return Err(AwsError::bad_request(
                 "VolumeInUse",
-                format!("{volume_id} is already attached to an instance ({on})"),
+                format!(
+                    "{volume_id} is already attached to an instance ({})",
+                    attached_instance(volume)
+                ),
             ));
         }
         other => {

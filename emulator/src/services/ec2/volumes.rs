@@ -190,6 +190,14 @@ pub fn find<'r>(region: &'r Ec2Region, id: &str, now: i64) -> AwsResult<&'r Volu
         .ok_or_else(|| common::not_found(id))
 }
 
+/// The instance a volume is attached to, for error messages ("" when none).
+pub fn attached_instance(v: &Volume) -> &str {
+    v.attachment
+        .as_ref()
+        .map(|a| a.instance_id.as_str())
+        .unwrap_or("")
+}
+
 /// The attachment members AWS writes in `attachmentSet` items and the AttachVolume/DetachVolume answers.
 pub fn render_attachment(x: &mut Xml, v: &Volume, state: AttachState) {
     if let Some(a) = &v.attachment {
@@ -488,14 +496,12 @@ fn delete_volume(call: &Call<'_>) -> AwsResult<Output> {
     match observed(v, now) {
         VolumeState::Available | VolumeState::Error => {}
         VolumeState::InUse => {
-            let instance = v
-                .attachment
-                .as_ref()
-                .map(|a| a.instance_id.as_str())
-                .unwrap_or("");
             return Err(AwsError::bad_request(
                 "VolumeInUse",
-                format!("Volume {id} is currently attached to {instance}"),
+                format!(
+                    "Volume {id} is currently attached to {}",
+                    attached_instance(v)
+                ),
             ));
         }
         other => {
