@@ -437,3 +437,95 @@ async fn admin_endpoints() {
     );
     still_serving(&emu).await;
 }
+
+#[tokio::test]
+async fn caller_identity_and_decoding_a_denial() {
+    let emu = emu().await;
+    let addr = emu.addr();
+    let who = post_form(
+        addr,
+        "worker",
+        "worker",
+        "sts",
+        "Action=GetCallerIdentity&Version=2011-06-15",
+    )
+    .await;
+    assert_eq!(who.status, 200, "{}", who.body);
+    assert!(
+        who.body
+            .contains("<Arn>arn:aws:sts::123456789012:assumed-role/worker/awsemu</Arn>"),
+        "{}",
+        who.body
+    );
+    assert!(
+        who.body.contains("<Account>123456789012</Account>"),
+        "{}",
+        who.body
+    );
+    assert!(who.body.contains("<UserId>AROA"), "{}", who.body);
+
+    let denied = post_form(
+        addr,
+        "worker",
+        "worker",
+        "ec2",
+        "Action=CreateVolume&Version=2016-11-15&AvailabilityZone=us-east-1a&Size=1",
+    )
+    .await;
+    assert_eq!(denied.code(), "UnauthorizedOperation");
+    let encoded = denied
+        .body
+        .split("Encoded authorization failure message: ")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let body =
+        format!("Action=DecodeAuthorizationMessage&Version=2011-06-15&EncodedMessage={encoded}");
+    // The worker policy does not allow sts:DecodeAuthorizationMessage; admin may.
+    let a = post_form(addr, "worker", "worker", "sts", &body).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (403, "AccessDenied"),
+        "{}",
+        a.body
+    );
+    let a = post_form(addr, "test", "test", "sts", &body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let decoded = a
+        .body
+        .split("<DecodedMessage>")
+        .nth(1)
+        .unwrap()
+        .split("</DecodedMessage>")
+        .next()
+        .unwrap()
+        .replace("&quot;", "\"");
+    let v: serde_json::Value = serde_json::from_str(&decoded).unwrap();
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["context"]["action"], "ec2:CreateVolume");
+    assert_eq!(
+        v["context"]["resource"],
+        "arn:aws:ec2:us-east-1:123456789012:volume/*"
+    );
+    assert_eq!(
+        v["context"]["principal"]["arn"],
+        "arn:aws:sts::123456789012:assumed-role/worker/awsemu"
+    );
+    let a = post_form(
+        addr,
+        "test",
+        "test",
+        "sts",
+        "Action=DecodeAuthorizationMessage&Version=2011-06-15&EncodedMessage=not-a-message",
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (400, "InvalidAuthorizationMessageException"),
+        "{}",
+        a.body
+    );
+}

@@ -7,6 +7,7 @@
 pub mod authz;
 pub mod catalog;
 pub mod ec2;
+pub mod sts;
 
 use crate::auth::principal::Principal;
 use crate::protocol::json::JsonInput;
@@ -69,6 +70,7 @@ pub enum Lookup {
 pub fn lookup(service: ServiceId, action: &str) -> Lookup {
     let handler = match service {
         ServiceId::Ec2 => ec2::handler(action),
+        ServiceId::Sts => sts::handler(action),
         _ => None,
     };
     match handler {

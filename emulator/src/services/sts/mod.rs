@@ -1,0 +1,50 @@
+//! STS (awsQuery `2011-06-15`): who is calling, and what an EC2 denial's encoded message says.
+
+use base64::Engine;
+
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsError, AwsResult, Output};
+use crate::services::{Call, Handler};
+
+/// The handler of an STS action, if emulated.
+pub fn handler(action: &str) -> Option<Handler> {
+    Some(match action {
+        "GetCallerIdentity" => get_caller_identity,
+        "DecodeAuthorizationMessage" => decode_authorization_message,
+        _ => return None,
+    })
+}
+
+/// Always allowed, whatever the policies say (the pipeline skips IAM for it, as AWS does).
+fn get_caller_identity(call: &Call<'_>) -> AwsResult<Output> {
+    call.params()?.finish()?;
+    let p = call.principal;
+    let mut x = Xml::new();
+    x.leaf("UserId", &p.user_id)
+        .leaf("Account", &p.account)
+        .leaf("Arn", &p.arn);
+    Ok(Output::Xml(x.into_string()))
+}
+
+/// Turns the "Encoded authorization failure message" of an EC2 `UnauthorizedOperation` back into
+/// the decision's JSON (see `instance::encode_authorization_message`).
+fn decode_authorization_message(call: &Call<'_>) -> AwsResult<Output> {
+    let encoded = call.root()?.required("EncodedMessage")?.to_string();
+    call.params()?.finish()?;
+    let invalid = || {
+        AwsError::bad_request(
+            "InvalidAuthorizationMessageException",
+            "The message is invalid or has expired.",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded.trim())
+        .map_err(|_| invalid())?;
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if !json.is_object() || json.get("context").is_none() {
+        return Err(invalid());
+    }
+    let mut x = Xml::new();
+    x.leaf("DecodedMessage", json.to_string());
+    Ok(Output::Xml(x.into_string()))
+}
