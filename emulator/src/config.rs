@@ -52,6 +52,9 @@ pub struct Config {
     /// Running instances the account may have per region before RunInstances answers
     /// `InstanceLimitExceeded`, as an AWS account's quota does.
     pub instance_limit: usize,
+    /// Load balancers allowed per region and kind (classic, application, network, gateway);
+    /// `None` keeps AWS's default quotas (20 classic, 50 application, 50 network, 100 gateway).
+    pub load_balancer_limit: Option<usize>,
     /// `Some(start)`: a manual clock at `start` ms since the epoch; `None`: wall-clock time.
     pub manual_clock_start_ms: Option<i64>,
 }
@@ -71,6 +74,7 @@ impl Default for Config {
             timing: Default::default(),
             volume_modification_cooldown_secs: 6 * 3600,
             instance_limit: DEFAULT_INSTANCE_LIMIT,
+            load_balancer_limit: None,
         }
     }
 }
@@ -86,6 +90,7 @@ pub struct FileConfig {
     pub timing: Option<crate::state::timing::Timing>,
     pub volume_modification_cooldown_secs: Option<i64>,
     pub instance_limit: Option<usize>,
+    pub load_balancer_limit: Option<usize>,
     #[serde(default)]
     pub opt_in_regions: Vec<String>,
     #[serde(flatten)]
@@ -100,6 +105,7 @@ const FILE_KEYS: &[&str] = &[
     "timing",
     "volume_modification_cooldown_secs",
     "instance_limit",
+    "load_balancer_limit",
     "opt_in_regions",
     "replace_defaults",
     "policies",
@@ -152,6 +158,9 @@ impl FileConfig {
         }
         if let Some(n) = self.instance_limit {
             config.instance_limit = n;
+        }
+        if let Some(n) = self.load_balancer_limit {
+            config.load_balancer_limit = Some(n);
         }
         config.opt_in_regions.extend(self.opt_in_regions);
         config.identities = self.identities;

@@ -87,6 +87,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Load balancers allowed per region and kind, instead of AWS's default quotas.
+    pub fn load_balancer_limit(mut self, limit: usize) -> Self {
+        self.config.load_balancer_limit = Some(limit);
+        self
+    }
+
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.config.max_body_bytes = bytes;
         self

@@ -63,6 +63,9 @@ struct ServeArgs {
     /// Live instances allowed per region before RunInstances answers InstanceLimitExceeded.
     #[arg(long, default_value_t = awsemu::config::DEFAULT_INSTANCE_LIMIT)]
     instance_limit: usize,
+    /// Load balancers allowed per region and kind (default: AWS's quotas, 20 classic, 50 ALB/NLB).
+    #[arg(long)]
+    load_balancer_limit: Option<usize>,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = awsemu::config::DEFAULT_MAX_BODY)]
     max_body_bytes: usize,
@@ -123,6 +126,9 @@ fn build_config(args: &ServeArgs) -> Result<Config, String> {
         .extend(args.opt_in_regions.iter().cloned());
     config.max_body_bytes = args.max_body_bytes;
     config.instance_limit = args.instance_limit;
+    if args.load_balancer_limit.is_some() {
+        config.load_balancer_limit = args.load_balancer_limit;
+    }
     Ok(config)
 }
 

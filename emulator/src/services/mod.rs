@@ -7,6 +7,8 @@
 pub mod authz;
 pub mod catalog;
 pub mod ec2;
+pub mod elb;
+pub mod elbv2;
 pub mod sts;
 
 use crate::auth::principal::Principal;
@@ -70,6 +72,8 @@ pub enum Lookup {
 pub fn lookup(service: ServiceId, action: &str) -> Lookup {
     let handler = match service {
         ServiceId::Ec2 => ec2::handler(action),
+        ServiceId::Elb => elb::handler(action),
+        ServiceId::Elbv2 => elbv2::handler(action),
         ServiceId::Sts => sts::handler(action),
         _ => None,
     };

@@ -29,6 +29,8 @@ pub struct World {
     pub volume_modification_cooldown_ms: i64,
     /// Live instances allowed per region (`InstanceLimitExceeded` past it).
     pub instance_limit: usize,
+    /// Load balancers allowed per region and kind; `None`: AWS's default quotas.
+    pub load_balancer_limit: Option<usize>,
     /// EC2 resources per region, created with the account shape on first use.
     ec2: DashMap<&'static str, Arc<RwLock<Ec2Region>>>,
 }
@@ -45,6 +47,7 @@ impl World {
                 .volume_modification_cooldown_secs
                 .saturating_mul(1000),
             instance_limit: config.instance_limit,
+            load_balancer_limit: config.load_balancer_limit,
             ec2: DashMap::new(),
         }
     }

@@ -1,4 +1,5 @@
-//! `MaxResults` / `NextToken` pagination over a sorted result list.
+//! Pagination over a sorted result list: EC2's `MaxResults` / `NextToken` and the ELB APIs'
+//! `PageSize` / `Marker` (answered with `NextMarker`).
 //!
 //! The token is an opaque encoding of the offset of the next item; results are sorted by id, so
 //! paging a list that does not change returns every item exactly once.
@@ -50,6 +51,8 @@ pub struct Page<'a> {
     max: Option<i64>,
     token: Option<&'a str>,
     bounds: (i64, i64),
+    /// `PageSize`/`Marker` (ELB): a bad size is a `ValidationError` in the Coral wording.
+    marker_style: bool,
 }
 
 impl<'a> Page<'a> {
@@ -58,6 +61,18 @@ impl<'a> Page<'a> {
             max: p.int("MaxResults")?,
             token: p.str("NextToken"),
             bounds: (5, 1000),
+            marker_style: false,
+        })
+    }
+
+    /// `PageSize` (1–400) and `Marker`, as both ELB APIs take them; the next page's marker goes in
+    /// `NextMarker`.
+    pub fn read_marker(p: &Scope<'a>) -> AwsResult<Page<'a>> {
+        Ok(Page {
+            max: p.int("PageSize")?,
+            token: p.str("Marker"),
+            bounds: (1, 400),
+            marker_style: true,
         })
     }
 
@@ -79,6 +94,27 @@ impl<'a> Page<'a> {
     }
 
     pub fn apply<T>(&self, items: Vec<T>) -> AwsResult<(Vec<T>, Option<String>)> {
+        if self.marker_style {
+            if let Some(max) = self.max {
+                let (lo, hi) = self.bounds;
+                let broken = if max < lo {
+                    Some(format!("greater than or equal to {lo}"))
+                } else if max > hi {
+                    Some(format!("less than or equal to {hi}"))
+                } else {
+                    None
+                };
+                if let Some(rule) = broken {
+                    return Err(AwsError::bad_request(
+                        "ValidationError",
+                        format!("1 validation error detected: Value '{max}' at 'pageSize' failed to satisfy constraint: Member must have value {rule}"),
+                    ));
+                }
+            }
+            return page(items, self.max, self.token, self.bounds).map_err(|e| {
+                AwsError::bad_request("ValidationError", e.message.replace("token", "marker"))
+            });
+        }
         page(items, self.max, self.token, self.bounds)
     }
 }

@@ -358,8 +358,12 @@ pub struct Ec2Region {
     pub volumes: BTreeMap<String, Volume>,
     /// The latest modification of each volume.
     pub volume_modifications: BTreeMap<String, VolumeModification>,
-    /// Security groups held by deleted load balancers until the given time (ms).
-    pub released_groups: BTreeMap<String, i64>,
+    /// Security groups still held by the network interfaces of deleted load balancers.
+    pub released_groups: BTreeMap<String, Release>,
+    /// Classic load balancers (they use this region's subnets, groups and instances).
+    pub elb: crate::services::elb::model::Elb,
+    /// ELBv2 load balancers, listeners and target groups.
+    pub elbv2: crate::services::elbv2::model::Elbv2,
     /// Instance id -> ids of volumes attached to it at some point. A hint, not the truth: readers
     /// ([`Ec2Region::volumes_of`]) check each volume's attachment, so a stale entry is harmless and
     /// writers only ever add. It keeps DescribeInstances from scanning every volume.
@@ -373,6 +377,16 @@ pub struct Ec2Region {
         String,
         std::collections::HashMap<String, std::collections::BTreeSet<String>>,
     >,
+}
+
+/// How long a deleted load balancer's network interfaces keep one of its security groups in use.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Release {
+    /// Held until this time (ms).
+    pub until_ms: i64,
+    /// DeleteSecurityGroup calls still to refuse whatever the time: 1 when the release takes no
+    /// time (instant timing), so every delete flow meets its `DependencyViolation` retry once.
+    pub refusals_left: u32,
 }
 
 /// The `default` security group's rules: all traffic from itself in, all traffic out.
@@ -408,6 +422,8 @@ impl Ec2Region {
             volumes: BTreeMap::new(),
             volume_modifications: BTreeMap::new(),
             released_groups: BTreeMap::new(),
+            elb: Default::default(),
+            elbv2: Default::default(),
             attachment_index: Default::default(),
             instance_tag_index: Default::default(),
         };
@@ -500,6 +516,39 @@ impl Ec2Region {
             ingress,
             egress,
             tags: Tags::new(),
+        }
+    }
+
+    /// A load balancer was deleted: its groups stay in use for `duration_ms` (at least one refusal).
+    pub fn release_groups(&mut self, groups: &[String], now_ms: i64, duration_ms: i64) {
+        for g in groups {
+            self.released_groups.insert(
+                g.clone(),
+                Release {
+                    until_ms: now_ms + duration_ms,
+                    refusals_left: u32::from(duration_ms <= 0),
+                },
+            );
+        }
+    }
+
+    /// Whether a load balancer, live or just deleted, holds security group `id`. A refusal because
+    /// of a deleted one uses up its `refusals_left`.
+    pub fn group_held_by_load_balancer(&mut self, id: &str, now_ms: i64) -> bool {
+        if self.elb.uses_group(id) || self.elbv2.uses_group(id) {
+            return true;
+        }
+        match self.released_groups.get_mut(id) {
+            Some(r) if r.until_ms > now_ms => true,
+            Some(r) if r.refusals_left > 0 => {
+                r.refusals_left -= 1;
+                true
+            }
+            Some(_) => {
+                self.released_groups.remove(id);
+                false
+            }
+            None => false,
         }
     }
 

@@ -184,7 +184,6 @@ pub fn delete_security_group(call: &Call<'_>) -> AwsResult<Output> {
             format!("the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"),
         ));
     }
-    let held = r.released_groups.get(&id).is_some_and(|t| *t > call.now_ms);
     let used_by_instance = r.instances.values().any(|i| {
         i.security_groups.contains(&id) && i.state.at(call.now_ms) != InstanceState::Terminated
     });
@@ -196,7 +195,7 @@ pub fn delete_security_group(call: &Call<'_>) -> AwsResult<Output> {
                 .chain(&other.egress)
                 .any(|rule| rule.peer == Peer::Group(id.clone()))
     });
-    if held || used_by_instance || referenced {
+    if used_by_instance || referenced || r.group_held_by_load_balancer(&id, call.now_ms) {
         return Err(AwsError::dependency_violation(format!(
             "resource {id} has a dependent object"
         )));

@@ -553,7 +553,7 @@ pub fn delete_subnet(call: &Call<'_>) -> AwsResult<Output> {
     let lock = common::region(call)?;
     let mut r = state::write(&lock);
     check_subnet(&r, id)?;
-    if used_addresses(&r, id, call.now_ms) > 0 {
+    if used_addresses(&r, id, call.now_ms) > 0 || r.elb.uses_subnet(id) || r.elbv2.uses_subnet(id) {
         return Err(AwsError::dependency_violation(format!(
             "The subnet '{id}' has dependencies and cannot be deleted."
         )));
