@@ -3,6 +3,7 @@
 //! state (`Ec2Region::elbv2`) because they use its subnets, security groups and instances.
 
 pub mod model;
+pub mod zones;
 
 use super::Handler;
 
