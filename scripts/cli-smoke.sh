@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Smoke test with the real AWS CLI: as `worker`, list regions (allowed) and create a volume (refused).
+# Smoke test with the real AWS CLI: as `worker`, list regions (allowed) and create a volume (refused);
+# then boto3 on a node that knows only its metadata endpoint (scripts/imds_boto3.py).
 # Installs the CLI from PyPI into a private virtualenv when it is not on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,3 +36,11 @@ echo "create-volume as worker: $out"
 echo "$out" | grep -q 'UnauthorizedOperation'
 echo "$out" | grep -q 'assumed-role/worker/awsemu is not authorized to perform: ec2:CreateVolume'
 echo "cli smoke test: ok"
+
+# boto3 through the instance metadata service (botocore's own credential chain).
+venv=target/boto3-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check boto3
+fi
+env -u AWS_ENDPOINT_URL "$venv/bin/python" scripts/imds_boto3.py "$endpoint"

@@ -22,6 +22,31 @@ fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Full<
     r
 }
 
+/// `GET /_awsemu/imds/INSTANCE_ID`: the instance's metadata endpoint, its listener opened on
+/// first use (see [`crate::imds`]).
+pub async fn imds(
+    instance: &std::sync::Arc<Instance>,
+    req: &RawRequest,
+    id: &str,
+) -> Response<Full<Bytes>> {
+    if !req.remote.ip().is_loopback() {
+        return json_response(
+            StatusCode::FORBIDDEN,
+            json!({"error": "admin endpoints answer loopback callers only"}),
+        );
+    }
+    if req.method != "GET" {
+        return json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": format!("{} is not allowed on {}", req.method, req.path)}),
+        );
+    }
+    match crate::imds::endpoint(instance, id).await {
+        Ok(endpoint) => json_response(StatusCode::OK, json!({ "endpoint": endpoint })),
+        Err(e) => json_response(StatusCode::NOT_FOUND, json!({ "error": e })),
+    }
+}
+
 /// Answers an admin request, or `None` when the request is for the AWS APIs.
 pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Bytes>>> {
     let path = req.path.as_str();
@@ -78,7 +103,7 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
         ),
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "POST /moto-api/reset"]}),
+            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "POST /moto-api/reset"]}),
         ),
     })
 }

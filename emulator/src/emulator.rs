@@ -191,6 +191,12 @@ impl Emulator {
             })
     }
 
+    /// The metadata service endpoint of an instance (`http://127.0.0.1:PORT`), for
+    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`; its listener opens on first use.
+    pub async fn imds_endpoint(&self, instance_id: &str) -> Result<String, String> {
+        crate::imds::endpoint(&self.instance, instance_id).await
+    }
+
     /// Moves the virtual clock forward.
     pub fn advance(&self, by: Duration) {
         self.instance.clock.advance(by);

@@ -66,6 +66,8 @@ pub struct Instance {
     pub config: Config,
     pub clock: Clock,
     pub faults: Faults,
+    /// The metadata service's listeners, tokens and issued credentials.
+    pub imds: crate::imds::Imds,
     current: RwLock<Arc<Generation>>,
 }
 
@@ -91,6 +93,7 @@ impl Instance {
             config,
             clock,
             faults: Faults::default(),
+            imds: Default::default(),
             current: RwLock::new(Arc::new(generation)),
         })
     }

@@ -19,6 +19,7 @@
 //!   operation name so unknown actions get `InvalidAction`.
 //! - [`state`]: the world (resources per account and region), seedable ids, EC2 filters, regions.
 //! - [`clock`]: the virtual clock state transitions derive from; [`faults`]: injected errors;
+//!   [`imds`]: the instance metadata service, one loopback listener per instance;
 //!   [`audit`]: the would-be-denied report of `--iam audit`.
 //! - [`emulator`]: the embedding API: [`Emulator::builder`] … `start().await` in a test.
 
@@ -30,6 +31,7 @@ pub mod config;
 pub mod emulator;
 pub mod faults;
 pub mod iam;
+pub mod imds;
 pub mod instance;
 pub mod protocol;
 pub mod server;

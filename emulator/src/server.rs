@@ -64,6 +64,7 @@ pub async fn serve(
         }
     }
     drop(listener);
+    instance.imds.stop();
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
         .await
         .is_err()
@@ -106,6 +107,9 @@ async fn handle(
         remote,
         body_too_large,
     };
+    if let Some(id) = raw.path.strip_prefix("/_awsemu/imds/") {
+        return admin::imds(&instance, &raw, id).await;
+    }
     if let Some(resp) = admin::route(&instance, &raw) {
         return resp;
     }

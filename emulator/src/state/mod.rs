@@ -69,6 +69,14 @@ impl World {
         Some(entry.value().clone())
     }
 
+    /// The EC2 state of the region holding instance `id`, among the regions in use.
+    pub fn region_of_instance(&self, id: &str) -> Option<Arc<RwLock<Ec2Region>>> {
+        self.ec2
+            .iter()
+            .find(|e| read(e.value()).instances.contains_key(id))
+            .map(|e| e.value().clone())
+    }
+
     /// A JSON picture of every resource, for `/_awsemu/state`.
     pub fn dump(&self) -> serde_json::Value {
         let mut regions: Vec<(&'static str, serde_json::Value)> = self
