@@ -110,7 +110,7 @@ impl KmsRegion {
             self.keys.remove(id);
         }
         self.aliases
-            .retain(|_, a| !gone.iter().any(|id| *id == a.target_key_id));
+            .retain(|_, a| !gone.contains(&a.target_key_id));
     }
 }
 
