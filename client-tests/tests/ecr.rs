@@ -697,6 +697,58 @@ async fn put_image_rules_and_tag_mutability() {
     assert_eq!(tagged.image_ids().len(), 1);
     assert!(tagged.next_token().is_some());
 
+    // DescribeImages: details of all images, or of the ones asked for.
+    let all = c
+        .describe_images()
+        .repository_name("mutable")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.image_details().len(), 3);
+    let one = c
+        .describe_images()
+        .repository_name("mutable")
+        .image_ids(ImageIdentifier::builder().image_tag("stable").build())
+        .send()
+        .await
+        .unwrap();
+    let d = &one.image_details()[0];
+    assert_eq!(d.image_digest(), Some(d1.as_str()));
+    assert_eq!(d.image_tags(), ["stable"]);
+    assert_eq!(
+        d.image_size_in_bytes(),
+        Some(3),
+        "the layer sizes of the manifest"
+    );
+    assert_eq!(d.image_manifest_media_type(), Some(MANIFEST_TYPE));
+    assert_eq!(d.artifact_media_type(), Some(CONFIG_TYPE));
+    assert_eq!(d.image_pushed_at(), Some(&DateTime::from_millis(START_MS)));
+    let untagged_only = c
+        .describe_images()
+        .repository_name("mutable")
+        .filter(
+            aws_sdk_ecr::types::DescribeImagesFilter::builder()
+                .tag_status(TagStatus::Untagged)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untagged_only.image_details().len(), 1);
+    assert!(untagged_only.image_details()[0].image_tags().is_empty());
+    let (code, msg, _) = expect_err!(
+        c.describe_images()
+            .repository_name("mutable")
+            .image_ids(ImageIdentifier::builder().image_tag("gone").build())
+            .send()
+            .await
+    );
+    assert_eq!(code, "ImageNotFoundException");
+    assert_eq!(
+        msg,
+        format!("The image with imageId {{imageDigest:'null', imageTag:'gone'}} does not exist within the repository with name 'mutable' in the registry with id '{ACCOUNT}'")
+    );
+
     // Errors.
     let missing_layer = sha256(b"never uploaded");
     let (code, msg, _) =

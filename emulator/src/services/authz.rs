@@ -159,8 +159,20 @@ pub fn resources(
             }
         }
         (ServiceId::Ecr, Input::Json(j)) => {
+            // The repository (in the named registry, else the caller's); DescribeRepositories
+            // with names is checked against each repository it names.
+            let registry = j.str("registryId").ok().flatten().unwrap_or(account);
+            let root = j.root();
+            let mut names: Vec<&str> = root
+                .strings("repositoryNames")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             if let Ok(Some(repo)) = j.str("repositoryName") {
-                out.push(format!("arn:aws:ecr:{region}:{account}:repository/{repo}"));
+                names.push(repo);
+            }
+            for repo in names {
+                out.push(format!("arn:aws:ecr:{region}:{registry}:repository/{repo}"));
             }
         }
         _ => {}

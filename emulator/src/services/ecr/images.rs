@@ -1,4 +1,4 @@
-//! ECR images: PutImage, ListImages, BatchGetImage, BatchDeleteImage.
+//! ECR images: PutImage, ListImages, DescribeImages, BatchGetImage, BatchDeleteImage.
 //!
 //! An image is its manifest, known by the sha256 of the manifest's exact bytes. PutImage checks
 //! that everything the manifest references is in the repository (layers and config for an image
@@ -23,6 +23,7 @@ pub fn handler(action: &str) -> Option<Handler> {
         "ListImages" => list_images,
         "BatchGetImage" => batch_get_image,
         "BatchDeleteImage" => batch_delete_image,
+        "DescribeImages" => describe_images,
         _ => return None,
     })
 }
@@ -316,11 +317,9 @@ fn put_image(call: &Call<'_>) -> AwsResult<Output> {
     ))
 }
 
-fn list_images(call: &Call<'_>) -> AwsResult<Output> {
-    let j = call.json()?.root();
-    let target = Target::read(call, &j)?;
-    let token = j.str("nextToken")?;
-    let max = j.int("maxResults")?;
+/// The `filter` of ListImages and DescribeImages: the tag status (`TAGGED`, `UNTAGGED`, `ANY`),
+/// and whether only archived images were asked for (none exist: archiving is not emulated).
+fn read_filter(j: &Obj<'_>) -> AwsResult<(String, bool)> {
     let (tag_status, image_status) = match j.object("filter")? {
         Some(f) => (f.str("tagStatus")?, f.str("imageStatus")?),
         None => (None, None),
@@ -340,25 +339,136 @@ fn list_images(call: &Call<'_>) -> AwsResult<Output> {
             ));
         }
     }
+    let archived_only = image_status.is_some_and(|s| s == "ARCHIVED" || s == "ACTIVATING");
+    Ok((tag_status.to_string(), archived_only))
+}
+
+/// Whether an image passes a tag status filter.
+fn tag_status_matches(image: &Image, tag_status: &str) -> bool {
+    match tag_status {
+        "TAGGED" => !image.tags.is_empty(),
+        "UNTAGGED" => image.tags.is_empty(),
+        _ => true,
+    }
+}
+
+fn list_images(call: &Call<'_>) -> AwsResult<Output> {
+    let j = call.json()?.root();
+    let target = Target::read(call, &j)?;
+    let token = j.str("nextToken")?;
+    let max = j.int("maxResults")?;
+    let (tag_status, archived_only) = read_filter(&j)?;
     let lock = region(call)?;
     let r = read(&lock);
     let repo = target.find(call, &r)?;
-    // Every image is ACTIVE (archiving is not emulated).
-    let archived_only = image_status.is_some_and(|s| s == "ARCHIVED" || s == "ACTIVATING");
     let mut ids: Vec<Value> = Vec::new();
-    for image in repo.images.values().filter(|_| !archived_only) {
+    for image in repo
+        .images
+        .values()
+        .filter(|i| !archived_only && tag_status_matches(i, &tag_status))
+    {
         if image.tags.is_empty() {
-            if tag_status != "TAGGED" {
-                ids.push(json!({"imageDigest": image.digest}));
-            }
-        } else if tag_status != "UNTAGGED" {
-            for t in &image.tags {
-                ids.push(json!({"imageDigest": image.digest, "imageTag": t}));
-            }
+            ids.push(json!({"imageDigest": image.digest}));
+        }
+        for t in &image.tags {
+            ids.push(json!({"imageDigest": image.digest, "imageTag": t}));
         }
     }
     let (ids, next) = page(ids, max, token)?;
     let mut out = json!({ "imageIds": ids });
+    if let Some(n) = next {
+        out["nextToken"] = json!(n);
+    }
+    Ok(Output::Json(out))
+}
+
+/// The `ImageDetail` of DescribeImages. The size is the sum of the manifest's layer sizes, as
+/// ECR reports the compressed size of an image.
+fn detail(repo: &Repository, image: &Image) -> Value {
+    let manifest: Value = serde_json::from_str(&image.manifest).unwrap_or_default();
+    let mut d = json!({
+        "registryId": repo.registry_id,
+        "repositoryName": repo.name,
+        "imageDigest": image.digest,
+        "imagePushedAt": super::epoch(image.pushed_ms),
+        "imageManifestMediaType": image.media_type,
+        "imageStatus": "ACTIVE",
+    });
+    if !image.tags.is_empty() {
+        d["imageTags"] = json!(image.tags);
+    }
+    if let Some(layers) = manifest.get("layers").and_then(Value::as_array) {
+        let size: i64 = layers
+            .iter()
+            .filter_map(|l| l.get("size").and_then(Value::as_i64))
+            .sum();
+        d["imageSizeInBytes"] = json!(size);
+    }
+    if let Some(t) = manifest
+        .get("config")
+        .and_then(|c| c.get("mediaType"))
+        .and_then(Value::as_str)
+    {
+        d["artifactMediaType"] = json!(t);
+    }
+    d
+}
+
+fn describe_images(call: &Call<'_>) -> AwsResult<Output> {
+    let j = call.json()?.root();
+    let target = Target::read(call, &j)?;
+    let token = j.str("nextToken")?;
+    let max = j.int("maxResults")?;
+    let (tag_status, archived_only) = read_filter(&j)?;
+    let ids = match j.objects("imageIds")? {
+        Some(_) => Some(read_image_ids(&j)?),
+        None => None,
+    };
+    if ids.is_some() && (max.is_some() || token.is_some()) {
+        return Err(invalid_parameter(
+            "maxResults",
+            "maxResults and nextToken cannot be used when imageIds are specified",
+        ));
+    }
+    let lock = region(call)?;
+    let r = read(&lock);
+    let repo = target.find(call, &r)?;
+    let details: Vec<Value> = match ids {
+        Some(ids) => {
+            let mut out: Vec<Value> = Vec::new();
+            let mut seen = BTreeSet::new();
+            for (digest, tag) in &ids {
+                match look_up(repo, digest.as_deref(), tag.as_deref()) {
+                    Lookup::Found(image) => {
+                        if seen.insert(image.digest.clone()) {
+                            out.push(detail(repo, image));
+                        }
+                    }
+                    Lookup::Failed(..) => {
+                        return Err(AwsError::bad_request(
+                            "ImageNotFoundException",
+                            format!(
+                                "The image with imageId {{imageDigest:'{}', imageTag:'{}'}} does not exist within the repository with name '{}' in the registry with id '{}'",
+                                digest.as_deref().unwrap_or("null"),
+                                tag.as_deref().unwrap_or("null"),
+                                repo.name,
+                                repo.registry_id
+                            ),
+                        ))
+                    }
+                }
+            }
+            out
+        }
+        None => repo
+            .images
+            .values()
+            .filter(|i| !archived_only && tag_status_matches(i, &tag_status))
+            .map(|i| detail(repo, i))
+            .collect(),
+    };
+    let (details, next) = page(details, max, token)?;
+    let mut out = json!({ "imageDetails": details });
     if let Some(n) = next {
         out["nextToken"] = json!(n);
     }

@@ -279,4 +279,50 @@ mod tests {
         assert!(!well_formed_key_id("mrk-fake-key-id"));
         assert!(!well_formed_key_id("1234abcd-12ab-34cd-56ef-1234567890ag"));
     }
+
+    /// CreateAlias is authorized on the alias and its target key, DeleteAlias on the alias, the
+    /// key operations on the key; ListAliases' KeyId only filters.
+    #[test]
+    fn authorized_resources() {
+        use crate::protocol::json::JsonInput;
+        use crate::protocol::route::Input;
+        use crate::protocol::ServiceId;
+        use crate::services::authz::resources;
+        let input = |body: &str| Input::Json(JsonInput::parse(body.as_bytes()).unwrap());
+        let r =
+            |action: &str, body: &str| resources(ServiceId::Kms, action, &input(body), "1", "r");
+        assert_eq!(
+            r(
+                "CreateAlias",
+                r#"{"AliasName":"alias/a","TargetKeyId":"k"}"#
+            ),
+            vec!["arn:aws:kms:r:1:alias/a", "arn:aws:kms:r:1:key/k"]
+        );
+        assert_eq!(
+            r("DeleteAlias", r#"{"AliasName":"alias/a"}"#),
+            vec!["arn:aws:kms:r:1:alias/a"]
+        );
+        assert_eq!(r("ListAliases", r#"{"KeyId":"k"}"#), vec!["*"]);
+        assert_eq!(
+            r("DisableKey", r#"{"KeyId":"arn:aws:kms:r:1:key/k"}"#),
+            vec!["arn:aws:kms:r:1:key/k"]
+        );
+        let ecr = |body: &str| {
+            resources(
+                ServiceId::Ecr,
+                "DescribeRepositories",
+                &input(body),
+                "1",
+                "r",
+            )
+        };
+        assert_eq!(
+            ecr(r#"{"repositoryNames":["a","b/c"],"registryId":"2"}"#),
+            vec![
+                "arn:aws:ecr:r:2:repository/a",
+                "arn:aws:ecr:r:2:repository/b/c"
+            ]
+        );
+        assert_eq!(ecr("{}"), vec!["*"]);
+    }
 }

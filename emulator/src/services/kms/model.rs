@@ -109,8 +109,7 @@ impl KmsRegion {
         for id in &gone {
             self.keys.remove(id);
         }
-        self.aliases
-            .retain(|_, a| !gone.contains(&a.target_key_id));
+        self.aliases.retain(|_, a| !gone.contains(&a.target_key_id));
     }
 }
 
