@@ -253,11 +253,30 @@ async fn create_key_validates_its_input() {
     );
     let (code, _, _) = expect_err!(c.create_key().policy("{\"Statement\": 5}").send().await);
     assert_eq!(code, "MalformedPolicyDocumentException");
+    // The lockout safety check: a policy that would not let the caller manage the key.
+    let someone_else = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/someone-else"},"Action":"kms:*","Resource":"*"}]}"#;
+    let (code, msg, _) = expect_err!(c.create_key().policy(someone_else).send().await);
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        (
+            "MalformedPolicyDocumentException",
+            "The new key policy will not allow you to update the key policy in the future."
+        )
+    );
+    c.create_key()
+        .policy(someone_else)
+        .bypass_policy_lockout_safety_check(true)
+        .send()
+        .await
+        .expect("the check can be bypassed");
+    let account_wide = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#;
+    c.create_key().policy(account_wide).send().await.unwrap();
     let (code, _, status) = expect_err!(c.create_key().description("x".repeat(8193)).send().await);
     assert_eq!((code.as_str(), status), ("ValidationException", 400));
-    assert!(
-        c.list_keys().send().await.unwrap().keys().is_empty(),
-        "nothing was made"
+    assert_eq!(
+        c.list_keys().send().await.unwrap().keys().len(),
+        2,
+        "only the two accepted keys were made"
     );
 }
 

@@ -214,7 +214,7 @@ fn create_key(call: &Call<'_>) -> AwsResult<Output> {
     let spec = j.str("KeySpec")?.or(j.str("CustomerMasterKeySpec")?);
     let origin = j.str("Origin")?.unwrap_or("AWS_KMS");
     let custom_key_store = j.str("CustomKeyStoreId")?;
-    let _bypass = j.bool("BypassPolicyLockoutSafetyCheck")?;
+    let bypass = j.bool("BypassPolicyLockoutSafetyCheck")?.unwrap_or(false);
     let tags = j.objects("Tags")?.unwrap_or_default();
     let multi_region = j.bool("MultiRegion")?.unwrap_or(false);
     let _xks = j.str("XksKeyId")?;
@@ -269,12 +269,18 @@ fn create_key(call: &Call<'_>) -> AwsResult<Output> {
     let tags = read_tags(tags)?;
     let policy = match policy {
         Some(text) => {
-            crate::iam::PolicyDocument::parse_resource_policy(text).map_err(|e| {
+            let doc = crate::iam::PolicyDocument::parse_resource_policy(text).map_err(|e| {
                 AwsError::bad_request(
                     "MalformedPolicyDocumentException",
                     format!("The key policy is not valid: {}", e.message),
                 )
             })?;
+            if !bypass && !lets_caller_manage(call, &doc) {
+                return Err(AwsError::bad_request(
+                    "MalformedPolicyDocumentException",
+                    "The new key policy will not allow you to update the key policy in the future.",
+                ));
+            }
             text.to_string()
         }
         None => default_policy(call.account),
@@ -306,6 +312,20 @@ fn create_key(call: &Call<'_>) -> AwsResult<Output> {
     r.settle(call.now_ms);
     r.keys.insert(id, key);
     Ok(Output::Json(out))
+}
+
+/// KMS's policy lockout safety check: the new key policy must let the caller call PutKeyPolicy on
+/// the key later (a statement for the account, `arn:aws:iam::ACCOUNT:root`, covers every identity
+/// of the account and so the caller).
+fn lets_caller_manage(call: &Call<'_>, doc: &crate::iam::PolicyDocument) -> bool {
+    use crate::iam::{evaluate_resource_policy, Caller, RequestContext};
+    let resource = format!("arn:aws:kms:{}:{}:key/*", call.region, call.account);
+    let ctx = RequestContext::new("kms:PutKeyPolicy", &resource);
+    let caller = Caller::Aws {
+        arn: &call.principal.arn,
+        account: call.account,
+    };
+    evaluate_resource_policy(doc, &caller, &ctx).is_allowed()
 }
 
 fn describe_key(call: &Call<'_>) -> AwsResult<Output> {
