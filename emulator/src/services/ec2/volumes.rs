@@ -4,6 +4,10 @@
 //! A volume's state is derived from the virtual clock when observed: `creating` until its
 //! creation time has passed, `in-use` while an attachment is not yet `detached`, `deleting` until
 //! it is gone. Writers first [`settle`] the region so stored state is what an observer would see.
+//!
+//! An encrypted volume whose KMS key is unusable (missing, disabled, pending deletion) is created
+//! `creating` and then disappears instead of becoming `available`, as EBS does with a key it
+//! cannot use (see [`crate::services::kms::encryption_key`]).
 
 use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
@@ -337,13 +341,14 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
     // not a symmetric encryption key, or not even well formed) still gets a `creating` volume,
     // which then disappears instead of becoming available. The KMS lock is taken and released
     // here, before the EC2 lock below.
-    let key = match encrypted {
-        true => Some(crate::services::kms::encryption_key(
+    let key = if encrypted {
+        Some(crate::services::kms::encryption_key(
             call,
             kms_key,
             "alias/aws/ebs",
-        )?),
-        false => None,
+        )?)
+    } else {
+        None
     };
     let creates = key.as_ref().is_none_or(|k| k.usable);
     let kms_key_id = key.map(|k| k.shown);
