@@ -49,6 +49,17 @@ fn ec2_created_type(action: &str) -> Option<&'static str> {
     })
 }
 
+/// The ARN of a KMS key or alias reference (key id, key ARN, `alias/name` or alias ARN).
+fn kms_arn(reference: &str, region: &str, account: &str) -> String {
+    if reference.starts_with("arn:") {
+        reference.to_string()
+    } else if reference.starts_with("alias/") {
+        format!("arn:aws:kms:{region}:{account}:{reference}")
+    } else {
+        format!("arn:aws:kms:{region}:{account}:key/{reference}")
+    }
+}
+
 /// The parameters of an EC2 action that name the resources it acts on.
 const EC2_ID_PARAMS: &[&str] = &[
     "InstanceId",
@@ -142,19 +153,35 @@ pub fn resources(
             }
         }
         (ServiceId::Kms, Input::Json(j)) => {
-            if let Ok(Some(key)) = j.str("KeyId") {
-                out.push(if key.starts_with("arn:") {
-                    key.to_string()
-                } else if key.starts_with("alias/") {
-                    format!("arn:aws:kms:{region}:{account}:{key}")
-                } else {
-                    format!("arn:aws:kms:{region}:{account}:key/{key}")
-                });
+            // CreateAlias is authorized on the alias and on its target key, DeleteAlias on the
+            // alias, the key operations on the key (ListAliases' KeyId only filters).
+            if let Ok(Some(alias)) = j.str("AliasName") {
+                out.push(kms_arn(alias, region, account));
+            }
+            let key = match action {
+                "ListAliases" => None,
+                "CreateAlias" => j.str("TargetKeyId").ok().flatten(),
+                _ => j.str("KeyId").ok().flatten(),
+            };
+            if let Some(key) = key {
+                out.push(kms_arn(key, region, account));
             }
         }
         (ServiceId::Ecr, Input::Json(j)) => {
+            // The repository (in the named registry, else the caller's); DescribeRepositories
+            // with names is checked against each repository it names.
+            let registry = j.str("registryId").ok().flatten().unwrap_or(account);
+            let root = j.root();
+            let mut names: Vec<&str> = root
+                .strings("repositoryNames")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             if let Ok(Some(repo)) = j.str("repositoryName") {
-                out.push(format!("arn:aws:ecr:{region}:{account}:repository/{repo}"));
+                names.push(repo);
+            }
+            for repo in names {
+                out.push(format!("arn:aws:ecr:{region}:{registry}:repository/{repo}"));
             }
         }
         _ => {}

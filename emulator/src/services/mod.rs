@@ -7,8 +7,10 @@
 pub mod authz;
 pub mod catalog;
 pub mod ec2;
+pub mod ecr;
 pub mod elb;
 pub mod elbv2;
+pub mod kms;
 pub mod sts;
 
 use crate::auth::principal::Principal;
@@ -75,6 +77,8 @@ pub fn lookup(service: ServiceId, action: &str) -> Lookup {
         ServiceId::Elb => elb::handler(action),
         ServiceId::Elbv2 => elbv2::handler(action),
         ServiceId::Sts => sts::handler(action),
+        ServiceId::Kms => kms::handler(action),
+        ServiceId::Ecr => ecr::handler(action),
         _ => None,
     };
     match handler {

@@ -13,6 +13,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use dashmap::DashMap;
 
 use crate::services::ec2::model::Ec2Region;
+use crate::services::ecr::model::EcrRegion;
+use crate::services::kms::model::KmsRegion;
 use ids::IdGen;
 use timing::{Durations, Timing};
 
@@ -33,6 +35,10 @@ pub struct World {
     pub load_balancer_limit: Option<usize>,
     /// EC2 resources per region, created with the account shape on first use.
     ec2: DashMap<&'static str, Arc<RwLock<Ec2Region>>>,
+    /// KMS keys and aliases per region, created empty on first use.
+    kms: DashMap<&'static str, Arc<RwLock<KmsRegion>>>,
+    /// ECR repositories per region, created empty on first use.
+    ecr: DashMap<&'static str, Arc<RwLock<EcrRegion>>>,
 }
 
 impl World {
@@ -49,6 +55,8 @@ impl World {
             instance_limit: config.instance_limit,
             load_balancer_limit: config.load_balancer_limit,
             ec2: DashMap::new(),
+            kms: DashMap::new(),
+            ecr: DashMap::new(),
         }
     }
 
@@ -77,24 +85,47 @@ impl World {
             .map(|e| e.value().clone())
     }
 
+    /// The KMS state of a region (keys and aliases).
+    pub fn kms(&self, region: &str) -> Option<Arc<RwLock<KmsRegion>>> {
+        let r = regions::region(region)?;
+        Some(self.kms.entry(r.name).or_default().value().clone())
+    }
+
+    /// The ECR state of a region (repositories, their images, layers and uploads).
+    pub fn ecr(&self, region: &str) -> Option<Arc<RwLock<EcrRegion>>> {
+        let r = regions::region(region)?;
+        Some(self.ecr.entry(r.name).or_default().value().clone())
+    }
+
     /// A JSON picture of every resource, for `/_awsemu/state`.
     pub fn dump(&self) -> serde_json::Value {
-        let mut regions: Vec<(&'static str, serde_json::Value)> = self
-            .ec2
-            .iter()
-            .map(|e| {
-                (
-                    *e.key(),
-                    serde_json::to_value(&*read(e.value())).unwrap_or_default(),
-                )
-            })
-            .collect();
-        regions.sort_by_key(|(k, _)| *k);
         serde_json::json!({
             "timing": self.timing,
-            "ec2": regions.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<serde_json::Map<String, serde_json::Value>>(),
+            "ec2": dump_regions(&self.ec2),
+            "kms": dump_regions(&self.kms),
+            "ecr": dump_regions(&self.ecr),
         })
     }
+}
+
+/// One service's per-region state as a JSON object keyed by region, in region order.
+fn dump_regions<T: serde::Serialize>(
+    map: &DashMap<&'static str, Arc<RwLock<T>>>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut regions: Vec<(&'static str, serde_json::Value)> = map
+        .iter()
+        .map(|e| {
+            (
+                *e.key(),
+                serde_json::to_value(&*read(e.value())).unwrap_or_default(),
+            )
+        })
+        .collect();
+    regions.sort_by_key(|(k, _)| *k);
+    regions
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }
 
 /// A read guard that survives a poisoned lock (a handler that panicked mid-read changed nothing).

@@ -4,6 +4,10 @@
 //! A volume's state is derived from the virtual clock when observed: `creating` until its
 //! creation time has passed, `in-use` while an attachment is not yet `detached`, `deleting` until
 //! it is gone. Writers first [`settle`] the region so stored state is what an observer would see.
+//!
+//! An encrypted volume whose KMS key is unusable (missing, disabled, pending deletion) is created
+//! `creating` and then disappears instead of becoming `available`, as EBS does with a key it
+//! cannot use (see [`crate::services::kms::encryption_key`]).
 
 use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
@@ -258,15 +262,6 @@ pub fn current_config(region: &Ec2Region, v: &Volume, now: i64) -> Option<Config
     })
 }
 
-/// The ARN of the AWS-managed EBS key (`alias/aws/ebs`) of a region: used when Encrypted is set
-/// without a KmsKeyId, as AWS does.
-fn default_ebs_key(call: &Call<'_>) -> String {
-    let key = crate::state::ids::IdGen::new(0)
-        .fork(&format!("{}/aws/ebs", call.region))
-        .request_id();
-    format!("arn:aws:kms:{}:{}:key/{key}", call.region, call.account)
-}
-
 fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let zone = p.str("AvailabilityZone");
@@ -342,11 +337,21 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         )
     })?;
 
-    let kms_key_id = encrypted.then(|| match kms_key {
-        Some(k) if k.starts_with("arn:") => k.to_string(),
-        Some(k) => format!("arn:aws:kms:{}:{}:key/{k}", call.region, call.account),
-        None => default_ebs_key(call),
-    });
+    // EBS checks the key asynchronously: an unusable key (missing, disabled, pending deletion,
+    // not a symmetric encryption key, or not even well formed) still gets a `creating` volume,
+    // which then disappears instead of becoming available. The KMS lock is taken and released
+    // here, before the EC2 lock below.
+    let key = if encrypted {
+        Some(crate::services::kms::encryption_key(
+            call,
+            kms_key,
+            "alias/aws/ebs",
+        )?)
+    } else {
+        None
+    };
+    let creates = key.as_ref().is_none_or(|k| k.usable);
+    let kms_key_id = key.map(|k| k.shown);
     let now = call.now_ms;
     let volume = Volume {
         id: call.world.ids.resource_id("vol"),
@@ -364,7 +369,11 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         state: Timed::transition(
             VolumeState::Creating,
             now,
-            VolumeState::Available,
+            if creates {
+                VolumeState::Available
+            } else {
+                VolumeState::Deleted
+            },
             call.world.durations.volume_create,
         ),
         attachment: None,
