@@ -10,7 +10,7 @@ use aws_sdk_ec2::types::{
     HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataOptionsRequest, Placement,
 };
 use awsemu::Emulator;
-use client_tests::{ec2, ec2_with, expect_err, ClientOptions};
+use client_tests::{ec2, ec2_with, ecr_with, expect_err, ClientOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const AMI: &str = "ami-0123456789abcdef0";
@@ -336,6 +336,14 @@ async fn role_credentials_are_held_to_the_role() {
         "{msg}"
     );
 
+    // The kubelet on a worker pulls images: GetAuthorizationToken is allowed.
+    let token_out = ecr_with(&emu, &opts(&creds))
+        .get_authorization_token()
+        .send()
+        .await
+        .expect("the worker policy allows ecr:GetAuthorizationToken");
+    assert_eq!(token_out.authorization_data().len(), 1);
+
     // The same credentials until rotation; new ones after an hour, the old ones still valid.
     let again = get(&e, &t, "/latest/meta-data/iam/security-credentials/worker")
         .await
@@ -355,4 +363,39 @@ async fn role_credentials_are_held_to_the_role() {
     emu.advance(Duration::from_secs(5 * 3600));
     let (code, _, _) = expect_err!(node.describe_instances().send().await);
     assert_eq!(code, "RequestExpired");
+}
+
+/// Node credentials for a fresh instance with the given profile, through its metadata service.
+async fn node_options(emu: &Emulator, profile: &str) -> ClientOptions {
+    let id = run(&ec2(emu, "admin"), Some(profile), None).await;
+    let e = emu.imds_endpoint(&id).await.unwrap();
+    let t = token(&e).await;
+    let path = format!("/latest/meta-data/iam/security-credentials/{profile}");
+    let c: serde_json::Value = serde_json::from_str(&get(&e, &t, &path).await.1).unwrap();
+    ClientOptions {
+        access_key_id: c["AccessKeyId"].as_str().unwrap().to_string(),
+        secret_access_key: c["SecretAccessKey"].as_str().unwrap().to_string(),
+        session_token: c["Token"].as_str().map(str::to_string),
+        ..ClientOptions::principal(emu, "admin")
+    }
+}
+
+#[tokio::test]
+async fn controlplane_node_may_not_pull_from_ecr() {
+    let emu = client_tests::start().await;
+    let node = node_options(&emu, "controlplane").await;
+    // The documented controlplane policy has no ECR actions.
+    let (code, msg, status) =
+        expect_err!(ecr_with(&emu, &node).get_authorization_token().send().await);
+    assert_eq!((code.as_str(), status), ("AccessDeniedException", 400));
+    assert!(msg.contains("assumed-role/controlplane/i-"), "{msg}");
+    assert!(msg.contains("ecr:GetAuthorizationToken"), "{msg}");
+    // It may create volumes, which a worker may not.
+    ec2_with(&emu, &node)
+        .create_volume()
+        .availability_zone("us-east-1b")
+        .size(1)
+        .send()
+        .await
+        .expect("the controlplane policy allows CreateVolume");
 }
