@@ -139,6 +139,10 @@ client_fn!(
     /// A KMS client.
     kms_with, aws_sdk_kms
 );
+client_fn!(
+    /// An Auto Scaling client.
+    autoscaling_with, aws_sdk_autoscaling
+);
 
 /// An EC2 client for a principal by name.
 pub fn ec2(emu: &Emulator, principal: &str) -> aws_sdk_ec2::Client {
@@ -158,6 +162,11 @@ pub fn elbv2(emu: &Emulator, principal: &str) -> aws_sdk_elasticloadbalancingv2:
 /// A KMS client for a principal by name.
 pub fn kms(emu: &Emulator, principal: &str) -> aws_sdk_kms::Client {
     kms_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// An Auto Scaling client for a principal by name.
+pub fn autoscaling(emu: &Emulator, principal: &str) -> aws_sdk_autoscaling::Client {
+    autoscaling_with(emu, &ClientOptions::principal(emu, principal))
 }
 
 /// Starts an emulator with defaults and a fixed seed.
