@@ -5,6 +5,7 @@
 //! around it, in `instance`.
 
 pub mod authz;
+pub mod autoscaling;
 pub mod catalog;
 pub mod ec2;
 pub mod elb;
@@ -75,6 +76,7 @@ pub fn lookup(service: ServiceId, action: &str) -> Lookup {
         ServiceId::Elb => elb::handler(action),
         ServiceId::Elbv2 => elbv2::handler(action),
         ServiceId::Sts => sts::handler(action),
+        ServiceId::Autoscaling => autoscaling::handler(action),
         _ => None,
     };
     match handler {

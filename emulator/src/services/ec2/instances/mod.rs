@@ -8,6 +8,7 @@
 pub mod attributes;
 pub mod describe;
 pub mod devices;
+pub mod launch;
 pub mod lifecycle;
 pub mod network;
 pub mod run;
