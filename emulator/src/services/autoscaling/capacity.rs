@@ -37,25 +37,26 @@ pub fn reconcile(region: &mut Ec2Region, call: &Call<'_>) {
     }
 }
 
-/// Lets one group catch up: members that left, unhealthy ones, deletion, capacity.
+/// Lets one group catch up: unhealthy members, capacity, members that left, deletion.
 pub fn reconcile_group(region: &mut Ec2Region, name: &str, call: &Call<'_>) {
     let now = call.now_ms;
     let Some(group) = region.autoscaling.groups.get(name) else {
         return;
     };
-    let mut gone = Vec::new();
     let mut failed_check = Vec::new();
     let mut to_terminate = Vec::new();
-    for m in group.members.values() {
-        match region.instances.get(&m.instance_id).map(|i| i.state.at(now)) {
-            None | Some(InstanceState::Terminated) => gone.push(m.instance_id.clone()),
-            Some(_) if m.leaving.is_some() => {}
-            Some(InstanceState::ShuttingDown) => failed_check.push(m.instance_id.clone()),
+    for m in group.members.values().filter(|m| m.leaving.is_none()) {
+        match region
+            .instances
+            .get(&m.instance_id)
+            .map(|i| i.state.at(now))
+        {
+            Some(InstanceState::Pending | InstanceState::Running) => {}
             Some(InstanceState::Stopping | InstanceState::Stopped) => {
                 failed_check.push(m.instance_id.clone());
                 to_terminate.push(m.instance_id.clone());
             }
-            Some(InstanceState::Pending | InstanceState::Running) => {}
+            _ => failed_check.push(m.instance_id.clone()),
         }
     }
     for id in &to_terminate {
@@ -64,26 +65,33 @@ pub fn reconcile_group(region: &mut Ec2Region, name: &str, call: &Call<'_>) {
     let Some(group) = region.autoscaling.groups.get_mut(name) else {
         return;
     };
-    for id in &gone {
-        group.members.remove(id);
-    }
     for id in &failed_check {
         if let Some(m) = group.members.get_mut(id) {
             m.leaving = Some(Leaving::Unhealthy);
         }
     }
-    if group.deleting {
-        if group.members.is_empty() {
-            region.autoscaling.groups.remove(name);
+    if !group.deleting {
+        let active = group.active().count() as i64;
+        let desired = group.desired_capacity;
+        if active < desired {
+            launch_instances(region, name, desired - active, call);
+        } else if active > desired {
+            scale_in(region, name, active - desired, call);
         }
-        return;
     }
-    let active = group.active().count() as i64;
-    let desired = group.desired_capacity;
-    if active < desired {
-        launch_instances(region, name, desired - active, call);
-    } else if active > desired {
-        scale_in(region, name, active - desired, call);
+    // Members whose instance has terminated (or vanished) by now have left; a group being
+    // deleted goes with its last one.
+    let instances = &region.instances;
+    let Some(group) = region.autoscaling.groups.get_mut(name) else {
+        return;
+    };
+    group.members.retain(|id, _| {
+        instances
+            .get(id)
+            .is_some_and(|i| i.state.at(now) != InstanceState::Terminated)
+    });
+    if group.deleting && group.members.is_empty() {
+        region.autoscaling.groups.remove(name);
     }
 }
 
@@ -95,9 +103,10 @@ fn launch_subnets(region: &Ec2Region, group: &Group) -> Vec<Subnet> {
             .zones
             .iter()
             .filter_map(|z| {
-                region.subnets.values().find(|s| {
-                    s.default_for_az && s.vpc_id == region.default_vpc_id && s.zone == *z
-                })
+                region
+                    .subnets
+                    .values()
+                    .find(|s| s.default_for_az && s.vpc_id == region.default_vpc_id && s.zone == *z)
             })
             .cloned()
             .collect()
@@ -293,7 +302,9 @@ pub fn choose_victim(region: &Ec2Region, group: &Group, now: i64) -> Option<Stri
     let mut policies: Vec<&str> = Vec::new();
     for p in &group.termination_policies {
         match p.as_str() {
-            "Default" => policies.extend(["OldestLaunchConfiguration", "ClosestToNextInstanceHour"]),
+            "Default" => {
+                policies.extend(["OldestLaunchConfiguration", "ClosestToNextInstanceHour"])
+            }
             other => policies.push(other),
         }
     }

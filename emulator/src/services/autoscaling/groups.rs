@@ -153,7 +153,10 @@ fn check_settings(s: &Settings<'_>) -> AwsResult<()> {
         }
     }
     if let Some(t) = s.health_check_type {
-        if let Some(bad) = t.split(',').find(|h| !HEALTH_CHECK_TYPES.contains(&h.trim())) {
+        if let Some(bad) = t
+            .split(',')
+            .find(|h| !HEALTH_CHECK_TYPES.contains(&h.trim()))
+        {
             return Err(validation(format!(
                 "Invalid health check type '{bad}'. Valid values are: {}",
                 HEALTH_CHECK_TYPES.join(", ")
@@ -168,10 +171,12 @@ fn check_settings(s: &Settings<'_>) -> AwsResult<()> {
             )));
         }
     }
-    if let Some(d) = s
-        .deletion_protection
-        .filter(|d| !matches!(*d, "none" | "prevent-force-deletion" | "prevent-all-deletion"))
-    {
+    if let Some(d) = s.deletion_protection.filter(|d| {
+        !matches!(
+            *d,
+            "none" | "prevent-force-deletion" | "prevent-all-deletion"
+        )
+    }) {
         return Err(super::constraint(
             d,
             "deletionProtection",
@@ -241,7 +246,9 @@ fn placement(
     let mut named: BTreeSet<String> = BTreeSet::new();
     for z in zones {
         if region.region.zone(z).is_none() {
-            return Err(validation(format!("The availability zone {z} is not valid")));
+            return Err(validation(format!(
+                "The availability zone {z} is not valid"
+            )));
         }
         named.insert(z.to_string());
     }
@@ -273,9 +280,10 @@ fn placement(
         }
         None => {
             for z in &named {
-                let has_default = region.subnets.values().any(|s| {
-                    s.default_for_az && s.vpc_id == region.default_vpc_id && s.zone == *z
-                });
+                let has_default = region
+                    .subnets
+                    .values()
+                    .any(|s| s.default_for_az && s.vpc_id == region.default_vpc_id && s.zone == *z);
                 if !has_default {
                     return Err(validation(format!(
                         "No default subnet for availability zone: '{z}'."
@@ -309,7 +317,10 @@ fn check_groups_fit(
     Ok(())
 }
 
-fn launch_configuration<'r>(region: &'r Ec2Region, name: &str) -> AwsResult<&'r LaunchConfiguration> {
+fn launch_configuration<'r>(
+    region: &'r Ec2Region,
+    name: &str,
+) -> AwsResult<&'r LaunchConfiguration> {
     region
         .autoscaling
         .launch_configurations
@@ -448,8 +459,7 @@ pub fn update_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
             None => g.desired_capacity,
         };
         check_sizes(min, max, desired)?;
-        let placement_changed =
-            subnets.is_some() || !s.zones.is_empty() || !s.zone_ids.is_empty();
+        let placement_changed = subnets.is_some() || !s.zones.is_empty() || !s.zone_ids.is_empty();
         let (zones, subnets) = if placement_changed {
             let subnets = match subnets {
                 Some(list) => Some(list),
@@ -633,7 +643,10 @@ fn member_state(region: &Ec2Region, m: &Member, now: i64) -> (&'static str, &'st
     } else {
         "Healthy"
     };
-    let state = region.instances.get(&m.instance_id).map(|i| i.state.at(now));
+    let state = region
+        .instances
+        .get(&m.instance_id)
+        .map(|i| i.state.at(now));
     let lifecycle = match state {
         _ if m.leaving.is_some() => "Terminating",
         Some(InstanceState::Pending) => "Pending",

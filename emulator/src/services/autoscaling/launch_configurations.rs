@@ -320,7 +320,11 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
             "Invalid value '{t}' for PlacementTenancy. Valid values are default and dedicated."
         )));
     }
-    let ids = req.security_groups.iter().filter(|g| is_group_id(g)).count();
+    let ids = req
+        .security_groups
+        .iter()
+        .filter(|g| is_group_id(g))
+        .count();
     if ids != 0 && ids != req.security_groups.len() {
         return Err(validation(
             "Must use either use group-id or group-name for all the security groups, not both at the same time",
@@ -444,7 +448,9 @@ fn check_groups_exist(region: &Ec2Region, lc: &LaunchConfiguration) -> AwsResult
                 .any(|sg| sg.vpc_id == region.default_vpc_id && sg.name == *g)
         };
         if !exists {
-            return Err(validation(format!("The security group '{g}' does not exist")));
+            return Err(validation(format!(
+                "The security group '{g}' does not exist"
+            )));
         }
     }
     Ok(())
@@ -480,27 +486,32 @@ fn render(x: &mut Xml, lc: &LaunchConfiguration) {
         .leaf("InstanceType", &lc.instance_type)
         .leaf("KernelId", lc.kernel_id.as_deref().unwrap_or(""))
         .leaf("RamdiskId", lc.ramdisk_id.as_deref().unwrap_or(""))
-        .list("BlockDeviceMappings", "member", &lc.block_devices, |x, b| {
-            x.leaf_opt("VirtualName", b.virtual_name.as_deref())
-                .leaf("DeviceName", &b.device_name);
-            if let Some(e) = &b.ebs {
-                x.node("Ebs", |x| {
-                    x.leaf_opt("SnapshotId", e.snapshot_id.as_deref())
-                        .leaf_opt("VolumeSize", e.volume_size.map(|v| v.to_string()))
-                        .leaf_opt("VolumeType", e.volume_type.as_deref())
-                        .leaf_opt(
-                            "DeleteOnTermination",
-                            e.delete_on_termination.map(|b| b.to_string()),
-                        )
-                        .leaf_opt("Iops", e.iops.map(|v| v.to_string()))
-                        .leaf_opt("Encrypted", e.encrypted.map(|b| b.to_string()))
-                        .leaf_opt("Throughput", e.throughput.map(|v| v.to_string()));
-                });
-            }
-            if let Some(n) = b.no_device {
-                x.bool("NoDevice", n);
-            }
-        })
+        .list(
+            "BlockDeviceMappings",
+            "member",
+            &lc.block_devices,
+            |x, b| {
+                x.leaf_opt("VirtualName", b.virtual_name.as_deref())
+                    .leaf("DeviceName", &b.device_name);
+                if let Some(e) = &b.ebs {
+                    x.node("Ebs", |x| {
+                        x.leaf_opt("SnapshotId", e.snapshot_id.as_deref())
+                            .leaf_opt("VolumeSize", e.volume_size.map(|v| v.to_string()))
+                            .leaf_opt("VolumeType", e.volume_type.as_deref())
+                            .leaf_opt(
+                                "DeleteOnTermination",
+                                e.delete_on_termination.map(|b| b.to_string()),
+                            )
+                            .leaf_opt("Iops", e.iops.map(|v| v.to_string()))
+                            .leaf_opt("Encrypted", e.encrypted.map(|b| b.to_string()))
+                            .leaf_opt("Throughput", e.throughput.map(|v| v.to_string()));
+                    });
+                }
+                if let Some(n) = b.no_device {
+                    x.bool("NoDevice", n);
+                }
+            },
+        )
         .node("InstanceMonitoring", |x| {
             x.bool("Enabled", lc.monitoring);
         })

@@ -162,7 +162,10 @@ fn read_request(call: &Call<'_>) -> AwsResult<Vec<TagInput>> {
 }
 
 /// The groups a request's tags name, checked to exist and not be on their way out.
-fn check_groups(groups: &std::collections::BTreeMap<String, Group>, tags: &[TagInput]) -> AwsResult<()> {
+fn check_groups(
+    groups: &std::collections::BTreeMap<String, Group>,
+    tags: &[TagInput],
+) -> AwsResult<()> {
     for t in tags {
         let id = t.resource_id.as_deref().unwrap_or_default();
         match groups.get(id) {
@@ -295,9 +298,7 @@ mod tests {
 
     #[test]
     fn new_group_tags_and_limit() {
-        let many: Vec<TagInput> = (0..51)
-            .map(|i| tag(&format!("k{i}"), None, None))
-            .collect();
+        let many: Vec<TagInput> = (0..51).map(|i| tag(&format!("k{i}"), None, None)).collect();
         assert_eq!(for_new_group("g", &many).unwrap_err().code, "LimitExceeded");
         let t = for_new_group("g", &many[..2]).unwrap();
         assert!(t["k0"].propagate_at_launch);
