@@ -1707,3 +1707,257 @@ async fn a_role_without_the_action_is_refused() {
     );
     assert_eq!(code, "AccessDenied");
 }
+
+#[tokio::test]
+async fn more_refusals_each_with_its_code() {
+    let emu = start().await;
+    let c = autoscaling(&emu, "admin");
+    launch_configuration(&c, "lc").await;
+    let subnets = default_subnets(&emu, 1).await;
+    let all = joined(&subnets);
+    let lc = || {
+        c.create_launch_configuration()
+            .launch_configuration_name("x")
+            .image_id(AMI)
+            .instance_type("t3.micro")
+    };
+    let (_, msg, _) = expect_err!(lc().placement_tenancy("host").send().await);
+    assert!(msg.contains("PlacementTenancy"), "{msg}");
+    let (_, msg, _) = expect_err!(
+        lc().metadata_options(
+            InstanceMetadataOptions::builder()
+                .http_put_response_hop_limit(65)
+                .build()
+        )
+        .send()
+        .await
+    );
+    assert!(
+        msg.contains("'metadataOptions.httpPutResponseHopLimit'"),
+        "{msg}"
+    );
+    let (_, msg, _) = expect_err!(
+        c.create_launch_configuration()
+            .launch_configuration_name("x")
+            .image_id(AMI)
+            .instance_type("huge")
+            .send()
+            .await
+    );
+    assert_eq!(msg, "Invalid instance type: huge");
+    let (_, msg, _) = expect_err!(
+        lc().block_device_mappings(
+            BlockDeviceMapping::builder()
+                .device_name("/dev/xvdf")
+                .ebs(Ebs::builder().volume_size(10).volume_type("io2").build())
+                .build()
+        )
+        .send()
+        .await
+    );
+    assert_eq!(msg, "The parameter iops must be specified for io2 volumes.");
+    let (_, msg, _) = expect_err!(
+        lc().block_device_mappings(
+            BlockDeviceMapping::builder()
+                .device_name("/dev/xvda")
+                .ebs(Ebs::builder().volume_size(2).build())
+                .build()
+        )
+        .send()
+        .await
+    );
+    assert!(msg.contains("smaller than snapshot"), "{msg}");
+
+    let base = || {
+        c.create_auto_scaling_group()
+            .auto_scaling_group_name("h")
+            .launch_configuration_name("lc")
+            .min_size(0)
+            .max_size(2)
+            .vpc_zone_identifier(&all)
+    };
+    let (_, msg, _) = expect_err!(base().termination_policies("Whatever").send().await);
+    assert!(
+        msg.starts_with("Termination policy Whatever is not valid"),
+        "{msg}"
+    );
+    let (_, msg, _) = expect_err!(base().health_check_type("PING").send().await);
+    assert!(msg.contains("'PING'"), "{msg}");
+    let (_, msg, _) = expect_err!(base().default_cooldown(-1).send().await);
+    assert_eq!(msg, "1 validation error detected: Value '-1' at 'defaultCooldown' failed to satisfy constraint: Member must have value greater than or equal to 0");
+    let (_, msg, _) = expect_err!(
+        base()
+            .tags(
+                Tag::builder()
+                    .key("k")
+                    .value("v")
+                    .resource_id("another-group")
+                    .build()
+            )
+            .send()
+            .await
+    );
+    assert!(msg.contains("another-group"), "{msg}");
+    let (code, msg, status) = expect_err!(
+        base()
+            .traffic_sources(
+                aws_sdk_autoscaling::types::TrafficSourceIdentifier::builder()
+                    .identifier(
+                        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/1"
+                    )
+                    .build()
+            )
+            .send()
+            .await
+    );
+    assert_eq!((code.as_str(), status), ("NotImplemented", 501));
+    assert!(msg.contains("TrafficSources"), "{msg}");
+    let (_, msg, _) = expect_err!(
+        base()
+            .mixed_instances_policy(
+                aws_sdk_autoscaling::types::MixedInstancesPolicy::builder()
+                    .launch_template(
+                        aws_sdk_autoscaling::types::LaunchTemplate::builder()
+                            .launch_template_specification(
+                                LaunchTemplateSpecification::builder()
+                                    .launch_template_id("lt-0123456789abcdef0")
+                                    .build()
+                            )
+                            .build()
+                    )
+                    .build()
+            )
+            .send()
+            .await
+    );
+    assert_eq!(msg, "You must use a valid fully-formed launch template. The specified launch template, with template ID lt-0123456789abcdef0, does not exist.");
+    let (_, msg, _) = expect_err!(
+        c.describe_auto_scaling_groups()
+            .filters(Filter::builder().name("name").values("h").build())
+            .send()
+            .await
+    );
+    assert_eq!(
+        msg,
+        "Filter type name is not correct. Allowed Filter types are: tag-key tag-value tag:<key>"
+    );
+    let (code, _, _) = expect_err!(c.describe_tags().max_records(0).send().await);
+    assert_eq!(code, "ValidationError");
+    let (_, msg, _) = expect_err!(c.create_or_update_tags().send().await);
+    assert!(msg.contains("'tags'"), "{msg}");
+    assert_eq!(groups_named(&c, "h").await, 0);
+
+    // Zone ids name zones too.
+    c.create_auto_scaling_group()
+        .auto_scaling_group_name("by-id")
+        .launch_configuration_name("lc")
+        .min_size(1)
+        .max_size(1)
+        .availability_zone_ids("use1-az2")
+        .send()
+        .await
+        .unwrap();
+    let g = group(&c, "by-id").await;
+    assert_eq!(g.availability_zones(), ["us-east-1b".to_string()]);
+    assert_eq!(zones_of(&g), vec!["us-east-1b".to_string()]);
+}
+
+#[tokio::test]
+async fn deletion_protection_refuses_deletes() {
+    let emu = start().await;
+    let c = autoscaling(&emu, "admin");
+    launch_configuration(&c, "lc").await;
+    let subnets = default_subnets(&emu, 1).await;
+    c.create_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .launch_configuration_name("lc")
+        .min_size(0)
+        .max_size(1)
+        .desired_capacity(1)
+        .vpc_zone_identifier(joined(&subnets))
+        .deletion_protection(aws_sdk_autoscaling::types::DeletionProtection::PreventForceDeletion)
+        .send()
+        .await
+        .unwrap();
+    let (code, msg, _) = expect_err!(
+        c.delete_auto_scaling_group()
+            .auto_scaling_group_name("g")
+            .force_delete(true)
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    assert!(msg.contains("prevents force deletion"), "{msg}");
+    c.update_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .deletion_protection(aws_sdk_autoscaling::types::DeletionProtection::PreventAllDeletion)
+        .desired_capacity(0)
+        .send()
+        .await
+        .unwrap();
+    let g = group(&c, "g").await;
+    assert_eq!(
+        g.deletion_protection(),
+        Some(&aws_sdk_autoscaling::types::DeletionProtection::PreventAllDeletion)
+    );
+    let (_, msg, _) = expect_err!(
+        c.delete_auto_scaling_group()
+            .auto_scaling_group_name("g")
+            .send()
+            .await
+    );
+    assert!(msg.contains("prevents all deletion"), "{msg}");
+    c.update_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .deletion_protection(aws_sdk_autoscaling::types::DeletionProtection::None)
+        .send()
+        .await
+        .unwrap();
+    c.delete_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups_named(&c, "g").await, 0);
+}
+
+#[tokio::test]
+async fn tags_of_a_group_pending_delete_cannot_change() {
+    let emu = realistic().await;
+    let c = autoscaling(&emu, "admin");
+    launch_configuration(&c, "lc").await;
+    let subnets = default_subnets(&emu, 1).await;
+    create_group(&c, "g", "lc", &joined(&subnets), 1, 1, 1).await;
+    c.delete_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .force_delete(true)
+        .send()
+        .await
+        .unwrap();
+    let (code, msg, _) = expect_err!(
+        c.create_or_update_tags()
+            .tags(
+                Tag::builder()
+                    .resource_id("g")
+                    .resource_type("auto-scaling-group")
+                    .key("k")
+                    .value("v")
+                    .build()
+            )
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    assert_eq!(
+        msg,
+        "The AutoScaling group may not be modified while it is pending delete"
+    );
+    // The launch configuration stays in use until the group is gone.
+    let (code, _, _) = expect_err!(
+        c.delete_launch_configuration()
+            .launch_configuration_name("lc")
+            .send()
+            .await
+    );
+    assert_eq!(code, "ResourceInUse");
+}

@@ -224,7 +224,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<
             monitoring: lc.monitoring,
             tenancy: lc.placement_tenancy.as_deref().unwrap_or("default"),
             disable_api_termination: false,
-            shutdown_behavior: "terminate",
+            shutdown_behavior: "stop",
             ebs_optimized: lc.ebs_optimized,
             user_data: lc.user_data.as_deref(),
             metadata: (
