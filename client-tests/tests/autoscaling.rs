@@ -781,6 +781,17 @@ async fn update_scales_out_and_in_keeping_zones_balanced() {
         msg,
         "Launch configuration name not found - Launch configuration missing not found"
     );
+    let (_, msg, _) = expect_err!(
+        c.update_auto_scaling_group()
+            .auto_scaling_group_name("g")
+            .vpc_zone_identifier(" , ")
+            .send()
+            .await
+    );
+    assert_eq!(
+        msg,
+        "At least one Availability Zone or VPC Subnet is required."
+    );
     let g = group(&c, "g").await;
     assert_eq!((g.desired_capacity(), g.instances().len()), (Some(1), 1));
 }

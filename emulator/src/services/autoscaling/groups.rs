@@ -262,6 +262,9 @@ fn placement(
         named.insert(zone.name);
     }
     match subnets {
+        Some(subnets) if subnets.is_empty() => Err(validation(
+            "At least one Availability Zone or VPC Subnet is required.",
+        )),
         Some(subnets) => {
             let mut from_subnets = BTreeSet::new();
             for id in &subnets {
