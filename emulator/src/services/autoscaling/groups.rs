@@ -43,7 +43,8 @@ struct Settings<'a> {
     deletion_protection: Option<&'a str>,
 }
 
-/// Members of the API that awsemu does not model: refused as not emulated rather than ignored.
+/// Members of CreateAutoScalingGroup that awsemu does not model: refused as not emulated rather
+/// than ignored.
 const NOT_MODELLED: &[&str] = &[
     "InstanceId",
     "LifecycleHookSpecificationList",
@@ -55,6 +56,16 @@ const NOT_MODELLED: &[&str] = &[
     "CapacityReservationSpecification",
     "InstanceLifecyclePolicy",
     "Operator",
+];
+
+/// The same for UpdateAutoScalingGroup (which has no InstanceId, hooks, traffic sources or operator).
+const NOT_MODELLED_ON_UPDATE: &[&str] = &[
+    "InstanceMaintenancePolicy",
+    "AvailabilityZoneDistribution",
+    "AvailabilityZoneImpairmentPolicy",
+    "SkipZonalShiftValidation",
+    "CapacityReservationSpecification",
+    "InstanceLifecyclePolicy",
 ];
 
 const TERMINATION_POLICIES: &[&str] = &[
@@ -433,7 +444,7 @@ pub fn update_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let name = required_name(&p, "AutoScalingGroupName")?;
     let s = read_settings(&p)?;
-    check_unmodelled(&p, "UpdateAutoScalingGroup", NOT_MODELLED)?;
+    check_unmodelled(&p, "UpdateAutoScalingGroup", NOT_MODELLED_ON_UPDATE)?;
     call.params()?.finish()?;
     check_settings(&s)?;
     let subnets = s.vpc_zone_identifier.map(subnet_list);
