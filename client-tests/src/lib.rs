@@ -143,6 +143,10 @@ client_fn!(
     /// An ECR client.
     ecr_with, aws_sdk_ecr
 );
+client_fn!(
+    /// An Auto Scaling client.
+    autoscaling_with, aws_sdk_autoscaling
+);
 
 /// An EC2 client for a principal by name.
 pub fn ec2(emu: &Emulator, principal: &str) -> aws_sdk_ec2::Client {
@@ -167,6 +171,11 @@ pub fn kms(emu: &Emulator, principal: &str) -> aws_sdk_kms::Client {
 /// An ECR client for a principal by name.
 pub fn ecr(emu: &Emulator, principal: &str) -> aws_sdk_ecr::Client {
     ecr_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// An Auto Scaling client for a principal by name.
+pub fn autoscaling(emu: &Emulator, principal: &str) -> aws_sdk_autoscaling::Client {
+    autoscaling_with(emu, &ClientOptions::principal(emu, principal))
 }
 
 /// Starts an emulator with defaults and a fixed seed.

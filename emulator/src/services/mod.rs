@@ -5,6 +5,7 @@
 //! around it, in `instance`.
 
 pub mod authz;
+pub mod autoscaling;
 pub mod catalog;
 pub mod ec2;
 pub mod ecr;
@@ -79,6 +80,7 @@ pub fn lookup(service: ServiceId, action: &str) -> Lookup {
         ServiceId::Sts => sts::handler(action),
         ServiceId::Kms => kms::handler(action),
         ServiceId::Ecr => ecr::handler(action),
+        ServiceId::Autoscaling => autoscaling::handler(action),
         _ => None,
     };
     match handler {

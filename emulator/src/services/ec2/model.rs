@@ -364,6 +364,9 @@ pub struct Ec2Region {
     pub elb: crate::services::elb::model::Elb,
     /// ELBv2 load balancers, listeners and target groups.
     pub elbv2: crate::services::elbv2::model::Elbv2,
+    /// Auto Scaling launch configurations and groups (a group launches and terminates this
+    /// region's instances in its subnets, atomically with the checks on them).
+    pub autoscaling: crate::services::autoscaling::model::Autoscaling,
     /// Instance id -> ids of volumes attached to it at some point. A hint, not the truth: readers
     /// ([`Ec2Region::volumes_of`]) check each volume's attachment, so a stale entry is harmless and
     /// writers only ever add. It keeps DescribeInstances from scanning every volume.
@@ -424,6 +427,7 @@ impl Ec2Region {
             released_groups: BTreeMap::new(),
             elb: Default::default(),
             elbv2: Default::default(),
+            autoscaling: Default::default(),
             attachment_index: Default::default(),
             instance_tag_index: Default::default(),
         };

@@ -14,19 +14,19 @@ use super::super::model::{AttachState, Attachment, Timed, Volume, VolumeState};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Device {
     pub name: String,
-    size: Option<i64>,
-    volume_type: String,
-    iops: Option<i64>,
-    throughput: Option<i64>,
+    pub size: Option<i64>,
+    pub volume_type: String,
+    pub iops: Option<i64>,
+    pub throughput: Option<i64>,
     pub delete_on_termination: bool,
-    encrypted: bool,
-    kms_key_id: Option<String>,
-    snapshot_id: Option<String>,
+    pub encrypted: bool,
+    pub kms_key_id: Option<String>,
+    pub snapshot_id: Option<String>,
     /// `NoDevice`: the mapping removes the device (only meaningful for the image's own).
-    suppressed: bool,
+    pub suppressed: bool,
 }
 
-const VOLUME_TYPES: &[&str] = &["standard", "gp2", "gp3", "io1", "io2", "st1", "sc1"];
+pub const VOLUME_TYPES: &[&str] = &["standard", "gp2", "gp3", "io1", "io2", "st1", "sc1"];
 
 pub fn parse(m: &Scope<'_>) -> AwsResult<Device> {
     let name = m.required("DeviceName")?.to_string();

@@ -109,6 +109,12 @@ fn change_instances(call: &Call<'_>, change: Change) -> AwsResult<Output> {
     Ok(Output::Xml(x.into_string()))
 }
 
+/// Starts terminating one instance as TerminateInstances does (`shutting-down`, then
+/// `terminated`, its volumes released): an Auto Scaling group scaling in or being deleted.
+pub fn terminate(region: &mut Ec2Region, id: &str, call: &Call<'_>) {
+    apply(region, id, InstanceState::ShuttingDown, call.now_ms, call);
+}
+
 /// Moves one instance into `next` (an intermediate state) with its end scheduled.
 fn apply(region: &mut Ec2Region, id: &str, next: InstanceState, now: i64, call: &Call<'_>) {
     let d = call.world.durations;

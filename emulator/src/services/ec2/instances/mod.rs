@@ -1,5 +1,6 @@
-//! EC2 instances: launch ([`run`]), describe ([`describe`]), the state machine ([`lifecycle`])
-//! and attributes ([`attributes`]); [`network`] holds the addressing rules they share.
+//! EC2 instances: launch ([`run`], which validates; [`launch`] builds each instance, for Auto
+//! Scaling groups too), describe ([`describe`]), the state machine ([`lifecycle`]) and attributes
+//! ([`attributes`]); [`network`] holds the addressing rules they share.
 //!
 //! An instance's state is a [`Timed`](super::model::Timed) on the virtual clock: `pending` turns
 //! `running` after `durations.instance_start`, and so on. Readers observe it with `at(now)`;
@@ -8,6 +9,7 @@
 pub mod attributes;
 pub mod describe;
 pub mod devices;
+pub mod launch;
 pub mod lifecycle;
 pub mod network;
 pub mod run;

@@ -12,9 +12,10 @@ use crate::state::{tags, write};
 
 use super::super::common;
 use super::super::images;
-use super::super::model::{Ec2Region, Instance, InstanceState, Subnet, Timed};
+use super::super::model::{Ec2Region, Instance, InstanceState, Subnet};
 use super::describe::{render_reservation, views, View};
 use super::devices::{self, Device};
+use super::launch::{self, Launch};
 use super::{network, settle};
 
 /// Everything RunInstances reads, decoded before the state is touched.
@@ -135,7 +136,7 @@ fn lower_first(s: &str) -> String {
 }
 
 /// `m5.large`, `t3a.2xlarge`, `u-6tb1.metal`: a family and a size.
-fn valid_instance_type(t: &str) -> bool {
+pub fn valid_instance_type(t: &str) -> bool {
     t.split_once('.').is_some_and(|(family, size)| {
         !family.is_empty()
             && !size.is_empty()
@@ -379,16 +380,6 @@ fn choose_groups(region: &Ec2Region, req: &Request<'_>, vpc_id: &str) -> AwsResu
     Ok(out)
 }
 
-/// The addresses in use in a subnet: those of instances that have not terminated.
-fn used_addresses(region: &Ec2Region, subnet_id: &str, now: i64) -> BTreeSet<Ipv4Addr> {
-    region
-        .instances
-        .values()
-        .filter(|i| i.subnet_id == subnet_id && i.state.at(now) != InstanceState::Terminated)
-        .filter_map(|i| i.private_ip.parse().ok())
-        .collect()
-}
-
 pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     let req = decode(call)?;
     let now = call.now_ms;
@@ -425,7 +416,7 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     let subnet = choose_subnet(&region, &req)?.clone();
     let groups = choose_groups(&region, &req, &subnet.vpc_id)?;
     let devices = devices::plan(&req.devices, image.as_ref())?;
-    let mut used = used_addresses(&region, &subnet.id, now);
+    let mut used = launch::used_addresses(&region, &subnet.id, now);
     if let Some(ip) = req.private_ip {
         if !network::is_usable(&subnet.cidr, ip) {
             return Err(AwsError::invalid_value(format!(
@@ -439,11 +430,7 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
             ));
         }
     }
-    let live = region
-        .instances
-        .values()
-        .filter(|i| i.state.at(now) != InstanceState::Terminated)
-        .count();
+    let live = launch::live_count(&region, now);
     let quota = call.world.instance_limit.saturating_sub(live) as i64;
     if req.min > quota {
         return Err(AwsError::bad_request(
@@ -468,11 +455,26 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     let reservation_id = ids.resource_id("r");
     let instance_tags = req.tags.get("instance").cloned().unwrap_or_default();
     let volume_tags = req.tags.get("volume").cloned().unwrap_or_default();
-    // Images marked IMDSv2-only (Amazon Linux 2023) launch with tokens required and a hop
-    // limit of 2, as AWS does; others with the account defaults.
-    let (imds_tokens, imds_hops) = match image.as_ref().and_then(|i| i.imds_support) {
-        Some("v2.0") => ("required", 2),
-        _ => ("optional", 1),
+    let launch = Launch {
+        image_id: req.image_id,
+        image: image.as_ref(),
+        instance_type: req.instance_type,
+        key_name: req.key_name,
+        subnet: &subnet,
+        groups: &groups,
+        profile: req.profile.as_ref(),
+        devices: &devices,
+        reservation_id: &reservation_id,
+        client_token: req.client_token,
+        tags: &instance_tags,
+        volume_tags: &volume_tags,
+        monitoring: req.monitoring,
+        tenancy: req.tenancy,
+        disable_api_termination: req.disable_api_termination,
+        shutdown_behavior: req.shutdown_behavior,
+        ebs_optimized: req.ebs_optimized,
+        user_data: req.user_data,
+        metadata: req.metadata,
     };
     let mut created = Vec::new();
     for index in 0..n {
@@ -481,66 +483,7 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
             None => network::next_free(&subnet.cidr, &used).ok_or_else(AwsError::internal)?,
         };
         used.insert(ip);
-        let id = ids.resource_id("i");
-        let mut root_volume_id = None;
-        for dev in &devices {
-            let vol_id = ids.resource_id("vol");
-            if root_volume_id.is_none() {
-                root_volume_id = Some(vol_id.clone());
-            }
-            let zone = (subnet.zone.as_str(), subnet.zone_id.as_str());
-            let volume = devices::volume(dev, vol_id.clone(), &id, zone, &volume_tags, now);
-            region.volumes.insert(vol_id.clone(), volume);
-            region.index_attachment(&vol_id);
-        }
-        let ip = ip.to_string();
-        let instance = Instance {
-            id: id.clone(),
-            image_id: req.image_id.to_string(),
-            instance_type: req.instance_type.to_string(),
-            key_name: req.key_name.map(str::to_string),
-            subnet_id: subnet.id.clone(),
-            vpc_id: subnet.vpc_id.clone(),
-            zone: subnet.zone.clone(),
-            private_dns: network::private_dns_name(call.region, &ip),
-            private_ip: ip,
-            mac: network::mac(ids),
-            network_interface_id: ids.resource_id("eni"),
-            security_groups: groups.clone(),
-            source_dest_check: true,
-            iam_instance_profile: req.profile.clone(),
-            state: Timed::transition(
-                InstanceState::Pending,
-                now,
-                InstanceState::Running,
-                d.instance_start,
-            ),
-            state_reason: None,
-            launch_ms: now,
-            ami_launch_index: index,
-            reservation_id: reservation_id.clone(),
-            client_token: req.client_token.map(str::to_string),
-            root_volume_id,
-            tags: instance_tags.clone(),
-            architecture: image
-                .as_ref()
-                .map_or("x86_64", |i| i.architecture)
-                .to_string(),
-            root_device_name: devices[0].name.clone(),
-            monitoring: req.monitoring,
-            tenancy: req.tenancy.to_string(),
-            state_transition_reason: String::new(),
-            disable_api_termination: req.disable_api_termination,
-            shutdown_behavior: req.shutdown_behavior.to_string(),
-            ebs_optimized: req.ebs_optimized,
-            user_data: req.user_data.map(str::to_string),
-            http_tokens: req.metadata.0.unwrap_or(imds_tokens).to_string(),
-            http_put_response_hop_limit: req.metadata.1.unwrap_or(imds_hops),
-            http_endpoint: req.metadata.2.unwrap_or("enabled").to_string(),
-        };
-        created.push(id.clone());
-        region.instances.insert(id.clone(), instance);
-        region.index_instance_tags(&id);
+        created.push(launch::insert(&mut region, &launch, index, ip, call));
     }
     // The answer shows the launch as it is: every instance `pending`.
     let launched = created.iter().filter_map(|id| region.instances.get(id));

@@ -1,0 +1,162 @@
+//! The launch configurations and Auto Scaling groups of one region.
+//!
+//! They live inside the region's EC2 state (`Ec2Region::autoscaling`) because a group launches and
+//! terminates that region's instances in its subnets: the checks on subnets, security groups and
+//! instances and the changes to them happen under one lock. A group keeps only its *members*
+//! (instance ids and what it launched them with); their state is the EC2 instance's, read at each
+//! call, so a group never disagrees with DescribeInstances.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Everything Auto Scaling holds in a region, by name.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Autoscaling {
+    pub launch_configurations: BTreeMap<String, LaunchConfiguration>,
+    pub groups: BTreeMap<String, Group>,
+}
+
+/// `Ebs` of a launch configuration's block device mapping, as given (absent members stay absent
+/// in DescribeLaunchConfigurations, as in AWS).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ebs {
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i64>,
+    pub volume_type: Option<String>,
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i64>,
+    pub encrypted: Option<bool>,
+    pub throughput: Option<i64>,
+}
+
+/// One `BlockDeviceMappings` member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockDevice {
+    pub device_name: String,
+    pub virtual_name: Option<String>,
+    pub no_device: Option<bool>,
+    pub ebs: Option<Ebs>,
+}
+
+/// `MetadataOptions`, each member when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MetadataOptions {
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i64>,
+    pub http_endpoint: Option<String>,
+}
+
+/// A launch configuration: what a group's instances are launched from. Immutable once created.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaunchConfiguration {
+    pub name: String,
+    pub arn: String,
+    pub image_id: String,
+    pub instance_type: String,
+    pub key_name: Option<String>,
+    /// Security group ids (or, for the default VPC, names), as given.
+    pub security_groups: Vec<String>,
+    /// Base64, as given.
+    pub user_data: Option<String>,
+    pub kernel_id: Option<String>,
+    pub ramdisk_id: Option<String>,
+    pub block_devices: Vec<BlockDevice>,
+    /// Detailed monitoring: on unless `InstanceMonitoring.Enabled=false`, as AWS defaults it.
+    pub monitoring: bool,
+    /// Kept and shown; instances are launched on demand (Spot is not modelled).
+    pub spot_price: Option<String>,
+    /// A profile name or ARN, as given; stored on launched instances as RunInstances stores it.
+    pub iam_instance_profile: Option<String>,
+    pub created_ms: i64,
+    pub ebs_optimized: bool,
+    pub associate_public_ip_address: Option<bool>,
+    pub placement_tenancy: Option<String>,
+    pub metadata_options: Option<MetadataOptions>,
+}
+
+/// A group tag (`TagDescription` without the resource, which is the group).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupTag {
+    pub value: String,
+    pub propagate_at_launch: bool,
+}
+
+/// Why a member is on its way out (it no longer counts towards the desired capacity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Leaving {
+    /// The group terminated it: scale-in, or the group's deletion.
+    ScaledIn,
+    /// It failed its EC2 health check (stopped, or terminated behind the group's back): the group
+    /// terminates it and launches a replacement.
+    Unhealthy,
+}
+
+/// An instance the group launched.
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub instance_id: String,
+    pub zone: String,
+    pub subnet_id: String,
+    pub instance_type: String,
+    /// The launch configuration it was launched from (the group's may have changed since).
+    pub launch_configuration: String,
+    pub launch_ms: i64,
+    pub protected_from_scale_in: bool,
+    pub leaving: Option<Leaving>,
+}
+
+/// An Auto Scaling group.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub name: String,
+    pub arn: String,
+    pub launch_configuration: String,
+    pub min_size: i64,
+    pub max_size: i64,
+    pub desired_capacity: i64,
+    pub default_cooldown: i64,
+    /// Sorted zone names: those of the subnets, or as given without subnets.
+    pub zones: Vec<String>,
+    /// `VPCZoneIdentifier`'s subnets in the order given; empty when the group was created with
+    /// zones only (it then launches into the default subnets of those zones).
+    pub subnets: Vec<String>,
+    pub load_balancer_names: Vec<String>,
+    pub target_group_arns: Vec<String>,
+    pub health_check_type: String,
+    pub health_check_grace_period: i64,
+    pub created_ms: i64,
+    pub placement_group: Option<String>,
+    pub termination_policies: Vec<String>,
+    pub new_instances_protected_from_scale_in: bool,
+    pub capacity_rebalance: bool,
+    pub max_instance_lifetime: Option<i64>,
+    pub default_instance_warmup: Option<i64>,
+    pub desired_capacity_type: Option<String>,
+    pub context: Option<String>,
+    pub service_linked_role_arn: String,
+    /// `none`, `prevent-force-deletion` or `prevent-all-deletion`, when set.
+    pub deletion_protection: Option<String>,
+    pub tags: BTreeMap<String, GroupTag>,
+    /// By instance id.
+    pub members: BTreeMap<String, Member>,
+    /// DeleteAutoScalingGroup was called: the group stays, `Delete in progress`, until its last
+    /// instance has terminated.
+    pub deleting: bool,
+}
+
+impl Group {
+    /// The members that count towards the desired capacity.
+    pub fn active(&self) -> impl Iterator<Item = &Member> {
+        self.members.values().filter(|m| m.leaving.is_none())
+    }
+}
+
+impl Autoscaling {
+    /// The group that uses launch configuration `name`, if one does.
+    pub fn group_using(&self, launch_configuration: &str) -> Option<&Group> {
+        self.groups
+            .values()
+            .find(|g| g.launch_configuration == launch_configuration)
+    }
+}
