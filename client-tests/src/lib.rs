@@ -139,6 +139,14 @@ client_fn!(
     /// A KMS client.
     kms_with, aws_sdk_kms
 );
+client_fn!(
+    /// An IAM client.
+    iam_with, aws_sdk_iam
+);
+client_fn!(
+    /// An STS client.
+    sts_with, aws_sdk_sts
+);
 
 /// An EC2 client for a principal by name.
 pub fn ec2(emu: &Emulator, principal: &str) -> aws_sdk_ec2::Client {
@@ -158,6 +166,16 @@ pub fn elbv2(emu: &Emulator, principal: &str) -> aws_sdk_elasticloadbalancingv2:
 /// A KMS client for a principal by name.
 pub fn kms(emu: &Emulator, principal: &str) -> aws_sdk_kms::Client {
     kms_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// An IAM client for a principal by name.
+pub fn iam(emu: &Emulator, principal: &str) -> aws_sdk_iam::Client {
+    iam_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// An STS client for a principal by name.
+pub fn sts(emu: &Emulator, principal: &str) -> aws_sdk_sts::Client {
+    sts_with(emu, &ClientOptions::principal(emu, principal))
 }
 
 /// Starts an emulator with defaults and a fixed seed.
