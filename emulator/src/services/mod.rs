@@ -9,8 +9,12 @@ pub mod catalog;
 pub mod ec2;
 pub mod elb;
 pub mod elbv2;
+pub mod iam;
 pub mod sts;
 
+use std::net::SocketAddr;
+
+use crate::auth::identities::Identities;
 use crate::auth::principal::Principal;
 use crate::protocol::json::JsonInput;
 use crate::protocol::route::Input;
@@ -29,6 +33,15 @@ pub struct Call<'a> {
     pub now_ms: i64,
     pub world: &'a World,
     pub input: &'a Input,
+    /// The account's identities and IAM entities: the IAM and STS handlers change them,
+    /// RunInstances reads instance profiles.
+    pub identities: &'a Identities,
+    /// Where the request came from (`aws:SourceIp` when a trust policy is evaluated).
+    pub remote: SocketAddr,
+    /// Authorizes a further `(action, resource)` the call performs for the caller, under the
+    /// emulator's IAM mode, as the pipeline authorizes the action itself: RunInstances needs
+    /// `iam:PassRole` on the role of the instance profile it attaches.
+    pub authorize: &'a dyn Fn(&str, &str) -> AwsResult<()>,
 }
 
 impl<'a> Call<'a> {
@@ -74,6 +87,7 @@ pub fn lookup(service: ServiceId, action: &str) -> Lookup {
         ServiceId::Ec2 => ec2::handler(action),
         ServiceId::Elb => elb::handler(action),
         ServiceId::Elbv2 => elbv2::handler(action),
+        ServiceId::Iam => iam::handler(action),
         ServiceId::Sts => sts::handler(action),
         _ => None,
     };
