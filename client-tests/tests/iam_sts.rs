@@ -1573,3 +1573,67 @@ async fn reset_forgets_what_the_api_made() {
     );
     assert_eq!(code, "InvalidClientTokenId");
 }
+
+#[tokio::test]
+async fn audit_mode_records_trust_and_pass_role_refusals() {
+    let emu = Emulator::builder()
+        .seed(1)
+        .iam(awsemu::IamMode::Audit)
+        .start()
+        .await
+        .unwrap();
+    // The worker role trusts EC2 only: the admin's AssumeRole goes through and is recorded.
+    let out = sts(&emu, "admin")
+        .assume_role()
+        .role_arn(role_arn("worker"))
+        .role_session_name("audited")
+        .send()
+        .await
+        .unwrap();
+    let opts = session_opts(&emu, out.credentials().unwrap());
+    // The worker policy lacks ec2:RunInstances and iam:PassRole: both recorded, the launch made.
+    ec2_with(&emu, &opts)
+        .run_instances()
+        .image_id(AMI)
+        .min_count(1)
+        .max_count(1)
+        .iam_instance_profile(
+            IamInstanceProfileSpecification::builder()
+                .name("worker")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = emu.instance().current().audit.report();
+    let seen: Vec<(String, String, String)> = report
+        .iter()
+        .map(|r| (r.principal.clone(), r.action.clone(), r.resource.clone()))
+        .collect();
+    assert!(
+        seen.contains(&(
+            "arn:aws:iam::123456789012:user/admin".into(),
+            "sts:AssumeRole".into(),
+            role_arn("worker")
+        )),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&(
+            "arn:aws:sts::123456789012:assumed-role/worker/audited".into(),
+            "iam:PassRole".into(),
+            role_arn("worker")
+        )),
+        "{seen:?}"
+    );
+    // A role that does not exist cannot be assumed in any mode.
+    let (code, _, _) = expect_err!(
+        sts(&emu, "admin")
+            .assume_role()
+            .role_arn(role_arn("ghost"))
+            .role_session_name("audited")
+            .send()
+            .await
+    );
+    assert_eq!(code, "AccessDenied");
+}

@@ -23,7 +23,7 @@ use crate::iam::{self, Decision, Evaluation, RequestContext};
 use crate::protocol::render::{self, Rendered};
 use crate::protocol::route::{self, Input, Routed};
 use crate::protocol::{AwsError, Protocol, ServiceId};
-use crate::services::{self, authz, Call, Lookup};
+use crate::services::{self, authz, Authorization, Call, Lookup};
 use crate::state::World;
 
 /// A request as the HTTP layer received it.
@@ -364,8 +364,25 @@ impl Instance {
         if let Some(FaultEffect::Error(e)) = fault {
             return Err(e);
         }
-        let also = |action: &str, resource: &str| {
-            self.authorize_one(generation, service, caller, remote, action, resource)
+        let also = |check: Authorization<'_>| match check {
+            Authorization::Identity { action, resource } => {
+                self.authorize_one(generation, service, caller, remote, action, resource)
+            }
+            Authorization::Refused {
+                action,
+                resource,
+                error,
+            } => match self.config.iam {
+                IamMode::Off => Ok(()),
+                IamMode::Audit => {
+                    tracing::warn!(principal = %caller.principal.arn, action, resource, "audit: would be denied by a resource policy");
+                    generation
+                        .audit
+                        .record(&caller.principal.arn, action, resource);
+                    Ok(())
+                }
+                IamMode::Enforce => Err(error),
+            },
         };
         let call = Call {
             service,
@@ -379,7 +396,7 @@ impl Instance {
             input: &routed.input,
             identities: &generation.identities,
             remote: *remote,
-            authorize: &also,
+            authorizer: &also,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             if fault == Some(FaultEffect::Panic) {

@@ -38,10 +38,24 @@ pub struct Call<'a> {
     pub identities: &'a Identities,
     /// Where the request came from (`aws:SourceIp` when a trust policy is evaluated).
     pub remote: SocketAddr,
-    /// Authorizes a further `(action, resource)` the call performs for the caller, under the
-    /// emulator's IAM mode, as the pipeline authorizes the action itself: RunInstances needs
-    /// `iam:PassRole` on the role of the instance profile it attaches.
-    pub authorize: &'a dyn Fn(&str, &str) -> AwsResult<()>,
+    /// Settles a further authorization the handler meets, under the emulator's IAM mode, as the
+    /// pipeline settles the action itself (see [`Authorization`]).
+    pub authorizer: &'a dyn Fn(Authorization<'_>) -> AwsResult<()>,
+}
+
+/// An authorization decision a handler needs beyond the action's own, which the pipeline checked.
+#[derive(Debug)]
+pub enum Authorization<'x> {
+    /// The caller's identity policies must allow `action` on `resource`: RunInstances and
+    /// AddRoleToInstanceProfile need `iam:PassRole` on the role they pass.
+    Identity { action: &'x str, resource: &'x str },
+    /// A resource policy the handler evaluated (a role's trust policy) refuses the request with
+    /// `error`. With `--iam off` the call goes on; in audit mode it is recorded and goes on.
+    Refused {
+        action: &'x str,
+        resource: &'x str,
+        error: AwsError,
+    },
 }
 
 impl<'a> Call<'a> {
@@ -56,6 +70,20 @@ impl<'a> Call<'a> {
     /// The top-level parameter scope.
     pub fn root(&self) -> AwsResult<Scope<'a>> {
         Ok(self.params()?.root())
+    }
+
+    /// Requires the caller's policies to allow `action` on `resource` (under the IAM mode).
+    pub fn authorize(&self, action: &str, resource: &str) -> AwsResult<()> {
+        (self.authorizer)(Authorization::Identity { action, resource })
+    }
+
+    /// A refusal by a resource policy, answered as the IAM mode says (`Err(error)` when enforcing).
+    pub fn refused(&self, action: &str, resource: &str, error: AwsError) -> AwsResult<()> {
+        (self.authorizer)(Authorization::Refused {
+            action,
+            resource,
+            error,
+        })
     }
 
     /// The JSON input (awsJson services).

@@ -149,7 +149,7 @@ fn add_role_to_instance_profile(call: &Call<'_>) -> AwsResult<Output> {
         dir.profile(profile)?;
         dir.role(role)?.arn.clone()
     };
-    (call.authorize)("iam:PassRole", &role_arn)?;
+    call.authorize("iam:PassRole", &role_arn)?;
     call.identities
         .directory_mut()
         .add_role_to_profile(profile, role)?;

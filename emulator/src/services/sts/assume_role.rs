@@ -86,6 +86,7 @@ pub fn assume_role(call: &Call<'_>) -> AwsResult<Output> {
     let (role_name, max_session) = {
         let dir = call.identities.directory();
         let Some(role) = dir.role_by_arn(role_arn) else {
+            // Nothing to assume, whatever the IAM mode.
             return Err(refused(role_arn, &caller.arn));
         };
         let mut ctx = crate::instance::request_context(
@@ -105,7 +106,7 @@ pub fn assume_role(call: &Call<'_>) -> AwsResult<Output> {
             account: &caller.account,
         };
         if !evaluate_resource_policy(&role.trust.parsed, &who, &ctx).is_allowed() {
-            return Err(refused(role_arn, &caller.arn));
+            call.refused("sts:AssumeRole", role_arn, refused(role_arn, &caller.arn))?;
         }
         (role.name.clone(), role.max_session_secs)
     };

@@ -115,7 +115,7 @@ fn instance_profile(
         ((found.arn.clone(), found.id.clone()), role)
     };
     if let Some(role_arn) = role {
-        (call.authorize)("iam:PassRole", &role_arn)?;
+        call.authorize("iam:PassRole", &role_arn)?;
     }
     Ok(Some(found))
 }
