@@ -492,6 +492,11 @@ impl Identities {
         self.directory().has_role(role)
     }
 
+    /// Whether an IAM user of this name exists (users come from the configuration only).
+    pub fn has_user(&self, name: &str) -> bool {
+        self.users.contains_key(name)
+    }
+
     /// An IAM resource ARN as the authorizer must see it: `role/NAME` and `instance-profile/NAME`
     /// (what a request names) become the entity's full ARN, path included, when it exists.
     pub fn with_path(&self, resource: &str) -> String {

@@ -14,6 +14,7 @@ pub mod roles;
 pub mod service_linked;
 
 use crate::auth::directory::{Document, Role};
+use crate::auth::identities::Identities;
 use crate::iam::PolicyDocument;
 use crate::protocol::constraints::Constraints;
 use crate::protocol::xml::Xml;
@@ -148,6 +149,50 @@ pub fn trust_document(text: &str) -> AwsResult<Document> {
         }
     }
     Ok(Document::new(text, parsed))
+}
+
+/// IAM refuses a trust policy naming a role or user of the account that does not exist
+/// (`Invalid principal in policy: "AWS":"ARN"`); principals of other accounts are not checked, as
+/// this emulator knows only its own.
+pub fn check_trust_principals(identities: &Identities, text: &str) -> AwsResult<()> {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(());
+    };
+    let statements: Vec<&serde_json::Value> = match json.get("Statement") {
+        Some(serde_json::Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    let own = format!("arn:aws:iam::{}:", identities.account());
+    for st in statements {
+        for element in ["Principal", "NotPrincipal"] {
+            let aws = match st.get(element).and_then(|p| p.get("AWS")) {
+                Some(serde_json::Value::String(a)) => vec![a.as_str()],
+                Some(serde_json::Value::Array(items)) => {
+                    items.iter().filter_map(serde_json::Value::as_str).collect()
+                }
+                _ => Vec::new(),
+            };
+            for arn in aws {
+                let Some(resource) = arn.strip_prefix(&own) else {
+                    continue;
+                };
+                let exists = match resource.split_once('/') {
+                    Some(("role", _)) => identities.directory().role_by_arn(arn).is_some(),
+                    Some(("user", rest)) => {
+                        identities.has_user(rest.rsplit('/').next().unwrap_or(rest))
+                    }
+                    _ => true,
+                };
+                if !exists {
+                    return Err(malformed(format!(
+                        "Invalid principal in policy: \"AWS\":\"{arn}\""
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Percent-encoding of a policy document, as IAM returns them: everything but RFC 3986's

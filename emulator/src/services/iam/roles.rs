@@ -8,8 +8,8 @@ use crate::protocol::{AwsResult, Output};
 use crate::services::{Call, Handler};
 
 use super::{
-    document, is_description, name, page, path, render_role, render_truncation, tags,
-    trust_document, RoleView, DESCRIPTION_PATTERN,
+    check_trust_principals, document, is_description, name, page, path, render_role,
+    render_truncation, tags, trust_document, RoleView, DESCRIPTION_PATTERN,
 };
 
 pub fn handler(action: &str) -> Option<Handler> {
@@ -62,7 +62,9 @@ fn create_role(call: &Call<'_>) -> AwsResult<Output> {
             "CreateRole with PermissionsBoundary",
         ));
     }
-    let trust = trust_document(trust)?;
+    let trust_text = trust;
+    let trust = trust_document(trust_text)?;
+    check_trust_principals(call.identities, trust_text)?;
     let id = new_id(&call.world.ids, "AROA");
     let mut dir = call.identities.directory_mut();
     let role = dir.create_role(
@@ -163,6 +165,7 @@ fn update_assume_role_policy(call: &Call<'_>) -> AwsResult<Output> {
     document(&mut c, "policyDocument", Some(text));
     c.check()?;
     let trust = trust_document(text)?;
+    check_trust_principals(call.identities, text)?;
     call.identities.directory_mut().set_trust(n, trust)?;
     Ok(Output::XmlEmpty)
 }
