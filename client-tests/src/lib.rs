@@ -147,6 +147,14 @@ client_fn!(
     /// An Auto Scaling client.
     autoscaling_with, aws_sdk_autoscaling
 );
+client_fn!(
+    /// An IAM client.
+    iam_with, aws_sdk_iam
+);
+client_fn!(
+    /// An STS client.
+    sts_with, aws_sdk_sts
+);
 
 /// An EC2 client for a principal by name.
 pub fn ec2(emu: &Emulator, principal: &str) -> aws_sdk_ec2::Client {
@@ -176,6 +184,16 @@ pub fn ecr(emu: &Emulator, principal: &str) -> aws_sdk_ecr::Client {
 /// An Auto Scaling client for a principal by name.
 pub fn autoscaling(emu: &Emulator, principal: &str) -> aws_sdk_autoscaling::Client {
     autoscaling_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// An IAM client for a principal by name.
+pub fn iam(emu: &Emulator, principal: &str) -> aws_sdk_iam::Client {
+    iam_with(emu, &ClientOptions::principal(emu, principal))
+}
+
+/// An STS client for a principal by name.
+pub fn sts(emu: &Emulator, principal: &str) -> aws_sdk_sts::Client {
+    sts_with(emu, &ClientOptions::principal(emu, principal))
 }
 
 /// Starts an emulator with defaults and a fixed seed.

@@ -168,7 +168,7 @@ async fn launch_configurations_are_created_described_and_deleted() {
         .key_name("ops")
         .security_groups(&sg)
         .user_data("IyEvYmluL3NoCg==")
-        .iam_instance_profile("nodes-profile")
+        .iam_instance_profile("worker")
         .instance_monitoring(InstanceMonitoring::builder().enabled(false).build())
         .ebs_optimized(true)
         .block_device_mappings(
@@ -208,7 +208,7 @@ async fn launch_configurations_are_created_described_and_deleted() {
     assert_eq!(lc.key_name(), Some("ops"));
     assert_eq!(lc.security_groups(), std::slice::from_ref(&sg));
     assert_eq!(lc.user_data(), Some("IyEvYmluL3NoCg=="));
-    assert_eq!(lc.iam_instance_profile(), Some("nodes-profile"));
+    assert_eq!(lc.iam_instance_profile(), Some("worker"));
     assert_eq!(
         lc.instance_monitoring().and_then(|m| m.enabled()),
         Some(false)
@@ -463,7 +463,7 @@ async fn a_group_launches_its_desired_capacity_across_zones() {
         .launch_configuration_name("nodes")
         .image_id(AMI)
         .instance_type("t3.small")
-        .iam_instance_profile("nodes-profile")
+        .iam_instance_profile("worker")
         .security_groups("default")
         .send()
         .await
@@ -587,7 +587,7 @@ async fn a_group_launches_its_desired_capacity_across_zones() {
         assert_eq!(i.security_groups()[0].group_name(), Some("default"));
         assert_eq!(
             i.iam_instance_profile().and_then(|p| p.arn()),
-            Some("arn:aws:iam::123456789012:instance-profile/nodes-profile")
+            Some("arn:aws:iam::123456789012:instance-profile/worker")
         );
         assert_eq!(i.block_device_mappings().len(), 1);
         // Detailed monitoring is on by default for launch configurations.
@@ -1971,4 +1971,33 @@ async fn tags_of_a_group_pending_delete_cannot_change() {
             .await
     );
     assert_eq!(code, "ResourceInUse");
+}
+
+#[tokio::test]
+async fn launch_configurations_need_a_stored_instance_profile() {
+    let emu = start().await;
+    let c = autoscaling(&emu, "admin");
+    let (code, msg, status) = expect_err!(
+        c.create_launch_configuration()
+            .launch_configuration_name("lc-bad-profile")
+            .image_id("ami-0123456789abcdef0")
+            .instance_type("t3.micro")
+            .iam_instance_profile("no-such-profile")
+            .send()
+            .await
+    );
+    assert_eq!((code.as_str(), status), ("ValidationError", 400));
+    assert_eq!(msg, "Invalid IamInstanceProfile: no-such-profile");
+    // By ARN, a built-in profile is fine.
+    c.create_launch_configuration()
+        .launch_configuration_name("lc-arn-profile")
+        .image_id("ami-0123456789abcdef0")
+        .instance_type("t3.micro")
+        .iam_instance_profile(format!(
+            "arn:aws:iam::{}:instance-profile/controlplane",
+            emu.account_id()
+        ))
+        .send()
+        .await
+        .unwrap();
 }

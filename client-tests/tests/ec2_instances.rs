@@ -311,7 +311,7 @@ async fn instance_profiles_tags_and_filters() {
         .instance_type(InstanceType::M5Large)
         .iam_instance_profile(
             IamInstanceProfileSpecification::builder()
-                .name("nodes")
+                .name("worker")
                 .build(),
         )
         .tag_specifications(
@@ -339,7 +339,7 @@ async fn instance_profiles_tags_and_filters() {
     let profile = i.iam_instance_profile().unwrap();
     assert_eq!(
         profile.arn(),
-        Some("arn:aws:iam::123456789012:instance-profile/nodes")
+        Some("arn:aws:iam::123456789012:instance-profile/worker")
     );
     let pid = profile.id().unwrap();
     assert!(pid.starts_with("AIPA") && pid.len() == 21, "{pid}");
@@ -435,7 +435,7 @@ async fn instance_profiles_tags_and_filters() {
     assert_eq!(
         count(vec![filter(
             "iam-instance-profile.arn",
-            "arn:aws:iam::123456789012:instance-profile/nodes"
+            "arn:aws:iam::123456789012:instance-profile/worker"
         )])
         .await,
         2

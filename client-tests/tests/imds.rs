@@ -344,12 +344,19 @@ async fn role_credentials_are_held_to_the_role() {
         .expect("the worker policy allows ecr:GetAuthorizationToken");
     assert_eq!(token_out.authorization_data().len(), 1);
 
-    // The same credentials until rotation; new ones after an hour, the old ones still valid.
+    // The same credentials until five minutes before they expire (six hours), then new ones; the
+    // old ones stay valid until their expiry, as AWS documents.
     let again = get(&e, &t, "/latest/meta-data/iam/security-credentials/worker")
         .await
         .1;
     assert!(again.contains(&key));
-    emu.advance(Duration::from_secs(3601));
+    emu.advance(Duration::from_secs(3 * 3600));
+    let t = token(&e).await;
+    let same = get(&e, &t, "/latest/meta-data/iam/security-credentials/worker")
+        .await
+        .1;
+    assert!(same.contains(&key), "no rotation three hours in");
+    emu.advance(Duration::from_secs(3 * 3600 - 240));
     let t = token(&e).await;
     let rotated: serde_json::Value = serde_json::from_str(
         &get(&e, &t, "/latest/meta-data/iam/security-credentials/worker")
@@ -360,7 +367,7 @@ async fn role_credentials_are_held_to_the_role() {
     assert_ne!(rotated["AccessKeyId"], creds["AccessKeyId"]);
     node.describe_instances().send().await.unwrap();
     // After their six hours the first ones are refused.
-    emu.advance(Duration::from_secs(5 * 3600));
+    emu.advance(Duration::from_secs(300));
     let (code, _, _) = expect_err!(node.describe_instances().send().await);
     assert_eq!(code, "RequestExpired");
 }
@@ -398,4 +405,48 @@ async fn controlplane_node_may_not_pull_from_ecr() {
         .send()
         .await
         .expect("the controlplane policy allows CreateVolume");
+}
+
+#[tokio::test]
+async fn a_role_that_does_not_trust_ec2_gets_no_credentials() {
+    let emu = client_tests::start().await;
+    let iam = client_tests::iam(&emu, "admin");
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+        emu.account_id()
+    );
+    iam.create_role()
+        .role_name("not-for-ec2")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    iam.create_instance_profile()
+        .instance_profile_name("not-for-ec2")
+        .send()
+        .await
+        .unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name("not-for-ec2")
+        .role_name("not-for-ec2")
+        .send()
+        .await
+        .unwrap();
+    let id = run(&ec2(&emu, "admin"), Some("not-for-ec2"), None).await;
+    let e = emu.imds_endpoint(&id).await.unwrap();
+    let t = token(&e).await;
+    let (status, info) = get(&e, &t, "/latest/meta-data/iam/info").await;
+    assert_eq!(status, 200);
+    let info: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["Code"], "AssumeRoleUnauthorizedAccess");
+    assert_eq!(
+        get(
+            &e,
+            &t,
+            "/latest/meta-data/iam/security-credentials/not-for-ec2"
+        )
+        .await
+        .0,
+        404
+    );
 }

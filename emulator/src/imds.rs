@@ -25,7 +25,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::auth::principal::Principal;
+use crate::auth::identities::{ProfileSessionError, INSTANCE_SESSION_SECS};
 use crate::instance::Instance;
 use crate::services::ec2::model::InstanceState;
 use crate::state;
@@ -34,31 +34,15 @@ const TOKEN_TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
 const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
 /// Longest token life AWS allows (six hours).
 const MAX_TOKEN_TTL: i64 = 21_600;
-/// Role credentials are valid six hours and replaced after one, so a caller always gets ones with
-/// plenty of life left, as AWS rotates them well before expiry.
-const CREDENTIAL_LIFE_MS: i64 = 6 * 3_600_000;
-const CREDENTIAL_ROTATE_MS: i64 = 3_600_000;
 
-/// Temporary credentials issued to one instance.
-#[derive(Debug, Clone)]
-struct Issued {
-    role: String,
-    access_key_id: String,
-    secret: String,
-    token: String,
-    issued_ms: i64,
-    expires_ms: i64,
-}
-
-/// The metadata listeners, tokens and issued credentials of one emulator.
+/// The metadata listeners and tokens of one emulator (role credentials are issued and cached by
+/// `Identities::instance_profile_credentials`).
 #[derive(Debug)]
 pub struct Imds {
     /// Instance id -> its listener's address (an async lock: binding happens under it).
     endpoints: tokio::sync::Mutex<HashMap<String, SocketAddr>>,
     /// Token -> (instance id, expiry on the virtual clock in ms).
     tokens: Mutex<HashMap<String, (String, i64)>>,
-    /// Instance id -> its current role credentials.
-    issued: Mutex<HashMap<String, Issued>>,
     /// Flipped to `true` when the emulator stops: every listener closes.
     stop: tokio::sync::watch::Sender<bool>,
 }
@@ -68,7 +52,6 @@ impl Default for Imds {
         Imds {
             endpoints: Default::default(),
             tokens: Default::default(),
-            issued: Default::default(),
             stop: tokio::sync::watch::channel(false).0,
         }
     }
@@ -224,51 +207,16 @@ fn facts(instance: &Instance, id: &str) -> Option<Facts> {
     })
 }
 
-/// The role of an instance profile ARN: the profile named like a role of the account carries it.
+/// The role an instance profile ARN carries now, from IAM.
 fn profile_role(instance: &Instance, profile_arn: &str) -> Option<String> {
-    let name = profile_arn.rsplit('/').next()?;
-    instance
-        .current()
-        .identities
-        .has_role(name)
-        .then(|| name.to_string())
+    let g = instance.current();
+    let dir = g.identities.directory();
+    let profile = dir.profile_by_arn(profile_arn)?;
+    dir.profile_role(profile).map(|r| r.name.clone())
 }
 
 fn iso(ms: i64) -> String {
     crate::timefmt::format_iso8601(ms.div_euclid(1000))
-}
-
-/// The current credentials of the instance's role, issuing (and registering) new ones when there
-/// are none, they are due for rotation, or the role changed.
-fn credentials(instance: &Instance, f: &Facts, role: &str) -> Option<Issued> {
-    let now = instance.clock.now_ms();
-    let g = instance.current();
-    let mut issued = instance.imds.issued.lock().ok()?;
-    if let Some(c) = issued.get(&f.id) {
-        let known = g.identities.credential(&c.access_key_id).is_some();
-        if c.role == role && known && now < c.issued_ms + CREDENTIAL_ROTATE_MS {
-            return Some(c.clone());
-        }
-    }
-    let ids = &g.world.ids;
-    let upper = |n: usize| ids.hex(n).to_ascii_uppercase();
-    let c = Issued {
-        role: role.to_string(),
-        access_key_id: format!("ASIA{}", upper(16)),
-        secret: format!("{}{}", ids.hex(20), upper(20)),
-        token: format!("IQoJb3JpZ2luX2VjE{}", ids.hex(120)),
-        issued_ms: now,
-        expires_ms: now + CREDENTIAL_LIFE_MS,
-    };
-    g.identities.add_key(
-        &c.access_key_id,
-        &c.secret,
-        Some(c.token.clone()),
-        Some(c.expires_ms.div_euclid(1000)),
-        Principal::role_session(&f.account, role, &f.id),
-    );
-    issued.insert(f.id.clone(), c.clone());
-    Some(c)
 }
 
 /// Every leaf of the metadata tree, by path under `/latest/`.
@@ -446,20 +394,41 @@ pub fn answer(
         .as_ref()
         .and_then(|(arn, _)| profile_role(instance, arn));
     let t = tree(&f, role.as_deref());
-    if let Some(role) = &role {
-        if key == format!("meta-data/iam/security-credentials/{role}") {
-            let Some(c) = credentials(instance, &f, role) else {
-                return text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+    if let (Some(role), Some((arn, _))) = (&role, &f.profile) {
+        let credentials_key = format!("meta-data/iam/security-credentials/{role}");
+        if key == credentials_key || key == "meta-data/iam/info" {
+            let g = instance.current();
+            let issued =
+                g.identities
+                    .instance_profile_credentials(arn, &f.id, now, f.region, &g.world.ids);
+            let body = match (issued, key == credentials_key) {
+                (Ok(session), true) => {
+                    let c = &session.credential;
+                    let expires_ms = c.expires_at.unwrap_or_default() * 1000;
+                    json!({
+                        "Code": "Success",
+                        "LastUpdated": iso(expires_ms - INSTANCE_SESSION_SECS * 1000),
+                        "Type": "AWS-HMAC",
+                        "AccessKeyId": c.access_key_id,
+                        "SecretAccessKey": c.secret_access_key,
+                        "Token": c.session_token,
+                        "Expiration": iso(expires_ms),
+                    })
+                }
+                (Ok(_), false) => json!({
+                    "Code": "Success",
+                    "LastUpdated": iso(f.launch_ms),
+                    "InstanceProfileArn": arn,
+                    "InstanceProfileId": f.profile.as_ref().map(|p| p.1.clone()),
+                }),
+                (Err(ProfileSessionError::TrustDenied { role_arn }), false) => json!({
+                    "Code": "AssumeRoleUnauthorizedAccess",
+                    "Message": format!("EC2 cannot assume the role {role_arn}. Please see documentation at https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html#troubleshoot_roles_roles-ec2."),
+                    "LastUpdated": iso(now),
+                }),
+                // No credentials: no role, no profile any more, or a role EC2 may not assume.
+                (Err(_), _) => return text(StatusCode::NOT_FOUND, "Not Found"),
             };
-            let body = json!({
-                "Code": "Success",
-                "LastUpdated": iso(c.issued_ms),
-                "Type": "AWS-HMAC",
-                "AccessKeyId": c.access_key_id,
-                "SecretAccessKey": c.secret,
-                "Token": c.token,
-                "Expiration": iso(c.expires_ms),
-            });
             return text(
                 StatusCode::OK,
                 serde_json::to_string_pretty(&body).unwrap_or_default(),

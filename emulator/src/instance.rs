@@ -23,7 +23,7 @@ use crate::iam::{self, Decision, Evaluation, RequestContext};
 use crate::protocol::render::{self, Rendered};
 use crate::protocol::route::{self, Input, Routed};
 use crate::protocol::{AwsError, Protocol, ServiceId};
-use crate::services::{self, authz, Call, Lookup};
+use crate::services::{self, authz, Authorization, Call, Lookup};
 use crate::state::World;
 
 /// A request as the HTTP layer received it.
@@ -84,11 +84,11 @@ impl Instance {
     /// Builds an instance; fails when the configuration or a policy document is invalid.
     pub fn new(config: Config) -> Result<Instance, String> {
         config.validate()?;
-        let generation = Self::fresh(&config)?;
         let clock = match config.manual_clock_start_ms {
             Some(start) => Clock::manual(start),
             None => Clock::real(),
         };
+        let generation = Self::fresh(&config, clock.now_ms())?;
         Ok(Instance {
             config,
             clock,
@@ -98,13 +98,15 @@ impl Instance {
         })
     }
 
-    fn fresh(config: &Config) -> Result<Generation, String> {
+    /// A new generation; IAM entities that exist from the start are dated `now_ms`.
+    fn fresh(config: &Config, now_ms: i64) -> Result<Generation, String> {
         Ok(Generation {
             world: World::new(config),
             identities: Identities::build(
                 &config.account_id,
                 &config.identities,
                 config.base_dir.as_deref(),
+                now_ms,
             )?,
             audit: Audit::default(),
         })
@@ -120,7 +122,7 @@ impl Instance {
 
     /// Back to the initial world: resources, identities changed through the API, the audit report.
     pub fn reset(&self) -> Result<(), String> {
-        let fresh = Arc::new(Self::fresh(&self.config)?);
+        let fresh = Arc::new(Self::fresh(&self.config, self.clock.now_ms())?);
         match self.current.write() {
             Ok(mut g) => *g = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
@@ -302,9 +304,11 @@ impl Instance {
                     Protocol::Ec2Query => {
                         AwsError::bad_request("RequestExpired", "Request has expired.")
                     }
-                    Protocol::AwsQuery => AwsError::bad_request(
+                    // STS, IAM, ELB, autoscaling: 403, as AWS answers them.
+                    Protocol::AwsQuery => AwsError::new(
                         "ExpiredToken",
                         "The security token included in the request is expired",
+                        403,
                     ),
                     Protocol::AwsJson => AwsError::bad_request(
                         "ExpiredTokenException",
@@ -363,6 +367,26 @@ impl Instance {
         if let Some(FaultEffect::Error(e)) = fault {
             return Err(e);
         }
+        let also = |check: Authorization<'_>| match check {
+            Authorization::Identity { action, resource } => {
+                self.authorize_one(generation, service, caller, remote, action, resource)
+            }
+            Authorization::Refused {
+                action,
+                resource,
+                error,
+            } => match self.config.iam {
+                IamMode::Off => Ok(()),
+                IamMode::Audit => {
+                    tracing::warn!(principal = %caller.principal.arn, action, resource, "audit: would be denied by a resource policy");
+                    generation
+                        .audit
+                        .record(&caller.principal.arn, action, resource);
+                    Ok(())
+                }
+                IamMode::Enforce => Err(error),
+            },
+        };
         let call = Call {
             service,
             action,
@@ -373,6 +397,9 @@ impl Instance {
             now_ms: self.clock.now_ms(),
             world: &generation.world,
             input: &routed.input,
+            identities: &generation.identities,
+            remote: *remote,
+            authorizer: &also,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             if fault == Some(FaultEffect::Panic) {
@@ -403,8 +430,6 @@ impl Instance {
         if self.config.iam == IamMode::Off || iam_action == "sts:GetCallerIdentity" {
             return Ok(());
         }
-        let principal = &caller.principal;
-        let policies = generation.identities.policies_for(principal);
         let resources = authz::resources(
             routed.service,
             &routed.action,
@@ -412,37 +437,61 @@ impl Instance {
             &self.config.account_id,
             &caller.region,
         );
-        let now = self.clock.now_secs();
         for resource in resources {
-            let ctx = request_context(
-                iam_action,
-                &resource,
-                principal,
-                &caller.region,
+            // IAM names roles and profiles without their path; policies see the full ARN.
+            let resource = match routed.service {
+                ServiceId::Iam => generation.identities.with_path(&resource),
+                _ => resource,
+            };
+            self.authorize_one(
+                generation,
+                routed.service,
+                caller,
                 remote,
-                now,
-            );
-            let eval = iam::evaluate(&policies, &ctx);
-            if matches!(eval.decision, Decision::Allow) {
-                continue;
-            }
-            if self.config.iam == IamMode::Audit {
-                tracing::warn!(principal = %principal.arn, action = iam_action, resource, "audit: would be denied");
-                generation
-                    .audit
-                    .record(&principal.arn, iam_action, &resource);
-                continue;
-            }
-            return Err(denied(
-                routed.service.protocol(),
-                principal,
                 iam_action,
                 &resource,
-                &eval,
-                &ctx,
-            ));
+            )?;
         }
         Ok(())
+    }
+
+    /// One `(action, resource)` against the caller's policies. In audit mode a denial is recorded
+    /// and the call goes on; with IAM off everything is allowed.
+    fn authorize_one(
+        &self,
+        generation: &Generation,
+        service: ServiceId,
+        caller: &Caller,
+        remote: &SocketAddr,
+        iam_action: &str,
+        resource: &str,
+    ) -> Result<(), AwsError> {
+        if self.config.iam == IamMode::Off {
+            return Ok(());
+        }
+        let principal = &caller.principal;
+        let policies = generation.identities.policies_for(principal);
+        let now = self.clock.now_secs();
+        let ctx = request_context(iam_action, resource, principal, &caller.region, remote, now);
+        let eval = iam::evaluate(&policies, &ctx);
+        if matches!(eval.decision, Decision::Allow) {
+            return Ok(());
+        }
+        if self.config.iam == IamMode::Audit {
+            tracing::warn!(principal = %principal.arn, action = iam_action, resource, "audit: would be denied");
+            generation
+                .audit
+                .record(&principal.arn, iam_action, resource);
+            return Ok(());
+        }
+        Err(denied(
+            service.protocol(),
+            principal,
+            iam_action,
+            resource,
+            &eval,
+            &ctx,
+        ))
     }
 }
 

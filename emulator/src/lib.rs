@@ -12,6 +12,7 @@
 //! - [`protocol`]: the wire: which service a request is for ([`protocol::route`]), flattened query
 //!   parameters ([`protocol::params`]), JSON input, the XML writer and each protocol's envelopes.
 //! - [`auth`]: SigV4 ([`auth::sigv4`]), the identities and their keys ([`auth::identities`]), the
+//!   account's IAM roles, managed policies and instance profiles ([`auth::directory`]), the
 //!   [`auth::principal::Principal`] a key stands for.
 //! - [`iam`]: policy documents and the evaluator (explicit deny > allow > implicit deny).
 //! - [`services`]: one folder per AWS service, one file per resource family; [`services::authz`]

@@ -26,6 +26,17 @@ fn load(cell: &'static OnceLock<Policy>, name: &str, text: &str) -> Policy {
     .clone()
 }
 
+/// The JSON text of a built-in policy by name, as IAM shows it.
+pub fn source(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "AdministratorAccess" => ADMIN,
+        "controlplane" => CONTROLPLANE,
+        "etcd" => ETCD,
+        "worker" => WORKER,
+        _ => return None,
+    })
+}
+
 /// `AdministratorAccess`: Allow `*` on `*`.
 pub fn admin() -> Policy {
     static CELL: OnceLock<Policy> = OnceLock::new();

@@ -3,6 +3,7 @@
 //! Everything here is a plain function over plain data (bytes in, bytes out), so each piece is
 //! tested alone; `server` only strings them together.
 
+pub mod constraints;
 pub mod error;
 pub mod json;
 pub mod params;

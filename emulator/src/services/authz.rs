@@ -148,8 +148,60 @@ pub fn resources(
             }
         }
         (ServiceId::Iam, Input::Query(p)) => {
-            if let Some(role) = p.peek("RoleName") {
-                out.push(format!("arn:aws:iam::{account}:role/{role}"));
+            // Roles and profiles are named without their path here; the pipeline puts the path
+            // of an existing one back (`Identities::with_path`). Create calls carry theirs.
+            let created_path = p.peek("Path").unwrap_or("/");
+            match action {
+                "CreateServiceLinkedRole" => {
+                    if let Some(service) = p.peek("AWSServiceName") {
+                        out.push(super::iam::service_linked::resource(
+                            account,
+                            service,
+                            p.peek("CustomSuffix"),
+                        ));
+                    }
+                }
+                "CreatePolicy" => {
+                    if let Some(name) = p.peek("PolicyName") {
+                        out.push(format!("arn:aws:iam::{account}:policy{created_path}{name}"));
+                    }
+                }
+                "GetPolicy" | "DeletePolicy" => {
+                    if let Some(arn) = p.peek("PolicyArn") {
+                        out.push(arn.to_string());
+                    }
+                }
+                "CreateInstanceProfile"
+                | "GetInstanceProfile"
+                | "DeleteInstanceProfile"
+                | "AddRoleToInstanceProfile"
+                | "RemoveRoleFromInstanceProfile" => {
+                    if let Some(name) = p.peek("InstanceProfileName") {
+                        let path = if action == "CreateInstanceProfile" {
+                            created_path
+                        } else {
+                            "/"
+                        };
+                        out.push(format!(
+                            "arn:aws:iam::{account}:instance-profile{path}{name}"
+                        ));
+                    }
+                }
+                _ => {
+                    if let Some(role) = p.peek("RoleName") {
+                        let path = if action == "CreateRole" {
+                            created_path
+                        } else {
+                            "/"
+                        };
+                        out.push(format!("arn:aws:iam::{account}:role{path}{role}"));
+                    }
+                }
+            }
+        }
+        (ServiceId::Sts, Input::Query(p)) if action == "AssumeRole" => {
+            if let Some(arn) = p.peek("RoleArn") {
+                out.push(arn.to_string());
             }
         }
         (ServiceId::Kms, Input::Json(j)) => {
@@ -265,5 +317,47 @@ mod tests {
                 "arn:aws:ec2:r::image/ami-2"
             ]
         );
+    }
+
+    fn query(q: &str) -> Input {
+        Input::Query(Params::decode(q.as_bytes(), b"", Protocol::AwsQuery).unwrap())
+    }
+
+    #[test]
+    fn iam_and_sts_resources() {
+        let r = |service, action, q: &str| resources(service, action, &query(q), "1", "r");
+        assert_eq!(
+            r(ServiceId::Iam, "CreateRole", "RoleName=n&Path=/k/"),
+            vec!["arn:aws:iam::1:role/k/n"]
+        );
+        assert_eq!(
+            r(ServiceId::Iam, "GetRole", "RoleName=n"),
+            vec!["arn:aws:iam::1:role/n"]
+        );
+        assert_eq!(
+            r(
+                ServiceId::Iam,
+                "AddRoleToInstanceProfile",
+                "RoleName=n&InstanceProfileName=p"
+            ),
+            vec!["arn:aws:iam::1:instance-profile/p"]
+        );
+        assert_eq!(
+            r(ServiceId::Iam, "CreatePolicy", "PolicyName=p"),
+            vec!["arn:aws:iam::1:policy/p"]
+        );
+        assert_eq!(
+            r(ServiceId::Iam, "CreateServiceLinkedRole", "AWSServiceName=elasticloadbalancing.amazonaws.com"),
+            vec!["arn:aws:iam::1:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"]
+        );
+        assert_eq!(
+            r(
+                ServiceId::Sts,
+                "AssumeRole",
+                "RoleArn=arn:aws:iam::1:role/x&RoleSessionName=s"
+            ),
+            vec!["arn:aws:iam::1:role/x"]
+        );
+        assert_eq!(r(ServiceId::Sts, "GetCallerIdentity", ""), vec!["*"]);
     }
 }

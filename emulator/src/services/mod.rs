@@ -11,9 +11,13 @@ pub mod ec2;
 pub mod ecr;
 pub mod elb;
 pub mod elbv2;
+pub mod iam;
 pub mod kms;
 pub mod sts;
 
+use std::net::SocketAddr;
+
+use crate::auth::identities::Identities;
 use crate::auth::principal::Principal;
 use crate::protocol::json::JsonInput;
 use crate::protocol::route::Input;
@@ -32,6 +36,29 @@ pub struct Call<'a> {
     pub now_ms: i64,
     pub world: &'a World,
     pub input: &'a Input,
+    /// The account's identities and IAM entities: the IAM and STS handlers change them,
+    /// RunInstances reads instance profiles.
+    pub identities: &'a Identities,
+    /// Where the request came from (`aws:SourceIp` when a trust policy is evaluated).
+    pub remote: SocketAddr,
+    /// Settles a further authorization the handler meets, under the emulator's IAM mode, as the
+    /// pipeline settles the action itself (see [`Authorization`]).
+    pub authorizer: &'a dyn Fn(Authorization<'_>) -> AwsResult<()>,
+}
+
+/// An authorization decision a handler needs beyond the action's own, which the pipeline checked.
+#[derive(Debug)]
+pub enum Authorization<'x> {
+    /// The caller's identity policies must allow `action` on `resource`: RunInstances and
+    /// AddRoleToInstanceProfile need `iam:PassRole` on the role they pass.
+    Identity { action: &'x str, resource: &'x str },
+    /// A resource policy the handler evaluated (a role's trust policy) refuses the request with
+    /// `error`. With `--iam off` the call goes on; in audit mode it is recorded and goes on.
+    Refused {
+        action: &'x str,
+        resource: &'x str,
+        error: AwsError,
+    },
 }
 
 impl<'a> Call<'a> {
@@ -46,6 +73,20 @@ impl<'a> Call<'a> {
     /// The top-level parameter scope.
     pub fn root(&self) -> AwsResult<Scope<'a>> {
         Ok(self.params()?.root())
+    }
+
+    /// Requires the caller's policies to allow `action` on `resource` (under the IAM mode).
+    pub fn authorize(&self, action: &str, resource: &str) -> AwsResult<()> {
+        (self.authorizer)(Authorization::Identity { action, resource })
+    }
+
+    /// A refusal by a resource policy, answered as the IAM mode says (`Err(error)` when enforcing).
+    pub fn refused(&self, action: &str, resource: &str, error: AwsError) -> AwsResult<()> {
+        (self.authorizer)(Authorization::Refused {
+            action,
+            resource,
+            error,
+        })
     }
 
     /// The JSON input (awsJson services).
@@ -77,11 +118,11 @@ pub fn lookup(service: ServiceId, action: &str) -> Lookup {
         ServiceId::Ec2 => ec2::handler(action),
         ServiceId::Elb => elb::handler(action),
         ServiceId::Elbv2 => elbv2::handler(action),
+        ServiceId::Iam => iam::handler(action),
         ServiceId::Sts => sts::handler(action),
         ServiceId::Kms => kms::handler(action),
         ServiceId::Ecr => ecr::handler(action),
         ServiceId::Autoscaling => autoscaling::handler(action),
-        _ => None,
     };
     match handler {
         Some(h) => Lookup::Handler(h),

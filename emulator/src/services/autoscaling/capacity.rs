@@ -187,7 +187,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<
         return;
     };
     let image = images::find(call.region, &lc.image_id);
-    let profile = profile(&lc, call.account);
+    let profile = profile(&lc, call.identities);
     let metadata = lc.metadata_options.clone().unwrap_or_default();
     let no_tags = Tags::new();
     for _ in 0..count {

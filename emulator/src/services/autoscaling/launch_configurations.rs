@@ -2,12 +2,12 @@
 //! a launch configuration means at launch: its security groups in a VPC, its block devices as EC2
 //! devices, its instance profile.
 
+use crate::auth::identities::Identities;
 use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::ec2::common;
 use crate::services::ec2::images;
 use crate::services::ec2::instances::devices::{self, Device, VOLUME_TYPES};
-use crate::services::ec2::instances::network;
 use crate::services::ec2::instances::run::valid_instance_type;
 use crate::services::ec2::instances::visible;
 use crate::services::ec2::model::{Ec2Region, InstanceState};
@@ -121,17 +121,21 @@ pub fn planned_devices(lc: &LaunchConfiguration, region_name: &str) -> AwsResult
     devices::plan(&ec2_devices(lc), image.as_ref()).map_err(|e| validation(e.message))
 }
 
-/// The (ARN, id) of the instance profile, as RunInstances stores it on an instance. A name is
-/// not checked against IAM here (RunInstances' check applies to names given to it).
-pub fn profile(lc: &LaunchConfiguration, account: &str) -> Option<(String, String)> {
-    let given = lc.iam_instance_profile.as_deref()?;
-    let arn = if given.starts_with("arn:") {
-        given.to_string()
+/// The (ARN, id) of the launch configuration's instance profile (a name or an ARN), as
+/// RunInstances stores it on an instance; `None` when it names no stored profile.
+pub fn profile(lc: &LaunchConfiguration, identities: &Identities) -> Option<(String, String)> {
+    resolve_profile(identities, lc.iam_instance_profile.as_deref()?)
+}
+
+/// The stored instance profile a name or ARN names, as (ARN, id).
+fn resolve_profile(identities: &Identities, given: &str) -> Option<(String, String)> {
+    let dir = identities.directory();
+    let found = if given.starts_with("arn:") {
+        dir.profile_by_arn(given)
     } else {
-        network::profile_arn(account, given)
-    };
-    let id = network::profile_id(&arn);
-    Some((arn, id))
+        dir.profile(given).ok()
+    }?;
+    Some((found.arn.clone(), found.id.clone()))
 }
 
 /// Whether a security group reference is an id (`sg-…`) rather than a name.
@@ -296,6 +300,11 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
     }
     if let Some(u) = req.user_data {
         check_string(u, "userData", 0, 21847)?;
+    }
+    if let Some(given) = req.iam_instance_profile {
+        if resolve_profile(call.identities, given).is_none() {
+            return Err(validation(format!("Invalid IamInstanceProfile: {given}")));
+        }
     }
     if req.instance_id.is_none() && (req.image_id.is_none() || req.instance_type.is_none()) {
         return Err(validation(

@@ -1,4 +1,7 @@
-//! STS (awsQuery `2011-06-15`): who is calling, and what an EC2 denial's encoded message says.
+//! STS (awsQuery `2011-06-15`): who is calling, what an EC2 denial's encoded message says, and
+//! temporary credentials for role sessions ([`assume_role`]).
+
+pub mod assume_role;
 
 use base64::Engine;
 
@@ -10,6 +13,7 @@ use crate::services::{Call, Handler};
 pub fn handler(action: &str) -> Option<Handler> {
     Some(match action {
         "GetCallerIdentity" => get_caller_identity,
+        "AssumeRole" => assume_role::assume_role,
         "DecodeAuthorizationMessage" => decode_authorization_message,
         _ => return None,
     })

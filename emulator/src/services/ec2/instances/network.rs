@@ -70,43 +70,6 @@ pub fn mac(ids: &IdGen) -> String {
     parts.join(":")
 }
 
-/// The ARN of instance profile `name` (it may carry a path: `path/name`).
-pub fn profile_arn(account: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:instance-profile/{name}")
-}
-
-/// Whether `arn` has the shape of an instance profile ARN.
-pub fn is_profile_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
-        if partition.starts_with("aws")
-            && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
-            && resource.strip_prefix("instance-profile/").is_some_and(|n| !n.is_empty()))
-}
-
-/// The unique id of an instance profile (`AIPA` and 17 characters of IAM's alphabet). Derived
-/// from the ARN, so every instance of one profile shows the same id, as in AWS.
-// later: when the IAM service models instance profiles, take the id of the stored profile.
-pub fn profile_id(arn: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in arn.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let ids = IdGen::new(h);
-    let mut bits = ids.next_u64();
-    let mut out = String::from("AIPA");
-    for i in 0..17 {
-        if i == 12 {
-            bits = ids.next_u64();
-        }
-        out.push(ALPHABET[(bits & 31) as usize] as char);
-        bits >>= 5;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,19 +121,10 @@ mod tests {
     }
 
     #[test]
-    fn macs_and_profiles() {
+    fn macs() {
         let m = mac(&IdGen::new(3));
         assert_eq!(m.len(), 17);
         let first = u8::from_str_radix(&m[..2], 16).unwrap();
         assert_eq!(first & 0x03, 0x02, "{m}");
-        let arn = profile_arn("123456789012", "nodes");
-        assert!(is_profile_arn(&arn));
-        assert!(!is_profile_arn("arn:aws:iam::123456789012:role/nodes"));
-        assert!(!is_profile_arn("nodes"));
-        let id = profile_id(&arn);
-        assert_eq!(id.len(), 21);
-        assert!(id.starts_with("AIPA"));
-        assert_eq!(id, profile_id(&arn));
-        assert_ne!(id, profile_id(&profile_arn("123456789012", "other")));
     }
 }

@@ -85,6 +85,42 @@ fn primary_interface<'a>(p: &Scope<'a>) -> AwsResult<Option<PrimaryInterface<'a>
     }))
 }
 
+/// `IamInstanceProfile.Name` or `.Arn`: the stored profile's (ARN, id). The profile must exist,
+/// and passing its role to the instance needs `iam:PassRole` on the role, as in AWS.
+fn instance_profile(
+    call: &Call<'_>,
+    name: Option<&str>,
+    arn: Option<&str>,
+) -> AwsResult<Option<(String, String)>> {
+    let (found, role) = {
+        let dir = call.identities.directory();
+        let found = match (name, arn) {
+            (Some(_), Some(_)) => {
+                return Err(AwsError::invalid_combination(
+                    "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'",
+                ))
+            }
+            (Some(name), None) => dir.profile(name).map_err(|_| {
+                AwsError::invalid_value(format!(
+                    "Value ({name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
+                ))
+            })?,
+            (None, Some(arn)) => dir.profile_by_arn(arn).ok_or_else(|| {
+                AwsError::invalid_value(format!(
+                    "Value ({arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"
+                ))
+            })?,
+            (None, None) => return Ok(None),
+        };
+        let role = dir.profile_role(found).map(|r| r.arn.clone());
+        ((found.arn.clone(), found.id.clone()), role)
+    };
+    if let Some(role_arn) = role {
+        call.authorize("iam:PassRole", &role_arn)?;
+    }
+    Ok(Some(found))
+}
+
 /// `MetadataOptions.*`, checked as AWS checks them.
 fn metadata_options<'a>(
     m: &Scope<'a>,
@@ -224,34 +260,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
             "Value ({shutdown_behavior}) for parameter instanceInitiatedShutdownBehavior is invalid."
         )));
     }
-    // later: the IAM service will check that the profile exists (InvalidParameterValue
-    // "Value (NAME) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name").
-    let profile = match (profile_name, profile_arn) {
-        (Some(_), Some(_)) => {
-            return Err(AwsError::invalid_combination(
-                "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'",
-            ))
-        }
-        (Some(name), None) => {
-            if name.is_empty() {
-                return Err(AwsError::invalid_value(
-                    "Value () for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
-                ));
-            }
-            let arn = network::profile_arn(call.account, name);
-            Some((network::profile_id(&arn), arn))
-        }
-        (None, Some(arn)) => {
-            if !network::is_profile_arn(arn) {
-                return Err(AwsError::invalid_value(format!(
-                    "Value ({arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"
-                )));
-            }
-            Some((network::profile_id(arn), arn.to_string()))
-        }
-        (None, None) => None,
-    }
-    .map(|(id, arn)| (arn, id));
+    let profile = instance_profile(call, profile_name, profile_arn)?;
     let private_ip = match private_ip {
         None => None,
         Some(s) => Some(s.parse::<Ipv4Addr>().map_err(|_| {

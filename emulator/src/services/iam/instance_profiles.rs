@@ -1,0 +1,171 @@
+//! Instance profiles: CreateInstanceProfile, GetInstanceProfile, ListInstanceProfiles,
+//! ListInstanceProfilesForRole, AddRoleToInstanceProfile, RemoveRoleFromInstanceProfile,
+//! DeleteInstanceProfile. EC2's RunInstances attaches them; the metadata service hands out
+//! sessions of the role they hold.
+
+use crate::auth::directory::{new_id, Directory, InstanceProfile};
+use crate::protocol::constraints::Constraints;
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsResult, Output};
+use crate::services::{Call, Handler};
+
+use super::{date, name, page, path, render_role, render_tags, render_truncation, tags, RoleView};
+
+pub fn handler(action: &str) -> Option<Handler> {
+    Some(match action {
+        "CreateInstanceProfile" => create_instance_profile,
+        "GetInstanceProfile" => get_instance_profile,
+        "ListInstanceProfiles" => list_instance_profiles,
+        "ListInstanceProfilesForRole" => list_instance_profiles_for_role,
+        "AddRoleToInstanceProfile" => add_role_to_instance_profile,
+        "RemoveRoleFromInstanceProfile" => remove_role_from_instance_profile,
+        "DeleteInstanceProfile" => delete_instance_profile,
+        _ => return None,
+    })
+}
+
+/// The members of an `InstanceProfile`; its roles carry their URL-encoded trust policy.
+fn render_profile(x: &mut Xml, dir: &Directory, p: &InstanceProfile, with_tags: bool) {
+    x.leaf("Path", &p.path)
+        .leaf("InstanceProfileName", &p.name)
+        .leaf("InstanceProfileId", &p.id)
+        .leaf("Arn", &p.arn)
+        .leaf("CreateDate", date(p.created_ms));
+    let roles: Vec<_> = p.roles.iter().filter_map(|r| dir.role(r).ok()).collect();
+    x.list("Roles", "member", roles, |x, r| {
+        render_role(x, r, RoleView::Created)
+    });
+    if with_tags {
+        render_tags(x, &p.tags);
+    }
+}
+
+fn create_instance_profile(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let profile = p.required("InstanceProfileName")?;
+    let profile_path = p.str("Path");
+    let mut c = Constraints::new();
+    let tags = tags(&p, &mut c)?;
+    call.params()?.finish()?;
+    name(&mut c, "instanceProfileName", Some(profile), 128);
+    path(&mut c, "path", profile_path);
+    c.check()?;
+    let id = new_id(&call.world.ids, "AIPA");
+    let mut dir = call.identities.directory_mut();
+    let arn = dir
+        .create_profile(profile, profile_path.unwrap_or("/"), tags, id, call.now_ms)?
+        .arn
+        .clone();
+    let dir = &*dir;
+    let created = dir
+        .profile_by_arn(&arn)
+        .ok_or_else(crate::protocol::AwsError::internal)?;
+    let mut x = Xml::new();
+    x.node("InstanceProfile", |x| render_profile(x, dir, created, true));
+    Ok(Output::Xml(x.into_string()))
+}
+
+fn profile_name(call: &Call<'_>) -> AwsResult<String> {
+    let n = call.root()?.required("InstanceProfileName")?.to_string();
+    call.params()?.finish()?;
+    let mut c = Constraints::new();
+    name(&mut c, "instanceProfileName", Some(&n), 128);
+    c.check()?;
+    Ok(n)
+}
+
+fn get_instance_profile(call: &Call<'_>) -> AwsResult<Output> {
+    let n = profile_name(call)?;
+    let dir = call.identities.directory();
+    let profile = dir.profile(&n)?;
+    let mut x = Xml::new();
+    x.node("InstanceProfile", |x| {
+        render_profile(x, &dir, profile, true)
+    });
+    Ok(Output::Xml(x.into_string()))
+}
+
+fn render_list(dir: &Directory, profiles: Vec<&InstanceProfile>, next: Option<String>) -> Output {
+    let mut x = Xml::new();
+    x.list("InstanceProfiles", "member", profiles, |x, p| {
+        render_profile(x, dir, p, false)
+    });
+    render_truncation(&mut x, next);
+    Output::Xml(x.into_string())
+}
+
+fn list_instance_profiles(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let prefix = p.str("PathPrefix");
+    let mut c = Constraints::new();
+    c.length("pathPrefix", prefix, 1, 512).pattern(
+        "pathPrefix",
+        prefix,
+        r"\u002F[\u0021-\u007F]*",
+        |v| v.starts_with('/') && v.bytes().all(|b| (0x21..=0x7f).contains(&b)),
+    );
+    let dir = call.identities.directory();
+    let all: Vec<&InstanceProfile> = dir
+        .profiles()
+        .filter(|p| p.path.starts_with(prefix.unwrap_or("/")))
+        .collect();
+    let (profiles, next) = page(&p, &mut c, all)?;
+    call.params()?.finish()?;
+    Ok(render_list(&dir, profiles, next))
+}
+
+fn list_instance_profiles_for_role(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let role = p.required("RoleName")?;
+    let mut c = Constraints::new();
+    name(&mut c, "roleName", Some(role), 64);
+    let dir = call.identities.directory();
+    if let Err(e) = dir.role(role) {
+        c.check()?;
+        return Err(e);
+    }
+    let (profiles, next) = page(&p, &mut c, dir.profiles_of_role(role))?;
+    call.params()?.finish()?;
+    Ok(render_list(&dir, profiles, next))
+}
+
+fn profile_and_role<'a>(call: &Call<'a>) -> AwsResult<(&'a str, &'a str)> {
+    let p = call.root()?;
+    let profile = p.required("InstanceProfileName")?;
+    let role = p.required("RoleName")?;
+    call.params()?.finish()?;
+    let mut c = Constraints::new();
+    name(&mut c, "instanceProfileName", Some(profile), 128);
+    name(&mut c, "roleName", Some(role), 64);
+    c.check()?;
+    Ok((profile, role))
+}
+
+/// Putting a role in a profile passes it to EC2, so the caller also needs `iam:PassRole` on it.
+fn add_role_to_instance_profile(call: &Call<'_>) -> AwsResult<Output> {
+    let (profile, role) = profile_and_role(call)?;
+    let role_arn = {
+        let dir = call.identities.directory();
+        dir.profile(profile)?;
+        dir.role(role)?.arn.clone()
+    };
+    call.authorize("iam:PassRole", &role_arn)?;
+    call.identities
+        .directory_mut()
+        .add_role_to_profile(profile, role)?;
+    Ok(Output::XmlEmpty)
+}
+
+fn remove_role_from_instance_profile(call: &Call<'_>) -> AwsResult<Output> {
+    let (profile, role) = profile_and_role(call)?;
+    call.identities
+        .directory_mut()
+        .remove_role_from_profile(profile, role)?;
+    Ok(Output::XmlEmpty)
+}
+
+fn delete_instance_profile(call: &Call<'_>) -> AwsResult<Output> {
+    let n = profile_name(call)?;
+    call.identities.directory_mut().delete_profile(&n)?;
+    Ok(Output::XmlEmpty)
+}

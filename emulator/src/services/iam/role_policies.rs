@@ -1,0 +1,181 @@
+//! What a role may do: inline policies (PutRolePolicy, GetRolePolicy, ListRolePolicies,
+//! DeleteRolePolicy) and attached managed policies (AttachRolePolicy, DetachRolePolicy,
+//! ListAttachedRolePolicies). Sessions of the role see every change at their next call.
+
+use crate::protocol::constraints::Constraints;
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsError, AwsResult, Output};
+use crate::services::{Call, Handler};
+
+use super::{
+    document, identity_document, is_policy_path, name, page, render_truncation, url_encode,
+    POLICY_PATH_PATTERN,
+};
+
+pub fn handler(action: &str) -> Option<Handler> {
+    Some(match action {
+        "PutRolePolicy" => put_role_policy,
+        "GetRolePolicy" => get_role_policy,
+        "ListRolePolicies" => list_role_policies,
+        "DeleteRolePolicy" => delete_role_policy,
+        "AttachRolePolicy" => attach_role_policy,
+        "DetachRolePolicy" => detach_role_policy,
+        "ListAttachedRolePolicies" => list_attached_role_policies,
+        _ => return None,
+    })
+}
+
+/// A managed policy ARN: the model's length, then IAM's own check of its form
+/// (`arn:aws:iam::ACCOUNT-or-aws:policy/…`).
+pub fn policy_arn(c: &mut Constraints, value: &str) -> AwsResult<()> {
+    c.length("policyArn", Some(value), 20, 2048);
+    c.check()?;
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let ok = matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && (*account == "aws" || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())))
+            && resource.strip_prefix("policy/").is_some_and(|n| !n.is_empty() && !n.ends_with('/')));
+    if !ok {
+        return Err(AwsError::bad_request(
+            "InvalidInput",
+            format!("ARN {value} is not valid."),
+        ));
+    }
+    Ok(())
+}
+
+fn put_role_policy(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let role = p.required("RoleName")?;
+    let policy = p.required("PolicyName")?;
+    let text = p.required("PolicyDocument")?;
+    call.params()?.finish()?;
+    let mut c = Constraints::new();
+    name(&mut c, "roleName", Some(role), 64);
+    name(&mut c, "policyName", Some(policy), 128);
+    document(&mut c, "policyDocument", Some(text));
+    c.check()?;
+    let doc = identity_document(text)?;
+    call.identities
+        .directory_mut()
+        .put_role_policy(role, policy, doc)?;
+    Ok(Output::XmlEmpty)
+}
+
+fn role_and_policy<'a>(call: &Call<'a>) -> AwsResult<(&'a str, &'a str)> {
+    let p = call.root()?;
+    let role = p.required("RoleName")?;
+    let policy = p.required("PolicyName")?;
+    call.params()?.finish()?;
+    let mut c = Constraints::new();
+    name(&mut c, "roleName", Some(role), 64);
+    name(&mut c, "policyName", Some(policy), 128);
+    c.check()?;
+    Ok((role, policy))
+}
+
+fn get_role_policy(call: &Call<'_>) -> AwsResult<Output> {
+    let (role, policy) = role_and_policy(call)?;
+    let dir = call.identities.directory();
+    let (r, doc) = dir.role_policy(role, policy)?;
+    let mut x = Xml::new();
+    x.leaf("RoleName", &r.name)
+        .leaf("PolicyName", policy)
+        .leaf("PolicyDocument", url_encode(&doc.text));
+    Ok(Output::Xml(x.into_string()))
+}
+
+fn delete_role_policy(call: &Call<'_>) -> AwsResult<Output> {
+    let (role, policy) = role_and_policy(call)?;
+    call.identities
+        .directory_mut()
+        .delete_role_policy(role, policy)?;
+    Ok(Output::XmlEmpty)
+}
+
+fn list_role_policies(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let role = p.required("RoleName")?;
+    let mut c = Constraints::new();
+    name(&mut c, "roleName", Some(role), 64);
+    let dir = call.identities.directory();
+    let names: Vec<String> = match dir.role(role) {
+        Ok(r) => r.inline.keys().cloned().collect(),
+        Err(e) => {
+            c.check()?;
+            return Err(e);
+        }
+    };
+    let (names, next) = page(&p, &mut c, names)?;
+    call.params()?.finish()?;
+    let mut x = Xml::new();
+    x.node("PolicyNames", |x| {
+        for n in &names {
+            x.leaf("member", n);
+        }
+    });
+    render_truncation(&mut x, next);
+    Ok(Output::Xml(x.into_string()))
+}
+
+fn role_and_arn<'a>(call: &Call<'a>) -> AwsResult<(&'a str, &'a str)> {
+    let p = call.root()?;
+    let role = p.required("RoleName")?;
+    let arn = p.required("PolicyArn")?;
+    call.params()?.finish()?;
+    let mut c = Constraints::new();
+    name(&mut c, "roleName", Some(role), 64);
+    policy_arn(&mut c, arn)?;
+    Ok((role, arn))
+}
+
+fn attach_role_policy(call: &Call<'_>) -> AwsResult<Output> {
+    let (role, arn) = role_and_arn(call)?;
+    call.identities
+        .directory_mut()
+        .attach_role_policy(role, arn)?;
+    Ok(Output::XmlEmpty)
+}
+
+fn detach_role_policy(call: &Call<'_>) -> AwsResult<Output> {
+    let (role, arn) = role_and_arn(call)?;
+    call.identities
+        .directory_mut()
+        .detach_role_policy(role, arn)?;
+    Ok(Output::XmlEmpty)
+}
+
+fn list_attached_role_policies(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let role = p.required("RoleName")?;
+    let prefix = p.str("PathPrefix");
+    let mut c = Constraints::new();
+    name(&mut c, "roleName", Some(role), 64);
+    c.length("pathPrefix", prefix, 1, 512).pattern(
+        "pathPrefix",
+        prefix,
+        POLICY_PATH_PATTERN,
+        is_policy_path,
+    );
+    let dir = call.identities.directory();
+    let attached: Vec<(String, String)> = match dir.role(role) {
+        Ok(r) => dir
+            .attached_policies(r)
+            .into_iter()
+            .filter(|mp| mp.path.starts_with(prefix.unwrap_or("/")))
+            .map(|mp| (mp.name.clone(), mp.arn.clone()))
+            .collect(),
+        Err(e) => {
+            c.check()?;
+            return Err(e);
+        }
+    };
+    let (attached, next) = page(&p, &mut c, attached)?;
+    call.params()?.finish()?;
+    let mut x = Xml::new();
+    x.list("AttachedPolicies", "member", attached, |x, (n, a)| {
+        x.leaf("PolicyName", n).leaf("PolicyArn", a);
+    });
+    render_truncation(&mut x, next);
+    Ok(Output::Xml(x.into_string()))
+}
