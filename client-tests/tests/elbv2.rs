@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
+use aws_sdk_ec2::client::Waiters as _;
 use aws_sdk_ec2::types::{Filter, Placement};
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use awsemu::state::timing::Timing;
 use awsemu::Emulator;
 use client_tests::{ec2, ec2_with, elbv2, elbv2_with, expect_err, ClientOptions, Waiting};
-use aws_sdk_ec2::client::Waiters as _;
 use elbv2::client::Waiters as _;
 use elbv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ForwardActionConfig,
@@ -21,7 +21,8 @@ use elbv2::types::{
 
 const AMI: &str = "ami-0123456789abcdef0";
 const ACCOUNT: &str = "123456789012";
-const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/5cc54884-f4a3-4072-80be-05b9ba72f705";
+const CERT: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/5cc54884-f4a3-4072-80be-05b9ba72f705";
 
 /// The clients and the default network of a fresh emulator.
 struct Env {
@@ -57,7 +58,12 @@ async fn env_made(emu: Emulator, waiting: Waiting, manual: bool) -> Env {
     let elb = elbv2_with(&emu, &opts);
     let out = ec2
         .describe_subnets()
-        .filters(Filter::builder().name("default-for-az").values("true").build())
+        .filters(
+            Filter::builder()
+                .name("default-for-az")
+                .values("true")
+                .build(),
+        )
         .send()
         .await
         .expect("describe subnets");
@@ -283,7 +289,8 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
         .unwrap();
     let lb = &out.load_balancers()[0];
     let lb_arn = lb.load_balancer_arn().unwrap().to_string();
-    let prefix = format!("arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:loadbalancer/net/{name}/");
+    let prefix =
+        format!("arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:loadbalancer/net/{name}/");
     let hex = lb_arn.strip_prefix(&prefix).expect("NLB ARN form");
     assert_eq!(hex.len(), 16);
     assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -293,7 +300,10 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
         Some(format!("{name}-{hex}.elb.us-east-1.amazonaws.com").as_str())
     );
     assert_eq!(lb.canonical_hosted_zone_id(), Some("Z26RNL4JYFTOTI"));
-    assert_eq!(lb.state().unwrap().code(), Some(&LoadBalancerStateEnum::Provisioning));
+    assert_eq!(
+        lb.state().unwrap().code(),
+        Some(&LoadBalancerStateEnum::Provisioning)
+    );
     assert_eq!(lb.r#type(), Some(&LoadBalancerTypeEnum::Network));
     assert_eq!(lb.scheme(), Some(&LoadBalancerSchemeEnum::Internal));
     assert_eq!(lb.vpc_id(), Some(env.vpc.as_str()));
@@ -306,7 +316,10 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
         .collect();
     assert_eq!(
         zones,
-        [("us-east-1a", env.subnet('a')), ("us-east-1b", env.subnet('b'))]
+        [
+            ("us-east-1a", env.subnet('a')),
+            ("us-east-1b", env.subnet('b'))
+        ]
     );
     assert!(lb.created_time().is_some());
 
@@ -391,10 +404,7 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
     let l = &out.listeners()[0];
     let listener_arn = l.listener_arn().unwrap().to_string();
     assert_eq!(
-        listener_arn
-            .rsplit_once('/')
-            .unwrap()
-            .0,
+        listener_arn.rsplit_once('/').unwrap().0,
         lb_arn.replace(":loadbalancer/", ":listener/")
     );
     let action = &l.default_actions()[0];
@@ -417,7 +427,11 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
     assert_eq!(h.state().unwrap().as_str(), "healthy");
     assert_eq!((h.reason(), h.description()), (None, None));
     assert_eq!(
-        d.administrative_override().unwrap().state().unwrap().as_str(),
+        d.administrative_override()
+            .unwrap()
+            .state()
+            .unwrap()
+            .as_str(),
         "no_override"
     );
 
@@ -430,7 +444,10 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
         .await
         .unwrap();
     assert_eq!(groups.target_groups().len(), 1);
-    assert_eq!(groups.target_groups()[0].load_balancer_arns(), [lb_arn.clone()]);
+    assert_eq!(
+        groups.target_groups()[0].load_balancer_arns(),
+        [lb_arn.clone()]
+    );
     let listeners = env
         .elb
         .describe_listeners()
@@ -440,7 +457,10 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
         .unwrap();
     assert_eq!(listeners.listeners().len(), 1);
     assert_eq!(listeners.listeners()[0].port(), Some(80));
-    assert_eq!(listeners.listeners()[0].protocol(), Some(&ProtocolEnum::Tcp));
+    assert_eq!(
+        listeners.listeners()[0].protocol(),
+        Some(&ProtocolEnum::Tcp)
+    );
 
     // Every sync sends the path again on an HTTP-checked TCP group.
     let modified = env
@@ -452,8 +472,14 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(modified.target_groups()[0].health_check_port(), Some("10257"));
-    assert_eq!(modified.target_groups()[0].health_check_path(), Some("/healthz"));
+    assert_eq!(
+        modified.target_groups()[0].health_check_port(),
+        Some("10257")
+    );
+    assert_eq!(
+        modified.target_groups()[0].health_check_path(),
+        Some("/healthz")
+    );
 
     // A changed health check makes a new group; the listener moves and the old group goes.
     let tg2 = target_group(&env, "k8s-default-web-1a2b3c4d5e", ProtocolEnum::Tcp, 30080).await;
@@ -514,13 +540,8 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
     );
     assert_eq!(code, "TargetGroupNotFound");
     assert_eq!(message, "One or more target groups not found");
-    let (code, message, _) = expect_err!(
-        env.elb
-            .describe_load_balancers()
-            .names(name)
-            .send()
-            .await
-    );
+    let (code, message, _) =
+        expect_err!(env.elb.describe_load_balancers().names(name).send().await);
     assert_eq!(code, "LoadBalancerNotFound");
     assert_eq!(message, format!("Load balancers '[{name}]' not found"));
     // Deleting again is not an error.
@@ -550,7 +571,12 @@ async fn application_and_gateway_load_balancers_take_their_own_shapes() {
     let default_sg = env
         .ec2
         .describe_security_groups()
-        .filters(Filter::builder().name("group-name").values("default").build())
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values("default")
+                .build(),
+        )
         .filters(Filter::builder().name("vpc-id").values(&env.vpc).build())
         .send()
         .await
@@ -643,7 +669,10 @@ async fn application_and_gateway_load_balancers_take_their_own_shapes() {
     let g = &gwy.load_balancers()[0];
     let gwy_arn = g.load_balancer_arn().unwrap().to_string();
     assert!(gwy_arn.contains(":loadbalancer/gwy/inspect/"));
-    assert_eq!((g.dns_name(), g.canonical_hosted_zone_id(), g.scheme()), (None, None, None));
+    assert_eq!(
+        (g.dns_name(), g.canonical_hosted_zone_id(), g.scheme()),
+        (None, None, None)
+    );
     let (code, message, _) = expect_err!(
         env.elb
             .create_load_balancer()
@@ -685,7 +714,10 @@ async fn application_and_gateway_load_balancers_take_their_own_shapes() {
     assert_eq!(gt.health_check_protocol(), Some(&ProtocolEnum::Tcp));
     assert_eq!(gt.health_check_port(), Some("80"));
     assert_eq!(
-        (gt.health_check_interval_seconds(), gt.health_check_timeout_seconds()),
+        (
+            gt.health_check_interval_seconds(),
+            gt.health_check_timeout_seconds()
+        ),
         (Some(10), Some(5))
     );
     let gt_arn = gt.target_group_arn().unwrap().to_string();
@@ -759,8 +791,13 @@ async fn create_load_balancer_refuses_bad_input_and_changes_nothing() {
     let c = &env.elb;
     let a = env.subnet('a').to_string();
     let b = env.subnet('b').to_string();
-    let nlb = || c.create_load_balancer().r#type(LoadBalancerTypeEnum::Network).subnets(&a);
-    let cases: Vec<(_, &str, &str)> = vec![
+    let nlb = || {
+        c.create_load_balancer()
+            .r#type(LoadBalancerTypeEnum::Network)
+            .subnets(&a)
+    };
+    let cases: Vec<(_, &str, &str)> =
+        vec![
         (
             nlb().name("a".repeat(33)),
             "ValidationError",
@@ -946,7 +983,13 @@ async fn create_load_balancer_refuses_bad_input_and_changes_nothing() {
         .unwrap();
     nlb_in(c, "isolated", &other_subnet).await;
     // The subnet and the group of a live load balancer cannot be deleted.
-    let (code, _, _) = expect_err!(env.ec2.delete_subnet().subnet_id(&other_subnet).send().await);
+    let (code, _, _) = expect_err!(
+        env.ec2
+            .delete_subnet()
+            .subnet_id(&other_subnet)
+            .send()
+            .await
+    );
     assert_eq!(code, "DependencyViolation");
 }
 
@@ -986,7 +1029,10 @@ async fn identical_creates_return_the_existing_resource_and_different_ones_are_r
     );
 
     let tg = target_group(&env, "pool", ProtocolEnum::Tcp, 30000).await;
-    assert_eq!(target_group(&env, "pool", ProtocolEnum::Tcp, 30000).await, tg);
+    assert_eq!(
+        target_group(&env, "pool", ProtocolEnum::Tcp, 30000).await,
+        tg
+    );
     let (code, message, _) = expect_err!(
         c.create_target_group()
             .name("pool")
@@ -1020,13 +1066,8 @@ async fn identical_creates_return_the_existing_resource_and_different_ones_are_r
         format!("A listener already exists on this port for this load balancer '{first}'")
     );
     let l2 = listener(&env, &first, ProtocolEnum::Tcp, 8443, &tg).await;
-    let (code, message, _) = expect_err!(
-        c.modify_listener()
-            .listener_arn(&l2)
-            .port(443)
-            .send()
-            .await
-    );
+    let (code, message, _) =
+        expect_err!(c.modify_listener().listener_arn(&l2).port(443).send().await);
     assert_eq!(code, "ValidationError");
     assert_eq!(message, "Listener port '443' is already in use");
 }
@@ -1043,7 +1084,13 @@ async fn unknown_and_malformed_resources_get_aws_answers() {
             .send()
             .await
     );
-    assert_eq!((code.as_str(), message.as_str()), ("LoadBalancerNotFound", "One or more load balancers not found"));
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "LoadBalancerNotFound",
+            "One or more load balancers not found"
+        )
+    );
     let (code, message, _) = expect_err!(
         c.describe_load_balancers()
             .names("known")
@@ -1061,7 +1108,10 @@ async fn unknown_and_malformed_resources_get_aws_answers() {
             .await
     );
     assert_eq!(code, "ValidationError");
-    assert_eq!(message, "'ec2-spot-converter' is not a valid load balancer ARN");
+    assert_eq!(
+        message,
+        "'ec2-spot-converter' is not a valid load balancer ARN"
+    );
     let (code, _, _) = expect_err!(
         c.describe_load_balancers()
             .load_balancer_arns(&lb)
@@ -1101,7 +1151,13 @@ async fn unknown_and_malformed_resources_get_aws_answers() {
             .send()
             .await
     );
-    assert_eq!((code.as_str(), message.as_str()), ("LoadBalancerNotFound", "One or more load balancers not found"));
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "LoadBalancerNotFound",
+            "One or more load balancers not found"
+        )
+    );
     let (code, message, _) = expect_err!(
         c.modify_target_group()
             .target_group_arn("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/0123456789abcdef")
@@ -1110,7 +1166,10 @@ async fn unknown_and_malformed_resources_get_aws_answers() {
             .await
     );
     assert_eq!(code, "ValidationError");
-    assert!(message.ends_with("is not a valid target group ARN"), "{message}");
+    assert!(
+        message.ends_with("is not a valid target group ARN"),
+        "{message}"
+    );
     // Deleting a group that does not exist succeeds, as AWS models it.
     c.delete_target_group()
         .target_group_arn(&gone_tg)
@@ -1130,7 +1189,12 @@ async fn unknown_and_malformed_resources_get_aws_answers() {
         (code.as_str(), message.as_str()),
         ("ListenerNotFound", "One or more listeners not found")
     );
-    let (code, _, _) = expect_err!(c.delete_listener().listener_arn(&gone_listener).send().await);
+    let (code, _, _) = expect_err!(
+        c.delete_listener()
+            .listener_arn(&gone_listener)
+            .send()
+            .await
+    );
     assert_eq!(code, "ListenerNotFound");
     let (code, _, _) = expect_err!(
         c.modify_listener()
@@ -1142,7 +1206,10 @@ async fn unknown_and_malformed_resources_get_aws_answers() {
     assert_eq!(code, "ListenerNotFound");
     let (code, message, _) = expect_err!(c.describe_listeners().send().await);
     assert_eq!(code, "ValidationError");
-    assert!(message.contains("listener ARNs or a load balancer ARN"), "{message}");
+    assert!(
+        message.contains("listener ARNs or a load balancer ARN"),
+        "{message}"
+    );
     let (code, _, _) = expect_err!(
         c.create_listener()
             .load_balancer_arn(&gone_lb)
@@ -1182,7 +1249,10 @@ async fn unknown_and_malformed_resources_get_aws_answers() {
     // A required parameter left out is the query protocol's ValidationError.
     let (code, message, _) = expect_err!(c.create_target_group().send().await);
     assert_eq!(code, "ValidationError");
-    assert!(message.contains("'name' failed to satisfy constraint: Member must not be null"), "{message}");
+    assert!(
+        message.contains("'name' failed to satisfy constraint: Member must not be null"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -1302,7 +1372,10 @@ async fn targets_must_exist_run_and_share_the_group_vpc() {
     let h = out.target_health_descriptions()[0].target_health().unwrap();
     assert_eq!(h.state().unwrap().as_str(), "unused");
     assert_eq!(h.reason().unwrap().as_str(), "Target.NotRegistered");
-    assert_eq!(h.description(), Some("Target is not registered to the target group"));
+    assert_eq!(
+        h.description(),
+        Some("Target is not registered to the target group")
+    );
     let (code, _, _) = expect_err!(
         c.describe_target_health()
             .target_group_arn(&tg)
@@ -1426,14 +1499,20 @@ async fn target_health_follows_the_virtual_clock() {
             .collect::<Vec<_>>()
     };
     let initial = |reason: &str| ("initial".to_string(), reason.to_string());
-    assert_eq!(state_of(&env, &lb).await, LoadBalancerStateEnum::Provisioning);
+    assert_eq!(
+        state_of(&env, &lb).await,
+        LoadBalancerStateEnum::Provisioning
+    );
     assert_eq!(
         state(&health(&env, &tg).await),
         [initial("Elb.RegistrationInProgress")]
     );
     // Health checks start once the load balancer is active (120 s), then take 30 s.
     env.emu.advance(Duration::from_secs(110));
-    assert_eq!(state_of(&env, &lb).await, LoadBalancerStateEnum::Provisioning);
+    assert_eq!(
+        state_of(&env, &lb).await,
+        LoadBalancerStateEnum::Provisioning
+    );
     env.emu.advance(Duration::from_secs(11));
     assert_eq!(state_of(&env, &lb).await, LoadBalancerStateEnum::Active);
     assert_eq!(
@@ -1446,7 +1525,10 @@ async fn target_health_follows_the_virtual_clock() {
         [initial("Elb.InitialHealthChecking")]
     );
     env.emu.advance(Duration::from_secs(10));
-    assert_eq!(state(&health(&env, &tg).await), [("healthy".into(), String::new())]);
+    assert_eq!(
+        state(&health(&env, &tg).await),
+        [("healthy".into(), String::new())]
+    );
 
     // A target in a zone the load balancer does not enable gets no traffic.
     c.register_targets()
@@ -1476,7 +1558,12 @@ async fn target_health_follows_the_virtual_clock() {
         .unwrap();
 
     // Stopping fails the checks; stopped is an invalid state; started again it re-qualifies.
-    env.ec2.stop_instances().instance_ids(&node).send().await.unwrap();
+    env.ec2
+        .stop_instances()
+        .instance_ids(&node)
+        .send()
+        .await
+        .unwrap();
     let only_node = |h: Vec<(String, i32, String, Option<String>)>| {
         state(&h.into_iter().filter(|t| t.0 == node).collect::<Vec<_>>())
     };
@@ -1489,7 +1576,12 @@ async fn target_health_follows_the_virtual_clock() {
         only_node(health(&env, &tg).await),
         [("unused".into(), "Target.InvalidState".into())]
     );
-    env.ec2.start_instances().instance_ids(&node).send().await.unwrap();
+    env.ec2
+        .start_instances()
+        .instance_ids(&node)
+        .send()
+        .await
+        .unwrap();
     env.emu.advance(Duration::from_secs(16));
     assert_eq!(
         only_node(health(&env, &tg).await),
@@ -1569,14 +1661,19 @@ async fn listeners_follow_the_protocols_actions_and_certificates_of_their_type()
             .default_actions(action)
     };
     assert_eq!(
-        err(on(&web, ProtocolEnum::Tcp, 80, forward(&http_tg)).send().await),
+        err(on(&web, ProtocolEnum::Tcp, 80, forward(&http_tg))
+            .send()
+            .await),
         (
             "ValidationError".into(),
             "Listener protocol 'TCP' must be one of 'HTTPS, HTTP'".into()
         )
     );
     assert_eq!(
-        err(on(&net, ProtocolEnum::Http, 80, forward(&tcp_tg)).send().await).0,
+        err(on(&net, ProtocolEnum::Http, 80, forward(&tcp_tg))
+            .send()
+            .await)
+        .0,
         "ValidationError"
     );
     assert_eq!(
@@ -1587,7 +1684,10 @@ async fn listeners_follow_the_protocols_actions_and_certificates_of_their_type()
         )
     );
     assert_eq!(
-        err(on(&net, ProtocolEnum::Tcp, 80, forward(&http_tg)).send().await).0,
+        err(on(&net, ProtocolEnum::Tcp, 80, forward(&http_tg))
+            .send()
+            .await)
+        .0,
         "IncompatibleProtocols"
     );
     let fixed = Action::builder()
@@ -1607,11 +1707,17 @@ async fn listeners_follow_the_protocols_actions_and_certificates_of_their_type()
             "The action type 'fixed-response' is not valid with network load balancer".into()
         )
     );
-    let out = on(&web, ProtocolEnum::Http, 8081, fixed).send().await.unwrap();
+    let out = on(&web, ProtocolEnum::Http, 8081, fixed)
+        .send()
+        .await
+        .unwrap();
     let f = out.listeners()[0].default_actions()[0]
         .fixed_response_config()
         .unwrap();
-    assert_eq!((f.status_code(), f.message_body()), (Some("503"), Some("down for maintenance")));
+    assert_eq!(
+        (f.status_code(), f.message_body()),
+        (Some("503"), Some("down for maintenance"))
+    );
     let redirect = Action::builder()
         .r#type(ActionTypeEnum::Redirect)
         .redirect_config(
@@ -1622,16 +1728,29 @@ async fn listeners_follow_the_protocols_actions_and_certificates_of_their_type()
                 .build(),
         )
         .build();
-    let out = on(&web, ProtocolEnum::Http, 80, redirect).send().await.unwrap();
-    let r = out.listeners()[0].default_actions()[0].redirect_config().unwrap();
+    let out = on(&web, ProtocolEnum::Http, 80, redirect)
+        .send()
+        .await
+        .unwrap();
+    let r = out.listeners()[0].default_actions()[0]
+        .redirect_config()
+        .unwrap();
     assert_eq!(
         (r.protocol(), r.port(), r.host(), r.path(), r.query()),
-        (Some("HTTPS"), Some("443"), Some("#{host}"), Some("/#{path}"), Some("#{query}"))
+        (
+            Some("HTTPS"),
+            Some("443"),
+            Some("#{host}"),
+            Some("/#{path}"),
+            Some("#{query}")
+        )
     );
 
     // HTTPS needs exactly one certificate and takes a known policy.
     assert_eq!(
-        err(on(&web, ProtocolEnum::Https, 443, forward(&http_tg)).send().await),
+        err(on(&web, ProtocolEnum::Https, 443, forward(&http_tg))
+            .send()
+            .await),
         (
             "ValidationError".into(),
             "A certificate must be specified for HTTPS listeners".into()
@@ -1688,12 +1807,25 @@ async fn listeners_follow_the_protocols_actions_and_certificates_of_their_type()
         .r#type(ActionTypeEnum::Forward)
         .forward_config(
             ForwardActionConfig::builder()
-                .target_groups(TargetGroupTuple::builder().target_group_arn(&http_tg).weight(90).build())
-                .target_groups(TargetGroupTuple::builder().target_group_arn(&blue).weight(10).build())
+                .target_groups(
+                    TargetGroupTuple::builder()
+                        .target_group_arn(&http_tg)
+                        .weight(90)
+                        .build(),
+                )
+                .target_groups(
+                    TargetGroupTuple::builder()
+                        .target_group_arn(&blue)
+                        .weight(10)
+                        .build(),
+                )
                 .build(),
         )
         .build();
-    let out = on(&web, ProtocolEnum::Http, 9000, weighted).send().await.unwrap();
+    let out = on(&web, ProtocolEnum::Http, 9000, weighted)
+        .send()
+        .await
+        .unwrap();
     let a = &out.listeners()[0].default_actions()[0];
     assert_eq!(a.target_group_arn(), None);
     let weights: Vec<Option<i32>> = a
@@ -1720,7 +1852,9 @@ async fn listeners_follow_the_protocols_actions_and_certificates_of_their_type()
             &web,
             ProtocolEnum::Http,
             9001,
-            Action::builder().r#type(ActionTypeEnum::AuthenticateOidc).build()
+            Action::builder()
+                .r#type(ActionTypeEnum::AuthenticateOidc)
+                .build()
         )
         .send()
         .await
@@ -1738,7 +1872,10 @@ async fn listeners_follow_the_protocols_actions_and_certificates_of_their_type()
         .unwrap();
     assert_eq!(health(&env, &tcp_tg).await[0].2, "healthy");
     c.delete_listener().listener_arn(&l).send().await.unwrap();
-    assert_eq!(health(&env, &tcp_tg).await[0].3.as_deref(), Some("Target.NotInUse"));
+    assert_eq!(
+        health(&env, &tcp_tg).await[0].3.as_deref(),
+        Some("Target.NotInUse")
+    );
     let groups = c
         .describe_target_groups()
         .target_group_arns(&tcp_tg)
@@ -1752,7 +1889,10 @@ async fn listeners_follow_the_protocols_actions_and_certificates_of_their_type()
         listener(&env, &net, ProtocolEnum::Tcp, 1000 + port, &tcp_tg).await;
     }
     assert_eq!(
-        err(on(&net, ProtocolEnum::Tcp, 2000, forward(&tcp_tg)).send().await).0,
+        err(on(&net, ProtocolEnum::Tcp, 2000, forward(&tcp_tg))
+            .send()
+            .await)
+        .0,
         "TooManyListeners"
     );
 }
@@ -1781,7 +1921,10 @@ async fn attributes_of_load_balancers_and_target_groups() {
     assert_eq!(m["load_balancing.cross_zone.enabled"], "false");
     assert_eq!(m["access_logs.s3.enabled"], "false");
     assert_eq!(m["access_logs.s3.bucket"], "");
-    assert_eq!(m["dns_record.client_routing_policy"], "any_availability_zone");
+    assert_eq!(
+        m["dns_record.client_routing_policy"],
+        "any_availability_zone"
+    );
     assert!(!m.contains_key("idle_timeout.timeout_seconds"));
     let changed = c
         .modify_load_balancer_attributes()
@@ -1820,15 +1963,30 @@ async fn attributes_of_load_balancers_and_target_groups() {
     );
     assert_eq!(code, "ValidationError");
     // Deletion protection refuses DeleteLoadBalancer until it is turned off.
-    refuse("deletion_protection.enabled", "true").send().await.unwrap();
-    let (code, message, _) = expect_err!(c.delete_load_balancer().load_balancer_arn(&net).send().await);
+    refuse("deletion_protection.enabled", "true")
+        .send()
+        .await
+        .unwrap();
+    let (code, message, _) = expect_err!(
+        c.delete_load_balancer()
+            .load_balancer_arn(&net)
+            .send()
+            .await
+    );
     assert_eq!(code, "OperationNotPermitted");
     assert_eq!(
         message,
         format!("Load balancer '{net}' cannot be deleted because deletion protection is enabled")
     );
-    refuse("deletion_protection.enabled", "false").send().await.unwrap();
-    c.delete_load_balancer().load_balancer_arn(&net).send().await.unwrap();
+    refuse("deletion_protection.enabled", "false")
+        .send()
+        .await
+        .unwrap();
+    c.delete_load_balancer()
+        .load_balancer_arn(&net)
+        .send()
+        .await
+        .unwrap();
 
     let web = alb(&env, "web").await;
     let m = attribute_map(
@@ -1877,16 +2035,29 @@ async fn attributes_of_load_balancers_and_target_groups() {
             .target_group_arn(tg)
             .attributes(TargetGroupAttribute::builder().key(k).value(v).build())
     };
-    let out = set(&tcp, "proxy_protocol_v2.enabled", "true").send().await.unwrap();
-    assert_eq!(tg_attrs(out.attributes())["proxy_protocol_v2.enabled"], "true");
-    let (code, message, _) =
-        expect_err!(set(&tcp, "stickiness.lb_cookie.duration_seconds", "60").send().await);
+    let out = set(&tcp, "proxy_protocol_v2.enabled", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tg_attrs(out.attributes())["proxy_protocol_v2.enabled"],
+        "true"
+    );
+    let (code, message, _) = expect_err!(
+        set(&tcp, "stickiness.lb_cookie.duration_seconds", "60")
+            .send()
+            .await
+    );
     assert_eq!(code, "ValidationError");
     assert_eq!(
         message,
         "Target group attribute key 'stickiness.lb_cookie.duration_seconds' is not recognized"
     );
-    let (code, _, _) = expect_err!(set(&tcp, "deregistration_delay.timeout_seconds", "4000").send().await);
+    let (code, _, _) = expect_err!(
+        set(&tcp, "deregistration_delay.timeout_seconds", "4000")
+            .send()
+            .await
+    );
     assert_eq!(code, "InvalidConfigurationRequest");
     let http = target_group(&env, "http", ProtocolEnum::Http, 80).await;
     let m = tg_attrs(
@@ -1902,7 +2073,10 @@ async fn attributes_of_load_balancers_and_target_groups() {
     assert_eq!(m["load_balancing.algorithm.type"], "round_robin");
     let (code, _, _) = expect_err!(set(&http, "slow_start.duration_seconds", "10").send().await);
     assert_eq!(code, "InvalidConfigurationRequest");
-    set(&http, "slow_start.duration_seconds", "30").send().await.unwrap();
+    set(&http, "slow_start.duration_seconds", "30")
+        .send()
+        .await
+        .unwrap();
     let (code, _, _) = expect_err!(
         c.describe_target_group_attributes()
             .target_group_arn(http.replace("/http/", "/gone/"))
@@ -1929,7 +2103,10 @@ async fn target_group_settings_follow_aws_rules() {
     assert_eq!(g.health_check_port(), Some("traffic-port"));
     assert_eq!(g.health_check_path(), Some("/"));
     assert_eq!(
-        (g.health_check_interval_seconds(), g.health_check_timeout_seconds()),
+        (
+            g.health_check_interval_seconds(),
+            g.health_check_timeout_seconds()
+        ),
         (Some(30), Some(6))
     );
     assert_eq!(
@@ -2048,7 +2225,10 @@ async fn target_group_settings_follow_aws_rules() {
         .send()
         .await
         .unwrap();
-    let checked = checked.target_groups()[0].target_group_arn().unwrap().to_string();
+    let checked = checked.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
     let out = c
         .modify_target_group()
         .target_group_arn(&checked)
@@ -2123,7 +2303,11 @@ async fn tags_on_load_balancers_target_groups_and_listeners() {
     ];
     assert_eq!(
         described,
-        [(l.clone(), both.clone()), (lb.clone(), both.clone()), (tg.clone(), both)]
+        [
+            (l.clone(), both.clone()),
+            (lb.clone(), both.clone()),
+            (tg.clone(), both)
+        ]
     );
     c.remove_tags()
         .resource_arns(&lb)
@@ -2141,7 +2325,10 @@ async fn tags_on_load_balancers_target_groups_and_listeners() {
         (tg.replace("/tagged/", "/gone/"), "TargetGroupNotFound"),
         (l.replace("/tagged/", "/gone/"), "ListenerNotFound"),
         (
-            format!("{}/0123456789abcdef", l.replace(":listener/", ":listener-rule/")),
+            format!(
+                "{}/0123456789abcdef",
+                l.replace(":listener/", ":listener-rule/")
+            ),
             "RuleNotFound",
         ),
         ("tagged".to_string(), "ValidationError"),
@@ -2182,7 +2369,12 @@ async fn tags_on_load_balancers_target_groups_and_listeners() {
         .iter()
         .any(|t| t.key() == Some("one-more")));
     let twenty_one: Vec<String> = (0..21).map(|_| lb.clone()).collect();
-    let (code, _, _) = expect_err!(c.describe_tags().set_resource_arns(Some(twenty_one)).send().await);
+    let (code, _, _) = expect_err!(
+        c.describe_tags()
+            .set_resource_arns(Some(twenty_one))
+            .send()
+            .await
+    );
     assert_eq!(code, "ValidationError");
 }
 
@@ -2219,8 +2411,19 @@ async fn security_groups_and_subnets_can_change() {
         Some("on")
     );
     // The group no longer used is free at once; the one in use is not.
-    env.ec2.delete_security_group().group_id(&first).send().await.unwrap();
-    let (code, _, _) = expect_err!(env.ec2.delete_security_group().group_id(&second).send().await);
+    env.ec2
+        .delete_security_group()
+        .group_id(&first)
+        .send()
+        .await
+        .unwrap();
+    let (code, _, _) = expect_err!(
+        env.ec2
+            .delete_security_group()
+            .group_id(&second)
+            .send()
+            .await
+    );
     assert_eq!(code, "DependencyViolation");
     let (code, _, _) = expect_err!(
         c.set_security_groups()
@@ -2239,7 +2442,10 @@ async fn security_groups_and_subnets_can_change() {
             .await
     );
     assert_eq!(code, "InvalidConfigurationRequest");
-    assert!(message.contains("created without any security groups"), "{message}");
+    assert!(
+        message.contains("created without any security groups"),
+        "{message}"
+    );
 
     let web = alb(&env, "web").await;
     let out = c
@@ -2334,7 +2540,12 @@ async fn describe_calls_page_with_page_size_and_marker() {
     for i in 0..3 {
         target_group(&env, &format!("tg{i}"), ProtocolEnum::Tcp, 80).await;
     }
-    let out = c.describe_target_groups().page_size(2).send().await.unwrap();
+    let out = c
+        .describe_target_groups()
+        .page_size(2)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.target_groups().len(), 2);
     let rest = c
         .describe_target_groups()
@@ -2344,7 +2555,10 @@ async fn describe_calls_page_with_page_size_and_marker() {
         .await
         .unwrap();
     assert_eq!((rest.target_groups().len(), rest.next_marker()), (1, None));
-    let tg = rest.target_groups()[0].target_group_arn().unwrap().to_string();
+    let tg = rest.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
     for port in [80, 81, 82] {
         listener(&env, &made[0], ProtocolEnum::Tcp, port, &tg).await;
     }
@@ -2465,7 +2679,11 @@ async fn waiters_complete_under_every_timing_profile() {
             .wait(Duration::from_secs(900))
             .await
             .unwrap_or_else(|e| panic!("{timing:?}: {e:?}"));
-        c.delete_load_balancer().load_balancer_arn(&lb).send().await.unwrap();
+        c.delete_load_balancer()
+            .load_balancer_arn(&lb)
+            .send()
+            .await
+            .unwrap();
         c.wait_until_load_balancers_deleted()
             .load_balancer_arns(&lb)
             .wait(Duration::from_secs(900))
@@ -2489,4 +2707,235 @@ async fn the_controlplane_principal_drives_a_network_load_balancer() {
     let (code, _, status) = expect_err!(worker.describe_load_balancers().send().await);
     assert_eq!((code.as_str(), status), ("AccessDenied", 403));
     let _ = ec2(&env.emu, "admin");
+}
+
+#[tokio::test]
+async fn tls_listeners_and_application_load_balancers_as_targets() {
+    let env = env().await;
+    let c = &env.elb;
+    let net = nlb(&env, "edge", &['a', 'b']).await;
+    let tls_tg = target_group(&env, "tls", ProtocolEnum::Tls, 443).await;
+    let tls = || {
+        c.create_listener()
+            .load_balancer_arn(&net)
+            .protocol(ProtocolEnum::Tls)
+            .port(443)
+            .default_actions(forward(&tls_tg))
+    };
+    let cert = || Certificate::builder().certificate_arn(CERT).build();
+    let (code, message, _) = expect_err!(tls().send().await);
+    assert_eq!(code, "ValidationError");
+    assert_eq!(message, "A certificate must be specified for TLS listeners");
+    let (code, _, _) = expect_err!(tls().certificates(cert()).certificates(cert()).send().await);
+    assert_eq!(code, "TooManyCertificates");
+    let (code, message, _) =
+        expect_err!(tls().certificates(cert()).alpn_policy("Bogus").send().await);
+    assert_eq!(code, "ALPNPolicyNotFound");
+    assert_eq!(message, "ALPN policy 'Bogus' not found");
+    let out = tls()
+        .certificates(cert())
+        .alpn_policy("HTTP2Preferred")
+        .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06")
+        .send()
+        .await
+        .unwrap();
+    let l = &out.listeners()[0];
+    assert_eq!(l.alpn_policy(), ["HTTP2Preferred".to_string()]);
+    assert_eq!(l.ssl_policy(), Some("ELBSecurityPolicy-TLS13-1-2-2021-06"));
+    // TLS -> TCP drops the certificate, the policy and the ALPN policy.
+    let tcp_tg = target_group(&env, "tcp", ProtocolEnum::Tcp, 443).await;
+    let out = c
+        .modify_listener()
+        .listener_arn(l.listener_arn().unwrap())
+        .protocol(ProtocolEnum::Tcp)
+        .default_actions(forward(&tcp_tg))
+        .send()
+        .await
+        .unwrap();
+    let m = &out.listeners()[0];
+    assert_eq!(
+        (
+            m.ssl_policy(),
+            m.certificates().len(),
+            m.alpn_policy().len()
+        ),
+        (None, 0, 0)
+    );
+
+    // An application load balancer behind a network load balancer.
+    let web = alb(&env, "web").await;
+    let http_tg = target_group(&env, "http", ProtocolEnum::Http, 8080).await;
+    let web_listener = listener(&env, &web, ProtocolEnum::Http, 80, &http_tg).await;
+    let (code, _, _) = expect_err!(
+        c.create_target_group()
+            .name("albs-udp")
+            .target_type(TargetTypeEnum::Alb)
+            .protocol(ProtocolEnum::Udp)
+            .port(80)
+            .vpc_id(&env.vpc)
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    let albs = c
+        .create_target_group()
+        .name("albs")
+        .target_type(TargetTypeEnum::Alb)
+        .protocol(ProtocolEnum::Tcp)
+        .port(80)
+        .vpc_id(&env.vpc)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
+    let (code, _, _) = expect_err!(
+        c.register_targets()
+            .target_group_arn(&albs)
+            .targets(target(&net, 80))
+            .send()
+            .await
+    );
+    assert_eq!(code, "InvalidTarget");
+    c.register_targets()
+        .target_group_arn(&albs)
+        .targets(target(&web, 80))
+        .send()
+        .await
+        .unwrap();
+    listener(&env, &net, ProtocolEnum::Tcp, 80, &albs).await;
+    assert_eq!(health(&env, &albs).await[0].2, "healthy");
+    let (code, message, _) =
+        expect_err!(c.delete_listener().listener_arn(&web_listener).send().await);
+    assert_eq!(code, "ResourceInUse");
+    assert_eq!(
+        message,
+        format!("Listener port '80' is in use by registered target '{web}' and cannot be removed.")
+    );
+    let (code, _, _) = expect_err!(
+        c.delete_load_balancer()
+            .load_balancer_arn(&web)
+            .send()
+            .await
+    );
+    assert_eq!(code, "ResourceInUse");
+
+    // Anomaly detection is reported for application load balancer groups when asked for.
+    let node = instance(&env, 'a').await;
+    c.register_targets()
+        .target_group_arn(&http_tg)
+        .targets(target(&node, 8080))
+        .send()
+        .await
+        .unwrap();
+    let out = c
+        .describe_target_health()
+        .target_group_arn(&http_tg)
+        .include(elbv2::types::DescribeTargetHealthInputIncludeEnum::Anomaly)
+        .send()
+        .await
+        .unwrap();
+    let d = &out.target_health_descriptions()[0];
+    assert_eq!(
+        d.anomaly_detection().unwrap().result().unwrap().as_str(),
+        "normal"
+    );
+    assert_eq!(d.health_check_port(), Some("8080"));
+}
+
+/// A terminated instance is in an invalid state while EC2 still lists it, then leaves the group.
+#[tokio::test]
+async fn terminated_instances_leave_their_groups() {
+    let emu = Emulator::builder()
+        .seed(1)
+        .manual_clock(1_800_000_000_000)
+        .start()
+        .await
+        .unwrap();
+    let env = env_made(emu, Waiting::Real, true).await;
+    let c = &env.elb;
+    let node = instance(&env, 'a').await;
+    let lb = nlb(&env, "short", &['a']).await;
+    let tg = target_group(&env, "short", ProtocolEnum::Tcp, 80).await;
+    listener(&env, &lb, ProtocolEnum::Tcp, 80, &tg).await;
+    c.register_targets()
+        .target_group_arn(&tg)
+        .targets(target(&node, 80))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health(&env, &tg).await[0].2, "healthy");
+    env.ec2
+        .terminate_instances()
+        .instance_ids(&node)
+        .send()
+        .await
+        .unwrap();
+    let out = c
+        .describe_target_health()
+        .target_group_arn(&tg)
+        .send()
+        .await
+        .unwrap();
+    let h = out.target_health_descriptions()[0].target_health().unwrap();
+    assert_eq!(
+        (
+            h.state().unwrap().as_str(),
+            h.reason().unwrap().as_str(),
+            h.description()
+        ),
+        (
+            "unused",
+            "Target.InvalidState",
+            Some("Target is in the terminated state")
+        )
+    );
+    env.emu.advance(Duration::from_secs(3601));
+    assert!(health(&env, &tg).await.is_empty());
+    let (code, _, _) = expect_err!(
+        c.describe_target_health()
+            .target_group_arn(&tg)
+            .targets(target(&node, 80))
+            .send()
+            .await
+    );
+    assert_eq!(code, "InvalidTarget");
+}
+
+#[tokio::test]
+async fn target_group_quota_is_three_thousand() {
+    let env = env().await;
+    let mut tasks = Vec::new();
+    for worker in 0..8 {
+        let c = env.elb.clone();
+        let vpc = env.vpc.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (worker..3000).step_by(8) {
+                c.create_target_group()
+                    .name(format!("g{i}"))
+                    .protocol(ProtocolEnum::Tcp)
+                    .port(80)
+                    .vpc_id(&vpc)
+                    .send()
+                    .await
+                    .expect("create target group");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (code, _, _) = expect_err!(
+        env.elb
+            .create_target_group()
+            .name("one-too-many")
+            .protocol(ProtocolEnum::Tcp)
+            .port(80)
+            .vpc_id(&env.vpc)
+            .send()
+            .await
+    );
+    assert_eq!(code, "TooManyTargetGroups");
 }

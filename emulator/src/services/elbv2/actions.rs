@@ -234,17 +234,17 @@ pub fn parse(p: &Scope<'_>, list: &str) -> AwsResult<Vec<Action>> {
 
 /// Which target group protocols a listener protocol can forward to.
 fn compatible(listener_protocol: Option<&str>, group_protocol: Option<&str>) -> bool {
-    match (listener_protocol, group_protocol) {
-        (Some("HTTP" | "HTTPS"), None | Some("HTTP" | "HTTPS")) => true,
-        (Some("TCP"), Some("TCP" | "TCP_UDP")) => true,
-        (Some("TLS"), Some("TCP" | "TLS")) => true,
-        (Some("UDP"), Some("UDP" | "TCP_UDP")) => true,
-        (Some("TCP_UDP"), Some("TCP_UDP")) => true,
-        (Some("QUIC"), Some("QUIC" | "TCP_QUIC")) => true,
-        (Some("TCP_QUIC"), Some("TCP_QUIC")) => true,
-        (None, Some("GENEVE")) => true,
-        _ => false,
-    }
+    matches!(
+        (listener_protocol, group_protocol),
+        (Some("HTTP" | "HTTPS"), None | Some("HTTP" | "HTTPS"))
+            | (Some("TCP"), Some("TCP" | "TCP_UDP"))
+            | (Some("TLS"), Some("TCP" | "TLS"))
+            | (Some("UDP"), Some("UDP" | "TCP_UDP"))
+            | (Some("TCP_UDP"), Some("TCP_UDP"))
+            | (Some("QUIC"), Some("QUIC" | "TCP_QUIC"))
+            | (Some("TCP_QUIC"), Some("TCP_QUIC"))
+            | (None, Some("GENEVE"))
+    )
 }
 
 /// Checks actions against the state: the load balancer's type, the target groups (they exist,

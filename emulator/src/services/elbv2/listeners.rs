@@ -310,7 +310,7 @@ pub fn create_listener(call: &Call<'_>) -> AwsResult<Output> {
             ));
         }
         let mut x = Xml::new();
-        x.list("Listeners", "member", [existing], |x, l| render(x, l));
+        x.list("Listeners", "member", [existing], render);
         return Ok(Output::Xml(x.into_string()));
     }
     if e.listeners_of(lb_arn).len() >= MAX_LISTENERS {
@@ -325,7 +325,7 @@ pub fn create_listener(call: &Call<'_>) -> AwsResult<Output> {
         ..listener
     };
     let mut x = Xml::new();
-    x.list("Listeners", "member", [&listener], |x, l| render(x, l));
+    x.list("Listeners", "member", [&listener], render);
     r.elbv2.listeners.insert(listener.arn.clone(), listener);
     r.elbv2.refresh_usage(now);
     Ok(Output::Xml(x.into_string()))
@@ -381,7 +381,7 @@ pub fn describe_listeners(call: &Call<'_>) -> AwsResult<Output> {
     };
     let (shown, next) = page.apply(found)?;
     let mut x = Xml::new();
-    x.list("Listeners", "member", shown, |x, l| render(x, l));
+    x.list("Listeners", "member", shown, render);
     x.leaf_opt("NextMarker", next);
     Ok(Output::Xml(x.into_string()))
 }
@@ -444,7 +444,7 @@ pub fn modify_listener(call: &Call<'_>) -> AwsResult<Output> {
         )));
     }
     let mut x = Xml::new();
-    x.list("Listeners", "member", [&next], |x, l| render(x, l));
+    x.list("Listeners", "member", [&next], render);
     r.elbv2.listeners.insert(next.arn.clone(), next);
     r.elbv2.refresh_usage(now);
     Ok(Output::Xml(x.into_string()))

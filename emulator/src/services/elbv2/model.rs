@@ -340,11 +340,4 @@ impl Elbv2 {
             }
         }
     }
-
-    /// Drops registrations whose draining is over. Writers call it before they decide.
-    pub fn settle(&mut self, now: i64) {
-        for tg in self.target_groups.values_mut() {
-            tg.targets.retain(|r| r.present(now));
-        }
-    }
 }

@@ -10,6 +10,7 @@ use crate::services::ec2::instances::network;
 use crate::services::ec2::model::{Ec2Region, InstanceState};
 use crate::services::ec2::{common, instances};
 use crate::services::Call;
+use crate::state::timing::Durations;
 use crate::state::{read, write};
 
 use super::arn::{self, Kind};
@@ -235,6 +236,24 @@ fn check_registrable(
     Ok(())
 }
 
+/// Drops registrations that are over: drained ones, and those of instances EC2 no longer has.
+/// Writers call it before they decide, so limits count live targets only.
+fn settle(r: &mut Ec2Region, now: i64, d: &Durations) {
+    let Ec2Region {
+        instances, elbv2, ..
+    } = r;
+    for tg in elbv2.target_groups.values_mut() {
+        let by_instance = tg.config.target_type == "instance";
+        tg.targets.retain(|reg| {
+            reg.present(now)
+                && (!by_instance
+                    || instances
+                        .get(&reg.id)
+                        .is_some_and(|i| instances::visible(i, now, d)))
+        });
+    }
+}
+
 /// The port a registration uses: the target's own, else the group's.
 fn port_of(tg: &TargetGroup, t: &TargetInput<'_>) -> Option<i64> {
     t.port.or(tg.config.port)
@@ -248,7 +267,7 @@ pub fn register_targets(call: &Call<'_>) -> AwsResult<Output> {
     let now = call.now_ms;
     let lock = common::region(call)?;
     let mut r = write(&lock);
-    r.elbv2.settle(now);
+    settle(&mut r, now, &call.world.durations);
     let tg = group(&r, tg_arn)?;
     check_id_forms(tg, &targets)?;
     check_registrable(&r, tg, &targets, call)?;
@@ -292,7 +311,7 @@ pub fn deregister_targets(call: &Call<'_>) -> AwsResult<Output> {
     let now = call.now_ms;
     let lock = common::region(call)?;
     let mut r = write(&lock);
-    r.elbv2.settle(now);
+    settle(&mut r, now, &call.world.durations);
     let tg = group(&r, tg_arn)?;
     check_id_forms(tg, &targets)?;
     let delay = attributes::deregistration_delay_ms(tg);
