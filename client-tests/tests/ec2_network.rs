@@ -1447,26 +1447,3 @@ async fn concurrent_creates_of_one_name_let_exactly_one_win() {
         .unwrap();
     assert_eq!(out.security_groups().len(), 1);
 }
-
-/// A deleted load balancer holds its groups for a while (`released_groups`); until then the group
-/// cannot be deleted.
-#[tokio::test]
-async fn groups_released_by_load_balancers_are_held_until_their_time() {
-    let emu = start().await;
-    let c = ec2(&emu, "admin");
-    let vpc = default_vpc(&c).await;
-    let g = create_group(&c, &vpc, "held").await;
-    let now = emu.instance().clock.now_ms();
-    {
-        let generation = emu.instance().current();
-        let region = generation.world.ec2("us-east-1").unwrap();
-        awsemu::state::write(&region)
-            .released_groups
-            .insert(g.clone(), now + 60_000);
-    }
-    let (code, msg, _) = expect_err!(c.delete_security_group().group_id(&g).send().await);
-    assert_eq!(code, "DependencyViolation");
-    assert_eq!(msg, format!("resource {g} has a dependent object"));
-    emu.advance(std::time::Duration::from_secs(61));
-    c.delete_security_group().group_id(&g).send().await.unwrap();
-}

@@ -307,7 +307,7 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
     assert_eq!(lb.r#type(), Some(&LoadBalancerTypeEnum::Network));
     assert_eq!(lb.scheme(), Some(&LoadBalancerSchemeEnum::Internal));
     assert_eq!(lb.vpc_id(), Some(env.vpc.as_str()));
-    assert_eq!(lb.security_groups(), [sg.clone()]);
+    assert_eq!(lb.security_groups(), [sg.as_str()]);
     assert_eq!(lb.ip_address_type(), Some(&IpAddressType::Ipv4));
     let zones: Vec<(&str, &str)> = lb
         .availability_zones()
@@ -446,7 +446,7 @@ async fn network_load_balancer_as_the_cloud_provider_drives_it() {
     assert_eq!(groups.target_groups().len(), 1);
     assert_eq!(
         groups.target_groups()[0].load_balancer_arns(),
-        [lb_arn.clone()]
+        [lb_arn.as_str()]
     );
     let listeners = env
         .elb
@@ -2404,7 +2404,7 @@ async fn security_groups_and_subnets_can_change() {
         .send()
         .await
         .unwrap();
-    assert_eq!(out.security_group_ids(), [second.clone()]);
+    assert_eq!(out.security_group_ids(), [second.as_str()]);
     assert_eq!(
         out.enforce_security_group_inbound_rules_on_private_link_traffic()
             .map(|e| e.as_str()),

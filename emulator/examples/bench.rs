@@ -75,6 +75,11 @@ fn signed_request(addr: SocketAddr, key: &str) -> Vec<u8> {
 
 /// The bytes of one SigV4-signed EC2 form POST.
 fn signed_post(addr: SocketAddr, key: &str, body: &[u8]) -> Vec<u8> {
+    signed_post_to(addr, key, "ec2", body)
+}
+
+/// The bytes of one SigV4-signed form POST to `service` (the credential scope routes it).
+fn signed_post_to(addr: SocketAddr, key: &str, service: &str, body: &[u8]) -> Vec<u8> {
     let mut map = http::HeaderMap::new();
     map.insert("host", addr.to_string().parse().expect("host"));
     map.insert(
@@ -100,7 +105,7 @@ fn signed_post(addr: SocketAddr, key: &str, body: &[u8]) -> Vec<u8> {
         key,
         None,
         "us-east-1",
-        "ec2",
+        service,
         awsemu::timefmt::now_unix(),
     ) {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -286,6 +291,53 @@ fn ec2(seconds: u64, connections: usize, count: usize) {
     let _ = child.wait();
 }
 
+/// `count` classic load balancers, then DescribeLoadBalancers over them: one by name, and the
+/// first page of all (AWS's default page size, 400).
+fn elb(seconds: u64, connections: usize, count: usize) {
+    let limit = count.to_string();
+    let (mut child, addr, _) = spawn_server(&["--load-balancer-limit", &limit]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        for i in 0..count {
+            let body = format!(
+                "Action=CreateLoadBalancer&Version=2012-06-01&LoadBalancerName=lb-{i}&Listeners.member.1.Protocol=TCP&Listeners.member.1.LoadBalancerPort=80&Listeners.member.1.InstancePort={}&AvailabilityZones.member.1=us-east-1a&AvailabilityZones.member.2=us-east-1b&Tags.member.1.Key=kubernetes.io%2Fcluster%2Fbench&Tags.member.1.Value=owned",
+                30000 + i
+            );
+            let req = signed_post_to(addr, "test", "elasticloadbalancing", body.as_bytes());
+            let (status, text) = call(addr, &req).await;
+            assert_eq!(status, 200, "{text}");
+        }
+    });
+    let rss = rss_mib(child.id());
+    println!("memory: {count} classic load balancers: RSS {rss:.1} MiB");
+    for (what, body) in [
+        (
+            "one by name".to_string(),
+            format!(
+                "Action=DescribeLoadBalancers&Version=2012-06-01&LoadBalancerNames.member.1=lb-{}",
+                count / 2
+            ),
+        ),
+        (
+            format!("all (first page of {})", count.min(400)),
+            "Action=DescribeLoadBalancers&Version=2012-06-01".to_string(),
+        ),
+    ] {
+        let req = signed_post_to(addr, "test", "elasticloadbalancing", body.as_bytes());
+        let (n, elapsed) = rt.block_on(drive(addr, Arc::new(req), seconds, connections));
+        println!(
+            "DescribeLoadBalancers (classic) over {count} load balancers, {what}: {n} answered 200 in {:.2} s = {:.0} requests/s",
+            elapsed.as_secs_f64(),
+            n as f64 / elapsed.as_secs_f64()
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Replays one request on `connections` keep-alive connections for `seconds`; (count of 200s, elapsed).
 async fn drive(
     addr: SocketAddr,
@@ -358,13 +410,18 @@ fn main() {
             arg(&args, "--connections", "32").parse().unwrap_or(32),
             arg(&args, "--count", "10000").parse().unwrap_or(10_000),
         ),
+        Some("elb") => elb(
+            arg(&args, "--seconds", "10").parse().unwrap_or(10),
+            arg(&args, "--connections", "32").parse().unwrap_or(32),
+            arg(&args, "--count", "500").parse().unwrap_or(500),
+        ),
         Some("load") => load(
             arg(&args, "--seconds", "10").parse().unwrap_or(10),
             arg(&args, "--connections", "64").parse().unwrap_or(64),
             args.windows(2).find(|w| w[0] == "--endpoint").and_then(|w| w[1].parse().ok()),
         ),
         _ => eprintln!(
-            "usage: bench startup [--runs N] | embed [--runs N] | load [--seconds S] [--connections C] [--endpoint ADDR] | ec2 [--count N] [--seconds S] [--connections C]"
+            "usage: bench startup [--runs N] | embed [--runs N] | load [--seconds S] [--connections C] [--endpoint ADDR] | ec2 [--count N] [--seconds S] [--connections C] | elb [--count N] [--seconds S] [--connections C]"
         ),
     }
 }

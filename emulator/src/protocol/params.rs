@@ -381,6 +381,23 @@ impl<'a> Scope<'a> {
         Ok(out)
     }
 
+    /// A required list of strings: absent (not even `Name=`) is the protocol's missing-parameter
+    /// error; an empty list sent as `Name=` is accepted.
+    pub fn required_strings(&self, name: &str) -> AwsResult<Vec<&'a str>> {
+        if !self.has(name) {
+            return Err(self.params.missing(&self.key(name)));
+        }
+        self.strings(name)
+    }
+
+    /// A required list of structures, as [`Scope::required_strings`].
+    pub fn required_structs(&self, name: &str) -> AwsResult<Vec<Scope<'a>>> {
+        if !self.has(name) {
+            return Err(self.params.missing(&self.key(name)));
+        }
+        self.structs(name)
+    }
+
     /// A list of structures, each as its own scope: `Filter.1.Name`, `Listeners.member.1.Protocol`.
     pub fn structs(&self, name: &str) -> AwsResult<Vec<Scope<'a>>> {
         let base = self.list_base(name);

@@ -88,6 +88,19 @@ impl Xml {
         self.close(tag)
     }
 
+    /// An awsQuery list of strings: `<tag><member>a</member>…</tag>`.
+    pub fn members<I, T>(&mut self, tag: &str, items: I) -> &mut Self
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        self.open(tag);
+        for item in items {
+            self.leaf("member", item);
+        }
+        self.close(tag)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.buf
     }

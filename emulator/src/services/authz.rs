@@ -113,11 +113,20 @@ pub fn resources(
                 }
             }
         }
-        (ServiceId::Elb, Input::Query(p)) => {
+        // Classic Describe calls are not scoped to a resource; the others act on the load
+        // balancers they name (AddTags and RemoveTags on a list of them).
+        (ServiceId::Elb, Input::Query(p)) if !action.starts_with("Describe") => {
+            let arn = |name: &str| {
+                format!("arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/{name}")
+            };
             if let Some(name) = p.peek("LoadBalancerName") {
-                out.push(format!(
-                    "arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/{name}"
-                ));
+                out.push(arn(name));
+            }
+            for i in 1.. {
+                match p.peek(&format!("LoadBalancerNames.member.{i}")) {
+                    Some(name) => out.push(arn(name)),
+                    None => break,
+                }
             }
         }
         (ServiceId::Elbv2, Input::Query(p)) => {

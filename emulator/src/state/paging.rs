@@ -65,11 +65,11 @@ impl<'a> Page<'a> {
         })
     }
 
-    /// `PageSize` (1–400) and `Marker`, as both ELB APIs take them; the next page's marker goes in
-    /// `NextMarker`.
+    /// `PageSize` (1–400, default 400 as AWS documents) and `Marker`, as both ELB APIs take them;
+    /// the next page's marker goes in `NextMarker`.
     pub fn read_marker(p: &Scope<'a>) -> AwsResult<Page<'a>> {
         Ok(Page {
-            max: p.int("PageSize")?,
+            max: Some(p.int("PageSize")?.unwrap_or(400)),
             token: p.str("Marker"),
             bounds: (1, 400),
             marker_style: true,

@@ -1,13 +1,95 @@
 //! Classic Elastic Load Balancing (awsQuery `2012-06-01`). [`model`] holds the load balancers of a
 //! region; they live inside the region's EC2 state (`Ec2Region::elb`) because they use its
 //! subnets, security groups and instances, and checks across them must be atomic.
+//!
+//! One file per family: `load_balancers` (create, delete, describe, subnets, security groups),
+//! `listeners`, `health` (health check, instance registration and health), `attributes`,
+//! `policies`, `tags`.
 
+pub mod attributes;
+pub mod health;
+pub mod listeners;
+pub mod load_balancers;
 pub mod model;
+pub mod policies;
+pub mod tags;
+
+use crate::protocol::{AwsError, AwsResult, Scope};
+use crate::services::ec2::model::Ec2Region;
 
 use super::Handler;
+use model::LoadBalancer;
 
 /// The handler of a classic ELB action, if emulated.
 pub fn handler(action: &str) -> Option<Handler> {
-    let _ = action;
-    None
+    load_balancers::handler(action)
+        .or_else(|| listeners::handler(action))
+        .or_else(|| health::handler(action))
+        .or_else(|| attributes::handler(action))
+        .or_else(|| policies::handler(action))
+        .or_else(|| tags::handler(action))
+}
+
+/// `LoadBalancerNotFound` as AWS words it for actions on one named load balancer.
+pub fn not_found(name: &str) -> AwsError {
+    AwsError::bad_request(
+        "LoadBalancerNotFound",
+        format!("There is no ACTIVE Load Balancer named '{name}'"),
+    )
+}
+
+/// `InvalidConfigurationRequest`, which classic ELB answers with HTTP 409.
+pub fn invalid_configuration(message: impl Into<String>) -> AwsError {
+    AwsError::new("InvalidConfigurationRequest", message, 409)
+}
+
+/// `ValidationError`, the query APIs' code for a value of the wrong form.
+pub fn validation(message: impl Into<String>) -> AwsError {
+    AwsError::bad_request("ValidationError", message)
+}
+
+/// The load balancer `name` of the region.
+pub fn find<'a>(r: &'a Ec2Region, name: &str) -> AwsResult<&'a LoadBalancer> {
+    r.elb
+        .load_balancers
+        .get(name)
+        .ok_or_else(|| not_found(name))
+}
+
+/// The load balancer `name` of the region, to change.
+pub fn find_mut<'a>(r: &'a mut Ec2Region, name: &str) -> AwsResult<&'a mut LoadBalancer> {
+    r.elb
+        .load_balancers
+        .get_mut(name)
+        .ok_or_else(|| not_found(name))
+}
+
+/// An integer parameter within AWS's bounds, or the Coral `ValidationError` naming the field.
+pub fn bounded(p: &Scope<'_>, name: &str, field: &str, lo: i64, hi: i64) -> AwsResult<Option<i64>> {
+    let Some(v) = p.int(name)? else {
+        return Ok(None);
+    };
+    if v < lo {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{v}' at '{field}' failed to satisfy constraint: Member must have value greater than or equal to {lo}"
+        )));
+    }
+    if v > hi {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{v}' at '{field}' failed to satisfy constraint: Member must have value less than or equal to {hi}"
+        )));
+    }
+    Ok(Some(v))
+}
+
+/// A required integer within AWS's bounds.
+pub fn required_bounded(
+    p: &Scope<'_>,
+    name: &str,
+    field: &str,
+    lo: i64,
+    hi: i64,
+) -> AwsResult<i64> {
+    p.required(name)?;
+    bounded(p, name, field, lo, hi)?.ok_or_else(AwsError::internal)
 }

@@ -29,10 +29,9 @@ fn invalid_action(message: impl Into<String>) -> AwsError {
     AwsError::bad_request("InvalidLoadBalancerAction", message)
 }
 
-/// Reads and checks the actions of list `list` (`DefaultActions`) without looking at state.
-pub fn parse(p: &Scope<'_>, list: &str) -> AwsResult<Vec<Action>> {
+/// Reads and checks the items of `DefaultActions` without looking at state.
+pub fn parse(items: &[Scope<'_>]) -> AwsResult<Vec<Action>> {
     let mut out = Vec::new();
-    let items = p.structs(list)?;
     for (i, a) in items.iter().enumerate() {
         let field = |m: &str| format!("defaultActions.member.{}.{m}", i + 1);
         let kind = a.required("Type")?;

@@ -305,8 +305,7 @@ fn parse<'a>(
     max: Option<usize>,
     value_max: usize,
 ) -> AwsResult<Vec<(&'a str, &'a str)>> {
-    errors::require(p, "Attributes")?;
-    let items = p.structs("Attributes")?;
+    let items = p.required_structs("Attributes")?;
     if let Some(max) = max {
         if items.len() > max {
             return Err(constraint(

@@ -4,17 +4,7 @@
 //! Every ELBv2 error is a 400 from the sender; the code names the exception without its
 //! `Exception` suffix (`LoadBalancerNotFound`).
 
-use crate::protocol::{AwsError, AwsResult, Scope};
-
-/// Refuses a request without the required member `name` (a list counts when any element or its
-/// empty form `Name=` was sent), with the protocol's missing-parameter answer.
-pub fn require(p: &Scope<'_>, name: &str) -> AwsResult<()> {
-    if p.has(name) {
-        Ok(())
-    } else {
-        p.required(name).map(|_| ())
-    }
-}
+use crate::protocol::{AwsError, AwsResult};
 
 /// `ValidationError`: the generic answer for a bad value.
 pub fn validation(message: impl Into<String>) -> AwsError {

@@ -17,7 +17,7 @@ use super::arn::{self, Kind};
 use super::errors::{self, check_enum, check_range, validation};
 use super::health_checks::PROTOCOLS;
 use super::model::{Action, Elbv2, LbType, Listener, LoadBalancer};
-use super::{actions, render_strings, tags};
+use super::{actions, tags};
 
 /// AWS's quota of listeners per load balancer.
 pub const MAX_LISTENERS: usize = 50;
@@ -99,11 +99,10 @@ fn read_input(p: &Scope<'_>, actions_required: bool) -> AwsResult<Input> {
     } else {
         None
     };
-    if actions_required {
-        errors::require(p, "DefaultActions")?;
-    }
-    let actions = if p.has("DefaultActions") {
-        Some(actions::parse(p, "DefaultActions")?)
+    let actions = if actions_required {
+        Some(actions::parse(&p.required_structs("DefaultActions")?)?)
+    } else if p.has("DefaultActions") {
+        Some(actions::parse(&p.structs("DefaultActions")?)?)
     } else {
         None
     };
@@ -262,7 +261,7 @@ pub fn create_listener(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let lb_arn = p.required("LoadBalancerArn")?;
     let input = read_input(&p, true)?;
-    let new_tags = tags::parse(&p, "Tags")?;
+    let new_tags = tags::parse(&p.structs("Tags")?)?;
     call.params()?.finish()?;
     arn::check(Kind::LoadBalancer, lb_arn)?;
     let tag_set = tags::initial(&new_tags, Kind::Listener)?;
@@ -502,6 +501,6 @@ pub fn render(x: &mut Xml, l: &Listener) {
     x.leaf_opt("SslPolicy", l.ssl_policy.as_deref());
     actions::render(x, &l.actions);
     if !l.alpn_policy.is_empty() {
-        render_strings(x, "AlpnPolicy", l.alpn_policy.iter().map(String::as_str));
+        x.members("AlpnPolicy", &l.alpn_policy);
     }
 }

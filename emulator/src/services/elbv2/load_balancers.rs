@@ -15,7 +15,7 @@ use crate::state::{read, write};
 use super::arn::{self, Kind};
 use super::errors::{self, check_enum, invalid_configuration, validation};
 use super::model::{LbState, LbType, LoadBalancer, ZoneMapping};
-use super::{attributes, names, render_strings, tags, timestamp, zones};
+use super::{attributes, names, tags, timestamp, zones};
 
 /// Security groups a load balancer may have.
 const MAX_SECURITY_GROUPS: usize = 5;
@@ -225,7 +225,7 @@ pub fn create_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
     if let Some(s) = scheme {
         check_enum("scheme", s, &["internet-facing", "internal"])?;
     }
-    let new_tags = tags::parse(&p, "Tags")?;
+    let new_tags = tags::parse(&p.structs("Tags")?)?;
     let type_name = p.str("Type").unwrap_or("application");
     check_enum("type", type_name, &["application", "network", "gateway"])?;
     let ip_type = p.str("IpAddressType");
@@ -511,8 +511,7 @@ pub fn delete_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
 pub fn set_security_groups(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let lb_arn = p.required("LoadBalancerArn")?;
-    errors::require(&p, "SecurityGroups")?;
-    let groups = p.strings("SecurityGroups")?;
+    let groups = p.required_strings("SecurityGroups")?;
     let enforce = p.str("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic");
     if let Some(v) = enforce {
         check_enum(
@@ -570,11 +569,7 @@ pub fn set_security_groups(call: &Call<'_>) -> AwsResult<Output> {
         *current = v.to_string();
     }
     let mut x = Xml::new();
-    render_strings(
-        &mut x,
-        "SecurityGroupIds",
-        lb.security_groups.iter().map(String::as_str),
-    );
+    x.members("SecurityGroupIds", &lb.security_groups);
     x.leaf_opt(
         "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic",
         lb.enforce_private_link_rules.as_deref(),
@@ -670,8 +665,10 @@ pub fn render(x: &mut Xml, lb: &LoadBalancer, state: LbState, region: &str) {
     x.leaf("LoadBalancerArn", &lb.arn);
     if lb.kind != LbType::Gateway {
         x.leaf("DNSName", &lb.dns_name);
-        let zone = zones::hosted_zone(region, lb.kind == LbType::Network);
-        x.leaf_opt("CanonicalHostedZoneId", (!zone.is_empty()).then_some(zone));
+        x.leaf(
+            "CanonicalHostedZoneId",
+            zones::hosted_zone(region, lb.kind == LbType::Network),
+        );
     }
     x.leaf("CreatedTime", timestamp(lb.created_ms))
         .leaf("LoadBalancerName", &lb.name)
@@ -686,11 +683,7 @@ pub fn render(x: &mut Xml, lb: &LoadBalancer, state: LbState, region: &str) {
     x.leaf("Type", lb.kind.name());
     render_zones(x, lb);
     if lb.kind != LbType::Gateway {
-        render_strings(
-            x,
-            "SecurityGroups",
-            lb.security_groups.iter().map(String::as_str),
-        );
+        x.members("SecurityGroups", &lb.security_groups);
     }
     x.leaf("IpAddressType", &lb.ip_address_type);
     x.leaf_opt(

@@ -23,8 +23,6 @@ pub mod target_health;
 pub mod targets;
 pub mod zones;
 
-use crate::protocol::xml::Xml;
-
 use super::Handler;
 
 /// The handler of an ELBv2 action, if emulated.
@@ -55,15 +53,6 @@ pub fn handler(action: &str) -> Option<Handler> {
         "DescribeTags" => tags::describe_tags,
         _ => return None,
     })
-}
-
-/// `<tag><member>a</member>…</tag>`: a list of strings, written even when empty, as AWS does.
-pub fn render_strings<'a>(x: &mut Xml, tag: &str, items: impl IntoIterator<Item = &'a str>) {
-    x.open(tag);
-    for item in items {
-        x.leaf("member", item);
-    }
-    x.close(tag);
 }
 
 /// An ELBv2 timestamp with milliseconds, `2016-03-25T21:26:12.920Z`.

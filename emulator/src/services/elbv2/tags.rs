@@ -18,14 +18,15 @@ fn tag_char(c: char) -> bool {
     c.is_alphabetic() || c.is_numeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
 }
 
-/// Reads a `Tags.member.N.{Key,Value}` list and checks it as AWS does before anything is written.
-pub fn parse(p: &Scope<'_>, list: &str) -> AwsResult<Vec<(String, String)>> {
+/// Reads the items of a `Tags.member.N.{Key,Value}` list and checks them as AWS does before
+/// anything is written.
+pub fn parse(items: &[Scope<'_>]) -> AwsResult<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
-    for (i, t) in p.structs(list)?.iter().enumerate() {
+    for (i, t) in items.iter().enumerate() {
         let n = i + 1;
         let key = t.required("Key")?;
         let value = t.str("Value").unwrap_or("");
-        let field = |m: &str| format!("{}.member.{n}.{m}", lower_first(list));
+        let field = |m: &str| format!("tags.member.{n}.{m}");
         check_length(&field("key"), key, 1, 128)?;
         check_length(&field("value"), value, 0, 256)?;
         for (name, v) in [("key", key), ("value", value)] {
@@ -51,14 +52,6 @@ pub fn parse(p: &Scope<'_>, list: &str) -> AwsResult<Vec<(String, String)>> {
         out.push((key.to_string(), value.to_string()));
     }
     Ok(out)
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 /// Refuses tags that would take a resource past AWS's limit.
@@ -118,8 +111,7 @@ fn not_found(kind: Kind) -> AwsError {
 
 /// `ResourceArns.member.N`: required, at most 20.
 fn resource_arns<'a>(p: &Scope<'a>) -> AwsResult<Vec<&'a str>> {
-    errors::require(p, "ResourceArns")?;
-    let arns = p.strings("ResourceArns")?;
+    let arns = p.required_strings("ResourceArns")?;
     check_count("resourceArns", &arns, 20)?;
     Ok(arns)
 }
@@ -127,8 +119,7 @@ fn resource_arns<'a>(p: &Scope<'a>) -> AwsResult<Vec<&'a str>> {
 pub fn add_tags(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let arns = resource_arns(&p)?;
-    errors::require(&p, "Tags")?;
-    let tags = parse(&p, "Tags")?;
+    let tags = parse(&p.required_structs("Tags")?)?;
     call.params()?.finish()?;
     let lock = common::region(call)?;
     let mut r = write(&lock);
@@ -147,8 +138,7 @@ pub fn add_tags(call: &Call<'_>) -> AwsResult<Output> {
 pub fn remove_tags(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let arns = resource_arns(&p)?;
-    errors::require(&p, "TagKeys")?;
-    let keys = p.strings("TagKeys")?;
+    let keys = p.required_strings("TagKeys")?;
     for (i, k) in keys.iter().enumerate() {
         check_length(&format!("tagKeys.member.{}", i + 1), k, 1, 128)?;
     }

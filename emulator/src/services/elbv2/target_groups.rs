@@ -99,7 +99,7 @@ pub fn create_target_group(call: &Call<'_>) -> AwsResult<Output> {
     }
     let control_port = p.int("TargetControlPort")?;
     check_range("targetControlPort", control_port, 1, 65535)?;
-    let new_tags = tags::parse(&p, "Tags")?;
+    let new_tags = tags::parse(&p.structs("Tags")?)?;
     call.params()?.finish()?;
 
     names::check_target_group(name)?;
@@ -299,7 +299,7 @@ pub fn render(x: &mut Xml, e: &Elbv2, tg: &TargetGroup) {
                 .leaf_opt("GrpcCode", h.matcher_grpc.as_deref());
         });
     }
-    super::render_strings(x, "LoadBalancerArns", e.load_balancers_of(&tg.arn));
+    x.members("LoadBalancerArns", e.load_balancers_of(&tg.arn));
     x.leaf("TargetType", &c.target_type)
         .leaf_opt("ProtocolVersion", c.protocol_version.as_deref())
         .leaf_opt("IpAddressType", c.ip_address_type.as_deref())

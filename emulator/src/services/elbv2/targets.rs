@@ -31,11 +31,13 @@ struct TargetInput<'a> {
 }
 
 fn read_targets<'a>(p: &Scope<'a>, required: bool) -> AwsResult<Vec<TargetInput<'a>>> {
-    if required {
-        errors::require(p, "Targets")?;
-    }
+    let items = if required {
+        p.required_structs("Targets")?
+    } else {
+        p.structs("Targets")?
+    };
     let mut out = Vec::new();
-    for (i, t) in p.structs("Targets")?.iter().enumerate() {
+    for (i, t) in items.iter().enumerate() {
         let n = i + 1;
         let id = t.required("Id")?;
         let port = t.int("Port")?;

@@ -1,0 +1,287 @@
+//! The health check (ConfigureHealthCheck), instance registration
+//! (Register/DeregisterInstancesWithLoadBalancer) and DescribeInstanceHealth.
+//!
+//! Health is derived at each call, not stored: an instance is `InService` once it has run and been
+//! registered for the health-check time of the timing profile (`target_initial`), and
+//! `OutOfService` with AWS's reason while registering, when not running, or when its zone is not
+//! one of the load balancer's.
+
+use crate::protocol::xml::Xml;
+use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::services::ec2::instances::visible;
+use crate::services::ec2::model::{Ec2Region, Instance, InstanceState};
+use crate::services::{ec2::common, Call, Handler};
+use crate::state::{self, timing::Durations};
+
+use super::load_balancers::zones_of;
+use super::model::{HealthCheck, LoadBalancer, Registration};
+use super::{find, find_mut, required_bounded, validation};
+
+pub fn handler(action: &str) -> Option<Handler> {
+    Some(match action {
+        "ConfigureHealthCheck" => configure_health_check,
+        "RegisterInstancesWithLoadBalancer" => register_instances,
+        "DeregisterInstancesFromLoadBalancer" => deregister_instances,
+        "DescribeInstanceHealth" => describe_instance_health,
+        _ => return None,
+    })
+}
+
+/// `TCP:port`, `SSL:port`, `HTTP:port/path` or `HTTPS:port/path`.
+fn check_target(target: &str) -> AwsResult<()> {
+    let bad = |why: &str| validation(format!("HealthCheck Target '{target}' is invalid: {why}"));
+    let (proto, rest) = target
+        .split_once(':')
+        .ok_or_else(|| bad("it must begin with one of HTTP, TCP, HTTPS, SSL followed by ':'"))?;
+    let layer7 = match proto.to_ascii_uppercase().as_str() {
+        "HTTP" | "HTTPS" => true,
+        "TCP" | "SSL" => false,
+        _ => return Err(bad("it must begin with one of HTTP, TCP, HTTPS, SSL")),
+    };
+    let (port, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], Some(&rest[i..])),
+        None => (rest, None),
+    };
+    if !port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p)) {
+        return Err(bad("the port must be a number from 1 to 65535"));
+    }
+    match (layer7, path) {
+        (true, None) => Err(bad(
+            "HTTP and HTTPS targets need a path, such as HTTP:80/index.html",
+        )),
+        (false, Some(_)) => Err(bad("TCP and SSL targets take no path")),
+        _ => Ok(()),
+    }
+}
+
+fn parse_health_check(p: &Scope<'_>) -> AwsResult<HealthCheck> {
+    if !p.has("HealthCheck") {
+        p.required("HealthCheck")?;
+    }
+    let h = p.nested("HealthCheck");
+    let hc = HealthCheck {
+        target: h.required("Target")?.to_string(),
+        interval: required_bounded(&h, "Interval", "healthCheck.interval", 5, 300)?,
+        timeout: required_bounded(&h, "Timeout", "healthCheck.timeout", 2, 60)?,
+        unhealthy_threshold: required_bounded(
+            &h,
+            "UnhealthyThreshold",
+            "healthCheck.unhealthyThreshold",
+            2,
+            10,
+        )?,
+        healthy_threshold: required_bounded(
+            &h,
+            "HealthyThreshold",
+            "healthCheck.healthyThreshold",
+            2,
+            10,
+        )?,
+    };
+    Ok(hc)
+}
+
+fn configure_health_check(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let name = p.required("LoadBalancerName")?;
+    let hc = parse_health_check(&p)?;
+    call.params()?.finish()?;
+    check_target(&hc.target)?;
+    if hc.timeout >= hc.interval {
+        return Err(validation(
+            "HealthCheck Interval must be greater than the Timeout.",
+        ));
+    }
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    let lb = find_mut(&mut r, name)?;
+    lb.health_check = hc.clone();
+    let mut x = Xml::new();
+    x.node("HealthCheck", |x| {
+        x.leaf("Target", &hc.target)
+            .num("Interval", hc.interval)
+            .num("Timeout", hc.timeout)
+            .num("UnhealthyThreshold", hc.unhealthy_threshold)
+            .num("HealthyThreshold", hc.healthy_threshold);
+    });
+    Ok(Output::Xml(x.into_string()))
+}
+
+/// `Instances.member.N.InstanceId`.
+fn instance_ids<'a>(p: &Scope<'a>, required: bool) -> AwsResult<Vec<&'a str>> {
+    let list = if required {
+        p.required_structs("Instances")?
+    } else {
+        p.structs("Instances")?
+    };
+    let mut out = Vec::new();
+    for m in list {
+        let id = m.required("InstanceId")?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+fn could_not_find(id: &str) -> AwsError {
+    AwsError::bad_request(
+        "InvalidInstance",
+        format!("Could not find EC2 instance {id}."),
+    )
+}
+
+fn render_instances(lb: &LoadBalancer) -> Output {
+    let mut x = Xml::new();
+    x.list("Instances", "member", &lb.instances, |x, i| {
+        x.leaf("InstanceId", &i.instance_id);
+    });
+    Output::Xml(x.into_string())
+}
+
+fn register_instances(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let name = p.required("LoadBalancerName")?;
+    let ids = instance_ids(&p, true)?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    let now = call.now_ms;
+    let d = &call.world.durations;
+    let vpc = find(&r, name)?.vpc_id.clone();
+    for id in &ids {
+        let i = r
+            .instances
+            .get(*id)
+            .filter(|i| visible(i, now, d) && i.state.at(now) != InstanceState::Terminated)
+            .ok_or_else(|| could_not_find(id))?;
+        if i.vpc_id != vpc {
+            return Err(AwsError::bad_request(
+                "InvalidInstance",
+                format!("EC2 instance {id} is not in the same VPC as ELB."),
+            ));
+        }
+    }
+    let lb = find_mut(&mut r, name)?;
+    for id in ids {
+        if !lb.is_registered(id) {
+            lb.instances.push(Registration {
+                instance_id: id.to_string(),
+                registered_ms: now,
+            });
+        }
+    }
+    Ok(render_instances(lb))
+}
+
+fn deregister_instances(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let name = p.required("LoadBalancerName")?;
+    let ids = instance_ids(&p, true)?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let mut r = state::write(&lock);
+    let lb = find_mut(&mut r, name)?;
+    if let Some(id) = ids.iter().find(|id| !lb.is_registered(id)) {
+        return Err(could_not_find(id));
+    }
+    lb.instances
+        .retain(|reg| !ids.contains(&reg.instance_id.as_str()));
+    Ok(render_instances(lb))
+}
+
+/// `(State, ReasonCode, Description)` of a registered instance, as AWS reports them.
+fn health(
+    r: &Ec2Region,
+    lb: &LoadBalancer,
+    reg: &Registration,
+    now: i64,
+    d: &Durations,
+) -> (&'static str, &'static str, String) {
+    let out = |reason: &'static str, text: String| ("OutOfService", reason, text);
+    let Some(i) = r.instances.get(&reg.instance_id) else {
+        return out("Instance", "Instance is in terminated state.".into());
+    };
+    let state = i.state.at(now);
+    let word = match state {
+        InstanceState::Running => None,
+        InstanceState::Pending => Some("pending"),
+        InstanceState::Stopping | InstanceState::Stopped => Some("stopped"),
+        InstanceState::ShuttingDown | InstanceState::Terminated => Some("terminated"),
+    };
+    if let Some(w) = word {
+        return out("Instance", format!("Instance is in {w} state."));
+    }
+    if !zones_of(r, lb).contains(&i.zone) {
+        return out(
+            "ELB",
+            "Instance is in the EC2 Availability Zone for which LoadBalancer is not configured to route traffic to.".into(),
+        );
+    }
+    let healthy_at = reg.registered_ms.max(running_since(i, now)) + d.target_initial;
+    if now < healthy_at {
+        if now < reg.registered_ms + d.target_initial {
+            return out("ELB", "Instance registration is still in progress.".into());
+        }
+        return out(
+            "Instance",
+            "Instance has not passed the configured HealthyThreshold number of health checks consecutively.".into(),
+        );
+    }
+    ("InService", "N/A", "N/A".into())
+}
+
+/// When the instance (running at `now`) began running.
+fn running_since(i: &Instance, now: i64) -> i64 {
+    match i.state.next {
+        Some((InstanceState::Running, at)) if now >= at => at,
+        _ => i.state.since_ms,
+    }
+}
+
+fn describe_instance_health(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let name = p.required("LoadBalancerName")?;
+    let ids = instance_ids(&p, false)?;
+    call.params()?.finish()?;
+    let lock = common::region(call)?;
+    let r = state::read(&lock);
+    let lb = find(&r, name)?;
+    let now = call.now_ms;
+    let d = &call.world.durations;
+    let mut rows = Vec::new();
+    if ids.is_empty() {
+        for reg in &lb.instances {
+            // A terminated instance is not listed (AWS drops it from the answer).
+            let gone = r
+                .instances
+                .get(&reg.instance_id)
+                .is_none_or(|i| i.state.at(now) == InstanceState::Terminated);
+            if !gone {
+                rows.push((reg.instance_id.as_str(), health(&r, lb, reg, now, d)));
+            }
+        }
+    } else {
+        for id in ids {
+            let reg = lb
+                .instances
+                .iter()
+                .find(|reg| reg.instance_id == id)
+                .ok_or_else(|| could_not_find(id))?;
+            rows.push((id, health(&r, lb, reg, now, d)));
+        }
+    }
+    let mut x = Xml::new();
+    x.list(
+        "InstanceStates",
+        "member",
+        rows,
+        |x, (id, (state, reason, text))| {
+            x.leaf("InstanceId", id)
+                .leaf("State", state)
+                .leaf("ReasonCode", reason)
+                .leaf("Description", text);
+        },
+    );
+    Ok(Output::Xml(x.into_string()))
+}
