@@ -2692,21 +2692,122 @@ async fn waiters_complete_under_every_timing_profile() {
     }
 }
 
-/// The control-plane node policy allows the calls the provider makes.
+/// The control-plane node policy allows the calls the provider makes for an NLB, and lacks the
+/// ones the documented policy lacks (DeregisterTargets); worker nodes may not touch ELBv2.
 #[tokio::test]
 async fn the_controlplane_principal_drives_a_network_load_balancer() {
     let env = env().await;
     let cp = elbv2(&env.emu, "controlplane");
-    let lb = nlb_in(&cp, "cp", env.subnet('a')).await;
-    cp.describe_load_balancers()
-        .load_balancer_arns(&lb)
+    let cp_ec2 = ec2(&env.emu, "controlplane");
+    let sg = cp_ec2
+        .create_security_group()
+        .group_name("k8s-nlb")
+        .description("[k8s] Managed SecurityGroup for LoadBalancer")
+        .vpc_id(&env.vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_string();
+    let node = instance(&env, 'a').await;
+    let lb = cp
+        .create_load_balancer()
+        .name("cp")
+        .r#type(LoadBalancerTypeEnum::Network)
+        .subnets(env.subnet('a'))
+        .security_groups(&sg)
+        .send()
+        .await
+        .unwrap()
+        .load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string();
+    let tg = cp
+        .create_target_group()
+        .name("cp")
+        .protocol(ProtocolEnum::Tcp)
+        .port(30080)
+        .vpc_id(&env.vpc)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
+    cp.register_targets()
+        .target_group_arn(&tg)
+        .targets(target(&node, 30080))
         .send()
         .await
         .unwrap();
+    cp.create_listener()
+        .load_balancer_arn(&lb)
+        .protocol(ProtocolEnum::Tcp)
+        .port(80)
+        .default_actions(forward(&tg))
+        .send()
+        .await
+        .unwrap();
+    let out = cp
+        .describe_target_health()
+        .target_group_arn(&tg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.target_health_descriptions()[0]
+            .target_health()
+            .unwrap()
+            .state()
+            .unwrap()
+            .as_str(),
+        "healthy"
+    );
+    cp.modify_load_balancer_attributes()
+        .load_balancer_arn(&lb)
+        .attributes(
+            LoadBalancerAttribute::builder()
+                .key("load_balancing.cross_zone.enabled")
+                .value("true")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (code, _, status) = expect_err!(
+        cp.deregister_targets()
+            .target_group_arn(&tg)
+            .targets(target(&node, 30080))
+            .send()
+            .await
+    );
+    assert_eq!((code.as_str(), status), ("AccessDenied", 403));
+    cp.delete_load_balancer()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .unwrap();
+    cp.delete_target_group()
+        .target_group_arn(&tg)
+        .send()
+        .await
+        .unwrap();
+    // The provider's delete loop: DependencyViolation while the interfaces go, then success.
+    let (code, _, _) = expect_err!(cp_ec2.delete_security_group().group_id(&sg).send().await);
+    assert_eq!(code, "DependencyViolation");
+    cp_ec2
+        .delete_security_group()
+        .group_id(&sg)
+        .send()
+        .await
+        .unwrap();
+
     let worker = elbv2(&env.emu, "worker");
     let (code, _, status) = expect_err!(worker.describe_load_balancers().send().await);
     assert_eq!((code.as_str(), status), ("AccessDenied", 403));
-    let _ = ec2(&env.emu, "admin");
 }
 
 #[tokio::test]
