@@ -291,8 +291,8 @@ fn ec2(seconds: u64, connections: usize, count: usize) {
     let _ = child.wait();
 }
 
-/// `count` classic load balancers, then DescribeLoadBalancers over them: one by name, and the
-/// first page of all (AWS's default page size, 400).
+/// `count` classic and `count` network load balancers, then DescribeLoadBalancers over each: one
+/// by name, and the first page of all (AWS's default page size, 400).
 fn elb(seconds: u64, connections: usize, count: usize) {
     let limit = count.to_string();
     let (mut child, addr, _) = spawn_server(&["--load-balancer-limit", &limit]);
@@ -311,8 +311,19 @@ fn elb(seconds: u64, connections: usize, count: usize) {
             assert_eq!(status, 200, "{text}");
         }
     });
+    rt.block_on(async {
+        for i in 0..count {
+            let body = format!(
+                "Action=CreateLoadBalancer&Version=2015-12-01&Name=nlb-{i}&Type=network&Subnets.member.1={}",
+                default_subnet(addr).await
+            );
+            let req = signed_post_to(addr, "test", "elasticloadbalancing", body.as_bytes());
+            let (status, text) = call(addr, &req).await;
+            assert_eq!(status, 200, "{text}");
+        }
+    });
     let rss = rss_mib(child.id());
-    println!("memory: {count} classic load balancers: RSS {rss:.1} MiB");
+    println!("memory: {count} classic and {count} network load balancers: RSS {rss:.1} MiB");
     for (what, body) in [
         (
             "one by name".to_string(),
@@ -334,8 +345,40 @@ fn elb(seconds: u64, connections: usize, count: usize) {
             n as f64 / elapsed.as_secs_f64()
         );
     }
+    for (what, body) in [
+        (
+            "one by name".to_string(),
+            format!(
+                "Action=DescribeLoadBalancers&Version=2015-12-01&Names.member.1=nlb-{}",
+                count / 2
+            ),
+        ),
+        (
+            format!("all (first page of {})", count.min(400)),
+            "Action=DescribeLoadBalancers&Version=2015-12-01".to_string(),
+        ),
+    ] {
+        let req = signed_post_to(addr, "test", "elasticloadbalancing", body.as_bytes());
+        let (n, elapsed) = rt.block_on(drive(addr, Arc::new(req), seconds, connections));
+        println!(
+            "DescribeLoadBalancers (v2) over {count} network load balancers, {what}: {n} answered 200 in {:.2} s = {:.0} requests/s",
+            elapsed.as_secs_f64(),
+            n as f64 / elapsed.as_secs_f64()
+        );
+    }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The id of one default subnet (us-east-1a), read from DescribeSubnets.
+async fn default_subnet(addr: SocketAddr) -> String {
+    let body = "Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=availability-zone&Filter.1.Value.1=us-east-1a";
+    let (_, text) = call(addr, &signed_post(addr, "test", body.as_bytes())).await;
+    text.split("<subnetId>")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Replays one request on `connections` keep-alive connections for `seconds`; (count of 200s, elapsed).
