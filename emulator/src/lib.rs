@@ -35,6 +35,8 @@ pub mod iam;
 pub mod imds;
 pub mod instance;
 pub mod protocol;
+pub mod recorder;
+pub mod scenario;
 pub mod server;
 pub mod services;
 pub mod state;
