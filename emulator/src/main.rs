@@ -141,8 +141,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn build_config(args: &ServeArgs) -> Result<Config, String> {
-    let mut config = Config::default();
+/// Flags over the config file over `config` (the defaults, or a scenario's settings).
+fn build_config(args: &ServeArgs, mut config: Config) -> Result<Config, String> {
     if let Some(path) = &args.config {
         FileConfig::load(path)?.apply(&mut config, Some(path));
     }
@@ -187,17 +187,17 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = build_config(&args).map(|c| match &scenario {
-        // The scenario's seed, region, timing and IAM mode; the clock stays real for outside
-        // clients (a manual clock would never move).
+    // A scenario's seed, region, timing and IAM mode, under the config file and flags; the clock
+    // stays real for outside clients (a manual clock would never move).
+    let base = match &scenario {
         Some((s, _)) => {
-            let real = c.manual_clock_start_ms;
-            let mut c = scenario::runner::config(s, c);
-            c.manual_clock_start_ms = real;
+            let mut c = scenario::runner::config(s, Config::default());
+            c.manual_clock_start_ms = None;
             c
         }
-        None => c,
-    });
+        None => Config::default(),
+    };
+    let config = build_config(&args, base);
     let instance = match config.and_then(Instance::new) {
         Ok(i) => Arc::new(i),
         Err(e) => {
