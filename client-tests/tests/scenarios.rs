@@ -131,9 +131,16 @@ async fn a_failing_step_reports_the_first_difference_and_the_log_around_it() {
     let mut lines = Vec::new();
     let report = scenario::run(&s, None, None, &mut |l| lines.push(l.to_string())).await;
     assert!(!report.passed);
-    assert_eq!(lines.join("\n") + "\n", report.text, "the sink saw every line");
+    assert_eq!(
+        lines.join("\n") + "\n",
+        report.text,
+        "the sink saw every line"
+    );
     let t = &report.text;
-    assert!(t.contains("PASS step 1: call ec2:AttachVolume as controlplane"), "{t}");
+    assert!(
+        t.contains("PASS step 1: call ec2:AttachVolume as controlplane"),
+        "{t}"
+    );
     assert!(t.contains("FAIL step 2: call ec2:DescribeVolumes"), "{t}");
     assert!(
         t.contains("first difference: expected error VolumeInUse, got 200 ok"),
@@ -142,7 +149,10 @@ async fn a_failing_step_reports_the_first_difference_and_the_log_around_it() {
     assert!(t.contains("call log around it:"), "{t}");
     assert!(t.contains("controlplane ec2:AttachVolume 200 ok"), "{t}");
     assert!(t.contains("admin ec2:DescribeVolumes 200 ok"), "{t}");
-    assert!(t.contains("1 later steps and the final expectations were not run"), "{t}");
+    assert!(
+        t.contains("1 later steps and the final expectations were not run"),
+        "{t}"
+    );
     assert!(t.ends_with("result: FAIL\n"), "{t}");
 
     // A final expectation that does not hold.
@@ -152,23 +162,43 @@ async fn a_failing_step_reports_the_first_difference_and_the_log_around_it() {
     let report = run_text(&Scenario::parse(&text).unwrap(), None).await;
     assert!(!report.passed);
     assert!(report.text.contains("FAIL expect state: 5 volumes where status=available\n  first difference: expected 5, found 1"), "{}", report.text);
-    assert!(report.text.contains("FAIL expect calls: ec2:* : at least 1\n  first difference: called 0 times") || report.text.contains("FAIL expect calls: ec2:*: at least 1\n  first difference: called 0 times"), "{}", report.text);
+    assert!(
+        report
+            .text
+            .contains("FAIL expect calls: ec2:* : at least 1\n  first difference: called 0 times")
+            || report.text.contains(
+                "FAIL expect calls: ec2:*: at least 1\n  first difference: called 0 times"
+            ),
+        "{}",
+        report.text
+    );
 
     // A world that cannot be built names the resource and the answer.
     let bad = "name: bad\nworld:\n  vpcs:\n    main: {cidr: 10.0.0.0/16}\n  subnets:\n    a: {vpc: main, cidr: 192.168.0.0/24, zone: us-east-1a}\n";
     let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
     assert!(!report.passed);
     assert!(
-        report.text.contains("error: world: subnets.a: ec2:CreateSubnet answered 400 InvalidSubnet.Range"),
+        report
+            .text
+            .contains("error: world: subnets.a: ec2:CreateSubnet answered 400 InvalidSubnet.Range"),
         "{}",
         report.text
     );
-    let bad = "name: bad\nworld:\n  subnets:\n    a: {vpc: nope, cidr: 10.0.0.0/24, zone: us-east-1a}\n";
+    let bad =
+        "name: bad\nworld:\n  subnets:\n    a: {vpc: nope, cidr: 10.0.0.0/24, zone: us-east-1a}\n";
     let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
-    assert!(report.text.contains("subnets.a: no vpc called 'nope'"), "{}", report.text);
+    assert!(
+        report.text.contains("subnets.a: no vpc called 'nope'"),
+        "{}",
+        report.text
+    );
     let bad = "name: bad\nsteps:\n  - call: ec2:DescribeVolumes\n    params: {VolumeId: [\"${volume.nope}\"]}\n";
     let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
-    assert!(report.text.contains("unknown symbol ${volume.nope}"), "{}", report.text);
+    assert!(
+        report.text.contains("unknown symbol ${volume.nope}"),
+        "{}",
+        report.text
+    );
 }
 
 #[tokio::test]
@@ -240,24 +270,49 @@ world:
         .unwrap();
     let loaded = scenario::prepare(emu.instance(), &s, Some(&dir)).expect("the world builds");
     let sym = loaded.symbols.lock().unwrap().clone();
-    let id = |k: &str| sym.get(k).unwrap_or_else(|| panic!("no symbol {k}")).to_string();
+    let id = |k: &str| {
+        sym.get(k)
+            .unwrap_or_else(|| panic!("no symbol {k}"))
+            .to_string()
+    };
     let c = ec2(&emu, "admin");
     let cluster_tag = "kubernetes.io/cluster/tour";
 
-    let vpc = c.describe_vpcs().vpc_ids(id("vpc.main")).send().await.unwrap();
-    let vpc = &vpc.vpcs()[0];
-    assert_eq!(vpc.cidr_block(), Some("10.1.0.0/16"));
-    assert!(vpc.tags().iter().any(|t| t.key() == Some("Name")));
-    assert!(!vpc.tags().iter().any(|t| t.key() == Some(cluster_tag)), "VPCs opt in");
-
-    let subnets = c
-        .describe_subnets()
-        .filters(Filter::builder().name(format!("tag:{cluster_tag}")).values("shared").build())
+    let vpc = c
+        .describe_vpcs()
+        .vpc_ids(id("vpc.main"))
         .send()
         .await
         .unwrap();
-    let tagged: Vec<&str> = subnets.subnets().iter().filter_map(|s| s.subnet_id()).collect();
-    assert_eq!(tagged, vec![id("subnet.public").as_str()], "private said cluster: false");
+    let vpc = &vpc.vpcs()[0];
+    assert_eq!(vpc.cidr_block(), Some("10.1.0.0/16"));
+    assert!(vpc.tags().iter().any(|t| t.key() == Some("Name")));
+    assert!(
+        !vpc.tags().iter().any(|t| t.key() == Some(cluster_tag)),
+        "VPCs opt in"
+    );
+
+    let subnets = c
+        .describe_subnets()
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{cluster_tag}"))
+                .values("shared")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let tagged: Vec<&str> = subnets
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id())
+        .collect();
+    assert_eq!(
+        tagged,
+        vec![id("subnet.public").as_str()],
+        "private said cluster: false"
+    );
     assert!(subnets.subnets()[0]
         .tags()
         .iter()
@@ -303,9 +358,13 @@ world:
     assert!(perms.iter().any(|p| p.from_port() == Some(30000)
         && p.to_port() == Some(32767)
         && p.user_id_group_pairs()[0].group_id() == Some(id("sg.lb").as_str())));
-    assert!(perms.iter().any(|p| p.from_port() == Some(22)
-        && p.ip_ranges()[0].cidr_ip() == Some("10.1.0.0/16")));
-    assert!(sg.tags().iter().any(|t| t.key() == Some(cluster_tag) && t.value() == Some("shared")));
+    assert!(perms
+        .iter()
+        .any(|p| p.from_port() == Some(22) && p.ip_ranges()[0].cidr_ip() == Some("10.1.0.0/16")));
+    assert!(sg
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some(cluster_tag) && t.value() == Some("shared")));
 
     let out = c
         .describe_instances()
@@ -314,26 +373,69 @@ world:
         .send()
         .await
         .unwrap();
-    let instances: Vec<_> = out.reservations().iter().flat_map(|r| r.instances()).collect();
-    let a = instances.iter().find(|i| i.instance_id() == Some(id("instance.a").as_str())).unwrap();
-    let b = instances.iter().find(|i| i.instance_id() == Some(id("instance.b").as_str())).unwrap();
-    assert_eq!(a.state().and_then(|s| s.name()), Some(&InstanceStateName::Running));
-    assert_eq!(b.state().and_then(|s| s.name()), Some(&InstanceStateName::Stopped));
-    assert_eq!(a.iam_instance_profile().and_then(|p| p.arn()), Some(id("profile.node").as_str()));
-    assert!(b.iam_instance_profile().and_then(|p| p.arn()).unwrap().ends_with("instance-profile/worker"));
-    assert_eq!(a.security_groups()[0].group_id(), Some(id("sg.nodes").as_str()));
-    assert_eq!(a.placement().and_then(|p| p.availability_zone()), Some("us-east-1a"));
+    let instances: Vec<_> = out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
+    let a = instances
+        .iter()
+        .find(|i| i.instance_id() == Some(id("instance.a").as_str()))
+        .unwrap();
+    let b = instances
+        .iter()
+        .find(|i| i.instance_id() == Some(id("instance.b").as_str()))
+        .unwrap();
+    assert_eq!(
+        a.state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Running)
+    );
+    assert_eq!(
+        b.state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Stopped)
+    );
+    assert_eq!(
+        a.iam_instance_profile().and_then(|p| p.arn()),
+        Some(id("profile.node").as_str())
+    );
+    assert!(b
+        .iam_instance_profile()
+        .and_then(|p| p.arn())
+        .unwrap()
+        .ends_with("instance-profile/worker"));
+    assert_eq!(
+        a.security_groups()[0].group_id(),
+        Some(id("sg.nodes").as_str())
+    );
+    assert_eq!(
+        a.placement().and_then(|p| p.availability_zone()),
+        Some("us-east-1a")
+    );
     assert!(a.tags().iter().any(|t| t.key() == Some(cluster_tag)));
-    assert!(a.tags().iter().any(|t| t.key() == Some("Name") && t.value() == Some("a")));
+    assert!(a
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Name") && t.value() == Some("a")));
 
-    let v = c.describe_volumes().volume_ids(id("volume.data")).send().await.unwrap();
+    let v = c
+        .describe_volumes()
+        .volume_ids(id("volume.data"))
+        .send()
+        .await
+        .unwrap();
     let v = &v.volumes()[0];
     assert_eq!(v.size(), Some(30));
     assert_eq!(v.encrypted(), Some(true));
     assert_eq!(v.kms_key_id(), Some(id("kms.ebs.arn").as_str()));
-    assert_eq!(v.attachments()[0].instance_id(), Some(id("instance.a").as_str()));
+    assert_eq!(
+        v.attachments()[0].instance_id(),
+        Some(id("instance.a").as_str())
+    );
     assert_eq!(v.attachments()[0].device(), Some("/dev/xvdf"));
-    assert_eq!(v.attachments()[0].state(), Some(&VolumeAttachmentState::Attached));
+    assert_eq!(
+        v.attachments()[0].state(),
+        Some(&VolumeAttachmentState::Attached)
+    );
 
     let lbs = elb(&emu, "admin")
         .describe_load_balancers()
@@ -343,16 +445,27 @@ world:
         .unwrap();
     let lb = &lbs.load_balancer_descriptions()[0];
     assert_eq!(lb.dns_name(), Some(id("lb.web.dns").as_str()));
-    assert_eq!(lb.instances()[0].instance_id(), Some(id("instance.a").as_str()));
+    assert_eq!(
+        lb.instances()[0].instance_id(),
+        Some(id("instance.a").as_str())
+    );
     assert_eq!(lb.security_groups(), [id("sg.lb")]);
-    assert_eq!(lb.listener_descriptions()[0].listener().map(|l| l.instance_port()), Some(30080));
+    assert_eq!(
+        lb.listener_descriptions()[0]
+            .listener()
+            .map(|l| l.instance_port()),
+        Some(30080)
+    );
     let tags = elb(&emu, "admin")
         .describe_tags()
         .load_balancer_names("web")
         .send()
         .await
         .unwrap();
-    assert!(tags.tag_descriptions()[0].tags().iter().any(|t| t.key() == cluster_tag));
+    assert!(tags.tag_descriptions()[0]
+        .tags()
+        .iter()
+        .any(|t| t.key() == cluster_tag));
 
     let health = elbv2(&emu, "admin")
         .describe_target_health()
@@ -372,11 +485,26 @@ world:
         .await
         .unwrap();
     assert!(pol.policy_document().contains("DescribeVolumes"));
-    let key = kms(&emu, "admin").describe_key().key_id("alias/ebs").send().await.unwrap();
-    assert_eq!(key.key_metadata().map(|m| m.key_id()), Some(id("kms.ebs").as_str()));
-    let gone = kms(&emu, "admin").describe_key().key_id(id("kms.gone")).send().await.unwrap();
+    let key = kms(&emu, "admin")
+        .describe_key()
+        .key_id("alias/ebs")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        gone.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str()),
+        key.key_metadata().map(|m| m.key_id()),
+        Some(id("kms.ebs").as_str())
+    );
+    let gone = kms(&emu, "admin")
+        .describe_key()
+        .key_id(id("kms.gone"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.key_metadata()
+            .and_then(|m| m.key_state())
+            .map(|s| s.as_str()),
         Some("PendingDeletion")
     );
     let repos = client_tests::ecr(&emu, "admin")
@@ -385,7 +513,10 @@ world:
         .await
         .unwrap();
     assert_eq!(repos.repositories()[0].repository_name(), Some("app"));
-    assert_eq!(repos.repositories()[0].repository_uri(), Some(id("ecr.app.uri").as_str()));
+    assert_eq!(
+        repos.repositories()[0].repository_uri(),
+        Some(id("ecr.app.uri").as_str())
+    );
 }
 
 #[tokio::test]
@@ -398,8 +529,11 @@ async fn scenario_faults_hit_the_steps_not_the_world() {
     );
     let report = run_text(&Scenario::parse(&text).unwrap(), None).await;
     assert!(report.passed, "{}", report.text);
-    assert!(report.text.contains("controlplane ec2:CreateVolume 503 RequestLimitExceeded"));
-    let e = Scenario::parse("name: x\nfaults:\n  - {action: x, error: {code: A, status: 200}}\n").unwrap_err();
+    assert!(report
+        .text
+        .contains("controlplane ec2:CreateVolume 503 RequestLimitExceeded"));
+    let e = Scenario::parse("name: x\nfaults:\n  - {action: x, error: {code: A, status: 200}}\n")
+        .unwrap_err();
     assert!(e.contains("faults[0]") && e.contains("status"), "{e}");
 }
 
@@ -408,10 +542,24 @@ fn test_flows<'a>(req: FlowRequest<'a>) -> FlowFuture<'a> {
     Box::pin(async move {
         match req.flow {
             "make-volume" => {
-                let zone = req.inputs["zone"].as_str().unwrap_or("us-east-1a").to_string();
-                let c = ec2_with(req.emulator, &ClientOptions::principal(req.emulator, req.principal));
-                match c.create_volume().availability_zone(zone).size(4).send().await {
-                    Ok(out) => Ok(json!({"volume_id": out.volume_id(), "principal": req.principal})),
+                let zone = req.inputs["zone"]
+                    .as_str()
+                    .unwrap_or("us-east-1a")
+                    .to_string();
+                let c = ec2_with(
+                    req.emulator,
+                    &ClientOptions::principal(req.emulator, req.principal),
+                );
+                match c
+                    .create_volume()
+                    .availability_zone(zone)
+                    .size(4)
+                    .send()
+                    .await
+                {
+                    Ok(out) => {
+                        Ok(json!({"volume_id": out.volume_id(), "principal": req.principal}))
+                    }
                     Err(e) => {
                         let (code, message, _) = client_tests::error_parts(&e);
                         Err(FlowFailure { code, message })
@@ -451,12 +599,20 @@ expect:
     assert!(s.has_flows());
     let report = scenario::run(&s, None, Some(&test_flows), &mut |_| {}).await;
     assert!(report.passed, "{}", report.text);
-    assert!(report.text.contains("PASS step 1: flow make-volume as controlplane"), "{}", report.text);
+    assert!(
+        report
+            .text
+            .contains("PASS step 1: flow make-volume as controlplane"),
+        "{}",
+        report.text
+    );
 
     let report = run_text(&s, None).await;
     assert!(!report.passed);
     assert!(
-        report.text.contains("flow 'make-volume' needs a flow runner: awsemu cannot run cloud-provider flows itself"),
+        report.text.contains(
+            "flow 'make-volume' needs a flow runner: awsemu cannot run cloud-provider flows itself"
+        ),
         "{}",
         report.text
     );
@@ -476,7 +632,10 @@ async fn served_scenarios_verify_on_demand() {
     let (status, body) = http_get(&emu.endpoint(), "/_awsemu/scenario/verify").await;
     assert_eq!(status, 404, "{body}");
     let loaded = scenario::prepare(emu.instance(), &s, None).unwrap();
-    emu.instance().scenario.set(std::sync::Arc::new(loaded)).unwrap();
+    emu.instance()
+        .scenario
+        .set(std::sync::Arc::new(loaded))
+        .unwrap();
     let (status, body) = http_get(&emu.endpoint(), "/_awsemu/scenario/verify").await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["passed"], false);
@@ -509,13 +668,20 @@ async fn served_scenarios_verify_on_demand() {
 async fn a_recording_replays_as_a_scenario() {
     let dir = scratch("record");
     let path = dir.join("calls.jsonl");
-    let mut cfg = Config::default();
-    cfg.seed = 5;
-    cfg.manual_clock_start_ms = Some(scenario::runner::SCENARIO_EPOCH_MS);
+    let cfg = Config {
+        seed: 5,
+        manual_clock_start_ms: Some(scenario::runner::SCENARIO_EPOCH_MS),
+        ..Config::default()
+    };
     let emu = Emulator::builder().config(cfg).start().await.unwrap();
     emu.instance().calls.record_to(&path).unwrap();
     let admin = ec2(&emu, "admin");
-    let vpc = admin.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap();
+    let vpc = admin
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap();
     let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
     admin
         .create_subnet()
@@ -543,7 +709,10 @@ async fn a_recording_replays_as_a_scenario() {
     drop(emu);
 
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(!text.contains("Signature") && !text.contains("X-Amz-") && !text.contains("Credential"), "{text}");
+    assert!(
+        !text.contains("Signature") && !text.contains("X-Amz-") && !text.contains("Credential"),
+        "{text}"
+    );
     let records = awsemu::recorder::read_recording(&text).unwrap();
     assert_eq!(records.len(), 4, "{text}");
     assert_eq!(records[0].principal, "admin");

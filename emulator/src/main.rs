@@ -37,13 +37,9 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum ScenarioCommand {
     /// Replay a scenario (without flow steps) and print a report; exit 0 when it passes, 1 when not.
-    Run {
-        file: PathBuf,
-    },
+    Run { file: PathBuf },
     /// Validate a scenario file without running it.
-    Check {
-        file: PathBuf,
-    },
+    Check { file: PathBuf },
     /// Turn a recording (`serve --record`) into a scenario that replays its calls.
     FromRecording {
         recording: PathBuf,
@@ -180,7 +176,12 @@ fn serve(args: ServeArgs) -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let scenario = match args.scenario.as_deref().map(scenario::load_file).transpose() {
+    let scenario = match args
+        .scenario
+        .as_deref()
+        .map(scenario::load_file)
+        .transpose()
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("awsemu: {e}");

@@ -73,9 +73,15 @@ impl CallRecord {
 /// Whether a parameter name carries a secret (passwords, secret keys, plaintext for KMS).
 fn is_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["password", "secret", "privatekey", "plaintext", "sessiontoken"]
-        .iter()
-        .any(|s| k.contains(s))
+    [
+        "password",
+        "secret",
+        "privatekey",
+        "plaintext",
+        "sessiontoken",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
 }
 
 fn redact_json(value: &Value) -> Value {

@@ -71,7 +71,9 @@ fn stop(mut child: Child) -> (i32, String) {
         .unwrap();
     assert!(status.success());
     let code = child.wait().unwrap().code().unwrap_or(-1);
-    let out = REST.with(|r| r.borrow_mut().pop()).map(|h| h.join().unwrap_or_default());
+    let out = REST
+        .with(|r| r.borrow_mut().pop())
+        .map(|h| h.join().unwrap_or_default());
     (code, out.unwrap_or_default())
 }
 
@@ -90,7 +92,10 @@ fn http(addr: &str, method: &str, path: &str, body: &str, headers: &str) -> (u16
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -101,14 +106,21 @@ fn check_and_run_answer_with_their_exit_status() {
     assert!(out.contains("ebs-attach-detach: ok"), "{out}");
     let (code, out, err) = awsemu(&["scenario", "run", &example("worker-etcd-readonly.yaml")]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("PASS step 2: call ec2:CreateVolume as worker"), "{out}");
+    assert!(
+        out.contains("PASS step 2: call ec2:CreateVolume as worker"),
+        "{out}"
+    );
     assert!(out.ends_with("result: PASS\n"), "{out}");
     let (_, again, _) = awsemu(&["scenario", "run", &example("worker-etcd-readonly.yaml")]);
     assert_eq!(out, again, "the same report twice");
 
     let dir = scratch("run");
     let bad = dir.join("bad.yaml");
-    std::fs::write(&bad, "name: bad\nsteps:\n  - call: ec2:DescribeVpcs\n    expectt: {ok: true}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "name: bad\nsteps:\n  - call: ec2:DescribeVpcs\n    expectt: {ok: true}\n",
+    )
+    .unwrap();
     let (code, _, err) = awsemu(&["scenario", "check", bad.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("expectt") && err.contains("line 4"), "{err}");
@@ -164,7 +176,14 @@ fn serve_scenario_verifies_on_demand_and_at_shutdown() {
 fn a_served_recording_becomes_a_scenario_that_replays() {
     let dir = scratch("record");
     let rec = dir.join("calls.jsonl");
-    let (child, addr) = serve(&["--record", rec.to_str().unwrap(), "--iam", "off", "--seed", "8"]);
+    let (child, addr) = serve(&[
+        "--record",
+        rec.to_str().unwrap(),
+        "--iam",
+        "off",
+        "--seed",
+        "8",
+    ]);
     let (status, body) = http(
         &addr,
         "POST",
@@ -186,7 +205,10 @@ fn a_served_recording_becomes_a_scenario_that_replays() {
     let text = std::fs::read_to_string(&rec).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains(r#""action":"ec2:CreateVpc""#), "{text}");
-    assert!(text.contains(r#""error":"InvalidVolume.NotFound""#), "{text}");
+    assert!(
+        text.contains(r#""error":"InvalidVolume.NotFound""#),
+        "{text}"
+    );
 
     let out_file = dir.join("replay.yaml");
     let (code, out, err) = awsemu(&[

@@ -157,9 +157,17 @@ mod tests {
 
     #[test]
     fn names_and_flattening() {
-        assert_eq!(parse_call_name("elbv2:CreateListener").unwrap().0, ServiceId::Elbv2);
-        assert_eq!(parse_call_name("elasticloadbalancing:X").unwrap().0, ServiceId::Elb);
-        assert!(parse_call_name("s3:GetObject").unwrap_err().contains("unknown service"));
+        assert_eq!(
+            parse_call_name("elbv2:CreateListener").unwrap().0,
+            ServiceId::Elbv2
+        );
+        assert_eq!(
+            parse_call_name("elasticloadbalancing:X").unwrap().0,
+            ServiceId::Elb
+        );
+        assert!(parse_call_name("s3:GetObject")
+            .unwrap_err()
+            .contains("unknown service"));
         assert!(parse_call_name("DescribeVpcs").is_err());
         let p = json!({"Filter": [{"Name": "zone", "Value": ["a", "b"]}], "InstanceId.1": "i-1", "DryRun": false});
         let mut flat = flatten(&p, ListStyle::Flat).unwrap();
@@ -174,7 +182,11 @@ mod tests {
                 ("InstanceId.1".into(), "i-1".into()),
             ]
         );
-        let flat = flatten(&json!({"Subnets": ["s"], "Listeners": [{"InstancePort": 80}]}), ListStyle::Member).unwrap();
+        let flat = flatten(
+            &json!({"Subnets": ["s"], "Listeners": [{"InstancePort": 80}]}),
+            ListStyle::Member,
+        )
+        .unwrap();
         assert!(flat.contains(&("Subnets.member.1".into(), "s".into())));
         assert!(flat.contains(&("Listeners.member.1.InstancePort".into(), "80".into())));
         assert!(flatten(&json!([1]), ListStyle::Flat).is_err());

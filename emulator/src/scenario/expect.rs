@@ -20,18 +20,102 @@ pub struct ResourceType {
 }
 
 const RESOURCE_TYPES: &[(&str, ResourceType)] = &[
-    ("instances", ResourceType { call: "ec2:DescribeInstances", item: "reservationSet/item/instancesSet/item", ec2_filters: true }),
-    ("volumes", ResourceType { call: "ec2:DescribeVolumes", item: "volumeSet/item", ec2_filters: true }),
-    ("security-groups", ResourceType { call: "ec2:DescribeSecurityGroups", item: "securityGroupInfo/item", ec2_filters: true }),
-    ("subnets", ResourceType { call: "ec2:DescribeSubnets", item: "subnetSet/item", ec2_filters: true }),
-    ("vpcs", ResourceType { call: "ec2:DescribeVpcs", item: "vpcSet/item", ec2_filters: true }),
-    ("route-tables", ResourceType { call: "ec2:DescribeRouteTables", item: "routeTableSet/item", ec2_filters: true }),
-    ("internet-gateways", ResourceType { call: "ec2:DescribeInternetGateways", item: "internetGatewaySet/item", ec2_filters: true }),
-    ("load-balancers", ResourceType { call: "elb:DescribeLoadBalancers", item: "LoadBalancerDescriptions/member", ec2_filters: false }),
-    ("v2-load-balancers", ResourceType { call: "elbv2:DescribeLoadBalancers", item: "LoadBalancers/member", ec2_filters: false }),
-    ("target-groups", ResourceType { call: "elbv2:DescribeTargetGroups", item: "TargetGroups/member", ec2_filters: false }),
-    ("kms-keys", ResourceType { call: "kms:ListKeys", item: "Keys", ec2_filters: false }),
-    ("ecr-repositories", ResourceType { call: "ecr:DescribeRepositories", item: "repositories", ec2_filters: false }),
+    (
+        "instances",
+        ResourceType {
+            call: "ec2:DescribeInstances",
+            item: "reservationSet/item/instancesSet/item",
+            ec2_filters: true,
+        },
+    ),
+    (
+        "volumes",
+        ResourceType {
+            call: "ec2:DescribeVolumes",
+            item: "volumeSet/item",
+            ec2_filters: true,
+        },
+    ),
+    (
+        "security-groups",
+        ResourceType {
+            call: "ec2:DescribeSecurityGroups",
+            item: "securityGroupInfo/item",
+            ec2_filters: true,
+        },
+    ),
+    (
+        "subnets",
+        ResourceType {
+            call: "ec2:DescribeSubnets",
+            item: "subnetSet/item",
+            ec2_filters: true,
+        },
+    ),
+    (
+        "vpcs",
+        ResourceType {
+            call: "ec2:DescribeVpcs",
+            item: "vpcSet/item",
+            ec2_filters: true,
+        },
+    ),
+    (
+        "route-tables",
+        ResourceType {
+            call: "ec2:DescribeRouteTables",
+            item: "routeTableSet/item",
+            ec2_filters: true,
+        },
+    ),
+    (
+        "internet-gateways",
+        ResourceType {
+            call: "ec2:DescribeInternetGateways",
+            item: "internetGatewaySet/item",
+            ec2_filters: true,
+        },
+    ),
+    (
+        "load-balancers",
+        ResourceType {
+            call: "elb:DescribeLoadBalancers",
+            item: "LoadBalancerDescriptions/member",
+            ec2_filters: false,
+        },
+    ),
+    (
+        "v2-load-balancers",
+        ResourceType {
+            call: "elbv2:DescribeLoadBalancers",
+            item: "LoadBalancers/member",
+            ec2_filters: false,
+        },
+    ),
+    (
+        "target-groups",
+        ResourceType {
+            call: "elbv2:DescribeTargetGroups",
+            item: "TargetGroups/member",
+            ec2_filters: false,
+        },
+    ),
+    (
+        "kms-keys",
+        ResourceType {
+            call: "kms:ListKeys",
+            item: "Keys",
+            ec2_filters: false,
+        },
+    ),
+    (
+        "ecr-repositories",
+        ResourceType {
+            call: "ecr:DescribeRepositories",
+            item: "repositories",
+            ec2_filters: false,
+        },
+    ),
 ];
 
 /// Looks a resource type up by name.
@@ -42,7 +126,10 @@ pub fn resource_type(name: &str) -> Result<&'static ResourceType, String> {
         .map(|(_, t)| t)
         .ok_or_else(|| {
             let names: Vec<&str> = RESOURCE_TYPES.iter().map(|(n, _)| *n).collect();
-            format!("unknown resource type '{name}' (known: {})", names.join(", "))
+            format!(
+                "unknown resource type '{name}' (known: {})",
+                names.join(", ")
+            )
         })
 }
 
@@ -136,7 +223,9 @@ pub fn check_state(
         } else if !e.filters.is_empty() {
             return Err((desc, format!("{kind} take no filters")));
         }
-        let params = symbols.resolve_value(&params).map_err(|m| (desc.clone(), m))?;
+        let params = symbols
+            .resolve_value(&params)
+            .map_err(|m| (desc.clone(), m))?;
         let a = admin_call(instance, t.call, &params).map_err(|m| (desc.clone(), m))?;
         let got = a.body.count(t.item).map_err(|m| (desc.clone(), m))?;
         return if got == want {
@@ -146,7 +235,9 @@ pub fn check_state(
         };
     }
     if let Some(id) = &e.tags {
-        let id = symbols.resolve(id).map_err(|m| (format!("tags of {id}"), m))?;
+        let id = symbols
+            .resolve(id)
+            .map_err(|m| (format!("tags of {id}"), m))?;
         let desc = format!("tags of {id}");
         let a = admin_call(
             instance,
@@ -201,7 +292,10 @@ fn filters_text(f: &std::collections::BTreeMap<String, Value>) -> String {
     if f.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = f.iter().map(|(k, v)| format!("{k}={}", scalar_text(v).unwrap_or_default())).collect();
+    let parts: Vec<String> = f
+        .iter()
+        .map(|(k, v)| format!("{k}={}", scalar_text(v).unwrap_or_default()))
+        .collect();
     format!(" where {}", parts.join(", "))
 }
 
@@ -274,16 +368,31 @@ mod tests {
         let s = Symbols::default();
         let ok = answer(None, "<R><volumeId>vol-1</volumeId></R>");
         assert!(check_answer(None, &ok, &s).is_ok());
-        let e = Expect { error: Some("VolumeInUse".into()), ..Default::default() };
-        assert!(check_answer(Some(&e), &ok, &s).unwrap_err().contains("expected error VolumeInUse"));
+        let e = Expect {
+            error: Some("VolumeInUse".into()),
+            ..Default::default()
+        };
+        assert!(check_answer(Some(&e), &ok, &s)
+            .unwrap_err()
+            .contains("expected error VolumeInUse"));
         let bad = answer(Some("VolumeInUse"), "<R/>");
         assert!(check_answer(Some(&e), &bad, &s).is_ok());
-        assert!(check_answer(None, &bad, &s).unwrap_err().contains("expected success"));
-        let e = Expect { error: Some("VolumeInUse".into()), message: Some("attached".into()), ..Default::default() };
-        assert!(check_answer(Some(&e), &bad, &s).unwrap_err().contains("message"));
+        assert!(check_answer(None, &bad, &s)
+            .unwrap_err()
+            .contains("expected success"));
+        let e = Expect {
+            error: Some("VolumeInUse".into()),
+            message: Some("attached".into()),
+            ..Default::default()
+        };
+        assert!(check_answer(Some(&e), &bad, &s)
+            .unwrap_err()
+            .contains("message"));
         let mut e = Expect::default();
         e.fields.insert("volumeId".into(), json!("vol-2"));
-        assert!(check_answer(Some(&e), &ok, &s).unwrap_err().contains("'vol-2', got 'vol-1'"));
+        assert!(check_answer(Some(&e), &ok, &s)
+            .unwrap_err()
+            .contains("'vol-2', got 'vol-1'"));
         e.fields.clear();
         e.count.insert("volumeId".into(), 1);
         assert!(check_answer(Some(&e), &ok, &s).is_ok());
@@ -296,7 +405,11 @@ mod tests {
             time_ms: 0,
             principal_arn: String::new(),
             principal: who.into(),
-            service: action.split(':').next().unwrap().replace("elasticloadbalancing", "elb"),
+            service: action
+                .split(':')
+                .next()
+                .unwrap()
+                .replace("elasticloadbalancing", "elb"),
             action: action.into(),
             params: Value::Null,
             status: 200,
@@ -305,7 +418,11 @@ mod tests {
         };
         let log = vec![
             rec("ec2:CreateVolume", "worker", Some("UnauthorizedOperation")),
-            rec("elasticloadbalancing:CreateLoadBalancer", "controlplane", None),
+            rec(
+                "elasticloadbalancing:CreateLoadBalancer",
+                "controlplane",
+                None,
+            ),
         ];
         let e = |action: &str, by: Option<&str>, outcome: Option<&str>, count: usize| CallExpect {
             action: action.into(),
@@ -316,7 +433,16 @@ mod tests {
         };
         assert!(check_calls(&e("ec2:Create*", Some("worker"), None, 1), &log).is_ok());
         assert!(check_calls(&e("ec2:*", None, Some("ok"), 0), &log).is_ok());
-        assert!(check_calls(&e("elb:CreateLoadBalancer", Some("controlplane"), Some("ok"), 1), &log).is_ok());
+        assert!(check_calls(
+            &e(
+                "elb:CreateLoadBalancer",
+                Some("controlplane"),
+                Some("ok"),
+                1
+            ),
+            &log
+        )
+        .is_ok());
         let (_, why) = check_calls(&e("ec2:CreateVolume", None, None, 0), &log).unwrap_err();
         assert_eq!(why, "called 1 times");
     }

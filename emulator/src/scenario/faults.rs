@@ -80,13 +80,19 @@ mod tests {
         .unwrap();
         assert_eq!(r[0].remaining, Some(2));
         match &r[0].effect {
-            FaultEffect::Error(e) => assert_eq!((e.code.as_ref(), e.status), ("RequestLimitExceeded", 503)),
+            FaultEffect::Error(e) => {
+                assert_eq!((e.code.as_ref(), e.status), ("RequestLimitExceeded", 503))
+            }
             other => panic!("{other:?}"),
         }
-        let e = fault_rules(&[json!({"action": "x", "error": {"code": "A"}}), json!({"action": "y"})])
-            .unwrap_err();
+        let e = fault_rules(&[
+            json!({"action": "x", "error": {"code": "A"}}),
+            json!({"action": "y"}),
+        ])
+        .unwrap_err();
         assert!(e.starts_with("faults[1]"), "{e}");
-        let e = fault_rules(&[json!({"action": "x", "tims": 1, "error": {"code": "A"}})]).unwrap_err();
+        let e =
+            fault_rules(&[json!({"action": "x", "tims": 1, "error": {"code": "A"}})]).unwrap_err();
         assert!(e.contains("tims"), "{e}");
     }
 }

@@ -546,7 +546,11 @@ impl Scenario {
         }
         for (i, s) in self.expect.state.iter().enumerate() {
             let at = format!("expect.state[{i}]");
-            let kinds = [s.resources.is_some(), s.tags.is_some(), s.describe.is_some()];
+            let kinds = [
+                s.resources.is_some(),
+                s.tags.is_some(),
+                s.describe.is_some(),
+            ];
             if kinds.iter().filter(|k| **k).count() != 1 {
                 return Err(format!(
                     "{at}: needs exactly one of resources, tags, describe"
@@ -567,9 +571,7 @@ impl Scenario {
         }
         for (i, c) in self.expect.calls.iter().enumerate() {
             if c.count.is_none() && c.min.is_none() && c.max.is_none() {
-                return Err(format!(
-                    "expect.calls[{i}]: needs count, min or max"
-                ));
+                return Err(format!("expect.calls[{i}]: needs count, min or max"));
             }
         }
         Ok(())
@@ -624,8 +626,9 @@ mod tests {
 
     #[test]
     fn unknown_fields_name_their_line_and_steps_are_checked() {
-        let e = Scenario::parse("name: x\nworld:\n  vpcs:\n    main: {cidr: 10.0.0.0/16, cidrr: 1}\n")
-            .unwrap_err();
+        let e =
+            Scenario::parse("name: x\nworld:\n  vpcs:\n    main: {cidr: 10.0.0.0/16, cidrr: 1}\n")
+                .unwrap_err();
         assert!(e.contains("cidrr") && e.contains("line 4"), "{e}");
         let e = Scenario::parse("name: x\nsteps:\n  - advance: 3s\n    call: ec2:DescribeVpcs\n")
             .unwrap_err();
@@ -638,5 +641,103 @@ mod tests {
             .unwrap();
         assert_eq!(s.steps[0].principal.as_deref(), Some("worker"));
         assert_eq!(s.region, "us-east-1");
+    }
+
+    /// `scenarios/schema.json` names exactly the fields serde accepts, struct by struct: serde's
+    /// own "unknown field … expected one of …" lists them.
+    #[test]
+    fn the_json_schema_matches_the_model() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../scenarios/schema.json")).unwrap();
+        let cases = [
+            ("zzz: 1", "/properties"),
+            ("cluster: {id: a, zzz: 1}", "/properties/cluster/properties"),
+            ("world: {zzz: 1}", "/properties/world/properties"),
+            ("world: {roles: {a: {zzz: 1}}}", "/$defs/role/properties"),
+            (
+                "world: {kms_keys: {a: {zzz: 1}}}",
+                "/$defs/kms_key/properties",
+            ),
+            (
+                "world: {ecr_repositories: {a: {zzz: 1}}}",
+                "/$defs/ecr_repository/properties",
+            ),
+            ("world: {vpcs: {a: {zzz: 1}}}", "/$defs/vpc/properties"),
+            (
+                "world: {internet_gateways: {a: {zzz: 1}}}",
+                "/$defs/internet_gateway/properties",
+            ),
+            (
+                "world: {subnets: {a: {zzz: 1}}}",
+                "/$defs/subnet/properties",
+            ),
+            (
+                "world: {route_tables: {a: {zzz: 1}}}",
+                "/$defs/route_table/properties",
+            ),
+            (
+                "world: {route_tables: {a: {routes: [{zzz: 1}]}}}",
+                "/$defs/route_table/properties/routes/items/properties",
+            ),
+            (
+                "world: {security_groups: {a: {zzz: 1}}}",
+                "/$defs/security_group/properties",
+            ),
+            (
+                "world: {security_groups: {a: {ingress: [{zzz: 1}]}}}",
+                "/$defs/rule/properties",
+            ),
+            (
+                "world: {instances: {a: {zzz: 1}}}",
+                "/$defs/instance/properties",
+            ),
+            (
+                "world: {volumes: {a: {zzz: 1}}}",
+                "/$defs/volume/properties",
+            ),
+            (
+                "world: {volumes: {a: {attach: {zzz: 1}}}}",
+                "/$defs/volume/properties/attach/properties",
+            ),
+            (
+                "world: {load_balancers: {a: {zzz: 1}}}",
+                "/$defs/load_balancer/properties",
+            ),
+            (
+                "world: {load_balancers: {a: {listeners: [{zzz: 1}]}}}",
+                "/$defs/load_balancer/properties/listeners/items/properties",
+            ),
+            (
+                "world: {target_groups: {a: {zzz: 1}}}",
+                "/$defs/target_group/properties",
+            ),
+            (
+                "world: {target_groups: {a: {targets: [{zzz: 1}]}}}",
+                "/$defs/target_group/properties/targets/items/properties",
+            ),
+            ("steps: [{zzz: 1}]", "/$defs/step/properties"),
+            ("steps: [{expect: {zzz: 1}}]", "/$defs/expect/properties"),
+            ("expect: {zzz: 1}", "/properties/expect/properties"),
+            (
+                "expect: {state: [{zzz: 1}]}",
+                "/$defs/state_expect/properties",
+            ),
+            (
+                "expect: {calls: [{zzz: 1}]}",
+                "/$defs/call_expect/properties",
+            ),
+        ];
+        for (yaml, pointer) in cases {
+            let err = Scenario::parse(&format!("name: x\n{yaml}\n")).unwrap_err();
+            let mut accepted: Vec<&str> = err.split('`').skip(1).step_by(2).skip(1).collect();
+            accepted.sort();
+            let props = schema
+                .pointer(pointer)
+                .and_then(|p| p.as_object())
+                .unwrap_or_else(|| panic!("schema has no {pointer}"));
+            let mut in_schema: Vec<&str> = props.keys().map(String::as_str).collect();
+            in_schema.sort();
+            assert_eq!(accepted, in_schema, "{yaml}: {err}");
+        }
     }
 }

@@ -34,13 +34,19 @@ fn segments(path: &str) -> Result<Vec<Segment<'_>>, String> {
     path.split('/')
         .filter(|s| !s.is_empty())
         .map(|s| match s.split_once('[') {
-            None => Ok(Segment { name: s, index: None }),
+            None => Ok(Segment {
+                name: s,
+                index: None,
+            }),
             Some((name, rest)) => {
                 let n = rest
                     .strip_suffix(']')
                     .and_then(|n| n.parse().ok())
                     .ok_or_else(|| format!("bad index in path segment '{s}'"))?;
-                Ok(Segment { name, index: Some(n) })
+                Ok(Segment {
+                    name,
+                    index: Some(n),
+                })
             }
         })
         .collect()
@@ -196,11 +202,19 @@ mod tests {
              <item><volumeId>vol-2</volumeId><attachmentSet/></item></volumeSet></R>",
         );
         assert_eq!(b.text("volumeId").as_deref(), Some("vol-1"));
-        assert_eq!(b.text("volumeSet/item[1]/volumeId").as_deref(), Some("vol-2"));
+        assert_eq!(
+            b.text("volumeSet/item[1]/volumeId").as_deref(),
+            Some("vol-2")
+        );
         assert_eq!(b.count("volumeSet/item").unwrap(), 2);
-        assert_eq!(b.text("attachmentSet/item/state").as_deref(), Some("attached"));
+        assert_eq!(
+            b.text("attachmentSet/item/state").as_deref(),
+            Some("attached")
+        );
         assert_eq!(b.count("nothing").unwrap(), 0);
-        let j = Body::parse(r#"{"KeyMetadata":{"KeyState":"Disabled"},"Keys":[{"KeyId":"k1"},{"KeyId":"k2"}]}"#);
+        let j = Body::parse(
+            r#"{"KeyMetadata":{"KeyState":"Disabled"},"Keys":[{"KeyId":"k1"},{"KeyId":"k2"}]}"#,
+        );
         assert_eq!(j.text("KeyMetadata/KeyState").as_deref(), Some("Disabled"));
         assert_eq!(j.text("Keys[1]/KeyId").as_deref(), Some("k2"));
         assert_eq!(j.text("/Keys/0/KeyId").as_deref(), Some("k1"));

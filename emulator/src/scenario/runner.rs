@@ -124,7 +124,11 @@ pub fn config(s: &Scenario, mut base: Config) -> Config {
 }
 
 /// Builds the world and adds the faults (after the world, so they hit only the steps' calls).
-pub fn prepare(instance: &Instance, s: &Scenario, base_dir: Option<&Path>) -> Result<Loaded, String> {
+pub fn prepare(
+    instance: &Instance,
+    s: &Scenario,
+    base_dir: Option<&Path>,
+) -> Result<Loaded, String> {
     let before = instance.calls.last_seq();
     let symbols = world::build(instance, s, base_dir)?;
     for rule in fault_rules(&s.faults)? {
@@ -265,7 +269,9 @@ async fn run_inner(
                 out.line(format!("FAIL {title}"));
                 out.line(format!("  first difference: {why}"));
                 out.line("  call log around it:");
-                let all = instance.calls.since(loaded.world_seq.saturating_sub(LOG_CONTEXT as u64));
+                let all = instance
+                    .calls
+                    .since(loaded.world_seq.saturating_sub(LOG_CONTEXT as u64));
                 let earlier: Vec<&CallRecord> =
                     all.iter().filter(|r| r.seq <= seq_before).collect();
                 let skip = earlier.len().saturating_sub(LOG_CONTEXT);

@@ -90,13 +90,19 @@ mod tests {
         let mut s = Symbols::default();
         s.set("subnet.a", "subnet-1");
         s.set("vpc.main", "vpc-9");
-        assert_eq!(s.resolve("x ${subnet.a} ${ vpc.main }").unwrap(), "x subnet-1 vpc-9");
+        assert_eq!(
+            s.resolve("x ${subnet.a} ${ vpc.main }").unwrap(),
+            "x subnet-1 vpc-9"
+        );
         let e = s.resolve("${subnet.b}").unwrap_err();
         assert!(e.contains("subnet.b") && e.contains("subnet.a"), "{e}");
         assert!(s.resolve("${oops").is_err());
         let v = s
             .resolve_value(&serde_json::json!({"SubnetId": "${subnet.a}", "L": ["${vpc.main}"]}))
             .unwrap();
-        assert_eq!(v, serde_json::json!({"SubnetId": "subnet-1", "L": ["vpc-9"]}));
+        assert_eq!(
+            v,
+            serde_json::json!({"SubnetId": "subnet-1", "L": ["vpc-9"]})
+        );
     }
 }

@@ -99,7 +99,11 @@ impl Loader<'_> {
             .into_iter()
             .map(|(k, v)| json!({"Key": k, "Value": v}))
             .collect();
-        self.call(what, "ec2:CreateTags", json!({"ResourceId": [id], "Tag": tag}))?;
+        self.call(
+            what,
+            "ec2:CreateTags",
+            json!({"ResourceId": [id], "Tag": tag}),
+        )?;
         Ok(())
     }
 
@@ -130,7 +134,11 @@ impl Loader<'_> {
         for (name, r) in &w.ecr_repositories {
             let what = format!("ecr_repositories.{name}");
             let repo = r.name.clone().unwrap_or_else(|| name.clone());
-            let a = self.call(&what, "ecr:CreateRepository", json!({"repositoryName": repo}))?;
+            let a = self.call(
+                &what,
+                "ecr:CreateRepository",
+                json!({"repositoryName": repo}),
+            )?;
             self.symbols.set(format!("ecr.{name}"), repo);
             let uri = Self::field(&what, &a, "repository/repositoryUri")?;
             self.symbols.set(format!("ecr.{name}.uri"), uri);
@@ -162,7 +170,10 @@ impl Loader<'_> {
             let what = format!("security_groups.{name}");
             let vpc = self.id(&what, "vpc", &g.vpc)?;
             let params = map([
-                ("GroupName", json!(g.name.clone().unwrap_or_else(|| name.clone()))),
+                (
+                    "GroupName",
+                    json!(g.name.clone().unwrap_or_else(|| name.clone())),
+                ),
                 (
                     "GroupDescription",
                     json!(g
@@ -191,7 +202,11 @@ impl Loader<'_> {
                     .iter()
                     .map(|r| self.permission(&what, r))
                     .collect::<Result<Vec<_>, _>>()?;
-                self.call(&what, action, json!({"GroupId": id, "IpPermissions": perms}))?;
+                self.call(
+                    &what,
+                    action,
+                    json!({"GroupId": id, "IpPermissions": perms}),
+                )?;
             }
         }
         for (name, i) in &w.instances {
@@ -259,7 +274,11 @@ impl Loader<'_> {
 
     fn kms_key(&mut self, name: &str, k: &model::KmsKey) -> Result<(), String> {
         let what = format!("kms_keys.{name}");
-        let a = self.call(&what, "kms:CreateKey", json!({"Description": k.description}))?;
+        let a = self.call(
+            &what,
+            "kms:CreateKey",
+            json!({"Description": k.description}),
+        )?;
         let id = Self::field(&what, &a, "KeyMetadata/KeyId")?;
         let arn = Self::field(&what, &a, "KeyMetadata/Arn")?;
         if let Some(alias) = &k.alias {
@@ -303,14 +322,13 @@ impl Loader<'_> {
                 tags.insert(format!("kubernetes.io/role/{r}"), "1".into());
             }
             Some(other) => {
-                return Err(format!(
-                    "{what}: role '{other}' is not elb or internal-elb"
-                ))
+                return Err(format!("{what}: role '{other}' is not elb or internal-elb"))
             }
         }
         self.tag_ec2(&what, &id, tags)?;
         self.symbols.set(format!("subnet.{name}"), id);
-        self.symbols.set(format!("subnet.{name}.zone"), s.zone.clone());
+        self.symbols
+            .set(format!("subnet.{name}.zone"), s.zone.clone());
         Ok(())
     }
 
@@ -327,8 +345,22 @@ impl Loader<'_> {
             ("IpProtocol", json!(r.protocol)),
             ("FromPort", json!(from)),
             ("ToPort", json!(to)),
-            ("IpRanges", if ranges.is_empty() { Value::Null } else { json!(ranges) }),
-            ("Groups", if groups.is_empty() { Value::Null } else { json!(groups) }),
+            (
+                "IpRanges",
+                if ranges.is_empty() {
+                    Value::Null
+                } else {
+                    json!(ranges)
+                },
+            ),
+            (
+                "Groups",
+                if groups.is_empty() {
+                    Value::Null
+                } else {
+                    json!(groups)
+                },
+            ),
         ]))
     }
 
@@ -350,7 +382,10 @@ impl Loader<'_> {
             .map(|(k, v)| json!({"Key": k, "Value": v}))
             .collect();
         let params = map([
-            ("ImageId", json!(i.image.as_deref().unwrap_or(DEFAULT_IMAGE))),
+            (
+                "ImageId",
+                json!(i.image.as_deref().unwrap_or(DEFAULT_IMAGE)),
+            ),
             (
                 "InstanceType",
                 json!(i.instance_type.as_deref().unwrap_or(DEFAULT_INSTANCE_TYPE)),
@@ -358,8 +393,18 @@ impl Loader<'_> {
             ("MinCount", json!(1)),
             ("MaxCount", json!(1)),
             ("SubnetId", json!(subnet)),
-            ("SecurityGroupId", if groups.is_empty() { Value::Null } else { json!(groups) }),
-            ("IamInstanceProfile", profile.map_or(Value::Null, |p| json!({"Name": p}))),
+            (
+                "SecurityGroupId",
+                if groups.is_empty() {
+                    Value::Null
+                } else {
+                    json!(groups)
+                },
+            ),
+            (
+                "IamInstanceProfile",
+                profile.map_or(Value::Null, |p| json!({"Name": p})),
+            ),
             (
                 "TagSpecification",
                 if tag.is_empty() {
@@ -390,11 +435,7 @@ impl Loader<'_> {
             let target = match (&r.gateway, &r.instance) {
                 (Some(g), None) => ("GatewayId", self.id(&what, "igw", g)?),
                 (None, Some(i)) => ("InstanceId", self.id(&what, "instance", i)?),
-                _ => {
-                    return Err(format!(
-                        "{what}: a route names a gateway or an instance"
-                    ))
-                }
+                _ => return Err(format!("{what}: a route names a gateway or an instance")),
             };
             self.call(
                 &what,
@@ -429,10 +470,17 @@ impl Loader<'_> {
         let params = map([
             ("AvailabilityZone", json!(v.zone)),
             ("Size", json!(v.size.unwrap_or(10))),
-            ("VolumeType", json!(v.volume_type.as_deref().unwrap_or("gp3"))),
+            (
+                "VolumeType",
+                json!(v.volume_type.as_deref().unwrap_or("gp3")),
+            ),
             (
                 "Encrypted",
-                if v.encrypted || key.is_some() { json!(true) } else { Value::Null },
+                if v.encrypted || key.is_some() {
+                    json!(true)
+                } else {
+                    Value::Null
+                },
             ),
             ("KmsKeyId", key.map_or(Value::Null, |k| json!(k))),
         ]);
@@ -482,7 +530,12 @@ impl Loader<'_> {
                     ("Protocol", json!(l.protocol)),
                     ("LoadBalancerPort", json!(l.port)),
                     ("InstancePort", json!(l.instance_port)),
-                    ("InstanceProtocol", l.instance_protocol.as_ref().map_or(Value::Null, |p| json!(p))),
+                    (
+                        "InstanceProtocol",
+                        l.instance_protocol
+                            .as_ref()
+                            .map_or(Value::Null, |p| json!(p)),
+                    ),
                 ])
             })
             .collect();
@@ -490,9 +543,22 @@ impl Loader<'_> {
             ("LoadBalancerName", json!(lb_name)),
             ("Listeners", json!(listeners)),
             ("Subnets", json!(subnets)),
-            ("SecurityGroups", if groups.is_empty() { Value::Null } else { json!(groups) }),
-            ("Scheme", lb.scheme.as_ref().map_or(Value::Null, |s| json!(s))),
-            ("Tags", self.elb_tags(self.tags(&lb.tags, lb.cluster, false))),
+            (
+                "SecurityGroups",
+                if groups.is_empty() {
+                    Value::Null
+                } else {
+                    json!(groups)
+                },
+            ),
+            (
+                "Scheme",
+                lb.scheme.as_ref().map_or(Value::Null, |s| json!(s)),
+            ),
+            (
+                "Tags",
+                self.elb_tags(self.tags(&lb.tags, lb.cluster, false)),
+            ),
         ]);
         let a = self.call(&what, "elb:CreateLoadBalancer", params)?;
         let dns = Self::field(&what, &a, "DNSName")?;
@@ -517,11 +583,17 @@ impl Loader<'_> {
         let what = format!("target_groups.{name}");
         let vpc = self.id(&what, "vpc", &tg.vpc)?;
         let params = map([
-            ("Name", json!(tg.name.clone().unwrap_or_else(|| name.to_string()))),
+            (
+                "Name",
+                json!(tg.name.clone().unwrap_or_else(|| name.to_string())),
+            ),
             ("Protocol", json!(tg.protocol)),
             ("Port", json!(tg.port)),
             ("VpcId", json!(vpc)),
-            ("Tags", self.elb_tags(self.tags(&tg.tags, tg.cluster, false))),
+            (
+                "Tags",
+                self.elb_tags(self.tags(&tg.tags, tg.cluster, false)),
+            ),
         ]);
         let a = self.call(&what, "elbv2:CreateTargetGroup", params)?;
         let arn = Self::field(&what, &a, "TargetGroupArn")?;
@@ -546,4 +618,3 @@ impl Loader<'_> {
         Ok(())
     }
 }
-
