@@ -76,6 +76,30 @@ async fn every_example_scenario_without_flows_passes() {
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 
+/// Each example also as its own test, so a failure names its file.
+macro_rules! example {
+    ($test:ident, $file:literal) => {
+        #[tokio::test]
+        async fn $test() {
+            let (s, dir) = scenario::load_file(&scenarios_dir().join($file)).expect("parses");
+            let report = run_text(&s, dir.as_deref()).await;
+            assert!(report.passed, "{}", report.text);
+        }
+    };
+}
+
+example!(example_ebs_attach_detach, "ebs-attach-detach.yaml");
+example!(example_worker_etcd_readonly, "worker-etcd-readonly.yaml");
+example!(
+    example_encrypted_volume_kms_disabled,
+    "encrypted-volume-kms-disabled.yaml"
+);
+example!(example_ecr_credentials, "ecr-credentials.yaml");
+example!(
+    example_controlplane_policy_gaps,
+    "controlplane-policy-gaps.yaml"
+);
+
 #[tokio::test]
 async fn the_same_file_and_seed_give_the_same_ids_and_report() {
     let (mut s, dir) =
@@ -196,6 +220,15 @@ async fn a_failing_step_reports_the_first_difference_and_the_log_around_it() {
     let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
     assert!(
         report.text.contains("unknown symbol ${volume.nope}"),
+        "{}",
+        report.text
+    );
+    let bad = "name: bad\nsteps:\n  - call: ec2:DescribeVolumes\n    as: nobody\n";
+    let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
+    assert!(
+        report
+            .text
+            .contains("no principal or IAM role called 'nobody'"),
         "{}",
         report.text
     );

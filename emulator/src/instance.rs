@@ -161,9 +161,7 @@ impl Instance {
     ) -> Result<RawResponse, String> {
         let started = Instant::now();
         let generation = self.current();
-        let Some(cred) = generation.identities.key_of(principal) else {
-            return Err(format!("no principal called '{principal}'"));
-        };
+        let principal = Self::principal_named(&generation, principal)?;
         let request_id = generation.world.ids.request_id();
         let routed = Routed {
             service,
@@ -173,13 +171,13 @@ impl Instance {
         let trace = Trace {
             service: Some(service),
             action: action.to_string(),
-            principal_arn: Some(cred.principal.arn.clone()),
-            principal: Some(cred.principal.name.clone()),
+            principal_arn: Some(principal.arn.clone()),
+            principal: Some(principal.name.clone()),
             params: crate::recorder::params_of(&routed.input),
             error: None,
         };
         let caller = Caller {
-            principal: cred.principal.clone(),
+            principal,
             region: self.config.default_region.clone(),
         };
         let remote = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -206,6 +204,26 @@ impl Instance {
         };
         self.log_call(trace, &response);
         Ok(response)
+    }
+
+    /// The principal a name stands for in [`Instance::call`]: one with a long-lived key
+    /// (`admin`, `controlplane`, a configured principal), else a session of the IAM role of that
+    /// name (`awsemu` session), as if the role had been assumed.
+    fn principal_named(generation: &Generation, name: &str) -> Result<Arc<Principal>, String> {
+        if let Some(cred) = generation.identities.key_of(name) {
+            return Ok(cred.principal.clone());
+        }
+        let dir = generation.identities.directory();
+        match dir.role(name) {
+            Ok(r) => Ok(Arc::new(Principal::assumed_role(
+                generation.identities.account(),
+                &r.name,
+                &r.arn,
+                &r.id,
+                crate::auth::identities::DEFAULT_SESSION,
+            ))),
+            Err(_) => Err(format!("no principal or IAM role called '{name}'")),
+        }
     }
 
     fn log_call(&self, mut trace: Trace, response: &RawResponse) {
