@@ -95,6 +95,7 @@ example!(
     "encrypted-volume-kms-disabled.yaml"
 );
 example!(example_ecr_credentials, "ecr-credentials.yaml");
+example!(example_pod_cidr_routes, "pod-cidr-routes.yaml");
 example!(
     example_controlplane_policy_gaps,
     "controlplane-policy-gaps.yaml"

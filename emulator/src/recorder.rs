@@ -132,9 +132,16 @@ pub struct Trace {
 /// The bounded log and the optional JSON-lines file.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    log: Mutex<VecDeque<CallRecord>>,
-    seq: Mutex<u64>,
+    /// The records, and the last sequence number given out: one lock, so the log and the file
+    /// are in sequence order however calls interleave.
+    log: Mutex<Log>,
     file: Mutex<Option<std::io::BufWriter<std::fs::File>>>,
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    last_seq: u64,
+    records: VecDeque<CallRecord>,
 }
 
 impl Recorder {
@@ -154,15 +161,12 @@ impl Recorder {
         let Some(service) = trace.service else {
             return;
         };
-        let seq = match self.seq.lock() {
-            Ok(mut n) => {
-                *n += 1;
-                *n
-            }
-            Err(_) => return,
+        let Ok(mut log) = self.log.lock() else {
+            return;
         };
+        log.last_seq += 1;
         let record = CallRecord {
-            seq,
+            seq: log.last_seq,
             time_ms,
             principal_arn: trace.principal_arn.unwrap_or_else(|| "-".into()),
             principal: trace.principal.unwrap_or_else(|| "-".into()),
@@ -181,18 +185,16 @@ impl Recorder {
                 }
             }
         }
-        if let Ok(mut log) = self.log.lock() {
-            if log.len() == LOG_CAPACITY {
-                log.pop_front();
-            }
-            log.push_back(record);
+        if log.records.len() == LOG_CAPACITY {
+            log.records.pop_front();
         }
+        log.records.push_back(record);
     }
 
     /// The records kept, oldest first.
     pub fn records(&self) -> Vec<CallRecord> {
         match self.log.lock() {
-            Ok(l) => l.iter().cloned().collect(),
+            Ok(l) => l.records.iter().cloned().collect(),
             Err(_) => Vec::new(),
         }
     }
@@ -200,14 +202,14 @@ impl Recorder {
     /// The records after sequence number `seq` (0: all).
     pub fn since(&self, seq: u64) -> Vec<CallRecord> {
         match self.log.lock() {
-            Ok(l) => l.iter().filter(|r| r.seq > seq).cloned().collect(),
+            Ok(l) => l.records.iter().filter(|r| r.seq > seq).cloned().collect(),
             Err(_) => Vec::new(),
         }
     }
 
     /// The last sequence number given out.
     pub fn last_seq(&self) -> u64 {
-        self.seq.lock().map(|n| *n).unwrap_or(0)
+        self.log.lock().map(|l| l.last_seq).unwrap_or(0)
     }
 }
 
