@@ -217,13 +217,10 @@ async fn a_failing_step_reports_the_first_difference_and_the_log_around_it() {
         "{}",
         report.text
     );
+    // A misspelt symbol is found without running anything.
     let bad = "name: bad\nsteps:\n  - call: ec2:DescribeVolumes\n    params: {VolumeId: [\"${volume.nope}\"]}\n";
-    let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
-    assert!(
-        report.text.contains("unknown symbol ${volume.nope}"),
-        "{}",
-        report.text
-    );
+    let e = Scenario::parse(bad).unwrap_err();
+    assert_eq!(e, "steps[0]: unknown symbol ${volume.nope}");
     let bad = "name: bad\nsteps:\n  - call: ec2:DescribeVolumes\n    as: nobody\n";
     let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
     assert!(
@@ -304,6 +301,13 @@ world:
         .unwrap();
     let loaded = scenario::prepare(emu.instance(), &s, Some(&dir)).expect("the world builds");
     let sym = loaded.symbols.lock().unwrap().clone();
+    let built: std::collections::BTreeSet<String> =
+        sym.iter().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(
+        built,
+        scenario::world::declared_symbols(&s),
+        "check knows the loader's symbols"
+    );
     let id = |k: &str| {
         sym.get(k)
             .unwrap_or_else(|| panic!("no symbol {k}"))

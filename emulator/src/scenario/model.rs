@@ -569,10 +569,72 @@ impl Scenario {
                 e.validate().map_err(|e| format!("{at}.expect: {e}"))?;
             }
         }
+        self.check_symbols()?;
         for (i, c) in self.expect.calls.iter().enumerate() {
             if c.count.is_none() && c.min.is_none() && c.max.is_none() {
                 return Err(format!("expect.calls[{i}]: needs count, min or max"));
             }
+        }
+        Ok(())
+    }
+}
+
+impl Scenario {
+    /// Every `${name}` in the steps and expectations names a symbol the world defines, a
+    /// `capture:` of an earlier step binds, or (in a flow step's answer) nothing else.
+    fn check_symbols(&self) -> Result<(), String> {
+        use super::symbols::Symbols;
+        let mut known = super::world::declared_symbols(self);
+        let check =
+            |at: &str, names: Vec<&str>, known: &std::collections::BTreeSet<String>| match names
+                .into_iter()
+                .find(|n| !known.contains(*n))
+            {
+                None => Ok(()),
+                Some(n) => Err(format!("{at}: unknown symbol ${{{n}}}")),
+            };
+        let expect_names = |e: &Expect| -> Vec<String> {
+            let mut v: Vec<String> = Vec::new();
+            for t in [&e.error, &e.message].into_iter().flatten() {
+                v.extend(Symbols::names_in(t).into_iter().map(str::to_string));
+            }
+            for f in e.fields.values() {
+                v.extend(Symbols::names_in_value(f).into_iter().map(str::to_string));
+            }
+            v
+        };
+        for (i, step) in self.steps.iter().enumerate() {
+            let at = format!("steps[{i}]");
+            let mut names: Vec<String> = Vec::new();
+            for v in [&step.params, &step.inputs].into_iter().flatten() {
+                names.extend(Symbols::names_in_value(v).into_iter().map(str::to_string));
+            }
+            if let Some(e) = &step.expect {
+                names.extend(expect_names(e));
+            }
+            check(&at, names.iter().map(String::as_str).collect(), &known)?;
+            known.extend(step.capture.keys().cloned());
+        }
+        for (i, s) in self.expect.state.iter().enumerate() {
+            let mut names: Vec<String> = Vec::new();
+            for t in [&s.tags].into_iter().flatten() {
+                names.extend(Symbols::names_in(t).into_iter().map(str::to_string));
+            }
+            for v in s.filters.values().chain(s.params.iter()) {
+                names.extend(Symbols::names_in_value(v).into_iter().map(str::to_string));
+            }
+            for (k, v) in &s.has {
+                names.extend(Symbols::names_in(k).into_iter().map(str::to_string));
+                names.extend(Symbols::names_in(v).into_iter().map(str::to_string));
+            }
+            if let Some(e) = &s.expect {
+                names.extend(expect_names(e));
+            }
+            check(
+                &format!("expect.state[{i}]"),
+                names.iter().map(String::as_str).collect(),
+                &known,
+            )?;
         }
         Ok(())
     }
@@ -640,6 +702,18 @@ mod tests {
         let s = Scenario::parse("name: x\nsteps:\n  - call: ec2:DescribeVpcs\n    as: worker\n")
             .unwrap();
         assert_eq!(s.steps[0].principal.as_deref(), Some("worker"));
+        let e = Scenario::parse(
+            "name: x\nsteps:\n  - call: ec2:DescribeVolumes\n    params: {VolumeId: [\"${volume.made}\"]}\n  - call: ec2:CreateVolume\n    capture: {volume.made: volumeId}\n",
+        )
+        .unwrap_err();
+        assert_eq!(e, "steps[0]: unknown symbol ${volume.made}");
+        Scenario::parse(
+            "name: x\nworld: {vpcs: {main: {cidr: 10.0.0.0/16}}}\nsteps:\n  - call: ec2:CreateVolume\n    capture: {volume.made: volumeId}\n  - call: ec2:DescribeVolumes\n    params: {VolumeId: [\"${volume.made}\"]}\nexpect:\n  state:\n    - {tags: \"${vpc.main}\", has: {a: \"${region}\"}}\n",
+        )
+        .unwrap();
+        let e = Scenario::parse("name: x\nexpect:\n  state:\n    - {tags: \"${vpc.main}\"}\n")
+            .unwrap_err();
+        assert_eq!(e, "expect.state[0]: unknown symbol ${vpc.main}");
         assert_eq!(s.region, "us-east-1");
     }
 

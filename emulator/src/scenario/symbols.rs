@@ -62,6 +62,32 @@ impl Symbols {
         Ok(out)
     }
 
+    /// The names a text refers to as `${name}`.
+    pub fn names_in(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else { break };
+            out.push(after[..end].trim());
+            rest = &after[end + 1..];
+        }
+        out
+    }
+
+    /// The names every string (keys included) inside a JSON value refers to.
+    pub fn names_in_value(v: &Value) -> Vec<&str> {
+        match v {
+            Value::String(s) => Self::names_in(s),
+            Value::Array(a) => a.iter().flat_map(Self::names_in_value).collect(),
+            Value::Object(m) => m
+                .iter()
+                .flat_map(|(k, x)| Self::names_in(k).into_iter().chain(Self::names_in_value(x)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Resolves every string (keys included) inside a JSON value.
     pub fn resolve_value(&self, v: &Value) -> Result<Value, String> {
         Ok(match v {

@@ -25,6 +25,42 @@ pub const DEFAULT_IMAGE: &str = "ami-0abcdef1234567890";
 /// The instance type when none is named.
 pub const DEFAULT_INSTANCE_TYPE: &str = "t3.medium";
 
+/// The symbols building `scenario`'s world defines, known without building it (so `check` can
+/// find a misspelt `${…}`); the loader below defines exactly these.
+pub fn declared_symbols(scenario: &Scenario) -> std::collections::BTreeSet<String> {
+    let w = &scenario.world;
+    let mut out: std::collections::BTreeSet<String> = ["region", "account"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if scenario.cluster.is_some() {
+        out.insert("cluster.id".into());
+    }
+    let mut add = |names: Vec<&String>, forms: &[&str]| {
+        for n in names {
+            for f in forms {
+                out.insert(f.replace('N', n));
+            }
+        }
+    };
+    add(w.roles.keys().collect(), &["role.N", "profile.N"]);
+    add(w.kms_keys.keys().collect(), &["kms.N", "kms.N.arn"]);
+    add(w.ecr_repositories.keys().collect(), &["ecr.N", "ecr.N.uri"]);
+    add(w.vpcs.keys().collect(), &["vpc.N"]);
+    add(w.internet_gateways.keys().collect(), &["igw.N"]);
+    add(w.subnets.keys().collect(), &["subnet.N", "subnet.N.zone"]);
+    add(w.route_tables.keys().collect(), &["rtb.N"]);
+    add(w.security_groups.keys().collect(), &["sg.N"]);
+    add(
+        w.instances.keys().collect(),
+        &["instance.N", "instance.N.dns"],
+    );
+    add(w.volumes.keys().collect(), &["volume.N"]);
+    add(w.load_balancers.keys().collect(), &["lb.N", "lb.N.dns"]);
+    add(w.target_groups.keys().collect(), &["tg.N"]);
+    out
+}
+
 struct Loader<'a> {
     instance: &'a Instance,
     scenario: &'a Scenario,
