@@ -25,6 +25,20 @@ pub const LOG_CAPACITY: usize = 10_000;
 /// What replaces a redacted parameter's value.
 pub const REDACTED: &str = "<redacted>";
 
+/// Longest parameter value kept whole: above it (ECR layer parts, not policies or user data) the
+/// value is replaced by a note of its size, so the bounded log stays bounded in bytes too.
+pub const MAX_VALUE_BYTES: usize = 32 * 1024;
+
+fn kept(key: &str, value: &str) -> String {
+    if is_secret(key) {
+        REDACTED.to_string()
+    } else if value.len() > MAX_VALUE_BYTES {
+        format!("<omitted: {} bytes>", value.len())
+    } else {
+        value.to_string()
+    }
+}
+
 /// One answered call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {
@@ -89,10 +103,10 @@ fn redact_json(value: &Value) -> Value {
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, v)| {
-                    let v = if is_secret(k) {
-                        Value::String(REDACTED.into())
-                    } else {
-                        redact_json(v)
+                    let v = match v {
+                        Value::String(text) => Value::String(kept(k, text)),
+                        _ if is_secret(k) => Value::String(REDACTED.into()),
+                        other => redact_json(other),
                     };
                     (k.clone(), v)
                 })
@@ -109,8 +123,7 @@ pub fn params_of(input: &Input) -> Value {
         Input::Query(p) => {
             let mut m = Map::new();
             for (k, v) in p.pairs() {
-                let v = if is_secret(k) { REDACTED } else { v };
-                m.insert(k.to_string(), Value::String(v.to_string()));
+                m.insert(k.to_string(), Value::String(kept(k, v)));
             }
             Value::Object(m)
         }
@@ -244,6 +257,19 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"UserName": "bob", "Password": REDACTED})
+        );
+        let mut body = serde_json::Map::new();
+        body.insert(
+            "layerPartBlob".into(),
+            Value::String("x".repeat(MAX_VALUE_BYTES + 1)),
+        );
+        body.insert("Plaintext".into(), Value::String("c2VjcmV0".into()));
+        body.insert("repositoryName".into(), Value::String("app".into()));
+        let v = params_of(&Input::Json(crate::protocol::json::JsonInput { body }));
+        assert_eq!(
+            v,
+            serde_json::json!({"layerPartBlob": format!("<omitted: {} bytes>", MAX_VALUE_BYTES + 1),
+                "Plaintext": REDACTED, "repositoryName": "app"})
         );
         let r = Recorder::default();
         for _ in 0..LOG_CAPACITY + 5 {
