@@ -293,7 +293,10 @@ async fn run_inner(
     for (what, diff) in &verdict.checks {
         match diff {
             None => out.line(format!("PASS expect {what}")),
-            Some(d) => out.line(format!("FAIL expect {what}\n  first difference: {d}")),
+            Some(d) => {
+                out.line(format!("FAIL expect {what}"));
+                out.line(format!("  first difference: {d}"));
+            }
         }
     }
     if let Some(e) = emulator {
