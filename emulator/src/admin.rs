@@ -1,5 +1,6 @@
 //! Control endpoints under `/_awsemu/` (outside IAM, loopback callers only): health, reset, a state
-//! dump and the audit report. `POST /moto-api/reset` is an alias of reset, so test suites written
+//! dump, the audit report and the injected faults (`GET` lists them with their counts and the
+//! throttle buckets, `POST` adds one entry or a list, `DELETE` clears them). `POST /moto-api/reset` is an alias of reset, so test suites written
 //! for moto's server mode run against awsemu by changing only their endpoint.
 
 use bytes::Bytes;
@@ -97,13 +98,37 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
                 }),
             )
         }
-        (_, "health" | "reset" | "state" | "audit") => json_response(
+        ("GET", "faults") => json_response(
+            StatusCode::OK,
+            serde_json::to_value(instance.faults.list()).unwrap_or_default(),
+        ),
+        ("POST", "faults") => {
+            let added = std::str::from_utf8(&req.body)
+                .map_err(|_| "body is not UTF-8".to_string())
+                .and_then(crate::faults::FaultSpec::parse_list)
+                .and_then(|specs| {
+                    let n = specs.len();
+                    specs
+                        .into_iter()
+                        .try_for_each(|s| instance.faults.add(s))
+                        .map(|()| n)
+                });
+            match added {
+                Ok(n) => json_response(StatusCode::OK, json!({"added": n})),
+                Err(e) => json_response(StatusCode::BAD_REQUEST, json!({"error": e})),
+            }
+        }
+        ("DELETE", "faults") => {
+            instance.faults.clear();
+            json_response(StatusCode::OK, json!({"cleared": true}))
+        }
+        (_, "health" | "reset" | "state" | "audit" | "faults") => json_response(
             StatusCode::METHOD_NOT_ALLOWED,
             json!({"error": format!("{method} is not allowed on {path}")}),
         ),
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "POST /moto-api/reset"]}),
+            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET|POST|DELETE /_awsemu/faults", "POST /moto-api/reset"]}),
         ),
     })
 }

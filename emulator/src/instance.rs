@@ -18,7 +18,7 @@ use crate::auth::principal::Principal;
 use crate::auth::sigv4::{self, RequestParts, SigError, SignatureInfo};
 use crate::clock::Clock;
 use crate::config::{Config, IamMode};
-use crate::faults::{FaultEffect, Faults};
+use crate::faults::Faults;
 use crate::iam::{self, Decision, Evaluation, RequestContext};
 use crate::protocol::render::{self, Rendered};
 use crate::protocol::route::{self, Input, Routed};
@@ -50,6 +50,8 @@ pub struct RawResponse {
     pub request_id: String,
     /// Extra headers (the JSON services' `x-amzn-ErrorType`).
     pub error_type: Option<String>,
+    /// Injected latency: the server waits this long (asynchronously) before writing the answer.
+    pub delay_ms: u64,
 }
 
 /// The parts of an instance that reset replaces.
@@ -89,10 +91,12 @@ impl Instance {
             None => Clock::real(),
         };
         let generation = Self::fresh(&config, clock.now_ms())?;
+        let faults = Faults::new(config.seed);
+        faults.reset_to(&config.faults)?;
         Ok(Instance {
             config,
             clock,
-            faults: Faults::default(),
+            faults,
             imds: Default::default(),
             current: RwLock::new(Arc::new(generation)),
         })
@@ -123,6 +127,8 @@ impl Instance {
     /// Back to the initial world: resources, identities changed through the API, the audit report.
     pub fn reset(&self) -> Result<(), String> {
         let fresh = Arc::new(Self::fresh(&self.config, self.clock.now_ms())?);
+        // Live faults go; the configured ones come back with fresh counts and buckets.
+        self.faults.reset_to(&self.config.faults)?;
         match self.current.write() {
             Ok(mut g) => *g = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
@@ -189,18 +195,28 @@ impl Instance {
             }
         };
         let principal_arn = caller.principal.arn.clone();
-        let result = self.dispatch(&generation, &routed, &caller, &req.remote, &request_id);
+        let mut delay_ms = 0;
+        let result = self.dispatch(
+            &generation,
+            &routed,
+            &caller,
+            &req.remote,
+            &request_id,
+            &mut delay_ms,
+        );
         let rendered = match result {
             Ok(output) => render::success(service, &routed.action, &request_id, &output),
             Err(e) => {
-                return self.answer_error(
+                let mut answer = self.answer_error(
                     Some(service),
                     &e,
                     request_id,
                     &routed.action,
                     &principal_arn,
                     started,
-                )
+                );
+                answer.delay_ms = delay_ms;
+                return answer;
             }
         };
         log_request(
@@ -216,6 +232,7 @@ impl Instance {
             body: rendered.body,
             request_id,
             error_type: None,
+            delay_ms,
         }
     }
 
@@ -243,6 +260,7 @@ impl Instance {
             body,
             request_id,
             error_type: json.then(|| err.code.to_string()),
+            delay_ms: 0,
         }
     }
 
@@ -330,6 +348,7 @@ impl Instance {
         caller: &Caller,
         remote: &SocketAddr,
         request_id: &str,
+        delay_ms: &mut u64,
     ) -> Result<crate::protocol::Output, AwsError> {
         let service = routed.service;
         let action = routed.action.as_str();
@@ -363,8 +382,18 @@ impl Instance {
         let Some(handler) = handler else {
             return Err(AwsError::not_emulated(service.iam_prefix(), action));
         };
-        let fault = self.faults.take(&iam_action);
-        if let Some(FaultEffect::Error(e)) = fault {
+        // Faults: after authorization (a denied call stays denied), before the handler (a faulted
+        // call changes nothing).
+        let now_ms = self.clock.now_ms();
+        let fault = self.faults.decide_for(
+            routed,
+            &caller.principal,
+            &self.config.account_id,
+            &caller.region,
+            now_ms,
+        );
+        *delay_ms = fault.latency_ms;
+        if let Some(e) = fault.error {
             return Err(e);
         }
         let also = |check: Authorization<'_>| match check {
@@ -394,7 +423,7 @@ impl Instance {
             region: &caller.region,
             principal: &caller.principal,
             request_id,
-            now_ms: self.clock.now_ms(),
+            now_ms,
             world: &generation.world,
             input: &routed.input,
             identities: &generation.identities,
@@ -402,13 +431,20 @@ impl Instance {
             authorizer: &also,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            if fault == Some(FaultEffect::Panic) {
+            if fault.panic {
                 panic!("injected panic fault in {iam_action}");
             }
             handler(&call)
         }));
         match outcome {
-            Ok(result) => result,
+            Ok(result) => {
+                if let Ok(output) = &result {
+                    let hidden = &generation.world.hidden;
+                    self.faults
+                        .created(&iam_action, output, hidden, &caller.region, now_ms);
+                }
+                result
+            }
             Err(_) => {
                 tracing::error!(%service, action, "handler panicked; answered InternalError");
                 Err(AwsError::internal())

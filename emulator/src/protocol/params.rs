@@ -170,6 +170,15 @@ impl Params {
         self.entries.get(key).map(|e| e.value.as_str())
     }
 
+    /// Every parameter but the envelope (`Action`, `Version`, signature leftovers), without marking
+    /// any used: for faults, which match on the values a request names.
+    pub fn request_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .iter()
+            .filter(|(k, _)| !is_envelope_key(k))
+            .map(|(k, e)| (k.as_str(), e.value.as_str()))
+    }
+
     /// The top-level scope, where handlers start reading.
     pub fn root(&self) -> Scope<'_> {
         Scope {

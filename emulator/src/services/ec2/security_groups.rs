@@ -855,11 +855,14 @@ pub fn describe_security_groups(call: &Call<'_>) -> AwsResult<Output> {
     for name in &names {
         wanted.push(&resolve(&r, &GroupRef::Name(name.to_string()), None)?.id);
     }
+    let unseen = common::unseen(call, "sg");
+    common::check_visible(&unseen, &wanted)?;
     let explicit = !(ids.is_empty() && names.is_empty());
     let found: Vec<&SecurityGroup> = r
         .security_groups
         .values()
         .filter(|g| !explicit || wanted.contains(&g.id.as_str()))
+        .filter(|g| unseen.listed(&g.id))
         .filter(|g| {
             filters.iter().all(|f| {
                 tags::filter_matches(f, &g.tags).unwrap_or_else(|| {
