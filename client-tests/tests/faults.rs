@@ -48,7 +48,10 @@ async fn error_rule_lets_after_through_fires_times_then_goes() {
             .times(2),
     );
     let c = ec2(&emu, "admin");
-    c.describe_volumes().send().await.expect("the first call passes");
+    c.describe_volumes()
+        .send()
+        .await
+        .expect("the first call passes");
     for left in [1, 0] {
         let (code, msg, status) = expect_err!(c.describe_volumes().send().await);
         assert_eq!(
@@ -73,17 +76,16 @@ async fn error_rule_lets_after_through_fires_times_then_goes() {
 #[tokio::test]
 async fn errors_come_in_each_protocols_envelope() {
     let emu = start().await;
-    emu.inject(FaultRule::new("elasticloadbalancing:DescribeLoadBalancers").error(
-        "ServiceUnavailable",
-        "Service is unavailable",
-        503,
-    ));
-    emu.inject(FaultRule::new("kms:ListKeys").error(
-        "KMSInternalException",
-        "internal",
-        500,
-    ));
-    let (code, msg, status) = expect_err!(elb(&emu, "admin").describe_load_balancers().send().await);
+    emu.inject(
+        FaultRule::new("elasticloadbalancing:DescribeLoadBalancers").error(
+            "ServiceUnavailable",
+            "Service is unavailable",
+            503,
+        ),
+    );
+    emu.inject(FaultRule::new("kms:ListKeys").error("KMSInternalException", "internal", 500));
+    let (code, msg, status) =
+        expect_err!(elb(&emu, "admin").describe_load_balancers().send().await);
     assert_eq!(
         (code.as_str(), msg.as_str(), status),
         ("ServiceUnavailable", "Service is unavailable", 503)
@@ -102,12 +104,7 @@ async fn errors_come_in_each_protocols_envelope() {
 async fn principal_and_resource_globs_narrow_a_rule() {
     let emu = start().await;
     let admin = ec2(&emu, "admin");
-    let vpc = admin
-        .describe_vpcs()
-        .send()
-        .await
-        .unwrap()
-        .vpcs()[0]
+    let vpc = admin.describe_vpcs().send().await.unwrap().vpcs()[0]
         .vpc_id()
         .unwrap()
         .to_string();
@@ -116,16 +113,20 @@ async fn principal_and_resource_globs_narrow_a_rule() {
             .principal("control*")
             .error("Unavailable", "down", 503),
     );
-    admin.describe_vpcs().send().await.expect("admin is not matched");
+    admin
+        .describe_vpcs()
+        .send()
+        .await
+        .expect("admin is not matched");
     let (code, _, status) = expect_err!(ec2(&emu, "controlplane").describe_vpcs().send().await);
     assert_eq!((code.as_str(), status), ("Unavailable", 503));
     emu.clear_faults();
 
-    emu.inject(
-        FaultRule::new("ec2:DescribeVpcs")
-            .resource(&vpc)
-            .error("InternalError", "boom", 500),
-    );
+    emu.inject(FaultRule::new("ec2:DescribeVpcs").resource(&vpc).error(
+        "InternalError",
+        "boom",
+        500,
+    ));
     admin.describe_vpcs().send().await.expect("names no vpc");
     let (code, _, _) = expect_err!(admin.describe_vpcs().vpc_ids(&vpc).send().await);
     assert_eq!(code, "InternalError");
@@ -138,7 +139,10 @@ async fn principal_and_resource_globs_narrow_a_rule() {
             .error("InternalError", "boom", 500)
             .times(1),
     );
-    let tag = aws_sdk_ec2::types::Tag::builder().key("k").value("v").build();
+    let tag = aws_sdk_ec2::types::Tag::builder()
+        .key("k")
+        .value("v")
+        .build();
     let (code, _, _) = expect_err!(
         admin
             .create_tags()
@@ -208,11 +212,11 @@ async fn latency_delays_the_answer_without_blocking_the_server() {
     assert!(quick < Duration::from_millis(300), "{quick:?}");
 
     // Latency and an error together: the error arrives late.
-    emu.inject(
-        FaultRule::new("ec2:DescribeVpcs")
-            .latency_ms(200)
-            .error("InternalError", "slow boom", 500),
-    );
+    emu.inject(FaultRule::new("ec2:DescribeVpcs").latency_ms(200).error(
+        "InternalError",
+        "slow boom",
+        500,
+    ));
     let t = Instant::now();
     let (code, _, _) = expect_err!(c.describe_vpcs().send().await);
     assert_eq!(code, "InternalError");
@@ -263,7 +267,12 @@ async fn ec2_throttling_is_a_token_bucket_on_the_virtual_clock() {
     );
     // A filtered call draws on the non-mutating bucket, at AWS's size (100).
     c.describe_instances()
-        .filters(Filter::builder().name("instance-state-name").values("running").build())
+        .filters(
+            Filter::builder()
+                .name("instance-state-name")
+                .values("running")
+                .build(),
+        )
         .send()
         .await
         .expect("other bucket");
@@ -284,7 +293,10 @@ async fn ec2_throttling_is_a_token_bucket_on_the_virtual_clock() {
     emu.advance(Duration::from_millis(999));
     expect_err!(c.describe_instances().send().await);
     emu.advance(Duration::from_millis(1));
-    c.describe_instances().send().await.expect("one token back after a second");
+    c.describe_instances()
+        .send()
+        .await
+        .expect("one token back after a second");
     expect_err!(c.describe_instances().send().await);
 }
 
@@ -293,12 +305,16 @@ async fn the_sdks_standard_retry_recovers_from_throttling() {
     let emu = manual().await;
     emu.inject(throttle("ec2", "unfiltered_unpaginated", 1, 2.0));
     let plain = ec2(&emu, "admin");
-    plain.describe_instances().send().await.expect("first token");
+    plain
+        .describe_instances()
+        .send()
+        .await
+        .expect("first token");
     let (code, _, _) = expect_err!(plain.describe_instances().send().await);
     assert_eq!(code, "RequestLimitExceeded");
     // The retrying client's back-off sleeps move the virtual clock, which refills the bucket.
-    let mut opts = ClientOptions::principal(&emu, "admin")
-        .retry(RetryConfig::standard().with_max_attempts(6));
+    let mut opts =
+        ClientOptions::principal(&emu, "admin").retry(RetryConfig::standard().with_max_attempts(6));
     opts.waiting = Waiting::AdvanceClock(emu.instance().clone());
     let retrying = ec2_with(&emu, &opts);
     let before = emu.instance().clock.now_ms();
@@ -373,7 +389,10 @@ async fn a_new_security_group_answers_not_found_for_a_few_describes() {
     );
     // not_found: a list still shows it (and this call counts too).
     let all = c.describe_security_groups().send().await.unwrap();
-    assert!(all.security_groups().iter().any(|g| g.group_id() == Some(&sg)));
+    assert!(all
+        .security_groups()
+        .iter()
+        .any(|g| g.group_id() == Some(&sg)));
     let one = c
         .describe_security_groups()
         .group_ids(&sg)
@@ -440,7 +459,12 @@ async fn invisible_volumes_and_subnets_are_left_out_of_lists() {
 #[tokio::test]
 async fn new_instances_stay_hidden_for_virtual_time() {
     let emu = manual().await;
-    emu.inject(consistency("ec2:RunInstances", None, Some(2000), Mode::Invisible));
+    emu.inject(consistency(
+        "ec2:RunInstances",
+        None,
+        Some(2000),
+        Mode::Invisible,
+    ));
     let c = ec2(&emu, "admin");
     let id = c
         .run_instances()
@@ -462,8 +486,16 @@ async fn new_instances_stay_hidden_for_virtual_time() {
         assert!(all.reservations().is_empty(), "{all:?}");
     }
     emu.advance(Duration::from_secs(2));
-    let out = c.describe_instances().instance_ids(&id).send().await.unwrap();
-    assert_eq!(out.reservations()[0].instances()[0].instance_id(), Some(id.as_str()));
+    let out = c
+        .describe_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.reservations()[0].instances()[0].instance_id(),
+        Some(id.as_str())
+    );
 }
 
 #[tokio::test]
@@ -478,11 +510,17 @@ async fn configured_faults_survive_reset_and_live_ones_do_not() {
     emu.reset().unwrap();
     let rules = emu.faults().list().rules;
     assert_eq!(rules.len(), 1);
-    assert_eq!((rules[0].origin, rules[0].rule.action.as_str()), (Origin::Config, "ec2:DescribeRegions"));
+    assert_eq!(
+        (rules[0].origin, rules[0].rule.action.as_str()),
+        (Origin::Config, "ec2:DescribeRegions")
+    );
     let c = ec2(&emu, "admin");
     let (_, msg, _) = expect_err!(c.describe_regions().send().await);
     assert_eq!(msg, "configured");
-    c.describe_vpcs().send().await.expect("live rule cleared by reset");
+    c.describe_vpcs()
+        .send()
+        .await
+        .expect("live rule cleared by reset");
     emu.clear_faults();
     c.describe_regions().send().await.expect("cleared");
 }
@@ -500,7 +538,12 @@ async fn the_config_file_key_faults() {
         ]}"#,
     )
     .unwrap();
-    let emu = Emulator::builder().config_file(&path).unwrap().start().await.unwrap();
+    let emu = Emulator::builder()
+        .config_file(&path)
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
     let (code, msg, status) = expect_err!(ec2(&emu, "admin").describe_regions().send().await);
     assert_eq!(
         (code.as_str(), msg.as_str(), status),
@@ -512,6 +555,8 @@ async fn the_config_file_key_faults() {
     let err = Emulator::builder().config_file(&path).unwrap_err();
     assert!(err.contains("eror"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
-    let spec: FaultSpec = serde_json::from_str(r#"{"consistency": {"action": "ec2:RunInstances", "ms": 5}}"#).unwrap();
+    let spec: FaultSpec =
+        serde_json::from_str(r#"{"consistency": {"action": "ec2:RunInstances", "ms": 5}}"#)
+            .unwrap();
     assert!(matches!(spec, FaultSpec::Consistency { .. }));
 }

@@ -47,8 +47,18 @@ async fn add_list_and_clear_faults() {
     let v = list(&emu).await;
     let rule = &v["rules"][1];
     assert_eq!(
-        (&rule["remaining"], &rule["seen"], &rule["fired"], &rule["origin"]),
-        (&Value::from(1), &Value::from(1), &Value::from(1), &Value::from("live"))
+        (
+            &rule["remaining"],
+            &rule["seen"],
+            &rule["fired"],
+            &rule["origin"]
+        ),
+        (
+            &Value::from(1),
+            &Value::from(1),
+            &Value::from(1),
+            &Value::from("live")
+        )
     );
 
     let (status, v) = post(
@@ -61,7 +71,10 @@ async fn add_list_and_clear_faults() {
     let a = post_form(emu.addr(), "test", "test", "ec2", VPCS).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let a = post_form(emu.addr(), "test", "test", "ec2", VPCS).await;
-    assert_eq!((a.status, a.code()), (503, "RequestLimitExceeded".to_string()));
+    assert_eq!(
+        (a.status, a.code()),
+        (503, "RequestLimitExceeded".to_string())
+    );
     let v = list(&emu).await;
     assert_eq!(v["throttle"][0]["spec"]["service"], "ec2");
     assert_eq!(v["buckets"][0]["category"], "non_mutating");
@@ -95,12 +108,30 @@ async fn bad_bodies_are_refused_with_a_message_and_add_nothing() {
     for (body, says) in [
         ("not json", "not valid JSON"),
         (r#"{"action": "ec2:X"}"#, "no effect"),
-        (r#"{"action": "ec2:X", "latency": 5}"#, "unknown field `latency`"),
-        (r#"{"action": "DescribeRegions", "latency_ms": 5}"#, "service:Action"),
-        (r#"{"action": "ec2:X", "latency_ms": 5, "probability": 2}"#, "0-1"),
-        (r#"{"action": "ec2:X", "error": {"code": "X", "status": 302}}"#, "400-599"),
-        (r#"[{"action": "ec2:X", "latency_ms": 5}, {"throttle": {"service": "ec2", "buckets": {"describe": {"capacity": 1, "refill_per_second": 1}}}}]"#, "entry 2"),
-        (r#"{"consistency": {"action": "ec2:CreateVolume", "calls": 1, "ms": 1}}"#, "exactly one"),
+        (
+            r#"{"action": "ec2:X", "latency": 5}"#,
+            "unknown field `latency`",
+        ),
+        (
+            r#"{"action": "DescribeRegions", "latency_ms": 5}"#,
+            "service:Action",
+        ),
+        (
+            r#"{"action": "ec2:X", "latency_ms": 5, "probability": 2}"#,
+            "0-1",
+        ),
+        (
+            r#"{"action": "ec2:X", "error": {"code": "X", "status": 302}}"#,
+            "400-599",
+        ),
+        (
+            r#"[{"action": "ec2:X", "latency_ms": 5}, {"throttle": {"service": "ec2", "buckets": {"describe": {"capacity": 1, "refill_per_second": 1}}}}]"#,
+            "entry 2",
+        ),
+        (
+            r#"{"consistency": {"action": "ec2:CreateVolume", "calls": 1, "ms": 1}}"#,
+            "exactly one",
+        ),
         (r#"7"#, "must be an object"),
     ] {
         let (status, v) = post(&emu, body).await;

@@ -68,7 +68,8 @@ impl<'de> Deserialize<'de> for FaultSpec {
             }
         } else {
             FaultSpec::Rule(
-                serde_json::from_value(v).map_err(|e| D::Error::custom(format!("fault rule: {e}")))?,
+                serde_json::from_value(v)
+                    .map_err(|e| D::Error::custom(format!("fault rule: {e}")))?,
             )
         };
         spec.validate().map_err(D::Error::custom)?;
@@ -442,11 +443,21 @@ mod tests {
     #[test]
     fn rules_fire_their_count_then_go() {
         let f = Faults::default();
-        f.add(FaultRule::new("ec2:Describe*").panic().times(2)).unwrap();
+        f.add(FaultRule::new("ec2:Describe*").panic().times(2))
+            .unwrap();
         assert!(!f.decide(&call("CreateVolume", "ec2:CreateVolume", 0)).panic);
-        assert!(f.decide(&call("DescribeRegions", "ec2:describeregions", 0)).panic);
-        assert!(f.decide(&call("DescribeInstances", "ec2:DescribeInstances", 0)).panic);
-        assert!(!f.decide(&call("DescribeInstances", "ec2:DescribeInstances", 0)).panic);
+        assert!(
+            f.decide(&call("DescribeRegions", "ec2:describeregions", 0))
+                .panic
+        );
+        assert!(
+            f.decide(&call("DescribeInstances", "ec2:DescribeInstances", 0))
+                .panic
+        );
+        assert!(
+            !f.decide(&call("DescribeInstances", "ec2:DescribeInstances", 0))
+                .panic
+        );
         assert!(f.list().rules.is_empty());
     }
 
@@ -454,10 +465,18 @@ mod tests {
     fn probability_is_the_seeds() {
         let outcomes = |seed| {
             let f = Faults::new(seed);
-            f.add(FaultRule::new("ec2:*").error("X", "x", 500).probability(0.5))
-                .unwrap();
+            f.add(
+                FaultRule::new("ec2:*")
+                    .error("X", "x", 500)
+                    .probability(0.5),
+            )
+            .unwrap();
             (0..64)
-                .map(|_| f.decide(&call("DescribeRegions", "ec2:DescribeRegions", 0)).error.is_some())
+                .map(|_| {
+                    f.decide(&call("DescribeRegions", "ec2:DescribeRegions", 0))
+                        .error
+                        .is_some()
+                })
                 .collect::<Vec<_>>()
         };
         let a = outcomes(7);
@@ -480,9 +499,13 @@ mod tests {
         let e = d().error.unwrap();
         assert_eq!((e.code.as_ref(), e.status), ("RequestLimitExceeded", 503));
         // Other categories have their own buckets.
-        assert_eq!(f.decide(&call("CreateVolume", "ec2:CreateVolume", 0)).error, None);
         assert_eq!(
-            f.decide(&call("DescribeInstances", "ec2:DescribeInstances", 500)).error,
+            f.decide(&call("CreateVolume", "ec2:CreateVolume", 0)).error,
+            None
+        );
+        assert_eq!(
+            f.decide(&call("DescribeInstances", "ec2:DescribeInstances", 500))
+                .error,
             None
         );
         assert_eq!(f.list().buckets.len(), 2);
@@ -495,13 +518,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(list.len(), 2);
-        assert!(FaultSpec::parse_list(r#"{"throttle":{"service":"ec2"},"action":"x"}"#)
+        assert!(
+            FaultSpec::parse_list(r#"{"throttle":{"service":"ec2"},"action":"x"}"#)
+                .unwrap_err()
+                .contains("only the key")
+        );
+        assert!(
+            FaultSpec::parse_list(r#"{"consistency":{"action":"ec2:CreateVolume"}}"#)
+                .unwrap_err()
+                .contains("exactly one")
+        );
+        assert!(FaultSpec::parse_list("[1]")
             .unwrap_err()
-            .contains("only the key"));
-        assert!(FaultSpec::parse_list(r#"{"consistency":{"action":"ec2:CreateVolume"}}"#)
-            .unwrap_err()
-            .contains("exactly one"));
-        assert!(FaultSpec::parse_list("[1]").unwrap_err().contains("entry 1"));
+            .contains("entry 1"));
         let f = Faults::default();
         f.reset_to(&list[..1]).unwrap();
         f.add(list[1].clone()).unwrap();

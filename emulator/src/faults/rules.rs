@@ -304,7 +304,10 @@ mod tests {
         );
         let e = serde_json::from_str::<FaultRule>(r#"{"action":"ec2:X","eror":{}}"#).unwrap_err();
         assert!(e.to_string().contains("eror"), "{e}");
-        assert!(FaultRule::new("ec2:X").validate().unwrap_err().contains("no effect"));
+        assert!(FaultRule::new("ec2:X")
+            .validate()
+            .unwrap_err()
+            .contains("no effect"));
         assert!(FaultRule::new("Describe").latency_ms(1).validate().is_err());
         assert!(FaultRule::new("ec2:X")
             .latency_ms(1)
@@ -336,7 +339,10 @@ mod tests {
 
     #[test]
     fn after_then_times_then_spent() {
-        let mut r = ActiveRule::new(FaultRule::new("ec2:*").latency_ms(1).after(1).times(2), Origin::Live);
+        let mut r = ActiveRule::new(
+            FaultRule::new("ec2:*").latency_ms(1).after(1).times(2),
+            Origin::Live,
+        );
         let mut never = || -> f64 { unreachable!() };
         let got: Vec<bool> = (0..4).map(|_| r.fires(&mut never)).collect();
         assert_eq!(got, [false, true, true, false]);

@@ -191,11 +191,7 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    pub fn new(
-        key: (String, String, String, String),
-        size: BucketSize,
-        now_ms: i64,
-    ) -> Bucket {
+    pub fn new(key: (String, String, String, String), size: BucketSize, now_ms: i64) -> Bucket {
         let (account, region, service, category) = key;
         Bucket {
             account,
@@ -246,7 +242,10 @@ mod tests {
 
     #[test]
     fn categories() {
-        assert_eq!(ec2_category("DescribeInstances", true), "unfiltered_unpaginated");
+        assert_eq!(
+            ec2_category("DescribeInstances", true),
+            "unfiltered_unpaginated"
+        );
         assert_eq!(ec2_category("DescribeInstances", false), "non_mutating");
         assert_eq!(ec2_category("DescribeRegions", true), "non_mutating");
         assert_eq!(ec2_category("CreateVolume", true), "mutating");
