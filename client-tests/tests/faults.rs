@@ -26,6 +26,7 @@ fn throttle(service: &str, bucket: &str, capacity: u32, refill: f64) -> Throttle
             },
         )]
         .into(),
+        per_action: false,
     }
 }
 
@@ -363,7 +364,7 @@ async fn a_new_security_group_answers_not_found_for_a_few_describes() {
     let emu = start().await;
     emu.inject(consistency(
         "ec2:CreateSecurityGroup",
-        Some(2),
+        Some(3),
         None,
         Mode::NotFound,
     ));
@@ -387,6 +388,17 @@ async fn a_new_security_group_answers_not_found_for_a_few_describes() {
             400
         )
     );
+    let (code, msg, _) = expect_err!(
+        c.describe_security_groups()
+            .group_names("k8s-elb-a1")
+            .send()
+            .await
+    );
+    assert_eq!(code, "InvalidGroup.NotFound");
+    assert!(
+        msg.starts_with("The security group 'k8s-elb-a1' does not exist in default VPC 'vpc-"),
+        "{msg}"
+    );
     // not_found: a list still shows it (and this call counts too).
     let all = c.describe_security_groups().send().await.unwrap();
     assert!(all
@@ -398,7 +410,7 @@ async fn a_new_security_group_answers_not_found_for_a_few_describes() {
         .group_ids(&sg)
         .send()
         .await
-        .expect("visible after two describes");
+        .expect("visible after three describes");
     assert_eq!(one.security_groups().len(), 1);
 }
 

@@ -316,11 +316,16 @@ impl Faults {
             "all"
         };
         let size = t.spec.size(category);
+        let bucket_name = if t.spec.per_action {
+            format!("{category}/{}", call.action)
+        } else {
+            category.to_string()
+        };
         let key = (
             call.account.to_string(),
             call.region.to_string(),
             call.service.to_string(),
-            category.to_string(),
+            bucket_name,
         );
         let bucket = s
             .buckets
@@ -509,6 +514,33 @@ mod tests {
             None
         );
         assert_eq!(f.list().buckets.len(), 2);
+    }
+
+    #[test]
+    fn per_action_buckets() {
+        let f = Faults::default();
+        f.add(ThrottleSpec {
+            service: "ec2".into(),
+            buckets: [(
+                "non_mutating".to_string(),
+                BucketSize {
+                    capacity: 1,
+                    refill_per_second: 0.0,
+                },
+            )]
+            .into(),
+            per_action: true,
+        })
+        .unwrap();
+        let d = |a| f.decide(&call(a, "ec2:x", 0)).error.is_some();
+        assert!(!d("DescribeRegions"));
+        assert!(d("DescribeRegions"));
+        assert!(!d("DescribeVpcs"), "another action, another bucket");
+        let names: Vec<String> = f.list().buckets.into_iter().map(|b| b.category).collect();
+        assert_eq!(
+            names,
+            ["non_mutating/DescribeRegions", "non_mutating/DescribeVpcs"]
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! | mutating | 200 | 10 |
 //! | resource-intensive | 50 | 5 |
 //!
-//! Buckets live per (account, region, category) and refill on the emulator's virtual clock, so a
+//! Buckets live per (account, region, category) — or per action with `per_action` — and refill on the emulator's virtual clock, so a
 //! test with a manual clock steps through throttling deterministically. Refill is continuous
 //! (fractions of a token accrue between whole seconds). Other services do not publish their
 //! buckets; they get one bucket, `all`, that a scenario sizes itself.
@@ -35,6 +35,11 @@ pub struct ThrottleSpec {
     /// `mutating`, `resource_intensive`; other services: `all`). Absent categories keep AWS's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub buckets: BTreeMap<String, BucketSize>,
+    /// One bucket per action (of its category's size) instead of one per category. The current
+    /// text of the EC2 doc says "each API is evaluated individually"; earlier versions describe
+    /// one bucket per category, which is the default here.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_action: bool,
 }
 
 /// A bucket's capacity and refill rate.
@@ -267,6 +272,7 @@ mod tests {
                 },
             )]
             .into(),
+            per_action: false,
         };
         spec.validate().unwrap();
         assert_eq!(spec.size("non_mutating").capacity, 100);
