@@ -572,3 +572,37 @@ async fn the_config_file_key_faults() {
             .unwrap();
     assert!(matches!(spec, FaultSpec::Consistency { .. }));
 }
+
+#[tokio::test]
+async fn run_instances_draws_one_resource_token_per_instance() {
+    let emu = manual().await;
+    emu.inject(throttle("ec2", "run_instances_resource", 3, 2.0));
+    let c = ec2(&emu, "admin");
+    let run = |n: i32| {
+        c.run_instances()
+            .image_id(AMI)
+            .min_count(1)
+            .max_count(n)
+            .send()
+    };
+    run(2).await.expect("two of three tokens");
+    let (code, msg, status) = expect_err!(run(2).await);
+    assert_eq!(
+        (code.as_str(), msg.as_str(), status),
+        ("RequestLimitExceeded", "Request limit exceeded.", 503)
+    );
+    let count = |out: aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput| {
+        out.reservations()
+            .iter()
+            .map(|r| r.instances().len())
+            .sum::<usize>()
+    };
+    assert_eq!(
+        count(c.describe_instances().send().await.unwrap()),
+        2,
+        "the throttled call launched nothing"
+    );
+    emu.advance(Duration::from_millis(500));
+    run(2).await.expect("one more token after half a second");
+    assert_eq!(count(c.describe_instances().send().await.unwrap()), 4);
+}

@@ -134,6 +134,8 @@ pub struct FaultCall<'a> {
     pub region: &'a str,
     /// The request names no filter, id or page (EC2's unfiltered-and-unpaginated bucket).
     pub unfiltered: bool,
+    /// Instances the call launches, starts, stops or terminates (EC2's resource buckets).
+    pub instances: u32,
     pub now_ms: i64,
 }
 
@@ -315,24 +317,46 @@ impl Faults {
         } else {
             "all"
         };
-        let size = t.spec.size(category);
         let bucket_name = if t.spec.per_action {
             format!("{category}/{}", call.action)
         } else {
             category.to_string()
         };
-        let key = (
-            call.account.to_string(),
-            call.region.to_string(),
-            call.service.to_string(),
-            bucket_name,
-        );
-        let bucket = s
-            .buckets
-            .entry(key.clone())
-            .or_insert_with(|| throttle::Bucket::new(key, size, call.now_ms));
-        if !bucket.take(call.now_ms) {
+        // (bucket name, its size, tokens this call takes)
+        let mut wanted = vec![(bucket_name, t.spec.size(category), 1)];
+        if call.service == "ec2" {
+            if let Some(resource) = throttle::ec2_resource_bucket(call.action) {
+                wanted.push((resource.to_string(), t.spec.size(resource), call.instances));
+            }
+        }
+        let keys: Vec<_> = wanted
+            .into_iter()
+            .map(|(name, size, n)| {
+                let key = (
+                    call.account.to_string(),
+                    call.region.to_string(),
+                    call.service.to_string(),
+                    name,
+                );
+                (key, size, n)
+            })
+            .collect();
+        let mut enough = true;
+        for (key, size, n) in &keys {
+            let bucket = s
+                .buckets
+                .entry(key.clone())
+                .or_insert_with(|| throttle::Bucket::new(key.clone(), *size, call.now_ms));
+            enough &= bucket.has(*n, call.now_ms);
+        }
+        if !enough {
             d.error = Some(throttle::throttled(call.protocol));
+            return d;
+        }
+        for (key, _, n) in &keys {
+            if let Some(b) = s.buckets.get_mut(key) {
+                b.spend(*n);
+            }
         }
         d
     }
@@ -362,10 +386,16 @@ impl Faults {
             resources.push(arn);
         }
         let mut unfiltered = true;
+        let mut instances: u32 = 0;
         match &routed.input {
             crate::protocol::route::Input::Query(p) => {
                 for (k, v) in p.request_pairs() {
                     unfiltered &= k == "DryRun";
+                    if k.starts_with("InstanceId.") {
+                        instances = instances.saturating_add(1);
+                    } else if k == "MaxCount" {
+                        instances = v.parse().unwrap_or(1);
+                    }
                     resources.push(v.to_string());
                 }
             }
@@ -397,6 +427,7 @@ impl Faults {
             account,
             region,
             unfiltered,
+            instances,
             now_ms,
         })
     }
@@ -441,6 +472,7 @@ mod tests {
             account: "123456789012",
             region: "us-east-1",
             unfiltered: true,
+            instances: 1,
             now_ms,
         }
     }
@@ -514,6 +546,46 @@ mod tests {
             None
         );
         assert_eq!(f.list().buckets.len(), 2);
+    }
+
+    #[test]
+    fn instance_actions_also_draw_on_resource_buckets() {
+        let f = Faults::default();
+        f.add(ThrottleSpec {
+            service: "ec2".into(),
+            buckets: [(
+                "run_instances_resource".to_string(),
+                BucketSize {
+                    capacity: 3,
+                    refill_per_second: 0.0,
+                },
+            )]
+            .into(),
+            per_action: false,
+        })
+        .unwrap();
+        let run = |n| {
+            let mut c = call("RunInstances", "ec2:RunInstances", 0);
+            c.instances = n;
+            f.decide(&c).error.is_some()
+        };
+        assert!(!run(2));
+        assert!(run(2), "one instance token left");
+        assert!(!run(1));
+        let levels: Vec<(String, f64)> = f
+            .list()
+            .buckets
+            .into_iter()
+            .map(|b| (b.category, b.tokens))
+            .collect();
+        // The refused call took from neither bucket.
+        assert_eq!(
+            levels,
+            [
+                ("mutating".to_string(), 198.0),
+                ("run_instances_resource".to_string(), 0.0)
+            ]
+        );
     }
 
     #[test]

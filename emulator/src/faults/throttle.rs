@@ -14,6 +14,11 @@
 //! | mutating | 200 | 10 |
 //! | resource-intensive | 50 | 5 |
 //!
+//! Besides, the doc's resource rate limiting: RunInstances, TerminateInstances, StartInstances and
+//! StopInstances also take one token per instance from a resource bucket of their own
+//! (capacity 1000; refill 2, 20, 2 and 20 per second). A call is refused when either bucket is
+//! short, and then takes from neither.
+//!
 //! Buckets live per (account, region, category) — or per action with `per_action` — and refill on the emulator's virtual clock, so a
 //! test with a manual clock steps through throttling deterministically. Refill is continuous
 //! (fractions of a token accrue between whole seconds). Other services do not publish their
@@ -84,6 +89,59 @@ pub const EC2_CATEGORIES: &[(&str, BucketSize)] = &[
     ),
 ];
 
+/// EC2's resource buckets: (bucket name, action, size); one token per instance.
+pub const EC2_RESOURCE_BUCKETS: &[(&str, &str, BucketSize)] = &[
+    (
+        "run_instances_resource",
+        "RunInstances",
+        BucketSize {
+            capacity: 1000,
+            refill_per_second: 2.0,
+        },
+    ),
+    (
+        "terminate_instances_resource",
+        "TerminateInstances",
+        BucketSize {
+            capacity: 1000,
+            refill_per_second: 20.0,
+        },
+    ),
+    (
+        "start_instances_resource",
+        "StartInstances",
+        BucketSize {
+            capacity: 1000,
+            refill_per_second: 2.0,
+        },
+    ),
+    (
+        "stop_instances_resource",
+        "StopInstances",
+        BucketSize {
+            capacity: 1000,
+            refill_per_second: 20.0,
+        },
+    ),
+];
+
+/// The resource bucket of an EC2 action, if it has one.
+pub fn ec2_resource_bucket(action: &str) -> Option<&'static str> {
+    EC2_RESOURCE_BUCKETS
+        .iter()
+        .find(|(_, a, _)| *a == action)
+        .map(|(name, _, _)| *name)
+}
+
+/// Every EC2 bucket name: the request categories and the resource buckets.
+fn ec2_bucket_names() -> Vec<&'static str> {
+    EC2_CATEGORIES
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(EC2_RESOURCE_BUCKETS.iter().map(|(c, _, _)| *c))
+        .collect()
+}
+
 /// The one bucket of a service that publishes none (an emulator choice, not AWS's numbers).
 pub const DEFAULT_BUCKET: BucketSize = BucketSize {
     capacity: 50,
@@ -142,17 +200,12 @@ impl ThrottleSpec {
             ));
         }
         for (name, size) in &self.buckets {
-            let known = if self.service == "ec2" {
-                EC2_CATEGORIES.iter().any(|(c, _)| c == name)
+            let names: Vec<&str> = if self.service == "ec2" {
+                ec2_bucket_names()
             } else {
-                name == "all"
+                vec!["all"]
             };
-            if !known {
-                let names: Vec<&str> = if self.service == "ec2" {
-                    EC2_CATEGORIES.iter().map(|(c, _)| *c).collect()
-                } else {
-                    vec!["all"]
-                };
+            if !names.contains(&name.as_str()) {
                 return Err(format!(
                     "unknown throttle bucket '{name}' for {} (known: {})",
                     self.service,
@@ -171,11 +224,12 @@ impl ThrottleSpec {
     /// The size of a category's bucket: the override, else AWS's.
     pub fn size(&self, category: &str) -> BucketSize {
         self.buckets.get(category).copied().unwrap_or_else(|| {
-            EC2_CATEGORIES
+            let aws = EC2_CATEGORIES
                 .iter()
-                .find(|(c, _)| *c == category && self.service == "ec2")
-                .map(|(_, s)| *s)
-                .unwrap_or(DEFAULT_BUCKET)
+                .map(|(c, s)| (*c, *s))
+                .chain(EC2_RESOURCE_BUCKETS.iter().map(|(c, _, s)| (*c, *s)))
+                .find(|(c, _)| *c == category && self.service == "ec2");
+            aws.map(|(_, s)| s).unwrap_or(DEFAULT_BUCKET)
         })
     }
 }
@@ -219,6 +273,17 @@ impl Bucket {
         } else {
             false
         }
+    }
+
+    /// Refills for the time passed and says whether `n` tokens are there.
+    pub fn has(&mut self, n: u32, now_ms: i64) -> bool {
+        self.refill(now_ms);
+        self.tokens >= f64::from(n)
+    }
+
+    /// Takes `n` tokens (after [`Bucket::has`] said they are there).
+    pub fn spend(&mut self, n: u32) {
+        self.tokens = (self.tokens - f64::from(n)).max(0.0);
     }
 
     pub fn refill(&mut self, now_ms: i64) {
