@@ -606,3 +606,67 @@ async fn run_instances_draws_one_resource_token_per_instance() {
     run(2).await.expect("one more token after half a second");
     assert_eq!(count(c.describe_instances().send().await.unwrap()), 4);
 }
+
+#[tokio::test]
+async fn other_calls_naming_a_hidden_group_answer_not_found_as_the_provider_expects() {
+    let emu = start().await;
+    emu.inject(consistency(
+        "ec2:CreateSecurityGroup",
+        Some(2),
+        None,
+        Mode::NotFound,
+    ));
+    let c = ec2(&emu, "admin");
+    let sg = c
+        .create_security_group()
+        .group_name("k8s-elb-b2")
+        .description("lb")
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_string();
+    // The cloud provider's createTags retries "InvalidGroup.NotFound" on a new group.
+    let tag = aws_sdk_ec2::types::Tag::builder()
+        .key("kubernetes.io/cluster/c1")
+        .value("owned")
+        .build();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match c
+            .create_tags()
+            .resources(&sg)
+            .tags(tag.clone())
+            .send()
+            .await
+        {
+            Ok(_) => break,
+            Err(e) => {
+                let (code, msg, status) = client_tests::error_parts(&e);
+                assert_eq!(
+                    (code.as_str(), msg, status),
+                    (
+                        "InvalidGroup.NotFound",
+                        format!("The security group '{sg}' does not exist."),
+                        400
+                    )
+                );
+                assert!(attempts < 5, "never became visible");
+            }
+        }
+    }
+    assert_eq!(attempts, 3);
+    let g = c
+        .describe_security_groups()
+        .group_ids(&sg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        g.security_groups()[0].tags().len(),
+        1,
+        "the refused calls tagged nothing"
+    );
+}

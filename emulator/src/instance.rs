@@ -396,6 +396,7 @@ impl Instance {
         if let Some(e) = fault.error {
             return Err(e);
         }
+        Faults::check_named(routed, &generation.world.hidden, &caller.region, now_ms)?;
         let also = |check: Authorization<'_>| match check {
             Authorization::Identity { action, resource } => {
                 self.authorize_one(generation, service, caller, remote, action, resource)

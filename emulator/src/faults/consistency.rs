@@ -3,6 +3,11 @@
 //! fault keeps what a matching create made out of sight for a number of Describe calls or a span
 //! of virtual time.
 //!
+//! Other EC2 calls that name a hidden resource (CreateTags, AuthorizeSecurityGroupIngress,
+//! AttachVolume, …) answer its NotFound too, as AWS's do right after a create — the cloud provider
+//! retries CreateTags on a new security group for exactly this reason. Such a call counts as one
+//! of the `calls` the resource stays hidden from.
+//!
 //! Covered: security groups (`CreateSecurityGroup` → `DescribeSecurityGroups`), instances
 //! (`RunInstances` → `DescribeInstances`), volumes (`CreateVolume` → `DescribeVolumes`) and subnets
 //! (`CreateSubnet` → `DescribeSubnets`). The pipeline registers the ids a matching create
@@ -22,7 +27,8 @@ use crate::protocol::Output;
 pub struct ConsistencySpec {
     /// Glob over the creating `service:Action` (`ec2:Create*`, `ec2:RunInstances`).
     pub action: String,
-    /// Hidden from the next N Describe calls of its kind.
+    /// Hidden from the next N calls that would see it: Describe calls of its kind, and other EC2
+    /// calls naming it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calls: Option<u32>,
     /// Hidden for T ms of virtual time.
@@ -184,6 +190,31 @@ impl Hidden {
         out
     }
 
+    /// The first of `values` (a non-Describe EC2 call's parameters) that is hidden in `region`;
+    /// counts the call against it.
+    pub fn named<'v>(
+        &self,
+        region: &str,
+        values: impl IntoIterator<Item = &'v str>,
+        now_ms: i64,
+    ) -> Option<String> {
+        let mut entries = self.entries.lock().ok()?;
+        if entries.is_empty() {
+            return None;
+        }
+        entries.retain(|e| e.until_ms.is_none_or(|t| now_ms < t));
+        let values: Vec<&str> = values.into_iter().collect();
+        let entry = entries
+            .iter_mut()
+            .find(|e| e.region == region && values.contains(&e.id.as_str()))?;
+        if let Some(n) = entry.calls_left.as_mut() {
+            *n = n.saturating_sub(1);
+        }
+        let id = entry.id.clone();
+        entries.retain(|e| e.calls_left != Some(0));
+        Some(id)
+    }
+
     /// The hidden resources, for `GET /_awsemu/faults`.
     pub fn list(&self) -> Vec<HiddenEntry> {
         self.entries.lock().map(|e| e.clone()).unwrap_or_default()
@@ -226,12 +257,17 @@ mod tests {
             calls: None,
             ms: Some(1000),
             mode: Mode::NotFound,
-            ..by_calls
+            ..by_calls.clone()
         };
         h.hide(&["sg-2".into()], "r", &by_time, 0);
         let u = h.unseen("r", "sg", 999);
         assert!(u.by_id.contains("sg-2") && u.listed("sg-2"));
         assert!(h.unseen("r", "sg", 1000).by_id.is_empty());
         assert!(h.list().is_empty());
+        h.hide(&["sg-3".into()], "r", &by_calls, 0);
+        assert_eq!(h.named("r", ["x", "sg-3"], 0).as_deref(), Some("sg-3"));
+        assert_eq!(h.named("other", ["sg-3"], 0), None);
+        assert_eq!(h.named("r", ["sg-3"], 0).as_deref(), Some("sg-3"));
+        assert_eq!(h.named("r", ["sg-3"], 0), None, "two calls seen");
     }
 }

@@ -432,6 +432,28 @@ impl Faults {
         })
     }
 
+    /// Eventual consistency for calls other than Describe*: an EC2 call naming a resource that is
+    /// not visible yet answers that resource's NotFound (see [`consistency`]).
+    pub fn check_named(
+        routed: &crate::protocol::route::Routed,
+        hidden: &consistency::Hidden,
+        region: &str,
+        now_ms: i64,
+    ) -> Result<(), AwsError> {
+        let crate::protocol::route::Input::Query(p) = &routed.input else {
+            return Ok(());
+        };
+        if routed.service != crate::protocol::ServiceId::Ec2
+            || routed.action.starts_with("Describe")
+        {
+            return Ok(());
+        }
+        match hidden.named(region, p.request_pairs().map(|(_, v)| v), now_ms) {
+            Some(id) => Err(crate::services::ec2::common::not_found(&id)),
+            None => Ok(()),
+        }
+    }
+
     /// After a call succeeded: hides what a matching create made (see [`consistency`]).
     pub fn created(
         &self,
