@@ -98,10 +98,13 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
                 }),
             )
         }
-        ("GET", "faults") => json_response(
-            StatusCode::OK,
-            serde_json::to_value(instance.faults.list()).unwrap_or_default(),
-        ),
+        ("GET", "faults") => {
+            let mut listing = serde_json::to_value(instance.faults.list()).unwrap_or_default();
+            // What consistency faults hide right now is part of the world (reset clears it).
+            listing["hidden"] =
+                serde_json::to_value(instance.current().world.hidden.list()).unwrap_or_default();
+            json_response(StatusCode::OK, listing)
+        }
         ("POST", "faults") => {
             let added = std::str::from_utf8(&req.body)
                 .map_err(|_| "body is not UTF-8".to_string())

@@ -76,10 +76,25 @@ async fn add_list_and_clear_faults() {
         (503, "RequestLimitExceeded".to_string())
     );
     let v = list(&emu).await;
-    assert_eq!(v["throttle"][0]["spec"]["service"], "ec2");
+    assert_eq!(v["throttle"][0]["service"], "ec2");
+    assert_eq!(v["throttle"][0]["origin"], "live");
     assert_eq!(v["buckets"][0]["category"], "non_mutating");
     assert_eq!(v["buckets"][0]["tokens"], 0.0);
     assert_eq!(v["consistency"][0]["mode"], "invisible");
+    assert_eq!(v["hidden"], Value::Array(vec![]));
+    let a = post_form(
+        emu.addr(),
+        "test",
+        "test",
+        "ec2",
+        "Action=CreateVolume&Version=2016-11-15&AvailabilityZone=us-east-1a&Size=1",
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let v = list(&emu).await;
+    assert_eq!(v["hidden"][0]["mode"], "invisible");
+    assert_eq!(v["hidden"][0]["calls_left"], 1);
+    assert!(v["hidden"][0]["id"].as_str().unwrap().starts_with("vol-"));
 
     let a = send(emu.addr(), "DELETE", "/_awsemu/faults", &[], b"").await;
     assert_eq!(a.status, 200);

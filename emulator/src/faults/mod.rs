@@ -153,6 +153,7 @@ pub struct Decision {
 /// A throttle entry in force.
 #[derive(Debug, Clone, Serialize)]
 struct ActiveThrottle {
+    #[serde(flatten)]
     spec: ThrottleSpec,
     origin: Origin,
 }
