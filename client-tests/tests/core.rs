@@ -1,7 +1,7 @@
 //! The server core through the official SDK: routing, SigV4, IAM decisions and their envelopes,
 //! DryRun, injected panics, opt-in regions, and the three IAM modes.
 
-use awsemu::faults::{FaultEffect, FaultRule};
+use awsemu::faults::FaultRule;
 use awsemu::{Emulator, IamMode};
 use client_tests::{ec2, ec2_with, elb, elbv2, expect_err, kms, start, ClientOptions};
 
@@ -234,11 +234,7 @@ async fn other_services_deny_the_worker_in_their_own_envelopes() {
 #[tokio::test]
 async fn a_panicking_handler_is_a_500_and_the_server_lives_on() {
     let emu = start().await;
-    emu.inject(FaultRule {
-        action: "ec2:DescribeRegions".into(),
-        remaining: Some(1),
-        effect: FaultEffect::Panic,
-    });
+    emu.inject(FaultRule::new("ec2:DescribeRegions").panic().times(1));
     let c = ec2(&emu, "worker");
     let (code, _, status) = expect_err!(c.describe_regions().send().await);
     assert_eq!((code.as_str(), status), ("InternalError", 500));

@@ -570,8 +570,10 @@ async fn scenario_faults_hit_the_steps_not_the_world() {
     assert!(report
         .text
         .contains("controlplane ec2:CreateVolume 503 RequestLimitExceeded"));
-    let e = Scenario::parse("name: x\nfaults:\n  - {action: x, error: {code: A, status: 200}}\n")
-        .unwrap_err();
+    let e = Scenario::parse(
+        "name: x\nfaults:\n  - {action: \"ec2:X\", error: {code: A, status: 200}}\n",
+    )
+    .unwrap_err();
     assert!(e.contains("faults[0]") && e.contains("status"), "{e}");
 }
 

@@ -1,5 +1,8 @@
-//! Control endpoints under `/_awsemu/` (outside IAM, loopback callers only): health, reset, the call log, a scenario's verification, a state
-//! dump and the audit report. `POST /moto-api/reset` is an alias of reset, so test suites written
+//! Control endpoints under `/_awsemu/` (outside IAM, loopback callers only): health, reset, a state
+//! dump, the audit report, the call log, a scenario's verification, instances' metadata endpoints
+//! and the injected faults (`GET` lists them with their counts and the throttle buckets, `POST`
+//! adds one entry or a list, `DELETE` clears them). `POST /moto-api/reset` is an alias of reset,
+//! so test suites written
 //! for moto's server mode run against awsemu by changing only their endpoint.
 
 use bytes::Bytes;
@@ -99,13 +102,42 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
         }
         ("GET", "scenario/verify") => scenario_verify(instance),
         ("GET", "calls") => json_response(StatusCode::OK, json!(instance.calls.records())),
-        (_, "health" | "reset" | "state" | "audit" | "scenario/verify" | "calls") => json_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            json!({"error": format!("{method} is not allowed on {path}")}),
-        ),
+        ("GET", "faults") => {
+            let mut listing = serde_json::to_value(instance.faults.list()).unwrap_or_default();
+            // What consistency faults hide right now is part of the world (reset clears it).
+            listing["hidden"] =
+                serde_json::to_value(instance.current().world.hidden.list()).unwrap_or_default();
+            json_response(StatusCode::OK, listing)
+        }
+        ("POST", "faults") => {
+            let added = std::str::from_utf8(&req.body)
+                .map_err(|_| "body is not UTF-8".to_string())
+                .and_then(crate::faults::FaultSpec::parse_list)
+                .and_then(|specs| {
+                    let n = specs.len();
+                    specs
+                        .into_iter()
+                        .try_for_each(|s| instance.faults.add(s))
+                        .map(|()| n)
+                });
+            match added {
+                Ok(n) => json_response(StatusCode::OK, json!({"added": n})),
+                Err(e) => json_response(StatusCode::BAD_REQUEST, json!({"error": e})),
+            }
+        }
+        ("DELETE", "faults") => {
+            instance.faults.clear();
+            json_response(StatusCode::OK, json!({"cleared": true}))
+        }
+        (_, "health" | "reset" | "state" | "audit" | "scenario/verify" | "calls" | "faults") => {
+            json_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"error": format!("{method} is not allowed on {path}")}),
+            )
+        }
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/calls", "GET /_awsemu/scenario/verify", "POST /moto-api/reset"]}),
+            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/calls", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "POST /moto-api/reset"]}),
         ),
     })
 }

@@ -57,6 +57,8 @@ pub struct Config {
     pub load_balancer_limit: Option<usize>,
     /// `Some(start)`: a manual clock at `start` ms since the epoch; `None`: wall-clock time.
     pub manual_clock_start_ms: Option<i64>,
+    /// Faults in force from the start and again after each reset (see [`crate::faults`]).
+    pub faults: Vec<crate::faults::FaultSpec>,
 }
 
 impl Default for Config {
@@ -75,6 +77,7 @@ impl Default for Config {
             volume_modification_cooldown_secs: 6 * 3600,
             instance_limit: DEFAULT_INSTANCE_LIMIT,
             load_balancer_limit: None,
+            faults: Vec::new(),
         }
     }
 }
@@ -93,6 +96,9 @@ pub struct FileConfig {
     pub load_balancer_limit: Option<usize>,
     #[serde(default)]
     pub opt_in_regions: Vec<String>,
+    /// Fault entries (rules, `throttle`, `consistency`) applied at start and on reset.
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultSpec>,
     #[serde(flatten)]
     pub identities: IdentityConfig,
 }
@@ -107,6 +113,7 @@ const FILE_KEYS: &[&str] = &[
     "instance_limit",
     "load_balancer_limit",
     "opt_in_regions",
+    "faults",
     "replace_defaults",
     "policies",
     "roles",
@@ -163,6 +170,7 @@ impl FileConfig {
             config.load_balancer_limit = Some(n);
         }
         config.opt_in_regions.extend(self.opt_in_regions);
+        config.faults.extend(self.faults);
         config.identities = self.identities;
         config.base_dir = path.and_then(Path::parent).map(Path::to_path_buf);
     }

@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::identities::IdentityConfig;
 use crate::config::{Config, FileConfig, IamMode};
-use crate::faults::{FaultRule, Faults};
+use crate::faults::{FaultSpec, Faults};
 use crate::instance::Instance;
 
 /// Builds an [`Emulator`].
@@ -101,6 +101,20 @@ impl EmulatorBuilder {
     /// A clock that stands still until [`Emulator::advance`] moves it, starting at `start_ms`.
     pub fn manual_clock(mut self, start_ms: i64) -> Self {
         self.config.manual_clock_start_ms = Some(start_ms);
+        self
+    }
+
+    /// Starts with this fault entry in force (a [`crate::faults::FaultRule`], a
+    /// [`crate::faults::ThrottleSpec`] or a [`crate::faults::ConsistencySpec`]); like the config
+    /// file's `faults`, it survives reset.
+    pub fn fault(mut self, spec: impl Into<FaultSpec>) -> Self {
+        self.config.faults.push(spec.into());
+        self
+    }
+
+    /// Starts with these fault entries in force.
+    pub fn faults(mut self, specs: impl IntoIterator<Item = FaultSpec>) -> Self {
+        self.config.faults.extend(specs);
         self
     }
 
@@ -202,12 +216,21 @@ impl Emulator {
         self.instance.clock.advance(by);
     }
 
+    /// The faults in force: [`Faults::list`] shows them with what is left of their counts.
     pub fn faults(&self) -> &Faults {
         &self.instance.faults
     }
 
-    pub fn inject(&self, rule: FaultRule) {
-        self.instance.faults.add(rule);
+    /// Adds a fault entry live (reset clears it). Panics on an invalid entry: a test wrote it.
+    pub fn inject(&self, spec: impl Into<FaultSpec>) {
+        if let Err(e) = self.instance.faults.add(spec) {
+            panic!("invalid fault: {e}");
+        }
+    }
+
+    /// Removes every fault entry, the configured ones too (until the next reset).
+    pub fn clear_faults(&self) {
+        self.instance.faults.clear();
     }
 
     /// Back to the initial world.

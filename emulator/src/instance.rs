@@ -18,7 +18,7 @@ use crate::auth::principal::Principal;
 use crate::auth::sigv4::{self, RequestParts, SigError, SignatureInfo};
 use crate::clock::Clock;
 use crate::config::{Config, IamMode};
-use crate::faults::{FaultEffect, Faults};
+use crate::faults::Faults;
 use crate::iam::{self, Decision, Evaluation, RequestContext};
 use crate::protocol::render::{self, Rendered};
 use crate::protocol::route::{self, Input, Routed};
@@ -53,6 +53,8 @@ pub struct RawResponse {
     pub error_type: Option<String>,
     /// The error code of a failed call (for the call log).
     pub error_code: Option<String>,
+    /// Injected latency: the server waits this long (asynchronously) before writing the answer.
+    pub delay_ms: u64,
 }
 
 /// The parts of an instance that reset replaces.
@@ -97,10 +99,12 @@ impl Instance {
             None => Clock::real(),
         };
         let generation = Self::fresh(&config, clock.now_ms())?;
+        let faults = Faults::new(config.seed);
+        faults.reset_to(&config.faults)?;
         Ok(Instance {
             config,
             clock,
-            faults: Faults::default(),
+            faults,
             imds: Default::default(),
             calls: Recorder::default(),
             scenario: Default::default(),
@@ -133,6 +137,8 @@ impl Instance {
     /// Back to the initial world: resources, identities changed through the API, the audit report.
     pub fn reset(&self) -> Result<(), String> {
         let fresh = Arc::new(Self::fresh(&self.config, self.clock.now_ms())?);
+        // Live faults go; the configured ones come back with fresh counts and buckets.
+        self.faults.reset_to(&self.config.faults)?;
         match self.current.write() {
             Ok(mut g) => *g = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
@@ -181,7 +187,16 @@ impl Instance {
             region: self.config.default_region.clone(),
         };
         let remote = SocketAddr::from(([127, 0, 0, 1], 0));
-        let response = match self.dispatch(&generation, &routed, &caller, &remote, &request_id) {
+        // Injected latency has no meaning for an in-process call: it is dropped.
+        let mut delay_ms = 0;
+        let response = match self.dispatch(
+            &generation,
+            &routed,
+            &caller,
+            &remote,
+            &request_id,
+            &mut delay_ms,
+        ) {
             Ok(output) => {
                 let r = render::success(service, action, &request_id, &output);
                 RawResponse {
@@ -191,6 +206,7 @@ impl Instance {
                     request_id,
                     error_type: None,
                     error_code: None,
+                    delay_ms: 0,
                 }
             }
             Err(e) => self.answer_error(
@@ -299,18 +315,28 @@ impl Instance {
         let principal_arn = caller.principal.arn.clone();
         trace.principal_arn = Some(principal_arn.clone());
         trace.principal = Some(caller.principal.name.clone());
-        let result = self.dispatch(&generation, &routed, &caller, &req.remote, &request_id);
+        let mut delay_ms = 0;
+        let result = self.dispatch(
+            &generation,
+            &routed,
+            &caller,
+            &req.remote,
+            &request_id,
+            &mut delay_ms,
+        );
         let rendered = match result {
             Ok(output) => render::success(service, &routed.action, &request_id, &output),
             Err(e) => {
-                return self.answer_error(
+                let mut answer = self.answer_error(
                     Some(service),
                     &e,
                     request_id,
                     &routed.action,
                     &principal_arn,
                     started,
-                )
+                );
+                answer.delay_ms = delay_ms;
+                return answer;
             }
         };
         log_request(
@@ -327,6 +353,7 @@ impl Instance {
             request_id,
             error_type: None,
             error_code: None,
+            delay_ms,
         }
     }
 
@@ -355,6 +382,7 @@ impl Instance {
             request_id,
             error_type: json.then(|| err.code.to_string()),
             error_code: Some(err.code.to_string()),
+            delay_ms: 0,
         }
     }
 
@@ -442,6 +470,7 @@ impl Instance {
         caller: &Caller,
         remote: &SocketAddr,
         request_id: &str,
+        delay_ms: &mut u64,
     ) -> Result<crate::protocol::Output, AwsError> {
         let service = routed.service;
         let action = routed.action.as_str();
@@ -475,10 +504,21 @@ impl Instance {
         let Some(handler) = handler else {
             return Err(AwsError::not_emulated(service.iam_prefix(), action));
         };
-        let fault = self.faults.take(&iam_action);
-        if let Some(FaultEffect::Error(e)) = fault {
+        // Faults: after authorization (a denied call stays denied), before the handler (a faulted
+        // call changes nothing).
+        let now_ms = self.clock.now_ms();
+        let fault = self.faults.decide_for(
+            routed,
+            &caller.principal,
+            &self.config.account_id,
+            &caller.region,
+            now_ms,
+        );
+        *delay_ms = fault.latency_ms;
+        if let Some(e) = fault.error {
             return Err(e);
         }
+        Faults::check_named(routed, &generation.world.hidden, &caller.region, now_ms)?;
         let also = |check: Authorization<'_>| match check {
             Authorization::Identity { action, resource } => {
                 self.authorize_one(generation, service, caller, remote, action, resource)
@@ -506,7 +546,7 @@ impl Instance {
             region: &caller.region,
             principal: &caller.principal,
             request_id,
-            now_ms: self.clock.now_ms(),
+            now_ms,
             world: &generation.world,
             input: &routed.input,
             identities: &generation.identities,
@@ -514,13 +554,20 @@ impl Instance {
             authorizer: &also,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            if fault == Some(FaultEffect::Panic) {
+            if fault.panic {
                 panic!("injected panic fault in {iam_action}");
             }
             handler(&call)
         }));
         match outcome {
-            Ok(result) => result,
+            Ok(result) => {
+                if let Ok(output) = &result {
+                    let hidden = &generation.world.hidden;
+                    self.faults
+                        .created(&iam_action, output, hidden, &caller.region, now_ms);
+                }
+                result
+            }
             Err(_) => {
                 tracing::error!(%service, action, "handler panicked; answered InternalError");
                 Err(AwsError::internal())

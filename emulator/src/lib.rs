@@ -19,7 +19,8 @@
 //!   says which resources an action is checked against; [`services::catalog`] knows every real
 //!   operation name so unknown actions get `InvalidAction`.
 //! - [`state`]: the world (resources per account and region), seedable ids, EC2 filters, regions.
-//! - [`clock`]: the virtual clock state transitions derive from; [`faults`]: injected errors;
+//! - [`clock`]: the virtual clock state transitions derive from; [`faults`]: injected errors and
+//!   latency, AWS's token-bucket throttling, eventual consistency of created resources;
 //!   [`imds`]: the instance metadata service, one loopback listener per instance;
 //!   [`audit`]: the would-be-denied report of `--iam audit`.
 //! - [`recorder`]: the call log every answered call goes to (bounded, in memory; JSON lines with

@@ -114,7 +114,12 @@ async fn handle(
         return resp;
     }
     // The pipeline is synchronous and short; run it in place (no guard crosses an await).
-    to_response(instance.handle(&raw))
+    let answer = instance.handle(&raw);
+    if answer.delay_ms > 0 {
+        // Injected latency: an async sleep, so other requests go on meanwhile.
+        tokio::time::sleep(Duration::from_millis(answer.delay_ms)).await;
+    }
+    to_response(answer)
 }
 
 fn to_response(r: RawResponse) -> Response<Full<Bytes>> {

@@ -134,3 +134,25 @@ fn serve_prints_endpoint_and_credentials_and_stops_on_sigterm() {
     let exit = child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
 }
+
+#[test]
+fn serve_refuses_a_config_with_a_bad_fault_by_name() {
+    let tmp = std::env::temp_dir().join(format!("awsemu-cli-faults-{}.json", std::process::id()));
+    std::fs::write(
+        &tmp,
+        r#"{"faults": [{"throttle": {"service": "ec2", "buckets": {"describe": {"capacity": 1, "refill_per_second": 1}}}}]}"#,
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--port", "0", "--config"])
+        .arg(&tmp)
+        .output()
+        .expect("run awsemu");
+    std::fs::remove_file(&tmp).ok();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unknown throttle bucket 'describe'") && err.contains("non_mutating"),
+        "{err}"
+    );
+}

@@ -170,8 +170,8 @@ impl Params {
         self.entries.get(key).map(|e| e.value.as_str())
     }
 
-    /// Every parameter a handler may read (envelope and signature keys left out), in key order:
-    /// what the call log records.
+    /// Every parameter a handler may read (envelope and signature keys left out), in key order,
+    /// without marking any used: what the call log records and what faults match values against.
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.entries
             .iter()

@@ -131,8 +131,8 @@ pub fn prepare(
 ) -> Result<Loaded, String> {
     let before = instance.calls.last_seq();
     let symbols = world::build(instance, s, base_dir)?;
-    for rule in fault_rules(&s.faults)? {
-        instance.faults.add(rule);
+    for spec in fault_rules(&s.faults)? {
+        instance.faults.add(spec)?;
     }
     let world_seq = instance.calls.last_seq();
     Ok(Loaded {

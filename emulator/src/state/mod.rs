@@ -39,6 +39,8 @@ pub struct World {
     kms: DashMap<&'static str, Arc<RwLock<KmsRegion>>>,
     /// ECR repositories per region, created empty on first use.
     ecr: DashMap<&'static str, Arc<RwLock<EcrRegion>>>,
+    /// Resources a consistency fault keeps out of Describe*'s sight for now.
+    pub hidden: crate::faults::consistency::Hidden,
 }
 
 impl World {
@@ -57,6 +59,7 @@ impl World {
             ec2: DashMap::new(),
             kms: DashMap::new(),
             ecr: DashMap::new(),
+            hidden: Default::default(),
         }
     }
 

@@ -57,6 +57,25 @@ pub fn not_found(id: &str) -> AwsError {
     }
 }
 
+/// Eventual consistency: the resources of kind `prefix` (`sg`, `i`, `vol`, `subnet`) this Describe
+/// call may not see yet (see [`crate::faults::consistency`]). Call once per Describe, after the
+/// input is read: it counts the call against each hidden resource of that kind. A hidden id named
+/// in the request answers [`not_found`]; lists skip what [`Unseen::listed`] refuses.
+pub fn unseen(call: &Call<'_>, prefix: &str) -> crate::faults::consistency::Unseen {
+    call.world.hidden.unseen(call.region, prefix, call.now_ms)
+}
+
+/// Refuses a Describe that names a resource not yet visible, with the kind's NotFound answer.
+pub fn check_visible<S: AsRef<str>>(
+    unseen: &crate::faults::consistency::Unseen,
+    ids: &[S],
+) -> AwsResult<()> {
+    match unseen.first_named(ids) {
+        Some(id) => Err(not_found(id)),
+        None => Ok(()),
+    }
+}
+
 /// An EC2 timestamp (`2024-01-31T23:59:59.000Z`) from virtual milliseconds.
 pub fn timestamp(ms: i64) -> String {
     crate::timefmt::format_iso8601(ms.div_euclid(1000))

@@ -59,19 +59,20 @@ fn resolve<'r>(r: &'r Ec2Region, g: &GroupRef, vpc: Option<&str>) -> AwsResult<&
             r.security_groups
                 .values()
                 .find(|s| s.vpc_id == vpc && s.name == *name)
-                .ok_or_else(|| {
-                    if vpc == r.default_vpc_id {
-                        AwsError::bad_request(
-                            "InvalidGroup.NotFound",
-                            format!(
-                                "The security group '{name}' does not exist in default VPC '{vpc}'"
-                            ),
-                        )
-                    } else {
-                        group_not_found(name)
-                    }
-                })
+                .ok_or_else(|| name_not_found(vpc, name, &r.default_vpc_id))
         }
+    }
+}
+
+/// No group of that name in `vpc`: AWS names the default VPC when it is the one searched.
+fn name_not_found(vpc: &str, name: &str, default_vpc: &str) -> AwsError {
+    if vpc == default_vpc {
+        AwsError::bad_request(
+            "InvalidGroup.NotFound",
+            format!("The security group '{name}' does not exist in default VPC '{vpc}'"),
+        )
+    } else {
+        group_not_found(name)
     }
 }
 
@@ -852,14 +853,26 @@ pub fn describe_security_groups(call: &Call<'_>) -> AwsResult<Output> {
     for id in &ids {
         wanted.push(&resolve(&r, &GroupRef::Id(id.to_string()), None)?.id);
     }
+    let unseen = common::unseen(call, "sg");
+    common::check_visible(&unseen, &ids)?;
     for name in &names {
-        wanted.push(&resolve(&r, &GroupRef::Name(name.to_string()), None)?.id);
+        let group = resolve(&r, &GroupRef::Name(name.to_string()), None)?;
+        if unseen.by_id.contains(&group.id) {
+            // Not visible yet: the answer for a name that does not exist.
+            return Err(name_not_found(
+                r.default_vpc_id.as_str(),
+                name,
+                &r.default_vpc_id,
+            ));
+        }
+        wanted.push(&group.id);
     }
     let explicit = !(ids.is_empty() && names.is_empty());
     let found: Vec<&SecurityGroup> = r
         .security_groups
         .values()
         .filter(|g| !explicit || wanted.contains(&g.id.as_str()))
+        .filter(|g| unseen.listed(&g.id))
         .filter(|g| {
             filters.iter().all(|f| {
                 tags::filter_matches(f, &g.tags).unwrap_or_else(|| {

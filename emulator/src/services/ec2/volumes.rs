@@ -461,9 +461,11 @@ fn describe_volumes(call: &Call<'_>) -> AwsResult<Output> {
     for id in &ids {
         find(&region, id, now)?;
     }
+    let unseen = common::unseen(call, "vol");
+    common::check_visible(&unseen, &ids)?;
     let mut matched: Vec<(&Volume, VolumeState, Option<Config>)> = Vec::new();
     for v in region.volumes.values() {
-        if !ids.is_empty() && !ids.contains(&v.id.as_str()) {
+        if !ids.is_empty() && !ids.contains(&v.id.as_str()) || !unseen.listed(&v.id) {
             continue;
         }
         let state = observed(v, now);

@@ -508,10 +508,13 @@ pub fn describe_subnets(call: &Call<'_>) -> AwsResult<Output> {
     for id in &wanted {
         check_subnet(&r, id)?;
     }
+    let unseen = common::unseen(call, "subnet");
+    common::check_visible(&unseen, &wanted)?;
     let found: Vec<&Subnet> = r
         .subnets
         .values()
         .filter(|s| wanted.is_empty() || wanted.contains(&s.id.as_str()))
+        .filter(|s| unseen.listed(&s.id))
         .filter(|s| {
             let count = available_addresses(&r, s, call.now_ms).to_string();
             let arn = format!(

@@ -276,6 +276,8 @@ pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
     let lock = common::region(call)?;
     let region = read(&lock);
     check_ids(&region, &ids, now, &d)?;
+    let unseen = common::unseen(call, "i");
+    common::check_visible(&unseen, &ids)?;
     // An exact `tag:KEY` filter narrows the candidates through the tag index first.
     let by_tag = filters.iter().find_map(|f| {
         let key = f.name.strip_prefix("tag:")?;
@@ -289,7 +291,7 @@ pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
         None => Box::new(region.instances.values()),
     };
     let listed = candidates
-        .filter(|i| visible(i, now, &d))
+        .filter(|i| visible(i, now, &d) && unseen.listed(&i.id))
         .filter(|i| ids.is_empty() || ids.contains(&i.id.as_str()));
     // Filter first and look volumes up only where a filter needs them or an instance is listed:
     // a tag filter over ten thousand instances must not touch their volumes.
