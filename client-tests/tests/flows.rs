@@ -911,3 +911,233 @@ async fn volumes_as_controlplane_resize_needs_describe_volumes_modifications() {
         .await
         .expect("delete");
 }
+
+fn nlb_service() -> ServiceSpec {
+    service(&[("service.beta.kubernetes.io/aws-load-balancer-type", "nlb")])
+}
+
+async fn nlb_state(
+    emu: &Emulator,
+) -> (
+    aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
+    Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>,
+) {
+    let c = client_tests::elbv2(emu, "admin");
+    let lb = c
+        .describe_load_balancers()
+        .names(LB_NAME)
+        .send()
+        .await
+        .expect("the NLB exists")
+        .load_balancers()[0]
+        .clone();
+    let tgs = c
+        .describe_target_groups()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .target_groups()
+        .to_vec();
+    (lb, tgs)
+}
+
+async fn targets(emu: &Emulator, tg: &str) -> Vec<(String, i32)> {
+    let mut out: Vec<(String, i32)> = client_tests::elbv2(emu, "admin")
+        .describe_target_health()
+        .target_group_arn(tg)
+        .send()
+        .await
+        .unwrap()
+        .target_health_descriptions()
+        .iter()
+        .filter(|d| {
+            d.target_health().and_then(|h| h.reason())
+                != Some(&aws_sdk_elasticloadbalancingv2::types::TargetHealthReasonEnum::DeregistrationInProgress)
+        })
+        .map(|d| {
+            let t = d.target().unwrap();
+            (t.id().unwrap().to_string(), t.port().unwrap_or(0))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The node group's NLB rules: (protocol, from, to, cidr, description).
+async fn nlb_rules(c: &aws_sdk_ec2::Client, group: &str) -> Vec<(String, i32, i32, String, String)> {
+    let g = security_group(c, group).await;
+    let mut out: Vec<_> = g
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| {
+            p.ip_ranges().iter().map(move |r| {
+                (
+                    p.ip_protocol().unwrap_or("").to_string(),
+                    p.from_port().unwrap_or(0),
+                    p.to_port().unwrap_or(0),
+                    r.cidr_ip().unwrap_or("").to_string(),
+                    r.description().unwrap_or("").to_string(),
+                )
+            })
+        })
+        .filter(|r| r.4.starts_with("kubernetes.io/rule/nlb/"))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn nlb_ensure_update_and_delete_as_admin() {
+    let emu = emulator().await;
+    let w = world(&emu).await;
+    let cx = ctx(&emu, "admin", &w.vpc);
+    let admin = ec2(&emu, "admin");
+    let status = flows::nlb::ensure(&cx, &input(nlb_service(), &w.nodes))
+        .await
+        .expect("ensure");
+    assert_eq!(status.name, LB_NAME);
+    assert!(!status.hostname.is_empty());
+    let (lb, tgs) = nlb_state(&emu).await;
+    assert_eq!(lb.r#type().map(|t| t.as_str()), Some("network"));
+    assert!(lb.security_groups().is_empty());
+    assert_eq!(tgs.len(), 1);
+    let tg = &tgs[0];
+    let expected_name = flows::nlb::target_group_name(CLUSTER, &nlb_service(), 80, 30080, "TCP", "TCP", 30);
+    assert_eq!(tg.target_group_name(), Some(expected_name.as_str()));
+    assert!(expected_name.starts_with("k8s-default-web-"));
+    assert_eq!(tg.port(), Some(30080));
+    assert_eq!(tg.health_check_port(), Some("traffic-port"));
+    assert_eq!(tg.health_check_protocol().map(|p| p.as_str()), Some("TCP"));
+    assert_eq!(
+        (tg.health_check_interval_seconds(), tg.healthy_threshold_count(), tg.unhealthy_threshold_count()),
+        (Some(30), Some(3), Some(3))
+    );
+    let mut want: Vec<(String, i32)> = w.nodes.iter().map(|n| (n.clone(), 30080)).collect();
+    want.sort();
+    assert_eq!(targets(&emu, tg.target_group_arn().unwrap()).await, want);
+    let listeners = client_tests::elbv2(&emu, "admin")
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let l = &listeners.listeners()[0];
+    assert_eq!((l.port(), l.protocol().map(|p| p.as_str())), (Some(80), Some("TCP")));
+    assert_eq!(l.default_actions()[0].target_group_arn(), tg.target_group_arn());
+
+    // the nodes' group: client traffic to the node port from everywhere, ICMP for MTU discovery
+    let client = format!("kubernetes.io/rule/nlb/client={LB_NAME}");
+    assert_eq!(
+        nlb_rules(&admin, &w.node_sg).await,
+        vec![
+            ("icmp".into(), 3, 4, "0.0.0.0/0".into(), "kubernetes.io/rule/nlb/mtu".into()),
+            ("tcp".into(), 30080, 30080, "0.0.0.0/0".into(), client.clone()),
+        ]
+    );
+
+    // a second ensure is stable
+    flows::nlb::ensure(&cx, &input(nlb_service(), &w.nodes)).await.expect("again");
+    let (_, tgs2) = nlb_state(&emu).await;
+    assert_eq!(tgs2.len(), 1);
+    assert_eq!(tgs2[0].target_group_arn(), tg.target_group_arn());
+
+    // update: a node leaves → deregistered
+    flows::nlb::update(&cx, &input(nlb_service(), &w.nodes[..1])).await.expect("update");
+    assert_eq!(
+        targets(&emu, tg.target_group_arn().unwrap()).await,
+        vec![(w.nodes[0].clone(), 30080)]
+    );
+
+    // delete: LB, target groups, node rules
+    let deleted = flows::nlb::delete(&cx, &input(nlb_service(), &w.nodes)).await.expect("delete");
+    assert!(deleted.deleted.deleted);
+    assert_eq!(deleted.target_groups, vec![tg.target_group_arn().unwrap().to_string()]);
+    let (code, _, _) = client_tests::expect_err!(
+        client_tests::elbv2(&emu, "admin").describe_load_balancers().names(LB_NAME).send().await
+    );
+    assert_eq!(code, "LoadBalancerNotFound");
+    let (code, _, _) = client_tests::expect_err!(
+        client_tests::elbv2(&emu, "admin")
+            .describe_target_groups()
+            .target_group_arns(tg.target_group_arn().unwrap())
+            .send()
+            .await
+    );
+    assert_eq!(code, "TargetGroupNotFound");
+    assert!(nlb_rules(&admin, &w.node_sg).await.is_empty());
+    let e = flows::nlb::update(&cx, &input(nlb_service(), &w.nodes)).await.unwrap_err();
+    assert_eq!(e.message, "Load balancer not found");
+}
+
+#[tokio::test]
+async fn nlb_local_traffic_checks_health_over_http_from_the_subnets() {
+    let emu = emulator().await;
+    let w = world(&emu).await;
+    let cx = ctx(&emu, "admin", &w.vpc);
+    let mut svc = nlb_service();
+    svc.external_traffic_policy = Some("Local".into());
+    svc.health_check_node_port = Some(32000);
+    flows::nlb::ensure(&cx, &input(svc, &w.nodes)).await.expect("ensure");
+    let (lb, tgs) = nlb_state(&emu).await;
+    let tg = &tgs[0];
+    assert_eq!(tg.health_check_protocol().map(|p| p.as_str()), Some("HTTP"));
+    assert_eq!(tg.health_check_port(), Some("32000"));
+    assert_eq!(tg.health_check_path(), Some("/healthz"));
+    assert_eq!((tg.health_check_interval_seconds(), tg.healthy_threshold_count()), (Some(10), Some(2)));
+    // health-check rules from each of the LB's subnets on the health-check port
+    let subnets: Vec<String> = lb
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.subnet_id().map(str::to_string))
+        .collect();
+    let cidrs = ec2(&emu, "admin")
+        .describe_subnets()
+        .set_subnet_ids(Some(subnets))
+        .send()
+        .await
+        .unwrap();
+    let health = format!("kubernetes.io/rule/nlb/health={LB_NAME}");
+    let rules = nlb_rules(&ec2(&emu, "admin"), &w.node_sg).await;
+    for s in cidrs.subnets() {
+        let cidr = s.cidr_block().unwrap().to_string();
+        assert!(
+            rules.contains(&("tcp".into(), 32000, 32000, cidr.clone(), health.clone())),
+            "{cidr}: {rules:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn controlplane_can_create_an_nlb_but_not_deregister_targets() {
+    let emu = emulator().await;
+    let w = world(&emu).await;
+    let cx = ctx(&emu, "controlplane", &w.vpc);
+    let subnets = ec2(&emu, "admin")
+        .describe_subnets()
+        .filters(Filter::builder().name("default-for-az").values("true").build())
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = subnets.subnets().iter().filter_map(|s| s.subnet_id()).take(2).collect();
+    let svc = service(&[
+        ("service.beta.kubernetes.io/aws-load-balancer-type", "nlb"),
+        ("service.beta.kubernetes.io/aws-load-balancer-subnets", &ids.join(",")),
+    ]);
+    flows::nlb::ensure(&cx, &input(svc.clone(), &w.nodes))
+        .await
+        .expect("ensure as controlplane");
+    // the documented policy lacks elasticloadbalancing:DeregisterTargets
+    let e = flows::nlb::update(&cx, &input(svc.clone(), &w.nodes[..1]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("AccessDenied"));
+    assert!(
+        e.message.starts_with("error trying to deregister targets in target group: \"operation error Elastic Load Balancing v2: DeregisterTargets, https response error StatusCode: 403"),
+        "{}",
+        e.message
+    );
+    let (_, tgs) = nlb_state(&emu).await;
+    assert_eq!(targets(&emu, tgs[0].target_group_arn().unwrap()).await.len(), 2);
+    flows::nlb::delete(&cx, &input(svc, &w.nodes)).await.expect("delete as controlplane");
+}

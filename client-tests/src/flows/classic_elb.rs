@@ -611,6 +611,26 @@ fn status(lb: &LoadBalancerDescription) -> LoadBalancerStatus {
     }
 }
 
+/// `getLoadBalancerSubnets`: the annotation's subnets, else discovery.
+pub(crate) async fn load_balancer_subnets(
+    ctx: &FlowContext,
+    service: &ServiceSpec,
+    internal: bool,
+) -> Result<Vec<String>, FlowError> {
+    match service.annotation(svc::SUBNETS) {
+        Some(raw) => {
+            let list: Vec<String> = raw
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            resolve_subnets(ctx, &list).await
+        }
+        None => find_elb_subnets(ctx, internal).await,
+    }
+}
+
 /// `resolveSubnetNameOrIDs` for the subnets annotation.
 async fn resolve_subnets(ctx: &FlowContext, raw: &[String]) -> Result<Vec<String>, FlowError> {
     if raw.is_empty() {
@@ -683,18 +703,7 @@ pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<Load
     };
     let attributes = desired_attributes(service)?;
 
-    let subnets = match service.annotation(svc::SUBNETS) {
-        Some(raw) => {
-            let list: Vec<String> = raw
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            resolve_subnets(ctx, &list).await?
-        }
-        None => find_elb_subnets(ctx, internal).await?,
-    };
+    let subnets = load_balancer_subnets(ctx, service, internal).await?;
     if subnets.is_empty() {
         return Err(FlowError::msg(
             "could not find any suitable subnets for creating the ELB",
@@ -732,6 +741,7 @@ pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<Load
                     from: Some(p.port),
                     to: Some(p.port),
                     cidr: Some(cidr.clone()),
+                    description: None,
                     group: None,
                 });
             }
@@ -743,6 +753,7 @@ pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<Load
                 from: Some(3),
                 to: Some(4),
                 cidr: Some(cidr.clone()),
+                description: None,
                 group: None,
             });
         }

@@ -137,6 +137,17 @@ impl FlowError {
     }
 }
 
+impl FlowError {
+    /// This message, carrying `e`'s code and status.
+    pub fn with(self, e: &ApiError) -> FlowError {
+        FlowError {
+            code: e.code.clone(),
+            status: Some(e.status),
+            ..self
+        }
+    }
+}
+
 impl std::fmt::Display for FlowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)

@@ -354,6 +354,8 @@ pub struct Perm {
     pub from: Option<i32>,
     pub to: Option<i32>,
     pub cidr: Option<String>,
+    /// The CIDR range's description (the NLB rules are told apart by it).
+    pub description: Option<String>,
     pub group: Option<String>,
 }
 
@@ -364,7 +366,12 @@ impl Perm {
             .set_from_port(self.from)
             .set_to_port(self.to);
         if let Some(c) = &self.cidr {
-            p = p.ip_ranges(IpRange::builder().cidr_ip(c).build());
+            p = p.ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(c)
+                    .set_description(self.description.clone())
+                    .build(),
+            );
         }
         if let Some(g) = &self.group {
             p = p.user_id_group_pairs(UserIdGroupPair::builder().group_id(g).build());
@@ -382,11 +389,13 @@ pub fn ungroup(perms: &[IpPermission]) -> BTreeSet<Perm> {
             from: p.from_port(),
             to: p.to_port(),
             cidr: None,
+            description: None,
             group: None,
         };
         for r in p.ip_ranges() {
             out.insert(Perm {
                 cidr: r.cidr_ip().map(str::to_string),
+                description: r.description().map(str::to_string),
                 ..base.clone()
             });
         }
