@@ -95,7 +95,11 @@ async fn node(emu: &Emulator, c: &aws_sdk_ec2::Client, zone: &str, groups: &[&st
         .image_id(AMI)
         .min_count(1)
         .max_count(1)
-        .placement(aws_sdk_ec2::types::Placement::builder().availability_zone(zone).build())
+        .placement(
+            aws_sdk_ec2::types::Placement::builder()
+                .availability_zone(zone)
+                .build(),
+        )
         .tag_specifications(
             TagSpecification::builder()
                 .resource_type(ResourceType::Instance)
@@ -134,7 +138,11 @@ async fn world(emu: &Emulator) -> World {
     for zone in ["us-east-1a", "us-east-1b"] {
         nodes.push(node(emu, &c, zone, &[&node_sg]).await);
     }
-    World { vpc, node_sg, nodes }
+    World {
+        vpc,
+        node_sg,
+        nodes,
+    }
 }
 
 fn service(annotations: &[(&str, &str)]) -> ServiceSpec {
@@ -215,15 +223,24 @@ async fn classic_elb_ensure_update_and_delete_as_admin() {
     let hc = d.health_check().unwrap();
     assert_eq!(hc.target(), "TCP:30080");
     assert_eq!(
-        (hc.healthy_threshold(), hc.unhealthy_threshold(), hc.timeout(), hc.interval()),
+        (
+            hc.healthy_threshold(),
+            hc.unhealthy_threshold(),
+            hc.timeout(),
+            hc.interval()
+        ),
         (2, 6, 5, 10)
     );
-    let mut registered: Vec<&str> = d.instances().iter().filter_map(|i| i.instance_id()).collect();
+    let mut registered: Vec<&str> = d
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id())
+        .collect();
     registered.sort();
     let mut nodes: Vec<&str> = w.nodes.iter().map(String::as_str).collect();
     nodes.sort();
     assert_eq!(registered, nodes);
-    assert_eq!(d.security_groups(), [lb_sg.clone()]);
+    assert_eq!(d.security_groups(), std::slice::from_ref(&lb_sg));
     // one subnet per zone of us-east-1, all public through the default VPC's internet gateway
     let zones = admin.describe_availability_zones().send().await.unwrap();
     assert_eq!(d.subnets().len(), zones.availability_zones().len());
@@ -309,7 +326,11 @@ async fn classic_elb_ensure_update_and_delete_as_admin() {
         .unwrap()
         .load_balancer_descriptions()[0]
         .clone();
-    let registered: Vec<&str> = d.instances().iter().filter_map(|i| i.instance_id()).collect();
+    let registered: Vec<&str> = d
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id())
+        .collect();
     assert_eq!(registered, vec![w.nodes[0].as_str()]);
 
     // delete: the rule from the nodes' group, the LB, then its group
@@ -325,8 +346,13 @@ async fn classic_elb_ensure_update_and_delete_as_admin() {
             .await
     );
     assert_eq!(code, "LoadBalancerNotFound");
-    let (code, _, _) =
-        client_tests::expect_err!(admin.describe_security_groups().group_ids(&lb_sg).send().await);
+    let (code, _, _) = client_tests::expect_err!(
+        admin
+            .describe_security_groups()
+            .group_ids(&lb_sg)
+            .send()
+            .await
+    );
     assert_eq!(code, "InvalidGroup.NotFound");
     let ng = security_group(&admin, &w.node_sg).await;
     assert!(sources(ng.ip_permissions()).is_empty());
@@ -392,16 +418,32 @@ async fn controlplane_needs_describe_availability_zones_for_subnet_discovery() {
         "{}",
         e.message
     );
-    assert!(e.message.contains("api error UnauthorizedOperation: You are not authorized to perform this operation."), "{}", e.message);
+    assert!(
+        e.message.contains(
+            "api error UnauthorizedOperation: You are not authorized to perform this operation."
+        ),
+        "{}",
+        e.message
+    );
 
     // with the subnets named by annotation, the documented policy suffices for the rest
     let subnets = ec2(&emu, "admin")
         .describe_subnets()
-        .filters(Filter::builder().name("default-for-az").values("true").build())
+        .filters(
+            Filter::builder()
+                .name("default-for-az")
+                .values("true")
+                .build(),
+        )
         .send()
         .await
         .unwrap();
-    let ids: Vec<&str> = subnets.subnets().iter().filter_map(|s| s.subnet_id()).take(2).collect();
+    let ids: Vec<&str> = subnets
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id())
+        .take(2)
+        .collect();
     let svc = service(&[(
         "service.beta.kubernetes.io/aws-load-balancer-subnets",
         &ids.join(","),
@@ -437,9 +479,12 @@ async fn an_instance_with_two_cluster_tagged_groups_is_the_providers_exact_error
     let second = group(&admin, &w.vpc, "k8s-extra", &[(CLUSTER_TAG, "shared")]).await;
     let bad = node(&emu, &admin, "us-east-1c", &[&w.node_sg, &second]).await;
     let cx = ctx(&emu, "admin", &w.vpc);
-    let e = classic_elb::ensure(&cx, &input(service(&[]), &[w.nodes[0].clone(), bad.clone()]))
-        .await
-        .unwrap_err();
+    let e = classic_elb::ensure(
+        &cx,
+        &input(service(&[]), &[w.nodes[0].clone(), bad.clone()]),
+    )
+    .await
+    .unwrap_err();
     // Go builds the list as "%s(%s) " per group, so it ends with a space.
     let mut groups = [
         (w.node_sg.clone(), "k8s-nodes"),
@@ -493,7 +538,10 @@ async fn delete_retries_delete_security_group_through_dependency_violation() {
         remaining: Some(3),
         effect: FaultEffect::Error(AwsError::bad_request(
             "DependencyViolation",
-            format!("resource {} has a dependent object", status.security_groups[0]),
+            format!(
+                "resource {} has a dependent object",
+                status.security_groups[0]
+            ),
         )),
     });
     let before = cx.now();
@@ -605,11 +653,23 @@ async fn workers_are_refused_every_flow_and_nothing_changes() {
     .await
     .unwrap_err();
     assert_eq!(e.code.as_deref(), Some("UnauthorizedOperation"));
-    assert!(e.message.starts_with("could not create volume in EC2: operation error EC2: CreateVolume"), "{}", e.message);
-    let d = elb(&emu, "admin").describe_load_balancers().send().await.unwrap();
+    assert!(
+        e.message
+            .starts_with("could not create volume in EC2: operation error EC2: CreateVolume"),
+        "{}",
+        e.message
+    );
+    let d = elb(&emu, "admin")
+        .describe_load_balancers()
+        .send()
+        .await
+        .unwrap();
     assert!(d.load_balancer_descriptions().is_empty());
     let v = ec2(&emu, "admin").describe_volumes().send().await.unwrap();
-    assert!(v.volumes().iter().all(|v| v.tags().iter().all(|t| t.key() != Some(volumes::VOLUME_NAME_TAG))));
+    assert!(v.volumes().iter().all(|v| v
+        .tags()
+        .iter()
+        .all(|t| t.key() != Some(volumes::VOLUME_NAME_TAG))));
 }
 
 /// A cluster route table and a node to route a pod CIDR to.
@@ -683,7 +743,10 @@ async fn routes_for_pod_cidrs_as_controlplane() {
         .send()
         .await
         .unwrap();
-    assert_eq!(check.source_dest_check().and_then(|b| b.value()), Some(false));
+    assert_eq!(
+        check.source_dest_check().and_then(|b| b.value()),
+        Some(false)
+    );
 
     let listed = routes::list(
         &cx,
@@ -708,9 +771,13 @@ async fn routes_for_pod_cidrs_as_controlplane() {
     .await
     .expect("delete route");
     assert_eq!(json["route_table_id"], rtb.as_str());
-    let json = flows::run("route.list", &cx, serde_json::json!({"cluster_name": "kubernetes"}))
-        .await
-        .unwrap();
+    let json = flows::run(
+        "route.list",
+        &cx,
+        serde_json::json!({"cluster_name": "kubernetes"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(json, serde_json::json!([]));
     // deleting it again is the provider's wrapped EC2 error
     let e = routes::delete(&cx, &route).await.unwrap_err();
@@ -742,7 +809,9 @@ async fn the_registry_names_every_flow_and_refuses_bad_inputs() {
             .await
             .unwrap_err();
         assert!(
-            e.message.starts_with(&format!("invalid inputs for flow {name}: ")) || *name == "route.list",
+            e.message
+                .starts_with(&format!("invalid inputs for flow {name}: "))
+                || *name == "route.list",
             "{name}: {}",
             e.message
         );
@@ -750,7 +819,11 @@ async fn the_registry_names_every_flow_and_refuses_bad_inputs() {
     let e = flows::run("elb.explode", &cx, serde_json::json!({}))
         .await
         .unwrap_err();
-    assert!(e.message.starts_with("unknown flow \"elb.explode\""), "{}", e.message);
+    assert!(
+        e.message.starts_with("unknown flow \"elb.explode\""),
+        "{}",
+        e.message
+    );
 }
 
 #[tokio::test]
@@ -775,7 +848,9 @@ async fn throttled_describe_instances_is_retried_as_the_provider_does() {
     };
     // two throttles: the third attempt succeeds after 2 s + 4 s of back-off
     emu.inject(throttle(2));
-    routes::create(&cx, &route).await.expect("create after retries");
+    routes::create(&cx, &route)
+        .await
+        .expect("create after retries");
     assert_eq!(cx.now(), Duration::from_secs(6));
 
     // three: the retryer gives up, and the provider's cross-request delay starts
@@ -787,12 +862,26 @@ async fn throttled_describe_instances_is_retried_as_the_provider_does() {
         "{}",
         e.message
     );
-    assert!(e.message.ends_with("api error RequestLimitExceeded: Request limit exceeded."), "{}", e.message);
+    assert!(
+        e.message
+            .ends_with("api error RequestLimitExceeded: Request limit exceeded."),
+        "{}",
+        e.message
+    );
     let before = cx.now();
-    routes::list(&cx, &ListInput { cluster_name: "kubernetes".into(), route_table_id: None })
-        .await
-        .expect("list");
-    assert!(cx.now() > before, "a delay was inserted before the next request");
+    routes::list(
+        &cx,
+        &ListInput {
+            cluster_name: "kubernetes".into(),
+            route_table_id: None,
+        },
+    )
+    .await
+    .expect("list");
+    assert!(
+        cx.now() > before,
+        "a delay was inserted before the next request"
+    );
 }
 
 fn create_input(zone: &str) -> CreateInput {
@@ -815,44 +904,118 @@ async fn volume_lifecycle_as_admin() {
     let w = world(&emu).await;
     let cx = ctx(&emu, "admin", &w.vpc);
     let admin = ec2(&emu, "admin");
-    let disk = volumes::create(&cx, &create_input("us-east-1a")).await.expect("create");
+    let disk = volumes::create(&cx, &create_input("us-east-1a"))
+        .await
+        .expect("create");
     assert_eq!((disk.size_gib, disk.state.as_str()), (10, "available"));
-    let v = admin.describe_volumes().volume_ids(&disk.volume_id).send().await.unwrap().volumes()[0].clone();
+    let v = admin
+        .describe_volumes()
+        .volume_ids(&disk.volume_id)
+        .send()
+        .await
+        .unwrap()
+        .volumes()[0]
+        .clone();
     assert_eq!(v.volume_type().map(|t| t.as_str()), Some("gp3"));
-    assert!(v.tags().iter().any(|t| t.key() == Some("CSIVolumeName") && t.value() == Some("pvc-0a1b2c3d")));
+    assert!(v
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("CSIVolumeName") && t.value() == Some("pvc-0a1b2c3d")));
 
-    let attach = AttachInput { volume_id: disk.volume_id.clone(), node: w.nodes[0].clone() };
+    let attach = AttachInput {
+        volume_id: disk.volume_id.clone(),
+        node: w.nodes[0].clone(),
+    };
     let a = volumes::attach(&cx, &attach).await.expect("attach");
     assert_eq!(a.device, "/dev/xvdaa");
-    let v = admin.describe_volumes().volume_ids(&disk.volume_id).send().await.unwrap().volumes()[0].clone();
-    assert_eq!(v.attachments()[0].state().map(|s| s.as_str()), Some("attached"));
+    let v = admin
+        .describe_volumes()
+        .volume_ids(&disk.volume_id)
+        .send()
+        .await
+        .unwrap()
+        .volumes()[0]
+        .clone();
+    assert_eq!(
+        v.attachments()[0].state().map(|s| s.as_str()),
+        Some("attached")
+    );
     assert_eq!(v.attachments()[0].device(), Some("/dev/xvdaa"));
     // attaching again finds the device already assigned and only waits
-    assert_eq!(volumes::attach(&cx, &attach).await.expect("attach again").device, "/dev/xvdaa");
+    assert_eq!(
+        volumes::attach(&cx, &attach)
+            .await
+            .expect("attach again")
+            .device,
+        "/dev/xvdaa"
+    );
 
     // a second volume takes the next name
-    let second = volumes::create(&cx, &CreateInput { name: "pvc-second".into(), ..create_input("us-east-1a") })
-        .await
-        .expect("create second");
-    let b = volumes::attach(&cx, &AttachInput { volume_id: second.volume_id.clone(), node: w.nodes[0].clone() })
-        .await
-        .expect("attach second");
+    let second = volumes::create(
+        &cx,
+        &CreateInput {
+            name: "pvc-second".into(),
+            ..create_input("us-east-1a")
+        },
+    )
+    .await
+    .expect("create second");
+    let b = volumes::attach(
+        &cx,
+        &AttachInput {
+            volume_id: second.volume_id.clone(),
+            node: w.nodes[0].clone(),
+        },
+    )
+    .await
+    .expect("attach second");
     assert_eq!(b.device, "/dev/xvdab");
 
     // a volume in another zone: AWS's zone mismatch, wrapped by the driver
-    let far = volumes::create(&cx, &CreateInput { name: "pvc-far".into(), ..create_input("us-east-1b") })
-        .await
-        .expect("create far");
-    let e = volumes::attach(&cx, &AttachInput { volume_id: far.volume_id.clone(), node: w.nodes[0].clone() })
-        .await
-        .unwrap_err();
+    let far = volumes::create(
+        &cx,
+        &CreateInput {
+            name: "pvc-far".into(),
+            ..create_input("us-east-1b")
+        },
+    )
+    .await
+    .expect("create far");
+    let e = volumes::attach(
+        &cx,
+        &AttachInput {
+            volume_id: far.volume_id.clone(),
+            node: w.nodes[0].clone(),
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code.as_deref(), Some("InvalidVolume.ZoneMismatch"));
-    assert!(e.message.starts_with(&format!("could not attach volume \"{}\" to node \"{}\": operation error EC2: AttachVolume", far.volume_id, w.nodes[0])), "{}", e.message);
+    assert!(
+        e.message.starts_with(&format!(
+            "could not attach volume \"{}\" to node \"{}\": operation error EC2: AttachVolume",
+            far.volume_id, w.nodes[0]
+        )),
+        "{}",
+        e.message
+    );
 
     // in use: deleting fails until detached
-    let e = volumes::delete(&cx, &VolumeInput { volume_id: disk.volume_id.clone() }).await.unwrap_err();
+    let e = volumes::delete(
+        &cx,
+        &VolumeInput {
+            volume_id: disk.volume_id.clone(),
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code.as_deref(), Some("VolumeInUse"));
-    assert!(e.message.starts_with("DeleteDisk could not delete volume: operation error EC2: DeleteVolume"), "{}", e.message);
+    assert!(
+        e.message
+            .starts_with("DeleteDisk could not delete volume: operation error EC2: DeleteVolume"),
+        "{}",
+        e.message
+    );
 
     let detached = volumes::detach(&cx, &attach).await.expect("detach");
     assert_eq!(detached.state, "available");
@@ -862,7 +1025,13 @@ async fn volume_lifecycle_as_admin() {
 
     let resized = volumes::resize(
         &cx,
-        &ResizeInput { volume_id: disk.volume_id.clone(), size_gib: 20, volume_type: None, iops: None, throughput: None },
+        &ResizeInput {
+            volume_id: disk.volume_id.clone(),
+            size_gib: 20,
+            volume_type: None,
+            iops: None,
+            throughput: None,
+        },
     )
     .await
     .expect("resize");
@@ -873,13 +1042,35 @@ async fn volume_lifecycle_as_admin() {
         .send()
         .await
         .unwrap();
-    let state = m.volumes_modifications()[0].modification_state().map(|s| s.as_str().to_string());
-    assert!(matches!(state.as_deref(), Some("optimizing") | Some("completed")), "{state:?}");
+    let state = m.volumes_modifications()[0]
+        .modification_state()
+        .map(|s| s.as_str().to_string());
+    assert!(
+        matches!(state.as_deref(), Some("optimizing") | Some("completed")),
+        "{state:?}"
+    );
 
-    let out = volumes::delete(&cx, &VolumeInput { volume_id: disk.volume_id.clone() }).await.expect("delete");
+    let out = volumes::delete(
+        &cx,
+        &VolumeInput {
+            volume_id: disk.volume_id.clone(),
+        },
+    )
+    .await
+    .expect("delete");
     assert!(out.deleted);
-    let e = volumes::delete(&cx, &VolumeInput { volume_id: disk.volume_id.clone() }).await.unwrap_err();
-    assert_eq!((e.message.as_str(), e.code.as_deref()), ("resource was not found", Some("InvalidVolume.NotFound")));
+    let e = volumes::delete(
+        &cx,
+        &VolumeInput {
+            volume_id: disk.volume_id.clone(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (e.message.as_str(), e.code.as_deref()),
+        ("resource was not found", Some("InvalidVolume.NotFound"))
+    );
 }
 
 #[tokio::test]
@@ -895,16 +1086,28 @@ async fn volumes_as_controlplane_resize_needs_describe_volumes_modifications() {
     .await
     .expect("create");
     let id = json["volume_id"].as_str().unwrap().to_string();
-    let json = flows::run("volume.attach", &cx, serde_json::json!({"volume_id": id, "node": w.nodes[0]}))
-        .await
-        .expect("attach");
+    let json = flows::run(
+        "volume.attach",
+        &cx,
+        serde_json::json!({"volume_id": id, "node": w.nodes[0]}),
+    )
+    .await
+    .expect("attach");
     assert_eq!(json["device"], "/dev/xvdaa");
-    flows::run("volume.detach", &cx, serde_json::json!({"volume_id": id, "node": w.nodes[0]}))
-        .await
-        .expect("detach");
-    let e = flows::run("volume.resize", &cx, serde_json::json!({"volume_id": id, "size_gib": 16}))
-        .await
-        .unwrap_err();
+    flows::run(
+        "volume.detach",
+        &cx,
+        serde_json::json!({"volume_id": id, "node": w.nodes[0]}),
+    )
+    .await
+    .expect("detach");
+    let e = flows::run(
+        "volume.resize",
+        &cx,
+        serde_json::json!({"volume_id": id, "size_gib": 16}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code.as_deref(), Some("UnauthorizedOperation"));
     assert!(e.message.starts_with(&format!("error describing modifications in volume \"{id}\": operation error EC2: DescribeVolumesModifications")), "{}", e.message);
     flows::run("volume.delete", &cx, serde_json::json!({"volume_id": id}))
@@ -965,7 +1168,10 @@ async fn targets(emu: &Emulator, tg: &str) -> Vec<(String, i32)> {
 }
 
 /// The node group's NLB rules: (protocol, from, to, cidr, description).
-async fn nlb_rules(c: &aws_sdk_ec2::Client, group: &str) -> Vec<(String, i32, i32, String, String)> {
+async fn nlb_rules(
+    c: &aws_sdk_ec2::Client,
+    group: &str,
+) -> Vec<(String, i32, i32, String, String)> {
     let g = security_group(c, group).await;
     let mut out: Vec<_> = g
         .ip_permissions()
@@ -1003,14 +1209,19 @@ async fn nlb_ensure_update_and_delete_as_admin() {
     assert!(lb.security_groups().is_empty());
     assert_eq!(tgs.len(), 1);
     let tg = &tgs[0];
-    let expected_name = flows::nlb::target_group_name(CLUSTER, &nlb_service(), 80, 30080, "TCP", "TCP", 30);
+    let expected_name =
+        flows::nlb::target_group_name(CLUSTER, &nlb_service(), 80, 30080, "TCP", "TCP", 30);
     assert_eq!(tg.target_group_name(), Some(expected_name.as_str()));
     assert!(expected_name.starts_with("k8s-default-web-"));
     assert_eq!(tg.port(), Some(30080));
     assert_eq!(tg.health_check_port(), Some("traffic-port"));
     assert_eq!(tg.health_check_protocol().map(|p| p.as_str()), Some("TCP"));
     assert_eq!(
-        (tg.health_check_interval_seconds(), tg.healthy_threshold_count(), tg.unhealthy_threshold_count()),
+        (
+            tg.health_check_interval_seconds(),
+            tg.healthy_threshold_count(),
+            tg.unhealthy_threshold_count()
+        ),
         (Some(30), Some(3), Some(3))
     );
     let mut want: Vec<(String, i32)> = w.nodes.iter().map(|n| (n.clone(), 30080)).collect();
@@ -1023,38 +1234,69 @@ async fn nlb_ensure_update_and_delete_as_admin() {
         .await
         .unwrap();
     let l = &listeners.listeners()[0];
-    assert_eq!((l.port(), l.protocol().map(|p| p.as_str())), (Some(80), Some("TCP")));
-    assert_eq!(l.default_actions()[0].target_group_arn(), tg.target_group_arn());
+    assert_eq!(
+        (l.port(), l.protocol().map(|p| p.as_str())),
+        (Some(80), Some("TCP"))
+    );
+    assert_eq!(
+        l.default_actions()[0].target_group_arn(),
+        tg.target_group_arn()
+    );
 
     // the nodes' group: client traffic to the node port from everywhere, ICMP for MTU discovery
     let client = format!("kubernetes.io/rule/nlb/client={LB_NAME}");
     assert_eq!(
         nlb_rules(&admin, &w.node_sg).await,
         vec![
-            ("icmp".into(), 3, 4, "0.0.0.0/0".into(), "kubernetes.io/rule/nlb/mtu".into()),
-            ("tcp".into(), 30080, 30080, "0.0.0.0/0".into(), client.clone()),
+            (
+                "icmp".into(),
+                3,
+                4,
+                "0.0.0.0/0".into(),
+                "kubernetes.io/rule/nlb/mtu".into()
+            ),
+            (
+                "tcp".into(),
+                30080,
+                30080,
+                "0.0.0.0/0".into(),
+                client.clone()
+            ),
         ]
     );
 
     // a second ensure is stable
-    flows::nlb::ensure(&cx, &input(nlb_service(), &w.nodes)).await.expect("again");
+    flows::nlb::ensure(&cx, &input(nlb_service(), &w.nodes))
+        .await
+        .expect("again");
     let (_, tgs2) = nlb_state(&emu).await;
     assert_eq!(tgs2.len(), 1);
     assert_eq!(tgs2[0].target_group_arn(), tg.target_group_arn());
 
     // update: a node leaves → deregistered
-    flows::nlb::update(&cx, &input(nlb_service(), &w.nodes[..1])).await.expect("update");
+    flows::nlb::update(&cx, &input(nlb_service(), &w.nodes[..1]))
+        .await
+        .expect("update");
     assert_eq!(
         targets(&emu, tg.target_group_arn().unwrap()).await,
         vec![(w.nodes[0].clone(), 30080)]
     );
 
     // delete: LB, target groups, node rules
-    let deleted = flows::nlb::delete(&cx, &input(nlb_service(), &w.nodes)).await.expect("delete");
+    let deleted = flows::nlb::delete(&cx, &input(nlb_service(), &w.nodes))
+        .await
+        .expect("delete");
     assert!(deleted.deleted.deleted);
-    assert_eq!(deleted.target_groups, vec![tg.target_group_arn().unwrap().to_string()]);
+    assert_eq!(
+        deleted.target_groups,
+        vec![tg.target_group_arn().unwrap().to_string()]
+    );
     let (code, _, _) = client_tests::expect_err!(
-        client_tests::elbv2(&emu, "admin").describe_load_balancers().names(LB_NAME).send().await
+        client_tests::elbv2(&emu, "admin")
+            .describe_load_balancers()
+            .names(LB_NAME)
+            .send()
+            .await
     );
     assert_eq!(code, "LoadBalancerNotFound");
     let (code, _, _) = client_tests::expect_err!(
@@ -1066,7 +1308,9 @@ async fn nlb_ensure_update_and_delete_as_admin() {
     );
     assert_eq!(code, "TargetGroupNotFound");
     assert!(nlb_rules(&admin, &w.node_sg).await.is_empty());
-    let e = flows::nlb::update(&cx, &input(nlb_service(), &w.nodes)).await.unwrap_err();
+    let e = flows::nlb::update(&cx, &input(nlb_service(), &w.nodes))
+        .await
+        .unwrap_err();
     assert_eq!(e.message, "Load balancer not found");
 }
 
@@ -1078,13 +1322,21 @@ async fn nlb_local_traffic_checks_health_over_http_from_the_subnets() {
     let mut svc = nlb_service();
     svc.external_traffic_policy = Some("Local".into());
     svc.health_check_node_port = Some(32000);
-    flows::nlb::ensure(&cx, &input(svc, &w.nodes)).await.expect("ensure");
+    flows::nlb::ensure(&cx, &input(svc, &w.nodes))
+        .await
+        .expect("ensure");
     let (lb, tgs) = nlb_state(&emu).await;
     let tg = &tgs[0];
     assert_eq!(tg.health_check_protocol().map(|p| p.as_str()), Some("HTTP"));
     assert_eq!(tg.health_check_port(), Some("32000"));
     assert_eq!(tg.health_check_path(), Some("/healthz"));
-    assert_eq!((tg.health_check_interval_seconds(), tg.healthy_threshold_count()), (Some(10), Some(2)));
+    assert_eq!(
+        (
+            tg.health_check_interval_seconds(),
+            tg.healthy_threshold_count()
+        ),
+        (Some(10), Some(2))
+    );
     // health-check rules from each of the LB's subnets on the health-check port
     let subnets: Vec<String> = lb
         .availability_zones()
@@ -1115,14 +1367,27 @@ async fn controlplane_can_create_an_nlb_but_not_deregister_targets() {
     let cx = ctx(&emu, "controlplane", &w.vpc);
     let subnets = ec2(&emu, "admin")
         .describe_subnets()
-        .filters(Filter::builder().name("default-for-az").values("true").build())
+        .filters(
+            Filter::builder()
+                .name("default-for-az")
+                .values("true")
+                .build(),
+        )
         .send()
         .await
         .unwrap();
-    let ids: Vec<&str> = subnets.subnets().iter().filter_map(|s| s.subnet_id()).take(2).collect();
+    let ids: Vec<&str> = subnets
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id())
+        .take(2)
+        .collect();
     let svc = service(&[
         ("service.beta.kubernetes.io/aws-load-balancer-type", "nlb"),
-        ("service.beta.kubernetes.io/aws-load-balancer-subnets", &ids.join(",")),
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-subnets",
+            &ids.join(","),
+        ),
     ]);
     flows::nlb::ensure(&cx, &input(svc.clone(), &w.nodes))
         .await
@@ -1138,6 +1403,13 @@ async fn controlplane_can_create_an_nlb_but_not_deregister_targets() {
         e.message
     );
     let (_, tgs) = nlb_state(&emu).await;
-    assert_eq!(targets(&emu, tgs[0].target_group_arn().unwrap()).await.len(), 2);
-    flows::nlb::delete(&cx, &input(svc, &w.nodes)).await.expect("delete as controlplane");
+    assert_eq!(
+        targets(&emu, tgs[0].target_group_arn().unwrap())
+            .await
+            .len(),
+        2
+    );
+    flows::nlb::delete(&cx, &input(svc, &w.nodes))
+        .await
+        .expect("delete as controlplane");
 }

@@ -14,9 +14,9 @@ use aws_sdk_elasticloadbalancing::types::{
 use super::api::{call, ApiError, ELB};
 use super::context::{go_quote, FlowContext, FlowError};
 use super::network::{
-    self, change_security_group_ingress, delete_security_groups_with_backoff, ensure_security_group,
-    find_elb_subnets, instances_for_elb, rule_references, security_group_for_instance,
-    set_security_group_ingress, tagged_security_groups, Perm,
+    self, change_security_group_ingress, delete_security_groups_with_backoff,
+    ensure_security_group, find_elb_subnets, instances_for_elb, rule_references,
+    security_group_for_instance, set_security_group_ingress, tagged_security_groups, Perm,
 };
 use super::service::{self as svc, LoadBalancerInput, LoadBalancerStatus, ServiceSpec};
 use super::tagging::{ec2_pairs, key_values, OWNED, SERVICE_NAME};
@@ -30,7 +30,10 @@ pub async fn describe(
     name: &str,
 ) -> Result<Option<LoadBalancerDescription>, ApiError> {
     match call(ctx, ELB, "DescribeLoadBalancers", || {
-        ctx.elb.describe_load_balancers().load_balancer_names(name).send()
+        ctx.elb
+            .describe_load_balancers()
+            .load_balancer_names(name)
+            .send()
     })
     .await
     {
@@ -74,9 +77,10 @@ fn parse_bool(service: &ServiceSpec, key: &str) -> Result<Option<bool>, FlowErro
 fn parse_int(service: &ServiceSpec, key: &str) -> Result<Option<i32>, FlowError> {
     match service.annotation(key).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => v.parse::<i32>().map(Some).map_err(|_| {
-            FlowError::msg(format!("error parsing service annotation: {key}={v}"))
-        }),
+        Some(v) => v
+            .parse::<i32>()
+            .map(Some)
+            .map_err(|_| FlowError::msg(format!("error parsing service annotation: {key}={v}"))),
     }
 }
 
@@ -89,10 +93,16 @@ fn desired_attributes(service: &ServiceSpec) -> Result<LoadBalancerAttributes, F
     if let Some(b) = parse_bool(service, svc::ACCESS_LOG_ENABLED)? {
         log = log.enabled(b);
     }
-    if let Some(b) = service.annotation(svc::ACCESS_LOG_BUCKET).filter(|s| !s.is_empty()) {
+    if let Some(b) = service
+        .annotation(svc::ACCESS_LOG_BUCKET)
+        .filter(|s| !s.is_empty())
+    {
         log = log.s3_bucket_name(b);
     }
-    if let Some(p) = service.annotation(svc::ACCESS_LOG_PREFIX).filter(|s| !s.is_empty()) {
+    if let Some(p) = service
+        .annotation(svc::ACCESS_LOG_PREFIX)
+        .filter(|s| !s.is_empty())
+    {
         log = log.s3_bucket_prefix(p);
     }
     let mut draining = ConnectionDraining::builder().enabled(false);
@@ -108,7 +118,12 @@ fn desired_attributes(service: &ServiceSpec) -> Result<LoadBalancerAttributes, F
     Ok(LoadBalancerAttributes::builder()
         .access_log(log.build())
         .connection_draining(draining.build())
-        .connection_settings(ConnectionSettings::builder().idle_timeout(idle).build().map_err(build)?)
+        .connection_settings(
+            ConnectionSettings::builder()
+                .idle_timeout(idle)
+                .build()
+                .map_err(build)?,
+        )
         .cross_zone_load_balancing(CrossZoneLoadBalancing::builder().enabled(cross).build())
         .build())
 }
@@ -125,14 +140,19 @@ fn attributes_equal(want: &LoadBalancerAttributes, got: &LoadBalancerAttributes)
 /// `elbListenersAreEqual`: protocols case-insensitively, ports and certificate exactly.
 fn listeners_equal(a: &Listener, b: &Listener) -> bool {
     a.protocol().eq_ignore_ascii_case(b.protocol())
-        && a.instance_protocol().unwrap_or("").eq_ignore_ascii_case(b.instance_protocol().unwrap_or(""))
+        && a.instance_protocol()
+            .unwrap_or("")
+            .eq_ignore_ascii_case(b.instance_protocol().unwrap_or(""))
         && a.instance_port() == b.instance_port()
         && a.load_balancer_port() == b.load_balancer_port()
         && a.ssl_certificate_id() == b.ssl_certificate_id()
 }
 
 /// `syncElbListeners`: listeners to add and load-balancer ports to remove.
-fn sync_listeners(wanted: &[Listener], actual: &LoadBalancerDescription) -> (Vec<Listener>, Vec<i32>) {
+fn sync_listeners(
+    wanted: &[Listener],
+    actual: &LoadBalancerDescription,
+) -> (Vec<Listener>, Vec<i32>) {
     let mut found = BTreeSet::new();
     let mut removals = Vec::new();
     for d in actual.listener_descriptions() {
@@ -168,7 +188,14 @@ async fn set_backend_policies(
             .send()
     })
     .await
-    .map_err(|e| FlowError::wrap(&e, "error adjusting AWS loadbalancer backend policies: ", true, ""))?;
+    .map_err(|e| {
+        FlowError::wrap(
+            &e,
+            "error adjusting AWS loadbalancer backend policies: ",
+            true,
+            "",
+        )
+    })?;
     Ok(())
 }
 
@@ -189,7 +216,12 @@ async fn create_proxy_protocol_policy(ctx: &FlowContext, name: &str) -> Result<(
     })
     .await
     .map_err(|e| {
-        FlowError::wrap(&e, "error creating proxy protocol policy on load balancer: ", true, "")
+        FlowError::wrap(
+            &e,
+            "error creating proxy protocol policy on load balancer: ",
+            true,
+            "",
+        )
     })?;
     Ok(())
 }
@@ -234,7 +266,8 @@ async fn ensure_load_balancer(
             if proxy_protocol {
                 create_proxy_protocol_policy(ctx, name).await?;
                 for l in listeners {
-                    set_backend_policies(ctx, name, l.instance_port(), &[PROXY_PROTOCOL_POLICY]).await?;
+                    set_backend_policies(ctx, name, l.instance_port(), &[PROXY_PROTOCOL_POLICY])
+                        .await?;
                 }
             }
             dirty = true;
@@ -242,8 +275,14 @@ async fn ensure_load_balancer(
         Some(lb) => {
             let expected: BTreeSet<&str> = subnets.iter().map(String::as_str).collect();
             let actual: BTreeSet<&str> = lb.subnets().iter().map(String::as_str).collect();
-            let removals: Vec<String> = actual.difference(&expected).map(|s| s.to_string()).collect();
-            let additions: Vec<String> = expected.difference(&actual).map(|s| s.to_string()).collect();
+            let removals: Vec<String> = actual
+                .difference(&expected)
+                .map(|s| s.to_string())
+                .collect();
+            let additions: Vec<String> = expected
+                .difference(&actual)
+                .map(|s| s.to_string())
+                .collect();
             if !removals.is_empty() {
                 call(ctx, ELB, "DetachLoadBalancerFromSubnets", || {
                     ctx.elb
@@ -253,7 +292,14 @@ async fn ensure_load_balancer(
                         .send()
                 })
                 .await
-                .map_err(|e| FlowError::wrap(&e, "error detaching AWS loadbalancer from subnets: ", true, ""))?;
+                .map_err(|e| {
+                    FlowError::wrap(
+                        &e,
+                        "error detaching AWS loadbalancer from subnets: ",
+                        true,
+                        "",
+                    )
+                })?;
                 dirty = true;
             }
             if !additions.is_empty() {
@@ -265,7 +311,14 @@ async fn ensure_load_balancer(
                         .send()
                 })
                 .await
-                .map_err(|e| FlowError::wrap(&e, "error attaching AWS loadbalancer to subnets: ", true, ""))?;
+                .map_err(|e| {
+                    FlowError::wrap(
+                        &e,
+                        "error attaching AWS loadbalancer to subnets: ",
+                        true,
+                        "",
+                    )
+                })?;
                 dirty = true;
             }
 
@@ -280,7 +333,14 @@ async fn ensure_load_balancer(
                         .send()
                 })
                 .await
-                .map_err(|e| FlowError::wrap(&e, "error applying AWS loadbalancer security groups: ", true, ""))?;
+                .map_err(|e| {
+                    FlowError::wrap(
+                        &e,
+                        "error applying AWS loadbalancer security groups: ",
+                        true,
+                        "",
+                    )
+                })?;
                 dirty = true;
             }
 
@@ -294,7 +354,9 @@ async fn ensure_load_balancer(
                         .send()
                 })
                 .await
-                .map_err(|e| FlowError::wrap(&e, "error deleting AWS loadbalancer listeners: ", true, ""))?;
+                .map_err(|e| {
+                    FlowError::wrap(&e, "error deleting AWS loadbalancer listeners: ", true, "")
+                })?;
                 dirty = true;
             }
             if !add.is_empty() {
@@ -306,7 +368,9 @@ async fn ensure_load_balancer(
                         .send()
                 })
                 .await
-                .map_err(|e| FlowError::wrap(&e, "error creating AWS loadbalancer listeners: ", true, ""))?;
+                .map_err(|e| {
+                    FlowError::wrap(&e, "error creating AWS loadbalancer listeners: ", true, "")
+                })?;
                 dirty = true;
             }
 
@@ -391,7 +455,12 @@ async fn ensure_load_balancer(
         })
         .await
         .map_err(|e| {
-            FlowError::wrap(&e, "Unable to update load balancer attributes during attribute sync: ", true, "")
+            FlowError::wrap(
+                &e,
+                "Unable to update load balancer attributes during attribute sync: ",
+                true,
+                "",
+            )
         })?;
         dirty = true;
     }
@@ -415,9 +484,15 @@ async fn ensure_health_check(
     if let Some(p) = service.annotation(svc::HC_PROTOCOL) {
         protocol = p.clone();
     }
-    if let Some(p) = service.annotation(svc::HC_PORT).filter(|p| *p != svc::TRAFFIC_PORT) {
+    if let Some(p) = service
+        .annotation(svc::HC_PORT)
+        .filter(|p| *p != svc::TRAFFIC_PORT)
+    {
         port = p.parse().map_err(|_| {
-            FlowError::msg(format!("strconv.ParseInt: parsing {}: invalid syntax", go_quote(p)))
+            FlowError::msg(format!(
+                "strconv.ParseInt: parsing {}: invalid syntax",
+                go_quote(p)
+            ))
         })?;
     }
     let path = match protocol.to_uppercase().as_str() {
@@ -475,7 +550,10 @@ async fn ensure_health_check(
     .map_err(|e| {
         FlowError::wrap(
             &e,
-            &format!("error configuring load balancer health check for {}: ", go_quote(name)),
+            &format!(
+                "error configuring load balancer health check for {}: ",
+                go_quote(name)
+            ),
             true,
             "",
         )
@@ -484,11 +562,7 @@ async fn ensure_health_check(
 }
 
 /// `sortELBSecurityGroupList`: annotated groups first, extra ones last, cluster-tagged first.
-fn sort_security_groups(
-    ids: &mut [String],
-    service: &ServiceSpec,
-    tagged: &BTreeSet<String>,
-) {
+fn sort_security_groups(ids: &mut [String], service: &ServiceSpec, tagged: &BTreeSet<String>) {
     let annotated = service.sg_list(svc::SECURITY_GROUPS);
     let extra = service.sg_list(svc::EXTRA_SECURITY_GROUPS);
     let order = |id: &String| -> usize {
@@ -569,7 +643,11 @@ async fn ensure_instances(
     instances: &BTreeMap<String, aws_sdk_ec2::types::Instance>,
 ) -> Result<(), FlowError> {
     let expected: BTreeSet<&str> = instances.keys().map(String::as_str).collect();
-    let actual: BTreeSet<&str> = lb.instances().iter().filter_map(|i| i.instance_id()).collect();
+    let actual: BTreeSet<&str> = lb
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id())
+        .collect();
     let add: Vec<ElbInstance> = expected
         .difference(&actual)
         .map(|id| ElbInstance::builder().instance_id(*id).build())
@@ -648,7 +726,12 @@ async fn resolve_subnets(ctx: &FlowContext, raw: &[String]) -> Result<Vec<String
         })
         .await
         .map_err(|e| FlowError::api(&e))?;
-        resolved.extend(out.subnets().iter().filter_map(|s| s.subnet_id()).map(str::to_string));
+        resolved.extend(
+            out.subnets()
+                .iter()
+                .filter_map(|s| s.subnet_id())
+                .map(str::to_string),
+        );
     }
     if !names.is_empty() {
         let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
@@ -661,7 +744,12 @@ async fn resolve_subnets(ctx: &FlowContext, raw: &[String]) -> Result<Vec<String
         })
         .await
         .map_err(|e| FlowError::api(&e))?;
-        resolved.extend(out.subnets().iter().filter_map(|s| s.subnet_id()).map(str::to_string));
+        resolved.extend(
+            out.subnets()
+                .iter()
+                .filter_map(|s| s.subnet_id())
+                .map(str::to_string),
+        );
     }
     if resolved.len() != raw.len() {
         return Err(FlowError::msg(format!(
@@ -674,7 +762,10 @@ async fn resolve_subnets(ctx: &FlowContext, raw: &[String]) -> Result<Vec<String
 }
 
 /// `EnsureLoadBalancer` for a classic ELB.
-pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<LoadBalancerStatus, FlowError> {
+pub async fn ensure(
+    ctx: &FlowContext,
+    input: &LoadBalancerInput,
+) -> Result<LoadBalancerStatus, FlowError> {
     let service = &input.service;
     if service.ports.is_empty() {
         return Err(FlowError::msg("requested load balancer with no ports"));
@@ -804,7 +895,11 @@ pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<Load
                 .annotation(svc::BE_PROTOCOL)
                 .map(|s| s.to_lowercase())
                 .unwrap_or_default();
-            let protocol = if be == "https" || be == "ssl" { "SSL" } else { "TCP" };
+            let protocol = if be == "https" || be == "ssl" {
+                "SSL"
+            } else {
+                "TCP"
+            };
             ensure_health_check(ctx, service, &lb, protocol.into(), tcp_port, "").await?;
         }
     }
@@ -815,7 +910,10 @@ pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<Load
 }
 
 /// `UpdateLoadBalancer` for a classic ELB: instances, then instance security groups.
-pub async fn update(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<LoadBalancerStatus, FlowError> {
+pub async fn update(
+    ctx: &FlowContext,
+    input: &LoadBalancerInput,
+) -> Result<LoadBalancerStatus, FlowError> {
     let service = &input.service;
     let instances = instances_for_elb(ctx, &input.nodes).await?;
     let name = service.load_balancer_name();
@@ -902,7 +1000,10 @@ pub async fn delete(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<Dele
     update_instance_security_groups(ctx, service, &lb, &BTreeMap::new(), deleting_lb_group).await?;
 
     call(ctx, ELB, "DeleteLoadBalancer", || {
-        ctx.elb.delete_load_balancer().load_balancer_name(&name).send()
+        ctx.elb
+            .delete_load_balancer()
+            .load_balancer_name(&name)
+            .send()
     })
     .await
     .map_err(|e| FlowError::api(&e))?;

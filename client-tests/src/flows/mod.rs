@@ -6,14 +6,14 @@
 //! are written for replay, not production: no caches, no informers, one sync per call.
 //!
 //! # Layout
-//! - [`context`]: [`FlowContext`] (clients of one principal, region, cluster id, VPC, the sleeper)
+//! - [`context`] holds [`FlowContext`] (clients of one principal, region, cluster id, VPC, the sleeper)
 //!   and [`FlowError`].
-//! - [`api`]: how one AWS call is made: the provider's retryer (standard SDK retries plus its
+//! - [`api`] is how one AWS call is made: the provider's retryer (standard SDK retries plus its
 //!   cross-request RequestLimitExceeded delay) and the Go SDK's error text.
-//! - [`tagging`]: the cluster tags (`kubernetes.io/cluster/<id>` owned|shared, legacy tag).
-//! - [`network`]: EC2 helpers shared by the load-balancer flows: subnet discovery, security groups
+//! - [`tagging`] has the cluster tags (`kubernetes.io/cluster/<id>` owned|shared, legacy tag).
+//! - [`network`] holds EC2 helpers shared by the load-balancer flows: subnet discovery, security groups
 //!   and their ingress rules, instances.
-//! - [`classic_elb`], [`nlb`], [`volumes`], [`routes`]: the flows.
+//! - [`classic_elb`], [`nlb`], [`volumes`] and [`routes`] are the flows, [`service`] their Service.
 //!
 //! [`run`] is the registry a scenario runner calls: a flow by name with JSON (or YAML) inputs.
 

@@ -84,7 +84,10 @@ pub async fn instances_for_elb(
 
 /// Every subnet of the describe (one page is all the emulator gives for a VPC filter; the
 /// provider pages too).
-async fn describe_subnets(ctx: &FlowContext, filters: Vec<Filter>) -> Result<Vec<Subnet>, ApiError> {
+async fn describe_subnets(
+    ctx: &FlowContext,
+    filters: Vec<Filter>,
+) -> Result<Vec<Subnet>, ApiError> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -116,7 +119,8 @@ pub async fn find_subnets(ctx: &FlowContext) -> Result<Vec<Subnet>, FlowError> {
     Ok(subnets
         .into_iter()
         .filter(|s| {
-            t.has_cluster_tag(ec2_pairs(s.tags())) || t.has_no_cluster_prefix_tag(ec2_pairs(s.tags()))
+            t.has_cluster_tag(ec2_pairs(s.tags()))
+                || t.has_no_cluster_prefix_tag(ec2_pairs(s.tags()))
         })
         .collect())
 }
@@ -165,7 +169,11 @@ pub async fn find_elb_subnets(ctx: &FlowContext, internal: bool) -> Result<Vec<S
     .to_vec();
 
     let t = tagging(ctx);
-    let role = if internal { ROLE_INTERNAL_ELB } else { ROLE_ELB };
+    let role = if internal {
+        ROLE_INTERNAL_ELB
+    } else {
+        ROLE_ELB
+    };
     let has = |s: &Subnet, key: &str| s.tags().iter().any(|tag| tag.key() == Some(key));
     let mut by_zone: BTreeMap<String, Subnet> = BTreeMap::new();
     for subnet in subnets {
@@ -340,7 +348,14 @@ async fn read_repair_cluster_tags(
                     .send()
             })
             .await
-            .map_err(|e| FlowError::wrap(&e, &format!("error adding missing tags to resource {}: ", go_quote(id)), true, ""))?;
+            .map_err(|e| {
+                FlowError::wrap(
+                    &e,
+                    &format!("error adding missing tags to resource {}: ", go_quote(id)),
+                    true,
+                    "",
+                )
+            })?;
             Ok(())
         }
     }
@@ -420,7 +435,9 @@ pub async fn set_security_group_ingress(
     wanted: &BTreeSet<Perm>,
 ) -> Result<bool, FlowError> {
     let Some(group) = find_security_group(ctx, group_id).await? else {
-        return Err(FlowError::msg(format!("security group not found: {group_id}")));
+        return Err(FlowError::msg(format!(
+            "security group not found: {group_id}"
+        )));
     };
     let actual = ungroup(group.ip_permissions());
     let add: Vec<IpPermission> = wanted.difference(&actual).map(Perm::to_sdk).collect();
@@ -459,10 +476,12 @@ fn permission_exists(new: &IpPermission, existing: &IpPermission) -> bool {
         && new.to_port() == existing.to_port()
         && new.ip_protocol() == existing.ip_protocol()
         && new.ip_ranges().len() <= existing.ip_ranges().len()
-        && new
-            .ip_ranges()
-            .iter()
-            .all(|r| existing.ip_ranges().iter().any(|e| e.cidr_ip() == r.cidr_ip()))
+        && new.ip_ranges().iter().all(|r| {
+            existing
+                .ip_ranges()
+                .iter()
+                .any(|e| e.cidr_ip() == r.cidr_ip())
+        })
         && new.user_id_group_pairs().iter().all(|p| {
             existing
                 .user_id_group_pairs()
@@ -482,14 +501,20 @@ pub async fn change_security_group_ingress(
 ) -> Result<bool, FlowError> {
     let Some(group) = find_security_group(ctx, group_id).await? else {
         if add {
-            return Err(FlowError::msg(format!("security group not found: {group_id}")));
+            return Err(FlowError::msg(format!(
+                "security group not found: {group_id}"
+            )));
         }
         return Ok(false);
     };
     let changes: Vec<IpPermission> = perms
         .iter()
         .filter(|p| {
-            group.ip_permissions().iter().any(|g| permission_exists(p, g)) != add
+            group
+                .ip_permissions()
+                .iter()
+                .any(|g| permission_exists(p, g))
+                != add
         })
         .cloned()
         .collect();
@@ -610,7 +635,10 @@ pub async fn rule_references(
     .await
     .map_err(|e| FlowError::wrap(&e, "error querying security groups for ELB: ", false, ""))
     .map_err(|e| FlowError {
-        message: format!("error building security group rule references: {}", e.message),
+        message: format!(
+            "error building security group rule references: {}",
+            e.message
+        ),
         ..e
     })?;
     let t = tagging(ctx);

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
-    LoadBalancerStateEnum, LoadBalancerTypeEnum, ProtocolEnum, SubnetMapping, Tag, TargetDescription,
-    TargetGroup, TargetHealthReasonEnum, TargetTypeEnum,
+    LoadBalancerStateEnum, LoadBalancerTypeEnum, ProtocolEnum, SubnetMapping, Tag,
+    TargetDescription, TargetGroup, TargetHealthReasonEnum, TargetTypeEnum,
 };
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +55,10 @@ struct PortMapping {
 fn parse_i32(service: &ServiceSpec, key: &str, into: &mut i32) -> Result<(), FlowError> {
     if let Some(v) = service.annotation(key) {
         *into = v.parse().map_err(|_| {
-            FlowError::msg(format!("failed to parse annotation {key}: strconv.ParseInt: parsing {}: invalid syntax", go_quote(v)))
+            FlowError::msg(format!(
+                "failed to parse annotation {key}: strconv.ParseInt: parsing {}: invalid syntax",
+                go_quote(v)
+            ))
         })?;
     }
     Ok(())
@@ -110,7 +113,10 @@ pub fn health_check_configuration(service: &ServiceSpec) -> Result<HealthCheckCo
     parse_i32(service, svc::HC_HEALTHY, &mut hc.healthy_threshold)?;
     parse_i32(service, svc::HC_UNHEALTHY, &mut hc.unhealthy_threshold)?;
     if hc.port != svc::TRAFFIC_PORT && hc.port.parse::<i64>().is_err() {
-        return Err(FlowError::msg(format!("Invalid health check port '{}'", hc.port)));
+        return Err(FlowError::msg(format!(
+            "Invalid health check port '{}'",
+            hc.port
+        )));
     }
     Ok(hc)
 }
@@ -166,7 +172,10 @@ fn sha1(data: &[u8]) -> [u8; 20] {
 
 /// `invalidELBV2NameRegex` (`[^[:alnum:]]`) removed, then `%.n s`.
 fn sanitized(s: &str, n: usize) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric()).take(n).collect()
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(n)
+        .collect()
 }
 
 /// `buildTargetGroupName`: `k8s-<ns:8>-<name:8>-<sha1:10>` over cluster id, namespace, name,
@@ -236,7 +245,12 @@ pub async fn describe(ctx: &FlowContext, name: &str) -> Result<Option<LoadBalanc
             .map(Some)
             .ok_or_else(|| FlowError::msg(format!("NLB '{name}' could not be found"))),
         Err(e) if e.is("LoadBalancerNotFound") => Ok(None),
-        Err(e) => Err(FlowError::wrap(&e, "error describing load balancer: ", true, "")),
+        Err(e) => Err(FlowError::wrap(
+            &e,
+            "error describing load balancer: ",
+            true,
+            "",
+        )),
     }
 }
 
@@ -355,7 +369,10 @@ async fn ensure_target_group(
     };
     let arn = tg.target_group_arn().unwrap_or("").to_string();
     let health = call(ctx, ELBV2, "DescribeTargetHealth", || {
-        ctx.elbv2.describe_target_health().target_group_arn(&arn).send()
+        ctx.elbv2
+            .describe_target_health()
+            .target_group_arn(&arn)
+            .send()
     })
     .await
     .map_err(|e| q(&e, "error describing target group health: "))?;
@@ -407,11 +424,18 @@ async fn ensure_target_group(
     .await
     .map_err(|e| q(&e, "error modifying target group health check: "))?;
     let out = call(ctx, ELBV2, "DescribeTargetGroups", || {
-        ctx.elbv2.describe_target_groups().target_group_arns(&arn).send()
+        ctx.elbv2
+            .describe_target_groups()
+            .target_group_arns(&arn)
+            .send()
     })
     .await
     .map_err(|e| q(&e, "error retrieving target group after creation/update: "))?;
-    Ok(out.target_groups().first().cloned().unwrap_or_else(|| tg.clone()))
+    Ok(out
+        .target_groups()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| tg.clone()))
 }
 
 /// `createListenerV2`: its target group, then a forwarding listener.
@@ -445,26 +469,46 @@ async fn create_listener(
 }
 
 /// `reconcileLBAttributes`: cross-zone and access logs, only the changed ones.
-async fn reconcile_attributes(ctx: &FlowContext, arn: &str, service: &ServiceSpec) -> Result<(), FlowError> {
+async fn reconcile_attributes(
+    ctx: &FlowContext,
+    arn: &str,
+    service: &ServiceSpec,
+) -> Result<(), FlowError> {
     let flag = |key: &str| -> Result<&'static str, FlowError> {
         match service.annotation(key).filter(|v| !v.is_empty()) {
             None => Ok("false"),
             Some(v) => match v.as_str() {
                 "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok("true"),
                 "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok("false"),
-                _ => Err(FlowError::msg(format!("error parsing service annotation: {key}={v}"))),
+                _ => Err(FlowError::msg(format!(
+                    "error parsing service annotation: {key}={v}"
+                ))),
             },
         }
     };
     let cross = flag(svc::CROSS_ZONE)?;
     let logs = flag(svc::ACCESS_LOG_ENABLED)?;
-    let bucket = service.annotation(svc::ACCESS_LOG_BUCKET).cloned().unwrap_or_default();
-    let prefix = service.annotation(svc::ACCESS_LOG_PREFIX).cloned().unwrap_or_default();
+    let bucket = service
+        .annotation(svc::ACCESS_LOG_BUCKET)
+        .cloned()
+        .unwrap_or_default();
+    let prefix = service
+        .annotation(svc::ACCESS_LOG_PREFIX)
+        .cloned()
+        .unwrap_or_default();
     let out = call(ctx, ELBV2, "DescribeLoadBalancerAttributes", || {
-        ctx.elbv2.describe_load_balancer_attributes().load_balancer_arn(arn).send()
+        ctx.elbv2
+            .describe_load_balancer_attributes()
+            .load_balancer_arn(arn)
+            .send()
     })
     .await
-    .map_err(|e| q(&e, "unable to retrieve load balancer attributes during attribute sync: "))?;
+    .map_err(|e| {
+        q(
+            &e,
+            "unable to retrieve load balancer attributes during attribute sync: ",
+        )
+    })?;
     let current: BTreeMap<&str, &str> = out
         .attributes()
         .iter()
@@ -495,7 +539,12 @@ async fn reconcile_attributes(ctx: &FlowContext, arn: &str, service: &ServiceSpe
             .send()
     })
     .await
-    .map_err(|e| q(&e, "unable to update load balancer attributes during attribute sync: "))?;
+    .map_err(|e| {
+        q(
+            &e,
+            "unable to update load balancer attributes during attribute sync: ",
+        )
+    })?;
     Ok(())
 }
 
@@ -568,12 +617,22 @@ async fn ensure_v2(
                 .send()
         })
         .await
-        .map_err(|e| FlowError::wrap(&e, "error setting security groups on load balancer: ", false, ""))?;
+        .map_err(|e| {
+            FlowError::wrap(
+                &e,
+                "error setting security groups on load balancer: ",
+                false,
+                "",
+            )
+        })?;
         dirty = true;
     }
 
     let listeners = call(ctx, ELBV2, "DescribeListeners", || {
-        ctx.elbv2.describe_listeners().load_balancer_arn(&arn).send()
+        ctx.elbv2
+            .describe_listeners()
+            .load_balancer_arn(&arn)
+            .send()
     })
     .await
     .map_err(|e| q(&e, "error describing listeners: "))?;
@@ -584,14 +643,19 @@ async fn ensure_v2(
             (
                 (
                     l.port().unwrap_or(0),
-                    l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                    l.protocol()
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_default(),
                 ),
                 l.clone(),
             )
         })
         .collect();
     let groups = call(ctx, ELBV2, "DescribeTargetGroups", || {
-        ctx.elbv2.describe_target_groups().load_balancer_arn(&arn).send()
+        ctx.elbv2
+            .describe_target_groups()
+            .load_balancer_arn(&arn)
+            .send()
     })
     .await
     .map_err(|e| q(&e, "error listing target groups: "))?;
@@ -658,7 +722,10 @@ async fn ensure_v2(
                 .unwrap_or("")
                 .to_string();
             call(ctx, ELBV2, "DeleteTargetGroup", || {
-                ctx.elbv2.delete_target_group().target_group_arn(&old).send()
+                ctx.elbv2
+                    .delete_target_group()
+                    .target_group_arn(&old)
+                    .send()
             })
             .await
             .map_err(|e| q(&e, "error deleting old target group: "))?;
@@ -702,7 +769,10 @@ async fn ensure_v2(
         return Ok(lb);
     }
     let out = call(ctx, ELBV2, "DescribeLoadBalancers", || {
-        ctx.elbv2.describe_load_balancers().load_balancer_arns(&arn).send()
+        ctx.elbv2
+            .describe_load_balancers()
+            .load_balancer_arns(&arn)
+            .send()
     })
     .await
     .map_err(|e| q(&e, "error retrieving load balancer after update: "))?;
@@ -739,7 +809,12 @@ async fn sync_described_rules(
     Ok(())
 }
 
-fn rules(protocol: &str, ports: &BTreeSet<i32>, cidrs: &[String], description: &str) -> BTreeSet<Perm> {
+fn rules(
+    protocol: &str,
+    ports: &BTreeSet<i32>,
+    cidrs: &[String],
+    description: &str,
+) -> BTreeSet<Perm> {
     let mut out = BTreeSet::new();
     for port in ports {
         for cidr in cidrs {
@@ -782,7 +857,11 @@ async fn update_instance_security_groups(
             Ok(Some(g)) => {
                 groups.insert(id, g);
             }
-            Ok(None) => return Err(FlowError::msg(format!("error finding security group: {id}"))),
+            Ok(None) => {
+                return Err(FlowError::msg(format!(
+                    "error finding security group: {id}"
+                )))
+            }
             Err(e) => {
                 return Err(FlowError {
                     message: format!("error finding instance group: {}", go_quote(&e.message)),
@@ -826,13 +905,30 @@ async fn update_instance_security_groups(
             let want = rules(client_protocol, &client_ports, client_cidrs, &client_desc);
             sync_described_rules(ctx, id, &mut perms, &client_desc, want).await?;
         } else {
-            sync_described_rules(ctx, id, &mut perms, &health_desc, rules("tcp", &empty, &[], "")).await?;
-            sync_described_rules(ctx, id, &mut perms, &client_desc, rules(client_protocol, &empty, &[], "")).await?;
+            sync_described_rules(
+                ctx,
+                id,
+                &mut perms,
+                &health_desc,
+                rules("tcp", &empty, &[], ""),
+            )
+            .await?;
+            sync_described_rules(
+                ctx,
+                id,
+                &mut perms,
+                &client_desc,
+                rules(client_protocol, &empty, &[], ""),
+            )
+            .await?;
         }
         if perms != original {
             let mut mtu = BTreeSet::new();
             for p in &perms {
-                if p.description.as_deref().is_some_and(|d| d.contains(CLIENT_RULE)) {
+                if p.description
+                    .as_deref()
+                    .is_some_and(|d| d.contains(CLIENT_RULE))
+                {
                     mtu.insert(Perm {
                         protocol: "icmp".into(),
                         from: Some(3),
@@ -857,13 +953,20 @@ fn status(lb: &LoadBalancer) -> LoadBalancerStatus {
     );
     LoadBalancerStatus {
         name: lb.load_balancer_name().unwrap_or("").to_string(),
-        hostname: if ok { lb.dns_name().unwrap_or("").to_string() } else { String::new() },
+        hostname: if ok {
+            lb.dns_name().unwrap_or("").to_string()
+        } else {
+            String::new()
+        },
         security_groups: lb.security_groups().to_vec(),
     }
 }
 
 /// `EnsureLoadBalancer` for an NLB.
-pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<LoadBalancerStatus, FlowError> {
+pub async fn ensure(
+    ctx: &FlowContext,
+    input: &LoadBalancerInput,
+) -> Result<LoadBalancerStatus, FlowError> {
     let service = &input.service;
     if service.ports.is_empty() {
         return Err(FlowError::msg("requested load balancer with no ports"));
@@ -874,7 +977,9 @@ pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<Load
     let internal = service.internal();
     let subnets = load_balancer_subnets(ctx, service, internal).await?;
     if subnets.is_empty() {
-        return Err(FlowError::msg("could not find any suitable subnets for creating the ELB"));
+        return Err(FlowError::msg(
+            "could not find any suitable subnets for creating the ELB",
+        ));
     }
     let name = service.load_balancer_name();
     let instance_ids: Vec<String> = instances.keys().cloned().collect();
@@ -905,7 +1010,9 @@ pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<Load
         .map(str::to_string)
         .collect();
     if ensured.is_empty() {
-        return Err(FlowError::msg(format!("did not find ensured subnets on LB {name}")));
+        return Err(FlowError::msg(format!(
+            "did not find ensured subnets on LB {name}"
+        )));
     }
     let out = call(ctx, EC2, "DescribeSubnets", || {
         ctx.ec2
@@ -927,15 +1034,28 @@ pub async fn ensure(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<Load
         .iter()
         .map(|s| s.cidr_block().unwrap_or("").to_string())
         .collect();
-    update_instance_security_groups(ctx, &name, &instances, &subnet_cidrs, &source_ranges, &mappings)
-        .await?;
+    update_instance_security_groups(
+        ctx,
+        &name,
+        &instances,
+        &subnet_cidrs,
+        &source_ranges,
+        &mappings,
+    )
+    .await?;
     Ok(status(&lb))
 }
 
 /// `UpdateLoadBalancer` for an NLB: it must exist; then the whole ensure.
-pub async fn update(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<LoadBalancerStatus, FlowError> {
+pub async fn update(
+    ctx: &FlowContext,
+    input: &LoadBalancerInput,
+) -> Result<LoadBalancerStatus, FlowError> {
     instances_for_elb(ctx, &input.nodes).await?;
-    if describe(ctx, &input.service.load_balancer_name()).await?.is_none() {
+    if describe(ctx, &input.service.load_balancer_name())
+        .await?
+        .is_none()
+    {
         return Err(FlowError::msg("Load balancer not found"));
     }
     ensure(ctx, input).await
@@ -957,31 +1077,54 @@ pub async fn delete(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<NlbD
     let name = service.load_balancer_name();
     let Some(lb) = describe(ctx, &name).await? else {
         return Ok(NlbDeleted {
-            deleted: Deleted { deleted: false, security_groups: Vec::new() },
+            deleted: Deleted {
+                deleted: false,
+                security_groups: Vec::new(),
+            },
             target_groups: Vec::new(),
         });
     };
     let arn = lb.load_balancer_arn().unwrap_or("").to_string();
     let groups = call(ctx, ELBV2, "DescribeTargetGroups", || {
-        ctx.elbv2.describe_target_groups().load_balancer_arn(&arn).send()
+        ctx.elbv2
+            .describe_target_groups()
+            .load_balancer_arn(&arn)
+            .send()
     })
     .await
-    .map_err(|e| q(&e, "error listing target groups before deleting load balancer: "))?;
+    .map_err(|e| {
+        q(
+            &e,
+            "error listing target groups before deleting load balancer: ",
+        )
+    })?;
     let mut to_delete = BTreeSet::new();
     if !lb.security_groups().is_empty() {
         to_delete = security_groups_to_delete(ctx, service, lb.security_groups())
             .await
             .map_err(|e| FlowError {
-                message: format!("unable to build security group list to delete load balancer: {}", e.message),
+                message: format!(
+                    "unable to build security group list to delete load balancer: {}",
+                    e.message
+                ),
                 ..e
             })?
             .0;
     }
     call(ctx, ELBV2, "DeleteLoadBalancer", || {
-        ctx.elbv2.delete_load_balancer().load_balancer_arn(&arn).send()
+        ctx.elbv2
+            .delete_load_balancer()
+            .load_balancer_arn(&arn)
+            .send()
     })
     .await
-    .map_err(|e| FlowError::msg(format!("error deleting load balancer {}: {e}", go_quote(&name))).with(&e))?;
+    .map_err(|e| {
+        FlowError::msg(format!(
+            "error deleting load balancer {}: {e}",
+            go_quote(&name)
+        ))
+        .with(&e)
+    })?;
     let mut deleted_groups = Vec::new();
     for g in groups.target_groups() {
         let tg = g.target_group_arn().unwrap_or("").to_string();
@@ -989,13 +1132,21 @@ pub async fn delete(ctx: &FlowContext, input: &LoadBalancerInput) -> Result<NlbD
             ctx.elbv2.delete_target_group().target_group_arn(&tg).send()
         })
         .await
-        .map_err(|e| q(&e, "error deleting target groups after deleting load balancer: "))?;
+        .map_err(|e| {
+            q(
+                &e,
+                "error deleting target groups after deleting load balancer: ",
+            )
+        })?;
         deleted_groups.push(tg);
     }
     update_instance_security_groups(ctx, &name, &BTreeMap::new(), &[], &[], &[])
         .await
         .map_err(|e| FlowError {
-            message: format!("error deleting instance security group rules: {}", e.message),
+            message: format!(
+                "error deleting instance security group rules: {}",
+                e.message
+            ),
             ..e
         })?;
     delete_security_groups_with_backoff(ctx, &service.name, &to_delete).await?;
@@ -1014,10 +1165,18 @@ mod tests {
 
     #[test]
     fn sha1_matches_the_fips_vectors() {
-        assert_eq!(hex::encode(sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        assert_eq!(hex::encode(sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
         assert_eq!(
-            hex::encode(sha1(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+            hex::encode(sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hex::encode(sha1(b"")),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
+        assert_eq!(
+            hex::encode(sha1(
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+            )),
             "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
         );
     }
@@ -1030,7 +1189,9 @@ mod tests {
         }))
         .unwrap();
         let name = target_group_name("test", &service, 80, 30080, "TCP", "TCP", 30);
-        let hash = hex::encode(sha1(b"testkube-systemmy-ingress-controller8030080TCPinstanceTCP30"));
+        let hash = hex::encode(sha1(
+            b"testkube-systemmy-ingress-controller8030080TCPinstanceTCP30",
+        ));
         assert_eq!(name, format!("k8s-kubesyst-myingres-{}", &hash[..10]));
         assert!(name.len() <= 32);
     }

@@ -101,14 +101,19 @@ const ALIVE: &[&str] = &["pending", "running", "shutting-down", "stopping", "sto
 pub async fn instance_by_node_name(ctx: &FlowContext, node: &str) -> Result<Instance, FlowError> {
     let found = describe_instances(
         ctx,
-        vec![filter("private-dns-name", &[node]), filter("instance-state-name", ALIVE)],
+        vec![
+            filter("private-dns-name", &[node]),
+            filter("instance-state-name", ALIVE),
+        ],
     )
     .await
     .map_err(|e| FlowError::api(&e))?;
     match found.len() {
         0 => Err(FlowError::msg("instance not found")),
         1 => Ok(found.into_iter().next().unwrap_or_else(|| unreachable!())),
-        _ => Err(FlowError::msg(format!("multiple instances found for name: {node}"))),
+        _ => Err(FlowError::msg(format!(
+            "multiple instances found for name: {node}"
+        ))),
     }
 }
 
@@ -151,7 +156,10 @@ pub async fn create(ctx: &FlowContext, input: &RouteInput) -> Result<RouteResult
         .map_err(|e| {
             FlowError::wrap(
                 &e,
-                &format!("error deleting blackholed AWS route ({}): ", input.destination_cidr),
+                &format!(
+                    "error deleting blackholed AWS route ({}): ",
+                    input.destination_cidr
+                ),
                 true,
                 "",
             )
@@ -262,4 +270,3 @@ pub async fn list(ctx: &FlowContext, input: &ListInput) -> Result<Vec<Route>, Fl
     }
     Ok(routes)
 }
-

@@ -9,7 +9,8 @@ pub const INTERNAL: &str = "service.beta.kubernetes.io/aws-load-balancer-interna
 pub const PROXY_PROTOCOL: &str = "service.beta.kubernetes.io/aws-load-balancer-proxy-protocol";
 pub const ACCESS_LOG_EMIT_INTERVAL: &str =
     "service.beta.kubernetes.io/aws-load-balancer-access-log-emit-interval";
-pub const ACCESS_LOG_ENABLED: &str = "service.beta.kubernetes.io/aws-load-balancer-access-log-enabled";
+pub const ACCESS_LOG_ENABLED: &str =
+    "service.beta.kubernetes.io/aws-load-balancer-access-log-enabled";
 pub const ACCESS_LOG_BUCKET: &str =
     "service.beta.kubernetes.io/aws-load-balancer-access-log-s3-bucket-name";
 pub const ACCESS_LOG_PREFIX: &str =
@@ -18,7 +19,8 @@ pub const DRAINING_ENABLED: &str =
     "service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled";
 pub const DRAINING_TIMEOUT: &str =
     "service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout";
-pub const IDLE_TIMEOUT: &str = "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout";
+pub const IDLE_TIMEOUT: &str =
+    "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout";
 pub const CROSS_ZONE: &str =
     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled";
 pub const EXTRA_SECURITY_GROUPS: &str =
@@ -156,7 +158,10 @@ impl ServiceSpec {
 
     /// `servicehelpers.GetServiceHealthCheckPathPort`: `/healthz` and the node port for Local.
     pub fn health_check_path_port(&self) -> Option<(String, i32)> {
-        match (self.external_traffic_policy.as_deref(), self.health_check_node_port) {
+        match (
+            self.external_traffic_policy.as_deref(),
+            self.health_check_node_port,
+        ) {
             (Some("Local"), Some(port)) if port != 0 => Some((HEALTHZ.to_string(), port)),
             _ => None,
         }

@@ -166,7 +166,10 @@ where
 }
 
 /// `getVolume` over `describeVolumes`: exactly one volume, the AWS error as is.
-async fn get_volume(ctx: &FlowContext, volume_id: &str) -> Result<Volume, Result<ApiError, FlowError>> {
+async fn get_volume(
+    ctx: &FlowContext,
+    volume_id: &str,
+) -> Result<Volume, Result<ApiError, FlowError>> {
     let out = call(ctx, EC2, "DescribeVolumes", || {
         ctx.ec2.describe_volumes().volume_ids(volume_id).send()
     })
@@ -191,7 +194,10 @@ fn disk(v: &Volume) -> Disk {
         volume_id: v.volume_id().unwrap_or("").to_string(),
         size_gib: v.size().unwrap_or(0),
         zone: v.availability_zone().unwrap_or("").to_string(),
-        state: v.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        state: v
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -263,7 +269,10 @@ pub async fn create(ctx: &FlowContext, input: &CreateInput) -> Result<Disk, Flow
 }
 
 /// `getInstance`: DescribeInstances by id (every page).
-async fn get_instance(ctx: &FlowContext, node: &str) -> Result<aws_sdk_ec2::types::Instance, FlowError> {
+async fn get_instance(
+    ctx: &FlowContext,
+    node: &str,
+) -> Result<aws_sdk_ec2::types::Instance, FlowError> {
     let out = call(ctx, EC2, "DescribeInstances", || {
         ctx.ec2.describe_instances().instance_ids(node).send()
     })
@@ -276,7 +285,14 @@ async fn get_instance(ctx: &FlowContext, node: &str) -> Result<aws_sdk_ec2::type
                 ..FlowError::api(&e)
             })
         }
-        Err(e) => return Err(FlowError::wrap(&e, "error listing AWS instances: ", false, "")),
+        Err(e) => {
+            return Err(FlowError::wrap(
+                &e,
+                "error listing AWS instances: ",
+                false,
+                "",
+            ))
+        }
     };
     let instances: Vec<_> = out
         .reservations()
@@ -285,9 +301,15 @@ async fn get_instance(ctx: &FlowContext, node: &str) -> Result<aws_sdk_ec2::type
         .cloned()
         .collect();
     match instances.len() {
-        1 => Ok(instances.into_iter().next().unwrap_or_else(|| unreachable!())),
+        1 => Ok(instances
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| unreachable!())),
         0 => Err(FlowError::msg(NOT_FOUND)),
-        n => Err(FlowError::msg(format!("found {n} instances with ID {}", go_quote(node)))),
+        n => Err(FlowError::msg(format!(
+            "found {n} instances with ID {}",
+            go_quote(node)
+        ))),
     }
 }
 
@@ -416,7 +438,10 @@ pub async fn attach(ctx: &FlowContext, input: &AttachInput) -> Result<Attached, 
         .map(|b| {
             (
                 b.device_name().unwrap_or("").to_string(),
-                b.ebs().and_then(|e| e.volume_id()).unwrap_or("").to_string(),
+                b.ebs()
+                    .and_then(|e| e.volume_id())
+                    .unwrap_or("")
+                    .to_string(),
             )
         })
         .collect();
@@ -492,7 +517,10 @@ pub async fn detach(ctx: &FlowContext, input: &AttachInput) -> Result<Disk, Flow
     })
     .await;
     if let Err(e) = res {
-        if e.is("IncorrectState") || e.is("InvalidAttachment.NotFound") || e.is("InvalidVolume.NotFound") {
+        if e.is("IncorrectState")
+            || e.is("InvalidAttachment.NotFound")
+            || e.is("InvalidVolume.NotFound")
+        {
             return Err(FlowError {
                 message: NOT_FOUND.into(),
                 ..FlowError::api(&e)
@@ -540,7 +568,12 @@ pub async fn delete(ctx: &FlowContext, input: &VolumeInput) -> Result<DeletedVol
             message: NOT_FOUND.into(),
             ..FlowError::api(&e)
         }),
-        Err(e) => Err(FlowError::wrap(&e, "DeleteDisk could not delete volume: ", false, "")),
+        Err(e) => Err(FlowError::wrap(
+            &e,
+            "DeleteDisk could not delete volume: ",
+            false,
+            "",
+        )),
     }
 }
 
@@ -564,7 +597,10 @@ async fn latest_modification(
         Err(e) if e.is("InvalidVolumeModification.NotFound") => Ok(None),
         Err(e) => Err(FlowError::wrap(
             &e,
-            &format!("error describing modifications in volume {}: ", go_quote(volume_id)),
+            &format!(
+                "error describing modifications in volume {}: ",
+                go_quote(volume_id)
+            ),
             false,
             "",
         )),
@@ -591,10 +627,7 @@ async fn wait_for_modification(ctx: &FlowContext, volume_id: &str) -> Result<(),
 }
 
 /// `checkDesiredState`.
-async fn check_desired_state(
-    ctx: &FlowContext,
-    input: &ResizeInput,
-) -> Result<Disk, FlowError> {
+async fn check_desired_state(ctx: &FlowContext, input: &ResizeInput) -> Result<Disk, FlowError> {
     let v = get_volume(ctx, &input.volume_id).await.map_err(flatten)?;
     let id = go_quote(&input.volume_id);
     let size = v.size().unwrap_or(0);
@@ -636,7 +669,8 @@ async fn check_desired_state(
 pub async fn resize(ctx: &FlowContext, input: &ResizeInput) -> Result<Disk, FlowError> {
     let volume = get_volume(ctx, &input.volume_id).await.map_err(flatten)?;
     // validateVolumeState
-    if latest_modification(ctx, &input.volume_id).await? == Some(VolumeModificationState::Modifying) {
+    if latest_modification(ctx, &input.volume_id).await? == Some(VolumeModificationState::Modifying)
+    {
         wait_for_modification(ctx, &input.volume_id).await?;
         return check_desired_state(ctx, input).await;
     }
@@ -646,7 +680,9 @@ pub async fn resize(ctx: &FlowContext, input: &ResizeInput) -> Result<Disk, Flow
         .volume_type
         .as_deref()
         .is_some_and(|t| !t.is_empty() && volume.volume_type().map(|v| v.as_str()) != Some(t));
-    let iops_change = input.iops.is_some_and(|i| i != 0 && volume.iops() != Some(i));
+    let iops_change = input
+        .iops
+        .is_some_and(|i| i != 0 && volume.iops() != Some(i));
     let throughput_change = input
         .throughput
         .is_some_and(|t| t != 0 && volume.throughput() != Some(t));
@@ -654,7 +690,9 @@ pub async fn resize(ctx: &FlowContext, input: &ResizeInput) -> Result<Disk, Flow
         wait_for_modification(ctx, &input.volume_id).await?;
         return check_desired_state(ctx, input).await;
     }
-    if latest_modification(ctx, &input.volume_id).await? == Some(VolumeModificationState::Optimizing) {
+    if latest_modification(ctx, &input.volume_id).await?
+        == Some(VolumeModificationState::Optimizing)
+    {
         return Err(FlowError::msg(format!(
             "volume {} in OPTIMIZING state, cannot currently modify",
             go_quote(&input.volume_id)
@@ -672,7 +710,10 @@ pub async fn resize(ctx: &FlowContext, input: &ResizeInput) -> Result<Disk, Flow
     })
     .await
     .map_err(|e| {
-        if e.is("InvalidParameterValue") || e.is("InvalidParameter") || e.is("InvalidParameterCombination") {
+        if e.is("InvalidParameterValue")
+            || e.is("InvalidParameter")
+            || e.is("InvalidParameterCombination")
+        {
             FlowError::wrap(&e, "invalid argument: ", false, "")
         } else if e.is("VolumeModificationSizeLimitExceeded") || e.is("MaxIOPSLimitExceeded") {
             FlowError::wrap(&e, "limit exceeded: ", false, "")
