@@ -1413,3 +1413,53 @@ async fn controlplane_can_create_an_nlb_but_not_deregister_targets() {
         .await
         .expect("delete as controlplane");
 }
+
+#[tokio::test]
+async fn attaching_a_volume_in_use_elsewhere_is_the_drivers_wrapped_volume_in_use() {
+    let emu = emulator().await;
+    let w = world(&emu).await;
+    let cx = ctx(&emu, "controlplane", &w.vpc);
+    let admin = ec2(&emu, "admin");
+    let other = node(&emu, &admin, "us-east-1a", &[&w.node_sg]).await;
+    let disk = volumes::create(&cx, &create_input("us-east-1a"))
+        .await
+        .expect("create");
+    volumes::attach(
+        &cx,
+        &AttachInput {
+            volume_id: disk.volume_id.clone(),
+            node: w.nodes[0].clone(),
+        },
+    )
+    .await
+    .expect("attach");
+    let e = volumes::attach(
+        &cx,
+        &AttachInput {
+            volume_id: disk.volume_id.clone(),
+            node: other.clone(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("VolumeInUse"));
+    assert!(
+        e.message.starts_with(&format!(
+            "could not attach volume \"{}\" to node \"{other}\": operation error EC2: AttachVolume, https response error StatusCode: 400",
+            disk.volume_id
+        )),
+        "{}",
+        e.message
+    );
+    // still attached where it was
+    let v = admin
+        .describe_volumes()
+        .volume_ids(&disk.volume_id)
+        .send()
+        .await
+        .unwrap()
+        .volumes()[0]
+        .clone();
+    assert_eq!(v.attachments().len(), 1);
+    assert_eq!(v.attachments()[0].instance_id(), Some(w.nodes[0].as_str()));
+}
