@@ -1463,3 +1463,41 @@ async fn attaching_a_volume_in_use_elsewhere_is_the_drivers_wrapped_volume_in_us
     assert_eq!(v.attachments().len(), 1);
     assert_eq!(v.attachments()[0].instance_id(), Some(w.nodes[0].as_str()));
 }
+
+#[tokio::test]
+async fn an_existing_load_balancer_group_is_read_repaired_or_refused() {
+    let emu = emulator().await;
+    let w = world(&emu).await;
+    let admin = ec2(&emu, "admin");
+    let cx = ctx(&emu, "admin", &w.vpc);
+    // left untagged by an interrupted sync: the provider adds the cluster tag and goes on
+    let sg = group(&admin, &w.vpc, &format!("k8s-elb-{LB_NAME}"), &[]).await;
+    let status = classic_elb::ensure(&cx, &input(service(&[]), &w.nodes))
+        .await
+        .expect("ensure");
+    assert_eq!(status.security_groups, vec![sg.clone()]);
+    let g = security_group(&admin, &sg).await;
+    assert!(g
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some(CLUSTER_TAG) && t.value() == Some("owned")));
+    classic_elb::delete(&cx, &input(service(&[]), &w.nodes))
+        .await
+        .expect("delete");
+
+    // tagged for the cluster as shared: not the provider's to take
+    let sg = group(
+        &admin,
+        &w.vpc,
+        &format!("k8s-elb-{LB_NAME}"),
+        &[(CLUSTER_TAG, "shared")],
+    )
+    .await;
+    let e = classic_elb::ensure(&cx, &input(service(&[]), &w.nodes))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        format!("resource \"{sg}\" has tag belonging to another cluster: \"{CLUSTER_TAG}\"=\"shared\" (expected \"owned\")")
+    );
+}

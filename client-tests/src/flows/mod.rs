@@ -13,6 +13,7 @@
 //! - [`tagging`] has the cluster tags (`kubernetes.io/cluster/<id>` owned|shared, legacy tag).
 //! - [`network`] holds EC2 helpers shared by the load-balancer flows: subnet discovery, security groups
 //!   and their ingress rules, instances.
+//! - [`wait`] is apimachinery's exponential back-off on the flow's sleeper.
 //! - [`classic_elb`], [`nlb`], [`volumes`] and [`routes`] are the flows, [`service`] their Service.
 //!
 //! [`run`] is the registry a scenario runner calls: a flow by name with JSON (or YAML) inputs.
@@ -26,6 +27,7 @@ pub mod routes;
 pub mod service;
 pub mod tagging;
 pub mod volumes;
+pub mod wait;
 
 pub use context::{FlowContext, FlowError};
 
@@ -85,5 +87,15 @@ pub async fn run(
             "unknown flow {name:?}; known flows: {}",
             NAMES.join(", ")
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A scenario runner may spawn flows on other tasks: their futures must be `Send`.
+    #[allow(dead_code)]
+    fn flows_can_be_spawned(ctx: &super::FlowContext) {
+        fn send<T: Send>(_: &T) {}
+        send(&super::run("route.list", ctx, serde_json::Value::Null));
     }
 }

@@ -13,6 +13,7 @@ use aws_sdk_ec2::types::{
 use super::api::{call, ApiError, EC2};
 use super::context::{go_quote, FlowContext, FlowError};
 use super::tagging::{ec2_pairs, Tagging, OWNED, ROLE_ELB, ROLE_INTERNAL_ELB};
+use super::wait::{exponential_backoff, Backoff, Poll};
 
 /// `newEc2Filter`.
 pub fn filter(name: &str, values: &[&str]) -> Filter {
@@ -323,7 +324,7 @@ pub async fn ensure_security_group(
 }
 
 /// `readRepairClusterTags` for an owned resource: add the cluster tag when it is missing; a
-/// different value (another cluster's or `shared`) is an error.
+/// different value (another cluster's, or `shared`) is an error.
 async fn read_repair_cluster_tags(
     ctx: &FlowContext,
     id: &str,
@@ -333,31 +334,66 @@ async fn read_repair_cluster_tags(
         return Ok(());
     }
     let key = tagging(ctx).cluster_tag_key();
-    match tags.iter().find(|t| t.key() == Some(key.as_str())) {
-        Some(t) if t.value() == Some(OWNED) => Ok(()),
-        Some(t) => Err(FlowError::msg(format!(
-            "resource {id} has tag {key}={} but expected {OWNED}",
-            t.value().unwrap_or("")
-        ))),
-        None => {
-            call(ctx, EC2, "CreateTags", || {
-                ctx.ec2
-                    .create_tags()
-                    .resources(id)
-                    .tags(Tag::builder().key(&key).value(OWNED).build())
-                    .send()
-            })
-            .await
-            .map_err(|e| {
-                FlowError::wrap(
-                    &e,
-                    &format!("error adding missing tags to resource {}: ", go_quote(id)),
-                    true,
-                    "",
-                )
-            })?;
-            Ok(())
+    let actual = tags
+        .iter()
+        .find(|t| t.key() == Some(key.as_str()))
+        .and_then(|t| t.value())
+        .unwrap_or("");
+    if actual == OWNED {
+        return Ok(());
+    }
+    if !actual.is_empty() {
+        return Err(FlowError::msg(format!(
+            "resource {} has tag belonging to another cluster: {}={} (expected {})",
+            go_quote(id),
+            go_quote(&key),
+            go_quote(actual),
+            go_quote(OWNED)
+        )));
+    }
+    create_tags(ctx, id, &key).await.map_err(|e| {
+        FlowError::wrap(
+            &e,
+            &format!("error adding missing tags to resource {}: ", go_quote(id)),
+            true,
+            "",
+        )
+    })
+}
+
+/// `createTags`: CreateTags retried on any error (1 s, ×2, 9 runs); the last error if it never
+/// succeeds.
+async fn create_tags(ctx: &FlowContext, id: &str, key: &str) -> Result<(), ApiError> {
+    let last: std::sync::Mutex<Option<ApiError>> = std::sync::Mutex::new(None);
+    let backoff = Backoff {
+        duration: Duration::from_secs(1),
+        factor: 2.0,
+        steps: 9,
+    };
+    let done = exponential_backoff(ctx, &backoff, || async {
+        match call(ctx, EC2, "CreateTags", || {
+            ctx.ec2
+                .create_tags()
+                .resources(id)
+                .tags(Tag::builder().key(key).value(OWNED).build())
+                .send()
+        })
+        .await
+        {
+            Ok(_) => Ok(Poll::Done(())),
+            Err(e) => {
+                if let Ok(mut l) = last.lock() {
+                    *l = Some(e);
+                }
+                Ok(Poll::Again)
+            }
         }
+    })
+    .await;
+    match (done, last.into_inner().ok().flatten()) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(e)) => Err(e),
+        (Err(_), None) => Ok(()),
     }
 }
 

@@ -95,10 +95,44 @@ pub fn key_values(annotation: Option<&String>) -> BTreeMap<String, String> {
         if item.is_empty() {
             continue;
         }
-        match item.split_once('=') {
-            Some((k, v)) => out.insert(k.trim().to_string(), v.trim().to_string()),
-            None => out.insert(item.to_string(), String::new()),
-        };
+        // Go: strings.Split(tag, "="); "k=v" (extra parts dropped), "k=" or "k".
+        let mut parts = item.split('=');
+        let key = parts.next().unwrap_or("");
+        if key.is_empty() {
+            continue;
+        }
+        out.insert(key.to_string(), parts.next().unwrap_or("").to_string());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_values_split_as_the_provider_does() {
+        let raw = " a=1, b= ,c,=d, e=f=g ".to_string();
+        let got = key_values(Some(&raw));
+        let want: BTreeMap<String, String> = [("a", "1"), ("b", ""), ("c", ""), ("e", "f")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(got, want);
+        assert!(key_values(None).is_empty());
+    }
+
+    #[test]
+    fn cluster_tags_owned_shared_and_legacy() {
+        let t = Tagging::new("c1");
+        let owned = [("kubernetes.io/cluster/c1", "owned")];
+        let shared = [("kubernetes.io/cluster/c1", "shared")];
+        let legacy = [("KubernetesCluster", "c1")];
+        let other = [("kubernetes.io/cluster/c2", "owned")];
+        assert!(t.has_cluster_tag(owned) && t.has_cluster_tag_owned(owned));
+        assert!(t.has_cluster_tag(shared) && !t.has_cluster_tag_owned(shared));
+        assert!(t.has_cluster_tag(legacy) && t.has_cluster_tag_owned(legacy));
+        assert!(!t.has_cluster_tag(other) && !t.has_no_cluster_prefix_tag(other));
+        assert!(t.has_no_cluster_prefix_tag([("Name", "x")]));
+    }
 }

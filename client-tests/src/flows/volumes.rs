@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::api::{call, ApiError, EC2};
 use super::context::{go_quote, FlowContext, FlowError};
+use super::wait::{exponential_backoff, Backoff, Poll};
 
 /// `VolumeNameTagKey`.
 pub const VOLUME_NAME_TAG: &str = "CSIVolumeName";
@@ -106,14 +107,6 @@ pub fn device_names() -> Vec<String> {
     names
 }
 
-/// `wait.Backoff` of k8s apimachinery: run, then sleep `duration` (× `factor` each time), at
-/// most `steps` runs; `timed out waiting for the condition` after the last.
-struct Backoff {
-    duration: Duration,
-    factor: f64,
-    steps: u32,
-}
-
 /// `creationBackoff`, `attachmentBackoff`, `modificationBackoff` of the driver.
 const CREATION: Backoff = Backoff {
     duration: Duration::from_millis(500),
@@ -132,38 +125,8 @@ const MODIFICATION: Backoff = Backoff {
 };
 /// `creationInitialDelay`.
 const CREATION_INITIAL_DELAY: Duration = Duration::from_millis(1250);
-/// `wait.ErrWaitTimeout`'s text.
-const WAIT_TIMEOUT: &str = "timed out waiting for the condition";
 /// `ErrNotFound`.
 const NOT_FOUND: &str = "resource was not found";
-
-enum Poll<T> {
-    Done(T),
-    Again,
-}
-
-async fn exponential_backoff<T, F, Fut>(
-    ctx: &FlowContext,
-    backoff: &Backoff,
-    mut condition: F,
-) -> Result<T, FlowError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Poll<T>, FlowError>>,
-{
-    let mut delay = backoff.duration;
-    for step in 0..backoff.steps {
-        if let Poll::Done(v) = condition().await? {
-            return Ok(v);
-        }
-        if step + 1 == backoff.steps {
-            break;
-        }
-        ctx.sleep(delay).await;
-        delay = delay.mul_f64(backoff.factor);
-    }
-    Err(FlowError::msg(WAIT_TIMEOUT))
-}
 
 /// `getVolume` over `describeVolumes`: exactly one volume, the AWS error as is.
 async fn get_volume(
