@@ -1501,3 +1501,42 @@ async fn an_existing_load_balancer_group_is_read_repaired_or_refused() {
         format!("resource \"{sg}\" has tag belonging to another cluster: \"{CLUSTER_TAG}\"=\"shared\" (expected \"owned\")")
     );
 }
+
+#[tokio::test]
+async fn an_encrypted_volume_with_a_disabled_key_disappears_and_create_fails() {
+    let emu = emulator().await;
+    let w = world(&emu).await;
+    let kms = client_tests::kms(&emu, "admin");
+    let key = kms
+        .create_key()
+        .send()
+        .await
+        .expect("create key")
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
+    kms.disable_key()
+        .key_id(&key)
+        .send()
+        .await
+        .expect("disable key");
+    let cx = ctx(&emu, "admin", &w.vpc);
+    let e = volumes::create(
+        &cx,
+        &CreateInput {
+            kms_key_id: Some(key),
+            ..create_input("us-east-1a")
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("InvalidVolume.NotFound"));
+    assert!(
+        e.message.starts_with(
+            "timed out waiting for volume to create: operation error EC2: DescribeVolumes, https response error StatusCode: 400"
+        ),
+        "{}",
+        e.message
+    );
+}
