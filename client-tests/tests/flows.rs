@@ -1540,3 +1540,41 @@ async fn an_encrypted_volume_with_a_disabled_key_disappears_and_create_fails() {
         e.message
     );
 }
+
+#[tokio::test]
+async fn replacing_the_load_balancer_group_deletes_the_owned_one_and_its_references() {
+    let emu = emulator().await;
+    let w = world(&emu).await;
+    let admin = ec2(&emu, "admin");
+    let cx = ctx(&emu, "admin", &w.vpc);
+    let first = classic_elb::ensure(&cx, &input(service(&[]), &w.nodes))
+        .await
+        .expect("ensure");
+    let old = first.security_groups[0].clone();
+    assert_eq!(
+        sources(security_group(&admin, &w.node_sg).await.ip_permissions()),
+        vec![old.clone()]
+    );
+    let custom = group(&admin, &w.vpc, "custom-lb", &[]).await;
+    let svc = service(&[(
+        "service.beta.kubernetes.io/aws-load-balancer-security-groups",
+        &custom,
+    )]);
+    let status = classic_elb::ensure(&cx, &input(svc, &w.nodes))
+        .await
+        .expect("ensure with the annotated group");
+    assert_eq!(status.security_groups, vec![custom.clone()]);
+    let (code, _, _) = client_tests::expect_err!(
+        admin
+            .describe_security_groups()
+            .group_ids(&old)
+            .send()
+            .await
+    );
+    assert_eq!(code, "InvalidGroup.NotFound");
+    // the nodes now let the annotated group in instead
+    assert_eq!(
+        sources(security_group(&admin, &w.node_sg).await.ip_permissions()),
+        vec![custom]
+    );
+}

@@ -342,6 +342,21 @@ async fn ensure_load_balancer(
                     )
                 })?;
                 dirty = true;
+                // the replaced groups: references revoked, owned ones deleted
+                let replaced: Vec<String> = actual
+                    .difference(&expected)
+                    .map(|s| s.to_string())
+                    .collect();
+                let errs = network::remove_owned_security_groups(ctx, name, &replaced).await;
+                if let Some(first) = errs.first() {
+                    return Err(FlowError {
+                        message: format!(
+                            "error removing owned security groups: {}",
+                            network::error_list(&errs)
+                        ),
+                        ..first.clone()
+                    });
+                }
             }
 
             let (add, remove) = sync_listeners(listeners, lb);

@@ -745,3 +745,141 @@ pub async fn delete_security_groups_with_backoff(
         ..failure
     })
 }
+
+/// `isOwnedSecurityGroup`: the group carries this cluster's tag with `owned` (or the legacy tag).
+pub async fn is_owned_security_group(ctx: &FlowContext, id: &str) -> Result<bool, FlowError> {
+    let out = call(ctx, EC2, "DescribeSecurityGroups", || {
+        ctx.ec2.describe_security_groups().group_ids(id).send()
+    })
+    .await
+    .map_err(|e| {
+        FlowError::wrap(
+            &e,
+            &format!("error retrieving security group {}: ", go_quote(id)),
+            false,
+            "",
+        )
+    })?;
+    match out.security_groups() {
+        [] => Err(FlowError::msg(format!(
+            "security group {} not found",
+            go_quote(id)
+        ))),
+        [g] => Ok(tagging(ctx).has_cluster_tag_owned(ec2_pairs(g.tags()))),
+        _ => Err(FlowError::msg(format!(
+            "[BUG] multiple security groups found with same id {}",
+            go_quote(id)
+        ))),
+    }
+}
+
+/// `revokeSecurityGroupReferences`: revoke, from every cluster-tagged group, the rules that name
+/// `group_id` as their source.
+pub async fn revoke_security_group_references(
+    ctx: &FlowContext,
+    group_id: &str,
+) -> Result<(), FlowError> {
+    let refs = rule_references(ctx, group_id)
+        .await
+        .map_err(|e| FlowError {
+            message: format!(
+                "error building security group rule references for {}: {}",
+                go_quote(group_id),
+                e.message
+            ),
+            ..e
+        })?;
+    for (g, tagged) in refs {
+        if !tagged {
+            continue;
+        }
+        let linked: Vec<IpPermission> = g
+            .ip_permissions()
+            .iter()
+            .filter(|p| {
+                p.user_id_group_pairs()
+                    .iter()
+                    .any(|pair| pair.group_id() == Some(group_id))
+            })
+            .cloned()
+            .collect();
+        let target = g.group_id().unwrap_or("").to_string();
+        call(ctx, EC2, "RevokeSecurityGroupIngress", || {
+            ctx.ec2
+                .revoke_security_group_ingress()
+                .group_id(&target)
+                .set_ip_permissions(Some(linked.clone()))
+                .send()
+        })
+        .await
+        .map_err(|e| {
+            FlowError::wrap(
+                &e,
+                &format!(
+                    "error revoking security group ingress rules from {}: ",
+                    go_quote(&target)
+                ),
+                false,
+                "",
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// `removeOwnedSecurityGroups`: for groups a load balancer no longer uses, revoke the rules that
+/// reference them and delete the owned ones (with the DependencyViolation back-off). Errors are
+/// collected as the provider collects them.
+pub async fn remove_owned_security_groups(
+    ctx: &FlowContext,
+    lb_name: &str,
+    groups: &[String],
+) -> Vec<FlowError> {
+    let mut errs = Vec::new();
+    let mut owned = BTreeSet::new();
+    for g in groups {
+        let is_owned = match is_owned_security_group(ctx, g).await {
+            Ok(o) => o,
+            Err(e) => {
+                errs.push(FlowError {
+                    message: format!(
+                        "unable to validate if security group {} is owned by the controller: {}",
+                        go_quote(g),
+                        e.message
+                    ),
+                    ..e
+                });
+                continue;
+            }
+        };
+        if let Err(e) = revoke_security_group_references(ctx, g).await {
+            errs.push(e);
+            continue;
+        }
+        if is_owned {
+            owned.insert(g.clone());
+        }
+    }
+    if owned.is_empty() {
+        return errs;
+    }
+    if let Err(e) = delete_security_groups_with_backoff(ctx, lb_name, &owned).await {
+        let ids: Vec<String> = owned.iter().map(|g| format!("{g}:{{}}")).collect();
+        errs.push(FlowError {
+            message: format!(
+                "error deleting security groups map[{}]: {}",
+                ids.join(" "),
+                e.message
+            ),
+            ..e
+        });
+        return errs;
+    }
+    Vec::new()
+}
+
+/// Go's `%v` of a `[]error`.
+pub fn error_list(errs: &[FlowError]) -> String {
+    let texts: Vec<&str> = errs.iter().map(|e| e.message.as_str()).collect();
+    format!("[{}]", texts.join(" "))
+}
