@@ -1578,3 +1578,104 @@ async fn replacing_the_load_balancer_group_deletes_the_owned_one_and_its_referen
         vec![custom]
     );
 }
+
+#[tokio::test]
+async fn a_certificate_makes_ssl_listeners_with_the_negotiation_policy() {
+    let emu = emulator().await;
+    let w = world(&emu).await;
+    let cx = ctx(&emu, "controlplane", &w.vpc);
+    let subnets = ec2(&emu, "admin")
+        .describe_subnets()
+        .filters(
+            Filter::builder()
+                .name("default-for-az")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let subnet = subnets.subnets()[0].subnet_id().unwrap().to_string();
+    let cert = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d";
+    let mut svc = service(&[
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-ssl-cert",
+            cert,
+        ),
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-ssl-ports",
+            "443",
+        ),
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy",
+            "ELBSecurityPolicy-TLS-1-2-2017-01",
+        ),
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-subnets",
+            &subnet,
+        ),
+    ]);
+    svc.ports.push(ServicePort {
+        name: "https".into(),
+        port: 443,
+        node_port: 30443,
+        protocol: "TCP".into(),
+    });
+    classic_elb::ensure(&cx, &input(svc.clone(), &w.nodes))
+        .await
+        .expect("ensure");
+    let lbs = elb(&emu, "admin");
+    let d = lbs
+        .describe_load_balancers()
+        .load_balancer_names(LB_NAME)
+        .send()
+        .await
+        .unwrap()
+        .load_balancer_descriptions()[0]
+        .clone();
+    let mut listeners: Vec<(i32, String, String, Option<String>, Vec<String>)> = d
+        .listener_descriptions()
+        .iter()
+        .map(|ld| {
+            let l = ld.listener().unwrap();
+            (
+                l.load_balancer_port(),
+                l.protocol().to_string(),
+                l.instance_protocol().unwrap_or("").to_string(),
+                l.ssl_certificate_id().map(str::to_string),
+                ld.policy_names().to_vec(),
+            )
+        })
+        .collect();
+    listeners.sort();
+    let policy = "k8s-SSLNegotiationPolicy-ELBSecurityPolicy-TLS-1-2-2017-01".to_string();
+    assert_eq!(
+        listeners,
+        vec![
+            (80, "TCP".into(), "TCP".into(), None, vec![]),
+            (
+                443,
+                "SSL".into(),
+                "TCP".into(),
+                Some(cert.into()),
+                vec![policy.clone()]
+            ),
+        ]
+    );
+    let p = lbs
+        .describe_load_balancer_policies()
+        .load_balancer_name(LB_NAME)
+        .policy_names(&policy)
+        .send()
+        .await
+        .unwrap();
+    let attrs = p.policy_descriptions()[0].policy_attribute_descriptions();
+    assert!(attrs
+        .iter()
+        .any(|a| a.attribute_name() == Some("Reference-Security-Policy")
+            && a.attribute_value() == Some("ELBSecurityPolicy-TLS-1-2-2017-01")));
+    // update finds the policy and sets it again
+    classic_elb::update(&cx, &input(svc, &w.nodes))
+        .await
+        .expect("update");
+}

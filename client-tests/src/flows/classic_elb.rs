@@ -43,11 +43,40 @@ pub async fn describe(
     }
 }
 
-/// `buildListener` (certificates aside): lower-case protocols, the node port behind.
-fn build_listener(service: &ServiceSpec, port: &svc::ServicePort) -> Listener {
+/// `buildListener`: lower-case protocols, the node port behind; with a certificate on an SSL
+/// port, `ssl` over `tcp` (or the backend-protocol annotation's mapping).
+fn build_listener(service: &ServiceSpec, port: &svc::ServicePort) -> Result<Listener, FlowError> {
     let mut protocol = port.protocol.to_lowercase();
     let mut instance_protocol = protocol.clone();
-    if service.annotation(svc::BE_PROTOCOL).map(String::as_str) == Some("http") {
+    let backend = service
+        .annotation(svc::BE_PROTOCOL)
+        .cloned()
+        .unwrap_or_default();
+    let cert = service
+        .annotation(svc::SSL_CERT)
+        .cloned()
+        .unwrap_or_default();
+    let mut certificate = None;
+    if !cert.is_empty() && service.is_ssl_port(port) {
+        if backend.is_empty() {
+            protocol = "ssl".into();
+            instance_protocol = "tcp".into();
+        } else {
+            // backendProtocolMapping
+            protocol = match backend.as_str() {
+                "https" | "http" => "https".into(),
+                "ssl" | "tcp" => "ssl".into(),
+                _ => {
+                    return Err(FlowError::msg(format!(
+                        "Invalid backend protocol {backend} for {cert} in {}",
+                        svc::BE_PROTOCOL
+                    )))
+                }
+            };
+            instance_protocol = backend.clone();
+        }
+        certificate = Some(cert);
+    } else if backend == "http" {
         protocol = "http".into();
         instance_protocol = "http".into();
     }
@@ -56,8 +85,92 @@ fn build_listener(service: &ServiceSpec, port: &svc::ServicePort) -> Listener {
         .instance_protocol(instance_protocol)
         .load_balancer_port(port.port)
         .instance_port(port.node_port)
+        .set_ssl_certificate_id(certificate)
         .build()
-        .unwrap_or_else(|_| unreachable!("protocol and ports are set"))
+        .map_err(|e| FlowError::msg(e.to_string()))
+}
+
+/// `ensureSSLNegotiationPolicy` + `setSSLNegotiationPolicy` on every `SSL`/`HTTPS` listener
+/// (compared exactly, as `getLoadBalancerTLSPorts` does: AWS answers upper case).
+async fn ensure_ssl_negotiation(
+    ctx: &FlowContext,
+    service: &ServiceSpec,
+    lb: &LoadBalancerDescription,
+) -> Result<(), FlowError> {
+    let Some(policy) = service.annotation(svc::SSL_NEGOTIATION_POLICY) else {
+        return Ok(());
+    };
+    let name = lb.load_balancer_name().unwrap_or("");
+    let policy_name = format!("k8s-SSLNegotiationPolicy-{policy}");
+    let found = match call(ctx, ELB, "DescribeLoadBalancerPolicies", || {
+        ctx.elb
+            .describe_load_balancer_policies()
+            .load_balancer_name(name)
+            .policy_names(&policy_name)
+            .send()
+    })
+    .await
+    {
+        Ok(out) => !out.policy_descriptions().is_empty(),
+        Err(e) if e.is("PolicyNotFound") => false,
+        Err(e) => {
+            return Err(FlowError::wrap(
+                &e,
+                "error describing security policies on load balancer: ",
+                true,
+                "",
+            ))
+        }
+    };
+    if !found {
+        call(ctx, ELB, "CreateLoadBalancerPolicy", || {
+            ctx.elb
+                .create_load_balancer_policy()
+                .load_balancer_name(name)
+                .policy_name(&policy_name)
+                .policy_type_name("SSLNegotiationPolicyType")
+                .policy_attributes(
+                    PolicyAttribute::builder()
+                        .attribute_name("Reference-Security-Policy")
+                        .attribute_value(policy)
+                        .build(),
+                )
+                .send()
+        })
+        .await
+        .map_err(|e| {
+            FlowError::wrap(
+                &e,
+                "error creating security policy on load balancer: ",
+                true,
+                "",
+            )
+        })?;
+    }
+    for d in lb.listener_descriptions() {
+        let Some(l) = d.listener() else { continue };
+        if l.protocol() != "SSL" && l.protocol() != "HTTPS" {
+            continue;
+        }
+        call(ctx, ELB, "SetLoadBalancerPoliciesOfListener", || {
+            ctx.elb
+                .set_load_balancer_policies_of_listener()
+                .load_balancer_name(name)
+                .load_balancer_port(l.load_balancer_port())
+                .policy_names(&policy_name)
+                .send()
+        })
+        .await
+        .map_err(|e| {
+            FlowError::wrap(
+                &e,
+                &format!("error setting SSL negotiation policy '{policy_name}' on load balancer: "),
+                true,
+                "",
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn parse_bool(service: &ServiceSpec, key: &str) -> Result<Option<bool>, FlowError> {
@@ -791,7 +904,7 @@ pub async fn ensure(
         .iter()
         .filter(|p| p.node_port != 0)
         .map(|p| build_listener(service, p))
-        .collect();
+        .collect::<Result<_, _>>()?;
 
     let instances = instances_for_elb(ctx, &input.nodes).await?;
     let internal = service.internal();
@@ -889,6 +1002,8 @@ pub async fn ensure(
     .await?
     .ok_or_else(|| FlowError::msg(format!("load balancer {name} not found after creation")))?;
 
+    ensure_ssl_negotiation(ctx, service, &lb).await?;
+
     let tcp_port = listeners.first().map(|l| l.instance_port()).unwrap_or(0);
     match service.health_check_path_port() {
         Some((path, mut port)) => {
@@ -935,6 +1050,7 @@ pub async fn update(
     let Some(lb) = describe(ctx, &name).await.map_err(|e| FlowError::api(&e))? else {
         return Err(FlowError::msg("Load balancer not found"));
     };
+    ensure_ssl_negotiation(ctx, service, &lb).await?;
     ensure_instances(ctx, &name, &lb, &instances).await?;
     update_instance_security_groups(ctx, service, &lb, &instances, false).await?;
     Ok(status(&lb))

@@ -38,6 +38,10 @@ pub const HC_UNHEALTHY: &str =
 pub const HC_TIMEOUT: &str = "service.beta.kubernetes.io/aws-load-balancer-healthcheck-timeout";
 pub const HC_INTERVAL: &str = "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval";
 pub const BE_PROTOCOL: &str = "service.beta.kubernetes.io/aws-load-balancer-backend-protocol";
+pub const SSL_CERT: &str = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert";
+pub const SSL_PORTS: &str = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports";
+pub const SSL_NEGOTIATION_POLICY: &str =
+    "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy";
 pub const SUBNETS: &str = "service.beta.kubernetes.io/aws-load-balancer-subnets";
 pub const SOURCE_RANGES: &str = "service.beta.kubernetes.io/load-balancer-source-ranges";
 /// `defaultHealthCheckPort` / `defaultHealthCheckPath`.
@@ -164,6 +168,18 @@ impl ServiceSpec {
         ) {
             (Some("Local"), Some(port)) if port != 0 => Some((HEALTHZ.to_string(), port)),
             _ => None,
+        }
+    }
+
+    /// `getPortSets` of the ssl-ports annotation: whether `port` gets the certificate (no
+    /// annotation, empty or `*`: every port).
+    pub fn is_ssl_port(&self, port: &ServicePort) -> bool {
+        match self.annotation(SSL_PORTS).map(String::as_str) {
+            None | Some("") | Some("*") => true,
+            Some(list) => list.split(',').any(|item| match item.parse::<i32>() {
+                Ok(n) => n == port.port,
+                Err(_) => item == port.name.to_lowercase() || item == port.name,
+            }),
         }
     }
 
