@@ -1579,6 +1579,9 @@ async fn replacing_the_load_balancer_group_deletes_the_owned_one_and_its_referen
     );
 }
 
+/// Port, protocol, instance protocol, certificate, policies.
+type ListenerRow = (i32, String, String, Option<String>, Vec<String>);
+
 #[tokio::test]
 async fn a_certificate_makes_ssl_listeners_with_the_negotiation_policy() {
     let emu = emulator().await;
@@ -1633,7 +1636,7 @@ async fn a_certificate_makes_ssl_listeners_with_the_negotiation_policy() {
         .unwrap()
         .load_balancer_descriptions()[0]
         .clone();
-    let mut listeners: Vec<(i32, String, String, Option<String>, Vec<String>)> = d
+    let mut listeners: Vec<ListenerRow> = d
         .listener_descriptions()
         .iter()
         .map(|ld| {
