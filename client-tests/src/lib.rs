@@ -4,6 +4,7 @@
 //! Retries are off so that a test sees exactly the answer the emulator gave; tests of retry
 //! behaviour turn them back on with [`ClientOptions`].
 
+pub mod fixtures;
 pub mod flows;
 
 use std::sync::Arc;

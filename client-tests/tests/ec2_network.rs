@@ -2,17 +2,12 @@
 //! gateways, route tables and routes, security groups and their rules, with AWS's errors.
 
 use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, RouteState, Tag,
+    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, RouteState, Tag,
     TagSpecification, UserIdGroupPair,
 };
 use aws_sdk_ec2::Client;
+use client_tests::fixtures::{create_group, create_subnet, create_vpc, default_vpc, filter, AMI};
 use client_tests::{ec2, ec2_with, expect_err, start, ClientOptions};
-
-const AMI: &str = "ami-0123456789abcdef0";
-
-fn filter(name: &str, value: &str) -> Filter {
-    Filter::builder().name(name).values(value).build()
-}
 
 fn tags(rtype: ResourceType, key: &str, value: &str) -> TagSpecification {
     TagSpecification::builder()
@@ -37,57 +32,6 @@ fn from_group(port: i32, group: &str) -> IpPermission {
         .to_port(port)
         .user_id_group_pairs(UserIdGroupPair::builder().group_id(group).build())
         .build()
-}
-
-async fn create_vpc(c: &Client, cidr: &str) -> String {
-    c.create_vpc()
-        .cidr_block(cidr)
-        .send()
-        .await
-        .expect("create vpc")
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string()
-}
-
-async fn create_subnet(c: &Client, vpc: &str, cidr: &str, zone: &str) -> String {
-    c.create_subnet()
-        .vpc_id(vpc)
-        .cidr_block(cidr)
-        .availability_zone(zone)
-        .send()
-        .await
-        .expect("create subnet")
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_string()
-}
-
-async fn create_group(c: &Client, vpc: &str, name: &str) -> String {
-    c.create_security_group()
-        .group_name(name)
-        .description("test group")
-        .vpc_id(vpc)
-        .send()
-        .await
-        .expect("create group")
-        .group_id()
-        .unwrap()
-        .to_string()
-}
-
-async fn default_vpc(c: &Client) -> String {
-    let out = c
-        .describe_vpcs()
-        .filters(filter("is-default", "true"))
-        .send()
-        .await
-        .unwrap();
-    out.vpcs()[0].vpc_id().unwrap().to_string()
 }
 
 async fn run_in(c: &Client, subnet: &str, groups: &[&str]) -> String {

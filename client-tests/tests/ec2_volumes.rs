@@ -10,28 +10,8 @@ use aws_sdk_ec2::types::{
 };
 use awsemu::state::timing::Timing;
 use awsemu::Emulator;
+use client_tests::fixtures::{run_instance as instance, AMI};
 use client_tests::{ec2, ec2_with, expect_err, ClientOptions, Waiting};
-
-const AMI: &str = "ami-0123456789abcdef0";
-
-async fn instance(c: &aws_sdk_ec2::Client, zone: &str) -> String {
-    let out = c
-        .run_instances()
-        .image_id(AMI)
-        .min_count(1)
-        .max_count(1)
-        .placement(Placement::builder().availability_zone(zone).build())
-        .send()
-        .await
-        .expect("run instance");
-    let id = out.instances()[0].instance_id().unwrap().to_string();
-    c.wait_until_instance_running()
-        .instance_ids(&id)
-        .wait(Duration::from_secs(60))
-        .await
-        .expect("running");
-    id
-}
 
 async fn volume(c: &aws_sdk_ec2::Client, zone: &str, size: i32) -> String {
     let out = c

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use aws_sdk_ec2::client::Waiters as _;
-use aws_sdk_ec2::types::Placement;
 use aws_sdk_elasticloadbalancing::client::Waiters;
 use aws_sdk_elasticloadbalancing::types::{
     AccessLog, AdditionalAttribute, ConnectionDraining, ConnectionSettings, CrossZoneLoadBalancing,
@@ -15,9 +14,9 @@ use aws_sdk_elasticloadbalancing::types::{
 use aws_sdk_elasticloadbalancing::Client;
 use awsemu::state::timing::Timing;
 use awsemu::Emulator;
+use client_tests::fixtures::{create_group, create_subnet, create_vpc, run_instance, AMI};
 use client_tests::{ec2, ec2_with, elb, elb_with, expect_err, ClientOptions, Waiting};
 
-const AMI: &str = "ami-0123456789abcdef0";
 /// The classic/ALB hosted zone of us-east-1.
 const ZONE_ID: &str = "Z35SXDOTRQ7X7K";
 
@@ -62,25 +61,6 @@ async fn count(c: &Client) -> usize {
         .unwrap()
         .load_balancer_descriptions()
         .len()
-}
-
-async fn run_instance(c: &aws_sdk_ec2::Client, zone: &str) -> String {
-    let out = c
-        .run_instances()
-        .image_id(AMI)
-        .min_count(1)
-        .max_count(1)
-        .placement(Placement::builder().availability_zone(zone).build())
-        .send()
-        .await
-        .expect("run instance");
-    let id = out.instances()[0].instance_id().unwrap().to_string();
-    c.wait_until_instance_running()
-        .instance_ids(&id)
-        .wait(Duration::from_secs(600))
-        .await
-        .expect("running");
-    id
 }
 
 fn inst(id: &str) -> Instance {
@@ -184,54 +164,16 @@ async fn create_refuses_bad_input_and_changes_nothing() {
         .unwrap()
         .to_string();
     // A second subnet in us-east-1a, a VPC without an internet gateway and a group in it.
-    let extra = e
-        .create_subnet()
-        .vpc_id(subnets.subnets()[0].vpc_id().unwrap())
-        .cidr_block("172.31.128.0/24")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .unwrap()
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_string();
-    let vpc = e
-        .create_vpc()
-        .cidr_block("10.1.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
-    let private = e
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.1.1.0/24")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .unwrap()
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_string();
-    let other_sg = e
-        .create_security_group()
-        .group_name("elsewhere")
-        .description("in another vpc")
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .unwrap()
-        .group_id()
-        .unwrap()
-        .to_string();
+    let extra = create_subnet(
+        &e,
+        subnets.subnets()[0].vpc_id().unwrap(),
+        "172.31.128.0/24",
+        "us-east-1a",
+    )
+    .await;
+    let vpc = create_vpc(&e, "10.1.0.0/16").await;
+    let private = create_subnet(&e, &vpc, "10.1.1.0/24", "us-east-1a").await;
+    let other_sg = create_group(&e, &vpc, "elsewhere").await;
 
     for bad in ["-lead", "trail-", "under_score", &"x".repeat(33), ""] {
         let (code, _, status) = expect_err!(
@@ -621,30 +563,8 @@ async fn instances_register_and_report_health() {
     );
     assert_eq!(code, "InvalidInstance");
     assert_eq!(msg, "Could not find EC2 instance i-0123456789abcdef0.");
-    let vpc = e
-        .create_vpc()
-        .cidr_block("10.2.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
-    let subnet = e
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.2.0.0/24")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .unwrap()
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_string();
+    let vpc = create_vpc(&e, "10.2.0.0/16").await;
+    let subnet = create_subnet(&e, &vpc, "10.2.0.0/24", "us-east-1a").await;
     let far = e
         .run_instances()
         .image_id(AMI)
@@ -1207,19 +1127,13 @@ async fn subnets_and_security_groups_change() {
         .unwrap();
     assert_eq!(out.subnets().len(), 3);
     assert_eq!(describe(&c, "net").await.availability_zones().len(), 3);
-    let second_a = e
-        .create_subnet()
-        .vpc_id(subnets.subnets()[0].vpc_id().unwrap())
-        .cidr_block("172.31.200.0/24")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .unwrap()
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_string();
+    let second_a = create_subnet(
+        &e,
+        subnets.subnets()[0].vpc_id().unwrap(),
+        "172.31.200.0/24",
+        "us-east-1a",
+    )
+    .await;
     let (code, _, status) = expect_err!(
         c.attach_load_balancer_to_subnets()
             .load_balancer_name("net")
@@ -1249,17 +1163,7 @@ async fn subnets_and_security_groups_change() {
     );
     assert_eq!(code, "InvalidConfigurationRequest");
 
-    let sg = e
-        .create_security_group()
-        .group_name("k8s-elb-net")
-        .description("Security group for Kubernetes ELB net (default/net)")
-        .vpc_id(subnets.subnets()[0].vpc_id().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .group_id()
-        .unwrap()
-        .to_string();
+    let sg = create_group(&e, subnets.subnets()[0].vpc_id().unwrap(), "k8s-elb-net").await;
     let out = c
         .apply_security_groups_to_load_balancer()
         .load_balancer_name("net")

@@ -1,4 +1,4 @@
-//! Control endpoints under `/_awsemu/` (outside IAM, loopback callers only): health, reset, a state
+//! Control endpoints under `/_awsemu/` (outside IAM, loopback callers only): health, reset, the call log, a scenario's verification, a state
 //! dump and the audit report. `POST /moto-api/reset` is an alias of reset, so test suites written
 //! for moto's server mode run against awsemu by changing only their endpoint.
 
@@ -97,13 +97,33 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
                 }),
             )
         }
-        (_, "health" | "reset" | "state" | "audit") => json_response(
+        ("GET", "scenario/verify") => scenario_verify(instance),
+        ("GET", "calls") => json_response(StatusCode::OK, json!(instance.calls.records())),
+        (_, "health" | "reset" | "state" | "audit" | "scenario/verify" | "calls") => json_response(
             StatusCode::METHOD_NOT_ALLOWED,
             json!({"error": format!("{method} is not allowed on {path}")}),
         ),
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "POST /moto-api/reset"]}),
+            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/calls", "GET /_awsemu/scenario/verify", "POST /moto-api/reset"]}),
         ),
     })
+}
+
+/// `GET /_awsemu/scenario/verify`: the final expectations of the scenario `serve --scenario`
+/// loaded, checked now: 200 when they hold, 409 when one does not, 404 without a scenario.
+fn scenario_verify(instance: &Instance) -> Response<Full<Bytes>> {
+    let Some(loaded) = instance.scenario.get() else {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            json!({"error": "no scenario is loaded (start with awsemu serve --scenario FILE)"}),
+        );
+    };
+    let verdict = crate::scenario::verify(instance, loaded);
+    let status = if verdict.passed {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    json_response(status, verdict.to_json(&loaded.scenario.name))
 }

@@ -23,6 +23,7 @@ use crate::iam::{self, Decision, Evaluation, RequestContext};
 use crate::protocol::render::{self, Rendered};
 use crate::protocol::route::{self, Input, Routed};
 use crate::protocol::{AwsError, Protocol, ServiceId};
+use crate::recorder::{Recorder, Trace};
 use crate::services::{self, authz, Authorization, Call, Lookup};
 use crate::state::World;
 
@@ -50,6 +51,8 @@ pub struct RawResponse {
     pub request_id: String,
     /// Extra headers (the JSON services' `x-amzn-ErrorType`).
     pub error_type: Option<String>,
+    /// The error code of a failed call (for the call log).
+    pub error_code: Option<String>,
 }
 
 /// The parts of an instance that reset replaces.
@@ -68,6 +71,11 @@ pub struct Instance {
     pub faults: Faults,
     /// The metadata service's listeners, tokens and issued credentials.
     pub imds: crate::imds::Imds,
+    /// Every answered call: the bounded log scenarios read, and `--record`'s file.
+    pub calls: Recorder,
+    /// The scenario `serve --scenario` loaded, whose final expectations
+    /// `/_awsemu/scenario/verify` checks.
+    pub scenario: std::sync::OnceLock<Arc<crate::scenario::Loaded>>,
     current: RwLock<Arc<Generation>>,
 }
 
@@ -94,6 +102,8 @@ impl Instance {
             clock,
             faults: Faults::default(),
             imds: Default::default(),
+            calls: Recorder::default(),
+            scenario: Default::default(),
             current: RwLock::new(Arc::new(generation)),
         })
     }
@@ -130,8 +140,103 @@ impl Instance {
         Ok(())
     }
 
-    /// Serves one AWS API request.
+    /// Serves one AWS API request, and logs it.
     pub fn handle(&self, req: &RawRequest) -> RawResponse {
+        let mut trace = Trace::default();
+        let response = self.handle_traced(req, &mut trace);
+        self.log_call(trace, &response);
+        response
+    }
+
+    /// Answers one call from inside the emulator — the scenario world loader and `call:` steps —
+    /// without HTTP or SigV4: as the principal called `principal` (whose first long-lived key's
+    /// identity is used), in the default region. Authorization, faults, handler, rendering and
+    /// the call log are those of [`Instance::handle`].
+    pub fn call(
+        &self,
+        service: ServiceId,
+        action: &str,
+        input: Input,
+        principal: &str,
+    ) -> Result<RawResponse, String> {
+        let started = Instant::now();
+        let generation = self.current();
+        let principal = Self::principal_named(&generation, principal)?;
+        let request_id = generation.world.ids.request_id();
+        let routed = Routed {
+            service,
+            action: action.to_string(),
+            input,
+        };
+        let trace = Trace {
+            service: Some(service),
+            action: action.to_string(),
+            principal_arn: Some(principal.arn.clone()),
+            principal: Some(principal.name.clone()),
+            params: crate::recorder::params_of(&routed.input),
+            error: None,
+        };
+        let caller = Caller {
+            principal,
+            region: self.config.default_region.clone(),
+        };
+        let remote = SocketAddr::from(([127, 0, 0, 1], 0));
+        let response = match self.dispatch(&generation, &routed, &caller, &remote, &request_id) {
+            Ok(output) => {
+                let r = render::success(service, action, &request_id, &output);
+                RawResponse {
+                    status: r.status,
+                    content_type: r.content_type,
+                    body: r.body,
+                    request_id,
+                    error_type: None,
+                    error_code: None,
+                }
+            }
+            Err(e) => self.answer_error(
+                Some(service),
+                &e,
+                request_id,
+                action,
+                &caller.principal.arn,
+                started,
+            ),
+        };
+        self.log_call(trace, &response);
+        Ok(response)
+    }
+
+    /// The principal a name stands for in [`Instance::call`]: one with a long-lived key
+    /// (`admin`, `controlplane`, a configured principal), else a session of the IAM role of that
+    /// name (`awsemu` session), as if the role had been assumed.
+    fn principal_named(generation: &Generation, name: &str) -> Result<Arc<Principal>, String> {
+        if let Some(cred) = generation.identities.key_of(name) {
+            return Ok(cred.principal.clone());
+        }
+        let dir = generation.identities.directory();
+        match dir.role(name) {
+            Ok(r) => Ok(Arc::new(Principal::assumed_role(
+                generation.identities.account(),
+                &r.name,
+                &r.arn,
+                &r.id,
+                crate::auth::identities::DEFAULT_SESSION,
+            ))),
+            Err(_) => Err(format!("no principal or IAM role called '{name}'")),
+        }
+    }
+
+    fn log_call(&self, mut trace: Trace, response: &RawResponse) {
+        trace.error = response.error_code.clone();
+        self.calls.record(
+            trace,
+            self.clock.now_ms(),
+            response.status,
+            &response.request_id,
+        );
+    }
+
+    fn handle_traced(&self, req: &RawRequest, trace: &mut Trace) -> RawResponse {
         let started = Instant::now();
         let generation = self.current();
         let request_id = generation.world.ids.request_id();
@@ -175,6 +280,9 @@ impl Instance {
             Err(e) => return self.answer_error(e.service, &e.error, request_id, "-", "-", started),
         };
         let service = routed.service;
+        trace.service = Some(service);
+        trace.action = routed.action.clone();
+        trace.params = crate::recorder::params_of(&routed.input);
         let caller = match self.authenticate(&generation, service, &parts, signature) {
             Ok(c) => c,
             Err(e) => {
@@ -189,6 +297,8 @@ impl Instance {
             }
         };
         let principal_arn = caller.principal.arn.clone();
+        trace.principal_arn = Some(principal_arn.clone());
+        trace.principal = Some(caller.principal.name.clone());
         let result = self.dispatch(&generation, &routed, &caller, &req.remote, &request_id);
         let rendered = match result {
             Ok(output) => render::success(service, &routed.action, &request_id, &output),
@@ -216,6 +326,7 @@ impl Instance {
             body: rendered.body,
             request_id,
             error_type: None,
+            error_code: None,
         }
     }
 
@@ -243,6 +354,7 @@ impl Instance {
             body,
             request_id,
             error_type: json.then(|| err.code.to_string()),
+            error_code: Some(err.code.to_string()),
         }
     }
 

@@ -22,6 +22,9 @@
 //! - [`clock`]: the virtual clock state transitions derive from; [`faults`]: injected errors;
 //!   [`imds`]: the instance metadata service, one loopback listener per instance;
 //!   [`audit`]: the would-be-denied report of `--iam audit`.
+//! - [`recorder`]: the call log every answered call goes to (bounded, in memory; JSON lines with
+//!   `serve --record`); [`instance::Instance::call`] makes one call from inside, without HTTP.
+//! - [`scenario`]: scenario files — world, faults, steps, expectations — and their runner.
 //! - [`emulator`]: the embedding API: [`Emulator::builder`] … `start().await` in a test.
 
 pub mod admin;
@@ -35,6 +38,8 @@ pub mod iam;
 pub mod imds;
 pub mod instance;
 pub mod protocol;
+pub mod recorder;
+pub mod scenario;
 pub mod server;
 pub mod services;
 pub mod state;

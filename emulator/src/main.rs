@@ -1,4 +1,5 @@
-//! The `awsemu` command: `serve` the emulator, `policy check` a policy document offline.
+//! The `awsemu` command: `serve` the emulator, run and convert `scenario` files, `policy check` a
+//! policy document offline.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use awsemu::config::{Config, FileConfig, IamMode};
 use awsemu::iam::{self, PolicyDocument, RequestContext};
 use awsemu::instance::Instance;
+use awsemu::scenario;
 
 /// An emulator of the AWS APIs the Kubernetes AWS cloud provider uses: EC2, ELB, ELBv2,
 /// autoscaling, IAM, STS, KMS and ECR on one loopback endpoint, with SigV4 and real IAM policies.
@@ -27,6 +29,32 @@ enum Command {
     /// Work with IAM policy documents.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run, check and write scenario files (see scenarios/README.md).
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ScenarioCommand {
+    /// Replay a scenario (without flow steps) and print a report; exit 0 when it passes, 1 when not.
+    Run { file: PathBuf },
+    /// Validate a scenario file without running it.
+    Check { file: PathBuf },
+    /// Turn a recording (`serve --record`) into a scenario that replays its calls.
+    FromRecording {
+        recording: PathBuf,
+        /// Where to write the scenario (YAML).
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// The scenario's name (default: the output file's stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// The seed the recorded emulator ran with, so a replay gets the same ids.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value = awsemu::config::DEFAULT_REGION)]
+        region: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -69,6 +97,13 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = awsemu::config::DEFAULT_MAX_BODY)]
     max_body_bytes: usize,
+    /// Load a scenario's world and faults (its seed, region, timing and IAM mode apply), answer
+    /// GET /_awsemu/scenario/verify with its final expectations, and check them at shutdown.
+    #[arg(long, env = "AWSEMU_SCENARIO")]
+    scenario: Option<PathBuf>,
+    /// Write every answered call to this file as JSON lines (see `scenario from-recording`).
+    #[arg(long, env = "AWSEMU_RECORD")]
+    record: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -98,11 +133,12 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Policy(PolicyCommand::Check(args)) => policy_check(args),
+        Command::Scenario(cmd) => scenario_command(cmd),
     }
 }
 
-fn build_config(args: &ServeArgs) -> Result<Config, String> {
-    let mut config = Config::default();
+/// Flags over the config file over `config` (the defaults, or a scenario's settings).
+fn build_config(args: &ServeArgs, mut config: Config) -> Result<Config, String> {
     if let Some(path) = &args.config {
         FileConfig::load(path)?.apply(&mut config, Some(path));
     }
@@ -140,13 +176,53 @@ fn serve(args: ServeArgs) -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let instance = match build_config(&args).and_then(Instance::new) {
+    let scenario = match args
+        .scenario
+        .as_deref()
+        .map(scenario::load_file)
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("awsemu: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // A scenario's seed, region, timing and IAM mode, under the config file and flags; the clock
+    // stays real for outside clients (a manual clock would never move).
+    let base = match &scenario {
+        Some((s, _)) => {
+            let mut c = scenario::runner::config(s, Config::default());
+            c.manual_clock_start_ms = None;
+            c
+        }
+        None => Config::default(),
+    };
+    let config = build_config(&args, base);
+    let instance = match config.and_then(Instance::new) {
         Ok(i) => Arc::new(i),
         Err(e) => {
             eprintln!("awsemu: {e}");
             return ExitCode::from(2);
         }
     };
+    if let Some(path) = &args.record {
+        if let Err(e) = instance.calls.record_to(path) {
+            eprintln!("awsemu: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if let Some((s, dir)) = &scenario {
+        match scenario::prepare(&instance, s, dir.as_deref()) {
+            Ok(loaded) => {
+                let _ = instance.scenario.set(Arc::new(loaded));
+            }
+            Err(e) => {
+                eprintln!("awsemu: scenario {}: {e}", s.name);
+                return ExitCode::from(2);
+            }
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -168,9 +244,12 @@ fn serve(args: ServeArgs) -> ExitCode {
         };
         let local = listener.local_addr().unwrap_or(addr);
         print_banner(&instance, local);
-        awsemu::server::serve(listener, instance, shutdown_signal()).await;
+        awsemu::server::serve(listener, instance.clone(), shutdown_signal()).await;
         tracing::info!("awsemu stopped");
-        ExitCode::SUCCESS
+        match instance.scenario.get() {
+            Some(loaded) => print_verdict(&instance, loaded),
+            None => ExitCode::SUCCESS,
+        }
     })
 }
 
@@ -264,5 +343,104 @@ fn policy_check(args: CheckArgs) -> ExitCode {
     match eval.decision {
         iam::Decision::Allow => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
+    }
+}
+
+/// The final expectations of a served scenario, at shutdown.
+fn print_verdict(instance: &Instance, loaded: &scenario::Loaded) -> ExitCode {
+    let verdict = scenario::verify(instance, loaded);
+    println!("scenario {}: final expectations", loaded.scenario.name);
+    for (what, diff) in &verdict.checks {
+        match diff {
+            None => println!("PASS expect {what}"),
+            Some(d) => println!("FAIL expect {what}\n  first difference: {d}"),
+        }
+    }
+    println!("result: {}", if verdict.passed { "PASS" } else { "FAIL" });
+    if verdict.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn scenario_command(cmd: ScenarioCommand) -> ExitCode {
+    match cmd {
+        ScenarioCommand::Check { file } => match scenario::load_file(&file) {
+            Ok((s, _)) => {
+                println!("{}: ok ({} steps)", s.name, s.steps.len());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("awsemu: {e}");
+                ExitCode::from(2)
+            }
+        },
+        ScenarioCommand::Run { file } => {
+            let (s, dir) = match scenario::load_file(&file) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("awsemu: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("awsemu: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let report = runtime.block_on(scenario::run(&s, dir.as_deref(), None, &mut |line| {
+                println!("{line}")
+            }));
+            if report.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        ScenarioCommand::FromRecording {
+            recording,
+            output,
+            name,
+            seed,
+            region,
+        } => {
+            let result = std::fs::read_to_string(&recording)
+                .map_err(|e| format!("cannot read {}: {e}", recording.display()))
+                .and_then(|t| {
+                    awsemu::recorder::read_recording(&t)
+                        .map_err(|e| format!("{}: {e}", recording.display()))
+                })
+                .and_then(|records| {
+                    let name = name.unwrap_or_else(|| {
+                        output
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| "recording".into())
+                    });
+                    let s = scenario::recording::scenario_from(&records, &name, seed, &region);
+                    scenario::recording::to_yaml(&s).map(|y| (y, records.len()))
+                })
+                .and_then(|(yaml, n)| {
+                    std::fs::write(&output, yaml)
+                        .map_err(|e| format!("cannot write {}: {e}", output.display()))
+                        .map(|_| n)
+                });
+            match result {
+                Ok(n) => {
+                    println!("wrote {} ({n} calls)", output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("awsemu: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }

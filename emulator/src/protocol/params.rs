@@ -170,6 +170,15 @@ impl Params {
         self.entries.get(key).map(|e| e.value.as_str())
     }
 
+    /// Every parameter a handler may read (envelope and signature keys left out), in key order:
+    /// what the call log records.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.entries
+            .iter()
+            .filter(|(k, _)| !is_envelope_key(k))
+            .map(|(k, e)| (k.as_str(), e.value.as_str()))
+    }
+
     /// The top-level scope, where handlers start reading.
     pub fn root(&self) -> Scope<'_> {
         Scope {

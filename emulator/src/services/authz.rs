@@ -113,6 +113,13 @@ pub fn resources(
                     if let Some(id) = p.peek(name) {
                         out.push(ec2_arn(region, account, id));
                     }
+                    // Lists (`InstanceId.1`, … of Start/Stop/TerminateInstances): each one.
+                    for i in 1.. {
+                        match p.peek(&format!("{name}.{i}")) {
+                            Some(id) => out.push(ec2_arn(region, account, id)),
+                            None => break,
+                        }
+                    }
                 }
                 if action == "CreateTags" || action == "DeleteTags" {
                     for i in 1.. {
@@ -303,6 +310,20 @@ mod tests {
             "r",
         );
         assert_eq!(r, vec!["*"]);
+        let r = resources(
+            ServiceId::Ec2,
+            "TerminateInstances",
+            &ec2("InstanceId.1=i-1&InstanceId.2=i-2"),
+            "1",
+            "r",
+        );
+        assert_eq!(
+            r,
+            vec![
+                "arn:aws:ec2:r:1:instance/i-1",
+                "arn:aws:ec2:r:1:instance/i-2"
+            ]
+        );
         let r = resources(
             ServiceId::Ec2,
             "CreateTags",

@@ -1,0 +1,817 @@
+//! The scenario file, as serde reads it (YAML via `yaml_serde`). Every struct refuses unknown
+//! fields, so a misspelt key is an error that names it and its line rather than a silent no-op.
+//! `scenarios/README.md` documents each part; `scenarios/schema.json` mirrors these types.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::IamMode;
+use crate::state::timing::Timing;
+
+fn default_region() -> String {
+    crate::config::DEFAULT_REGION.to_string()
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// One scenario file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Seed of every generated id: the same file and seed give the same ids and report.
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub timing: Timing,
+    /// How IAM decisions apply (default: enforce, as AWS).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub iam: IamMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Cluster>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub world: World,
+    /// Fault rules, converted by [`super::faults::fault_rules`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub expect: FinalExpect,
+}
+
+/// The cluster the world belongs to: `kubernetes.io/cluster/<id>=<tag>` on the resources that
+/// opt in.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    pub id: String,
+    #[serde(default)]
+    pub tag: ClusterTag,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterTag {
+    #[default]
+    Owned,
+    Shared,
+}
+
+impl ClusterTag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterTag::Owned => "owned",
+            ClusterTag::Shared => "shared",
+        }
+    }
+}
+
+pub type Tags = BTreeMap<String, String>;
+
+/// The resources that exist before the first step, each under a symbolic name.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, Role>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kms_keys: BTreeMap<String, KmsKey>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ecr_repositories: BTreeMap<String, EcrRepository>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vpcs: BTreeMap<String, Vpc>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub internet_gateways: BTreeMap<String, InternetGateway>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub subnets: BTreeMap<String, Subnet>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub route_tables: BTreeMap<String, RouteTable>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub security_groups: BTreeMap<String, SecurityGroup>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub instances: BTreeMap<String, Instance>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volumes: BTreeMap<String, Volume>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub load_balancers: BTreeMap<String, LoadBalancer>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub target_groups: BTreeMap<String, TargetGroup>,
+}
+
+/// An IAM role; an instance profile of the same name holds it (as the built-in roles).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    /// Trust policy (inline or file); default: EC2 may assume the role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<Value>,
+    /// Inline policies: name -> document (a YAML/JSON object, or a path to a JSON file relative
+    /// to the scenario file).
+    #[serde(default)]
+    pub policies: BTreeMap<String, Value>,
+    /// Managed policy ARNs to attach (e.g. `arn:aws:iam::aws:policy/AdministratorAccess`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    #[default]
+    Enabled,
+    Disabled,
+    PendingDeletion,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KmsKey {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub state: KeyState,
+    /// `alias/NAME` to create for it.
+    #[serde(default)]
+    pub alias: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcrRepository {
+    /// Repository name; default: the symbolic name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vpc {
+    pub cidr: String,
+    #[serde(default)]
+    pub tags: Tags,
+    /// Carry the cluster tag (default: no).
+    #[serde(default)]
+    pub cluster: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternetGateway {
+    /// The VPC (symbolic name) it is attached to.
+    pub vpc: String,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    pub vpc: String,
+    pub cidr: String,
+    /// Availability zone, e.g. `us-east-1a`.
+    pub zone: String,
+    /// `elb` or `internal-elb`: the `kubernetes.io/role/…=1` tag the provider's subnet discovery reads.
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    /// Carry the cluster tag (default: yes).
+    #[serde(default)]
+    pub cluster: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub destination: String,
+    /// An internet gateway (symbolic name).
+    #[serde(default)]
+    pub gateway: Option<String>,
+    /// An instance (symbolic name).
+    #[serde(default)]
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTable {
+    pub vpc: String,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    /// Subnets (symbolic names) associated with it.
+    #[serde(default)]
+    pub subnets: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub cluster: Option<bool>,
+}
+
+/// One permission of a security group.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// `tcp`, `udp`, `icmp` or `-1`.
+    pub protocol: String,
+    /// Both ends of the port range at once.
+    #[serde(default)]
+    pub port: Option<i64>,
+    #[serde(default)]
+    pub from: Option<i64>,
+    #[serde(default)]
+    pub to: Option<i64>,
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+    /// Other groups (symbolic names) allowed.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroup {
+    pub vpc: String,
+    /// Group name; default: the symbolic name.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub ingress: Vec<Rule>,
+    #[serde(default)]
+    pub egress: Vec<Rule>,
+    #[serde(default)]
+    pub tags: Tags,
+    /// Carry the cluster tag (default: yes).
+    #[serde(default)]
+    pub cluster: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceState {
+    #[default]
+    Running,
+    Stopped,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instance {
+    pub subnet: String,
+    #[serde(default)]
+    pub state: InstanceState,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default, rename = "type")]
+    pub instance_type: Option<String>,
+    /// Instance profile by name.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Role by name: its instance profile of the same name (world or built-in role).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Security groups (symbolic names); default: the VPC's default group.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    /// Carry the cluster tag (default: yes).
+    #[serde(default)]
+    pub cluster: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    pub instance: String,
+    pub device: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    pub zone: String,
+    #[serde(default)]
+    pub size: Option<i64>,
+    #[serde(default, rename = "type")]
+    pub volume_type: Option<String>,
+    #[serde(default)]
+    pub encrypted: bool,
+    /// KMS key (symbolic name); implies encrypted.
+    #[serde(default)]
+    pub kms_key: Option<String>,
+    #[serde(default)]
+    pub attach: Option<Attachment>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub cluster: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    /// `TCP`, `HTTP`, `SSL`, `HTTPS`.
+    pub protocol: String,
+    pub port: i64,
+    pub instance_port: i64,
+    #[serde(default)]
+    pub instance_protocol: Option<String>,
+}
+
+/// A classic load balancer.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// Name; default: the symbolic name.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub subnets: Vec<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    pub listeners: Vec<Listener>,
+    /// `internal` or `internet-facing` (default).
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// Instances (symbolic names) registered.
+    #[serde(default)]
+    pub instances: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub cluster: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub instance: String,
+    #[serde(default)]
+    pub port: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetGroup {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub vpc: String,
+    pub protocol: String,
+    pub port: i64,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub cluster: Option<bool>,
+}
+
+/// One step: exactly one of `call`, `flow`, `advance`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// What the step is for, in the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `service:Action`, e.g. `ec2:CreateVolume`, `elbv2:CreateTargetGroup`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    /// Query parameters (flat `Key.1` names or nested YAML) or the JSON body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Value>,
+    /// A cloud-provider flow, run by the flow runner the caller supplies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Value>,
+    /// Advance the virtual clock: `30s`, `5m`, `1h`, `250ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advance: Option<String>,
+    /// The principal: `admin`, `controlplane`, `worker`, `etcd` (default: admin).
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// What the answer must be; default: success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+    /// Symbol -> response path: binds `${symbol}` for later steps.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capture: BTreeMap<String, String>,
+}
+
+/// What one answer must be.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// `true`: success (the default when no `error` is named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok: Option<bool>,
+    /// The error code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// A substring of the error message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Response path -> value (null: absent).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, Value>,
+    /// Response path -> how many elements match it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub count: BTreeMap<String, usize>,
+}
+
+/// The final expectations, checked after the last step.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinalExpect {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub state: Vec<StateExpect>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<CallExpect>,
+}
+
+/// One fact about the final state: exactly one of `resources`, `tags`, `describe`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateExpect {
+    /// Count resources of a type (see README), with EC2 filters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<String>,
+    /// EC2 filter name -> value or values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub filters: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    /// An EC2 resource id whose tags must include `has`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub has: Tags,
+    /// Tag keys that must be absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lacks: Vec<String>,
+    /// Any call, made as admin, and what its answer must be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub describe: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+}
+
+/// A fact about the call log of the steps (the world's own calls are not counted).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallExpect {
+    /// Glob over the IAM action name (`ec2:Create*`, `elasticloadbalancing:*`) or awsemu's
+    /// `service:Action` (`elbv2:CreateListener`).
+    pub action: String,
+    /// Only calls by this principal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// Only calls that failed with this code (`ok`: only successes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<usize>,
+}
+
+impl Scenario {
+    /// Parses a scenario's YAML text; the error names the line and field.
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        let s: Scenario = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Whether any step needs a flow runner.
+    pub fn has_flows(&self) -> bool {
+        self.steps.iter().any(|s| s.flow.is_some())
+    }
+
+    /// Checks what the types cannot say.
+    pub fn validate(&self) -> Result<(), String> {
+        if crate::state::regions::region(&self.region).is_none() {
+            return Err(format!("region: unknown region '{}'", self.region));
+        }
+        super::faults::fault_rules(&self.faults)?;
+        for (i, step) in self.steps.iter().enumerate() {
+            let at = format!("steps[{i}]");
+            let kinds = [
+                step.call.is_some(),
+                step.flow.is_some(),
+                step.advance.is_some(),
+            ];
+            if kinds.iter().filter(|k| **k).count() != 1 {
+                return Err(format!(
+                    "{at}: a step needs exactly one of call, flow, advance"
+                ));
+            }
+            if let Some(c) = &step.call {
+                super::calls::parse_call_name(c).map_err(|e| format!("{at}.call: {e}"))?;
+            }
+            if step.params.is_some() && step.call.is_none() {
+                return Err(format!("{at}: params belong to a call step"));
+            }
+            if step.inputs.is_some() && step.flow.is_none() {
+                return Err(format!("{at}: inputs belong to a flow step"));
+            }
+            if let Some(a) = &step.advance {
+                parse_duration(a).map_err(|e| format!("{at}.advance: {e}"))?;
+                if step.expect.is_some() || step.principal.is_some() || !step.capture.is_empty() {
+                    return Err(format!(
+                        "{at}: an advance step takes no as, expect or capture"
+                    ));
+                }
+            }
+            if let Some(e) = &step.expect {
+                e.validate().map_err(|e| format!("{at}.expect: {e}"))?;
+            }
+        }
+        for (i, s) in self.expect.state.iter().enumerate() {
+            let at = format!("expect.state[{i}]");
+            let kinds = [
+                s.resources.is_some(),
+                s.tags.is_some(),
+                s.describe.is_some(),
+            ];
+            if kinds.iter().filter(|k| **k).count() != 1 {
+                return Err(format!(
+                    "{at}: needs exactly one of resources, tags, describe"
+                ));
+            }
+            if let Some(r) = &s.resources {
+                super::expect::resource_type(r).map_err(|e| format!("{at}.resources: {e}"))?;
+                if s.count.is_none() {
+                    return Err(format!("{at}: resources needs a count"));
+                }
+            }
+            if let Some(d) = &s.describe {
+                super::calls::parse_call_name(d).map_err(|e| format!("{at}.describe: {e}"))?;
+            }
+            if let Some(e) = &s.expect {
+                e.validate().map_err(|e| format!("{at}.expect: {e}"))?;
+            }
+        }
+        self.check_symbols()?;
+        for (i, c) in self.expect.calls.iter().enumerate() {
+            if c.count.is_none() && c.min.is_none() && c.max.is_none() {
+                return Err(format!("expect.calls[{i}]: needs count, min or max"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Scenario {
+    /// Every `${name}` in the steps and expectations names a symbol the world defines, a
+    /// `capture:` of an earlier step binds, or (in a flow step's answer) nothing else.
+    fn check_symbols(&self) -> Result<(), String> {
+        use super::symbols::Symbols;
+        let mut known = super::world::declared_symbols(self);
+        let check =
+            |at: &str, names: Vec<&str>, known: &std::collections::BTreeSet<String>| match names
+                .into_iter()
+                .find(|n| !known.contains(*n))
+            {
+                None => Ok(()),
+                Some(n) => Err(format!("{at}: unknown symbol ${{{n}}}")),
+            };
+        let expect_names = |e: &Expect| -> Vec<String> {
+            let mut v: Vec<String> = Vec::new();
+            for t in [&e.error, &e.message].into_iter().flatten() {
+                v.extend(Symbols::names_in(t).into_iter().map(str::to_string));
+            }
+            for f in e.fields.values() {
+                v.extend(Symbols::names_in_value(f).into_iter().map(str::to_string));
+            }
+            v
+        };
+        for (i, step) in self.steps.iter().enumerate() {
+            let at = format!("steps[{i}]");
+            let mut names: Vec<String> = Vec::new();
+            for v in [&step.params, &step.inputs].into_iter().flatten() {
+                names.extend(Symbols::names_in_value(v).into_iter().map(str::to_string));
+            }
+            if let Some(e) = &step.expect {
+                names.extend(expect_names(e));
+            }
+            check(&at, names.iter().map(String::as_str).collect(), &known)?;
+            known.extend(step.capture.keys().cloned());
+        }
+        for (i, s) in self.expect.state.iter().enumerate() {
+            let mut names: Vec<String> = Vec::new();
+            for t in [&s.tags].into_iter().flatten() {
+                names.extend(Symbols::names_in(t).into_iter().map(str::to_string));
+            }
+            for v in s.filters.values().chain(s.params.iter()) {
+                names.extend(Symbols::names_in_value(v).into_iter().map(str::to_string));
+            }
+            for (k, v) in &s.has {
+                names.extend(Symbols::names_in(k).into_iter().map(str::to_string));
+                names.extend(Symbols::names_in(v).into_iter().map(str::to_string));
+            }
+            if let Some(e) = &s.expect {
+                names.extend(expect_names(e));
+            }
+            check(
+                &format!("expect.state[{i}]"),
+                names.iter().map(String::as_str).collect(),
+                &known,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Expect {
+    fn validate(&self) -> Result<(), String> {
+        if self.ok == Some(true) && (self.error.is_some() || self.message.is_some()) {
+            return Err("ok: true cannot go with error or message".into());
+        }
+        if self.ok == Some(false) && self.error.is_none() && self.message.is_none() {
+            return Ok(());
+        }
+        Ok(())
+    }
+
+    /// Whether the answer must be a success.
+    pub fn wants_success(&self) -> bool {
+        match self.ok {
+            Some(ok) => ok,
+            None => self.error.is_none() && self.message.is_none(),
+        }
+    }
+}
+
+/// `30s`, `5m`, `1h`, `250ms`, `1d` -> milliseconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("'{text}' needs a unit: ms, s, m, h or d"))?;
+    let (n, unit) = t.split_at(split);
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 30s"))?;
+    let ms = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("'{text}': unknown unit '{unit}' (ms, s, m, h, d)")),
+    };
+    n.checked_mul(ms)
+        .ok_or_else(|| format!("'{text}' is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_name_their_line_and_steps_are_checked() {
+        let e =
+            Scenario::parse("name: x\nworld:\n  vpcs:\n    main: {cidr: 10.0.0.0/16, cidrr: 1}\n")
+                .unwrap_err();
+        assert!(e.contains("cidrr") && e.contains("line 4"), "{e}");
+        let e = Scenario::parse("name: x\nsteps:\n  - advance: 3s\n    call: ec2:DescribeVpcs\n")
+            .unwrap_err();
+        assert!(e.contains("steps[0]"), "{e}");
+        let e = Scenario::parse("name: x\nsteps:\n  - advance: 3 parsecs\n").unwrap_err();
+        assert!(e.contains("unknown unit"), "{e}");
+        assert_eq!(parse_duration("250ms").unwrap(), 250);
+        assert_eq!(parse_duration("2m").unwrap(), 120_000);
+        let s = Scenario::parse("name: x\nsteps:\n  - call: ec2:DescribeVpcs\n    as: worker\n")
+            .unwrap();
+        assert_eq!(s.steps[0].principal.as_deref(), Some("worker"));
+        let e = Scenario::parse(
+            "name: x\nsteps:\n  - call: ec2:DescribeVolumes\n    params: {VolumeId: [\"${volume.made}\"]}\n  - call: ec2:CreateVolume\n    capture: {volume.made: volumeId}\n",
+        )
+        .unwrap_err();
+        assert_eq!(e, "steps[0]: unknown symbol ${volume.made}");
+        Scenario::parse(
+            "name: x\nworld: {vpcs: {main: {cidr: 10.0.0.0/16}}}\nsteps:\n  - call: ec2:CreateVolume\n    capture: {volume.made: volumeId}\n  - call: ec2:DescribeVolumes\n    params: {VolumeId: [\"${volume.made}\"]}\nexpect:\n  state:\n    - {tags: \"${vpc.main}\", has: {a: \"${region}\"}}\n",
+        )
+        .unwrap();
+        let e = Scenario::parse("name: x\nexpect:\n  state:\n    - {tags: \"${vpc.main}\"}\n")
+            .unwrap_err();
+        assert_eq!(e, "expect.state[0]: unknown symbol ${vpc.main}");
+        assert_eq!(s.region, "us-east-1");
+    }
+
+    /// `scenarios/schema.json` names exactly the fields serde accepts, struct by struct: serde's
+    /// own "unknown field … expected one of …" lists them.
+    #[test]
+    fn the_json_schema_matches_the_model() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../scenarios/schema.json")).unwrap();
+        let cases = [
+            ("zzz: 1", "/properties"),
+            ("cluster: {id: a, zzz: 1}", "/properties/cluster/properties"),
+            ("world: {zzz: 1}", "/properties/world/properties"),
+            ("world: {roles: {a: {zzz: 1}}}", "/$defs/role/properties"),
+            (
+                "world: {kms_keys: {a: {zzz: 1}}}",
+                "/$defs/kms_key/properties",
+            ),
+            (
+                "world: {ecr_repositories: {a: {zzz: 1}}}",
+                "/$defs/ecr_repository/properties",
+            ),
+            ("world: {vpcs: {a: {zzz: 1}}}", "/$defs/vpc/properties"),
+            (
+                "world: {internet_gateways: {a: {zzz: 1}}}",
+                "/$defs/internet_gateway/properties",
+            ),
+            (
+                "world: {subnets: {a: {zzz: 1}}}",
+                "/$defs/subnet/properties",
+            ),
+            (
+                "world: {route_tables: {a: {zzz: 1}}}",
+                "/$defs/route_table/properties",
+            ),
+            (
+                "world: {route_tables: {a: {routes: [{zzz: 1}]}}}",
+                "/$defs/route_table/properties/routes/items/properties",
+            ),
+            (
+                "world: {security_groups: {a: {zzz: 1}}}",
+                "/$defs/security_group/properties",
+            ),
+            (
+                "world: {security_groups: {a: {ingress: [{zzz: 1}]}}}",
+                "/$defs/rule/properties",
+            ),
+            (
+                "world: {instances: {a: {zzz: 1}}}",
+                "/$defs/instance/properties",
+            ),
+            (
+                "world: {volumes: {a: {zzz: 1}}}",
+                "/$defs/volume/properties",
+            ),
+            (
+                "world: {volumes: {a: {attach: {zzz: 1}}}}",
+                "/$defs/volume/properties/attach/properties",
+            ),
+            (
+                "world: {load_balancers: {a: {zzz: 1}}}",
+                "/$defs/load_balancer/properties",
+            ),
+            (
+                "world: {load_balancers: {a: {listeners: [{zzz: 1}]}}}",
+                "/$defs/load_balancer/properties/listeners/items/properties",
+            ),
+            (
+                "world: {target_groups: {a: {zzz: 1}}}",
+                "/$defs/target_group/properties",
+            ),
+            (
+                "world: {target_groups: {a: {targets: [{zzz: 1}]}}}",
+                "/$defs/target_group/properties/targets/items/properties",
+            ),
+            ("steps: [{zzz: 1}]", "/$defs/step/properties"),
+            ("steps: [{expect: {zzz: 1}}]", "/$defs/expect/properties"),
+            ("expect: {zzz: 1}", "/properties/expect/properties"),
+            (
+                "expect: {state: [{zzz: 1}]}",
+                "/$defs/state_expect/properties",
+            ),
+            (
+                "expect: {calls: [{zzz: 1}]}",
+                "/$defs/call_expect/properties",
+            ),
+        ];
+        for (yaml, pointer) in cases {
+            let err = Scenario::parse(&format!("name: x\n{yaml}\n")).unwrap_err();
+            let mut accepted: Vec<&str> = err.split('`').skip(1).step_by(2).skip(1).collect();
+            accepted.sort();
+            let props = schema
+                .pointer(pointer)
+                .and_then(|p| p.as_object())
+                .unwrap_or_else(|| panic!("schema has no {pointer}"));
+            let mut in_schema: Vec<&str> = props.keys().map(String::as_str).collect();
+            in_schema.sort();
+            assert_eq!(accepted, in_schema, "{yaml}: {err}");
+        }
+    }
+}

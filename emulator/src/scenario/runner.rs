@@ -1,0 +1,394 @@
+//! Running a scenario: an emulator configured from the file (seed, region, timing, IAM mode, a
+//! manual clock), the world built, faults added, each step made and checked, then the final
+//! expectations — with a readable report written line by line to a sink.
+//!
+//! The report holds no wall-clock time and no port, only virtual time and seeded ids, so the same
+//! file and seed give a byte-identical report.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use super::calls::{self, Answer};
+use super::expect;
+use super::faults::fault_rules;
+use super::model::{parse_duration, Scenario, Step};
+use super::response::Body;
+use super::symbols::Symbols;
+use super::world;
+use crate::config::Config;
+use crate::instance::Instance;
+use crate::recorder::CallRecord;
+use crate::Emulator;
+
+/// Where every scenario's virtual clock starts: 2024-01-01T00:00:00Z.
+pub const SCENARIO_EPOCH_MS: i64 = 1_704_067_200_000;
+
+/// How many log records before a failing step's own calls the report shows.
+const LOG_CONTEXT: usize = 5;
+
+/// A flow step handed to the caller's runner.
+pub struct FlowRequest<'a> {
+    pub flow: &'a str,
+    /// The principal the flow acts as (`as:`, default admin).
+    pub principal: &'a str,
+    /// The step's `inputs`, symbols resolved.
+    pub inputs: Value,
+    /// The running emulator (endpoint, credentials of each principal).
+    pub emulator: &'a Emulator,
+    pub symbols: &'a Symbols,
+}
+
+/// Why a flow failed: the AWS error code it met (or the flow's own), and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowFailure {
+    pub code: String,
+    pub message: String,
+}
+
+pub type FlowFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, FlowFailure>> + Send + 'a>>;
+
+/// Runs cloud-provider flows for `flow:` steps (client-tests implements it with `flows::run`).
+pub trait FlowRunner: Sync {
+    fn run<'a>(&'a self, request: FlowRequest<'a>) -> FlowFuture<'a>;
+}
+
+impl<F> FlowRunner for F
+where
+    F: for<'a> Fn(FlowRequest<'a>) -> FlowFuture<'a> + Sync,
+{
+    fn run<'a>(&'a self, request: FlowRequest<'a>) -> FlowFuture<'a> {
+        self(request)
+    }
+}
+
+/// A scenario whose world is built: what the final expectations need.
+#[derive(Debug)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub symbols: Mutex<Symbols>,
+    /// The last call-log entry of the world build: call expectations count what came after.
+    pub world_seq: u64,
+    /// How many calls building the world took.
+    pub world_calls: u64,
+}
+
+/// The outcome of the final expectations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub passed: bool,
+    /// (what was checked, the difference when it failed)
+    pub checks: Vec<(String, Option<String>)>,
+}
+
+impl Verdict {
+    /// The JSON `/_awsemu/scenario/verify` answers.
+    pub fn to_json(&self, name: &str) -> Value {
+        json!({
+            "scenario": name,
+            "passed": self.passed,
+            "checks": self.checks.iter().map(|(what, diff)| json!({
+                "check": what, "passed": diff.is_none(), "difference": diff,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub name: String,
+    pub passed: bool,
+    pub text: String,
+}
+
+/// Reads and parses a scenario file; also returns its folder (policy files are relative to it).
+pub fn load_file(path: &Path) -> Result<(Scenario, Option<PathBuf>), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let s = Scenario::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((s, path.parent().map(Path::to_path_buf)))
+}
+
+/// The emulator configuration a scenario asks for (on top of `base`).
+pub fn config(s: &Scenario, mut base: Config) -> Config {
+    base.seed = s.seed;
+    base.default_region = s.region.clone();
+    base.timing = s.timing;
+    base.iam = s.iam;
+    base.manual_clock_start_ms = Some(SCENARIO_EPOCH_MS);
+    base
+}
+
+/// Builds the world and adds the faults (after the world, so they hit only the steps' calls).
+pub fn prepare(
+    instance: &Instance,
+    s: &Scenario,
+    base_dir: Option<&Path>,
+) -> Result<Loaded, String> {
+    let before = instance.calls.last_seq();
+    let symbols = world::build(instance, s, base_dir)?;
+    for rule in fault_rules(&s.faults)? {
+        instance.faults.add(rule);
+    }
+    let world_seq = instance.calls.last_seq();
+    Ok(Loaded {
+        scenario: s.clone(),
+        symbols: Mutex::new(symbols),
+        world_seq,
+        world_calls: world_seq - before,
+    })
+}
+
+fn symbols_of(loaded: &Loaded) -> Symbols {
+    match loaded.symbols.lock() {
+        Ok(s) => s.clone(),
+        Err(p) => p.into_inner().clone(),
+    }
+}
+
+/// Checks the final expectations now.
+pub fn verify(instance: &Instance, loaded: &Loaded) -> Verdict {
+    let symbols = symbols_of(loaded);
+    // The state checks' own admin calls come after this and are not the scenario's.
+    let horizon = instance.calls.last_seq();
+    let mut checks = Vec::new();
+    for e in &loaded.scenario.expect.state {
+        checks.push(match expect::check_state(instance, e, &symbols) {
+            Ok(d) => (format!("state: {d}"), None),
+            Err((d, why)) => (format!("state: {d}"), Some(why)),
+        });
+    }
+    let records: Vec<CallRecord> = instance
+        .calls
+        .since(loaded.world_seq)
+        .into_iter()
+        .filter(|r| r.seq <= horizon)
+        .collect();
+    for e in &loaded.scenario.expect.calls {
+        checks.push(match expect::check_calls(e, &records) {
+            Ok(d) => (format!("calls: {d}"), None),
+            Err((d, why)) => (format!("calls: {d}"), Some(why)),
+        });
+    }
+    Verdict {
+        passed: checks.iter().all(|(_, d)| d.is_none()),
+        checks,
+    }
+}
+
+struct Out<'s> {
+    text: String,
+    sink: &'s mut dyn FnMut(&str),
+}
+
+impl Out<'_> {
+    fn line(&mut self, l: impl AsRef<str>) {
+        let l = l.as_ref();
+        self.text.push_str(l);
+        self.text.push('\n');
+        (self.sink)(l);
+    }
+}
+
+fn record_line(r: &CallRecord) -> String {
+    format!(
+        "      t+{}ms {}",
+        r.time_ms - SCENARIO_EPOCH_MS,
+        r.summary()
+    )
+}
+
+/// Runs a scenario and reports. `flows` runs `flow:` steps; without it a flow step fails with a
+/// message that says so. Each report line also goes to `sink` as it is written.
+pub async fn run(
+    s: &Scenario,
+    base_dir: Option<&Path>,
+    flows: Option<&dyn FlowRunner>,
+    sink: &mut dyn FnMut(&str),
+) -> Report {
+    let mut out = Out {
+        text: String::new(),
+        sink,
+    };
+    out.line(format!(
+        "scenario {} (seed {}, region {})",
+        s.name, s.seed, s.region
+    ));
+    if !s.description.is_empty() {
+        out.line(format!("  {}", s.description.trim()));
+    }
+    let passed = match run_inner(s, base_dir, flows, &mut out).await {
+        Ok(passed) => passed,
+        Err(e) => {
+            out.line(format!("error: {e}"));
+            false
+        }
+    };
+    out.line(format!("result: {}", if passed { "PASS" } else { "FAIL" }));
+    Report {
+        name: s.name.clone(),
+        passed,
+        text: out.text,
+    }
+}
+
+async fn run_inner(
+    s: &Scenario,
+    base_dir: Option<&Path>,
+    flows: Option<&dyn FlowRunner>,
+    out: &mut Out<'_>,
+) -> Result<bool, String> {
+    let cfg = config(s, Config::default());
+    // Flows speak HTTP through the SDK: they need a listening emulator; raw calls do not.
+    let emulator = if s.has_flows() && flows.is_some() {
+        Some(Emulator::builder().config(cfg.clone()).start().await?)
+    } else {
+        None
+    };
+    let instance: Arc<Instance> = match &emulator {
+        Some(e) => e.instance().clone(),
+        None => Arc::new(Instance::new(cfg)?),
+    };
+    let loaded = prepare(&instance, s, base_dir)?;
+    out.line(format!("world: built with {} calls", loaded.world_calls));
+    for (i, step) in s.steps.iter().enumerate() {
+        let seq_before = instance.calls.last_seq();
+        let outcome = run_step(&instance, emulator.as_ref(), &loaded, step, flows).await;
+        let title = step_title(i, step);
+        let made = instance.calls.since(seq_before);
+        match outcome {
+            Ok(()) => {
+                out.line(format!("PASS {title}"));
+                made.iter().for_each(|r| out.line(record_line(r)));
+            }
+            Err(why) => {
+                out.line(format!("FAIL {title}"));
+                out.line(format!("  first difference: {why}"));
+                out.line("  call log around it:");
+                let all = instance
+                    .calls
+                    .since(loaded.world_seq.saturating_sub(LOG_CONTEXT as u64));
+                let earlier: Vec<&CallRecord> =
+                    all.iter().filter(|r| r.seq <= seq_before).collect();
+                let skip = earlier.len().saturating_sub(LOG_CONTEXT);
+                earlier
+                    .into_iter()
+                    .skip(skip)
+                    .for_each(|r| out.line(record_line(r)));
+                out.line("    this step:");
+                made.iter().for_each(|r| out.line(record_line(r)));
+                out.line(format!(
+                    "  {} later steps and the final expectations were not run",
+                    s.steps.len() - i - 1
+                ));
+                return Ok(false);
+            }
+        }
+    }
+    let verdict = verify(&instance, &loaded);
+    for (what, diff) in &verdict.checks {
+        match diff {
+            None => out.line(format!("PASS expect {what}")),
+            Some(d) => {
+                out.line(format!("FAIL expect {what}"));
+                out.line(format!("  first difference: {d}"));
+            }
+        }
+    }
+    if let Some(e) = emulator {
+        e.shutdown().await;
+    }
+    Ok(verdict.passed)
+}
+
+fn step_title(i: usize, step: &Step) -> String {
+    let what = if let Some(c) = &step.call {
+        format!("call {c}")
+    } else if let Some(f) = &step.flow {
+        format!("flow {f}")
+    } else {
+        format!("advance {}", step.advance.as_deref().unwrap_or_default())
+    };
+    let who = step
+        .principal
+        .as_deref()
+        .map(|p| format!(" as {p}"))
+        .unwrap_or_default();
+    let name = step
+        .name
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    format!("step {}: {what}{who}{name}", i + 1)
+}
+
+async fn run_step(
+    instance: &Instance,
+    emulator: Option<&Emulator>,
+    loaded: &Loaded,
+    step: &Step,
+    flows: Option<&dyn FlowRunner>,
+) -> Result<(), String> {
+    let symbols = symbols_of(loaded);
+    let principal = step.principal.as_deref().unwrap_or("admin");
+    let answer = if let Some(a) = &step.advance {
+        instance
+            .clock
+            .advance(std::time::Duration::from_millis(parse_duration(a)? as u64));
+        return Ok(());
+    } else if let Some(c) = &step.call {
+        let (service, action) = calls::parse_call_name(c)?;
+        let params = symbols.resolve_value(step.params.as_ref().unwrap_or(&Value::Null))?;
+        calls::call(instance, service, &action, &params, principal)?
+    } else {
+        let flow = step.flow.as_deref().unwrap_or_default();
+        let (Some(runner), Some(emulator)) = (flows, emulator) else {
+            return Err(format!(
+                "flow '{flow}' needs a flow runner: awsemu cannot run cloud-provider flows itself; run this scenario from client-tests (awsemu::scenario::run with client_tests::flows::run)"
+            ));
+        };
+        let inputs = symbols.resolve_value(step.inputs.as_ref().unwrap_or(&Value::Null))?;
+        let request = FlowRequest {
+            flow,
+            principal,
+            inputs,
+            emulator,
+            symbols: &symbols,
+        };
+        match runner.run(request).await {
+            Ok(v) => Answer {
+                status: 200,
+                error: None,
+                message: None,
+                body: Body::Json(v),
+                request_id: String::new(),
+            },
+            Err(f) => Answer {
+                status: 400,
+                error: Some(f.code),
+                message: Some(f.message),
+                body: Body::Json(Value::Null),
+                request_id: String::new(),
+            },
+        }
+    };
+    expect::check_answer(step.expect.as_ref(), &answer, &symbols)?;
+    if !step.capture.is_empty() {
+        let mut captured = Vec::new();
+        for (name, path) in &step.capture {
+            let v = answer
+                .body
+                .text(path)
+                .ok_or_else(|| format!("capture {name}: the answer has no {path}"))?;
+            captured.push((name.clone(), v));
+        }
+        if let Ok(mut s) = loaded.symbols.lock() {
+            captured.into_iter().for_each(|(k, v)| s.set(k, v));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,656 @@
+//! Builds a scenario's world by making the real API calls, as admin, through the emulator's own
+//! pipeline: every rule the handlers enforce applies to the world too, and every id comes from the
+//! seeded generator, so the same file and seed give the same ids.
+//!
+//! Order: IAM roles, KMS keys, ECR repositories, VPCs, internet gateways, subnets, security groups
+//! (all groups, then their rules, so rules may name each other), instances, route tables (routes
+//! may name instances), volumes and attachments, classic load balancers, target groups.
+//!
+//! The cluster tag `kubernetes.io/cluster/<id>=<owned|shared>` goes on subnets, security groups
+//! and instances unless they say `cluster: false`, and on any other EC2 or ELB resource that says
+//! `cluster: true`.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::calls::{self, map, Answer};
+use super::model::{self, InstanceState, KeyState, Scenario, Tags};
+use super::symbols::Symbols;
+use crate::auth::identities::EC2_TRUST_POLICY;
+use crate::instance::Instance;
+
+/// The image instances launch from when they name none (RunInstances takes any well-formed id).
+pub const DEFAULT_IMAGE: &str = "ami-0abcdef1234567890";
+/// The instance type when none is named.
+pub const DEFAULT_INSTANCE_TYPE: &str = "t3.medium";
+
+/// The symbols building `scenario`'s world defines, known without building it (so `check` can
+/// find a misspelt `${…}`); the loader below defines exactly these.
+pub fn declared_symbols(scenario: &Scenario) -> std::collections::BTreeSet<String> {
+    let w = &scenario.world;
+    let mut out: std::collections::BTreeSet<String> = ["region", "account"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if scenario.cluster.is_some() {
+        out.insert("cluster.id".into());
+    }
+    let mut add = |names: Vec<&String>, forms: &[&str]| {
+        for n in names {
+            for f in forms {
+                out.insert(f.replace('N', n));
+            }
+        }
+    };
+    add(w.roles.keys().collect(), &["role.N", "profile.N"]);
+    add(w.kms_keys.keys().collect(), &["kms.N", "kms.N.arn"]);
+    add(w.ecr_repositories.keys().collect(), &["ecr.N", "ecr.N.uri"]);
+    add(w.vpcs.keys().collect(), &["vpc.N"]);
+    add(w.internet_gateways.keys().collect(), &["igw.N"]);
+    add(w.subnets.keys().collect(), &["subnet.N", "subnet.N.zone"]);
+    add(w.route_tables.keys().collect(), &["rtb.N"]);
+    add(w.security_groups.keys().collect(), &["sg.N"]);
+    add(
+        w.instances.keys().collect(),
+        &["instance.N", "instance.N.dns"],
+    );
+    add(w.volumes.keys().collect(), &["volume.N"]);
+    add(w.load_balancers.keys().collect(), &["lb.N", "lb.N.dns"]);
+    add(w.target_groups.keys().collect(), &["tg.N"]);
+    out
+}
+
+struct Loader<'a> {
+    instance: &'a Instance,
+    scenario: &'a Scenario,
+    base_dir: Option<&'a Path>,
+    symbols: Symbols,
+}
+
+/// Builds the world; returns the symbols it defined (`vpc.main`, `subnet.a`, …).
+pub fn build(
+    instance: &Instance,
+    scenario: &Scenario,
+    base_dir: Option<&Path>,
+) -> Result<Symbols, String> {
+    let mut l = Loader {
+        instance,
+        scenario,
+        base_dir,
+        symbols: Symbols::default(),
+    };
+    l.symbols.set("region", scenario.region.clone());
+    l.symbols.set("account", instance.config.account_id.clone());
+    if let Some(c) = &scenario.cluster {
+        l.symbols.set("cluster.id", c.id.clone());
+    }
+    l.load().map_err(|e| format!("world: {e}"))?;
+    Ok(l.symbols)
+}
+
+impl Loader<'_> {
+    fn call(&self, what: &str, name: &str, params: Value) -> Result<Answer, String> {
+        let (service, action) = calls::parse_call_name(name)?;
+        let a = calls::call(self.instance, service, &action, &params, "admin")?;
+        match &a.error {
+            None => Ok(a),
+            Some(_) => Err(format!("{what}: {name} answered {}", a.outcome())),
+        }
+    }
+
+    fn field(what: &str, a: &Answer, path: &str) -> Result<String, String> {
+        a.body
+            .text(path)
+            .ok_or_else(|| format!("{what}: the answer has no {path}"))
+    }
+
+    /// The id a symbol of `kind` stands for, e.g. `("vpc", "main")`.
+    fn id(&self, what: &str, kind: &str, name: &str) -> Result<String, String> {
+        self.symbols
+            .get(&format!("{kind}.{name}"))
+            .map(str::to_string)
+            .ok_or_else(|| format!("{what}: no {kind} called '{name}' in the world"))
+    }
+
+    /// The resource's tags plus the cluster tag when it opts in.
+    fn tags(&self, tags: &Tags, cluster: Option<bool>, by_default: bool) -> Tags {
+        let mut t = tags.clone();
+        if let Some(c) = &self.scenario.cluster {
+            if cluster.unwrap_or(by_default) {
+                t.insert(
+                    format!("kubernetes.io/cluster/{}", c.id),
+                    c.tag.as_str().to_string(),
+                );
+            }
+        }
+        t
+    }
+
+    fn tag_ec2(&self, what: &str, id: &str, tags: Tags) -> Result<(), String> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let tag: Vec<Value> = tags
+            .into_iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+        self.call(
+            what,
+            "ec2:CreateTags",
+            json!({"ResourceId": [id], "Tag": tag}),
+        )?;
+        Ok(())
+    }
+
+    /// A policy document: a map (inline) or a path to a JSON file relative to the scenario.
+    fn document(&self, what: &str, v: &Value) -> Result<String, String> {
+        match v {
+            Value::String(path) => {
+                let p = match self.base_dir {
+                    Some(d) => d.join(path),
+                    None => Path::new(path).to_path_buf(),
+                };
+                std::fs::read_to_string(&p)
+                    .map_err(|e| format!("{what}: cannot read {}: {e}", p.display()))
+            }
+            Value::Object(_) => Ok(v.to_string()),
+            _ => Err(format!("{what}: a policy is a map or a file path")),
+        }
+    }
+
+    fn load(&mut self) -> Result<(), String> {
+        let w = &self.scenario.world;
+        for (name, r) in &w.roles {
+            self.role(name, r)?;
+        }
+        for (name, k) in &w.kms_keys {
+            self.kms_key(name, k)?;
+        }
+        for (name, r) in &w.ecr_repositories {
+            let what = format!("ecr_repositories.{name}");
+            let repo = r.name.clone().unwrap_or_else(|| name.clone());
+            let a = self.call(
+                &what,
+                "ecr:CreateRepository",
+                json!({"repositoryName": repo}),
+            )?;
+            self.symbols.set(format!("ecr.{name}"), repo);
+            let uri = Self::field(&what, &a, "repository/repositoryUri")?;
+            self.symbols.set(format!("ecr.{name}.uri"), uri);
+        }
+        for (name, v) in &w.vpcs {
+            let what = format!("vpcs.{name}");
+            let a = self.call(&what, "ec2:CreateVpc", json!({"CidrBlock": v.cidr}))?;
+            let id = Self::field(&what, &a, "vpc/vpcId")?;
+            self.tag_ec2(&what, &id, self.tags(&v.tags, v.cluster, false))?;
+            self.symbols.set(format!("vpc.{name}"), id);
+        }
+        for (name, g) in &w.internet_gateways {
+            let what = format!("internet_gateways.{name}");
+            let vpc = self.id(&what, "vpc", &g.vpc)?;
+            let a = self.call(&what, "ec2:CreateInternetGateway", json!({}))?;
+            let id = Self::field(&what, &a, "internetGatewayId")?;
+            self.call(
+                &what,
+                "ec2:AttachInternetGateway",
+                json!({"InternetGatewayId": id, "VpcId": vpc}),
+            )?;
+            self.tag_ec2(&what, &id, g.tags.clone())?;
+            self.symbols.set(format!("igw.{name}"), id);
+        }
+        for (name, s) in &w.subnets {
+            self.subnet(name, s)?;
+        }
+        for (name, g) in &w.security_groups {
+            let what = format!("security_groups.{name}");
+            let vpc = self.id(&what, "vpc", &g.vpc)?;
+            let params = map([
+                (
+                    "GroupName",
+                    json!(g.name.clone().unwrap_or_else(|| name.clone())),
+                ),
+                (
+                    "GroupDescription",
+                    json!(g
+                        .description
+                        .clone()
+                        .unwrap_or_else(|| format!("scenario group {name}"))),
+                ),
+                ("VpcId", json!(vpc)),
+            ]);
+            let a = self.call(&what, "ec2:CreateSecurityGroup", params)?;
+            let id = Self::field(&what, &a, "groupId")?;
+            self.tag_ec2(&what, &id, self.tags(&g.tags, g.cluster, true))?;
+            self.symbols.set(format!("sg.{name}"), id);
+        }
+        for (name, g) in &w.security_groups {
+            let what = format!("security_groups.{name}");
+            let id = self.id(&what, "sg", name)?;
+            for (rules, action) in [
+                (&g.ingress, "ec2:AuthorizeSecurityGroupIngress"),
+                (&g.egress, "ec2:AuthorizeSecurityGroupEgress"),
+            ] {
+                if rules.is_empty() {
+                    continue;
+                }
+                let perms = rules
+                    .iter()
+                    .map(|r| self.permission(&what, r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.call(
+                    &what,
+                    action,
+                    json!({"GroupId": id, "IpPermissions": perms}),
+                )?;
+            }
+        }
+        for (name, i) in &w.instances {
+            self.run_instance(name, i)?;
+        }
+        for (name, t) in &w.route_tables {
+            self.route_table(name, t)?;
+        }
+        for (name, v) in &w.volumes {
+            self.volume(name, v)?;
+        }
+        for (name, lb) in &w.load_balancers {
+            self.load_balancer(name, lb)?;
+        }
+        for (name, tg) in &w.target_groups {
+            self.target_group(name, tg)?;
+        }
+        Ok(())
+    }
+
+    fn role(&mut self, name: &str, r: &model::Role) -> Result<(), String> {
+        let what = format!("roles.{name}");
+        let trust = match &r.trust {
+            Some(t) => self.document(&what, t)?,
+            None => EC2_TRUST_POLICY.to_string(),
+        };
+        let a = self.call(
+            &what,
+            "iam:CreateRole",
+            json!({"RoleName": name, "AssumeRolePolicyDocument": trust}),
+        )?;
+        self.symbols
+            .set(format!("role.{name}"), Self::field(&what, &a, "Role/Arn")?);
+        for (policy, doc) in &r.policies {
+            let doc = self.document(&format!("{what}.policies.{policy}"), doc)?;
+            self.call(
+                &what,
+                "iam:PutRolePolicy",
+                json!({"RoleName": name, "PolicyName": policy, "PolicyDocument": doc}),
+            )?;
+        }
+        for arn in &r.managed {
+            self.call(
+                &what,
+                "iam:AttachRolePolicy",
+                json!({"RoleName": name, "PolicyArn": arn}),
+            )?;
+        }
+        let a = self.call(
+            &what,
+            "iam:CreateInstanceProfile",
+            json!({"InstanceProfileName": name}),
+        )?;
+        self.symbols.set(
+            format!("profile.{name}"),
+            Self::field(&what, &a, "InstanceProfile/Arn")?,
+        );
+        self.call(
+            &what,
+            "iam:AddRoleToInstanceProfile",
+            json!({"InstanceProfileName": name, "RoleName": name}),
+        )?;
+        Ok(())
+    }
+
+    fn kms_key(&mut self, name: &str, k: &model::KmsKey) -> Result<(), String> {
+        let what = format!("kms_keys.{name}");
+        let a = self.call(
+            &what,
+            "kms:CreateKey",
+            json!({"Description": k.description}),
+        )?;
+        let id = Self::field(&what, &a, "KeyMetadata/KeyId")?;
+        let arn = Self::field(&what, &a, "KeyMetadata/Arn")?;
+        if let Some(alias) = &k.alias {
+            self.call(
+                &what,
+                "kms:CreateAlias",
+                json!({"AliasName": alias, "TargetKeyId": id}),
+            )?;
+        }
+        match k.state {
+            KeyState::Enabled => {}
+            KeyState::Disabled => {
+                self.call(&what, "kms:DisableKey", json!({"KeyId": id}))?;
+            }
+            KeyState::PendingDeletion => {
+                self.call(
+                    &what,
+                    "kms:ScheduleKeyDeletion",
+                    json!({"KeyId": id, "PendingWindowInDays": 7}),
+                )?;
+            }
+        }
+        self.symbols.set(format!("kms.{name}"), id);
+        self.symbols.set(format!("kms.{name}.arn"), arn);
+        Ok(())
+    }
+
+    fn subnet(&mut self, name: &str, s: &model::Subnet) -> Result<(), String> {
+        let what = format!("subnets.{name}");
+        let vpc = self.id(&what, "vpc", &s.vpc)?;
+        let a = self.call(
+            &what,
+            "ec2:CreateSubnet",
+            json!({"VpcId": vpc, "CidrBlock": s.cidr, "AvailabilityZone": s.zone}),
+        )?;
+        let id = Self::field(&what, &a, "subnet/subnetId")?;
+        let mut tags = self.tags(&s.tags, s.cluster, true);
+        match s.role.as_deref() {
+            None => {}
+            Some(r @ ("elb" | "internal-elb")) => {
+                tags.insert(format!("kubernetes.io/role/{r}"), "1".into());
+            }
+            Some(other) => {
+                return Err(format!("{what}: role '{other}' is not elb or internal-elb"))
+            }
+        }
+        self.tag_ec2(&what, &id, tags)?;
+        self.symbols.set(format!("subnet.{name}"), id);
+        self.symbols
+            .set(format!("subnet.{name}.zone"), s.zone.clone());
+        Ok(())
+    }
+
+    fn permission(&self, what: &str, r: &model::Rule) -> Result<Value, String> {
+        let from = r.from.or(r.port);
+        let to = r.to.or(r.port);
+        let groups = r
+            .groups
+            .iter()
+            .map(|g| Ok(json!({"GroupId": self.id(what, "sg", g)?})))
+            .collect::<Result<Vec<_>, String>>()?;
+        let ranges: Vec<Value> = r.cidrs.iter().map(|c| json!({"CidrIp": c})).collect();
+        Ok(map([
+            ("IpProtocol", json!(r.protocol)),
+            ("FromPort", json!(from)),
+            ("ToPort", json!(to)),
+            (
+                "IpRanges",
+                if ranges.is_empty() {
+                    Value::Null
+                } else {
+                    json!(ranges)
+                },
+            ),
+            (
+                "Groups",
+                if groups.is_empty() {
+                    Value::Null
+                } else {
+                    json!(groups)
+                },
+            ),
+        ]))
+    }
+
+    fn run_instance(&mut self, name: &str, i: &model::Instance) -> Result<(), String> {
+        let what = format!("instances.{name}");
+        let subnet = self.id(&what, "subnet", &i.subnet)?;
+        let groups = i
+            .security_groups
+            .iter()
+            .map(|g| self.id(&what, "sg", g))
+            .collect::<Result<Vec<_>, _>>()?;
+        if i.profile.is_some() && i.role.is_some() {
+            return Err(format!("{what}: name a profile or a role, not both"));
+        }
+        let profile = i.profile.clone().or_else(|| i.role.clone());
+        let tags = self.tags(&i.tags, i.cluster, true);
+        let tag: Vec<Value> = tags
+            .iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+        let params = map([
+            (
+                "ImageId",
+                json!(i.image.as_deref().unwrap_or(DEFAULT_IMAGE)),
+            ),
+            (
+                "InstanceType",
+                json!(i.instance_type.as_deref().unwrap_or(DEFAULT_INSTANCE_TYPE)),
+            ),
+            ("MinCount", json!(1)),
+            ("MaxCount", json!(1)),
+            ("SubnetId", json!(subnet)),
+            (
+                "SecurityGroupId",
+                if groups.is_empty() {
+                    Value::Null
+                } else {
+                    json!(groups)
+                },
+            ),
+            (
+                "IamInstanceProfile",
+                profile.map_or(Value::Null, |p| json!({"Name": p})),
+            ),
+            (
+                "TagSpecification",
+                if tag.is_empty() {
+                    Value::Null
+                } else {
+                    json!([{"ResourceType": "instance", "Tag": tag}])
+                },
+            ),
+        ]);
+        let a = self.call(&what, "ec2:RunInstances", params)?;
+        let id = Self::field(&what, &a, "instancesSet/item/instanceId")?;
+        if let Some(dns) = a.body.text("instancesSet/item/privateDnsName") {
+            self.symbols.set(format!("instance.{name}.dns"), dns);
+        }
+        if i.state == InstanceState::Stopped {
+            self.call(&what, "ec2:StopInstances", json!({"InstanceId": [id]}))?;
+        }
+        self.symbols.set(format!("instance.{name}"), id);
+        Ok(())
+    }
+
+    fn route_table(&mut self, name: &str, t: &model::RouteTable) -> Result<(), String> {
+        let what = format!("route_tables.{name}");
+        let vpc = self.id(&what, "vpc", &t.vpc)?;
+        let a = self.call(&what, "ec2:CreateRouteTable", json!({"VpcId": vpc}))?;
+        let id = Self::field(&what, &a, "routeTable/routeTableId")?;
+        for r in &t.routes {
+            let target = match (&r.gateway, &r.instance) {
+                (Some(g), None) => ("GatewayId", self.id(&what, "igw", g)?),
+                (None, Some(i)) => ("InstanceId", self.id(&what, "instance", i)?),
+                _ => return Err(format!("{what}: a route names a gateway or an instance")),
+            };
+            self.call(
+                &what,
+                "ec2:CreateRoute",
+                map([
+                    ("RouteTableId", json!(id)),
+                    ("DestinationCidrBlock", json!(r.destination)),
+                    (target.0, json!(target.1)),
+                ]),
+            )?;
+        }
+        for s in &t.subnets {
+            let subnet = self.id(&what, "subnet", s)?;
+            self.call(
+                &what,
+                "ec2:AssociateRouteTable",
+                json!({"RouteTableId": id, "SubnetId": subnet}),
+            )?;
+        }
+        self.tag_ec2(&what, &id, self.tags(&t.tags, t.cluster, false))?;
+        self.symbols.set(format!("rtb.{name}"), id);
+        Ok(())
+    }
+
+    fn volume(&mut self, name: &str, v: &model::Volume) -> Result<(), String> {
+        let what = format!("volumes.{name}");
+        let key = v
+            .kms_key
+            .as_ref()
+            .map(|k| self.id(&what, "kms", k))
+            .transpose()?;
+        let params = map([
+            ("AvailabilityZone", json!(v.zone)),
+            ("Size", json!(v.size.unwrap_or(10))),
+            (
+                "VolumeType",
+                json!(v.volume_type.as_deref().unwrap_or("gp3")),
+            ),
+            (
+                "Encrypted",
+                if v.encrypted || key.is_some() {
+                    json!(true)
+                } else {
+                    Value::Null
+                },
+            ),
+            ("KmsKeyId", key.map_or(Value::Null, |k| json!(k))),
+        ]);
+        let a = self.call(&what, "ec2:CreateVolume", params)?;
+        let id = Self::field(&what, &a, "volumeId")?;
+        self.tag_ec2(&what, &id, self.tags(&v.tags, v.cluster, false))?;
+        if let Some(att) = &v.attach {
+            let inst = self.id(&what, "instance", &att.instance)?;
+            self.call(
+                &what,
+                "ec2:AttachVolume",
+                json!({"VolumeId": id, "InstanceId": inst, "Device": att.device}),
+            )?;
+        }
+        self.symbols.set(format!("volume.{name}"), id);
+        Ok(())
+    }
+
+    fn elb_tags(&self, tags: Tags) -> Value {
+        if tags.is_empty() {
+            return Value::Null;
+        }
+        json!(tags
+            .into_iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect::<Vec<_>>())
+    }
+
+    fn load_balancer(&mut self, name: &str, lb: &model::LoadBalancer) -> Result<(), String> {
+        let what = format!("load_balancers.{name}");
+        let lb_name = lb.name.clone().unwrap_or_else(|| name.to_string());
+        let subnets = lb
+            .subnets
+            .iter()
+            .map(|s| self.id(&what, "subnet", s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let groups = lb
+            .security_groups
+            .iter()
+            .map(|s| self.id(&what, "sg", s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let listeners: Vec<Value> = lb
+            .listeners
+            .iter()
+            .map(|l| {
+                map([
+                    ("Protocol", json!(l.protocol)),
+                    ("LoadBalancerPort", json!(l.port)),
+                    ("InstancePort", json!(l.instance_port)),
+                    (
+                        "InstanceProtocol",
+                        l.instance_protocol
+                            .as_ref()
+                            .map_or(Value::Null, |p| json!(p)),
+                    ),
+                ])
+            })
+            .collect();
+        let params = map([
+            ("LoadBalancerName", json!(lb_name)),
+            ("Listeners", json!(listeners)),
+            ("Subnets", json!(subnets)),
+            (
+                "SecurityGroups",
+                if groups.is_empty() {
+                    Value::Null
+                } else {
+                    json!(groups)
+                },
+            ),
+            (
+                "Scheme",
+                lb.scheme.as_ref().map_or(Value::Null, |s| json!(s)),
+            ),
+            (
+                "Tags",
+                self.elb_tags(self.tags(&lb.tags, lb.cluster, false)),
+            ),
+        ]);
+        let a = self.call(&what, "elb:CreateLoadBalancer", params)?;
+        let dns = Self::field(&what, &a, "DNSName")?;
+        if !lb.instances.is_empty() {
+            let instances = lb
+                .instances
+                .iter()
+                .map(|i| Ok(json!({"InstanceId": self.id(&what, "instance", i)?})))
+                .collect::<Result<Vec<_>, String>>()?;
+            self.call(
+                &what,
+                "elb:RegisterInstancesWithLoadBalancer",
+                json!({"LoadBalancerName": lb_name, "Instances": instances}),
+            )?;
+        }
+        self.symbols.set(format!("lb.{name}"), lb_name);
+        self.symbols.set(format!("lb.{name}.dns"), dns);
+        Ok(())
+    }
+
+    fn target_group(&mut self, name: &str, tg: &model::TargetGroup) -> Result<(), String> {
+        let what = format!("target_groups.{name}");
+        let vpc = self.id(&what, "vpc", &tg.vpc)?;
+        let params = map([
+            (
+                "Name",
+                json!(tg.name.clone().unwrap_or_else(|| name.to_string())),
+            ),
+            ("Protocol", json!(tg.protocol)),
+            ("Port", json!(tg.port)),
+            ("VpcId", json!(vpc)),
+            (
+                "Tags",
+                self.elb_tags(self.tags(&tg.tags, tg.cluster, false)),
+            ),
+        ]);
+        let a = self.call(&what, "elbv2:CreateTargetGroup", params)?;
+        let arn = Self::field(&what, &a, "TargetGroupArn")?;
+        if !tg.targets.is_empty() {
+            let targets = tg
+                .targets
+                .iter()
+                .map(|t| {
+                    Ok(map([
+                        ("Id", json!(self.id(&what, "instance", &t.instance)?)),
+                        ("Port", t.port.map_or(Value::Null, |p| json!(p))),
+                    ]))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            self.call(
+                &what,
+                "elbv2:RegisterTargets",
+                json!({"TargetGroupArn": arn, "Targets": targets}),
+            )?;
+        }
+        self.symbols.set(format!("tg.{name}"), arn);
+        Ok(())
+    }
+}
