@@ -13,6 +13,7 @@ use awsemu::faults::{FaultEffect, FaultRule};
 use awsemu::protocol::AwsError;
 use awsemu::state::timing::Timing;
 use awsemu::Emulator;
+use client_tests::fixtures::default_vpc;
 use client_tests::flows::classic_elb;
 use client_tests::flows::routes::{ListInput, RouteInput};
 use client_tests::flows::service::{LoadBalancerInput, ServicePort, ServiceSpec};
@@ -57,18 +58,6 @@ struct World {
     vpc: String,
     node_sg: String,
     nodes: Vec<String>,
-}
-
-async fn default_vpc(c: &aws_sdk_ec2::Client) -> String {
-    c.describe_vpcs()
-        .filters(Filter::builder().name("is-default").values("true").build())
-        .send()
-        .await
-        .expect("describe vpcs")
-        .vpcs()[0]
-        .vpc_id()
-        .unwrap()
-        .to_string()
 }
 
 async fn group(c: &aws_sdk_ec2::Client, vpc: &str, name: &str, tags: &[(&str, &str)]) -> String {
