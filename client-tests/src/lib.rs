@@ -5,6 +5,7 @@
 //! behaviour turn them back on with [`ClientOptions`].
 
 pub mod fixtures;
+pub mod flows;
 
 use std::sync::Arc;
 use std::time::Duration;
