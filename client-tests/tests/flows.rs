@@ -9,8 +9,7 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{
     Filter, InstanceStateName, IpPermission, ResourceType, Tag, TagSpecification,
 };
-use awsemu::faults::{FaultEffect, FaultRule};
-use awsemu::protocol::AwsError;
+use awsemu::faults::FaultRule;
 use awsemu::state::timing::Timing;
 use awsemu::Emulator;
 use client_tests::fixtures::default_vpc;
@@ -522,17 +521,18 @@ async fn delete_retries_delete_security_group_through_dependency_violation() {
     let status = classic_elb::ensure(&cx, &input(service(&[]), &w.nodes))
         .await
         .expect("ensure");
-    emu.inject(FaultRule {
-        action: "ec2:DeleteSecurityGroup".into(),
-        remaining: Some(3),
-        effect: FaultEffect::Error(AwsError::bad_request(
-            "DependencyViolation",
-            format!(
-                "resource {} has a dependent object",
-                status.security_groups[0]
-            ),
-        )),
-    });
+    emu.inject(
+        FaultRule::new("ec2:DeleteSecurityGroup")
+            .error(
+                "DependencyViolation",
+                &format!(
+                    "resource {} has a dependent object",
+                    status.security_groups[0]
+                ),
+                400,
+            )
+            .times(3),
+    );
     let before = cx.now();
     let deleted = classic_elb::delete(&cx, &input(service(&[]), &w.nodes))
         .await
@@ -561,14 +561,11 @@ async fn delete_gives_up_after_ten_minutes_of_dependency_violation() {
     let status = classic_elb::ensure(&cx, &input(service(&[]), &w.nodes))
         .await
         .expect("ensure");
-    emu.inject(FaultRule {
-        action: "ec2:DeleteSecurityGroup".into(),
-        remaining: None,
-        effect: FaultEffect::Error(AwsError::bad_request(
-            "DependencyViolation",
-            "resource has a dependent object",
-        )),
-    });
+    emu.inject(FaultRule::new("ec2:DeleteSecurityGroup").error(
+        "DependencyViolation",
+        "resource has a dependent object",
+        400,
+    ));
     let e = classic_elb::delete(&cx, &input(service(&[]), &w.nodes))
         .await
         .unwrap_err();
@@ -820,14 +817,10 @@ async fn throttled_describe_instances_is_retried_as_the_provider_does() {
     let emu = emulator().await;
     let (w, _, dns) = route_world(&emu).await;
     let cx = ctx(&emu, "controlplane", &w.vpc);
-    let throttle = |n| FaultRule {
-        action: "ec2:DescribeInstances".into(),
-        remaining: Some(n),
-        effect: FaultEffect::Error(AwsError::new(
-            "RequestLimitExceeded",
-            "Request limit exceeded.",
-            503,
-        )),
+    let throttle = |n| {
+        FaultRule::new("ec2:DescribeInstances")
+            .error("RequestLimitExceeded", "Request limit exceeded.", 503)
+            .times(n)
     };
     let route = RouteInput {
         cluster_name: "kubernetes".into(),
