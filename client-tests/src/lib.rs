@@ -6,6 +6,7 @@
 
 pub mod fixtures;
 pub mod flows;
+pub mod scenarios;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,6 +120,15 @@ macro_rules! client_fn {
                 .credentials_provider(opts.credentials())
                 .retry_config(opts.retry.clone())
                 .sleep_impl(SharedAsyncSleep::new(opts.waiting.clone()))
+                // No SDK timeouts: they run on the sleep above, so under `Waiting::Scaled` a
+                // 3.1 s connect timeout would be 31 ms and under `AdvanceClock` it would fire at
+                // once (and move the emulator's clock). The emulator is on loopback.
+                .timeout_config(aws_smithy_types::timeout::TimeoutConfig::disabled())
+                // Stalled-stream protection polls on that sleep too: under `AdvanceClock` it would
+                // move the emulator's clock by a varying amount on every call.
+                .stalled_stream_protection(
+                    aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig::disabled(),
+                )
                 .http_client(aws_smithy_http_client::Builder::new().build_http())
                 .build();
             $sdk::Client::from_conf(config)

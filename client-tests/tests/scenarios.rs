@@ -54,7 +54,7 @@ async fn http_get(endpoint: &str, path: &str) -> (u16, serde_json::Value) {
 }
 
 #[tokio::test]
-async fn every_example_scenario_without_flows_passes() {
+async fn every_example_scenario_passes() {
     let mut files: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
         .expect("scenarios/")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -64,11 +64,9 @@ async fn every_example_scenario_without_flows_passes() {
     assert!(files.len() >= 3, "{files:?}");
     let mut failed = Vec::new();
     for f in &files {
-        let (s, dir) = scenario::load_file(f).expect("the example parses");
-        if s.has_flows() {
-            continue;
-        }
-        let report = run_text(&s, dir.as_deref()).await;
+        let report = client_tests::scenarios::run_file(f, &mut |_| {})
+            .await
+            .expect("the example parses");
         if !report.passed {
             failed.push(report.text);
         }
@@ -81,8 +79,10 @@ macro_rules! example {
     ($test:ident, $file:literal) => {
         #[tokio::test]
         async fn $test() {
-            let (s, dir) = scenario::load_file(&scenarios_dir().join($file)).expect("parses");
-            let report = run_text(&s, dir.as_deref()).await;
+            let report =
+                client_tests::scenarios::run_file(&scenarios_dir().join($file), &mut |_| {})
+                    .await
+                    .expect("parses");
             assert!(report.passed, "{}", report.text);
         }
     };
@@ -99,6 +99,11 @@ example!(example_pod_cidr_routes, "pod-cidr-routes.yaml");
 example!(
     example_controlplane_policy_gaps,
     "controlplane-policy-gaps.yaml"
+);
+example!(example_classic_elb_lifecycle, "classic-elb-lifecycle.yaml");
+example!(
+    example_multiple_tagged_security_groups,
+    "multiple-tagged-security-groups.yaml"
 );
 
 #[tokio::test]

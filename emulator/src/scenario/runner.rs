@@ -40,6 +40,8 @@ pub struct FlowRequest<'a> {
     /// The running emulator (endpoint, credentials of each principal).
     pub emulator: &'a Emulator,
     pub symbols: &'a Symbols,
+    /// The scenario's cluster id (`cluster.id`), which the provider's flows tag and look for.
+    pub cluster_id: Option<&'a str>,
 }
 
 /// Why a flow failed: the AWS error code it met (or the flow's own), and the message.
@@ -358,6 +360,7 @@ async fn run_step(
             inputs,
             emulator,
             symbols: &symbols,
+            cluster_id: loaded.scenario.cluster.as_ref().map(|c| c.id.as_str()),
         };
         match runner.run(request).await {
             Ok(v) => Answer {
