@@ -105,6 +105,15 @@ example!(
     example_multiple_tagged_security_groups,
     "multiple-tagged-security-groups.yaml"
 );
+example!(example_nlb_lifecycle, "nlb-lifecycle.yaml");
+example!(
+    example_throttled_describe_instances,
+    "throttled-describe-instances.yaml"
+);
+example!(
+    example_security_group_eventual_consistency,
+    "security-group-eventual-consistency.yaml"
+);
 
 #[tokio::test]
 async fn the_same_file_and_seed_give_the_same_ids_and_report() {
