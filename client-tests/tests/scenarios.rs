@@ -114,6 +114,32 @@ example!(
     example_security_group_eventual_consistency,
     "security-group-eventual-consistency.yaml"
 );
+example!(
+    example_owned_versus_shared_on_delete,
+    "owned-versus-shared-on-delete.yaml"
+);
+example!(
+    example_ebs_csi_volume_lifecycle,
+    "ebs-csi-volume-lifecycle.yaml"
+);
+example!(
+    example_controlplane_policy_gaps_flows,
+    "controlplane-policy-gaps-flows.yaml"
+);
+
+#[tokio::test]
+async fn a_flow_scenario_gives_the_same_report_twice() {
+    let file = scenarios_dir().join("classic-elb-lifecycle.yaml");
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let report = client_tests::scenarios::run_file(&file, &mut |_| {})
+            .await
+            .expect("parses");
+        assert!(report.passed, "{}", report.text);
+        runs.push(report.text);
+    }
+    assert_eq!(runs[0], runs[1]);
+}
 
 #[tokio::test]
 async fn the_same_file_and_seed_give_the_same_ids_and_report() {
