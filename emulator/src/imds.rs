@@ -316,7 +316,7 @@ fn listing(t: &BTreeMap<String, String>, dir: &str) -> Option<String> {
             Some((d, _)) => format!("{d}/"),
             None => rest.to_string(),
         };
-        if names.last() != Some(&name) && !names.contains(&name) {
+        if !names.contains(&name) {
             names.push(name);
         }
     }

@@ -4,6 +4,7 @@
 //! The token is an opaque encoding of the offset of the next item; results are sorted by id, so
 //! paging a list that does not change returns every item exactly once.
 
+use crate::protocol::constraints::Constraints;
 use crate::protocol::{AwsError, AwsResult, Scope};
 
 const TOKEN_PREFIX: &str = "awsemu-";
@@ -95,22 +96,10 @@ impl<'a> Page<'a> {
 
     pub fn apply<T>(&self, items: Vec<T>) -> AwsResult<(Vec<T>, Option<String>)> {
         if self.marker_style {
-            if let Some(max) = self.max {
-                let (lo, hi) = self.bounds;
-                let broken = if max < lo {
-                    Some(format!("greater than or equal to {lo}"))
-                } else if max > hi {
-                    Some(format!("less than or equal to {hi}"))
-                } else {
-                    None
-                };
-                if let Some(rule) = broken {
-                    return Err(AwsError::bad_request(
-                        "ValidationError",
-                        format!("1 validation error detected: Value '{max}' at 'pageSize' failed to satisfy constraint: Member must have value {rule}"),
-                    ));
-                }
-            }
+            let (lo, hi) = self.bounds;
+            Constraints::new()
+                .range("pageSize", self.max, lo, hi)
+                .check()?;
             return page(items, self.max, self.token, self.bounds).map_err(|e| {
                 AwsError::bad_request("ValidationError", e.message.replace("token", "marker"))
             });

@@ -14,6 +14,7 @@ pub mod model;
 pub mod policies;
 pub mod tags;
 
+use crate::protocol::constraints::Constraints;
 use crate::protocol::{AwsError, AwsResult, Scope};
 use crate::services::ec2::model::Ec2Region;
 
@@ -66,20 +67,9 @@ pub fn find_mut<'a>(r: &'a mut Ec2Region, name: &str) -> AwsResult<&'a mut LoadB
 
 /// An integer parameter within AWS's bounds, or the Coral `ValidationError` naming the field.
 pub fn bounded(p: &Scope<'_>, name: &str, field: &str, lo: i64, hi: i64) -> AwsResult<Option<i64>> {
-    let Some(v) = p.int(name)? else {
-        return Ok(None);
-    };
-    if v < lo {
-        return Err(validation(format!(
-            "1 validation error detected: Value '{v}' at '{field}' failed to satisfy constraint: Member must have value greater than or equal to {lo}"
-        )));
-    }
-    if v > hi {
-        return Err(validation(format!(
-            "1 validation error detected: Value '{v}' at '{field}' failed to satisfy constraint: Member must have value less than or equal to {hi}"
-        )));
-    }
-    Ok(Some(v))
+    let v = p.int(name)?;
+    Constraints::new().range(field, v, lo, hi).check()?;
+    Ok(v)
 }
 
 /// A required integer within AWS's bounds.

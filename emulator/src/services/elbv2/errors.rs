@@ -4,6 +4,7 @@
 //! Every ELBv2 error is a 400 from the sender; the code names the exception without its
 //! `Exception` suffix (`LoadBalancerNotFound`).
 
+use crate::protocol::constraints::Constraints;
 use crate::protocol::{AwsError, AwsResult};
 
 /// `ValidationError`: the generic answer for a bad value.
@@ -79,39 +80,14 @@ pub fn check_enum(field: &str, value: &str, allowed: &[&str]) -> AwsResult<()> {
 
 /// Checks an optional integer against the model's range.
 pub fn check_range(field: &str, value: Option<i64>, lo: i64, hi: i64) -> AwsResult<()> {
-    match value {
-        Some(v) if v < lo => Err(constraint(
-            field,
-            &v.to_string(),
-            &format!("Member must have value greater than or equal to {lo}"),
-        )),
-        Some(v) if v > hi => Err(constraint(
-            field,
-            &v.to_string(),
-            &format!("Member must have value less than or equal to {hi}"),
-        )),
-        _ => Ok(()),
-    }
+    Constraints::new().range(field, value, lo, hi).check()
 }
 
 /// Checks a string's length (in characters) against the model's bounds.
 pub fn check_length(field: &str, value: &str, lo: usize, hi: usize) -> AwsResult<()> {
-    let n = value.chars().count();
-    if n < lo {
-        Err(constraint(
-            field,
-            value,
-            &format!("Member must have length greater than or equal to {lo}"),
-        ))
-    } else if n > hi {
-        Err(constraint(
-            field,
-            value,
-            &format!("Member must have length less than or equal to {hi}"),
-        ))
-    } else {
-        Ok(())
-    }
+    Constraints::new()
+        .length(field, Some(value), lo, hi)
+        .check()
 }
 
 /// Checks a list's size against the model's maximum; the value is written as AWS writes lists.
