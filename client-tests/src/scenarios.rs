@@ -6,7 +6,7 @@
 //! principal), or else a session of the IAM role of that name (a role from the scenario's world),
 //! issued as STS would. Its waits advance the scenario's virtual clock, so a provider poll of ten
 //! minutes takes no wall time. Inputs may name the VPC the provider is configured for
-//! (`vpc: ${vpc.main}`); without one, the account's default VPC.
+//! (`vpc: ${vpc.main}`); without one, the account's default VPC of the step's region.
 
 use std::path::Path;
 
@@ -47,9 +47,10 @@ fn options(emu: &Emulator, name: &str) -> Result<ClientOptions, FlowFailure> {
     Ok(opts)
 }
 
-/// The default VPC of the emulator's region, through the admin's EC2 client.
-async fn default_vpc(emu: &Emulator) -> Result<String, FlowFailure> {
-    let vpc = crate::fixtures::default_vpc(&crate::ec2(emu, "admin")).await;
+/// The default VPC of `region`, through the admin's EC2 client.
+async fn default_vpc(emu: &Emulator, region: &str) -> Result<String, FlowFailure> {
+    let opts = ClientOptions::principal(emu, "admin").region(region);
+    let vpc = crate::fixtures::default_vpc(&crate::ec2_with(emu, &opts)).await;
     Ok(vpc)
 }
 
@@ -65,9 +66,10 @@ pub fn run_flow(req: FlowRequest<'_>) -> FlowFuture<'_> {
                     message: format!("inputs.vpc must be a VPC id, not {other}"),
                 })
             }
-            None => default_vpc(req.emulator).await?,
+            None => default_vpc(req.emulator, req.region).await?,
         };
         let opts = options(req.emulator, req.principal)?
+            .region(req.region)
             .waiting(Waiting::AdvanceClock(req.emulator.instance().clone()));
         let ctx = FlowContext::with_options(
             req.emulator,

@@ -62,6 +62,15 @@ async fn every_example_scenario_passes() {
         .collect();
     files.sort();
     assert!(files.len() >= 3, "{files:?}");
+    // Each file is also its own test below, so a failure names its file.
+    let this = include_str!("scenarios.rs");
+    for f in &files {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        assert!(
+            this.contains(&format!("\"{name}\"")),
+            "scenarios/{name} has no example! test of its own"
+        );
+    }
     let mut failed = Vec::new();
     for f in &files {
         let report = client_tests::scenarios::run_file(f, &mut |_| {})
@@ -126,6 +135,11 @@ example!(
     example_controlplane_policy_gaps_flows,
     "controlplane-policy-gaps-flows.yaml"
 );
+example!(
+    example_provider_in_the_wrong_region,
+    "provider-in-the-wrong-region.yaml"
+);
+example!(example_nlb_target_health, "nlb-target-health.yaml");
 
 #[tokio::test]
 async fn a_flow_scenario_gives_the_same_report_twice() {
@@ -786,6 +800,13 @@ async fn a_recording_replays_as_a_scenario() {
         .send()
         .await
         .unwrap();
+    let west = ClientOptions::principal(&emu, "admin").region("eu-west-1");
+    ec2_with(&emu, &west)
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
     drop(emu);
 
     let text = std::fs::read_to_string(&path).unwrap();
@@ -794,7 +815,9 @@ async fn a_recording_replays_as_a_scenario() {
         "{text}"
     );
     let records = awsemu::recorder::read_recording(&text).unwrap();
-    assert_eq!(records.len(), 4, "{text}");
+    assert_eq!(records.len(), 5, "{text}");
+    assert_eq!(records[0].region, "us-east-1");
+    assert_eq!(records[4].region, "eu-west-1");
     assert_eq!(records[0].principal, "admin");
     assert_eq!(records[0].action, "ec2:CreateVpc");
     assert_eq!(records[0].params, json!({"CidrBlock": "10.0.0.0/16"}));
@@ -813,6 +836,107 @@ async fn a_recording_replays_as_a_scenario() {
     assert_eq!(parsed, s);
     assert_eq!(parsed.steps[2].call.as_deref(), Some("ec2:CreateVolume"));
     assert_eq!(parsed.steps[2].principal.as_deref(), Some("worker"));
+    assert_eq!(parsed.steps[2].region, None);
+    assert_eq!(parsed.steps[4].region.as_deref(), Some("eu-west-1"));
+    assert_eq!(parsed.world.regions, ["eu-west-1"]);
     let report = run_text(&parsed, None).await;
     assert!(report.passed, "{}\n{yaml}", report.text);
+    assert!(
+        report.text.contains("ec2:CreateVpc 200 ok in eu-west-1"),
+        "{}",
+        report.text
+    );
+}
+
+/// A world across regions: each resource is made in its VPC's (or its own, or its zone's)
+/// region, an opt-in region named in `world.regions` is enabled, and steps and final
+/// expectations look in the region they name.
+#[tokio::test]
+async fn a_world_spans_regions_and_steps_name_theirs() {
+    let s = Scenario::parse(
+        r#"
+name: regions
+seed: 3
+world:
+  regions: [eu-west-1, af-south-1]
+  kms_keys:
+    cape: {region: af-south-1, description: in Cape Town}
+  ecr_repositories:
+    app: {region: af-south-1}
+  vpcs:
+    east: {cidr: 10.1.0.0/16}
+    west: {cidr: 10.2.0.0/16, region: eu-west-1}
+  subnets:
+    w: {vpc: west, cidr: 10.2.1.0/24, zone: eu-west-1b}
+  security_groups:
+    web: {vpc: west, tags: {team: web}}
+  instances:
+    node: {subnet: w, security_groups: [web]}
+  volumes:
+    data: {zone: eu-west-1b, attach: {instance: node, device: /dev/xvdf}}
+steps:
+  - call: ec2:DescribeInstances
+    region: eu-west-1
+    params: {InstanceId: ["${instance.node}"]}
+    expect:
+      fields:
+        placement/availabilityZone: eu-west-1b
+        groupSet/item/groupId: "${sg.web}"
+  - call: ec2:DescribeInstances
+    params: {InstanceId: ["${instance.node}"]}
+    expect: {error: InvalidInstanceID.NotFound}
+  - call: kms:DescribeKey
+    region: af-south-1
+    params: {KeyId: "${kms.cape}"}
+    expect: {fields: {KeyMetadata/Arn: "${kms.cape.arn}"}}
+  - call: kms:DescribeKey
+    params: {KeyId: "${kms.cape}"}
+    expect: {error: NotFoundException}
+  - call: ecr:DescribeRepositories
+    region: af-south-1
+    expect: {fields: {"repositories[0]/repositoryUri": "${ecr.app.uri}"}}
+expect:
+  state:
+    - resources: vpcs
+      region: eu-west-1
+      filters: {cidr: 10.2.0.0/16}
+      count: 1
+    - resources: vpcs
+      filters: {cidr: 10.2.0.0/16}
+      count: 0
+    - resources: volumes
+      region: eu-west-1
+      filters: {attachment.status: attached, attachment.device: /dev/xvdf}
+      count: 1
+    - tags: "${sg.web}"
+      region: eu-west-1
+      has: {team: web}
+  calls:
+    - action: "ec2:DescribeInstances"
+      region: eu-west-1
+      outcome: ok
+      count: 1
+    - action: "ec2:DescribeInstances"
+      region: us-east-1
+      count: 1
+    - action: "kms:*"
+      region: af-south-1
+      count: 1
+"#,
+    )
+    .unwrap();
+    let report = run_text(&s, None).await;
+    assert!(report.passed, "{}", report.text);
+    assert!(
+        report
+            .text
+            .starts_with("scenario regions (seed 3, regions us-east-1, eu-west-1, af-south-1)"),
+        "{}",
+        report.text
+    );
+    assert!(
+        report.text.contains("kms:DescribeKey 200 ok in af-south-1"),
+        "{}",
+        report.text
+    );
 }

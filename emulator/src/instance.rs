@@ -156,16 +156,23 @@ impl Instance {
 
     /// Answers one call from inside the emulator — the scenario world loader and `call:` steps —
     /// without HTTP or SigV4: as the principal called `principal` (whose first long-lived key's
-    /// identity is used), in the default region. Authorization, faults, handler, rendering and
-    /// the call log are those of [`Instance::handle`].
+    /// identity is used), in `region` (`None`: the default region). Authorization, faults,
+    /// handler, rendering and the call log are those of [`Instance::handle`].
     pub fn call(
         &self,
         service: ServiceId,
         action: &str,
         input: Input,
         principal: &str,
+        region: Option<&str>,
     ) -> Result<RawResponse, String> {
         let started = Instant::now();
+        let region = region.unwrap_or(&self.config.default_region).to_string();
+        if !self.config.region_enabled(&region) {
+            return Err(format!(
+                "region '{region}' is not a known region enabled for this account"
+            ));
+        }
         let generation = self.current();
         let principal = Self::principal_named(&generation, principal)?;
         let request_id = generation.world.ids.request_id();
@@ -179,13 +186,11 @@ impl Instance {
             action: action.to_string(),
             principal_arn: Some(principal.arn.clone()),
             principal: Some(principal.name.clone()),
+            region: Some(region.clone()),
             params: crate::recorder::params_of(&routed.input),
             error: None,
         };
-        let caller = Caller {
-            principal,
-            region: self.config.default_region.clone(),
-        };
+        let caller = Caller { principal, region };
         let remote = SocketAddr::from(([127, 0, 0, 1], 0));
         // Injected latency has no meaning for an in-process call: it is dropped.
         let mut delay_ms = 0;
@@ -315,6 +320,7 @@ impl Instance {
         let principal_arn = caller.principal.arn.clone();
         trace.principal_arn = Some(principal_arn.clone());
         trace.principal = Some(caller.principal.name.clone());
+        trace.region = Some(caller.region.clone());
         let mut delay_ms = 0;
         let result = self.dispatch(
             &generation,

@@ -50,6 +50,10 @@ pub struct CallRecord {
     pub principal_arn: String,
     /// The caller's friendly name (`worker`, `admin`; `-` when unauthenticated).
     pub principal: String,
+    /// The region the call was made in (its signature's scope); empty when unauthenticated and
+    /// in recordings made before regions were logged.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub region: String,
     /// awsemu's short service name: `ec2`, `elb`, `elbv2`, `autoscaling`, `iam`, `sts`, `kms`, `ecr`.
     pub service: String,
     /// The IAM action name, `ec2:CreateVolume` (both ELB APIs are `elasticloadbalancing:`).
@@ -138,6 +142,7 @@ pub struct Trace {
     pub action: String,
     pub principal_arn: Option<String>,
     pub principal: Option<String>,
+    pub region: Option<String>,
     pub params: Value,
     pub error: Option<String>,
 }
@@ -183,6 +188,7 @@ impl Recorder {
             time_ms,
             principal_arn: trace.principal_arn.unwrap_or_else(|| "-".into()),
             principal: trace.principal.unwrap_or_else(|| "-".into()),
+            region: trace.region.unwrap_or_default(),
             service: service.name().to_string(),
             action: format!("{}:{}", service.iam_prefix(), trace.action),
             params: trace.params,

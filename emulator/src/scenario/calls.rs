@@ -114,16 +114,18 @@ impl Answer {
     }
 }
 
-/// Makes one call through the instance's pipeline as `principal`.
+/// Makes one call through the instance's pipeline as `principal`, in `region` (`None`: the
+/// scenario's region).
 pub fn call(
     instance: &Instance,
     service: ServiceId,
     action: &str,
     params: &Value,
     principal: &str,
+    region: Option<&str>,
 ) -> Result<Answer, String> {
     let input = input(service, params)?;
-    let r = instance.call(service, action, input, principal)?;
+    let r = instance.call(service, action, input, principal, region)?;
     let body = Body::parse(&r.body);
     let message = r.error_code.as_ref().and_then(|_| {
         ["Error/Message", "message", "Message"]

@@ -202,9 +202,11 @@ pub fn check_state(
     e: &StateExpect,
     symbols: &Symbols,
 ) -> Result<String, (String, String)> {
+    let region = e.region.as_deref();
+    let within = region.map(|r| format!(" in {r}")).unwrap_or_default();
     if let Some(kind) = &e.resources {
         let want = e.count.unwrap_or(0);
-        let desc = format!("{want} {kind}{}", filters_text(&e.filters));
+        let desc = format!("{want} {kind}{within}{}", filters_text(&e.filters));
         let t = resource_type(kind).map_err(|m| (desc.clone(), m))?;
         let mut params = json!({});
         if t.ec2_filters && !e.filters.is_empty() {
@@ -226,7 +228,7 @@ pub fn check_state(
         let params = symbols
             .resolve_value(&params)
             .map_err(|m| (desc.clone(), m))?;
-        let a = admin_call(instance, t.call, &params).map_err(|m| (desc.clone(), m))?;
+        let a = admin_call(instance, t.call, &params, region).map_err(|m| (desc.clone(), m))?;
         let got = a.body.count(t.item).map_err(|m| (desc.clone(), m))?;
         return if got == want {
             Ok(desc)
@@ -238,11 +240,12 @@ pub fn check_state(
         let id = symbols
             .resolve(id)
             .map_err(|m| (format!("tags of {id}"), m))?;
-        let desc = format!("tags of {id}");
+        let desc = format!("tags of {id}{within}");
         let a = admin_call(
             instance,
             "ec2:DescribeTags",
             &json!({"Filter": [{"Name": "resource-id", "Value": [id]}]}),
+            region,
         )
         .map_err(|m| (desc.clone(), m))?;
         let Some(crate::scenario::response::Body::Xml(root)) = Some(&a.body) else {
@@ -279,11 +282,11 @@ pub fn check_state(
         return Ok(desc);
     }
     let name = e.describe.as_deref().unwrap_or_default();
-    let desc = format!("{name} as admin");
+    let desc = format!("{name} as admin{within}");
     let params = symbols
         .resolve_value(e.params.as_ref().unwrap_or(&Value::Null))
         .map_err(|m| (desc.clone(), m))?;
-    let a = admin_call(instance, name, &params).map_err(|m| (desc.clone(), m))?;
+    let a = admin_call(instance, name, &params, region).map_err(|m| (desc.clone(), m))?;
     check_answer(e.expect.as_ref(), &a, symbols).map_err(|m| (desc.clone(), m))?;
     Ok(desc)
 }
@@ -299,9 +302,14 @@ fn filters_text(f: &std::collections::BTreeMap<String, Value>) -> String {
     format!(" where {}", parts.join(", "))
 }
 
-fn admin_call(instance: &Instance, name: &str, params: &Value) -> Result<Answer, String> {
+fn admin_call(
+    instance: &Instance,
+    name: &str,
+    params: &Value,
+    region: Option<&str>,
+) -> Result<Answer, String> {
     let (service, action): (ServiceId, String) = calls::parse_call_name(name)?;
-    calls::call(instance, service, &action, params, "admin")
+    calls::call(instance, service, &action, params, "admin", region)
 }
 
 /// Whether a record is one `e` counts.
@@ -309,12 +317,13 @@ fn counted(e: &CallExpect, r: &CallRecord) -> bool {
     let action_ok = wildcard::matches(&e.action, &r.action, true)
         || wildcard::matches(&e.action, &r.call_name(), true);
     let by_ok = e.by.as_ref().is_none_or(|b| *b == r.principal);
+    let region_ok = e.region.as_ref().is_none_or(|g| *g == r.region);
     let outcome_ok = match e.outcome.as_deref() {
         None => true,
         Some("ok") => r.error.is_none(),
         Some(code) => r.error.as_deref() == Some(code),
     };
-    action_ok && by_ok && outcome_ok
+    action_ok && by_ok && region_ok && outcome_ok
 }
 
 /// Checks one fact about the call log.
@@ -323,6 +332,9 @@ pub fn check_calls(e: &CallExpect, records: &[CallRecord]) -> Result<String, (St
     let mut desc = e.action.clone();
     if let Some(b) = &e.by {
         desc.push_str(&format!(" by {b}"));
+    }
+    if let Some(g) = &e.region {
+        desc.push_str(&format!(" in {g}"));
     }
     if let Some(o) = &e.outcome {
         desc.push_str(&format!(" answered {o}"));
@@ -405,6 +417,7 @@ mod tests {
             time_ms: 0,
             principal_arn: String::new(),
             principal: who.into(),
+            region: "us-east-1".into(),
             service: action
                 .split(':')
                 .next()

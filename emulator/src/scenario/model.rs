@@ -81,6 +81,10 @@ pub type Tags = BTreeMap<String, String>;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct World {
+    /// Regions the world and steps use besides the scenario's `region`. Opt-in regions named
+    /// here are enabled, as for an account that opted in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, Role>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -135,6 +139,9 @@ pub enum KeyState {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KmsKey {
+    /// Default: the scenario's region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -150,12 +157,19 @@ pub struct EcrRepository {
     /// Repository name; default: the symbolic name.
     #[serde(default)]
     pub name: Option<String>,
+    /// Default: the scenario's region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Vpc {
     pub cidr: String,
+    /// Default: the scenario's region. Everything in the VPC (subnets, gateways, route tables,
+    /// groups, instances, load balancers, target groups) is made in its region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(default)]
     pub tags: Tags,
     /// Carry the cluster tag (default: no).
@@ -300,6 +314,7 @@ pub struct Attachment {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Volume {
+    /// Availability zone; the volume is made in the zone's region.
     pub zone: String,
     #[serde(default)]
     pub size: Option<i64>,
@@ -321,18 +336,44 @@ pub struct Volume {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Listener {
-    /// `TCP`, `HTTP`, `SSL`, `HTTPS`.
-    pub protocol: String,
-    pub port: i64,
-    pub instance_port: i64,
+    /// Classic: `TCP`, `HTTP`, `SSL`, `HTTPS`; network: `TCP`, `UDP`, `TCP_UDP`, `TLS`;
+    /// application: `HTTP`, `HTTPS`. A gateway load balancer's listener has none.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub port: Option<i64>,
+    /// Classic only: the port on the instances.
+    #[serde(default)]
+    pub instance_port: Option<i64>,
+    /// Classic only.
     #[serde(default)]
     pub instance_protocol: Option<String>,
+    /// ELBv2 only: the target group (symbolic name) the listener forwards to.
+    #[serde(default)]
+    pub target_group: Option<String>,
+    /// ELBv2 TLS/HTTPS listeners: the certificate ARN.
+    #[serde(default)]
+    pub certificate: Option<String>,
 }
 
-/// A classic load balancer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadBalancerType {
+    /// The classic API (2012-06-01).
+    #[default]
+    Classic,
+    /// ELBv2 (2015-12-01).
+    Application,
+    Network,
+    Gateway,
+}
+
+/// A load balancer: classic (the default) or ELBv2 (`type: network|application|gateway`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancer {
+    #[serde(default, rename = "type")]
+    pub lb_type: LoadBalancerType,
     /// Name; default: the symbolic name.
     #[serde(default)]
     pub name: Option<String>,
@@ -343,7 +384,8 @@ pub struct LoadBalancer {
     /// `internal` or `internet-facing` (default).
     #[serde(default)]
     pub scheme: Option<String>,
-    /// Instances (symbolic names) registered.
+    /// Classic only: instances (symbolic names) registered (ELBv2 registers targets in target
+    /// groups).
     #[serde(default)]
     pub instances: Vec<String>,
     #[serde(default)]
@@ -394,6 +436,9 @@ pub struct Step {
     pub flow: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Value>,
+    /// The region a call or flow acts in; default: the scenario's region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Advance the virtual clock: `30s`, `5m`, `1h`, `250ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advance: Option<String>,
@@ -446,6 +491,9 @@ pub struct FinalExpect {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateExpect {
+    /// The region the check looks in; default: the scenario's region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Count resources of a type (see README), with EC2 filters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<String>,
@@ -481,6 +529,9 @@ pub struct CallExpect {
     /// Only calls by this principal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// Only calls made in this region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Only calls that failed with this code (`ok`: only successes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
@@ -510,6 +561,8 @@ impl Scenario {
         if crate::state::regions::region(&self.region).is_none() {
             return Err(format!("region: unknown region '{}'", self.region));
         }
+        self.check_regions()?;
+        self.check_load_balancers()?;
         super::faults::fault_rules(&self.faults)?;
         for (i, step) in self.steps.iter().enumerate() {
             let at = format!("steps[{i}]");
@@ -534,9 +587,13 @@ impl Scenario {
             }
             if let Some(a) = &step.advance {
                 parse_duration(a).map_err(|e| format!("{at}.advance: {e}"))?;
-                if step.expect.is_some() || step.principal.is_some() || !step.capture.is_empty() {
+                if step.expect.is_some()
+                    || step.principal.is_some()
+                    || step.region.is_some()
+                    || !step.capture.is_empty()
+                {
                     return Err(format!(
-                        "{at}: an advance step takes no as, expect or capture"
+                        "{at}: an advance step takes no as, region, expect or capture"
                     ));
                 }
             }
@@ -580,6 +637,120 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// Every region the scenario uses: its `region`, then `world.regions`.
+    pub fn regions(&self) -> Vec<&str> {
+        let mut out = vec![self.region.as_str()];
+        for r in &self.world.regions {
+            if !out.contains(&r.as_str()) {
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    /// The region a resource names (`None`: the scenario's), which must be one the scenario
+    /// declares.
+    pub fn region_or_default<'a>(&'a self, r: Option<&'a str>) -> &'a str {
+        r.unwrap_or(&self.region)
+    }
+
+    /// `world.regions` are known regions, and every `region:` of a resource, step or expectation
+    /// is one the scenario declares (so a typo is an error, not a call to an empty region).
+    fn check_regions(&self) -> Result<(), String> {
+        for r in &self.world.regions {
+            if crate::state::regions::region(r).is_none() {
+                return Err(format!("world.regions: unknown region '{r}'"));
+            }
+        }
+        let declared = self.regions();
+        let check = |at: String, r: &Option<String>| match r {
+            Some(r) if !declared.contains(&r.as_str()) => Err(format!(
+                "{at}.region: '{r}' is neither the scenario's region nor in world.regions"
+            )),
+            _ => Ok(()),
+        };
+        let w = &self.world;
+        for (n, v) in &w.vpcs {
+            check(format!("world.vpcs.{n}"), &v.region)?;
+        }
+        for (n, k) in &w.kms_keys {
+            check(format!("world.kms_keys.{n}"), &k.region)?;
+        }
+        for (n, e) in &w.ecr_repositories {
+            check(format!("world.ecr_repositories.{n}"), &e.region)?;
+        }
+        for (n, v) in &w.volumes {
+            let region = zone_region(&v.zone)
+                .ok_or_else(|| format!("world.volumes.{n}.zone: unknown zone '{}'", v.zone))?;
+            check(format!("world.volumes.{n}"), &Some(region.to_string()))?;
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            check(format!("steps[{i}]"), &s.region)?;
+        }
+        for (i, s) in self.expect.state.iter().enumerate() {
+            check(format!("expect.state[{i}]"), &s.region)?;
+        }
+        for (i, c) in self.expect.calls.iter().enumerate() {
+            check(format!("expect.calls[{i}]"), &c.region)?;
+        }
+        Ok(())
+    }
+
+    /// Each load balancer's listeners and fields fit its type.
+    fn check_load_balancers(&self) -> Result<(), String> {
+        for (n, lb) in &self.world.load_balancers {
+            let at = format!("world.load_balancers.{n}");
+            let classic = lb.lb_type == LoadBalancerType::Classic;
+            if !classic && !lb.instances.is_empty() {
+                return Err(format!(
+                    "{at}.instances: only a classic load balancer registers instances; an ELBv2 one forwards to target groups"
+                ));
+            }
+            for (i, l) in lb.listeners.iter().enumerate() {
+                let at = format!("{at}.listeners[{i}]");
+                let needs = |field: &str, present: bool| {
+                    if present {
+                        Ok(())
+                    } else {
+                        Err(format!("{at}: needs {field}"))
+                    }
+                };
+                let refuses = |field: &str, present: bool| {
+                    if present {
+                        Err(format!("{at}: {field} does not apply to this type"))
+                    } else {
+                        Ok(())
+                    }
+                };
+                match lb.lb_type {
+                    LoadBalancerType::Classic => {
+                        needs("protocol", l.protocol.is_some())?;
+                        needs("port", l.port.is_some())?;
+                        needs("instance_port", l.instance_port.is_some())?;
+                        refuses("target_group", l.target_group.is_some())?;
+                        refuses("certificate", l.certificate.is_some())?;
+                    }
+                    LoadBalancerType::Application | LoadBalancerType::Network => {
+                        needs("protocol", l.protocol.is_some())?;
+                        needs("port", l.port.is_some())?;
+                        needs("target_group", l.target_group.is_some())?;
+                        refuses("instance_port", l.instance_port.is_some())?;
+                        refuses("instance_protocol", l.instance_protocol.is_some())?;
+                    }
+                    LoadBalancerType::Gateway => {
+                        needs("target_group", l.target_group.is_some())?;
+                        refuses("protocol", l.protocol.is_some())?;
+                        refuses("port", l.port.is_some())?;
+                        refuses("instance_port", l.instance_port.is_some())?;
+                        refuses("instance_protocol", l.instance_protocol.is_some())?;
+                        refuses("certificate", l.certificate.is_some())?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Every `${name}` in the steps and expectations names a symbol the world defines, a
     /// `capture:` of an earlier step binds, or (in a flow step's answer) nothing else.
     fn check_symbols(&self) -> Result<(), String> {
@@ -660,6 +831,14 @@ impl Expect {
     }
 }
 
+/// The region an availability zone (`us-east-1a`) belongs to.
+pub fn zone_region(zone: &str) -> Option<&'static str> {
+    crate::state::regions::REGIONS
+        .iter()
+        .find(|r| r.zone(zone).is_some())
+        .map(|r| r.name)
+}
+
 /// `30s`, `5m`, `1h`, `250ms`, `1d` -> milliseconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     let t = text.trim();
@@ -715,6 +894,70 @@ mod tests {
             .unwrap_err();
         assert_eq!(e, "expect.state[0]: unknown symbol ${vpc.main}");
         assert_eq!(s.region, "us-east-1");
+    }
+
+    #[test]
+    fn regions_must_be_declared_and_load_balancers_fit_their_type() {
+        let e = Scenario::parse("name: x\nworld: {regions: [mars-north-1]}\n").unwrap_err();
+        assert_eq!(e, "world.regions: unknown region 'mars-north-1'");
+        let e = Scenario::parse(
+            "name: x\nworld: {vpcs: {w: {cidr: 10.0.0.0/16, region: eu-west-1}}}\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "world.vpcs.w.region: 'eu-west-1' is neither the scenario's region nor in world.regions"
+        );
+        let ok = Scenario::parse(
+            "name: x\nworld:\n  regions: [eu-west-1, af-south-1]\n  vpcs: {w: {cidr: 10.0.0.0/16, region: eu-west-1}}\n  volumes: {v: {zone: af-south-1a}}\nsteps:\n  - {call: ec2:DescribeVpcs, region: eu-west-1}\n",
+        )
+        .unwrap();
+        assert_eq!(ok.regions(), ["us-east-1", "eu-west-1", "af-south-1"]);
+        let e =
+            Scenario::parse("name: x\nworld: {volumes: {v: {zone: eu-west-1a}}}\n").unwrap_err();
+        assert!(e.starts_with("world.volumes.v.region: 'eu-west-1'"), "{e}");
+        let e =
+            Scenario::parse("name: x\nworld: {volumes: {v: {zone: us-east-1z}}}\n").unwrap_err();
+        assert_eq!(e, "world.volumes.v.zone: unknown zone 'us-east-1z'");
+        let e =
+            Scenario::parse("name: x\nsteps:\n  - {call: ec2:DescribeVpcs, region: eu-west-2}\n")
+                .unwrap_err();
+        assert!(e.starts_with("steps[0].region"), "{e}");
+        let e =
+            Scenario::parse("name: x\nsteps:\n  - {advance: 1s, region: us-east-1}\n").unwrap_err();
+        assert!(e.contains("takes no as, region"), "{e}");
+        let e = Scenario::parse(
+            "name: x\nexpect: {calls: [{action: x, count: 1, region: eu-west-1}]}\n",
+        )
+        .unwrap_err();
+        assert!(e.starts_with("expect.calls[0].region"), "{e}");
+        let lb = |t: &str, l: &str| {
+            Scenario::parse(&format!(
+                "name: x\nworld: {{load_balancers: {{w: {{type: {t}, subnets: [a], listeners: [{l}]}}}}}}\n"
+            ))
+        };
+        assert_eq!(
+            lb("classic", "{protocol: TCP, port: 80}").unwrap_err(),
+            "world.load_balancers.w.listeners[0]: needs instance_port"
+        );
+        assert_eq!(
+            lb("network", "{protocol: TCP, port: 80, instance_port: 80}").unwrap_err(),
+            "world.load_balancers.w.listeners[0]: needs target_group"
+        );
+        assert_eq!(
+            lb("gateway", "{protocol: GENEVE, target_group: t}").unwrap_err(),
+            "world.load_balancers.w.listeners[0]: protocol does not apply to this type"
+        );
+        assert!(lb("network", "{protocol: TCP, port: 80, target_group: t}").is_ok());
+        assert!(lb("classic", "{protocol: TCP, port: 80, instance_port: 30080}").is_ok());
+        let e = Scenario::parse(
+            "name: x\nworld: {load_balancers: {w: {type: network, subnets: [a], listeners: [], instances: [i]}}}\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("only a classic load balancer registers instances"),
+            "{e}"
+        );
     }
 
     /// `scenarios/schema.json` names exactly the fields serde accepts, struct by struct: serde's

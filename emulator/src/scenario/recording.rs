@@ -1,6 +1,7 @@
 //! A recording (`awsemu serve --record FILE`) turned into a scenario: one `call:` step per
 //! recorded call, made as the same principal with the same parameters, expecting the recorded
-//! outcome. The world is empty: the recorded calls build whatever they built.
+//! outcome, in the same region. The world is empty but for the regions the calls used: the
+//! recorded calls build whatever they built.
 //!
 //! Ids in the parameters are the recorded ones; a replay generates the same ids when the
 //! recording was made from a fresh emulator with the same seed (given as `seed`).
@@ -17,6 +18,7 @@ pub fn scenario_from(records: &[CallRecord], name: &str, seed: u64, region: &str
         .filter(|r| r.principal != "-")
         .map(|r| Step {
             call: Some(r.call_name()),
+            region: (!r.region.is_empty() && r.region != region).then(|| r.region.clone()),
             params: match &r.params {
                 Value::Object(m) if m.is_empty() => None,
                 Value::Null => None,
@@ -36,8 +38,15 @@ pub fn scenario_from(records: &[CallRecord], name: &str, seed: u64, region: &str
             ..Default::default()
         })
         .collect();
+    let mut world = crate::scenario::model::World::default();
+    for r in records {
+        if !r.region.is_empty() && r.region != region && !world.regions.contains(&r.region) {
+            world.regions.push(r.region.clone());
+        }
+    }
     Scenario {
         name: name.to_string(),
+        world,
         description: format!("Replays {} recorded calls.", records.len()),
         seed,
         region: region.to_string(),

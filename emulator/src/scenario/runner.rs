@@ -37,6 +37,8 @@ pub struct FlowRequest<'a> {
     pub principal: &'a str,
     /// The step's `inputs`, symbols resolved.
     pub inputs: Value,
+    /// The region the flow acts in (`region:`, default the scenario's).
+    pub region: &'a str,
     /// The running emulator (endpoint, credentials of each principal).
     pub emulator: &'a Emulator,
     pub symbols: &'a Symbols,
@@ -119,6 +121,12 @@ pub fn load_file(path: &Path) -> Result<(Scenario, Option<PathBuf>), String> {
 pub fn config(s: &Scenario, mut base: Config) -> Config {
     base.seed = s.seed;
     base.default_region = s.region.clone();
+    for r in s.regions() {
+        let opt_in = crate::state::regions::region(r).is_some_and(|d| d.opt_in);
+        if opt_in && !base.opt_in_regions.iter().any(|o| o == r) {
+            base.opt_in_regions.push(r.to_string());
+        }
+    }
     base.timing = s.timing;
     base.iam = s.iam;
     base.manual_clock_start_ms = Some(SCENARIO_EPOCH_MS);
@@ -196,9 +204,15 @@ impl Out<'_> {
     }
 }
 
-fn record_line(r: &CallRecord) -> String {
+/// One call of the log in a report; its region is named when it is not the scenario's.
+fn record_line(r: &CallRecord, region: &str) -> String {
+    let elsewhere = if r.region.is_empty() || r.region == region {
+        String::new()
+    } else {
+        format!(" in {}", r.region)
+    };
     format!(
-        "      t+{}ms {}",
+        "      t+{}ms {}{elsewhere}",
         r.time_ms - SCENARIO_EPOCH_MS,
         r.summary()
     )
@@ -216,9 +230,13 @@ pub async fn run(
         text: String::new(),
         sink,
     };
+    let regions = s.regions();
     out.line(format!(
-        "scenario {} (seed {}, region {})",
-        s.name, s.seed, s.region
+        "scenario {} (seed {}, region{} {})",
+        s.name,
+        s.seed,
+        if regions.len() > 1 { "s" } else { "" },
+        regions.join(", ")
     ));
     if !s.description.is_empty() {
         out.line(format!("  {}", s.description.trim()));
@@ -256,7 +274,15 @@ async fn run_inner(
         None => Arc::new(Instance::new(cfg)?),
     };
     let loaded = prepare(&instance, s, base_dir)?;
-    out.line(format!("world: built with {} calls", loaded.world_calls));
+    let settled = instance.clock.now_ms() - SCENARIO_EPOCH_MS;
+    out.line(if settled > 0 {
+        format!(
+            "world: built with {} calls, settled at t+{settled}ms",
+            loaded.world_calls
+        )
+    } else {
+        format!("world: built with {} calls", loaded.world_calls)
+    });
     for (i, step) in s.steps.iter().enumerate() {
         let seq_before = instance.calls.last_seq();
         let outcome = run_step(&instance, emulator.as_ref(), &loaded, step, flows).await;
@@ -265,7 +291,8 @@ async fn run_inner(
         match outcome {
             Ok(()) => {
                 out.line(format!("PASS {title}"));
-                made.iter().for_each(|r| out.line(record_line(r)));
+                made.iter()
+                    .for_each(|r| out.line(record_line(r, &s.region)));
             }
             Err(why) => {
                 out.line(format!("FAIL {title}"));
@@ -280,9 +307,10 @@ async fn run_inner(
                 earlier
                     .into_iter()
                     .skip(skip)
-                    .for_each(|r| out.line(record_line(r)));
+                    .for_each(|r| out.line(record_line(r, &s.region)));
                 out.line("    this step:");
-                made.iter().for_each(|r| out.line(record_line(r)));
+                made.iter()
+                    .for_each(|r| out.line(record_line(r, &s.region)));
                 out.line(format!(
                     "  {} later steps and the final expectations were not run",
                     s.steps.len() - i - 1
@@ -345,7 +373,14 @@ async fn run_step(
     } else if let Some(c) = &step.call {
         let (service, action) = calls::parse_call_name(c)?;
         let params = symbols.resolve_value(step.params.as_ref().unwrap_or(&Value::Null))?;
-        calls::call(instance, service, &action, &params, principal)?
+        calls::call(
+            instance,
+            service,
+            &action,
+            &params,
+            principal,
+            step.region.as_deref(),
+        )?
     } else {
         let flow = step.flow.as_deref().unwrap_or_default();
         let (Some(runner), Some(emulator)) = (flows, emulator) else {
@@ -358,6 +393,7 @@ async fn run_step(
             flow,
             principal,
             inputs,
+            region: loaded.scenario.region_or_default(step.region.as_deref()),
             emulator,
             symbols: &symbols,
             cluster_id: loaded.scenario.cluster.as_ref().map(|c| c.id.as_str()),

@@ -4,18 +4,24 @@
 //!
 //! Order: IAM roles, KMS keys, ECR repositories, VPCs, internet gateways, subnets, security groups
 //! (all groups, then their rules, so rules may name each other), instances, route tables (routes
-//! may name instances), volumes and attachments, classic load balancers, target groups.
+//! may name instances), volumes and attachments, target groups, load balancers (ELBv2 listeners
+//! forward to target groups).
+//!
+//! Each resource is made in its region: a VPC's `region` (default: the scenario's) holds
+//! everything made inside it, a volume is made in its zone's region, KMS keys and ECR
+//! repositories name their own; IAM is global.
 //!
 //! The cluster tag `kubernetes.io/cluster/<id>=<owned|shared>` goes on subnets, security groups
 //! and instances unless they say `cluster: false`, and on any other EC2 or ELB resource that says
 //! `cluster: true`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::{json, Value};
 
 use super::calls::{self, map, Answer};
-use super::model::{self, InstanceState, KeyState, Scenario, Tags};
+use super::model::{self, InstanceState, KeyState, LoadBalancerType, Scenario, Tags};
 use super::symbols::Symbols;
 use crate::auth::identities::EC2_TRUST_POLICY;
 use crate::instance::Instance;
@@ -58,7 +64,28 @@ pub fn declared_symbols(scenario: &Scenario) -> std::collections::BTreeSet<Strin
     add(w.volumes.keys().collect(), &["volume.N"]);
     add(w.load_balancers.keys().collect(), &["lb.N", "lb.N.dns"]);
     add(w.target_groups.keys().collect(), &["tg.N"]);
+    for (name, lb) in &w.load_balancers {
+        if lb.lb_type != LoadBalancerType::Classic {
+            out.insert(format!("lb.{name}.arn"));
+            for l in &lb.listeners {
+                out.insert(match l.port {
+                    Some(p) => format!("lb.{name}.listener.{p}"),
+                    None => format!("lb.{name}.listener"),
+                });
+            }
+        }
+    }
     out
+}
+
+/// What both load balancer APIs take alike, resolved from the world.
+struct Made<'a> {
+    region: &'a str,
+    what: &'a str,
+    name: &'a str,
+    subnets: Vec<String>,
+    groups: Value,
+    tags: Value,
 }
 
 struct Loader<'a> {
@@ -66,6 +93,9 @@ struct Loader<'a> {
     scenario: &'a Scenario,
     base_dir: Option<&'a Path>,
     symbols: Symbols,
+    /// The region each made resource lives in, by symbol (`vpc.main` -> `eu-west-1`): what is
+    /// made inside it (subnets in a VPC, instances in a subnet) is made in the same region.
+    regions: BTreeMap<String, String>,
 }
 
 /// Builds the world; returns the symbols it defined (`vpc.main`, `subnet.a`, …).
@@ -79,6 +109,7 @@ pub fn build(
         scenario,
         base_dir,
         symbols: Symbols::default(),
+        regions: BTreeMap::new(),
     };
     l.symbols.set("region", scenario.region.clone());
     l.symbols.set("account", instance.config.account_id.clone());
@@ -90,9 +121,16 @@ pub fn build(
 }
 
 impl Loader<'_> {
-    fn call(&self, what: &str, name: &str, params: Value) -> Result<Answer, String> {
+    fn call(&self, region: &str, what: &str, name: &str, params: Value) -> Result<Answer, String> {
         let (service, action) = calls::parse_call_name(name)?;
-        let a = calls::call(self.instance, service, &action, &params, "admin")?;
+        let a = calls::call(
+            self.instance,
+            service,
+            &action,
+            &params,
+            "admin",
+            Some(region),
+        )?;
         match &a.error {
             None => Ok(a),
             Some(_) => Err(format!("{what}: {name} answered {}", a.outcome())),
@@ -113,6 +151,21 @@ impl Loader<'_> {
             .ok_or_else(|| format!("{what}: no {kind} called '{name}' in the world"))
     }
 
+    /// The region of the made resource `kind.name` (the scenario's region if it has none).
+    fn region_of(&self, kind: &str, name: &str) -> String {
+        self.regions
+            .get(&format!("{kind}.{name}"))
+            .cloned()
+            .unwrap_or_else(|| self.scenario.region.clone())
+    }
+
+    /// Notes a made resource's symbol and region.
+    fn made(&mut self, kind: &str, name: &str, id: String, region: &str) {
+        let symbol = format!("{kind}.{name}");
+        self.regions.insert(symbol.clone(), region.to_string());
+        self.symbols.set(symbol, id);
+    }
+
     /// The resource's tags plus the cluster tag when it opts in.
     fn tags(&self, tags: &Tags, cluster: Option<bool>, by_default: bool) -> Tags {
         let mut t = tags.clone();
@@ -127,7 +180,7 @@ impl Loader<'_> {
         t
     }
 
-    fn tag_ec2(&self, what: &str, id: &str, tags: Tags) -> Result<(), String> {
+    fn tag_ec2(&self, region: &str, what: &str, id: &str, tags: Tags) -> Result<(), String> {
         if tags.is_empty() {
             return Ok(());
         }
@@ -136,6 +189,7 @@ impl Loader<'_> {
             .map(|(k, v)| json!({"Key": k, "Value": v}))
             .collect();
         self.call(
+            region,
             what,
             "ec2:CreateTags",
             json!({"ResourceId": [id], "Tag": tag}),
@@ -169,35 +223,51 @@ impl Loader<'_> {
         }
         for (name, r) in &w.ecr_repositories {
             let what = format!("ecr_repositories.{name}");
+            let region = self
+                .scenario
+                .region_or_default(r.region.as_deref())
+                .to_string();
             let repo = r.name.clone().unwrap_or_else(|| name.clone());
             let a = self.call(
+                &region,
                 &what,
                 "ecr:CreateRepository",
                 json!({"repositoryName": repo}),
             )?;
-            self.symbols.set(format!("ecr.{name}"), repo);
+            self.made("ecr", name, repo, &region);
             let uri = Self::field(&what, &a, "repository/repositoryUri")?;
             self.symbols.set(format!("ecr.{name}.uri"), uri);
         }
         for (name, v) in &w.vpcs {
             let what = format!("vpcs.{name}");
-            let a = self.call(&what, "ec2:CreateVpc", json!({"CidrBlock": v.cidr}))?;
+            let region = self
+                .scenario
+                .region_or_default(v.region.as_deref())
+                .to_string();
+            let a = self.call(
+                &region,
+                &what,
+                "ec2:CreateVpc",
+                json!({"CidrBlock": v.cidr}),
+            )?;
             let id = Self::field(&what, &a, "vpc/vpcId")?;
-            self.tag_ec2(&what, &id, self.tags(&v.tags, v.cluster, false))?;
-            self.symbols.set(format!("vpc.{name}"), id);
+            self.tag_ec2(&region, &what, &id, self.tags(&v.tags, v.cluster, false))?;
+            self.made("vpc", name, id, &region);
         }
         for (name, g) in &w.internet_gateways {
             let what = format!("internet_gateways.{name}");
             let vpc = self.id(&what, "vpc", &g.vpc)?;
-            let a = self.call(&what, "ec2:CreateInternetGateway", json!({}))?;
+            let region = self.region_of("vpc", &g.vpc);
+            let a = self.call(&region, &what, "ec2:CreateInternetGateway", json!({}))?;
             let id = Self::field(&what, &a, "internetGatewayId")?;
             self.call(
+                &region,
                 &what,
                 "ec2:AttachInternetGateway",
                 json!({"InternetGatewayId": id, "VpcId": vpc}),
             )?;
-            self.tag_ec2(&what, &id, g.tags.clone())?;
-            self.symbols.set(format!("igw.{name}"), id);
+            self.tag_ec2(&region, &what, &id, g.tags.clone())?;
+            self.made("igw", name, id, &region);
         }
         for (name, s) in &w.subnets {
             self.subnet(name, s)?;
@@ -205,6 +275,7 @@ impl Loader<'_> {
         for (name, g) in &w.security_groups {
             let what = format!("security_groups.{name}");
             let vpc = self.id(&what, "vpc", &g.vpc)?;
+            let region = self.region_of("vpc", &g.vpc);
             let params = map([
                 (
                     "GroupName",
@@ -219,14 +290,15 @@ impl Loader<'_> {
                 ),
                 ("VpcId", json!(vpc)),
             ]);
-            let a = self.call(&what, "ec2:CreateSecurityGroup", params)?;
+            let a = self.call(&region, &what, "ec2:CreateSecurityGroup", params)?;
             let id = Self::field(&what, &a, "groupId")?;
-            self.tag_ec2(&what, &id, self.tags(&g.tags, g.cluster, true))?;
-            self.symbols.set(format!("sg.{name}"), id);
+            self.tag_ec2(&region, &what, &id, self.tags(&g.tags, g.cluster, true))?;
+            self.made("sg", name, id, &region);
         }
         for (name, g) in &w.security_groups {
             let what = format!("security_groups.{name}");
             let id = self.id(&what, "sg", name)?;
+            let region = self.region_of("sg", name);
             for (rules, action) in [
                 (&g.ingress, "ec2:AuthorizeSecurityGroupIngress"),
                 (&g.egress, "ec2:AuthorizeSecurityGroupEgress"),
@@ -239,6 +311,7 @@ impl Loader<'_> {
                     .map(|r| self.permission(&what, r))
                     .collect::<Result<Vec<_>, _>>()?;
                 self.call(
+                    &region,
                     &what,
                     action,
                     json!({"GroupId": id, "IpPermissions": perms}),
@@ -248,28 +321,89 @@ impl Loader<'_> {
         for (name, i) in &w.instances {
             self.run_instance(name, i)?;
         }
+        let d = self.instance.config.timing.durations();
+        self.settle(!w.instances.is_empty(), d.instance_start);
+        let stopped: Vec<&String> = (w.instances.iter())
+            .filter(|(_, i)| i.state == InstanceState::Stopped)
+            .map(|(name, _)| name)
+            .collect();
+        for name in &stopped {
+            let what = format!("instances.{name}");
+            let (id, region) = (
+                self.id(&what, "instance", name)?,
+                self.region_of("instance", name),
+            );
+            self.call(
+                &region,
+                &what,
+                "ec2:StopInstances",
+                json!({"InstanceId": [id]}),
+            )?;
+        }
+        self.settle(!stopped.is_empty(), d.instance_stop);
         for (name, t) in &w.route_tables {
             self.route_table(name, t)?;
         }
         for (name, v) in &w.volumes {
             self.volume(name, v)?;
         }
-        for (name, lb) in &w.load_balancers {
-            self.load_balancer(name, lb)?;
+        self.settle(!w.volumes.is_empty(), d.volume_create);
+        let mut attached = false;
+        for (name, v) in &w.volumes {
+            if let Some(att) = &v.attach {
+                let what = format!("volumes.{name}");
+                let (id, region) = (
+                    self.id(&what, "volume", name)?,
+                    self.region_of("volume", name),
+                );
+                let inst = self.id(&what, "instance", &att.instance)?;
+                self.call(
+                    &region,
+                    &what,
+                    "ec2:AttachVolume",
+                    json!({"VolumeId": id, "InstanceId": inst, "Device": att.device}),
+                )?;
+                attached = true;
+            }
         }
+        self.settle(attached, d.volume_attach);
         for (name, tg) in &w.target_groups {
             self.target_group(name, tg)?;
         }
+        for (name, lb) in &w.load_balancers {
+            self.load_balancer(name, lb)?;
+        }
+        let v2 = (w.load_balancers.values()).any(|lb| lb.lb_type != LoadBalancerType::Classic);
+        self.settle(v2, d.load_balancer_provision);
+        self.settle(
+            v2 && w.target_groups.values().any(|t| !t.targets.is_empty()),
+            d.target_initial,
+        );
         Ok(())
+    }
+
+    /// The world is what exists before the first step, settled: when `made` something that takes
+    /// `ms` of virtual time to reach its declared state (instances `running`, volumes
+    /// `available` and `attached`, ELBv2 load balancers `active` and their targets `healthy`),
+    /// the clock moves on by that much before the world goes on. Under `instant` timing this is
+    /// nothing.
+    fn settle(&self, made: bool, ms: i64) {
+        if made && ms > 0 {
+            self.instance
+                .clock
+                .advance(std::time::Duration::from_millis(ms as u64));
+        }
     }
 
     fn role(&mut self, name: &str, r: &model::Role) -> Result<(), String> {
         let what = format!("roles.{name}");
+        let region = self.scenario.region.clone();
         let trust = match &r.trust {
             Some(t) => self.document(&what, t)?,
             None => EC2_TRUST_POLICY.to_string(),
         };
         let a = self.call(
+            &region,
             &what,
             "iam:CreateRole",
             json!({"RoleName": name, "AssumeRolePolicyDocument": trust}),
@@ -279,6 +413,7 @@ impl Loader<'_> {
         for (policy, doc) in &r.policies {
             let doc = self.document(&format!("{what}.policies.{policy}"), doc)?;
             self.call(
+                &region,
                 &what,
                 "iam:PutRolePolicy",
                 json!({"RoleName": name, "PolicyName": policy, "PolicyDocument": doc}),
@@ -286,12 +421,14 @@ impl Loader<'_> {
         }
         for arn in &r.managed {
             self.call(
+                &region,
                 &what,
                 "iam:AttachRolePolicy",
                 json!({"RoleName": name, "PolicyArn": arn}),
             )?;
         }
         let a = self.call(
+            &region,
             &what,
             "iam:CreateInstanceProfile",
             json!({"InstanceProfileName": name}),
@@ -301,6 +438,7 @@ impl Loader<'_> {
             Self::field(&what, &a, "InstanceProfile/Arn")?,
         );
         self.call(
+            &region,
             &what,
             "iam:AddRoleToInstanceProfile",
             json!({"InstanceProfileName": name, "RoleName": name}),
@@ -310,7 +448,12 @@ impl Loader<'_> {
 
     fn kms_key(&mut self, name: &str, k: &model::KmsKey) -> Result<(), String> {
         let what = format!("kms_keys.{name}");
+        let region = self
+            .scenario
+            .region_or_default(k.region.as_deref())
+            .to_string();
         let a = self.call(
+            &region,
             &what,
             "kms:CreateKey",
             json!({"Description": k.description}),
@@ -319,6 +462,7 @@ impl Loader<'_> {
         let arn = Self::field(&what, &a, "KeyMetadata/Arn")?;
         if let Some(alias) = &k.alias {
             self.call(
+                &region,
                 &what,
                 "kms:CreateAlias",
                 json!({"AliasName": alias, "TargetKeyId": id}),
@@ -327,17 +471,18 @@ impl Loader<'_> {
         match k.state {
             KeyState::Enabled => {}
             KeyState::Disabled => {
-                self.call(&what, "kms:DisableKey", json!({"KeyId": id}))?;
+                self.call(&region, &what, "kms:DisableKey", json!({"KeyId": id}))?;
             }
             KeyState::PendingDeletion => {
                 self.call(
+                    &region,
                     &what,
                     "kms:ScheduleKeyDeletion",
                     json!({"KeyId": id, "PendingWindowInDays": 7}),
                 )?;
             }
         }
-        self.symbols.set(format!("kms.{name}"), id);
+        self.made("kms", name, id, &region);
         self.symbols.set(format!("kms.{name}.arn"), arn);
         Ok(())
     }
@@ -345,7 +490,9 @@ impl Loader<'_> {
     fn subnet(&mut self, name: &str, s: &model::Subnet) -> Result<(), String> {
         let what = format!("subnets.{name}");
         let vpc = self.id(&what, "vpc", &s.vpc)?;
+        let region = self.region_of("vpc", &s.vpc);
         let a = self.call(
+            &region,
             &what,
             "ec2:CreateSubnet",
             json!({"VpcId": vpc, "CidrBlock": s.cidr, "AvailabilityZone": s.zone}),
@@ -361,8 +508,8 @@ impl Loader<'_> {
                 return Err(format!("{what}: role '{other}' is not elb or internal-elb"))
             }
         }
-        self.tag_ec2(&what, &id, tags)?;
-        self.symbols.set(format!("subnet.{name}"), id);
+        self.tag_ec2(&region, &what, &id, tags)?;
+        self.made("subnet", name, id, &region);
         self.symbols
             .set(format!("subnet.{name}.zone"), s.zone.clone());
         Ok(())
@@ -403,6 +550,7 @@ impl Loader<'_> {
     fn run_instance(&mut self, name: &str, i: &model::Instance) -> Result<(), String> {
         let what = format!("instances.{name}");
         let subnet = self.id(&what, "subnet", &i.subnet)?;
+        let region = self.region_of("subnet", &i.subnet);
         let groups = i
             .security_groups
             .iter()
@@ -450,22 +598,25 @@ impl Loader<'_> {
                 },
             ),
         ]);
-        let a = self.call(&what, "ec2:RunInstances", params)?;
+        let a = self.call(&region, &what, "ec2:RunInstances", params)?;
         let id = Self::field(&what, &a, "instancesSet/item/instanceId")?;
         if let Some(dns) = a.body.text("instancesSet/item/privateDnsName") {
             self.symbols.set(format!("instance.{name}.dns"), dns);
         }
-        if i.state == InstanceState::Stopped {
-            self.call(&what, "ec2:StopInstances", json!({"InstanceId": [id]}))?;
-        }
-        self.symbols.set(format!("instance.{name}"), id);
+        self.made("instance", name, id, &region);
         Ok(())
     }
 
     fn route_table(&mut self, name: &str, t: &model::RouteTable) -> Result<(), String> {
         let what = format!("route_tables.{name}");
         let vpc = self.id(&what, "vpc", &t.vpc)?;
-        let a = self.call(&what, "ec2:CreateRouteTable", json!({"VpcId": vpc}))?;
+        let region = self.region_of("vpc", &t.vpc);
+        let a = self.call(
+            &region,
+            &what,
+            "ec2:CreateRouteTable",
+            json!({"VpcId": vpc}),
+        )?;
         let id = Self::field(&what, &a, "routeTable/routeTableId")?;
         for r in &t.routes {
             let target = match (&r.gateway, &r.instance) {
@@ -474,6 +625,7 @@ impl Loader<'_> {
                 _ => return Err(format!("{what}: a route names a gateway or an instance")),
             };
             self.call(
+                &region,
                 &what,
                 "ec2:CreateRoute",
                 map([
@@ -486,18 +638,22 @@ impl Loader<'_> {
         for s in &t.subnets {
             let subnet = self.id(&what, "subnet", s)?;
             self.call(
+                &region,
                 &what,
                 "ec2:AssociateRouteTable",
                 json!({"RouteTableId": id, "SubnetId": subnet}),
             )?;
         }
-        self.tag_ec2(&what, &id, self.tags(&t.tags, t.cluster, false))?;
-        self.symbols.set(format!("rtb.{name}"), id);
+        self.tag_ec2(&region, &what, &id, self.tags(&t.tags, t.cluster, false))?;
+        self.made("rtb", name, id, &region);
         Ok(())
     }
 
     fn volume(&mut self, name: &str, v: &model::Volume) -> Result<(), String> {
         let what = format!("volumes.{name}");
+        let region = model::zone_region(&v.zone)
+            .ok_or_else(|| format!("{what}: unknown zone '{}'", v.zone))?
+            .to_string();
         let key = v
             .kms_key
             .as_ref()
@@ -520,18 +676,10 @@ impl Loader<'_> {
             ),
             ("KmsKeyId", key.map_or(Value::Null, |k| json!(k))),
         ]);
-        let a = self.call(&what, "ec2:CreateVolume", params)?;
+        let a = self.call(&region, &what, "ec2:CreateVolume", params)?;
         let id = Self::field(&what, &a, "volumeId")?;
-        self.tag_ec2(&what, &id, self.tags(&v.tags, v.cluster, false))?;
-        if let Some(att) = &v.attach {
-            let inst = self.id(&what, "instance", &att.instance)?;
-            self.call(
-                &what,
-                "ec2:AttachVolume",
-                json!({"VolumeId": id, "InstanceId": inst, "Device": att.device}),
-            )?;
-        }
-        self.symbols.set(format!("volume.{name}"), id);
+        self.tag_ec2(&region, &what, &id, self.tags(&v.tags, v.cluster, false))?;
+        self.made("volume", name, id, &region);
         Ok(())
     }
 
@@ -545,9 +693,13 @@ impl Loader<'_> {
             .collect::<Vec<_>>())
     }
 
+    /// A load balancer of either API: the subnets' region, their ids and the groups' ids.
     fn load_balancer(&mut self, name: &str, lb: &model::LoadBalancer) -> Result<(), String> {
         let what = format!("load_balancers.{name}");
-        let lb_name = lb.name.clone().unwrap_or_else(|| name.to_string());
+        let region = match lb.subnets.first() {
+            Some(s) => self.region_of("subnet", s),
+            None => self.scenario.region.clone(),
+        };
         let subnets = lb
             .subnets
             .iter()
@@ -558,6 +710,39 @@ impl Loader<'_> {
             .iter()
             .map(|s| self.id(&what, "sg", s))
             .collect::<Result<Vec<_>, _>>()?;
+        let lb_name = lb.name.clone().unwrap_or_else(|| name.to_string());
+        let made = Made {
+            region: &region,
+            what: &what,
+            name: &lb_name,
+            subnets,
+            groups: if groups.is_empty() {
+                Value::Null
+            } else {
+                json!(groups)
+            },
+            tags: self.elb_tags(self.tags(&lb.tags, lb.cluster, false)),
+        };
+        let dns = match lb.lb_type {
+            LoadBalancerType::Classic => self.classic_load_balancer(&made, lb)?,
+            _ => {
+                let (arn, dns) = self.v2_load_balancer(name, &made, lb)?;
+                self.symbols.set(format!("lb.{name}.arn"), arn);
+                dns
+            }
+        };
+        self.made("lb", name, lb_name, &region);
+        self.symbols.set(format!("lb.{name}.dns"), dns);
+        Ok(())
+    }
+
+    /// A classic load balancer and its instances; returns its DNS name.
+    fn classic_load_balancer(
+        &self,
+        m: &Made<'_>,
+        lb: &model::LoadBalancer,
+    ) -> Result<String, String> {
+        let (region, what) = (m.region, m.what);
         let listeners: Vec<Value> = lb
             .listeners
             .iter()
@@ -576,48 +761,98 @@ impl Loader<'_> {
             })
             .collect();
         let params = map([
-            ("LoadBalancerName", json!(lb_name)),
+            ("LoadBalancerName", json!(m.name)),
             ("Listeners", json!(listeners)),
-            ("Subnets", json!(subnets)),
-            (
-                "SecurityGroups",
-                if groups.is_empty() {
-                    Value::Null
-                } else {
-                    json!(groups)
-                },
-            ),
+            ("Subnets", json!(m.subnets)),
+            ("SecurityGroups", m.groups.clone()),
             (
                 "Scheme",
                 lb.scheme.as_ref().map_or(Value::Null, |s| json!(s)),
             ),
-            (
-                "Tags",
-                self.elb_tags(self.tags(&lb.tags, lb.cluster, false)),
-            ),
+            ("Tags", m.tags.clone()),
         ]);
-        let a = self.call(&what, "elb:CreateLoadBalancer", params)?;
-        let dns = Self::field(&what, &a, "DNSName")?;
+        let a = self.call(region, what, "elb:CreateLoadBalancer", params)?;
+        let dns = Self::field(what, &a, "DNSName")?;
         if !lb.instances.is_empty() {
             let instances = lb
                 .instances
                 .iter()
-                .map(|i| Ok(json!({"InstanceId": self.id(&what, "instance", i)?})))
+                .map(|i| Ok(json!({"InstanceId": self.id(what, "instance", i)?})))
                 .collect::<Result<Vec<_>, String>>()?;
             self.call(
-                &what,
+                region,
+                what,
                 "elb:RegisterInstancesWithLoadBalancer",
-                json!({"LoadBalancerName": lb_name, "Instances": instances}),
+                json!({"LoadBalancerName": m.name, "Instances": instances}),
             )?;
         }
-        self.symbols.set(format!("lb.{name}"), lb_name);
-        self.symbols.set(format!("lb.{name}.dns"), dns);
-        Ok(())
+        Ok(dns)
+    }
+
+    /// An ELBv2 load balancer and its listeners, each forwarding to its target group (which the
+    /// world makes first); returns the ARN and DNS name. Each listener's ARN is
+    /// `${lb.NAME.listener.PORT}` (a gateway's, without a port, `${lb.NAME.listener}`).
+    fn v2_load_balancer(
+        &mut self,
+        symbol: &str,
+        m: &Made<'_>,
+        lb: &model::LoadBalancer,
+    ) -> Result<(String, String), String> {
+        let (region, what) = (m.region, m.what);
+        let lb_type = match lb.lb_type {
+            LoadBalancerType::Application => "application",
+            LoadBalancerType::Gateway => "gateway",
+            _ => "network",
+        };
+        let params = map([
+            ("Name", json!(m.name)),
+            ("Type", json!(lb_type)),
+            ("Subnets", json!(m.subnets)),
+            ("SecurityGroups", m.groups.clone()),
+            (
+                "Scheme",
+                lb.scheme.as_ref().map_or(Value::Null, |s| json!(s)),
+            ),
+            ("Tags", m.tags.clone()),
+        ]);
+        let a = self.call(region, what, "elbv2:CreateLoadBalancer", params)?;
+        let arn = Self::field(what, &a, "LoadBalancerArn")?;
+        let dns = Self::field(what, &a, "DNSName")?;
+        for l in &lb.listeners {
+            let tg = self.id(what, "tg", l.target_group.as_deref().unwrap_or_default())?;
+            let params = map([
+                ("LoadBalancerArn", json!(arn)),
+                (
+                    "Protocol",
+                    l.protocol.as_ref().map_or(Value::Null, |p| json!(p)),
+                ),
+                ("Port", l.port.map_or(Value::Null, |p| json!(p))),
+                (
+                    "Certificates",
+                    l.certificate
+                        .as_ref()
+                        .map_or(Value::Null, |c| json!([{"CertificateArn": c}])),
+                ),
+                (
+                    "DefaultActions",
+                    json!([{"Type": "forward", "TargetGroupArn": tg}]),
+                ),
+            ]);
+            let a = self.call(region, what, "elbv2:CreateListener", params)?;
+            let listener = Self::field(what, &a, "ListenerArn")?;
+            let key = match l.port {
+                Some(p) => format!("lb.{symbol}.listener.{p}"),
+                None => format!("lb.{symbol}.listener"),
+            };
+            self.symbols.set(key, listener);
+        }
+        Ok((arn, dns))
     }
 
     fn target_group(&mut self, name: &str, tg: &model::TargetGroup) -> Result<(), String> {
         let what = format!("target_groups.{name}");
         let vpc = self.id(&what, "vpc", &tg.vpc)?;
+        let region = self.region_of("vpc", &tg.vpc);
         let params = map([
             (
                 "Name",
@@ -631,7 +866,7 @@ impl Loader<'_> {
                 self.elb_tags(self.tags(&tg.tags, tg.cluster, false)),
             ),
         ]);
-        let a = self.call(&what, "elbv2:CreateTargetGroup", params)?;
+        let a = self.call(&region, &what, "elbv2:CreateTargetGroup", params)?;
         let arn = Self::field(&what, &a, "TargetGroupArn")?;
         if !tg.targets.is_empty() {
             let targets = tg
@@ -645,12 +880,13 @@ impl Loader<'_> {
                 })
                 .collect::<Result<Vec<_>, String>>()?;
             self.call(
+                &region,
                 &what,
                 "elbv2:RegisterTargets",
                 json!({"TargetGroupArn": arn, "Targets": targets}),
             )?;
         }
-        self.symbols.set(format!("tg.{name}"), arn);
+        self.made("tg", name, arn, &region);
         Ok(())
     }
 }

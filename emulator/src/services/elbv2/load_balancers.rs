@@ -172,6 +172,7 @@ fn resolve_zones(
             zone: subnet.zone.clone(),
             subnet_id: subnet.id.clone(),
             private_ipv4: m.private_ipv4.map(str::to_string),
+            enabled_ms: 0,
         });
     }
     zones.sort_by(|a, b| a.zone.cmp(&b.zone));
@@ -321,7 +322,13 @@ pub fn create_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
         .find(|lb| lb.name == name && lb.kind == kind)
     {
         let same = existing.scheme == scheme
-            && existing.zones == zones
+            && existing.subnet_ids()
+                == zones
+                    .iter()
+                    .map(|z| z.subnet_id.clone())
+                    .collect::<Vec<_>>()
+            && (existing.zones.iter().map(|z| &z.private_ipv4))
+                .eq(zones.iter().map(|z| &z.private_ipv4))
             && existing.ip_address_type == ip_type
             && sorted(&existing.security_groups) == sorted(&security_groups);
         if !same {
@@ -610,7 +617,12 @@ pub fn set_subnets(call: &Call<'_>) -> AwsResult<Output> {
             "The load balancer's subnets have no IPv6 CIDR blocks, which a dualstack IP address type requires",
         ));
     }
-    let (vpc, zones) = resolve_zones(&r, &mappings)?;
+    let (vpc, mut zones) = resolve_zones(&r, &mappings)?;
+    for z in &mut zones {
+        z.enabled_ms = (lb.zones.iter())
+            .find(|old| old.zone == z.zone)
+            .map_or(call.now_ms, |old| old.enabled_ms);
+    }
     if vpc != lb.vpc_id {
         return Err(invalid_configuration(format!(
             "The subnets must belong to the load balancer's VPC '{}'",

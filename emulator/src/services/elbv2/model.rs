@@ -74,6 +74,9 @@ pub struct ZoneMapping {
     pub subnet_id: String,
     /// `PrivateIPv4Address` of an internal network load balancer's mapping.
     pub private_ipv4: Option<String>,
+    /// When the zone was enabled (creation, or the SetSubnets that added it): targets in it start
+    /// their initial health checks then.
+    pub enabled_ms: i64,
 }
 
 /// A v2 load balancer.

@@ -10,7 +10,8 @@
 //!    `unused` (`Target.NotInUse`);
 //! 5. otherwise `initial` (`Elb.RegistrationInProgress`, then `Elb.InitialHealthChecking`) for
 //!    `durations.target_initial` after the latest of registration, first use, the instance
-//!    reaching `running` and the load balancer turning `active`, then `healthy`.
+//!    reaching `running`, the load balancer turning `active` and its zone being enabled, then
+//!    `healthy`.
 
 use crate::services::ec2::instances;
 use crate::services::ec2::model::{Ec2Region, InstanceState};
@@ -126,12 +127,17 @@ pub fn of(
     for lb_arn in r.elbv2.load_balancers_of(&tg.arn) {
         if let Some(lb) = r.elbv2.load_balancers.get(lb_arn) {
             start = start.max(lb.active_at());
-            if zone.is_some_and(|z| !lb.zones.iter().any(|m| m.zone == z)) {
-                return Some(Health::new(
-                    "unused",
-                    "Target.NotInUse",
-                    "Target is in an Availability Zone that is not enabled for the load balancer",
-                ));
+            if let Some(z) = zone {
+                match lb.zones.iter().find(|m| m.zone == z) {
+                    Some(m) => start = start.max(m.enabled_ms),
+                    None => {
+                        return Some(Health::new(
+                            "unused",
+                            "Target.NotInUse",
+                            "Target is in an Availability Zone that is not enabled for the load balancer",
+                        ))
+                    }
+                }
             }
         }
     }
