@@ -340,6 +340,12 @@ world:
       listeners: [{protocol: TCP, port: 80, instance_port: 30080}]
       instances: [a]
       cluster: true
+    nlb:
+      type: network
+      name: tour-nlb
+      subnets: [public]
+      listeners: [{protocol: TCP, port: 443, target_group: tg}]
+      cluster: true
   target_groups:
     tg:
       vpc: main
@@ -568,6 +574,42 @@ world:
     let t = health.target_health_descriptions()[0].target().unwrap();
     assert_eq!(t.id(), Some(id("instance.a").as_str()));
     assert_eq!(t.port(), Some(30080));
+
+    let v2 = elbv2(&emu, "admin");
+    let nlb = v2
+        .describe_load_balancers()
+        .names("tour-nlb")
+        .send()
+        .await
+        .unwrap();
+    let nlb = &nlb.load_balancers()[0];
+    assert_eq!(nlb.load_balancer_arn(), Some(id("lb.nlb.arn").as_str()));
+    assert_eq!(nlb.dns_name(), Some(id("lb.nlb.dns").as_str()));
+    assert_eq!(id("lb.nlb"), "tour-nlb");
+    assert_eq!(nlb.r#type().map(|t| t.as_str()), Some("network"));
+    let listeners = v2
+        .describe_listeners()
+        .load_balancer_arn(id("lb.nlb.arn"))
+        .send()
+        .await
+        .unwrap();
+    let l = &listeners.listeners()[0];
+    assert_eq!(l.listener_arn(), Some(id("lb.nlb.listener.443").as_str()));
+    assert_eq!(l.port(), Some(443));
+    assert_eq!(
+        l.default_actions()[0].target_group_arn(),
+        Some(id("tg.tg").as_str())
+    );
+    let tags = v2
+        .describe_tags()
+        .resource_arns(id("lb.nlb.arn"))
+        .send()
+        .await
+        .unwrap();
+    assert!(tags.tag_descriptions()[0]
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some(cluster_tag)));
 
     let pol = iam(&emu, "admin")
         .get_role_policy()
@@ -939,4 +981,86 @@ expect:
         "{}",
         report.text
     );
+}
+
+/// `rules:` and `targets:` read a group's rules and a load balancer's targets as sets, and a
+/// wrong expectation names what differs.
+#[tokio::test]
+async fn rules_and_targets_are_checked_as_sets() {
+    let world = r#"
+name: sets
+seed: 4
+world:
+  vpcs:
+    main: {cidr: 10.1.0.0/16}
+  internet_gateways:
+    gw: {vpc: main}
+  subnets:
+    a: {vpc: main, cidr: 10.1.1.0/24, zone: us-east-1a}
+  route_tables:
+    public: {vpc: main, routes: [{destination: 0.0.0.0/0, gateway: gw}], subnets: [a]}
+  security_groups:
+    lb: {vpc: main}
+    nodes:
+      vpc: main
+      ingress:
+        - {protocol: tcp, from: 30000, to: 32767, groups: [lb]}
+        - {protocol: tcp, port: 22, cidrs: [10.1.0.0/16, 10.9.0.0/16]}
+  instances:
+    a: {subnet: a, security_groups: [nodes]}
+    b: {subnet: a, security_groups: [nodes]}
+  load_balancers:
+    web:
+      subnets: [a]
+      listeners: [{protocol: TCP, port: 80, instance_port: 30080}]
+      instances: [a, b]
+  target_groups:
+    tg: {vpc: main, protocol: TCP, port: 30080, targets: [{instance: b}]}
+expect:
+  state:
+"#;
+    let good = r#"
+    - rules: "${sg.nodes}"
+      ingress:
+        - {protocol: "6", from: 30000, to: 32767, groups: ["${sg.lb}"]}
+        - {protocol: tcp, port: 22, cidrs: [10.9.0.0/16]}
+        - {protocol: tcp}
+      egress: [{protocol: "-1", cidrs: [0.0.0.0/0]}]
+      count: 3
+    - {rules: "${sg.lb}", count: 0}
+    - targets: web
+      instances: ["${instance.b}", "${instance.a}"]
+      health: InService
+    - targets: "${tg.tg}"
+      instances: ["${instance.b}"]
+      count: 1
+"#;
+    let report = run_text(&Scenario::parse(&format!("{world}{good}")).unwrap(), None).await;
+    assert!(report.passed, "{}", report.text);
+    assert!(
+        report.text.contains("PASS expect state: targets of web"),
+        "{}",
+        report.text
+    );
+
+    let bad = r#"
+    - rules: "${sg.nodes}"
+      ingress: [{protocol: udp, port: 22, cidrs: [10.1.0.0/16]}]
+    - {rules: "${sg.nodes}", count: 2}
+    - targets: web
+      instances: ["${instance.a}"]
+    - {targets: "${tg.tg}", health: healthy}
+    - {rules: sg-0000000000000000f, count: 0}
+"#;
+    let report = run_text(&Scenario::parse(&format!("{world}{bad}")).unwrap(), None).await;
+    assert!(!report.passed);
+    for want in [
+        "first difference: no ingress rule udp 22 from 10.1.0.0/16",
+        "first difference: expected 2 ingress rules, found 3",
+        "missing [], not expected [\"i-",
+        "is unused, not healthy",
+        "InvalidGroup.NotFound",
+    ] {
+        assert!(report.text.contains(want), "{want}\n{}", report.text);
+    }
 }

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::calls::{self, Answer};
 use super::model::{CallExpect, Expect, StateExpect};
+use super::response::Body;
 use super::symbols::Symbols;
 use crate::iam::wildcard;
 use crate::instance::Instance;
@@ -203,7 +204,7 @@ pub fn check_state(
     symbols: &Symbols,
 ) -> Result<String, (String, String)> {
     let region = e.region.as_deref();
-    let within = region.map(|r| format!(" in {r}")).unwrap_or_default();
+    let within = within(region);
     if let Some(kind) = &e.resources {
         let want = e.count.unwrap_or(0);
         let desc = format!("{want} {kind}{within}{}", filters_text(&e.filters));
@@ -248,26 +249,16 @@ pub fn check_state(
             region,
         )
         .map_err(|m| (desc.clone(), m))?;
-        let Some(crate::scenario::response::Body::Xml(root)) = Some(&a.body) else {
+        let Body::Xml(root) = &a.body else {
             return Err((desc, "DescribeTags answered no XML".into()));
         };
-        let mut tags = std::collections::BTreeMap::new();
-        if let Some(set) = root.children.iter().find(|c| c.name == "tagSet") {
-            for item in &set.children {
-                let get = |n: &str| {
-                    item.children
-                        .iter()
-                        .find(|c| c.name == n)
-                        .map(|c| c.text.clone())
-                        .unwrap_or_default()
-                };
-                tags.insert(get("key"), get("value"));
-            }
-        }
+        let tags: std::collections::BTreeMap<&str, &str> = (root.items("tagSet").iter())
+            .map(|t| (t.child_text("key"), t.child_text("value")))
+            .collect();
         for (k, v) in &e.has {
             let k = symbols.resolve(k).map_err(|m| (desc.clone(), m))?;
             let v = symbols.resolve(v).map_err(|m| (desc.clone(), m))?;
-            match tags.get(&k) {
+            match tags.get(k.as_str()) {
                 Some(got) if *got == v => {}
                 Some(got) => return Err((desc, format!("tag {k}: expected '{v}', got '{got}'"))),
                 None => return Err((desc, format!("tag {k} is missing"))),
@@ -275,11 +266,17 @@ pub fn check_state(
         }
         for k in &e.lacks {
             let k = symbols.resolve(k).map_err(|m| (desc.clone(), m))?;
-            if let Some(v) = tags.get(&k) {
+            if let Some(v) = tags.get(k.as_str()) {
                 return Err((desc, format!("tag {k} should be absent, is '{v}'")));
             }
         }
         return Ok(desc);
+    }
+    if let Some(group) = &e.rules {
+        return super::membership::check_rules(instance, e, group, region, symbols);
+    }
+    if let Some(holder) = &e.targets {
+        return super::membership::check_targets(instance, e, holder, region, symbols);
     }
     let name = e.describe.as_deref().unwrap_or_default();
     let desc = format!("{name} as admin{within}");
@@ -302,7 +299,12 @@ fn filters_text(f: &std::collections::BTreeMap<String, Value>) -> String {
     format!(" where {}", parts.join(", "))
 }
 
-fn admin_call(
+/// ` in eu-west-1` for descriptions of checks made outside the scenario's region.
+pub(super) fn within(region: Option<&str>) -> String {
+    region.map(|r| format!(" in {r}")).unwrap_or_default()
+}
+
+pub(super) fn admin_call(
     instance: &Instance,
     name: &str,
     params: &Value,

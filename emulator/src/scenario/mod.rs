@@ -5,13 +5,15 @@
 //! - [`world`]: builds the world through the emulator's own pipeline, as admin.
 //! - [`faults`]: the scenario's fault list as the emulator's fault rules.
 //! - [`calls`]: one `service:Action` call from YAML parameters; [`response`]: paths into answers.
-//! - [`expect`]: step, state and call-log expectations; [`recording`]: a recording to a scenario.
+//! - [`expect`]: step, state and call-log expectations ([`membership`]: a group's rules and a
+//!   load balancer's targets as sets); [`recording`]: a recording to a scenario.
 //! - [`runner`]: [`run`] a scenario and write its report; flows go to a [`FlowRunner`] the caller
 //!   gives (client-tests implements it; awsemu alone cannot run flows).
 
 pub mod calls;
 pub mod expect;
 pub mod faults;
+pub mod membership;
 pub mod model;
 pub mod recording;
 pub mod response;

@@ -487,7 +487,8 @@ pub struct FinalExpect {
     pub calls: Vec<CallExpect>,
 }
 
-/// One fact about the final state: exactly one of `resources`, `tags`, `describe`.
+/// One fact about the final state: exactly one of `resources`, `tags`, `rules`, `targets`,
+/// `describe`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateExpect {
@@ -510,6 +511,24 @@ pub struct StateExpect {
     /// Tag keys that must be absent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lacks: Vec<String>,
+    /// A security group (id) whose rules must include `ingress` and `egress`; `count` is then
+    /// the number of its ingress rules (one per protocol, port range and source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ingress: Vec<Rule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub egress: Vec<Rule>,
+    /// A target group (ARN) or classic load balancer (name) whose registered targets are
+    /// checked: exactly `instances` (draining ones are deregistered), `count` of them, each in
+    /// state `health`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<String>>,
+    /// `healthy`, `initial`, `unused`, … (ELBv2); `InService`, `OutOfService` (classic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
     /// Any call, made as admin, and what its answer must be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub describe: Option<String>,
@@ -606,12 +625,68 @@ impl Scenario {
             let kinds = [
                 s.resources.is_some(),
                 s.tags.is_some(),
+                s.rules.is_some(),
+                s.targets.is_some(),
                 s.describe.is_some(),
             ];
             if kinds.iter().filter(|k| **k).count() != 1 {
                 return Err(format!(
-                    "{at}: needs exactly one of resources, tags, describe"
+                    "{at}: needs exactly one of resources, tags, rules, targets, describe"
                 ));
+            }
+            let only = |field: &str, present: bool, kind: bool, owner: &str| {
+                if present && !kind {
+                    Err(format!("{at}: {field} belongs to a {owner} check"))
+                } else {
+                    Ok(())
+                }
+            };
+            only(
+                "filters",
+                !s.filters.is_empty(),
+                s.resources.is_some(),
+                "resources",
+            )?;
+            only("has", !s.has.is_empty(), s.tags.is_some(), "tags")?;
+            only("lacks", !s.lacks.is_empty(), s.tags.is_some(), "tags")?;
+            only("ingress", !s.ingress.is_empty(), s.rules.is_some(), "rules")?;
+            only("egress", !s.egress.is_empty(), s.rules.is_some(), "rules")?;
+            only(
+                "instances",
+                s.instances.is_some(),
+                s.targets.is_some(),
+                "targets",
+            )?;
+            only("health", s.health.is_some(), s.targets.is_some(), "targets")?;
+            only(
+                "params",
+                s.params.is_some(),
+                s.describe.is_some(),
+                "describe",
+            )?;
+            only(
+                "expect",
+                s.expect.is_some(),
+                s.describe.is_some(),
+                "describe",
+            )?;
+            let counts = s.resources.is_some() || s.rules.is_some() || s.targets.is_some();
+            only(
+                "count",
+                s.count.is_some(),
+                counts,
+                "resources, rules or targets",
+            )?;
+            if s.rules.is_some() && s.ingress.is_empty() && s.egress.is_empty() && s.count.is_none()
+            {
+                return Err(format!("{at}: rules needs ingress, egress or count"));
+            }
+            if s.targets.is_some()
+                && s.instances.is_none()
+                && s.health.is_none()
+                && s.count.is_none()
+            {
+                return Err(format!("{at}: targets needs instances, count or health"));
             }
             if let Some(r) = &s.resources {
                 super::expect::resource_type(r).map_err(|e| format!("{at}.resources: {e}"))?;
@@ -788,7 +863,7 @@ impl Scenario {
         }
         for (i, s) in self.expect.state.iter().enumerate() {
             let mut names: Vec<String> = Vec::new();
-            for t in [&s.tags].into_iter().flatten() {
+            for t in [&s.tags, &s.rules, &s.targets].into_iter().flatten() {
                 names.extend(Symbols::names_in(t).into_iter().map(str::to_string));
             }
             for v in s.filters.values().chain(s.params.iter()) {
@@ -797,6 +872,11 @@ impl Scenario {
             for (k, v) in &s.has {
                 names.extend(Symbols::names_in(k).into_iter().map(str::to_string));
                 names.extend(Symbols::names_in(v).into_iter().map(str::to_string));
+            }
+            let rule_texts =
+                (s.ingress.iter().chain(&s.egress)).flat_map(|r| r.cidrs.iter().chain(&r.groups));
+            for t in rule_texts.chain(s.instances.iter().flatten()) {
+                names.extend(Symbols::names_in(t).into_iter().map(str::to_string));
             }
             if let Some(e) = &s.expect {
                 names.extend(expect_names(e));
@@ -957,6 +1037,34 @@ mod tests {
         assert!(
             e.contains("only a classic load balancer registers instances"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn state_checks_take_only_their_own_fields() {
+        let state =
+            |yaml: &str| Scenario::parse(&format!("name: x\nexpect:\n  state:\n    - {yaml}\n"));
+        assert!(state("{rules: sg-1, count: 0}").is_ok());
+        assert!(state("{targets: web, health: InService}").is_ok());
+        assert_eq!(
+            state("{rules: sg-1}").unwrap_err(),
+            "expect.state[0]: rules needs ingress, egress or count"
+        );
+        assert_eq!(
+            state("{targets: web}").unwrap_err(),
+            "expect.state[0]: targets needs instances, count or health"
+        );
+        assert_eq!(
+            state("{rules: sg-1, count: 0, instances: [i-1]}").unwrap_err(),
+            "expect.state[0]: instances belongs to a targets check"
+        );
+        assert_eq!(
+            state("{describe: ec2:DescribeVpcs, count: 1}").unwrap_err(),
+            "expect.state[0]: count belongs to a resources, rules or targets check"
+        );
+        assert_eq!(
+            state("{tags: x, rules: y}").unwrap_err(),
+            "expect.state[0]: needs exactly one of resources, tags, rules, targets, describe"
         );
     }
 

@@ -17,6 +17,29 @@ pub struct Node {
     pub children: Vec<Node>,
 }
 
+impl Node {
+    /// The first element called `name` at or below this one, depth first.
+    pub fn find(&self, name: &str) -> Option<&Node> {
+        if self.name == name {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(name))
+    }
+
+    /// The text of the child element called `name` (empty when there is none).
+    pub fn child_text(&self, name: &str) -> &str {
+        self.children
+            .iter()
+            .find(|c| c.name == name)
+            .map_or("", |c| c.text.as_str())
+    }
+
+    /// The children of the first element called `list` below this one (`item`s or `member`s).
+    pub fn items(&self, list: &str) -> &[Node] {
+        self.find(list).map_or(&[], |l| l.children.as_slice())
+    }
+}
+
 /// An answer body, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
