@@ -25,8 +25,9 @@ pub enum Waiting {
     /// Real sleeps divided by this factor: a 15 s waiter delay takes 15 s / N, so waiting logic
     /// runs against `--timing fast` in little wall time.
     Scaled(u32),
-    /// No sleeping at all: each sleep advances the emulator's virtual clock instead. With a
-    /// manual clock this makes a waiter under `realistic` timing finish at once, deterministically.
+    /// No sleeping at all: each sleep that elapses advances the emulator's virtual clock by its
+    /// duration instead. With a manual clock this makes a waiter under `realistic` timing finish
+    /// at once, deterministically. See [`VirtualSleep`] for which sleeps count.
     AdvanceClock(Arc<Instance>),
 }
 
@@ -35,11 +36,47 @@ impl AsyncSleep for Waiting {
         match self {
             Waiting::Real => Sleep::new(tokio::time::sleep(duration)),
             Waiting::Scaled(n) => Sleep::new(tokio::time::sleep(duration / (*n).max(1))),
-            Waiting::AdvanceClock(instance) => {
-                instance.clock.advance(duration);
-                Sleep::new(tokio::task::yield_now())
-            }
+            Waiting::AdvanceClock(instance) => Sleep::new(VirtualSleep {
+                instance: instance.clone(),
+                duration,
+                yielded: false,
+            }),
         }
+    }
+}
+
+/// A sleep of `Waiting::AdvanceClock`: it moves the emulator's clock by its duration when it
+/// elapses, not when it is created.
+///
+/// The SDK creates sleeps it never awaits. The identity cache makes a load timeout of
+/// 2 × 3.1 s (its pessimistic bound over the default connect timeout) for every call and races it
+/// against the credentials with `aws_smithy_async::future::timeout::Timeout`; with cached or
+/// static credentials the sleep is never polled. Charging the clock on creation moved a flow's
+/// virtual time 6.2 s per SDK call. Here the first poll only yields (and wakes itself at once) and
+/// the second poll advances the clock and finishes: `Timeout` polls its value before its sleep, so
+/// a raced value that is ready, or becomes ready after one yield, wins and the dropped sleep costs
+/// nothing. A waiter delay or retry back-off, awaited alone, elapses and is charged in full.
+/// Sleeps awaited concurrently are each charged (their durations add up, they do not overlap).
+struct VirtualSleep {
+    instance: Arc<Instance>,
+    duration: Duration,
+    yielded: bool,
+}
+
+impl std::future::Future for VirtualSleep {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if !self.yielded {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        self.instance.clock.advance(self.duration);
+        std::task::Poll::Ready(())
     }
 }
 

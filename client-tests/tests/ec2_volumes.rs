@@ -745,3 +745,241 @@ async fn attachment_limit_is_enforced() {
         "nothing changed"
     );
 }
+
+/// A realistic-timing emulator on a manual clock, so a test sees each state a volume goes through.
+async fn realistic() -> Emulator {
+    Emulator::builder()
+        .seed(3)
+        .timing(Timing::Realistic)
+        .manual_clock(1_800_000_000_000)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// A CreateVolume as the EBS CSI driver sends it: its client token, gp3, the driver's name tag.
+fn csi_create(
+    c: &aws_sdk_ec2::Client,
+    token: &str,
+    zone: &str,
+    size: i32,
+) -> aws_sdk_ec2::operation::create_volume::builders::CreateVolumeFluentBuilder {
+    c.create_volume()
+        .client_token(token)
+        .availability_zone(zone)
+        .size(size)
+        .volume_type(VolumeType::Gp3)
+        .encrypted(false)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Volume)
+                .tags(Tag::builder().key("CSIVolumeName").value("pvc-1").build())
+                .build(),
+        )
+}
+
+async fn all_volumes(c: &aws_sdk_ec2::Client) -> Vec<String> {
+    c.describe_volumes()
+        .send()
+        .await
+        .unwrap()
+        .volumes()
+        .iter()
+        .filter_map(|v| v.volume_id().map(str::to_string))
+        .collect()
+}
+
+const TOKEN: &str = "5d41402abc4b2a76b9719d911017c592aaf3f5a1d2c6f0b53ef5d6e7b9a0c1d2";
+
+#[tokio::test]
+async fn create_with_a_client_token_is_idempotent() {
+    let emu = realistic().await;
+    let c = ec2(&emu, "admin");
+    assert_eq!(TOKEN.len(), 64, "the longest token EC2 takes");
+    let first = csi_create(&c, TOKEN, "us-east-1a", 10)
+        .send()
+        .await
+        .unwrap();
+    let id = first.volume_id().unwrap().to_string();
+    assert_eq!(first.state(), Some(&VolumeState::Creating));
+
+    // a retry gets the same volume, as it is now
+    let again = csi_create(&c, TOKEN, "us-east-1a", 10)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.volume_id(), Some(id.as_str()));
+    assert_eq!(again.state(), Some(&VolumeState::Creating));
+    assert_eq!(again.create_time(), first.create_time());
+    emu.advance(Duration::from_secs(5));
+    let later = csi_create(&c, TOKEN, "us-east-1a", 10)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(later.volume_id(), Some(id.as_str()));
+    assert_eq!(later.state(), Some(&VolumeState::Available));
+    assert_eq!(later.size(), Some(10));
+    assert_eq!(later.iops(), Some(3000));
+    assert_eq!(later.tags()[0].value(), Some("pvc-1"));
+    assert_eq!(all_volumes(&c).await, vec![id.clone()]);
+
+    // the same token asking for something else is refused, and nothing is created
+    let (code, msg, status) = expect_err!(csi_create(&c, TOKEN, "us-east-1a", 20).send().await);
+    assert_eq!(
+        (code.as_str(), msg.as_str(), status),
+        (
+            "IdempotentParameterMismatch",
+            "Parameters on this idempotent request are inconsistent with parameters used in previous request(s).",
+            400
+        )
+    );
+    let (code, _, _) = expect_err!(
+        csi_create(&c, TOKEN, "us-east-1a", 10)
+            .volume_type(VolumeType::Gp2)
+            .send()
+            .await
+    );
+    assert_eq!(code, "IdempotentParameterMismatch");
+    let (code, _, _) = expect_err!(
+        csi_create(&c, TOKEN, "us-east-1a", 10)
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::Volume)
+                    .tags(Tag::builder().key("CSIVolumeName").value("pvc-2").build())
+                    .build(),
+            )
+            .send()
+            .await
+    );
+    assert_eq!(code, "IdempotentParameterMismatch");
+    assert_eq!(all_volumes(&c).await, vec![id.clone()]);
+    // after a resize the original request still matches (it is the request that is compared)
+    c.modify_volume()
+        .volume_id(&id)
+        .size(30)
+        .send()
+        .await
+        .unwrap();
+    let resized = csi_create(&c, TOKEN, "us-east-1a", 10)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resized.volume_id(), Some(id.as_str()));
+
+    // the token is scoped to its zone: in another zone it is another request
+    let other = csi_create(&c, TOKEN, "us-east-1b", 10)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(other.volume_id(), Some(id.as_str()));
+    assert_eq!(other.availability_zone(), Some("us-east-1b"));
+    // tokens are case-sensitive
+    let upper = csi_create(&c, &TOKEN.to_uppercase(), "us-east-1a", 10)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(upper.volume_id(), Some(id.as_str()));
+    // without a token of its own, the SDK makes a fresh one per call: two volumes
+    let a = volume(&c, "us-east-1a", 10).await;
+    let b = volume(&c, "us-east-1a", 10).await;
+    assert_ne!(a, b);
+    assert_eq!(all_volumes(&c).await.len(), 5);
+}
+
+#[tokio::test]
+async fn a_client_token_longer_than_64_characters_is_refused() {
+    let emu = client_tests::start().await;
+    let c = ec2(&emu, "admin");
+    let long = format!("{TOKEN}x");
+    let (code, msg, status) = expect_err!(csi_create(&c, &long, "us-east-1a", 10).send().await);
+    assert_eq!(
+        (code.as_str(), msg.as_str(), status),
+        (
+            "InvalidParameterValue",
+            "Client token must be less than or equal to 64 characters",
+            400
+        )
+    );
+    assert!(all_volumes(&c).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_token_of_a_deleted_volume_is_refused_until_ec2_forgets_it() {
+    let emu = realistic().await;
+    let c = ec2(&emu, "admin");
+    let id = csi_create(&c, TOKEN, "us-east-1a", 10)
+        .send()
+        .await
+        .unwrap()
+        .volume_id()
+        .unwrap()
+        .to_string();
+    emu.advance(Duration::from_secs(5));
+    c.delete_volume().volume_id(&id).send().await.unwrap();
+    // still `deleting`: the volume is there, and a retry sees it so
+    let deleting = csi_create(&c, TOKEN, "us-east-1a", 10)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleting.volume_id(), Some(id.as_str()));
+    assert_eq!(deleting.state(), Some(&VolumeState::Deleting));
+    emu.advance(Duration::from_secs(3));
+    let gone = || async { expect_err!(csi_create(&c, TOKEN, "us-east-1a", 10).send().await) };
+    let (code, msg, status) = gone().await;
+    assert_eq!(
+        (code.as_str(), msg.as_str(), status),
+        (
+            "IdempotentParameterMismatch",
+            "The client token you have provided is associated with a resource that is already deleted. Please use a different client token.",
+            400
+        )
+    );
+    assert!(all_volumes(&c).await.is_empty());
+    // burned for 12 hours after the volume went, then forgotten: a new volume
+    emu.advance(Duration::from_secs(12 * 3600 - 1));
+    assert_eq!(gone().await.0, "IdempotentParameterMismatch");
+    emu.advance(Duration::from_secs(1));
+    let fresh = csi_create(&c, TOKEN, "us-east-1a", 10)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(fresh.volume_id(), Some(id.as_str()));
+    assert_eq!(fresh.state(), Some(&VolumeState::Creating));
+}
+
+/// EBS drops a volume whose KMS key it cannot use; the driver's retry with the same token is then
+/// refused as for a deleted volume (kubernetes-sigs/aws-ebs-csi-driver#3010).
+#[tokio::test]
+async fn the_token_of_a_volume_that_failed_to_create_is_burned() {
+    let emu = realistic().await;
+    let c = ec2(&emu, "admin");
+    let kms = client_tests::kms(&emu, "admin");
+    let key = kms
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
+    kms.disable_key().key_id(&key).send().await.unwrap();
+    let created = csi_create(&c, TOKEN, "us-east-1a", 10)
+        .encrypted(true)
+        .kms_key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.state(), Some(&VolumeState::Creating));
+    emu.advance(Duration::from_secs(5));
+    assert!(all_volumes(&c).await.is_empty(), "the volume disappeared");
+    let (code, msg, _) = expect_err!(
+        csi_create(&c, TOKEN, "us-east-1a", 10)
+            .encrypted(true)
+            .kms_key_id(&key)
+            .send()
+            .await
+    );
+    assert_eq!(code, "IdempotentParameterMismatch");
+    assert!(msg.contains("already deleted"), "{msg}");
+}

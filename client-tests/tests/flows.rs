@@ -6,9 +6,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{
     Filter, InstanceStateName, IpPermission, ResourceType, Tag, TagSpecification,
 };
+use aws_smithy_async::future::timeout::Timeout;
+use aws_smithy_async::rt::sleep::AsyncSleep;
 use awsemu::faults::FaultRule;
 use awsemu::state::timing::Timing;
 use awsemu::Emulator;
@@ -18,7 +21,7 @@ use client_tests::flows::routes::{ListInput, RouteInput};
 use client_tests::flows::service::{LoadBalancerInput, ServicePort, ServiceSpec};
 use client_tests::flows::volumes::{AttachInput, CreateInput, ResizeInput, VolumeInput};
 use client_tests::flows::{self, routes, volumes, FlowContext};
-use client_tests::{ec2, elb, Waiting};
+use client_tests::{ec2, ec2_with, elb, elb_with, ClientOptions, Waiting};
 
 const AMI: &str = "ami-0123456789abcdef0";
 const CLUSTER: &str = "test";
@@ -538,11 +541,10 @@ async fn delete_retries_delete_security_group_through_dependency_violation() {
         .await
         .expect("delete");
     assert_eq!(deleted.security_groups, status.security_groups);
-    // at least three refusals (the emulator itself may hold the group a little longer after the
-    // load balancer goes), each followed by a 5 s poll
+    // three injected refusals, and the emulator's own while the deleted load balancer holds the
+    // group (60 s under realistic timing): the poll at 60 s succeeds
     let waited = cx.now() - before;
-    assert!(waited >= Duration::from_secs(15), "{waited:?}");
-    assert_eq!(waited.as_secs() % 5, 0, "{waited:?}");
+    assert_eq!(waited, Duration::from_secs(60));
     let (code, _, _) = client_tests::expect_err!(
         ec2(&emu, "admin")
             .describe_security_groups()
@@ -551,6 +553,86 @@ async fn delete_retries_delete_security_group_through_dependency_violation() {
             .await
     );
     assert_eq!(code, "InvalidGroup.NotFound");
+}
+
+/// `Waiting::AdvanceClock` charges the emulator's clock only for the sleeps that elapse. SDK calls
+/// and a flow that never waits leave a manual clock where it was (the identity cache's load
+/// timeout, made for every call and never awaited, costs nothing); an SDK waiter moves it by
+/// exactly its delay and a flow's back-off by exactly its polls.
+#[tokio::test]
+async fn advance_clock_charges_only_the_sleeps_that_elapse() {
+    let emu = emulator().await;
+    let w = world(&emu).await;
+    let clock = || emu.instance().clock.now_ms();
+    let waiting = Waiting::AdvanceClock(emu.instance().clone());
+    let opts = ClientOptions::principal(&emu, "admin").waiting(waiting.clone());
+    let c = ec2_with(&emu, &opts);
+    let t0 = clock();
+    for _ in 0..3 {
+        c.describe_instances().send().await.expect("describe");
+    }
+    elb_with(&emu, &opts)
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("describe load balancers");
+    let v = c
+        .create_volume()
+        .availability_zone("us-east-1a")
+        .size(10)
+        .send()
+        .await
+        .expect("create volume")
+        .volume_id()
+        .unwrap()
+        .to_string();
+    assert_eq!(clock(), t0, "SDK calls that do not wait");
+
+    let cx = ctx(&emu, "admin", &w.vpc);
+    let status = classic_elb::ensure(&cx, &input(service(&[]), &w.nodes))
+        .await
+        .expect("ensure");
+    assert_eq!(clock(), t0, "a flow that does not wait");
+    assert_eq!(cx.now(), Duration::ZERO);
+
+    // The waiter's first poll sees `creating` (4 s under realistic timing); the second comes
+    // after its first delay, the VolumeAvailable minimum of 15 s (no jitter on attempt 1).
+    c.wait_until_volume_available()
+        .volume_ids(&v)
+        .wait(Duration::from_secs(600))
+        .await
+        .expect("available");
+    assert_eq!(clock(), t0 + 15_000, "one waiter delay");
+
+    // The deleted load balancer holds its group for 60 s under realistic timing; the flow polls
+    // DeleteSecurityGroup at once and then every 5 s, so it succeeds on the poll at 60 s.
+    let deleted = classic_elb::delete(&cx, &input(service(&[]), &w.nodes))
+        .await
+        .expect("delete");
+    assert_eq!(deleted.security_groups, status.security_groups);
+    assert_eq!(clock(), t0 + 15_000 + 60_000, "twelve 5 s polls");
+    assert_eq!(cx.now(), Duration::from_secs(60));
+
+    // The SDK's races (`Timeout` polls its value before its sleep): a value ready at once or
+    // after one yield wins and the sleep costs nothing; a sleep that fires costs its duration.
+    let t1 = clock();
+    drop(waiting.sleep(Duration::from_secs(7)));
+    let won = Timeout::new(async { 1 }, waiting.sleep(Duration::from_secs(5))).await;
+    assert_eq!(won.ok(), Some(1));
+    let won = Timeout::new(
+        tokio::task::yield_now(),
+        waiting.sleep(Duration::from_secs(5)),
+    )
+    .await;
+    assert!(won.is_ok());
+    assert_eq!(clock(), t1);
+    let lost = Timeout::new(
+        std::future::pending::<()>(),
+        waiting.sleep(Duration::from_secs(5)),
+    )
+    .await;
+    assert!(lost.is_err());
+    assert_eq!(clock(), t1 + 5_000);
 }
 
 #[tokio::test]
@@ -1041,6 +1123,22 @@ async fn volume_lifecycle_as_admin() {
     .await
     .expect("delete");
     assert!(out.deleted);
+    // the flow does not wait: the volume is still `deleting` (3 s under realistic timing)
+    let e = volumes::delete(
+        &cx,
+        &VolumeInput {
+            volume_id: disk.volume_id.clone(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("IncorrectState"));
+    assert!(
+        e.message.starts_with("DeleteDisk could not delete volume: operation error EC2: DeleteVolume, https response error StatusCode: 400"),
+        "{}",
+        e.message
+    );
+    emu.advance(Duration::from_secs(3));
     let e = volumes::delete(
         &cx,
         &VolumeInput {

@@ -37,6 +37,23 @@ pub fn check_id(id: &str, prefix: &str, code: &'static str) -> AwsResult<()> {
     }
 }
 
+/// The longest client token EC2 takes: "a unique, case-sensitive string of up to 64 ASCII
+/// characters" (EC2 developer guide, "Ensuring idempotency").
+pub const MAX_CLIENT_TOKEN: usize = 64;
+
+/// A request's client token, checked: `None` when none (or an empty one) is given. A longer one is
+/// `InvalidParameterValue` "Client token must be less than or equal to 64 characters", as EC2
+/// answered CreateVolume [kubernetes-sigs/aws-ebs-csi-driver#1038].
+pub fn client_token(token: Option<&str>) -> AwsResult<Option<&str>> {
+    match token {
+        Some(t) if t.chars().count() > MAX_CLIENT_TOKEN => Err(AwsError::invalid_value(format!(
+            "Client token must be less than or equal to {MAX_CLIENT_TOKEN} characters"
+        ))),
+        Some("") | None => Ok(None),
+        Some(t) => Ok(Some(t)),
+    }
+}
+
 /// The NotFound answer for an id of any EC2 resource type, by its prefix (CreateTags and others
 /// that take ids of several types).
 pub fn not_found(id: &str) -> AwsError {

@@ -12,6 +12,7 @@ pub mod security_groups;
 pub mod tags;
 pub mod volume_attachments;
 pub mod volume_modifications;
+pub mod volume_tokens;
 pub mod volumes;
 pub mod vpcs;
 

@@ -323,6 +323,8 @@ pub struct Volume {
     pub state: Timed<VolumeState>,
     pub attachment: Option<Attachment>,
     pub tags: Tags,
+    /// The CreateVolume client token that made it (see [`super::volume_tokens`]).
+    pub client_token: Option<String>,
 }
 
 /// A ModifyVolume in progress or done.
@@ -358,6 +360,8 @@ pub struct Ec2Region {
     pub volumes: BTreeMap<String, Volume>,
     /// The latest modification of each volume.
     pub volume_modifications: BTreeMap<String, VolumeModification>,
+    /// CreateVolume client tokens in use, by zone and token (see [`super::volume_tokens`]).
+    pub volume_tokens: BTreeMap<String, super::volume_tokens::VolumeToken>,
     /// Security groups still held by the network interfaces of deleted load balancers.
     pub released_groups: BTreeMap<String, Release>,
     /// Classic load balancers (they use this region's subnets, groups and instances).
@@ -424,6 +428,7 @@ impl Ec2Region {
             instances: BTreeMap::new(),
             volumes: BTreeMap::new(),
             volume_modifications: BTreeMap::new(),
+            volume_tokens: BTreeMap::new(),
             released_groups: BTreeMap::new(),
             elb: Default::default(),
             elbv2: Default::default(),

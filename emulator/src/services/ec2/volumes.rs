@@ -1,5 +1,6 @@
-//! EBS volumes: CreateVolume, DescribeVolumes, DeleteVolume, and the pieces the attachment and
-//! modification handlers share (observed state, settling due transitions, rendering).
+//! EBS volumes: CreateVolume (idempotent with a client token, see [`super::volume_tokens`]),
+//! DescribeVolumes, DeleteVolume, and the pieces the attachment and modification handlers share
+//! (observed state, settling due transitions, rendering).
 //!
 //! A volume's state is derived from the virtual clock when observed: `creating` until its
 //! creation time has passed, `in-use` while an attachment is not yet `detached`, `deleting` until
@@ -19,6 +20,7 @@ use crate::state::{read, write};
 
 use super::common::{self, check_id, timestamp};
 use super::model::{AttachState, Ec2Region, Timed, Volume, VolumeState};
+use super::volume_tokens::{self, VolumeRequest};
 use super::{volume_attachments, volume_modifications};
 
 /// The handler of an action of this family, if it is one.
@@ -169,8 +171,10 @@ pub fn observed(v: &Volume, now: i64) -> VolumeState {
 }
 
 /// Folds due transitions into stored state: finished detachments are dropped, deleted volumes
-/// removed. Writers call this before they validate, so they decide on what an observer sees.
+/// removed (their client tokens noted as gone, old ones forgotten). Writers call this before they
+/// validate, so they decide on what an observer sees.
 pub fn settle(region: &mut Ec2Region, now: i64) {
+    let mut gone = Vec::new();
     region.volumes.retain(|_, v| {
         v.state.settle(now);
         if let Some(a) = &mut v.attachment {
@@ -180,8 +184,16 @@ pub fn settle(region: &mut Ec2Region, now: i64) {
                 v.attachment = None;
             }
         }
-        v.state.state != VolumeState::Deleted
+        if v.state.state == VolumeState::Deleted {
+            gone.push(v.clone());
+            return false;
+        }
+        true
     });
+    for v in &gone {
+        volume_tokens::volume_gone(region, v);
+    }
+    volume_tokens::expire(region, now);
 }
 
 /// The volume `id`, or AWS's NotFound / Malformed answer.
@@ -274,9 +286,10 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
     let encrypted = p.bool("Encrypted")?.unwrap_or(false);
     let kms_key = p.str("KmsKeyId");
     let multi_attach = p.bool("MultiAttachEnabled")?.unwrap_or(false);
-    let _client_token = p.str("ClientToken");
+    let client_token = p.str("ClientToken");
     let mut tag_specs = tags::from_specifications(&p, &["volume"])?;
     call.params()?.finish()?;
+    let client_token = common::client_token(client_token)?;
 
     if size.is_none() && snapshot.is_none() {
         return Err(AwsError::bad_request(
@@ -352,7 +365,30 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
     };
     let creates = key.as_ref().is_none_or(|k| k.usable);
     let kms_key_id = key.map(|k| k.shown);
+    let tags = tag_specs.remove("volume").unwrap_or_default();
     let now = call.now_ms;
+    let lock = common::region(call)?;
+    let mut region = write(&lock);
+    let request = VolumeRequest {
+        volume_type: config.volume_type.clone(),
+        size_gib: config.size_gib,
+        iops: config.iops,
+        throughput: config.throughput,
+        encrypted,
+        kms_key_id: kms_key.map(str::to_string),
+        multi_attach,
+        tags: tags.clone(),
+    };
+    if let Some(token) = client_token {
+        settle(&mut region, now);
+        if let Some(v) = volume_tokens::earlier(&region, &zone.name, token, &request)? {
+            // The same request again: the volume it made, as it is now.
+            let mut x = Xml::new();
+            let modified = current_config(&region, v, now);
+            render(&mut x, v, observed(v, now), now, modified.as_ref());
+            return Ok(Output::Xml(x.into_string()));
+        }
+    }
     let volume = Volume {
         id: call.world.ids.resource_id("vol"),
         size_gib: config.size_gib,
@@ -377,13 +413,16 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
             call.world.durations.volume_create,
         ),
         attachment: None,
-        tags: tag_specs.remove("volume").unwrap_or_default(),
+        tags,
+        client_token: client_token.map(str::to_string),
     };
     let mut x = Xml::new();
     // The answer shows AWS's intermediate state, whatever the timing profile.
     render(&mut x, &volume, VolumeState::Creating, now, None);
-    let lock = common::region(call)?;
-    write(&lock).volumes.insert(volume.id.clone(), volume);
+    if let Some(token) = client_token {
+        volume_tokens::remember(&mut region, &volume.zone, token, &volume.id, request);
+    }
+    region.volumes.insert(volume.id.clone(), volume);
     Ok(Output::Xml(x.into_string()))
 }
 

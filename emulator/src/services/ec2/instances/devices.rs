@@ -179,6 +179,7 @@ pub fn volume(
             instance_view: Timed::new(AttachState::Attached, now),
         }),
         tags: tags.clone(),
+        client_token: None,
     }
 }
 
