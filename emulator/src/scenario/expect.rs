@@ -207,7 +207,11 @@ pub fn check_state(
     let within = within(region);
     if let Some(kind) = &e.resources {
         let want = e.count.unwrap_or(0);
-        let desc = format!("{want} {kind}{within}{}", filters_text(&e.filters));
+        let shown = (e.filters.iter())
+            .map(|(k, v)| Ok((k.clone(), symbols.resolve_value(v)?)))
+            .collect::<Result<_, String>>()
+            .unwrap_or_else(|_| e.filters.clone());
+        let desc = format!("{want} {kind}{within}{}", filters_text(&shown));
         let t = resource_type(kind).map_err(|m| (desc.clone(), m))?;
         let mut params = json!({});
         if t.ec2_filters && !e.filters.is_empty() {
