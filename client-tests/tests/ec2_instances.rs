@@ -564,6 +564,35 @@ async fn client_token_makes_run_instances_idempotent() {
             .await
     );
     assert_eq!(code, "IdempotentParameterMismatch");
+    let (code, msg, _) = expect_err!(
+        c.run_instances()
+            .image_id(AMI)
+            .min_count(1)
+            .max_count(1)
+            .client_token("t".repeat(65))
+            .send()
+            .await
+    );
+    assert_eq!(code, "InvalidParameterValue");
+    assert_eq!(
+        msg,
+        "Client token must be less than or equal to 64 characters"
+    );
+    let all = c.describe_instances().send().await.unwrap();
+    assert_eq!(all.reservations().len(), 1, "nothing was launched");
+
+    // A token whose instances are all terminated is refused, as EC2 has done since 2025.
+    c.terminate_instances()
+        .set_instance_ids(Some(ids(&a)))
+        .send()
+        .await
+        .unwrap();
+    let (code, msg, _) = expect_err!(launch().send().await);
+    assert_eq!(code, "IdempotentInstanceTerminated");
+    assert!(
+        msg.contains("associated with a terminated instance"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]

@@ -204,7 +204,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
     let tags = tags::from_specifications(&p, &["instance", "volume"])?;
     let ip = p.nested("IamInstanceProfile");
     let (profile_name, profile_arn) = (ip.str("Name"), ip.str("Arn"));
-    let client_token = p.str("ClientToken");
+    let client_token = common::client_token(p.str("ClientToken"))?;
     let mut private_ip = p.str("PrivateIpAddress");
     let monitoring = p.nested("Monitoring").bool("Enabled")?.unwrap_or(false);
     let user_data = p.str("UserData");
@@ -409,7 +409,18 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
             if first.image_id != req.image_id || first.instance_type != req.instance_type {
                 return Err(AwsError::bad_request(
                     "IdempotentParameterMismatch",
-                    format!("Arguments on this idempotent request are inconsistent with arguments used in previous request(s) with client token '{token}'."),
+                    "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
+                ));
+            }
+            // Since 2025 EC2 refuses a token whose instances are all terminated, rather than
+            // answering the terminated reservation (boto/boto3#4406 quotes the answer).
+            if earlier
+                .iter()
+                .all(|i| i.state.at(now) == InstanceState::Terminated)
+            {
+                return Err(AwsError::bad_request(
+                    "IdempotentInstanceTerminated",
+                    "The client token you have provided is associated with a terminated instance. Please use a different client token.",
                 ));
             }
             let rid = first.reservation_id.clone();
