@@ -22,6 +22,17 @@ async fn run_text(s: &Scenario, dir: Option<&Path>) -> scenario::Report {
     scenario::run(s, dir, None, &mut |_| {}).await
 }
 
+/// The report says each of `wants` (the whole report is shown when it does not).
+fn says(report: &scenario::Report, wants: &[&str]) {
+    for want in wants {
+        assert!(
+            report.text.contains(want),
+            "missing: {want}\n{}",
+            report.text
+        );
+    }
+}
+
 /// A scratch folder of this test process.
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("awsemu-scen-{}-{name}", std::process::id()));
@@ -240,7 +251,7 @@ async fn a_failing_step_reports_the_first_difference_and_the_log_around_it() {
     );
     let report = run_text(&Scenario::parse(&text).unwrap(), None).await;
     assert!(!report.passed);
-    assert!(report.text.contains("FAIL expect state: 5 volumes where status=available\n  first difference: expected 5, found 1"), "{}", report.text);
+    says(&report, &["FAIL expect state: 5 volumes where status=available\n  first difference: expected 5, found 1"]);
     assert!(
         report
             .text
@@ -256,34 +267,21 @@ async fn a_failing_step_reports_the_first_difference_and_the_log_around_it() {
     let bad = "name: bad\nworld:\n  vpcs:\n    main: {cidr: 10.0.0.0/16}\n  subnets:\n    a: {vpc: main, cidr: 192.168.0.0/24, zone: us-east-1a}\n";
     let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
     assert!(!report.passed);
-    assert!(
-        report
-            .text
-            .contains("error: world: subnets.a: ec2:CreateSubnet answered 400 InvalidSubnet.Range"),
-        "{}",
-        report.text
+    says(
+        &report,
+        &["error: world: subnets.a: ec2:CreateSubnet answered 400 InvalidSubnet.Range"],
     );
     let bad =
         "name: bad\nworld:\n  subnets:\n    a: {vpc: nope, cidr: 10.0.0.0/24, zone: us-east-1a}\n";
     let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
-    assert!(
-        report.text.contains("subnets.a: no vpc called 'nope'"),
-        "{}",
-        report.text
-    );
+    says(&report, &["subnets.a: no vpc called 'nope'"]);
     // A misspelt symbol is found without running anything.
     let bad = "name: bad\nsteps:\n  - call: ec2:DescribeVolumes\n    params: {VolumeId: [\"${volume.nope}\"]}\n";
     let e = Scenario::parse(bad).unwrap_err();
     assert_eq!(e, "steps[0]: unknown symbol ${volume.nope}");
     let bad = "name: bad\nsteps:\n  - call: ec2:DescribeVolumes\n    as: nobody\n";
     let report = run_text(&Scenario::parse(bad).unwrap(), None).await;
-    assert!(
-        report
-            .text
-            .contains("no principal or IAM role called 'nobody'"),
-        "{}",
-        report.text
-    );
+    says(&report, &["no principal or IAM role called 'nobody'"]);
 }
 
 #[tokio::test]
@@ -735,22 +733,13 @@ expect:
     assert!(s.has_flows());
     let report = scenario::run(&s, None, Some(&test_flows), &mut |_| {}).await;
     assert!(report.passed, "{}", report.text);
-    assert!(
-        report
-            .text
-            .contains("PASS step 1: flow make-volume as controlplane"),
-        "{}",
-        report.text
-    );
+    says(&report, &["PASS step 1: flow make-volume as controlplane"]);
 
     let report = run_text(&s, None).await;
     assert!(!report.passed);
-    assert!(
-        report.text.contains(
-            "flow 'make-volume' needs a flow runner: awsemu cannot run cloud-provider flows itself"
-        ),
-        "{}",
-        report.text
+    says(
+        &report,
+        &["flow 'make-volume' needs a flow runner: awsemu cannot run cloud-provider flows itself"],
     );
 }
 
@@ -883,11 +872,7 @@ async fn a_recording_replays_as_a_scenario() {
     assert_eq!(parsed.world.regions, ["eu-west-1"]);
     let report = run_text(&parsed, None).await;
     assert!(report.passed, "{}\n{yaml}", report.text);
-    assert!(
-        report.text.contains("ec2:CreateVpc 200 ok in eu-west-1"),
-        "{}",
-        report.text
-    );
+    says(&report, &["ec2:CreateVpc 200 ok in eu-west-1"]);
 }
 
 /// A world across regions: each resource is made in its VPC's (or its own, or its zone's)
@@ -976,11 +961,7 @@ expect:
         "{}",
         report.text
     );
-    assert!(
-        report.text.contains("kms:DescribeKey 200 ok in af-south-1"),
-        "{}",
-        report.text
-    );
+    says(&report, &["kms:DescribeKey 200 ok in af-south-1"]);
 }
 
 /// `rules:` and `targets:` read a group's rules and a load balancer's targets as sets, and a
@@ -1037,11 +1018,7 @@ expect:
 "#;
     let report = run_text(&Scenario::parse(&format!("{world}{good}")).unwrap(), None).await;
     assert!(report.passed, "{}", report.text);
-    assert!(
-        report.text.contains("PASS expect state: targets of web"),
-        "{}",
-        report.text
-    );
+    says(&report, &["PASS expect state: targets of web"]);
 
     let bad = r#"
     - rules: "${sg.nodes}"
@@ -1054,13 +1031,14 @@ expect:
 "#;
     let report = run_text(&Scenario::parse(&format!("{world}{bad}")).unwrap(), None).await;
     assert!(!report.passed);
-    for want in [
-        "first difference: no ingress rule udp 22 from 10.1.0.0/16",
-        "first difference: expected 2 ingress rules, found 3",
-        "missing [], not expected [\"i-",
-        "is unused, not healthy",
-        "InvalidGroup.NotFound",
-    ] {
-        assert!(report.text.contains(want), "{want}\n{}", report.text);
-    }
+    says(
+        &report,
+        &[
+            "first difference: no ingress rule udp 22 from 10.1.0.0/16",
+            "first difference: expected 2 ingress rules, found 3",
+            "missing [], not expected [\"i-",
+            "is unused, not healthy",
+            "InvalidGroup.NotFound",
+        ],
+    );
 }
