@@ -671,6 +671,36 @@ async fn scenario_faults_hit_the_steps_not_the_world() {
     assert!(e.contains("faults[0]") && e.contains("status"), "{e}");
 }
 
+/// Latency under a scenario's manual clock is virtual time: the call's answer comes that much
+/// later on the clock (in-process and over HTTP alike), and no wall time passes.
+#[tokio::test]
+async fn latency_faults_move_the_virtual_clock() {
+    let text = "name: slow\nfaults:\n  - {action: \"ec2:DescribeVpcs\", latency_ms: 30000, times: 1}\nsteps:\n  - call: ec2:DescribeVpcs\n  - call: ec2:DescribeVpcs\n";
+    let started = std::time::Instant::now();
+    let report = run_text(&Scenario::parse(text).unwrap(), None).await;
+    assert!(report.passed, "{}", report.text);
+    says(
+        &report,
+        &[
+            "t+30000ms #1 admin ec2:DescribeVpcs 200 ok",
+            "t+30000ms #2 admin ec2:DescribeVpcs 200 ok",
+        ],
+    );
+
+    let cfg = Config {
+        manual_clock_start_ms: Some(scenario::runner::SCENARIO_EPOCH_MS),
+        ..Config::default()
+    };
+    let emu = Emulator::builder().config(cfg).start().await.unwrap();
+    emu.inject(awsemu::faults::FaultRule::new("ec2:DescribeVpcs").latency_ms(45_000));
+    ec2(&emu, "admin").describe_vpcs().send().await.unwrap();
+    assert_eq!(
+        emu.instance().clock.now_ms(),
+        scenario::runner::SCENARIO_EPOCH_MS + 45_000
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
 /// A flow runner for the test: `make-volume` creates a volume with the SDK as the step's principal.
 fn test_flows<'a>(req: FlowRequest<'a>) -> FlowFuture<'a> {
     Box::pin(async move {

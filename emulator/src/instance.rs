@@ -16,7 +16,7 @@ use crate::audit::Audit;
 use crate::auth::identities::Identities;
 use crate::auth::principal::Principal;
 use crate::auth::sigv4::{self, RequestParts, SigError, SignatureInfo};
-use crate::clock::Clock;
+use crate::clock::{Clock, ClockMode};
 use crate::config::{Config, IamMode};
 use crate::faults::Faults;
 use crate::iam::{self, Decision, Evaluation, RequestContext};
@@ -149,9 +149,22 @@ impl Instance {
     /// Serves one AWS API request, and logs it.
     pub fn handle(&self, req: &RawRequest) -> RawResponse {
         let mut trace = Trace::default();
-        let response = self.handle_traced(req, &mut trace);
+        let mut response = self.handle_traced(req, &mut trace);
+        response.delay_ms = self.virtual_latency(response.delay_ms);
         self.log_call(trace, &response);
         response
+    }
+
+    /// Injected latency under a manual clock is virtual time: the clock moves on by it and no
+    /// wall time passes (a scenario's report shows it, deterministically); under a real clock
+    /// it is left for the server to sleep. Returns the wall-clock delay still to wait.
+    fn virtual_latency(&self, delay_ms: u64) -> u64 {
+        if delay_ms > 0 && self.clock.mode() == ClockMode::Manual {
+            self.clock
+                .advance(std::time::Duration::from_millis(delay_ms));
+            return 0;
+        }
+        delay_ms
     }
 
     /// Answers one call from inside the emulator — the scenario world loader and `call:` steps —
@@ -192,7 +205,8 @@ impl Instance {
         };
         let caller = Caller { principal, region };
         let remote = SocketAddr::from(([127, 0, 0, 1], 0));
-        // Injected latency has no meaning for an in-process call: it is dropped.
+        // Injected latency of an in-process call: virtual time under a manual clock, else dropped
+        // (there is no answer to hold back).
         let mut delay_ms = 0;
         let response = match self.dispatch(
             &generation,
@@ -223,6 +237,7 @@ impl Instance {
                 started,
             ),
         };
+        self.virtual_latency(delay_ms);
         self.log_call(trace, &response);
         Ok(response)
     }

@@ -32,7 +32,8 @@ pub struct FaultRule {
     /// The error answered instead of running the handler (nothing changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorSpec>,
-    /// Delay before the answer is written (an async sleep in the server).
+    /// Delay before the answer is written: an async sleep in the server under a real clock;
+    /// under a manual clock, virtual time (the clock moves on by it, no wall time passes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
     /// Fire for the next N matching calls only; absent: every matching call.
