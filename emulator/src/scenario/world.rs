@@ -318,10 +318,34 @@ impl Loader<'_> {
                 )?;
             }
         }
+        self.instances()?;
+        for (name, t) in &w.route_tables {
+            self.route_table(name, t)?;
+        }
+        self.volumes()?;
+        let d = self.instance.config.timing.durations();
+        for (name, tg) in &w.target_groups {
+            self.target_group(name, tg)?;
+        }
+        for (name, lb) in &w.load_balancers {
+            self.load_balancer(name, lb)?;
+        }
+        let v2 = (w.load_balancers.values()).any(|lb| lb.lb_type != LoadBalancerType::Classic);
+        self.settle(v2, d.load_balancer_provision);
+        self.settle(
+            v2 && w.target_groups.values().any(|t| !t.targets.is_empty()),
+            d.target_initial,
+        );
+        Ok(())
+    }
+
+    /// The instances, running (then those declared stopped, stopped), settled.
+    fn instances(&mut self) -> Result<(), String> {
+        let w = &self.scenario.world;
+        let d = self.instance.config.timing.durations();
         for (name, i) in &w.instances {
             self.run_instance(name, i)?;
         }
-        let d = self.instance.config.timing.durations();
         self.settle(!w.instances.is_empty(), d.instance_start);
         let stopped: Vec<&String> = (w.instances.iter())
             .filter(|(_, i)| i.state == InstanceState::Stopped)
@@ -341,9 +365,13 @@ impl Loader<'_> {
             )?;
         }
         self.settle(!stopped.is_empty(), d.instance_stop);
-        for (name, t) in &w.route_tables {
-            self.route_table(name, t)?;
-        }
+        Ok(())
+    }
+
+    /// The volumes, available, then their attachments, attached.
+    fn volumes(&mut self) -> Result<(), String> {
+        let w = &self.scenario.world;
+        let d = self.instance.config.timing.durations();
         for (name, v) in &w.volumes {
             self.volume(name, v)?;
         }
@@ -367,18 +395,6 @@ impl Loader<'_> {
             }
         }
         self.settle(attached, d.volume_attach);
-        for (name, tg) in &w.target_groups {
-            self.target_group(name, tg)?;
-        }
-        for (name, lb) in &w.load_balancers {
-            self.load_balancer(name, lb)?;
-        }
-        let v2 = (w.load_balancers.values()).any(|lb| lb.lb_type != LoadBalancerType::Classic);
-        self.settle(v2, d.load_balancer_provision);
-        self.settle(
-            v2 && w.target_groups.values().any(|t| !t.targets.is_empty()),
-            d.target_initial,
-        );
         Ok(())
     }
 
