@@ -815,7 +815,8 @@ async fn encrypted_volumes_with_usable_keys_become_available_with_the_key_arn() 
 const TRUST_ACCOUNT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
 
 /// EC2 without any KMS permission.
-const EC2_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+const EC2_ONLY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
 
 /// The KMS statements the EBS CSI driver documents for a customer managed key.
 const CSI_KMS: &str = r#"{"Version":"2012-10-17","Statement":[
@@ -828,7 +829,11 @@ fn role_arn(name: &str) -> String {
 }
 
 /// An EC2 client signing as a session of a new role `name` with the given inline policies.
-async fn role_session(emu: &Emulator, name: &str, policies: &[(&str, &str)]) -> aws_sdk_ec2::Client {
+async fn role_session(
+    emu: &Emulator,
+    name: &str,
+    policies: &[(&str, &str)],
+) -> aws_sdk_ec2::Client {
     let i = client_tests::iam(emu, "admin");
     i.create_role()
         .role_name(name)
@@ -918,7 +923,10 @@ async fn a_customer_managed_key_needs_the_callers_kms_permissions_under_the_defa
     // The AWS managed key needs no KMS permission: its key policy lets every principal of the
     // account use it through EC2.
     assert_eq!(fate(&c, None).await, Ok(VolumeState::Available));
-    assert_eq!(fate(&c, Some("alias/aws/ebs")).await, Ok(VolumeState::Available));
+    assert_eq!(
+        fate(&c, Some("alias/aws/ebs")).await,
+        Ok(VolumeState::Available)
+    );
     // The default key policy hands the decision to IAM: the CSI driver's KMS statements do it.
     put_policy(&emu, "csi", "kms", CSI_KMS).await;
     assert_eq!(fate(&c, Some(&key)).await, Ok(VolumeState::Available));
@@ -991,11 +999,17 @@ async fn the_key_policy_decides_when_it_does_not_defer_to_iam() {
         role_arn("csi-bare")
     );
     let (for_bare, _) = key_with_policy(&k, &key_policy_without_root(&naming_bare)).await;
-    assert_eq!(fate(&bare, Some(&for_bare)).await, Ok(VolumeState::Available));
+    assert_eq!(
+        fate(&bare, Some(&for_bare)).await,
+        Ok(VolumeState::Available)
+    );
     assert_eq!(fate(&bare, Some(&open)).await, lost());
     // The admin user, named in every key policy above, keeps its volumes.
     let admin = ec2(&emu, "admin");
-    assert_eq!(fate(&admin, Some(&closed)).await, Ok(VolumeState::Available));
+    assert_eq!(
+        fate(&admin, Some(&closed)).await,
+        Ok(VolumeState::Available)
+    );
 }
 
 #[tokio::test]
@@ -1033,7 +1047,11 @@ async fn audit_mode_records_the_kms_requests_ebs_could_not_make_and_keeps_the_vo
             (session.as_str(), "kms:CreateGrant", arn.as_str()),
             (session.as_str(), "kms:Decrypt", arn.as_str()),
             (session.as_str(), "kms:DescribeKey", arn.as_str()),
-            (session.as_str(), "kms:GenerateDataKeyWithoutPlaintext", arn.as_str()),
+            (
+                session.as_str(),
+                "kms:GenerateDataKeyWithoutPlaintext",
+                arn.as_str()
+            ),
         ]
     );
     // The AWS managed key is allowed by its own policy: nothing more is recorded.
@@ -1065,7 +1083,10 @@ async fn with_iam_off_every_key_is_usable_whatever_its_policy() {
         .key_metadata
         .unwrap()
         .key_id;
-    assert_eq!(fate(&ec2(&emu, "admin"), Some(&key)).await, Ok(VolumeState::Available));
+    assert_eq!(
+        fate(&ec2(&emu, "admin"), Some(&key)).await,
+        Ok(VolumeState::Available)
+    );
 }
 
 async fn launch_encrypted(c: &aws_sdk_ec2::Client, key: &str) -> String {
@@ -1197,7 +1218,9 @@ async fn an_instance_whose_encrypted_volume_ebs_cannot_create_terminates_on_laun
         (reason.code(), reason.message()),
         (
             Some("Server.InternalError"),
-            Some("Client.InvalidKMSKey.InvalidState: The KMS key provided is in an incorrect state")
+            Some(
+                "Client.InvalidKMSKey.InvalidState: The KMS key provided is in an incorrect state"
+            )
         )
     );
 }

@@ -112,7 +112,10 @@ pub fn ebs_requests(
         ctx.action = action.to_string();
         ctx.set("aws:SourceIp", Vec::new());
         ctx.set("aws:ViaAWSService", vec!["true".into()]);
-        ctx.set("kms:ViaService", vec![format!("ec2.{region}.amazonaws.com")]);
+        ctx.set(
+            "kms:ViaService",
+            vec![format!("ec2.{region}.amazonaws.com")],
+        );
         ctx.set("kms:CallerAccount", vec![account.to_string()]);
         for (k, v) in key_tags {
             ctx.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
@@ -217,7 +220,8 @@ mod tests {
         let other = key_policy(
             r#"{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/other"}, "Action": "kms:*", "Resource": "*"}]}"#,
         );
-        let admin = identity(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#);
+        let admin =
+            identity(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#);
         assert!(all(&other, &admin)
             .iter()
             .all(|r| *r == Err(Refusal::NoKeyPolicyAllow)));
@@ -249,7 +253,10 @@ mod tests {
         );
         let one = |i: usize, k: &str| r[i].get(k).and_then(|v| v.first()).cloned();
         for (i, _) in EBS_ACTIONS.iter().enumerate() {
-            assert_eq!(one(i, "kms:ViaService").as_deref(), Some("ec2.us-east-1.amazonaws.com"));
+            assert_eq!(
+                one(i, "kms:ViaService").as_deref(),
+                Some("ec2.us-east-1.amazonaws.com")
+            );
             assert_eq!(one(i, "kms:CallerAccount").as_deref(), Some(ACCOUNT));
             assert_eq!(one(i, "aws:ResourceTag/team").as_deref(), Some("storage"));
             assert_eq!(one(i, "aws:SourceIp"), None);

@@ -265,8 +265,7 @@ impl EncryptionKey {
             call.now_ms.div_euclid(1000),
         );
         let mut allowed = true;
-        for ctx in access::ebs_requests(&base, call.region, call.account, volume_id, &self.tags)
-        {
+        for ctx in access::ebs_requests(&base, call.region, call.account, volume_id, &self.tags) {
             let Err(refusal) =
                 access::decide(&key_policy, &identity, &principal.arn, call.account, &ctx)
             else {

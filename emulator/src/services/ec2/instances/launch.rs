@@ -109,8 +109,12 @@ pub fn insert(
                 } else {
                     LAUNCH_KMS_INVALID_STATE
                 });
-                volume.state =
-                    Timed::transition(VolumeState::Available, now, VolumeState::Deleted, fail_after);
+                volume.state = Timed::transition(
+                    VolumeState::Available,
+                    now,
+                    VolumeState::Deleted,
+                    fail_after,
+                );
             }
         }
         region.volumes.insert(vol_id.clone(), volume);
