@@ -1,16 +1,20 @@
 //! KMS through aws-sdk-kms: keys, aliases, the key state machine (disable, enable, scheduled
 //! deletion and its end on the virtual clock), AWS managed keys, every error code KMS answers
 //! here; and the EBS side through aws-sdk-ec2: an encrypted volume with an unusable key shows
-//! `creating` and then disappears, one with a usable key becomes `available` with the key's ARN.
+//! `creating` and then disappears, one with a usable key becomes `available` with the key's ARN;
+//! a key the caller may not use (key policy and IAM policies, as KMS combines them) is as
+//! unusable, for CreateVolume and for RunInstances (the instance terminates on launch).
 
 use std::time::Duration;
 
-use aws_sdk_ec2::types::VolumeState;
+use aws_sdk_ec2::types::{
+    BlockDeviceMapping, EbsBlockDevice, InstanceStateName, Placement, VolumeState,
+};
 use aws_sdk_kms::primitives::DateTime;
 use aws_sdk_kms::types::{KeyManagerType, KeySpec, KeyState, KeyUsageType, Tag};
 use awsemu::state::timing::Timing;
 use awsemu::Emulator;
-use client_tests::{ec2, expect_err, kms};
+use client_tests::{ec2, ec2_with, expect_err, kms, ClientOptions};
 
 const ACCOUNT: &str = "123456789012";
 const START_MS: i64 = 1_800_000_000_000;
@@ -804,4 +808,419 @@ async fn encrypted_volumes_with_usable_keys_become_available_with_the_key_arn() 
         .unwrap();
     assert!(plain.kms_key_id().is_none());
     assert_eq!(plain.encrypted(), Some(false));
+}
+
+// --- Who may use a key for EBS: the key policy and the caller's IAM policies ---
+
+const TRUST_ACCOUNT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+
+/// EC2 without any KMS permission.
+const EC2_ONLY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+
+/// The KMS statements the EBS CSI driver documents for a customer managed key.
+const CSI_KMS: &str = r#"{"Version":"2012-10-17","Statement":[
+    {"Effect":"Allow","Action":["kms:CreateGrant","kms:ListGrants","kms:RevokeGrant"],"Resource":"*",
+     "Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},
+    {"Effect":"Allow","Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"}]}"#;
+
+fn role_arn(name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/{name}")
+}
+
+/// An EC2 client signing as a session of a new role `name` with the given inline policies.
+async fn role_session(
+    emu: &Emulator,
+    name: &str,
+    policies: &[(&str, &str)],
+) -> aws_sdk_ec2::Client {
+    let i = client_tests::iam(emu, "admin");
+    i.create_role()
+        .role_name(name)
+        .assume_role_policy_document(TRUST_ACCOUNT)
+        .send()
+        .await
+        .expect("create role");
+    for (policy, doc) in policies {
+        put_policy(emu, name, policy, doc).await;
+    }
+    let c = client_tests::sts(emu, "admin")
+        .assume_role()
+        .role_arn(role_arn(name))
+        .role_session_name("ebs")
+        .send()
+        .await
+        .expect("assume role")
+        .credentials
+        .expect("credentials");
+    let mut o = ClientOptions::keys(emu, c.access_key_id(), c.secret_access_key());
+    o.session_token = Some(c.session_token().to_string());
+    ec2_with(emu, &o)
+}
+
+async fn put_policy(emu: &Emulator, role: &str, policy: &str, doc: &str) {
+    client_tests::iam(emu, "admin")
+        .put_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .policy_document(doc)
+        .send()
+        .await
+        .expect("put role policy");
+}
+
+/// Creates an encrypted volume (answered `creating`) and tells what DescribeVolumes sees of it
+/// next: its state, or the error code.
+async fn fate(c: &aws_sdk_ec2::Client, key: Option<&str>) -> Result<VolumeState, String> {
+    let v = encrypted_volume(c, key).await;
+    assert_eq!(v.state(), Some(&VolumeState::Creating));
+    let id = v.volume_id().unwrap();
+    match c.describe_volumes().volume_ids(id).send().await {
+        Ok(d) => Ok(d.volumes()[0].state().cloned().unwrap()),
+        Err(e) => {
+            let (code, msg, _) = client_tests::error_parts(&e);
+            assert_eq!(msg, format!("The volume '{id}' does not exist."));
+            Err(code)
+        }
+    }
+}
+
+/// What [`fate`] answers for a volume that disappeared.
+fn lost() -> Result<VolumeState, String> {
+    Err("InvalidVolume.NotFound".to_string())
+}
+
+async fn key_with_policy(k: &aws_sdk_kms::Client, policy: &str) -> (String, String) {
+    let m = k
+        .create_key()
+        .policy(policy)
+        .send()
+        .await
+        .expect("create key with a policy")
+        .key_metadata
+        .unwrap();
+    (m.key_id, m.arn.unwrap())
+}
+
+/// A key policy that gives the admin user the key and `extra` statements, with no statement for
+/// the account: IAM policies do not count for this key.
+fn key_policy_without_root(extra: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+        {{"Sid":"Admin","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/admin"}},"Action":"kms:*","Resource":"*"}}{extra}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn a_customer_managed_key_needs_the_callers_kms_permissions_under_the_default_key_policy() {
+    let emu = manual().await;
+    let k = kms(&emu, "admin");
+    let (key, arn) = new_key(&k).await;
+    let c = role_session(&emu, "csi", &[("ec2", EC2_ONLY)]).await;
+    // ec2:CreateVolume is allowed, so the call answers; EBS then cannot use the key.
+    assert_eq!(fate(&c, Some(&key)).await, lost());
+    assert_eq!(fate(&c, Some(&arn)).await, lost());
+    // The AWS managed key needs no KMS permission: its key policy lets every principal of the
+    // account use it through EC2.
+    assert_eq!(fate(&c, None).await, Ok(VolumeState::Available));
+    assert_eq!(
+        fate(&c, Some("alias/aws/ebs")).await,
+        Ok(VolumeState::Available)
+    );
+    // The default key policy hands the decision to IAM: the CSI driver's KMS statements do it.
+    put_policy(&emu, "csi", "kms", CSI_KMS).await;
+    assert_eq!(fate(&c, Some(&key)).await, Ok(VolumeState::Available));
+    // Every request EBS makes counts: without kms:CreateGrant the volume is lost again.
+    put_policy(
+        &emu,
+        "csi",
+        "kms",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"}]}"#,
+    )
+    .await;
+    assert_eq!(fate(&c, Some(&key)).await, lost());
+    // EBS calls KMS through EC2 in the volume's region, for the caller's account, with a grant
+    // for an AWS resource bound to the volume's id: conditions on those hold.
+    let via = |region: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["kms:CreateGrant","kms:Decrypt","kms:GenerateDataKeyWithoutPlaintext","kms:DescribeKey"],"Resource":"{arn}",
+            "Condition":{{"StringEquals":{{"kms:ViaService":"ec2.{region}.amazonaws.com","kms:CallerAccount":"{ACCOUNT}"}},
+              "StringLikeIfExists":{{"kms:EncryptionContext:aws:ebs:id":"vol-*"}},
+              "ForAllValues:StringEquals":{{"kms:GrantOperations":["Decrypt"]}},
+              "BoolIfExists":{{"kms:GrantIsForAWSResource":"true"}}}}}}]}}"#
+        )
+    };
+    put_policy(&emu, "csi", "kms", &via("us-east-1")).await;
+    assert_eq!(fate(&c, Some(&key)).await, Ok(VolumeState::Available));
+    put_policy(&emu, "csi", "kms", &via("us-west-2")).await;
+    assert_eq!(fate(&c, Some(&key)).await, lost());
+    // An explicit deny wins, even for the AWS managed key.
+    put_policy(&emu, "csi", "kms", CSI_KMS).await;
+    put_policy(
+        &emu,
+        "csi",
+        "no-grants",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:CreateGrant","Resource":"*"}]}"#,
+    )
+    .await;
+    assert_eq!(fate(&c, Some(&key)).await, lost());
+    assert_eq!(fate(&c, None).await, lost());
+    // The volumes that were lost are not listed.
+    assert_eq!(listed(&c).await.len(), 4);
+}
+
+#[tokio::test]
+async fn the_key_policy_decides_when_it_does_not_defer_to_iam() {
+    let emu = manual().await;
+    let k = kms(&emu, "admin");
+    // No statement for the account and none for the role: IAM permissions do not help.
+    let (closed, _) = key_with_policy(&k, &key_policy_without_root("")).await;
+    // The role named in the key policy, with the actions EBS needs.
+    let naming_role = format!(
+        r#",{{"Sid":"Ebs","Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":["kms:CreateGrant","kms:Decrypt","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"}}"#,
+        role_arn("csi")
+    );
+    let (open, _) = key_with_policy(&k, &key_policy_without_root(&naming_role)).await;
+    // The key policy denies the role outright: a deny in a key policy beats IAM's allow.
+    let denying = format!(
+        r#",{{"Sid":"Root","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}},
+        {{"Sid":"NoCsi","Effect":"Deny","Principal":{{"AWS":"{}"}},"Action":"kms:CreateGrant","Resource":"*"}}"#,
+        role_arn("csi")
+    );
+    let (denied, _) = key_with_policy(&k, &key_policy_without_root(&denying)).await;
+    let c = role_session(&emu, "csi", &[("ec2", EC2_ONLY), ("kms", CSI_KMS)]).await;
+    assert_eq!(fate(&c, Some(&closed)).await, lost());
+    assert_eq!(fate(&c, Some(&open)).await, Ok(VolumeState::Available));
+    assert_eq!(fate(&c, Some(&denied)).await, lost());
+    // Naming the role is enough without any IAM permission for KMS.
+    let bare = role_session(&emu, "csi-bare", &[("ec2", EC2_ONLY)]).await;
+    let naming_bare = format!(
+        r#",{{"Sid":"Ebs","Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":["kms:CreateGrant","kms:Decrypt","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"}}"#,
+        role_arn("csi-bare")
+    );
+    let (for_bare, _) = key_with_policy(&k, &key_policy_without_root(&naming_bare)).await;
+    assert_eq!(
+        fate(&bare, Some(&for_bare)).await,
+        Ok(VolumeState::Available)
+    );
+    assert_eq!(fate(&bare, Some(&open)).await, lost());
+    // The admin user, named in every key policy above, keeps its volumes.
+    let admin = ec2(&emu, "admin");
+    assert_eq!(
+        fate(&admin, Some(&closed)).await,
+        Ok(VolumeState::Available)
+    );
+}
+
+#[tokio::test]
+async fn the_built_in_controlplane_role_may_not_use_a_customer_managed_key() {
+    let emu = manual().await;
+    let (key, _) = new_key(&kms(&emu, "admin")).await;
+    let cp = ec2(&emu, "controlplane");
+    // Its documented policy has kms:DescribeKey only.
+    assert_eq!(fate(&cp, Some(&key)).await, lost());
+    assert_eq!(fate(&cp, None).await, Ok(VolumeState::Available));
+}
+
+#[tokio::test]
+async fn audit_mode_records_the_kms_requests_ebs_could_not_make_and_keeps_the_volume() {
+    let emu = Emulator::builder()
+        .seed(7)
+        .manual_clock(START_MS)
+        .iam(awsemu::IamMode::Audit)
+        .start()
+        .await
+        .unwrap();
+    let (key, arn) = new_key(&kms(&emu, "admin")).await;
+    let c = role_session(&emu, "csi", &[("ec2", EC2_ONLY)]).await;
+    assert_eq!(fate(&c, Some(&key)).await, Ok(VolumeState::Available));
+    let report = emu.instance().current().audit.report();
+    let session = format!("arn:aws:sts::{ACCOUNT}:assumed-role/csi/ebs");
+    let kms_rows: Vec<(&str, &str, &str)> = report
+        .iter()
+        .filter(|r| r.action.starts_with("kms:"))
+        .map(|r| (r.principal.as_str(), r.action.as_str(), r.resource.as_str()))
+        .collect();
+    assert_eq!(
+        kms_rows,
+        vec![
+            (session.as_str(), "kms:CreateGrant", arn.as_str()),
+            (session.as_str(), "kms:Decrypt", arn.as_str()),
+            (session.as_str(), "kms:DescribeKey", arn.as_str()),
+            (
+                session.as_str(),
+                "kms:GenerateDataKeyWithoutPlaintext",
+                arn.as_str()
+            ),
+        ]
+    );
+    // The AWS managed key is allowed by its own policy: nothing more is recorded.
+    assert_eq!(fate(&c, None).await, Ok(VolumeState::Available));
+    assert_eq!(emu.instance().current().audit.report().len(), report.len());
+}
+
+#[tokio::test]
+async fn with_iam_off_every_key_is_usable_whatever_its_policy() {
+    let emu = Emulator::builder()
+        .seed(7)
+        .manual_clock(START_MS)
+        .iam(awsemu::IamMode::Off)
+        .start()
+        .await
+        .unwrap();
+    let k = kms(&emu, "admin");
+    let nobody = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"kms:*","Resource":"*"}}]}}"#,
+        role_arn("someone-else")
+    );
+    let key = k
+        .create_key()
+        .policy(nobody)
+        .bypass_policy_lockout_safety_check(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    assert_eq!(
+        fate(&ec2(&emu, "admin"), Some(&key)).await,
+        Ok(VolumeState::Available)
+    );
+}
+
+async fn launch_encrypted(c: &aws_sdk_ec2::Client, key: &str) -> String {
+    let out = c
+        .run_instances()
+        .image_id(client_tests::fixtures::AMI)
+        .min_count(1)
+        .max_count(1)
+        .placement(Placement::builder().availability_zone("us-east-1a").build())
+        .block_device_mappings(
+            BlockDeviceMapping::builder()
+                .device_name("/dev/sdf")
+                .ebs(
+                    EbsBlockDevice::builder()
+                        .volume_size(10)
+                        .encrypted(true)
+                        .kms_key_id(key)
+                        .delete_on_termination(false)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RunInstances answers whatever the key");
+    let i = &out.instances()[0];
+    assert_eq!(
+        i.state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Pending)
+    );
+    i.instance_id().unwrap().to_string()
+}
+
+async fn instance(c: &aws_sdk_ec2::Client, id: &str) -> aws_sdk_ec2::types::Instance {
+    c.describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .unwrap()
+        .reservations()[0]
+        .instances()[0]
+        .clone()
+}
+
+async fn volumes_of(c: &aws_sdk_ec2::Client, id: &str) -> Vec<aws_sdk_ec2::types::Volume> {
+    c.describe_volumes()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("attachment.instance-id")
+                .values(id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .volumes()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn an_instance_whose_encrypted_volume_ebs_cannot_create_terminates_on_launch() {
+    let emu = manual().await;
+    let k = kms(&emu, "admin");
+    let (key, arn) = new_key(&k).await;
+    let c = role_session(&emu, "launcher", &[("ec2", EC2_ONLY)]).await;
+    let failed = launch_encrypted(&c, &key).await;
+    emu.advance(Duration::from_secs(120));
+    let i = instance(&c, &failed).await;
+    assert_eq!(
+        i.state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Terminated)
+    );
+    let reason = i.state_reason().unwrap();
+    assert_eq!(
+        (reason.code(), reason.message()),
+        (
+            Some("Server.InternalError"),
+            Some("Client.InternalError: Client error on launch")
+        )
+    );
+    let by_reason = c
+        .describe_instances()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("state-reason-code")
+                .values("Server.InternalError")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_reason.reservations().len(), 1);
+    // The encrypted volume was never made, even with DeleteOnTermination off; the root went with
+    // the instance.
+    assert!(volumes_of(&c, &failed).await.is_empty());
+    assert!(listed(&c).await.is_empty());
+
+    // With the KMS permissions the same launch runs, the volume showing the key's ARN.
+    put_policy(&emu, "launcher", "kms", CSI_KMS).await;
+    let ok = launch_encrypted(&c, &key).await;
+    emu.advance(Duration::from_secs(120));
+    let i = instance(&c, &ok).await;
+    assert_eq!(
+        i.state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Running)
+    );
+    assert!(i.state_reason().is_none());
+    let vols = volumes_of(&c, &ok).await;
+    let data = vols
+        .iter()
+        .find(|v| v.attachments()[0].device() == Some("/dev/sdf"))
+        .expect("the data volume");
+    assert_eq!(data.encrypted(), Some(true));
+    assert_eq!(data.kms_key_id(), Some(arn.as_str()));
+    assert_eq!(data.state(), Some(&VolumeState::InUse));
+
+    // A key in the wrong state fails the launch with its own reason, whoever launches.
+    k.disable_key().key_id(&key).send().await.unwrap();
+    let admin = ec2(&emu, "admin");
+    let off = launch_encrypted(&admin, &key).await;
+    emu.advance(Duration::from_secs(120));
+    let i = instance(&admin, &off).await;
+    assert_eq!(
+        i.state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Terminated)
+    );
+    let reason = i.state_reason().unwrap();
+    assert_eq!(
+        (reason.code(), reason.message()),
+        (
+            Some("Server.InternalError"),
+            Some(
+                "Client.InvalidKMSKey.InvalidState: The KMS key provided is in an incorrect state"
+            )
+        )
+    );
 }

@@ -52,8 +52,10 @@ pub enum Authorization<'x> {
     /// The caller's identity policies must allow `action` on `resource`: RunInstances and
     /// AddRoleToInstanceProfile need `iam:PassRole` on the role they pass.
     Identity { action: &'x str, resource: &'x str },
-    /// A resource policy the handler evaluated (a role's trust policy) refuses the request with
-    /// `error`. With `--iam off` the call goes on; in audit mode it is recorded and goes on.
+    /// A resource policy the handler evaluated (a role's trust policy; a KMS key policy with the
+    /// caller's IAM policies, for the requests EBS makes on the caller's behalf) refuses the
+    /// request with `error`. With `--iam off` the call goes on; in audit mode it is recorded and
+    /// goes on. (EBS does not fail its call on `Err`: the volume it would make fails instead.)
     Refused {
         action: &'x str,
         resource: &'x str,

@@ -190,6 +190,8 @@ fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<
     let profile = profile(&lc, call.identities);
     let metadata = lc.metadata_options.clone().unwrap_or_default();
     let no_tags = Tags::new();
+    // The group launches through its service-linked role, whose use of KMS keys is not modelled.
+    let no_keys = std::collections::BTreeMap::new();
     for _ in 0..count {
         if launch::live_count(region, now) >= call.world.instance_limit {
             return;
@@ -217,6 +219,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<
             groups: &groups,
             profile: profile.as_ref(),
             devices: &devices,
+            keys: &no_keys,
             reservation_id: &reservation_id,
             client_token: None,
             tags: &tags,

@@ -6,9 +6,10 @@
 //! creation time has passed, `in-use` while an attachment is not yet `detached`, `deleting` until
 //! it is gone. Writers first [`settle`] the region so stored state is what an observer would see.
 //!
-//! An encrypted volume whose KMS key is unusable (missing, disabled, pending deletion) is created
+//! An encrypted volume whose KMS key is unusable (missing, disabled, pending deletion) or that the
+//! caller may not use (key policy and IAM, see [`crate::services::kms::access`]) is created
 //! `creating` and then disappears instead of becoming `available`, as EBS does with a key it
-//! cannot use (see [`crate::services::kms::encryption_key`]).
+//! cannot use (see [`crate::services::kms::EncryptionKey::usable_by_ebs`]).
 
 use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
@@ -363,8 +364,6 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
     } else {
         None
     };
-    let creates = key.as_ref().is_none_or(|k| k.usable);
-    let kms_key_id = key.map(|k| k.shown);
     let tags = tag_specs.remove("volume").unwrap_or_default();
     let now = call.now_ms;
     let lock = common::region(call)?;
@@ -389,8 +388,13 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
             return Ok(Output::Xml(x.into_string()));
         }
     }
+    let id = call.world.ids.resource_id("vol");
+    // The same holds when the caller may not use the key: EBS uses it with the caller's
+    // permissions, bound to the new volume's id (decided now, on today's policies).
+    let creates = key.as_ref().is_none_or(|k| k.usable_by_ebs(call, &id));
+    let kms_key_id = key.map(|k| k.shown);
     let volume = Volume {
-        id: call.world.ids.resource_id("vol"),
+        id,
         size_gib: config.size_gib,
         volume_type: config.volume_type,
         iops: config.iops,

@@ -47,6 +47,52 @@ pub fn default_policy(account: &str) -> String {
     .to_string()
 }
 
+/// The key policy of the AWS managed key of `service` (`alias/aws/<service>`), as AWS writes it
+/// for `aws/ebs` (`auto-ebs-2`): every principal of the account may use the key through the
+/// service in this region (no IAM permission needed), and the account may read its metadata.
+/// EBS calls KMS through EC2's endpoint (`ec2.<region>.amazonaws.com`); the other services are
+/// assumed to use their own name.
+pub fn managed_policy(account: &str, region: &str, service: &str) -> String {
+    let via = match service {
+        "ebs" => "ec2",
+        other => other,
+    };
+    json!({
+        "Version": "2012-10-17",
+        "Id": format!("auto-{service}-2"),
+        "Statement": [
+            {
+                "Sid": format!("Allow access through {} for all principals in the account that are authorized to use {}", service.to_ascii_uppercase(), service.to_ascii_uppercase()),
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:CreateGrant",
+                    "kms:DescribeKey"
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": account,
+                        "kms:ViaService": format!("{via}.{region}.amazonaws.com")
+                    }
+                }
+            },
+            {
+                "Sid": "Allow direct access to key metadata to the account",
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+                "Resource": "*"
+            }
+        ]
+    })
+    .to_string()
+}
+
 const KEY_USAGES: &[&str] = &[
     "SIGN_VERIFY",
     "ENCRYPT_DECRYPT",

@@ -1,11 +1,12 @@
 //! KMS (awsJson1_1, `TrentService.<Op>`): keys and their state machine ([`keys`]), aliases
-//! ([`aliases`]), and the key check other services make when they encrypt with a key
-//! ([`encryption_key`], used by EC2 CreateVolume).
+//! ([`aliases`]), who may use a key ([`access`]), and the key check other services make when they
+//! encrypt with a key ([`encryption_key`], used by EC2 CreateVolume and RunInstances, and ECR).
 //!
 //! Key references come in four forms (key id, key ARN, `alias/name`, alias ARN); [`resolve`] is
 //! the one place that turns any of them into a key or AWS's NotFound answer. The predefined
 //! `alias/aws/<service>` aliases get their AWS managed key on first use, as AWS creates them.
 
+pub mod access;
 pub mod aliases;
 pub mod keys;
 pub mod model;
@@ -202,7 +203,7 @@ fn create_managed_key(call: &Call<'_>, region: &mut KmsRegion, name: &str) -> St
         state: KeyState::Enabled,
         deletion_ms: None,
         multi_region: false,
-        policy: keys::default_policy(call.account),
+        policy: keys::managed_policy(call.account, call.region, service),
         tags: Vec::new(),
     };
     region.keys.insert(id.clone(), key);
@@ -225,6 +226,60 @@ pub struct EncryptionKey {
     pub shown: String,
     /// Whether the key can be used: it exists here, is enabled and is a symmetric encryption key.
     pub usable: bool,
+    /// The resolved key's policy document and tags, copied out of the KMS state so that the
+    /// caller's permissions can be evaluated later without the KMS lock.
+    policy: Option<String>,
+    tags: Vec<(String, String)>,
+}
+
+impl EncryptionKey {
+    /// Whether EBS can encrypt volume `volume_id` with this key for the caller: the key is usable,
+    /// and the key policy with the caller's IAM policies allows every request EBS makes with the
+    /// caller's permissions ([`access::ebs_requests`]). A refusal is settled by the IAM mode as
+    /// the pipeline settles a resource policy's ([`Call::refused`]): enforced, the key is not
+    /// usable (and the refusal is logged); in audit mode each refused action is recorded and the
+    /// key is usable; with IAM off nothing is refused.
+    ///
+    /// Takes no KMS or EC2 lock itself (only the identities' read lock), so an EC2 handler may
+    /// call it while holding its region's lock.
+    pub fn usable_by_ebs(&self, call: &Call<'_>, volume_id: &str) -> bool {
+        if !self.usable {
+            return false;
+        }
+        let parsed = self
+            .policy
+            .as_deref()
+            .map(crate::iam::PolicyDocument::parse_resource_policy);
+        let Some(Ok(key_policy)) = parsed else {
+            // A stored key policy was validated when it was set; none at all means no key.
+            return false;
+        };
+        let principal = call.principal;
+        let identity = call.identities.policies_for(principal);
+        let base = crate::instance::request_context(
+            "kms:DescribeKey",
+            &self.shown,
+            principal,
+            call.region,
+            &call.remote,
+            call.now_ms.div_euclid(1000),
+        );
+        let mut allowed = true;
+        for ctx in access::ebs_requests(&base, call.region, call.account, volume_id, &self.tags) {
+            let Err(refusal) =
+                access::decide(&key_policy, &identity, &principal.arn, call.account, &ctx)
+            else {
+                continue;
+            };
+            let error = refusal.error(&principal.arn, &ctx.action, &self.shown);
+            let message = error.message.clone();
+            if call.refused(&ctx.action, &self.shown, error).is_err() {
+                tracing::info!(volume_id, %message, "EBS cannot use the KMS key for the caller; the volume will not be created");
+                allowed = false;
+            }
+        }
+        allowed
+    }
 }
 
 /// Checks the key a service would encrypt with: `reference` as given (any of the four forms), or
@@ -243,20 +298,21 @@ pub fn encryption_key(
     let mut r = write(&lock);
     r.settle(call.now_ms);
     let wanted = reference.unwrap_or(default_alias);
-    Ok(match resolve(call, &mut r, wanted, Accepts::KeyOrAlias) {
-        Ok(id) => match r.keys.get(&id) {
-            Some(k) => EncryptionKey {
-                shown: k.arn.clone(),
-                usable: k.usable_for_encryption(),
-            },
-            None => EncryptionKey {
-                shown: wanted.to_string(),
-                usable: false,
-            },
+    let found = resolve(call, &mut r, wanted, Accepts::KeyOrAlias)
+        .ok()
+        .and_then(|id| r.keys.get(&id));
+    Ok(match found {
+        Some(k) => EncryptionKey {
+            shown: k.arn.clone(),
+            usable: k.usable_for_encryption(),
+            policy: Some(k.policy.clone()),
+            tags: k.tags.clone(),
         },
-        Err(_) => EncryptionKey {
+        None => EncryptionKey {
             shown: wanted.to_string(),
             usable: false,
+            policy: None,
+            tags: Vec::new(),
         },
     })
 }

@@ -9,7 +9,7 @@ use crate::state::{read, tags};
 
 use super::super::common;
 use super::super::model::{AttachState, Ec2Region, Instance, InstanceState, Volume};
-use super::{check_ids, render_state, state_reason_message, visible};
+use super::{check_ids, render_state, state_reason_code, state_reason_message, visible};
 
 const FILTERS: &[&str] = &[
     "architecture",
@@ -239,7 +239,11 @@ fn values_of(v: &View<'_>, region: &Ec2Region, name: &str) -> Vec<String> {
         "root-device-name" => some(&i.root_device_name),
         "root-device-type" => some("ebs"),
         "source-dest-check" => some(&i.source_dest_check.to_string()),
-        "state-reason-code" => v.state_reason().into_iter().collect(),
+        "state-reason-code" => v
+            .state_reason()
+            .map(|r| state_reason_code(&r).to_string())
+            .into_iter()
+            .collect(),
         "tenancy" => some(&i.tenancy),
         "virtualization-type" => some("hvm"),
         _ => Vec::new(),
@@ -399,7 +403,7 @@ pub fn render_instance(x: &mut Xml, region: &Ec2Region, v: &View<'_>, account: &
     render_groups(x);
     if let Some(code) = v.state_reason() {
         x.node("stateReason", |x| {
-            x.leaf("code", &code)
+            x.leaf("code", state_reason_code(&code))
                 .leaf("message", state_reason_message(&code));
         });
     }

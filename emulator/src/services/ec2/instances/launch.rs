@@ -1,17 +1,23 @@
 //! Building one instance, with its volumes, into a region that is already locked: the part of a
 //! launch that RunInstances and an Auto Scaling group share. Callers validate the whole launch
 //! first (subnet, groups, devices, addresses, quota); nothing here refuses.
+//!
+//! A launch whose encrypted volume EBS cannot create (the KMS key is unusable, or the caller may
+//! not use it) is answered `pending` like any other and then ends `terminated`, its volumes gone,
+//! with AWS's state reason (`Server.InternalError`: `Client.InternalError: Client error on
+//! launch`, or `Client.InvalidKMSKey.InvalidState` for a key in the wrong state).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
+use crate::services::kms::EncryptionKey;
 use crate::services::Call;
 use crate::state::tags::Tags;
 
 use super::super::images::Image;
-use super::super::model::{Ec2Region, Instance, InstanceState, Subnet, Timed};
+use super::super::model::{Ec2Region, Instance, InstanceState, Subnet, Timed, VolumeState};
 use super::devices::{self, Device};
-use super::network;
+use super::{lifecycle, network};
 
 /// Everything one instance is made from, checked beforehand by the caller.
 pub struct Launch<'a> {
@@ -27,6 +33,10 @@ pub struct Launch<'a> {
     pub profile: Option<&'a (String, String)>,
     /// As `devices::plan` made them: the root first.
     pub devices: &'a [Device],
+    /// The KMS keys of the encrypted devices, by device name, looked up before the region was
+    /// locked. Empty where the launch's use of KMS is not modelled (an Auto Scaling group's,
+    /// which goes through its service-linked role).
+    pub keys: &'a BTreeMap<String, EncryptionKey>,
     pub reservation_id: &'a str,
     pub client_token: Option<&'a str>,
     pub tags: &'a Tags,
@@ -80,14 +90,33 @@ pub fn insert(
         _ => ("optional", 1),
     };
     let id = ids.resource_id("i");
+    let fail_after = call.world.durations.instance_start;
     let mut root_volume_id = None;
+    let mut failure = None;
     for dev in launch.devices {
         let vol_id = ids.resource_id("vol");
         if root_volume_id.is_none() {
             root_volume_id = Some(vol_id.clone());
         }
         let zone = (subnet.zone.as_str(), subnet.zone_id.as_str());
-        let volume = devices::volume(dev, vol_id.clone(), &id, zone, launch.volume_tags, now);
+        let mut volume = devices::volume(dev, vol_id.clone(), &id, zone, launch.volume_tags, now);
+        if let Some(key) = launch.keys.get(&dev.name) {
+            volume.kms_key_id = Some(key.shown.clone());
+            // The one check EBS makes, as for CreateVolume: the volume is never made.
+            if !key.usable_by_ebs(call, &vol_id) {
+                failure.get_or_insert(if key.usable {
+                    LAUNCH_KMS_DENIED
+                } else {
+                    LAUNCH_KMS_INVALID_STATE
+                });
+                volume.state = Timed::transition(
+                    VolumeState::Available,
+                    now,
+                    VolumeState::Deleted,
+                    fail_after,
+                );
+            }
+        }
         region.volumes.insert(vol_id.clone(), volume);
         region.index_attachment(&vol_id);
     }
@@ -141,5 +170,23 @@ pub fn insert(
     };
     region.instances.insert(id.clone(), instance);
     region.index_instance_tags(&id);
+    if let Some(reason) = failure {
+        if let Some(i) = region.instances.get_mut(&id) {
+            i.state = Timed::transition(
+                InstanceState::Pending,
+                now,
+                InstanceState::Terminated,
+                fail_after,
+            );
+            i.state_reason = Some(reason.to_string());
+        }
+        lifecycle::release_volumes(region, &id, now, fail_after);
+    }
     id
 }
+
+/// The stored reason of a launch whose encrypted volume could not be created because the caller
+/// may not use the KMS key (see `super::state_reason_message`).
+pub const LAUNCH_KMS_DENIED: &str = "Client.InternalError";
+/// ... because the key is disabled, pending deletion, missing or not a symmetric encryption key.
+pub const LAUNCH_KMS_INVALID_STATE: &str = "Client.InvalidKMSKey.InvalidState";

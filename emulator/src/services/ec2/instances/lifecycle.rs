@@ -140,7 +140,7 @@ fn apply(region: &mut Ec2Region, id: &str, next: InstanceState, now: i64, call: 
 
 /// A terminating instance lets its volumes go when it reaches `terminated`: each detaches, and
 /// those marked DeleteOnTermination are deleted.
-fn release_volumes(region: &mut Ec2Region, id: &str, now: i64, after: i64) {
+pub(super) fn release_volumes(region: &mut Ec2Region, id: &str, now: i64, after: i64) {
     for v in region.volumes.values_mut() {
         let Some(a) = v.attachment.as_mut().filter(|a| a.instance_id == id) else {
             continue;

@@ -105,11 +105,25 @@ pub fn user_initiated(now: i64) -> String {
     format!("User initiated ({civil} GMT)")
 }
 
-/// The `stateReason` message AWS writes for a code.
-pub fn state_reason_message(code: &str) -> String {
-    match code {
+/// The `stateReason` code AWS shows for a stored reason: a launch that failed on its encrypted
+/// volumes shows `Server.InternalError`, the cause being in the message.
+pub fn state_reason_code(reason: &str) -> &str {
+    match reason {
+        launch::LAUNCH_KMS_DENIED | launch::LAUNCH_KMS_INVALID_STATE => "Server.InternalError",
+        other => other,
+    }
+}
+
+/// The `stateReason` message AWS writes for a stored reason.
+pub fn state_reason_message(reason: &str) -> String {
+    match reason {
         "Client.UserInitiatedShutdown" => {
             "Client.UserInitiatedShutdown: User initiated shutdown".into()
+        }
+        launch::LAUNCH_KMS_DENIED => "Client.InternalError: Client error on launch".into(),
+        launch::LAUNCH_KMS_INVALID_STATE => {
+            "Client.InvalidKMSKey.InvalidState: The KMS key provided is in an incorrect state"
+                .into()
         }
         other => other.to_string(),
     }

@@ -1,11 +1,12 @@
 //! RunInstances: validate the whole launch (image, counts, subnet, zone, groups, addresses,
 //! profile, tags, block devices), then create the reservation, its instances and their volumes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::services::kms::{self, EncryptionKey};
 use crate::services::Call;
 use crate::state::tags::Tags;
 use crate::state::{tags, write};
@@ -389,10 +390,29 @@ fn choose_groups(region: &Ec2Region, req: &Request<'_>, vpc_id: &str) -> AwsResu
     Ok(out)
 }
 
+/// The KMS keys of the encrypted mappings (the given key, or the AWS managed `alias/aws/ebs`), by
+/// device name. Looked up before the EC2 region is locked: each takes and releases the KMS lock.
+/// EBS checks them when it creates the volumes; an unusable one fails the launch later.
+fn encryption_keys(
+    call: &Call<'_>,
+    requested: &[Device],
+) -> AwsResult<BTreeMap<String, EncryptionKey>> {
+    let mut keys = BTreeMap::new();
+    for d in requested {
+        if d.suppressed || !(d.encrypted || d.kms_key_id.is_some()) {
+            continue;
+        }
+        let key = kms::encryption_key(call, d.kms_key_id.as_deref(), "alias/aws/ebs")?;
+        keys.insert(d.name.clone(), key);
+    }
+    Ok(keys)
+}
+
 pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     let req = decode(call)?;
     let now = call.now_ms;
     let d = call.world.durations;
+    let keys = encryption_keys(call, &req.devices)?;
     let lock = common::region(call)?;
     let mut region = write(&lock);
     settle(&mut region, now, &d);
@@ -484,6 +504,7 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
         groups: &groups,
         profile: req.profile.as_ref(),
         devices: &devices,
+        keys: &keys,
         reservation_id: &reservation_id,
         client_token: req.client_token,
         tags: &instance_tags,
