@@ -100,3 +100,15 @@ pub async fn run_instance(c: &Client, zone: &str) -> String {
         .expect("running");
     id
 }
+
+/// The ids of every volume DescribeVolumes lists.
+pub async fn volume_ids(c: &Client) -> Vec<String> {
+    c.describe_volumes()
+        .send()
+        .await
+        .expect("describe volumes")
+        .volumes()
+        .iter()
+        .filter_map(|v| v.volume_id().map(str::to_string))
+        .collect()
+}

@@ -778,17 +778,6 @@ fn csi_create(
         )
 }
 
-async fn all_volumes(c: &aws_sdk_ec2::Client) -> Vec<String> {
-    c.describe_volumes()
-        .send()
-        .await
-        .unwrap()
-        .volumes()
-        .iter()
-        .filter_map(|v| v.volume_id().map(str::to_string))
-        .collect()
-}
-
 const TOKEN: &str = "5d41402abc4b2a76b9719d911017c592aaf3f5a1d2c6f0b53ef5d6e7b9a0c1d2";
 
 #[tokio::test]
@@ -821,7 +810,10 @@ async fn create_with_a_client_token_is_idempotent() {
     assert_eq!(later.size(), Some(10));
     assert_eq!(later.iops(), Some(3000));
     assert_eq!(later.tags()[0].value(), Some("pvc-1"));
-    assert_eq!(all_volumes(&c).await, vec![id.clone()]);
+    assert_eq!(
+        client_tests::fixtures::volume_ids(&c).await,
+        vec![id.clone()]
+    );
 
     // the same token asking for something else is refused, and nothing is created
     let (code, msg, status) = expect_err!(csi_create(&c, TOKEN, "us-east-1a", 20).send().await);
@@ -852,7 +844,10 @@ async fn create_with_a_client_token_is_idempotent() {
             .await
     );
     assert_eq!(code, "IdempotentParameterMismatch");
-    assert_eq!(all_volumes(&c).await, vec![id.clone()]);
+    assert_eq!(
+        client_tests::fixtures::volume_ids(&c).await,
+        vec![id.clone()]
+    );
     // after a resize the original request still matches (it is the request that is compared)
     c.modify_volume()
         .volume_id(&id)
@@ -883,7 +878,7 @@ async fn create_with_a_client_token_is_idempotent() {
     let a = volume(&c, "us-east-1a", 10).await;
     let b = volume(&c, "us-east-1a", 10).await;
     assert_ne!(a, b);
-    assert_eq!(all_volumes(&c).await.len(), 5);
+    assert_eq!(client_tests::fixtures::volume_ids(&c).await.len(), 5);
 }
 
 #[tokio::test]
@@ -900,7 +895,7 @@ async fn a_client_token_longer_than_64_characters_is_refused() {
             400
         )
     );
-    assert!(all_volumes(&c).await.is_empty());
+    assert!(client_tests::fixtures::volume_ids(&c).await.is_empty());
 }
 
 #[tokio::test]
@@ -934,7 +929,7 @@ async fn the_token_of_a_deleted_volume_is_refused_until_ec2_forgets_it() {
             400
         )
     );
-    assert!(all_volumes(&c).await.is_empty());
+    assert!(client_tests::fixtures::volume_ids(&c).await.is_empty());
     // burned for 12 hours after the volume went, then forgotten: a new volume
     emu.advance(Duration::from_secs(12 * 3600 - 1));
     assert_eq!(gone().await.0, "IdempotentParameterMismatch");
@@ -972,7 +967,10 @@ async fn the_token_of_a_volume_that_failed_to_create_is_burned() {
         .unwrap();
     assert_eq!(created.state(), Some(&VolumeState::Creating));
     emu.advance(Duration::from_secs(5));
-    assert!(all_volumes(&c).await.is_empty(), "the volume disappeared");
+    assert!(
+        client_tests::fixtures::volume_ids(&c).await.is_empty(),
+        "the volume disappeared"
+    );
     let (code, msg, _) = expect_err!(
         csi_create(&c, TOKEN, "us-east-1a", 10)
             .encrypted(true)

@@ -643,17 +643,6 @@ async fn encrypted_volume(
         .expect("CreateVolume answers even when the key is unusable")
 }
 
-async fn listed(c: &aws_sdk_ec2::Client) -> Vec<String> {
-    c.describe_volumes()
-        .send()
-        .await
-        .unwrap()
-        .volumes()
-        .iter()
-        .filter_map(|v| v.volume_id().map(str::to_string))
-        .collect()
-}
-
 #[tokio::test]
 async fn encrypted_volumes_with_unusable_keys_show_creating_then_disappear() {
     let emu = manual().await;
@@ -709,7 +698,12 @@ async fn encrypted_volumes_with_unusable_keys_show_creating_then_disappear() {
             ),
             "{reference}"
         );
-        assert!(!listed(&e).await.contains(&id.to_string()), "{reference}");
+        assert!(
+            !client_tests::fixtures::volume_ids(&e)
+                .await
+                .contains(&id.to_string()),
+            "{reference}"
+        );
     }
     // The answer shows the key ARN when the reference resolved, else the reference as given.
     let v = encrypted_volume(&e, Some("alias/off")).await;
@@ -743,7 +737,7 @@ async fn a_failing_volume_stays_creating_while_creation_lasts() {
     assert_eq!(code, "InvalidVolume.NotFound");
     let ok = e.describe_volumes().volume_ids(&good).send().await.unwrap();
     assert_eq!(ok.volumes()[0].state(), Some(&VolumeState::Available));
-    assert_eq!(listed(&e).await, vec![good]);
+    assert_eq!(client_tests::fixtures::volume_ids(&e).await, vec![good]);
     // Re-enabling the key does not bring the failed volume back.
     let (code, _, _) = expect_err!(e.delete_volume().volume_id(&bad).send().await);
     assert_eq!(code, "InvalidVolume.NotFound");
@@ -966,7 +960,7 @@ async fn a_customer_managed_key_needs_the_callers_kms_permissions_under_the_defa
     assert_eq!(fate(&c, Some(&key)).await, lost());
     assert_eq!(fate(&c, None).await, lost());
     // The volumes that were lost are not listed.
-    assert_eq!(listed(&c).await.len(), 4);
+    assert_eq!(client_tests::fixtures::volume_ids(&c).await.len(), 4);
 }
 
 #[tokio::test]
@@ -1182,7 +1176,7 @@ async fn an_instance_whose_encrypted_volume_ebs_cannot_create_terminates_on_laun
     // The encrypted volume was never made, even with DeleteOnTermination off; the root went with
     // the instance.
     assert!(volumes_of(&c, &failed).await.is_empty());
-    assert!(listed(&c).await.is_empty());
+    assert!(client_tests::fixtures::volume_ids(&c).await.is_empty());
 
     // With the KMS permissions the same launch runs, the volume showing the key's ARN.
     put_policy(&emu, "launcher", "kms", CSI_KMS).await;
