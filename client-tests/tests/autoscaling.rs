@@ -1821,8 +1821,12 @@ async fn more_refusals_each_with_its_code() {
             .send()
             .await
     );
-    assert_eq!((code.as_str(), status), ("NotImplemented", 501));
-    assert!(msg.contains("TrafficSources"), "{msg}");
+    // TrafficSources are checked like TargetGroupARNs: this target group does not exist.
+    assert_eq!((code.as_str(), status), ("ValidationError", 400));
+    assert_eq!(
+        msg,
+        "Provided Target Groups may not be valid. Please ensure they exist and try again."
+    );
     let (_, msg, _) = expect_err!(
         base()
             .mixed_instances_policy(
