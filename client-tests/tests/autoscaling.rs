@@ -2160,7 +2160,12 @@ impl Traffic {
                 (
                     t.id().unwrap().to_string(),
                     t.port().unwrap(),
-                    d.target_health().unwrap().state().unwrap().as_str().to_string(),
+                    d.target_health()
+                        .unwrap()
+                        .state()
+                        .unwrap()
+                        .as_str()
+                        .to_string(),
                 )
             })
             .collect();
@@ -2209,7 +2214,11 @@ impl Traffic {
     }
 
     /// (Identifier, Type, State) from DescribeTrafficSources.
-    async fn source_states(&self, group: &str, kind: Option<&str>) -> Vec<(String, String, String)> {
+    async fn source_states(
+        &self,
+        group: &str,
+        kind: Option<&str>,
+    ) -> Vec<(String, String, String)> {
         let out = self
             .asg
             .describe_traffic_sources()
@@ -2263,7 +2272,7 @@ async fn a_group_registers_its_instances_with_its_load_balancers_and_deregisters
     let members = sorted(ids(&g));
     assert_eq!(members.len(), 2);
     assert_eq!(g.load_balancer_names(), ["web"]);
-    assert_eq!(g.target_group_arns(), [t.tg.clone()]);
+    assert_eq!(g.target_group_arns(), std::slice::from_ref(&t.tg));
     let sources: Vec<(String, String)> = g
         .traffic_sources()
         .iter()
@@ -2306,7 +2315,11 @@ async fn a_group_registers_its_instances_with_its_load_balancers_and_deregisters
     assert_eq!(
         t.source_states("g", None).await,
         [
-            ("web".to_string(), "elb".to_string(), "InService".to_string()),
+            (
+                "web".to_string(),
+                "elb".to_string(),
+                "InService".to_string()
+            ),
             (t.tg.clone(), "elbv2".to_string(), "InService".to_string())
         ]
     );
@@ -2329,10 +2342,7 @@ async fn a_group_registers_its_instances_with_its_load_balancers_and_deregisters
     assert_eq!(left.len(), 1);
     let stay = left[0].clone();
     let victim = members.iter().find(|id| **id != stay).unwrap().clone();
-    assert_eq!(
-        t.classic().await,
-        [(stay.clone(), "InService".to_string())]
-    );
+    assert_eq!(t.classic().await, [(stay.clone(), "InService".to_string())]);
     let mut expected = vec![
         (stay.clone(), 30080, "healthy".to_string()),
         (victim.clone(), 30080, "draining".to_string()),
@@ -2356,11 +2366,19 @@ async fn a_group_registers_its_instances_with_its_load_balancers_and_deregisters
     let now = sorted(ids(&group(&t.asg, "g").await));
     assert_eq!(now.len(), 2);
     assert_eq!(
-        t.classic().await.into_iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        t.classic()
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
         now
     );
     assert_eq!(
-        t.targets().await.into_iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
+        t.targets()
+            .await
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect::<Vec<_>>(),
         now
     );
 
@@ -2384,7 +2402,11 @@ async fn a_group_registers_its_instances_with_its_load_balancers_and_deregisters
     assert_eq!(after.len(), 2);
     assert!(!after.contains(&stay));
     assert_eq!(
-        t.classic().await.into_iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        t.classic()
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
         after
     );
     let targets = t.targets().await;
@@ -2452,19 +2474,30 @@ async fn attach_and_detach_leave_others_registrations_alone() {
         t.lb_states("g").await,
         [("web".to_string(), "Added".to_string())]
     );
-    assert_eq!(t.tg_states("g").await, [(t.tg.clone(), "Added".to_string())]);
+    assert_eq!(
+        t.tg_states("g").await,
+        [(t.tg.clone(), "Added".to_string())]
+    );
     let both = sorted(vec![member.clone(), mine.clone()]);
     assert_eq!(
-        t.classic().await.into_iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        t.classic()
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
         both
     );
     assert_eq!(
-        t.targets().await.into_iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
+        t.targets()
+            .await
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect::<Vec<_>>(),
         both
     );
     let g = group(&t.asg, "g").await;
     assert_eq!(g.load_balancer_names(), ["web"]);
-    assert_eq!(g.target_group_arns(), [t.tg.clone()]);
+    assert_eq!(g.target_group_arns(), std::slice::from_ref(&t.tg));
 
     // With ELB health checks an attachment whose instance passed them is InService.
     t.asg
@@ -2532,7 +2565,10 @@ async fn attach_and_detach_leave_others_registrations_alone() {
         [(mine.clone(), 30080, "healthy".to_string())]
     );
     // Instances stay running and in the group.
-    assert_eq!(ids(&group(&t.asg, "g").await), [member.clone()]);
+    assert_eq!(
+        ids(&group(&t.asg, "g").await),
+        std::slice::from_ref(&member)
+    );
 
     // Connection draining keeps a detached classic load balancer Removing for its timeout.
     t.elb
@@ -2608,7 +2644,11 @@ async fn an_attachment_is_adding_until_pending_instances_are_registered() {
     );
     let members = sorted(ids(&group(&t.asg, "g").await));
     assert_eq!(
-        t.classic().await.into_iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        t.classic()
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
         members
     );
 }
@@ -2669,7 +2709,10 @@ async fn elb_health_checks_replace_instances_a_load_balancer_reports_failing() {
     // Replaced: under instant timing the unhealthy instance has terminated and left already, and
     // its replacement went to zone b again (where it will fail the same way).
     let g = group(&t.asg, "g").await;
-    assert_eq!(ec2_state(&t.emu, &in_b).await, InstanceStateName::Terminated);
+    assert_eq!(
+        ec2_state(&t.emu, &in_b).await,
+        InstanceStateName::Terminated
+    );
     assert!(!ids(&g).contains(&in_b));
     assert_eq!(g.instances().len(), 2);
     assert_eq!(
@@ -2712,10 +2755,14 @@ async fn unknown_or_unfit_load_balancers_and_target_groups_are_refused() {
         }
         req.send()
     };
-    let lb_msg = "Provided Load Balancers may not be valid. Please ensure they exist and try again.";
+    let lb_msg =
+        "Provided Load Balancers may not be valid. Please ensure they exist and try again.";
     let tg_msg = "Provided Target Groups may not be valid. Please ensure they exist and try again.";
     let (code, msg, status) = expect_err!(create(vec!["nope"], vec![]).await);
-    assert_eq!((code.as_str(), msg.as_str(), status), ("ValidationError", lb_msg, 400));
+    assert_eq!(
+        (code.as_str(), msg.as_str(), status),
+        ("ValidationError", lb_msg, 400)
+    );
     let (code, msg, _) = expect_err!(create(vec![], vec![&missing_tg]).await);
     assert_eq!((code.as_str(), msg.as_str()), ("ValidationError", tg_msg));
     // A load balancer's ARN is no target group.
@@ -2800,7 +2847,10 @@ async fn unknown_or_unfit_load_balancers_and_target_groups_are_refused() {
             .await
     );
     assert_eq!(code, "ValidationError");
-    assert!(msg.starts_with("Provided VPC Lattice Target Groups may not be valid"), "{msg}");
+    assert!(
+        msg.starts_with("Provided VPC Lattice Target Groups may not be valid"),
+        "{msg}"
+    );
     let (code, _, _) = expect_err!(
         t.asg
             .attach_traffic_sources()
@@ -2903,7 +2953,10 @@ async fn traffic_source_actions_see_every_attachment_and_describe_calls_page() {
         .send()
         .await
         .unwrap();
-    assert_eq!(t.classic().await, [(member.clone(), "InService".to_string())]);
+    assert_eq!(
+        t.classic().await,
+        [(member.clone(), "InService".to_string())]
+    );
     assert_eq!(
         t.targets().await,
         [(member.clone(), 30080, "healthy".to_string())]
@@ -2951,8 +3004,9 @@ async fn traffic_source_actions_see_every_attachment_and_describe_calls_page() {
         t.targets().await,
         [(member.clone(), 30080, "draining".to_string())]
     );
-    assert!(t
-        .source_states("g", Some("elbv2"))
-        .await
-        .contains(&(t.tg.clone(), "elbv2".to_string(), "Removing".to_string())));
+    assert!(t.source_states("g", Some("elbv2")).await.contains(&(
+        t.tg.clone(),
+        "elbv2".to_string(),
+        "Removing".to_string()
+    )));
 }
