@@ -3010,3 +3010,46 @@ async fn traffic_source_actions_see_every_attachment_and_describe_calls_page() {
         "Removing".to_string()
     )));
 }
+
+#[tokio::test]
+async fn a_group_takes_at_most_fifty_target_groups() {
+    let t = traffic(Timing::Instant).await;
+    let vpc = default_vpc(&ec2(&t.emu, "admin")).await;
+    create_group(&t.asg, "g", "lc", &joined(&t.subnets), 0, 1, 0).await;
+    let mut arns = vec![t.tg.clone()];
+    for n in 1..51 {
+        arns.push(target_group(&t.v2, &vpc, &format!("tg-{n}"), TargetTypeEnum::Instance).await);
+    }
+    for batch in arns[..50].chunks(10) {
+        let mut req = t
+            .asg
+            .attach_load_balancer_target_groups()
+            .auto_scaling_group_name("g");
+        for a in batch {
+            req = req.target_group_arns(a);
+        }
+        req.send().await.expect("attach ten");
+    }
+    assert_eq!(t.tg_states("g").await.len(), 50);
+    let (code, msg, _) = expect_err!(
+        t.asg
+            .attach_load_balancer_target_groups()
+            .auto_scaling_group_name("g")
+            .target_group_arns(&arns[50])
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    assert_eq!(
+        msg,
+        "Too many Target Groups specified for this group. The limit is 50"
+    );
+    // One already attached does not count twice.
+    t.asg
+        .attach_load_balancer_target_groups()
+        .auto_scaling_group_name("g")
+        .target_group_arns(&arns[0])
+        .send()
+        .await
+        .expect("attach again");
+}
