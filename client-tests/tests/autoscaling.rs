@@ -1821,8 +1821,12 @@ async fn more_refusals_each_with_its_code() {
             .send()
             .await
     );
-    assert_eq!((code.as_str(), status), ("NotImplemented", 501));
-    assert!(msg.contains("TrafficSources"), "{msg}");
+    // TrafficSources are checked like TargetGroupARNs: this target group does not exist.
+    assert_eq!((code.as_str(), status), ("ValidationError", 400));
+    assert_eq!(
+        msg,
+        "Provided Target Groups may not be valid. Please ensure they exist and try again."
+    );
     let (_, msg, _) = expect_err!(
         base()
             .mixed_instances_policy(
@@ -2000,4 +2004,1052 @@ async fn launch_configurations_need_a_stored_instance_profile() {
         .send()
         .await
         .unwrap();
+}
+
+// ---- Load balancers and target groups ----
+
+use aws_sdk_autoscaling::types::TrafficSourceIdentifier;
+use aws_sdk_elasticloadbalancing::types::{
+    ConnectionDraining, Instance as ElbInstance, Listener as ElbListener, LoadBalancerAttributes,
+};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action as V2Action, ActionTypeEnum, ProtocolEnum, TargetDescription, TargetTypeEnum,
+};
+use client_tests::fixtures::{default_vpc, run_instance};
+use client_tests::{elb, elbv2};
+
+/// What the traffic tests share: the clients, a classic load balancer `web` in zones a and b, a
+/// TCP target group on port 30080 that a network load balancer forwards to (so its targets turn
+/// healthy), and the default subnets of zones a and b.
+struct Traffic {
+    emu: Emulator,
+    asg: Client,
+    elb: aws_sdk_elasticloadbalancing::Client,
+    v2: aws_sdk_elasticloadbalancingv2::Client,
+    tg: String,
+    subnets: Vec<(String, String)>,
+}
+
+/// A target group in the default VPC; its ARN.
+async fn target_group(
+    v2: &aws_sdk_elasticloadbalancingv2::Client,
+    vpc: &str,
+    name: &str,
+    kind: TargetTypeEnum,
+) -> String {
+    v2.create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Tcp)
+        .port(30080)
+        .vpc_id(vpc)
+        .target_type(kind)
+        .send()
+        .await
+        .expect("create target group")
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string()
+}
+
+/// The traffic fixture on an emulator with a manual clock (`timing` as given).
+async fn traffic(timing: Timing) -> Traffic {
+    let emu = Emulator::builder()
+        .seed(1)
+        .timing(timing)
+        .manual_clock(1_700_000_000_000)
+        .start()
+        .await
+        .unwrap();
+    let asg = autoscaling(&emu, "admin");
+    let elb = elb(&emu, "admin");
+    let v2 = elbv2(&emu, "admin");
+    let subnets = default_subnets(&emu, 2).await;
+    elb.create_load_balancer()
+        .load_balancer_name("web")
+        .listeners(
+            ElbListener::builder()
+                .protocol("tcp")
+                .load_balancer_port(80)
+                .instance_port(30080)
+                .build()
+                .unwrap(),
+        )
+        .subnets(&subnets[0].1)
+        .subnets(&subnets[1].1)
+        .send()
+        .await
+        .expect("create classic load balancer");
+    let vpc = default_vpc(&ec2(&emu, "admin")).await;
+    let tg = target_group(&v2, &vpc, "web-tg", TargetTypeEnum::Instance).await;
+    let lb = v2
+        .create_load_balancer()
+        .name("web-nlb")
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .subnets(&subnets[0].1)
+        .subnets(&subnets[1].1)
+        .send()
+        .await
+        .expect("create nlb")
+        .load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string();
+    v2.create_listener()
+        .load_balancer_arn(&lb)
+        .protocol(ProtocolEnum::Tcp)
+        .port(80)
+        .default_actions(
+            V2Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&tg)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create listener");
+    launch_configuration(&asg, "lc").await;
+    Traffic {
+        emu,
+        asg,
+        elb,
+        v2,
+        tg,
+        subnets,
+    }
+}
+
+impl Traffic {
+    /// (instance id, State) of every instance the classic load balancer `web` has.
+    async fn classic(&self) -> Vec<(String, String)> {
+        let out = self
+            .elb
+            .describe_instance_health()
+            .load_balancer_name("web")
+            .send()
+            .await
+            .expect("describe instance health");
+        let mut v: Vec<(String, String)> = out
+            .instance_states()
+            .iter()
+            .map(|s| {
+                (
+                    s.instance_id().unwrap().to_string(),
+                    s.state().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// (instance id, port, state) of every target of the target group.
+    async fn targets(&self) -> Vec<(String, i32, String)> {
+        let out = self
+            .v2
+            .describe_target_health()
+            .target_group_arn(&self.tg)
+            .send()
+            .await
+            .expect("describe target health");
+        let mut v: Vec<(String, i32, String)> = out
+            .target_health_descriptions()
+            .iter()
+            .map(|d| {
+                let t = d.target().unwrap();
+                (
+                    t.id().unwrap().to_string(),
+                    t.port().unwrap(),
+                    d.target_health()
+                        .unwrap()
+                        .state()
+                        .unwrap()
+                        .as_str()
+                        .to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// (LoadBalancerName, State) from Auto Scaling's DescribeLoadBalancers.
+    async fn lb_states(&self, group: &str) -> Vec<(String, String)> {
+        let out = self
+            .asg
+            .describe_load_balancers()
+            .auto_scaling_group_name(group)
+            .send()
+            .await
+            .expect("describe load balancers");
+        out.load_balancers()
+            .iter()
+            .map(|s| {
+                (
+                    s.load_balancer_name().unwrap().to_string(),
+                    s.state().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// (LoadBalancerTargetGroupARN, State) from DescribeLoadBalancerTargetGroups.
+    async fn tg_states(&self, group: &str) -> Vec<(String, String)> {
+        let out = self
+            .asg
+            .describe_load_balancer_target_groups()
+            .auto_scaling_group_name(group)
+            .send()
+            .await
+            .expect("describe load balancer target groups");
+        out.load_balancer_target_groups()
+            .iter()
+            .map(|s| {
+                (
+                    s.load_balancer_target_group_arn().unwrap().to_string(),
+                    s.state().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// (Identifier, Type, State) from DescribeTrafficSources.
+    async fn source_states(
+        &self,
+        group: &str,
+        kind: Option<&str>,
+    ) -> Vec<(String, String, String)> {
+        let out = self
+            .asg
+            .describe_traffic_sources()
+            .auto_scaling_group_name(group)
+            .set_traffic_source_type(kind.map(str::to_string))
+            .send()
+            .await
+            .expect("describe traffic sources");
+        out.traffic_sources()
+            .iter()
+            .map(|s| {
+                // The deprecated member still carries the identifier.
+                #[allow(deprecated)]
+                let old = s.traffic_source();
+                assert_eq!(old, s.identifier());
+                (
+                    s.identifier().unwrap().to_string(),
+                    s.r#type().unwrap().to_string(),
+                    s.state().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_group_registers_its_instances_with_its_load_balancers_and_deregisters_those_that_leave()
+{
+    let t = traffic(Timing::Instant).await;
+    t.asg
+        .create_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .launch_configuration_name("lc")
+        .min_size(0)
+        .max_size(4)
+        .desired_capacity(2)
+        .vpc_zone_identifier(joined(&t.subnets))
+        .load_balancer_names("web")
+        .target_group_arns(&t.tg)
+        .health_check_type("ELB")
+        .health_check_grace_period(300)
+        .send()
+        .await
+        .expect("create group");
+    let g = group(&t.asg, "g").await;
+    let members = sorted(ids(&g));
+    assert_eq!(members.len(), 2);
+    assert_eq!(g.load_balancer_names(), ["web"]);
+    assert_eq!(g.target_group_arns(), std::slice::from_ref(&t.tg));
+    let sources: Vec<(String, String)> = g
+        .traffic_sources()
+        .iter()
+        .map(|s| {
+            (
+                s.identifier().unwrap().to_string(),
+                s.r#type().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("web".to_string(), "elb".to_string()),
+            (t.tg.clone(), "elbv2".to_string())
+        ]
+    );
+
+    // Both instances are in service behind the classic load balancer and healthy in the target
+    // group, on the group's port.
+    let in_service: Vec<(String, String)> = members
+        .iter()
+        .map(|id| (id.clone(), "InService".to_string()))
+        .collect();
+    assert_eq!(t.classic().await, in_service);
+    let healthy: Vec<(String, i32, String)> = members
+        .iter()
+        .map(|id| (id.clone(), 30080, "healthy".to_string()))
+        .collect();
+    assert_eq!(t.targets().await, healthy);
+    // Named at creation: InService at once, as AWS documents.
+    assert_eq!(
+        t.lb_states("g").await,
+        [("web".to_string(), "InService".to_string())]
+    );
+    assert_eq!(
+        t.tg_states("g").await,
+        [(t.tg.clone(), "InService".to_string())]
+    );
+    assert_eq!(
+        t.source_states("g", None).await,
+        [
+            (
+                "web".to_string(),
+                "elb".to_string(),
+                "InService".to_string()
+            ),
+            (t.tg.clone(), "elbv2".to_string(), "InService".to_string())
+        ]
+    );
+    assert_eq!(
+        t.source_states("g", Some("elbv2")).await,
+        [(t.tg.clone(), "elbv2".to_string(), "InService".to_string())]
+    );
+
+    // Scale in: the instance that goes leaves the classic load balancer at once and drains from
+    // the target group for its deregistration delay (300 s by default).
+    t.asg
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .desired_capacity(1)
+        .send()
+        .await
+        .unwrap();
+    // Under instant timing the instance has terminated and left the group by the next call.
+    let left = ids(&group(&t.asg, "g").await);
+    assert_eq!(left.len(), 1);
+    let stay = left[0].clone();
+    let victim = members.iter().find(|id| **id != stay).unwrap().clone();
+    assert_eq!(t.classic().await, [(stay.clone(), "InService".to_string())]);
+    let mut expected = vec![
+        (stay.clone(), 30080, "healthy".to_string()),
+        (victim.clone(), 30080, "draining".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(t.targets().await, expected);
+    t.emu.advance(Duration::from_secs(300));
+    assert_eq!(
+        t.targets().await,
+        [(stay.clone(), 30080, "healthy".to_string())]
+    );
+
+    // Scale out: the new instance joins both.
+    t.asg
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .desired_capacity(2)
+        .send()
+        .await
+        .unwrap();
+    let now = sorted(ids(&group(&t.asg, "g").await));
+    assert_eq!(now.len(), 2);
+    assert_eq!(
+        t.classic()
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
+        now
+    );
+    assert_eq!(
+        t.targets()
+            .await
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect::<Vec<_>>(),
+        now
+    );
+
+    // An instance terminated behind the group's back is deregistered and replaced; the
+    // replacement is registered.
+    ec2(&t.emu, "admin")
+        .terminate_instances()
+        .instance_ids(&stay)
+        .send()
+        .await
+        .unwrap();
+    let after = sorted(
+        group(&t.asg, "g")
+            .await
+            .instances()
+            .iter()
+            .filter(|i| i.lifecycle_state() == Some(&LifecycleState::InService))
+            .map(|i| i.instance_id().unwrap().to_string())
+            .collect(),
+    );
+    assert_eq!(after.len(), 2);
+    assert!(!after.contains(&stay));
+    assert_eq!(
+        t.classic()
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
+        after
+    );
+    let targets = t.targets().await;
+    assert!(targets.contains(&(stay.clone(), 30080, "draining".to_string())));
+    for id in &after {
+        assert!(targets.contains(&(id.clone(), 30080, "healthy".to_string())));
+    }
+
+    // Deleting the group deregisters every instance.
+    t.asg
+        .delete_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .force_delete(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(t.classic().await.is_empty());
+    assert!(t
+        .targets()
+        .await
+        .iter()
+        .all(|(_, _, state)| state == "draining"));
+}
+
+#[tokio::test]
+async fn attach_and_detach_leave_others_registrations_alone() {
+    let t = traffic(Timing::Instant).await;
+    create_group(&t.asg, "g", "lc", &joined(&t.subnets), 0, 2, 1).await;
+    let member = ids(&group(&t.asg, "g").await).remove(0);
+    assert!(t.lb_states("g").await.is_empty());
+    assert!(t.classic().await.is_empty());
+
+    // An instance of someone else's, registered by hand with both.
+    let mine = run_instance(&ec2(&t.emu, "admin"), &t.subnets[0].0).await;
+    t.elb
+        .register_instances_with_load_balancer()
+        .load_balancer_name("web")
+        .instances(ElbInstance::builder().instance_id(&mine).build())
+        .send()
+        .await
+        .unwrap();
+    t.v2.register_targets()
+        .target_group_arn(&t.tg)
+        .targets(TargetDescription::builder().id(&mine).build())
+        .send()
+        .await
+        .unwrap();
+
+    // Attached later, with EC2 health checks: Added once the instances are registered.
+    t.asg
+        .attach_load_balancers()
+        .auto_scaling_group_name("g")
+        .load_balancer_names("web")
+        .send()
+        .await
+        .unwrap();
+    t.asg
+        .attach_load_balancer_target_groups()
+        .auto_scaling_group_name("g")
+        .target_group_arns(&t.tg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        t.lb_states("g").await,
+        [("web".to_string(), "Added".to_string())]
+    );
+    assert_eq!(
+        t.tg_states("g").await,
+        [(t.tg.clone(), "Added".to_string())]
+    );
+    let both = sorted(vec![member.clone(), mine.clone()]);
+    assert_eq!(
+        t.classic()
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
+        both
+    );
+    assert_eq!(
+        t.targets()
+            .await
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect::<Vec<_>>(),
+        both
+    );
+    let g = group(&t.asg, "g").await;
+    assert_eq!(g.load_balancer_names(), ["web"]);
+    assert_eq!(g.target_group_arns(), std::slice::from_ref(&t.tg));
+
+    // With ELB health checks an attachment whose instance passed them is InService.
+    t.asg
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .health_check_type("ELB")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        t.lb_states("g").await,
+        [("web".to_string(), "InService".to_string())]
+    );
+    assert_eq!(
+        t.tg_states("g").await,
+        [(t.tg.clone(), "InService".to_string())]
+    );
+
+    // Attaching again changes nothing.
+    t.asg
+        .attach_load_balancers()
+        .auto_scaling_group_name("g")
+        .load_balancer_names("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.lb_states("g").await.len(), 1);
+
+    // Detaching deregisters the group's instance only. Without connection draining the classic
+    // load balancer is gone at once; the target group is Removing while its target drains.
+    t.asg
+        .detach_load_balancers()
+        .auto_scaling_group_name("g")
+        .load_balancer_names("web")
+        .send()
+        .await
+        .unwrap();
+    assert!(t.lb_states("g").await.is_empty());
+    assert_eq!(t.classic().await, [(mine.clone(), "InService".to_string())]);
+    t.asg
+        .detach_load_balancer_target_groups()
+        .auto_scaling_group_name("g")
+        .target_group_arns(&t.tg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        t.tg_states("g").await,
+        [(t.tg.clone(), "Removing".to_string())]
+    );
+    let g = group(&t.asg, "g").await;
+    assert!(g.load_balancer_names().is_empty());
+    assert!(g.target_group_arns().is_empty());
+    assert!(g.traffic_sources().is_empty());
+    let mut expected = vec![
+        (member.clone(), 30080, "draining".to_string()),
+        (mine.clone(), 30080, "healthy".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(t.targets().await, expected);
+    t.emu.advance(Duration::from_secs(300));
+    assert!(t.tg_states("g").await.is_empty());
+    assert_eq!(
+        t.targets().await,
+        [(mine.clone(), 30080, "healthy".to_string())]
+    );
+    // Instances stay running and in the group.
+    assert_eq!(
+        ids(&group(&t.asg, "g").await),
+        std::slice::from_ref(&member)
+    );
+
+    // Connection draining keeps a detached classic load balancer Removing for its timeout.
+    t.elb
+        .modify_load_balancer_attributes()
+        .load_balancer_name("web")
+        .load_balancer_attributes(
+            LoadBalancerAttributes::builder()
+                .connection_draining(
+                    ConnectionDraining::builder()
+                        .enabled(true)
+                        .timeout(60)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    t.asg
+        .attach_load_balancers()
+        .auto_scaling_group_name("g")
+        .load_balancer_names("web")
+        .send()
+        .await
+        .unwrap();
+    // A registration its owner removes by hand is not made again by the group.
+    t.elb
+        .deregister_instances_from_load_balancer()
+        .load_balancer_name("web")
+        .instances(ElbInstance::builder().instance_id(&member).build())
+        .send()
+        .await
+        .unwrap();
+    group(&t.asg, "g").await;
+    assert_eq!(t.classic().await, [(mine.clone(), "InService".to_string())]);
+    t.asg
+        .detach_load_balancers()
+        .auto_scaling_group_name("g")
+        .load_balancer_names("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        t.lb_states("g").await,
+        [("web".to_string(), "Removing".to_string())]
+    );
+    t.emu.advance(Duration::from_secs(60));
+    assert!(t.lb_states("g").await.is_empty());
+    assert_eq!(t.classic().await, [(mine, "InService".to_string())]);
+}
+
+#[tokio::test]
+async fn an_attachment_is_adding_until_pending_instances_are_registered() {
+    let t = traffic(Timing::Realistic).await;
+    create_group(&t.asg, "g", "lc", &joined(&t.subnets), 0, 2, 2).await;
+    t.asg
+        .attach_load_balancers()
+        .auto_scaling_group_name("g")
+        .load_balancer_names("web")
+        .send()
+        .await
+        .unwrap();
+    // The instances are still pending: nothing is registered yet.
+    assert_eq!(
+        t.lb_states("g").await,
+        [("web".to_string(), "Adding".to_string())]
+    );
+    assert!(t.classic().await.is_empty());
+    t.emu.advance(Duration::from_secs(15));
+    assert_eq!(
+        t.lb_states("g").await,
+        [("web".to_string(), "Added".to_string())]
+    );
+    let members = sorted(ids(&group(&t.asg, "g").await));
+    assert_eq!(
+        t.classic()
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
+        members
+    );
+}
+
+#[tokio::test]
+async fn elb_health_checks_replace_instances_a_load_balancer_reports_failing() {
+    let t = traffic(Timing::Instant).await;
+    // A classic load balancer that serves zone a only: the instance in zone b is out of service
+    // for good, which the group's ELB health check sees after the grace period.
+    t.elb
+        .create_load_balancer()
+        .load_balancer_name("only-a")
+        .listeners(
+            ElbListener::builder()
+                .protocol("tcp")
+                .load_balancer_port(80)
+                .instance_port(30080)
+                .build()
+                .unwrap(),
+        )
+        .subnets(&t.subnets[0].1)
+        .send()
+        .await
+        .unwrap();
+    t.asg
+        .create_auto_scaling_group()
+        .auto_scaling_group_name("g")
+        .launch_configuration_name("lc")
+        .min_size(0)
+        .max_size(4)
+        .desired_capacity(2)
+        .vpc_zone_identifier(joined(&t.subnets))
+        .load_balancer_names("only-a")
+        .health_check_type("ELB")
+        .health_check_grace_period(120)
+        .send()
+        .await
+        .unwrap();
+    let g = group(&t.asg, "g").await;
+    let in_b = g
+        .instances()
+        .iter()
+        .find(|i| i.availability_zone() == Some(t.subnets[1].0.as_str()))
+        .map(|i| i.instance_id().unwrap().to_string())
+        .unwrap();
+    assert!(g
+        .instances()
+        .iter()
+        .all(|i| i.health_status() == Some("Healthy")));
+    // Within the grace period nothing happens.
+    t.emu.advance(Duration::from_secs(60));
+    let g = group(&t.asg, "g").await;
+    assert!(g
+        .instances()
+        .iter()
+        .all(|i| i.health_status() == Some("Healthy")));
+    t.emu.advance(Duration::from_secs(60));
+    // Replaced: under instant timing the unhealthy instance has terminated and left already, and
+    // its replacement went to zone b again (where it will fail the same way).
+    let g = group(&t.asg, "g").await;
+    assert_eq!(
+        ec2_state(&t.emu, &in_b).await,
+        InstanceStateName::Terminated
+    );
+    assert!(!ids(&g).contains(&in_b));
+    assert_eq!(g.instances().len(), 2);
+    assert_eq!(
+        zones_of(&g),
+        [t.subnets[0].0.clone(), t.subnets[1].0.clone()]
+    );
+    // The load balancer no longer has it.
+    assert!(!t
+        .elb
+        .describe_instance_health()
+        .load_balancer_name("only-a")
+        .send()
+        .await
+        .unwrap()
+        .instance_states()
+        .iter()
+        .any(|s| s.instance_id() == Some(in_b.as_str())));
+}
+
+#[tokio::test]
+async fn unknown_or_unfit_load_balancers_and_target_groups_are_refused() {
+    let t = traffic(Timing::Instant).await;
+    let vpc = default_vpc(&ec2(&t.emu, "admin")).await;
+    let ip_tg = target_group(&t.v2, &vpc, "ip-tg", TargetTypeEnum::Ip).await;
+    let missing_tg = t.tg.replace("web-tg", "gone-tg");
+    let create = |lbs: Vec<&str>, tgs: Vec<&str>| {
+        let mut req = t
+            .asg
+            .create_auto_scaling_group()
+            .auto_scaling_group_name("bad")
+            .launch_configuration_name("lc")
+            .min_size(0)
+            .max_size(1)
+            .vpc_zone_identifier(joined(&t.subnets));
+        for l in lbs {
+            req = req.load_balancer_names(l);
+        }
+        for a in tgs {
+            req = req.target_group_arns(a);
+        }
+        req.send()
+    };
+    let lb_msg =
+        "Provided Load Balancers may not be valid. Please ensure they exist and try again.";
+    let tg_msg = "Provided Target Groups may not be valid. Please ensure they exist and try again.";
+    let (code, msg, status) = expect_err!(create(vec!["nope"], vec![]).await);
+    assert_eq!(
+        (code.as_str(), msg.as_str(), status),
+        ("ValidationError", lb_msg, 400)
+    );
+    let (code, msg, _) = expect_err!(create(vec![], vec![&missing_tg]).await);
+    assert_eq!((code.as_str(), msg.as_str()), ("ValidationError", tg_msg));
+    // A load balancer's ARN is no target group.
+    let (_, msg, _) = expect_err!(create(vec![], vec!["arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/0123456789abcdef"]).await);
+    assert_eq!(msg, tg_msg);
+    let (code, msg, _) = expect_err!(create(vec![], vec![&ip_tg]).await);
+    assert_eq!(code, "ValidationError");
+    assert_eq!(
+        msg,
+        format!("Provided Target Group '{ip_tg}' has invalid target type. Please ensure all provided Target Groups have target type of instance.")
+    );
+    // Nothing was created.
+    assert_eq!(groups_named(&t.asg, "bad").await, 0);
+
+    create_group(&t.asg, "g", "lc", &joined(&t.subnets), 0, 2, 1).await;
+    let (code, msg, _) = expect_err!(
+        t.asg
+            .attach_load_balancers()
+            .auto_scaling_group_name("g")
+            .load_balancer_names("web")
+            .load_balancer_names("nope")
+            .send()
+            .await
+    );
+    assert_eq!((code.as_str(), msg.as_str()), ("ValidationError", lb_msg));
+    // All or nothing: web was not attached either.
+    assert!(t.lb_states("g").await.is_empty());
+    let (_, msg, _) = expect_err!(
+        t.asg
+            .attach_load_balancer_target_groups()
+            .auto_scaling_group_name("g")
+            .target_group_arns(&missing_tg)
+            .send()
+            .await
+    );
+    assert_eq!(msg, tg_msg);
+    let mut req = t
+        .asg
+        .attach_load_balancer_target_groups()
+        .auto_scaling_group_name("g");
+    for _ in 0..11 {
+        req = req.target_group_arns(&t.tg);
+    }
+    let (code, msg, _) = expect_err!(req.send().await);
+    assert_eq!(code, "ValidationError");
+    assert_eq!(
+        msg,
+        "Trying to update too many Load Balancers/Target Groups at once. The limit is 10"
+    );
+    let (code, msg, _) = expect_err!(
+        t.asg
+            .attach_load_balancers()
+            .auto_scaling_group_name("nobody")
+            .load_balancer_names("web")
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    assert_eq!(
+        msg,
+        "AutoScalingGroup name not found - AutoScalingGroup 'nobody' not found"
+    );
+    let (code, _, _) = expect_err!(
+        t.asg
+            .describe_load_balancers()
+            .auto_scaling_group_name("nobody")
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    let (code, msg, _) = expect_err!(
+        t.asg
+            .attach_traffic_sources()
+            .auto_scaling_group_name("g")
+            .traffic_sources(
+                TrafficSourceIdentifier::builder()
+                    .identifier("arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-0123456789abcdef0")
+                    .r#type("vpc-lattice")
+                    .build()
+            )
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    assert!(
+        msg.starts_with("Provided VPC Lattice Target Groups may not be valid"),
+        "{msg}"
+    );
+    let (code, _, _) = expect_err!(
+        t.asg
+            .attach_traffic_sources()
+            .auto_scaling_group_name("g")
+            .traffic_sources(
+                TrafficSourceIdentifier::builder()
+                    .identifier("nope")
+                    .r#type("elb")
+                    .build()
+            )
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    // Detaching what is not attached is a no-op.
+    t.asg
+        .detach_load_balancers()
+        .auto_scaling_group_name("g")
+        .load_balancer_names("web")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn traffic_source_actions_see_every_attachment_and_describe_calls_page() {
+    let t = traffic(Timing::Instant).await;
+    let vpc = default_vpc(&ec2(&t.emu, "admin")).await;
+    create_group(&t.asg, "g", "lc", &joined(&t.subnets), 0, 2, 1).await;
+    let member = ids(&group(&t.asg, "g").await).remove(0);
+    let mut tgs = Vec::new();
+    for n in ["tg-1", "tg-2", "tg-3"] {
+        tgs.push(target_group(&t.v2, &vpc, n, TargetTypeEnum::Instance).await);
+    }
+    let mut req = t
+        .asg
+        .attach_load_balancer_target_groups()
+        .auto_scaling_group_name("g");
+    for a in &tgs {
+        req = req.target_group_arns(a);
+    }
+    req.send().await.unwrap();
+    let page = t
+        .asg
+        .describe_load_balancer_target_groups()
+        .auto_scaling_group_name("g")
+        .max_records(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.load_balancer_target_groups().len(), 2);
+    let next = page.next_token().expect("a second page").to_string();
+    let page = t
+        .asg
+        .describe_load_balancer_target_groups()
+        .auto_scaling_group_name("g")
+        .max_records(2)
+        .next_token(next)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.load_balancer_target_groups().len(), 1);
+    assert_eq!(page.next_token(), None);
+    let (code, _, _) = expect_err!(
+        t.asg
+            .describe_load_balancer_target_groups()
+            .auto_scaling_group_name("g")
+            .max_records(101)
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    let (code, msg, _) = expect_err!(
+        t.asg
+            .describe_traffic_sources()
+            .auto_scaling_group_name("g")
+            .max_records(51)
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    assert!(msg.contains("less than or equal to 50"), "{msg}");
+
+    // Through AttachTrafficSources: the classic load balancer and the fixture's target group.
+    t.asg
+        .attach_traffic_sources()
+        .auto_scaling_group_name("g")
+        .traffic_sources(
+            TrafficSourceIdentifier::builder()
+                .identifier("web")
+                .r#type("elb")
+                .build(),
+        )
+        .traffic_sources(
+            TrafficSourceIdentifier::builder()
+                .identifier(&t.tg)
+                .r#type("elbv2")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        t.classic().await,
+        [(member.clone(), "InService".to_string())]
+    );
+    assert_eq!(
+        t.targets().await,
+        [(member.clone(), 30080, "healthy".to_string())]
+    );
+    // The load balancer APIs do not see what AttachTrafficSources attached.
+    assert!(t.lb_states("g").await.is_empty());
+    assert_eq!(t.tg_states("g").await.len(), 3);
+    assert!(!t.tg_states("g").await.iter().any(|(a, _)| *a == t.tg));
+    let all = t.source_states("g", None).await;
+    assert_eq!(all.len(), 5);
+    assert!(all.contains(&("web".to_string(), "elb".to_string(), "Added".to_string())));
+    assert_eq!(
+        t.source_states("g", Some("elb")).await,
+        [("web".to_string(), "elb".to_string(), "Added".to_string())]
+    );
+    let g = group(&t.asg, "g").await;
+    assert!(g.load_balancer_names().is_empty());
+    assert_eq!(g.target_group_arns().len(), 3);
+    assert_eq!(g.traffic_sources().len(), 5);
+    // DetachLoadBalancerTargetGroups leaves it alone; DetachTrafficSources detaches it.
+    t.asg
+        .detach_load_balancer_target_groups()
+        .auto_scaling_group_name("g")
+        .target_group_arns(&t.tg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        t.targets().await,
+        [(member.clone(), 30080, "healthy".to_string())]
+    );
+    t.asg
+        .detach_traffic_sources()
+        .auto_scaling_group_name("g")
+        .traffic_sources(
+            TrafficSourceIdentifier::builder()
+                .identifier(&t.tg)
+                .r#type("elbv2")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        t.targets().await,
+        [(member.clone(), 30080, "draining".to_string())]
+    );
+    assert!(t.source_states("g", Some("elbv2")).await.contains(&(
+        t.tg.clone(),
+        "elbv2".to_string(),
+        "Removing".to_string()
+    )));
+}
+
+#[tokio::test]
+async fn a_group_takes_at_most_fifty_target_groups() {
+    let t = traffic(Timing::Instant).await;
+    let vpc = default_vpc(&ec2(&t.emu, "admin")).await;
+    create_group(&t.asg, "g", "lc", &joined(&t.subnets), 0, 1, 0).await;
+    let mut arns = vec![t.tg.clone()];
+    for n in 1..51 {
+        arns.push(target_group(&t.v2, &vpc, &format!("tg-{n}"), TargetTypeEnum::Instance).await);
+    }
+    for batch in arns[..50].chunks(10) {
+        let mut req = t
+            .asg
+            .attach_load_balancer_target_groups()
+            .auto_scaling_group_name("g");
+        for a in batch {
+            req = req.target_group_arns(a);
+        }
+        req.send().await.expect("attach ten");
+    }
+    assert_eq!(t.tg_states("g").await.len(), 50);
+    let (code, msg, _) = expect_err!(
+        t.asg
+            .attach_load_balancer_target_groups()
+            .auto_scaling_group_name("g")
+            .target_group_arns(&arns[50])
+            .send()
+            .await
+    );
+    assert_eq!(code, "ValidationError");
+    assert_eq!(
+        msg,
+        "Too many Target Groups specified for this group. The limit is 50"
+    );
+    // One already attached does not count twice.
+    t.asg
+        .attach_load_balancer_target_groups()
+        .auto_scaling_group_name("g")
+        .target_group_arns(&arns[0])
+        .send()
+        .await
+        .expect("attach again");
 }

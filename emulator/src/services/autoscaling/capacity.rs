@@ -7,7 +7,10 @@
 //! - a member whose instance terminated (or vanished) leaves the group;
 //! - a member whose instance is shutting down behind the group's back, or was stopped, failed its
 //!   EC2 health check: it is `Unhealthy`, the group terminates it (if still needed) and it no
-//!   longer counts, so a replacement is launched;
+//!   longer counts, so a replacement is launched. With `HealthCheckType=ELB`, so is a running
+//!   member past the grace period that a load balancer reports failing ([`traffic`]);
+//! - members leaving are deregistered from the group's load balancers and target groups, running
+//!   ones registered ([`traffic::sync`]);
 //! - a group being deleted goes once its last instance is gone;
 //! - otherwise the group launches or terminates instances until its active members match the
 //!   desired capacity. A launch that cannot happen (no free address, instance limit, a security
@@ -24,6 +27,7 @@ use crate::state::tags::Tags;
 
 use super::launch_configurations::{planned_devices, profile, security_group_ids};
 use super::model::{Group, Leaving, Member};
+use super::traffic;
 
 /// The tag every instance of a group carries, naming it.
 pub const GROUP_NAME_TAG: &str = "aws:autoscaling:groupName";
@@ -45,12 +49,22 @@ pub fn reconcile_group(region: &mut Ec2Region, name: &str, call: &Call<'_>) {
     };
     let mut failed_check = Vec::new();
     let mut to_terminate = Vec::new();
+    let elb_checks = traffic::uses_elb_checks(group);
+    let grace_ms = group.health_check_grace_period.saturating_mul(1000);
     for m in group.members.values().filter(|m| m.leaving.is_none()) {
         match region
             .instances
             .get(&m.instance_id)
             .map(|i| i.state.at(now))
         {
+            Some(InstanceState::Running)
+                if elb_checks
+                    && now >= m.launch_ms.saturating_add(grace_ms)
+                    && traffic::fails_elb_check(region, m, now, &call.world.durations) =>
+            {
+                failed_check.push(m.instance_id.clone());
+                to_terminate.push(m.instance_id.clone());
+            }
             Some(InstanceState::Pending | InstanceState::Running) => {}
             Some(InstanceState::Stopping | InstanceState::Stopped) => {
                 failed_check.push(m.instance_id.clone());
@@ -79,6 +93,8 @@ pub fn reconcile_group(region: &mut Ec2Region, name: &str, call: &Call<'_>) {
             scale_in(region, name, active - desired, call);
         }
     }
+    // Members on their way out leave the load balancers, running ones join them.
+    traffic::sync(region, name, call);
     // Members whose instance has terminated (or vanished) by now have left; a group being
     // deleted goes with its last one.
     let instances = &region.instances;
@@ -246,6 +262,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<
             launch_ms: now,
             protected_from_scale_in: protect,
             leaving: None,
+            registered_with: Default::default(),
         };
         if let Some(group) = region.autoscaling.groups.get_mut(name) {
             group.members.insert(id, member);
@@ -352,6 +369,7 @@ mod tests {
             launch_ms,
             protected_from_scale_in: false,
             leaving: None,
+            registered_with: Default::default(),
         }
     }
 
@@ -366,8 +384,7 @@ mod tests {
             default_cooldown: 300,
             zones: vec!["us-east-1a".into(), "us-east-1b".into()],
             subnets: Vec::new(),
-            load_balancer_names: Vec::new(),
-            target_group_arns: Vec::new(),
+            traffic_sources: Vec::new(),
             health_check_type: "EC2".into(),
             health_check_grace_period: 0,
             created_ms: 0,

@@ -12,12 +12,13 @@ use crate::services::Call;
 
 use super::capacity::reconcile_group;
 use super::launch_configurations::security_group_ids;
-use super::model::{Group, LaunchConfiguration, Leaving, Member};
+use super::model::{AttachedBy, Group, LaunchConfiguration, Leaving, Member, SourceKind};
 use super::tags::{self, TagInput};
 use super::{
     arn, check_string, group_not_found, read_filters, required_name, string_list, validation,
     with_region, Records,
 };
+use super::{traffic, traffic_sources};
 
 /// The members Create and Update share, each when given.
 struct Settings<'a> {
@@ -48,7 +49,6 @@ struct Settings<'a> {
 const NOT_MODELLED: &[&str] = &[
     "InstanceId",
     "LifecycleHookSpecificationList",
-    "TrafficSources",
     "InstanceMaintenancePolicy",
     "AvailabilityZoneDistribution",
     "AvailabilityZoneImpairmentPolicy",
@@ -59,6 +59,8 @@ const NOT_MODELLED: &[&str] = &[
 ];
 
 /// The same for UpdateAutoScalingGroup (which has no InstanceId, hooks, traffic sources or operator).
+/// `SkipZonalShiftValidation` is refused because zonal shift is not modelled (AttachTrafficSources
+/// accepts it: there it only skips a check).
 const NOT_MODELLED_ON_UPDATE: &[&str] = &[
     "InstanceMaintenancePolicy",
     "AvailabilityZoneDistribution",
@@ -362,6 +364,7 @@ pub fn create_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
     let tag_input: Vec<TagInput> = tags::parse(&p)?;
     let load_balancers = p.strings("LoadBalancerNames")?;
     let target_groups = p.strings("TargetGroupARNs")?;
+    let sources = traffic_sources::read_sources(&p, false)?;
     check_unmodelled(&p, "CreateAutoScalingGroup", NOT_MODELLED)?;
     call.params()?.finish()?;
 
@@ -394,7 +397,10 @@ pub fn create_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
         let lc = launch_configuration(region, lc_name)?;
         let (zones, subnets) = placement(region, &s.zones, &s.zone_ids, subnets)?;
         check_groups_fit(region, lc, &zones, &subnets)?;
-        let group = Group {
+        traffic::check_load_balancers(region, &load_balancers)?;
+        traffic::check_target_groups(region, &target_groups)?;
+        traffic_sources::check_sources(region, &sources)?;
+        let mut group = Group {
             name: name.to_string(),
             arn: arn(call, "autoScalingGroup", name),
             launch_configuration: lc_name.to_string(),
@@ -404,8 +410,7 @@ pub fn create_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
             default_cooldown: s.default_cooldown.unwrap_or(300),
             zones,
             subnets,
-            load_balancer_names: load_balancers.iter().map(|s| s.to_string()).collect(),
-            target_group_arns: target_groups.iter().map(|s| s.to_string()).collect(),
+            traffic_sources: Vec::new(),
             health_check_type: s.health_check_type.unwrap_or("EC2").to_string(),
             health_check_grace_period: s.health_check_grace_period.unwrap_or(0),
             created_ms: call.now_ms,
@@ -434,6 +439,31 @@ pub fn create_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
             members: BTreeMap::new(),
             deleting: false,
         };
+        for (kind, ids) in [
+            (SourceKind::Elb, &load_balancers),
+            (SourceKind::Elbv2, &target_groups),
+        ] {
+            traffic::check_room(&group, kind, ids)?;
+            traffic::attach(
+                &mut group,
+                kind,
+                ids,
+                AttachedBy::LoadBalancerApi,
+                true,
+                call.now_ms,
+            );
+        }
+        for (kind, ids) in traffic_sources::by_kind(&sources) {
+            traffic::check_room(&group, kind, &ids)?;
+            traffic::attach(
+                &mut group,
+                kind,
+                &ids,
+                AttachedBy::TrafficSourceApi,
+                true,
+                call.now_ms,
+            );
+        }
         region.autoscaling.groups.insert(name.to_string(), group);
         reconcile_group(region, name, call);
         Ok(Output::XmlEmpty)
@@ -679,8 +709,8 @@ fn render(x: &mut Xml, region: &Ec2Region, g: &Group, include_instances: bool, n
         .num("DesiredCapacity", g.desired_capacity)
         .num("DefaultCooldown", g.default_cooldown);
     string_list(x, "AvailabilityZones", &g.zones);
-    string_list(x, "LoadBalancerNames", &g.load_balancer_names);
-    string_list(x, "TargetGroupARNs", &g.target_group_arns);
+    string_list(x, "LoadBalancerNames", &g.attached_names(SourceKind::Elb));
+    string_list(x, "TargetGroupARNs", &g.attached_names(SourceKind::Elbv2));
     x.leaf("HealthCheckType", &g.health_check_type)
         .num("HealthCheckGracePeriod", g.health_check_grace_period);
     if include_instances {
@@ -725,13 +755,9 @@ fn render(x: &mut Xml, region: &Ec2Region, g: &Group, include_instances: bool, n
         "DefaultInstanceWarmup",
         g.default_instance_warmup.map(|v| v.to_string()),
     );
-    let sources = g
-        .load_balancer_names
-        .iter()
-        .map(|n| (n, "elb"))
-        .chain(g.target_group_arns.iter().map(|a| (a, "elbv2")));
-    x.list("TrafficSources", "member", sources, |x, (id, kind)| {
-        x.leaf("Identifier", id).leaf("Type", kind);
+    x.list("TrafficSources", "member", g.attached(), |x, s| {
+        x.leaf("Identifier", &s.identifier)
+            .leaf("Type", s.kind.name());
     });
     x.leaf_opt("DeletionProtection", g.deletion_protection.as_deref());
 }

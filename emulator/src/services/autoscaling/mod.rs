@@ -1,6 +1,8 @@
 //! Auto Scaling (awsQuery `2011-01-01`): launch configurations ([`launch_configurations`]), groups
-//! ([`groups`]) that keep their desired capacity of real EC2 instances ([`capacity`]), and group
-//! tags ([`tags`]). [`model`] holds the state, inside the region's EC2 state.
+//! ([`groups`]) that keep their desired capacity of real EC2 instances ([`capacity`]), group tags
+//! ([`tags`]), and the load balancers and target groups a group registers its instances with
+//! ([`traffic`] for the registrations, [`traffic_sources`] for the Attach/Detach/Describe
+//! actions). [`model`] holds the state, inside the region's EC2 state.
 //!
 //! Every handler decodes its input, then locks the region and first lets the groups catch up with
 //! what happened to their instances since the last call ([`capacity::reconcile`]): instances that
@@ -12,6 +14,8 @@ pub mod groups;
 pub mod launch_configurations;
 pub mod model;
 pub mod tags;
+pub mod traffic;
+pub mod traffic_sources;
 
 use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Scope};
@@ -34,6 +38,15 @@ pub fn handler(action: &str) -> Option<Handler> {
         "CreateOrUpdateTags" => tags::create_or_update_tags,
         "DescribeTags" => tags::describe_tags,
         "DeleteTags" => tags::delete_tags,
+        "AttachLoadBalancers" => traffic_sources::attach_load_balancers,
+        "DetachLoadBalancers" => traffic_sources::detach_load_balancers,
+        "DescribeLoadBalancers" => traffic_sources::describe_load_balancers,
+        "AttachLoadBalancerTargetGroups" => traffic_sources::attach_load_balancer_target_groups,
+        "DetachLoadBalancerTargetGroups" => traffic_sources::detach_load_balancer_target_groups,
+        "DescribeLoadBalancerTargetGroups" => traffic_sources::describe_load_balancer_target_groups,
+        "AttachTrafficSources" => traffic_sources::attach_traffic_sources,
+        "DetachTrafficSources" => traffic_sources::detach_traffic_sources,
+        "DescribeTrafficSources" => traffic_sources::describe_traffic_sources,
         _ => return None,
     })
 }
@@ -150,9 +163,20 @@ impl<'a> Records<'a> {
         })
     }
 
-    /// One page of the sorted `items` and the token of the next.
+    /// One page of the sorted `items` and the token of the next (50 a page by default, at most 100).
     pub fn apply<T>(&self, items: Vec<T>) -> AwsResult<(Vec<T>, Option<String>)> {
-        let max = self.max.unwrap_or(50);
+        self.apply_within(items, 50, 100)
+    }
+
+    /// The same with the action's own default and largest page (DescribeLoadBalancers: 100 and
+    /// 100; DescribeTrafficSources: at most 50).
+    pub fn apply_within<T>(
+        &self,
+        items: Vec<T>,
+        default: i64,
+        largest: i64,
+    ) -> AwsResult<(Vec<T>, Option<String>)> {
+        let max = self.max.unwrap_or(default);
         if max < 1 {
             return Err(constraint(
                 max,
@@ -160,14 +184,14 @@ impl<'a> Records<'a> {
                 "have value greater than or equal to 1",
             ));
         }
-        if max > 100 {
+        if max > largest {
             return Err(constraint(
                 max,
                 "maxRecords",
-                "have value less than or equal to 100",
+                &format!("have value less than or equal to {largest}"),
             ));
         }
-        paging::page(items, Some(max), self.token, (1, 100)).map_err(|_| {
+        paging::page(items, Some(max), self.token, (1, largest)).map_err(|_| {
             AwsError::bad_request("InvalidNextToken", "The token provided is not valid.")
         })
     }

@@ -6,7 +6,7 @@
 //! (instance ids and what it launched them with); their state is the EC2 instance's, read at each
 //! call, so a group never disagrees with DescribeInstances.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -104,6 +104,52 @@ pub struct Member {
     pub launch_ms: i64,
     pub protected_from_scale_in: bool,
     pub leaving: Option<Leaving>,
+    /// The traffic sources (load balancer names, target group ARNs) the group registered this
+    /// instance with: it is registered once, when running, and deregistered only from these, so a
+    /// registration its owner removed is not made again and others' registrations are not touched.
+    pub registered_with: BTreeSet<String>,
+}
+
+/// What a traffic source is: `elb` (a classic load balancer, by name) or `elbv2` (a target group,
+/// by ARN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SourceKind {
+    Elb,
+    Elbv2,
+}
+
+impl SourceKind {
+    /// The API's `Type`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Elb => "elb",
+            SourceKind::Elbv2 => "elbv2",
+        }
+    }
+}
+
+/// Which API attached a traffic source: the load balancer APIs (CreateAutoScalingGroup,
+/// AttachLoadBalancers, AttachLoadBalancerTargetGroups) or AttachTrafficSources. AWS keeps them
+/// apart: DescribeLoadBalancerTargetGroups and DetachLoadBalancerTargetGroups see only the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AttachedBy {
+    LoadBalancerApi,
+    TrafficSourceApi,
+}
+
+/// A load balancer or target group attached to a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrafficSource {
+    pub kind: SourceKind,
+    /// The load balancer's name or the target group's ARN.
+    pub identifier: String,
+    pub attached_by: AttachedBy,
+    /// Named in CreateAutoScalingGroup: `InService` at once, as AWS documents.
+    pub at_create: bool,
+    pub attached_ms: i64,
+    /// Detached: its instances were deregistered at `.0` and drain until `.1` (`Removing`); the
+    /// group forgets it after.
+    pub removing: Option<(i64, i64)>,
 }
 
 /// An Auto Scaling group.
@@ -121,8 +167,9 @@ pub struct Group {
     /// `VPCZoneIdentifier`'s subnets in the order given; empty when the group was created with
     /// zones only (it then launches into the default subnets of those zones).
     pub subnets: Vec<String>,
-    pub load_balancer_names: Vec<String>,
-    pub target_group_arns: Vec<String>,
+    /// Attached load balancers and target groups, in the order attached (detached ones stay
+    /// while they drain).
+    pub traffic_sources: Vec<TrafficSource>,
     pub health_check_type: String,
     pub health_check_grace_period: i64,
     pub created_ms: i64,
@@ -149,6 +196,20 @@ impl Group {
     /// The members that count towards the desired capacity.
     pub fn active(&self) -> impl Iterator<Item = &Member> {
         self.members.values().filter(|m| m.leaving.is_none())
+    }
+
+    /// The traffic sources attached now (not being removed).
+    pub fn attached(&self) -> impl Iterator<Item = &TrafficSource> {
+        self.traffic_sources.iter().filter(|s| s.removing.is_none())
+    }
+
+    /// The identifiers of the attached sources of `kind` attached through the load balancer APIs:
+    /// `LoadBalancerNames` and `TargetGroupARNs` of DescribeAutoScalingGroups.
+    pub fn attached_names(&self, kind: SourceKind) -> Vec<&str> {
+        self.attached()
+            .filter(|s| s.kind == kind && s.attached_by == AttachedBy::LoadBalancerApi)
+            .map(|s| s.identifier.as_str())
+            .collect()
     }
 }
 

@@ -139,6 +139,54 @@ fn render_instances(lb: &LoadBalancer) -> Output {
     Output::Xml(x.into_string())
 }
 
+/// Checks that instance `id` can be registered with a load balancer in `vpc`: it exists, is not
+/// terminated and sits in that VPC. RegisterInstancesWithLoadBalancer refuses with this answer;
+/// Auto Scaling skips an instance that fails it, as a failed registration.
+pub(crate) fn check_registrable(
+    r: &Ec2Region,
+    vpc: &str,
+    id: &str,
+    now: i64,
+    d: &Durations,
+) -> AwsResult<()> {
+    let i = r
+        .instances
+        .get(id)
+        .filter(|i| visible(i, now, d) && i.state.at(now) != InstanceState::Terminated)
+        .ok_or_else(|| could_not_find(id))?;
+    if i.vpc_id != vpc {
+        return Err(AwsError::bad_request(
+            "InvalidInstance",
+            format!("EC2 instance {id} is not in the same VPC as ELB."),
+        ));
+    }
+    Ok(())
+}
+
+/// Registers instances (already checked) with load balancer `name`, registered since `at_ms`;
+/// those already registered keep their registration. The one place registrations are made: the
+/// handler and Auto Scaling both call it.
+pub(crate) fn register(r: &mut Ec2Region, name: &str, ids: &[&str], at_ms: i64) -> AwsResult<()> {
+    let lb = find_mut(r, name)?;
+    for id in ids {
+        if !lb.is_registered(id) {
+            lb.instances.push(Registration {
+                instance_id: id.to_string(),
+                registered_ms: at_ms,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Deregisters instances from load balancer `name` (those not registered are left alone).
+pub(crate) fn deregister(r: &mut Ec2Region, name: &str, ids: &[&str]) -> AwsResult<()> {
+    let lb = find_mut(r, name)?;
+    lb.instances
+        .retain(|reg| !ids.contains(&reg.instance_id.as_str()));
+    Ok(())
+}
+
 fn register_instances(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
     let name = p.required("LoadBalancerName")?;
@@ -146,32 +194,12 @@ fn register_instances(call: &Call<'_>) -> AwsResult<Output> {
     call.params()?.finish()?;
     let lock = common::region(call)?;
     let mut r = state::write(&lock);
-    let now = call.now_ms;
-    let d = &call.world.durations;
     let vpc = find(&r, name)?.vpc_id.clone();
     for id in &ids {
-        let i = r
-            .instances
-            .get(*id)
-            .filter(|i| visible(i, now, d) && i.state.at(now) != InstanceState::Terminated)
-            .ok_or_else(|| could_not_find(id))?;
-        if i.vpc_id != vpc {
-            return Err(AwsError::bad_request(
-                "InvalidInstance",
-                format!("EC2 instance {id} is not in the same VPC as ELB."),
-            ));
-        }
+        check_registrable(&r, &vpc, id, call.now_ms, &call.world.durations)?;
     }
-    let lb = find_mut(&mut r, name)?;
-    for id in ids {
-        if !lb.is_registered(id) {
-            lb.instances.push(Registration {
-                instance_id: id.to_string(),
-                registered_ms: now,
-            });
-        }
-    }
-    Ok(render_instances(lb))
+    register(&mut r, name, &ids, call.now_ms)?;
+    Ok(render_instances(find(&r, name)?))
 }
 
 fn deregister_instances(call: &Call<'_>) -> AwsResult<Output> {
@@ -181,17 +209,21 @@ fn deregister_instances(call: &Call<'_>) -> AwsResult<Output> {
     call.params()?.finish()?;
     let lock = common::region(call)?;
     let mut r = state::write(&lock);
-    let lb = find_mut(&mut r, name)?;
+    let lb = find(&r, name)?;
     if let Some(id) = ids.iter().find(|id| !lb.is_registered(id)) {
         return Err(could_not_find(id));
     }
-    lb.instances
-        .retain(|reg| !ids.contains(&reg.instance_id.as_str()));
-    Ok(render_instances(lb))
+    deregister(&mut r, name, &ids)?;
+    Ok(render_instances(find(&r, name)?))
 }
 
-/// `(State, ReasonCode, Description)` of a registered instance, as AWS reports them.
-fn health(
+/// The description of an instance whose registration's first health checks are not over: out of
+/// service, but not failing (Auto Scaling's ELB health check does not count it as unhealthy).
+pub(crate) const REGISTERING: &str = "Instance registration is still in progress.";
+
+/// `(State, ReasonCode, Description)` of a registered instance, as AWS reports them (Auto
+/// Scaling's ELB health check reads it too).
+pub(crate) fn health(
     r: &Ec2Region,
     lb: &LoadBalancer,
     reg: &Registration,
@@ -221,7 +253,7 @@ fn health(
     let healthy_at = reg.registered_ms.max(running_since(i, now)) + d.target_initial;
     if now < healthy_at {
         if now < reg.registered_ms + d.target_initial {
-            return out("ELB", "Instance registration is still in progress.".into());
+            return out("ELB", REGISTERING.into());
         }
         return out(
             "Instance",
@@ -232,7 +264,7 @@ fn health(
 }
 
 /// When the instance (running at `now`) began running.
-fn running_since(i: &Instance, now: i64) -> i64 {
+pub(crate) fn running_since(i: &Instance, now: i64) -> i64 {
     match i.state.next {
         Some((InstanceState::Running, at)) if now >= at => at,
         _ => i.state.since_ms,

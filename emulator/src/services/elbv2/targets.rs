@@ -22,12 +22,13 @@ use super::target_health::{self, Health};
 /// AWS's quota of targets per target group.
 pub const MAX_TARGETS: usize = 1000;
 
-/// One `Targets.member.N` as given.
+/// One `Targets.member.N` as given (or as Auto Scaling registers an instance: its id and the
+/// group's port).
 #[derive(Debug, Clone)]
-struct TargetInput<'a> {
-    id: &'a str,
-    port: Option<i64>,
-    zone: Option<&'a str>,
+pub(crate) struct TargetInput<'a> {
+    pub id: &'a str,
+    pub port: Option<i64>,
+    pub zone: Option<&'a str>,
 }
 
 fn read_targets<'a>(p: &Scope<'a>, required: bool) -> AwsResult<Vec<TargetInput<'a>>> {
@@ -130,8 +131,9 @@ fn missing_instances<'a>(
 }
 
 /// Checks the targets against EC2 and the group: they exist, sit in its VPC (or a private range,
-/// for IP targets outside it) and, for instances, are running.
-fn check_registrable(
+/// for IP targets outside it) and, for instances, are running. RegisterTargets refuses with this
+/// answer; Auto Scaling skips an instance that fails it, as a failed registration.
+pub(crate) fn check_registrable(
     r: &Ec2Region,
     tg: &TargetGroup,
     targets: &[TargetInput<'_>],
@@ -240,7 +242,7 @@ fn check_registrable(
 
 /// Drops registrations that are over: drained ones, and those of instances EC2 no longer has.
 /// Writers call it before they decide, so limits count live targets only.
-fn settle(r: &mut Ec2Region, now: i64, d: &Durations) {
+pub(crate) fn settle(r: &mut Ec2Region, now: i64, d: &Durations) {
     let Ec2Region {
         instances, elbv2, ..
     } = r;
@@ -261,23 +263,25 @@ fn port_of(tg: &TargetGroup, t: &TargetInput<'_>) -> Option<i64> {
     t.port.or(tg.config.port)
 }
 
-pub fn register_targets(call: &Call<'_>) -> AwsResult<Output> {
-    let p = call.root()?;
-    let tg_arn = p.required("TargetGroupArn")?;
-    let targets = read_targets(&p, true)?;
-    call.params()?.finish()?;
-    let now = call.now_ms;
-    let lock = common::region(call)?;
-    let mut r = write(&lock);
-    settle(&mut r, now, &call.world.durations);
-    let tg = group(&r, tg_arn)?;
-    check_id_forms(tg, &targets)?;
-    check_registrable(&r, tg, &targets, call)?;
+/// Registers targets (already checked) with group `tg_arn` from `now`: a target already
+/// registered on that port keeps its registration, a draining one is registered again (which
+/// cancels its deregistration); at most [`MAX_TARGETS`]. The one place registrations are made:
+/// RegisterTargets and Auto Scaling both call it.
+pub(crate) fn register(
+    r: &mut Ec2Region,
+    tg_arn: &str,
+    targets: &[TargetInput<'_>],
+    now: i64,
+) -> AwsResult<()> {
+    let tg = r
+        .elbv2
+        .target_groups
+        .get_mut(tg_arn)
+        .ok_or_else(|| errors::target_group_not_found(tg_arn))?;
     let mut regs = tg.targets.clone();
-    for t in &targets {
+    for t in targets {
         let port = port_of(tg, t);
         match regs.iter_mut().find(|g| g.id == t.id && g.port == port) {
-            // Registering a draining target again cancels its deregistration.
             Some(g) if g.draining_until_ms.is_some() => {
                 g.draining_until_ms = None;
                 g.registered_ms = now;
@@ -298,9 +302,48 @@ pub fn register_targets(call: &Call<'_>) -> AwsResult<Output> {
             format!("A target group can have at most {MAX_TARGETS} registered targets"),
         ));
     }
-    if let Some(tg) = r.elbv2.target_groups.get_mut(tg_arn) {
-        tg.targets = regs;
+    tg.targets = regs;
+    Ok(())
+}
+
+/// Deregisters targets (id, port: `None` for the group's) from group `tg_arn` at `now`: each
+/// drains for the group's deregistration delay, then is gone. Targets not registered are left
+/// alone. RegisterTargets and Auto Scaling both call it.
+pub(crate) fn deregister(
+    r: &mut Ec2Region,
+    tg_arn: &str,
+    targets: &[TargetInput<'_>],
+    now: i64,
+) -> AwsResult<()> {
+    let tg = r
+        .elbv2
+        .target_groups
+        .get_mut(tg_arn)
+        .ok_or_else(|| errors::target_group_not_found(tg_arn))?;
+    let delay = attributes::deregistration_delay_ms(tg);
+    let wanted: Vec<(&str, Option<i64>)> = targets.iter().map(|t| (t.id, port_of(tg, t))).collect();
+    for reg in tg.targets.iter_mut() {
+        if reg.draining_until_ms.is_none() && wanted.contains(&(reg.id.as_str(), reg.port)) {
+            reg.draining_until_ms = Some(now + delay);
+        }
     }
+    tg.targets.retain(|reg| reg.present(now));
+    Ok(())
+}
+
+pub fn register_targets(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let tg_arn = p.required("TargetGroupArn")?;
+    let targets = read_targets(&p, true)?;
+    call.params()?.finish()?;
+    let now = call.now_ms;
+    let lock = common::region(call)?;
+    let mut r = write(&lock);
+    settle(&mut r, now, &call.world.durations);
+    let tg = group(&r, tg_arn)?;
+    check_id_forms(tg, &targets)?;
+    check_registrable(&r, tg, &targets, call)?;
+    register(&mut r, tg_arn, &targets, now)?;
     Ok(Output::Xml(String::new()))
 }
 
@@ -316,16 +359,7 @@ pub fn deregister_targets(call: &Call<'_>) -> AwsResult<Output> {
     settle(&mut r, now, &call.world.durations);
     let tg = group(&r, tg_arn)?;
     check_id_forms(tg, &targets)?;
-    let delay = attributes::deregistration_delay_ms(tg);
-    let wanted: Vec<(&str, Option<i64>)> = targets.iter().map(|t| (t.id, port_of(tg, t))).collect();
-    if let Some(tg) = r.elbv2.target_groups.get_mut(tg_arn) {
-        for reg in tg.targets.iter_mut() {
-            if reg.draining_until_ms.is_none() && wanted.contains(&(reg.id.as_str(), reg.port)) {
-                reg.draining_until_ms = Some(now + delay);
-            }
-        }
-        tg.targets.retain(|reg| reg.present(now));
-    }
+    deregister(&mut r, tg_arn, &targets, now)?;
     Ok(Output::Xml(String::new()))
 }
 
