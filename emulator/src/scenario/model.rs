@@ -1068,6 +1068,42 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The library's files cut short, with a line dropped or two lines swapped, are each a
+        /// scenario or an error naming what is wrong: parsing, checking and running never panic.
+        #[test]
+        fn damaged_library_files_parse_or_are_refused(
+            file in 0usize..64, cut in 0usize..8192, drop in 0usize..200, swap in 0usize..200,
+        ) {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+            let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .collect();
+            files.sort();
+            let text = std::fs::read_to_string(&files[file % files.len()]).unwrap();
+            let mut lines: Vec<&str> = text.lines().collect();
+            if !lines.is_empty() {
+                let n = lines.len();
+                lines.swap(swap % n, (swap / 2) % n);
+                lines.remove(drop % n);
+            }
+            let damaged = lines.join("\n");
+            let end = (0..=cut.min(damaged.len())).rev().find(|i| damaged.is_char_boundary(*i)).unwrap_or(0);
+            // One that still parses also runs (flows fail for want of a runner) without a panic.
+            if let Ok(sc) = Scenario::parse(&damaged[..end]) {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let report = rt.block_on(super::super::run(&sc, Some(&dir), None, &mut |_| {}));
+                proptest::prop_assert!(report.text.contains("result: "));
+            }
+        }
+
+        #[test]
+        fn any_duration_text_is_a_duration_or_an_error(text in "\\PC{0,12}") {
+            let _ = parse_duration(&text);
+        }
+    }
+
     /// `scenarios/schema.json` names exactly the fields serde accepts, struct by struct: serde's
     /// own "unknown field … expected one of …" lists them.
     #[test]
