@@ -297,11 +297,14 @@ name: world-tour
 seed: 9
 cluster: {id: tour, tag: shared}
 world:
+  policies:
+    read-tags: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "ec2:DescribeTags", Resource: "*"}]}
   roles:
     node:
       policies:
         volumes: read-volumes.json
         tags: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "ec2:CreateTags", Resource: "*"}]}
+      managed: [read-tags]
   kms_keys:
     ebs: {description: for volumes, alias: alias/ebs}
     gone: {state: pending_deletion}
@@ -617,6 +620,19 @@ world:
         .await
         .unwrap();
     assert!(pol.policy_document().contains("DescribeVolumes"));
+    let attached = iam(&emu, "admin")
+        .list_attached_role_policies()
+        .role_name("node")
+        .send()
+        .await
+        .unwrap();
+    let attached: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn())
+        .collect();
+    assert_eq!(attached, [id("policy.read-tags").as_str()]);
+    assert!(id("policy.read-tags").ends_with(":policy/read-tags"));
     let key = kms(&emu, "admin")
         .describe_key()
         .key_id("alias/ebs")

@@ -85,6 +85,10 @@ pub struct World {
     /// here are enabled, as for an account that opted in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
+    /// Customer managed IAM policies: name -> document (a map, or a path to a JSON file
+    /// relative to the scenario file), for roles to attach by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policies: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, Role>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -122,7 +126,8 @@ pub struct Role {
     /// to the scenario file).
     #[serde(default)]
     pub policies: BTreeMap<String, Value>,
-    /// Managed policy ARNs to attach (e.g. `arn:aws:iam::aws:policy/AdministratorAccess`).
+    /// Managed policies to attach: ARNs (e.g. `arn:aws:iam::aws:policy/AdministratorAccess`)
+    /// or the names of the world's `policies`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub managed: Vec<String>,
 }

@@ -2,7 +2,7 @@
 //! pipeline: every rule the handlers enforce applies to the world too, and every id comes from the
 //! seeded generator, so the same file and seed give the same ids.
 //!
-//! Order: IAM roles, KMS keys, ECR repositories, VPCs, internet gateways, subnets, security groups
+//! Order: IAM policies, roles, KMS keys, ECR repositories, VPCs, internet gateways, subnets, security groups
 //! (all groups, then their rules, so rules may name each other), instances, route tables (routes
 //! may name instances), volumes and attachments, target groups, load balancers (ELBv2 listeners
 //! forward to target groups).
@@ -49,6 +49,7 @@ pub fn declared_symbols(scenario: &Scenario) -> std::collections::BTreeSet<Strin
             }
         }
     };
+    add(w.policies.keys().collect(), &["policy.N"]);
     add(w.roles.keys().collect(), &["role.N", "profile.N"]);
     add(w.kms_keys.keys().collect(), &["kms.N", "kms.N.arn"]);
     add(w.ecr_repositories.keys().collect(), &["ecr.N", "ecr.N.uri"]);
@@ -215,6 +216,19 @@ impl Loader<'_> {
 
     fn load(&mut self) -> Result<(), String> {
         let w = &self.scenario.world;
+        for (name, doc) in &w.policies {
+            let what = format!("policies.{name}");
+            let doc = self.document(&what, doc)?;
+            let region = self.scenario.region.clone();
+            let a = self.call(
+                &region,
+                &what,
+                "iam:CreatePolicy",
+                json!({"PolicyName": name, "PolicyDocument": doc}),
+            )?;
+            let arn = Self::field(&what, &a, "Policy/Arn")?;
+            self.made("policy", name, arn, &region);
+        }
         for (name, r) in &w.roles {
             self.role(name, r)?;
         }
@@ -435,7 +449,11 @@ impl Loader<'_> {
                 json!({"RoleName": name, "PolicyName": policy, "PolicyDocument": doc}),
             )?;
         }
-        for arn in &r.managed {
+        for policy in &r.managed {
+            let arn = match self.scenario.world.policies.contains_key(policy) {
+                true => self.id(&what, "policy", policy)?,
+                false => policy.clone(),
+            };
             self.call(
                 &region,
                 &what,
