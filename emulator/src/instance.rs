@@ -541,9 +541,13 @@ impl Instance {
         }
         Faults::check_named(routed, &generation.world.hidden, &caller.region, now_ms)?;
         let also = |check: Authorization<'_>| match check {
-            Authorization::Identity { action, resource } => {
-                self.authorize_one(generation, service, caller, remote, action, resource)
-            }
+            Authorization::Identity { action, resource } => self.authorize_one(
+                generation,
+                service,
+                caller,
+                remote,
+                &Check::new(action, resource),
+            ),
             Authorization::Refused {
                 action,
                 resource,
@@ -617,42 +621,72 @@ impl Instance {
             &self.config.account_id,
             &caller.region,
         );
+        let tags = authz::request_tags(routed.service, &routed.action, &routed.input);
         for resource in resources {
             // IAM names roles and profiles without their path; policies see the full ARN.
             let resource = match routed.service {
                 ServiceId::Iam => generation.identities.with_path(&resource),
                 _ => resource,
             };
-            self.authorize_one(
-                generation,
-                routed.service,
-                caller,
-                remote,
-                iam_action,
-                &resource,
-            )?;
+            let check = Check {
+                tags: tags.iter().collect(),
+                ..Check::new(iam_action, &resource)
+            };
+            self.authorize_one(generation, routed.service, caller, remote, &check)?;
+        }
+        // Tag on create: the tags of each created type need `ec2:CreateTags` on that type.
+        for (rtype, arn) in authz::tag_on_create(
+            routed.service,
+            &routed.action,
+            &tags,
+            &self.config.account_id,
+            &caller.region,
+        ) {
+            let check = Check {
+                action: "ec2:CreateTags",
+                resource: &arn,
+                tags: tags
+                    .iter()
+                    .filter(|t| t.resource_type.as_deref() == Some(rtype.as_str()))
+                    .collect(),
+                create_action: Some(&routed.action),
+            };
+            self.authorize_one(generation, routed.service, caller, remote, &check)?;
         }
         Ok(())
     }
 
-    /// One `(action, resource)` against the caller's policies. In audit mode a denial is recorded
-    /// and the call goes on; with IAM off everything is allowed.
+    /// One `(action, resource)` against the caller's policies, with the keys of `check`. In audit
+    /// mode a denial is recorded and the call goes on; with IAM off everything is allowed.
     fn authorize_one(
         &self,
         generation: &Generation,
         service: ServiceId,
         caller: &Caller,
         remote: &SocketAddr,
-        iam_action: &str,
-        resource: &str,
+        check: &Check<'_>,
     ) -> Result<(), AwsError> {
+        let (iam_action, resource) = (check.action, check.resource);
         if self.config.iam == IamMode::Off {
             return Ok(());
         }
         let principal = &caller.principal;
         let policies = generation.identities.policies_for(principal);
         let now = self.clock.now_secs();
-        let ctx = request_context(iam_action, resource, principal, &caller.region, remote, now);
+        let mut ctx = request_context(iam_action, resource, principal, &caller.region, remote, now);
+        ctx.add_request_tags(
+            check
+                .tags
+                .iter()
+                .map(|t| (t.key.as_str(), t.value.as_deref())),
+        );
+        if let Some(create_action) = check.create_action {
+            ctx.set("ec2:CreateAction", vec![create_action.to_string()]);
+        }
+        // The read lock is taken and released inside; nothing is held while evaluating.
+        if let Some((service, tags)) = authz::resource_tags(&generation.world, resource) {
+            ctx.add_resource_tags(service, &tags);
+        }
         let eval = iam::evaluate(&policies, &ctx);
         if matches!(eval.decision, Decision::Allow) {
             return Ok(());
@@ -672,6 +706,27 @@ impl Instance {
             &eval,
             &ctx,
         ))
+    }
+}
+
+/// One authorization: the action and resource, and what it adds to the global keys: the
+/// request's tags (`aws:RequestTag/KEY`, `aws:TagKeys`) and, for the `ec2:CreateTags` check of a
+/// tag-on-create call, `ec2:CreateAction`. (The resource's own tags are read when it is checked.)
+struct Check<'a> {
+    action: &'a str,
+    resource: &'a str,
+    tags: Vec<&'a authz::RequestTag>,
+    create_action: Option<&'a str>,
+}
+
+impl<'a> Check<'a> {
+    fn new(action: &'a str, resource: &'a str) -> Self {
+        Check {
+            action,
+            resource,
+            tags: Vec::new(),
+            create_action: None,
+        }
     }
 }
 

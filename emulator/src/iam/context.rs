@@ -50,6 +50,41 @@ impl RequestContext {
         self.keys.insert(normalize_key(key), values);
     }
 
+    /// The tags a request asks for: `aws:RequestTag/KEY` = value for each tag that has a value,
+    /// and every key, once, in the multi-valued `aws:TagKeys` (what `ForAllValues:` and
+    /// `ForAnyValue:` conditions test). Nothing is added for an empty list, so a condition on
+    /// either key sees it absent.
+    pub fn add_request_tags<'t>(
+        &mut self,
+        tags: impl IntoIterator<Item = (&'t str, Option<&'t str>)>,
+    ) {
+        let mut keys: Vec<String> = Vec::new();
+        for (key, value) in tags {
+            if let Some(value) = value {
+                self.set(&format!("aws:RequestTag/{key}"), vec![value.to_string()]);
+            }
+            if !keys.iter().any(|k| k == key) {
+                keys.push(key.to_string());
+            }
+        }
+        if !keys.is_empty() {
+            self.set("aws:TagKeys", keys);
+        }
+    }
+
+    /// The current tags of the resource acted on: `aws:ResourceTag/KEY` and the service's own
+    /// `SERVICE:ResourceTag/KEY` (`ec2:`, `elasticloadbalancing:`), which AWS sets alike.
+    pub fn add_resource_tags<'t>(
+        &mut self,
+        service: &str,
+        tags: impl IntoIterator<Item = (&'t String, &'t String)>,
+    ) {
+        for (key, value) in tags {
+            self.set(&format!("aws:ResourceTag/{key}"), vec![value.clone()]);
+            self.set(&format!("{service}:ResourceTag/{key}"), vec![value.clone()]);
+        }
+    }
+
     /// Every key (normalised) with its values, sorted by key: for reports and the encoded
     /// authorization message.
     pub fn keys(&self) -> Vec<(&str, &[String])> {
@@ -98,6 +133,47 @@ mod tests {
         assert_eq!(
             normalize_key("EC2:ResourceTag/Owner/Sub"),
             "ec2:resourcetag/Owner/Sub"
+        );
+    }
+
+    #[test]
+    fn request_tags() {
+        let mut ctx = RequestContext::new("ec2:CreateVolume", "*");
+        ctx.add_request_tags([("Name", Some("a")), ("env", Some("")), ("Name", Some("b"))]);
+        assert_eq!(ctx.get("aws:RequestTag/Name"), Some(&["b".to_string()][..]));
+        assert_eq!(ctx.get("aws:RequestTag/env"), Some(&[String::new()][..]));
+        assert_eq!(
+            ctx.get("aws:TagKeys"),
+            Some(&["Name".to_string(), "env".to_string()][..])
+        );
+        // DeleteTags naming a key alone: the key, no value.
+        let mut ctx = RequestContext::new("ec2:DeleteTags", "*");
+        ctx.add_request_tags([("team", None)]);
+        assert_eq!(ctx.get("aws:RequestTag/team"), None);
+        assert_eq!(ctx.get("aws:TagKeys"), Some(&["team".to_string()][..]));
+        // No tags: both keys absent.
+        let mut ctx = RequestContext::new("ec2:CreateVolume", "*");
+        ctx.add_request_tags([]);
+        assert_eq!(ctx.get("aws:TagKeys"), None);
+    }
+
+    #[test]
+    fn resource_tags() {
+        let tags: std::collections::BTreeMap<String, String> =
+            [("ebs.csi.aws.com/cluster".to_string(), "true".to_string())].into();
+        let mut ctx = RequestContext::new("ec2:DeleteVolume", "arn:aws:ec2:r:1:volume/vol-1");
+        ctx.add_resource_tags("ec2", &tags);
+        assert_eq!(
+            ctx.get("ec2:ResourceTag/ebs.csi.aws.com/cluster"),
+            Some(&["true".to_string()][..])
+        );
+        assert_eq!(
+            ctx.get("aws:ResourceTag/ebs.csi.aws.com/cluster"),
+            Some(&["true".to_string()][..])
+        );
+        assert_eq!(
+            ctx.get("elasticloadbalancing:ResourceTag/ebs.csi.aws.com/cluster"),
+            None
         );
     }
 

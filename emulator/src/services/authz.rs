@@ -4,7 +4,9 @@
 //! not scope to a resource (most Describe calls) are checked against `*`.
 
 use crate::protocol::route::Input;
-use crate::protocol::ServiceId;
+use crate::protocol::{Params, ServiceId};
+use crate::state::tags::Tags;
+use crate::state::{read, World};
 
 /// The EC2 resource type of an id, by its prefix.
 pub fn ec2_resource_type(id: &str) -> Option<&'static str> {
@@ -107,6 +109,10 @@ pub fn resources(
                 }
             } else if let Some(t) = ec2_created_type(action) {
                 out.push(format!("arn:aws:ec2:{region}:{account}:{t}/*"));
+                // CreateVolume from a snapshot is authorized on that snapshot too.
+                if let Some(snapshot) = p.peek("SnapshotId") {
+                    out.push(ec2_arn(region, account, snapshot));
+                }
             } else {
                 for name in EC2_ID_PARAMS {
                     // `peek`: authorization must not mark parameters as read for the handler.
@@ -152,6 +158,10 @@ pub fn resources(
                 if let Some(arn) = p.peek(name) {
                     out.push(arn.to_string());
                 }
+            }
+            // AddTags and RemoveTags act on each resource they name.
+            if action == "AddTags" || action == "RemoveTags" {
+                out.extend(numbered(p, "ResourceArns.member.").map(str::to_string));
             }
         }
         (ServiceId::Iam, Input::Query(p)) => {
@@ -249,6 +259,169 @@ pub fn resources(
         out.push("*".to_string());
     }
     out
+}
+
+/// `prefix1`, `prefix2`, ... up to the first gap, read with `peek` (authorization must not mark
+/// parameters as read for the handler).
+fn numbered<'p>(p: &'p Params, prefix: &'p str) -> impl Iterator<Item = &'p str> + 'p {
+    (1..).map_while(move |i| p.peek(&format!("{prefix}{i}")))
+}
+
+/// One tag a request asks for: its resource type (an EC2 `TagSpecification`'s `ResourceType`;
+/// `None` for the tags of CreateTags, DeleteTags and the load balancer calls), key and value
+/// (`None`: DeleteTags naming a key without a value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestTag {
+    pub resource_type: Option<String>,
+    pub key: String,
+    pub value: Option<String>,
+}
+
+/// The tags a request carries, which IAM sees as `aws:RequestTag/KEY` and `aws:TagKeys`:
+/// EC2's `TagSpecification.N.Tag.M` (every create action), `Tag.N` of CreateTags/DeleteTags,
+/// and ELB/ELBv2's `Tags.member.N` (CreateLoadBalancer, CreateTargetGroup, AddTags).
+pub fn request_tags(service: ServiceId, action: &str, input: &Input) -> Vec<RequestTag> {
+    let Input::Query(p) = input else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut list = |prefix: &str, resource_type: Option<&str>| {
+        for i in 1.. {
+            let Some(key) = p.peek(&format!("{prefix}{i}.Key")) else {
+                break;
+            };
+            out.push(RequestTag {
+                resource_type: resource_type.map(str::to_string),
+                key: key.to_string(),
+                value: p.peek(&format!("{prefix}{i}.Value")).map(str::to_string),
+            });
+        }
+    };
+    match service {
+        ServiceId::Ec2 if action == "CreateTags" || action == "DeleteTags" => list("Tag.", None),
+        ServiceId::Ec2 => {
+            for n in 1.. {
+                let spec = format!("TagSpecification.{n}.");
+                let rtype = p.peek(&format!("{spec}ResourceType"));
+                if rtype.is_none() && p.peek(&format!("{spec}Tag.1.Key")).is_none() {
+                    break;
+                }
+                list(&format!("{spec}Tag."), Some(rtype.unwrap_or("")));
+            }
+        }
+        ServiceId::Elb | ServiceId::Elbv2
+            if matches!(
+                action,
+                "CreateLoadBalancer" | "CreateTargetGroup" | "AddTags"
+            ) =>
+        {
+            list("Tags.member.", None)
+        }
+        _ => {}
+    }
+    // CreateTags with a tag but no value sets the empty value; so do the load balancer calls.
+    if !(service == ServiceId::Ec2 && action == "DeleteTags") {
+        for t in &mut out {
+            t.value.get_or_insert_with(String::new);
+        }
+    }
+    out
+}
+
+/// The EC2 resource types a `TagSpecification` may name (the ARN resource type is the same word).
+const EC2_TAGGABLE_TYPES: &[&str] = &[
+    "instance",
+    "volume",
+    "security-group",
+    "security-group-rule",
+    "vpc",
+    "subnet",
+    "route-table",
+    "internet-gateway",
+    "network-interface",
+    "snapshot",
+    "key-pair",
+    "launch-template",
+    "image",
+    "elastic-ip",
+    "natgateway",
+];
+
+/// Tag on create: an EC2 call that tags what it creates (`TagSpecification`) is authorized, beyond
+/// its own action, for `ec2:CreateTags` on each tagged resource type (`arn:aws:ec2:R:A:TYPE/*`),
+/// with `ec2:CreateAction` naming the call ("Grant permission to tag resources during creation").
+/// Returns those resource ARNs with their types, once each, in order of appearance.
+pub fn tag_on_create(
+    service: ServiceId,
+    action: &str,
+    tags: &[RequestTag],
+    account: &str,
+    region: &str,
+) -> Vec<(String, String)> {
+    if service != ServiceId::Ec2 || action == "CreateTags" || action == "DeleteTags" {
+        return Vec::new();
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for t in tags {
+        let Some(rtype) = t.resource_type.as_deref() else {
+            continue;
+        };
+        if !EC2_TAGGABLE_TYPES.contains(&rtype) || out.iter().any(|(r, _)| r == rtype) {
+            continue;
+        }
+        let arn = match rtype {
+            "image" => format!("arn:aws:ec2:{region}::image/*"),
+            _ => format!("arn:aws:ec2:{region}:{account}:{rtype}/*"),
+        };
+        out.push((rtype.to_string(), arn));
+    }
+    out
+}
+
+/// The current tags of the resource an ARN names, as IAM's `aws:ResourceTag/KEY` sees them, and the
+/// service prefix of the service-specific key (`ec2:ResourceTag/KEY`,
+/// `elasticloadbalancing:ResourceTag/KEY`). `None` for wildcard ARNs (create actions), unknown
+/// resources and services whose resources carry no tags here. Takes the region's read lock and
+/// releases it before returning.
+pub fn resource_tags(world: &World, resource: &str) -> Option<(&'static str, Tags)> {
+    let mut parts = resource.splitn(6, ':');
+    let (Some("arn"), Some(_), Some(service), Some(region), Some(_), Some(rest)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    if rest.ends_with('*') {
+        return None;
+    }
+    let lock = match service {
+        "ec2" | "elasticloadbalancing" => world.ec2(region)?,
+        _ => return None,
+    };
+    let state = read(&lock);
+    let tags = match service {
+        "ec2" => ("ec2", state.tags(rest.rsplit('/').next()?)?.clone()),
+        _ => {
+            let elbv2 = &state.elbv2;
+            let tags = if let Some(lb) = elbv2.load_balancers.get(resource) {
+                &lb.tags
+            } else if let Some(tg) = elbv2.target_groups.get(resource) {
+                &tg.tags
+            } else if let Some(l) = elbv2.listeners.get(resource) {
+                &l.tags
+            } else {
+                // A classic load balancer: `loadbalancer/NAME`.
+                let name = rest.strip_prefix("loadbalancer/")?;
+                &state.elb.load_balancers.get(name)?.tags
+            };
+            ("elasticloadbalancing", tags.clone())
+        }
+    };
+    Some(tags)
 }
 
 #[cfg(test)]
@@ -380,5 +553,124 @@ mod tests {
             vec!["arn:aws:iam::1:role/x"]
         );
         assert_eq!(r(ServiceId::Sts, "GetCallerIdentity", ""), vec!["*"]);
+    }
+
+    fn tag(rtype: Option<&str>, key: &str, value: Option<&str>) -> RequestTag {
+        RequestTag {
+            resource_type: rtype.map(str::to_string),
+            key: key.to_string(),
+            value: value.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn ec2_request_tags() {
+        let q = ec2("Size=1&TagSpecification.1.ResourceType=volume\
+            &TagSpecification.1.Tag.1.Key=ebs.csi.aws.com%2Fcluster&TagSpecification.1.Tag.1.Value=true\
+            &TagSpecification.1.Tag.2.Key=empty\
+            &TagSpecification.2.ResourceType=snapshot&TagSpecification.2.Tag.1.Key=k&TagSpecification.2.Tag.1.Value=v");
+        let tags = request_tags(ServiceId::Ec2, "CreateVolume", &q);
+        assert_eq!(
+            tags,
+            vec![
+                tag(Some("volume"), "ebs.csi.aws.com/cluster", Some("true")),
+                tag(Some("volume"), "empty", Some("")),
+                tag(Some("snapshot"), "k", Some("v")),
+            ]
+        );
+        assert_eq!(
+            tag_on_create(ServiceId::Ec2, "CreateVolume", &tags, "1", "r"),
+            vec![
+                ("volume".to_string(), "arn:aws:ec2:r:1:volume/*".to_string()),
+                (
+                    "snapshot".to_string(),
+                    "arn:aws:ec2:r:1:snapshot/*".to_string()
+                ),
+            ]
+        );
+        // A specification without tags asks for no tagging; an unknown type is left to the handler.
+        let q = ec2("TagSpecification.1.ResourceType=volume&TagSpecification.2.ResourceType=bogus&TagSpecification.2.Tag.1.Key=a");
+        let tags = request_tags(ServiceId::Ec2, "CreateVolume", &q);
+        assert_eq!(tags, vec![tag(Some("bogus"), "a", Some(""))]);
+        assert!(tag_on_create(ServiceId::Ec2, "CreateVolume", &tags, "1", "r").is_empty());
+        // CreateTags: its own `Tag.N`, no tag-on-create check.
+        let q = ec2("ResourceId.1=vol-1&Tag.1.Key=a&Tag.1.Value=b&Tag.2.Key=c");
+        let tags = request_tags(ServiceId::Ec2, "CreateTags", &q);
+        assert_eq!(
+            tags,
+            vec![tag(None, "a", Some("b")), tag(None, "c", Some(""))]
+        );
+        assert!(tag_on_create(ServiceId::Ec2, "CreateTags", &tags, "1", "r").is_empty());
+        // DeleteTags: a key without a value deletes whatever the value, and has no value here.
+        let q = ec2("ResourceId.1=vol-1&Tag.1.Key=a&Tag.2.Key=c&Tag.2.Value=d");
+        assert_eq!(
+            request_tags(ServiceId::Ec2, "DeleteTags", &q),
+            vec![tag(None, "a", None), tag(None, "c", Some("d"))]
+        );
+        assert!(
+            request_tags(ServiceId::Ec2, "DescribeVolumes", &ec2("VolumeId.1=vol-1")).is_empty()
+        );
+    }
+
+    #[test]
+    fn load_balancer_request_tags() {
+        let q = query("Name=tg&Tags.member.1.Key=elbv2.k8s.aws%2Fcluster&Tags.member.1.Value=c1");
+        assert_eq!(
+            request_tags(ServiceId::Elbv2, "CreateTargetGroup", &q),
+            vec![tag(None, "elbv2.k8s.aws/cluster", Some("c1"))]
+        );
+        assert!(request_tags(ServiceId::Elbv2, "DescribeTargetGroups", &q).is_empty());
+        let q = query("LoadBalancerNames.member.1=a&Tags.member.1.Key=k");
+        assert_eq!(
+            request_tags(ServiceId::Elb, "AddTags", &q),
+            vec![tag(None, "k", Some(""))]
+        );
+        let q = query(
+            "ResourceArns.member.1=arn:x:1&ResourceArns.member.2=arn:x:2&Tags.member.1.Key=k",
+        );
+        assert_eq!(
+            resources(ServiceId::Elbv2, "AddTags", &q, "1", "r"),
+            vec!["arn:x:1", "arn:x:2"]
+        );
+    }
+
+    #[test]
+    fn create_volume_from_snapshot() {
+        let r = resources(
+            ServiceId::Ec2,
+            "CreateVolume",
+            &ec2("Size=1&SnapshotId=snap-1"),
+            "1",
+            "r",
+        );
+        assert_eq!(
+            r,
+            vec![
+                "arn:aws:ec2:r:1:volume/*",
+                "arn:aws:ec2:r:1:snapshot/snap-1"
+            ]
+        );
+    }
+
+    #[test]
+    fn resource_tags_of_arns() {
+        let world = World::new(&crate::config::Config::default());
+        let lock = world.ec2("us-east-1").unwrap();
+        let vpc = {
+            let mut r = crate::state::write(&lock);
+            let vpc = r.default_vpc_id.clone();
+            r.tags_mut(&vpc)
+                .unwrap()
+                .insert("team".to_string(), "a".to_string());
+            vpc
+        };
+        let (service, tags) =
+            resource_tags(&world, &format!("arn:aws:ec2:us-east-1:1:vpc/{vpc}")).unwrap();
+        assert_eq!(service, "ec2");
+        assert_eq!(tags.get("team").map(String::as_str), Some("a"));
+        assert!(resource_tags(&world, "arn:aws:ec2:us-east-1:1:volume/*").is_none());
+        assert!(resource_tags(&world, "arn:aws:ec2:us-east-1:1:volume/vol-0").is_none());
+        assert!(resource_tags(&world, "arn:aws:iam::1:role/x").is_none());
+        assert!(resource_tags(&world, "*").is_none());
     }
 }

@@ -626,6 +626,21 @@ impl Ec2Region {
             .collect()
     }
 
+    /// The tags of any taggable resource by id (IAM's `ec2:ResourceTag/KEY`).
+    pub fn tags(&self, id: &str) -> Option<&Tags> {
+        let prefix = id.split_once('-').map(|(p, _)| p)?;
+        match prefix {
+            "vpc" => self.vpcs.get(id).map(|r| &r.tags),
+            "subnet" => self.subnets.get(id).map(|r| &r.tags),
+            "igw" => self.internet_gateways.get(id).map(|r| &r.tags),
+            "rtb" => self.route_tables.get(id).map(|r| &r.tags),
+            "sg" => self.security_groups.get(id).map(|r| &r.tags),
+            "i" => self.instances.get(id).map(|r| &r.tags),
+            "vol" => self.volumes.get(id).map(|r| &r.tags),
+            _ => None,
+        }
+    }
+
     /// The tags of any taggable resource by id, for CreateTags/DeleteTags.
     pub fn tags_mut(&mut self, id: &str) -> Option<&mut Tags> {
         let prefix = id.split_once('-').map(|(p, _)| p)?;
