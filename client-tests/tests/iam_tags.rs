@@ -550,13 +550,18 @@ async fn resource_tags_of_instances_and_volumes() {
 }
 
 /// ELBv2, as the AWS Load Balancer Controller's policy conditions it: create calls by
-/// `aws:RequestTag`, changes to existing resources by `aws:ResourceTag`.
+/// `aws:RequestTag` (their tags by `elasticloadbalancing:AddTags` with
+/// `elasticloadbalancing:CreateAction`), changes to existing resources by `aws:ResourceTag`.
 #[tokio::test]
 async fn elbv2_target_groups_by_request_and_resource_tags() {
     let emu = client_tests::start().await;
     let policy = r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":"elasticloadbalancing:CreateTargetGroup","Resource":"*",
          "Condition":{"Null":{"aws:RequestTag/elbv2.k8s.aws/cluster":"false"}}},
+        {"Effect":"Allow","Action":"elasticloadbalancing:AddTags",
+         "Resource":["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*","arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*","arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*"],
+         "Condition":{"StringEquals":{"elasticloadbalancing:CreateAction":["CreateTargetGroup","CreateLoadBalancer"]},
+                      "Null":{"aws:RequestTag/elbv2.k8s.aws/cluster":"false"}}},
         {"Effect":"Allow","Action":["elasticloadbalancing:DeleteTargetGroup","elasticloadbalancing:AddTags"],"Resource":"*",
          "Condition":{"Null":{"aws:ResourceTag/elbv2.k8s.aws/cluster":"false"}}}
     ]}"#;
@@ -651,4 +656,57 @@ async fn elbv2_target_groups_by_request_and_resource_tags() {
         .filter_map(|t| t.target_group_name())
         .collect();
     assert_eq!(names, vec!["theirs"]);
+}
+
+/// A tagged ELBv2 create call also needs `elasticloadbalancing:AddTags`; untagged it does not.
+#[tokio::test]
+async fn elbv2_tagging_on_create_needs_add_tags() {
+    let emu = client_tests::start().await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["elasticloadbalancing:CreateTargetGroup","elasticloadbalancing:DescribeTargetGroups"],"Resource":"*"},
+        {"Effect":"Allow","Action":"elasticloadbalancing:AddTags","Resource":"*",
+         "Condition":{"StringEquals":{"elasticloadbalancing:CreateAction":"CreateLoadBalancer"}}}
+    ]}"#;
+    let opts = role_session(&emu, "tg-maker", policy).await;
+    let lb = elbv2_with(&emu, &opts);
+    let vpc = ec2(&emu, "admin")
+        .describe_vpcs()
+        .send()
+        .await
+        .unwrap()
+        .vpcs()[0]
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let create = |name: &'static str, tagged: bool| {
+        let lb = lb.clone();
+        let vpc = vpc.clone();
+        async move {
+            let mut req = lb
+                .create_target_group()
+                .name(name)
+                .vpc_id(vpc)
+                .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Tcp)
+                .port(80);
+            if tagged {
+                req = req.tags(LbTag::builder().key("team").value("web").build());
+            }
+            req.send().await
+        }
+    };
+    // CreateAction is CreateTargetGroup here, which the AddTags statement does not name.
+    let (code, message, status) = expect_err!(create("tagged", true).await);
+    assert_eq!((code.as_str(), status), ("AccessDenied", 403));
+    assert_eq!(
+        message,
+        format!("User: arn:aws:sts::{ACCOUNT}:assumed-role/tg-maker/s1 is not authorized to perform: elasticloadbalancing:AddTags on resource: arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:targetgroup/tagged/* because no identity-based policy allows the elasticloadbalancing:AddTags action")
+    );
+    create("plain", false).await.expect("untagged is allowed");
+    let all = lb.describe_target_groups().send().await.unwrap();
+    let names: Vec<&str> = all
+        .target_groups()
+        .iter()
+        .filter_map(|t| t.target_group_name())
+        .collect();
+    assert_eq!(names, vec!["plain"]);
 }

@@ -634,22 +634,25 @@ impl Instance {
             };
             self.authorize_one(generation, routed.service, caller, remote, &check)?;
         }
-        // Tag on create: the tags of each created type need `ec2:CreateTags` on that type.
-        for (rtype, arn) in authz::tag_on_create(
+        // Tag on create: tagging what the call makes needs the service's tagging action too.
+        for extra in authz::tag_on_create(
             routed.service,
             &routed.action,
+            &routed.input,
             &tags,
             &self.config.account_id,
             &caller.region,
         ) {
             let check = Check {
-                action: "ec2:CreateTags",
-                resource: &arn,
+                action: extra.action,
+                resource: &extra.resource,
                 tags: tags
                     .iter()
-                    .filter(|t| t.resource_type.as_deref() == Some(rtype.as_str()))
+                    .filter(|t| {
+                        extra.resource_type.is_none() || t.resource_type == extra.resource_type
+                    })
                     .collect(),
-                create_action: Some(&routed.action),
+                create_action: Some((extra.create_action_key, &routed.action)),
             };
             self.authorize_one(generation, routed.service, caller, remote, &check)?;
         }
@@ -680,8 +683,8 @@ impl Instance {
                 .iter()
                 .map(|t| (t.key.as_str(), t.value.as_deref())),
         );
-        if let Some(create_action) = check.create_action {
-            ctx.set("ec2:CreateAction", vec![create_action.to_string()]);
+        if let Some((key, create_action)) = check.create_action {
+            ctx.set(key, vec![create_action.to_string()]);
         }
         // The read lock is taken and released inside; nothing is held while evaluating.
         if let Some((service, tags)) = authz::resource_tags(&generation.world, resource) {
@@ -711,12 +714,13 @@ impl Instance {
 
 /// One authorization: the action and resource, and what it adds to the global keys: the
 /// request's tags (`aws:RequestTag/KEY`, `aws:TagKeys`) and, for the `ec2:CreateTags` check of a
-/// tag-on-create call, `ec2:CreateAction`. (The resource's own tags are read when it is checked.)
+/// tag-on-create call, `ec2:CreateAction` or `elasticloadbalancing:CreateAction` (key, action).
+/// (The resource's own tags are read when it is checked.)
 struct Check<'a> {
     action: &'a str,
     resource: &'a str,
     tags: Vec<&'a authz::RequestTag>,
-    create_action: Option<&'a str>,
+    create_action: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> Check<'a> {

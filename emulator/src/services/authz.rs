@@ -279,7 +279,8 @@ pub struct RequestTag {
 
 /// The tags a request carries, which IAM sees as `aws:RequestTag/KEY` and `aws:TagKeys`:
 /// EC2's `TagSpecification.N.Tag.M` (every create action), `Tag.N` of CreateTags/DeleteTags,
-/// and ELB/ELBv2's `Tags.member.N` (CreateLoadBalancer, CreateTargetGroup, AddTags).
+/// and ELB/ELBv2's `Tags.member.N` (CreateLoadBalancer, CreateTargetGroup, CreateListener,
+/// CreateRule, AddTags).
 pub fn request_tags(service: ServiceId, action: &str, input: &Input) -> Vec<RequestTag> {
     let Input::Query(p) = input else {
         return Vec::new();
@@ -312,7 +313,11 @@ pub fn request_tags(service: ServiceId, action: &str, input: &Input) -> Vec<Requ
         ServiceId::Elb | ServiceId::Elbv2
             if matches!(
                 action,
-                "CreateLoadBalancer" | "CreateTargetGroup" | "AddTags"
+                "CreateLoadBalancer"
+                    | "CreateTargetGroup"
+                    | "CreateListener"
+                    | "CreateRule"
+                    | "AddTags"
             ) =>
         {
             list("Tags.member.", None)
@@ -347,33 +352,86 @@ const EC2_TAGGABLE_TYPES: &[&str] = &[
     "natgateway",
 ];
 
-/// Tag on create: an EC2 call that tags what it creates (`TagSpecification`) is authorized, beyond
-/// its own action, for `ec2:CreateTags` on each tagged resource type (`arn:aws:ec2:R:A:TYPE/*`),
-/// with `ec2:CreateAction` naming the call ("Grant permission to tag resources during creation").
-/// Returns those resource ARNs with their types, once each, in order of appearance.
+/// One extra authorization of a call that tags what it creates ("tag on create").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagOnCreate {
+    /// `ec2:CreateTags` or `elasticloadbalancing:AddTags`.
+    pub action: &'static str,
+    /// The condition key naming the create call: `ec2:CreateAction`,
+    /// `elasticloadbalancing:CreateAction`.
+    pub create_action_key: &'static str,
+    /// The resources made, as a pattern (their ids are not known before the call).
+    pub resource: String,
+    /// The EC2 resource type whose tags this check is about; `None`: all the request's tags.
+    pub resource_type: Option<String>,
+}
+
+/// Tag on create. An EC2 call that tags what it creates (`TagSpecification`) is authorized,
+/// beyond its own action, for `ec2:CreateTags` on each tagged resource type
+/// (`arn:aws:ec2:R:A:TYPE/*`) with `ec2:CreateAction` naming the call (EC2 guide, "Grant
+/// permission to tag resources during creation"). An ELBv2 create call with `Tags` is authorized
+/// for `elasticloadbalancing:AddTags` with `elasticloadbalancing:CreateAction` ("ELB API
+/// permissions to tag resources during creation"); AWS checks the new resource's ARN, which is not
+/// known before the call here, so the check is on its pattern (`targetgroup/NAME/*`, ...).
+/// Once per resource, in order of appearance.
 pub fn tag_on_create(
     service: ServiceId,
     action: &str,
+    input: &Input,
     tags: &[RequestTag],
     account: &str,
     region: &str,
-) -> Vec<(String, String)> {
-    if service != ServiceId::Ec2 || action == "CreateTags" || action == "DeleteTags" {
-        return Vec::new();
-    }
-    let mut out: Vec<(String, String)> = Vec::new();
-    for t in tags {
-        let Some(rtype) = t.resource_type.as_deref() else {
-            continue;
-        };
-        if !EC2_TAGGABLE_TYPES.contains(&rtype) || out.iter().any(|(r, _)| r == rtype) {
-            continue;
+) -> Vec<TagOnCreate> {
+    let mut out: Vec<TagOnCreate> = Vec::new();
+    match (service, input) {
+        (ServiceId::Ec2, _) if action != "CreateTags" && action != "DeleteTags" => {
+            for t in tags {
+                let Some(rtype) = t.resource_type.as_deref() else {
+                    continue;
+                };
+                if !EC2_TAGGABLE_TYPES.contains(&rtype)
+                    || out
+                        .iter()
+                        .any(|c| c.resource_type.as_deref() == Some(rtype))
+                {
+                    continue;
+                }
+                let resource = match rtype {
+                    "image" => format!("arn:aws:ec2:{region}::image/*"),
+                    _ => format!("arn:aws:ec2:{region}:{account}:{rtype}/*"),
+                };
+                out.push(TagOnCreate {
+                    action: "ec2:CreateTags",
+                    create_action_key: "ec2:CreateAction",
+                    resource,
+                    resource_type: Some(rtype.to_string()),
+                });
+            }
         }
-        let arn = match rtype {
-            "image" => format!("arn:aws:ec2:{region}::image/*"),
-            _ => format!("arn:aws:ec2:{region}:{account}:{rtype}/*"),
-        };
-        out.push((rtype.to_string(), arn));
+        (ServiceId::Elbv2, Input::Query(p)) if !tags.is_empty() => {
+            use super::elbv2::{arn, model::LbType};
+            let resource = match action {
+                "CreateLoadBalancer" => p.peek("Name").and_then(|name| {
+                    let kind = LbType::parse(p.peek("Type").unwrap_or("application"))?;
+                    Some(arn::load_balancer(region, account, kind, name, "*"))
+                }),
+                "CreateTargetGroup" => p
+                    .peek("Name")
+                    .map(|name| arn::target_group(region, account, name, "*")),
+                "CreateListener" => p.peek("LoadBalancerArn").map(|lb| arn::listener(lb, "*")),
+                "CreateRule" => p
+                    .peek("ListenerArn")
+                    .map(|l| format!("{}/*", l.replacen(":listener/", ":listener-rule/", 1))),
+                _ => None,
+            };
+            out.extend(resource.map(|resource| TagOnCreate {
+                action: "elasticloadbalancing:AddTags",
+                create_action_key: "elasticloadbalancing:CreateAction",
+                resource,
+                resource_type: None,
+            }));
+        }
+        _ => {}
     }
     out
 }
@@ -578,13 +636,27 @@ mod tests {
                 tag(Some("snapshot"), "k", Some("v")),
             ]
         );
+        let checks: Vec<(String, Option<String>)> =
+            tag_on_create(ServiceId::Ec2, "CreateVolume", &q, &tags, "1", "r")
+                .into_iter()
+                .map(|c| {
+                    assert_eq!(
+                        (c.action, c.create_action_key),
+                        ("ec2:CreateTags", "ec2:CreateAction")
+                    );
+                    (c.resource, c.resource_type)
+                })
+                .collect();
         assert_eq!(
-            tag_on_create(ServiceId::Ec2, "CreateVolume", &tags, "1", "r"),
+            checks,
             vec![
-                ("volume".to_string(), "arn:aws:ec2:r:1:volume/*".to_string()),
                 (
-                    "snapshot".to_string(),
-                    "arn:aws:ec2:r:1:snapshot/*".to_string()
+                    "arn:aws:ec2:r:1:volume/*".to_string(),
+                    Some("volume".to_string())
+                ),
+                (
+                    "arn:aws:ec2:r:1:snapshot/*".to_string(),
+                    Some("snapshot".to_string())
                 ),
             ]
         );
@@ -592,7 +664,7 @@ mod tests {
         let q = ec2("TagSpecification.1.ResourceType=volume&TagSpecification.2.ResourceType=bogus&TagSpecification.2.Tag.1.Key=a");
         let tags = request_tags(ServiceId::Ec2, "CreateVolume", &q);
         assert_eq!(tags, vec![tag(Some("bogus"), "a", Some(""))]);
-        assert!(tag_on_create(ServiceId::Ec2, "CreateVolume", &tags, "1", "r").is_empty());
+        assert!(tag_on_create(ServiceId::Ec2, "CreateVolume", &q, &tags, "1", "r").is_empty());
         // CreateTags: its own `Tag.N`, no tag-on-create check.
         let q = ec2("ResourceId.1=vol-1&Tag.1.Key=a&Tag.1.Value=b&Tag.2.Key=c");
         let tags = request_tags(ServiceId::Ec2, "CreateTags", &q);
@@ -600,7 +672,7 @@ mod tests {
             tags,
             vec![tag(None, "a", Some("b")), tag(None, "c", Some(""))]
         );
-        assert!(tag_on_create(ServiceId::Ec2, "CreateTags", &tags, "1", "r").is_empty());
+        assert!(tag_on_create(ServiceId::Ec2, "CreateTags", &q, &tags, "1", "r").is_empty());
         // DeleteTags: a key without a value deletes whatever the value, and has no value here.
         let q = ec2("ResourceId.1=vol-1&Tag.1.Key=a&Tag.2.Key=c&Tag.2.Value=d");
         assert_eq!(
@@ -619,6 +691,57 @@ mod tests {
             request_tags(ServiceId::Elbv2, "CreateTargetGroup", &q),
             vec![tag(None, "elbv2.k8s.aws/cluster", Some("c1"))]
         );
+        let tags = request_tags(ServiceId::Elbv2, "CreateTargetGroup", &q);
+        assert_eq!(
+            tag_on_create(ServiceId::Elbv2, "CreateTargetGroup", &q, &tags, "1", "r"),
+            vec![TagOnCreate {
+                action: "elasticloadbalancing:AddTags",
+                create_action_key: "elasticloadbalancing:CreateAction",
+                resource: "arn:aws:elasticloadbalancing:r:1:targetgroup/tg/*".to_string(),
+                resource_type: None,
+            }]
+        );
+        // Untagged: no tagging to authorize.
+        assert!(tag_on_create(ServiceId::Elbv2, "CreateTargetGroup", &q, &[], "1", "r").is_empty());
+        let on = |action: &str, q: &str| {
+            let q = query(q);
+            let tags = request_tags(ServiceId::Elbv2, action, &q);
+            tag_on_create(ServiceId::Elbv2, action, &q, &tags, "1", "r")
+                .into_iter()
+                .map(|c| c.resource)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            on(
+                "CreateLoadBalancer",
+                "Name=n&Type=network&Tags.member.1.Key=k"
+            ),
+            vec!["arn:aws:elasticloadbalancing:r:1:loadbalancer/net/n/*"]
+        );
+        assert_eq!(
+            on("CreateLoadBalancer", "Name=n&Tags.member.1.Key=k"),
+            vec!["arn:aws:elasticloadbalancing:r:1:loadbalancer/app/n/*"]
+        );
+        assert_eq!(
+            on(
+                "CreateListener",
+                "LoadBalancerArn=arn:aws:elasticloadbalancing:r:1:loadbalancer/app/n/ab&Tags.member.1.Key=k"
+            ),
+            vec!["arn:aws:elasticloadbalancing:r:1:listener/app/n/ab/*"]
+        );
+        assert_eq!(
+            on(
+                "CreateRule",
+                "ListenerArn=arn:aws:elasticloadbalancing:r:1:listener/app/n/ab/cd&Tags.member.1.Key=k"
+            ),
+            vec!["arn:aws:elasticloadbalancing:r:1:listener-rule/app/n/ab/cd/*"]
+        );
+        assert!(on(
+            "CreateLoadBalancer",
+            "Name=n&Type=bogus&Tags.member.1.Key=k"
+        )
+        .is_empty());
+        assert!(on("AddTags", "ResourceArns.member.1=x&Tags.member.1.Key=k").is_empty());
         assert!(request_tags(ServiceId::Elbv2, "DescribeTargetGroups", &q).is_empty());
         let q = query("LoadBalancerNames.member.1=a&Tags.member.1.Key=k");
         assert_eq!(
