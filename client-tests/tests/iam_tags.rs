@@ -710,3 +710,98 @@ async fn elbv2_tagging_on_create_needs_add_tags() {
         .collect();
     assert_eq!(names, vec!["plain"]);
 }
+
+/// Classic load balancers: `aws:ResourceTag` and `elasticloadbalancing:ResourceTag` from the load
+/// balancer's tags; RemoveTags' keys are `aws:TagKeys`.
+#[tokio::test]
+async fn classic_load_balancers_by_resource_tags_and_tag_keys() {
+    use aws_sdk_elasticloadbalancing::types::{Listener, Tag as ElbTag, TagKeyOnly};
+    let emu = client_tests::start().await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"elasticloadbalancing:DeleteLoadBalancer","Resource":"*",
+         "Condition":{"StringEquals":{"elasticloadbalancing:ResourceTag/owner":"me"}}},
+        {"Effect":"Allow","Action":"elasticloadbalancing:RemoveTags","Resource":"*",
+         "Condition":{"StringEquals":{"aws:ResourceTag/owner":"me"},
+                      "ForAllValues:StringEquals":{"aws:TagKeys":["temp"]}}}
+    ]}"#;
+    let opts = role_session(&emu, "elb-ops", policy).await;
+    let me = client_tests::elb_with(&emu, &opts);
+    let admin = client_tests::elb(&emu, "admin");
+    for (name, owner) in [("mine", "me"), ("theirs", "you")] {
+        admin
+            .create_load_balancer()
+            .load_balancer_name(name)
+            .listeners(
+                Listener::builder()
+                    .protocol("tcp")
+                    .load_balancer_port(80)
+                    .instance_port(30080)
+                    .build()
+                    .unwrap(),
+            )
+            .availability_zones("us-east-1a")
+            .tags(ElbTag::builder().key("owner").value(owner).build().unwrap())
+            .tags(ElbTag::builder().key("temp").value("1").build().unwrap())
+            .send()
+            .await
+            .expect("create load balancer");
+    }
+    let arn = |name: &str| {
+        format!("arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:loadbalancer/{name}")
+    };
+    let key = |k: &str| TagKeyOnly::builder().key(k).build();
+
+    me.remove_tags()
+        .load_balancer_names("mine")
+        .tags(key("temp"))
+        .send()
+        .await
+        .expect("temp may go");
+    let (code, message, status) = expect_err!(
+        me.remove_tags()
+            .load_balancer_names("mine")
+            .tags(key("owner"))
+            .send()
+            .await
+    );
+    assert_eq!((code.as_str(), status), ("AccessDenied", 403));
+    assert!(
+        message.contains(&format!(
+            "elasticloadbalancing:RemoveTags on resource: {}",
+            arn("mine")
+        )),
+        "{message}"
+    );
+    let (code, _, _) = expect_err!(
+        me.remove_tags()
+            .load_balancer_names("theirs")
+            .tags(key("temp"))
+            .send()
+            .await
+    );
+    assert_eq!(code, "AccessDenied");
+
+    let (code, message, _) = expect_err!(
+        me.delete_load_balancer()
+            .load_balancer_name("theirs")
+            .send()
+            .await
+    );
+    assert_eq!(code, "AccessDenied");
+    assert_eq!(
+        message,
+        format!("User: arn:aws:sts::{ACCOUNT}:assumed-role/elb-ops/s1 is not authorized to perform: elasticloadbalancing:DeleteLoadBalancer on resource: {} because no identity-based policy allows the elasticloadbalancing:DeleteLoadBalancer action", arn("theirs"))
+    );
+    me.delete_load_balancer()
+        .load_balancer_name("mine")
+        .send()
+        .await
+        .expect("owner=me");
+    let left = admin.describe_load_balancers().send().await.unwrap();
+    let names: Vec<&str> = left
+        .load_balancer_descriptions()
+        .iter()
+        .filter_map(|d| d.load_balancer_name())
+        .collect();
+    assert_eq!(names, vec!["theirs"]);
+}

@@ -279,8 +279,8 @@ pub struct RequestTag {
 
 /// The tags a request carries, which IAM sees as `aws:RequestTag/KEY` and `aws:TagKeys`:
 /// EC2's `TagSpecification.N.Tag.M` (every create action), `Tag.N` of CreateTags/DeleteTags,
-/// and ELB/ELBv2's `Tags.member.N` (CreateLoadBalancer, CreateTargetGroup, CreateListener,
-/// CreateRule, AddTags).
+/// ELB/ELBv2's `Tags.member.N` (CreateLoadBalancer, CreateTargetGroup, CreateListener,
+/// CreateRule, AddTags) and the keys RemoveTags names.
 pub fn request_tags(service: ServiceId, action: &str, input: &Input) -> Vec<RequestTag> {
     let Input::Query(p) = input else {
         return Vec::new();
@@ -322,10 +322,20 @@ pub fn request_tags(service: ServiceId, action: &str, input: &Input) -> Vec<Requ
         {
             list("Tags.member.", None)
         }
+        // Removals name keys only: classic ELB's `Tags.member.N.Key`, ELBv2's `TagKeys.member.N`.
+        ServiceId::Elb if action == "RemoveTags" => list("Tags.member.", None),
+        ServiceId::Elbv2 if action == "RemoveTags" => {
+            out.extend(numbered(p, "TagKeys.member.").map(|key| RequestTag {
+                resource_type: None,
+                key: key.to_string(),
+                value: None,
+            }));
+        }
         _ => {}
     }
-    // CreateTags with a tag but no value sets the empty value; so do the load balancer calls.
-    if !(service == ServiceId::Ec2 && action == "DeleteTags") {
+    // A tag set without a value gets the empty value; a removal's key stays without one (EC2's
+    // DeleteTags with a value removes the tag only if it has that value: it keeps the value).
+    if action != "DeleteTags" && action != "RemoveTags" {
         for t in &mut out {
             t.value.get_or_insert_with(String::new);
         }
@@ -440,7 +450,8 @@ pub fn tag_on_create(
 /// service prefix of the service-specific key (`ec2:ResourceTag/KEY`,
 /// `elasticloadbalancing:ResourceTag/KEY`). `None` for wildcard ARNs (create actions), unknown
 /// resources and services whose resources carry no tags here. Takes the region's read lock and
-/// releases it before returning.
+/// releases it before returning, so a caller must hold no region lock (the handlers' own further
+/// authorizations, `Call::authorize`, are on IAM roles, which take none).
 pub fn resource_tags(world: &World, resource: &str) -> Option<(&'static str, Tags)> {
     let mut parts = resource.splitn(6, ':');
     let (Some("arn"), Some(_), Some(service), Some(region), Some(_), Some(rest)) = (
@@ -742,6 +753,23 @@ mod tests {
         )
         .is_empty());
         assert!(on("AddTags", "ResourceArns.member.1=x&Tags.member.1.Key=k").is_empty());
+        // RemoveTags: keys without values.
+        assert_eq!(
+            request_tags(
+                ServiceId::Elbv2,
+                "RemoveTags",
+                &query("ResourceArns.member.1=x&TagKeys.member.1=a&TagKeys.member.2=b")
+            ),
+            vec![tag(None, "a", None), tag(None, "b", None)]
+        );
+        assert_eq!(
+            request_tags(
+                ServiceId::Elb,
+                "RemoveTags",
+                &query("LoadBalancerNames.member.1=x&Tags.member.1.Key=a")
+            ),
+            vec![tag(None, "a", None)]
+        );
         assert!(request_tags(ServiceId::Elbv2, "DescribeTargetGroups", &q).is_empty());
         let q = query("LoadBalancerNames.member.1=a&Tags.member.1.Key=k");
         assert_eq!(
