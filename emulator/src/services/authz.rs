@@ -100,12 +100,7 @@ pub fn resources(
                     }
                 }
                 for prefix in ["SecurityGroupId.", "SecurityGroupIds."] {
-                    for i in 1.. {
-                        match p.peek(&format!("{prefix}{i}")) {
-                            Some(id) => out.push(ec2_arn(region, account, id)),
-                            None => break,
-                        }
-                    }
+                    out.extend(numbered(p, prefix).map(|id| ec2_arn(region, account, id)));
                 }
             } else if let Some(t) = ec2_created_type(action) {
                 out.push(format!("arn:aws:ec2:{region}:{account}:{t}/*"));
@@ -120,20 +115,11 @@ pub fn resources(
                         out.push(ec2_arn(region, account, id));
                     }
                     // Lists (`InstanceId.1`, … of Start/Stop/TerminateInstances): each one.
-                    for i in 1.. {
-                        match p.peek(&format!("{name}.{i}")) {
-                            Some(id) => out.push(ec2_arn(region, account, id)),
-                            None => break,
-                        }
-                    }
+                    let list = format!("{name}.");
+                    out.extend(numbered(p, &list).map(|id| ec2_arn(region, account, id)));
                 }
                 if action == "CreateTags" || action == "DeleteTags" {
-                    for i in 1.. {
-                        match p.peek(&format!("ResourceId.{i}")) {
-                            Some(id) => out.push(ec2_arn(region, account, id)),
-                            None => break,
-                        }
-                    }
+                    out.extend(numbered(p, "ResourceId.").map(|id| ec2_arn(region, account, id)));
                 }
             }
         }
@@ -146,12 +132,7 @@ pub fn resources(
             if let Some(name) = p.peek("LoadBalancerName") {
                 out.push(arn(name));
             }
-            for i in 1.. {
-                match p.peek(&format!("LoadBalancerNames.member.{i}")) {
-                    Some(name) => out.push(arn(name)),
-                    None => break,
-                }
-            }
+            out.extend(numbered(p, "LoadBalancerNames.member.").map(arn));
         }
         (ServiceId::Elbv2, Input::Query(p)) => {
             for name in ["LoadBalancerArn", "TargetGroupArn", "ListenerArn"] {
