@@ -805,3 +805,76 @@ async fn classic_load_balancers_by_resource_tags_and_tag_keys() {
         .collect();
     assert_eq!(names, vec!["theirs"]);
 }
+
+/// RunInstances tags two types: each needs its own `ec2:CreateTags`; DeleteTags' keys are
+/// `aws:TagKeys`.
+#[tokio::test]
+async fn run_instances_tags_each_type_and_delete_tags_keys() {
+    let emu = client_tests::start().await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["ec2:RunInstances","ec2:DescribeInstances"],"Resource":"*"},
+        {"Effect":"Allow","Action":"ec2:CreateTags","Resource":"arn:aws:ec2:*:*:instance/*",
+         "Condition":{"StringEquals":{"ec2:CreateAction":"RunInstances"}}},
+        {"Effect":"Allow","Action":"ec2:DeleteTags","Resource":"*",
+         "Condition":{"ForAllValues:StringLike":{"aws:TagKeys":["tmp-*"]}}}
+    ]}"#;
+    let opts = role_session(&emu, "launcher", policy).await;
+    let e = ec2_with(&emu, &opts);
+    let run = |specs: Vec<TagSpecification>| {
+        let e = e.clone();
+        async move {
+            e.run_instances()
+                .image_id(AMI)
+                .min_count(1)
+                .max_count(1)
+                .set_tag_specifications(Some(specs))
+                .send()
+                .await
+        }
+    };
+    let out = run(vec![spec(
+        ResourceType::Instance,
+        &[("Name", "web"), ("tmp-build", "1")],
+    )])
+    .await
+    .expect("instance tags are allowed");
+    let id = out.instances()[0].instance_id().unwrap().to_string();
+    let err = expect_err!(
+        run(vec![
+            spec(ResourceType::Instance, &[("Name", "web")]),
+            spec(ResourceType::Volume, &[("Name", "root")]),
+        ])
+        .await
+    );
+    assert_denied(err, "launcher", "ec2:CreateTags", VOLUMES);
+    let running: usize = ec2(&emu, "admin")
+        .describe_instances()
+        .send()
+        .await
+        .unwrap()
+        .reservations()
+        .iter()
+        .map(|r| r.instances().len())
+        .sum();
+    assert_eq!(running, 1, "the refused launch made nothing");
+
+    e.delete_tags()
+        .resources(&id)
+        .tags(Tag::builder().key("tmp-build").build())
+        .send()
+        .await
+        .expect("tmp-* keys may go");
+    let err = expect_err!(
+        e.delete_tags()
+            .resources(&id)
+            .tags(Tag::builder().key("Name").build())
+            .send()
+            .await
+    );
+    assert_denied(
+        err,
+        "launcher",
+        "ec2:DeleteTags",
+        &format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{id}"),
+    );
+}
