@@ -102,17 +102,9 @@ fn spec(rtype: ResourceType, tags: &[(&str, &str)]) -> TagSpecification {
     b.build()
 }
 
-/// Every volume id of the region, as the admin sees them.
+/// Every volume id of the region, as the admin sees them, sorted.
 async fn volume_ids(emu: &Emulator) -> Vec<String> {
-    let mut ids: Vec<String> = ec2(emu, "admin")
-        .describe_volumes()
-        .send()
-        .await
-        .expect("describe volumes")
-        .volumes()
-        .iter()
-        .filter_map(|v| v.volume_id().map(str::to_string))
-        .collect();
+    let mut ids = client_tests::fixtures::volume_ids(&ec2(emu, "admin")).await;
     ids.sort();
     ids
 }
