@@ -14,6 +14,22 @@ use crate::instance::Instance;
 
 type Checked = Result<String, (String, String)>;
 
+/// The XML answer of an admin call that must succeed.
+fn answer_xml(
+    instance: &Instance,
+    name: &str,
+    params: &serde_json::Value,
+    region: Option<&str>,
+    symbols: &Symbols,
+) -> Result<Node, String> {
+    let a = admin_call(instance, name, params, region)?;
+    check_answer(None, &a, symbols)?;
+    match a.body {
+        Body::Xml(root) => Ok(root),
+        _ => Err(format!("{name} answered no XML")),
+    }
+}
+
 /// One rule as EC2 keeps it after flattening: protocol, port range, one source.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Permission {
@@ -113,17 +129,14 @@ pub fn check_rules(
         .map_err(|m| (format!("rules of {group}"), m))?;
     let desc = format!("rules of {id}{}", within(region));
     let fail = |why: String| Err((desc.clone(), why));
-    let a = admin_call(
+    let root = answer_xml(
         instance,
         "ec2:DescribeSecurityGroups",
         &json!({"GroupId": [id]}),
         region,
+        symbols,
     )
     .map_err(|m| (desc.clone(), m))?;
-    check_answer(None, &a, symbols).map_err(|m| (desc.clone(), m))?;
-    let Body::Xml(root) = &a.body else {
-        return fail("DescribeSecurityGroups answered no XML".into());
-    };
     let Some(sg) = root.items("securityGroupInfo").first() else {
         return fail(format!("no security group {id}"));
     };
@@ -164,26 +177,19 @@ pub fn check_targets(
     let desc = format!("targets of {holder}{}", within(region));
     let fail = |why: String| Err((desc.clone(), why));
     let v2 = holder.starts_with("arn:");
-    let a = if v2 {
-        admin_call(
-            instance,
+    let (name, params) = if v2 {
+        (
             "elbv2:DescribeTargetHealth",
-            &json!({"TargetGroupArn": holder}),
-            region,
+            json!({"TargetGroupArn": holder}),
         )
     } else {
-        admin_call(
-            instance,
+        (
             "elb:DescribeInstanceHealth",
-            &json!({"LoadBalancerName": holder}),
-            region,
+            json!({"LoadBalancerName": holder}),
         )
-    }
-    .map_err(|m| (desc.clone(), m))?;
-    check_answer(None, &a, symbols).map_err(|m| (desc.clone(), m))?;
-    let Body::Xml(root) = &a.body else {
-        return fail("the health answer is no XML".into());
     };
+    let root =
+        answer_xml(instance, name, &params, region, symbols).map_err(|m| (desc.clone(), m))?;
     // (target, state); a draining ELBv2 target is already deregistered.
     let registered: Vec<(&str, &str)> = if v2 {
         (root.items("TargetHealthDescriptions").iter())

@@ -322,13 +322,8 @@ pub fn create_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
         .find(|lb| lb.name == name && lb.kind == kind)
     {
         let same = existing.scheme == scheme
-            && existing.subnet_ids()
-                == zones
-                    .iter()
-                    .map(|z| z.subnet_id.clone())
-                    .collect::<Vec<_>>()
-            && (existing.zones.iter().map(|z| &z.private_ipv4))
-                .eq(zones.iter().map(|z| &z.private_ipv4))
+            && (existing.zones.iter().map(ZoneMapping::placement))
+                .eq(zones.iter().map(ZoneMapping::placement))
             && existing.ip_address_type == ip_type
             && sorted(&existing.security_groups) == sorted(&security_groups);
         if !same {

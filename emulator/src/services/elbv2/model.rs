@@ -79,6 +79,14 @@ pub struct ZoneMapping {
     pub enabled_ms: i64,
 }
 
+impl ZoneMapping {
+    /// Where the mapping puts the load balancer (subnet and address), whenever it was enabled:
+    /// what an identical re-create compares.
+    pub fn placement(&self) -> (&str, Option<&str>) {
+        (&self.subnet_id, self.private_ipv4.as_deref())
+    }
+}
+
 /// A v2 load balancer.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadBalancer {
