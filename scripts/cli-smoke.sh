@@ -35,6 +35,25 @@ fi
 echo "create-volume as worker: $out"
 echo "$out" | grep -q 'UnauthorizedOperation'
 echo "$out" | grep -q 'assumed-role/worker/awsemu is not authorized to perform: ec2:CreateVolume'
+
+# Classic ELB as admin: every answer must parse in botocore (an empty <ActionResult/> included).
+elb() { AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws elb "$@"; }
+elb create-load-balancer --load-balancer-name smoke --availability-zones us-east-1a \
+  --listeners Protocol=TCP,LoadBalancerPort=80,InstancePort=80 --query DNSName --output text
+elb create-load-balancer-listeners --load-balancer-name smoke \
+  --listeners Protocol=HTTP,LoadBalancerPort=8080,InstancePort=8080
+elb delete-load-balancer-listeners --load-balancer-name smoke --load-balancer-ports 8080
+elb create-load-balancer-policy --load-balancer-name smoke --policy-name smoke-proxy \
+  --policy-type-name ProxyProtocolPolicyType --policy-attributes AttributeName=ProxyProtocol,AttributeValue=true
+elb set-load-balancer-policies-for-backend-server --load-balancer-name smoke --instance-port 80 \
+  --policy-names smoke-proxy
+ports=$(elb describe-load-balancers --load-balancer-names smoke \
+  --query 'LoadBalancerDescriptions[0].ListenerDescriptions[].Listener.LoadBalancerPort' --output text)
+[ "$ports" = "80" ] || { echo "listeners after delete: $ports"; exit 1; }
+elb delete-load-balancer --load-balancer-name smoke
+left=$(elb describe-load-balancers --query 'length(LoadBalancerDescriptions)' --output text)
+[ "$left" = "0" ] || { echo "load balancers left: $left"; exit 1; }
+echo "classic ELB through the CLI: ok"
 echo "cli smoke test: ok"
 
 # boto3 through the instance metadata service (botocore's own credential chain).

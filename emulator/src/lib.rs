@@ -9,6 +9,8 @@
 //!   admin paths to [`admin`] and everything else to [`instance`].
 //! - [`instance`]: one emulator's pipeline: route, authenticate, look up the action, authorize,
 //!   faults, handler, render. A plain synchronous function, testable without a socket.
+//! - [`model`]: AWS's service models as generated tables (operations, shapes, wire names,
+//!   constraints), from which requests are checked and answers written.
 //! - [`protocol`]: the wire: which service a request is for ([`protocol::route`]), flattened query
 //!   parameters ([`protocol::params`]), JSON input, the XML writer and each protocol's envelopes.
 //! - [`auth`]: SigV4 ([`auth::sigv4`]), the identities and their keys ([`auth::identities`]), the
@@ -16,8 +18,8 @@
 //!   [`auth::principal::Principal`] a key stands for.
 //! - [`iam`]: policy documents and the evaluator (explicit deny > allow > implicit deny).
 //! - [`services`]: one folder per AWS service, one file per resource family; [`services::authz`]
-//!   says which resources an action is checked against; [`services::catalog`] knows every real
-//!   operation name so unknown actions get `InvalidAction`.
+//!   says which resources an action is checked against; an action the model does not know gets
+//!   `InvalidAction`.
 //! - [`state`]: the world (resources per account and region), seedable ids, EC2 filters, regions.
 //! - [`clock`]: the virtual clock state transitions derive from; [`faults`]: injected errors and
 //!   latency, AWS's token-bucket throttling, eventual consistency of created resources;
@@ -38,6 +40,7 @@ pub mod faults;
 pub mod iam;
 pub mod imds;
 pub mod instance;
+pub mod model;
 pub mod protocol;
 pub mod recorder;
 pub mod scenario;

@@ -10,9 +10,11 @@ pub mod params;
 pub mod render;
 pub mod route;
 pub mod service;
+pub mod writer;
 pub mod xml;
 
 pub use error::{AwsError, AwsResult};
 pub use params::{Params, Scope};
 pub use render::Output;
 pub use service::{Protocol, ServiceId};
+pub use writer::Writer;

@@ -11,10 +11,13 @@ pub enum Output {
     /// The members of the result, as written by [`xml::Xml`] (EC2: directly in the response element;
     /// awsQuery: inside `<ActionResult>`).
     Xml(String),
-    /// An awsQuery action without output members: no `<ActionResult>` element at all.
+    /// An answer without members: awsQuery still writes the operation's `<ActionResult/>` when
+    /// the model gives it an output shape (botocore's parser requires it), and nothing otherwise.
     XmlEmpty,
     /// The JSON object of an awsJson1_1 answer.
     Json(serde_json::Value),
+    /// An awsJson1_1 answer already written by [`super::writer::Writer`].
+    JsonText(String),
 }
 
 /// A rendered answer, ready for the HTTP layer.
@@ -32,6 +35,7 @@ pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 pub fn success(service: ServiceId, action: &str, request_id: &str, output: &Output) -> Rendered {
     let (content_type, body) = match (service.protocol(), output) {
         (_, Output::Json(v)) => (JSON_CONTENT_TYPE, v.to_string()),
+        (_, Output::JsonText(t)) => (JSON_CONTENT_TYPE, t.clone()),
         (Protocol::Ec2Query, Output::Xml(b)) => {
             (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, b))
         }
@@ -40,11 +44,11 @@ pub fn success(service: ServiceId, action: &str, request_id: &str, output: &Outp
         }
         (_, Output::Xml(b)) => (
             XML_CONTENT_TYPE,
-            xml::query_success(service, action, request_id, Some(b)),
+            xml::query_success(service, action, request_id, b),
         ),
         (_, Output::XmlEmpty) => (
             XML_CONTENT_TYPE,
-            xml::query_success(service, action, request_id, None),
+            xml::query_success(service, action, request_id, ""),
         ),
     };
     Rendered {
@@ -106,9 +110,22 @@ mod tests {
     }
 
     #[test]
-    fn query_actions_without_output_have_no_result_element() {
+    fn query_results_follow_the_model() {
+        // No output shape: no result element.
         let r = success(ServiceId::Iam, "DeleteRole", "rid", &Output::XmlEmpty);
         assert!(!r.body.contains("DeleteRoleResult"));
         assert!(r.body.contains("<RequestId>rid</RequestId>"));
+        // An output shape without members: the element is there, empty (botocore needs it).
+        let r = success(
+            ServiceId::Elb,
+            "DeleteLoadBalancer",
+            "rid",
+            &Output::XmlEmpty,
+        );
+        assert!(r
+            .body
+            .contains("<DeleteLoadBalancerResult></DeleteLoadBalancerResult>"));
+        let r = success(ServiceId::Iam, "UpdateRole", "rid", &Output::XmlEmpty);
+        assert!(r.body.contains("<UpdateRoleResult></UpdateRoleResult>"));
     }
 }

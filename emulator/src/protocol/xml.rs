@@ -120,18 +120,15 @@ pub fn ec2_success(action: &str, request_id: &str, body: &str) -> String {
     )
 }
 
-/// `<ActionResponse xmlns=…><ActionResult>BODY</ActionResult><ResponseMetadata>…</ActionResponse>`;
-/// actions without output members get no `…Result` element, as AWS writes them.
-pub fn query_success(
-    service: ServiceId,
-    action: &str,
-    request_id: &str,
-    body: Option<&str>,
-) -> String {
+/// `<ActionResponse xmlns=…><ActionResult>BODY</ActionResult><ResponseMetadata>…</ActionResponse>`.
+/// The result element is the model's `resultWrapper`: present whenever the operation has an
+/// output shape, even one without members (`<DeleteLoadBalancerResult/>`), absent otherwise.
+pub fn query_success(service: ServiceId, action: &str, request_id: &str, body: &str) -> String {
     let ns = service.xml_namespace();
-    let result = match body {
-        Some(b) => format!("<{action}Result>{b}</{action}Result>"),
-        None => String::new(),
+    let wrapper = crate::model::op(service, action).and_then(|o| o.result_wrapper);
+    let result = match wrapper {
+        Some(w) => format!("<{w}>{body}</{w}>"),
+        None => body.to_string(),
     };
     format!(
         "{DECL}\n<{action}Response xmlns=\"{ns}\">{result}<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
@@ -183,12 +180,7 @@ mod tests {
     fn envelopes() {
         let s = ec2_success("DescribeRegions", "rid", "<x/>");
         assert!(s.contains(r#"<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>rid</requestId><x/>"#));
-        let s = query_success(
-            ServiceId::Sts,
-            "GetCallerIdentity",
-            "rid",
-            Some("<Arn>a</Arn>"),
-        );
+        let s = query_success(ServiceId::Sts, "GetCallerIdentity", "rid", "<Arn>a</Arn>");
         assert!(s.contains("<GetCallerIdentityResult><Arn>a</Arn></GetCallerIdentityResult><ResponseMetadata><RequestId>rid</RequestId>"));
         let s = query_error(ServiceId::Elb, "Sender", "AccessDenied", "no <way>", "rid");
         assert!(s.contains("<Code>AccessDenied</Code><Message>no &lt;way&gt;</Message>"));

@@ -6,7 +6,6 @@
 
 pub mod authz;
 pub mod autoscaling;
-pub mod catalog;
 pub mod ec2;
 pub mod ecr;
 pub mod elb;
@@ -21,7 +20,7 @@ use crate::auth::identities::Identities;
 use crate::auth::principal::Principal;
 use crate::protocol::json::JsonInput;
 use crate::protocol::route::Input;
-use crate::protocol::{AwsError, AwsResult, Output, Params, Scope, ServiceId};
+use crate::protocol::{AwsError, AwsResult, Output, Params, Scope, ServiceId, Writer};
 use crate::state::World;
 
 /// Everything a handler may use about one request.
@@ -91,6 +90,14 @@ impl<'a> Call<'a> {
         })
     }
 
+    /// The writer of this action's answer, on its output shape: handlers name the model's
+    /// members and the writer puts them on the wire (see [`Writer`]). An action whose model has no
+    /// output gets a writer that accepts no member.
+    pub fn writer(&self) -> Writer {
+        Writer::for_output(self.service, self.action)
+            .unwrap_or_else(|| Writer::new(self.service, &crate::model::NO_MEMBERS))
+    }
+
     /// The JSON input (awsJson services).
     pub fn json(&self) -> AwsResult<&'a JsonInput> {
         match self.input {
@@ -128,7 +135,7 @@ pub fn lookup(service: ServiceId, action: &str) -> Lookup {
     };
     match handler {
         Some(h) => Lookup::Handler(h),
-        None if catalog::knows(service, action) => Lookup::NotEmulated,
+        None if crate::model::op(service, action).is_some() => Lookup::NotEmulated,
         None => Lookup::Unknown,
     }
 }

@@ -1,0 +1,634 @@
+//! The one serializer of answers: handlers name the members of their operation's output shape as
+//! the model names them (`LoadBalancerDescriptions`, `DNSName`), and the writer takes every wire
+//! fact from the service model — EC2's `locationName`s and `<item>` lists, awsQuery's `<member>`
+//! lists and map entries, JSON's member names, each protocol's timestamps and booleans.
+//!
+//! It writes straight into the body (no value tree is built), so it costs about what the
+//! hand-written XML did. A member the shape does not have, or a value of the wrong type, fails the
+//! request that wrote it with `InternalError` naming the mistake, in every build; in debug and test
+//! builds a structure closed without one of its required members, or an enum value the model does
+//! not list, fails it too — so a typo can never reach a client.
+
+use std::fmt::Write as _;
+
+use quick_xml::escape::escape;
+
+use super::error::{AwsError, AwsResult};
+use super::render::Output;
+use super::service::{Protocol, ServiceId};
+use crate::model::{self, Kind, Member, ServiceModel, Shape};
+
+/// Writes one answer of one operation.
+pub struct Writer {
+    service: ServiceId,
+    model: &'static ServiceModel,
+    protocol: Protocol,
+    buf: String,
+    stack: Vec<Frame>,
+    /// The first mistake: the answer is refused when it is finished.
+    error: Option<String>,
+}
+
+/// A structure being written.
+struct Frame {
+    shape: &'static Shape,
+    /// Which members were written (by index; structures have fewer than 128 members in practice).
+    written: u128,
+    /// JSON: whether a member was written yet (for the commas).
+    any: bool,
+}
+
+/// The scalar types handlers write, for the type check.
+#[derive(Clone, Copy)]
+enum Scalar {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Time,
+}
+
+impl Scalar {
+    fn accepts(self, kind: Kind) -> bool {
+        match self {
+            Scalar::Str => matches!(kind, Kind::String | Kind::Blob),
+            Scalar::Int => matches!(kind, Kind::Integer | Kind::Long),
+            Scalar::Float => matches!(kind, Kind::Double | Kind::Float),
+            Scalar::Bool => kind == Kind::Boolean,
+            Scalar::Time => kind == Kind::Timestamp,
+        }
+    }
+}
+
+impl Writer {
+    /// A writer for the output of `service`'s `action`; `None` when the model gives the operation
+    /// no output.
+    pub fn for_output(service: ServiceId, action: &str) -> Option<Writer> {
+        let model = model::of(service);
+        let shape = model.shape(model.op(action)?.output?);
+        Some(Writer::new(service, shape))
+    }
+
+    /// A writer positioned on the structure `shape` of `service`'s model.
+    pub fn new(service: ServiceId, shape: &'static Shape) -> Writer {
+        let protocol = service.protocol();
+        let mut w = Writer {
+            service,
+            model: model::of(service),
+            protocol,
+            buf: String::with_capacity(512),
+            stack: Vec::with_capacity(8),
+            error: None,
+        };
+        if protocol == Protocol::AwsJson {
+            w.buf.push('{');
+        }
+        w.stack.push(Frame {
+            shape,
+            written: 0,
+            any: false,
+        });
+        w
+    }
+
+    fn fail(&mut self, message: String) {
+        if self.error.is_none() {
+            self.error = Some(message);
+        }
+    }
+
+    fn json(&self) -> bool {
+        self.protocol == Protocol::AwsJson
+    }
+
+    /// The member `name` of the structure being written, marked written.
+    fn member(&mut self, name: &str) -> Option<&'static Member> {
+        let frame = self.stack.last_mut()?;
+        let shape = frame.shape;
+        match shape.members.iter().position(|m| m.name == name) {
+            Some(i) => {
+                if i < 128 {
+                    frame.written |= 1 << i;
+                }
+                Some(&shape.members[i])
+            }
+            None => {
+                let msg = format!("{} has no member {name}", shape.name);
+                self.fail(msg);
+                None
+            }
+        }
+    }
+
+    /// Opens member `m`: `<xml>` or `"Name":`.
+    fn open(&mut self, m: &Member) {
+        if self.json() {
+            self.comma();
+            self.json_str(m.name);
+            self.buf.push(':');
+        } else {
+            self.tag_open(m.xml);
+        }
+    }
+
+    fn close(&mut self, m: &Member) {
+        if !self.json() {
+            self.tag_close(m.xml);
+        }
+    }
+
+    fn comma(&mut self) {
+        if let Some(f) = self.stack.last_mut() {
+            if f.any {
+                self.buf.push(',');
+            }
+            f.any = true;
+        }
+    }
+
+    fn tag_open(&mut self, tag: &str) {
+        self.buf.push('<');
+        self.buf.push_str(tag);
+        self.buf.push('>');
+    }
+
+    fn tag_close(&mut self, tag: &str) {
+        self.buf.push_str("</");
+        self.buf.push_str(tag);
+        self.buf.push('>');
+    }
+
+    fn json_str(&mut self, s: &str) {
+        // serde_json's escaping of a string cannot fail.
+        let _ = serde_json::to_writer(unsafe_vec(&mut self.buf), s);
+    }
+
+    /// Checks that member `m` holds a `scalar`, and in debug builds that a string is one of its
+    /// enum's values.
+    fn check(&mut self, m: &Member, scalar: Scalar, text: Option<&str>) -> bool {
+        let shape = self.model.shape(m.shape);
+        if !scalar.accepts(shape.kind) {
+            let msg = format!(
+                "member {} is a {}, not what was written",
+                m.name,
+                shape.kind.name()
+            );
+            self.fail(msg);
+            return false;
+        }
+        if cfg!(debug_assertions) {
+            if let Some(t) = text {
+                if !shape.enums.is_empty() && !shape.enums.contains(&t) {
+                    let msg = format!("'{t}' is not a value of {} ({})", shape.name, m.name);
+                    self.fail(msg);
+                }
+            }
+        }
+        true
+    }
+
+    /// Writes a scalar's text: escaped in XML, quoted (strings) or bare (numbers) in JSON.
+    fn text(&mut self, text: &str, quoted: bool) {
+        if self.json() {
+            if quoted {
+                self.json_str(text);
+            } else {
+                self.buf.push_str(text);
+            }
+        } else {
+            self.buf.push_str(&escape(text));
+        }
+    }
+
+    fn scalar(&mut self, name: &str, scalar: Scalar, text: &str, quoted: bool) -> &mut Self {
+        let Some(m) = self.member(name) else {
+            return self;
+        };
+        if self.check(m, scalar, Some(text).filter(|_| quoted)) {
+            self.open(m);
+            self.text(text, quoted);
+            self.close(m);
+        }
+        self
+    }
+
+    /// A string (or enum, or base64 blob) member.
+    pub fn str(&mut self, name: &str, v: impl AsRef<str>) -> &mut Self {
+        self.scalar(name, Scalar::Str, v.as_ref(), true)
+    }
+
+    /// A string member when there is a value: AWS leaves absent members out.
+    pub fn str_opt<T: AsRef<str>>(&mut self, name: &str, v: Option<T>) -> &mut Self {
+        if let Some(v) = v {
+            self.str(name, v);
+        }
+        self
+    }
+
+    /// An integer or long member.
+    pub fn int(&mut self, name: &str, v: i64) -> &mut Self {
+        self.scalar(name, Scalar::Int, &v.to_string(), false)
+    }
+
+    pub fn int_opt(&mut self, name: &str, v: Option<i64>) -> &mut Self {
+        if let Some(v) = v {
+            self.int(name, v);
+        }
+        self
+    }
+
+    /// A double or float member.
+    pub fn float(&mut self, name: &str, v: f64) -> &mut Self {
+        self.scalar(name, Scalar::Float, &v.to_string(), false)
+    }
+
+    /// A boolean member (`true` / `false` in every protocol).
+    pub fn bool(&mut self, name: &str, v: bool) -> &mut Self {
+        self.scalar(name, Scalar::Bool, if v { "true" } else { "false" }, false)
+    }
+
+    pub fn bool_opt(&mut self, name: &str, v: Option<bool>) -> &mut Self {
+        if let Some(v) = v {
+            self.bool(name, v);
+        }
+        self
+    }
+
+    /// A timestamp member from virtual milliseconds, in the service's own format (JSON: epoch
+    /// seconds with the milliseconds as the fraction).
+    pub fn time(&mut self, name: &str, ms: i64) -> &mut Self {
+        let text = timestamp(self.service, ms);
+        self.scalar(name, Scalar::Time, &text, false)
+    }
+
+    pub fn time_opt(&mut self, name: &str, ms: Option<i64>) -> &mut Self {
+        if let Some(ms) = ms {
+            self.time(name, ms);
+        }
+        self
+    }
+
+    /// A structure member, whose members `body` writes.
+    pub fn structure(&mut self, name: &str, body: impl FnOnce(&mut Writer)) -> &mut Self {
+        let Some(m) = self.member(name) else {
+            return self;
+        };
+        let shape = self.model.shape(m.shape);
+        if shape.kind != Kind::Structure {
+            self.fail(format!(
+                "member {name} is a {}, not a structure",
+                shape.kind.name()
+            ));
+            return self;
+        }
+        self.open(m);
+        self.nested(shape, body);
+        self.close(m);
+        self
+    }
+
+    /// Writes the members of `shape` through `body`, between `{` `}` in JSON.
+    fn nested(&mut self, shape: &'static Shape, body: impl FnOnce(&mut Writer)) {
+        if self.json() {
+            self.buf.push('{');
+        }
+        self.stack.push(Frame {
+            shape,
+            written: 0,
+            any: false,
+        });
+        body(self);
+        self.end_frame();
+        if self.json() {
+            self.buf.push('}');
+        }
+    }
+
+    /// Leaves a structure; in debug builds its required members must have been written.
+    fn end_frame(&mut self) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        if cfg!(debug_assertions) {
+            for (i, m) in frame.shape.members.iter().enumerate() {
+                if m.required && i < 128 && frame.written & (1 << i) == 0 {
+                    let msg = format!(
+                        "{} was written without its required {}",
+                        frame.shape.name, m.name
+                    );
+                    self.fail(msg);
+                }
+            }
+        }
+    }
+
+    /// The list shape of member `name`, opened; `None` (after recording why) when it is not a
+    /// list of `item` kind.
+    fn open_list(
+        &mut self,
+        name: &str,
+        item: Option<Kind>,
+    ) -> Option<(&'static Member, &'static Shape)> {
+        let m = self.member(name)?;
+        let list = self.model.shape(m.shape);
+        let item_kind = self.model.shape(list.item).kind;
+        let ok = list.kind == Kind::List
+            && match item {
+                Some(k) => k == item_kind,
+                None => matches!(item_kind, Kind::String | Kind::Integer | Kind::Long),
+            };
+        if !ok {
+            self.fail(format!("member {name} is not a list of what was written"));
+            return None;
+        }
+        if self.json() {
+            self.open(m);
+            self.buf.push('[');
+        } else if !list.flattened {
+            self.tag_open(m.xml);
+        }
+        Some((m, list))
+    }
+
+    fn close_list(&mut self, m: &Member, list: &Shape) {
+        if self.json() {
+            self.buf.push(']');
+        } else if !list.flattened {
+            self.tag_close(m.xml);
+        }
+    }
+
+    /// The element of one list entry: `<item>` / `<member>` (or the member's own name when the
+    /// list is flattened); a comma between JSON entries.
+    fn entry_open(&mut self, m: &Member, list: &Shape, first: bool) {
+        if self.json() {
+            if !first {
+                self.buf.push(',');
+            }
+        } else if list.flattened {
+            self.tag_open(m.xml);
+        } else {
+            self.tag_open(list.item_name);
+        }
+    }
+
+    fn entry_close(&mut self, m: &Member, list: &Shape) {
+        if !self.json() {
+            self.tag_close(if list.flattened {
+                m.xml
+            } else {
+                list.item_name
+            });
+        }
+    }
+
+    /// A list of structures: `each` writes the members of one entry. An empty list is written (as
+    /// `<tagSet/>`-like empty element or `[]`): call it only when AWS sends the member.
+    pub fn list<I, T>(
+        &mut self,
+        name: &str,
+        items: I,
+        mut each: impl FnMut(&mut Writer, T),
+    ) -> &mut Self
+    where
+        I: IntoIterator<Item = T>,
+    {
+        let Some((m, list)) = self.open_list(name, Some(Kind::Structure)) else {
+            return self;
+        };
+        let item_shape = self.model.shape(list.item);
+        for (i, item) in items.into_iter().enumerate() {
+            self.entry_open(m, list, i == 0);
+            self.nested(item_shape, |w| each(w, item));
+            self.entry_close(m, list);
+        }
+        self.close_list(m, list);
+        self
+    }
+
+    /// A list of strings (or enum values).
+    pub fn strs<I, T>(&mut self, name: &str, items: I) -> &mut Self
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        let Some((m, list)) = self.open_list(name, Some(Kind::String)) else {
+            return self;
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            self.entry_open(m, list, i == 0);
+            self.text(item.as_ref(), true);
+            self.entry_close(m, list);
+        }
+        self.close_list(m, list);
+        self
+    }
+
+    /// A list of integers.
+    pub fn ints<I: IntoIterator<Item = i64>>(&mut self, name: &str, items: I) -> &mut Self {
+        let Some((m, list)) = self.open_list(name, None) else {
+            return self;
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            self.entry_open(m, list, i == 0);
+            let _ = write!(self.buf, "{item}");
+            self.entry_close(m, list);
+        }
+        self.close_list(m, list);
+        self
+    }
+
+    /// A map of strings to strings: awsQuery `<entry><key/><value/></entry>`, JSON an object.
+    pub fn map<I, K, V>(&mut self, name: &str, entries: I) -> &mut Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let Some(m) = self.member(name) else {
+            return self;
+        };
+        let map = self.model.shape(m.shape);
+        if map.kind != Kind::Map {
+            self.fail(format!("member {name} is not a map"));
+            return self;
+        }
+        self.open(m);
+        if self.json() {
+            self.buf.push('{');
+        }
+        for (i, (k, v)) in entries.into_iter().enumerate() {
+            if self.json() {
+                if i > 0 {
+                    self.buf.push(',');
+                }
+                self.json_str(k.as_ref());
+                self.buf.push(':');
+                self.json_str(v.as_ref());
+            } else {
+                if !map.flattened {
+                    self.tag_open("entry");
+                }
+                self.tag_open(map.item_name);
+                self.text(k.as_ref(), true);
+                self.tag_close(map.item_name);
+                self.tag_open(map.value_name);
+                self.text(v.as_ref(), true);
+                self.tag_close(map.value_name);
+                if !map.flattened {
+                    self.tag_close("entry");
+                }
+            }
+        }
+        if self.json() {
+            self.buf.push('}');
+        }
+        self.close(m);
+        self
+    }
+
+    /// The finished answer, or `InternalError` when anything written did not fit the model.
+    pub fn finish(mut self) -> AwsResult<Output> {
+        self.end_frame();
+        if let Some(e) = self.error.take() {
+            tracing::error!(service = %self.service, "answer does not fit the model: {e}");
+            return Err(AwsError::new(
+                "InternalError",
+                format!("awsemu wrote an answer that does not fit the model: {e}"),
+                500,
+            ));
+        }
+        Ok(match self.protocol {
+            Protocol::AwsJson => {
+                self.buf.push('}');
+                Output::JsonText(self.buf)
+            }
+            _ if self.buf.is_empty() => Output::XmlEmpty,
+            _ => Output::Xml(self.buf),
+        })
+    }
+}
+
+/// A `String` as a `Vec<u8>` writer for serde_json, which writes only valid UTF-8.
+fn unsafe_vec(s: &mut String) -> impl std::io::Write + '_ {
+    struct W<'a>(&'a mut String);
+    impl std::io::Write for W<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            match std::str::from_utf8(b) {
+                Ok(s) => {
+                    self.0.push_str(s);
+                    Ok(b.len())
+                }
+                Err(_) => Err(std::io::Error::other("not UTF-8")),
+            }
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    W(s)
+}
+
+/// A timestamp as `service` writes it: EC2, classic ELB, Auto Scaling and STS to the second with
+/// `.000Z`; ELBv2 with its milliseconds; IAM to the second with a bare `Z`; the JSON services as
+/// epoch seconds.
+pub fn timestamp(service: ServiceId, ms: i64) -> String {
+    let secs = crate::timefmt::format_iso8601(ms.div_euclid(1000));
+    match service {
+        ServiceId::Iam => secs.replace(".000Z", "Z"),
+        ServiceId::Elbv2 => format!(
+            "{}.{:03}Z",
+            secs.trim_end_matches(".000Z"),
+            ms.rem_euclid(1000)
+        ),
+        ServiceId::Kms | ServiceId::Ecr => {
+            let v = ms as f64 / 1000.0;
+            v.to_string()
+        }
+        _ => secs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(out: AwsResult<Output>) -> String {
+        match out {
+            Ok(Output::Xml(s)) | Ok(Output::JsonText(s)) => s,
+            Ok(Output::XmlEmpty) => String::new(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn ec2_answers_take_location_names_and_items() {
+        let mut w = Writer::for_output(ServiceId::Ec2, "DescribeRegions").unwrap();
+        w.list("Regions", ["us-east-1"], |w, r| {
+            w.str("RegionName", r)
+                .str("Endpoint", "ec2.us-east-1.amazonaws.com");
+        });
+        assert_eq!(
+            body(w.finish()),
+            "<regionInfo><item><regionName>us-east-1</regionName><regionEndpoint>ec2.us-east-1.amazonaws.com</regionEndpoint></item></regionInfo>"
+        );
+    }
+
+    #[test]
+    fn query_answers_take_member_lists_and_map_entries() {
+        let mut w = Writer::for_output(ServiceId::Elb, "DescribeLoadBalancers").unwrap();
+        w.list("LoadBalancerDescriptions", [1], |w, _| {
+            w.str("LoadBalancerName", "a<b")
+                .strs("AvailabilityZones", ["us-east-1a"]);
+        });
+        assert_eq!(
+            body(w.finish()),
+            "<LoadBalancerDescriptions><member><LoadBalancerName>a&lt;b</LoadBalancerName><AvailabilityZones><member>us-east-1a</member></AvailabilityZones></member></LoadBalancerDescriptions>"
+        );
+        let mut w = Writer::for_output(ServiceId::Sts, "GetCallerIdentity").unwrap();
+        w.str("Account", "1");
+        assert_eq!(body(w.finish()), "<Account>1</Account>");
+    }
+
+    #[test]
+    fn json_answers_are_objects_of_member_names() {
+        let mut w = Writer::for_output(ServiceId::Kms, "DescribeKey").unwrap();
+        w.structure("KeyMetadata", |w| {
+            w.str("KeyId", "k\"1")
+                .bool("Enabled", true)
+                .time("CreationDate", 1500);
+        });
+        let v: serde_json::Value = serde_json::from_str(&body(w.finish())).unwrap();
+        assert_eq!(v["KeyMetadata"]["KeyId"], "k\"1");
+        assert_eq!(v["KeyMetadata"]["Enabled"], true);
+        assert_eq!(v["KeyMetadata"]["CreationDate"], 1.5);
+    }
+
+    #[test]
+    fn mistakes_fail_the_answer() {
+        let mut w = Writer::for_output(ServiceId::Elb, "DescribeLoadBalancers").unwrap();
+        w.str("LoadBalancerNmae", "x");
+        let e = w.finish().unwrap_err();
+        assert_eq!(e.status, 500);
+        assert!(e.message.contains("LoadBalancerNmae"), "{}", e.message);
+        let mut w = Writer::for_output(ServiceId::Elb, "DescribeLoadBalancers").unwrap();
+        w.int("NextMarker", 3);
+        assert!(w.finish().is_err());
+        // Required members (debug builds): KeyMetadata needs KeyId.
+        let mut w = Writer::for_output(ServiceId::Kms, "DescribeKey").unwrap();
+        w.structure("KeyMetadata", |w| {
+            w.bool("Enabled", true);
+        });
+        assert!(w.finish().unwrap_err().message.contains("KeyId"));
+    }
+
+    #[test]
+    fn empty_lists_are_written_when_asked() {
+        let mut w = Writer::for_output(ServiceId::Ec2, "DescribeRouteTables").unwrap();
+        w.list("RouteTables", [()], |w, _| {
+            w.str("RouteTableId", "rtb-1")
+                .list("Tags", Vec::<()>::new(), |_, _| {});
+        });
+        assert!(body(w.finish()).contains("<tagSet></tagSet>"));
+    }
+}
