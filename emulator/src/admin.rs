@@ -101,6 +101,7 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
             )
         }
         ("GET", "scenario/verify") => scenario_verify(instance),
+        ("GET", "operations") => json_response(StatusCode::OK, crate::services::emulated_json()),
         ("GET", "calls") => json_response(StatusCode::OK, json!(instance.calls.records())),
         ("GET", "faults") => {
             let mut listing = serde_json::to_value(instance.faults.list()).unwrap_or_default();
@@ -129,15 +130,17 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
             instance.faults.clear();
             json_response(StatusCode::OK, json!({"cleared": true}))
         }
-        (_, "health" | "reset" | "state" | "audit" | "scenario/verify" | "calls" | "faults") => {
-            json_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                json!({"error": format!("{method} is not allowed on {path}")}),
-            )
-        }
+        (
+            _,
+            "health" | "reset" | "state" | "audit" | "scenario/verify" | "calls" | "faults"
+            | "operations",
+        ) => json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": format!("{method} is not allowed on {path}")}),
+        ),
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/calls", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "POST /moto-api/reset"]}),
+            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/calls", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "POST /moto-api/reset"]}),
         ),
     })
 }

@@ -139,3 +139,41 @@ pub fn lookup(service: ServiceId, action: &str) -> Lookup {
         None => Lookup::Unknown,
     }
 }
+
+/// The operations `service` emulates, in the model's order: every real operation with a handler.
+pub fn emulated(service: ServiceId) -> Vec<&'static str> {
+    crate::model::of(service)
+        .ops
+        .iter()
+        .filter(|o| matches!(lookup(service, o.name), Lookup::Handler(_)))
+        .map(|o| o.name)
+        .collect()
+}
+
+/// `GET /_awsemu/operations`: per service, the emulated operations and how many the model has.
+pub fn emulated_json() -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for s in ServiceId::ALL {
+        out.insert(
+            s.name().to_string(),
+            serde_json::json!({
+                "emulated": emulated(s),
+                "model_operations": crate::model::of(s).ops.len(),
+            }),
+        );
+    }
+    serde_json::Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_handler_is_a_real_operation() {
+        // Derived from the model and the handler tables, so it cannot drift from either.
+        let n: usize = ServiceId::ALL.iter().map(|s| emulated(*s).len()).sum();
+        assert!(n > 150, "{n}");
+        assert!(emulated(ServiceId::Elb).contains(&"DeleteLoadBalancer"));
+    }
+}
