@@ -260,9 +260,10 @@ async fn create_get_update_and_delete_roles() {
             .await
     );
     assert_eq!((code.as_str(), status), ("ValidationError", 400));
+    // Violations are listed in the model's member order (CreateRoleRequest: Path, RoleName, …).
     assert_eq!(
         msg,
-        "3 validation errors detected: Value 'bad name' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+; Value 'kube' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F); Value '100' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600"
+        "3 validation errors detected: Value 'kube' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F); Value 'bad name' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+; Value '100' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600"
     );
 
     // Trust policies go through the policy parser, plus IAM's assume-role rules.

@@ -22,6 +22,7 @@ use crate::faults::Faults;
 use crate::iam::{self, Decision, Evaluation, RequestContext};
 use crate::protocol::render::{self, Rendered};
 use crate::protocol::route::{self, Input, Routed};
+use crate::protocol::validate;
 use crate::protocol::{AwsError, Protocol, ServiceId};
 use crate::recorder::{Recorder, Trace};
 use crate::services::{self, authz, Authorization, Call, Lookup};
@@ -515,6 +516,11 @@ impl Instance {
         };
         let iam_action = format!("{}:{action}", service.iam_prefix());
         self.authorize(generation, routed, caller, remote, &iam_action)?;
+        // The model's shape rules, as AWS's front end checks them before the operation runs.
+        match &routed.input {
+            Input::Query(p) => validate::query(service, action, p)?,
+            Input::Json(j) => validate::json(service, action, j)?,
+        }
         if dry_run {
             return Err(AwsError::new(
                 "DryRunOperation",

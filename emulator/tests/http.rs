@@ -128,6 +128,75 @@ async fn unknown_parameters_and_wrong_types_are_refused() {
     still_serving(&emu).await;
 }
 
+/// The model's shape rules, checked before the handler: every violation in one Coral message, and
+/// nothing made. An operation awsemu does not emulate is checked too (then answered NotImplemented).
+#[tokio::test]
+async fn the_models_rules_are_checked_before_the_operation() {
+    let emu = emu().await;
+    let tag = "k".repeat(129);
+    let body = format!(
+        "Action=CreateLoadBalancer&Version=2015-12-01&Name=x&Type=classic&Tags.member.1.Key={tag}"
+    );
+    let a = post_form(emu.addr(), "test", "test", "elasticloadbalancing", &body).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (400, "ValidationError"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("2 validation errors detected: "),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body
+            .contains("Member must satisfy enum value set: [application, network, gateway]"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("tags.1.member.key"), "{}", a.body);
+    let list = "Action=DescribeLoadBalancers&Version=2015-12-01";
+    let a = post_form(emu.addr(), "test", "test", "elasticloadbalancing", list).await;
+    assert!(
+        !a.body.contains("<LoadBalancerName>"),
+        "nothing was made: {}",
+        a.body
+    );
+    // Not emulated, still checked: ModifyIpPools needs its load balancer.
+    let a = post_form(
+        emu.addr(),
+        "test",
+        "test",
+        "elasticloadbalancing",
+        "Action=ModifyIpPools&Version=2015-12-01",
+    )
+    .await;
+    assert_eq!(a.code(), "ValidationError", "{}", a.body);
+    // EC2: presence and type only.
+    let a = post_form(
+        emu.addr(),
+        "test",
+        "test",
+        "ec2",
+        "Action=AttachVolume&Version=2016-11-15&Device=/dev/xvdf&InstanceId=i-1",
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (400, "MissingParameter"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body
+            .contains("The request must contain the parameter VolumeId"),
+        "{}",
+        a.body
+    );
+    still_serving(&emu).await;
+}
+
 #[tokio::test]
 async fn huge_requests_are_refused_cleanly() {
     let emu = Emulator::builder()

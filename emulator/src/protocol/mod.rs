@@ -10,6 +10,7 @@ pub mod params;
 pub mod render;
 pub mod route;
 pub mod service;
+pub mod validate;
 pub mod writer;
 pub mod xml;
 

@@ -179,6 +179,13 @@ impl Params {
             .map(|(k, e)| (k.as_str(), e.value.as_str()))
     }
 
+    /// The keys under `prefix` (which ends in `.`) with their values, in key order, without
+    /// marking any used: the model's validator walks them.
+    pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.range(prefix)
+            .map(|(k, e)| (k.as_str(), e.value.as_str()))
+    }
+
     /// The top-level scope, where handlers start reading.
     pub fn root(&self) -> Scope<'_> {
         Scope {
