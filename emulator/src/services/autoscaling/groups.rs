@@ -4,9 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
-use crate::services::ec2::common;
 use crate::services::ec2::model::{Ec2Region, InstanceState};
 use crate::services::Call;
 
@@ -15,8 +14,8 @@ use super::launch_configurations::security_group_ids;
 use super::model::{AttachedBy, Group, LaunchConfiguration, Leaving, Member, SourceKind};
 use super::tags::{self, TagInput};
 use super::{
-    arn, check_string, group_not_found, read_filters, required_name, string_list, validation,
-    with_region, Records,
+    arn, check_string, group_not_found, read_filters, required_name, validation, with_region,
+    Records,
 };
 use super::{traffic, traffic_sources};
 
@@ -671,12 +670,12 @@ pub fn describe_auto_scaling_groups(call: &Call<'_>) -> AwsResult<Output> {
             .filter(|g| filters_match(g, &filters))
             .collect();
         let (page, next) = records.apply(list)?;
-        let mut x = Xml::new();
-        x.list("AutoScalingGroups", "member", page, |x, g| {
-            render(x, region, g, include_instances, call.now_ms);
+        let mut w = call.writer();
+        w.list("AutoScalingGroups", page, |w, g| {
+            render(w, region, g, include_instances, call.now_ms);
         });
-        x.leaf_opt("NextToken", next);
-        Ok(Output::Xml(x.into_string()))
+        w.str_opt("NextToken", next);
+        w.finish()
     })
 }
 
@@ -700,66 +699,62 @@ fn member_state(region: &Ec2Region, m: &Member, now: i64) -> (&'static str, &'st
     (lifecycle, health)
 }
 
-fn render(x: &mut Xml, region: &Ec2Region, g: &Group, include_instances: bool, now: i64) {
-    x.leaf("AutoScalingGroupName", &g.name)
-        .leaf("AutoScalingGroupARN", &g.arn)
-        .leaf("LaunchConfigurationName", &g.launch_configuration)
-        .num("MinSize", g.min_size)
-        .num("MaxSize", g.max_size)
-        .num("DesiredCapacity", g.desired_capacity)
-        .num("DefaultCooldown", g.default_cooldown);
-    string_list(x, "AvailabilityZones", &g.zones);
-    string_list(x, "LoadBalancerNames", &g.attached_names(SourceKind::Elb));
-    string_list(x, "TargetGroupARNs", &g.attached_names(SourceKind::Elbv2));
-    x.leaf("HealthCheckType", &g.health_check_type)
-        .num("HealthCheckGracePeriod", g.health_check_grace_period);
+/// One `AutoScalingGroup`. The lists AWS always sends (zones, load balancers, suspended
+/// processes, metrics, tags, …) are written even when empty.
+fn render(w: &mut Writer, region: &Ec2Region, g: &Group, include_instances: bool, now: i64) {
+    w.str("AutoScalingGroupName", &g.name)
+        .str("AutoScalingGroupARN", &g.arn)
+        .str("LaunchConfigurationName", &g.launch_configuration)
+        .int("MinSize", g.min_size)
+        .int("MaxSize", g.max_size)
+        .int("DesiredCapacity", g.desired_capacity)
+        .int("DefaultCooldown", g.default_cooldown)
+        .strs("AvailabilityZones", &g.zones)
+        .strs("LoadBalancerNames", g.attached_names(SourceKind::Elb))
+        .strs("TargetGroupARNs", g.attached_names(SourceKind::Elbv2))
+        .str("HealthCheckType", &g.health_check_type)
+        .int("HealthCheckGracePeriod", g.health_check_grace_period);
     if include_instances {
-        x.list("Instances", "member", g.members.values(), |x, m| {
+        w.list("Instances", g.members.values(), |w, m| {
             let (lifecycle, health) = member_state(region, m, now);
-            x.leaf("InstanceId", &m.instance_id)
-                .leaf("InstanceType", &m.instance_type)
-                .leaf("AvailabilityZone", &m.zone)
-                .leaf("LifecycleState", lifecycle)
-                .leaf("HealthStatus", health)
-                .leaf("LaunchConfigurationName", &m.launch_configuration)
+            w.str("InstanceId", &m.instance_id)
+                .str("InstanceType", &m.instance_type)
+                .str("AvailabilityZone", &m.zone)
+                .str("LifecycleState", lifecycle)
+                .str("HealthStatus", health)
+                .str("LaunchConfigurationName", &m.launch_configuration)
                 .bool("ProtectedFromScaleIn", m.protected_from_scale_in);
         });
     }
-    x.leaf("CreatedTime", common::timestamp(g.created_ms));
-    string_list::<&str>(x, "SuspendedProcesses", &[]);
-    x.leaf_opt("PlacementGroup", g.placement_group.as_deref());
+    w.time("CreatedTime", g.created_ms)
+        .list("SuspendedProcesses", std::iter::empty::<()>(), |_, _| {})
+        .str_opt("PlacementGroup", g.placement_group.as_deref());
     if !g.subnets.is_empty() {
-        x.leaf("VPCZoneIdentifier", g.subnets.join(","));
+        w.str("VPCZoneIdentifier", g.subnets.join(","));
     }
-    string_list::<&str>(x, "EnabledMetrics", &[]);
+    w.list("EnabledMetrics", std::iter::empty::<()>(), |_, _| {});
     if g.deleting {
-        x.leaf("Status", "Delete in progress");
+        w.str("Status", "Delete in progress");
     }
-    x.list("Tags", "member", &g.tags, |x, (k, t)| {
-        tags::render(x, &g.name, k, t);
-    });
-    string_list(x, "TerminationPolicies", &g.termination_policies);
-    x.bool(
+    w.list("Tags", &g.tags, |w, (k, t)| {
+        tags::render(w, &g.name, k, t);
+    })
+    .strs("TerminationPolicies", &g.termination_policies)
+    .bool(
         "NewInstancesProtectedFromScaleIn",
         g.new_instances_protected_from_scale_in,
     )
-    .leaf("ServiceLinkedRoleARN", &g.service_linked_role_arn)
-    .leaf_opt(
-        "MaxInstanceLifetime",
-        g.max_instance_lifetime.map(|v| v.to_string()),
-    )
+    .str("ServiceLinkedRoleARN", &g.service_linked_role_arn)
+    .int_opt("MaxInstanceLifetime", g.max_instance_lifetime)
     .bool("CapacityRebalance", g.capacity_rebalance)
-    .leaf_opt("Context", g.context.as_deref())
-    .leaf_opt("DesiredCapacityType", g.desired_capacity_type.as_deref())
-    .leaf_opt(
-        "DefaultInstanceWarmup",
-        g.default_instance_warmup.map(|v| v.to_string()),
-    );
-    x.list("TrafficSources", "member", g.attached(), |x, s| {
-        x.leaf("Identifier", &s.identifier)
-            .leaf("Type", s.kind.name());
-    });
-    x.leaf_opt("DeletionProtection", g.deletion_protection.as_deref());
+    .str_opt("Context", g.context.as_deref())
+    .str_opt("DesiredCapacityType", g.desired_capacity_type.as_deref())
+    .int_opt("DefaultInstanceWarmup", g.default_instance_warmup)
+    .list("TrafficSources", g.attached(), |w, s| {
+        w.str("Identifier", &s.identifier)
+            .str("Type", s.kind.name());
+    })
+    .str_opt("DeletionProtection", g.deletion_protection.as_deref());
 }
 
 #[cfg(test)]

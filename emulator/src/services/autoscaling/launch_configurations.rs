@@ -3,7 +3,7 @@
 //! devices, its instance profile.
 
 use crate::auth::identities::Identities;
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::ec2::common;
 use crate::services::ec2::images;
@@ -15,8 +15,7 @@ use crate::services::Call;
 
 use super::model::{BlockDevice, Ebs, LaunchConfiguration, MetadataOptions};
 use super::{
-    arn, check_string, constraint, lower_first, required_name, string_list, validation,
-    with_region, Records,
+    arn, check_string, constraint, lower_first, required_name, validation, with_region, Records,
 };
 
 /// Reads `BlockDeviceMappings.member.N` and checks each member against its shape.
@@ -477,69 +476,56 @@ pub fn describe_launch_configurations(call: &Call<'_>) -> AwsResult<Output> {
             .filter(|lc| names.is_empty() || names.contains(&lc.name.as_str()))
             .collect();
         let (page, next) = records.apply(list)?;
-        let mut x = Xml::new();
-        x.list("LaunchConfigurations", "member", page, render);
-        x.leaf_opt("NextToken", next);
-        Ok(Output::Xml(x.into_string()))
+        let mut w = call.writer();
+        w.list("LaunchConfigurations", page, render)
+            .str_opt("NextToken", next);
+        w.finish()
     })
 }
 
-fn render(x: &mut Xml, lc: &LaunchConfiguration) {
-    x.leaf("LaunchConfigurationName", &lc.name)
-        .leaf("LaunchConfigurationARN", &lc.arn)
-        .leaf("ImageId", &lc.image_id)
-        .leaf_opt("KeyName", lc.key_name.as_deref());
-    string_list(x, "SecurityGroups", &lc.security_groups);
-    string_list::<&str>(x, "ClassicLinkVPCSecurityGroups", &[]);
-    x.leaf("UserData", lc.user_data.as_deref().unwrap_or(""))
-        .leaf("InstanceType", &lc.instance_type)
-        .leaf("KernelId", lc.kernel_id.as_deref().unwrap_or(""))
-        .leaf("RamdiskId", lc.ramdisk_id.as_deref().unwrap_or(""))
-        .list(
-            "BlockDeviceMappings",
-            "member",
-            &lc.block_devices,
-            |x, b| {
-                x.leaf_opt("VirtualName", b.virtual_name.as_deref())
-                    .leaf("DeviceName", &b.device_name);
-                if let Some(e) = &b.ebs {
-                    x.node("Ebs", |x| {
-                        x.leaf_opt("SnapshotId", e.snapshot_id.as_deref())
-                            .leaf_opt("VolumeSize", e.volume_size.map(|v| v.to_string()))
-                            .leaf_opt("VolumeType", e.volume_type.as_deref())
-                            .leaf_opt(
-                                "DeleteOnTermination",
-                                e.delete_on_termination.map(|b| b.to_string()),
-                            )
-                            .leaf_opt("Iops", e.iops.map(|v| v.to_string()))
-                            .leaf_opt("Encrypted", e.encrypted.map(|b| b.to_string()))
-                            .leaf_opt("Throughput", e.throughput.map(|v| v.to_string()));
-                    });
-                }
-                if let Some(n) = b.no_device {
-                    x.bool("NoDevice", n);
-                }
-            },
-        )
-        .node("InstanceMonitoring", |x| {
-            x.bool("Enabled", lc.monitoring);
+/// One `LaunchConfiguration`. AWS sends `UserData`, `KernelId` and `RamdiskId` empty when unset,
+/// and the (long retired) ClassicLink groups as an empty list.
+fn render(w: &mut Writer, lc: &LaunchConfiguration) {
+    w.str("LaunchConfigurationName", &lc.name)
+        .str("LaunchConfigurationARN", &lc.arn)
+        .str("ImageId", &lc.image_id)
+        .str_opt("KeyName", lc.key_name.as_deref())
+        .strs("SecurityGroups", &lc.security_groups)
+        .strs("ClassicLinkVPCSecurityGroups", std::iter::empty::<&str>())
+        .str("UserData", lc.user_data.as_deref().unwrap_or(""))
+        .str("InstanceType", &lc.instance_type)
+        .str("KernelId", lc.kernel_id.as_deref().unwrap_or(""))
+        .str("RamdiskId", lc.ramdisk_id.as_deref().unwrap_or(""))
+        .list("BlockDeviceMappings", &lc.block_devices, |w, b| {
+            w.str_opt("VirtualName", b.virtual_name.as_deref())
+                .str("DeviceName", &b.device_name);
+            if let Some(e) = &b.ebs {
+                w.structure("Ebs", |w| {
+                    w.str_opt("SnapshotId", e.snapshot_id.as_deref())
+                        .int_opt("VolumeSize", e.volume_size)
+                        .str_opt("VolumeType", e.volume_type.as_deref())
+                        .bool_opt("DeleteOnTermination", e.delete_on_termination)
+                        .int_opt("Iops", e.iops)
+                        .bool_opt("Encrypted", e.encrypted)
+                        .int_opt("Throughput", e.throughput);
+                });
+            }
+            w.bool_opt("NoDevice", b.no_device);
         })
-        .leaf_opt("SpotPrice", lc.spot_price.as_deref())
-        .leaf_opt("IamInstanceProfile", lc.iam_instance_profile.as_deref())
-        .leaf("CreatedTime", common::timestamp(lc.created_ms))
-        .bool("EbsOptimized", lc.ebs_optimized);
-    if let Some(a) = lc.associate_public_ip_address {
-        x.bool("AssociatePublicIpAddress", a);
-    }
-    x.leaf_opt("PlacementTenancy", lc.placement_tenancy.as_deref());
+        .structure("InstanceMonitoring", |w| {
+            w.bool("Enabled", lc.monitoring);
+        })
+        .str_opt("SpotPrice", lc.spot_price.as_deref())
+        .str_opt("IamInstanceProfile", lc.iam_instance_profile.as_deref())
+        .time("CreatedTime", lc.created_ms)
+        .bool("EbsOptimized", lc.ebs_optimized)
+        .bool_opt("AssociatePublicIpAddress", lc.associate_public_ip_address)
+        .str_opt("PlacementTenancy", lc.placement_tenancy.as_deref());
     if let Some(m) = &lc.metadata_options {
-        x.node("MetadataOptions", |x| {
-            x.leaf_opt("HttpTokens", m.http_tokens.as_deref())
-                .leaf_opt(
-                    "HttpPutResponseHopLimit",
-                    m.http_put_response_hop_limit.map(|h| h.to_string()),
-                )
-                .leaf_opt("HttpEndpoint", m.http_endpoint.as_deref());
+        w.structure("MetadataOptions", |w| {
+            w.str_opt("HttpTokens", m.http_tokens.as_deref())
+                .int_opt("HttpPutResponseHopLimit", m.http_put_response_hop_limit)
+                .str_opt("HttpEndpoint", m.http_endpoint.as_deref());
         });
     }
 }

@@ -17,7 +17,6 @@ pub mod tags;
 pub mod traffic;
 pub mod traffic_sources;
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Scope};
 use crate::services::ec2::common;
 use crate::services::ec2::model::Ec2Region;
@@ -122,15 +121,6 @@ pub fn lower_first(s: &str) -> String {
     c.next()
         .map(|f| f.to_lowercase().chain(c).collect())
         .unwrap_or_default()
-}
-
-/// `<tag><member>s</member>…</tag>`: a list of strings (an empty list is written empty, as AWS does).
-pub fn string_list<S: AsRef<str>>(x: &mut Xml, tag: &str, items: &[S]) {
-    x.open(tag);
-    for s in items {
-        x.leaf("member", s.as_ref());
-    }
-    x.close(tag);
 }
 
 /// The ARN of a group or launch configuration: `arn:aws:autoscaling:REGION:ACCOUNT:KIND:UUID:KINDName/NAME`.

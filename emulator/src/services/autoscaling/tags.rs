@@ -5,7 +5,7 @@
 //! and may propagate to the instances the group launches from then on; changing a group's tags
 //! does not touch instances already running, as in AWS.
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::Call;
 
@@ -253,21 +253,21 @@ pub fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
             }
         }
         let (page, next) = records.apply(list)?;
-        let mut x = Xml::new();
-        x.list("Tags", "member", page, |x, (group, key, tag)| {
-            render(x, group, key, tag);
-        });
-        x.leaf_opt("NextToken", next);
-        Ok(Output::Xml(x.into_string()))
+        let mut w = call.writer();
+        w.list("Tags", page, |w, (group, key, tag)| {
+            render(w, group, key, tag);
+        })
+        .str_opt("NextToken", next);
+        w.finish()
     })
 }
 
 /// One `TagDescription`.
-pub fn render(x: &mut Xml, group: &str, key: &str, tag: &GroupTag) {
-    x.leaf("ResourceId", group)
-        .leaf("ResourceType", RESOURCE_TYPE)
-        .leaf("Key", key)
-        .leaf("Value", &tag.value)
+pub fn render(w: &mut Writer, group: &str, key: &str, tag: &GroupTag) {
+    w.str("ResourceId", group)
+        .str("ResourceType", RESOURCE_TYPE)
+        .str("Key", key)
+        .str("Value", &tag.value)
         .bool("PropagateAtLaunch", tag.propagate_at_launch);
 }
 

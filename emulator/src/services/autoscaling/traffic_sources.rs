@@ -9,7 +9,6 @@
 //! or CreateAutoScalingGroup's `LoadBalancerNames` / `TargetGroupARNs` attached; the traffic
 //! source actions see everything. The registrations themselves happen in [`traffic`].
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsResult, Output, Scope};
 use crate::services::ec2::model::Ec2Region;
 use crate::services::Call;
@@ -124,7 +123,7 @@ fn attach(
             traffic::attach(g, kind, &ids, attached_by, false, call.now_ms);
         }
         traffic::sync(region, name, call);
-        Ok(Output::XmlEmpty)
+        call.writer().finish()
     })
 }
 
@@ -140,7 +139,7 @@ fn detach(
         for (kind, ids) in by_kind(sources) {
             traffic::detach(region, name, kind, &ids, attached_by, call.now_ms);
         }
-        Ok(Output::XmlEmpty)
+        call.writer().finish()
     })
 }
 
@@ -287,12 +286,12 @@ fn describe_one_kind(
             s.kind == kind && s.attached_by == AttachedBy::LoadBalancerApi
         })?;
         let (page, next) = records.apply_within(list, 100, 100)?;
-        let mut x = Xml::new();
-        x.list(list_tag, "member", page, |x, (s, state)| {
-            x.leaf(id_tag, &s.identifier).leaf("State", state);
-        });
-        x.leaf_opt("NextToken", next);
-        Ok(Output::Xml(x.into_string()))
+        let mut w = call.writer();
+        w.list(list_tag, page, |w, (s, state)| {
+            w.str(id_tag, &s.identifier).str("State", state);
+        })
+        .str_opt("NextToken", next);
+        w.finish()
     })
 }
 
@@ -310,14 +309,14 @@ pub fn describe_traffic_sources(call: &Call<'_>) -> AwsResult<Output> {
             kind.is_none_or(|k| k == s.kind.name())
         })?;
         let (page, next) = records.apply_within(list, 50, 50)?;
-        let mut x = Xml::new();
-        x.list("TrafficSources", "member", page, |x, (s, state)| {
-            x.leaf("TrafficSource", &s.identifier)
-                .leaf("State", state)
-                .leaf("Identifier", &s.identifier)
-                .leaf("Type", s.kind.name());
-        });
-        x.leaf_opt("NextToken", next);
-        Ok(Output::Xml(x.into_string()))
+        let mut w = call.writer();
+        w.list("TrafficSources", page, |w, (s, state)| {
+            w.str("TrafficSource", &s.identifier)
+                .str("State", state)
+                .str("Identifier", &s.identifier)
+                .str("Type", s.kind.name());
+        })
+        .str_opt("NextToken", next);
+        w.finish()
     })
 }

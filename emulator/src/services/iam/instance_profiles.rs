@@ -5,11 +5,11 @@
 
 use crate::auth::directory::{new_id, Directory, InstanceProfile};
 use crate::protocol::constraints::Constraints;
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsResult, Output};
 use crate::services::{Call, Handler};
 
-use super::{date, name, page, path, render_role, render_tags, render_truncation, tags, RoleView};
+use super::{name, page, path, render_role, render_tags, render_truncation, tags, RoleView};
 
 pub fn handler(action: &str) -> Option<Handler> {
     Some(match action {
@@ -25,18 +25,16 @@ pub fn handler(action: &str) -> Option<Handler> {
 }
 
 /// The members of an `InstanceProfile`; its roles carry their URL-encoded trust policy.
-fn render_profile(x: &mut Xml, dir: &Directory, p: &InstanceProfile, with_tags: bool) {
-    x.leaf("Path", &p.path)
-        .leaf("InstanceProfileName", &p.name)
-        .leaf("InstanceProfileId", &p.id)
-        .leaf("Arn", &p.arn)
-        .leaf("CreateDate", date(p.created_ms));
-    let roles: Vec<_> = p.roles.iter().filter_map(|r| dir.role(r).ok()).collect();
-    x.list("Roles", "member", roles, |x, r| {
-        render_role(x, r, RoleView::Created)
-    });
+fn render_profile(w: &mut Writer, dir: &Directory, p: &InstanceProfile, with_tags: bool) {
+    w.str("Path", &p.path)
+        .str("InstanceProfileName", &p.name)
+        .str("InstanceProfileId", &p.id)
+        .str("Arn", &p.arn)
+        .time("CreateDate", p.created_ms);
+    let roles = p.roles.iter().filter_map(|r| dir.role(r).ok());
+    w.list("Roles", roles, |w, r| render_role(w, r, RoleView::Created));
     if with_tags {
-        render_tags(x, &p.tags);
+        render_tags(w, &p.tags);
     }
 }
 
@@ -60,9 +58,9 @@ fn create_instance_profile(call: &Call<'_>) -> AwsResult<Output> {
     let created = dir
         .profile_by_arn(&arn)
         .ok_or_else(crate::protocol::AwsError::internal)?;
-    let mut x = Xml::new();
-    x.node("InstanceProfile", |x| render_profile(x, dir, created, true));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("InstanceProfile", |w| render_profile(w, dir, created, true));
+    w.finish()
 }
 
 fn profile_name(call: &Call<'_>) -> AwsResult<String> {
@@ -78,20 +76,26 @@ fn get_instance_profile(call: &Call<'_>) -> AwsResult<Output> {
     let n = profile_name(call)?;
     let dir = call.identities.directory();
     let profile = dir.profile(&n)?;
-    let mut x = Xml::new();
-    x.node("InstanceProfile", |x| {
-        render_profile(x, &dir, profile, true)
+    let mut w = call.writer();
+    w.structure("InstanceProfile", |w| {
+        render_profile(w, &dir, profile, true)
     });
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
-fn render_list(dir: &Directory, profiles: Vec<&InstanceProfile>, next: Option<String>) -> Output {
-    let mut x = Xml::new();
-    x.list("InstanceProfiles", "member", profiles, |x, p| {
-        render_profile(x, dir, p, false)
+/// ListInstanceProfiles and ListInstanceProfilesForRole answer alike (profiles without tags).
+fn render_list(
+    call: &Call<'_>,
+    dir: &Directory,
+    profiles: Vec<&InstanceProfile>,
+    next: Option<String>,
+) -> AwsResult<Output> {
+    let mut w = call.writer();
+    w.list("InstanceProfiles", profiles, |w, p| {
+        render_profile(w, dir, p, false)
     });
-    render_truncation(&mut x, next);
-    Output::Xml(x.into_string())
+    render_truncation(&mut w, next);
+    w.finish()
 }
 
 fn list_instance_profiles(call: &Call<'_>) -> AwsResult<Output> {
@@ -111,7 +115,7 @@ fn list_instance_profiles(call: &Call<'_>) -> AwsResult<Output> {
         .collect();
     let (profiles, next) = page(&p, &mut c, all)?;
     call.params()?.finish()?;
-    Ok(render_list(&dir, profiles, next))
+    render_list(call, &dir, profiles, next)
 }
 
 fn list_instance_profiles_for_role(call: &Call<'_>) -> AwsResult<Output> {
@@ -126,7 +130,7 @@ fn list_instance_profiles_for_role(call: &Call<'_>) -> AwsResult<Output> {
     }
     let (profiles, next) = page(&p, &mut c, dir.profiles_of_role(role))?;
     call.params()?.finish()?;
-    Ok(render_list(&dir, profiles, next))
+    render_list(call, &dir, profiles, next)
 }
 
 fn profile_and_role<'a>(call: &Call<'a>) -> AwsResult<(&'a str, &'a str)> {

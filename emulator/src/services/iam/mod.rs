@@ -17,7 +17,7 @@ use crate::auth::directory::{Document, Role};
 use crate::auth::identities::Identities;
 use crate::iam::PolicyDocument;
 use crate::protocol::constraints::Constraints;
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Scope};
 use crate::state::paging;
 
@@ -209,11 +209,6 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-/// An IAM date: ISO 8601 in UTC without fractions (`2024-01-31T23:59:59Z`).
-pub fn date(ms: i64) -> String {
-    crate::timefmt::format_iso8601(ms.div_euclid(1000)).replace(".000Z", "Z")
-}
-
 /// `Tags.member.N.{Key,Value}`, checked as IAM checks them: at most 50, keys 1–128 and values
 /// 0–256 characters of the model's alphabet, no key twice (keys compare without case).
 pub fn tags(p: &Scope<'_>, c: &mut Constraints) -> AwsResult<Vec<(String, String)>> {
@@ -260,12 +255,12 @@ pub fn tags(p: &Scope<'_>, c: &mut Constraints) -> AwsResult<Vec<(String, String
 }
 
 /// `<Tags><member><Key/><Value/></member>…</Tags>`, omitted when there are none.
-pub fn render_tags(x: &mut Xml, tags: &[(String, String)]) {
+pub fn render_tags(w: &mut Writer, tags: &[(String, String)]) {
     if tags.is_empty() {
         return;
     }
-    x.list("Tags", "member", tags, |x, (k, v)| {
-        x.leaf("Key", k).leaf("Value", v);
+    w.list("Tags", tags, |w, (k, v)| {
+        w.str("Key", k).str("Value", v);
     });
 }
 
@@ -281,26 +276,25 @@ pub enum RoleView {
 }
 
 /// The members of a `Role` structure.
-pub fn render_role(x: &mut Xml, r: &Role, view: RoleView) {
-    x.leaf("Path", &r.path)
-        .leaf("RoleName", &r.name)
-        .leaf("RoleId", &r.id)
-        .leaf("Arn", &r.arn)
-        .leaf("CreateDate", date(r.created_ms))
-        .leaf("AssumeRolePolicyDocument", url_encode(&r.trust.text));
-    if view != RoleView::Created || r.description.is_some() {
-        x.leaf_opt("Description", r.description.as_deref());
-    }
+pub fn render_role(w: &mut Writer, r: &Role, view: RoleView) {
+    w.str("Path", &r.path)
+        .str("RoleName", &r.name)
+        .str("RoleId", &r.id)
+        .str("Arn", &r.arn)
+        .time("CreateDate", r.created_ms)
+        .str("AssumeRolePolicyDocument", url_encode(&r.trust.text))
+        .str_opt("Description", r.description.as_deref());
     if view != RoleView::Created {
-        x.num("MaxSessionDuration", r.max_session_secs);
+        w.int("MaxSessionDuration", r.max_session_secs);
     }
     if view != RoleView::Listed {
-        render_tags(x, &r.tags);
+        render_tags(w, &r.tags);
     }
     if view == RoleView::Full {
-        x.node("RoleLastUsed", |x| {
+        // AWS sends the element even for a role never used.
+        w.structure("RoleLastUsed", |w| {
             if let Some((ms, region)) = &r.last_used {
-                x.leaf("LastUsedDate", date(*ms)).leaf("Region", region);
+                w.time("LastUsedDate", *ms).str("Region", region);
             }
         });
     }
@@ -323,9 +317,9 @@ pub fn page<T>(
 }
 
 /// `<IsTruncated>` and, when there is more, `<Marker>`.
-pub fn render_truncation(x: &mut Xml, next: Option<String>) {
-    x.bool("IsTruncated", next.is_some());
-    x.leaf_opt("Marker", next);
+pub fn render_truncation(w: &mut Writer, next: Option<String>) {
+    w.bool("IsTruncated", next.is_some())
+        .str_opt("Marker", next);
 }
 
 #[cfg(test)]
@@ -365,7 +359,11 @@ mod tests {
             "%7B%22Version%22%3A%20%222012-10-17%22%7D"
         );
         assert_eq!(url_encode("a~b_c.d-é"), "a~b_c.d-%C3%A9");
-        assert_eq!(date(1_700_000_000_123), "2023-11-14T22:13:20Z");
+        // IAM dates: to the second, without fractions.
+        assert_eq!(
+            crate::protocol::writer::timestamp(crate::protocol::ServiceId::Iam, 1_700_000_000_123),
+            "2023-11-14T22:13:20Z"
+        );
     }
 
     #[test]

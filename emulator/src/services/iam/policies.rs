@@ -4,13 +4,13 @@
 
 use crate::auth::directory::{new_id, Directory, ManagedPolicy, NewPolicy};
 use crate::protocol::constraints::Constraints;
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsResult, Output};
 use crate::services::{Call, Handler};
 
 use super::role_policies::policy_arn;
 use super::{
-    date, document, identity_document, is_policy_path, name, render_tags, tags, POLICY_PATH_PATTERN,
+    document, identity_document, is_policy_path, name, render_tags, tags, POLICY_PATH_PATTERN,
 };
 
 pub fn handler(action: &str) -> Option<Handler> {
@@ -23,21 +23,21 @@ pub fn handler(action: &str) -> Option<Handler> {
 }
 
 /// The members of a `Policy` structure. CreatePolicy's answer carries no description; GetPolicy's does.
-fn render_policy(x: &mut Xml, dir: &Directory, p: &ManagedPolicy, with_description: bool) {
-    x.leaf("PolicyName", &p.name)
-        .leaf("PolicyId", &p.id)
-        .leaf("Arn", &p.arn)
-        .leaf("Path", &p.path)
-        .leaf("DefaultVersionId", "v1")
-        .num("AttachmentCount", dir.attachment_count(&p.arn))
-        .num("PermissionsBoundaryUsageCount", 0)
+fn render_policy(w: &mut Writer, dir: &Directory, p: &ManagedPolicy, with_description: bool) {
+    w.str("PolicyName", &p.name)
+        .str("PolicyId", &p.id)
+        .str("Arn", &p.arn)
+        .str("Path", &p.path)
+        .str("DefaultVersionId", "v1")
+        .int("AttachmentCount", dir.attachment_count(&p.arn) as i64)
+        .int("PermissionsBoundaryUsageCount", 0)
         .bool("IsAttachable", true);
     if with_description {
-        x.leaf_opt("Description", p.description.as_deref());
+        w.str_opt("Description", p.description.as_deref());
     }
-    x.leaf("CreateDate", date(p.created_ms))
-        .leaf("UpdateDate", date(p.updated_ms));
-    render_tags(x, &p.tags);
+    w.time("CreateDate", p.created_ms)
+        .time("UpdateDate", p.updated_ms);
+    render_tags(w, &p.tags);
 }
 
 fn create_policy(call: &Call<'_>) -> AwsResult<Output> {
@@ -72,9 +72,9 @@ fn create_policy(call: &Call<'_>) -> AwsResult<Output> {
     let arn = created.arn.clone();
     let dir = &*dir;
     let policy = dir.policy(&arn)?;
-    let mut x = Xml::new();
-    x.node("Policy", |x| render_policy(x, dir, policy, false));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("Policy", |w| render_policy(w, dir, policy, false));
+    w.finish()
 }
 
 fn the_arn<'a>(call: &Call<'a>) -> AwsResult<&'a str> {
@@ -88,9 +88,9 @@ fn get_policy(call: &Call<'_>) -> AwsResult<Output> {
     let arn = the_arn(call)?;
     let dir = call.identities.directory();
     let policy = dir.policy(arn)?;
-    let mut x = Xml::new();
-    x.node("Policy", |x| render_policy(x, &dir, policy, true));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("Policy", |w| render_policy(w, &dir, policy, true));
+    w.finish()
 }
 
 fn delete_policy(call: &Call<'_>) -> AwsResult<Output> {

@@ -3,7 +3,6 @@
 //! ListAttachedRolePolicies). Sessions of the role see every change at their next call.
 
 use crate::protocol::constraints::Constraints;
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 
@@ -78,11 +77,11 @@ fn get_role_policy(call: &Call<'_>) -> AwsResult<Output> {
     let (role, policy) = role_and_policy(call)?;
     let dir = call.identities.directory();
     let (r, doc) = dir.role_policy(role, policy)?;
-    let mut x = Xml::new();
-    x.leaf("RoleName", &r.name)
-        .leaf("PolicyName", policy)
-        .leaf("PolicyDocument", url_encode(&doc.text));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.str("RoleName", &r.name)
+        .str("PolicyName", policy)
+        .str("PolicyDocument", url_encode(&doc.text));
+    w.finish()
 }
 
 fn delete_role_policy(call: &Call<'_>) -> AwsResult<Output> {
@@ -108,14 +107,10 @@ fn list_role_policies(call: &Call<'_>) -> AwsResult<Output> {
     };
     let (names, next) = page(&p, &mut c, names)?;
     call.params()?.finish()?;
-    let mut x = Xml::new();
-    x.node("PolicyNames", |x| {
-        for n in &names {
-            x.leaf("member", n);
-        }
-    });
-    render_truncation(&mut x, next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.strs("PolicyNames", &names);
+    render_truncation(&mut w, next);
+    w.finish()
 }
 
 fn role_and_arn<'a>(call: &Call<'a>) -> AwsResult<(&'a str, &'a str)> {
@@ -172,10 +167,10 @@ fn list_attached_role_policies(call: &Call<'_>) -> AwsResult<Output> {
     };
     let (attached, next) = page(&p, &mut c, attached)?;
     call.params()?.finish()?;
-    let mut x = Xml::new();
-    x.list("AttachedPolicies", "member", attached, |x, (n, a)| {
-        x.leaf("PolicyName", n).leaf("PolicyArn", a);
+    let mut w = call.writer();
+    w.list("AttachedPolicies", attached, |w, (n, a)| {
+        w.str("PolicyName", n).str("PolicyArn", a);
     });
-    render_truncation(&mut x, next);
-    Ok(Output::Xml(x.into_string()))
+    render_truncation(&mut w, next);
+    w.finish()
 }

@@ -3,7 +3,6 @@
 
 use crate::auth::directory::{new_id, NewRole, DEFAULT_MAX_SESSION_SECS};
 use crate::protocol::constraints::Constraints;
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsResult, Output};
 use crate::services::{Call, Handler};
 
@@ -80,9 +79,9 @@ fn create_role(call: &Call<'_>) -> AwsResult<Output> {
         id,
         call.now_ms,
     )?;
-    let mut x = Xml::new();
-    x.node("Role", |x| render_role(x, role, RoleView::Created));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("Role", |w| render_role(w, role, RoleView::Created));
+    w.finish()
 }
 
 fn role_name(call: &Call<'_>) -> AwsResult<String> {
@@ -98,9 +97,9 @@ fn get_role(call: &Call<'_>) -> AwsResult<Output> {
     let n = role_name(call)?;
     let dir = call.identities.directory();
     let role = dir.role(&n)?;
-    let mut x = Xml::new();
-    x.node("Role", |x| render_role(x, role, RoleView::Full));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("Role", |w| render_role(w, role, RoleView::Full));
+    w.finish()
 }
 
 /// `PathPrefix`: `/` followed by printable ASCII.
@@ -125,12 +124,10 @@ fn list_roles(call: &Call<'_>) -> AwsResult<Output> {
         .collect();
     let (roles, next) = page(&p, &mut c, roles)?;
     call.params()?.finish()?;
-    let mut x = Xml::new();
-    x.list("Roles", "member", roles, |x, r| {
-        render_role(x, r, RoleView::Listed)
-    });
-    render_truncation(&mut x, next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("Roles", roles, |w, r| render_role(w, r, RoleView::Listed));
+    render_truncation(&mut w, next);
+    w.finish()
 }
 
 fn update_role(call: &Call<'_>) -> AwsResult<Output> {
@@ -152,7 +149,7 @@ fn update_role(call: &Call<'_>) -> AwsResult<Output> {
     );
     c.check()?;
     call.identities.directory_mut().update_role(n, desc, max)?;
-    Ok(Output::Xml(String::new()))
+    call.writer().finish()
 }
 
 fn update_assume_role_policy(call: &Call<'_>) -> AwsResult<Output> {

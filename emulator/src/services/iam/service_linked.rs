@@ -4,7 +4,6 @@
 
 use crate::auth::directory::{new_id, NewRole, DEFAULT_MAX_SESSION_SECS};
 use crate::protocol::constraints::Constraints;
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 
@@ -125,9 +124,9 @@ fn create_service_linked_role(call: &Call<'_>) -> AwsResult<Output> {
         id,
         call.now_ms,
     )?;
-    let mut x = Xml::new();
-    x.node("Role", |x| render_role(x, created, RoleView::Created));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("Role", |w| render_role(w, created, RoleView::Created));
+    w.finish()
 }
 
 #[cfg(test)]

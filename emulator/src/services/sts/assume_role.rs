@@ -12,7 +12,6 @@
 
 use crate::iam::{evaluate_resource_policy, Caller};
 use crate::protocol::constraints::Constraints;
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::iam::is_name;
 use crate::services::Call;
@@ -132,20 +131,21 @@ pub fn assume_role(call: &Call<'_>) -> AwsResult<Output> {
         &call.world.ids,
     )?;
     let cred = &issued.credential;
-    let expires = cred
+    // A role session always expires; a credential without an expiry here would be a bug.
+    let expires_ms = cred
         .expires_at
-        .map(crate::timefmt::format_iso8601)
-        .unwrap_or_default();
-    let mut x = Xml::new();
-    x.node("Credentials", |x| {
-        x.leaf("AccessKeyId", &cred.access_key_id)
-            .leaf("SecretAccessKey", &cred.secret_access_key)
-            .leaf_opt("SessionToken", cred.session_token.as_deref())
-            .leaf("Expiration", expires);
+        .ok_or_else(AwsError::internal)?
+        .saturating_mul(1000);
+    let mut w = call.writer();
+    w.structure("Credentials", |w| {
+        w.str("AccessKeyId", &cred.access_key_id)
+            .str("SecretAccessKey", &cred.secret_access_key)
+            .str_opt("SessionToken", cred.session_token.as_deref())
+            .time("Expiration", expires_ms);
     })
-    .node("AssumedRoleUser", |x| {
-        x.leaf("AssumedRoleId", &cred.principal.user_id)
-            .leaf("Arn", &cred.principal.arn);
+    .structure("AssumedRoleUser", |w| {
+        w.str("AssumedRoleId", &cred.principal.user_id)
+            .str("Arn", &cred.principal.arn);
     });
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }

@@ -5,7 +5,6 @@ pub mod assume_role;
 
 use base64::Engine;
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 
@@ -23,11 +22,11 @@ pub fn handler(action: &str) -> Option<Handler> {
 fn get_caller_identity(call: &Call<'_>) -> AwsResult<Output> {
     call.params()?.finish()?;
     let p = call.principal;
-    let mut x = Xml::new();
-    x.leaf("UserId", &p.user_id)
-        .leaf("Account", &p.account)
-        .leaf("Arn", &p.arn);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.str("UserId", &p.user_id)
+        .str("Account", &p.account)
+        .str("Arn", &p.arn);
+    w.finish()
 }
 
 /// Turns the "Encoded authorization failure message" of an EC2 `UnauthorizedOperation` back into
@@ -48,7 +47,7 @@ fn decode_authorization_message(call: &Call<'_>) -> AwsResult<Output> {
     if !json.is_object() || json.get("context").is_none() {
         return Err(invalid());
     }
-    let mut x = Xml::new();
-    x.leaf("DecodedMessage", json.to_string());
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.str("DecodedMessage", json.to_string());
+    w.finish()
 }
