@@ -2,8 +2,7 @@
 //! load balancer (cross-zone off, connection draining off/300 s, idle timeout 60 s, access log off,
 //! desync mitigation `defensive`).
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Output};
+use crate::protocol::{AwsError, AwsResult, Output, Writer};
 use crate::services::{ec2::common, Call, Handler};
 use crate::state;
 
@@ -24,34 +23,30 @@ const ADDITIONAL: &[(&str, &[&str])] = &[(
     &["monitor", "defensive", "strictest"],
 )];
 
-fn render(x: &mut Xml, a: &Attributes) {
-    x.node("LoadBalancerAttributes", |x| {
-        x.node("CrossZoneLoadBalancing", |x| {
-            x.bool("Enabled", a.cross_zone);
+/// The `LoadBalancerAttributes` member of both answers.
+fn render(w: &mut Writer, a: &Attributes) {
+    w.structure("LoadBalancerAttributes", |w| {
+        w.structure("CrossZoneLoadBalancing", |w| {
+            w.bool("Enabled", a.cross_zone);
         });
-        x.node("AccessLog", |x| {
-            x.bool("Enabled", a.access_log.enabled);
+        w.structure("AccessLog", |w| {
+            w.bool("Enabled", a.access_log.enabled);
             if a.access_log.enabled {
-                x.leaf_opt("S3BucketName", a.access_log.s3_bucket_name.as_ref())
-                    .num("EmitInterval", a.access_log.emit_interval)
-                    .leaf_opt("S3BucketPrefix", a.access_log.s3_bucket_prefix.as_ref());
+                w.str_opt("S3BucketName", a.access_log.s3_bucket_name.as_ref())
+                    .int("EmitInterval", a.access_log.emit_interval)
+                    .str_opt("S3BucketPrefix", a.access_log.s3_bucket_prefix.as_ref());
             }
         });
-        x.node("ConnectionDraining", |x| {
-            x.bool("Enabled", a.connection_draining)
-                .num("Timeout", a.connection_draining_timeout);
+        w.structure("ConnectionDraining", |w| {
+            w.bool("Enabled", a.connection_draining)
+                .int("Timeout", a.connection_draining_timeout);
         });
-        x.node("ConnectionSettings", |x| {
-            x.num("IdleTimeout", a.idle_timeout);
+        w.structure("ConnectionSettings", |w| {
+            w.int("IdleTimeout", a.idle_timeout);
         });
-        x.list(
-            "AdditionalAttributes",
-            "member",
-            &a.additional,
-            |x, (k, v)| {
-                x.leaf("Key", k).leaf("Value", v);
-            },
-        );
+        w.list("AdditionalAttributes", &a.additional, |w, (k, v)| {
+            w.str("Key", k).str("Value", v);
+        });
     });
 }
 
@@ -62,9 +57,9 @@ fn describe_load_balancer_attributes(call: &Call<'_>) -> AwsResult<Output> {
     let lock = common::region(call)?;
     let r = state::read(&lock);
     let lb = find(&r, name)?;
-    let mut x = Xml::new();
-    render(&mut x, &lb.attributes);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    render(&mut w, &lb.attributes);
+    w.finish()
 }
 
 /// Applies the blocks that were sent over the current attributes; members a block leaves out
@@ -195,8 +190,8 @@ fn modify_load_balancer_attributes(call: &Call<'_>) -> AwsResult<Output> {
         next.additional.insert(k.to_string(), v.to_string());
     }
     lb.attributes = next;
-    let mut x = Xml::new();
-    x.leaf("LoadBalancerName", &lb.name);
-    render(&mut x, &lb.attributes);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.str("LoadBalancerName", &lb.name);
+    render(&mut w, &lb.attributes);
+    w.finish()
 }

@@ -6,8 +6,7 @@
 //! `OutOfService` with AWS's reason while registering, when not running, or when its zone is not
 //! one of the load balancer's.
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::protocol::{AwsError, AwsResult, Output, Scope, Writer};
 use crate::services::ec2::instances::visible;
 use crate::services::ec2::model::{Ec2Region, Instance, InstanceState};
 use crate::services::{ec2::common, Call, Handler};
@@ -96,15 +95,20 @@ fn configure_health_check(call: &Call<'_>) -> AwsResult<Output> {
     let mut r = state::write(&lock);
     let lb = find_mut(&mut r, name)?;
     lb.health_check = hc.clone();
-    let mut x = Xml::new();
-    x.node("HealthCheck", |x| {
-        x.leaf("Target", &hc.target)
-            .num("Interval", hc.interval)
-            .num("Timeout", hc.timeout)
-            .num("UnhealthyThreshold", hc.unhealthy_threshold)
-            .num("HealthyThreshold", hc.healthy_threshold);
+    let mut w = call.writer();
+    describe_health_check(&mut w, &hc);
+    w.finish()
+}
+
+/// The `HealthCheck` member of ConfigureHealthCheck's answer and of a LoadBalancerDescription.
+pub(super) fn describe_health_check(w: &mut Writer, hc: &HealthCheck) {
+    w.structure("HealthCheck", |w| {
+        w.str("Target", &hc.target)
+            .int("Interval", hc.interval)
+            .int("Timeout", hc.timeout)
+            .int("UnhealthyThreshold", hc.unhealthy_threshold)
+            .int("HealthyThreshold", hc.healthy_threshold);
     });
-    Ok(Output::Xml(x.into_string()))
 }
 
 /// `Instances.member.N.InstanceId`.
@@ -131,12 +135,11 @@ fn could_not_find(id: &str) -> AwsError {
     )
 }
 
-fn render_instances(lb: &LoadBalancer) -> Output {
-    let mut x = Xml::new();
-    x.list("Instances", "member", &lb.instances, |x, i| {
-        x.leaf("InstanceId", &i.instance_id);
+/// The `Instances` member of the registration answers and of a LoadBalancerDescription.
+pub(super) fn describe_instances(w: &mut Writer, lb: &LoadBalancer) {
+    w.list("Instances", &lb.instances, |w, i| {
+        w.str("InstanceId", &i.instance_id);
     });
-    Output::Xml(x.into_string())
 }
 
 /// Checks that instance `id` can be registered with a load balancer in `vpc`: it exists, is not
@@ -199,7 +202,9 @@ fn register_instances(call: &Call<'_>) -> AwsResult<Output> {
         check_registrable(&r, &vpc, id, call.now_ms, &call.world.durations)?;
     }
     register(&mut r, name, &ids, call.now_ms)?;
-    Ok(render_instances(find(&r, name)?))
+    let mut w = call.writer();
+    describe_instances(&mut w, find(&r, name)?);
+    w.finish()
 }
 
 fn deregister_instances(call: &Call<'_>) -> AwsResult<Output> {
@@ -214,7 +219,9 @@ fn deregister_instances(call: &Call<'_>) -> AwsResult<Output> {
         return Err(could_not_find(id));
     }
     deregister(&mut r, name, &ids)?;
-    Ok(render_instances(find(&r, name)?))
+    let mut w = call.writer();
+    describe_instances(&mut w, find(&r, name)?);
+    w.finish()
 }
 
 /// The description of an instance whose registration's first health checks are not over: out of
@@ -303,17 +310,12 @@ fn describe_instance_health(call: &Call<'_>) -> AwsResult<Output> {
             rows.push((id, health(&r, lb, reg, now, d)));
         }
     }
-    let mut x = Xml::new();
-    x.list(
-        "InstanceStates",
-        "member",
-        rows,
-        |x, (id, (state, reason, text))| {
-            x.leaf("InstanceId", id)
-                .leaf("State", state)
-                .leaf("ReasonCode", reason)
-                .leaf("Description", text);
-        },
-    );
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("InstanceStates", rows, |w, (id, (state, reason, text))| {
+        w.str("InstanceId", id)
+            .str("State", state)
+            .str("ReasonCode", reason)
+            .str("Description", text);
+    });
+    w.finish()
 }

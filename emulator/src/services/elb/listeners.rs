@@ -205,7 +205,7 @@ fn create_load_balancer_listeners(call: &Call<'_>) -> AwsResult<Output> {
     let lb = find_mut(&mut r, name)?;
     check_additions(lb, &new)?;
     add(lb, new);
-    Ok(Output::XmlEmpty)
+    call.writer().finish()
 }
 
 fn delete_load_balancer_listeners(call: &Call<'_>) -> AwsResult<Output> {
@@ -225,5 +225,5 @@ fn delete_load_balancer_listeners(call: &Call<'_>) -> AwsResult<Output> {
     let lb = find_mut(&mut r, name)?;
     lb.listeners
         .retain(|l| !ports.contains(&l.load_balancer_port));
-    Ok(Output::XmlEmpty)
+    call.writer().finish()
 }

@@ -3,8 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Output};
+use crate::protocol::{AwsError, AwsResult, Output, Writer};
 use crate::services::ec2::model::Ec2Region;
 use crate::services::elbv2::zones::hosted_zone;
 use crate::services::{ec2::common, Call, Handler};
@@ -187,9 +186,9 @@ fn create_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
             && existing.subnets == subnet_ids
             && existing.security_groups == group_ids
         {
-            let mut x = Xml::new();
-            x.leaf("DNSName", &existing.dns_name);
-            return Ok(Output::Xml(x.into_string()));
+            let mut w = call.writer();
+            w.str("DNSName", &existing.dns_name);
+            return w.finish();
         }
         return Err(AwsError::bad_request(
             "DuplicateLoadBalancerName",
@@ -251,9 +250,9 @@ fn create_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
     };
     listeners::add(&mut lb, new_listeners);
     r.elb.load_balancers.insert(name.to_string(), lb);
-    let mut x = Xml::new();
-    x.leaf("DNSName", dns_name);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.str("DNSName", dns_name);
+    w.finish()
 }
 
 fn sorted(mut l: Vec<super::model::Listener>) -> Vec<super::model::Listener> {
@@ -273,7 +272,7 @@ fn delete_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
         let release = call.world.durations.load_balancer_release;
         r.release_groups(&lb.security_groups, call.now_ms, release);
     }
-    Ok(Output::XmlEmpty)
+    call.writer().finish()
 }
 
 fn describe_load_balancers(call: &Call<'_>) -> AwsResult<Output> {
@@ -300,65 +299,55 @@ fn describe_load_balancers(call: &Call<'_>) -> AwsResult<Output> {
         }
     }
     let (items, next) = page.apply(found)?;
-    let mut x = Xml::new();
-    x.list("LoadBalancerDescriptions", "member", items, |x, lb| {
-        describe(x, &r, lb, call.account, call.region);
+    let mut w = call.writer();
+    w.list("LoadBalancerDescriptions", items, |w, lb| {
+        describe(w, &r, lb, call.account, call.region);
     });
-    x.leaf_opt("NextMarker", next);
-    Ok(Output::Xml(x.into_string()))
+    w.str_opt("NextMarker", next);
+    w.finish()
 }
 
 /// One `LoadBalancerDescription`.
-fn describe(x: &mut Xml, r: &Ec2Region, lb: &LoadBalancer, account: &str, region: &str) {
-    x.members("Subnets", &lb.subnets);
-    x.leaf("CanonicalHostedZoneNameID", hosted_zone(region, false));
+fn describe(w: &mut Writer, r: &Ec2Region, lb: &LoadBalancer, account: &str, region: &str) {
+    w.strs("Subnets", &lb.subnets);
+    w.str("CanonicalHostedZoneNameID", hosted_zone(region, false));
     if lb.scheme != "internal" {
-        x.leaf("CanonicalHostedZoneName", &lb.dns_name);
+        w.str("CanonicalHostedZoneName", &lb.dns_name);
     }
-    x.list("ListenerDescriptions", "member", &lb.listeners, |x, l| {
-        x.members("PolicyNames", &l.policy_names);
-        x.node("Listener", |x| {
-            x.leaf("Protocol", &l.protocol)
-                .num("LoadBalancerPort", l.load_balancer_port)
-                .leaf("InstanceProtocol", &l.instance_protocol)
-                .num("InstancePort", l.instance_port)
-                .leaf_opt("SSLCertificateId", l.ssl_certificate_id.as_ref());
+    w.list("ListenerDescriptions", &lb.listeners, |w, l| {
+        w.strs("PolicyNames", &l.policy_names);
+        w.structure("Listener", |w| {
+            w.str("Protocol", &l.protocol)
+                .int("LoadBalancerPort", l.load_balancer_port)
+                .str("InstanceProtocol", &l.instance_protocol)
+                .int("InstancePort", l.instance_port)
+                .str_opt("SSLCertificateId", l.ssl_certificate_id.as_ref());
         });
     });
-    let hc = &lb.health_check;
-    x.node("HealthCheck", |x| {
-        x.leaf("Target", &hc.target)
-            .num("Interval", hc.interval)
-            .num("Timeout", hc.timeout)
-            .num("UnhealthyThreshold", hc.unhealthy_threshold)
-            .num("HealthyThreshold", hc.healthy_threshold);
-    });
-    x.leaf("VPCId", &lb.vpc_id);
-    x.list(
+    super::health::describe_health_check(w, &lb.health_check);
+    w.str("VPCId", &lb.vpc_id);
+    w.list(
         "BackendServerDescriptions",
-        "member",
         &lb.backend_policies,
-        |x, (port, names)| {
-            x.num("InstancePort", port).members("PolicyNames", names);
+        |w, (port, names)| {
+            w.int("InstancePort", *port).strs("PolicyNames", names);
         },
     );
-    x.list("Instances", "member", &lb.instances, |x, i| {
-        x.leaf("InstanceId", &i.instance_id);
-    });
-    x.leaf("DNSName", &lb.dns_name);
-    x.members("SecurityGroups", &lb.security_groups);
-    policies::describe_in_load_balancer(x, lb);
-    x.leaf("LoadBalancerName", &lb.name);
-    x.leaf("CreatedTime", common::timestamp(lb.created_ms));
-    x.members("AvailabilityZones", zones_of(r, lb));
-    x.leaf("Scheme", &lb.scheme);
+    super::health::describe_instances(w, lb);
+    w.str("DNSName", &lb.dns_name);
+    w.strs("SecurityGroups", &lb.security_groups);
+    policies::describe_in_load_balancer(w, lb);
+    w.str("LoadBalancerName", &lb.name);
+    w.time("CreatedTime", lb.created_ms);
+    w.strs("AvailabilityZones", zones_of(r, lb));
+    w.str("Scheme", &lb.scheme);
     if let Some(g) = lb
         .security_groups
         .first()
         .and_then(|g| r.security_groups.get(g))
     {
-        x.node("SourceSecurityGroup", |x| {
-            x.leaf("OwnerAlias", account).leaf("GroupName", &g.name);
+        w.structure("SourceSecurityGroup", |w| {
+            w.str("OwnerAlias", account).str("GroupName", &g.name);
         });
     }
 }
@@ -377,9 +366,9 @@ fn attach_load_balancer_to_subnets(call: &Call<'_>) -> AwsResult<Output> {
     let (_, checked) = check_subnets(&r, Some(&vpc), &all)?;
     let lb = find_mut(&mut r, name)?;
     lb.subnets = checked;
-    let mut x = Xml::new();
-    x.members("Subnets", &lb.subnets);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.strs("Subnets", &lb.subnets);
+    w.finish()
 }
 
 fn detach_load_balancer_from_subnets(call: &Call<'_>) -> AwsResult<Output> {
@@ -402,9 +391,9 @@ fn detach_load_balancer_from_subnets(call: &Call<'_>) -> AwsResult<Output> {
         ));
     }
     lb.subnets = left;
-    let mut x = Xml::new();
-    x.members("Subnets", &lb.subnets);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.strs("Subnets", &lb.subnets);
+    w.finish()
 }
 
 fn apply_security_groups_to_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
@@ -423,7 +412,7 @@ fn apply_security_groups_to_load_balancer(call: &Call<'_>) -> AwsResult<Output> 
     let ids = resolve_groups(&r, &vpc, &groups)?;
     let lb = find_mut(&mut r, name)?;
     lb.security_groups = ids;
-    let mut x = Xml::new();
-    x.members("SecurityGroups", &lb.security_groups);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.strs("SecurityGroups", &lb.security_groups);
+    w.finish()
 }

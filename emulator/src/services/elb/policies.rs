@@ -5,8 +5,7 @@
 //! Creating a policy that exists with the same type and attributes succeeds and changes nothing:
 //! cloud-provider-aws re-creates its proxy-protocol policy on every sync of a load balancer.
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Output};
+use crate::protocol::{AwsError, AwsResult, Output, Writer};
 use crate::services::{ec2::common, Call, Handler};
 use crate::state;
 
@@ -264,7 +263,7 @@ pub fn ensure_default_ssl_policy(lb: &mut LoadBalancer) -> String {
 }
 
 /// The `Policies` member of a LoadBalancerDescription.
-pub fn describe_in_load_balancer(x: &mut Xml, lb: &LoadBalancer) {
+pub fn describe_in_load_balancer(w: &mut Writer, lb: &LoadBalancer) {
     let of_type = |t: &'static str| lb.policies.iter().filter(move |p| p.type_name == t);
     let attr = |p: &Policy, k: &str| {
         p.attributes
@@ -272,26 +271,26 @@ pub fn describe_in_load_balancer(x: &mut Xml, lb: &LoadBalancer) {
             .find(|(n, _)| n == k)
             .map(|(_, v)| v.clone())
     };
-    x.node("Policies", |x| {
-        x.list(
+    w.structure("Policies", |w| {
+        w.list(
             "AppCookieStickinessPolicies",
-            "member",
             of_type("AppCookieStickinessPolicyType"),
-            |x, p| {
-                x.leaf("PolicyName", &p.name)
-                    .leaf_opt("CookieName", attr(p, "CookieName"));
+            |w, p| {
+                w.str("PolicyName", &p.name)
+                    .str_opt("CookieName", attr(p, "CookieName"));
             },
         );
-        x.list(
+        w.list(
             "LBCookieStickinessPolicies",
-            "member",
             of_type("LBCookieStickinessPolicyType"),
-            |x, p| {
-                x.leaf("PolicyName", &p.name)
-                    .leaf_opt("CookieExpirationPeriod", attr(p, "CookieExpirationPeriod"));
+            |w, p| {
+                w.str("PolicyName", &p.name).int_opt(
+                    "CookieExpirationPeriod",
+                    attr(p, "CookieExpirationPeriod").and_then(|v| v.parse().ok()),
+                );
             },
         );
-        x.members(
+        w.strs(
             "OtherPolicies",
             lb.policies
                 .iter()
@@ -326,7 +325,7 @@ fn create_load_balancer_policy(call: &Call<'_>) -> AwsResult<Output> {
     let lb = find_mut(&mut r, name)?;
     if let Some(existing) = lb.policy(policy_name) {
         if existing.type_name == type_name && existing.attributes == attributes {
-            return Ok(Output::XmlEmpty);
+            return call.writer().finish();
         }
         return Err(AwsError::bad_request(
             "DuplicatePolicyName",
@@ -346,7 +345,7 @@ fn create_load_balancer_policy(call: &Call<'_>) -> AwsResult<Output> {
         type_name: type_name.to_string(),
         attributes,
     });
-    Ok(Output::XmlEmpty)
+    call.writer().finish()
 }
 
 fn delete_load_balancer_policy(call: &Call<'_>) -> AwsResult<Output> {
@@ -371,7 +370,7 @@ fn delete_load_balancer_policy(call: &Call<'_>) -> AwsResult<Output> {
         )));
     }
     lb.policies.retain(|p| p.name != policy_name);
-    Ok(Output::XmlEmpty)
+    call.writer().finish()
 }
 
 fn describe_load_balancer_policies(call: &Call<'_>) -> AwsResult<Output> {
@@ -419,20 +418,15 @@ fn describe_load_balancer_policies(call: &Call<'_>) -> AwsResult<Output> {
             }
         }
     };
-    let mut x = Xml::new();
-    x.list("PolicyDescriptions", "member", &policies, |x, p| {
-        x.leaf("PolicyName", &p.name)
-            .leaf("PolicyTypeName", &p.type_name)
-            .list(
-                "PolicyAttributeDescriptions",
-                "member",
-                &p.attributes,
-                |x, (k, v)| {
-                    x.leaf("AttributeName", k).leaf("AttributeValue", v);
-                },
-            );
+    let mut w = call.writer();
+    w.list("PolicyDescriptions", &policies, |w, p| {
+        w.str("PolicyName", &p.name)
+            .str("PolicyTypeName", &p.type_name)
+            .list("PolicyAttributeDescriptions", &p.attributes, |w, (k, v)| {
+                w.str("AttributeName", k).str("AttributeValue", v);
+            });
     });
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 fn describe_load_balancer_policy_types(call: &Call<'_>) -> AwsResult<Output> {
@@ -451,24 +445,23 @@ fn describe_load_balancer_policy_types(call: &Call<'_>) -> AwsResult<Output> {
     if names.is_empty() {
         types.extend(POLICY_TYPES.iter());
     }
-    let mut x = Xml::new();
-    x.list("PolicyTypeDescriptions", "member", types, |x, t| {
-        x.leaf("PolicyTypeName", t.name)
-            .leaf("Description", t.description)
+    let mut w = call.writer();
+    w.list("PolicyTypeDescriptions", types, |w, t| {
+        w.str("PolicyTypeName", t.name)
+            .str("Description", t.description)
             .list(
                 "PolicyAttributeTypeDescriptions",
-                "member",
                 t.attributes,
-                |x, (name, kind, cardinality, description)| {
-                    x.leaf("AttributeName", name).leaf("AttributeType", kind);
+                |w, (name, kind, cardinality, description)| {
+                    w.str("AttributeName", name).str("AttributeType", kind);
                     if !description.is_empty() {
-                        x.leaf("Description", description);
+                        w.str("Description", description);
                     }
-                    x.leaf("Cardinality", cardinality);
+                    w.str("Cardinality", cardinality);
                 },
             );
     });
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 /// Checks that each named policy exists on `lb` and may go where it is being set.
@@ -518,7 +511,7 @@ fn set_policies_for_backend_server(call: &Call<'_>) -> AwsResult<Output> {
         lb.backend_policies
             .insert(port, names.iter().map(|n| n.to_string()).collect());
     }
-    Ok(Output::XmlEmpty)
+    call.writer().finish()
 }
 
 fn set_policies_of_listener(call: &Call<'_>) -> AwsResult<Output> {
@@ -563,5 +556,5 @@ fn set_policies_of_listener(call: &Call<'_>) -> AwsResult<Output> {
     {
         l.policy_names = names;
     }
-    Ok(Output::XmlEmpty)
+    call.writer().finish()
 }

@@ -1,7 +1,6 @@
 //! Tags of classic load balancers: AddTags, RemoveTags, DescribeTags (and the `Tags` of
 //! CreateLoadBalancer).
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::{ec2::common, Call, Handler};
 use crate::state::{self, tags::Tags};
@@ -103,7 +102,7 @@ fn add_tags(call: &Call<'_>) -> AwsResult<Output> {
     for n in &lbs {
         apply(&mut find_mut(&mut r, n)?.tags, &new)?;
     }
-    Ok(Output::XmlEmpty)
+    call.writer().finish()
 }
 
 fn remove_tags(call: &Call<'_>) -> AwsResult<Output> {
@@ -125,7 +124,7 @@ fn remove_tags(call: &Call<'_>) -> AwsResult<Output> {
             lb.tags.remove(k);
         }
     }
-    Ok(Output::XmlEmpty)
+    call.writer().finish()
 }
 
 fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
@@ -138,12 +137,12 @@ fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
     for n in &lbs {
         found.push(find(&r, n)?);
     }
-    let mut x = Xml::new();
-    x.list("TagDescriptions", "member", found, |x, lb| {
-        x.leaf("LoadBalancerName", &lb.name);
-        x.list("Tags", "member", &lb.tags, |x, (k, v)| {
-            x.leaf("Key", k).leaf("Value", v);
+    let mut w = call.writer();
+    w.list("TagDescriptions", found, |w, lb| {
+        w.str("LoadBalancerName", &lb.name);
+        w.list("Tags", &lb.tags, |w, (k, v)| {
+            w.str("Key", k).str("Value", v);
         });
     });
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }

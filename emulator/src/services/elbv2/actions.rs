@@ -6,8 +6,7 @@
 //! The authenticating actions (`authenticate-oidc`, `authenticate-cognito`, `jwt-validation`)
 //! need identity providers awsemu does not have, so they are answered as not emulated.
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Scope};
+use crate::protocol::{AwsError, AwsResult, Scope, Writer};
 
 use super::arn::{self, Kind};
 use super::errors::{self, check_enum, check_length, check_range, constraint, validation};
@@ -305,24 +304,24 @@ pub fn check_against(
     Ok(())
 }
 
-/// `<DefaultActions><member>…</member></DefaultActions>`.
-pub fn render(x: &mut Xml, actions: &[Action]) {
-    x.list("DefaultActions", "member", actions, |x, a| match &a.kind {
+/// The `DefaultActions` member of a `Listener`.
+pub fn render(w: &mut Writer, actions: &[Action]) {
+    w.list("DefaultActions", actions, |w, a| match &a.kind {
         ActionKind::Forward { groups, stickiness } => {
-            x.leaf("Type", "forward");
+            w.str("Type", "forward");
             if let [one] = groups.as_slice() {
-                x.leaf("TargetGroupArn", &one.arn);
+                w.str("TargetGroupArn", &one.arn);
             }
-            x.leaf_opt("Order", a.order.map(|o| o.to_string()));
-            x.node("ForwardConfig", |x| {
-                x.list("TargetGroups", "member", groups, |x, g| {
-                    x.leaf("TargetGroupArn", &g.arn)
-                        .num("Weight", g.weight.unwrap_or(1));
+            w.int_opt("Order", a.order);
+            w.structure("ForwardConfig", |w| {
+                w.list("TargetGroups", groups, |w, g| {
+                    w.str("TargetGroupArn", &g.arn)
+                        .int("Weight", g.weight.unwrap_or(1));
                 });
-                x.node("TargetGroupStickinessConfig", |x| {
+                w.structure("TargetGroupStickinessConfig", |w| {
                     let (enabled, duration) = stickiness.unwrap_or((false, None));
-                    x.bool("Enabled", enabled)
-                        .leaf_opt("DurationSeconds", duration.map(|d| d.to_string()));
+                    w.bool("Enabled", enabled)
+                        .int_opt("DurationSeconds", duration);
                 });
             });
         }
@@ -334,15 +333,14 @@ pub fn render(x: &mut Xml, actions: &[Action]) {
             query,
             status_code,
         } => {
-            x.leaf("Type", "redirect")
-                .leaf_opt("Order", a.order.map(|o| o.to_string()));
-            x.node("RedirectConfig", |x| {
-                x.leaf_opt("Protocol", protocol.as_deref())
-                    .leaf_opt("Port", port.as_deref())
-                    .leaf_opt("Host", host.as_deref())
-                    .leaf_opt("Path", path.as_deref())
-                    .leaf_opt("Query", query.as_deref())
-                    .leaf("StatusCode", status_code);
+            w.str("Type", "redirect").int_opt("Order", a.order);
+            w.structure("RedirectConfig", |w| {
+                w.str_opt("Protocol", protocol.as_deref())
+                    .str_opt("Port", port.as_deref())
+                    .str_opt("Host", host.as_deref())
+                    .str_opt("Path", path.as_deref())
+                    .str_opt("Query", query.as_deref())
+                    .str("StatusCode", status_code);
             });
         }
         ActionKind::FixedResponse {
@@ -350,12 +348,11 @@ pub fn render(x: &mut Xml, actions: &[Action]) {
             status_code,
             content_type,
         } => {
-            x.leaf("Type", "fixed-response")
-                .leaf_opt("Order", a.order.map(|o| o.to_string()));
-            x.node("FixedResponseConfig", |x| {
-                x.leaf_opt("MessageBody", message_body.as_deref())
-                    .leaf("StatusCode", status_code)
-                    .leaf_opt("ContentType", content_type.as_deref());
+            w.str("Type", "fixed-response").int_opt("Order", a.order);
+            w.structure("FixedResponseConfig", |w| {
+                w.str_opt("MessageBody", message_body.as_deref())
+                    .str("StatusCode", status_code)
+                    .str_opt("ContentType", content_type.as_deref());
             });
         }
     });

@@ -7,8 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsResult, Output, Scope};
+use crate::protocol::{AwsResult, Output, Scope, Writer};
 use crate::services::ec2::common;
 use crate::services::Call;
 use crate::state::{read, write};
@@ -374,9 +373,10 @@ fn apply(
     Ok(next)
 }
 
-fn render(x: &mut Xml, attributes: &BTreeMap<String, String>) {
-    x.list("Attributes", "member", attributes, |x, (k, v)| {
-        x.leaf("Key", k).leaf("Value", v);
+/// The `Attributes` member of all four answers.
+fn render(w: &mut Writer, attributes: &BTreeMap<String, String>) {
+    w.list("Attributes", attributes, |w, (k, v)| {
+        w.str("Key", k).str("Value", v);
     });
 }
 
@@ -392,9 +392,9 @@ pub fn describe_load_balancer_attributes(call: &Call<'_>) -> AwsResult<Output> {
         .load_balancers
         .get(lb_arn)
         .ok_or_else(errors::load_balancer_not_found)?;
-    let mut x = Xml::new();
-    render(&mut x, &lb.attributes);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    render(&mut w, &lb.attributes);
+    w.finish()
 }
 
 pub fn modify_load_balancer_attributes(call: &Call<'_>) -> AwsResult<Output> {
@@ -434,9 +434,9 @@ pub fn modify_load_balancer_attributes(call: &Call<'_>) -> AwsResult<Output> {
         )));
     }
     lb.attributes = next;
-    let mut x = Xml::new();
-    render(&mut x, &lb.attributes);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    render(&mut w, &lb.attributes);
+    w.finish()
 }
 
 pub fn describe_target_group_attributes(call: &Call<'_>) -> AwsResult<Output> {
@@ -451,9 +451,9 @@ pub fn describe_target_group_attributes(call: &Call<'_>) -> AwsResult<Output> {
         .target_groups
         .get(tg_arn)
         .ok_or_else(|| errors::target_group_not_found(tg_arn))?;
-    let mut x = Xml::new();
-    render(&mut x, &tg.attributes);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    render(&mut w, &tg.attributes);
+    w.finish()
 }
 
 pub fn modify_target_group_attributes(call: &Call<'_>) -> AwsResult<Output> {
@@ -481,9 +481,9 @@ pub fn modify_target_group_attributes(call: &Call<'_>) -> AwsResult<Output> {
         ));
     }
     tg.attributes = next;
-    let mut x = Xml::new();
-    render(&mut x, &tg.attributes);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    render(&mut w, &tg.attributes);
+    w.finish()
 }
 
 #[cfg(test)]

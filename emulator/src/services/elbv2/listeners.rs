@@ -6,8 +6,7 @@
 //! UDP, TCP_UDP, QUIC, TCP_QUIC on network load balancers; none on gateway load balancers, which
 //! listen on every port.
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::protocol::{AwsError, AwsResult, Output, Scope, Writer};
 use crate::services::ec2::common;
 use crate::services::Call;
 use crate::state::paging::Page;
@@ -308,9 +307,9 @@ pub fn create_listener(call: &Call<'_>) -> AwsResult<Output> {
                 format!("A listener already exists on this port for this load balancer '{lb_arn}'"),
             ));
         }
-        let mut x = Xml::new();
-        x.list("Listeners", "member", [existing], render);
-        return Ok(Output::Xml(x.into_string()));
+        let mut w = call.writer();
+        w.list("Listeners", [existing], render);
+        return w.finish();
     }
     if e.listeners_of(lb_arn).len() >= MAX_LISTENERS {
         return Err(AwsError::bad_request(
@@ -323,11 +322,11 @@ pub fn create_listener(call: &Call<'_>) -> AwsResult<Output> {
         seq: r.elbv2.next_seq(),
         ..listener
     };
-    let mut x = Xml::new();
-    x.list("Listeners", "member", [&listener], render);
+    let mut w = call.writer();
+    w.list("Listeners", [&listener], render);
     r.elbv2.listeners.insert(listener.arn.clone(), listener);
     r.elbv2.refresh_usage(now);
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 pub fn describe_listeners(call: &Call<'_>) -> AwsResult<Output> {
@@ -379,10 +378,10 @@ pub fn describe_listeners(call: &Call<'_>) -> AwsResult<Output> {
         }
     };
     let (shown, next) = page.apply(found)?;
-    let mut x = Xml::new();
-    x.list("Listeners", "member", shown, render);
-    x.leaf_opt("NextMarker", next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("Listeners", shown, render);
+    w.str_opt("NextMarker", next);
+    w.finish()
 }
 
 pub fn modify_listener(call: &Call<'_>) -> AwsResult<Output> {
@@ -442,11 +441,11 @@ pub fn modify_listener(call: &Call<'_>) -> AwsResult<Output> {
             next.port.unwrap_or_default()
         )));
     }
-    let mut x = Xml::new();
-    x.list("Listeners", "member", [&next], render);
+    let mut w = call.writer();
+    w.list("Listeners", [&next], render);
     r.elbv2.listeners.insert(next.arn.clone(), next);
     r.elbv2.refresh_usage(now);
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 pub fn delete_listener(call: &Call<'_>) -> AwsResult<Output> {
@@ -484,23 +483,23 @@ pub fn delete_listener(call: &Call<'_>) -> AwsResult<Output> {
     }
     r.elbv2.listeners.remove(listener_arn);
     r.elbv2.refresh_usage(now);
-    Ok(Output::Xml(String::new()))
+    call.writer().finish()
 }
 
 /// The members of a `Listener`.
-pub fn render(x: &mut Xml, l: &Listener) {
-    x.leaf("ListenerArn", &l.arn)
-        .leaf("LoadBalancerArn", &l.load_balancer_arn)
-        .leaf_opt("Port", l.port.map(|p| p.to_string()))
-        .leaf_opt("Protocol", l.protocol.as_deref());
+pub fn render(w: &mut Writer, l: &Listener) {
+    w.str("ListenerArn", &l.arn)
+        .str("LoadBalancerArn", &l.load_balancer_arn)
+        .int_opt("Port", l.port)
+        .str_opt("Protocol", l.protocol.as_deref());
     if !l.certificates.is_empty() {
-        x.list("Certificates", "member", &l.certificates, |x, c| {
-            x.leaf("CertificateArn", c);
+        w.list("Certificates", &l.certificates, |w, c| {
+            w.str("CertificateArn", c);
         });
     }
-    x.leaf_opt("SslPolicy", l.ssl_policy.as_deref());
-    actions::render(x, &l.actions);
+    w.str_opt("SslPolicy", l.ssl_policy.as_deref());
+    actions::render(w, &l.actions);
     if !l.alpn_policy.is_empty() {
-        x.members("AlpnPolicy", &l.alpn_policy);
+        w.strs("AlpnPolicy", &l.alpn_policy);
     }
 }

@@ -3,8 +3,7 @@
 //! DeleteLoadBalancer (with its listeners; its security groups stay held for a while, as the
 //! network interfaces of a deleted load balancer do), SetSecurityGroups and SetSubnets.
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::protocol::{AwsError, AwsResult, Output, Scope, Writer};
 use crate::services::ec2::common;
 use crate::services::ec2::instances::network;
 use crate::services::ec2::model::{Ec2Region, Timed};
@@ -15,7 +14,7 @@ use crate::state::{read, write};
 use super::arn::{self, Kind};
 use super::errors::{self, check_enum, invalid_configuration, validation};
 use super::model::{LbState, LbType, LoadBalancer, ZoneMapping};
-use super::{attributes, names, tags, timestamp, zones};
+use super::{attributes, names, tags, zones};
 
 /// Security groups a load balancer may have.
 const MAX_SECURITY_GROUPS: usize = 5;
@@ -334,12 +333,12 @@ pub fn create_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
                 ),
             ));
         }
-        let mut x = Xml::new();
+        let mut w = call.writer();
         let state = existing.state.at(now);
-        x.list("LoadBalancers", "member", [existing], |x, lb| {
-            render(x, lb, state, call.region)
+        w.list("LoadBalancers", [existing], |w, lb| {
+            render(w, lb, state, call.region)
         });
-        return Ok(Output::Xml(x.into_string()));
+        return w.finish();
     }
     let limit = call
         .world
@@ -398,13 +397,13 @@ pub fn create_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
         attributes: attributes::load_balancer_defaults(kind, scheme),
         tags: tag_set,
     };
-    let mut x = Xml::new();
+    let mut w = call.writer();
     // The answer shows AWS's intermediate state, whatever the timing profile.
-    x.list("LoadBalancers", "member", [&lb], |x, lb| {
-        render(x, lb, LbState::Provisioning, call.region)
+    w.list("LoadBalancers", [&lb], |w, lb| {
+        render(w, lb, LbState::Provisioning, call.region)
     });
     r.elbv2.load_balancers.insert(lb_arn, lb);
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 fn sorted(v: &[String]) -> Vec<&String> {
@@ -452,12 +451,12 @@ pub fn describe_load_balancers(call: &Call<'_>) -> AwsResult<Output> {
         .collect();
     found.sort_by_key(|lb| lb.seq);
     let (shown, next) = page.apply(found)?;
-    let mut x = Xml::new();
-    x.list("LoadBalancers", "member", shown, |x, lb| {
-        render(x, lb, lb.state.at(now), call.region)
+    let mut w = call.writer();
+    w.list("LoadBalancers", shown, |w, lb| {
+        render(w, lb, lb.state.at(now), call.region)
     });
-    x.leaf_opt("NextMarker", next);
-    Ok(Output::Xml(x.into_string()))
+    w.str_opt("NextMarker", next);
+    w.finish()
 }
 
 /// Succeeds for a load balancer that does not exist, as AWS documents; deletes the listeners;
@@ -471,7 +470,7 @@ pub fn delete_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
     let lock = common::region(call)?;
     let mut r = write(&lock);
     let Some(lb) = r.elbv2.load_balancers.get(lb_arn) else {
-        return Ok(Output::Xml(String::new()));
+        return call.writer().finish();
     };
     if lb
         .attributes
@@ -507,7 +506,7 @@ pub fn delete_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
     r.elbv2.load_balancers.remove(lb_arn);
     r.elbv2.refresh_usage(now);
     r.release_groups(&groups, now, call.world.durations.load_balancer_release);
-    Ok(Output::Xml(String::new()))
+    call.writer().finish()
 }
 
 pub fn set_security_groups(call: &Call<'_>) -> AwsResult<Output> {
@@ -570,13 +569,13 @@ pub fn set_security_groups(call: &Call<'_>) -> AwsResult<Output> {
     if let (Some(v), Some(current)) = (enforce, lb.enforce_private_link_rules.as_mut()) {
         *current = v.to_string();
     }
-    let mut x = Xml::new();
-    x.members("SecurityGroupIds", &lb.security_groups);
-    x.leaf_opt(
+    let mut w = call.writer();
+    w.strs("SecurityGroupIds", &lb.security_groups);
+    w.str_opt(
         "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic",
         lb.enforce_private_link_rules.as_deref(),
     );
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 pub fn set_subnets(call: &Call<'_>) -> AwsResult<Output> {
@@ -642,58 +641,53 @@ pub fn set_subnets(call: &Call<'_>) -> AwsResult<Output> {
         .get_mut(lb_arn)
         .ok_or_else(AwsError::internal)?;
     lb.zones = zones;
-    let mut x = Xml::new();
-    render_zones(&mut x, lb);
+    let mut w = call.writer();
+    render_zones(&mut w, lb);
     if lb.kind != LbType::Gateway {
-        x.leaf("IpAddressType", &lb.ip_address_type);
+        w.str("IpAddressType", &lb.ip_address_type);
     }
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 /// `AvailabilityZones`: zone and subnet, and for network load balancers their addresses.
-fn render_zones(x: &mut Xml, lb: &LoadBalancer) {
-    x.list("AvailabilityZones", "member", &lb.zones, |x, z| {
-        x.leaf("ZoneName", &z.zone).leaf("SubnetId", &z.subnet_id);
+fn render_zones(w: &mut Writer, lb: &LoadBalancer) {
+    w.list("AvailabilityZones", &lb.zones, |w, z| {
+        w.str("ZoneName", &z.zone).str("SubnetId", &z.subnet_id);
         if lb.kind == LbType::Network {
-            x.list(
-                "LoadBalancerAddresses",
-                "member",
-                z.private_ipv4.iter(),
-                |x, ip| {
-                    x.leaf("PrivateIPv4Address", ip);
-                },
-            );
+            w.list("LoadBalancerAddresses", z.private_ipv4.iter(), |w, ip| {
+                w.str("PrivateIPv4Address", ip);
+            });
         }
     });
 }
 
 /// The members of a `LoadBalancer` in `state`.
-pub fn render(x: &mut Xml, lb: &LoadBalancer, state: LbState, region: &str) {
-    x.leaf("LoadBalancerArn", &lb.arn);
+pub fn render(w: &mut Writer, lb: &LoadBalancer, state: LbState, region: &str) {
+    w.str("LoadBalancerArn", &lb.arn);
     if lb.kind != LbType::Gateway {
-        x.leaf("DNSName", &lb.dns_name);
-        x.leaf(
+        w.str("DNSName", &lb.dns_name);
+        w.str(
             "CanonicalHostedZoneId",
             zones::hosted_zone(region, lb.kind == LbType::Network),
         );
     }
-    x.leaf("CreatedTime", timestamp(lb.created_ms))
-        .leaf("LoadBalancerName", &lb.name)
-        .leaf_opt(
+    w.time("CreatedTime", lb.created_ms)
+        .str("LoadBalancerName", &lb.name)
+        .str_opt(
             "Scheme",
             (!lb.scheme.is_empty()).then_some(lb.scheme.as_str()),
         )
-        .leaf("VpcId", &lb.vpc_id);
-    x.node("State", |x| {
-        x.leaf("Code", state.name());
+        .str("VpcId", &lb.vpc_id);
+    w.structure("State", |w| {
+        w.str("Code", state.name());
     });
-    x.leaf("Type", lb.kind.name());
-    render_zones(x, lb);
+    w.str("Type", lb.kind.name());
+    render_zones(w, lb);
     if lb.kind != LbType::Gateway {
-        x.members("SecurityGroups", &lb.security_groups);
+        w.strs("SecurityGroups", &lb.security_groups);
     }
-    x.leaf("IpAddressType", &lb.ip_address_type);
-    x.leaf_opt(
+    w.str("IpAddressType", &lb.ip_address_type);
+    w.str_opt(
         "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic",
         lb.enforce_private_link_rules.as_deref(),
     );

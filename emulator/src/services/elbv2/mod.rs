@@ -55,22 +55,16 @@ pub fn handler(action: &str) -> Option<Handler> {
     })
 }
 
-/// An ELBv2 timestamp with milliseconds, `2016-03-25T21:26:12.920Z`.
-pub fn timestamp(ms: i64) -> String {
-    let secs = crate::timefmt::format_iso8601(ms.div_euclid(1000));
-    format!(
-        "{}.{:03}Z",
-        secs.trim_end_matches(".000Z"),
-        ms.rem_euclid(1000)
-    )
-}
-
 #[cfg(test)]
 mod tests {
+    use crate::protocol::writer::timestamp;
+    use crate::protocol::ServiceId;
+
+    /// ELBv2 (alone of the XML services) keeps the milliseconds: `2016-03-25T21:26:12.920Z`.
     #[test]
     fn timestamps_keep_milliseconds() {
         assert_eq!(
-            super::timestamp(1_458_941_172_920),
+            timestamp(ServiceId::Elbv2, 1_458_941_172_920),
             "2016-03-25T21:26:12.920Z"
         );
     }

@@ -2,8 +2,7 @@
 //! AddTags, RemoveTags and DescribeTags (up to 20 ARNs each), with AWS's limits (50 per
 //! resource, keys 1–128 and values 0–256 characters of its tag alphabet, `aws:` reserved).
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::protocol::{AwsError, AwsResult, Output, Scope, Writer};
 use crate::services::ec2::common;
 use crate::services::Call;
 use crate::state::tags::{Tags, MAX_TAGS};
@@ -132,7 +131,7 @@ pub fn add_tags(call: &Call<'_>) -> AwsResult<Output> {
             t.extend(tags.iter().cloned());
         }
     }
-    Ok(Output::Xml(String::new()))
+    call.writer().finish()
 }
 
 pub fn remove_tags(call: &Call<'_>) -> AwsResult<Output> {
@@ -155,7 +154,7 @@ pub fn remove_tags(call: &Call<'_>) -> AwsResult<Output> {
             }
         }
     }
-    Ok(Output::Xml(String::new()))
+    call.writer().finish()
 }
 
 pub fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
@@ -168,17 +167,17 @@ pub fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
     for a in &arns {
         found.push((*a, find(&r.elbv2, a)?.0));
     }
-    let mut x = Xml::new();
-    x.list("TagDescriptions", "member", found, |x, (a, tags)| {
-        x.leaf("ResourceArn", a);
-        render(x, tags);
+    let mut w = call.writer();
+    w.list("TagDescriptions", found, |w, (a, tags)| {
+        w.str("ResourceArn", a);
+        render(w, tags);
     });
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
-/// `<Tags><member><Key/><Value/></member>…</Tags>`.
-pub fn render(x: &mut Xml, tags: &Tags) {
-    x.list("Tags", "member", tags, |x, (k, v)| {
-        x.leaf("Key", k).leaf("Value", v);
+/// The `Tags` member of a `TagDescription`.
+pub fn render(w: &mut Writer, tags: &Tags) {
+    w.list("Tags", tags, |w, (k, v)| {
+        w.str("Key", k).str("Value", v);
     });
 }

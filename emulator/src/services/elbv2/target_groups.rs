@@ -2,8 +2,7 @@
 //! (by ARN, name or load balancer, paged), ModifyTargetGroup (health checks) and
 //! DeleteTargetGroup (refused while a listener forwards to the group).
 
-use crate::protocol::xml::Xml;
-use crate::protocol::{AwsError, AwsResult, Output};
+use crate::protocol::{AwsError, AwsResult, Output, Writer};
 use crate::services::ec2::common;
 use crate::services::Call;
 use crate::state::paging::Page;
@@ -147,11 +146,9 @@ pub fn create_target_group(call: &Call<'_>) -> AwsResult<Output> {
                 ),
             ));
         }
-        let mut x = Xml::new();
-        x.list("TargetGroups", "member", [existing], |x, tg| {
-            render(x, &r.elbv2, tg)
-        });
-        return Ok(Output::Xml(x.into_string()));
+        let mut w = call.writer();
+        w.list("TargetGroups", [existing], |w, tg| render(w, &r.elbv2, tg));
+        return w.finish();
     }
     if r.elbv2.target_groups.len() >= MAX_TARGET_GROUPS {
         return Err(AwsError::bad_request(
@@ -171,11 +168,9 @@ pub fn create_target_group(call: &Call<'_>) -> AwsResult<Output> {
         tags: tag_set,
     };
     r.elbv2.target_groups.insert(tg_arn, tg.clone());
-    let mut x = Xml::new();
-    x.list("TargetGroups", "member", [&tg], |x, tg| {
-        render(x, &r.elbv2, tg)
-    });
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("TargetGroups", [&tg], |w, tg| render(w, &r.elbv2, tg));
+    w.finish()
 }
 
 pub fn describe_target_groups(call: &Call<'_>) -> AwsResult<Output> {
@@ -225,10 +220,10 @@ pub fn describe_target_groups(call: &Call<'_>) -> AwsResult<Output> {
     }
     groups.sort_by_key(|tg| tg.seq);
     let (shown, next) = page.apply(groups)?;
-    let mut x = Xml::new();
-    x.list("TargetGroups", "member", shown, |x, tg| render(x, e, tg));
-    x.leaf_opt("NextMarker", next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("TargetGroups", shown, |w, tg| render(w, e, tg));
+    w.str_opt("NextMarker", next);
+    w.finish()
 }
 
 pub fn modify_target_group(call: &Call<'_>) -> AwsResult<Output> {
@@ -252,9 +247,9 @@ pub fn modify_target_group(call: &Call<'_>) -> AwsResult<Output> {
     }
     let e = &r.elbv2;
     let tg = e.target_groups.get(tg_arn).ok_or_else(AwsError::internal)?;
-    let mut x = Xml::new();
-    x.list("TargetGroups", "member", [tg], |x, tg| render(x, e, tg));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("TargetGroups", [tg], |w, tg| render(w, e, tg));
+    w.finish()
 }
 
 /// Succeeds for a group that does not exist (AWS models no NotFound here); refuses one that a
@@ -273,38 +268,35 @@ pub fn delete_target_group(call: &Call<'_>) -> AwsResult<Output> {
         ));
     }
     r.elbv2.target_groups.remove(tg_arn);
-    Ok(Output::Xml(String::new()))
+    call.writer().finish()
 }
 
 /// The members of a `TargetGroup`.
-pub fn render(x: &mut Xml, e: &Elbv2, tg: &TargetGroup) {
+pub fn render(w: &mut Writer, e: &Elbv2, tg: &TargetGroup) {
     let c = &tg.config;
     let h = &c.health;
-    x.leaf("TargetGroupArn", &tg.arn)
-        .leaf("TargetGroupName", &tg.name)
-        .leaf_opt("Protocol", c.protocol.as_deref())
-        .leaf_opt("Port", c.port.map(|p| p.to_string()))
-        .leaf_opt("VpcId", c.vpc_id.as_deref())
-        .leaf_opt("HealthCheckProtocol", h.protocol.as_deref())
-        .leaf_opt("HealthCheckPort", h.port.as_deref())
+    w.str("TargetGroupArn", &tg.arn)
+        .str("TargetGroupName", &tg.name)
+        .str_opt("Protocol", c.protocol.as_deref())
+        .int_opt("Port", c.port)
+        .str_opt("VpcId", c.vpc_id.as_deref())
+        .str_opt("HealthCheckProtocol", h.protocol.as_deref())
+        .str_opt("HealthCheckPort", h.port.as_deref())
         .bool("HealthCheckEnabled", h.enabled)
-        .num("HealthCheckIntervalSeconds", h.interval)
-        .num("HealthCheckTimeoutSeconds", h.timeout)
-        .num("HealthyThresholdCount", h.healthy_threshold)
-        .num("UnhealthyThresholdCount", h.unhealthy_threshold)
-        .leaf_opt("HealthCheckPath", h.path.as_deref());
+        .int("HealthCheckIntervalSeconds", h.interval)
+        .int("HealthCheckTimeoutSeconds", h.timeout)
+        .int("HealthyThresholdCount", h.healthy_threshold)
+        .int("UnhealthyThresholdCount", h.unhealthy_threshold)
+        .str_opt("HealthCheckPath", h.path.as_deref());
     if h.matcher_http.is_some() || h.matcher_grpc.is_some() {
-        x.node("Matcher", |x| {
-            x.leaf_opt("HttpCode", h.matcher_http.as_deref())
-                .leaf_opt("GrpcCode", h.matcher_grpc.as_deref());
+        w.structure("Matcher", |w| {
+            w.str_opt("HttpCode", h.matcher_http.as_deref())
+                .str_opt("GrpcCode", h.matcher_grpc.as_deref());
         });
     }
-    x.members("LoadBalancerArns", e.load_balancers_of(&tg.arn));
-    x.leaf("TargetType", &c.target_type)
-        .leaf_opt("ProtocolVersion", c.protocol_version.as_deref())
-        .leaf_opt("IpAddressType", c.ip_address_type.as_deref())
-        .leaf_opt(
-            "TargetControlPort",
-            c.target_control_port.map(|p| p.to_string()),
-        );
+    w.strs("LoadBalancerArns", e.load_balancers_of(&tg.arn));
+    w.str("TargetType", &c.target_type)
+        .str_opt("ProtocolVersion", c.protocol_version.as_deref())
+        .str_opt("IpAddressType", c.ip_address_type.as_deref())
+        .int_opt("TargetControlPort", c.target_control_port);
 }

@@ -4,7 +4,6 @@
 
 use std::net::IpAddr;
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::ec2::instances::network;
 use crate::services::ec2::model::{Ec2Region, InstanceState};
@@ -344,7 +343,7 @@ pub fn register_targets(call: &Call<'_>) -> AwsResult<Output> {
     check_id_forms(tg, &targets)?;
     check_registrable(&r, tg, &targets, call)?;
     register(&mut r, tg_arn, &targets, now)?;
-    Ok(Output::Xml(String::new()))
+    call.writer().finish()
 }
 
 /// A target that is not registered deregisters successfully, as AWS documents.
@@ -360,7 +359,7 @@ pub fn deregister_targets(call: &Call<'_>) -> AwsResult<Output> {
     let tg = group(&r, tg_arn)?;
     check_id_forms(tg, &targets)?;
     deregister(&mut r, tg_arn, &targets, now)?;
-    Ok(Output::Xml(String::new()))
+    call.writer().finish()
 }
 
 pub fn describe_target_health(call: &Call<'_>) -> AwsResult<Output> {
@@ -427,38 +426,33 @@ pub fn describe_target_health(call: &Call<'_>) -> AwsResult<Output> {
         && include
             .iter()
             .any(|i| *i == "AnomalyDetection" || *i == "All");
-    let mut x = Xml::new();
-    x.list(
-        "TargetHealthDescriptions",
-        "member",
-        &rows,
-        |x, (reg, h)| {
-            x.node("Target", |x| {
-                x.leaf("Id", &reg.id)
-                    .leaf_opt("Port", reg.port.map(|p| p.to_string()))
-                    .leaf_opt("AvailabilityZone", reg.availability_zone.as_deref());
+    let mut w = call.writer();
+    w.list("TargetHealthDescriptions", &rows, |w, (reg, h)| {
+        w.structure("Target", |w| {
+            w.str("Id", &reg.id)
+                .int_opt("Port", reg.port)
+                .str_opt("AvailabilityZone", reg.availability_zone.as_deref());
+        });
+        let hc_port = match tg.config.health.port.as_deref() {
+            Some("traffic-port") => reg.port.map(|p| p.to_string()),
+            other => other.map(str::to_string),
+        };
+        w.str_opt("HealthCheckPort", hc_port);
+        w.structure("TargetHealth", |w| {
+            w.str("State", h.state)
+                .str_opt("Reason", h.reason)
+                .str_opt("Description", h.description);
+        });
+        if anomaly {
+            w.structure("AnomalyDetection", |w| {
+                w.str("Result", "normal").str("MitigationInEffect", "no");
             });
-            let hc_port = match tg.config.health.port.as_deref() {
-                Some("traffic-port") => reg.port.map(|p| p.to_string()),
-                other => other.map(str::to_string),
-            };
-            x.leaf_opt("HealthCheckPort", hc_port);
-            x.node("TargetHealth", |x| {
-                x.leaf("State", h.state)
-                    .leaf_opt("Reason", h.reason)
-                    .leaf_opt("Description", h.description);
-            });
-            if anomaly {
-                x.node("AnomalyDetection", |x| {
-                    x.leaf("Result", "normal").leaf("MitigationInEffect", "no");
-                });
-            }
-            x.node("AdministrativeOverride", |x| {
-                x.leaf("State", "no_override")
-                    .leaf("Reason", "AdministrativeOverride.NoOverride")
-                    .leaf("Description", "No override is currently active on target");
-            });
-        },
-    );
-    Ok(Output::Xml(x.into_string()))
+        }
+        w.structure("AdministrativeOverride", |w| {
+            w.str("State", "no_override")
+                .str("Reason", "AdministrativeOverride.NoOverride")
+                .str("Description", "No override is currently active on target");
+        });
+    });
+    w.finish()
 }
