@@ -137,7 +137,6 @@ def run(ctx):
 
     igw2 = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     with t.ok("ReplaceRoute"):
-        ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc) if False else None
         ec2.replace_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
         routes = st()["route_tables"][rtb]["routes"]
         true(any(r["destination"] == "0.0.0.0/0" and r["target"] == {"Gateway": igw} for r in routes), "route")
@@ -279,7 +278,7 @@ def run(ctx):
         eq(i["Tags"], [{"Key": "role", "Value": "w"}], "Tags")
         true(i["IamInstanceProfile"]["Arn"].endswith(":instance-profile/worker"), "IamInstanceProfile")
         true(hasattr(i["LaunchTime"], "year"), "LaunchTime")
-        eq(i["PrivateIpAddress"], has(st(), "instances", iid)["private_ip"] if "private_ip" in st()["instances"][iid] else i["PrivateIpAddress"], "private ip")
+        true(i["PrivateIpAddress"].startswith("10.20.1."), "PrivateIpAddress")
     with t.err("DescribeInstances", "InvalidInstanceID.NotFound", 400):
         ec2.describe_instances(InstanceIds=[NOI])
 
