@@ -69,24 +69,109 @@ fn walk(prefix: &str, v: &Value, style: ListStyle, out: &mut Vec<(String, String
     }
 }
 
-/// The decoded input of a call with these parameters.
-pub fn input(service: ServiceId, params: &Value) -> Result<Input, String> {
+/// Flattens YAML parameters named as the SDKs and `--cli-input-json` name them — the model's
+/// member names (`VolumeIds: [...]`, `Filters: [{Name, Values}]`) — onto the wire through the
+/// input shape of `service`'s `action`: each member's query name, lists as `Name.N` (EC2) or
+/// `Name.member.N`, maps as `Name.entry.N.key`/`value`, an empty awsQuery list as `Name=`. A key
+/// that names no member (a wire name such as `VolumeId`, or a flat `InstanceId.1`) is taken as
+/// written, as [`flatten`] does.
+pub fn flatten_named(
+    service: ServiceId,
+    action: &str,
+    params: &Value,
+) -> Result<Vec<(String, String)>, String> {
+    let model = crate::model::of(service);
+    let shape = model
+        .op(action)
+        .and_then(|o| o.input)
+        .map(|i| model.shape(i));
+    let style = match service.protocol() {
+        Protocol::Ec2Query => ListStyle::Flat,
+        _ => ListStyle::Member,
+    };
+    let mut out = Vec::new();
+    match params {
+        Value::Null => {}
+        Value::Object(_) => walk_named(model, shape, "", params, style, &mut out),
+        _ => return Err("params must be a map".into()),
+    }
+    Ok(out)
+}
+
+fn walk_named(
+    model: &'static crate::model::ServiceModel,
+    shape: Option<&'static crate::model::Shape>,
+    prefix: &str,
+    v: &Value,
+    style: ListStyle,
+    out: &mut Vec<(String, String)>,
+) {
+    use crate::model::Kind;
+    let join = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    let Some(shape) = shape else {
+        return walk(prefix, v, style, out);
+    };
+    match (shape.kind, v) {
+        (Kind::Structure, Value::Object(m)) => {
+            for (k, x) in m {
+                match shape.members.iter().find(|mm| mm.name == k || mm.query == k) {
+                    Some(mm) => {
+                        walk_named(model, Some(model.shape(mm.shape)), &join(mm.query), x, style, out)
+                    }
+                    None => walk(&join(k), x, style, out),
+                }
+            }
+        }
+        (Kind::Map, Value::Object(m)) => {
+            for (i, (k, x)) in m.iter().enumerate() {
+                let entry = if shape.flattened {
+                    join(&(i + 1).to_string())
+                } else {
+                    join(&format!("entry.{}", i + 1))
+                };
+                out.push((format!("{entry}.{}", shape.item_name), k.clone()));
+                let value = model.shape(shape.value);
+                let key = format!("{entry}.{}", shape.value_name);
+                walk_named(model, Some(value), &key, x, style, out);
+            }
+        }
+        (Kind::List, Value::Array(a)) => {
+            if a.is_empty() && style == ListStyle::Member {
+                out.push((prefix.to_string(), String::new()));
+            }
+            let item = model.shape(shape.item);
+            for (i, x) in a.iter().enumerate() {
+                let key = if style == ListStyle::Flat || shape.flattened {
+                    join(&(i + 1).to_string())
+                } else {
+                    join(&format!("{}.{}", shape.item_name, i + 1))
+                };
+                walk_named(model, Some(item), &key, x, style, out);
+            }
+        }
+        _ => walk(prefix, v, style, out),
+    }
+}
+
+/// The decoded input of a call of `action` with these parameters (named as the model names
+/// members, or by their wire names).
+pub fn input(service: ServiceId, action: &str, params: &Value) -> Result<Input, String> {
     match service.protocol() {
         Protocol::AwsJson => match params {
             Value::Null => Ok(Input::Json(JsonInput::default())),
             Value::Object(m) => Ok(Input::Json(JsonInput { body: m.clone() })),
             _ => Err("params must be a map".into()),
         },
-        proto => {
-            let style = match proto {
-                Protocol::Ec2Query => ListStyle::Flat,
-                _ => ListStyle::Member,
-            };
-            Ok(Input::Query(Params::from_pairs(
-                flatten(params, style)?,
-                proto,
-            )))
-        }
+        proto => Ok(Input::Query(Params::from_pairs(
+            flatten_named(service, action, params)?,
+            proto,
+        ))),
     }
 }
 
@@ -124,7 +209,7 @@ pub fn call(
     principal: &str,
     region: Option<&str>,
 ) -> Result<Answer, String> {
-    let input = input(service, params)?;
+    let input = input(service, action, params)?;
     let r = instance.call(service, action, input, principal, region)?;
     let body = Body::parse(&r.body);
     let message = r.error_code.as_ref().and_then(|_| {
@@ -192,5 +277,49 @@ mod tests {
         assert!(flat.contains(&("Subnets.member.1".into(), "s".into())));
         assert!(flat.contains(&("Listeners.member.1.InstancePort".into(), "80".into())));
         assert!(flatten(&json!([1]), ListStyle::Flat).is_err());
+    }
+
+    #[test]
+    fn model_names_go_on_the_wire() {
+        let flat = |svc, action, p: Value| {
+            let mut f = flatten_named(svc, action, &p).unwrap();
+            f.sort();
+            f
+        };
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            flat(
+                ServiceId::Ec2,
+                "DescribeVolumes",
+                json!({"VolumeIds": ["vol-1", "vol-2"], "Filters": [{"Name": "status", "Values": ["available"]}]})
+            ),
+            vec![
+                pair("Filter.1.Name", "status"),
+                pair("Filter.1.Value.1", "available"),
+                pair("VolumeId.1", "vol-1"),
+                pair("VolumeId.2", "vol-2"),
+            ]
+        );
+        // Wire names stay accepted.
+        assert_eq!(
+            flat(ServiceId::Ec2, "DescribeVolumes", json!({"VolumeId": ["vol-1"]})),
+            vec![pair("VolumeId.1", "vol-1")]
+        );
+        assert_eq!(
+            flat(
+                ServiceId::Elb,
+                "ModifyLoadBalancerAttributes",
+                json!({"LoadBalancerName": "a", "LoadBalancerAttributes": {"AdditionalAttributes": [{"Key": "k", "Value": "v"}]}})
+            ),
+            vec![
+                pair("LoadBalancerAttributes.AdditionalAttributes.member.1.Key", "k"),
+                pair("LoadBalancerAttributes.AdditionalAttributes.member.1.Value", "v"),
+                pair("LoadBalancerName", "a"),
+            ]
+        );
+        assert_eq!(
+            flat(ServiceId::Elbv2, "AddTags", json!({"ResourceArns": ["a"], "Tags": []})),
+            vec![pair("ResourceArns.member.1", "a"), pair("Tags", "")]
+        );
     }
 }
