@@ -120,10 +120,19 @@ fn walk_named(
     match (shape.kind, v) {
         (Kind::Structure, Value::Object(m)) => {
             for (k, x) in m {
-                match shape.members.iter().find(|mm| mm.name == k || mm.query == k) {
-                    Some(mm) => {
-                        walk_named(model, Some(model.shape(mm.shape)), &join(mm.query), x, style, out)
-                    }
+                match shape
+                    .members
+                    .iter()
+                    .find(|mm| mm.name == k || mm.query == k)
+                {
+                    Some(mm) => walk_named(
+                        model,
+                        Some(model.shape(mm.shape)),
+                        &join(mm.query),
+                        x,
+                        style,
+                        out,
+                    ),
                     None => walk(&join(k), x, style, out),
                 }
             }
@@ -302,7 +311,11 @@ mod tests {
         );
         // Wire names stay accepted.
         assert_eq!(
-            flat(ServiceId::Ec2, "DescribeVolumes", json!({"VolumeId": ["vol-1"]})),
+            flat(
+                ServiceId::Ec2,
+                "DescribeVolumes",
+                json!({"VolumeId": ["vol-1"]})
+            ),
             vec![pair("VolumeId.1", "vol-1")]
         );
         assert_eq!(
@@ -312,13 +325,23 @@ mod tests {
                 json!({"LoadBalancerName": "a", "LoadBalancerAttributes": {"AdditionalAttributes": [{"Key": "k", "Value": "v"}]}})
             ),
             vec![
-                pair("LoadBalancerAttributes.AdditionalAttributes.member.1.Key", "k"),
-                pair("LoadBalancerAttributes.AdditionalAttributes.member.1.Value", "v"),
+                pair(
+                    "LoadBalancerAttributes.AdditionalAttributes.member.1.Key",
+                    "k"
+                ),
+                pair(
+                    "LoadBalancerAttributes.AdditionalAttributes.member.1.Value",
+                    "v"
+                ),
                 pair("LoadBalancerName", "a"),
             ]
         );
         assert_eq!(
-            flat(ServiceId::Elbv2, "AddTags", json!({"ResourceArns": ["a"], "Tags": []})),
+            flat(
+                ServiceId::Elbv2,
+                "AddTags",
+                json!({"ResourceArns": ["a"], "Tags": []})
+            ),
             vec![pair("ResourceArns.member.1", "a"), pair("Tags", "")]
         );
     }
