@@ -14,8 +14,6 @@ pub enum Output {
     /// An answer without members: awsQuery still writes the operation's `<ActionResult/>` when
     /// the model gives it an output shape (botocore's parser requires it), and nothing otherwise.
     XmlEmpty,
-    /// The JSON object of an awsJson1_1 answer.
-    Json(serde_json::Value),
     /// An awsJson1_1 answer already written by [`super::writer::Writer`].
     JsonText(String),
 }
@@ -34,7 +32,6 @@ pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// A successful answer of `service`'s `action`.
 pub fn success(service: ServiceId, action: &str, request_id: &str, output: &Output) -> Rendered {
     let (content_type, body) = match (service.protocol(), output) {
-        (_, Output::Json(v)) => (JSON_CONTENT_TYPE, v.to_string()),
         (_, Output::JsonText(t)) => (JSON_CONTENT_TYPE, t.clone()),
         (Protocol::Ec2Query, Output::Xml(b)) => {
             (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, b))

@@ -604,6 +604,43 @@ mod tests {
         assert_eq!(v["KeyMetadata"]["CreationDate"], 1.5);
     }
 
+    /// JSON lists of structures and of strings, an empty list, nested structures and members
+    /// left out: what the KMS and ECR answers are made of.
+    #[test]
+    fn json_lists_and_nested_structures() {
+        let mut w = Writer::for_output(ServiceId::Ecr, "BatchGetImage").unwrap();
+        w.list("images", ["sha256:a", "sha256:b"], |w, d| {
+            w.str("repositoryName", "r").structure("imageId", |w| {
+                w.str("imageDigest", d).str_opt("imageTag", None::<&str>);
+            });
+        })
+        .list("failures", Vec::<()>::new(), |_, _| {});
+        let text = body(w.finish());
+        assert_eq!(
+            text,
+            r#"{"images":[{"repositoryName":"r","imageId":{"imageDigest":"sha256:a"}},{"repositoryName":"r","imageId":{"imageDigest":"sha256:b"}}],"failures":[]}"#
+        );
+        let mut w = Writer::for_output(ServiceId::Kms, "ListKeys").unwrap();
+        w.list("Keys", Vec::<()>::new(), |_, _| {})
+            .bool("Truncated", false);
+        assert_eq!(body(w.finish()), r#"{"Keys":[],"Truncated":false}"#);
+        let mut w = Writer::for_output(ServiceId::Kms, "DescribeKey").unwrap();
+        w.structure("KeyMetadata", |w| {
+            w.str("KeyId", "k")
+                .strs("EncryptionAlgorithms", ["SYMMETRIC_DEFAULT"])
+                .structure("MultiRegionConfiguration", |w| {
+                    w.list("ReplicaKeys", Vec::<()>::new(), |_, _| {});
+                });
+        });
+        assert_eq!(
+            body(w.finish()),
+            r#"{"KeyMetadata":{"KeyId":"k","EncryptionAlgorithms":["SYMMETRIC_DEFAULT"],"MultiRegionConfiguration":{"ReplicaKeys":[]}}}"#
+        );
+        // An operation without an output shape answers an empty object.
+        let w = Writer::new(ServiceId::Kms, &crate::model::NO_MEMBERS);
+        assert_eq!(body(w.finish()), "{}");
+    }
+
     #[test]
     fn mistakes_fail_the_answer() {
         let mut w = Writer::for_output(ServiceId::Elb, "DescribeLoadBalancers").unwrap();

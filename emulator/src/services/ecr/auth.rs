@@ -11,7 +11,7 @@ use crate::protocol::json::{check_range, validation};
 use crate::protocol::{AwsResult, Output};
 use crate::services::{Call, Handler};
 
-use super::{epoch, registry_host};
+use super::registry_host;
 
 /// The handler of the authorization action, if it is it.
 pub fn handler(action: &str) -> Option<Handler> {
@@ -49,25 +49,24 @@ fn get_authorization_token(call: &Call<'_>) -> AwsResult<Output> {
     };
     let b64 = base64::engine::general_purpose::STANDARD;
     let expires = call.now_ms + TOKEN_LIFETIME_MS;
-    let data: Vec<_> = registries
-        .iter()
-        .map(|registry| {
-            let password = b64.encode(
-                json!({
-                    "payload": b64.encode(call.world.ids.hex(256)),
-                    "datakey": b64.encode(call.world.ids.hex(128)),
-                    "version": "2",
-                    "type": "DATA_KEY",
-                    "expiration": expires / 1000,
-                })
-                .to_string(),
-            );
+    let mut w = call.writer();
+    w.list("authorizationData", &registries, |w, registry| {
+        let password = b64.encode(
             json!({
-                "authorizationToken": b64.encode(format!("AWS:{password}")),
-                "expiresAt": epoch(expires),
-                "proxyEndpoint": format!("https://{}", registry_host(call, registry)),
+                "payload": b64.encode(call.world.ids.hex(256)),
+                "datakey": b64.encode(call.world.ids.hex(128)),
+                "version": "2",
+                "type": "DATA_KEY",
+                "expiration": expires / 1000,
             })
-        })
-        .collect();
-    Ok(Output::Json(json!({ "authorizationData": data })))
+            .to_string(),
+        );
+        w.str("authorizationToken", b64.encode(format!("AWS:{password}")))
+            .time("expiresAt", expires)
+            .str(
+                "proxyEndpoint",
+                format!("https://{}", registry_host(call, registry)),
+            );
+    });
+    w.finish()
 }

@@ -6,9 +6,10 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::protocol::json::{check_range, Obj};
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::{read, write};
@@ -160,19 +161,18 @@ fn inspect(manifest: &Value, given_type: Option<&str>) -> AwsResult<(String, Ref
     Ok((media_type.to_string(), refs))
 }
 
-/// The `Image` structure of PutImage and BatchGetImage.
-fn render_image(repo: &Repository, image: &Image, tag: Option<&str>) -> Value {
-    let mut id = json!({ "imageDigest": image.digest });
-    if let Some(t) = tag {
-        id["imageTag"] = json!(t);
-    }
-    json!({
-        "registryId": repo.registry_id,
-        "repositoryName": repo.name,
-        "imageId": id,
-        "imageManifest": image.manifest,
-        "imageManifestMediaType": image.media_type,
-    })
+/// The members of an `ImageIdentifier`: the digest when known, the tag when there is one.
+fn image_id(w: &mut Writer, digest: Option<&str>, tag: Option<&str>) {
+    w.str_opt("imageDigest", digest).str_opt("imageTag", tag);
+}
+
+/// The members of the `Image` structure of PutImage and BatchGetImage.
+fn render_image(w: &mut Writer, repo: &Repository, image: &Image, tag: Option<&str>) {
+    w.str("registryId", &repo.registry_id)
+        .str("repositoryName", &repo.name)
+        .structure("imageId", |w| image_id(w, Some(&image.digest), tag))
+        .str("imageManifest", &image.manifest)
+        .str("imageManifestMediaType", &image.media_type);
 }
 
 fn put_image(call: &Call<'_>) -> AwsResult<Output> {
@@ -312,9 +312,9 @@ fn put_image(call: &Call<'_>) -> AwsResult<Output> {
         image.tags.insert(t.to_string());
     }
     let image = image.clone();
-    Ok(Output::Json(
-        json!({ "image": render_image(repo, &image, tag) }),
-    ))
+    let mut w = call.writer();
+    w.structure("image", |w| render_image(w, repo, &image, tag));
+    w.finish()
 }
 
 /// The `filter` of ListImages and DescribeImages: the tag status (`TAGGED`, `UNTAGGED`, `ANY`),
@@ -361,57 +361,56 @@ fn list_images(call: &Call<'_>) -> AwsResult<Output> {
     let lock = region(call)?;
     let r = read(&lock);
     let repo = target.find(call, &r)?;
-    let mut ids: Vec<Value> = Vec::new();
+    // (digest, tag): an untagged image once, a tagged one once per tag.
+    let mut ids: Vec<(&str, Option<&str>)> = Vec::new();
     for image in repo
         .images
         .values()
         .filter(|i| !archived_only && tag_status_matches(i, &tag_status))
     {
         if image.tags.is_empty() {
-            ids.push(json!({"imageDigest": image.digest}));
+            ids.push((&image.digest, None));
         }
         for t in &image.tags {
-            ids.push(json!({"imageDigest": image.digest, "imageTag": t}));
+            ids.push((&image.digest, Some(t)));
         }
     }
     let (ids, next) = page(ids, max, token)?;
-    let mut out = json!({ "imageIds": ids });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
-    }
-    Ok(Output::Json(out))
+    let mut w = call.writer();
+    w.list("imageIds", ids, |w, (digest, tag)| {
+        image_id(w, Some(digest), tag)
+    })
+    .str_opt("nextToken", next);
+    w.finish()
 }
 
-/// The `ImageDetail` of DescribeImages. The size is the sum of the manifest's layer sizes, as
-/// ECR reports the compressed size of an image.
-fn detail(repo: &Repository, image: &Image) -> Value {
+/// The members of the `ImageDetail` of DescribeImages. The size is the sum of the manifest's
+/// layer sizes, as ECR reports the compressed size of an image.
+fn detail(w: &mut Writer, repo: &Repository, image: &Image) {
     let manifest: Value = serde_json::from_str(&image.manifest).unwrap_or_default();
-    let mut d = json!({
-        "registryId": repo.registry_id,
-        "repositoryName": repo.name,
-        "imageDigest": image.digest,
-        "imagePushedAt": super::epoch(image.pushed_ms),
-        "imageManifestMediaType": image.media_type,
-        "imageStatus": "ACTIVE",
-    });
+    w.str("registryId", &repo.registry_id)
+        .str("repositoryName", &repo.name)
+        .str("imageDigest", &image.digest);
     if !image.tags.is_empty() {
-        d["imageTags"] = json!(image.tags);
+        w.strs("imageTags", &image.tags);
     }
     if let Some(layers) = manifest.get("layers").and_then(Value::as_array) {
         let size: i64 = layers
             .iter()
             .filter_map(|l| l.get("size").and_then(Value::as_i64))
             .sum();
-        d["imageSizeInBytes"] = json!(size);
+        w.int("imageSizeInBytes", size);
     }
-    if let Some(t) = manifest
-        .get("config")
-        .and_then(|c| c.get("mediaType"))
-        .and_then(Value::as_str)
-    {
-        d["artifactMediaType"] = json!(t);
-    }
-    d
+    w.time("imagePushedAt", image.pushed_ms)
+        .str("imageManifestMediaType", &image.media_type)
+        .str_opt(
+            "artifactMediaType",
+            manifest
+                .get("config")
+                .and_then(|c| c.get("mediaType"))
+                .and_then(Value::as_str),
+        )
+        .str("imageStatus", "ACTIVE");
 }
 
 fn describe_images(call: &Call<'_>) -> AwsResult<Output> {
@@ -433,15 +432,15 @@ fn describe_images(call: &Call<'_>) -> AwsResult<Output> {
     let lock = region(call)?;
     let r = read(&lock);
     let repo = target.find(call, &r)?;
-    let details: Vec<Value> = match ids {
+    let details: Vec<&Image> = match ids {
         Some(ids) => {
-            let mut out: Vec<Value> = Vec::new();
+            let mut out: Vec<&Image> = Vec::new();
             let mut seen = BTreeSet::new();
             for (digest, tag) in &ids {
                 match look_up(repo, digest.as_deref(), tag.as_deref()) {
                     Lookup::Found(image) => {
                         if seen.insert(image.digest.clone()) {
-                            out.push(detail(repo, image));
+                            out.push(image);
                         }
                     }
                     Lookup::Failed(..) => {
@@ -464,15 +463,13 @@ fn describe_images(call: &Call<'_>) -> AwsResult<Output> {
             .images
             .values()
             .filter(|i| !archived_only && tag_status_matches(i, &tag_status))
-            .map(|i| detail(repo, i))
             .collect(),
     };
     let (details, next) = page(details, max, token)?;
-    let mut out = json!({ "imageDetails": details });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
-    }
-    Ok(Output::Json(out))
+    let mut w = call.writer();
+    w.list("imageDetails", details, |w, image| detail(w, repo, image))
+        .str_opt("nextToken", next);
+    w.finish()
 }
 
 /// One requested image id, checked as the batch calls check them.
@@ -529,15 +526,34 @@ fn look_up<'r>(repo: &'r Repository, digest: Option<&str>, tag: Option<&str>) ->
     }
 }
 
-fn failure(digest: Option<&str>, tag: Option<&str>, code: &str, reason: &str) -> Value {
-    let mut id = json!({});
-    if let Some(d) = digest {
-        id["imageDigest"] = json!(d);
+/// An `ImageFailure` of the batch calls: the id as requested, a code and a reason.
+struct Failure<'a> {
+    digest: Option<&'a str>,
+    tag: Option<&'a str>,
+    code: &'static str,
+    reason: &'static str,
+}
+
+fn failure<'a>(
+    digest: Option<&'a str>,
+    tag: Option<&'a str>,
+    code: &'static str,
+    reason: &'static str,
+) -> Failure<'a> {
+    Failure {
+        digest,
+        tag,
+        code,
+        reason,
     }
-    if let Some(t) = tag {
-        id["imageTag"] = json!(t);
-    }
-    json!({"imageId": id, "failureCode": code, "failureReason": reason})
+}
+
+fn write_failures(w: &mut Writer, failures: Vec<Failure<'_>>) {
+    w.list("failures", failures, |w, f| {
+        w.structure("imageId", |w| image_id(w, f.digest, f.tag))
+            .str("failureCode", f.code)
+            .str("failureReason", f.reason);
+    });
 }
 
 fn read_image_ids<'a>(j: &Obj<'a>) -> AwsResult<Vec<(Option<String>, Option<String>)>> {
@@ -576,15 +592,18 @@ fn batch_get_image(call: &Call<'_>) -> AwsResult<Output> {
     let mut failures = Vec::new();
     for (digest, tag) in &ids {
         match look_up(repo, digest.as_deref(), tag.as_deref()) {
-            Lookup::Found(image) => images.push(render_image(repo, image, tag.as_deref())),
+            Lookup::Found(image) => images.push((image, tag.as_deref())),
             Lookup::Failed(code, reason) => {
                 failures.push(failure(digest.as_deref(), tag.as_deref(), code, reason))
             }
         }
     }
-    Ok(Output::Json(
-        json!({"images": images, "failures": failures}),
-    ))
+    let mut w = call.writer();
+    w.list("images", images, |w, (image, tag)| {
+        render_image(w, repo, image, tag)
+    });
+    write_failures(&mut w, failures);
+    w.finish()
 }
 
 /// Deletes images by digest (the image and all its tags) or by tag (the tag; the image goes with
@@ -627,21 +646,24 @@ fn batch_delete_image(call: &Call<'_>) -> AwsResult<Output> {
                 if let Some(i) = repo.images.get_mut(&image.digest) {
                     i.tags.remove(t);
                 }
-                deleted.push(json!({"imageDigest": image.digest, "imageTag": t}));
+                deleted.push((image.digest.clone(), Some(t.clone())));
             }
             _ => {
                 for t in &image.tags {
                     repo.image_tags.remove(t);
-                    deleted.push(json!({"imageDigest": image.digest, "imageTag": t}));
+                    deleted.push((image.digest.clone(), Some(t.clone())));
                 }
                 if image.tags.is_empty() {
-                    deleted.push(json!({"imageDigest": image.digest}));
+                    deleted.push((image.digest.clone(), None));
                 }
                 repo.images.remove(&image.digest);
             }
         }
     }
-    Ok(Output::Json(
-        json!({"imageIds": deleted, "failures": failures}),
-    ))
+    let mut w = call.writer();
+    w.list("imageIds", deleted, |w, (digest, tag)| {
+        image_id(w, Some(&digest), tag.as_deref())
+    });
+    write_failures(&mut w, failures);
+    w.finish()
 }

@@ -5,7 +5,6 @@
 //! no memory; CompleteLayerUpload compares that digest with the one the client names. Parts must
 //! come in order, and every part but the last must be at least 5 MiB, as ECR requires.
 
-use serde_json::{json, Value};
 use sha2::Digest;
 
 use crate::protocol::json::check_range;
@@ -51,25 +50,32 @@ fn batch_check_layer_availability(call: &Call<'_>) -> AwsResult<Output> {
     let r = read(&lock);
     let repo = target.find(call, &r)?;
     let mut layers = Vec::new();
-    let mut failures = Vec::new();
+    // (digest, failure code, reason)
+    let mut failures: Vec<(&str, &str, &str)> = Vec::new();
     for d in digests {
         if d.is_empty() {
-            failures.push(json!({"layerDigest": d, "failureCode": "MissingLayerDigest", "failureReason": "The layer digest is missing"}));
+            failures.push((d, "MissingLayerDigest", "The layer digest is missing"));
         } else if !valid_digest(d) {
-            failures.push(json!({"layerDigest": d, "failureCode": "InvalidLayerDigest", "failureReason": "Invalid layer digest"}));
+            failures.push((d, "InvalidLayerDigest", "Invalid layer digest"));
         } else if let Some(layer) = repo.layers.get(d) {
-            let mut l = json!({"layerDigest": d, "layerAvailability": "AVAILABLE", "layerSize": layer.size});
-            if let Some(m) = &layer.media_type {
-                l["mediaType"] = json!(m);
-            }
-            layers.push(l);
+            layers.push((d, layer));
         } else {
-            failures.push(json!({"layerDigest": d, "failureCode": "MissingLayerDigest", "failureReason": "Could not find layer"}));
+            failures.push((d, "MissingLayerDigest", "Could not find layer"));
         }
     }
-    Ok(Output::Json(
-        json!({"layers": layers, "failures": failures}),
-    ))
+    let mut w = call.writer();
+    w.list("layers", layers, |w, (digest, layer)| {
+        w.str("layerDigest", digest)
+            .str("layerAvailability", "AVAILABLE")
+            .int("layerSize", layer.size)
+            .str_opt("mediaType", layer.media_type.as_deref());
+    })
+    .list("failures", failures, |w, (digest, code, reason)| {
+        w.str("layerDigest", digest)
+            .str("failureCode", code)
+            .str("failureReason", reason);
+    });
+    w.finish()
 }
 
 /// A presigned-looking URL of the layer's blob. Nothing serves it: the registry protocol is not
@@ -113,10 +119,10 @@ fn get_download_url_for_layer(call: &Call<'_>) -> AwsResult<Output> {
             ),
         ));
     }
-    Ok(Output::Json(json!({
-        "downloadUrl": download_url(call, &repo.registry_id, digest),
-        "layerDigest": digest,
-    })))
+    let mut w = call.writer();
+    w.str("downloadUrl", download_url(call, &repo.registry_id, digest))
+        .str("layerDigest", digest);
+    w.finish()
 }
 
 fn initiate_layer_upload(call: &Call<'_>) -> AwsResult<Output> {
@@ -127,7 +133,9 @@ fn initiate_layer_upload(call: &Call<'_>) -> AwsResult<Output> {
     let repo = target.find_mut(call, &mut r)?;
     let id = call.world.ids.request_id();
     repo.uploads.insert(id.clone(), Upload::new(id.clone()));
-    Ok(Output::Json(json!({"uploadId": id, "partSize": PART_SIZE})))
+    let mut w = call.writer();
+    w.str("uploadId", id).int("partSize", PART_SIZE);
+    w.finish()
 }
 
 fn upload_not_found(target: &Target<'_>, id: &str) -> AwsError {
@@ -218,12 +226,12 @@ fn upload_layer_part(call: &Call<'_>) -> AwsResult<Output> {
     upload.hasher.update(&blob);
     upload.received += size;
     upload.parts.push(size);
-    Ok(Output::Json(json!({
-        "registryId": target.registry,
-        "repositoryName": target.name,
-        "uploadId": upload_id,
-        "lastByteReceived": last,
-    })))
+    let mut w = call.writer();
+    w.str("registryId", &target.registry)
+        .str("repositoryName", target.name)
+        .str("uploadId", upload_id)
+        .int("lastByteReceived", last);
+    w.finish()
 }
 
 fn complete_layer_upload(call: &Call<'_>) -> AwsResult<Output> {
@@ -301,11 +309,10 @@ fn complete_layer_upload(call: &Call<'_>) -> AwsResult<Output> {
             media_type: None,
         },
     );
-    let out: Value = json!({
-        "registryId": target.registry,
-        "repositoryName": target.name,
-        "uploadId": upload_id,
-        "layerDigest": computed,
-    });
-    Ok(Output::Json(out))
+    let mut w = call.writer();
+    w.str("registryId", &target.registry)
+        .str("repositoryName", target.name)
+        .str("uploadId", upload_id)
+        .str("layerDigest", computed);
+    w.finish()
 }

@@ -185,11 +185,6 @@ pub fn page<T>(
         .map_err(|_| invalid_parameter("nextToken", "Invalid NextToken"))
 }
 
-/// A JSON timestamp: epoch seconds, with milliseconds as the fraction.
-pub fn epoch(ms: i64) -> serde_json::Value {
-    serde_json::json!(ms as f64 / 1000.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,6 @@
 //! parser the IAM evaluator uses (every statement must name its principals), and refuses what does
 //! not parse with ECR's "Invalid repository policy provided".
 
-use serde_json::json;
-
 use crate::iam::PolicyDocument;
 use crate::protocol::json::check_range;
 use crate::protocol::{AwsError, AwsResult, Output};
@@ -35,12 +33,14 @@ fn policy_not_found(repo: &Repository) -> AwsError {
     )
 }
 
-fn answer(repo: &Repository, policy: &str) -> Output {
-    Output::Json(json!({
-        "registryId": repo.registry_id,
-        "repositoryName": repo.name,
-        "policyText": policy,
-    }))
+/// The answer of the three policy actions: the repository and its (set, current or deleted)
+/// policy.
+fn answer(call: &Call<'_>, repo: &Repository, policy: &str) -> AwsResult<Output> {
+    let mut w = call.writer();
+    w.str("registryId", &repo.registry_id)
+        .str("repositoryName", &repo.name)
+        .str("policyText", policy);
+    w.finish()
 }
 
 fn set_repository_policy(call: &Call<'_>) -> AwsResult<Output> {
@@ -69,7 +69,7 @@ fn set_repository_policy(call: &Call<'_>) -> AwsResult<Output> {
     let mut r = write(&lock);
     let repo = target.find_mut(call, &mut r)?;
     repo.policy = Some(text.to_string());
-    Ok(answer(repo, text))
+    answer(call, repo, text)
 }
 
 fn get_repository_policy(call: &Call<'_>) -> AwsResult<Output> {
@@ -82,7 +82,7 @@ fn get_repository_policy(call: &Call<'_>) -> AwsResult<Output> {
         .policy
         .as_deref()
         .ok_or_else(|| policy_not_found(repo))?;
-    Ok(answer(repo, policy))
+    answer(call, repo, policy)
 }
 
 fn delete_repository_policy(call: &Call<'_>) -> AwsResult<Output> {
@@ -92,5 +92,5 @@ fn delete_repository_policy(call: &Call<'_>) -> AwsResult<Output> {
     let mut r = write(&lock);
     let repo = target.find_mut(call, &mut r)?;
     let policy = repo.policy.take().ok_or_else(|| policy_not_found(repo))?;
-    Ok(answer(repo, &policy))
+    answer(call, repo, &policy)
 }

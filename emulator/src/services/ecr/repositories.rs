@@ -2,15 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
-
 use crate::protocol::json::{check_range, Obj};
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::{read, write};
 
 use super::model::Repository;
-use super::{check_name, epoch, invalid_parameter, page, region, registry_host, Target};
+use super::{check_name, invalid_parameter, page, region, registry_host, Target};
 
 /// The handler of a repository action, if it is one.
 pub fn handler(action: &str) -> Option<Handler> {
@@ -22,22 +21,21 @@ pub fn handler(action: &str) -> Option<Handler> {
     })
 }
 
-/// The `Repository` structure of the answers.
-pub fn render(r: &Repository) -> Value {
-    let mut encryption = json!({"encryptionType": r.encryption_type});
-    if let Some(k) = &r.kms_key {
-        encryption["kmsKey"] = json!(k);
-    }
-    json!({
-        "repositoryArn": r.arn,
-        "registryId": r.registry_id,
-        "repositoryName": r.name,
-        "repositoryUri": r.uri,
-        "createdAt": epoch(r.created_ms),
-        "imageTagMutability": r.tag_mutability,
-        "imageScanningConfiguration": {"scanOnPush": r.scan_on_push},
-        "encryptionConfiguration": encryption,
-    })
+/// The members of the `Repository` structure of the answers.
+pub fn render(w: &mut Writer, r: &Repository) {
+    w.str("repositoryArn", &r.arn)
+        .str("registryId", &r.registry_id)
+        .str("repositoryName", &r.name)
+        .str("repositoryUri", &r.uri)
+        .time("createdAt", r.created_ms)
+        .str("imageTagMutability", &r.tag_mutability)
+        .structure("imageScanningConfiguration", |w| {
+            w.bool("scanOnPush", r.scan_on_push);
+        })
+        .structure("encryptionConfiguration", |w| {
+            w.str("encryptionType", &r.encryption_type)
+                .str_opt("kmsKey", r.kms_key.as_deref());
+        });
 }
 
 /// ECR tags (`Key`/`Value`), with ECR's limits: 50 tags, keys 1–128 and values 0–256 characters,
@@ -183,9 +181,10 @@ fn create_repository(call: &Call<'_>) -> AwsResult<Output> {
         layers: BTreeMap::new(),
         uploads: BTreeMap::new(),
     };
-    let out = json!({ "repository": render(&repo) });
+    let mut w = call.writer();
+    w.structure("repository", |w| render(w, &repo));
     r.repositories.insert(repo.name.clone(), repo);
-    Ok(Output::Json(out))
+    w.finish()
 }
 
 fn describe_repositories(call: &Call<'_>) -> AwsResult<Output> {
@@ -215,7 +214,7 @@ fn describe_repositories(call: &Call<'_>) -> AwsResult<Output> {
     }
     let lock = region(call)?;
     let r = read(&lock);
-    let repos: Vec<Value> = match &names {
+    let repos: Vec<&Repository> = match &names {
         Some(names) => {
             let mut out = Vec::new();
             for n in names {
@@ -223,19 +222,18 @@ fn describe_repositories(call: &Call<'_>) -> AwsResult<Output> {
                     name: n,
                     registry: registry.clone(),
                 };
-                out.push(render(target.find(call, &r)?));
+                out.push(target.find(call, &r)?);
             }
             out
         }
         None if registry != call.account => Vec::new(),
-        None => r.repositories.values().map(render).collect(),
+        None => r.repositories.values().collect(),
     };
     let (repos, next) = page(repos, max, token)?;
-    let mut out = json!({ "repositories": repos });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
-    }
-    Ok(Output::Json(out))
+    let mut w = call.writer();
+    w.list("repositories", repos, render)
+        .str_opt("nextToken", next);
+    w.finish()
 }
 
 fn delete_repository(call: &Call<'_>) -> AwsResult<Output> {
@@ -254,7 +252,8 @@ fn delete_repository(call: &Call<'_>) -> AwsResult<Output> {
             ),
         ));
     }
-    let out = json!({ "repository": render(repo) });
+    let mut w = call.writer();
+    w.structure("repository", |w| render(w, repo));
     r.repositories.remove(target.name);
-    Ok(Output::Json(out))
+    w.finish()
 }

@@ -3,18 +3,15 @@
 //! An alias name is `alias/` and a name of `[a-zA-Z0-9:/_-]`; `alias/aws/` is reserved for AWS
 //! managed keys, whose predefined aliases ListAliases shows without a target until first used.
 
-use serde_json::{json, Map, Value};
-
 use crate::protocol::json::{check_range, validation};
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::write;
 
 use super::keys::page;
 use super::model::{Alias, KeyState};
-use super::{
-    alias_arn, epoch, not_found, pending_deletion, region, resolve, Accepts, PREDEFINED_ALIASES,
-};
+use super::{alias_arn, not_found, pending_deletion, region, resolve, Accepts, PREDEFINED_ALIASES};
 
 /// The handler of an alias action, if it is one.
 pub fn handler(action: &str) -> Option<Handler> {
@@ -97,19 +94,18 @@ fn create_alias(call: &Call<'_>) -> AwsResult<Output> {
             updated_ms: call.now_ms,
         },
     );
-    Ok(Output::Json(json!({})))
+    call.writer().finish()
 }
 
-fn entry(call: &Call<'_>, name: &str, alias: Option<&Alias>) -> Value {
-    let mut m = Map::new();
-    m.insert("AliasName".into(), json!(name));
-    m.insert("AliasArn".into(), json!(alias_arn(call, name)));
+/// The members of one `AliasListEntry`; a predefined alias not yet used has no target.
+fn entry(w: &mut Writer, call: &Call<'_>, name: &str, alias: Option<&Alias>) {
+    w.str("AliasName", name)
+        .str("AliasArn", alias_arn(call, name));
     if let Some(a) = alias {
-        m.insert("TargetKeyId".into(), json!(a.target_key_id));
-        m.insert("CreationDate".into(), epoch(a.created_ms));
-        m.insert("LastUpdatedDate".into(), epoch(a.updated_ms));
+        w.str("TargetKeyId", &a.target_key_id)
+            .time("CreationDate", a.created_ms)
+            .time("LastUpdatedDate", a.updated_ms);
     }
-    Value::Object(m)
 }
 
 fn list_aliases(call: &Call<'_>) -> AwsResult<Output> {
@@ -130,23 +126,25 @@ fn list_aliases(call: &Call<'_>) -> AwsResult<Output> {
         names.sort_unstable();
         names.dedup();
     }
-    let entries: Vec<Value> = names
+    let entries: Vec<(&str, Option<&Alias>)> = names
         .into_iter()
         .filter_map(|name| {
             let alias = r.aliases.get(name);
             match (&key_id, alias) {
                 (Some(id), Some(a)) if a.target_key_id != *id => None,
                 (Some(_), None) => None,
-                _ => Some(entry(call, name, alias)),
+                _ => Some((name, alias)),
             }
         })
         .collect();
     let (entries, next) = page(entries, limit, marker)?;
-    let mut out = json!({"Aliases": entries, "Truncated": next.is_some()});
-    if let Some(n) = next {
-        out["NextMarker"] = json!(n);
-    }
-    Ok(Output::Json(out))
+    let mut w = call.writer();
+    w.list("Aliases", entries, |w, (name, alias)| {
+        entry(w, call, name, alias)
+    })
+    .bool("Truncated", next.is_some())
+    .str_opt("NextMarker", next);
+    w.finish()
 }
 
 fn delete_alias(call: &Call<'_>) -> AwsResult<Output> {
@@ -167,5 +165,5 @@ fn delete_alias(call: &Call<'_>) -> AwsResult<Output> {
             alias_arn(call, name)
         )));
     }
-    Ok(Output::Json(json!({})))
+    call.writer().finish()
 }

@@ -6,15 +6,16 @@
 //! ends on the virtual clock. A key pending deletion refuses Enable/DisableKey, CreateAlias and a
 //! second ScheduleKeyDeletion with `KMSInvalidStateException`.
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::protocol::json::{check_range, validation, Obj};
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::write;
 
 use super::model::{Key, KeyManager, KeyState, KmsRegion};
-use super::{epoch, key_arn, pending_deletion, region, resolve, Accepts};
+use super::{key_arn, pending_deletion, region, resolve, Accepts};
 
 /// The handler of a key action, if it is one.
 pub fn handler(action: &str) -> Option<Handler> {
@@ -178,38 +179,33 @@ fn algorithms(spec: &str, usage: &str) -> (&'static str, Vec<&'static str>) {
     }
 }
 
-/// The `KeyMetadata` structure of DescribeKey and CreateKey.
-pub fn metadata(k: &Key) -> Value {
-    let mut m = Map::new();
-    m.insert("AWSAccountId".into(), json!(k.account));
-    m.insert("KeyId".into(), json!(k.id));
-    m.insert("Arn".into(), json!(k.arn));
-    m.insert("CreationDate".into(), epoch(k.created_ms));
-    m.insert("Enabled".into(), json!(k.state == KeyState::Enabled));
-    m.insert("Description".into(), json!(k.description));
-    m.insert("KeyUsage".into(), json!(k.usage));
-    m.insert("KeyState".into(), json!(k.state.name()));
-    if let Some(at) = k.deletion_ms {
-        m.insert("DeletionDate".into(), epoch(at));
-    }
-    m.insert("Origin".into(), json!("AWS_KMS"));
-    m.insert("KeyManager".into(), json!(k.manager.name()));
-    m.insert("CustomerMasterKeySpec".into(), json!(k.spec));
-    m.insert("KeySpec".into(), json!(k.spec));
+/// The members of the `KeyMetadata` structure of DescribeKey and CreateKey.
+pub fn metadata(w: &mut Writer, k: &Key) {
+    w.str("AWSAccountId", &k.account)
+        .str("KeyId", &k.id)
+        .str("Arn", &k.arn)
+        .time("CreationDate", k.created_ms)
+        .bool("Enabled", k.state == KeyState::Enabled)
+        .str("Description", &k.description)
+        .str("KeyUsage", &k.usage)
+        .str("KeyState", k.state.name())
+        .time_opt("DeletionDate", k.deletion_ms)
+        .str("Origin", "AWS_KMS")
+        .str("KeyManager", k.manager.name())
+        .str("CustomerMasterKeySpec", &k.spec)
+        .str("KeySpec", &k.spec);
     let (member, algs) = algorithms(&k.spec, &k.usage);
-    m.insert(member.into(), json!(algs));
-    m.insert("MultiRegion".into(), json!(k.multi_region));
+    w.strs(member, algs).bool("MultiRegion", k.multi_region);
     if k.multi_region {
-        m.insert(
-            "MultiRegionConfiguration".into(),
-            json!({
-                "MultiRegionKeyType": "PRIMARY",
-                "PrimaryKey": {"Arn": k.arn, "Region": k.arn.split(':').nth(3).unwrap_or_default()},
-                "ReplicaKeys": [],
-            }),
-        );
+        w.structure("MultiRegionConfiguration", |w| {
+            w.str("MultiRegionKeyType", "PRIMARY")
+                .structure("PrimaryKey", |w| {
+                    w.str("Arn", &k.arn)
+                        .str("Region", k.arn.split(':').nth(3).unwrap_or_default());
+                })
+                .list("ReplicaKeys", Vec::<()>::new(), |_, _| {});
+        });
     }
-    Value::Object(m)
 }
 
 /// KMS tags (`TagKey`/`TagValue`), validated as CreateKey and TagResource do.
@@ -352,12 +348,13 @@ fn create_key(call: &Call<'_>) -> AwsResult<Output> {
         policy,
         tags,
     };
-    let out = json!({ "KeyMetadata": metadata(&key) });
+    let mut w = call.writer();
+    w.structure("KeyMetadata", |w| metadata(w, &key));
     let lock = region(call)?;
     let mut r = write(&lock);
     r.settle(call.now_ms);
     r.keys.insert(id, key);
-    Ok(Output::Json(out))
+    w.finish()
 }
 
 /// KMS's policy lockout safety check: the new key policy must let the caller call PutKeyPolicy on
@@ -383,7 +380,9 @@ fn describe_key(call: &Call<'_>) -> AwsResult<Output> {
     r.settle(call.now_ms);
     let id = resolve(call, &mut r, key_ref, Accepts::KeyOrAlias)?;
     let key = r.keys.get(&id).ok_or_else(AwsError::internal)?;
-    Ok(Output::Json(json!({ "KeyMetadata": metadata(key) })))
+    let mut w = call.writer();
+    w.structure("KeyMetadata", |w| metadata(w, key));
+    w.finish()
 }
 
 /// `Limit`/`Marker` paging of the KMS list calls: `Truncated`, and `NextMarker` when truncated.
@@ -411,17 +410,15 @@ fn list_keys(call: &Call<'_>) -> AwsResult<Output> {
     let lock = region(call)?;
     let mut r = write(&lock);
     r.settle(call.now_ms);
-    let keys: Vec<Value> = r
-        .keys
-        .values()
-        .map(|k| json!({"KeyId": k.id, "KeyArn": k.arn}))
-        .collect();
+    let keys: Vec<&Key> = r.keys.values().collect();
     let (keys, next) = page(keys, limit, marker)?;
-    let mut out = json!({"Keys": keys, "Truncated": next.is_some()});
-    if let Some(n) = next {
-        out["NextMarker"] = json!(n);
-    }
-    Ok(Output::Json(out))
+    let mut w = call.writer();
+    w.list("Keys", keys, |w, k| {
+        w.str("KeyId", &k.id).str("KeyArn", &k.arn);
+    })
+    .bool("Truncated", next.is_some())
+    .str_opt("NextMarker", next);
+    w.finish()
 }
 
 /// The key `KeyId` names (key id or key ARN) with the region settled, for the state changes.
@@ -460,7 +457,7 @@ fn set_enabled(call: &Call<'_>, action: &str, enabled: bool) -> AwsResult<Output
     } else {
         KeyState::Disabled
     };
-    Ok(Output::Json(json!({})))
+    call.writer().finish()
 }
 
 fn enable_key(call: &Call<'_>) -> AwsResult<Output> {
@@ -496,12 +493,12 @@ fn schedule_key_deletion(call: &Call<'_>) -> AwsResult<Output> {
     let at = call.now_ms + window * DAY_MS;
     key.state = KeyState::PendingDeletion;
     key.deletion_ms = Some(at);
-    Ok(Output::Json(json!({
-        "KeyId": key.arn,
-        "DeletionDate": epoch(at),
-        "KeyState": "PendingDeletion",
-        "PendingWindowInDays": window,
-    })))
+    let mut w = call.writer();
+    w.str("KeyId", &key.arn)
+        .time("DeletionDate", at)
+        .str("KeyState", KeyState::PendingDeletion.name())
+        .int("PendingWindowInDays", window);
+    w.finish()
 }
 
 /// Cancels a scheduled deletion: the key comes back `Disabled`, as AWS leaves it.
@@ -518,5 +515,7 @@ fn cancel_key_deletion(call: &Call<'_>) -> AwsResult<Output> {
     }
     key.state = KeyState::Disabled;
     key.deletion_ms = None;
-    Ok(Output::Json(json!({ "KeyId": key.arn })))
+    let mut w = call.writer();
+    w.str("KeyId", &key.arn);
+    w.finish()
 }

@@ -317,11 +317,6 @@ pub fn encryption_key(
     })
 }
 
-/// A JSON timestamp: epoch seconds, with milliseconds as the fraction.
-pub fn epoch(ms: i64) -> serde_json::Value {
-    serde_json::json!(ms as f64 / 1000.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
