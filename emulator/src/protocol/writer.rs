@@ -217,6 +217,20 @@ impl Writer {
         self.scalar(name, Scalar::Str, v.as_ref(), true)
     }
 
+    /// A string member whose value AWS sends although the model's enum does not list it (an
+    /// internet gateway attachment's `available`): the enum check is skipped, the type check is not.
+    pub fn str_unlisted(&mut self, name: &str, v: impl AsRef<str>) -> &mut Self {
+        let Some(m) = self.member(name) else {
+            return self;
+        };
+        if self.check(m, Scalar::Str, None) {
+            self.open(m);
+            self.text(v.as_ref(), true);
+            self.close(m);
+        }
+        self
+    }
+
     /// A string member when there is a value: AWS leaves absent members out.
     pub fn str_opt<T: AsRef<str>>(&mut self, name: &str, v: Option<T>) -> &mut Self {
         if let Some(v) = v {
@@ -657,6 +671,17 @@ mod tests {
             w.bool("Enabled", true);
         });
         assert!(w.finish().unwrap_err().message.contains("KeyId"));
+    }
+
+    #[test]
+    fn unlisted_values_skip_only_the_enum_check() {
+        let mut w = Writer::for_output(ServiceId::Ec2, "DescribeInternetGateways").unwrap();
+        w.list("InternetGateways", [()], |w, _| {
+            w.list("Attachments", [()], |w, _| {
+                w.str_unlisted("State", "available");
+            });
+        });
+        assert!(body(w.finish()).contains("<state>available</state>"));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 
 use std::sync::{Arc, RwLock};
 
-use crate::protocol::{AwsError, AwsResult};
+use crate::protocol::writer::Writer;
+use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
+use crate::state::tags::Tags;
 
 use super::model::Ec2Region;
 
@@ -96,6 +98,34 @@ pub fn check_visible<S: AsRef<str>>(
 /// An EC2 timestamp (`2024-01-31T23:59:59.000Z`) from virtual milliseconds.
 pub fn timestamp(ms: i64) -> String {
     crate::timefmt::format_iso8601(ms.div_euclid(1000))
+}
+
+/// A resource's `Tags`; AWS omits an empty tag set (route tables and a few others send it empty:
+/// their writers call `w.list("Tags", ..)` themselves).
+pub fn write_tags(w: &mut Writer, tags: &Tags) {
+    if !tags.is_empty() {
+        write_tag_list(w, tags);
+    }
+}
+
+/// A resource's `Tags`, written even when empty.
+pub fn write_tag_list(w: &mut Writer, tags: &Tags) {
+    w.list("Tags", tags, |w, (k, v)| {
+        w.str("Key", k).str("Value", v);
+    });
+}
+
+/// The answer of an action with nothing else to say: `<return>true</return>` when the model's
+/// output has `Return` (CreateRoute, DeleteSecurityGroup), no members when the model gives the
+/// action no output (DeleteVpc, AttachInternetGateway).
+pub fn done(call: &Call<'_>) -> AwsResult<Output> {
+    match Writer::for_output(call.service, call.action) {
+        Some(mut w) => {
+            w.bool("Return", true);
+            w.finish()
+        }
+        None => Ok(Output::XmlEmpty),
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
 //! Internet gateways: create, attach (one gateway per VPC, one VPC per gateway), detach, delete,
 //! describe. Routes point at gateways; a route to a detached or deleted gateway is a blackhole.
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::{self, filters, tags};
 
 use super::common;
 use super::model::{Ec2Region, InternetGateway};
-use super::vpcs::{self, return_true, Page};
+use super::vpcs::{self, Page};
 
 /// The handler of an action of this family, if it is one.
 pub fn handler(action: &str) -> Option<Handler> {
@@ -35,13 +35,14 @@ pub fn check_gateway(r: &Ec2Region, id: &str) -> AwsResult<()> {
     }
 }
 
-fn render(x: &mut Xml, call: &Call<'_>, g: &InternetGateway) {
-    x.leaf("internetGatewayId", &g.id)
-        .leaf("ownerId", call.account)
-        .list("attachmentSet", "item", g.vpc_id.iter(), |x, vpc| {
-            x.leaf("vpcId", vpc).leaf("state", "available");
+fn render(w: &mut Writer, call: &Call<'_>, g: &InternetGateway) {
+    w.str("InternetGatewayId", &g.id)
+        .str("OwnerId", call.account)
+        .list("Attachments", g.vpc_id.iter(), |w, vpc| {
+            // AWS answers `available`, a value botocore's AttachmentStatus lacks.
+            w.str("VpcId", vpc).str_unlisted("State", "available");
         });
-    tags::render(x, &g.tags);
+    common::write_tags(w, &g.tags);
 }
 
 pub fn create_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
@@ -56,9 +57,9 @@ pub fn create_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
         tags: specs.remove("internet-gateway").unwrap_or_default(),
     };
     r.internet_gateways.insert(g.id.clone(), g.clone());
-    let mut x = Xml::new();
-    x.node("internetGateway", |x| render(x, call, &g));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("InternetGateway", |w| render(w, call, &g));
+    w.finish()
 }
 
 /// Reads `InternetGatewayId` and `VpcId`, checks both exist.
@@ -94,7 +95,7 @@ pub fn attach_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
     if let Some(g) = r.internet_gateways.get_mut(igw) {
         g.vpc_id = Some(vpc.to_string());
     }
-    Ok(return_true())
+    common::done(call)
 }
 
 pub fn detach_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
@@ -112,7 +113,7 @@ pub fn detach_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
             ))
         }
     }
-    Ok(return_true())
+    common::done(call)
 }
 
 pub fn delete_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
@@ -131,7 +132,7 @@ pub fn delete_internet_gateway(call: &Call<'_>) -> AwsResult<Output> {
         )));
     }
     r.internet_gateways.remove(igw);
-    Ok(return_true())
+    common::done(call)
 }
 
 pub fn describe_internet_gateways(call: &Call<'_>) -> AwsResult<Output> {
@@ -168,10 +169,8 @@ pub fn describe_internet_gateways(call: &Call<'_>) -> AwsResult<Output> {
         })
         .collect();
     let (items, next) = paging.apply(found)?;
-    let mut x = Xml::new();
-    x.list("internetGatewaySet", "item", items, |x, g| {
-        render(x, call, g)
-    });
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("InternetGateways", items, |w, g| render(w, call, g));
+    w.str_opt("NextToken", next);
+    w.finish()
 }

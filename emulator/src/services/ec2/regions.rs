@@ -1,6 +1,5 @@
 //! DescribeRegions and DescribeAvailabilityZones: the account's geography.
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
 use crate::state::filters;
@@ -38,10 +37,9 @@ pub fn describe_regions(call: &Call<'_>) -> AwsResult<Output> {
             return Err(AwsError::invalid_value(format!("Invalid region: {n}")));
         }
     }
-    let mut x = Xml::new();
-    x.list(
-        "regionInfo",
-        "item",
+    let mut w = call.writer();
+    w.list(
+        "Regions",
         REGIONS.iter().filter(|r| {
             let status = opt_in_status(call, r);
             let listed = if names.is_empty() {
@@ -57,13 +55,13 @@ pub fn describe_regions(call: &Call<'_>) -> AwsResult<Output> {
                     _ => vec![r.name],
                 })
         }),
-        |x, r| {
-            x.leaf("regionName", r.name)
-                .leaf("regionEndpoint", r.ec2_endpoint())
-                .leaf("optInStatus", opt_in_status(call, r));
+        |w, r| {
+            w.str("RegionName", r.name)
+                .str("Endpoint", r.ec2_endpoint())
+                .str("OptInStatus", opt_in_status(call, r));
         },
     );
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 pub fn describe_availability_zones(call: &Call<'_>) -> AwsResult<Output> {
@@ -102,10 +100,9 @@ pub fn describe_availability_zones(call: &Call<'_>) -> AwsResult<Output> {
             unknown.join(", ")
         )));
     }
-    let mut x = Xml::new();
-    x.list(
-        "availabilityZoneInfo",
-        "item",
+    let mut w = call.writer();
+    w.list(
+        "AvailabilityZones",
         zones.iter().filter(|z| {
             let wanted = (names.is_empty() && ids.is_empty())
                 || names.contains(&z.name.as_str())
@@ -122,18 +119,18 @@ pub fn describe_availability_zones(call: &Call<'_>) -> AwsResult<Output> {
                     _ => vec![],
                 })
         }),
-        |x, z| {
-            x.leaf("zoneName", &z.name)
-                .leaf("zoneId", &z.id)
-                .leaf("zoneState", "available")
-                .leaf("regionName", z.region)
-                .leaf("groupName", z.region)
-                .leaf("groupLongName", region.description)
-                .leaf("networkBorderGroup", z.region)
-                .leaf("optInStatus", OPT_IN_NOT_REQUIRED)
-                .leaf("zoneType", "availability-zone")
-                .node("messageSet", |_| {});
+        |w, z| {
+            w.str("ZoneName", &z.name)
+                .str("ZoneId", &z.id)
+                .str("State", "available")
+                .str("RegionName", z.region)
+                .str("GroupName", z.region)
+                .str("GroupLongName", region.description)
+                .str("NetworkBorderGroup", z.region)
+                .str("OptInStatus", OPT_IN_NOT_REQUIRED)
+                .str("ZoneType", "availability-zone")
+                .list("Messages", [(); 0], |_, _| {});
         },
     );
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }

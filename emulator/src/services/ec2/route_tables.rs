@@ -4,7 +4,7 @@
 //! A route's state is derived when it is described, not stored: a route to a gateway that is no
 //! longer attached, or to an instance that has terminated, renders `blackhole`, as AWS shows it.
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::{Call, Handler};
 use crate::state::{self, filters, tags};
@@ -14,7 +14,7 @@ use super::gateways::check_gateway;
 use super::model::{
     Association, Ec2Region, Instance, InstanceState, Route, RouteTable, RouteTarget,
 };
-use super::vpcs::{self, bool_str, cidr, return_true, Page};
+use super::vpcs::{self, bool_str, cidr, Page};
 
 /// The handler of an action of this family, if it is one.
 pub fn handler(action: &str) -> Option<Handler> {
@@ -68,57 +68,57 @@ fn route_state(r: &Ec2Region, table: &RouteTable, route: &Route, now_ms: i64) ->
     }
 }
 
-fn render_association(x: &mut Xml, table_id: &str, a: &Association) {
-    x.leaf("routeTableAssociationId", &a.id)
-        .leaf("routeTableId", table_id)
-        .leaf_opt("subnetId", a.subnet_id.as_ref())
-        .bool("main", a.main)
-        .node("associationState", |x| {
-            x.leaf("state", "associated");
+fn render_association(w: &mut Writer, table_id: &str, a: &Association) {
+    w.str("RouteTableAssociationId", &a.id)
+        .str("RouteTableId", table_id)
+        .str_opt("SubnetId", a.subnet_id.as_ref())
+        .bool("Main", a.main)
+        .structure("AssociationState", |w| {
+            w.str("State", "associated");
         });
 }
 
-fn render(x: &mut Xml, call: &Call<'_>, r: &Ec2Region, t: &RouteTable) {
-    x.leaf("routeTableId", &t.id)
-        .leaf("vpcId", &t.vpc_id)
-        .leaf("ownerId", call.account)
-        .list("routeSet", "item", &t.routes, |x, route| {
+fn render(w: &mut Writer, call: &Call<'_>, r: &Ec2Region, t: &RouteTable) {
+    w.str("RouteTableId", &t.id)
+        .str("VpcId", &t.vpc_id)
+        .str("OwnerId", call.account)
+        .list("Routes", &t.routes, |w, route| {
             let dest = if route.destination.contains(':') {
-                "destinationIpv6CidrBlock"
+                "DestinationIpv6CidrBlock"
             } else {
-                "destinationCidrBlock"
+                "DestinationCidrBlock"
             };
-            x.leaf(dest, &route.destination);
+            w.str(dest, &route.destination);
             match &route.target {
                 RouteTarget::Local => {
-                    x.leaf("gatewayId", "local");
+                    w.str("GatewayId", "local");
                 }
                 RouteTarget::Gateway(g) => {
-                    x.leaf("gatewayId", g);
+                    w.str("GatewayId", g);
                 }
                 RouteTarget::Instance(i) => {
-                    x.leaf("instanceId", i)
-                        .leaf("instanceOwnerId", call.account);
+                    w.str("InstanceId", i).str("InstanceOwnerId", call.account);
                     if let Some(inst) = r.instances.get(i) {
-                        x.leaf("networkInterfaceId", &inst.network_interface_id);
+                        w.str("NetworkInterfaceId", &inst.network_interface_id);
                     }
                 }
                 RouteTarget::NetworkInterface(n) => {
                     if let Some(inst) = interface_owner(r, n) {
-                        x.leaf("instanceId", &inst.id)
-                            .leaf("instanceOwnerId", call.account);
+                        w.str("InstanceId", &inst.id)
+                            .str("InstanceOwnerId", call.account);
                     }
-                    x.leaf("networkInterfaceId", n);
+                    w.str("NetworkInterfaceId", n);
                 }
             }
-            x.leaf("state", route_state(r, t, route, call.now_ms))
-                .leaf("origin", route.origin);
+            w.str("State", route_state(r, t, route, call.now_ms))
+                .str("Origin", route.origin);
         })
-        .list("associationSet", "item", &t.associations, |x, a| {
-            render_association(x, &t.id, a)
+        .list("Associations", &t.associations, |w, a| {
+            render_association(w, &t.id, a)
         })
-        .node("propagatingVgwSet", |_| {});
-    tags::render(x, &t.tags);
+        .list("PropagatingVgws", [(); 0], |_, _| {});
+    // AWS sends a route table's tag set even when empty (`Tags: []` in its recordings).
+    common::write_tag_list(w, &t.tags);
 }
 
 pub fn create_route_table(call: &Call<'_>) -> AwsResult<Output> {
@@ -133,10 +133,10 @@ pub fn create_route_table(call: &Call<'_>) -> AwsResult<Output> {
     let mut t = r.new_route_table(vpc_id, &call.world.ids, false);
     t.tags = specs.remove("route-table").unwrap_or_default();
     r.route_tables.insert(t.id.clone(), t.clone());
-    let mut x = Xml::new();
-    x.node("routeTable", |x| render(x, call, &r, &t));
-    x.leaf_opt("clientToken", client_token);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("RouteTable", |w| render(w, call, &r, &t));
+    w.str_opt("ClientToken", client_token);
+    w.finish()
 }
 
 pub fn delete_route_table(call: &Call<'_>) -> AwsResult<Output> {
@@ -155,7 +155,7 @@ pub fn delete_route_table(call: &Call<'_>) -> AwsResult<Output> {
         )));
     }
     r.route_tables.remove(id);
-    Ok(return_true())
+    common::done(call)
 }
 
 pub fn associate_route_table(call: &Call<'_>) -> AwsResult<Output> {
@@ -193,11 +193,12 @@ pub fn associate_route_table(call: &Call<'_>) -> AwsResult<Output> {
             main: false,
         });
     }
-    let mut x = Xml::new();
-    x.leaf("associationId", id).node("associationState", |x| {
-        x.leaf("state", "associated");
-    });
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.str("AssociationId", id)
+        .structure("AssociationState", |w| {
+            w.str("State", "associated");
+        });
+    w.finish()
 }
 
 pub fn disassociate_route_table(call: &Call<'_>) -> AwsResult<Output> {
@@ -223,7 +224,7 @@ pub fn disassociate_route_table(call: &Call<'_>) -> AwsResult<Output> {
         )));
     }
     table.associations.retain(|a| a.id != id);
-    Ok(return_true())
+    common::done(call)
 }
 
 pub fn describe_route_tables(call: &Call<'_>) -> AwsResult<Output> {
@@ -271,12 +272,10 @@ pub fn describe_route_tables(call: &Call<'_>) -> AwsResult<Output> {
         })
         .collect();
     let (items, next) = paging.apply(found)?;
-    let mut x = Xml::new();
-    x.list("routeTableSet", "item", items, |x, t| {
-        render(x, call, &r, t)
-    });
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("RouteTables", items, |w, t| render(w, call, &r, t));
+    w.str_opt("NextToken", next);
+    w.finish()
 }
 
 /// A table's values for one (non-tag) filter.
@@ -469,7 +468,7 @@ pub fn create_route(call: &Call<'_>) -> AwsResult<Output> {
         target: input.target,
         origin: "CreateRoute",
     });
-    Ok(return_true())
+    common::done(call)
 }
 
 pub fn replace_route(call: &Call<'_>) -> AwsResult<Output> {
@@ -496,7 +495,7 @@ pub fn replace_route(call: &Call<'_>) -> AwsResult<Output> {
     }
     route.target = input.target;
     route.origin = "CreateRoute";
-    Ok(return_true())
+    common::done(call)
 }
 
 pub fn delete_route(call: &Call<'_>) -> AwsResult<Output> {
@@ -517,7 +516,7 @@ pub fn delete_route(call: &Call<'_>) -> AwsResult<Output> {
         )),
         Some(i) => {
             t.routes.remove(i);
-            Ok(return_true())
+            common::done(call)
         }
     }
 }

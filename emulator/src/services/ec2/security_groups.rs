@@ -695,7 +695,7 @@ fn revoke(call: &Call<'_>, d: Direction) -> AwsResult<Output> {
     if let Some(g) = r.security_groups.get_mut(&gid) {
         rules_of(g, d).retain(|e| !gone.iter().any(|w| same_rule(e, w)));
     }
-    Ok(vpcs::return_true())
+    common::done(call)
 }
 
 // ---------------------------------------------------------------------------------------------

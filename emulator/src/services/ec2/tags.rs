@@ -1,6 +1,5 @@
 //! CreateTags, DeleteTags and DescribeTags over every taggable EC2 resource of the region.
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::filters::{self, Filter};
@@ -56,9 +55,8 @@ fn create_tags(call: &Call<'_>) -> AwsResult<Output> {
             region.index_instance_tags(id);
         }
     }
-    let mut x = Xml::new();
-    x.bool("return", true);
-    Ok(Output::Xml(x.into_string()))
+    // The model gives CreateTags and DeleteTags no output.
+    Ok(Output::XmlEmpty)
 }
 
 fn delete_tags(call: &Call<'_>) -> AwsResult<Output> {
@@ -104,9 +102,8 @@ fn delete_tags(call: &Call<'_>) -> AwsResult<Output> {
             }
         }
     }
-    let mut x = Xml::new();
-    x.bool("return", true);
-    Ok(Output::Xml(x.into_string()))
+    // The model gives CreateTags and DeleteTags no output.
+    Ok(Output::XmlEmpty)
 }
 
 fn describe_matches(f: &Filter, id: &str, rtype: &str, key: &str, value: &str, all: &Tags) -> bool {
@@ -162,13 +159,13 @@ fn describe_tags(call: &Call<'_>) -> AwsResult<Output> {
         }
     }
     let (page, next) = page.apply(rows)?;
-    let mut x = Xml::new();
-    x.list("tagSet", "item", page, |x, (id, rtype, k, v)| {
-        x.leaf("resourceId", id)
-            .leaf("resourceType", rtype)
-            .leaf("key", k)
-            .leaf("value", v);
+    let mut w = call.writer();
+    w.list("Tags", page, |w, (id, rtype, k, v)| {
+        w.str("ResourceId", id)
+            .str("ResourceType", rtype)
+            .str("Key", k)
+            .str("Value", v);
     });
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    w.str_opt("NextToken", next);
+    w.finish()
 }

@@ -5,7 +5,7 @@
 //! anything else inside it (subnets, an attached gateway, other groups or route tables) is a
 //! dependency that makes DeleteVpc refuse, as AWS does.
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::{self, filters, tags};
@@ -189,22 +189,22 @@ fn cidr_association_id(vpc_id: &str) -> String {
     format!("vpc-cidr-assoc-{}", vpc_id.trim_start_matches("vpc-"))
 }
 
-fn render_vpc(x: &mut Xml, call: &Call<'_>, v: &Vpc, state: &str) {
-    x.leaf("vpcId", &v.id)
-        .leaf("ownerId", call.account)
-        .leaf("state", state)
-        .leaf("cidrBlock", &v.cidr)
-        .leaf("dhcpOptionsId", &v.dhcp_options_id)
-        .leaf("instanceTenancy", "default")
-        .bool("isDefault", v.is_default)
-        .list("cidrBlockAssociationSet", "item", [v], |x, v| {
-            x.leaf("associationId", cidr_association_id(&v.id))
-                .leaf("cidrBlock", &v.cidr)
-                .node("cidrBlockState", |x| {
-                    x.leaf("state", "associated");
+fn render_vpc(w: &mut Writer, call: &Call<'_>, v: &Vpc, state: &str) {
+    w.str("VpcId", &v.id)
+        .str("OwnerId", call.account)
+        .str("State", state)
+        .str("CidrBlock", &v.cidr)
+        .str("DhcpOptionsId", &v.dhcp_options_id)
+        .str("InstanceTenancy", "default")
+        .bool("IsDefault", v.is_default)
+        .list("CidrBlockAssociationSet", [v], |w, v| {
+            w.str("AssociationId", cidr_association_id(&v.id))
+                .str("CidrBlock", &v.cidr)
+                .structure("CidrBlockState", |w| {
+                    w.str("State", "associated");
                 });
         });
-    tags::render(x, &v.tags);
+    common::write_tags(w, &v.tags);
 }
 
 pub fn create_vpc(call: &Call<'_>) -> AwsResult<Output> {
@@ -251,9 +251,9 @@ pub fn create_vpc(call: &Call<'_>) -> AwsResult<Output> {
     r.route_tables.insert(main.id.clone(), main);
     let sg = r.new_default_group(&vpc.id, ids);
     r.security_groups.insert(sg.id.clone(), sg);
-    let mut x = Xml::new();
-    x.node("vpc", |x| render_vpc(x, call, &vpc, "pending"));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("Vpc", |w| render_vpc(w, call, &vpc, "pending"));
+    w.finish()
 }
 
 pub fn describe_vpcs(call: &Call<'_>) -> AwsResult<Output> {
@@ -302,12 +302,10 @@ pub fn describe_vpcs(call: &Call<'_>) -> AwsResult<Output> {
         })
         .collect();
     let (items, next) = paging.apply(found)?;
-    let mut x = Xml::new();
-    x.list("vpcSet", "item", items, |x, v| {
-        render_vpc(x, call, v, "available")
-    });
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("Vpcs", items, |w, v| render_vpc(w, call, v, "available"));
+    w.str_opt("NextToken", next);
+    w.finish()
 }
 
 pub fn bool_str(b: bool) -> &'static str {
@@ -316,13 +314,6 @@ pub fn bool_str(b: bool) -> &'static str {
     } else {
         "false"
     }
-}
-
-/// `<return>true</return>`, the answer of most actions without other output.
-pub fn return_true() -> Output {
-    let mut x = Xml::new();
-    x.bool("return", true);
-    Output::Xml(x.into_string())
 }
 
 pub fn delete_vpc(call: &Call<'_>) -> AwsResult<Output> {
@@ -351,7 +342,7 @@ pub fn delete_vpc(call: &Call<'_>) -> AwsResult<Output> {
     r.route_tables.retain(|_, t| t.vpc_id != id);
     r.security_groups.retain(|_, g| g.vpc_id != id);
     r.vpcs.remove(id);
-    Ok(return_true())
+    common::done(call)
 }
 
 /// Instances that hold an address in the subnet (terminated ones have given theirs back).
@@ -369,38 +360,38 @@ fn available_addresses(r: &Ec2Region, s: &Subnet, now_ms: i64) -> u64 {
         .saturating_sub(used_addresses(r, &s.id, now_ms) as u64)
 }
 
-fn render_subnet(x: &mut Xml, call: &Call<'_>, r: &Ec2Region, s: &Subnet) {
-    x.leaf("subnetId", &s.id)
-        .leaf(
-            "subnetArn",
+fn render_subnet(w: &mut Writer, call: &Call<'_>, r: &Ec2Region, s: &Subnet) {
+    w.str("SubnetId", &s.id)
+        .str(
+            "SubnetArn",
             format!(
                 "arn:aws:ec2:{}:{}:subnet/{}",
                 call.region, call.account, s.id
             ),
         )
-        .leaf("state", "available")
-        .leaf("ownerId", call.account)
-        .leaf("vpcId", &s.vpc_id)
-        .leaf("cidrBlock", &s.cidr)
-        .node("ipv6CidrBlockAssociationSet", |_| {})
-        .num(
-            "availableIpAddressCount",
-            available_addresses(r, s, call.now_ms),
+        .str("State", "available")
+        .str("OwnerId", call.account)
+        .str("VpcId", &s.vpc_id)
+        .str("CidrBlock", &s.cidr)
+        .list("Ipv6CidrBlockAssociationSet", [(); 0], |_, _| {})
+        .int(
+            "AvailableIpAddressCount",
+            i64::try_from(available_addresses(r, s, call.now_ms)).unwrap_or(i64::MAX),
         )
-        .leaf("availabilityZone", &s.zone)
-        .leaf("availabilityZoneId", &s.zone_id)
-        .bool("defaultForAz", s.default_for_az)
-        .bool("mapPublicIpOnLaunch", s.map_public_ip_on_launch)
-        .bool("mapCustomerOwnedIpOnLaunch", false)
-        .bool("assignIpv6AddressOnCreation", false)
-        .bool("ipv6Native", false)
-        .bool("enableDns64", false)
-        .node("privateDnsNameOptionsOnLaunch", |x| {
-            x.leaf("hostnameType", "ip-name")
-                .bool("enableResourceNameDnsARecord", false)
-                .bool("enableResourceNameDnsAAAARecord", false);
+        .str("AvailabilityZone", &s.zone)
+        .str("AvailabilityZoneId", &s.zone_id)
+        .bool("DefaultForAz", s.default_for_az)
+        .bool("MapPublicIpOnLaunch", s.map_public_ip_on_launch)
+        .bool("MapCustomerOwnedIpOnLaunch", false)
+        .bool("AssignIpv6AddressOnCreation", false)
+        .bool("Ipv6Native", false)
+        .bool("EnableDns64", false)
+        .structure("PrivateDnsNameOptionsOnLaunch", |w| {
+            w.str("HostnameType", "ip-name")
+                .bool("EnableResourceNameDnsARecord", false)
+                .bool("EnableResourceNameDnsAAAARecord", false);
         });
-    tags::render(x, &s.tags);
+    common::write_tags(w, &s.tags);
 }
 
 pub fn create_subnet(call: &Call<'_>) -> AwsResult<Output> {
@@ -470,9 +461,9 @@ pub fn create_subnet(call: &Call<'_>) -> AwsResult<Output> {
         tags: specs.remove("subnet").unwrap_or_default(),
     };
     r.subnets.insert(subnet.id.clone(), subnet.clone());
-    let mut x = Xml::new();
-    x.node("subnet", |x| render_subnet(x, call, &r, &subnet));
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.structure("Subnet", |w| render_subnet(w, call, &r, &subnet));
+    w.finish()
 }
 
 fn call_region(call: &Call<'_>) -> AwsResult<&'static crate::state::regions::Region> {
@@ -541,12 +532,10 @@ pub fn describe_subnets(call: &Call<'_>) -> AwsResult<Output> {
         })
         .collect();
     let (items, next) = paging.apply(found)?;
-    let mut x = Xml::new();
-    x.list("subnetSet", "item", items, |x, s| {
-        render_subnet(x, call, &r, s)
-    });
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("Subnets", items, |w, s| render_subnet(w, call, &r, s));
+    w.str_opt("NextToken", next);
+    w.finish()
 }
 
 pub fn delete_subnet(call: &Call<'_>) -> AwsResult<Output> {
@@ -567,5 +556,5 @@ pub fn delete_subnet(call: &Call<'_>) -> AwsResult<Output> {
         t.associations
             .retain(|a| a.subnet_id.as_deref() != Some(id));
     }
-    Ok(return_true())
+    common::done(call)
 }
