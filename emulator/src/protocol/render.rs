@@ -37,7 +37,13 @@ pub fn success(service: ServiceId, action: &str, request_id: &str, output: &Outp
             (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, b))
         }
         (Protocol::Ec2Query, Output::XmlEmpty) => {
-            (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, ""))
+            // EC2 answers `<return>true</return>` for the actions its model gives no output
+            // (DeleteVpc, CreateTags, AttachInternetGateway…); SDKs ignore it, AWS sends it.
+            let body = match crate::model::op(service, action) {
+                Some(op) if op.output.is_none() => "<return>true</return>",
+                _ => "",
+            };
+            (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, body))
         }
         (_, Output::Xml(b)) => (
             XML_CONTENT_TYPE,
@@ -104,6 +110,14 @@ mod tests {
         assert!(r.body.contains("<Type>Receiver</Type>"));
         let r = error(None, &AwsError::bad_request("X", "y"), "rid");
         assert!(r.body.contains("<Code>X</Code>"));
+    }
+
+    #[test]
+    fn ec2_actions_without_output_answer_return_true() {
+        let r = success(ServiceId::Ec2, "DeleteVpc", "rid", &Output::XmlEmpty);
+        assert!(r
+            .body
+            .contains("<requestId>rid</requestId><return>true</return></DeleteVpcResponse>"));
     }
 
     #[test]

@@ -116,8 +116,8 @@ pub fn write_tag_list(w: &mut Writer, tags: &Tags) {
 }
 
 /// The answer of an action with nothing else to say: `<return>true</return>` when the model's
-/// output has `Return` (CreateRoute, DeleteSecurityGroup), no members when the model gives the
-/// action no output (DeleteVpc, AttachInternetGateway).
+/// output has `Return` (CreateRoute, DeleteSecurityGroup); when the model gives the action no
+/// output (DeleteVpc, AttachInternetGateway) the envelope writes AWS's `<return>true</return>`.
 pub fn done(call: &Call<'_>) -> AwsResult<Output> {
     match Writer::for_output(call.service, call.action) {
         Some(mut w) => {
