@@ -299,35 +299,21 @@ impl Violations {
     }
 
     fn length(&mut self, shape: &Shape, shown: &str, path: &str, n: usize) {
-        let n = n as f64;
-        if let Some(min) = shape.min.filter(|m| n < *m) {
-            self.violate(
-                shown,
-                path,
-                format!("must have length greater than or equal to {}", bound(min)),
-            );
-        } else if let Some(max) = shape.max.filter(|m| n > *m) {
-            self.violate(
-                shown,
-                path,
-                format!("must have length less than or equal to {}", bound(max)),
-            );
-        }
+        self.bounds(shape, shown, path, n as f64, "length");
     }
 
     fn range(&mut self, shape: &Shape, shown: &str, path: &str, n: f64) {
+        self.bounds(shape, shown, path, n, "value");
+    }
+
+    /// The model's `min`/`max` of a length or a value (`what`), in Coral's words.
+    fn bounds(&mut self, shape: &Shape, shown: &str, path: &str, n: f64, what: &str) {
         if let Some(min) = shape.min.filter(|m| n < *m) {
-            self.violate(
-                shown,
-                path,
-                format!("must have value greater than or equal to {}", bound(min)),
-            );
+            let rule = format!("must have {what} greater than or equal to {}", bound(min));
+            self.violate(shown, path, rule);
         } else if let Some(max) = shape.max.filter(|m| n > *m) {
-            self.violate(
-                shown,
-                path,
-                format!("must have value less than or equal to {}", bound(max)),
-            );
+            let rule = format!("must have {what} less than or equal to {}", bound(max));
+            self.violate(shown, path, rule);
         }
     }
 
