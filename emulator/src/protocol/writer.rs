@@ -36,6 +36,8 @@ struct Frame {
     written: u128,
     /// JSON: whether a member was written yet (for the commas).
     any: bool,
+    /// Where the next member look-up starts.
+    next: usize,
 }
 
 /// The scalar types handlers write, for the type check.
@@ -87,6 +89,7 @@ impl Writer {
             shape,
             written: 0,
             any: false,
+            next: 0,
         });
         w
     }
@@ -105,11 +108,19 @@ impl Writer {
     fn member(&mut self, name: &str) -> Option<&'static Member> {
         let frame = self.stack.last_mut()?;
         let shape = frame.shape;
-        match shape.members.iter().position(|m| m.name == name) {
+        // Handlers mostly write members in the model's order: look from just after the last
+        // one first, so the usual look-up is one comparison.
+        let n = shape.members.len();
+        let start = frame.next.min(n);
+        let found = (start..n)
+            .chain(0..start)
+            .find(|&i| shape.members[i].name == name);
+        match found {
             Some(i) => {
                 if i < 128 {
                     frame.written |= 1 << i;
                 }
+                frame.next = i + 1;
                 Some(&shape.members[i])
             }
             None => {
@@ -241,7 +252,16 @@ impl Writer {
 
     /// An integer or long member.
     pub fn int(&mut self, name: &str, v: i64) -> &mut Self {
-        self.scalar(name, Scalar::Int, &v.to_string(), false)
+        // Written straight into the body: no text is made for a number.
+        let Some(m) = self.member(name) else {
+            return self;
+        };
+        if self.check(m, Scalar::Int, None) {
+            self.open(m);
+            let _ = write!(self.buf, "{v}");
+            self.close(m);
+        }
+        self
     }
 
     pub fn int_opt(&mut self, name: &str, v: Option<i64>) -> &mut Self {
@@ -310,6 +330,7 @@ impl Writer {
             shape,
             written: 0,
             any: false,
+            next: 0,
         });
         body(self);
         self.end_frame();
