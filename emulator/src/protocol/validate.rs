@@ -120,11 +120,19 @@ impl Violations {
     // ---- query protocols ----
 
     fn structure(&mut self, shape: &'static Shape, prefix: &str, params: &Params) {
+        // One key buffer for all members: this runs on every request.
+        let mut key = String::with_capacity(prefix.len() + 32);
         for m in shape.members {
-            let key = format!("{prefix}{}", m.query);
-            let nested = format!("{key}.");
+            key.clear();
+            key.push_str(prefix);
+            key.push_str(m.query);
             let value = params.peek(&key);
-            let present = value.is_some() || params.under(&nested).next().is_some();
+            let present = value.is_some() || {
+                key.push('.');
+                let nested = params.under(&key).next().is_some();
+                key.pop();
+                nested
+            };
             if !present {
                 if m.required {
                     self.missing(&key);
