@@ -12,7 +12,9 @@
 //! - [`model`]: AWS's service models as generated tables (operations, shapes, wire names,
 //!   constraints), from which requests are checked and answers written.
 //! - [`protocol`]: the wire: which service a request is for ([`protocol::route`]), flattened query
-//!   parameters ([`protocol::params`]), JSON input, the XML writer and each protocol's envelopes.
+//!   parameters ([`protocol::params`]), JSON input, the model's input check
+//!   ([`protocol::validate`]), the model-driven answer [`protocol::Writer`] and each protocol's
+//!   envelopes.
 //! - [`auth`]: SigV4 ([`auth::sigv4`]), the identities and their keys ([`auth::identities`]), the
 //!   account's IAM roles, managed policies and instance profiles ([`auth::directory`]), the
 //!   [`auth::principal::Principal`] a key stands for.
