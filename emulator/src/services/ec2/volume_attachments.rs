@@ -3,7 +3,6 @@
 //! Every check and the change itself happen under the region's write lock, so of many concurrent
 //! attachments of one volume exactly one wins and the others see `VolumeInUse`.
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
 use crate::state::write;
@@ -140,13 +139,13 @@ pub fn attach_volume(call: &Call<'_>) -> AwsResult<Output> {
             (d.volume_attach - d.attach_instance_lead).max(0),
         ),
     };
-    let mut x = Xml::new();
+    let mut w = call.writer();
     if let Some(v) = region.volumes.get_mut(&volume_id) {
         v.attachment = Some(attachment);
-        render_attachment(&mut x, v, AttachState::Attaching);
+        render_attachment(&mut w, v, AttachState::Attaching);
     }
     region.index_attachment(&volume_id);
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 pub fn detach_volume(call: &Call<'_>) -> AwsResult<Output> {
@@ -214,16 +213,16 @@ pub fn detach_volume(call: &Call<'_>) -> AwsResult<Output> {
     } else {
         call.world.durations.volume_detach
     };
-    let mut x = Xml::new();
+    let mut w = call.writer();
     if let Some(v) = region.volumes.get_mut(&volume_id) {
         if let Some(a) = &mut v.attachment {
             a.state = Timed::transition(AttachState::Detaching, now, AttachState::Detached, after);
             a.instance_view =
                 Timed::transition(AttachState::Detaching, now, AttachState::Detached, after);
         }
-        render_attachment(&mut x, v, AttachState::Detaching);
+        render_attachment(&mut w, v, AttachState::Detaching);
     }
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 #[cfg(test)]

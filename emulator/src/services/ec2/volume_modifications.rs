@@ -1,7 +1,7 @@
 //! ModifyVolume and DescribeVolumesModifications: `modifying` → `optimizing` → `completed` on the
 //! virtual clock, no shrinking, and AWS's one-modification-per-six-hours rule (configurable).
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
 use crate::state::filters::{self, Filter};
@@ -25,30 +25,24 @@ fn state_at(m: &VolumeModification, now: i64) -> (&'static str, i64) {
     }
 }
 
-fn render(x: &mut Xml, m: &VolumeModification, now: i64) {
+fn render(w: &mut Writer, m: &VolumeModification, now: i64) {
     let (state, progress) = state_at(m, now);
-    x.leaf("volumeId", &m.volume_id)
-        .leaf("modificationState", state)
-        .num("targetSize", m.target_size)
-        .leaf_opt("targetIops", m.target_iops.map(|v| v.to_string()))
-        .leaf("targetVolumeType", &m.target_type)
-        .leaf_opt(
-            "targetThroughput",
-            m.target_throughput.map(|v| v.to_string()),
-        )
-        .bool("targetMultiAttachEnabled", false)
-        .num("originalSize", m.original_size)
-        .leaf_opt("originalIops", m.original_iops.map(|v| v.to_string()))
-        .leaf("originalVolumeType", &m.original_type)
-        .leaf_opt(
-            "originalThroughput",
-            m.original_throughput.map(|v| v.to_string()),
-        )
-        .bool("originalMultiAttachEnabled", false)
-        .num("progress", progress)
-        .leaf("startTime", timestamp(m.start_ms));
+    w.str("VolumeId", &m.volume_id)
+        .str("ModificationState", state)
+        .int("TargetSize", m.target_size)
+        .int_opt("TargetIops", m.target_iops)
+        .str("TargetVolumeType", &m.target_type)
+        .int_opt("TargetThroughput", m.target_throughput)
+        .bool("TargetMultiAttachEnabled", false)
+        .int("OriginalSize", m.original_size)
+        .int_opt("OriginalIops", m.original_iops)
+        .str("OriginalVolumeType", &m.original_type)
+        .int_opt("OriginalThroughput", m.original_throughput)
+        .bool("OriginalMultiAttachEnabled", false)
+        .int("Progress", progress)
+        .time("StartTime", m.start_ms);
     if state == "completed" {
-        x.leaf("endTime", timestamp(m.completed_at_ms));
+        w.time("EndTime", m.completed_at_ms);
     }
 }
 
@@ -131,11 +125,11 @@ pub fn modify_volume(call: &Call<'_>) -> AwsResult<Output> {
         optimizing_at_ms: now + d.volume_modifying,
         completed_at_ms: now + d.volume_modifying + d.volume_optimizing,
     };
-    let mut x = Xml::new();
-    x.node("volumeModification", |x| {
+    let mut w = call.writer();
+    w.structure("VolumeModification", |w| {
         // The answer shows the first state whatever the timing profile, as AWS answers.
         render(
-            x,
+            w,
             &VolumeModification {
                 optimizing_at_ms: i64::MAX,
                 completed_at_ms: i64::MAX,
@@ -154,7 +148,7 @@ pub fn modify_volume(call: &Call<'_>) -> AwsResult<Output> {
         }
     }
     region.volume_modifications.insert(id, m);
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 const MODIFICATION_FILTERS: &[&str] = &[
@@ -215,10 +209,8 @@ pub fn describe_volumes_modifications(call: &Call<'_>) -> AwsResult<Output> {
         .filter(|m| filters.iter().all(|f| matches(f, m, now)))
         .collect();
     let (page, next) = page.apply(found)?;
-    let mut x = Xml::new();
-    x.list("volumeModificationSet", "item", page, |x, m| {
-        render(x, m, now)
-    });
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("VolumesModifications", page, |w, m| render(w, m, now));
+    w.str_opt("NextToken", next);
+    w.finish()
 }

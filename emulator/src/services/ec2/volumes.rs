@@ -11,7 +11,7 @@
 //! `creating` and then disappears instead of becoming `available`, as EBS does with a key it
 //! cannot use (see [`crate::services::kms::EncryptionKey::usable_by_ebs`]).
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::filters::{self, Filter};
@@ -216,20 +216,20 @@ pub fn attached_instance(v: &Volume) -> &str {
 }
 
 /// The attachment members AWS writes in `attachmentSet` items and the AttachVolume/DetachVolume answers.
-pub fn render_attachment(x: &mut Xml, v: &Volume, state: AttachState) {
+pub fn render_attachment(w: &mut Writer, v: &Volume, state: AttachState) {
     if let Some(a) = &v.attachment {
-        x.leaf("volumeId", &v.id)
-            .leaf("instanceId", &a.instance_id)
-            .leaf("device", &a.device)
-            .leaf("status", state.name())
-            .leaf("attachTime", timestamp(a.attach_ms))
-            .bool("deleteOnTermination", a.delete_on_termination);
+        w.str("VolumeId", &v.id)
+            .str("InstanceId", &a.instance_id)
+            .str("Device", &a.device)
+            .str("State", state.name())
+            .time("AttachTime", a.attach_ms)
+            .bool("DeleteOnTermination", a.delete_on_termination);
     }
 }
 
 /// The members of a Volume, as in DescribeVolumes items and the CreateVolume answer.
 pub fn render(
-    x: &mut Xml,
+    w: &mut Writer,
     v: &Volume,
     state: VolumeState,
     now: i64,
@@ -239,29 +239,28 @@ pub fn render(
         Some(c) => (c.size_gib, c.volume_type.as_str(), c.iops, c.throughput),
         None => (v.size_gib, v.volume_type.as_str(), v.iops, v.throughput),
     };
-    x.leaf("volumeId", &v.id)
-        .num("size", size)
-        .leaf("snapshotId", v.snapshot_id.as_deref().unwrap_or(""))
-        .leaf("availabilityZone", &v.zone)
-        .leaf("availabilityZoneId", &v.zone_id)
-        .leaf("status", state.name())
-        .leaf("createTime", timestamp(v.create_ms));
-    x.node("attachmentSet", |x| {
-        if let Some(a) = &v.attachment {
-            let astate = a.state.at(now);
-            if astate != AttachState::Detached {
-                x.node("item", |x| render_attachment(x, v, astate));
-            }
-        }
+    w.str("VolumeId", &v.id)
+        .int("Size", size)
+        .str("SnapshotId", v.snapshot_id.as_deref().unwrap_or(""))
+        .str("AvailabilityZone", &v.zone)
+        .str("AvailabilityZoneId", &v.zone_id)
+        .str("State", state.name())
+        .time("CreateTime", v.create_ms);
+    let attachment = v
+        .attachment
+        .as_ref()
+        .map(|a| a.state.at(now))
+        .filter(|s| *s != AttachState::Detached);
+    w.list("Attachments", attachment, |w, astate| {
+        render_attachment(w, v, astate)
     });
-    x.leaf("volumeType", vtype)
-        .leaf_opt("iops", iops.map(|i| i.to_string()));
-    x.leaf_opt("throughput", throughput.map(|t| t.to_string()));
-    x.bool("encrypted", v.encrypted)
-        .leaf_opt("kmsKeyId", v.kms_key_id.as_deref());
-    tags::render(x, &v.tags);
-    x.bool("multiAttachEnabled", v.multi_attach)
-        .bool("fastRestored", false);
+    w.str("VolumeType", vtype).int_opt("Iops", iops);
+    w.int_opt("Throughput", throughput);
+    w.bool("Encrypted", v.encrypted)
+        .str_opt("KmsKeyId", v.kms_key_id.as_deref());
+    common::write_tags(w, &v.tags);
+    w.bool("MultiAttachEnabled", v.multi_attach)
+        .bool("FastRestored", false);
 }
 
 /// The configuration a volume shows at `now`: a modification's target once it is optimizing.
@@ -382,10 +381,10 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         settle(&mut region, now);
         if let Some(v) = volume_tokens::earlier(&region, &zone.name, token, &request)? {
             // The same request again: the volume it made, as it is now.
-            let mut x = Xml::new();
+            let mut w = call.writer();
             let modified = current_config(&region, v, now);
-            render(&mut x, v, observed(v, now), now, modified.as_ref());
-            return Ok(Output::Xml(x.into_string()));
+            render(&mut w, v, observed(v, now), now, modified.as_ref());
+            return w.finish();
         }
     }
     let id = call.world.ids.resource_id("vol");
@@ -420,14 +419,14 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         tags,
         client_token: client_token.map(str::to_string),
     };
-    let mut x = Xml::new();
+    let mut w = call.writer();
     // The answer shows AWS's intermediate state, whatever the timing profile.
-    render(&mut x, &volume, VolumeState::Creating, now, None);
+    render(&mut w, &volume, VolumeState::Creating, now, None);
     if let Some(token) = client_token {
         volume_tokens::remember(&mut region, &volume.zone, token, &volume.id, request);
     }
     region.volumes.insert(volume.id.clone(), volume);
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 /// Filter names DescribeVolumes knows.
@@ -530,12 +529,12 @@ fn describe_volumes(call: &Call<'_>) -> AwsResult<Output> {
         }
     }
     let (page, next) = page.apply(matched)?;
-    let mut x = Xml::new();
-    x.list("volumeSet", "item", page, |x, (v, state, modified)| {
-        render(x, v, state, now, modified.as_ref())
+    let mut w = call.writer();
+    w.list("Volumes", page, |w, (v, state, modified)| {
+        render(w, v, state, now, modified.as_ref())
     });
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    w.str_opt("NextToken", next);
+    w.finish()
 }
 
 fn delete_volume(call: &Call<'_>) -> AwsResult<Output> {
@@ -575,9 +574,7 @@ fn delete_volume(call: &Call<'_>) -> AwsResult<Output> {
         );
     }
     region.volume_modifications.remove(&id);
-    let mut x = Xml::new();
-    x.bool("return", true);
-    Ok(Output::Xml(x.into_string()))
+    common::done(call)
 }
 
 #[cfg(test)]
