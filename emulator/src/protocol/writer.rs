@@ -171,7 +171,7 @@ impl Writer {
 
     fn json_str(&mut self, s: &str) {
         // serde_json's escaping of a string cannot fail.
-        let _ = serde_json::to_writer(unsafe_vec(&mut self.buf), s);
+        let _ = serde_json::to_writer(utf8_sink(&mut self.buf), s);
     }
 
     /// Checks that member `m` holds a `scalar`, and in debug builds that a string is one of its
@@ -544,8 +544,9 @@ impl Writer {
     }
 }
 
-/// A `String` as a `Vec<u8>` writer for serde_json, which writes only valid UTF-8.
-fn unsafe_vec(s: &mut String) -> impl std::io::Write + '_ {
+/// A `String` as an `io::Write` sink for serde_json, which writes only valid UTF-8 (no copy
+/// through a temporary `Vec<u8>`).
+fn utf8_sink(s: &mut String) -> impl std::io::Write + '_ {
     struct W<'a>(&'a mut String);
     impl std::io::Write for W<'_> {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
