@@ -51,82 +51,181 @@ impl Kind {
     }
 }
 
+/// A string of the models, by its place in [`services::pool::STRINGS`]: the tables hold numbers
+/// only, so the loader has no pointer in them to relocate at start (thousands of `&str`s cost
+/// milliseconds of startup and megabytes of dirtied pages) and the pages stay shared and lazy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Str(u32, u16);
+
+impl Str {
+    pub fn get(self) -> &'static str {
+        let start = self.0 as usize;
+        services::pool::STRINGS
+            .get(start..start + self.1 as usize)
+            .unwrap_or("")
+    }
+}
+
 /// One member of a structure.
 #[derive(Debug)]
 pub struct Member {
-    /// The model's name: what SDKs and `--cli-input-json` call it, and what handlers write.
-    pub name: &'static str,
+    name: Str,
     pub shape: ShapeId,
-    /// Its request parameter name (flattened query protocols).
-    pub query: &'static str,
-    /// Its element name in an XML answer.
-    pub xml: &'static str,
+    query: Str,
+    xml: Str,
     pub required: bool,
+}
+
+impl Member {
+    /// The model's name: what SDKs and `--cli-input-json` call it, and what handlers write.
+    pub fn name(&self) -> &'static str {
+        self.name.get()
+    }
+
+    /// Its request parameter name (flattened query protocols).
+    pub fn query(&self) -> &'static str {
+        self.query.get()
+    }
+
+    /// Its element name in an XML answer.
+    pub fn xml(&self) -> &'static str {
+        self.xml.get()
+    }
 }
 
 /// One shape of a model.
 #[derive(Debug)]
 pub struct Shape {
-    pub name: &'static str,
+    name: Str,
     pub kind: Kind,
-    /// A structure's members, in the model's order (the order answers are written in).
-    pub members: &'static [Member],
+    /// A structure's members: start and count in [`services::pool::MEMBERS`].
+    members: (u32, u16),
     /// A list's member shape, or a map's key shape.
     pub item: ShapeId,
     /// A map's value shape.
     pub value: ShapeId,
-    /// A list entry's element or parameter segment (`item`, `member`, …), or a map key's name.
-    pub item_name: &'static str,
-    /// A map value's name.
-    pub value_name: &'static str,
+    item_name: Str,
+    value_name: Str,
     /// A flattened list or map: entries stand directly in the parent, without a wrapper.
     pub flattened: bool,
     /// Length (strings, lists, maps, blobs) or value (numbers) bounds.
     pub min: Option<f64>,
     pub max: Option<f64>,
-    pub pattern: Option<&'static str>,
-    /// The allowed values of an enum string.
-    pub enums: &'static [&'static str],
-    pub timestamp_format: Option<&'static str>,
-    /// An exception shape's error code and HTTP status.
-    pub error: Option<(&'static str, u16)>,
+    pattern: Option<Str>,
+    /// Start and count in [`services::pool::ENUMS`].
+    enums: (u32, u16),
+    timestamp_format: Option<Str>,
+    error: Option<(Str, u16)>,
 }
+
+/// The empty string (the pool starts with no other).
+const EMPTY: Str = Str(0, 0);
 
 /// The defaults the generated shapes fill in from.
 pub const BASE: Shape = Shape {
-    name: "",
+    name: EMPTY,
     kind: Kind::String,
-    members: &[],
+    members: (0, 0),
     item: 0,
     value: 0,
-    item_name: "member",
-    value_name: "value",
+    item_name: EMPTY,
+    value_name: EMPTY,
     flattened: false,
     min: None,
     max: None,
     pattern: None,
-    enums: &[],
+    enums: (0, 0),
     timestamp_format: None,
     error: None,
 };
 
 /// A structure with no members: the output of an operation the model gives none.
 pub static NO_MEMBERS: Shape = Shape {
-    name: "(no output)",
     kind: Kind::Structure,
     ..BASE
 };
 
+/// `table[start..start + count]`, empty if the generated range were out of bounds.
+fn range<T>(table: &'static [T], (start, count): (u32, u16)) -> &'static [T] {
+    let start = start as usize;
+    table.get(start..start + count as usize).unwrap_or(&[])
+}
+
+impl Shape {
+    pub fn name(&self) -> &'static str {
+        self.name.get()
+    }
+
+    /// A structure's members, in the model's order (the order answers are written in).
+    pub fn members(&self) -> &'static [Member] {
+        range(&services::pool::MEMBERS, self.members)
+    }
+
+    /// The structure member called `name` (the model's name).
+    pub fn member(&self, name: &str) -> Option<&'static Member> {
+        self.members().iter().find(|m| m.name() == name)
+    }
+
+    /// A list entry's element or parameter segment (`item`, `member`, …), or a map key's name.
+    pub fn item_name(&self) -> &'static str {
+        self.item_name.get()
+    }
+
+    /// A map value's name.
+    pub fn value_name(&self) -> &'static str {
+        self.value_name.get()
+    }
+
+    pub fn pattern(&self) -> Option<&'static str> {
+        self.pattern.map(Str::get)
+    }
+
+    /// The allowed values of an enum string (none: any value).
+    pub fn enums(&self) -> impl ExactSizeIterator<Item = &'static str> + Clone {
+        range(&services::pool::ENUMS, self.enums)
+            .iter()
+            .map(|s| s.get())
+    }
+
+    pub fn is_enum(&self) -> bool {
+        self.enums.1 > 0
+    }
+
+    pub fn timestamp_format(&self) -> Option<&'static str> {
+        self.timestamp_format.map(Str::get)
+    }
+
+    /// An exception shape's error code and HTTP status.
+    pub fn error(&self) -> Option<(&'static str, u16)> {
+        self.error.map(|(code, status)| (code.get(), status))
+    }
+}
+
 /// One operation.
 #[derive(Debug)]
 pub struct Op {
-    pub name: &'static str,
+    name: Str,
     pub input: Option<ShapeId>,
     pub output: Option<ShapeId>,
+    result_wrapper: Option<Str>,
+    /// Start and count in [`services::pool::ERRORS`].
+    errors: (u32, u16),
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        self.name.get()
+    }
+
     /// awsQuery's `<ActionResult>` element (always present when the operation has an output).
-    pub result_wrapper: Option<&'static str>,
+    pub fn result_wrapper(&self) -> Option<&'static str> {
+        self.result_wrapper.map(Str::get)
+    }
+
     /// The exception shapes the model lists for it.
-    pub errors: &'static [ShapeId],
+    pub fn errors(&self) -> &'static [ShapeId] {
+        range(&services::pool::ERRORS, self.errors)
+    }
 }
 
 /// One API's model.
@@ -145,31 +244,23 @@ impl ServiceModel {
     /// The operation `name`, if the API has one.
     pub fn op(&self, name: &str) -> Option<&'static Op> {
         let ops: &'static [Op] = self.ops;
-        ops.binary_search_by(|o| o.name.cmp(name))
+        ops.binary_search_by(|o| o.name().cmp(name))
             .ok()
             .map(|i| &ops[i])
     }
 
     pub fn shape(&self, id: ShapeId) -> &'static Shape {
         let shapes: &'static [Shape] = self.shapes;
-        &shapes[id as usize]
+        shapes.get(id as usize).unwrap_or(&NO_MEMBERS)
     }
 
     /// The shape called `name`.
     pub fn shape_named(&self, name: &str) -> Option<&'static Shape> {
         let shapes: &'static [Shape] = self.shapes;
         shapes
-            .binary_search_by(|s| s.name.cmp(name))
+            .binary_search_by(|s| s.name().cmp(name))
             .ok()
             .map(|i| &shapes[i])
-    }
-}
-
-impl Shape {
-    /// The structure member called `name` (the model's name).
-    pub fn member(&self, name: &str) -> Option<&'static Member> {
-        let members: &'static [Member] = self.members;
-        members.iter().find(|m| m.name == name)
     }
 }
 
@@ -201,8 +292,11 @@ mod tests {
         for s in ServiceId::ALL {
             let m = of(s);
             assert_eq!(m.api_version, s.api_version(), "{s}");
-            assert!(m.ops.windows(2).all(|w| w[0].name < w[1].name), "{s}");
-            assert!(m.shapes.windows(2).all(|w| w[0].name < w[1].name), "{s}");
+            assert!(m.ops.windows(2).all(|w| w[0].name() < w[1].name()), "{s}");
+            assert!(
+                m.shapes.windows(2).all(|w| w[0].name() < w[1].name()),
+                "{s}"
+            );
         }
     }
 
@@ -212,20 +306,20 @@ mod tests {
         let op = ec2.op("DescribeInstances").unwrap();
         let input = ec2.shape(op.input.unwrap());
         let ids = input.member("InstanceIds").unwrap();
-        assert_eq!(ids.query, "InstanceId");
+        assert_eq!(ids.query(), "InstanceId");
         let output = ec2.shape(op.output.unwrap());
         let res = output.member("Reservations").unwrap();
-        assert_eq!(res.xml, "reservationSet");
-        assert_eq!(ec2.shape(res.shape).item_name, "item");
-        assert_eq!(op.result_wrapper, None);
+        assert_eq!(res.xml(), "reservationSet");
+        assert_eq!(ec2.shape(res.shape).item_name(), "item");
+        assert_eq!(op.result_wrapper(), None);
 
         let elb = of(ServiceId::Elb);
         let del = elb.op("DeleteLoadBalancer").unwrap();
-        assert_eq!(del.result_wrapper, Some("DeleteLoadBalancerResult"));
+        assert_eq!(del.result_wrapper(), Some("DeleteLoadBalancerResult"));
         let create = elb.shape(elb.op("CreateLoadBalancer").unwrap().input.unwrap());
         let listeners = create.member("Listeners").unwrap();
         assert!(listeners.required);
-        assert_eq!(elb.shape(listeners.shape).item_name, "member");
+        assert_eq!(elb.shape(listeners.shape).item_name(), "member");
         assert!(op_exists(ServiceId::Kms, "DescribeKey"));
         assert!(!op_exists(ServiceId::Elbv2, "CreateLoadBalancerPolicy"));
     }

@@ -108,7 +108,7 @@ impl Violations {
     fn service_checked(&self, shape: &Shape, m: &Member) -> bool {
         SERVICE_CHECKED
             .iter()
-            .any(|(s, sh, mm)| *s == self.service && *sh == shape.name && *mm == m.name)
+            .any(|(s, sh, mm)| *s == self.service && *sh == shape.name() && *mm == m.name())
     }
 
     fn violate(&mut self, shown: &str, path: &str, rule: String) {
@@ -122,10 +122,10 @@ impl Violations {
     fn structure(&mut self, shape: &'static Shape, prefix: &str, params: &Params) {
         // One key buffer for all members: this runs on every request.
         let mut key = String::with_capacity(prefix.len() + 32);
-        for m in shape.members {
+        for m in shape.members() {
             key.clear();
             key.push_str(prefix);
-            key.push_str(m.query);
+            key.push_str(m.query());
             let value = params.peek(&key);
             let present = value.is_some() || {
                 key.push('.');
@@ -178,7 +178,7 @@ impl Violations {
         let base = if self.ec2() || shape.flattened {
             format!("{key}.")
         } else {
-            format!("{key}.{}.", shape.item_name)
+            format!("{key}.{}.", shape.item_name())
         };
         let indices: BTreeSet<&str> = params
             .under(&base)
@@ -218,8 +218,8 @@ impl Violations {
         }
         let (ks, vs) = (self.model.shape(shape.item), self.model.shape(shape.value));
         for i in indices {
-            let k = format!("{base}{i}.{}", shape.item_name);
-            let v = format!("{base}{i}.{}", shape.value_name);
+            let k = format!("{base}{i}.{}", shape.item_name());
+            let v = format!("{base}{i}.{}", shape.value_name());
             let kv = params.peek(&k);
             self.value(ks, &k, kv, params);
             let vv = params.peek(&v);
@@ -283,17 +283,18 @@ impl Violations {
     // ---- the rules, shared by both input forms ----
 
     fn string(&mut self, shape: &Shape, shown: &str, path: &str, v: &str) {
-        if !shape.enums.is_empty() && !shape.enums.contains(&v) {
+        if shape.is_enum() && !shape.enums().any(|e| e == v) {
+            let values: Vec<&str> = shape.enums().collect();
             self.violate(
                 shown,
                 path,
-                format!("must satisfy enum value set: [{}]", shape.enums.join(", ")),
+                format!("must satisfy enum value set: [{}]", values.join(", ")),
             );
             return;
         }
         self.length(shape, shown, path, v.chars().count());
         if let Some(p) = shape
-            .pattern
+            .pattern()
             .filter(|_| !service_checks_patterns(self.service))
         {
             if !matches(p, v) {
@@ -333,9 +334,9 @@ impl Violations {
         prefix: &str,
         obj: &serde_json::Map<String, Value>,
     ) {
-        for m in shape.members {
-            let path = format!("{prefix}{}", lower_first(m.name));
-            match obj.get(m.name) {
+        for m in shape.members() {
+            let path = format!("{prefix}{}", lower_first(m.name()));
+            match obj.get(m.name()) {
                 None | Some(Value::Null) => {
                     if m.required {
                         self.violate("null", &path, "must not be null".into());

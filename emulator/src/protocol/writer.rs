@@ -110,21 +110,23 @@ impl Writer {
         let shape = frame.shape;
         // Handlers mostly write members in the model's order: look from just after the last
         // one first, so the usual look-up is one comparison.
-        let n = shape.members.len();
+        let n = shape.members().len();
         let start = frame.next.min(n);
         let found = (start..n)
             .chain(0..start)
-            .find(|&i| shape.members[i].name == name);
+            .find(|&i| shape.members()[i].name() == name);
         match found {
             Some(i) => {
                 if i < 128 {
                     frame.written |= 1 << i;
                 }
                 frame.next = i + 1;
-                Some(&shape.members[i])
+                Some(&shape.members()[i])
             }
             None => {
-                let msg = format!("{} has no member {name}", shape.name);
+                // The one nameless shape is the output of an operation the model gives none.
+                let owner = Some(shape.name()).filter(|n| !n.is_empty());
+                let msg = format!("{} has no member {name}", owner.unwrap_or("(no output)"));
                 self.fail(msg);
                 None
             }
@@ -135,16 +137,16 @@ impl Writer {
     fn open(&mut self, m: &Member) {
         if self.json() {
             self.comma();
-            self.json_str(m.name);
+            self.json_str(m.name());
             self.buf.push(':');
         } else {
-            self.tag_open(m.xml);
+            self.tag_open(m.xml());
         }
     }
 
     fn close(&mut self, m: &Member) {
         if !self.json() {
-            self.tag_close(m.xml);
+            self.tag_close(m.xml());
         }
     }
 
@@ -181,7 +183,7 @@ impl Writer {
         if !scalar.accepts(shape.kind) {
             let msg = format!(
                 "member {} is a {}, not what was written",
-                m.name,
+                m.name(),
                 shape.kind.name()
             );
             self.fail(msg);
@@ -189,8 +191,8 @@ impl Writer {
         }
         if cfg!(debug_assertions) {
             if let Some(t) = text {
-                if !shape.enums.is_empty() && !shape.enums.contains(&t) {
-                    let msg = format!("'{t}' is not a value of {} ({})", shape.name, m.name);
+                if shape.is_enum() && !shape.enums().any(|e| e == t) {
+                    let msg = format!("'{t}' is not a value of {} ({})", shape.name(), m.name());
                     self.fail(msg);
                 }
             }
@@ -345,11 +347,12 @@ impl Writer {
             return;
         };
         if cfg!(debug_assertions) {
-            for (i, m) in frame.shape.members.iter().enumerate() {
+            for (i, m) in frame.shape.members().iter().enumerate() {
                 if m.required && i < 128 && frame.written & (1 << i) == 0 {
                     let msg = format!(
                         "{} was written without its required {}",
-                        frame.shape.name, m.name
+                        frame.shape.name(),
+                        m.name()
                     );
                     self.fail(msg);
                 }
@@ -380,7 +383,7 @@ impl Writer {
             self.open(m);
             self.buf.push('[');
         } else if !list.flattened {
-            self.tag_open(m.xml);
+            self.tag_open(m.xml());
         }
         Some((m, list))
     }
@@ -389,7 +392,7 @@ impl Writer {
         if self.json() {
             self.buf.push(']');
         } else if !list.flattened {
-            self.tag_close(m.xml);
+            self.tag_close(m.xml());
         }
     }
 
@@ -401,18 +404,18 @@ impl Writer {
                 self.buf.push(',');
             }
         } else if list.flattened {
-            self.tag_open(m.xml);
+            self.tag_open(m.xml());
         } else {
-            self.tag_open(list.item_name);
+            self.tag_open(list.item_name());
         }
     }
 
     fn entry_close(&mut self, m: &Member, list: &Shape) {
         if !self.json() {
             self.tag_close(if list.flattened {
-                m.xml
+                m.xml()
             } else {
-                list.item_name
+                list.item_name()
             });
         }
     }
@@ -504,12 +507,12 @@ impl Writer {
                 if !map.flattened {
                     self.tag_open("entry");
                 }
-                self.tag_open(map.item_name);
+                self.tag_open(map.item_name());
                 self.text(k.as_ref(), true);
-                self.tag_close(map.item_name);
-                self.tag_open(map.value_name);
+                self.tag_close(map.item_name());
+                self.tag_open(map.value_name());
                 self.text(v.as_ref(), true);
-                self.tag_close(map.value_name);
+                self.tag_close(map.value_name());
                 if !map.flattened {
                     self.tag_close("entry");
                 }

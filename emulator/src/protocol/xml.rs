@@ -125,7 +125,7 @@ pub fn ec2_success(action: &str, request_id: &str, body: &str) -> String {
 /// output shape, even one without members (`<DeleteLoadBalancerResult/>`), absent otherwise.
 pub fn query_success(service: ServiceId, action: &str, request_id: &str, body: &str) -> String {
     let ns = service.xml_namespace();
-    let wrapper = crate::model::op(service, action).and_then(|o| o.result_wrapper);
+    let wrapper = crate::model::op(service, action).and_then(|o| o.result_wrapper());
     let result = match wrapper {
         Some(w) => format!("<{w}>{body}</{w}>"),
         None => body.to_string(),

@@ -121,14 +121,14 @@ fn walk_named(
         (Kind::Structure, Value::Object(m)) => {
             for (k, x) in m {
                 match shape
-                    .members
+                    .members()
                     .iter()
-                    .find(|mm| mm.name == k || mm.query == k)
+                    .find(|mm| mm.name() == k || mm.query() == k)
                 {
                     Some(mm) => walk_named(
                         model,
                         Some(model.shape(mm.shape)),
-                        &join(mm.query),
+                        &join(mm.query()),
                         x,
                         style,
                         out,
@@ -144,9 +144,9 @@ fn walk_named(
                 } else {
                     join(&format!("entry.{}", i + 1))
                 };
-                out.push((format!("{entry}.{}", shape.item_name), k.clone()));
+                out.push((format!("{entry}.{}", shape.item_name()), k.clone()));
                 let value = model.shape(shape.value);
-                let key = format!("{entry}.{}", shape.value_name);
+                let key = format!("{entry}.{}", shape.value_name());
                 walk_named(model, Some(value), &key, x, style, out);
             }
         }
@@ -159,7 +159,7 @@ fn walk_named(
                 let key = if style == ListStyle::Flat || shape.flattened {
                     join(&(i + 1).to_string())
                 } else {
-                    join(&format!("{}.{}", shape.item_name, i + 1))
+                    join(&format!("{}.{}", shape.item_name(), i + 1))
                 };
                 walk_named(model, Some(item), &key, x, style, out);
             }

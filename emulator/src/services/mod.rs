@@ -145,8 +145,8 @@ pub fn emulated(service: ServiceId) -> Vec<&'static str> {
     crate::model::of(service)
         .ops
         .iter()
-        .filter(|o| matches!(lookup(service, o.name), Lookup::Handler(_)))
-        .map(|o| o.name)
+        .filter(|o| matches!(lookup(service, o.name()), Lookup::Handler(_)))
+        .map(|o| o.name())
         .collect()
 }
 
