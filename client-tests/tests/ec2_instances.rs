@@ -1275,3 +1275,25 @@ async fn node_driver_launches_with_a_network_interface_and_imds_options() {
     assert_eq!(md.http_tokens(), Some(&HttpTokensState::Required));
     assert_eq!(md.http_put_response_hop_limit(), Some(2));
 }
+
+/// RunInstances takes any well-formed instance type, and the answers carry it even when it is
+/// newer than botocore's enum (written as an unlisted value, not refused as a wrong one).
+#[tokio::test]
+async fn instance_types_newer_than_the_model_are_answered() {
+    let emu = start().await;
+    let c = ec2(&emu, "admin");
+    let out = c
+        .run_instances()
+        .image_id(AMI)
+        .min_count(1)
+        .max_count(1)
+        .instance_type(InstanceType::from("zz9.large"))
+        .send()
+        .await
+        .expect("run instances");
+    let i = &out.instances()[0];
+    assert_eq!(i.instance_type().map(|t| t.as_str()), Some("zz9.large"));
+    let id = i.instance_id().unwrap();
+    let seen = describe(&c, id).await;
+    assert_eq!(seen.instance_type().map(|t| t.as_str()), Some("zz9.large"));
+}

@@ -227,11 +227,21 @@ mod tests {
 
     #[test]
     fn ids_from_create_outputs() {
-        let out = Output::Xml("<groupId>sg-1</groupId><x/>".into());
+        use crate::protocol::service::ServiceId;
+        use crate::protocol::writer::Writer;
+        let mut w = Writer::for_output(ServiceId::Ec2, "CreateSecurityGroup").unwrap();
+        w.str("GroupId", "sg-1").str("SecurityGroupArn", "arn");
+        let out = w.finish().unwrap();
         assert_eq!(created_ids("ec2:createsecuritygroup", &out), ["sg-1"]);
-        let run = Output::Xml(
-            "<instancesSet><item><instanceId>i-1</instanceId></item><item><instanceId>i-2</instanceId></item></instancesSet>".into(),
-        );
+        let mut w = Writer::for_output(ServiceId::Ec2, "RunInstances").unwrap();
+        w.str("ReservationId", "r-1")
+            .list("Instances", ["i-1", "i-2"], |w, id| {
+                w.str("InstanceId", id)
+                    .list("SecurityGroups", [()], |w, _| {
+                        w.str("GroupId", "sg-1");
+                    });
+            });
+        let run = w.finish().unwrap();
         assert_eq!(created_ids("ec2:RunInstances", &run), ["i-1", "i-2"]);
         assert!(created_ids("ec2:DescribeInstances", &run).is_empty());
     }

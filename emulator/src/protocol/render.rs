@@ -8,8 +8,8 @@ use super::xml;
 /// What a handler produces; the envelope is added here.
 #[derive(Debug, Clone)]
 pub enum Output {
-    /// The members of the result, as written by [`xml::Xml`] (EC2: directly in the response element;
-    /// awsQuery: inside `<ActionResult>`).
+    /// The members of the result, as written by [`super::writer::Writer`] (EC2: directly in the
+    /// response element; awsQuery: inside `<ActionResult>`).
     Xml(String),
     /// An answer without members: awsQuery still writes the operation's `<ActionResult/>` when
     /// the model gives it an output shape (botocore's parser requires it), and nothing otherwise.

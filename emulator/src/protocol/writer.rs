@@ -525,6 +525,26 @@ impl Writer {
         self
     }
 
+    /// EC2's `<return>true</return>` in an answer whose output shape has no `Return` member
+    /// although AWS writes one: CreateSecurityGroup answers `<return>true</return><groupId>…`
+    /// (the EC2 API reference's example answer). Only at the top of an EC2 answer, and only when
+    /// the shape lacks `Return` (where it has one, `bool("Return", true)` writes it).
+    pub fn ec2_unmodeled_return(&mut self) -> &mut Self {
+        let shape = self.stack.last().map(|f| f.shape);
+        let fits = self.protocol == Protocol::Ec2Query
+            && self.stack.len() == 1
+            && shape.is_some_and(|s| !s.members.iter().any(|m| m.name == "Return"));
+        if fits {
+            self.buf.push_str("<return>true</return>");
+        } else {
+            let name = shape.map(|s| s.name).unwrap_or("");
+            self.fail(format!(
+                "an unmodelled <return> does not belong in {name} (write its Return member)"
+            ));
+        }
+        self
+    }
+
     /// The finished answer, or `InternalError` when anything written did not fit the model.
     pub fn finish(mut self) -> AwsResult<Output> {
         self.end_frame();
@@ -707,6 +727,29 @@ mod tests {
             });
         });
         assert!(body(w.finish()).contains("<state>available</state>"));
+    }
+
+    #[test]
+    fn unmodelled_return_only_where_the_shape_lacks_one() {
+        let mut w = Writer::for_output(ServiceId::Ec2, "CreateSecurityGroup").unwrap();
+        w.ec2_unmodeled_return().str("GroupId", "sg-1");
+        assert_eq!(
+            body(w.finish()),
+            "<return>true</return><groupId>sg-1</groupId>"
+        );
+        // DeleteSecurityGroup's shape has Return: the model's member must be used.
+        let mut w = Writer::for_output(ServiceId::Ec2, "DeleteSecurityGroup").unwrap();
+        w.ec2_unmodeled_return();
+        assert!(w.finish().is_err());
+        // Not inside a structure, nor outside EC2.
+        let mut w = Writer::for_output(ServiceId::Ec2, "DescribeRouteTables").unwrap();
+        w.list("RouteTables", [()], |w, _| {
+            w.ec2_unmodeled_return();
+        });
+        assert!(w.finish().is_err());
+        let mut w = Writer::for_output(ServiceId::Sts, "GetCallerIdentity").unwrap();
+        w.ec2_unmodeled_return();
+        assert!(w.finish().is_err());
     }
 
     #[test]

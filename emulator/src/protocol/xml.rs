@@ -1,114 +1,13 @@
-//! A small XML writer for response bodies, and the EC2 / awsQuery envelopes around them.
+//! The EC2 / awsQuery envelopes around response bodies, and their error answers.
 //!
-//! Handlers write only their result members (`<regionInfo><item>…`); the envelope with the namespace,
-//! the request id and the `…Result` wrapper is added by [`ec2_success`] / [`query_success`], so no
-//! handler can get it wrong. Text is escaped with quick-xml's escaper.
+//! Handlers write only their result members, through [`super::writer::Writer`]; the envelope with
+//! the namespace, the request id and the `…Result` wrapper is added by [`ec2_success`] /
+//! [`query_success`], so no handler can get it wrong. Error text is escaped with quick-xml's
+//! escaper.
 
 use quick_xml::escape::escape;
 
 use super::service::ServiceId;
-
-/// An XML fragment under construction.
-#[derive(Debug, Default, Clone)]
-pub struct Xml {
-    buf: String,
-}
-
-impl Xml {
-    pub fn new() -> Self {
-        Xml {
-            buf: String::with_capacity(512),
-        }
-    }
-
-    /// `<tag>` … `</tag>` around whatever `body` writes.
-    pub fn node(&mut self, tag: &str, body: impl FnOnce(&mut Xml)) -> &mut Self {
-        self.open(tag);
-        body(self);
-        self.close(tag);
-        self
-    }
-
-    pub fn open(&mut self, tag: &str) -> &mut Self {
-        self.buf.push('<');
-        self.buf.push_str(tag);
-        self.buf.push('>');
-        self
-    }
-
-    pub fn close(&mut self, tag: &str) -> &mut Self {
-        self.buf.push_str("</");
-        self.buf.push_str(tag);
-        self.buf.push('>');
-        self
-    }
-
-    /// `<tag>text</tag>`, escaped.
-    pub fn leaf(&mut self, tag: &str, text: impl AsRef<str>) -> &mut Self {
-        self.open(tag);
-        self.buf.push_str(&escape(text.as_ref()));
-        self.close(tag)
-    }
-
-    /// A leaf only when there is a value: AWS omits absent members rather than writing them empty.
-    pub fn leaf_opt<T: AsRef<str>>(&mut self, tag: &str, text: Option<T>) -> &mut Self {
-        if let Some(t) = text {
-            self.leaf(tag, t);
-        }
-        self
-    }
-
-    /// `<tag>true</tag>` / `false`.
-    pub fn bool(&mut self, tag: &str, v: bool) -> &mut Self {
-        self.leaf(tag, if v { "true" } else { "false" })
-    }
-
-    /// `<tag>n</tag>`.
-    pub fn num(&mut self, tag: &str, v: impl std::fmt::Display) -> &mut Self {
-        self.leaf(tag, v.to_string())
-    }
-
-    /// A list: `<tag><item>…</item>…</tag>` (EC2 uses `item`, awsQuery `member`).
-    pub fn list<I, T>(
-        &mut self,
-        tag: &str,
-        item_tag: &str,
-        items: I,
-        mut each: impl FnMut(&mut Xml, T),
-    ) -> &mut Self
-    where
-        I: IntoIterator<Item = T>,
-    {
-        self.open(tag);
-        for item in items {
-            self.open(item_tag);
-            each(self, item);
-            self.close(item_tag);
-        }
-        self.close(tag)
-    }
-
-    /// An awsQuery list of strings: `<tag><member>a</member>…</tag>`.
-    pub fn members<I, T>(&mut self, tag: &str, items: I) -> &mut Self
-    where
-        I: IntoIterator<Item = T>,
-        T: AsRef<str>,
-    {
-        self.open(tag);
-        for item in items {
-            self.leaf("member", item);
-        }
-        self.close(tag)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.buf
-    }
-
-    pub fn into_string(self) -> String {
-        self.buf
-    }
-}
 
 const DECL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
 
@@ -163,18 +62,6 @@ pub fn query_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_text_and_builds_lists() {
-        let mut x = Xml::new();
-        x.list("regionInfo", "item", ["a<b", "c&d"], |x, r| {
-            x.leaf("regionName", r);
-        });
-        assert_eq!(
-            x.as_str(),
-            "<regionInfo><item><regionName>a&lt;b</regionName></item><item><regionName>c&amp;d</regionName></item></regionInfo>"
-        );
-    }
 
     #[test]
     fn envelopes() {

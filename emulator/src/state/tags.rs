@@ -1,9 +1,9 @@
-//! Resource tags: parsing (`TagSpecification.N`, `Tag.N`), AWS's limits, the `tagSet` rendering
-//! and the tag filters (`tag:KEY`, `tag-key`, `tag-value`) every EC2 Describe call accepts.
+//! Resource tags: parsing (`TagSpecification.N`, `Tag.N`), AWS's limits and the tag filters
+//! (`tag:KEY`, `tag-key`, `tag-value`) every EC2 Describe call accepts. EC2 answers write a
+//! resource's tags with [`write_tags`](crate::services::ec2::common::write_tags).
 
 use std::collections::BTreeMap;
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Scope};
 
 use super::filters::Filter;
@@ -81,16 +81,6 @@ pub fn from_specifications(
         apply(out.entry(rtype).or_default(), &tags)?;
     }
     Ok(out)
-}
-
-/// `<tagSet><item><key/><value/></item>…</tagSet>`; AWS omits an empty tag set.
-pub fn render(x: &mut Xml, tags: &Tags) {
-    if tags.is_empty() {
-        return;
-    }
-    x.list("tagSet", "item", tags, |x, (k, v)| {
-        x.leaf("key", k).leaf("value", v);
-    });
 }
 
 /// Whether a tag filter (`tag:KEY`, `tag-key`, `tag-value`) accepts these tags; `None` when the

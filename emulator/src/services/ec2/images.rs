@@ -4,7 +4,7 @@
 //! RunInstances accepts any well-formed `ami-` id, as a cluster's own images are not modelled; the
 //! catalogue here gives the launch its architecture and root device when the id is one of these.
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::{Call, Handler};
 use crate::state::filters::{self, Filter};
@@ -230,53 +230,54 @@ pub fn describe_images(call: &Call<'_>) -> AwsResult<Output> {
         .filter(|i| matches(&filters, i))
         .collect();
     let (page, next) = page.apply(matching)?;
-    let mut x = Xml::new();
-    x.list("imagesSet", "item", &page, render);
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("Images", &page, render);
+    w.str_opt("NextToken", next);
+    w.finish()
 }
 
 fn matches(filters: &[Filter], i: &Image) -> bool {
     filters::all_match(filters, |name| values_of(i, name))
 }
 
-fn render(x: &mut Xml, i: &Image) {
+fn render(w: &mut Writer, i: &Image) {
     let location = match i.owner_alias {
         Some(alias) => format!("{alias}/{}", i.name),
         None => format!("{}/{}", i.owner_id, i.name),
     };
-    x.leaf("imageId", &i.id)
-        .leaf("imageLocation", location)
-        .leaf("imageState", "available")
-        .leaf("imageOwnerId", i.owner_id)
-        .leaf("creationDate", i.creation_date)
-        .bool("isPublic", true)
-        .leaf("architecture", i.architecture)
-        .leaf("imageType", "machine")
-        .leaf("platformDetails", "Linux/UNIX")
-        .leaf("usageOperation", "RunInstances")
-        .leaf_opt("imageOwnerAlias", i.owner_alias)
-        .leaf("name", i.name)
-        .leaf("description", i.description)
-        .leaf("rootDeviceType", "ebs")
-        .leaf("rootDeviceName", i.root_device_name)
-        .list("blockDeviceMapping", "item", [i], |x, i| {
-            x.leaf("deviceName", i.root_device_name).node("ebs", |x| {
-                x.leaf("snapshotId", &i.snapshot_id)
-                    .num("volumeSize", i.root_size_gib)
-                    .bool("deleteOnTermination", true)
-                    .leaf("volumeType", i.root_volume_type)
-                    .num("iops", 3000)
-                    .num("throughput", 125)
-                    .bool("encrypted", false);
-            });
+    w.str("ImageId", &i.id)
+        .str("ImageLocation", location)
+        .str("State", "available")
+        .str("OwnerId", i.owner_id)
+        .str("CreationDate", i.creation_date)
+        .bool("Public", true)
+        .str("Architecture", i.architecture)
+        .str("ImageType", "machine")
+        .str("PlatformDetails", "Linux/UNIX")
+        .str("UsageOperation", "RunInstances")
+        .str_opt("ImageOwnerAlias", i.owner_alias)
+        .str("Name", i.name)
+        .str("Description", i.description)
+        .str("RootDeviceType", "ebs")
+        .str("RootDeviceName", i.root_device_name)
+        .list("BlockDeviceMappings", [i], |w, i| {
+            w.str("DeviceName", i.root_device_name)
+                .structure("Ebs", |w| {
+                    w.str("SnapshotId", &i.snapshot_id)
+                        .int("VolumeSize", i.root_size_gib)
+                        .bool("DeleteOnTermination", true)
+                        .str("VolumeType", i.root_volume_type)
+                        .int("Iops", 3000)
+                        .int("Throughput", 125)
+                        .bool("Encrypted", false);
+                });
         })
-        .leaf("virtualizationType", "hvm")
-        .leaf("hypervisor", "xen")
-        .bool("enaSupport", true)
-        .leaf("sriovNetSupport", "simple")
-        .leaf_opt("bootMode", i.boot_mode)
-        .leaf_opt("imdsSupport", i.imds_support);
+        .str("VirtualizationType", "hvm")
+        .str("Hypervisor", "xen")
+        .bool("EnaSupport", true)
+        .str("SriovNetSupport", "simple")
+        .str_opt("BootMode", i.boot_mode)
+        .str_opt("ImdsSupport", i.imds_support);
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! Describe folds them back into `IpPermission`s. Rule ids (`sgr-…`) are derived from the rule, so
 //! they are stable without being stored.
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::{Call, Handler};
 use crate::state::{self, filters, tags};
@@ -137,13 +137,14 @@ pub fn create_security_group(call: &Call<'_>) -> AwsResult<Output> {
         egress,
         tags: specs.remove("security-group").unwrap_or_default(),
     };
-    let mut x = Xml::new();
-    x.bool("return", true)
-        .leaf("groupId", &g.id)
-        .leaf("securityGroupArn", arn(call, &g.id));
-    tags::render(&mut x, &g.tags);
+    // AWS answers `<return>true</return>` first, a member the model's output lacks.
+    let mut w = call.writer();
+    w.ec2_unmodeled_return()
+        .str("GroupId", &g.id)
+        .str("SecurityGroupArn", arn(call, &g.id));
+    common::write_tags(&mut w, &g.tags);
     r.security_groups.insert(g.id.clone(), g);
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 fn arn(call: &Call<'_>, id: &str) -> String {
@@ -202,9 +203,9 @@ pub fn delete_security_group(call: &Call<'_>) -> AwsResult<Output> {
         )));
     }
     r.security_groups.remove(&id);
-    let mut x = Xml::new();
-    x.bool("return", true).leaf("groupId", &id);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.bool("Return", true).str("GroupId", &id);
+    w.finish()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -611,34 +612,34 @@ fn authorize(call: &Call<'_>, d: Direction) -> AwsResult<Output> {
             "The maximum number of rules per security group has been reached.",
         ));
     }
-    let mut x = Xml::new();
-    x.bool("return", true);
-    x.list("securityGroupRuleSet", "item", &new, |x, rule| {
-        x.leaf(
-            "securityGroupRuleId",
+    let mut w = call.writer();
+    w.bool("Return", true);
+    w.list("SecurityGroupRules", &new, |w, rule| {
+        w.str(
+            "SecurityGroupRuleId",
             rule_id(&gid, d == Direction::Egress, rule),
         )
-        .leaf("groupId", &gid)
-        .leaf("groupOwnerId", call.account)
-        .bool("isEgress", d == Direction::Egress)
-        .leaf("ipProtocol", &rule.protocol)
-        .num("fromPort", rule.from_port.unwrap_or(-1))
-        .num("toPort", rule.to_port.unwrap_or(-1));
+        .str("GroupId", &gid)
+        .str("GroupOwnerId", call.account)
+        .bool("IsEgress", d == Direction::Egress)
+        .str("IpProtocol", &rule.protocol)
+        .int("FromPort", rule.from_port.unwrap_or(-1))
+        .int("ToPort", rule.to_port.unwrap_or(-1));
         match &rule.peer {
-            Peer::Cidr(c) => x.leaf("cidrIpv4", c),
-            Peer::Ipv6Cidr(c) => x.leaf("cidrIpv6", c),
-            Peer::PrefixList(pl) => x.leaf("prefixListId", pl),
-            Peer::Group(g) => x.node("referencedGroupInfo", |x| {
-                x.leaf("groupId", g).leaf("userId", call.account);
+            Peer::Cidr(c) => w.str("CidrIpv4", c),
+            Peer::Ipv6Cidr(c) => w.str("CidrIpv6", c),
+            Peer::PrefixList(pl) => w.str("PrefixListId", pl),
+            Peer::Group(g) => w.structure("ReferencedGroupInfo", |w| {
+                w.str("GroupId", g).str("UserId", call.account);
             }),
         };
-        x.leaf_opt("description", rule.description.as_ref());
-        tags::render(x, &rule_tags);
+        w.str_opt("Description", rule.description.as_ref());
+        common::write_tags(w, &rule_tags);
     });
     if let Some(g) = r.security_groups.get_mut(&gid) {
         rules_of(g, d).extend(new);
     }
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 /// Revoke{Ingress,Egress}: by rule (every one must exist) or by `SecurityGroupRuleId.N`.
@@ -718,76 +719,72 @@ pub fn fold(rules: &[Rule]) -> Vec<Vec<&Rule>> {
     out
 }
 
-fn render_permissions(x: &mut Xml, tag: &str, rules: &[Rule], account: &str) {
-    x.list(tag, "item", fold(rules), |x, perm| {
+fn render_permissions(w: &mut Writer, member: &str, rules: &[Rule], account: &str) {
+    w.list(member, fold(rules), |w, perm| {
         let first = perm[0];
-        x.leaf("ipProtocol", &first.protocol);
+        w.str("IpProtocol", &first.protocol);
         if let (Some(f), Some(t)) = (first.from_port, first.to_port) {
-            x.num("fromPort", f).num("toPort", t);
+            w.int("FromPort", f).int("ToPort", t);
         }
         let of = |want: fn(&Peer) -> Option<&String>| {
             perm.iter()
                 .filter_map(move |r| want(&r.peer).map(|v| (v, r.description.as_ref())))
         };
-        x.list(
-            "groups",
-            "item",
+        w.list(
+            "UserIdGroupPairs",
             of(|p| match p {
                 Peer::Group(g) => Some(g),
                 _ => None,
             }),
-            |x, (g, d)| {
-                x.leaf("userId", account)
-                    .leaf("groupId", g)
-                    .leaf_opt("description", d);
+            |w, (g, d)| {
+                w.str("UserId", account)
+                    .str("GroupId", g)
+                    .str_opt("Description", d);
             },
         )
         .list(
-            "ipRanges",
-            "item",
+            "IpRanges",
             of(|p| match p {
                 Peer::Cidr(c) => Some(c),
                 _ => None,
             }),
-            |x, (c, d)| {
-                x.leaf("cidrIp", c).leaf_opt("description", d);
+            |w, (c, d)| {
+                w.str("CidrIp", c).str_opt("Description", d);
             },
         )
         .list(
-            "ipv6Ranges",
-            "item",
+            "Ipv6Ranges",
             of(|p| match p {
                 Peer::Ipv6Cidr(c) => Some(c),
                 _ => None,
             }),
-            |x, (c, d)| {
-                x.leaf("cidrIpv6", c).leaf_opt("description", d);
+            |w, (c, d)| {
+                w.str("CidrIpv6", c).str_opt("Description", d);
             },
         )
         .list(
-            "prefixListIds",
-            "item",
+            "PrefixListIds",
             of(|p| match p {
                 Peer::PrefixList(c) => Some(c),
                 _ => None,
             }),
-            |x, (c, d)| {
-                x.leaf("prefixListId", c).leaf_opt("description", d);
+            |w, (c, d)| {
+                w.str("PrefixListId", c).str_opt("Description", d);
             },
         );
     });
 }
 
-fn render_group(x: &mut Xml, call: &Call<'_>, g: &SecurityGroup) {
-    x.leaf("ownerId", call.account)
-        .leaf("groupId", &g.id)
-        .leaf("groupName", &g.name)
-        .leaf("groupDescription", &g.description)
-        .leaf("vpcId", &g.vpc_id)
-        .leaf("securityGroupArn", arn(call, &g.id));
-    render_permissions(x, "ipPermissions", &g.ingress, call.account);
-    render_permissions(x, "ipPermissionsEgress", &g.egress, call.account);
-    tags::render(x, &g.tags);
+fn render_group(w: &mut Writer, call: &Call<'_>, g: &SecurityGroup) {
+    w.str("OwnerId", call.account)
+        .str("GroupId", &g.id)
+        .str("GroupName", &g.name)
+        .str("Description", &g.description)
+        .str("VpcId", &g.vpc_id)
+        .str("SecurityGroupArn", arn(call, &g.id));
+    render_permissions(w, "IpPermissions", &g.ingress, call.account);
+    render_permissions(w, "IpPermissionsEgress", &g.egress, call.account);
+    common::write_tags(w, &g.tags);
 }
 
 /// The `ip-permission.*` filter suffixes, valid after `ip-permission.` and `egress.ip-permission.`.
@@ -896,12 +893,10 @@ pub fn describe_security_groups(call: &Call<'_>) -> AwsResult<Output> {
         })
         .collect();
     let (items, next) = paging.apply(found)?;
-    let mut x = Xml::new();
-    x.list("securityGroupInfo", "item", items, |x, g| {
-        render_group(x, call, g)
-    });
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list("SecurityGroups", items, |w, g| render_group(w, call, g));
+    w.str_opt("NextToken", next);
+    w.finish()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! AWS's two request forms (`SourceDestCheck.Value=false`, or the older
 //! `Attribute=sourceDestCheck&Value=false`).
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::Call;
 use crate::state::{read, write};
@@ -218,9 +218,7 @@ pub fn modify_instance_attribute(call: &Call<'_>) -> AwsResult<Output> {
         Change::UserData(u) => i.user_data = Some(u),
         Change::DeleteOnTermination(_) => {}
     }
-    let mut x = Xml::new();
-    x.bool("return", true);
-    Ok(Output::Xml(x.into_string()))
+    common::done(call)
 }
 
 pub fn describe_instance_attribute(call: &Call<'_>) -> AwsResult<Output> {
@@ -258,60 +256,64 @@ pub fn describe_instance_attribute(call: &Call<'_>) -> AwsResult<Output> {
     check_ids(&region, &[id], now, &d)?;
     let i = region.instances.get(id).ok_or_else(AwsError::internal)?;
     let view = View::new(&region, i, i.state.at(now), now);
-    let mut x = Xml::new();
-    x.leaf("instanceId", id);
-    let value = |x: &mut Xml, tag: &str, v: &str| {
-        x.node(tag, |x| {
-            x.leaf("value", v);
+    let mut w = call.writer();
+    w.str("InstanceId", id);
+    // An `AttributeValue` / `AttributeBooleanValue` member: the value under `value`.
+    let value = |w: &mut Writer, member: &str, v: &str| {
+        w.structure(member, |w| {
+            w.str("Value", v);
         });
     };
-    let flag = |x: &mut Xml, tag: &str, v: bool| {
-        x.node(tag, |x| {
-            x.bool("value", v);
+    let flag = |w: &mut Writer, member: &str, v: bool| {
+        w.structure(member, |w| {
+            w.bool("Value", v);
         });
     };
     match attribute {
-        "instanceType" => value(&mut x, "instanceType", &i.instance_type),
+        "instanceType" => value(&mut w, "InstanceType", &i.instance_type),
         "userData" => match &i.user_data {
-            Some(u) => value(&mut x, "userData", u),
+            Some(u) => value(&mut w, "UserData", u),
             None => {
-                x.node("userData", |_| {});
+                w.structure("UserData", |_| {});
             }
         },
-        "disableApiTermination" => flag(&mut x, "disableApiTermination", i.disable_api_termination),
+        "disableApiTermination" => flag(&mut w, "DisableApiTermination", i.disable_api_termination),
         "instanceInitiatedShutdownBehavior" => value(
-            &mut x,
-            "instanceInitiatedShutdownBehavior",
+            &mut w,
+            "InstanceInitiatedShutdownBehavior",
             &i.shutdown_behavior,
         ),
-        "rootDeviceName" => value(&mut x, "rootDeviceName", &i.root_device_name),
-        "blockDeviceMapping" => render_block_devices(&mut x, &view.volumes),
-        "sourceDestCheck" => flag(&mut x, "sourceDestCheck", i.source_dest_check),
+        "rootDeviceName" => value(&mut w, "RootDeviceName", &i.root_device_name),
+        "blockDeviceMapping" => render_block_devices(&mut w, &view.volumes),
+        "sourceDestCheck" => flag(&mut w, "SourceDestCheck", i.source_dest_check),
         "groupSet" => {
-            x.list(
-                "groupSet",
-                "item",
-                view.groups(&region),
-                |x, (gid, name)| {
-                    x.leaf("groupId", gid).leaf("groupName", name);
-                },
-            );
-        }
-        "ebsOptimized" => flag(&mut x, "ebsOptimized", i.ebs_optimized),
-        "enaSupport" => flag(&mut x, "enaSupport", true),
-        "disableApiStop" => flag(&mut x, "disableApiStop", false),
-        "enclaveOptions" => {
-            x.node("enclaveOptions", |x| {
-                x.bool("enabled", false);
+            w.list("Groups", view.groups(&region), |w, (gid, name)| {
+                w.str("GroupId", gid).str("GroupName", name);
             });
         }
-        "sriovNetSupport" => value(&mut x, "sriovNetSupport", "simple"),
-        // kernel, ramdisk: HVM instances have none; productCodes: public images carry none.
-        other => {
-            x.node(other, |_| {});
+        "ebsOptimized" => flag(&mut w, "EbsOptimized", i.ebs_optimized),
+        "enaSupport" => flag(&mut w, "EnaSupport", true),
+        "disableApiStop" => flag(&mut w, "DisableApiStop", false),
+        "enclaveOptions" => {
+            w.structure("EnclaveOptions", |w| {
+                w.bool("Enabled", false);
+            });
         }
+        "sriovNetSupport" => value(&mut w, "SriovNetSupport", "simple"),
+        // HVM instances have no kernel or ramdisk; public images carry no product codes.
+        "kernel" => {
+            w.structure("KernelId", |_| {});
+        }
+        "ramdisk" => {
+            w.structure("RamdiskId", |_| {});
+        }
+        "productCodes" => {
+            w.list("ProductCodes", Vec::<()>::new(), |_, _| {});
+        }
+        // KNOWN holds no other attribute.
+        _ => return Err(AwsError::internal()),
     }
-    Ok(Output::Xml(x.into_string()))
+    w.finish()
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! DescribeInstances and the rendering of an instance, shared with RunInstances.
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
 use crate::state::filters::{self, Filter};
@@ -339,170 +339,171 @@ pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
             _ => reservations.push((&v.instance.reservation_id, vec![v])),
         }
     }
-    let mut x = Xml::new();
-    x.list("reservationSet", "item", &reservations, |x, (rid, list)| {
-        render_reservation(x, &region, rid, call.account, list);
+    let mut w = call.writer();
+    w.list("Reservations", &reservations, |w, (rid, list)| {
+        render_reservation(w, &region, rid, call.account, list);
     });
-    x.leaf_opt("nextToken", next);
-    Ok(Output::Xml(x.into_string()))
+    w.str_opt("NextToken", next);
+    w.finish()
 }
 
 /// The members of a reservation: id, owner, (EC2-Classic) groups, instances.
 pub fn render_reservation(
-    x: &mut Xml,
+    w: &mut Writer,
     region: &Ec2Region,
     id: &str,
     account: &str,
     views: &[&View<'_>],
 ) {
-    x.leaf("reservationId", id)
-        .leaf("ownerId", account)
-        .node("groupSet", |_| {})
-        .list("instancesSet", "item", views, |x, v| {
-            render_instance(x, region, v, account)
+    w.str("ReservationId", id)
+        .str("OwnerId", account)
+        .list("Groups", Vec::<()>::new(), |_, _| {})
+        .list("Instances", views, |w, v| {
+            render_instance(w, region, v, account)
         });
 }
 
 /// One `instancesSet` item, with the members the cloud provider reads and AWS's usual others.
-pub fn render_instance(x: &mut Xml, region: &Ec2Region, v: &View<'_>, account: &str) {
+pub fn render_instance(w: &mut Writer, region: &Ec2Region, v: &View<'_>, account: &str) {
     let i = v.instance;
     let net = v.networked();
     let groups = v.groups(region);
-    let render_groups = |x: &mut Xml| {
-        x.list("groupSet", "item", &groups, |x, (id, name)| {
-            x.leaf("groupId", id).leaf("groupName", name);
+    let render_groups = |w: &mut Writer, member: &str| {
+        w.list(member, &groups, |w, (id, name)| {
+            w.str("GroupId", id).str("GroupName", name);
         });
     };
-    x.leaf("instanceId", &i.id).leaf("imageId", &i.image_id);
-    render_state(x, "instanceState", v.state);
-    x.leaf(
-        "privateDnsName",
+    w.str("InstanceId", &i.id).str("ImageId", &i.image_id);
+    render_state(w, "State", v.state);
+    w.str(
+        "PrivateDnsName",
         if net { i.private_dns.as_str() } else { "" },
     )
-    .leaf("dnsName", "")
-    .leaf("reason", &i.state_transition_reason)
-    .leaf_opt("keyName", i.key_name.as_ref())
-    .num("amiLaunchIndex", i.ami_launch_index)
-    .node("productCodes", |_| {})
-    .leaf("instanceType", &i.instance_type)
-    .leaf("launchTime", common::timestamp(i.launch_ms))
-    .node("placement", |x| {
-        x.leaf("availabilityZone", &i.zone)
-            .leaf("groupName", "")
-            .leaf("tenancy", &i.tenancy);
+    .str("PublicDnsName", "")
+    .str("StateTransitionReason", &i.state_transition_reason)
+    .str_opt("KeyName", i.key_name.as_ref())
+    .int("AmiLaunchIndex", i.ami_launch_index)
+    .list("ProductCodes", Vec::<()>::new(), |_, _| {})
+    // RunInstances takes any well-formed type (`u-6tb1.metal`), newer ones than botocore's enum.
+    .str_unlisted("InstanceType", &i.instance_type)
+    .time("LaunchTime", i.launch_ms)
+    .structure("Placement", |w| {
+        w.str("AvailabilityZone", &i.zone)
+            .str("GroupName", "")
+            .str("Tenancy", &i.tenancy);
     })
-    .node("monitoring", |x| {
-        x.leaf("state", if i.monitoring { "enabled" } else { "disabled" });
+    .structure("Monitoring", |w| {
+        w.str("State", if i.monitoring { "enabled" } else { "disabled" });
     });
     if net {
-        x.leaf("subnetId", &i.subnet_id)
-            .leaf("vpcId", &i.vpc_id)
-            .leaf("privateIpAddress", &i.private_ip);
+        w.str("SubnetId", &i.subnet_id)
+            .str("VpcId", &i.vpc_id)
+            .str("PrivateIpAddress", &i.private_ip);
     }
-    x.bool("sourceDestCheck", i.source_dest_check);
-    render_groups(x);
+    w.bool("SourceDestCheck", i.source_dest_check);
+    render_groups(w, "SecurityGroups");
     if let Some(code) = v.state_reason() {
-        x.node("stateReason", |x| {
-            x.leaf("code", state_reason_code(&code))
-                .leaf("message", state_reason_message(&code));
+        w.structure("StateReason", |w| {
+            w.str("Code", state_reason_code(&code))
+                .str("Message", state_reason_message(&code));
         });
     }
-    x.leaf("architecture", &i.architecture)
-        .leaf("rootDeviceType", "ebs")
-        .leaf("rootDeviceName", &i.root_device_name);
-    render_block_devices(x, &v.volumes);
-    x.leaf("virtualizationType", "hvm")
-        .leaf_opt("clientToken", i.client_token.as_ref());
-    tags::render(x, &i.tags);
-    x.leaf("hypervisor", "xen");
+    w.str("Architecture", &i.architecture)
+        .str("RootDeviceType", "ebs")
+        .str("RootDeviceName", &i.root_device_name);
+    render_block_devices(w, &v.volumes);
+    w.str("VirtualizationType", "hvm")
+        .str_opt("ClientToken", i.client_token.as_ref());
+    common::write_tags(w, &i.tags);
+    w.str("Hypervisor", "xen");
     if net {
-        x.list("networkInterfaceSet", "item", [i], |x, i| {
-            x.leaf("networkInterfaceId", &i.network_interface_id)
-                .leaf("subnetId", &i.subnet_id)
-                .leaf("vpcId", &i.vpc_id)
-                .leaf("description", "")
-                .leaf("ownerId", account)
-                .leaf("status", "in-use")
-                .leaf("macAddress", &i.mac)
-                .leaf("privateIpAddress", &i.private_ip)
-                .leaf("privateDnsName", &i.private_dns)
-                .bool("sourceDestCheck", i.source_dest_check);
-            render_groups(x);
-            x.node("attachment", |x| {
-                x.leaf(
-                    "attachmentId",
+        w.list("NetworkInterfaces", [i], |w, i| {
+            w.str("NetworkInterfaceId", &i.network_interface_id)
+                .str("SubnetId", &i.subnet_id)
+                .str("VpcId", &i.vpc_id)
+                .str("Description", "")
+                .str("OwnerId", account)
+                .str("Status", "in-use")
+                .str("MacAddress", &i.mac)
+                .str("PrivateIpAddress", &i.private_ip)
+                .str("PrivateDnsName", &i.private_dns)
+                .bool("SourceDestCheck", i.source_dest_check);
+            render_groups(w, "Groups");
+            w.structure("Attachment", |w| {
+                w.str(
+                    "AttachmentId",
                     i.network_interface_id.replacen("eni-", "eni-attach-", 1),
                 )
-                .num("deviceIndex", 0)
-                .leaf("status", "attached")
-                .leaf("attachTime", common::timestamp(i.launch_ms))
-                .bool("deleteOnTermination", true)
-                .num("networkCardIndex", 0);
+                .int("DeviceIndex", 0)
+                .str("Status", "attached")
+                .time("AttachTime", i.launch_ms)
+                .bool("DeleteOnTermination", true)
+                .int("NetworkCardIndex", 0);
             })
-            .list("privateIpAddressesSet", "item", [i], |x, i| {
-                x.leaf("privateIpAddress", &i.private_ip)
-                    .leaf("privateDnsName", &i.private_dns)
-                    .bool("primary", true);
+            .list("PrivateIpAddresses", [i], |w, i| {
+                w.str("PrivateIpAddress", &i.private_ip)
+                    .str("PrivateDnsName", &i.private_dns)
+                    .bool("Primary", true);
             })
-            .node("ipv6AddressesSet", |_| {})
-            .leaf("interfaceType", "interface");
+            .list("Ipv6Addresses", Vec::<()>::new(), |_, _| {})
+            .str("InterfaceType", "interface");
         });
     } else {
-        x.node("networkInterfaceSet", |_| {});
+        w.list("NetworkInterfaces", Vec::<()>::new(), |_, _| {});
     }
     if let Some((arn, id)) = &i.iam_instance_profile {
-        x.node("iamInstanceProfile", |x| {
-            x.leaf("arn", arn).leaf("id", id);
+        w.structure("IamInstanceProfile", |w| {
+            w.str("Arn", arn).str("Id", id);
         });
     }
-    x.bool("ebsOptimized", i.ebs_optimized)
-        .bool("enaSupport", true)
-        .node("capacityReservationSpecification", |x| {
-            x.leaf("capacityReservationPreference", "open");
+    w.bool("EbsOptimized", i.ebs_optimized)
+        .bool("EnaSupport", true)
+        .structure("CapacityReservationSpecification", |w| {
+            w.str("CapacityReservationPreference", "open");
         })
-        .node("hibernationOptions", |x| {
-            x.bool("configured", false);
+        .structure("HibernationOptions", |w| {
+            w.bool("Configured", false);
         })
-        .node("metadataOptions", |x| {
-            x.leaf(
-                "state",
+        .structure("MetadataOptions", |w| {
+            w.str(
+                "State",
                 if v.state == InstanceState::Pending {
                     "pending"
                 } else {
                     "applied"
                 },
             )
-            .leaf("httpTokens", &i.http_tokens)
-            .num("httpPutResponseHopLimit", i.http_put_response_hop_limit)
-            .leaf("httpEndpoint", &i.http_endpoint)
-            .leaf("httpProtocolIpv6", "disabled")
-            .leaf("instanceMetadataTags", "disabled");
+            .str("HttpTokens", &i.http_tokens)
+            .int("HttpPutResponseHopLimit", i.http_put_response_hop_limit)
+            .str("HttpEndpoint", &i.http_endpoint)
+            .str("HttpProtocolIpv6", "disabled")
+            .str("InstanceMetadataTags", "disabled");
         })
-        .node("enclaveOptions", |x| {
-            x.bool("enabled", false);
+        .structure("EnclaveOptions", |w| {
+            w.bool("Enabled", false);
         })
-        .leaf("platformDetails", "Linux/UNIX")
-        .leaf("usageOperation", "RunInstances")
-        .leaf("usageOperationUpdateTime", common::timestamp(i.launch_ms))
-        .node("privateDnsNameOptions", |x| {
-            x.leaf("hostnameType", "ip-name")
-                .bool("enableResourceNameDnsARecord", false)
-                .bool("enableResourceNameDnsAAAARecord", false);
+        .str("PlatformDetails", "Linux/UNIX")
+        .str("UsageOperation", "RunInstances")
+        .time("UsageOperationUpdateTime", i.launch_ms)
+        .structure("PrivateDnsNameOptions", |w| {
+            w.str("HostnameType", "ip-name")
+                .bool("EnableResourceNameDnsARecord", false)
+                .bool("EnableResourceNameDnsAAAARecord", false);
         })
-        .node("maintenanceOptions", |x| {
-            x.leaf("autoRecovery", "default");
+        .structure("MaintenanceOptions", |w| {
+            w.str("AutoRecovery", "default");
         });
 }
 
-/// `blockDeviceMapping` items: device, and the EBS volume with its attachment status.
-pub fn render_block_devices(x: &mut Xml, volumes: &[(&Volume, AttachState)]) {
-    x.list("blockDeviceMapping", "item", volumes, |x, (vol, status)| {
+/// `BlockDeviceMappings` items: device, and the EBS volume with its attachment status.
+pub fn render_block_devices(w: &mut Writer, volumes: &[(&Volume, AttachState)]) {
+    w.list("BlockDeviceMappings", volumes, |w, (vol, status)| {
         if let Some(a) = &vol.attachment {
-            x.leaf("deviceName", &a.device).node("ebs", |x| {
-                x.leaf("volumeId", &vol.id)
-                    .leaf("status", status.name())
-                    .leaf("attachTime", common::timestamp(a.attach_ms))
-                    .bool("deleteOnTermination", a.delete_on_termination);
+            w.str("DeviceName", &a.device).structure("Ebs", |w| {
+                w.str("VolumeId", &vol.id)
+                    .str("Status", status.name())
+                    .time("AttachTime", a.attach_ms)
+                    .bool("DeleteOnTermination", a.delete_on_termination);
             });
         }
     });

@@ -6,7 +6,6 @@
 //! answer lists each instance's previous and current state; instances already where the call
 //! would take them are listed unchanged, as AWS does.
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output};
 use crate::services::Call;
 use crate::state::write;
@@ -21,6 +20,17 @@ enum Change {
     Start,
     Stop,
     Terminate,
+}
+
+impl Change {
+    /// The answer's list of state changes, as the model names it for each call.
+    fn member(self) -> &'static str {
+        match self {
+            Change::Start => "StartingInstances",
+            Change::Stop => "StoppingInstances",
+            Change::Terminate => "TerminatingInstances",
+        }
+    }
 }
 
 /// What the call does to one instance in state `s`: `Ok(None)` leaves it as it is.
@@ -94,19 +104,18 @@ fn change_instances(call: &Call<'_>, change: Change) -> AwsResult<Output> {
         plans.push((id.to_string(), before, plan(change, id, before)?));
     }
 
-    let mut x = Xml::new();
-    x.open("instancesSet");
-    for (id, before, next) in &plans {
+    for (id, _, next) in &plans {
         if let Some(next) = next {
             apply(&mut region, id, *next, now, call);
         }
-        x.open("item").leaf("instanceId", id);
-        render_state(&mut x, "currentState", next.unwrap_or(*before));
-        render_state(&mut x, "previousState", *before);
-        x.close("item");
     }
-    x.close("instancesSet");
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    w.list(change.member(), &plans, |w, (id, before, next)| {
+        w.str("InstanceId", id);
+        render_state(w, "CurrentState", next.unwrap_or(*before));
+        render_state(w, "PreviousState", *before);
+    });
+    w.finish()
 }
 
 /// Starts terminating one instance as TerminateInstances does (`shutting-down`, then

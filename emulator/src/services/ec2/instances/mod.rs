@@ -14,7 +14,7 @@ pub mod lifecycle;
 pub mod network;
 pub mod run;
 
-use crate::protocol::xml::Xml;
+use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult};
 use crate::services::Handler;
 use crate::state::timing::Durations;
@@ -88,10 +88,10 @@ pub fn check_ids(region: &Ec2Region, ids: &[&str], now: i64, d: &Durations) -> A
     }
 }
 
-/// `<tag><code/><name/></tag>` for a state.
-pub fn render_state(x: &mut Xml, tag: &str, s: InstanceState) {
-    x.node(tag, |x| {
-        x.num("code", s.code()).leaf("name", s.name());
+/// An `InstanceState` member (`State`, `CurrentState`, `PreviousState`): its code and name.
+pub fn render_state(w: &mut Writer, member: &str, s: InstanceState) {
+    w.structure(member, |w| {
+        w.int("Code", s.code()).str("Name", s.name());
     });
 }
 

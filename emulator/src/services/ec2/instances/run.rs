@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use crate::protocol::xml::Xml;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::kms::{self, EncryptionKey};
 use crate::services::Call;
@@ -446,9 +445,9 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
             let rid = first.reservation_id.clone();
             let views = views(&region, earlier.iter().copied(), |i| i.state.at(now), now);
             let refs: Vec<&View<'_>> = views.iter().collect();
-            let mut x = Xml::new();
-            render_reservation(&mut x, &region, &rid, call.account, &refs);
-            return Ok(Output::Xml(x.into_string()));
+            let mut w = call.writer();
+            render_reservation(&mut w, &region, &rid, call.account, &refs);
+            return w.finish();
         }
     }
 
@@ -530,9 +529,9 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     let launched = created.iter().filter_map(|id| region.instances.get(id));
     let views = views(&region, launched, |_| InstanceState::Pending, now);
     let refs: Vec<&View<'_>> = views.iter().collect();
-    let mut x = Xml::new();
-    render_reservation(&mut x, &region, &reservation_id, call.account, &refs);
-    Ok(Output::Xml(x.into_string()))
+    let mut w = call.writer();
+    render_reservation(&mut w, &region, &reservation_id, call.account, &refs);
+    w.finish()
 }
 
 #[cfg(test)]
