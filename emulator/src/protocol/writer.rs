@@ -533,11 +533,11 @@ impl Writer {
         let shape = self.stack.last().map(|f| f.shape);
         let fits = self.protocol == Protocol::Ec2Query
             && self.stack.len() == 1
-            && shape.is_some_and(|s| !s.members.iter().any(|m| m.name == "Return"));
+            && shape.is_some_and(|s| s.member("Return").is_none());
         if fits {
             self.buf.push_str("<return>true</return>");
         } else {
-            let name = shape.map(|s| s.name).unwrap_or("");
+            let name = shape.map(|s| s.name()).unwrap_or("");
             self.fail(format!(
                 "an unmodelled <return> does not belong in {name} (write its Return member)"
             ));
