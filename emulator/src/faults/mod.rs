@@ -21,7 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{AwsError, Output, Protocol};
+use crate::protocol::{AwsError, Protocol};
 use crate::state::ids::IdGen;
 
 pub use consistency::{ConsistencySpec, Mode};
@@ -455,11 +455,12 @@ impl Faults {
         }
     }
 
-    /// After a call succeeded: hides what a matching create made (see [`consistency`]).
+    /// After a call succeeded: hides what a matching create made, the ids its handler told
+    /// (`Call::created`; see [`consistency`]).
     pub fn created(
         &self,
         iam_action: &str,
-        output: &Output,
+        ids: &[String],
         hidden: &consistency::Hidden,
         region: &str,
         now_ms: i64,
@@ -472,8 +473,7 @@ impl Faults {
                 .map(|c| c.spec.clone())
         };
         if let Some(spec) = spec {
-            let ids = consistency::created_ids(iam_action, output);
-            hidden.hide(&ids, region, &spec, now_ms);
+            hidden.hide(ids, region, &spec, now_ms);
         }
     }
 }

@@ -5,6 +5,7 @@
 use crate::auth::identities::Identities;
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::services::action::Action;
 use crate::services::ec2::common;
 use crate::services::ec2::images;
 use crate::services::ec2::instances::devices::{self, Device, VOLUME_TYPES};
@@ -17,6 +18,16 @@ use super::model::{BlockDevice, Ebs, LaunchConfiguration, MetadataOptions};
 use super::{
     arn, check_string, constraint, lower_first, required_name, validation, with_region, Records,
 };
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateLaunchConfiguration", create_launch_configuration),
+    Action::new(
+        "DescribeLaunchConfigurations",
+        describe_launch_configurations,
+    ),
+    Action::new("DeleteLaunchConfiguration", delete_launch_configuration),
+];
 
 /// Reads `BlockDeviceMappings.member.N` and checks each member against its shape.
 fn parse_block_devices(p: &Scope<'_>) -> AwsResult<Vec<BlockDevice>> {
