@@ -536,6 +536,7 @@ impl Instance {
         let now_ms = self.clock.now_ms();
         let fault = self.faults.decide_for(
             routed,
+            declared,
             &caller.principal,
             &self.config.account_id,
             &caller.region,

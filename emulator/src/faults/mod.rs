@@ -366,6 +366,7 @@ impl Faults {
     pub fn decide_for(
         &self,
         routed: &crate::protocol::route::Routed,
+        declared: Option<&crate::services::Action>,
         principal: &crate::auth::principal::Principal,
         account: &str,
         region: &str,
@@ -374,13 +375,7 @@ impl Faults {
         let service = routed.service.iam_prefix();
         let iam_action = format!("{service}:{}", routed.action);
         let mut resources = Vec::new();
-        for arn in crate::services::authz::resources(
-            routed.service,
-            &routed.action,
-            &routed.input,
-            account,
-            region,
-        ) {
+        for arn in crate::services::authz::resources_of(declared, &routed.input, account, region) {
             if let Some((_, id)) = arn.rsplit_once('/') {
                 resources.push(id.to_string());
             }

@@ -560,6 +560,67 @@ mod tests {
     }
 
     #[test]
+    fn tag_on_create_covers_every_taggable_kind() {
+        // The types a `TagSpecification` may name, as the EC2 kinds declare them.
+        let mut taggable: Vec<&str> = crate::services::ec2::KINDS
+            .iter()
+            .filter(|k| k.taggable)
+            .map(|k| k.arn_type)
+            .collect();
+        taggable.sort_unstable();
+        assert_eq!(
+            taggable,
+            [
+                "elastic-ip",
+                "image",
+                "instance",
+                "internet-gateway",
+                "key-pair",
+                "launch-template",
+                "natgateway",
+                "network-interface",
+                "route-table",
+                "security-group",
+                "security-group-rule",
+                "snapshot",
+                "subnet",
+                "volume",
+                "vpc"
+            ]
+        );
+        // An image's pattern has no account; a kind that cannot be tagged gets no check.
+        let q = ec2(
+            "TagSpecification.1.ResourceType=image&TagSpecification.1.Tag.1.Key=a\
+            &TagSpecification.2.ResourceType=prefix-list&TagSpecification.2.Tag.1.Key=b\
+            &TagSpecification.3.ResourceType=image&TagSpecification.3.Tag.1.Key=c",
+        );
+        let tags = request_tags(ServiceId::Ec2, "CreateVolume", &q);
+        assert_eq!(tags.len(), 3);
+        let checks = tag_on_create(ServiceId::Ec2, "CreateVolume", &q, &tags, "1", "r");
+        assert_eq!(
+            checks
+                .iter()
+                .map(|c| c.resource.as_str())
+                .collect::<Vec<_>>(),
+            ["arn:aws:ec2:r::image/*"],
+            "once per type"
+        );
+        // An action whose declaration names no tags carries none, whatever the request holds.
+        assert!(request_tags(ServiceId::Ec2, "DescribeVolumes", &q).is_empty());
+        // Undeclared actions: `*`, no tags.
+        assert_eq!(
+            resources(
+                ServiceId::Ec2,
+                "RebootInstances",
+                &ec2("InstanceId.1=i-1"),
+                "1",
+                "r"
+            ),
+            ["*"]
+        );
+    }
+
+    #[test]
     fn create_volume_from_snapshot() {
         let r = resources(
             ServiceId::Ec2,
