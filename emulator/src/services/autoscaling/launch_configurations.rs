@@ -12,6 +12,7 @@ use crate::services::ec2::instances::devices::{self, Device, VOLUME_TYPES};
 use crate::services::ec2::instances::run::valid_instance_type;
 use crate::services::ec2::instances::visible;
 use crate::services::ec2::model::{Ec2Region, InstanceState};
+use crate::services::ec2::referenced::IMAGE;
 use crate::services::Call;
 
 use super::model::{BlockDevice, Ebs, LaunchConfiguration, MetadataOptions};
@@ -322,7 +323,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
         ));
     }
     if let Some(image) = req.image_id {
-        if !common::well_formed(image, "ami") {
+        if !common::well_formed(image, IMAGE.prefix) {
             return Err(validation(format!(
                 "AMI {image} is invalid: The image id '[{image}]' does not exist"
             )));

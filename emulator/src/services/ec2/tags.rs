@@ -54,7 +54,7 @@ fn create_tags(call: &Call<'_>) -> AwsResult<Output> {
         if let Some(t) = region.tags_mut(id) {
             tags::apply(t, &new)?;
         }
-        if id.starts_with("i-") {
+        if super::kind::of(id).is_some_and(|k| k.prefix == super::instances::INSTANCE.prefix) {
             region.index_instance_tags(id);
         }
     }

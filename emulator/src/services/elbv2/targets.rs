@@ -86,7 +86,7 @@ fn check_id_forms(tg: &TargetGroup, targets: &[TargetInput<'_>]) -> AwsResult<()
     for t in targets {
         match tg.config.target_type.as_str() {
             "instance" => {
-                if !common::well_formed(t.id, "i") {
+                if !common::well_formed(t.id, instances::INSTANCE.prefix) {
                     return Err(validation(format!("Instance ID '{}' is not valid", t.id)));
                 }
             }
