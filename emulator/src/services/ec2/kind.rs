@@ -157,6 +157,34 @@ mod tests {
             (e.code.as_ref(), e.message.as_str()),
             ("InvalidID", "The ID 'ami-1' is not valid")
         );
+        // One answer per kind, wherever the id is met (a handler, CreateTags, a consistency
+        // fault): AWS words most without a full stop.
+        let answer = |id: &str| {
+            let e = super::super::common::not_found(id);
+            (e.code.to_string(), e.message)
+        };
+        assert_eq!(
+            answer("sg-1"),
+            (
+                "InvalidGroup.NotFound".into(),
+                "The security group 'sg-1' does not exist".into()
+            )
+        );
+        assert_eq!(
+            answer("snap-1"),
+            (
+                "InvalidSnapshot.NotFound".into(),
+                "The snapshot 'snap-1' does not exist.".into()
+            )
+        );
+        assert_eq!(answer("eni-1").0, "InvalidNetworkInterfaceID.NotFound");
+        assert_eq!(answer("nope-1").0, "InvalidID");
+        // Kinds awsemu only tags at creation still have their documented ARN types.
+        assert_eq!(
+            arn("r", "1", "sgr-1"),
+            "arn:aws:ec2:r:1:security-group-rule/sgr-1"
+        );
+        assert_eq!(arn("r", "1", "nat-1"), "arn:aws:ec2:r:1:natgateway/nat-1");
         let e = of("subnet-x").unwrap().check("subnet-x").unwrap_err();
         assert_eq!(
             (e.code.as_ref(), e.message.as_str()),
