@@ -379,12 +379,15 @@ async fn a_new_security_group_answers_not_found_for_a_few_describes() {
         .group_id()
         .unwrap()
         .to_string();
+    // A hidden group answers as an unknown one does, in AWS's words (no full stop: CreateTags on
+    // a group just made answers "The security group 'sg-…' does not exist",
+    // galaxyproject/cloudlaunch#174).
     let (code, msg, status) = expect_err!(c.describe_security_groups().group_ids(&sg).send().await);
     assert_eq!(
         (code.as_str(), msg, status),
         (
             "InvalidGroup.NotFound",
-            format!("The security group '{sg}' does not exist."),
+            format!("The security group '{sg}' does not exist"),
             400
         )
     );
@@ -649,7 +652,7 @@ async fn other_calls_naming_a_hidden_group_answer_not_found_as_the_provider_expe
                     (code.as_str(), msg, status),
                     (
                         "InvalidGroup.NotFound",
-                        format!("The security group '{sg}' does not exist."),
+                        format!("The security group '{sg}' does not exist"),
                         400
                     )
                 );

@@ -496,8 +496,8 @@ impl Instance {
     ) -> Result<crate::protocol::Output, AwsError> {
         let service = routed.service;
         let action = routed.action.as_str();
-        let handler = match services::lookup(service, action) {
-            Lookup::Handler(h) => Some(h),
+        let declared = match services::lookup(service, action) {
+            Lookup::Declared(a) => Some(a),
             Lookup::NotEmulated => None,
             Lookup::Unknown => {
                 return Err(match service.protocol() {
@@ -515,7 +515,7 @@ impl Instance {
             _ => false,
         };
         let iam_action = format!("{}:{action}", service.iam_prefix());
-        self.authorize(generation, routed, caller, remote, &iam_action)?;
+        self.authorize(generation, routed, declared, caller, remote, &iam_action)?;
         // The model's shape rules, as AWS's front end checks them before the operation runs.
         match &routed.input {
             Input::Query(p) => validate::query(service, action, p)?,
@@ -528,7 +528,7 @@ impl Instance {
                 412,
             ));
         }
-        let Some(handler) = handler else {
+        let Some(handler) = declared.and_then(|a| a.handler) else {
             return Err(AwsError::not_emulated(service.iam_prefix(), action));
         };
         // Faults: after authorization (a denied call stays denied), before the handler (a faulted
@@ -536,6 +536,7 @@ impl Instance {
         let now_ms = self.clock.now_ms();
         let fault = self.faults.decide_for(
             routed,
+            declared,
             &caller.principal,
             &self.config.account_id,
             &caller.region,
@@ -583,6 +584,7 @@ impl Instance {
             identities: &generation.identities,
             remote: *remote,
             authorizer: &also,
+            created: Default::default(),
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             if fault.panic {
@@ -592,10 +594,11 @@ impl Instance {
         }));
         match outcome {
             Ok(result) => {
-                if let Ok(output) = &result {
+                if result.is_ok() {
                     let hidden = &generation.world.hidden;
+                    let ids = call.created.take();
                     self.faults
-                        .created(&iam_action, output, hidden, &caller.region, now_ms);
+                        .created(&iam_action, &ids, hidden, &caller.region, now_ms);
                 }
                 result
             }
@@ -612,6 +615,7 @@ impl Instance {
         &self,
         generation: &Generation,
         routed: &Routed,
+        declared: Option<&services::Action>,
         caller: &Caller,
         remote: &SocketAddr,
         iam_action: &str,
@@ -620,14 +624,13 @@ impl Instance {
         if self.config.iam == IamMode::Off || iam_action == "sts:GetCallerIdentity" {
             return Ok(());
         }
-        let resources = authz::resources(
-            routed.service,
-            &routed.action,
+        let resources = authz::resources_of(
+            declared,
             &routed.input,
             &self.config.account_id,
             &caller.region,
         );
-        let tags = authz::request_tags(routed.service, &routed.action, &routed.input);
+        let tags = authz::request_tags_of(declared, &routed.input);
         for resource in resources {
             // IAM names roles and profiles without their path; policies see the full ARN.
             let resource = match routed.service {
@@ -641,9 +644,8 @@ impl Instance {
             self.authorize_one(generation, routed.service, caller, remote, &check)?;
         }
         // Tag on create: tagging what the call makes needs the service's tagging action too.
-        for extra in authz::tag_on_create(
-            routed.service,
-            &routed.action,
+        for extra in authz::tag_on_create_of(
+            declared,
             &routed.input,
             &tags,
             &self.config.account_id,

@@ -19,9 +19,12 @@
 //!   account's IAM roles, managed policies and instance profiles ([`auth::directory`]), the
 //!   [`auth::principal::Principal`] a key stands for.
 //! - [`iam`]: policy documents and the evaluator (explicit deny > allow > implicit deny).
-//! - [`services`]: one folder per AWS service, one file per resource family; [`services::authz`]
-//!   says which resources an action is checked against; an action the model does not know gets
-//!   `InvalidAction`.
+//! - [`services`]: one folder per AWS service, one file per resource family. Each file declares
+//!   its actions once ([`services::action::Action`]: handler, the resources it is authorized on,
+//!   the members that carry tags, what it creates), and each EC2 resource kind once
+//!   ([`services::ec2::kind::Kind`]: prefix, ARN type, NotFound/Malformed answers, taggable);
+//!   adding an action is one declaration and one handler. [`services::authz`] reads a request
+//!   through the declaration; an action the model does not know gets `InvalidAction`.
 //! - [`state`]: the world (resources per account and region), seedable ids, EC2 filters, regions.
 //! - [`clock`]: the virtual clock state transitions derive from; [`faults`]: injected errors and
 //!   latency, AWS's token-bucket throttling, eventual consistency of created resources;

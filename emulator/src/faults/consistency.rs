@@ -10,16 +10,15 @@
 //!
 //! Covered: security groups (`CreateSecurityGroup` → `DescribeSecurityGroups`), instances
 //! (`RunInstances` → `DescribeInstances`), volumes (`CreateVolume` → `DescribeVolumes`) and subnets
-//! (`CreateSubnet` → `DescribeSubnets`). The pipeline registers the ids a matching create
-//! answered ([`created_ids`]); those Describe handlers ask [`Hidden::unseen`] through
+//! (`CreateSubnet` → `DescribeSubnets`). The handlers of those creates tell the pipeline what they
+//! made (`Call::created`), which hides it when a consistency fault matches the action; those
+//! Describe handlers ask [`Hidden::unseen`] for their kind through
 //! `services::ec2::common::unseen`.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-
-use crate::protocol::Output;
 
 /// `consistency: {action: "ec2:CreateSecurityGroup", calls: 2, mode: not_found}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -62,41 +61,6 @@ impl ConsistencySpec {
             _ => Err("consistency needs exactly one of calls or ms".into()),
         }
     }
-}
-
-/// The created resources each action answers, by the XML element that carries their ids.
-const CREATES: &[(&str, &str)] = &[
-    ("ec2:CreateSecurityGroup", "groupId"),
-    ("ec2:RunInstances", "instanceId"),
-    ("ec2:CreateVolume", "volumeId"),
-    ("ec2:CreateSubnet", "subnetId"),
-];
-
-/// The ids a successful create answered, read from its output (`<groupId>sg-…</groupId>`).
-pub fn created_ids(iam_action: &str, output: &Output) -> Vec<String> {
-    let Some((_, element)) = CREATES
-        .iter()
-        .find(|(a, _)| a.eq_ignore_ascii_case(iam_action))
-    else {
-        return Vec::new();
-    };
-    let Output::Xml(body) = output else {
-        return Vec::new();
-    };
-    let open = format!("<{element}>");
-    let close = format!("</{element}>");
-    let mut ids = Vec::new();
-    let mut rest = body.as_str();
-    while let Some(start) = rest.find(&open) {
-        rest = &rest[start + open.len()..];
-        let Some(end) = rest.find(&close) else { break };
-        let id = &rest[..end];
-        if !ids.iter().any(|i| i == id) {
-            ids.push(id.to_string());
-        }
-        rest = &rest[end..];
-    }
-    ids
 }
 
 /// One hidden resource.
@@ -224,27 +188,6 @@ impl Hidden {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_from_create_outputs() {
-        use crate::protocol::service::ServiceId;
-        use crate::protocol::writer::Writer;
-        let mut w = Writer::for_output(ServiceId::Ec2, "CreateSecurityGroup").unwrap();
-        w.str("GroupId", "sg-1").str("SecurityGroupArn", "arn");
-        let out = w.finish().unwrap();
-        assert_eq!(created_ids("ec2:createsecuritygroup", &out), ["sg-1"]);
-        let mut w = Writer::for_output(ServiceId::Ec2, "RunInstances").unwrap();
-        w.str("ReservationId", "r-1")
-            .list("Instances", ["i-1", "i-2"], |w, id| {
-                w.str("InstanceId", id)
-                    .list("SecurityGroups", [()], |w, _| {
-                        w.str("GroupId", "sg-1");
-                    });
-            });
-        let run = w.finish().unwrap();
-        assert_eq!(created_ids("ec2:RunInstances", &run), ["i-1", "i-2"]);
-        assert!(created_ids("ec2:DescribeInstances", &run).is_empty());
-    }
 
     #[test]
     fn hidden_for_calls_then_for_time() {

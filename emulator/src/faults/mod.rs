@@ -21,7 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{AwsError, Output, Protocol};
+use crate::protocol::{AwsError, Protocol};
 use crate::state::ids::IdGen;
 
 pub use consistency::{ConsistencySpec, Mode};
@@ -366,6 +366,7 @@ impl Faults {
     pub fn decide_for(
         &self,
         routed: &crate::protocol::route::Routed,
+        declared: Option<&crate::services::Action>,
         principal: &crate::auth::principal::Principal,
         account: &str,
         region: &str,
@@ -374,13 +375,7 @@ impl Faults {
         let service = routed.service.iam_prefix();
         let iam_action = format!("{service}:{}", routed.action);
         let mut resources = Vec::new();
-        for arn in crate::services::authz::resources(
-            routed.service,
-            &routed.action,
-            &routed.input,
-            account,
-            region,
-        ) {
+        for arn in crate::services::authz::resources_of(declared, &routed.input, account, region) {
             if let Some((_, id)) = arn.rsplit_once('/') {
                 resources.push(id.to_string());
             }
@@ -455,11 +450,12 @@ impl Faults {
         }
     }
 
-    /// After a call succeeded: hides what a matching create made (see [`consistency`]).
+    /// After a call succeeded: hides what a matching create made, the ids its handler told
+    /// (`Call::created`; see [`consistency`]).
     pub fn created(
         &self,
         iam_action: &str,
-        output: &Output,
+        ids: &[String],
         hidden: &consistency::Hidden,
         region: &str,
         now_ms: i64,
@@ -472,8 +468,7 @@ impl Faults {
                 .map(|c| c.spec.clone())
         };
         if let Some(spec) = spec {
-            let ids = consistency::created_ids(iam_action, output);
-            hidden.hide(&ids, region, &spec, now_ms);
+            hidden.hide(ids, region, &spec, now_ms);
         }
     }
 }

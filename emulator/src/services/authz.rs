@@ -1,78 +1,17 @@
 //! The resources an action is authorized against, as the service authorization reference lists
 //! them: `ec2:CreateVolume` on `arn:aws:ec2:REGION:ACCOUNT:volume/*`, `ec2:AttachVolume` on the
-//! instance and the volume, a classic load balancer by its name, and so on. Actions that AWS does
-//! not scope to a resource (most Describe calls) are checked against `*`.
+//! instance and the volume, a classic load balancer by its name, and so on. Each action declares
+//! them next to its handler ([`Action`]'s `on`, `tags` and `creates`); this module reads a
+//! request through those declarations. Actions that AWS does not scope to a resource (most
+//! Describe calls) and undeclared ones are checked against `*`.
 
 use crate::protocol::route::Input;
-use crate::protocol::{Params, ServiceId};
+use crate::protocol::ServiceId;
 use crate::state::tags::Tags;
 use crate::state::{read, World};
 
-/// The EC2 resource type of an id, by its prefix.
-pub fn ec2_resource_type(id: &str) -> Option<&'static str> {
-    let prefix = id.split_once('-')?.0;
-    Some(match prefix {
-        "i" => "instance",
-        "vol" => "volume",
-        "sg" => "security-group",
-        "subnet" => "subnet",
-        "vpc" => "vpc",
-        "rtb" => "route-table",
-        "igw" => "internet-gateway",
-        "eni" => "network-interface",
-        "snap" => "snapshot",
-        "ami" => "image",
-        "key" => "key-pair",
-        _ => return None,
-    })
-}
-
-/// The ARN of an EC2 resource id (images have no account in theirs).
-pub fn ec2_arn(region: &str, account: &str, id: &str) -> String {
-    match ec2_resource_type(id) {
-        Some("image") => format!("arn:aws:ec2:{region}::image/{id}"),
-        Some(t) => format!("arn:aws:ec2:{region}:{account}:{t}/{id}"),
-        None => format!("arn:aws:ec2:{region}:{account}:{id}"),
-    }
-}
-
-/// The resource type an EC2 create action makes (checked against `TYPE/*`).
-fn ec2_created_type(action: &str) -> Option<&'static str> {
-    Some(match action {
-        "CreateVolume" => "volume",
-        "CreateSecurityGroup" => "security-group",
-        "CreateVpc" => "vpc",
-        "CreateSubnet" => "subnet",
-        "CreateRouteTable" => "route-table",
-        "CreateInternetGateway" => "internet-gateway",
-        "CreateNetworkInterface" => "network-interface",
-        "CreateSnapshot" => "snapshot",
-        _ => return None,
-    })
-}
-
-/// The ARN of a KMS key or alias reference (key id, key ARN, `alias/name` or alias ARN).
-fn kms_arn(reference: &str, region: &str, account: &str) -> String {
-    if reference.starts_with("arn:") {
-        reference.to_string()
-    } else if reference.starts_with("alias/") {
-        format!("arn:aws:kms:{region}:{account}:{reference}")
-    } else {
-        format!("arn:aws:kms:{region}:{account}:key/{reference}")
-    }
-}
-
-/// The parameters of an EC2 action that name the resources it acts on.
-const EC2_ID_PARAMS: &[&str] = &[
-    "InstanceId",
-    "VolumeId",
-    "GroupId",
-    "SubnetId",
-    "VpcId",
-    "RouteTableId",
-    "InternetGatewayId",
-    "NetworkInterfaceId",
-];
+use super::action::{Action, On, Request, TagsIn};
+use super::ec2::kind;
 
 /// The resources `service`'s `action` is authorized against for this input. Never empty.
 pub fn resources(
@@ -82,170 +21,49 @@ pub fn resources(
     account: &str,
     region: &str,
 ) -> Vec<String> {
+    resources_of(super::declared(service, action), input, account, region)
+}
+
+/// The resources a declared action is authorized against for this input, in the order of its
+/// declaration; `*` when it names none (or is not declared). Never empty.
+pub fn resources_of(
+    action: Option<&Action>,
+    input: &Input,
+    account: &str,
+    region: &str,
+) -> Vec<String> {
+    let r = Request {
+        input,
+        account,
+        region,
+    };
     let mut out = Vec::new();
-    match (service, input) {
-        (ServiceId::Ec2, Input::Query(p)) if !action.starts_with("Describe") => {
-            if action == "RunInstances" {
-                // RunInstances is authorized against everything it uses and makes, as AWS does.
-                for t in ["instance", "network-interface", "volume"] {
-                    out.push(format!("arn:aws:ec2:{region}:{account}:{t}/*"));
-                }
-                for name in ["ImageId", "SubnetId", "KeyName"] {
-                    if let Some(v) = p.peek(name) {
-                        let arn = match name {
-                            "KeyName" => format!("arn:aws:ec2:{region}:{account}:key-pair/{v}"),
-                            _ => ec2_arn(region, account, v),
-                        };
-                        out.push(arn);
-                    }
-                }
-                for prefix in ["SecurityGroupId.", "SecurityGroupIds."] {
-                    out.extend(numbered(p, prefix).map(|id| ec2_arn(region, account, id)));
-                }
-            } else if let Some(t) = ec2_created_type(action) {
-                out.push(format!("arn:aws:ec2:{region}:{account}:{t}/*"));
-                // CreateVolume from a snapshot is authorized on that snapshot too.
-                if let Some(snapshot) = p.peek("SnapshotId") {
-                    out.push(ec2_arn(region, account, snapshot));
-                }
-            } else {
-                for name in EC2_ID_PARAMS {
-                    // `peek`: authorization must not mark parameters as read for the handler.
-                    if let Some(id) = p.peek(name) {
-                        out.push(ec2_arn(region, account, id));
-                    }
-                    // Lists (`InstanceId.1`, … of Start/Stop/TerminateInstances): each one.
-                    let list = format!("{name}.");
-                    out.extend(numbered(p, &list).map(|id| ec2_arn(region, account, id)));
-                }
-                if action == "CreateTags" || action == "DeleteTags" {
-                    out.extend(numbered(p, "ResourceId.").map(|id| ec2_arn(region, account, id)));
-                }
+    for on in action.map_or(&[][..], |a| a.on) {
+        match *on {
+            On::Created(k) => out.push(k.pattern(region, account)),
+            On::Id(name) => out.extend(r.value(name).map(|id| kind::arn(region, account, id))),
+            On::Ids(name) => out.extend(
+                r.values(name)
+                    .into_iter()
+                    .map(|id| kind::arn(region, account, id)),
+            ),
+            On::Arn(name) => out.extend(r.value(name).map(str::to_string)),
+            On::Arns(name) => out.extend(r.values(name).into_iter().map(str::to_string)),
+            On::Name(named, name) => out.extend(r.value(name).map(|n| named.arn(&r, "/", n))),
+            On::Names(named, name) => {
+                out.extend(r.values(name).into_iter().map(|n| named.arn(&r, "/", n)))
             }
+            On::NewName(named, name) => {
+                let path = r.value("Path").unwrap_or("/");
+                out.extend(r.value(name).map(|n| named.arn(&r, path, n)));
+            }
+            On::Custom(f) => f(&r, &mut out),
         }
-        // Classic Describe calls are not scoped to a resource; the others act on the load
-        // balancers they name (AddTags and RemoveTags on a list of them).
-        (ServiceId::Elb, Input::Query(p)) if !action.starts_with("Describe") => {
-            let arn = |name: &str| {
-                format!("arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/{name}")
-            };
-            if let Some(name) = p.peek("LoadBalancerName") {
-                out.push(arn(name));
-            }
-            out.extend(numbered(p, "LoadBalancerNames.member.").map(arn));
-        }
-        (ServiceId::Elbv2, Input::Query(p)) => {
-            for name in ["LoadBalancerArn", "TargetGroupArn", "ListenerArn"] {
-                if let Some(arn) = p.peek(name) {
-                    out.push(arn.to_string());
-                }
-            }
-            // AddTags and RemoveTags act on each resource they name.
-            if action == "AddTags" || action == "RemoveTags" {
-                out.extend(numbered(p, "ResourceArns.member.").map(str::to_string));
-            }
-        }
-        (ServiceId::Iam, Input::Query(p)) => {
-            // Roles and profiles are named without their path here; the pipeline puts the path
-            // of an existing one back (`Identities::with_path`). Create calls carry theirs.
-            let created_path = p.peek("Path").unwrap_or("/");
-            match action {
-                "CreateServiceLinkedRole" => {
-                    if let Some(service) = p.peek("AWSServiceName") {
-                        out.push(super::iam::service_linked::resource(
-                            account,
-                            service,
-                            p.peek("CustomSuffix"),
-                        ));
-                    }
-                }
-                "CreatePolicy" => {
-                    if let Some(name) = p.peek("PolicyName") {
-                        out.push(format!("arn:aws:iam::{account}:policy{created_path}{name}"));
-                    }
-                }
-                "GetPolicy" | "DeletePolicy" => {
-                    if let Some(arn) = p.peek("PolicyArn") {
-                        out.push(arn.to_string());
-                    }
-                }
-                "CreateInstanceProfile"
-                | "GetInstanceProfile"
-                | "DeleteInstanceProfile"
-                | "AddRoleToInstanceProfile"
-                | "RemoveRoleFromInstanceProfile" => {
-                    if let Some(name) = p.peek("InstanceProfileName") {
-                        let path = if action == "CreateInstanceProfile" {
-                            created_path
-                        } else {
-                            "/"
-                        };
-                        out.push(format!(
-                            "arn:aws:iam::{account}:instance-profile{path}{name}"
-                        ));
-                    }
-                }
-                _ => {
-                    if let Some(role) = p.peek("RoleName") {
-                        let path = if action == "CreateRole" {
-                            created_path
-                        } else {
-                            "/"
-                        };
-                        out.push(format!("arn:aws:iam::{account}:role{path}{role}"));
-                    }
-                }
-            }
-        }
-        (ServiceId::Sts, Input::Query(p)) if action == "AssumeRole" => {
-            if let Some(arn) = p.peek("RoleArn") {
-                out.push(arn.to_string());
-            }
-        }
-        (ServiceId::Kms, Input::Json(j)) => {
-            // CreateAlias is authorized on the alias and on its target key, DeleteAlias on the
-            // alias, the key operations on the key (ListAliases' KeyId only filters).
-            if let Ok(Some(alias)) = j.str("AliasName") {
-                out.push(kms_arn(alias, region, account));
-            }
-            let key = match action {
-                "ListAliases" => None,
-                "CreateAlias" => j.str("TargetKeyId").ok().flatten(),
-                _ => j.str("KeyId").ok().flatten(),
-            };
-            if let Some(key) = key {
-                out.push(kms_arn(key, region, account));
-            }
-        }
-        (ServiceId::Ecr, Input::Json(j)) => {
-            // The repository (in the named registry, else the caller's); DescribeRepositories
-            // with names is checked against each repository it names.
-            let registry = j.str("registryId").ok().flatten().unwrap_or(account);
-            let root = j.root();
-            let mut names: Vec<&str> = root
-                .strings("repositoryNames")
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            if let Ok(Some(repo)) = j.str("repositoryName") {
-                names.push(repo);
-            }
-            for repo in names {
-                out.push(format!("arn:aws:ecr:{region}:{registry}:repository/{repo}"));
-            }
-        }
-        _ => {}
     }
     if out.is_empty() {
         out.push("*".to_string());
     }
     out
-}
-
-/// `prefix1`, `prefix2`, ... up to the first gap, read with `peek` (authorization must not mark
-/// parameters as read for the handler).
-fn numbered<'p>(p: &'p Params, prefix: &'p str) -> impl Iterator<Item = &'p str> + 'p {
-    (1..).map_while(move |i| p.peek(&format!("{prefix}{i}")))
 }
 
 /// One tag a request asks for: its resource type (an EC2 `TagSpecification`'s `ResourceType`;
@@ -258,90 +76,64 @@ pub struct RequestTag {
     pub value: Option<String>,
 }
 
-/// The tags a request carries, which IAM sees as `aws:RequestTag/KEY` and `aws:TagKeys`:
-/// EC2's `TagSpecification.N.Tag.M` (every create action), `Tag.N` of CreateTags/DeleteTags,
-/// ELB/ELBv2's `Tags.member.N` (CreateLoadBalancer, CreateTargetGroup, CreateListener,
-/// CreateRule, AddTags) and the keys RemoveTags names.
+/// The tags `service`'s `action` carries in this input (see [`request_tags_of`]).
 pub fn request_tags(service: ServiceId, action: &str, input: &Input) -> Vec<RequestTag> {
-    let Input::Query(p) = input else {
+    request_tags_of(super::declared(service, action), input)
+}
+
+/// The tags a request carries, which IAM sees as `aws:RequestTag/KEY` and `aws:TagKeys`, where
+/// the action's declaration says they are ([`TagsIn`]).
+pub fn request_tags_of(action: Option<&Action>, input: &Input) -> Vec<RequestTag> {
+    let (Some(action), Input::Query(p)) = (action, input) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     let mut list = |prefix: &str, resource_type: Option<&str>| {
         for i in 1.. {
-            let Some(key) = p.peek(&format!("{prefix}{i}.Key")) else {
+            let Some(key) = p.peek(&format!("{prefix}.{i}.Key")) else {
                 break;
             };
             out.push(RequestTag {
                 resource_type: resource_type.map(str::to_string),
                 key: key.to_string(),
-                value: p.peek(&format!("{prefix}{i}.Value")).map(str::to_string),
+                value: p.peek(&format!("{prefix}.{i}.Value")).map(str::to_string),
             });
         }
     };
-    match service {
-        ServiceId::Ec2 if action == "CreateTags" || action == "DeleteTags" => list("Tag.", None),
-        ServiceId::Ec2 => {
+    match action.tags {
+        TagsIn::None => {}
+        TagsIn::Specifications => {
             for n in 1.. {
                 let spec = format!("TagSpecification.{n}.");
                 let rtype = p.peek(&format!("{spec}ResourceType"));
                 if rtype.is_none() && p.peek(&format!("{spec}Tag.1.Key")).is_none() {
                     break;
                 }
-                list(&format!("{spec}Tag."), Some(rtype.unwrap_or("")));
+                list(&format!("{spec}Tag"), Some(rtype.unwrap_or("")));
             }
         }
-        ServiceId::Elb | ServiceId::Elbv2
-            if matches!(
-                action,
-                "CreateLoadBalancer"
-                    | "CreateTargetGroup"
-                    | "CreateListener"
-                    | "CreateRule"
-                    | "AddTags"
-            ) =>
-        {
-            list("Tags.member.", None)
+        TagsIn::Set(prefix) | TagsIn::Removed(prefix) => list(prefix, None),
+        TagsIn::RemovedKeys(prefix) => {
+            out.extend(
+                (1..)
+                    .map_while(|i| p.peek(&format!("{prefix}.{i}")))
+                    .map(|key| RequestTag {
+                        resource_type: None,
+                        key: key.to_string(),
+                        value: None,
+                    }),
+            );
         }
-        // Removals name keys only: classic ELB's `Tags.member.N.Key`, ELBv2's `TagKeys.member.N`.
-        ServiceId::Elb if action == "RemoveTags" => list("Tags.member.", None),
-        ServiceId::Elbv2 if action == "RemoveTags" => {
-            out.extend(numbered(p, "TagKeys.member.").map(|key| RequestTag {
-                resource_type: None,
-                key: key.to_string(),
-                value: None,
-            }));
-        }
-        _ => {}
     }
     // A tag set without a value gets the empty value; a removal's key stays without one (EC2's
     // DeleteTags with a value removes the tag only if it has that value: it keeps the value).
-    if action != "DeleteTags" && action != "RemoveTags" {
+    if matches!(action.tags, TagsIn::Specifications | TagsIn::Set(_)) {
         for t in &mut out {
             t.value.get_or_insert_with(String::new);
         }
     }
     out
 }
-
-/// The EC2 resource types a `TagSpecification` may name (the ARN resource type is the same word).
-const EC2_TAGGABLE_TYPES: &[&str] = &[
-    "instance",
-    "volume",
-    "security-group",
-    "security-group-rule",
-    "vpc",
-    "subnet",
-    "route-table",
-    "internet-gateway",
-    "network-interface",
-    "snapshot",
-    "key-pair",
-    "launch-template",
-    "image",
-    "elastic-ip",
-    "natgateway",
-];
 
 /// One extra authorization of a call that tags what it creates ("tag on create").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,14 +149,7 @@ pub struct TagOnCreate {
     pub resource_type: Option<String>,
 }
 
-/// Tag on create. An EC2 call that tags what it creates (`TagSpecification`) is authorized,
-/// beyond its own action, for `ec2:CreateTags` on each tagged resource type
-/// (`arn:aws:ec2:R:A:TYPE/*`) with `ec2:CreateAction` naming the call (EC2 guide, "Grant
-/// permission to tag resources during creation"). An ELBv2 create call with `Tags` is authorized
-/// for `elasticloadbalancing:AddTags` with `elasticloadbalancing:CreateAction` ("ELB API
-/// permissions to tag resources during creation"); AWS checks the new resource's ARN, which is not
-/// known before the call here, so the check is on its pattern (`targetgroup/NAME/*`, ...).
-/// Once per resource, in order of appearance.
+/// The tag-on-create checks of `service`'s `action` (see [`tag_on_create_of`]).
 pub fn tag_on_create(
     service: ServiceId,
     action: &str,
@@ -373,56 +158,64 @@ pub fn tag_on_create(
     account: &str,
     region: &str,
 ) -> Vec<TagOnCreate> {
+    tag_on_create_of(
+        super::declared(service, action),
+        input,
+        tags,
+        account,
+        region,
+    )
+}
+
+/// Tag on create. An EC2 call that tags what it creates (`TagSpecification`) is authorized,
+/// beyond its own action, for `ec2:CreateTags` on each tagged resource type that can be tagged
+/// (`arn:aws:ec2:R:A:TYPE/*`) with `ec2:CreateAction` naming the call (EC2 guide, "Grant
+/// permission to tag resources during creation"); an unknown type is left to the handler. A call
+/// whose declaration says what it `creates` is authorized, when it carries tags, for that tagging
+/// action on the new resource's pattern (ELBv2). Once per resource, in order of appearance.
+pub fn tag_on_create_of(
+    action: Option<&Action>,
+    input: &Input,
+    tags: &[RequestTag],
+    account: &str,
+    region: &str,
+) -> Vec<TagOnCreate> {
+    let Some(action) = action else {
+        return Vec::new();
+    };
     let mut out: Vec<TagOnCreate> = Vec::new();
-    match (service, input) {
-        (ServiceId::Ec2, _) if action != "CreateTags" && action != "DeleteTags" => {
-            for t in tags {
-                let Some(rtype) = t.resource_type.as_deref() else {
-                    continue;
-                };
-                if !EC2_TAGGABLE_TYPES.contains(&rtype)
-                    || out
-                        .iter()
-                        .any(|c| c.resource_type.as_deref() == Some(rtype))
-                {
-                    continue;
-                }
-                let resource = match rtype {
-                    "image" => format!("arn:aws:ec2:{region}::image/*"),
-                    _ => format!("arn:aws:ec2:{region}:{account}:{rtype}/*"),
-                };
-                out.push(TagOnCreate {
-                    action: "ec2:CreateTags",
-                    create_action_key: "ec2:CreateAction",
-                    resource,
-                    resource_type: Some(rtype.to_string()),
-                });
-            }
-        }
-        (ServiceId::Elbv2, Input::Query(p)) if !tags.is_empty() => {
-            use super::elbv2::{arn, model::LbType};
-            let resource = match action {
-                "CreateLoadBalancer" => p.peek("Name").and_then(|name| {
-                    let kind = LbType::parse(p.peek("Type").unwrap_or("application"))?;
-                    Some(arn::load_balancer(region, account, kind, name, "*"))
-                }),
-                "CreateTargetGroup" => p
-                    .peek("Name")
-                    .map(|name| arn::target_group(region, account, name, "*")),
-                "CreateListener" => p.peek("LoadBalancerArn").map(|lb| arn::listener(lb, "*")),
-                "CreateRule" => p
-                    .peek("ListenerArn")
-                    .map(|l| format!("{}/*", l.replacen(":listener/", ":listener-rule/", 1))),
-                _ => None,
+    if action.tags == TagsIn::Specifications {
+        for t in tags {
+            let Some(k) = t.resource_type.as_deref().and_then(kind::by_type) else {
+                continue;
             };
-            out.extend(resource.map(|resource| TagOnCreate {
-                action: "elasticloadbalancing:AddTags",
-                create_action_key: "elasticloadbalancing:CreateAction",
-                resource,
-                resource_type: None,
-            }));
+            if !k.taggable
+                || out
+                    .iter()
+                    .any(|c| c.resource_type.as_deref() == Some(k.arn_type))
+            {
+                continue;
+            }
+            out.push(TagOnCreate {
+                action: "ec2:CreateTags",
+                create_action_key: "ec2:CreateAction",
+                resource: k.pattern(region, account),
+                resource_type: Some(k.arn_type.to_string()),
+            });
         }
-        _ => {}
+    }
+    if let Some(creates) = action.creates.filter(|_| !tags.is_empty()) {
+        let r = Request {
+            input,
+            account,
+            region,
+        };
+        out.extend((creates.arn)(&r).map(|resource| TagOnCreate {
+            action: creates.tag_action,
+            create_action_key: creates.create_action_key,
+            resource,
+            resource_type: None,
+        }));
     }
     out
 }
@@ -763,6 +556,67 @@ mod tests {
         assert_eq!(
             resources(ServiceId::Elbv2, "AddTags", &q, "1", "r"),
             vec!["arn:x:1", "arn:x:2"]
+        );
+    }
+
+    #[test]
+    fn tag_on_create_covers_every_taggable_kind() {
+        // The types a `TagSpecification` may name, as the EC2 kinds declare them.
+        let mut taggable: Vec<&str> = crate::services::ec2::KINDS
+            .iter()
+            .filter(|k| k.taggable)
+            .map(|k| k.arn_type)
+            .collect();
+        taggable.sort_unstable();
+        assert_eq!(
+            taggable,
+            [
+                "elastic-ip",
+                "image",
+                "instance",
+                "internet-gateway",
+                "key-pair",
+                "launch-template",
+                "natgateway",
+                "network-interface",
+                "route-table",
+                "security-group",
+                "security-group-rule",
+                "snapshot",
+                "subnet",
+                "volume",
+                "vpc"
+            ]
+        );
+        // An image's pattern has no account; a kind that cannot be tagged gets no check.
+        let q = ec2(
+            "TagSpecification.1.ResourceType=image&TagSpecification.1.Tag.1.Key=a\
+            &TagSpecification.2.ResourceType=prefix-list&TagSpecification.2.Tag.1.Key=b\
+            &TagSpecification.3.ResourceType=image&TagSpecification.3.Tag.1.Key=c",
+        );
+        let tags = request_tags(ServiceId::Ec2, "CreateVolume", &q);
+        assert_eq!(tags.len(), 3);
+        let checks = tag_on_create(ServiceId::Ec2, "CreateVolume", &q, &tags, "1", "r");
+        assert_eq!(
+            checks
+                .iter()
+                .map(|c| c.resource.as_str())
+                .collect::<Vec<_>>(),
+            ["arn:aws:ec2:r::image/*"],
+            "once per type"
+        );
+        // An action whose declaration names no tags carries none, whatever the request holds.
+        assert!(request_tags(ServiceId::Ec2, "DescribeVolumes", &q).is_empty());
+        // Undeclared actions: `*`, no tags.
+        assert_eq!(
+            resources(
+                ServiceId::Ec2,
+                "RebootInstances",
+                &ec2("InstanceId.1=i-1"),
+                "1",
+                "r"
+            ),
+            ["*"]
         );
     }
 

@@ -1,9 +1,12 @@
-//! The AWS services, one folder each, and the table that maps an action to its handler.
+//! The AWS services, one folder each, and the lookup of an action's declaration.
 //!
-//! A handler is a plain function of a [`Call`]: it decodes its input, calls `Params::finish`, then
-//! reads or changes state and returns its [`Output`]. Authorization, faults and rendering happen
-//! around it, in `instance`.
+//! Each handler file declares its actions ([`action::Action`]: the handler, what it is authorized
+//! on, which members carry tags); each service lists its files' tables (`ACTIONS`). A handler is a
+//! plain function of a [`Call`]: it decodes its input, calls `Params::finish`, then reads or
+//! changes state and returns its [`Output`]. Authorization, faults and rendering happen around it,
+//! in `instance`.
 
+pub mod action;
 pub mod authz;
 pub mod autoscaling;
 pub mod ec2;
@@ -14,7 +17,11 @@ pub mod iam;
 pub mod kms;
 pub mod sts;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use crate::auth::identities::Identities;
 use crate::auth::principal::Principal;
@@ -22,6 +29,8 @@ use crate::protocol::json::JsonInput;
 use crate::protocol::route::Input;
 use crate::protocol::{AwsError, AwsResult, Output, Params, Scope, ServiceId, Writer};
 use crate::state::World;
+
+pub use action::Action;
 
 /// Everything a handler may use about one request.
 pub struct Call<'a> {
@@ -43,6 +52,9 @@ pub struct Call<'a> {
     /// Settles a further authorization the handler meets, under the emulator's IAM mode, as the
     /// pipeline settles the action itself (see [`Authorization`]).
     pub authorizer: &'a dyn Fn(Authorization<'_>) -> AwsResult<()>,
+    /// The ids of what the handler made ([`Call::created`]), which the pipeline reads after it
+    /// (eventual-consistency faults hide them).
+    pub created: RefCell<Vec<String>>,
 }
 
 /// An authorization decision a handler needs beyond the action's own, which the pipeline checked.
@@ -98,6 +110,13 @@ impl<'a> Call<'a> {
             .unwrap_or_else(|| Writer::new(self.service, &crate::model::NO_MEMBERS))
     }
 
+    /// Tells the pipeline the handler made (or, answering a repeated idempotent request, answers
+    /// again with) the resource `id`: a consistency fault on the action hides it from the next
+    /// calls (see [`crate::faults::consistency`]).
+    pub fn created(&self, id: &str) {
+        self.created.borrow_mut().push(id.to_string());
+    }
+
     /// The JSON input (awsJson services).
     pub fn json(&self) -> AwsResult<&'a JsonInput> {
         match self.input {
@@ -113,28 +132,77 @@ pub type Handler = fn(&Call<'_>) -> AwsResult<Output>;
 /// What the service tables say of an action name.
 #[derive(Clone, Copy)]
 pub enum Lookup {
-    /// Emulated here.
-    Handler(Handler),
-    /// A real action of the service that awsemu does not emulate.
+    /// Declared here; emulated when it has a handler.
+    Declared(&'static Action),
+    /// A real action of the service that awsemu does not declare (nor emulate): authorized on
+    /// `*`, then `NotImplemented`.
     NotEmulated,
     /// Not an action of this service at all.
     Unknown,
 }
 
-/// Finds the handler of `service`'s `action`.
+/// Every declaration table of `service`, by resource family.
+fn tables(service: ServiceId) -> &'static [&'static [Action]] {
+    match service {
+        ServiceId::Ec2 => ec2::ACTIONS,
+        ServiceId::Elb => elb::ACTIONS,
+        ServiceId::Elbv2 => elbv2::ACTIONS,
+        ServiceId::Iam => iam::ACTIONS,
+        ServiceId::Sts => sts::ACTIONS,
+        ServiceId::Kms => kms::ACTIONS,
+        ServiceId::Ecr => ecr::ACTIONS,
+        ServiceId::Autoscaling => autoscaling::ACTIONS,
+    }
+}
+
+/// The declaration of `service`'s `action`, if any. On every request's path: one hash lookup in
+/// a per-service map built on first use (FNV-1a: action names are short and not chosen to
+/// collide; SipHash's protection against that costs more than the rest of the lookup).
+pub fn declared(service: ServiceId, action: &str) -> Option<&'static Action> {
+    type Index = HashMap<&'static str, &'static Action, BuildHasherDefault<Fnv>>;
+    static INDEX: OnceLock<Vec<Index>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        ServiceId::ALL
+            .iter()
+            .map(|s| {
+                let mut m = Index::default();
+                for a in tables(*s).iter().flat_map(|t| t.iter()) {
+                    m.insert(a.name, a);
+                }
+                m
+            })
+            .collect()
+    });
+    let i = ServiceId::ALL.iter().position(|s| *s == service)?;
+    index.get(i)?.get(action).copied()
+}
+
+/// FNV-1a, for the action index.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Finds the declaration of `service`'s `action`.
 pub fn lookup(service: ServiceId, action: &str) -> Lookup {
-    let handler = match service {
-        ServiceId::Ec2 => ec2::handler(action),
-        ServiceId::Elb => elb::handler(action),
-        ServiceId::Elbv2 => elbv2::handler(action),
-        ServiceId::Iam => iam::handler(action),
-        ServiceId::Sts => sts::handler(action),
-        ServiceId::Kms => kms::handler(action),
-        ServiceId::Ecr => ecr::handler(action),
-        ServiceId::Autoscaling => autoscaling::handler(action),
-    };
-    match handler {
-        Some(h) => Lookup::Handler(h),
+    match declared(service, action) {
+        Some(a) => Lookup::Declared(a),
         None if crate::model::op(service, action).is_some() => Lookup::NotEmulated,
         None => Lookup::Unknown,
     }
@@ -145,7 +213,7 @@ pub fn emulated(service: ServiceId) -> Vec<&'static str> {
     crate::model::of(service)
         .ops
         .iter()
-        .filter(|o| matches!(lookup(service, o.name()), Lookup::Handler(_)))
+        .filter(|o| declared(service, o.name()).is_some_and(|a| a.handler.is_some()))
         .map(|o| o.name())
         .collect()
 }
@@ -170,8 +238,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_declared_action_is_a_real_operation_declared_once() {
+        for s in ServiceId::ALL {
+            let all: Vec<&Action> = tables(s).iter().flat_map(|t| t.iter()).collect();
+            for (i, a) in all.iter().enumerate() {
+                assert!(
+                    crate::model::op(s, a.name).is_some(),
+                    "{s}:{} is not an operation of the model",
+                    a.name
+                );
+                assert!(
+                    all[..i].iter().all(|o| o.name != a.name),
+                    "{s}:{} is declared twice",
+                    a.name
+                );
+                assert!(std::ptr::eq(declared(s, a.name).unwrap(), *a));
+            }
+        }
+        assert!(declared(ServiceId::Ec2, "CreateVolume").is_some_and(|a| a.handler.is_some()));
+        assert!(matches!(
+            lookup(ServiceId::Ec2, "DeleteSnapshot"),
+            Lookup::NotEmulated
+        ));
+        assert!(matches!(lookup(ServiceId::Ec2, "Bogus"), Lookup::Unknown));
+        // Declared for their authorization only, not emulated.
+        assert!(!emulated(ServiceId::Elbv2).contains(&"CreateRule"));
+        assert!(!emulated(ServiceId::Ec2).contains(&"CreateSnapshot"));
+    }
+
+    #[test]
     fn every_handler_is_a_real_operation() {
-        // Derived from the model and the handler tables, so it cannot drift from either.
+        // Derived from the model and the declaration tables, so it cannot drift from either.
         let n: usize = ServiceId::ALL.iter().map(|s| emulated(*s).len()).sum();
         assert!(n > 150, "{n}");
         assert!(emulated(ServiceId::Elb).contains(&"DeleteLoadBalancer"));

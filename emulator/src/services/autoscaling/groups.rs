@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::services::action::Action;
 use crate::services::ec2::model::{Ec2Region, InstanceState};
 use crate::services::Call;
 
@@ -18,6 +19,14 @@ use super::{
     Records,
 };
 use super::{traffic, traffic_sources};
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateAutoScalingGroup", create_auto_scaling_group),
+    Action::new("DescribeAutoScalingGroups", describe_auto_scaling_groups),
+    Action::new("UpdateAutoScalingGroup", update_auto_scaling_group),
+    Action::new("DeleteAutoScalingGroup", delete_auto_scaling_group),
+];
 
 /// The members Create and Update share, each when given.
 struct Settings<'a> {

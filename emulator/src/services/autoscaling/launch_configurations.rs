@@ -5,18 +5,30 @@
 use crate::auth::identities::Identities;
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::services::action::Action;
 use crate::services::ec2::common;
 use crate::services::ec2::images;
 use crate::services::ec2::instances::devices::{self, Device, VOLUME_TYPES};
 use crate::services::ec2::instances::run::valid_instance_type;
 use crate::services::ec2::instances::visible;
 use crate::services::ec2::model::{Ec2Region, InstanceState};
+use crate::services::ec2::referenced::IMAGE;
 use crate::services::Call;
 
 use super::model::{BlockDevice, Ebs, LaunchConfiguration, MetadataOptions};
 use super::{
     arn, check_string, constraint, lower_first, required_name, validation, with_region, Records,
 };
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateLaunchConfiguration", create_launch_configuration),
+    Action::new(
+        "DescribeLaunchConfigurations",
+        describe_launch_configurations,
+    ),
+    Action::new("DeleteLaunchConfiguration", delete_launch_configuration),
+];
 
 /// Reads `BlockDeviceMappings.member.N` and checks each member against its shape.
 fn parse_block_devices(p: &Scope<'_>) -> AwsResult<Vec<BlockDevice>> {
@@ -311,7 +323,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
         ));
     }
     if let Some(image) = req.image_id {
-        if !common::well_formed(image, "ami") {
+        if !common::well_formed(image, IMAGE.prefix) {
             return Err(validation(format!(
                 "AMI {image} is invalid: The image id '[{image}]' does not exist"
             )));

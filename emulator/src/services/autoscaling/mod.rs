@@ -22,33 +22,16 @@ use crate::services::ec2::common;
 use crate::services::ec2::model::Ec2Region;
 use crate::state::{paging, write};
 
-use super::{Call, Handler};
+use super::action::Action;
+use super::Call;
 
-/// The handler of an Auto Scaling action, if emulated.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateLaunchConfiguration" => launch_configurations::create_launch_configuration,
-        "DescribeLaunchConfigurations" => launch_configurations::describe_launch_configurations,
-        "DeleteLaunchConfiguration" => launch_configurations::delete_launch_configuration,
-        "CreateAutoScalingGroup" => groups::create_auto_scaling_group,
-        "DescribeAutoScalingGroups" => groups::describe_auto_scaling_groups,
-        "UpdateAutoScalingGroup" => groups::update_auto_scaling_group,
-        "DeleteAutoScalingGroup" => groups::delete_auto_scaling_group,
-        "CreateOrUpdateTags" => tags::create_or_update_tags,
-        "DescribeTags" => tags::describe_tags,
-        "DeleteTags" => tags::delete_tags,
-        "AttachLoadBalancers" => traffic_sources::attach_load_balancers,
-        "DetachLoadBalancers" => traffic_sources::detach_load_balancers,
-        "DescribeLoadBalancers" => traffic_sources::describe_load_balancers,
-        "AttachLoadBalancerTargetGroups" => traffic_sources::attach_load_balancer_target_groups,
-        "DetachLoadBalancerTargetGroups" => traffic_sources::detach_load_balancer_target_groups,
-        "DescribeLoadBalancerTargetGroups" => traffic_sources::describe_load_balancer_target_groups,
-        "AttachTrafficSources" => traffic_sources::attach_traffic_sources,
-        "DetachTrafficSources" => traffic_sources::detach_traffic_sources,
-        "DescribeTrafficSources" => traffic_sources::describe_traffic_sources,
-        _ => return None,
-    })
-}
+/// The Auto Scaling actions, by family. None is scoped to a resource here (`*`).
+pub const ACTIONS: &[&[Action]] = &[
+    launch_configurations::ACTIONS,
+    groups::ACTIONS,
+    tags::ACTIONS,
+    traffic_sources::ACTIONS,
+];
 
 /// Runs `f` on the call's region, locked, after the groups have caught up with their instances.
 pub fn with_region<T>(

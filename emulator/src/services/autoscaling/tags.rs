@@ -7,10 +7,18 @@
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::services::action::Action;
 use crate::services::Call;
 
 use super::model::{Group, GroupTag};
 use super::{check_string, read_filters, validation, with_region, Records};
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateOrUpdateTags", create_or_update_tags),
+    Action::new("DescribeTags", describe_tags),
+    Action::new("DeleteTags", delete_tags),
+];
 
 /// The one resource type Auto Scaling tags.
 pub const RESOURCE_TYPE: &str = "auto-scaling-group";

@@ -10,12 +10,35 @@
 //! source actions see everything. The registrations themselves happen in [`traffic`].
 
 use crate::protocol::{AwsResult, Output, Scope};
+use crate::services::action::Action;
 use crate::services::ec2::model::Ec2Region;
 use crate::services::Call;
 
 use super::model::{AttachedBy, Group, SourceKind, TrafficSource};
 use super::traffic;
 use super::{check_string, group_not_found, required_name, validation, with_region, Records};
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("AttachLoadBalancers", attach_load_balancers),
+    Action::new("DetachLoadBalancers", detach_load_balancers),
+    Action::new("DescribeLoadBalancers", describe_load_balancers),
+    Action::new(
+        "AttachLoadBalancerTargetGroups",
+        attach_load_balancer_target_groups,
+    ),
+    Action::new(
+        "DetachLoadBalancerTargetGroups",
+        detach_load_balancer_target_groups,
+    ),
+    Action::new(
+        "DescribeLoadBalancerTargetGroups",
+        describe_load_balancer_target_groups,
+    ),
+    Action::new("AttachTrafficSources", attach_traffic_sources),
+    Action::new("DetachTrafficSources", detach_traffic_sources),
+    Action::new("DescribeTrafficSources", describe_traffic_sources),
+];
 
 /// `TrafficSources.member.N` (`Identifier`, `Type`) as (kind, identifier). A VPC Lattice target
 /// group is refused as not existing: VPC Lattice is not emulated, so none does.

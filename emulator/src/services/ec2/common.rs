@@ -27,7 +27,9 @@ pub fn well_formed(id: &str, prefix: &str) -> bool {
 }
 
 /// Refuses a malformed id with AWS's `<Type>.Malformed` answer, e.g.
-/// `InvalidVolumeID.Malformed` "Invalid id: "vol-xyz" (expecting "vol-...")".
+/// `InvalidVolumeID.Malformed` "Invalid id: "vol-xyz" (expecting "vol-...")". Resource ids are
+/// checked through their [`Kind::check`](super::kind::Kind::check); this form is for the ids of
+/// parts of resources (route table associations).
 pub fn check_id(id: &str, prefix: &str, code: &'static str) -> AwsResult<()> {
     if well_formed(id, prefix) {
         Ok(())
@@ -56,32 +58,25 @@ pub fn client_token(token: Option<&str>) -> AwsResult<Option<&str>> {
     }
 }
 
-/// The NotFound answer for an id of any EC2 resource type, by its prefix (CreateTags and others
-/// that take ids of several types).
+/// The NotFound answer for an id of any EC2 resource kind, by its prefix (CreateTags and others
+/// that take ids of several kinds); `InvalidID` for an id of no kind awsemu answers for.
 pub fn not_found(id: &str) -> AwsError {
-    let prefix = id.split_once('-').map(|(p, _)| p).unwrap_or("");
-    match prefix {
-        "vol" => AwsError::not_found("InvalidVolume.NotFound", "volume", id),
-        "i" => AwsError::not_found("InvalidInstanceID.NotFound", "instance ID", id),
-        "vpc" => AwsError::not_found("InvalidVpcID.NotFound", "vpc ID", id),
-        "subnet" => AwsError::not_found("InvalidSubnetID.NotFound", "subnet ID", id),
-        "sg" => AwsError::not_found("InvalidGroup.NotFound", "security group", id),
-        "rtb" => AwsError::not_found("InvalidRouteTableID.NotFound", "routeTable ID", id),
-        "igw" => AwsError::not_found(
-            "InvalidInternetGatewayID.NotFound",
-            "internetGateway ID",
-            id,
-        ),
-        _ => AwsError::bad_request("InvalidID", format!("The ID '{id}' is not valid")),
+    match super::kind::of(id) {
+        Some(kind) => kind.not_found(id),
+        None => super::kind::invalid_id(id),
     }
 }
 
-/// Eventual consistency: the resources of kind `prefix` (`sg`, `i`, `vol`, `subnet`) this Describe
-/// call may not see yet (see [`crate::faults::consistency`]). Call once per Describe, after the
-/// input is read: it counts the call against each hidden resource of that kind. A hidden id named
-/// in the request answers [`not_found`]; lists skip what [`Unseen::listed`] refuses.
-pub fn unseen(call: &Call<'_>, prefix: &str) -> crate::faults::consistency::Unseen {
-    call.world.hidden.unseen(call.region, prefix, call.now_ms)
+/// Eventual consistency: the resources of `kind` this Describe call may not see yet (see
+/// [`crate::faults::consistency`]). Call once per Describe, after the input is read: it counts the
+/// call against each hidden resource of that kind. A hidden id named in the request answers
+/// [`not_found`]; lists skip what [`Unseen::listed`] refuses.
+///
+/// [`Unseen::listed`]: crate::faults::consistency::Unseen::listed
+pub fn unseen(call: &Call<'_>, kind: &super::kind::Kind) -> crate::faults::consistency::Unseen {
+    call.world
+        .hidden
+        .unseen(call.region, kind.prefix, call.now_ms)
 }
 
 /// Refuses a Describe that names a resource not yet visible, with the kind's NotFound answer.

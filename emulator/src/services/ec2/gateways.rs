@@ -3,35 +3,51 @@
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On, TagsIn};
+use crate::services::Call;
 use crate::state::{self, filters, tags};
 
 use super::common;
+use super::kind::{Kind, NotFound, TagsOf};
 use super::model::{Ec2Region, InternetGateway};
 use super::vpcs::{self, Page};
 
-/// The handler of an action of this family, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateInternetGateway" => create_internet_gateway,
-        "AttachInternetGateway" => attach_internet_gateway,
-        "DetachInternetGateway" => detach_internet_gateway,
-        "DeleteInternetGateway" => delete_internet_gateway,
-        "DescribeInternetGateways" => describe_internet_gateways,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateInternetGateway", create_internet_gateway)
+        .on(&[On::Created(&INTERNET_GATEWAY)])
+        .tags(TagsIn::Specifications),
+    Action::new("AttachInternetGateway", attach_internet_gateway)
+        .on(&[On::Id("VpcId"), On::Id("InternetGatewayId")]),
+    Action::new("DetachInternetGateway", detach_internet_gateway)
+        .on(&[On::Id("VpcId"), On::Id("InternetGatewayId")]),
+    Action::new("DeleteInternetGateway", delete_internet_gateway)
+        .on(&[On::Id("InternetGatewayId")]),
+    Action::new("DescribeInternetGateways", describe_internet_gateways),
+];
+
+pub const INTERNET_GATEWAY: Kind = Kind {
+    prefix: "igw",
+    arn_type: "internet-gateway",
+    not_found: Some(NotFound {
+        code: "InvalidInternetGatewayID.NotFound",
+        message: "The internetGateway ID '{id}' does not exist",
+    }),
+    malformed: Some("InvalidInternetGatewayID.Malformed"),
+    tags: Some(TagsOf {
+        get: |r, id| r.internet_gateways.get(id).map(|g| &g.tags),
+        get_mut: |r, id| r.internet_gateways.get_mut(id).map(|g| &mut g.tags),
+    }),
+    ..Kind::BASE
+};
 
 /// Checks a gateway id's form and that the region has it.
 pub fn check_gateway(r: &Ec2Region, id: &str) -> AwsResult<()> {
-    common::check_id(id, "igw", "InvalidInternetGatewayID.Malformed")?;
+    INTERNET_GATEWAY.check(id)?;
     if r.internet_gateways.contains_key(id) {
         Ok(())
     } else {
-        Err(AwsError::bad_request(
-            "InvalidInternetGatewayID.NotFound",
-            format!("The internetGateway ID '{id}' does not exist"),
-        ))
+        Err(INTERNET_GATEWAY.not_found(id))
     }
 }
 

@@ -6,20 +6,16 @@
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::Action;
+use crate::services::Call;
 use crate::state::filters::{self, Filter};
 use crate::state::ids::IdGen;
 use crate::state::paging::Page;
 
-use super::common;
+use super::referenced::IMAGE;
 
-/// The handler of an action of this family, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "DescribeImages" => describe_images,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[Action::new("DescribeImages", describe_images)];
 
 /// Amazon's account for its own images, and Canonical's.
 pub const AMAZON_OWNER: &str = "137112412989";
@@ -204,7 +200,7 @@ pub fn describe_images(call: &Call<'_>) -> AwsResult<Output> {
     let filters = filters::parse(&p, FILTERS)?;
     call.params()?.finish()?;
     for id in &ids {
-        common::check_id(id, "ami", "InvalidAMIID.Malformed")?;
+        IMAGE.check(id)?;
     }
     if page.limited() && !ids.is_empty() {
         return Err(AwsError::invalid_combination(
@@ -289,7 +285,7 @@ mod tests {
         let a = defaults("us-east-1");
         assert_eq!(a, defaults("us-east-1"));
         let b = defaults("eu-west-1");
-        assert!(a.iter().all(|i| common::well_formed(&i.id, "ami")));
+        assert!(a.iter().all(|i| IMAGE.check(&i.id).is_ok()));
         assert!(a.iter().all(|i| !b.iter().any(|j| j.id == i.id)));
         assert!(find("us-east-1", &a[0].id).is_some());
         assert!(find("eu-west-1", &a[0].id).is_none());

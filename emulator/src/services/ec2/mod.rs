@@ -1,11 +1,14 @@
 //! EC2 (query protocol `2016-11-15`). One file per resource family, each with its own
-//! `handler(action)` table; [`model`] holds the resources of a region.
+//! [`ACTIONS`](crate::services::action::Action) table and the [`kind::Kind`]s of the resources it
+//! serves; [`model`] holds the resources of a region.
 
 pub mod common;
 pub mod gateways;
 pub mod images;
 pub mod instances;
+pub mod kind;
 pub mod model;
+pub mod referenced;
 pub mod regions;
 pub mod route_tables;
 pub mod security_groups;
@@ -16,17 +19,52 @@ pub mod volume_tokens;
 pub mod volumes;
 pub mod vpcs;
 
-use super::Handler;
+use super::action::Action;
+use kind::Kind;
 
-/// The handler of an EC2 action, if emulated.
-pub fn handler(action: &str) -> Option<Handler> {
-    regions::handler(action)
-        .or_else(|| vpcs::handler(action))
-        .or_else(|| gateways::handler(action))
-        .or_else(|| route_tables::handler(action))
-        .or_else(|| security_groups::handler(action))
-        .or_else(|| instances::handler(action))
-        .or_else(|| images::handler(action))
-        .or_else(|| volumes::handler(action))
-        .or_else(|| tags::handler(action))
-}
+/// The EC2 actions, by resource family.
+pub const ACTIONS: &[&[Action]] = &[
+    regions::ACTIONS,
+    vpcs::ACTIONS,
+    gateways::ACTIONS,
+    route_tables::ACTIONS,
+    security_groups::ACTIONS,
+    instances::ACTIONS,
+    images::ACTIONS,
+    volumes::ACTIONS,
+    volume_attachments::ACTIONS,
+    volume_modifications::ACTIONS,
+    tags::ACTIONS,
+    UNEMULATED,
+];
+
+/// Real creates awsemu does not emulate, authorized as AWS does before `NotImplemented`.
+const UNEMULATED: &[Action] = &[
+    Action::unemulated("CreateSnapshot")
+        .on(&[super::action::On::Created(&referenced::SNAPSHOT)])
+        .tags(super::action::TagsIn::Specifications),
+    Action::unemulated("CreateNetworkInterface")
+        .on(&[super::action::On::Created(&referenced::NETWORK_INTERFACE)])
+        .tags(super::action::TagsIn::Specifications),
+];
+
+/// Every EC2 resource kind: what an id's prefix says (its ARN, its NotFound answer, where its tags
+/// are) and which `TagSpecification` types a request may name.
+pub const KINDS: &[&Kind] = &[
+    &instances::INSTANCE,
+    &volumes::VOLUME,
+    &security_groups::SECURITY_GROUP,
+    &vpcs::SUBNET,
+    &vpcs::VPC,
+    &route_tables::ROUTE_TABLE,
+    &gateways::INTERNET_GATEWAY,
+    &referenced::NETWORK_INTERFACE,
+    &referenced::SNAPSHOT,
+    &referenced::IMAGE,
+    &referenced::KEY_PAIR,
+    &referenced::SECURITY_GROUP_RULE,
+    &referenced::LAUNCH_TEMPLATE,
+    &referenced::ELASTIC_IP,
+    &referenced::NAT_GATEWAY,
+    &referenced::PREFIX_LIST,
+];

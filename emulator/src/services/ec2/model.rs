@@ -628,68 +628,48 @@ impl Ec2Region {
 
     /// The tags of any taggable resource by id (IAM's `ec2:ResourceTag/KEY`).
     pub fn tags(&self, id: &str) -> Option<&Tags> {
-        let prefix = id.split_once('-').map(|(p, _)| p)?;
-        match prefix {
-            "vpc" => self.vpcs.get(id).map(|r| &r.tags),
-            "subnet" => self.subnets.get(id).map(|r| &r.tags),
-            "igw" => self.internet_gateways.get(id).map(|r| &r.tags),
-            "rtb" => self.route_tables.get(id).map(|r| &r.tags),
-            "sg" => self.security_groups.get(id).map(|r| &r.tags),
-            "i" => self.instances.get(id).map(|r| &r.tags),
-            "vol" => self.volumes.get(id).map(|r| &r.tags),
-            _ => None,
-        }
+        (super::kind::of(id)?.tags?.get)(self, id)
     }
 
     /// The tags of any taggable resource by id, for CreateTags/DeleteTags.
     pub fn tags_mut(&mut self, id: &str) -> Option<&mut Tags> {
-        let prefix = id.split_once('-').map(|(p, _)| p)?;
-        match prefix {
-            "vpc" => self.vpcs.get_mut(id).map(|r| &mut r.tags),
-            "subnet" => self.subnets.get_mut(id).map(|r| &mut r.tags),
-            "igw" => self.internet_gateways.get_mut(id).map(|r| &mut r.tags),
-            "rtb" => self.route_tables.get_mut(id).map(|r| &mut r.tags),
-            "sg" => self.security_groups.get_mut(id).map(|r| &mut r.tags),
-            "i" => self.instances.get_mut(id).map(|r| &mut r.tags),
-            "vol" => self.volumes.get_mut(id).map(|r| &mut r.tags),
-            _ => None,
-        }
+        (super::kind::of(id)?.tags?.get_mut)(self, id)
     }
 
     /// Every tagged resource as (id, resource type, tags), for DescribeTags.
     pub fn all_tags(&self) -> Vec<(&str, &'static str, &Tags)> {
+        use super::{gateways, instances, route_tables, security_groups, volumes, vpcs};
         let mut out: Vec<(&str, &'static str, &Tags)> = Vec::new();
-        out.extend(self.vpcs.values().map(|r| (r.id.as_str(), "vpc", &r.tags)));
+        let vpc = vpcs::VPC.arn_type;
+        out.extend(self.vpcs.values().map(|r| (r.id.as_str(), vpc, &r.tags)));
+        let subnet = vpcs::SUBNET.arn_type;
         out.extend(
             self.subnets
                 .values()
-                .map(|r| (r.id.as_str(), "subnet", &r.tags)),
+                .map(|r| (r.id.as_str(), subnet, &r.tags)),
         );
+        let igw = gateways::INTERNET_GATEWAY.arn_type;
         out.extend(
             self.internet_gateways
                 .values()
-                .map(|r| (r.id.as_str(), "internet-gateway", &r.tags)),
+                .map(|r| (r.id.as_str(), igw, &r.tags)),
         );
+        let rtb = route_tables::ROUTE_TABLE.arn_type;
         out.extend(
             self.route_tables
                 .values()
-                .map(|r| (r.id.as_str(), "route-table", &r.tags)),
+                .map(|r| (r.id.as_str(), rtb, &r.tags)),
         );
+        let sg = security_groups::SECURITY_GROUP.arn_type;
         out.extend(
             self.security_groups
                 .values()
-                .map(|r| (r.id.as_str(), "security-group", &r.tags)),
+                .map(|r| (r.id.as_str(), sg, &r.tags)),
         );
-        out.extend(
-            self.instances
-                .values()
-                .map(|r| (r.id.as_str(), "instance", &r.tags)),
-        );
-        out.extend(
-            self.volumes
-                .values()
-                .map(|r| (r.id.as_str(), "volume", &r.tags)),
-        );
+        let i = instances::INSTANCE.arn_type;
+        out.extend(self.instances.values().map(|r| (r.id.as_str(), i, &r.tags)));
+        let vol = volumes::VOLUME.arn_type;
+        out.extend(self.volumes.values().map(|r| (r.id.as_str(), vol, &r.tags)));
         out.retain(|(_, _, t)| !t.is_empty());
         out
     }

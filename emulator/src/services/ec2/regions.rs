@@ -1,18 +1,16 @@
 //! DescribeRegions and DescribeAvailabilityZones: the account's geography.
 
 use crate::protocol::{AwsError, AwsResult, Output};
+use crate::services::action::Action;
 use crate::services::Call;
 use crate::state::filters;
 use crate::state::regions::{self, Region, REGIONS};
 
-/// The handler of an action of this family, if it is one.
-pub fn handler(action: &str) -> Option<crate::services::Handler> {
-    Some(match action {
-        "DescribeRegions" => describe_regions,
-        "DescribeAvailabilityZones" => describe_availability_zones,
-        _ => return None,
-    })
-}
+/// The actions of this family: the account's geography is not a resource (`*`).
+pub const ACTIONS: &[Action] = &[
+    Action::new("DescribeRegions", describe_regions),
+    Action::new("DescribeAvailabilityZones", describe_availability_zones),
+];
 
 const OPT_IN_NOT_REQUIRED: &str = "opt-in-not-required";
 

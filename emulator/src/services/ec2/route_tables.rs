@@ -6,41 +6,64 @@
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On, TagsIn};
+use crate::services::Call;
 use crate::state::{self, filters, tags};
 
 use super::common;
 use super::gateways::check_gateway;
+use super::instances::INSTANCE;
+use super::kind::{Kind, NotFound, TagsOf};
 use super::model::{
     Association, Ec2Region, Instance, InstanceState, Route, RouteTable, RouteTarget,
 };
+use super::referenced::NETWORK_INTERFACE;
 use super::vpcs::{self, bool_str, cidr, Page};
 
-/// The handler of an action of this family, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateRouteTable" => create_route_table,
-        "DeleteRouteTable" => delete_route_table,
-        "AssociateRouteTable" => associate_route_table,
-        "DisassociateRouteTable" => disassociate_route_table,
-        "DescribeRouteTables" => describe_route_tables,
-        "CreateRoute" => create_route,
-        "ReplaceRoute" => replace_route,
-        "DeleteRoute" => delete_route,
-        _ => return None,
-    })
-}
+/// The actions of this family. A route is authorized on its table and on the instance or
+/// network interface it points at.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateRouteTable", create_route_table)
+        .on(&[On::Created(&ROUTE_TABLE)])
+        .tags(TagsIn::Specifications),
+    Action::new("DeleteRouteTable", delete_route_table).on(&[On::Id("RouteTableId")]),
+    Action::new("AssociateRouteTable", associate_route_table)
+        .on(&[On::Id("SubnetId"), On::Id("RouteTableId")]),
+    Action::new("DisassociateRouteTable", disassociate_route_table),
+    Action::new("DescribeRouteTables", describe_route_tables),
+    Action::new("CreateRoute", create_route).on(ROUTE),
+    Action::new("ReplaceRoute", replace_route).on(ROUTE),
+    Action::new("DeleteRoute", delete_route).on(&[On::Id("RouteTableId")]),
+];
+
+const ROUTE: &[On] = &[
+    On::Id("InstanceId"),
+    On::Id("RouteTableId"),
+    On::Id("NetworkInterfaceId"),
+];
+
+pub const ROUTE_TABLE: Kind = Kind {
+    prefix: "rtb",
+    arn_type: "route-table",
+    not_found: Some(NotFound {
+        code: "InvalidRouteTableID.NotFound",
+        message: "The routeTable ID '{id}' does not exist",
+    }),
+    malformed: Some("InvalidRouteTableID.Malformed"),
+    tags: Some(TagsOf {
+        get: |r, id| r.route_tables.get(id).map(|t| &t.tags),
+        get_mut: |r, id| r.route_tables.get_mut(id).map(|t| &mut t.tags),
+    }),
+    ..Kind::BASE
+};
 
 /// Checks a route table id's form and that the region has it.
 pub fn check_table(r: &Ec2Region, id: &str) -> AwsResult<()> {
-    common::check_id(id, "rtb", "InvalidRouteTableID.Malformed")?;
+    ROUTE_TABLE.check(id)?;
     if r.route_tables.contains_key(id) {
         Ok(())
     } else {
-        Err(AwsError::bad_request(
-            "InvalidRouteTableID.NotFound",
-            format!("The routeTable ID '{id}' does not exist"),
-        ))
+        Err(ROUTE_TABLE.not_found(id))
     }
 }
 
@@ -402,23 +425,13 @@ fn check_target(r: &Ec2Region, table: &str, target: &RouteTarget) -> AwsResult<(
             )
         }
         RouteTarget::Instance(i) => {
-            common::check_id(i, "i", "InvalidInstanceID.Malformed")?;
-            let inst = r.instances.get(i).ok_or_else(|| {
-                AwsError::bad_request(
-                    "InvalidInstanceID.NotFound",
-                    format!("The instance ID '{i}' does not exist"),
-                )
-            })?;
+            INSTANCE.check(i)?;
+            let inst = r.instances.get(i).ok_or_else(|| INSTANCE.not_found(i))?;
             ("instance", i, Some(inst.vpc_id.as_str()))
         }
         RouteTarget::NetworkInterface(n) => {
-            common::check_id(n, "eni", "InvalidNetworkInterfaceID.Malformed")?;
-            let inst = interface_owner(r, n).ok_or_else(|| {
-                AwsError::bad_request(
-                    "InvalidNetworkInterfaceID.NotFound",
-                    format!("The networkInterface ID '{n}' does not exist"),
-                )
-            })?;
+            NETWORK_INTERFACE.check(n)?;
+            let inst = interface_owner(r, n).ok_or_else(|| NETWORK_INTERFACE.not_found(n))?;
             ("network interface", n, Some(inst.vpc_id.as_str()))
         }
     };

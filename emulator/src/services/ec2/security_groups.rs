@@ -9,35 +9,55 @@
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On, TagsIn};
+use crate::services::Call;
 use crate::state::{self, filters, tags};
 
 use super::common;
+use super::kind::{Kind, NotFound, TagsOf};
 use super::model::{Ec2Region, InstanceState, Peer, Rule, SecurityGroup};
+use super::referenced::PREFIX_LIST;
 use super::vpcs::{self, cidr, Page};
 
-/// The handler of an action of this family, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateSecurityGroup" => create_security_group,
-        "DescribeSecurityGroups" => describe_security_groups,
-        "DeleteSecurityGroup" => delete_security_group,
-        "AuthorizeSecurityGroupIngress" => authorize_ingress,
-        "AuthorizeSecurityGroupEgress" => authorize_egress,
-        "RevokeSecurityGroupIngress" => revoke_ingress,
-        "RevokeSecurityGroupEgress" => revoke_egress,
-        _ => return None,
-    })
-}
+/// The actions of this family, each on the group it names (`GroupId`; a group named by
+/// `GroupName` is authorized on `*`).
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateSecurityGroup", create_security_group)
+        .on(&[On::Created(&SECURITY_GROUP)])
+        .tags(TagsIn::Specifications),
+    Action::new("DescribeSecurityGroups", describe_security_groups),
+    Action::new("DeleteSecurityGroup", delete_security_group).on(&[On::Id("GroupId")]),
+    // Authorizing makes rules, which a `TagSpecification` may tag (`security-group-rule`).
+    Action::new("AuthorizeSecurityGroupIngress", authorize_ingress)
+        .on(&[On::Id("GroupId")])
+        .tags(TagsIn::Specifications),
+    Action::new("AuthorizeSecurityGroupEgress", authorize_egress)
+        .on(&[On::Id("GroupId")])
+        .tags(TagsIn::Specifications),
+    Action::new("RevokeSecurityGroupIngress", revoke_ingress).on(&[On::Id("GroupId")]),
+    Action::new("RevokeSecurityGroupEgress", revoke_egress).on(&[On::Id("GroupId")]),
+];
+
+pub const SECURITY_GROUP: Kind = Kind {
+    prefix: "sg",
+    arn_type: "security-group",
+    not_found: Some(NotFound {
+        code: "InvalidGroup.NotFound",
+        message: "The security group '{id}' does not exist",
+    }),
+    malformed: Some("InvalidGroupId.Malformed"),
+    tags: Some(TagsOf {
+        get: |r, id| r.security_groups.get(id).map(|g| &g.tags),
+        get_mut: |r, id| r.security_groups.get_mut(id).map(|g| &mut g.tags),
+    }),
+    ..Kind::BASE
+};
 
 /// AWS's default quota of inbound (and, separately, outbound) rules per group.
 pub const MAX_RULES: usize = 60;
 
 fn group_not_found(id: &str) -> AwsError {
-    AwsError::bad_request(
-        "InvalidGroup.NotFound",
-        format!("The security group '{id}' does not exist"),
-    )
+    SECURITY_GROUP.not_found(id)
 }
 
 /// How a request names a group: by id anywhere in the region, or by name in a VPC.
@@ -51,7 +71,7 @@ enum GroupRef {
 fn resolve<'r>(r: &'r Ec2Region, g: &GroupRef, vpc: Option<&str>) -> AwsResult<&'r SecurityGroup> {
     match g {
         GroupRef::Id(id) => {
-            common::check_id(id, "sg", "InvalidGroupId.Malformed")?;
+            SECURITY_GROUP.check(id)?;
             r.security_groups.get(id).ok_or_else(|| group_not_found(id))
         }
         GroupRef::Name(name) => {
@@ -137,6 +157,7 @@ pub fn create_security_group(call: &Call<'_>) -> AwsResult<Output> {
         egress,
         tags: specs.remove("security-group").unwrap_or_default(),
     };
+    call.created(&g.id);
     // AWS answers `<return>true</return>` first, a member the model's output lacks.
     let mut w = call.writer();
     w.ec2_unmodeled_return()
@@ -322,7 +343,7 @@ fn read_permissions(p: &Scope<'_>, account: &str) -> AwsResult<Vec<RuleInput>> {
         }
         for pl in perm.structs("PrefixListIds")? {
             let id = pl.required("PrefixListId")?;
-            common::check_id(id, "pl", "InvalidPrefixListID.Malformed")?;
+            PREFIX_LIST.check(id)?;
             peers.push((PeerInput::PrefixList(id.to_string()), desc(&pl)));
         }
         for pair in perm.structs("Groups")? {
@@ -850,7 +871,7 @@ pub fn describe_security_groups(call: &Call<'_>) -> AwsResult<Output> {
     for id in &ids {
         wanted.push(&resolve(&r, &GroupRef::Id(id.to_string()), None)?.id);
     }
-    let unseen = common::unseen(call, "sg");
+    let unseen = common::unseen(call, &SECURITY_GROUP);
     common::check_visible(&unseen, &ids)?;
     for name in &names {
         let group = resolve(&r, &GroupRef::Name(name.to_string()), None)?;

@@ -1,7 +1,8 @@
 //! CreateTags, DeleteTags and DescribeTags over every taggable EC2 resource of the region.
 
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On, TagsIn};
+use crate::services::Call;
 use crate::state::filters::{self, Filter};
 use crate::state::paging::Page;
 use crate::state::tags::{self, Tags};
@@ -9,15 +10,17 @@ use crate::state::{read, write};
 
 use super::common;
 
-/// The handler of an action of this family, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateTags" => create_tags,
-        "DeleteTags" => delete_tags,
-        "DescribeTags" => describe_tags,
-        _ => return None,
-    })
-}
+/// The actions of this family: CreateTags and DeleteTags act on each resource they name.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateTags", create_tags)
+        .on(&[On::Ids("ResourceId")])
+        .tags(TagsIn::Set("Tag")),
+    // A key without a value deletes the tag whatever its value; with one, only if it has it.
+    Action::new("DeleteTags", delete_tags)
+        .on(&[On::Ids("ResourceId")])
+        .tags(TagsIn::Removed("Tag")),
+    Action::new("DescribeTags", describe_tags),
+];
 
 fn create_tags(call: &Call<'_>) -> AwsResult<Output> {
     let p = call.root()?;
@@ -51,7 +54,7 @@ fn create_tags(call: &Call<'_>) -> AwsResult<Output> {
         if let Some(t) = region.tags_mut(id) {
             tags::apply(t, &new)?;
         }
-        if id.starts_with("i-") {
+        if super::kind::of(id).is_some_and(|k| k.prefix == super::instances::INSTANCE.prefix) {
             region.index_instance_tags(id);
         }
     }

@@ -4,12 +4,20 @@
 //! attachments of one volume exactly one wins and the others see `VolumeInUse`.
 
 use crate::protocol::{AwsError, AwsResult, Output};
+use crate::services::action::{Action, On};
 use crate::services::Call;
 use crate::state::write;
 
-use super::common::{self, check_id};
+use super::common;
+use super::instances::INSTANCE;
 use super::model::{AttachState, Attachment, Ec2Region, InstanceState, Timed, VolumeState};
 use super::volumes::{attached_instance, find, observed, render_attachment, settle};
+
+/// The actions of this family: each on the instance and the volume.
+pub const ACTIONS: &[Action] = &[
+    Action::new("AttachVolume", attach_volume).on(&[On::Id("InstanceId"), On::Id("VolumeId")]),
+    Action::new("DetachVolume", detach_volume).on(&[On::Id("InstanceId"), On::Id("VolumeId")]),
+];
 
 /// EBS volumes an instance can have attached (the Nitro limit of 28 attachments, one of them
 /// taken by the primary network interface).
@@ -38,11 +46,11 @@ pub fn valid_device(device: &str) -> bool {
 
 /// The instance `id`, visible and not gone.
 fn instance_state(region: &Ec2Region, id: &str, now: i64) -> AwsResult<(InstanceState, String)> {
-    check_id(id, "i", "InvalidInstanceID.Malformed")?;
+    INSTANCE.check(id)?;
     let i = region
         .instances
         .get(id)
-        .ok_or_else(|| common::not_found(id))?;
+        .ok_or_else(|| INSTANCE.not_found(id))?;
     Ok((i.state.at(now), i.zone.clone()))
 }
 
@@ -66,7 +74,7 @@ pub fn attach_volume(call: &Call<'_>) -> AwsResult<Output> {
     let volume = find(&region, &volume_id, now)?;
     let (istate, izone) = instance_state(&region, &instance_id, now)?;
     if istate == InstanceState::Terminated {
-        return Err(common::not_found(&instance_id));
+        return Err(INSTANCE.not_found(&instance_id));
     }
     match observed(volume, now) {
         VolumeState::Available => {}

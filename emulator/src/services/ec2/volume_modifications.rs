@@ -3,6 +3,7 @@
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
+use crate::services::action::{Action, On};
 use crate::services::Call;
 use crate::state::filters::{self, Filter};
 use crate::state::paging::Page;
@@ -11,6 +12,15 @@ use crate::state::{read, write};
 use super::common::{self, timestamp};
 use super::model::{VolumeModification, VolumeState};
 use super::volumes::{current_config, find, observed, settle, Config};
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("ModifyVolume", modify_volume).on(&[On::Id("VolumeId")]),
+    Action::new(
+        "DescribeVolumesModifications",
+        describe_volumes_modifications,
+    ),
+];
 
 /// The state of a modification at `now`, with its progress in percent.
 fn state_at(m: &VolumeModification, now: i64) -> (&'static str, i64) {

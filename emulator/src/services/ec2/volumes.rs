@@ -13,30 +13,44 @@
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On, TagsIn};
+use crate::services::Call;
 use crate::state::filters::{self, Filter};
 use crate::state::paging::Page;
 use crate::state::tags::{self, TAG_FILTERS};
 use crate::state::{read, write};
 
-use super::common::{self, check_id, timestamp};
+use super::common::{self, timestamp};
+use super::kind::{Kind, NotFound, TagsOf};
 use super::model::{AttachState, Ec2Region, Timed, Volume, VolumeState};
+use super::referenced::SNAPSHOT;
 use super::volume_tokens::{self, VolumeRequest};
-use super::{volume_attachments, volume_modifications};
 
-/// The handler of an action of this family, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateVolume" => create_volume,
-        "DescribeVolumes" => describe_volumes,
-        "DeleteVolume" => delete_volume,
-        "AttachVolume" => volume_attachments::attach_volume,
-        "DetachVolume" => volume_attachments::detach_volume,
-        "ModifyVolume" => volume_modifications::modify_volume,
-        "DescribeVolumesModifications" => volume_modifications::describe_volumes_modifications,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    // CreateVolume from a snapshot is authorized on that snapshot too.
+    Action::new("CreateVolume", create_volume)
+        .on(&[On::Created(&VOLUME), On::Id("SnapshotId")])
+        .tags(TagsIn::Specifications),
+    Action::new("DescribeVolumes", describe_volumes),
+    Action::new("DeleteVolume", delete_volume).on(&[On::Id("VolumeId")]),
+];
+
+/// EBS volumes.
+pub const VOLUME: Kind = Kind {
+    prefix: "vol",
+    arn_type: "volume",
+    not_found: Some(NotFound {
+        code: "InvalidVolume.NotFound",
+        message: "The volume '{id}' does not exist.",
+    }),
+    malformed: Some("InvalidVolumeID.Malformed"),
+    tags: Some(TagsOf {
+        get: |r, id| r.volumes.get(id).map(|v| &v.tags),
+        get_mut: |r, id| r.volumes.get_mut(id).map(|v| &mut v.tags),
+    }),
+    ..Kind::BASE
+};
 
 /// A volume's configuration: what CreateVolume sets and ModifyVolume changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,12 +213,12 @@ pub fn settle(region: &mut Ec2Region, now: i64) {
 
 /// The volume `id`, or AWS's NotFound / Malformed answer.
 pub fn find<'r>(region: &'r Ec2Region, id: &str, now: i64) -> AwsResult<&'r Volume> {
-    check_id(id, "vol", "InvalidVolumeID.Malformed")?;
+    VOLUME.check(id)?;
     region
         .volumes
         .get(id)
         .filter(|v| v.state.at(now) != VolumeState::Deleted)
-        .ok_or_else(|| common::not_found(id))
+        .ok_or_else(|| VOLUME.not_found(id))
 }
 
 /// The instance a volume is attached to, for error messages ("" when none).
@@ -298,13 +312,9 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         ));
     }
     if let Some(s) = snapshot {
-        check_id(s, "snap", "InvalidSnapshotID.Malformed")?;
+        SNAPSHOT.check(s)?;
         // Snapshots are not emulated: none exists, so any id is unknown, as in an empty account.
-        return Err(AwsError::not_found(
-            "InvalidSnapshot.NotFound",
-            "snapshot",
-            s,
-        ));
+        return Err(SNAPSHOT.not_found(s));
     }
     if kms_key.is_some() && !encrypted {
         return Err(AwsError::bad_request(
@@ -384,6 +394,7 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
             let mut w = call.writer();
             let modified = current_config(&region, v, now);
             render(&mut w, v, observed(v, now), now, modified.as_ref());
+            call.created(&v.id);
             return w.finish();
         }
     }
@@ -425,6 +436,7 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
     if let Some(token) = client_token {
         volume_tokens::remember(&mut region, &volume.zone, token, &volume.id, request);
     }
+    call.created(&volume.id);
     region.volumes.insert(volume.id.clone(), volume);
     w.finish()
 }
@@ -503,7 +515,7 @@ fn describe_volumes(call: &Call<'_>) -> AwsResult<Output> {
     for id in &ids {
         find(&region, id, now)?;
     }
-    let unseen = common::unseen(call, "vol");
+    let unseen = common::unseen(call, &VOLUME);
     common::check_visible(&unseen, &ids)?;
     let mut matched: Vec<(&Volume, VolumeState, Option<Config>)> = Vec::new();
     for v in region.volumes.values() {

@@ -7,24 +7,57 @@
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On, TagsIn};
+use crate::services::Call;
 use crate::state::{self, filters, tags};
 
 use super::common;
+use super::kind::{Kind, NotFound, TagsOf};
 use super::model::{Ec2Region, InstanceState, Subnet, Vpc};
 
-/// The handler of an action of this family, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateVpc" => create_vpc,
-        "DescribeVpcs" => describe_vpcs,
-        "DeleteVpc" => delete_vpc,
-        "CreateSubnet" => create_subnet,
-        "DescribeSubnets" => describe_subnets,
-        "DeleteSubnet" => delete_subnet,
-        _ => return None,
-    })
-}
+/// The actions of this family. (A subnet is authorized as `subnet/*` alone, not on its VPC.)
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateVpc", create_vpc)
+        .on(&[On::Created(&VPC)])
+        .tags(TagsIn::Specifications),
+    Action::new("DescribeVpcs", describe_vpcs),
+    Action::new("DeleteVpc", delete_vpc).on(&[On::Id("VpcId")]),
+    Action::new("CreateSubnet", create_subnet)
+        .on(&[On::Created(&SUBNET)])
+        .tags(TagsIn::Specifications),
+    Action::new("DescribeSubnets", describe_subnets),
+    Action::new("DeleteSubnet", delete_subnet).on(&[On::Id("SubnetId")]),
+];
+
+pub const VPC: Kind = Kind {
+    prefix: "vpc",
+    arn_type: "vpc",
+    not_found: Some(NotFound {
+        code: "InvalidVpcID.NotFound",
+        message: "The vpc ID '{id}' does not exist",
+    }),
+    malformed: Some("InvalidVpcID.Malformed"),
+    tags: Some(TagsOf {
+        get: |r, id| r.vpcs.get(id).map(|v| &v.tags),
+        get_mut: |r, id| r.vpcs.get_mut(id).map(|v| &mut v.tags),
+    }),
+    ..Kind::BASE
+};
+
+pub const SUBNET: Kind = Kind {
+    prefix: "subnet",
+    arn_type: "subnet",
+    not_found: Some(NotFound {
+        code: "InvalidSubnetID.NotFound",
+        message: "The subnet ID '{id}' does not exist",
+    }),
+    malformed: Some("InvalidSubnetID.Malformed"),
+    tags: Some(TagsOf {
+        get: |r, id| r.subnets.get(id).map(|s| &s.tags),
+        get_mut: |r, id| r.subnets.get_mut(id).map(|s| &mut s.tags),
+    }),
+    ..Kind::BASE
+};
 
 /// AWS's default quota of VPCs per region.
 pub const MAX_VPCS: usize = 5;
@@ -141,37 +174,23 @@ pub mod cidr {
     }
 }
 
-fn vpc_not_found(id: &str) -> AwsError {
-    AwsError::bad_request(
-        "InvalidVpcID.NotFound",
-        format!("The vpc ID '{id}' does not exist"),
-    )
-}
-
-fn subnet_not_found(id: &str) -> AwsError {
-    AwsError::bad_request(
-        "InvalidSubnetID.NotFound",
-        format!("The subnet ID '{id}' does not exist"),
-    )
-}
-
 /// Checks a VPC id's form and that the region has it.
 pub fn check_vpc(r: &Ec2Region, id: &str) -> AwsResult<()> {
-    common::check_id(id, "vpc", "InvalidVpcID.Malformed")?;
+    VPC.check(id)?;
     if r.vpcs.contains_key(id) {
         Ok(())
     } else {
-        Err(vpc_not_found(id))
+        Err(VPC.not_found(id))
     }
 }
 
 /// Checks a subnet id's form and that the region has it.
 pub fn check_subnet(r: &Ec2Region, id: &str) -> AwsResult<()> {
-    common::check_id(id, "subnet", "InvalidSubnetID.Malformed")?;
+    SUBNET.check(id)?;
     if r.subnets.contains_key(id) {
         Ok(())
     } else {
-        Err(subnet_not_found(id))
+        Err(SUBNET.not_found(id))
     }
 }
 
@@ -461,6 +480,7 @@ pub fn create_subnet(call: &Call<'_>) -> AwsResult<Output> {
         tags: specs.remove("subnet").unwrap_or_default(),
     };
     r.subnets.insert(subnet.id.clone(), subnet.clone());
+    call.created(&subnet.id);
     let mut w = call.writer();
     w.structure("Subnet", |w| render_subnet(w, call, &r, &subnet));
     w.finish()
@@ -499,7 +519,7 @@ pub fn describe_subnets(call: &Call<'_>) -> AwsResult<Output> {
     for id in &wanted {
         check_subnet(&r, id)?;
     }
-    let unseen = common::unseen(call, "subnet");
+    let unseen = common::unseen(call, &SUBNET);
     common::check_visible(&unseen, &wanted)?;
     let found: Vec<&Subnet> = r
         .subnets

@@ -9,17 +9,17 @@ use serde_json::json;
 
 use crate::protocol::json::{check_range, validation};
 use crate::protocol::{AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::Action;
+use crate::services::Call;
 
 use super::registry_host;
 
 /// The handler of the authorization action, if it is it.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "GetAuthorizationToken" => get_authorization_token,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[Action::new(
+    "GetAuthorizationToken",
+    get_authorization_token,
+)];
 
 /// How long a token is valid: 12 hours.
 pub const TOKEN_LIFETIME_MS: i64 = 12 * 3_600_000;

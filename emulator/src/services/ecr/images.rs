@@ -11,23 +11,22 @@ use serde_json::Value;
 use crate::protocol::json::{check_range, Obj};
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::Action;
+use crate::services::Call;
 use crate::state::{read, write};
 
 use super::model::{sha256_digest, Image, Repository};
+use super::ON_REPOSITORY;
 use super::{invalid_parameter, page, region, valid_digest, Target};
 
-/// The handler of an image action, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "PutImage" => put_image,
-        "ListImages" => list_images,
-        "BatchGetImage" => batch_get_image,
-        "BatchDeleteImage" => batch_delete_image,
-        "DescribeImages" => describe_images,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("PutImage", put_image).on(ON_REPOSITORY),
+    Action::new("ListImages", list_images).on(ON_REPOSITORY),
+    Action::new("BatchGetImage", batch_get_image).on(ON_REPOSITORY),
+    Action::new("BatchDeleteImage", batch_delete_image).on(ON_REPOSITORY),
+    Action::new("DescribeImages", describe_images).on(ON_REPOSITORY),
+];
 
 const DOCKER_V1: &str = "application/vnd.docker.distribution.manifest.v1+json";
 const DOCKER_V1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";

@@ -9,23 +9,27 @@ use sha2::Digest;
 
 use crate::protocol::json::check_range;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::Action;
+use crate::services::Call;
 use crate::state::{read, write};
 
 use super::model::{hex_digest, Layer, Upload};
+use super::ON_REPOSITORY;
 use super::{invalid_parameter, region, valid_digest, Target};
 
 /// The handler of a layer action, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "BatchCheckLayerAvailability" => batch_check_layer_availability,
-        "GetDownloadUrlForLayer" => get_download_url_for_layer,
-        "InitiateLayerUpload" => initiate_layer_upload,
-        "UploadLayerPart" => upload_layer_part,
-        "CompleteLayerUpload" => complete_layer_upload,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new(
+        "BatchCheckLayerAvailability",
+        batch_check_layer_availability,
+    )
+    .on(ON_REPOSITORY),
+    Action::new("GetDownloadUrlForLayer", get_download_url_for_layer).on(ON_REPOSITORY),
+    Action::new("InitiateLayerUpload", initiate_layer_upload).on(ON_REPOSITORY),
+    Action::new("UploadLayerPart", upload_layer_part).on(ON_REPOSITORY),
+    Action::new("CompleteLayerUpload", complete_layer_upload).on(ON_REPOSITORY),
+];
 
 /// The part size ECR asks for (InitiateLayerUpload's `partSize`).
 const PART_SIZE: i64 = 10 * 1024 * 1024;

@@ -17,17 +17,34 @@ use std::sync::{Arc, RwLock};
 
 use crate::protocol::json::{check_range, Obj};
 use crate::protocol::{AwsError, AwsResult};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On, Request};
+use crate::services::Call;
 
 use model::{EcrRegion, Repository};
 
-/// The handler of an ECR action, if emulated.
-pub fn handler(action: &str) -> Option<Handler> {
-    repositories::handler(action)
-        .or_else(|| images::handler(action))
-        .or_else(|| layers::handler(action))
-        .or_else(|| policies::handler(action))
-        .or_else(|| auth::handler(action))
+/// The ECR actions, by family.
+pub const ACTIONS: &[&[Action]] = &[
+    repositories::ACTIONS,
+    images::ACTIONS,
+    layers::ACTIONS,
+    policies::ACTIONS,
+    auth::ACTIONS,
+];
+
+/// An action on the repositories it names: `repositoryName`, or DescribeRepositories'
+/// `repositoryNames`, each in the named registry (`registryId`), else the caller's.
+pub const ON_REPOSITORY: &[On] = &[On::Custom(on_repositories)];
+
+fn on_repositories(r: &Request<'_>, out: &mut Vec<String>) {
+    let registry = r.value("registryId").unwrap_or(r.account);
+    let mut names = r.values("repositoryNames");
+    names.extend(r.value("repositoryName"));
+    for repo in names {
+        out.push(format!(
+            "arn:aws:ecr:{}:{registry}:repository/{repo}",
+            r.region
+        ));
+    }
 }
 
 /// The ECR state of the call's region.

@@ -7,21 +7,21 @@
 use crate::iam::PolicyDocument;
 use crate::protocol::json::check_range;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::Action;
+use crate::services::Call;
 use crate::state::{read, write};
 
 use super::model::Repository;
+use super::ON_REPOSITORY;
 use super::{invalid_parameter, region, Target};
 
 /// The handler of a repository policy action, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "SetRepositoryPolicy" => set_repository_policy,
-        "GetRepositoryPolicy" => get_repository_policy,
-        "DeleteRepositoryPolicy" => delete_repository_policy,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("SetRepositoryPolicy", set_repository_policy).on(ON_REPOSITORY),
+    Action::new("GetRepositoryPolicy", get_repository_policy).on(ON_REPOSITORY),
+    Action::new("DeleteRepositoryPolicy", delete_repository_policy).on(ON_REPOSITORY),
+];
 
 fn policy_not_found(repo: &Repository) -> AwsError {
     AwsError::bad_request(

@@ -5,21 +5,21 @@ use std::collections::BTreeMap;
 use crate::protocol::json::{check_range, Obj};
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::Action;
+use crate::services::Call;
 use crate::state::{read, write};
 
 use super::model::Repository;
+use super::ON_REPOSITORY;
 use super::{check_name, invalid_parameter, page, region, registry_host, Target};
 
 /// The handler of a repository action, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateRepository" => create_repository,
-        "DescribeRepositories" => describe_repositories,
-        "DeleteRepository" => delete_repository,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateRepository", create_repository).on(ON_REPOSITORY),
+    Action::new("DescribeRepositories", describe_repositories).on(ON_REPOSITORY),
+    Action::new("DeleteRepository", delete_repository).on(ON_REPOSITORY),
+];
 
 /// The members of the `Repository` structure of the answers.
 pub fn render(w: &mut Writer, r: &Repository) {

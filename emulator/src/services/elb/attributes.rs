@@ -3,19 +3,25 @@
 //! desync mitigation `defensive`).
 
 use crate::protocol::{AwsError, AwsResult, Output, Writer};
-use crate::services::{ec2::common, Call, Handler};
+use crate::services::action::Action;
+use crate::services::{ec2::common, Call};
 use crate::state;
 
 use super::model::Attributes;
-use super::{bounded, find, find_mut, invalid_configuration, validation};
+use super::{bounded, find, find_mut, invalid_configuration, validation, ON_LOAD_BALANCER};
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "DescribeLoadBalancerAttributes" => describe_load_balancer_attributes,
-        "ModifyLoadBalancerAttributes" => modify_load_balancer_attributes,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new(
+        "DescribeLoadBalancerAttributes",
+        describe_load_balancer_attributes,
+    ),
+    Action::new(
+        "ModifyLoadBalancerAttributes",
+        modify_load_balancer_attributes,
+    )
+    .on(ON_LOAD_BALANCER),
+];
 
 /// The additional attributes classic ELB knows, with their allowed values.
 const ADDITIONAL: &[(&str, &[&str])] = &[(

@@ -7,24 +7,23 @@
 //! one of the load balancer's.
 
 use crate::protocol::{AwsError, AwsResult, Output, Scope, Writer};
+use crate::services::action::Action;
 use crate::services::ec2::instances::visible;
 use crate::services::ec2::model::{Ec2Region, Instance, InstanceState};
-use crate::services::{ec2::common, Call, Handler};
+use crate::services::{ec2::common, Call};
 use crate::state::{self, timing::Durations};
 
 use super::load_balancers::zones_of;
 use super::model::{HealthCheck, LoadBalancer, Registration};
-use super::{find, find_mut, required_bounded, validation};
+use super::{find, find_mut, required_bounded, validation, ON_LOAD_BALANCER};
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "ConfigureHealthCheck" => configure_health_check,
-        "RegisterInstancesWithLoadBalancer" => register_instances,
-        "DeregisterInstancesFromLoadBalancer" => deregister_instances,
-        "DescribeInstanceHealth" => describe_instance_health,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("ConfigureHealthCheck", configure_health_check).on(ON_LOAD_BALANCER),
+    Action::new("RegisterInstancesWithLoadBalancer", register_instances).on(ON_LOAD_BALANCER),
+    Action::new("DeregisterInstancesFromLoadBalancer", deregister_instances).on(ON_LOAD_BALANCER),
+    Action::new("DescribeInstanceHealth", describe_instance_health),
+];
 
 /// `TCP:port`, `SSL:port`, `HTTP:port/path` or `HTTPS:port/path`.
 fn check_target(target: &str) -> AwsResult<()> {

@@ -2,19 +2,28 @@
 //! DeleteLoadBalancerListeners.
 
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
-use crate::services::{ec2::common, Call, Handler};
+use crate::services::action::Action;
+use crate::services::{ec2::common, Call};
 use crate::state;
 
 use super::model::{Listener, LoadBalancer};
-use super::{find_mut, invalid_configuration, policies, required_bounded, validation};
+use super::{
+    find_mut, invalid_configuration, policies, required_bounded, validation, ON_LOAD_BALANCER,
+};
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateLoadBalancerListeners" => create_load_balancer_listeners,
-        "DeleteLoadBalancerListeners" => delete_load_balancer_listeners,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new(
+        "CreateLoadBalancerListeners",
+        create_load_balancer_listeners,
+    )
+    .on(ON_LOAD_BALANCER),
+    Action::new(
+        "DeleteLoadBalancerListeners",
+        delete_load_balancer_listeners,
+    )
+    .on(ON_LOAD_BALANCER),
+];
 
 const PROTOCOLS: [&str; 4] = ["HTTP", "HTTPS", "TCP", "SSL"];
 

@@ -4,26 +4,41 @@
 use std::collections::BTreeSet;
 
 use crate::protocol::{AwsError, AwsResult, Output, Writer};
+use crate::services::action::{Action, TagsIn};
 use crate::services::ec2::model::Ec2Region;
 use crate::services::elbv2::zones::hosted_zone;
-use crate::services::{ec2::common, Call, Handler};
+use crate::services::{ec2::common, Call};
 use crate::state::paging::Page;
 use crate::state::{self, tags::Tags};
 
 use super::model::{Attributes, HealthCheck, LoadBalancer};
-use super::{find, find_mut, invalid_configuration, listeners, policies, tags, validation};
+use super::{
+    find, find_mut, invalid_configuration, listeners, policies, tags, validation, ON_LOAD_BALANCER,
+};
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateLoadBalancer" => create_load_balancer,
-        "DeleteLoadBalancer" => delete_load_balancer,
-        "DescribeLoadBalancers" => describe_load_balancers,
-        "AttachLoadBalancerToSubnets" => attach_load_balancer_to_subnets,
-        "DetachLoadBalancerFromSubnets" => detach_load_balancer_from_subnets,
-        "ApplySecurityGroupsToLoadBalancer" => apply_security_groups_to_load_balancer,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateLoadBalancer", create_load_balancer)
+        .on(ON_LOAD_BALANCER)
+        .tags(TagsIn::Set("Tags.member")),
+    Action::new("DeleteLoadBalancer", delete_load_balancer).on(ON_LOAD_BALANCER),
+    Action::new("DescribeLoadBalancers", describe_load_balancers),
+    Action::new(
+        "AttachLoadBalancerToSubnets",
+        attach_load_balancer_to_subnets,
+    )
+    .on(ON_LOAD_BALANCER),
+    Action::new(
+        "DetachLoadBalancerFromSubnets",
+        detach_load_balancer_from_subnets,
+    )
+    .on(ON_LOAD_BALANCER),
+    Action::new(
+        "ApplySecurityGroupsToLoadBalancer",
+        apply_security_groups_to_load_balancer,
+    )
+    .on(ON_LOAD_BALANCER),
+];
 
 /// AWS's default quota of classic load balancers per region.
 const DEFAULT_LIMIT: usize = 20;

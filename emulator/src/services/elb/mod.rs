@@ -18,18 +18,29 @@ use crate::protocol::constraints::Constraints;
 use crate::protocol::{AwsError, AwsResult, Scope};
 use crate::services::ec2::model::Ec2Region;
 
-use super::Handler;
+use super::action::{Action, Named, On};
 use model::LoadBalancer;
 
-/// The handler of a classic ELB action, if emulated.
-pub fn handler(action: &str) -> Option<Handler> {
-    load_balancers::handler(action)
-        .or_else(|| listeners::handler(action))
-        .or_else(|| health::handler(action))
-        .or_else(|| attributes::handler(action))
-        .or_else(|| policies::handler(action))
-        .or_else(|| tags::handler(action))
-}
+/// The classic ELB actions, by family.
+pub const ACTIONS: &[&[Action]] = &[
+    load_balancers::ACTIONS,
+    listeners::ACTIONS,
+    health::ACTIONS,
+    attributes::ACTIONS,
+    policies::ACTIONS,
+    tags::ACTIONS,
+];
+
+/// A classic load balancer by name: `arn:aws:elasticloadbalancing:R:A:loadbalancer/NAME`.
+pub const LOAD_BALANCER: Named = Named {
+    service: "elasticloadbalancing",
+    regional: true,
+    resource: "loadbalancer",
+};
+
+/// What an action on one load balancer is authorized on. (The Describe calls are not scoped to
+/// a resource: `*`.)
+pub const ON_LOAD_BALANCER: &[On] = &[On::Name(&LOAD_BALANCER, "LoadBalancerName")];
 
 /// `LoadBalancerNotFound` as AWS words it for actions on one named load balancer.
 pub fn not_found(name: &str) -> AwsError {

@@ -6,23 +6,38 @@
 //! cloud-provider-aws re-creates its proxy-protocol policy on every sync of a load balancer.
 
 use crate::protocol::{AwsError, AwsResult, Output, Writer};
-use crate::services::{ec2::common, Call, Handler};
+use crate::services::action::Action;
+use crate::services::{ec2::common, Call};
 use crate::state;
 
 use super::model::{LoadBalancer, Policy};
-use super::{find, find_mut, invalid_configuration, required_bounded, validation};
+use super::{
+    find, find_mut, invalid_configuration, required_bounded, validation, ON_LOAD_BALANCER,
+};
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateLoadBalancerPolicy" => create_load_balancer_policy,
-        "DeleteLoadBalancerPolicy" => delete_load_balancer_policy,
-        "DescribeLoadBalancerPolicies" => describe_load_balancer_policies,
-        "DescribeLoadBalancerPolicyTypes" => describe_load_balancer_policy_types,
-        "SetLoadBalancerPoliciesForBackendServer" => set_policies_for_backend_server,
-        "SetLoadBalancerPoliciesOfListener" => set_policies_of_listener,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateLoadBalancerPolicy", create_load_balancer_policy).on(ON_LOAD_BALANCER),
+    Action::new("DeleteLoadBalancerPolicy", delete_load_balancer_policy).on(ON_LOAD_BALANCER),
+    Action::new(
+        "DescribeLoadBalancerPolicies",
+        describe_load_balancer_policies,
+    ),
+    Action::new(
+        "DescribeLoadBalancerPolicyTypes",
+        describe_load_balancer_policy_types,
+    ),
+    Action::new(
+        "SetLoadBalancerPoliciesForBackendServer",
+        set_policies_for_backend_server,
+    )
+    .on(ON_LOAD_BALANCER),
+    Action::new(
+        "SetLoadBalancerPoliciesOfListener",
+        set_policies_of_listener,
+    )
+    .on(ON_LOAD_BALANCER),
+];
 
 /// The security policy a secure listener gets when none is set, as AWS documents.
 pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-2016-08";

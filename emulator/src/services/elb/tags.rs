@@ -2,19 +2,25 @@
 //! CreateLoadBalancer).
 
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
-use crate::services::{ec2::common, Call, Handler};
+use crate::services::action::{Action, On, TagsIn};
+use crate::services::{ec2::common, Call};
 use crate::state::{self, tags::Tags};
 
 use super::{find, find_mut, validation};
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "AddTags" => add_tags,
-        "RemoveTags" => remove_tags,
-        "DescribeTags" => describe_tags,
-        _ => return None,
-    })
-}
+/// The actions of this family: AddTags and RemoveTags act on each load balancer they name.
+pub const ACTIONS: &[Action] = &[
+    Action::new("AddTags", add_tags)
+        .on(EACH_LOAD_BALANCER)
+        .tags(TagsIn::Set("Tags.member")),
+    // Removals name keys only (`Tags.member.N.Key`).
+    Action::new("RemoveTags", remove_tags)
+        .on(EACH_LOAD_BALANCER)
+        .tags(TagsIn::Removed("Tags.member")),
+    Action::new("DescribeTags", describe_tags),
+];
+
+const EACH_LOAD_BALANCER: &[On] = &[On::Names(&super::LOAD_BALANCER, "LoadBalancerNames.member")];
 
 /// Tags per load balancer (AWS's documented limit).
 const MAX_TAGS: usize = 50;

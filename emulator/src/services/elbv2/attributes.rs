@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::protocol::{AwsResult, Output, Scope, Writer};
+use crate::services::action::Action;
 use crate::services::ec2::common;
 use crate::services::Call;
 use crate::state::{read, write};
@@ -15,6 +16,31 @@ use crate::state::{read, write};
 use super::arn::{self, Kind};
 use super::errors::{self, check_length, constraint, invalid_configuration, validation};
 use super::model::{LbType, TargetGroup, TargetGroupConfig};
+use super::{ON_LOAD_BALANCER, ON_TARGET_GROUP};
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new(
+        "DescribeLoadBalancerAttributes",
+        describe_load_balancer_attributes,
+    )
+    .on(ON_LOAD_BALANCER),
+    Action::new(
+        "ModifyLoadBalancerAttributes",
+        modify_load_balancer_attributes,
+    )
+    .on(ON_LOAD_BALANCER),
+    Action::new(
+        "DescribeTargetGroupAttributes",
+        describe_target_group_attributes,
+    )
+    .on(ON_TARGET_GROUP),
+    Action::new(
+        "ModifyTargetGroupAttributes",
+        modify_target_group_attributes,
+    )
+    .on(ON_TARGET_GROUP),
+];
 
 /// The values an attribute takes.
 #[derive(Debug, Clone, Copy)]

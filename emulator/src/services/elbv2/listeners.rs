@@ -7,6 +7,7 @@
 //! listen on every port.
 
 use crate::protocol::{AwsError, AwsResult, Output, Scope, Writer};
+use crate::services::action::{self as decl, Request, TagsIn};
 use crate::services::ec2::common;
 use crate::services::Call;
 use crate::state::paging::Page;
@@ -17,6 +18,33 @@ use super::errors::{self, check_enum, check_range, validation};
 use super::health_checks::PROTOCOLS;
 use super::model::{Action, Elbv2, LbType, Listener, LoadBalancer};
 use super::{actions, tags};
+use super::{tagged_at, ON_LISTENER, ON_LOAD_BALANCER};
+
+/// The actions of this family, and CreateRule (not emulated), authorized as AWS does.
+pub const ACTIONS: &[decl::Action] = &[
+    decl::Action::new("CreateListener", create_listener)
+        .on(ON_LOAD_BALANCER)
+        .tags(TagsIn::Set("Tags.member"))
+        .creates(tagged_at(new_listener)),
+    decl::Action::new("DescribeListeners", describe_listeners).on(ON_LOAD_BALANCER),
+    decl::Action::new("ModifyListener", modify_listener).on(ON_LISTENER),
+    decl::Action::new("DeleteListener", delete_listener).on(ON_LISTENER),
+    decl::Action::unemulated("CreateRule")
+        .on(ON_LISTENER)
+        .tags(TagsIn::Set("Tags.member"))
+        .creates(tagged_at(new_rule)),
+];
+
+/// What CreateListener makes: `listener/app/NAME/ID/*`.
+fn new_listener(r: &Request<'_>) -> Option<String> {
+    r.value("LoadBalancerArn").map(|lb| arn::listener(lb, "*"))
+}
+
+/// What CreateRule makes: `listener-rule/app/NAME/ID/LISTENER/*`.
+fn new_rule(r: &Request<'_>) -> Option<String> {
+    r.value("ListenerArn")
+        .map(|l| format!("{}/*", l.replacen(":listener/", ":listener-rule/", 1)))
+}
 
 /// AWS's quota of listeners per load balancer.
 pub const MAX_LISTENERS: usize = 50;

@@ -4,6 +4,7 @@
 //! network interfaces of a deleted load balancer do), SetSecurityGroups and SetSubnets.
 
 use crate::protocol::{AwsError, AwsResult, Output, Scope, Writer};
+use crate::services::action::{Action, Request, TagsIn};
 use crate::services::ec2::common;
 use crate::services::ec2::instances::network;
 use crate::services::ec2::model::{Ec2Region, Timed};
@@ -15,6 +16,25 @@ use super::arn::{self, Kind};
 use super::errors::{self, check_enum, invalid_configuration, validation};
 use super::model::{LbState, LbType, LoadBalancer, ZoneMapping};
 use super::{attributes, names, tags, zones};
+use super::{tagged_at, ON_LOAD_BALANCER};
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateLoadBalancer", create_load_balancer)
+        .tags(TagsIn::Set("Tags.member"))
+        .creates(tagged_at(new_load_balancer)),
+    Action::new("DescribeLoadBalancers", describe_load_balancers),
+    Action::new("DeleteLoadBalancer", delete_load_balancer).on(ON_LOAD_BALANCER),
+    Action::new("SetSecurityGroups", set_security_groups).on(ON_LOAD_BALANCER),
+    Action::new("SetSubnets", set_subnets).on(ON_LOAD_BALANCER),
+];
+
+/// What CreateLoadBalancer makes: `loadbalancer/app/NAME/*` (`net/`, `gwy/` by `Type`).
+fn new_load_balancer(r: &Request<'_>) -> Option<String> {
+    let name = r.value("Name")?;
+    let kind = LbType::parse(r.value("Type").unwrap_or("application"))?;
+    Some(arn::load_balancer(r.region, r.account, kind, name, "*"))
+}
 
 /// Security groups a load balancer may have.
 const MAX_SECURITY_GROUPS: usize = 5;

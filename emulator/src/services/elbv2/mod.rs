@@ -23,36 +23,33 @@ pub mod target_health;
 pub mod targets;
 pub mod zones;
 
-use super::Handler;
+use super::action::{Action, Creates, On, Request};
 
-/// The handler of an ELBv2 action, if emulated.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateLoadBalancer" => load_balancers::create_load_balancer,
-        "DescribeLoadBalancers" => load_balancers::describe_load_balancers,
-        "DeleteLoadBalancer" => load_balancers::delete_load_balancer,
-        "SetSecurityGroups" => load_balancers::set_security_groups,
-        "SetSubnets" => load_balancers::set_subnets,
-        "CreateListener" => listeners::create_listener,
-        "DescribeListeners" => listeners::describe_listeners,
-        "ModifyListener" => listeners::modify_listener,
-        "DeleteListener" => listeners::delete_listener,
-        "CreateTargetGroup" => target_groups::create_target_group,
-        "DescribeTargetGroups" => target_groups::describe_target_groups,
-        "ModifyTargetGroup" => target_groups::modify_target_group,
-        "DeleteTargetGroup" => target_groups::delete_target_group,
-        "RegisterTargets" => targets::register_targets,
-        "DeregisterTargets" => targets::deregister_targets,
-        "DescribeTargetHealth" => targets::describe_target_health,
-        "DescribeLoadBalancerAttributes" => attributes::describe_load_balancer_attributes,
-        "ModifyLoadBalancerAttributes" => attributes::modify_load_balancer_attributes,
-        "DescribeTargetGroupAttributes" => attributes::describe_target_group_attributes,
-        "ModifyTargetGroupAttributes" => attributes::modify_target_group_attributes,
-        "AddTags" => tags::add_tags,
-        "RemoveTags" => tags::remove_tags,
-        "DescribeTags" => tags::describe_tags,
-        _ => return None,
-    })
+/// The ELBv2 actions, by family.
+pub const ACTIONS: &[&[Action]] = &[
+    load_balancers::ACTIONS,
+    listeners::ACTIONS,
+    target_groups::ACTIONS,
+    targets::ACTIONS,
+    attributes::ACTIONS,
+    tags::ACTIONS,
+];
+
+/// An action on the load balancer, target group or listener whose ARN it names.
+pub const ON_LOAD_BALANCER: &[On] = &[On::Arn("LoadBalancerArn")];
+pub const ON_TARGET_GROUP: &[On] = &[On::Arn("TargetGroupArn")];
+pub const ON_LISTENER: &[On] = &[On::Arn("ListenerArn")];
+
+/// Tag on create: a create call with `Tags` is authorized for `elasticloadbalancing:AddTags` with
+/// `elasticloadbalancing:CreateAction` ("ELB API permissions to tag resources during creation").
+/// AWS checks the new resource's ARN, which is not known before the call here, so the check is on
+/// its pattern (`targetgroup/NAME/*`, ...), which `arn` makes from the request.
+pub const fn tagged_at(arn: fn(&Request<'_>) -> Option<String>) -> Creates {
+    Creates {
+        tag_action: "elasticloadbalancing:AddTags",
+        create_action_key: "elasticloadbalancing:CreateAction",
+        arn,
+    }
 }
 
 #[cfg(test)]

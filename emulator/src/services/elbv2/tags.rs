@@ -3,6 +3,7 @@
 //! resource, keys 1–128 and values 0–256 characters of its tag alphabet, `aws:` reserved).
 
 use crate::protocol::{AwsError, AwsResult, Output, Scope, Writer};
+use crate::services::action::{Action, On, TagsIn};
 use crate::services::ec2::common;
 use crate::services::Call;
 use crate::state::tags::{Tags, MAX_TAGS};
@@ -11,6 +12,20 @@ use crate::state::{read, write};
 use super::arn::{self, Kind};
 use super::errors::{self, check_count, check_length, constraint};
 use super::model::Elbv2;
+
+/// The actions of this family: AddTags and RemoveTags act on each resource they name.
+pub const ACTIONS: &[Action] = &[
+    Action::new("AddTags", add_tags)
+        .on(EACH_RESOURCE)
+        .tags(TagsIn::Set("Tags.member")),
+    // Removals name keys only: `TagKeys.member.N`.
+    Action::new("RemoveTags", remove_tags)
+        .on(EACH_RESOURCE)
+        .tags(TagsIn::RemovedKeys("TagKeys.member")),
+    Action::new("DescribeTags", describe_tags),
+];
+
+const EACH_RESOURCE: &[On] = &[On::Arns("ResourceArns.member")];
 
 /// Whether a character is in AWS's tag alphabet `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
 fn tag_char(c: char) -> bool {

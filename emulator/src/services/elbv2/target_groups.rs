@@ -3,6 +3,7 @@
 //! DeleteTargetGroup (refused while a listener forwards to the group).
 
 use crate::protocol::{AwsError, AwsResult, Output, Writer};
+use crate::services::action::{Action, Request, TagsIn};
 use crate::services::ec2::common;
 use crate::services::Call;
 use crate::state::paging::Page;
@@ -13,6 +14,23 @@ use super::errors::{self, check_enum, check_range, validation};
 use super::health_checks::{self, HealthInput, PROTOCOLS};
 use super::model::{Elbv2, HealthCheck, TargetGroup, TargetGroupConfig};
 use super::{attributes, names, tags};
+use super::{tagged_at, ON_LOAD_BALANCER, ON_TARGET_GROUP};
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateTargetGroup", create_target_group)
+        .tags(TagsIn::Set("Tags.member"))
+        .creates(tagged_at(new_target_group)),
+    Action::new("DescribeTargetGroups", describe_target_groups).on(ON_LOAD_BALANCER),
+    Action::new("ModifyTargetGroup", modify_target_group).on(ON_TARGET_GROUP),
+    Action::new("DeleteTargetGroup", delete_target_group).on(ON_TARGET_GROUP),
+];
+
+/// What CreateTargetGroup makes: `targetgroup/NAME/*`.
+fn new_target_group(r: &Request<'_>) -> Option<String> {
+    r.value("Name")
+        .map(|name| arn::target_group(r.region, r.account, name, "*"))
+}
 
 /// AWS's default quota of target groups per region.
 pub const MAX_TARGET_GROUPS: usize = 3000;

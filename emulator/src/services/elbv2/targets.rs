@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use crate::protocol::{AwsError, AwsResult, Output, Scope};
+use crate::services::action::Action;
 use crate::services::ec2::instances::network;
 use crate::services::ec2::model::{Ec2Region, InstanceState};
 use crate::services::ec2::{common, instances};
@@ -17,6 +18,14 @@ use super::attributes;
 use super::errors::{self, check_enum, check_length, check_range, validation};
 use super::model::{LbType, Registration, TargetGroup};
 use super::target_health::{self, Health};
+use super::ON_TARGET_GROUP;
+
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("RegisterTargets", register_targets).on(ON_TARGET_GROUP),
+    Action::new("DeregisterTargets", deregister_targets).on(ON_TARGET_GROUP),
+    Action::new("DescribeTargetHealth", describe_target_health).on(ON_TARGET_GROUP),
+];
 
 /// AWS's quota of targets per target group.
 pub const MAX_TARGETS: usize = 1000;
@@ -77,7 +86,7 @@ fn check_id_forms(tg: &TargetGroup, targets: &[TargetInput<'_>]) -> AwsResult<()
     for t in targets {
         match tg.config.target_type.as_str() {
             "instance" => {
-                if !common::well_formed(t.id, "i") {
+                if !common::well_formed(t.id, instances::INSTANCE.prefix) {
                     return Err(validation(format!("Instance ID '{}' is not valid", t.id)));
                 }
             }

@@ -7,22 +7,40 @@ use crate::auth::directory::{new_id, Directory, InstanceProfile};
 use crate::protocol::constraints::Constraints;
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, Named, On};
+use crate::services::Call;
 
 use super::{name, page, path, render_role, render_tags, render_truncation, tags, RoleView};
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateInstanceProfile" => create_instance_profile,
-        "GetInstanceProfile" => get_instance_profile,
-        "ListInstanceProfiles" => list_instance_profiles,
-        "ListInstanceProfilesForRole" => list_instance_profiles_for_role,
-        "AddRoleToInstanceProfile" => add_role_to_instance_profile,
-        "RemoveRoleFromInstanceProfile" => remove_role_from_instance_profile,
-        "DeleteInstanceProfile" => delete_instance_profile,
-        _ => return None,
-    })
-}
+/// The actions of this family, each on the profile it names (Add/RemoveRoleToInstanceProfile
+/// too, not on the role); ListInstanceProfilesForRole on the role.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateInstanceProfile", create_instance_profile)
+        .on(&[On::NewName(&INSTANCE_PROFILE, "InstanceProfileName")]),
+    Action::new("GetInstanceProfile", get_instance_profile).on(ON_PROFILE),
+    Action::new("ListInstanceProfiles", list_instance_profiles),
+    Action::new(
+        "ListInstanceProfilesForRole",
+        list_instance_profiles_for_role,
+    )
+    .on(super::roles::ON_ROLE),
+    Action::new("AddRoleToInstanceProfile", add_role_to_instance_profile).on(ON_PROFILE),
+    Action::new(
+        "RemoveRoleFromInstanceProfile",
+        remove_role_from_instance_profile,
+    )
+    .on(ON_PROFILE),
+    Action::new("DeleteInstanceProfile", delete_instance_profile).on(ON_PROFILE),
+];
+
+/// An instance profile by name: `arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME`.
+pub const INSTANCE_PROFILE: Named = Named {
+    service: "iam",
+    regional: false,
+    resource: "instance-profile",
+};
+
+const ON_PROFILE: &[On] = &[On::Name(&INSTANCE_PROFILE, "InstanceProfileName")];
 
 /// The members of an `InstanceProfile`; its roles carry their URL-encoded trust policy.
 fn render_profile(w: &mut Writer, dir: &Directory, p: &InstanceProfile, with_tags: bool) {

@@ -21,16 +21,17 @@ use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Scope};
 use crate::state::paging;
 
-use super::Handler;
+use super::action::Action;
 
-/// The handler of an IAM action, if emulated.
-pub fn handler(action: &str) -> Option<Handler> {
-    roles::handler(action)
-        .or_else(|| role_policies::handler(action))
-        .or_else(|| policies::handler(action))
-        .or_else(|| instance_profiles::handler(action))
-        .or_else(|| service_linked::handler(action))
-}
+/// The IAM actions, by family. Roles and instance profiles are authorized by name at path `/`;
+/// the pipeline puts back the path of an existing one (`Identities::with_path`).
+pub const ACTIONS: &[&[Action]] = &[
+    roles::ACTIONS,
+    role_policies::ACTIONS,
+    policies::ACTIONS,
+    instance_profiles::ACTIONS,
+    service_linked::ACTIONS,
+];
 
 /// `[\w+=,.@-]+`: role, policy, instance profile and inline policy names.
 pub const NAME_PATTERN: &str = r"[\w+=,.@-]+";

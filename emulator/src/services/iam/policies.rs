@@ -6,21 +6,27 @@ use crate::auth::directory::{new_id, Directory, ManagedPolicy, NewPolicy};
 use crate::protocol::constraints::Constraints;
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, Named, On};
+use crate::services::Call;
 
 use super::role_policies::policy_arn;
 use super::{
     document, identity_document, is_policy_path, name, render_tags, tags, POLICY_PATH_PATTERN,
 };
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreatePolicy" => create_policy,
-        "GetPolicy" => get_policy,
-        "DeletePolicy" => delete_policy,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreatePolicy", create_policy).on(&[On::NewName(&POLICY, "PolicyName")]),
+    Action::new("GetPolicy", get_policy).on(&[On::Arn("PolicyArn")]),
+    Action::new("DeletePolicy", delete_policy).on(&[On::Arn("PolicyArn")]),
+];
+
+/// A managed policy by name: `arn:aws:iam::ACCOUNT:policy/PATH/NAME`.
+pub const POLICY: Named = Named {
+    service: "iam",
+    regional: false,
+    resource: "policy",
+};
 
 /// The members of a `Policy` structure. CreatePolicy's answer carries no description; GetPolicy's does.
 fn render_policy(w: &mut Writer, dir: &Directory, p: &ManagedPolicy, with_description: bool) {

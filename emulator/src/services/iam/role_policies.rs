@@ -4,25 +4,25 @@
 
 use crate::protocol::constraints::Constraints;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::Action;
+use crate::services::Call;
 
+use super::roles::ON_ROLE;
 use super::{
     document, identity_document, is_policy_path, name, page, render_truncation, url_encode,
     POLICY_PATH_PATTERN,
 };
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "PutRolePolicy" => put_role_policy,
-        "GetRolePolicy" => get_role_policy,
-        "ListRolePolicies" => list_role_policies,
-        "DeleteRolePolicy" => delete_role_policy,
-        "AttachRolePolicy" => attach_role_policy,
-        "DetachRolePolicy" => detach_role_policy,
-        "ListAttachedRolePolicies" => list_attached_role_policies,
-        _ => return None,
-    })
-}
+/// The actions of this family, each on the role (not on the policy it attaches).
+pub const ACTIONS: &[Action] = &[
+    Action::new("PutRolePolicy", put_role_policy).on(ON_ROLE),
+    Action::new("GetRolePolicy", get_role_policy).on(ON_ROLE),
+    Action::new("ListRolePolicies", list_role_policies).on(ON_ROLE),
+    Action::new("DeleteRolePolicy", delete_role_policy).on(ON_ROLE),
+    Action::new("AttachRolePolicy", attach_role_policy).on(ON_ROLE),
+    Action::new("DetachRolePolicy", detach_role_policy).on(ON_ROLE),
+    Action::new("ListAttachedRolePolicies", list_attached_role_policies).on(ON_ROLE),
+];
 
 /// A managed policy ARN: the model's length, then IAM's own check of its form
 /// (`arn:aws:iam::ACCOUNT-or-aws:policy/…`).

@@ -4,24 +4,33 @@
 use crate::auth::directory::{new_id, NewRole, DEFAULT_MAX_SESSION_SECS};
 use crate::protocol::constraints::Constraints;
 use crate::protocol::{AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, Named, On};
+use crate::services::Call;
 
 use super::{
     check_trust_principals, document, is_description, name, page, path, render_role,
     render_truncation, tags, trust_document, RoleView, DESCRIPTION_PATTERN,
 };
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateRole" => create_role,
-        "GetRole" => get_role,
-        "ListRoles" => list_roles,
-        "UpdateRole" => update_role,
-        "UpdateAssumeRolePolicy" => update_assume_role_policy,
-        "DeleteRole" => delete_role,
-        _ => return None,
-    })
-}
+/// The actions of this family, each on the role it names.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateRole", create_role).on(&[On::NewName(&ROLE, "RoleName")]),
+    Action::new("GetRole", get_role).on(ON_ROLE),
+    Action::new("ListRoles", list_roles),
+    Action::new("UpdateRole", update_role).on(ON_ROLE),
+    Action::new("UpdateAssumeRolePolicy", update_assume_role_policy).on(ON_ROLE),
+    Action::new("DeleteRole", delete_role).on(ON_ROLE),
+];
+
+/// A role by name: `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+pub const ROLE: Named = Named {
+    service: "iam",
+    regional: false,
+    resource: "role",
+};
+
+/// An action on the role `RoleName` names.
+pub const ON_ROLE: &[On] = &[On::Name(&ROLE, "RoleName")];
 
 fn description(c: &mut Constraints, value: Option<&str>) {
     c.length("description", value, 0, 1000).pattern(

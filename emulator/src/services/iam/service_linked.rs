@@ -5,15 +5,23 @@
 use crate::auth::directory::{new_id, NewRole, DEFAULT_MAX_SESSION_SECS};
 use crate::protocol::constraints::Constraints;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On, Request};
+use crate::services::Call;
 
 use super::{is_description, name, render_role, trust_document, RoleView, DESCRIPTION_PATTERN};
 
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateServiceLinkedRole" => create_service_linked_role,
-        _ => return None,
-    })
+/// The actions of this family.
+pub const ACTIONS: &[Action] =
+    &[
+        Action::new("CreateServiceLinkedRole", create_service_linked_role)
+            .on(&[On::Custom(on_service_role)]),
+    ];
+
+/// CreateServiceLinkedRole is authorized on the role it makes, whose name the service gives.
+fn on_service_role(r: &Request<'_>, out: &mut Vec<String>) {
+    if let Some(service) = r.value("AWSServiceName") {
+        out.push(resource(r.account, service, r.value("CustomSuffix")));
+    }
 }
 
 /// The services whose service-linked roles awsemu knows: (service principal, role name, whether

@@ -6,22 +6,23 @@
 use crate::protocol::json::{check_range, validation};
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On};
+use crate::services::Call;
 use crate::state::write;
 
 use super::keys::page;
 use super::model::{Alias, KeyState};
 use super::{alias_arn, not_found, pending_deletion, region, resolve, Accepts, PREDEFINED_ALIASES};
 
-/// The handler of an alias action, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateAlias" => create_alias,
-        "ListAliases" => list_aliases,
-        "DeleteAlias" => delete_alias,
-        _ => return None,
-    })
-}
+/// The actions of this family.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateAlias", create_alias).on(&[
+        On::Custom(super::on_alias),
+        On::Custom(super::on_target_key),
+    ]),
+    Action::new("ListAliases", list_aliases),
+    Action::new("DeleteAlias", delete_alias).on(&[On::Custom(super::on_alias)]),
+];
 
 /// Checks an `AliasName` as CreateAlias and DeleteAlias do: the model's length and pattern
 /// (Coral `ValidationException`), then KMS's own `alias/` prefix rule.

@@ -11,25 +11,26 @@ use serde_json::json;
 use crate::protocol::json::{check_range, validation, Obj};
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On};
+use crate::services::Call;
 use crate::state::write;
 
 use super::model::{Key, KeyManager, KeyState, KmsRegion};
 use super::{key_arn, pending_deletion, region, resolve, Accepts};
 
 /// The handler of a key action, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "CreateKey" => create_key,
-        "DescribeKey" => describe_key,
-        "ListKeys" => list_keys,
-        "EnableKey" => enable_key,
-        "DisableKey" => disable_key,
-        "ScheduleKeyDeletion" => schedule_key_deletion,
-        "CancelKeyDeletion" => cancel_key_deletion,
-        _ => return None,
-    })
-}
+/// The actions of this family, each on the key it names.
+pub const ACTIONS: &[Action] = &[
+    Action::new("CreateKey", create_key),
+    Action::new("DescribeKey", describe_key).on(ON_KEY),
+    Action::new("ListKeys", list_keys),
+    Action::new("EnableKey", enable_key).on(ON_KEY),
+    Action::new("DisableKey", disable_key).on(ON_KEY),
+    Action::new("ScheduleKeyDeletion", schedule_key_deletion).on(ON_KEY),
+    Action::new("CancelKeyDeletion", cancel_key_deletion).on(ON_KEY),
+];
+
+const ON_KEY: &[On] = &[On::Custom(super::on_key)];
 
 /// AWS's default key policy: the account's root may do everything with the key (IAM policies
 /// then decide for its principals).

@@ -14,14 +14,41 @@ pub mod model;
 use std::sync::{Arc, RwLock};
 
 use crate::protocol::{AwsError, AwsResult};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, Request};
+use crate::services::Call;
 use crate::state::write;
 
 use model::{Alias, Key, KeyManager, KeyState, KmsRegion};
 
-/// The handler of a KMS action, if emulated.
-pub fn handler(action: &str) -> Option<Handler> {
-    keys::handler(action).or_else(|| aliases::handler(action))
+/// The KMS actions, by family. CreateAlias is authorized on the alias and on its target key,
+/// DeleteAlias on the alias, the key operations on the key (ListAliases' KeyId only filters).
+pub const ACTIONS: &[&[Action]] = &[keys::ACTIONS, aliases::ACTIONS];
+
+/// The ARN of a key or alias reference (key id, key ARN, `alias/name` or alias ARN).
+fn reference_arn(reference: &str, r: &Request<'_>) -> String {
+    let (region, account) = (r.region, r.account);
+    if reference.starts_with("arn:") {
+        reference.to_string()
+    } else if reference.starts_with("alias/") {
+        format!("arn:aws:kms:{region}:{account}:{reference}")
+    } else {
+        format!("arn:aws:kms:{region}:{account}:key/{reference}")
+    }
+}
+
+/// The key `KeyId` refers to.
+pub fn on_key(r: &Request<'_>, out: &mut Vec<String>) {
+    out.extend(r.value("KeyId").map(|k| reference_arn(k, r)));
+}
+
+/// The alias `AliasName` names.
+pub fn on_alias(r: &Request<'_>, out: &mut Vec<String>) {
+    out.extend(r.value("AliasName").map(|a| reference_arn(a, r)));
+}
+
+/// The key CreateAlias points the alias at.
+pub fn on_target_key(r: &Request<'_>, out: &mut Vec<String>) {
+    out.extend(r.value("TargetKeyId").map(|k| reference_arn(k, r)));
 }
 
 /// The aliases AWS predefines in every account and region for its managed keys. They are listed

@@ -6,17 +6,15 @@ pub mod assume_role;
 use base64::Engine;
 
 use crate::protocol::{AwsError, AwsResult, Output};
-use crate::services::{Call, Handler};
+use crate::services::action::{Action, On};
+use crate::services::Call;
 
-/// The handler of an STS action, if emulated.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "GetCallerIdentity" => get_caller_identity,
-        "AssumeRole" => assume_role::assume_role,
-        "DecodeAuthorizationMessage" => decode_authorization_message,
-        _ => return None,
-    })
-}
+/// The actions of STS. AssumeRole is authorized on the role it assumes.
+pub const ACTIONS: &[&[Action]] = &[&[
+    Action::new("GetCallerIdentity", get_caller_identity),
+    Action::new("AssumeRole", assume_role::assume_role).on(&[On::Arn("RoleArn")]),
+    Action::new("DecodeAuthorizationMessage", decode_authorization_message),
+]];
 
 /// Always allowed, whatever the policies say (the pipeline skips IAM for it, as AWS does).
 fn get_caller_identity(call: &Call<'_>) -> AwsResult<Output> {

@@ -159,7 +159,7 @@ pub fn modify_instance_attribute(call: &Call<'_>) -> AwsResult<Output> {
         }
         Change::Groups(groups) => {
             for g in groups {
-                common::check_id(g, "sg", "InvalidGroupId.Malformed")?;
+                super::super::security_groups::SECURITY_GROUP.check(g)?;
                 let in_vpc = region.security_groups.get(g).map(|sg| &sg.vpc_id);
                 if in_vpc != Some(&instance.vpc_id) {
                     return Err(AwsError::bad_request(

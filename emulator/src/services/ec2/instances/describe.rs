@@ -280,7 +280,7 @@ pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
     let lock = common::region(call)?;
     let region = read(&lock);
     check_ids(&region, &ids, now, &d)?;
-    let unseen = common::unseen(call, "i");
+    let unseen = common::unseen(call, &super::INSTANCE);
     common::check_visible(&unseen, &ids)?;
     // An exact `tag:KEY` filter narrows the candidates through the tag index first.
     let by_tag = filters.iter().find_map(|f| {

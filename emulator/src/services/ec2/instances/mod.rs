@@ -16,25 +16,58 @@ pub mod run;
 
 use crate::protocol::writer::Writer;
 use crate::protocol::{AwsError, AwsResult};
-use crate::services::Handler;
+use crate::services::action::{Action, On, TagsIn};
 use crate::state::timing::Durations;
 
 use super::common;
+use super::kind::{Kind, NotFound, TagsOf};
 use super::model::{Ec2Region, Instance, InstanceState};
+use super::referenced::{KEY_PAIR_NAME, NETWORK_INTERFACE};
+use super::volumes::VOLUME;
 
-/// The handler of an action of this family, if it is one.
-pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
-        "RunInstances" => run::run_instances,
-        "DescribeInstances" => describe::describe_instances,
-        "StartInstances" => lifecycle::start_instances,
-        "StopInstances" => lifecycle::stop_instances,
-        "TerminateInstances" => lifecycle::terminate_instances,
-        "ModifyInstanceAttribute" => attributes::modify_instance_attribute,
-        "DescribeInstanceAttribute" => attributes::describe_instance_attribute,
-        _ => return None,
-    })
-}
+/// The actions of this family. RunInstances is authorized against everything it uses and makes,
+/// as AWS does.
+pub const ACTIONS: &[Action] = &[
+    Action::new("RunInstances", run::run_instances)
+        .on(&[
+            On::Created(&INSTANCE),
+            On::Created(&NETWORK_INTERFACE),
+            On::Created(&VOLUME),
+            On::Id("ImageId"),
+            On::Id("SubnetId"),
+            On::Name(&KEY_PAIR_NAME, "KeyName"),
+            On::Ids("SecurityGroupId"),
+        ])
+        .tags(TagsIn::Specifications),
+    Action::new("DescribeInstances", describe::describe_instances),
+    Action::new("StartInstances", lifecycle::start_instances).on(&[On::Ids("InstanceId")]),
+    Action::new("StopInstances", lifecycle::stop_instances).on(&[On::Ids("InstanceId")]),
+    Action::new("TerminateInstances", lifecycle::terminate_instances).on(&[On::Ids("InstanceId")]),
+    Action::new(
+        "ModifyInstanceAttribute",
+        attributes::modify_instance_attribute,
+    )
+    .on(&[On::Id("InstanceId"), On::Ids("GroupId")]),
+    Action::new(
+        "DescribeInstanceAttribute",
+        attributes::describe_instance_attribute,
+    ),
+];
+
+pub const INSTANCE: Kind = Kind {
+    prefix: "i",
+    arn_type: "instance",
+    not_found: Some(NotFound {
+        code: "InvalidInstanceID.NotFound",
+        message: "The instance ID '{id}' does not exist",
+    }),
+    malformed: Some("InvalidInstanceID.Malformed"),
+    tags: Some(TagsOf {
+        get: |r, id| r.instances.get(id).map(|i| &i.tags),
+        get_mut: |r, id| r.instances.get_mut(id).map(|i| &mut i.tags),
+    }),
+    ..Kind::BASE
+};
 
 /// When an instance reaches `terminated` (now or scheduled), if it is on its way there.
 pub fn terminated_at(i: &Instance) -> Option<i64> {
@@ -63,7 +96,7 @@ pub fn settle(region: &mut Ec2Region, now: i64, d: &Durations) {
 /// an id that cannot be one, then one `InvalidInstanceID.NotFound` naming every unknown id.
 pub fn check_ids(region: &Ec2Region, ids: &[&str], now: i64, d: &Durations) -> AwsResult<()> {
     for id in ids {
-        common::check_id(id, "i", "InvalidInstanceID.Malformed")?;
+        INSTANCE.check(id)?;
     }
     let missing: Vec<&str> = ids
         .iter()
@@ -77,10 +110,7 @@ pub fn check_ids(region: &Ec2Region, ids: &[&str], now: i64, d: &Durations) -> A
         .collect();
     match missing.as_slice() {
         [] => Ok(()),
-        [one] => Err(AwsError::bad_request(
-            "InvalidInstanceID.NotFound",
-            format!("The instance ID '{one}' does not exist"),
-        )),
+        [one] => Err(INSTANCE.not_found(one)),
         many => Err(AwsError::bad_request(
             "InvalidInstanceID.NotFound",
             format!("The instance IDs '{}' do not exist", many.join(", ")),

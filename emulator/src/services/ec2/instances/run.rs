@@ -13,6 +13,7 @@ use crate::state::{tags, write};
 use super::super::common;
 use super::super::images;
 use super::super::model::{Ec2Region, Instance, InstanceState, Subnet};
+use super::super::vpcs::SUBNET;
 use super::describe::{render_reservation, views, View};
 use super::devices::{self, Device};
 use super::launch::{self, Launch};
@@ -239,7 +240,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
     }
     call.params()?.finish()?;
 
-    common::check_id(image_id, "ami", "InvalidAMIID.Malformed")?;
+    super::super::referenced::IMAGE.check(image_id)?;
     if min > max {
         return Err(AwsError::invalid_value(format!(
             "Value ({min}) for parameter minCount is invalid. MinCount ({min}) must be less than or equal to MaxCount ({max})."
@@ -310,13 +311,8 @@ fn choose_subnet<'r>(region: &'r Ec2Region, req: &Request<'_>) -> AwsResult<&'r 
         }
     }
     if let Some(id) = req.subnet_id {
-        common::check_id(id, "subnet", "InvalidSubnetID.Malformed")?;
-        let s = region.subnets.get(id).ok_or_else(|| {
-            AwsError::bad_request(
-                "InvalidSubnetID.NotFound",
-                format!("The subnet ID '{id}' does not exist"),
-            )
-        })?;
+        SUBNET.check(id)?;
+        let s = region.subnets.get(id).ok_or_else(|| SUBNET.not_found(id))?;
         if let Some(zone) = req.zone.filter(|z| *z != s.zone) {
             return Err(AwsError::invalid_value(format!(
                 "Value ({zone}) for parameter availabilityZone is invalid. Subnet '{id}' is in the availability zone {}",
@@ -362,7 +358,7 @@ fn choose_groups(region: &Ec2Region, req: &Request<'_>, vpc_id: &str) -> AwsResu
     };
     let mut out: Vec<String> = Vec::new();
     for id in &req.group_ids {
-        common::check_id(id, "sg", "InvalidGroupId.Malformed")?;
+        super::super::security_groups::SECURITY_GROUP.check(id)?;
         match region.security_groups.get(*id) {
             Some(g) if g.vpc_id == vpc_id => out.push(g.id.clone()),
             _ => return Err(not_found(id)),
@@ -442,6 +438,7 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
                     "The client token you have provided is associated with a terminated instance. Please use a different client token.",
                 ));
             }
+            earlier.iter().for_each(|i| call.created(&i.id));
             let rid = first.reservation_id.clone();
             let views = views(&region, earlier.iter().copied(), |i| i.state.at(now), now);
             let refs: Vec<&View<'_>> = views.iter().collect();
@@ -525,6 +522,7 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
         used.insert(ip);
         created.push(launch::insert(&mut region, &launch, index, ip, call));
     }
+    created.iter().for_each(|id| call.created(id));
     // The answer shows the launch as it is: every instance `pending`.
     let launched = created.iter().filter_map(|id| region.instances.get(id));
     let views = views(&region, launched, |_| InstanceState::Pending, now);

@@ -1,0 +1,83 @@
+//! The EC2 resource kinds awsemu keeps no state for but meets in requests: ids it checks
+//! (RunInstances' image, CreateVolume's snapshot, a route's network interface), ARNs it authorizes
+//! (RunInstances makes network interfaces, names a key pair) and `TagSpecification` types.
+
+use super::kind::{Kind, NotFound};
+
+pub const IMAGE: Kind = Kind {
+    prefix: "ami",
+    arn_type: "image",
+    // Images belong to no account in their ARN: `arn:aws:ec2:R::image/ami-…`.
+    in_account: false,
+    malformed: Some("InvalidAMIID.Malformed"),
+    ..Kind::BASE
+};
+
+pub const SNAPSHOT: Kind = Kind {
+    prefix: "snap",
+    arn_type: "snapshot",
+    not_found: Some(NotFound {
+        code: "InvalidSnapshot.NotFound",
+        message: "The snapshot '{id}' does not exist.",
+    }),
+    malformed: Some("InvalidSnapshotID.Malformed"),
+    ..Kind::BASE
+};
+
+pub const KEY_PAIR: Kind = Kind {
+    prefix: "key",
+    arn_type: "key-pair",
+    ..Kind::BASE
+};
+
+/// A key pair by name, as RunInstances' `KeyName` is authorized: `key-pair/NAME`.
+pub const KEY_PAIR_NAME: crate::services::action::Named = crate::services::action::Named {
+    service: "ec2",
+    regional: true,
+    resource: "key-pair",
+};
+
+pub const NETWORK_INTERFACE: Kind = Kind {
+    prefix: "eni",
+    arn_type: "network-interface",
+    not_found: Some(NotFound {
+        code: "InvalidNetworkInterfaceID.NotFound",
+        message: "The networkInterface ID '{id}' does not exist",
+    }),
+    malformed: Some("InvalidNetworkInterfaceID.Malformed"),
+    ..Kind::BASE
+};
+
+pub const LAUNCH_TEMPLATE: Kind = Kind {
+    prefix: "lt",
+    arn_type: "launch-template",
+    ..Kind::BASE
+};
+
+pub const ELASTIC_IP: Kind = Kind {
+    prefix: "eipalloc",
+    arn_type: "elastic-ip",
+    ..Kind::BASE
+};
+
+pub const NAT_GATEWAY: Kind = Kind {
+    prefix: "nat",
+    arn_type: "natgateway",
+    ..Kind::BASE
+};
+
+/// Managed prefix lists, which security group rules name; not taggable at creation here.
+pub const PREFIX_LIST: Kind = Kind {
+    prefix: "pl",
+    arn_type: "prefix-list",
+    malformed: Some("InvalidPrefixListID.Malformed"),
+    taggable: false,
+    ..Kind::BASE
+};
+
+/// Security group rules (`sgr-…`), which Authorize calls may tag as they make them.
+pub const SECURITY_GROUP_RULE: Kind = Kind {
+    prefix: "sgr",
+    arn_type: "security-group-rule",
+    ..Kind::BASE
+};
