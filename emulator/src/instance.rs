@@ -218,7 +218,7 @@ impl Instance {
             &mut delay_ms,
         ) {
             Ok(output) => {
-                let r = render::success(service, action, &request_id, &output);
+                let r = render::success(service, action, &request_id, output);
                 RawResponse {
                     status: r.status,
                     content_type: r.content_type,
@@ -347,7 +347,7 @@ impl Instance {
             &mut delay_ms,
         );
         let rendered = match result {
-            Ok(output) => render::success(service, &routed.action, &request_id, &output),
+            Ok(output) => render::success(service, &routed.action, &request_id, output),
             Err(e) => {
                 let mut answer = self.answer_error(
                     Some(service),

@@ -47,7 +47,8 @@ pub fn unix_from_parts(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Opti
     Some(days_from_civil(y, mo, d) * 86_400 + i64::from(h * 3600 + mi * 60 + s))
 }
 
-fn split(unix: i64) -> (i64, u32, u32, u32, u32, u32) {
+/// Unix seconds as (year, month, day, hour, minute, second), UTC.
+pub fn split(unix: i64) -> (i64, u32, u32, u32, u32, u32) {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400) as u32;
     let (y, mo, d) = civil_from_days(days);

@@ -58,6 +58,14 @@ impl Kind {
 pub struct Str(u32, u16);
 
 impl Str {
+    /// The bytes, without the character-boundary checks of slicing a `str`.
+    fn bytes(self) -> Option<&'static [u8]> {
+        let start = self.0 as usize;
+        services::pool::STRINGS
+            .as_bytes()
+            .get(start..start + self.1 as usize)
+    }
+
     pub fn get(self) -> &'static str {
         let start = self.0 as usize;
         services::pool::STRINGS
@@ -80,6 +88,12 @@ impl Member {
     /// The model's name: what SDKs and `--cli-input-json` call it, and what handlers write.
     pub fn name(&self) -> &'static str {
         self.name.get()
+    }
+
+    /// Whether the member is called `name`: the length first, which settles most mismatches
+    /// without reading the text (the serializer asks this for every member it writes).
+    pub fn is(&self, name: &str) -> bool {
+        self.name.1 as usize == name.len() && self.name.bytes() == Some(name.as_bytes())
     }
 
     /// Its request parameter name (flattened query protocols).
@@ -163,7 +177,7 @@ impl Shape {
 
     /// The structure member called `name` (the model's name).
     pub fn member(&self, name: &str) -> Option<&'static Member> {
-        self.members().iter().find(|m| m.name() == name)
+        self.members().iter().find(|m| m.is(name))
     }
 
     /// A list entry's element or parameter segment (`item`, `member`, …), or a map key's name.

@@ -30,11 +30,12 @@ pub const XML_CONTENT_TYPE: &str = "text/xml;charset=UTF-8";
 pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// A successful answer of `service`'s `action`.
-pub fn success(service: ServiceId, action: &str, request_id: &str, output: &Output) -> Rendered {
+/// Takes the output by value: a JSON answer is already its body and moves over uncopied.
+pub fn success(service: ServiceId, action: &str, request_id: &str, output: Output) -> Rendered {
     let (content_type, body) = match (service.protocol(), output) {
-        (_, Output::JsonText(t)) => (JSON_CONTENT_TYPE, t.clone()),
+        (_, Output::JsonText(t)) => (JSON_CONTENT_TYPE, t),
         (Protocol::Ec2Query, Output::Xml(b)) => {
-            (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, b))
+            (XML_CONTENT_TYPE, xml::ec2_success(action, request_id, &b))
         }
         (Protocol::Ec2Query, Output::XmlEmpty) => {
             // EC2 answers `<return>true</return>` for the actions its model gives no output
@@ -47,7 +48,7 @@ pub fn success(service: ServiceId, action: &str, request_id: &str, output: &Outp
         }
         (_, Output::Xml(b)) => (
             XML_CONTENT_TYPE,
-            xml::query_success(service, action, request_id, b),
+            xml::query_success(service, action, request_id, &b),
         ),
         (_, Output::XmlEmpty) => (
             XML_CONTENT_TYPE,
@@ -114,7 +115,7 @@ mod tests {
 
     #[test]
     fn ec2_actions_without_output_answer_return_true() {
-        let r = success(ServiceId::Ec2, "DeleteVpc", "rid", &Output::XmlEmpty);
+        let r = success(ServiceId::Ec2, "DeleteVpc", "rid", Output::XmlEmpty);
         assert!(r
             .body
             .contains("<requestId>rid</requestId><return>true</return></DeleteVpcResponse>"));
@@ -123,7 +124,7 @@ mod tests {
     #[test]
     fn query_results_follow_the_model() {
         // No output shape: no result element.
-        let r = success(ServiceId::Iam, "DeleteRole", "rid", &Output::XmlEmpty);
+        let r = success(ServiceId::Iam, "DeleteRole", "rid", Output::XmlEmpty);
         assert!(!r.body.contains("DeleteRoleResult"));
         assert!(r.body.contains("<RequestId>rid</RequestId>"));
         // An output shape without members: the element is there, empty (botocore needs it).
@@ -131,12 +132,12 @@ mod tests {
             ServiceId::Elb,
             "DeleteLoadBalancer",
             "rid",
-            &Output::XmlEmpty,
+            Output::XmlEmpty,
         );
         assert!(r
             .body
             .contains("<DeleteLoadBalancerResult></DeleteLoadBalancerResult>"));
-        let r = success(ServiceId::Iam, "UpdateRole", "rid", &Output::XmlEmpty);
+        let r = success(ServiceId::Iam, "UpdateRole", "rid", Output::XmlEmpty);
         assert!(r.body.contains("<UpdateRoleResult></UpdateRoleResult>"));
     }
 }

@@ -11,8 +11,6 @@
 
 use std::fmt::Write as _;
 
-use quick_xml::escape::escape;
-
 use super::error::{AwsError, AwsResult};
 use super::render::Output;
 use super::service::{Protocol, ServiceId};
@@ -60,6 +58,47 @@ impl Scalar {
             Scalar::Time => kind == Kind::Timestamp,
         }
     }
+}
+
+/// Whether `b` is one of `"` `&` `'` `<` `>`: all five lie in 0x22..=0x3E, so one subtraction
+/// and one bit of a mask decide it.
+fn special(b: u8) -> bool {
+    const BASE: u8 = b'"';
+    const MASK: u32 =
+        1 | 1 << (b'&' - BASE) | 1 << (b'\'' - BASE) | 1 << (b'<' - BASE) | 1 << (b'>' - BASE);
+    let i = b.wrapping_sub(BASE);
+    i < 32 && MASK >> i & 1 == 1
+}
+
+/// Appends `text` with XML's five special characters escaped (`&lt;` `&gt;` `&amp;` `&apos;`
+/// `&quot;`, as quick-xml's escaper writes them), straight into the body: most values have none,
+/// and then this is one copy, with no intermediate string.
+pub fn escape_into(buf: &mut String, text: &str) {
+    // The usual case: nothing to escape. A scan without early exit, which the compiler
+    // vectorises (values are short: a search library's set-up costs more than it saves).
+    if !text.bytes().fold(false, |any, b| any | special(b)) {
+        buf.push_str(text);
+        return;
+    }
+    let mut done = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if !special(b) {
+            continue;
+        }
+        let entity = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'\'' => "&apos;",
+            b'"' => "&quot;",
+            _ => continue,
+        };
+        // `i` is an ASCII byte's place, so both slices end on character boundaries.
+        buf.push_str(&text[done..i]);
+        buf.push_str(entity);
+        done = i + 1;
+    }
+    buf.push_str(&text[done..]);
 }
 
 impl Writer {
@@ -110,18 +149,20 @@ impl Writer {
         let shape = frame.shape;
         // Handlers mostly write members in the model's order: look from just after the last
         // one first, so the usual look-up is one comparison.
-        let n = shape.members().len();
-        let start = frame.next.min(n);
-        let found = (start..n)
-            .chain(0..start)
-            .find(|&i| shape.members()[i].name() == name);
+        let members = shape.members();
+        let start = frame.next.min(members.len());
+        let found = members[start..]
+            .iter()
+            .position(|m| m.is(name))
+            .map(|i| i + start)
+            .or_else(|| members[..start].iter().position(|m| m.is(name)));
         match found {
             Some(i) => {
                 if i < 128 {
                     frame.written |= 1 << i;
                 }
                 frame.next = i + 1;
-                Some(&shape.members()[i])
+                members.get(i)
             }
             None => {
                 // The one nameless shape is the output of an operation the model gives none.
@@ -208,8 +249,11 @@ impl Writer {
             } else {
                 self.buf.push_str(text);
             }
+        } else if quoted {
+            escape_into(&mut self.buf, text);
         } else {
-            self.buf.push_str(&escape(text));
+            // Numbers and booleans: nothing to escape.
+            self.buf.push_str(text);
         }
     }
 
@@ -293,8 +337,15 @@ impl Writer {
     /// A timestamp member from virtual milliseconds, in the service's own format (JSON: epoch
     /// seconds with the milliseconds as the fraction).
     pub fn time(&mut self, name: &str, ms: i64) -> &mut Self {
-        let text = timestamp(self.service, ms);
-        self.scalar(name, Scalar::Time, &text, false)
+        let Some(m) = self.member(name) else {
+            return self;
+        };
+        if self.check(m, Scalar::Time, None) {
+            self.open(m);
+            write_timestamp(&mut self.buf, self.service, ms);
+            self.close(m);
+        }
+        self
     }
 
     pub fn time_opt(&mut self, name: &str, ms: Option<i64>) -> &mut Self {
@@ -592,20 +643,24 @@ fn utf8_sink(s: &mut String) -> impl std::io::Write + '_ {
 /// `.000Z`; ELBv2 with its milliseconds; IAM to the second with a bare `Z`; the JSON services as
 /// epoch seconds.
 pub fn timestamp(service: ServiceId, ms: i64) -> String {
-    let secs = crate::timefmt::format_iso8601(ms.div_euclid(1000));
-    match service {
-        ServiceId::Iam => secs.replace(".000Z", "Z"),
-        ServiceId::Elbv2 => format!(
-            "{}.{:03}Z",
-            secs.trim_end_matches(".000Z"),
+    let mut out = String::with_capacity(24);
+    write_timestamp(&mut out, service, ms);
+    out
+}
+
+/// [`timestamp`], appended to `buf` with no string of its own (answers carry one per resource).
+pub fn write_timestamp(buf: &mut String, service: ServiceId, ms: i64) {
+    let (y, mo, d, h, mi, s) = crate::timefmt::split(ms.div_euclid(1000));
+    let _ = match service {
+        ServiceId::Kms | ServiceId::Ecr => write!(buf, "{}", ms as f64 / 1000.0),
+        ServiceId::Iam => write!(buf, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
+        ServiceId::Elbv2 => write!(
+            buf,
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
             ms.rem_euclid(1000)
         ),
-        ServiceId::Kms | ServiceId::Ecr => {
-            let v = ms as f64 / 1000.0;
-            v.to_string()
-        }
-        _ => secs,
-    }
+        _ => write!(buf, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z"),
+    };
 }
 
 #[cfg(test)]
@@ -617,6 +672,19 @@ mod tests {
             Ok(Output::Xml(s)) | Ok(Output::JsonText(s)) => s,
             Ok(Output::XmlEmpty) => String::new(),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn escaping_is_quick_xmls() {
+        for text in ["", "plain", "a<b>&'\"c", "<<", "é & ü", "end&"] {
+            let mut buf = String::from("x");
+            escape_into(&mut buf, text);
+            assert_eq!(
+                buf,
+                format!("x{}", quick_xml::escape::escape(text)),
+                "{text}"
+            );
         }
     }
 
