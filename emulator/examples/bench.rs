@@ -10,7 +10,8 @@
 //! ```
 //! `load` starts `awsemu serve` as its own process (or uses `--endpoint`) and drives it with
 //! keep-alive connections from a one-thread runtime; each request carries a SigV4 signature
-//! the server verifies in full.
+//! the server verifies in full. Each figure also gives the server's CPU time per request, read
+//! from `/proc`, which moves less than requests a second when other work shares the cores.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -220,6 +221,39 @@ async fn call(addr: SocketAddr, req: &[u8]) -> (u16, String) {
     (status, String::from_utf8_lossy(&msg).into_owned())
 }
 
+/// CPU time the process has used (user + system), in µs: the server's cost per request, which
+/// contention for the cores changes far less than the requests a second it reaches.
+fn cpu_us(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) close with ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of stat, the 12th and 13th after the name; clock
+    // ticks are 100 a second on Linux.
+    (ticks(11) + ticks(12)) * 10_000.0
+}
+
+/// Drives `req` for `seconds` and returns (answered, elapsed, server CPU µs per request).
+fn measure(
+    rt: &tokio::runtime::Runtime,
+    pid: Option<u32>,
+    addr: SocketAddr,
+    req: Vec<u8>,
+    seconds: u64,
+    connections: usize,
+) -> (u64, Duration, f64) {
+    let before = pid.map(cpu_us).unwrap_or(0.0);
+    let (n, elapsed) = rt.block_on(drive(addr, Arc::new(req), seconds, connections));
+    let used = pid.map(cpu_us).unwrap_or(0.0) - before;
+    (n, elapsed, used / (n.max(1) as f64))
+}
+
 fn rss_mib(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -281,9 +315,9 @@ fn ec2(seconds: u64, connections: usize, count: usize) {
         ("a first page of 100 (MaxResults, no filter)".to_string(), "Action=DescribeInstances&Version=2016-11-15&MaxResults=100"),
     ] {
         let req = signed_post(addr, "test", body.as_bytes());
-        let (n, elapsed) = rt.block_on(drive(addr, Arc::new(req), seconds, connections));
+        let (n, elapsed, cpu) = measure(&rt, Some(child.id()), addr, req, seconds, connections);
         println!(
-            "DescribeInstances over {count} instances, {what}: {n} answered 200 in {:.2} s = {:.0} requests/s",
+            "DescribeInstances over {count} instances, {what}: {n} answered 200 in {:.2} s = {:.0} requests/s; server CPU {cpu:.1} µs/request",
             elapsed.as_secs_f64(),
             n as f64 / elapsed.as_secs_f64()
         );
@@ -339,9 +373,9 @@ fn elb(seconds: u64, connections: usize, count: usize) {
         ),
     ] {
         let req = signed_post_to(addr, "test", "elasticloadbalancing", body.as_bytes());
-        let (n, elapsed) = rt.block_on(drive(addr, Arc::new(req), seconds, connections));
+        let (n, elapsed, cpu) = measure(&rt, Some(child.id()), addr, req, seconds, connections);
         println!(
-            "DescribeLoadBalancers (classic) over {count} load balancers, {what}: {n} answered 200 in {:.2} s = {:.0} requests/s",
+            "DescribeLoadBalancers (classic) over {count} load balancers, {what}: {n} answered 200 in {:.2} s = {:.0} requests/s; server CPU {cpu:.1} µs/request",
             elapsed.as_secs_f64(),
             n as f64 / elapsed.as_secs_f64()
         );
@@ -360,9 +394,9 @@ fn elb(seconds: u64, connections: usize, count: usize) {
         ),
     ] {
         let req = signed_post_to(addr, "test", "elasticloadbalancing", body.as_bytes());
-        let (n, elapsed) = rt.block_on(drive(addr, Arc::new(req), seconds, connections));
+        let (n, elapsed, cpu) = measure(&rt, Some(child.id()), addr, req, seconds, connections);
         println!(
-            "DescribeLoadBalancers (v2) over {count} network load balancers, {what}: {n} answered 200 in {:.2} s = {:.0} requests/s",
+            "DescribeLoadBalancers (v2) over {count} network load balancers, {what}: {n} answered 200 in {:.2} s = {:.0} requests/s; server CPU {cpu:.1} µs/request",
             elapsed.as_secs_f64(),
             n as f64 / elapsed.as_secs_f64()
         );
@@ -427,14 +461,11 @@ fn load(seconds: u64, connections: usize, endpoint: Option<SocketAddr>) {
         .enable_all()
         .build()
         .expect("runtime");
-    let (n, elapsed) = rt.block_on(drive(
-        addr,
-        Arc::new(signed_request(addr, "worker")),
-        seconds,
-        connections,
-    ));
+    let pid = child.as_ref().map(|c| c.id());
+    let req = signed_request(addr, "worker");
+    let (n, elapsed, cpu) = measure(&rt, pid, addr, req, seconds, connections);
     println!(
-        "load: {n} signed DescribeRegions answered 200 in {:.2} s over {connections} keep-alive connections = {:.0} requests/s",
+        "load: {n} signed DescribeRegions answered 200 in {:.2} s over {connections} keep-alive connections = {:.0} requests/s; server CPU {cpu:.1} µs/request",
         elapsed.as_secs_f64(),
         n as f64 / elapsed.as_secs_f64()
     );

@@ -5,7 +5,8 @@
 //! `service-2.json` files at a pinned version (names, types and constraints only), so that the
 //! request decoder, the validator and the serializer take every wire fact from one place instead
 //! of each handler writing element names by hand. Shapes refer to each other by index into their
-//! service's table.
+//! service's table; names, members, enum values and error lists are indexes into the pool all
+//! services share ([`services::pool`]), so the tables hold no pointer (see [`Str`]).
 
 #[rustfmt::skip]
 #[allow(clippy::all)]
