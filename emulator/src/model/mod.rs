@@ -176,6 +176,12 @@ impl Shape {
         range(&services::pool::MEMBERS, self.members)
     }
 
+    /// Where the members start in [`services::pool::MEMBERS`]: a member's place there
+    /// (`members_start() + i`) names it among all the models' members.
+    pub fn members_start(&self) -> usize {
+        self.members.0 as usize
+    }
+
     /// The structure member called `name` (the model's name).
     pub fn member(&self, name: &str) -> Option<&'static Member> {
         self.members().iter().find(|m| m.is(name))

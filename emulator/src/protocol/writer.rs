@@ -14,6 +14,9 @@ use std::fmt::Write as _;
 use super::error::{AwsError, AwsResult};
 use super::render::Output;
 use super::service::{Protocol, ServiceId};
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use crate::model::services::pool::MEMBER_COUNT;
 use crate::model::{self, Kind, Member, ServiceModel, Shape};
 
 /// Writes one answer of one operation.
@@ -34,9 +37,35 @@ struct Frame {
     written: u128,
     /// JSON: whether a member was written yet (for the commas).
     any: bool,
-    /// Where the next member look-up starts.
+    /// Where the next member look-up looks first (see [`AFTER`]).
     next: usize,
+    /// The last member written, by its place among all members.
+    prev: Option<usize>,
 }
+
+impl Frame {
+    fn new(shape: &'static Shape) -> Frame {
+        let first = FIRST
+            .get(shape.members_start())
+            .map_or(0, |s| s.load(Ordering::Relaxed));
+        Frame {
+            shape,
+            written: 0,
+            any: false,
+            next: usize::from(first).saturating_sub(1),
+            prev: None,
+        }
+    }
+}
+
+/// The member look-up's memory: after member `g` (its place among all the models' members),
+/// `AFTER[g]` is one more than the member written next the last time, and `FIRST` the same for
+/// the first member of a structure, by the place its members start. Handlers write a shape's
+/// members in the same order every time — the model's order, or AWS's wire order where that
+/// differs (EC2's instances) — so a look-up is mostly one comparison instead of a scan over up to
+/// sixty members. Only speed depends on it: a wrong guess is followed by the full scan.
+static AFTER: [AtomicU16; MEMBER_COUNT] = [const { AtomicU16::new(0) }; MEMBER_COUNT];
+static FIRST: [AtomicU16; MEMBER_COUNT] = [const { AtomicU16::new(0) }; MEMBER_COUNT];
 
 /// The scalar types handlers write, for the type check.
 #[derive(Clone, Copy)]
@@ -124,12 +153,7 @@ impl Writer {
         if protocol == Protocol::AwsJson {
             w.buf.push('{');
         }
-        w.stack.push(Frame {
-            shape,
-            written: 0,
-            any: false,
-            next: 0,
-        });
+        w.stack.push(Frame::new(shape));
         w
     }
 
@@ -147,21 +171,34 @@ impl Writer {
     fn member(&mut self, name: &str) -> Option<&'static Member> {
         let frame = self.stack.last_mut()?;
         let shape = frame.shape;
-        // Handlers mostly write members in the model's order: look from just after the last
-        // one first, so the usual look-up is one comparison.
         let members = shape.members();
-        let start = frame.next.min(members.len());
-        let found = members[start..]
-            .iter()
-            .position(|m| m.is(name))
-            .map(|i| i + start)
-            .or_else(|| members[..start].iter().position(|m| m.is(name)));
+        let start = shape.members_start();
+        let guess = frame.next;
+        let found = if members.get(guess).is_some_and(|m| m.is(name)) {
+            Some(guess)
+        } else {
+            let found = members.iter().position(|m| m.is(name));
+            if let Some(i) = found {
+                let slot = match frame.prev {
+                    Some(g) => AFTER.get(g),
+                    None => FIRST.get(start),
+                };
+                if let (Some(slot), Ok(v)) = (slot, u16::try_from(i + 1)) {
+                    slot.store(v, Ordering::Relaxed);
+                }
+            }
+            found
+        };
         match found {
             Some(i) => {
                 if i < 128 {
                     frame.written |= 1 << i;
                 }
-                frame.next = i + 1;
+                frame.prev = Some(start + i);
+                frame.next = match AFTER.get(start + i).map(|s| s.load(Ordering::Relaxed)) {
+                    Some(n) if n > 0 => usize::from(n) - 1,
+                    _ => i + 1,
+                };
                 members.get(i)
             }
             None => {
@@ -379,12 +416,7 @@ impl Writer {
         if self.json() {
             self.buf.push('{');
         }
-        self.stack.push(Frame {
-            shape,
-            written: 0,
-            any: false,
-            next: 0,
-        });
+        self.stack.push(Frame::new(shape));
         body(self);
         self.end_frame();
         if self.json() {
