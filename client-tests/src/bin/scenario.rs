@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = awsemu::scenario::batch::parse_args("scenario");
+    let args = awsemu::scenario::batch::parse_args(
+        "scenario",
+        "Replay scenario files, cloud-provider flows included, and report them as text, JSON or JUnit XML; exit 0 when all pass, 1 when one fails, 2 when a file does not load.",
+    );
     awsemu::scenario::batch::run_all(&args, Some(&client_tests::scenarios::run_flow), "scenario")
         .await
 }

@@ -29,7 +29,7 @@ pub enum Format {
     Junit,
 }
 
-/// The arguments of `scenario run`.
+/// The arguments of `scenario run`: what runs, and how it is reported.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Scenario files, or directories whose *.yaml and *.yml files run in name order
@@ -49,10 +49,10 @@ pub struct RunArgs {
 }
 
 /// Parses the command line of a program that only runs scenarios (client-tests' `scenario`).
-pub fn parse_args(program: &'static str) -> RunArgs {
-    let cmd = clap::Command::new(program)
-        .about("Replay scenario files and report them as text, JSON or JUnit XML; exit 0 when all pass, 1 when one fails, 2 when a file does not load.");
-    let matches = RunArgs::augment_args(cmd).get_matches();
+pub fn parse_args(program: &'static str, about: &'static str) -> RunArgs {
+    // After augment_args, which sets the about of `RunArgs`' own doc comment.
+    let cmd = RunArgs::augment_args(clap::Command::new(program)).about(about);
+    let matches = cmd.get_matches();
     RunArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
