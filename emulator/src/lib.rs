@@ -32,7 +32,8 @@
 //!   [`audit`]: the would-be-denied report of `--iam audit`.
 //! - [`recorder`]: the call log every answered call goes to (bounded, in memory; JSON lines with
 //!   `serve --record`); [`instance::Instance::call`] makes one call from inside, without HTTP.
-//! - [`scenario`]: scenario files — world, faults, steps, expectations — and their runner.
+//! - [`scenario`]: scenario files — world, faults, steps, expectations — their runner, and the
+//!   text, JSON and JUnit reports of many files.
 //! - [`emulator`]: the embedding API: [`Emulator::builder`] … `start().await` in a test.
 
 pub mod admin;

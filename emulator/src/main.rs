@@ -36,8 +36,9 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum ScenarioCommand {
-    /// Replay a scenario (without flow steps) and print a report; exit 0 when it passes, 1 when not.
-    Run { file: PathBuf },
+    /// Replay scenarios (without flow steps), each on a fresh emulator, and report them as text,
+    /// JSON or JUnit XML; exit 0 when all pass, 1 when one fails, 2 when a file does not load.
+    Run(scenario::batch::RunArgs),
     /// Validate a scenario file without running it.
     Check { file: PathBuf },
     /// Turn a recording (`serve --record`) into a scenario that replays its calls.
@@ -376,14 +377,7 @@ fn scenario_command(cmd: ScenarioCommand) -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        ScenarioCommand::Run { file } => {
-            let (s, dir) = match scenario::load_file(&file) {
-                Ok(x) => x,
-                Err(e) => {
-                    eprintln!("awsemu: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+        ScenarioCommand::Run(args) => {
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -394,14 +388,7 @@ fn scenario_command(cmd: ScenarioCommand) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            let report = runtime.block_on(scenario::run(&s, dir.as_deref(), None, &mut |line| {
-                println!("{line}")
-            }));
-            if report.passed {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+            runtime.block_on(scenario::batch::run_all(&args, None, "awsemu"))
         }
         ScenarioCommand::FromRecording {
             recording,

@@ -9,7 +9,10 @@
 //!   load balancer's targets as sets); [`recording`]: a recording to a scenario.
 //! - [`runner`]: [`run`] a scenario and write its report; flows go to a [`FlowRunner`] the caller
 //!   gives (client-tests implements it; awsemu alone cannot run flows).
+//! - [`batch`]: several files in one command, reported as text with a summary table, JSON or
+//!   JUnit XML.
 
+pub mod batch;
 pub mod calls;
 pub mod expect;
 pub mod faults;
@@ -23,6 +26,6 @@ pub mod world;
 
 pub use model::Scenario;
 pub use runner::{
-    load_file, prepare, run, verify, FlowFailure, FlowFuture, FlowRequest, FlowRunner, Loaded,
-    Report, Verdict,
+    load_file, prepare, run, verify, FlowFailure, FlowFuture, FlowRequest, FlowRunner, Item,
+    Loaded, Outcome, Report, Verdict,
 };

@@ -3,12 +3,15 @@
 //! expectations — with a readable report written line by line to a sink.
 //!
 //! The report holds no wall-clock time and no port, only virtual time and seeded ids, so the same
-//! file and seed give a byte-identical report.
+//! file and seed give a byte-identical report. Beside the text, a [`Report`] holds each step and
+//! final expectation as an [`Item`] (outcome, message, its lines of the text), which the JSON and
+//! JUnit reports of [`super::batch`] are written from.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -107,6 +110,75 @@ pub struct Report {
     pub name: String,
     pub passed: bool,
     pub text: String,
+    /// Why the run could not start (the emulator or the world): then no step ran.
+    pub error: Option<String>,
+    /// One per step of the file, in order; those after a failing step are skipped.
+    pub steps: Vec<Item>,
+    /// One per final expectation (`state` ones, then `calls` ones); skipped when a step failed.
+    pub expectations: Vec<Item>,
+    /// Where the virtual clock ended, from the scenario's epoch.
+    pub virtual_ms: i64,
+    /// Wall time of the whole run; kept out of `text`, which must repeat byte for byte.
+    pub wall: Duration,
+}
+
+/// How a step or a final expectation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Failed,
+    /// Not run: an earlier step failed, or the world could not be built.
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// One step or final expectation of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// Its line of the text report after PASS/FAIL: `step 2: call ec2:AttachVolume as worker`,
+    /// `expect state: 2 volumes`. A skipped state expectation, never described, is `expect state #N`.
+    pub title: String,
+    pub outcome: Outcome,
+    /// The first difference of a failure, or why it was skipped.
+    pub message: Option<String>,
+    /// Its lines of the text report (a failing step's call log included); empty when skipped.
+    pub text: String,
+    /// Virtual time it took.
+    pub virtual_ms: i64,
+    /// Wall time it took (never in `text`).
+    pub wall: Duration,
+}
+
+impl Item {
+    fn skipped(title: String, why: &str) -> Item {
+        Item {
+            title,
+            outcome: Outcome::Skipped,
+            message: Some(why.to_string()),
+            text: String::new(),
+            virtual_ms: 0,
+            wall: Duration::ZERO,
+        }
+    }
+}
+
+/// What a run collects beside its text.
+#[derive(Default)]
+struct Items {
+    steps: Vec<Item>,
+    expectations: Vec<Item>,
+    virtual_ms: i64,
+    /// Whether the final expectations were checked (every step passed).
+    verified: bool,
 }
 
 /// Reads and parses a scenario file; also returns its folder (policy files are relative to it).
@@ -162,15 +234,29 @@ fn symbols_of(loaded: &Loaded) -> Symbols {
 
 /// Checks the final expectations now.
 pub fn verify(instance: &Instance, loaded: &Loaded) -> Verdict {
+    let checks: Vec<_> = verify_timed(instance, loaded)
+        .into_iter()
+        .map(|(what, diff, _)| (what, diff))
+        .collect();
+    Verdict {
+        passed: checks.iter().all(|(_, d)| d.is_none()),
+        checks,
+    }
+}
+
+/// The final expectations, each with the wall time its check took (JUnit shows it).
+fn verify_timed(instance: &Instance, loaded: &Loaded) -> Vec<(String, Option<String>, Duration)> {
     let symbols = symbols_of(loaded);
     // The state checks' own admin calls come after this and are not the scenario's.
     let horizon = instance.calls.last_seq();
     let mut checks = Vec::new();
     for e in &loaded.scenario.expect.state {
-        checks.push(match expect::check_state(instance, e, &symbols) {
+        let started = Instant::now();
+        let (what, diff) = match expect::check_state(instance, e, &symbols) {
             Ok(d) => (format!("state: {d}"), None),
             Err((d, why)) => (format!("state: {d}"), Some(why)),
-        });
+        };
+        checks.push((what, diff, started.elapsed()));
     }
     let records: Vec<CallRecord> = instance
         .calls
@@ -179,15 +265,28 @@ pub fn verify(instance: &Instance, loaded: &Loaded) -> Verdict {
         .filter(|r| r.seq <= horizon)
         .collect();
     for e in &loaded.scenario.expect.calls {
-        checks.push(match expect::check_calls(e, &records) {
+        let started = Instant::now();
+        let (what, diff) = match expect::check_calls(e, &records) {
             Ok(d) => (format!("calls: {d}"), None),
             Err((d, why)) => (format!("calls: {d}"), Some(why)),
-        });
+        };
+        checks.push((what, diff, started.elapsed()));
     }
-    Verdict {
-        passed: checks.iter().all(|(_, d)| d.is_none()),
-        checks,
-    }
+    checks
+}
+
+/// The final expectations of `s` as skipped items: a state check is described only when it
+/// runs (its description resolves symbols), a call fact's description needs no state.
+fn skipped_expectations(s: &Scenario, why: &str) -> Vec<Item> {
+    let state = (s.expect.state.iter().enumerate())
+        .map(|(i, _)| Item::skipped(format!("expect state #{}", i + 1), why));
+    let calls = s.expect.calls.iter().map(|e| {
+        let desc = match expect::check_calls(e, &[]) {
+            Ok(d) | Err((d, _)) => d,
+        };
+        Item::skipped(format!("expect calls: {desc}"), why)
+    });
+    state.chain(calls).collect()
 }
 
 struct Out<'s> {
@@ -241,18 +340,37 @@ pub async fn run(
     if !s.description.is_empty() {
         out.line(format!("  {}", s.description.trim()));
     }
-    let passed = match run_inner(s, base_dir, flows, &mut out).await {
-        Ok(passed) => passed,
+    let started = Instant::now();
+    let mut items = Items::default();
+    let (passed, error) = match run_inner(s, base_dir, flows, &mut out, &mut items).await {
+        Ok(passed) => (passed, None),
         Err(e) => {
             out.line(format!("error: {e}"));
-            false
+            (false, Some(e))
         }
     };
     out.line(format!("result: {}", if passed { "PASS" } else { "FAIL" }));
+    // Whatever did not run, after a failing step or a world that could not be built.
+    let why = if error.is_some() {
+        "the world could not be built"
+    } else {
+        "an earlier step failed"
+    };
+    for (i, step) in s.steps.iter().enumerate().skip(items.steps.len()) {
+        items.steps.push(Item::skipped(step_title(i, step), why));
+    }
+    if !items.verified {
+        items.expectations = skipped_expectations(s, why);
+    }
     Report {
         name: s.name.clone(),
         passed,
         text: out.text,
+        error,
+        steps: items.steps,
+        expectations: items.expectations,
+        virtual_ms: items.virtual_ms,
+        wall: started.elapsed(),
     }
 }
 
@@ -261,6 +379,7 @@ async fn run_inner(
     base_dir: Option<&Path>,
     flows: Option<&dyn FlowRunner>,
     out: &mut Out<'_>,
+    items: &mut Items,
 ) -> Result<bool, String> {
     let cfg = config(s, Config::default());
     // Flows speak HTTP through the SDK: they need a listening emulator; raw calls do not.
@@ -275,6 +394,7 @@ async fn run_inner(
     };
     let loaded = prepare(&instance, s, base_dir)?;
     let settled = instance.clock.now_ms() - SCENARIO_EPOCH_MS;
+    items.virtual_ms = settled;
     out.line(if settled > 0 {
         format!(
             "world: built with {} calls, settled at t+{settled}ms",
@@ -285,16 +405,31 @@ async fn run_inner(
     });
     for (i, step) in s.steps.iter().enumerate() {
         let seq_before = instance.calls.last_seq();
+        let (started, clock_before) = (Instant::now(), instance.clock.now_ms());
         let outcome = run_step(&instance, emulator.as_ref(), &loaded, step, flows).await;
-        let title = step_title(i, step);
+        let mut item = Item {
+            title: step_title(i, step),
+            outcome: Outcome::Passed,
+            message: None,
+            text: String::new(),
+            virtual_ms: instance.clock.now_ms() - clock_before,
+            wall: started.elapsed(),
+        };
+        items.virtual_ms = instance.clock.now_ms() - SCENARIO_EPOCH_MS;
+        let title = item.title.clone();
         let made = instance.calls.since(seq_before);
+        let text_from = out.text.len();
         match outcome {
             Ok(()) => {
                 out.line(format!("PASS {title}"));
                 made.iter()
                     .for_each(|r| out.line(record_line(r, &s.region)));
+                item.text = out.text[text_from..].to_string();
+                items.steps.push(item);
             }
             Err(why) => {
+                item.outcome = Outcome::Failed;
+                item.message = Some(why.clone());
                 out.line(format!("FAIL {title}"));
                 out.line(format!("  first difference: {why}"));
                 out.line("  call log around it:");
@@ -315,24 +450,42 @@ async fn run_inner(
                     "  {} later steps and the final expectations were not run",
                     s.steps.len() - i - 1
                 ));
+                item.text = out.text[text_from..].to_string();
+                items.steps.push(item);
                 return Ok(false);
             }
         }
     }
-    let verdict = verify(&instance, &loaded);
-    for (what, diff) in &verdict.checks {
-        match diff {
+    items.virtual_ms = instance.clock.now_ms() - SCENARIO_EPOCH_MS;
+    items.verified = true;
+    let mut passed = true;
+    for (what, diff, wall) in verify_timed(&instance, &loaded) {
+        let text_from = out.text.len();
+        match &diff {
             None => out.line(format!("PASS expect {what}")),
             Some(d) => {
+                passed = false;
                 out.line(format!("FAIL expect {what}"));
                 out.line(format!("  first difference: {d}"));
             }
         }
+        items.expectations.push(Item {
+            title: format!("expect {what}"),
+            outcome: if diff.is_some() {
+                Outcome::Failed
+            } else {
+                Outcome::Passed
+            },
+            message: diff,
+            text: out.text[text_from..].to_string(),
+            virtual_ms: 0,
+            wall,
+        });
     }
     if let Some(e) = emulator {
         e.shutdown().await;
     }
-    Ok(verdict.passed)
+    Ok(passed)
 }
 
 fn step_title(i: usize, step: &Step) -> String {
