@@ -243,3 +243,51 @@ def test_server_class_without_pytest(awsemu_session):
         assert s.client("sts").get_caller_identity()["Account"] == "000000000042"
     assert s.proc.returncode == 0  # SIGTERM: a clean shutdown
 
+
+
+def test_config_principals_get_their_printed_keys(awsemu_session, tmp_path):
+    volumes_only = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ec2:CreateVolume", "Resource": "*"}],
+    }
+    config = tmp_path / "awsemu.json"
+    config.write_text(
+        json.dumps(
+            {
+                "policies": {"volumes-only": volumes_only},
+                "principals": [
+                    {"name": "alice", "access_key_id": "AKIAALICE", "secret_access_key": "s3cret", "policies": ["volumes-only"]},
+                    {"name": "ci-bot", "access_key_id": "AKIACI", "secret_access_key": "s3cret", "role": "worker"},
+                ],
+            }
+        )
+    )
+    with awsemu_pkg.Server(awsemu_session.binary, config=config) as s:
+        assert s.credentials("alice") == awsemu_pkg.Credentials("AKIAALICE", "s3cret")
+        assert s.credentials("worker") == awsemu_pkg.Credentials("worker", "worker")
+        ec2 = s.client("ec2", role="alice")
+        ec2.create_volume(AvailabilityZone=AZ, Size=1)
+        with pytest.raises(ClientError) as e:
+            ec2.describe_regions()
+        assert error(e)[:2] == ("UnauthorizedOperation", 403)
+
+
+def test_a_server_that_cannot_start_says_why(awsemu_session):
+    with pytest.raises(awsemu_pkg.AwsemuError) as e:
+        awsemu_pkg.Server(awsemu_session.binary, args=["--timing", "sideways"])
+    assert "did not print its endpoint" in str(e.value)
+    assert "sideways" in str(e.value)  # the server's own message comes along
+
+
+def test_find_binary_falls_back_to_the_repository_build(tmp_path, monkeypatch, awsemu_session):
+    monkeypatch.delenv("AWSEMU_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    (tmp_path / "emulator").mkdir()
+    (tmp_path / "emulator" / "Cargo.toml").write_text("[package]\nname = \"awsemu\"\n")
+    (tmp_path / "target" / "debug").mkdir(parents=True)
+    built = tmp_path / "target" / "debug" / "awsemu"
+    built.symlink_to(awsemu_session.binary)
+    (tmp_path / "some" / "dir").mkdir(parents=True)
+    assert awsemu_pkg.find_binary(start=tmp_path / "some" / "dir") == str(built)
+    monkeypatch.setenv("AWSEMU_BIN", awsemu_session.binary)
+    assert awsemu_pkg.find_binary(start=tmp_path) == awsemu_session.binary

@@ -165,7 +165,11 @@ class Server:
             if in_table:
                 parts = text.split()
                 if len(parts) >= 3:
-                    self.principals[parts[0]] = Credentials(parts[1], parts[2])
+                    # A config principal given a role is listed under the role's name; the
+                    # role's own keys (its name, as README documents) stay the role's.
+                    name, key, secret = parts[:3]
+                    if name not in self.principals or key == name:
+                        self.principals[name] = Credentials(key, secret)
                 else:
                     in_table = False
             if text.startswith(_EXPORT):
