@@ -279,6 +279,15 @@ def test_a_server_that_cannot_start_says_why(awsemu_session):
     assert "sideways" in str(e.value)  # the server's own message comes along
 
 
+def test_a_server_that_died_says_so(awsemu_session):
+    s = awsemu_pkg.Server(awsemu_session.binary)
+    s.stop()
+    with pytest.raises(awsemu_pkg.AwsemuError) as e:
+        s.reset()
+    assert "awsemu exited with status 0" in str(e.value)
+    assert "listening on" in str(e.value)
+
+
 def test_find_binary_falls_back_to_the_repository_build(tmp_path, monkeypatch, awsemu_session):
     monkeypatch.delenv("AWSEMU_BIN", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))

@@ -16,6 +16,7 @@ boto3 is imported when a client or session is asked for.
 from __future__ import annotations
 
 import atexit
+import collections
 import json
 import os
 import re
@@ -27,7 +28,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 __all__ = ["Server", "Credentials", "AwsemuError", "find_binary", "BUILTIN_ROLES"]
 
@@ -118,7 +119,8 @@ class Server:
         self.iam: str = ""
         #: Long-lived keys by principal name, as the server printed them (admin, the roles, config principals).
         self.principals: Dict[str, Credentials] = {}
-        self._lines: List[str] = []
+        # The output's last lines (a long run with logging on must not grow without bound).
+        self._lines: Deque[str] = collections.deque(maxlen=5000)
         self._boto3_session: Any = None
         self._banner_done = threading.Event()
         self.proc = subprocess.Popen(
@@ -178,7 +180,7 @@ class Server:
         self._banner_done.set()
 
     def output(self) -> str:
-        """Everything the server printed so far (banner, logs)."""
+        """What the server printed so far (banner, logs; the last 5000 lines)."""
         return "".join(self._lines)
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -217,6 +219,14 @@ class Server:
         except urllib.error.HTTPError as e:
             raise AwsemuError(
                 f"{method} /_awsemu/{path}: HTTP {e.code}: {e.read().decode(errors='replace')}"
+            ) from None
+        except urllib.error.URLError as e:
+            # Most likely the server is gone: say so, with the end of what it printed.
+            status = self.proc.poll()
+            state = "running" if status is None else f"exited with status {status}"
+            tail = "".join(list(self._lines)[-20:])
+            raise AwsemuError(
+                f"{method} /_awsemu/{path}: {e.reason} (awsemu {state}); its last output:\n{tail}"
             ) from None
         return json.loads(raw) if raw else None
 
