@@ -1,0 +1,3 @@
+module github.com/awsemu/awsemu/clients/go/awsemu
+
+go 1.18
