@@ -82,6 +82,9 @@ pub struct Member {
     pub shape: ShapeId,
     query: Str,
     xml: Str,
+    /// `<xml>` and `</xml>`, whole: the serializer copies each in one piece.
+    open: Str,
+    close: Str,
     pub required: bool,
 }
 
@@ -106,6 +109,16 @@ impl Member {
     pub fn xml(&self) -> &'static str {
         self.xml.get()
     }
+
+    /// `<xml>`.
+    pub fn open_tag(&self) -> &'static str {
+        self.open.get()
+    }
+
+    /// `</xml>`.
+    pub fn close_tag(&self) -> &'static str {
+        self.close.get()
+    }
 }
 
 /// One shape of a model.
@@ -120,6 +133,9 @@ pub struct Shape {
     /// A map's value shape.
     pub value: ShapeId,
     item_name: Str,
+    /// A list entry's `<item>` and `</item>`.
+    item_open: Str,
+    item_close: Str,
     value_name: Str,
     /// A flattened list or map: entries stand directly in the parent, without a wrapper.
     pub flattened: bool,
@@ -144,6 +160,8 @@ pub const BASE: Shape = Shape {
     item: 0,
     value: 0,
     item_name: EMPTY,
+    item_open: EMPTY,
+    item_close: EMPTY,
     value_name: EMPTY,
     flattened: false,
     min: None,
@@ -190,6 +208,16 @@ impl Shape {
     /// A list entry's element or parameter segment (`item`, `member`, …), or a map key's name.
     pub fn item_name(&self) -> &'static str {
         self.item_name.get()
+    }
+
+    /// A list entry's open tag (`<item>`).
+    pub fn item_open_tag(&self) -> &'static str {
+        self.item_open.get()
+    }
+
+    /// A list entry's close tag (`</item>`).
+    pub fn item_close_tag(&self) -> &'static str {
+        self.item_close.get()
     }
 
     /// A map value's name.

@@ -191,7 +191,8 @@ impl Writer {
         };
         match found {
             Some(i) => {
-                if i < 128 {
+                // Only the debug builds' required-member check reads it.
+                if cfg!(debug_assertions) && i < 128 {
                     frame.written |= 1 << i;
                 }
                 frame.prev = Some(start + i);
@@ -218,13 +219,13 @@ impl Writer {
             self.json_str(m.name());
             self.buf.push(':');
         } else {
-            self.tag_open(m.xml());
+            self.buf.push_str(m.open_tag());
         }
     }
 
     fn close(&mut self, m: &Member) {
         if !self.json() {
-            self.tag_close(m.xml());
+            self.buf.push_str(m.close_tag());
         }
     }
 
@@ -466,7 +467,7 @@ impl Writer {
             self.open(m);
             self.buf.push('[');
         } else if !list.flattened {
-            self.tag_open(m.xml());
+            self.buf.push_str(m.open_tag());
         }
         Some((m, list))
     }
@@ -475,7 +476,7 @@ impl Writer {
         if self.json() {
             self.buf.push(']');
         } else if !list.flattened {
-            self.tag_close(m.xml());
+            self.buf.push_str(m.close_tag());
         }
     }
 
@@ -487,18 +488,18 @@ impl Writer {
                 self.buf.push(',');
             }
         } else if list.flattened {
-            self.tag_open(m.xml());
+            self.buf.push_str(m.open_tag());
         } else {
-            self.tag_open(list.item_name());
+            self.buf.push_str(list.item_open_tag());
         }
     }
 
     fn entry_close(&mut self, m: &Member, list: &Shape) {
         if !self.json() {
-            self.tag_close(if list.flattened {
-                m.xml()
+            self.buf.push_str(if list.flattened {
+                m.close_tag()
             } else {
-                list.item_name()
+                list.item_close_tag()
             });
         }
     }

@@ -13,511 +13,511 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 68] = [
-    Op { name: S(291538, 15), input: Some(28), output: None, result_wrapper: None, errors: (277, 2) }, // AttachInstances
-    Op { name: S(291553, 30), input: Some(30), output: Some(29), result_wrapper: Some(S(291583, 36)), errors: (279, 3) }, // AttachLoadBalancerTargetGroups
-    Op { name: S(291619, 19), input: Some(32), output: Some(31), result_wrapper: Some(S(291638, 25)), errors: (282, 3) }, // AttachLoadBalancers
-    Op { name: S(291663, 20), input: Some(34), output: Some(33), result_wrapper: Some(S(291683, 26)), errors: (285, 3) }, // AttachTrafficSources
-    Op { name: S(291709, 26), input: Some(61), output: Some(60), result_wrapper: Some(S(291735, 32)), errors: (288, 1) }, // BatchDeleteScheduledAction
-    Op { name: S(291767, 34), input: Some(63), output: Some(62), result_wrapper: Some(S(291801, 40)), errors: (289, 3) }, // BatchPutScheduledUpdateGroupAction
-    Op { name: S(291841, 21), input: Some(75), output: Some(74), result_wrapper: Some(S(291862, 27)), errors: (292, 3) }, // CancelInstanceRefresh
-    Op { name: S(291889, 23), input: Some(89), output: Some(88), result_wrapper: Some(S(291912, 29)), errors: (295, 1) }, // CompleteLifecycleAction
-    Op { name: S(291941, 22), input: Some(95), output: None, result_wrapper: None, errors: (296, 4) }, // CreateAutoScalingGroup
-    Op { name: S(291963, 25), input: Some(96), output: None, result_wrapper: None, errors: (300, 3) }, // CreateLaunchConfiguration
-    Op { name: S(291988, 18), input: Some(97), output: None, result_wrapper: None, errors: (303, 4) }, // CreateOrUpdateTags
-    Op { name: S(292006, 22), input: Some(100), output: None, result_wrapper: None, errors: (307, 3) }, // DeleteAutoScalingGroup
-    Op { name: S(292028, 25), input: Some(215), output: None, result_wrapper: None, errors: (310, 2) }, // DeleteLaunchConfiguration
-    Op { name: S(292053, 19), input: Some(102), output: Some(101), result_wrapper: Some(S(292072, 25)), errors: (312, 1) }, // DeleteLifecycleHook
-    Op { name: S(292097, 31), input: Some(103), output: None, result_wrapper: None, errors: (313, 1) }, // DeleteNotificationConfiguration
-    Op { name: S(292128, 12), input: Some(104), output: None, result_wrapper: None, errors: (314, 2) }, // DeletePolicy
-    Op { name: S(292140, 21), input: Some(105), output: None, result_wrapper: None, errors: (316, 1) }, // DeleteScheduledAction
+    Op { name: S(438915, 15), input: Some(28), output: None, result_wrapper: None, errors: (277, 2) }, // AttachInstances
+    Op { name: S(438930, 30), input: Some(30), output: Some(29), result_wrapper: Some(S(438960, 36)), errors: (279, 3) }, // AttachLoadBalancerTargetGroups
+    Op { name: S(438996, 19), input: Some(32), output: Some(31), result_wrapper: Some(S(439015, 25)), errors: (282, 3) }, // AttachLoadBalancers
+    Op { name: S(439040, 20), input: Some(34), output: Some(33), result_wrapper: Some(S(439060, 26)), errors: (285, 3) }, // AttachTrafficSources
+    Op { name: S(439086, 26), input: Some(61), output: Some(60), result_wrapper: Some(S(439112, 32)), errors: (288, 1) }, // BatchDeleteScheduledAction
+    Op { name: S(439144, 34), input: Some(63), output: Some(62), result_wrapper: Some(S(439178, 40)), errors: (289, 3) }, // BatchPutScheduledUpdateGroupAction
+    Op { name: S(439218, 21), input: Some(75), output: Some(74), result_wrapper: Some(S(439239, 27)), errors: (292, 3) }, // CancelInstanceRefresh
+    Op { name: S(439266, 23), input: Some(89), output: Some(88), result_wrapper: Some(S(439289, 29)), errors: (295, 1) }, // CompleteLifecycleAction
+    Op { name: S(439318, 22), input: Some(95), output: None, result_wrapper: None, errors: (296, 4) }, // CreateAutoScalingGroup
+    Op { name: S(439340, 25), input: Some(96), output: None, result_wrapper: None, errors: (300, 3) }, // CreateLaunchConfiguration
+    Op { name: S(439365, 18), input: Some(97), output: None, result_wrapper: None, errors: (303, 4) }, // CreateOrUpdateTags
+    Op { name: S(439383, 22), input: Some(100), output: None, result_wrapper: None, errors: (307, 3) }, // DeleteAutoScalingGroup
+    Op { name: S(439405, 25), input: Some(215), output: None, result_wrapper: None, errors: (310, 2) }, // DeleteLaunchConfiguration
+    Op { name: S(439430, 19), input: Some(102), output: Some(101), result_wrapper: Some(S(439449, 25)), errors: (312, 1) }, // DeleteLifecycleHook
+    Op { name: S(439474, 31), input: Some(103), output: None, result_wrapper: None, errors: (313, 1) }, // DeleteNotificationConfiguration
+    Op { name: S(439505, 12), input: Some(104), output: None, result_wrapper: None, errors: (314, 2) }, // DeletePolicy
+    Op { name: S(439517, 21), input: Some(105), output: None, result_wrapper: None, errors: (316, 1) }, // DeleteScheduledAction
     Op { name: S(6670, 10), input: Some(106), output: None, result_wrapper: None, errors: (317, 2) }, // DeleteTags
-    Op { name: S(292161, 14), input: Some(108), output: Some(107), result_wrapper: Some(S(292175, 20)), errors: (319, 4) }, // DeleteWarmPool
-    Op { name: S(273243, 21), input: None, output: Some(110), result_wrapper: Some(S(273264, 27)), errors: (323, 1) }, // DescribeAccountLimits
-    Op { name: S(292195, 23), input: Some(112), output: Some(111), result_wrapper: Some(S(292218, 29)), errors: (324, 1) }, // DescribeAccountSettings
-    Op { name: S(292247, 23), input: None, output: Some(113), result_wrapper: Some(S(292270, 29)), errors: (325, 1) }, // DescribeAdjustmentTypes
-    Op { name: S(292299, 25), input: Some(41), output: Some(45), result_wrapper: Some(S(292324, 31)), errors: (326, 2) }, // DescribeAutoScalingGroups
-    Op { name: S(292355, 28), input: Some(114), output: Some(48), result_wrapper: Some(S(292383, 34)), errors: (328, 2) }, // DescribeAutoScalingInstances
-    Op { name: S(292417, 36), input: None, output: Some(115), result_wrapper: Some(S(292453, 42)), errors: (330, 1) }, // DescribeAutoScalingNotificationTypes
-    Op { name: S(292495, 25), input: Some(117), output: Some(116), result_wrapper: Some(S(292520, 31)), errors: (331, 2) }, // DescribeInstanceRefreshes
-    Op { name: S(292551, 28), input: Some(217), output: Some(219), result_wrapper: Some(S(292579, 34)), errors: (333, 2) }, // DescribeLaunchConfigurations
-    Op { name: S(292613, 26), input: None, output: Some(118), result_wrapper: Some(S(292639, 32)), errors: (335, 1) }, // DescribeLifecycleHookTypes
-    Op { name: S(292671, 22), input: Some(120), output: Some(119), result_wrapper: Some(S(292693, 28)), errors: (336, 1) }, // DescribeLifecycleHooks
-    Op { name: S(292721, 32), input: Some(121), output: Some(122), result_wrapper: Some(S(292753, 38)), errors: (337, 2) }, // DescribeLoadBalancerTargetGroups
-    Op { name: S(273537, 21), input: Some(123), output: Some(124), result_wrapper: Some(S(273558, 27)), errors: (339, 2) }, // DescribeLoadBalancers
-    Op { name: S(292791, 29), input: None, output: Some(125), result_wrapper: Some(S(292820, 35)), errors: (341, 1) }, // DescribeMetricCollectionTypes
-    Op { name: S(292855, 34), input: Some(127), output: Some(126), result_wrapper: Some(S(292889, 40)), errors: (342, 2) }, // DescribeNotificationConfigurations
-    Op { name: S(292929, 16), input: Some(128), output: Some(299), result_wrapper: Some(S(292945, 22)), errors: (344, 3) }, // DescribePolicies
-    Op { name: S(292967, 25), input: Some(129), output: Some(12), result_wrapper: Some(S(292992, 31)), errors: (347, 2) }, // DescribeScalingActivities
-    Op { name: S(293023, 27), input: None, output: Some(326), result_wrapper: Some(S(293050, 33)), errors: (349, 1) }, // DescribeScalingProcessTypes
-    Op { name: S(293083, 24), input: Some(130), output: Some(364), result_wrapper: Some(S(293107, 30)), errors: (350, 2) }, // DescribeScheduledActions
-    Op { name: S(12508, 12), input: Some(131), output: Some(396), result_wrapper: Some(S(112423, 18)), errors: (352, 2) }, // DescribeTags
-    Op { name: S(293137, 30), input: None, output: Some(132), result_wrapper: Some(S(293167, 36)), errors: (354, 1) }, // DescribeTerminationPolicyTypes
-    Op { name: S(293203, 22), input: Some(133), output: Some(134), result_wrapper: Some(S(293225, 28)), errors: (355, 2) }, // DescribeTrafficSources
-    Op { name: S(293253, 16), input: Some(136), output: Some(135), result_wrapper: Some(S(293269, 22)), errors: (357, 3) }, // DescribeWarmPool
-    Op { name: S(293291, 15), input: Some(139), output: Some(138), result_wrapper: Some(S(293306, 21)), errors: (360, 1) }, // DetachInstances
-    Op { name: S(293327, 30), input: Some(141), output: Some(140), result_wrapper: Some(S(293357, 36)), errors: (361, 1) }, // DetachLoadBalancerTargetGroups
-    Op { name: S(293393, 19), input: Some(143), output: Some(142), result_wrapper: Some(S(293412, 25)), errors: (362, 1) }, // DetachLoadBalancers
-    Op { name: S(293437, 20), input: Some(145), output: Some(144), result_wrapper: Some(S(293457, 26)), errors: (363, 1) }, // DetachTrafficSources
-    Op { name: S(293483, 24), input: Some(146), output: None, result_wrapper: None, errors: (364, 1) }, // DisableMetricsCollection
-    Op { name: S(293507, 23), input: Some(152), output: None, result_wrapper: None, errors: (365, 1) }, // EnableMetricsCollection
-    Op { name: S(293530, 12), input: Some(156), output: Some(155), result_wrapper: Some(S(293542, 18)), errors: (366, 1) }, // EnterStandby
-    Op { name: S(293560, 13), input: Some(160), output: None, result_wrapper: None, errors: (367, 2) }, // ExecutePolicy
-    Op { name: S(293573, 11), input: Some(162), output: Some(161), result_wrapper: Some(S(293584, 17)), errors: (369, 1) }, // ExitStandby
-    Op { name: S(293601, 28), input: Some(169), output: Some(168), result_wrapper: Some(S(293629, 34)), errors: (370, 1) }, // GetPredictiveScalingForecast
-    Op { name: S(293663, 15), input: Some(222), output: Some(223), result_wrapper: Some(S(293678, 21)), errors: (371, 3) }, // LaunchInstances
-    Op { name: S(293699, 17), input: Some(331), output: Some(330), result_wrapper: Some(S(293716, 23)), errors: (374, 0) }, // PutAccountSetting
-    Op { name: S(293739, 16), input: Some(333), output: Some(332), result_wrapper: Some(S(293755, 22)), errors: (374, 2) }, // PutLifecycleHook
-    Op { name: S(293777, 28), input: Some(334), output: None, result_wrapper: None, errors: (376, 3) }, // PutNotificationConfiguration
-    Op { name: S(293805, 16), input: Some(335), output: Some(300), result_wrapper: Some(S(293821, 22)), errors: (379, 3) }, // PutScalingPolicy
-    Op { name: S(293843, 29), input: Some(336), output: None, result_wrapper: None, errors: (382, 3) }, // PutScheduledUpdateGroupAction
-    Op { name: S(293872, 11), input: Some(338), output: Some(337), result_wrapper: Some(S(293883, 17)), errors: (385, 3) }, // PutWarmPool
-    Op { name: S(293900, 30), input: Some(340), output: Some(339), result_wrapper: Some(S(293930, 36)), errors: (388, 1) }, // RecordLifecycleActionHeartbeat
-    Op { name: S(293966, 15), input: Some(362), output: None, result_wrapper: None, errors: (389, 2) }, // ResumeProcesses
-    Op { name: S(293981, 23), input: Some(355), output: Some(354), result_wrapper: Some(S(294004, 29)), errors: (391, 4) }, // RollbackInstanceRefresh
-    Op { name: S(294033, 18), input: Some(371), output: None, result_wrapper: None, errors: (395, 2) }, // SetDesiredCapacity
-    Op { name: S(294051, 17), input: Some(372), output: None, result_wrapper: None, errors: (397, 1) }, // SetInstanceHealth
-    Op { name: S(294068, 21), input: Some(374), output: Some(373), result_wrapper: Some(S(294089, 27)), errors: (398, 2) }, // SetInstanceProtection
-    Op { name: S(294116, 20), input: Some(383), output: Some(382), result_wrapper: Some(S(294136, 26)), errors: (400, 3) }, // StartInstanceRefresh
-    Op { name: S(294162, 16), input: Some(362), output: None, result_wrapper: None, errors: (403, 2) }, // SuspendProcesses
-    Op { name: S(294178, 35), input: Some(404), output: Some(15), result_wrapper: Some(S(294213, 41)), errors: (405, 2) }, // TerminateInstanceInAutoScalingGroup
-    Op { name: S(294254, 22), input: Some(413), output: None, result_wrapper: None, errors: (407, 3) }, // UpdateAutoScalingGroup
+    Op { name: S(439538, 14), input: Some(108), output: Some(107), result_wrapper: Some(S(439552, 20)), errors: (319, 4) }, // DeleteWarmPool
+    Op { name: S(413585, 21), input: None, output: Some(110), result_wrapper: Some(S(413606, 27)), errors: (323, 1) }, // DescribeAccountLimits
+    Op { name: S(439572, 23), input: Some(112), output: Some(111), result_wrapper: Some(S(439595, 29)), errors: (324, 1) }, // DescribeAccountSettings
+    Op { name: S(439624, 23), input: None, output: Some(113), result_wrapper: Some(S(439647, 29)), errors: (325, 1) }, // DescribeAdjustmentTypes
+    Op { name: S(439676, 25), input: Some(41), output: Some(45), result_wrapper: Some(S(439701, 31)), errors: (326, 2) }, // DescribeAutoScalingGroups
+    Op { name: S(439732, 28), input: Some(114), output: Some(48), result_wrapper: Some(S(439760, 34)), errors: (328, 2) }, // DescribeAutoScalingInstances
+    Op { name: S(439794, 36), input: None, output: Some(115), result_wrapper: Some(S(439830, 42)), errors: (330, 1) }, // DescribeAutoScalingNotificationTypes
+    Op { name: S(439872, 25), input: Some(117), output: Some(116), result_wrapper: Some(S(439897, 31)), errors: (331, 2) }, // DescribeInstanceRefreshes
+    Op { name: S(439928, 28), input: Some(217), output: Some(219), result_wrapper: Some(S(439956, 34)), errors: (333, 2) }, // DescribeLaunchConfigurations
+    Op { name: S(439990, 26), input: None, output: Some(118), result_wrapper: Some(S(440016, 32)), errors: (335, 1) }, // DescribeLifecycleHookTypes
+    Op { name: S(440048, 22), input: Some(120), output: Some(119), result_wrapper: Some(S(440070, 28)), errors: (336, 1) }, // DescribeLifecycleHooks
+    Op { name: S(440098, 32), input: Some(121), output: Some(122), result_wrapper: Some(S(440130, 38)), errors: (337, 2) }, // DescribeLoadBalancerTargetGroups
+    Op { name: S(413879, 21), input: Some(123), output: Some(124), result_wrapper: Some(S(413900, 27)), errors: (339, 2) }, // DescribeLoadBalancers
+    Op { name: S(440168, 29), input: None, output: Some(125), result_wrapper: Some(S(440197, 35)), errors: (341, 1) }, // DescribeMetricCollectionTypes
+    Op { name: S(440232, 34), input: Some(127), output: Some(126), result_wrapper: Some(S(440266, 40)), errors: (342, 2) }, // DescribeNotificationConfigurations
+    Op { name: S(440306, 16), input: Some(128), output: Some(299), result_wrapper: Some(S(440322, 22)), errors: (344, 3) }, // DescribePolicies
+    Op { name: S(440344, 25), input: Some(129), output: Some(12), result_wrapper: Some(S(440369, 31)), errors: (347, 2) }, // DescribeScalingActivities
+    Op { name: S(440400, 27), input: None, output: Some(326), result_wrapper: Some(S(440427, 33)), errors: (349, 1) }, // DescribeScalingProcessTypes
+    Op { name: S(440460, 24), input: Some(130), output: Some(364), result_wrapper: Some(S(440484, 30)), errors: (350, 2) }, // DescribeScheduledActions
+    Op { name: S(12508, 12), input: Some(131), output: Some(396), result_wrapper: Some(S(168758, 18)), errors: (352, 2) }, // DescribeTags
+    Op { name: S(440514, 30), input: None, output: Some(132), result_wrapper: Some(S(440544, 36)), errors: (354, 1) }, // DescribeTerminationPolicyTypes
+    Op { name: S(440580, 22), input: Some(133), output: Some(134), result_wrapper: Some(S(440602, 28)), errors: (355, 2) }, // DescribeTrafficSources
+    Op { name: S(440630, 16), input: Some(136), output: Some(135), result_wrapper: Some(S(440646, 22)), errors: (357, 3) }, // DescribeWarmPool
+    Op { name: S(440668, 15), input: Some(139), output: Some(138), result_wrapper: Some(S(440683, 21)), errors: (360, 1) }, // DetachInstances
+    Op { name: S(440704, 30), input: Some(141), output: Some(140), result_wrapper: Some(S(440734, 36)), errors: (361, 1) }, // DetachLoadBalancerTargetGroups
+    Op { name: S(440770, 19), input: Some(143), output: Some(142), result_wrapper: Some(S(440789, 25)), errors: (362, 1) }, // DetachLoadBalancers
+    Op { name: S(440814, 20), input: Some(145), output: Some(144), result_wrapper: Some(S(440834, 26)), errors: (363, 1) }, // DetachTrafficSources
+    Op { name: S(440860, 24), input: Some(146), output: None, result_wrapper: None, errors: (364, 1) }, // DisableMetricsCollection
+    Op { name: S(440884, 23), input: Some(152), output: None, result_wrapper: None, errors: (365, 1) }, // EnableMetricsCollection
+    Op { name: S(440907, 12), input: Some(156), output: Some(155), result_wrapper: Some(S(440919, 18)), errors: (366, 1) }, // EnterStandby
+    Op { name: S(440937, 13), input: Some(160), output: None, result_wrapper: None, errors: (367, 2) }, // ExecutePolicy
+    Op { name: S(440950, 11), input: Some(162), output: Some(161), result_wrapper: Some(S(440961, 17)), errors: (369, 1) }, // ExitStandby
+    Op { name: S(440978, 28), input: Some(169), output: Some(168), result_wrapper: Some(S(441006, 34)), errors: (370, 1) }, // GetPredictiveScalingForecast
+    Op { name: S(441040, 15), input: Some(222), output: Some(223), result_wrapper: Some(S(441055, 21)), errors: (371, 3) }, // LaunchInstances
+    Op { name: S(441076, 17), input: Some(331), output: Some(330), result_wrapper: Some(S(441093, 23)), errors: (374, 0) }, // PutAccountSetting
+    Op { name: S(441116, 16), input: Some(333), output: Some(332), result_wrapper: Some(S(441132, 22)), errors: (374, 2) }, // PutLifecycleHook
+    Op { name: S(441154, 28), input: Some(334), output: None, result_wrapper: None, errors: (376, 3) }, // PutNotificationConfiguration
+    Op { name: S(441182, 16), input: Some(335), output: Some(300), result_wrapper: Some(S(441198, 22)), errors: (379, 3) }, // PutScalingPolicy
+    Op { name: S(441220, 29), input: Some(336), output: None, result_wrapper: None, errors: (382, 3) }, // PutScheduledUpdateGroupAction
+    Op { name: S(441249, 11), input: Some(338), output: Some(337), result_wrapper: Some(S(441260, 17)), errors: (385, 3) }, // PutWarmPool
+    Op { name: S(441277, 30), input: Some(340), output: Some(339), result_wrapper: Some(S(441307, 36)), errors: (388, 1) }, // RecordLifecycleActionHeartbeat
+    Op { name: S(441343, 15), input: Some(362), output: None, result_wrapper: None, errors: (389, 2) }, // ResumeProcesses
+    Op { name: S(441358, 23), input: Some(355), output: Some(354), result_wrapper: Some(S(441381, 29)), errors: (391, 4) }, // RollbackInstanceRefresh
+    Op { name: S(441410, 18), input: Some(371), output: None, result_wrapper: None, errors: (395, 2) }, // SetDesiredCapacity
+    Op { name: S(441428, 17), input: Some(372), output: None, result_wrapper: None, errors: (397, 1) }, // SetInstanceHealth
+    Op { name: S(441445, 21), input: Some(374), output: Some(373), result_wrapper: Some(S(441466, 27)), errors: (398, 2) }, // SetInstanceProtection
+    Op { name: S(441493, 20), input: Some(383), output: Some(382), result_wrapper: Some(S(441513, 26)), errors: (400, 3) }, // StartInstanceRefresh
+    Op { name: S(441539, 16), input: Some(362), output: None, result_wrapper: None, errors: (403, 2) }, // SuspendProcesses
+    Op { name: S(441555, 35), input: Some(404), output: Some(15), result_wrapper: Some(S(441590, 41)), errors: (405, 2) }, // TerminateInstanceInAutoScalingGroup
+    Op { name: S(441631, 22), input: Some(413), output: None, result_wrapper: None, errors: (407, 3) }, // UpdateAutoScalingGroup
 ];
 
 static SHAPES: [Shape; 436] = [
-    Shape { name: S(23908, 23), kind: Structure, members: (11480, 2), ..BASE }, // AcceleratorCountRequest
-    Shape { name: S(23931, 23), kind: String, enums: (3675, 4), ..BASE }, // AcceleratorManufacturer
-    Shape { name: S(164311, 24), kind: List, item: 1, item_name: S(28153, 6), ..BASE }, // AcceleratorManufacturers
-    Shape { name: S(24024, 15), kind: String, enums: (3679, 7), ..BASE }, // AcceleratorName
-    Shape { name: S(164361, 16), kind: List, item: 3, item_name: S(28153, 6), ..BASE }, // AcceleratorNames
-    Shape { name: S(24191, 32), kind: Structure, members: (11482, 2), ..BASE }, // AcceleratorTotalMemoryMiBRequest
-    Shape { name: S(24223, 15), kind: String, enums: (3686, 3), ..BASE }, // AcceleratorType
-    Shape { name: S(164261, 16), kind: List, item: 6, item_name: S(28153, 6), ..BASE }, // AcceleratorTypes
-    Shape { name: S(294276, 14), kind: Structure, members: (11484, 6), ..BASE }, // AccountSetting
-    Shape { name: S(294333, 15), kind: List, item: 8, item_name: S(28153, 6), ..BASE }, // AccountSettings
-    Shape { name: S(294348, 34), kind: Structure, members: (11490, 1), error: Some((S(294382, 29), 400)), ..BASE }, // ActiveInstanceRefreshNotFoundFault
-    Shape { name: S(294411, 10), kind: List, item: 13, item_name: S(28153, 6), ..BASE }, // Activities
-    Shape { name: S(294421, 14), kind: Structure, members: (11491, 2), ..BASE }, // ActivitiesType
-    Shape { name: S(294435, 8), kind: Structure, members: (11493, 12), ..BASE }, // Activity
-    Shape { name: S(294518, 11), kind: List, item: 422, item_name: S(28153, 6), ..BASE }, // ActivityIds
-    Shape { name: S(294529, 12), kind: Structure, members: (11505, 2), ..BASE }, // ActivityType
-    Shape { name: S(294541, 14), kind: Structure, members: (11507, 1), ..BASE }, // AdjustmentType
-    Shape { name: S(294555, 15), kind: List, item: 16, item_name: S(28153, 6), ..BASE }, // AdjustmentTypes
-    Shape { name: S(294570, 5), kind: Structure, members: (11508, 2), ..BASE }, // Alarm
-    Shape { name: S(294592, 9), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // AlarmList
-    Shape { name: S(294601, 18), kind: Structure, members: (11510, 1), ..BASE }, // AlarmSpecification
-    Shape { name: S(294619, 6), kind: List, item: 18, item_name: S(28153, 6), ..BASE }, // Alarms
-    Shape { name: S(30898, 19), kind: String, min: Some(1.0), max: Some(30.0), pattern: Some(S(30917, 18)), ..BASE }, // AllowedInstanceType
-    Shape { name: S(164460, 20), kind: List, item: 22, item_name: S(28153, 6), max: Some(400.0), ..BASE }, // AllowedInstanceTypes
-    Shape { name: S(294625, 18), kind: Structure, members: (11511, 1), error: Some((S(294643, 13), 400)), ..BASE }, // AlreadyExistsFault
-    Shape { name: S(294656, 33), kind: String, min: Some(1.0), max: Some(4000.0), pattern: Some(S(294689, 34)), ..BASE }, // AnyPrintableAsciiStringMaxLen4000
-    Shape { name: S(294723, 20), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(294743, 17)), ..BASE }, // AsciiStringMaxLen255
-    Shape { name: S(105689, 24), kind: Boolean, ..BASE }, // AssociatePublicIpAddress
-    Shape { name: S(294760, 20), kind: Structure, members: (11512, 2), ..BASE }, // AttachInstancesQuery
-    Shape { name: S(294780, 40), kind: Structure, members: (11514, 0), ..BASE }, // AttachLoadBalancerTargetGroupsResultType
-    Shape { name: S(294820, 34), kind: Structure, members: (11514, 2), ..BASE }, // AttachLoadBalancerTargetGroupsType
-    Shape { name: S(294869, 29), kind: Structure, members: (11516, 0), ..BASE }, // AttachLoadBalancersResultType
-    Shape { name: S(294898, 23), kind: Structure, members: (11516, 2), ..BASE }, // AttachLoadBalancersType
-    Shape { name: S(294921, 30), kind: Structure, members: (11518, 0), ..BASE }, // AttachTrafficSourcesResultType
-    Shape { name: S(294951, 24), kind: Structure, members: (11518, 3), ..BASE }, // AttachTrafficSourcesType
-    Shape { name: S(295013, 12), kind: Boolean, ..BASE }, // AutoRollback
-    Shape { name: S(295025, 16), kind: Structure, members: (11521, 42), ..BASE }, // AutoScalingGroup
-    Shape { name: S(295520, 31), kind: Integer, ..BASE }, // AutoScalingGroupDesiredCapacity
-    Shape { name: S(295551, 23), kind: Integer, ..BASE }, // AutoScalingGroupMaxSize
-    Shape { name: S(295574, 23), kind: Integer, ..BASE }, // AutoScalingGroupMinSize
-    Shape { name: S(295597, 21), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // AutoScalingGroupNames
-    Shape { name: S(295618, 25), kind: Structure, members: (11563, 6), ..BASE }, // AutoScalingGroupNamesType
-    Shape { name: S(295669, 33), kind: Integer, ..BASE }, // AutoScalingGroupPredictedCapacity
-    Shape { name: S(294478, 21), kind: String, min: Some(1.0), max: Some(32.0), ..BASE }, // AutoScalingGroupState
-    Shape { name: S(295702, 17), kind: List, item: 36, item_name: S(28153, 6), ..BASE }, // AutoScalingGroups
-    Shape { name: S(295719, 21), kind: Structure, members: (11569, 2), ..BASE }, // AutoScalingGroupsType
-    Shape { name: S(295740, 26), kind: Structure, members: (11571, 12), ..BASE }, // AutoScalingInstanceDetails
-    Shape { name: S(295812, 20), kind: List, item: 46, item_name: S(28153, 6), ..BASE }, // AutoScalingInstances
-    Shape { name: S(295832, 24), kind: Structure, members: (11583, 2), ..BASE }, // AutoScalingInstancesType
-    Shape { name: S(295856, 28), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // AutoScalingNotificationTypes
-    Shape { name: S(295437, 28), kind: Structure, members: (11585, 1), ..BASE }, // AvailabilityZoneDistribution
-    Shape { name: S(70737, 19), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // AvailabilityZoneIds
-    Shape { name: S(295912, 25), kind: List, item: 427, item_name: S(28153, 6), max: Some(1.0), ..BASE }, // AvailabilityZoneIdsLimit1
-    Shape { name: S(295465, 32), kind: Structure, members: (11586, 2), ..BASE }, // AvailabilityZoneImpairmentPolicy
-    Shape { name: S(70720, 17), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // AvailabilityZones
-    Shape { name: S(295985, 23), kind: List, item: 427, item_name: S(28153, 6), max: Some(1.0), ..BASE }, // AvailabilityZonesLimit1
-    Shape { name: S(296008, 8), kind: Integer, min: Some(0.0), max: Some(172800.0), ..BASE }, // BakeTime
-    Shape { name: S(41257, 9), kind: String, enums: (3689, 3), ..BASE }, // BareMetal
-    Shape { name: S(41349, 31), kind: Structure, members: (11588, 2), ..BASE }, // BaselineEbsBandwidthMbpsRequest
-    Shape { name: S(41424, 33), kind: Structure, members: (11590, 1), ..BASE }, // BaselinePerformanceFactorsRequest
-    Shape { name: S(296016, 32), kind: Structure, members: (11591, 1), ..BASE }, // BatchDeleteScheduledActionAnswer
-    Shape { name: S(296070, 30), kind: Structure, members: (11592, 2), ..BASE }, // BatchDeleteScheduledActionType
-    Shape { name: S(296120, 40), kind: Structure, members: (11594, 1), ..BASE }, // BatchPutScheduledUpdateGroupActionAnswer
-    Shape { name: S(296193, 38), kind: Structure, members: (11595, 2), ..BASE }, // BatchPutScheduledUpdateGroupActionType
-    Shape { name: S(296258, 33), kind: Boolean, ..BASE }, // BlockDeviceEbsDeleteOnTermination
-    Shape { name: S(296291, 23), kind: Boolean, ..BASE }, // BlockDeviceEbsEncrypted
-    Shape { name: S(296314, 18), kind: Integer, min: Some(100.0), max: Some(20000.0), ..BASE }, // BlockDeviceEbsIops
-    Shape { name: S(296332, 24), kind: Integer, min: Some(125.0), max: Some(1000.0), ..BASE }, // BlockDeviceEbsThroughput
-    Shape { name: S(296356, 24), kind: Integer, min: Some(1.0), max: Some(16384.0), ..BASE }, // BlockDeviceEbsVolumeSize
-    Shape { name: S(296380, 24), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // BlockDeviceEbsVolumeType
-    Shape { name: S(41827, 18), kind: Structure, members: (11597, 4), ..BASE }, // BlockDeviceMapping
-    Shape { name: S(61193, 19), kind: List, item: 70, item_name: S(28153, 6), ..BASE }, // BlockDeviceMappings
-    Shape { name: S(296404, 11), kind: Boolean, ..BASE }, // BooleanType
-    Shape { name: S(42565, 20), kind: String, enums: (3692, 3), ..BASE }, // BurstablePerformance
-    Shape { name: S(296415, 27), kind: Structure, members: (11601, 1), ..BASE }, // CancelInstanceRefreshAnswer
-    Shape { name: S(296459, 25), kind: Structure, members: (11602, 2), ..BASE }, // CancelInstanceRefreshType
-    Shape { name: S(295884, 28), kind: String, enums: (3695, 3), ..BASE }, // CapacityDistributionStrategy
-    Shape { name: S(296572, 16), kind: Structure, members: (11604, 2), ..BASE }, // CapacityForecast
-    Shape { name: S(296598, 24), kind: Boolean, ..BASE }, // CapacityRebalanceEnabled
-    Shape { name: S(45468, 22), kind: List, item: 26, item_name: S(28153, 6), ..BASE }, // CapacityReservationIds
-    Shape { name: S(51731, 29), kind: String, enums: (3698, 4), ..BASE }, // CapacityReservationPreference
-    Shape { name: S(136110, 36), kind: List, item: 347, item_name: S(28153, 6), ..BASE }, // CapacityReservationResourceGroupArns
-    Shape { name: S(51850, 32), kind: Structure, members: (11606, 2), ..BASE }, // CapacityReservationSpecification
-    Shape { name: S(51882, 25), kind: Structure, members: (11608, 2), ..BASE }, // CapacityReservationTarget
-    Shape { name: S(296649, 15), kind: Integer, min: Some(0.0), max: Some(172800.0), ..BASE }, // CheckpointDelay
-    Shape { name: S(296664, 21), kind: List, item: 284, item_name: S(28153, 6), ..BASE }, // CheckpointPercentages
-    Shape { name: S(296685, 28), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // ClassicLinkVPCSecurityGroups
-    Shape { name: S(30259, 11), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(294743, 17)), ..BASE }, // ClientToken
-    Shape { name: S(296713, 29), kind: Structure, members: (11610, 0), ..BASE }, // CompleteLifecycleActionAnswer
-    Shape { name: S(296742, 27), kind: Structure, members: (11610, 5), ..BASE }, // CompleteLifecycleActionType
-    Shape { name: S(60617, 7), kind: String, ..BASE }, // Context
-    Shape { name: S(296827, 8), kind: Integer, ..BASE }, // Cooldown
-    Shape { name: S(58052, 15), kind: String, enums: (3702, 4), ..BASE }, // CpuManufacturer
-    Shape { name: S(163697, 16), kind: List, item: 92, item_name: S(28153, 6), ..BASE }, // CpuManufacturers
-    Shape { name: S(58271, 27), kind: Structure, members: (11615, 1), ..BASE }, // CpuPerformanceFactorRequest
-    Shape { name: S(296835, 26), kind: Structure, members: (11616, 36), ..BASE }, // CreateAutoScalingGroupType
-    Shape { name: S(296891, 29), kind: Structure, members: (11652, 19), ..BASE }, // CreateLaunchConfigurationType
-    Shape { name: S(296952, 22), kind: Structure, members: (11671, 1), ..BASE }, // CreateOrUpdateTagsType
-    Shape { name: S(296974, 29), kind: Structure, members: (11672, 7), ..BASE }, // CustomizedMetricSpecification
-    Shape { name: S(295373, 21), kind: Integer, ..BASE }, // DefaultInstanceWarmup
-    Shape { name: S(297016, 26), kind: Structure, members: (11679, 2), ..BASE }, // DeleteAutoScalingGroupType
-    Shape { name: S(297042, 25), kind: Structure, members: (11681, 0), ..BASE }, // DeleteLifecycleHookAnswer
-    Shape { name: S(297067, 23), kind: Structure, members: (11681, 2), ..BASE }, // DeleteLifecycleHookType
-    Shape { name: S(297090, 35), kind: Structure, members: (11683, 2), ..BASE }, // DeleteNotificationConfigurationType
-    Shape { name: S(297133, 16), kind: Structure, members: (11685, 2), ..BASE }, // DeletePolicyType
-    Shape { name: S(297149, 25), kind: Structure, members: (11687, 2), ..BASE }, // DeleteScheduledActionType
-    Shape { name: S(297193, 14), kind: Structure, members: (11689, 1), ..BASE }, // DeleteTagsType
-    Shape { name: S(297207, 20), kind: Structure, members: (11690, 0), ..BASE }, // DeleteWarmPoolAnswer
-    Shape { name: S(297227, 18), kind: Structure, members: (11690, 2), ..BASE }, // DeleteWarmPoolType
-    Shape { name: S(295419, 18), kind: String, enums: (3706, 3), ..BASE }, // DeletionProtection
-    Shape { name: S(297287, 27), kind: Structure, members: (11692, 4), ..BASE }, // DescribeAccountLimitsAnswer
-    Shape { name: S(297426, 29), kind: Structure, members: (11696, 2), ..BASE }, // DescribeAccountSettingsAnswer
-    Shape { name: S(297455, 27), kind: Structure, members: (11698, 3), ..BASE }, // DescribeAccountSettingsType
-    Shape { name: S(297482, 29), kind: Structure, members: (11701, 1), ..BASE }, // DescribeAdjustmentTypesAnswer
-    Shape { name: S(297511, 32), kind: Structure, members: (11702, 4), ..BASE }, // DescribeAutoScalingInstancesType
-    Shape { name: S(297543, 42), kind: Structure, members: (11706, 1), ..BASE }, // DescribeAutoScalingNotificationTypesAnswer
-    Shape { name: S(297585, 31), kind: Structure, members: (11707, 2), ..BASE }, // DescribeInstanceRefreshesAnswer
-    Shape { name: S(297633, 29), kind: Structure, members: (11709, 4), ..BASE }, // DescribeInstanceRefreshesType
-    Shape { name: S(297680, 32), kind: Structure, members: (11713, 1), ..BASE }, // DescribeLifecycleHookTypesAnswer
-    Shape { name: S(297730, 28), kind: Structure, members: (11714, 1), ..BASE }, // DescribeLifecycleHooksAnswer
-    Shape { name: S(297772, 26), kind: Structure, members: (11715, 2), ..BASE }, // DescribeLifecycleHooksType
-    Shape { name: S(297816, 39), kind: Structure, members: (11717, 3), ..BASE }, // DescribeLoadBalancerTargetGroupsRequest
-    Shape { name: S(297855, 40), kind: Structure, members: (11720, 2), ..BASE }, // DescribeLoadBalancerTargetGroupsResponse
-    Shape { name: S(297895, 28), kind: Structure, members: (11722, 3), ..BASE }, // DescribeLoadBalancersRequest
-    Shape { name: S(297923, 29), kind: Structure, members: (11725, 2), ..BASE }, // DescribeLoadBalancersResponse
-    Shape { name: S(297952, 35), kind: Structure, members: (11727, 2), ..BASE }, // DescribeMetricCollectionTypesAnswer
-    Shape { name: S(298000, 40), kind: Structure, members: (11729, 2), ..BASE }, // DescribeNotificationConfigurationsAnswer
-    Shape { name: S(298066, 38), kind: Structure, members: (11731, 4), ..BASE }, // DescribeNotificationConfigurationsType
-    Shape { name: S(298104, 20), kind: Structure, members: (11735, 6), ..BASE }, // DescribePoliciesType
-    Shape { name: S(298135, 29), kind: Structure, members: (11741, 7), ..BASE }, // DescribeScalingActivitiesType
-    Shape { name: S(298184, 28), kind: Structure, members: (11748, 7), ..BASE }, // DescribeScheduledActionsType
-    Shape { name: S(298212, 16), kind: Structure, members: (11755, 4), ..BASE }, // DescribeTagsType
-    Shape { name: S(298228, 36), kind: Structure, members: (11759, 1), ..BASE }, // DescribeTerminationPolicyTypesAnswer
-    Shape { name: S(298286, 29), kind: Structure, members: (11760, 4), ..BASE }, // DescribeTrafficSourcesRequest
-    Shape { name: S(298332, 30), kind: Structure, members: (11764, 2), ..BASE }, // DescribeTrafficSourcesResponse
-    Shape { name: S(298362, 22), kind: Structure, members: (11766, 3), ..BASE }, // DescribeWarmPoolAnswer
-    Shape { name: S(298384, 20), kind: Structure, members: (11769, 3), ..BASE }, // DescribeWarmPoolType
-    Shape { name: S(298404, 20), kind: Structure, members: (11772, 2), ..BASE }, // DesiredConfiguration
-    Shape { name: S(298424, 21), kind: Structure, members: (11774, 1), ..BASE }, // DetachInstancesAnswer
-    Shape { name: S(298445, 20), kind: Structure, members: (11775, 3), ..BASE }, // DetachInstancesQuery
-    Shape { name: S(298495, 40), kind: Structure, members: (11778, 0), ..BASE }, // DetachLoadBalancerTargetGroupsResultType
-    Shape { name: S(298535, 34), kind: Structure, members: (11778, 2), ..BASE }, // DetachLoadBalancerTargetGroupsType
-    Shape { name: S(298569, 29), kind: Structure, members: (11780, 0), ..BASE }, // DetachLoadBalancersResultType
-    Shape { name: S(298598, 23), kind: Structure, members: (11780, 2), ..BASE }, // DetachLoadBalancersType
-    Shape { name: S(298621, 30), kind: Structure, members: (11782, 0), ..BASE }, // DetachTrafficSourcesResultType
-    Shape { name: S(298651, 24), kind: Structure, members: (11782, 2), ..BASE }, // DetachTrafficSourcesType
-    Shape { name: S(298675, 29), kind: Structure, members: (11784, 2), ..BASE }, // DisableMetricsCollectionQuery
-    Shape { name: S(298704, 14), kind: Boolean, ..BASE }, // DisableScaleIn
-    Shape { name: S(298718, 19), kind: Structure, members: (11786, 1), ..BASE }, // DistributionSegment
-    Shape { name: S(298756, 20), kind: List, item: 148, item_name: S(28153, 6), ..BASE }, // DistributionSegments
-    Shape { name: S(41845, 3), kind: Structure, members: (11787, 7), ..BASE }, // Ebs
-    Shape { name: S(48710, 12), kind: Boolean, ..BASE }, // EbsOptimized
-    Shape { name: S(298776, 28), kind: Structure, members: (11794, 3), ..BASE }, // EnableMetricsCollectionQuery
-    Shape { name: S(298815, 13), kind: Structure, members: (11797, 2), ..BASE }, // EnabledMetric
-    Shape { name: S(295217, 14), kind: List, item: 153, item_name: S(28153, 6), ..BASE }, // EnabledMetrics
-    Shape { name: S(298828, 18), kind: Structure, members: (11799, 1), ..BASE }, // EnterStandbyAnswer
-    Shape { name: S(298846, 17), kind: Structure, members: (11800, 3), ..BASE }, // EnterStandbyQuery
-    Shape { name: S(298863, 23), kind: Integer, ..BASE }, // EstimatedInstanceWarmup
-    Shape { name: S(298886, 16), kind: String, min: Some(1.0), max: Some(30.0), pattern: Some(S(30917, 18)), ..BASE }, // ExcludedInstance
-    Shape { name: S(163763, 21), kind: List, item: 158, item_name: S(28153, 6), max: Some(400.0), ..BASE }, // ExcludedInstanceTypes
-    Shape { name: S(298902, 17), kind: Structure, members: (11803, 5), ..BASE }, // ExecutePolicyType
-    Shape { name: S(298947, 17), kind: Structure, members: (11808, 1), ..BASE }, // ExitStandbyAnswer
-    Shape { name: S(298964, 16), kind: Structure, members: (11809, 2), ..BASE }, // ExitStandbyQuery
-    Shape { name: S(298980, 39), kind: Structure, members: (11811, 3), ..BASE }, // FailedScheduledUpdateGroupActionRequest
-    Shape { name: S(299019, 40), kind: List, item: 163, item_name: S(28153, 6), ..BASE }, // FailedScheduledUpdateGroupActionRequests
-    Shape { name: S(88733, 6), kind: Structure, members: (11814, 2), ..BASE }, // Filter
-    Shape { name: S(88726, 7), kind: List, item: 165, item_name: S(28153, 6), ..BASE }, // Filters
-    Shape { name: S(78875, 11), kind: Boolean, ..BASE }, // ForceDelete
-    Shape { name: S(299059, 34), kind: Structure, members: (11816, 3), ..BASE }, // GetPredictiveScalingForecastAnswer
-    Shape { name: S(299105, 32), kind: Structure, members: (11819, 4), ..BASE }, // GetPredictiveScalingForecastType
-    Shape { name: S(299137, 13), kind: Integer, ..BASE }, // GlobalTimeout
-    Shape { name: S(295160, 22), kind: Integer, ..BASE }, // HealthCheckGracePeriod
-    Shape { name: S(299150, 16), kind: Integer, ..BASE }, // HeartbeatTimeout
-    Shape { name: S(298919, 13), kind: Boolean, ..BASE }, // HonorCooldown
-    Shape { name: S(299166, 29), kind: Structure, members: (11823, 1), error: Some((S(299195, 24), 500)), ..BASE }, // IdempotentCallInProgressFault
-    Shape { name: S(299219, 32), kind: Structure, members: (11824, 1), error: Some((S(299251, 27), 400)), ..BASE }, // IdempotentParameterMismatchError
-    Shape { name: S(38490, 7), kind: String, min: Some(5.0), max: Some(21.0), pattern: Some(S(299278, 20)), ..BASE }, // ImageId
-    Shape { name: S(295954, 31), kind: String, enums: (3709, 2), ..BASE }, // ImpairedZoneHealthCheckBehavior
-    Shape { name: S(298164, 20), kind: Boolean, ..BASE }, // IncludeDeletedGroups
-    Shape { name: S(295643, 16), kind: Boolean, ..BASE }, // IncludeInstances
-    Shape { name: S(98961, 23), kind: Boolean, ..BASE }, // IncludeManagedResources
-    Shape { name: S(31435, 8), kind: Structure, members: (11825, 11), ..BASE }, // Instance
-    Shape { name: S(299329, 18), kind: Structure, members: (11836, 6), ..BASE }, // InstanceCollection
-    Shape { name: S(299347, 19), kind: List, item: 182, item_name: S(28153, 6), ..BASE }, // InstanceCollections
-    Shape { name: S(161790, 18), kind: String, enums: (3711, 2), ..BASE }, // InstanceGeneration
-    Shape { name: S(163807, 19), kind: List, item: 184, item_name: S(28153, 6), ..BASE }, // InstanceGenerations
-    Shape { name: S(35216, 11), kind: List, item: 425, item_name: S(28153, 6), ..BASE }, // InstanceIds
-    Shape { name: S(295497, 23), kind: Structure, members: (11842, 1), ..BASE }, // InstanceLifecyclePolicy
-    Shape { name: S(295394, 25), kind: Structure, members: (11843, 2), ..BASE }, // InstanceMaintenancePolicy
-    Shape { name: S(162726, 29), kind: String, enums: (3713, 2), ..BASE }, // InstanceMetadataEndpointState
-    Shape { name: S(299423, 39), kind: Integer, min: Some(1.0), max: Some(64.0), ..BASE }, // InstanceMetadataHttpPutResponseHopLimit
-    Shape { name: S(299462, 31), kind: String, enums: (3715, 2), ..BASE }, // InstanceMetadataHttpTokensState
-    Shape { name: S(205345, 23), kind: Structure, members: (11845, 3), ..BASE }, // InstanceMetadataOptions
-    Shape { name: S(162930, 18), kind: Structure, members: (11848, 1), ..BASE }, // InstanceMonitoring
-    Shape { name: S(299493, 17), kind: Boolean, ..BASE }, // InstanceProtected
-    Shape { name: S(299510, 15), kind: Structure, members: (11849, 13), ..BASE }, // InstanceRefresh
-    Shape { name: S(297662, 18), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // InstanceRefreshIds
-    Shape { name: S(299613, 30), kind: Structure, members: (11862, 1), error: Some((S(299643, 25), 400)), ..BASE }, // InstanceRefreshInProgressFault
-    Shape { name: S(299668, 31), kind: Structure, members: (11863, 2), ..BASE }, // InstanceRefreshLivePoolProgress
-    Shape { name: S(299699, 30), kind: Structure, members: (11865, 2), ..BASE }, // InstanceRefreshProgressDetails
-    Shape { name: S(299761, 21), kind: String, enums: (3717, 10), ..BASE }, // InstanceRefreshStatus
-    Shape { name: S(299867, 31), kind: Structure, members: (11867, 2), ..BASE }, // InstanceRefreshWarmPoolProgress
-    Shape { name: S(297616, 17), kind: List, item: 195, item_name: S(28153, 6), ..BASE }, // InstanceRefreshes
-    Shape { name: S(50475, 20), kind: Structure, members: (11869, 25), ..BASE }, // InstanceRequirements
-    Shape { name: S(299898, 19), kind: Structure, members: (11894, 1), ..BASE }, // InstanceReusePolicy
-    Shape { name: S(33575, 9), kind: List, item: 181, item_name: S(28153, 6), ..BASE }, // Instances
-    Shape { name: S(299931, 21), kind: Structure, members: (11895, 7), ..BASE }, // InstancesDistribution
-    Shape { name: S(299555, 17), kind: Integer, min: Some(0.0), ..BASE }, // InstancesToUpdate
-    Shape { name: S(300036, 10), kind: Integer, min: Some(0.0), max: Some(100.0), ..BASE }, // IntPercent
-    Shape { name: S(300046, 18), kind: Integer, min: Some(100.0), max: Some(200.0), ..BASE }, // IntPercent100To200
-    Shape { name: S(300064, 28), kind: Integer, min: Some(-1.0), max: Some(200.0), ..BASE }, // IntPercent100To200Resettable
-    Shape { name: S(300092, 20), kind: Integer, min: Some(-1.0), max: Some(100.0), ..BASE }, // IntPercentResettable
-    Shape { name: S(300112, 16), kind: Structure, members: (11902, 1), error: Some((S(300112, 16), 400)), ..BASE }, // InvalidNextToken
-    Shape { name: S(300128, 32), kind: Structure, members: (11903, 1), error: Some((S(300160, 27), 400)), ..BASE }, // IrreversibleInstanceRefreshFault
-    Shape { name: S(300187, 19), kind: Structure, members: (11904, 20), ..BASE }, // LaunchConfiguration
-    Shape { name: S(300228, 27), kind: Structure, members: (11924, 1), ..BASE }, // LaunchConfigurationNameType
-    Shape { name: S(300255, 24), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // LaunchConfigurationNames
-    Shape { name: S(300279, 28), kind: Structure, members: (11925, 3), ..BASE }, // LaunchConfigurationNamesType
-    Shape { name: S(300307, 20), kind: List, item: 214, item_name: S(28153, 6), ..BASE }, // LaunchConfigurations
-    Shape { name: S(300327, 24), kind: Structure, members: (11928, 2), ..BASE }, // LaunchConfigurationsType
-    Shape { name: S(300351, 20), kind: Structure, members: (11930, 7), ..BASE }, // LaunchInstancesError
-    Shape { name: S(300371, 21), kind: List, item: 220, item_name: S(28153, 6), ..BASE }, // LaunchInstancesErrors
-    Shape { name: S(300392, 22), kind: Structure, members: (11937, 7), ..BASE }, // LaunchInstancesRequest
-    Shape { name: S(293678, 21), kind: Structure, members: (11944, 4), ..BASE }, // LaunchInstancesResult
-    Shape { name: S(63623, 14), kind: Structure, members: (11948, 2), ..BASE }, // LaunchTemplate
-    Shape { name: S(63535, 18), kind: String, min: Some(3.0), max: Some(128.0), pattern: Some(S(195939, 22)), ..BASE }, // LaunchTemplateName
-    Shape { name: S(196074, 23), kind: Structure, members: (11950, 5), ..BASE }, // LaunchTemplateOverrides
-    Shape { name: S(136928, 27), kind: Structure, members: (11955, 3), ..BASE }, // LaunchTemplateSpecification
-    Shape { name: S(296806, 21), kind: String, ..BASE }, // LifecycleActionResult
-    Shape { name: S(296786, 20), kind: String, min: Some(36.0), max: Some(36.0), ..BASE }, // LifecycleActionToken
-    Shape { name: S(300444, 13), kind: Structure, members: (11958, 9), ..BASE }, // LifecycleHook
-    Shape { name: S(297798, 18), kind: List, item: 26, item_name: S(28153, 6), max: Some(50.0), ..BASE }, // LifecycleHookNames
-    Shape { name: S(300537, 26), kind: Structure, members: (11967, 7), ..BASE }, // LifecycleHookSpecification
-    Shape { name: S(300563, 27), kind: List, item: 232, item_name: S(28153, 6), ..BASE }, // LifecycleHookSpecifications
-    Shape { name: S(297758, 14), kind: List, item: 230, item_name: S(28153, 6), ..BASE }, // LifecycleHooks
-    Shape { name: S(295766, 14), kind: String, enums: (3727, 30), ..BASE }, // LifecycleState
-    Shape { name: S(300457, 19), kind: String, ..BASE }, // LifecycleTransition
-    Shape { name: S(301074, 18), kind: Structure, members: (11974, 1), error: Some((S(301092, 13), 400)), ..BASE }, // LimitExceededFault
-    Shape { name: S(274437, 17), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // LoadBalancerNames
-    Shape { name: S(287160, 17), kind: Structure, members: (11975, 2), ..BASE }, // LoadBalancerState
-    Shape { name: S(301105, 18), kind: List, item: 239, item_name: S(28153, 6), ..BASE }, // LoadBalancerStates
-    Shape { name: S(301123, 28), kind: Structure, members: (11977, 2), ..BASE }, // LoadBalancerTargetGroupState
-    Shape { name: S(301177, 29), kind: List, item: 241, item_name: S(28153, 6), ..BASE }, // LoadBalancerTargetGroupStates
-    Shape { name: S(299093, 12), kind: Structure, members: (11979, 3), ..BASE }, // LoadForecast
-    Shape { name: S(301225, 13), kind: List, item: 243, item_name: S(28153, 6), ..BASE }, // LoadForecasts
-    Shape { name: S(164120, 12), kind: String, enums: (3757, 3), ..BASE }, // LocalStorage
-    Shape { name: S(164699, 16), kind: String, enums: (3760, 2), ..BASE }, // LocalStorageType
-    Shape { name: S(164144, 17), kind: List, item: 246, item_name: S(28153, 6), ..BASE }, // LocalStorageTypes
-    Shape { name: S(301238, 17), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // ManagerIdentifier
-    Shape { name: S(301255, 24), kind: Integer, min: Some(-1.0), ..BASE }, // MaxGroupPreparedCapacity
-    Shape { name: S(295302, 19), kind: Integer, ..BASE }, // MaxInstanceLifetime
-    Shape { name: S(297314, 28), kind: Integer, ..BASE }, // MaxNumberOfAutoScalingGroups
-    Shape { name: S(297342, 31), kind: Integer, ..BASE }, // MaxNumberOfLaunchConfigurations
-    Shape { name: S(295659, 10), kind: Integer, ..BASE }, // MaxRecords
-    Shape { name: S(200890, 23), kind: Structure, members: (11982, 2), ..BASE }, // MemoryGiBPerVCpuRequest
-    Shape { name: S(200913, 16), kind: Structure, members: (11984, 2), ..BASE }, // MemoryMiBRequest
-    Shape { name: S(65170, 6), kind: Structure, members: (11986, 3), ..BASE }, // Metric
-    Shape { name: S(301279, 20), kind: Structure, members: (11989, 1), ..BASE }, // MetricCollectionType
-    Shape { name: S(301299, 21), kind: List, item: 257, item_name: S(28153, 6), ..BASE }, // MetricCollectionTypes
-    Shape { name: S(301320, 17), kind: List, item: 260, item_name: S(28153, 6), ..BASE }, // MetricDataQueries
-    Shape { name: S(301337, 15), kind: Structure, members: (11990, 5), ..BASE }, // MetricDataQuery
-    Shape { name: S(301387, 15), kind: Structure, members: (11995, 2), ..BASE }, // MetricDimension
-    Shape { name: S(301402, 19), kind: String, ..BASE }, // MetricDimensionName
-    Shape { name: S(301421, 20), kind: String, ..BASE }, // MetricDimensionValue
-    Shape { name: S(301441, 16), kind: List, item: 261, item_name: S(28153, 6), ..BASE }, // MetricDimensions
-    Shape { name: S(301457, 26), kind: Integer, min: Some(1.0), ..BASE }, // MetricGranularityInSeconds
-    Shape { name: S(301483, 21), kind: Structure, members: (11997, 1), ..BASE }, // MetricGranularityType
-    Shape { name: S(301504, 22), kind: List, item: 266, item_name: S(28153, 6), ..BASE }, // MetricGranularityTypes
-    Shape { name: S(141720, 10), kind: String, ..BASE }, // MetricName
-    Shape { name: S(301526, 15), kind: String, ..BASE }, // MetricNamespace
-    Shape { name: S(301541, 11), kind: Double, ..BASE }, // MetricScale
-    Shape { name: S(301362, 10), kind: Structure, members: (11998, 3), ..BASE }, // MetricStat
-    Shape { name: S(301556, 15), kind: String, enums: (3762, 5), ..BASE }, // MetricStatistic
-    Shape { name: S(203011, 10), kind: String, enums: (3767, 5), ..BASE }, // MetricType
-    Shape { name: S(301731, 10), kind: String, ..BASE }, // MetricUnit
-    Shape { name: S(65163, 7), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // Metrics
-    Shape { name: S(301741, 22), kind: Integer, ..BASE }, // MinAdjustmentMagnitude
-    Shape { name: S(301763, 17), kind: Integer, ..BASE }, // MinAdjustmentStep
-    Shape { name: S(301780, 22), kind: String, min: Some(0.0), max: Some(255.0), ..BASE }, // MixedInstanceSpotPrice
-    Shape { name: S(295064, 20), kind: Structure, members: (12001, 2), ..BASE }, // MixedInstancesPolicy
-    Shape { name: S(301802, 17), kind: Boolean, ..BASE }, // MonitoringEnabled
-    Shape { name: S(215586, 27), kind: Structure, members: (12003, 2), ..BASE }, // NetworkBandwidthGbpsRequest
-    Shape { name: S(218404, 28), kind: Structure, members: (12005, 2), ..BASE }, // NetworkInterfaceCountRequest
-    Shape { name: S(41851, 8), kind: Boolean, ..BASE }, // NoDevice
-    Shape { name: S(301819, 17), kind: Integer, min: Some(1.0), max: Some(100.0), ..BASE }, // NonZeroIntPercent
-    Shape { name: S(301836, 25), kind: Structure, members: (12007, 3), ..BASE }, // NotificationConfiguration
-    Shape { name: S(298040, 26), kind: List, item: 285, item_name: S(28153, 6), ..BASE }, // NotificationConfigurations
-    Shape { name: S(301877, 30), kind: String, min: Some(0.0), max: Some(255.0), pattern: Some(S(301907, 60)), ..BASE }, // NotificationTargetResourceName
-    Shape { name: S(301967, 15), kind: Boolean, ..BASE }, // NullableBoolean
-    Shape { name: S(301982, 22), kind: Double, min: Some(0.0), ..BASE }, // NullablePositiveDouble
-    Shape { name: S(302004, 23), kind: Integer, min: Some(0.0), ..BASE }, // NullablePositiveInteger
-    Shape { name: S(297373, 25), kind: Integer, ..BASE }, // NumberOfAutoScalingGroups
-    Shape { name: S(297398, 28), kind: Integer, ..BASE }, // NumberOfLaunchConfigurations
-    Shape { name: S(299952, 20), kind: Integer, ..BASE }, // OnDemandBaseCapacity
-    Shape { name: S(299972, 35), kind: Integer, ..BASE }, // OnDemandPercentageAboveBaseCapacity
-    Shape { name: S(63589, 8), kind: Structure, members: (12010, 1), ..BASE }, // Operator
-    Shape { name: S(136982, 9), kind: List, item: 226, item_name: S(28153, 6), ..BASE }, // Overrides
-    Shape { name: S(221672, 33), kind: Structure, members: (12011, 1), ..BASE }, // PerformanceFactorReferenceRequest
-    Shape { name: S(221734, 36), kind: List, item: 297, item_name: S(24020, 4), ..BASE }, // PerformanceFactorReferenceSetRequest
-    Shape { name: S(302027, 12), kind: Structure, members: (12012, 2), ..BASE }, // PoliciesType
-    Shape { name: S(302054, 13), kind: Structure, members: (12014, 2), ..BASE }, // PolicyARNType
-    Shape { name: S(302076, 15), kind: Integer, ..BASE }, // PolicyIncrement
-    Shape { name: S(274818, 11), kind: List, item: 347, item_name: S(28153, 6), ..BASE }, // PolicyNames
-    Shape { name: S(298124, 11), kind: List, item: 431, item_name: S(28153, 6), ..BASE }, // PolicyTypes
-    Shape { name: S(302091, 24), kind: String, enums: (3772, 4), ..BASE }, // PredefinedLoadMetricType
-    Shape { name: S(302198, 24), kind: String, enums: (3776, 4), ..BASE }, // PredefinedMetricPairType
-    Shape { name: S(302279, 29), kind: Structure, members: (12016, 2), ..BASE }, // PredefinedMetricSpecification
-    Shape { name: S(302341, 27), kind: String, enums: (3780, 4), ..BASE }, // PredefinedScalingMetricType
-    Shape { name: S(302368, 30), kind: Structure, members: (12018, 5), ..BASE }, // PredictiveScalingConfiguration
-    Shape { name: S(302480, 41), kind: Structure, members: (12023, 1), ..BASE }, // PredictiveScalingCustomizedCapacityMetric
-    Shape { name: S(302521, 37), kind: Structure, members: (12024, 1), ..BASE }, // PredictiveScalingCustomizedLoadMetric
-    Shape { name: S(302558, 40), kind: Structure, members: (12025, 1), ..BASE }, // PredictiveScalingCustomizedScalingMetric
-    Shape { name: S(302598, 35), kind: List, item: 407, item_name: S(28153, 6), ..BASE }, // PredictiveScalingForecastTimestamps
-    Shape { name: S(302633, 31), kind: List, item: 270, item_name: S(28153, 6), ..BASE }, // PredictiveScalingForecastValues
-    Shape { name: S(302664, 42), kind: String, enums: (3784, 2), ..BASE }, // PredictiveScalingMaxCapacityBreachBehavior
-    Shape { name: S(302741, 34), kind: Integer, min: Some(0.0), max: Some(100.0), ..BASE }, // PredictiveScalingMaxCapacityBuffer
-    Shape { name: S(302775, 36), kind: Structure, members: (12026, 7), ..BASE }, // PredictiveScalingMetricSpecification
-    Shape { name: S(303030, 37), kind: List, item: 316, item_name: S(28153, 6), ..BASE }, // PredictiveScalingMetricSpecifications
-    Shape { name: S(303067, 21), kind: String, enums: (3786, 2), ..BASE }, // PredictiveScalingMode
-    Shape { name: S(303116, 37), kind: Structure, members: (12033, 2), ..BASE }, // PredictiveScalingPredefinedLoadMetric
-    Shape { name: S(303153, 37), kind: Structure, members: (12035, 2), ..BASE }, // PredictiveScalingPredefinedMetricPair
-    Shape { name: S(303190, 40), kind: Structure, members: (12037, 2), ..BASE }, // PredictiveScalingPredefinedScalingMetric
-    Shape { name: S(303230, 37), kind: Integer, min: Some(0.0), ..BASE }, // PredictiveScalingSchedulingBufferTime
-    Shape { name: S(303267, 12), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // ProcessNames
-    Shape { name: S(303279, 11), kind: Structure, members: (12039, 1), ..BASE }, // ProcessType
-    Shape { name: S(303301, 9), kind: List, item: 324, item_name: S(28153, 6), ..BASE }, // Processes
-    Shape { name: S(303310, 13), kind: Structure, members: (12040, 1), ..BASE }, // ProcessesType
-    Shape { name: S(42457, 8), kind: Integer, ..BASE }, // Progress
-    Shape { name: S(303323, 17), kind: Boolean, ..BASE }, // PropagateAtLaunch
-    Shape { name: S(295792, 20), kind: Boolean, ..BASE }, // ProtectedFromScaleIn
-    Shape { name: S(303340, 23), kind: Structure, members: (12041, 0), ..BASE }, // PutAccountSettingAnswer
-    Shape { name: S(303363, 21), kind: Structure, members: (12041, 2), ..BASE }, // PutAccountSettingType
-    Shape { name: S(303384, 22), kind: Structure, members: (12043, 0), ..BASE }, // PutLifecycleHookAnswer
-    Shape { name: S(303406, 20), kind: Structure, members: (12043, 8), ..BASE }, // PutLifecycleHookType
-    Shape { name: S(303426, 32), kind: Structure, members: (12051, 3), ..BASE }, // PutNotificationConfigurationType
-    Shape { name: S(303475, 20), kind: Structure, members: (12054, 14), ..BASE }, // PutScalingPolicyType
-    Shape { name: S(303585, 33), kind: Structure, members: (12068, 10), ..BASE }, // PutScheduledUpdateGroupActionType
-    Shape { name: S(303630, 17), kind: Structure, members: (12078, 0), ..BASE }, // PutWarmPoolAnswer
-    Shape { name: S(303647, 15), kind: Structure, members: (12078, 5), ..BASE }, // PutWarmPoolType
-    Shape { name: S(303671, 36), kind: Structure, members: (12083, 0), ..BASE }, // RecordLifecycleActionHeartbeatAnswer
-    Shape { name: S(303707, 34), kind: Structure, members: (12083, 4), ..BASE }, // RecordLifecycleActionHeartbeatType
-    Shape { name: S(303741, 21), kind: Integer, min: Some(0.0), ..BASE }, // RefreshInstanceWarmup
-    Shape { name: S(303762, 18), kind: Structure, members: (12087, 11), ..BASE }, // RefreshPreferences
-    Shape { name: S(303847, 15), kind: String, enums: (3788, 2), ..BASE }, // RefreshStrategy
-    Shape { name: S(300414, 17), kind: Integer, min: Some(1.0), ..BASE }, // RequestedCapacity
-    Shape { name: S(303886, 23), kind: Structure, members: (12098, 1), error: Some((S(303909, 18), 500)), ..BASE }, // ResourceContentionFault
-    Shape { name: S(303927, 18), kind: Structure, members: (12099, 1), error: Some((S(288480, 13), 400)), ..BASE }, // ResourceInUseFault
-    Shape { name: S(185682, 12), kind: String, min: Some(1.0), max: Some(1600.0), pattern: Some(S(301907, 60)), ..BASE }, // ResourceName
-    Shape { name: S(303945, 15), kind: String, enums: (3790, 2), ..BASE }, // RetentionAction
-    Shape { name: S(299366, 17), kind: Structure, members: (12100, 1), ..BASE }, // RetentionTriggers
-    Shape { name: S(300431, 13), kind: String, enums: (3792, 2), ..BASE }, // RetryStrategy
-    Shape { name: S(301377, 10), kind: Boolean, ..BASE }, // ReturnData
-    Shape { name: S(299917, 14), kind: Boolean, ..BASE }, // ReuseOnScaleIn
-    Shape { name: S(299598, 15), kind: Structure, members: (12101, 5), ..BASE }, // RollbackDetails
-    Shape { name: S(304121, 29), kind: Structure, members: (12106, 1), ..BASE }, // RollbackInstanceRefreshAnswer
-    Shape { name: S(304150, 27), kind: Structure, members: (12107, 1), ..BASE }, // RollbackInstanceRefreshType
-    Shape { name: S(303806, 25), kind: String, enums: (3794, 3), ..BASE }, // ScaleInProtectedInstances
-    Shape { name: S(304194, 30), kind: Structure, members: (12108, 1), error: Some((S(304224, 25), 400)), ..BASE }, // ScalingActivityInProgressFault
-    Shape { name: S(304249, 25), kind: String, enums: (3797, 16), ..BASE }, // ScalingActivityStatusCode
-    Shape { name: S(302039, 15), kind: List, item: 360, item_name: S(28153, 6), ..BASE }, // ScalingPolicies
-    Shape { name: S(304571, 13), kind: Structure, members: (12109, 16), ..BASE }, // ScalingPolicy
-    Shape { name: S(304584, 20), kind: Boolean, ..BASE }, // ScalingPolicyEnabled
-    Shape { name: S(304604, 19), kind: Structure, members: (12125, 2), ..BASE }, // ScalingProcessQuery
-    Shape { name: S(296100, 20), kind: List, item: 427, item_name: S(28153, 6), ..BASE }, // ScheduledActionNames
-    Shape { name: S(304639, 20), kind: Structure, members: (12127, 2), ..BASE }, // ScheduledActionsType
-    Shape { name: S(304659, 26), kind: Structure, members: (12129, 11), ..BASE }, // ScheduledUpdateGroupAction
-    Shape { name: S(304703, 33), kind: Structure, members: (12140, 8), ..BASE }, // ScheduledUpdateGroupActionRequest
-    Shape { name: S(304736, 34), kind: List, item: 366, item_name: S(28153, 6), ..BASE }, // ScheduledUpdateGroupActionRequests
-    Shape { name: S(296231, 27), kind: List, item: 365, item_name: S(28153, 6), ..BASE }, // ScheduledUpdateGroupActions
-    Shape { name: S(110634, 14), kind: List, item: 422, item_name: S(28153, 6), ..BASE }, // SecurityGroups
-    Shape { name: S(304770, 24), kind: Structure, members: (12148, 1), error: Some((S(304770, 24), 500)), ..BASE }, // ServiceLinkedRoleFailure
-    Shape { name: S(304794, 22), kind: Structure, members: (12149, 3), ..BASE }, // SetDesiredCapacityType
-    Shape { name: S(304816, 22), kind: Structure, members: (12152, 3), ..BASE }, // SetInstanceHealthQuery
-    Shape { name: S(304862, 27), kind: Structure, members: (12155, 0), ..BASE }, // SetInstanceProtectionAnswer
-    Shape { name: S(304889, 26), kind: Structure, members: (12155, 3), ..BASE }, // SetInstanceProtectionQuery
-    Shape { name: S(298465, 30), kind: Boolean, ..BASE }, // ShouldDecrementDesiredCapacity
-    Shape { name: S(304838, 24), kind: Boolean, ..BASE }, // ShouldRespectGracePeriod
-    Shape { name: S(303794, 12), kind: Boolean, ..BASE }, // SkipMatching
-    Shape { name: S(294989, 24), kind: Boolean, ..BASE }, // SkipZonalShiftValidation
-    Shape { name: S(300007, 17), kind: Integer, ..BASE }, // SpotInstancePools
-    Shape { name: S(196097, 9), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // SpotPrice
-    Shape { name: S(303831, 16), kind: String, enums: (3813, 3), ..BASE }, // StandbyInstances
-    Shape { name: S(304924, 26), kind: Structure, members: (12158, 1), ..BASE }, // StartInstanceRefreshAnswer
-    Shape { name: S(304950, 24), kind: Structure, members: (12159, 4), ..BASE }, // StartInstanceRefreshType
-    Shape { name: S(304974, 14), kind: Structure, members: (12163, 3), ..BASE }, // StepAdjustment
-    Shape { name: S(303543, 15), kind: List, item: 384, item_name: S(28153, 6), ..BASE }, // StepAdjustments
-    Shape { name: S(247561, 6), kind: String, ..BASE }, // String
-    Shape { name: S(305036, 15), kind: List, item: 427, item_name: S(28153, 6), max: Some(1.0), ..BASE }, // SubnetIdsLimit1
-    Shape { name: S(305051, 16), kind: Structure, members: (12166, 2), ..BASE }, // SuspendedProcess
-    Shape { name: S(295182, 18), kind: List, item: 388, item_name: S(28153, 6), ..BASE }, // SuspendedProcesses
-    Shape { name: S(68946, 3), kind: Structure, members: (12168, 5), ..BASE }, // Tag
-    Shape { name: S(248932, 14), kind: Structure, members: (12173, 5), ..BASE }, // TagDescription
-    Shape { name: S(248946, 18), kind: List, item: 391, item_name: S(28153, 6), ..BASE }, // TagDescriptionList
-    Shape { name: S(48174, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(301907, 60)), ..BASE }, // TagKey
-    Shape { name: S(278205, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(301907, 60)), ..BASE }, // TagValue
-    Shape { name: S(29314, 4), kind: List, item: 390, item_name: S(28153, 6), ..BASE }, // Tags
-    Shape { name: S(305083, 8), kind: Structure, members: (12178, 2), ..BASE }, // TagsType
-    Shape { name: S(305091, 18), kind: String, enums: (3816, 4), ..BASE }, // TargetCapacityType
-    Shape { name: S(298737, 19), kind: List, item: 397, item_name: S(28153, 6), ..BASE }, // TargetCapacityTypes
-    Shape { name: S(294854, 15), kind: List, item: 430, item_name: S(28153, 6), ..BASE }, // TargetGroupARNs
-    Shape { name: S(303558, 27), kind: Structure, members: (12180, 4), ..BASE }, // TargetTrackingConfiguration
-    Shape { name: S(305109, 31), kind: List, item: 402, item_name: S(28153, 6), ..BASE }, // TargetTrackingMetricDataQueries
-    Shape { name: S(305140, 29), kind: Structure, members: (12184, 6), ..BASE }, // TargetTrackingMetricDataQuery
-    Shape { name: S(305169, 24), kind: Structure, members: (12190, 4), ..BASE }, // TargetTrackingMetricStat
-    Shape { name: S(305193, 39), kind: Structure, members: (12194, 4), ..BASE }, // TerminateInstanceInAutoScalingGroupType
-    Shape { name: S(305232, 22), kind: List, item: 425, item_name: S(28153, 6), min: Some(1.0), max: Some(100.0), ..BASE }, // TerminationInstanceIds
-    Shape { name: S(295231, 19), kind: List, item: 424, item_name: S(28153, 6), ..BASE }, // TerminationPolicies
-    Shape { name: S(305254, 13), kind: Timestamp, ..BASE }, // TimestampType
-    Shape { name: S(250234, 26), kind: Structure, members: (12198, 2), ..BASE }, // TotalLocalStorageGBRequest
-    Shape { name: S(305267, 23), kind: Structure, members: (12200, 2), ..BASE }, // TrafficSourceIdentifier
-    Shape { name: S(305300, 18), kind: Structure, members: (12202, 4), ..BASE }, // TrafficSourceState
-    Shape { name: S(305331, 19), kind: List, item: 410, item_name: S(28153, 6), ..BASE }, // TrafficSourceStates
-    Shape { name: S(294975, 14), kind: List, item: 409, item_name: S(28153, 6), ..BASE }, // TrafficSources
-    Shape { name: S(305350, 26), kind: Structure, members: (12206, 29), ..BASE }, // UpdateAutoScalingGroupType
-    Shape { name: S(305376, 25), kind: String, min: Some(0.0), max: Some(255.0), pattern: Some(S(301907, 60)), ..BASE }, // UpdatePlacementGroupParam
-    Shape { name: S(305401, 16), kind: Structure, members: (12235, 2), ..BASE }, // VCpuCountRequest
-    Shape { name: S(121969, 6), kind: List, item: 422, item_name: S(28153, 6), ..BASE }, // Values
-    Shape { name: S(295321, 21), kind: Structure, members: (12237, 5), ..BASE }, // WarmPoolConfiguration
-    Shape { name: S(305417, 15), kind: Integer, min: Some(0.0), ..BASE }, // WarmPoolMinSize
-    Shape { name: S(295342, 12), kind: Integer, ..BASE }, // WarmPoolSize
-    Shape { name: S(305432, 13), kind: String, enums: (3820, 3), ..BASE }, // WarmPoolState
-    Shape { name: S(305469, 14), kind: String, enums: (3823, 1), ..BASE }, // WarmPoolStatus
-    Shape { name: S(305496, 9), kind: String, pattern: Some(S(301907, 60)), ..BASE }, // XmlString
-    Shape { name: S(305505, 19), kind: String, min: Some(1.0), max: Some(1023.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMaxLen1023
-    Shape { name: S(305524, 19), kind: String, min: Some(1.0), max: Some(1600.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMaxLen1600
-    Shape { name: S(305543, 17), kind: String, min: Some(1.0), max: Some(19.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMaxLen19
-    Shape { name: S(305560, 19), kind: String, min: Some(1.0), max: Some(2047.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMaxLen2047
-    Shape { name: S(305579, 18), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMaxLen255
-    Shape { name: S(305597, 17), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMaxLen32
-    Shape { name: S(305614, 19), kind: String, min: Some(1.0), max: Some(5000.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMaxLen5000
-    Shape { name: S(305633, 18), kind: String, min: Some(1.0), max: Some(511.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMaxLen511
-    Shape { name: S(305651, 17), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMaxLen64
-    Shape { name: S(305668, 20), kind: String, max: Some(2047.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMetricLabel
-    Shape { name: S(305688, 19), kind: String, min: Some(1.0), max: Some(100.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringMetricStat
-    Shape { name: S(305707, 17), kind: String, max: Some(21847.0), pattern: Some(S(301907, 60)), ..BASE }, // XmlStringUserData
-    Shape { name: S(295937, 17), kind: Boolean, ..BASE }, // ZonalShiftEnabled
+    Shape { name: S(23930, 23), kind: Structure, members: (11480, 2), ..BASE }, // AcceleratorCountRequest
+    Shape { name: S(23975, 23), kind: String, enums: (3675, 4), ..BASE }, // AcceleratorManufacturer
+    Shape { name: S(249010, 24), kind: List, item: 1, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AcceleratorManufacturers
+    Shape { name: S(24081, 15), kind: String, enums: (3679, 7), ..BASE }, // AcceleratorName
+    Shape { name: S(249117, 16), kind: List, item: 3, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AcceleratorNames
+    Shape { name: S(24248, 32), kind: Structure, members: (11482, 2), ..BASE }, // AcceleratorTotalMemoryMiBRequest
+    Shape { name: S(24280, 15), kind: String, enums: (3686, 3), ..BASE }, // AcceleratorType
+    Shape { name: S(248882, 16), kind: List, item: 6, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AcceleratorTypes
+    Shape { name: S(441653, 14), kind: Structure, members: (11484, 6), ..BASE }, // AccountSetting
+    Shape { name: S(441811, 15), kind: List, item: 8, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AccountSettings
+    Shape { name: S(441826, 34), kind: Structure, members: (11490, 1), error: Some((S(441860, 29), 400)), ..BASE }, // ActiveInstanceRefreshNotFoundFault
+    Shape { name: S(441889, 10), kind: List, item: 13, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Activities
+    Shape { name: S(441899, 14), kind: Structure, members: (11491, 2), ..BASE }, // ActivitiesType
+    Shape { name: S(441938, 8), kind: Structure, members: (11493, 12), ..BASE }, // Activity
+    Shape { name: S(442267, 11), kind: List, item: 422, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ActivityIds
+    Shape { name: S(442278, 12), kind: Structure, members: (11505, 2), ..BASE }, // ActivityType
+    Shape { name: S(442311, 14), kind: Structure, members: (11507, 1), ..BASE }, // AdjustmentType
+    Shape { name: S(442358, 15), kind: List, item: 16, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AdjustmentTypes
+    Shape { name: S(442373, 5), kind: Structure, members: (11508, 2), ..BASE }, // Alarm
+    Shape { name: S(442439, 9), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AlarmList
+    Shape { name: S(442448, 18), kind: Structure, members: (11510, 1), ..BASE }, // AlarmSpecification
+    Shape { name: S(442466, 6), kind: List, item: 18, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Alarms
+    Shape { name: S(35682, 19), kind: String, min: Some(1.0), max: Some(30.0), pattern: Some(S(35701, 18)), ..BASE }, // AllowedInstanceType
+    Shape { name: S(249357, 20), kind: List, item: 22, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(400.0), ..BASE }, // AllowedInstanceTypes
+    Shape { name: S(442489, 18), kind: Structure, members: (11511, 1), error: Some((S(442507, 13), 400)), ..BASE }, // AlreadyExistsFault
+    Shape { name: S(442520, 33), kind: String, min: Some(1.0), max: Some(4000.0), pattern: Some(S(442553, 34)), ..BASE }, // AnyPrintableAsciiStringMaxLen4000
+    Shape { name: S(442587, 20), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(442607, 17)), ..BASE }, // AsciiStringMaxLen255
+    Shape { name: S(159437, 24), kind: Boolean, ..BASE }, // AssociatePublicIpAddress
+    Shape { name: S(442624, 20), kind: Structure, members: (11512, 2), ..BASE }, // AttachInstancesQuery
+    Shape { name: S(442671, 40), kind: Structure, members: (11514, 0), ..BASE }, // AttachLoadBalancerTargetGroupsResultType
+    Shape { name: S(442711, 34), kind: Structure, members: (11514, 2), ..BASE }, // AttachLoadBalancerTargetGroupsType
+    Shape { name: S(442795, 29), kind: Structure, members: (11516, 0), ..BASE }, // AttachLoadBalancersResultType
+    Shape { name: S(442824, 23), kind: Structure, members: (11516, 2), ..BASE }, // AttachLoadBalancersType
+    Shape { name: S(442847, 30), kind: Structure, members: (11518, 0), ..BASE }, // AttachTrafficSourcesResultType
+    Shape { name: S(442877, 24), kind: Structure, members: (11518, 3), ..BASE }, // AttachTrafficSourcesType
+    Shape { name: S(443025, 12), kind: Boolean, ..BASE }, // AutoRollback
+    Shape { name: S(443037, 16), kind: Structure, members: (11521, 42), ..BASE }, // AutoScalingGroup
+    Shape { name: S(444691, 31), kind: Integer, ..BASE }, // AutoScalingGroupDesiredCapacity
+    Shape { name: S(444722, 23), kind: Integer, ..BASE }, // AutoScalingGroupMaxSize
+    Shape { name: S(444745, 23), kind: Integer, ..BASE }, // AutoScalingGroupMinSize
+    Shape { name: S(444768, 21), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AutoScalingGroupNames
+    Shape { name: S(444789, 25), kind: Structure, members: (11563, 6), ..BASE }, // AutoScalingGroupNamesType
+    Shape { name: S(444949, 33), kind: Integer, ..BASE }, // AutoScalingGroupPredictedCapacity
+    Shape { name: S(442137, 21), kind: String, min: Some(1.0), max: Some(32.0), ..BASE }, // AutoScalingGroupState
+    Shape { name: S(444982, 17), kind: List, item: 36, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AutoScalingGroups
+    Shape { name: S(444999, 21), kind: Structure, members: (11569, 2), ..BASE }, // AutoScalingGroupsType
+    Shape { name: S(445059, 26), kind: Structure, members: (11571, 12), ..BASE }, // AutoScalingInstanceDetails
+    Shape { name: S(445238, 20), kind: List, item: 46, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AutoScalingInstances
+    Shape { name: S(445258, 24), kind: Structure, members: (11583, 2), ..BASE }, // AutoScalingInstancesType
+    Shape { name: S(445327, 28), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AutoScalingNotificationTypes
+    Shape { name: S(444427, 28), kind: Structure, members: (11585, 1), ..BASE }, // AvailabilityZoneDistribution
+    Shape { name: S(108261, 19), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AvailabilityZoneIds
+    Shape { name: S(445444, 25), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1.0), ..BASE }, // AvailabilityZoneIdsLimit1
+    Shape { name: S(444516, 32), kind: Structure, members: (11586, 2), ..BASE }, // AvailabilityZoneImpairmentPolicy
+    Shape { name: S(108244, 17), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AvailabilityZones
+    Shape { name: S(445623, 23), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1.0), ..BASE }, // AvailabilityZonesLimit1
+    Shape { name: S(445646, 8), kind: Integer, min: Some(0.0), max: Some(172800.0), ..BASE }, // BakeTime
+    Shape { name: S(53729, 9), kind: String, enums: (3689, 3), ..BASE }, // BareMetal
+    Shape { name: S(53821, 31), kind: Structure, members: (11588, 2), ..BASE }, // BaselineEbsBandwidthMbpsRequest
+    Shape { name: S(53907, 33), kind: Structure, members: (11590, 1), ..BASE }, // BaselinePerformanceFactorsRequest
+    Shape { name: S(445654, 32), kind: Structure, members: (11591, 1), ..BASE }, // BatchDeleteScheduledActionAnswer
+    Shape { name: S(445757, 30), kind: Structure, members: (11592, 2), ..BASE }, // BatchDeleteScheduledActionType
+    Shape { name: S(445852, 40), kind: Structure, members: (11594, 1), ..BASE }, // BatchPutScheduledUpdateGroupActionAnswer
+    Shape { name: S(445996, 38), kind: Structure, members: (11595, 2), ..BASE }, // BatchPutScheduledUpdateGroupActionType
+    Shape { name: S(446120, 33), kind: Boolean, ..BASE }, // BlockDeviceEbsDeleteOnTermination
+    Shape { name: S(446153, 23), kind: Boolean, ..BASE }, // BlockDeviceEbsEncrypted
+    Shape { name: S(446176, 18), kind: Integer, min: Some(100.0), max: Some(20000.0), ..BASE }, // BlockDeviceEbsIops
+    Shape { name: S(446194, 24), kind: Integer, min: Some(125.0), max: Some(1000.0), ..BASE }, // BlockDeviceEbsThroughput
+    Shape { name: S(446218, 24), kind: Integer, min: Some(1.0), max: Some(16384.0), ..BASE }, // BlockDeviceEbsVolumeSize
+    Shape { name: S(446242, 24), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // BlockDeviceEbsVolumeType
+    Shape { name: S(54503, 18), kind: Structure, members: (11597, 4), ..BASE }, // BlockDeviceMapping
+    Shape { name: S(90005, 19), kind: List, item: 70, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // BlockDeviceMappings
+    Shape { name: S(446266, 11), kind: Boolean, ..BASE }, // BooleanType
+    Shape { name: S(55624, 20), kind: String, enums: (3692, 3), ..BASE }, // BurstablePerformance
+    Shape { name: S(446277, 27), kind: Structure, members: (11601, 1), ..BASE }, // CancelInstanceRefreshAnswer
+    Shape { name: S(446360, 25), kind: Structure, members: (11602, 2), ..BASE }, // CancelInstanceRefreshType
+    Shape { name: S(445355, 28), kind: String, enums: (3695, 3), ..BASE }, // CapacityDistributionStrategy
+    Shape { name: S(446536, 16), kind: Structure, members: (11604, 2), ..BASE }, // CapacityForecast
+    Shape { name: S(446587, 24), kind: Boolean, ..BASE }, // CapacityRebalanceEnabled
+    Shape { name: S(60069, 22), kind: List, item: 26, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CapacityReservationIds
+    Shape { name: S(70655, 29), kind: String, enums: (3698, 4), ..BASE }, // CapacityReservationPreference
+    Shape { name: S(203410, 36), kind: List, item: 347, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CapacityReservationResourceGroupArns
+    Shape { name: S(70774, 32), kind: Structure, members: (11606, 2), ..BASE }, // CapacityReservationSpecification
+    Shape { name: S(70869, 25), kind: Structure, members: (11608, 2), ..BASE }, // CapacityReservationTarget
+    Shape { name: S(446764, 15), kind: Integer, min: Some(0.0), max: Some(172800.0), ..BASE }, // CheckpointDelay
+    Shape { name: S(446779, 21), kind: List, item: 284, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CheckpointPercentages
+    Shape { name: S(446800, 28), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ClassicLinkVPCSecurityGroups
+    Shape { name: S(34712, 11), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(442607, 17)), ..BASE }, // ClientToken
+    Shape { name: S(446828, 29), kind: Structure, members: (11610, 0), ..BASE }, // CompleteLifecycleActionAnswer
+    Shape { name: S(446857, 27), kind: Structure, members: (11610, 5), ..BASE }, // CompleteLifecycleActionType
+    Shape { name: S(88634, 7), kind: String, ..BASE }, // Context
+    Shape { name: S(447073, 8), kind: Integer, ..BASE }, // Cooldown
+    Shape { name: S(82164, 15), kind: String, enums: (3702, 4), ..BASE }, // CpuManufacturer
+    Shape { name: S(247642, 16), kind: List, item: 92, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CpuManufacturers
+    Shape { name: S(82660, 27), kind: Structure, members: (11615, 1), ..BASE }, // CpuPerformanceFactorRequest
+    Shape { name: S(447081, 26), kind: Structure, members: (11616, 36), ..BASE }, // CreateAutoScalingGroupType
+    Shape { name: S(447202, 29), kind: Structure, members: (11652, 19), ..BASE }, // CreateLaunchConfigurationType
+    Shape { name: S(447505, 22), kind: Structure, members: (11671, 1), ..BASE }, // CreateOrUpdateTagsType
+    Shape { name: S(447527, 29), kind: Structure, members: (11672, 7), ..BASE }, // CustomizedMetricSpecification
+    Shape { name: S(444220, 21), kind: Integer, ..BASE }, // DefaultInstanceWarmup
+    Shape { name: S(447624, 26), kind: Structure, members: (11679, 2), ..BASE }, // DeleteAutoScalingGroupType
+    Shape { name: S(447650, 25), kind: Structure, members: (11681, 0), ..BASE }, // DeleteLifecycleHookAnswer
+    Shape { name: S(447675, 23), kind: Structure, members: (11681, 2), ..BASE }, // DeleteLifecycleHookType
+    Shape { name: S(447698, 35), kind: Structure, members: (11683, 2), ..BASE }, // DeleteNotificationConfigurationType
+    Shape { name: S(447762, 16), kind: Structure, members: (11685, 2), ..BASE }, // DeletePolicyType
+    Shape { name: S(447778, 25), kind: Structure, members: (11687, 2), ..BASE }, // DeleteScheduledActionType
+    Shape { name: S(447865, 14), kind: Structure, members: (11689, 1), ..BASE }, // DeleteTagsType
+    Shape { name: S(447879, 20), kind: Structure, members: (11690, 0), ..BASE }, // DeleteWarmPoolAnswer
+    Shape { name: S(447899, 18), kind: Structure, members: (11690, 2), ..BASE }, // DeleteWarmPoolType
+    Shape { name: S(444368, 18), kind: String, enums: (3706, 3), ..BASE }, // DeletionProtection
+    Shape { name: S(447959, 27), kind: Structure, members: (11692, 4), ..BASE }, // DescribeAccountLimitsAnswer
+    Shape { name: S(448342, 29), kind: Structure, members: (11696, 2), ..BASE }, // DescribeAccountSettingsAnswer
+    Shape { name: S(448392, 27), kind: Structure, members: (11698, 3), ..BASE }, // DescribeAccountSettingsType
+    Shape { name: S(448419, 29), kind: Structure, members: (11701, 1), ..BASE }, // DescribeAdjustmentTypesAnswer
+    Shape { name: S(448483, 32), kind: Structure, members: (11702, 4), ..BASE }, // DescribeAutoScalingInstancesType
+    Shape { name: S(448515, 42), kind: Structure, members: (11706, 1), ..BASE }, // DescribeAutoScalingNotificationTypesAnswer
+    Shape { name: S(448618, 31), kind: Structure, members: (11707, 2), ..BASE }, // DescribeInstanceRefreshesAnswer
+    Shape { name: S(448705, 29), kind: Structure, members: (11709, 4), ..BASE }, // DescribeInstanceRefreshesType
+    Shape { name: S(448793, 32), kind: Structure, members: (11713, 1), ..BASE }, // DescribeLifecycleHookTypesAnswer
+    Shape { name: S(448884, 28), kind: Structure, members: (11714, 1), ..BASE }, // DescribeLifecycleHooksAnswer
+    Shape { name: S(448959, 26), kind: Structure, members: (11715, 2), ..BASE }, // DescribeLifecycleHooksType
+    Shape { name: S(449044, 39), kind: Structure, members: (11717, 3), ..BASE }, // DescribeLoadBalancerTargetGroupsRequest
+    Shape { name: S(449083, 40), kind: Structure, members: (11720, 2), ..BASE }, // DescribeLoadBalancerTargetGroupsResponse
+    Shape { name: S(449176, 28), kind: Structure, members: (11722, 3), ..BASE }, // DescribeLoadBalancersRequest
+    Shape { name: S(449204, 29), kind: Structure, members: (11725, 2), ..BASE }, // DescribeLoadBalancersResponse
+    Shape { name: S(449233, 35), kind: Structure, members: (11727, 2), ..BASE }, // DescribeMetricCollectionTypesAnswer
+    Shape { name: S(449312, 40), kind: Structure, members: (11729, 2), ..BASE }, // DescribeNotificationConfigurationsAnswer
+    Shape { name: S(449435, 38), kind: Structure, members: (11731, 4), ..BASE }, // DescribeNotificationConfigurationsType
+    Shape { name: S(449473, 20), kind: Structure, members: (11735, 6), ..BASE }, // DescribePoliciesType
+    Shape { name: S(449531, 29), kind: Structure, members: (11741, 7), ..BASE }, // DescribeScalingActivitiesType
+    Shape { name: S(449652, 28), kind: Structure, members: (11748, 7), ..BASE }, // DescribeScheduledActionsType
+    Shape { name: S(449680, 16), kind: Structure, members: (11755, 4), ..BASE }, // DescribeTagsType
+    Shape { name: S(449696, 36), kind: Structure, members: (11759, 1), ..BASE }, // DescribeTerminationPolicyTypesAnswer
+    Shape { name: S(449803, 29), kind: Structure, members: (11760, 4), ..BASE }, // DescribeTrafficSourcesRequest
+    Shape { name: S(449888, 30), kind: Structure, members: (11764, 2), ..BASE }, // DescribeTrafficSourcesResponse
+    Shape { name: S(449918, 22), kind: Structure, members: (11766, 3), ..BASE }, // DescribeWarmPoolAnswer
+    Shape { name: S(449940, 20), kind: Structure, members: (11769, 3), ..BASE }, // DescribeWarmPoolType
+    Shape { name: S(449960, 20), kind: Structure, members: (11772, 2), ..BASE }, // DesiredConfiguration
+    Shape { name: S(449980, 21), kind: Structure, members: (11774, 1), ..BASE }, // DetachInstancesAnswer
+    Shape { name: S(450001, 20), kind: Structure, members: (11775, 3), ..BASE }, // DetachInstancesQuery
+    Shape { name: S(450116, 40), kind: Structure, members: (11778, 0), ..BASE }, // DetachLoadBalancerTargetGroupsResultType
+    Shape { name: S(450156, 34), kind: Structure, members: (11778, 2), ..BASE }, // DetachLoadBalancerTargetGroupsType
+    Shape { name: S(450190, 29), kind: Structure, members: (11780, 0), ..BASE }, // DetachLoadBalancersResultType
+    Shape { name: S(450219, 23), kind: Structure, members: (11780, 2), ..BASE }, // DetachLoadBalancersType
+    Shape { name: S(450242, 30), kind: Structure, members: (11782, 0), ..BASE }, // DetachTrafficSourcesResultType
+    Shape { name: S(450272, 24), kind: Structure, members: (11782, 2), ..BASE }, // DetachTrafficSourcesType
+    Shape { name: S(450296, 29), kind: Structure, members: (11784, 2), ..BASE }, // DisableMetricsCollectionQuery
+    Shape { name: S(450325, 14), kind: Boolean, ..BASE }, // DisableScaleIn
+    Shape { name: S(450339, 19), kind: Structure, members: (11786, 1), ..BASE }, // DistributionSegment
+    Shape { name: S(450420, 20), kind: List, item: 148, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // DistributionSegments
+    Shape { name: S(54521, 3), kind: Structure, members: (11787, 7), ..BASE }, // Ebs
+    Shape { name: S(65866, 12), kind: Boolean, ..BASE }, // EbsOptimized
+    Shape { name: S(450440, 28), kind: Structure, members: (11794, 3), ..BASE }, // EnableMetricsCollectionQuery
+    Shape { name: S(450506, 13), kind: Structure, members: (11797, 2), ..BASE }, // EnabledMetric
+    Shape { name: S(443712, 14), kind: List, item: 153, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // EnabledMetrics
+    Shape { name: S(450519, 18), kind: Structure, members: (11799, 1), ..BASE }, // EnterStandbyAnswer
+    Shape { name: S(450537, 17), kind: Structure, members: (11800, 3), ..BASE }, // EnterStandbyQuery
+    Shape { name: S(450554, 23), kind: Integer, ..BASE }, // EstimatedInstanceWarmup
+    Shape { name: S(450577, 16), kind: String, min: Some(1.0), max: Some(30.0), pattern: Some(S(35701, 18)), ..BASE }, // ExcludedInstance
+    Shape { name: S(247786, 21), kind: List, item: 158, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(400.0), ..BASE }, // ExcludedInstanceTypes
+    Shape { name: S(450593, 17), kind: Structure, members: (11803, 5), ..BASE }, // ExecutePolicyType
+    Shape { name: S(450731, 17), kind: Structure, members: (11808, 1), ..BASE }, // ExitStandbyAnswer
+    Shape { name: S(450748, 16), kind: Structure, members: (11809, 2), ..BASE }, // ExitStandbyQuery
+    Shape { name: S(450764, 39), kind: Structure, members: (11811, 3), ..BASE }, // FailedScheduledUpdateGroupActionRequest
+    Shape { name: S(450855, 40), kind: List, item: 163, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // FailedScheduledUpdateGroupActionRequests
+    Shape { name: S(135694, 6), kind: Structure, members: (11814, 2), ..BASE }, // Filter
+    Shape { name: S(135687, 7), kind: List, item: 165, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Filters
+    Shape { name: S(121966, 11), kind: Boolean, ..BASE }, // ForceDelete
+    Shape { name: S(450895, 34), kind: Structure, members: (11816, 3), ..BASE }, // GetPredictiveScalingForecastAnswer
+    Shape { name: S(451032, 32), kind: Structure, members: (11819, 4), ..BASE }, // GetPredictiveScalingForecastType
+    Shape { name: S(451064, 13), kind: Integer, ..BASE }, // GlobalTimeout
+    Shape { name: S(443493, 22), kind: Integer, ..BASE }, // HealthCheckGracePeriod
+    Shape { name: S(451077, 16), kind: Integer, ..BASE }, // HeartbeatTimeout
+    Shape { name: S(450610, 13), kind: Boolean, ..BASE }, // HonorCooldown
+    Shape { name: S(451093, 29), kind: Structure, members: (11823, 1), error: Some((S(451122, 24), 500)), ..BASE }, // IdempotentCallInProgressFault
+    Shape { name: S(451146, 32), kind: Structure, members: (11824, 1), error: Some((S(451178, 27), 400)), ..BASE }, // IdempotentParameterMismatchError
+    Shape { name: S(48812, 7), kind: String, min: Some(5.0), max: Some(21.0), pattern: Some(S(451205, 20)), ..BASE }, // ImageId
+    Shape { name: S(445525, 31), kind: String, enums: (3709, 2), ..BASE }, // ImpairedZoneHealthCheckBehavior
+    Shape { name: S(449587, 20), kind: Boolean, ..BASE }, // IncludeDeletedGroups
+    Shape { name: S(444861, 16), kind: Boolean, ..BASE }, // IncludeInstances
+    Shape { name: S(150174, 23), kind: Boolean, ..BASE }, // IncludeManagedResources
+    Shape { name: S(36558, 8), kind: Structure, members: (11825, 11), ..BASE }, // Instance
+    Shape { name: S(451256, 18), kind: Structure, members: (11836, 6), ..BASE }, // InstanceCollection
+    Shape { name: S(451274, 19), kind: List, item: 182, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceCollections
+    Shape { name: S(244438, 18), kind: String, enums: (3711, 2), ..BASE }, // InstanceGeneration
+    Shape { name: S(247881, 19), kind: List, item: 184, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceGenerations
+    Shape { name: S(43096, 11), kind: List, item: 425, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceIds
+    Shape { name: S(444617, 23), kind: Structure, members: (11842, 1), ..BASE }, // InstanceLifecyclePolicy
+    Shape { name: S(444288, 25), kind: Structure, members: (11843, 2), ..BASE }, // InstanceMaintenancePolicy
+    Shape { name: S(245926, 29), kind: String, enums: (3713, 2), ..BASE }, // InstanceMetadataEndpointState
+    Shape { name: S(451479, 39), kind: Integer, min: Some(1.0), max: Some(64.0), ..BASE }, // InstanceMetadataHttpPutResponseHopLimit
+    Shape { name: S(451518, 31), kind: String, enums: (3715, 2), ..BASE }, // InstanceMetadataHttpTokensState
+    Shape { name: S(304969, 23), kind: Structure, members: (11845, 3), ..BASE }, // InstanceMetadataOptions
+    Shape { name: S(246249, 18), kind: Structure, members: (11848, 1), ..BASE }, // InstanceMonitoring
+    Shape { name: S(451549, 17), kind: Boolean, ..BASE }, // InstanceProtected
+    Shape { name: S(451566, 15), kind: Structure, members: (11849, 13), ..BASE }, // InstanceRefresh
+    Shape { name: S(448734, 18), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceRefreshIds
+    Shape { name: S(451941, 30), kind: Structure, members: (11862, 1), error: Some((S(451971, 25), 400)), ..BASE }, // InstanceRefreshInProgressFault
+    Shape { name: S(451996, 31), kind: Structure, members: (11863, 2), ..BASE }, // InstanceRefreshLivePoolProgress
+    Shape { name: S(452027, 30), kind: Structure, members: (11865, 2), ..BASE }, // InstanceRefreshProgressDetails
+    Shape { name: S(452163, 21), kind: String, enums: (3717, 10), ..BASE }, // InstanceRefreshStatus
+    Shape { name: S(452269, 31), kind: Structure, members: (11867, 2), ..BASE }, // InstanceRefreshWarmPoolProgress
+    Shape { name: S(448649, 17), kind: List, item: 195, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceRefreshes
+    Shape { name: S(69071, 20), kind: Structure, members: (11869, 25), ..BASE }, // InstanceRequirements
+    Shape { name: S(452638, 19), kind: Structure, members: (11894, 1), ..BASE }, // InstanceReusePolicy
+    Shape { name: S(40375, 9), kind: List, item: 181, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Instances
+    Shape { name: S(452704, 21), kind: Structure, members: (11895, 7), ..BASE }, // InstancesDistribution
+    Shape { name: S(451681, 17), kind: Integer, min: Some(0.0), ..BASE }, // InstancesToUpdate
+    Shape { name: S(453148, 10), kind: Integer, min: Some(0.0), max: Some(100.0), ..BASE }, // IntPercent
+    Shape { name: S(453158, 18), kind: Integer, min: Some(100.0), max: Some(200.0), ..BASE }, // IntPercent100To200
+    Shape { name: S(453176, 28), kind: Integer, min: Some(-1.0), max: Some(200.0), ..BASE }, // IntPercent100To200Resettable
+    Shape { name: S(453204, 20), kind: Integer, min: Some(-1.0), max: Some(100.0), ..BASE }, // IntPercentResettable
+    Shape { name: S(453224, 16), kind: Structure, members: (11902, 1), error: Some((S(453224, 16), 400)), ..BASE }, // InvalidNextToken
+    Shape { name: S(453240, 32), kind: Structure, members: (11903, 1), error: Some((S(453272, 27), 400)), ..BASE }, // IrreversibleInstanceRefreshFault
+    Shape { name: S(453299, 19), kind: Structure, members: (11904, 20), ..BASE }, // LaunchConfiguration
+    Shape { name: S(453389, 27), kind: Structure, members: (11924, 1), ..BASE }, // LaunchConfigurationNameType
+    Shape { name: S(453416, 24), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LaunchConfigurationNames
+    Shape { name: S(453440, 28), kind: Structure, members: (11925, 3), ..BASE }, // LaunchConfigurationNamesType
+    Shape { name: S(453521, 20), kind: List, item: 214, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LaunchConfigurations
+    Shape { name: S(453541, 24), kind: Structure, members: (11928, 2), ..BASE }, // LaunchConfigurationsType
+    Shape { name: S(453610, 20), kind: Structure, members: (11930, 7), ..BASE }, // LaunchInstancesError
+    Shape { name: S(453630, 21), kind: List, item: 220, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LaunchInstancesErrors
+    Shape { name: S(453651, 22), kind: Structure, members: (11937, 7), ..BASE }, // LaunchInstancesRequest
+    Shape { name: S(441055, 21), kind: Structure, members: (11944, 4), ..BASE }, // LaunchInstancesResult
+    Shape { name: S(94584, 14), kind: Structure, members: (11948, 2), ..BASE }, // LaunchTemplate
+    Shape { name: S(94352, 18), kind: String, min: Some(3.0), max: Some(128.0), pattern: Some(S(290339, 22)), ..BASE }, // LaunchTemplateName
+    Shape { name: S(290474, 23), kind: Structure, members: (11950, 5), ..BASE }, // LaunchTemplateOverrides
+    Shape { name: S(205002, 27), kind: Structure, members: (11955, 3), ..BASE }, // LaunchTemplateSpecification
+    Shape { name: S(447005, 21), kind: String, ..BASE }, // LifecycleActionResult
+    Shape { name: S(446940, 20), kind: String, min: Some(36.0), max: Some(36.0), ..BASE }, // LifecycleActionToken
+    Shape { name: S(453790, 13), kind: Structure, members: (11958, 9), ..BASE }, // LifecycleHook
+    Shape { name: S(448985, 18), kind: List, item: 26, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // LifecycleHookNames
+    Shape { name: S(454136, 26), kind: Structure, members: (11967, 7), ..BASE }, // LifecycleHookSpecification
+    Shape { name: S(454162, 27), kind: List, item: 232, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LifecycleHookSpecifications
+    Shape { name: S(448912, 14), kind: List, item: 230, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LifecycleHooks
+    Shape { name: S(445085, 14), kind: String, enums: (3727, 30), ..BASE }, // LifecycleState
+    Shape { name: S(453803, 19), kind: String, ..BASE }, // LifecycleTransition
+    Shape { name: S(454673, 18), kind: Structure, members: (11974, 1), error: Some((S(454691, 13), 400)), ..BASE }, // LimitExceededFault
+    Shape { name: S(414884, 17), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerNames
+    Shape { name: S(433098, 17), kind: Structure, members: (11975, 2), ..BASE }, // LoadBalancerState
+    Shape { name: S(454704, 18), kind: List, item: 239, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerStates
+    Shape { name: S(454722, 28), kind: Structure, members: (11977, 2), ..BASE }, // LoadBalancerTargetGroupState
+    Shape { name: S(454833, 29), kind: List, item: 241, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerTargetGroupStates
+    Shape { name: S(450929, 12), kind: Structure, members: (11979, 3), ..BASE }, // LoadForecast
+    Shape { name: S(454924, 13), kind: List, item: 243, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadForecasts
+    Shape { name: S(248573, 12), kind: String, enums: (3757, 3), ..BASE }, // LocalStorage
+    Shape { name: S(250421, 16), kind: String, enums: (3760, 2), ..BASE }, // LocalStorageType
+    Shape { name: S(248626, 17), kind: List, item: 246, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LocalStorageTypes
+    Shape { name: S(454937, 17), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // ManagerIdentifier
+    Shape { name: S(454954, 24), kind: Integer, min: Some(-1.0), ..BASE }, // MaxGroupPreparedCapacity
+    Shape { name: S(443987, 19), kind: Integer, ..BASE }, // MaxInstanceLifetime
+    Shape { name: S(447986, 28), kind: Integer, ..BASE }, // MaxNumberOfAutoScalingGroups
+    Shape { name: S(448075, 31), kind: Integer, ..BASE }, // MaxNumberOfLaunchConfigurations
+    Shape { name: S(444914, 10), kind: Integer, ..BASE }, // MaxRecords
+    Shape { name: S(298875, 23), kind: Structure, members: (11982, 2), ..BASE }, // MemoryGiBPerVCpuRequest
+    Shape { name: S(298898, 16), kind: Structure, members: (11984, 2), ..BASE }, // MemoryMiBRequest
+    Shape { name: S(97418, 6), kind: Structure, members: (11986, 3), ..BASE }, // Metric
+    Shape { name: S(454978, 20), kind: Structure, members: (11989, 1), ..BASE }, // MetricCollectionType
+    Shape { name: S(454998, 21), kind: List, item: 257, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MetricCollectionTypes
+    Shape { name: S(455019, 17), kind: List, item: 260, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MetricDataQueries
+    Shape { name: S(455036, 15), kind: Structure, members: (11990, 5), ..BASE }, // MetricDataQuery
+    Shape { name: S(455176, 15), kind: Structure, members: (11995, 2), ..BASE }, // MetricDimension
+    Shape { name: S(455191, 19), kind: String, ..BASE }, // MetricDimensionName
+    Shape { name: S(455210, 20), kind: String, ..BASE }, // MetricDimensionValue
+    Shape { name: S(455230, 16), kind: List, item: 261, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MetricDimensions
+    Shape { name: S(455246, 26), kind: Integer, min: Some(1.0), ..BASE }, // MetricGranularityInSeconds
+    Shape { name: S(455272, 21), kind: Structure, members: (11997, 1), ..BASE }, // MetricGranularityType
+    Shape { name: S(455293, 22), kind: List, item: 266, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MetricGranularityTypes
+    Shape { name: S(212592, 10), kind: String, ..BASE }, // MetricName
+    Shape { name: S(455315, 15), kind: String, ..BASE }, // MetricNamespace
+    Shape { name: S(455330, 11), kind: Double, ..BASE }, // MetricScale
+    Shape { name: S(455086, 10), kind: Structure, members: (11998, 3), ..BASE }, // MetricStat
+    Shape { name: S(455358, 15), kind: String, enums: (3762, 5), ..BASE }, // MetricStatistic
+    Shape { name: S(301075, 10), kind: String, enums: (3767, 5), ..BASE }, // MetricType
+    Shape { name: S(455533, 10), kind: String, ..BASE }, // MetricUnit
+    Shape { name: S(97411, 7), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Metrics
+    Shape { name: S(455543, 22), kind: Integer, ..BASE }, // MinAdjustmentMagnitude
+    Shape { name: S(455565, 17), kind: Integer, ..BASE }, // MinAdjustmentStep
+    Shape { name: S(455582, 22), kind: String, min: Some(0.0), max: Some(255.0), ..BASE }, // MixedInstanceSpotPrice
+    Shape { name: S(443127, 20), kind: Structure, members: (12001, 2), ..BASE }, // MixedInstancesPolicy
+    Shape { name: S(455651, 17), kind: Boolean, ..BASE }, // MonitoringEnabled
+    Shape { name: S(323075, 27), kind: Structure, members: (12003, 2), ..BASE }, // NetworkBandwidthGbpsRequest
+    Shape { name: S(328481, 28), kind: Structure, members: (12005, 2), ..BASE }, // NetworkInterfaceCountRequest
+    Shape { name: S(54538, 8), kind: Boolean, ..BASE }, // NoDevice
+    Shape { name: S(455668, 17), kind: Integer, min: Some(1.0), max: Some(100.0), ..BASE }, // NonZeroIntPercent
+    Shape { name: S(455685, 25), kind: Structure, members: (12007, 3), ..BASE }, // NotificationConfiguration
+    Shape { name: S(449352, 26), kind: List, item: 285, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // NotificationConfigurations
+    Shape { name: S(455763, 30), kind: String, min: Some(0.0), max: Some(255.0), pattern: Some(S(455793, 60)), ..BASE }, // NotificationTargetResourceName
+    Shape { name: S(455853, 15), kind: Boolean, ..BASE }, // NullableBoolean
+    Shape { name: S(455868, 22), kind: Double, min: Some(0.0), ..BASE }, // NullablePositiveDouble
+    Shape { name: S(455890, 23), kind: Integer, min: Some(0.0), ..BASE }, // NullablePositiveInteger
+    Shape { name: S(448173, 25), kind: Integer, ..BASE }, // NumberOfAutoScalingGroups
+    Shape { name: S(448253, 28), kind: Integer, ..BASE }, // NumberOfLaunchConfigurations
+    Shape { name: S(452782, 20), kind: Integer, ..BASE }, // OnDemandBaseCapacity
+    Shape { name: S(452847, 35), kind: Integer, ..BASE }, // OnDemandPercentageAboveBaseCapacity
+    Shape { name: S(94529, 8), kind: Structure, members: (12010, 1), ..BASE }, // Operator
+    Shape { name: S(205115, 9), kind: List, item: 226, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Overrides
+    Shape { name: S(334095, 33), kind: Structure, members: (12011, 1), ..BASE }, // PerformanceFactorReferenceRequest
+    Shape { name: S(334157, 36), kind: List, item: 297, item_name: S(24064, 4), item_open: S(24068, 6), item_close: S(24074, 7), ..BASE }, // PerformanceFactorReferenceSetRequest
+    Shape { name: S(455913, 12), kind: Structure, members: (12012, 2), ..BASE }, // PoliciesType
+    Shape { name: S(455975, 13), kind: Structure, members: (12014, 2), ..BASE }, // PolicyARNType
+    Shape { name: S(456020, 15), kind: Integer, ..BASE }, // PolicyIncrement
+    Shape { name: S(415448, 11), kind: List, item: 347, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyNames
+    Shape { name: S(449493, 11), kind: List, item: 431, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyTypes
+    Shape { name: S(456035, 24), kind: String, enums: (3772, 4), ..BASE }, // PredefinedLoadMetricType
+    Shape { name: S(456142, 24), kind: String, enums: (3776, 4), ..BASE }, // PredefinedMetricPairType
+    Shape { name: S(456223, 29), kind: Structure, members: (12016, 2), ..BASE }, // PredefinedMetricSpecification
+    Shape { name: S(456361, 27), kind: String, enums: (3780, 4), ..BASE }, // PredefinedScalingMetricType
+    Shape { name: S(456388, 30), kind: Structure, members: (12018, 5), ..BASE }, // PredictiveScalingConfiguration
+    Shape { name: S(456684, 41), kind: Structure, members: (12023, 1), ..BASE }, // PredictiveScalingCustomizedCapacityMetric
+    Shape { name: S(456764, 37), kind: Structure, members: (12024, 1), ..BASE }, // PredictiveScalingCustomizedLoadMetric
+    Shape { name: S(456801, 40), kind: Structure, members: (12025, 1), ..BASE }, // PredictiveScalingCustomizedScalingMetric
+    Shape { name: S(456841, 35), kind: List, item: 407, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PredictiveScalingForecastTimestamps
+    Shape { name: S(456876, 31), kind: List, item: 270, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PredictiveScalingForecastValues
+    Shape { name: S(456907, 42), kind: String, enums: (3784, 2), ..BASE }, // PredictiveScalingMaxCapacityBreachBehavior
+    Shape { name: S(456984, 34), kind: Integer, min: Some(0.0), max: Some(100.0), ..BASE }, // PredictiveScalingMaxCapacityBuffer
+    Shape { name: S(457018, 36), kind: Structure, members: (12026, 7), ..BASE }, // PredictiveScalingMetricSpecification
+    Shape { name: S(457746, 37), kind: List, item: 316, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PredictiveScalingMetricSpecifications
+    Shape { name: S(457783, 21), kind: String, enums: (3786, 2), ..BASE }, // PredictiveScalingMode
+    Shape { name: S(457832, 37), kind: Structure, members: (12033, 2), ..BASE }, // PredictiveScalingPredefinedLoadMetric
+    Shape { name: S(457869, 37), kind: Structure, members: (12035, 2), ..BASE }, // PredictiveScalingPredefinedMetricPair
+    Shape { name: S(457906, 40), kind: Structure, members: (12037, 2), ..BASE }, // PredictiveScalingPredefinedScalingMetric
+    Shape { name: S(457946, 37), kind: Integer, min: Some(0.0), ..BASE }, // PredictiveScalingSchedulingBufferTime
+    Shape { name: S(457983, 12), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ProcessNames
+    Shape { name: S(457995, 11), kind: Structure, members: (12039, 1), ..BASE }, // ProcessType
+    Shape { name: S(458044, 9), kind: List, item: 324, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Processes
+    Shape { name: S(458053, 13), kind: Structure, members: (12040, 1), ..BASE }, // ProcessesType
+    Shape { name: S(55480, 8), kind: Integer, ..BASE }, // Progress
+    Shape { name: S(458089, 17), kind: Boolean, ..BASE }, // PropagateAtLaunch
+    Shape { name: S(445173, 20), kind: Boolean, ..BASE }, // ProtectedFromScaleIn
+    Shape { name: S(458106, 23), kind: Structure, members: (12041, 0), ..BASE }, // PutAccountSettingAnswer
+    Shape { name: S(458129, 21), kind: Structure, members: (12041, 2), ..BASE }, // PutAccountSettingType
+    Shape { name: S(458150, 22), kind: Structure, members: (12043, 0), ..BASE }, // PutLifecycleHookAnswer
+    Shape { name: S(458172, 20), kind: Structure, members: (12043, 8), ..BASE }, // PutLifecycleHookType
+    Shape { name: S(458192, 32), kind: Structure, members: (12051, 3), ..BASE }, // PutNotificationConfigurationType
+    Shape { name: S(458280, 20), kind: Structure, members: (12054, 14), ..BASE }, // PutScalingPolicyType
+    Shape { name: S(458820, 33), kind: Structure, members: (12068, 10), ..BASE }, // PutScheduledUpdateGroupActionType
+    Shape { name: S(458899, 17), kind: Structure, members: (12078, 0), ..BASE }, // PutWarmPoolAnswer
+    Shape { name: S(458916, 15), kind: Structure, members: (12078, 5), ..BASE }, // PutWarmPoolType
+    Shape { name: S(459059, 36), kind: Structure, members: (12083, 0), ..BASE }, // RecordLifecycleActionHeartbeatAnswer
+    Shape { name: S(459095, 34), kind: Structure, members: (12083, 4), ..BASE }, // RecordLifecycleActionHeartbeatType
+    Shape { name: S(459129, 21), kind: Integer, min: Some(0.0), ..BASE }, // RefreshInstanceWarmup
+    Shape { name: S(459150, 18), kind: Structure, members: (12087, 11), ..BASE }, // RefreshPreferences
+    Shape { name: S(459562, 15), kind: String, enums: (3788, 2), ..BASE }, // RefreshStrategy
+    Shape { name: S(453673, 17), kind: Integer, min: Some(1.0), ..BASE }, // RequestedCapacity
+    Shape { name: S(459601, 23), kind: Structure, members: (12098, 1), error: Some((S(459624, 18), 500)), ..BASE }, // ResourceContentionFault
+    Shape { name: S(459642, 18), kind: Structure, members: (12099, 1), error: Some((S(434909, 13), 400)), ..BASE }, // ResourceInUseFault
+    Shape { name: S(274964, 12), kind: String, min: Some(1.0), max: Some(1600.0), pattern: Some(S(455793, 60)), ..BASE }, // ResourceName
+    Shape { name: S(459660, 15), kind: String, enums: (3790, 2), ..BASE }, // RetentionAction
+    Shape { name: S(451293, 17), kind: Structure, members: (12100, 1), ..BASE }, // RetentionTriggers
+    Shape { name: S(453729, 13), kind: String, enums: (3792, 2), ..BASE }, // RetryStrategy
+    Shape { name: S(455141, 10), kind: Boolean, ..BASE }, // ReturnData
+    Shape { name: S(452657, 14), kind: Boolean, ..BASE }, // ReuseOnScaleIn
+    Shape { name: S(451870, 15), kind: Structure, members: (12101, 5), ..BASE }, // RollbackDetails
+    Shape { name: S(460128, 29), kind: Structure, members: (12106, 1), ..BASE }, // RollbackInstanceRefreshAnswer
+    Shape { name: S(460157, 27), kind: Structure, members: (12107, 1), ..BASE }, // RollbackInstanceRefreshType
+    Shape { name: S(459367, 25), kind: String, enums: (3794, 3), ..BASE }, // ScaleInProtectedInstances
+    Shape { name: S(460201, 30), kind: Structure, members: (12108, 1), error: Some((S(460231, 25), 400)), ..BASE }, // ScalingActivityInProgressFault
+    Shape { name: S(460256, 25), kind: String, enums: (3797, 16), ..BASE }, // ScalingActivityStatusCode
+    Shape { name: S(455925, 15), kind: List, item: 360, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ScalingPolicies
+    Shape { name: S(460578, 13), kind: Structure, members: (12109, 16), ..BASE }, // ScalingPolicy
+    Shape { name: S(460591, 20), kind: Boolean, ..BASE }, // ScalingPolicyEnabled
+    Shape { name: S(460611, 19), kind: Structure, members: (12125, 2), ..BASE }, // ScalingProcessQuery
+    Shape { name: S(445787, 20), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ScheduledActionNames
+    Shape { name: S(460683, 20), kind: Structure, members: (12127, 2), ..BASE }, // ScheduledActionsType
+    Shape { name: S(460703, 26), kind: Structure, members: (12129, 11), ..BASE }, // ScheduledUpdateGroupAction
+    Shape { name: S(460788, 33), kind: Structure, members: (12140, 8), ..BASE }, // ScheduledUpdateGroupActionRequest
+    Shape { name: S(460821, 34), kind: List, item: 366, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ScheduledUpdateGroupActionRequests
+    Shape { name: S(446034, 27), kind: List, item: 365, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ScheduledUpdateGroupActions
+    Shape { name: S(166406, 14), kind: List, item: 422, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SecurityGroups
+    Shape { name: S(460855, 24), kind: Structure, members: (12148, 1), error: Some((S(460855, 24), 500)), ..BASE }, // ServiceLinkedRoleFailure
+    Shape { name: S(460879, 22), kind: Structure, members: (12149, 3), ..BASE }, // SetDesiredCapacityType
+    Shape { name: S(460901, 22), kind: Structure, members: (12152, 3), ..BASE }, // SetInstanceHealthQuery
+    Shape { name: S(461000, 27), kind: Structure, members: (12155, 0), ..BASE }, // SetInstanceProtectionAnswer
+    Shape { name: S(461027, 26), kind: Structure, members: (12155, 3), ..BASE }, // SetInstanceProtectionQuery
+    Shape { name: S(450021, 30), kind: Boolean, ..BASE }, // ShouldDecrementDesiredCapacity
+    Shape { name: S(460923, 24), kind: Boolean, ..BASE }, // ShouldRespectGracePeriod
+    Shape { name: S(459297, 12), kind: Boolean, ..BASE }, // SkipMatching
+    Shape { name: S(442948, 24), kind: Boolean, ..BASE }, // SkipZonalShiftValidation
+    Shape { name: S(453006, 17), kind: Integer, ..BASE }, // SpotInstancePools
+    Shape { name: S(290497, 9), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // SpotPrice
+    Shape { name: S(459447, 16), kind: String, enums: (3813, 3), ..BASE }, // StandbyInstances
+    Shape { name: S(461062, 26), kind: Structure, members: (12158, 1), ..BASE }, // StartInstanceRefreshAnswer
+    Shape { name: S(461088, 24), kind: Structure, members: (12159, 4), ..BASE }, // StartInstanceRefreshType
+    Shape { name: S(461112, 14), kind: Structure, members: (12163, 3), ..BASE }, // StepAdjustment
+    Shape { name: S(458568, 15), kind: List, item: 384, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // StepAdjustments
+    Shape { name: S(372657, 6), kind: String, ..BASE }, // String
+    Shape { name: S(461280, 15), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1.0), ..BASE }, // SubnetIdsLimit1
+    Shape { name: S(461295, 16), kind: Structure, members: (12166, 2), ..BASE }, // SuspendedProcess
+    Shape { name: S(443564, 18), kind: List, item: 388, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SuspendedProcesses
+    Shape { name: S(104680, 3), kind: Structure, members: (12168, 5), ..BASE }, // Tag
+    Shape { name: S(374812, 14), kind: Structure, members: (12173, 5), ..BASE }, // TagDescription
+    Shape { name: S(374826, 18), kind: List, item: 391, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagDescriptionList
+    Shape { name: S(65032, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(455793, 60)), ..BASE }, // TagKey
+    Shape { name: S(420726, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(455793, 60)), ..BASE }, // TagValue
+    Shape { name: S(32783, 4), kind: List, item: 390, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Tags
+    Shape { name: S(461403, 8), kind: Structure, members: (12178, 2), ..BASE }, // TagsType
+    Shape { name: S(461411, 18), kind: String, enums: (3816, 4), ..BASE }, // TargetCapacityType
+    Shape { name: S(450358, 19), kind: List, item: 397, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetCapacityTypes
+    Shape { name: S(442745, 15), kind: List, item: 430, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupARNs
+    Shape { name: S(458669, 27), kind: Structure, members: (12180, 4), ..BASE }, // TargetTrackingConfiguration
+    Shape { name: S(461588, 31), kind: List, item: 402, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetTrackingMetricDataQueries
+    Shape { name: S(461619, 29), kind: Structure, members: (12184, 6), ..BASE }, // TargetTrackingMetricDataQuery
+    Shape { name: S(461648, 24), kind: Structure, members: (12190, 4), ..BASE }, // TargetTrackingMetricStat
+    Shape { name: S(461672, 39), kind: Structure, members: (12194, 4), ..BASE }, // TerminateInstanceInAutoScalingGroupType
+    Shape { name: S(461711, 22), kind: List, item: 425, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // TerminationInstanceIds
+    Shape { name: S(443759, 19), kind: List, item: 424, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TerminationPolicies
+    Shape { name: S(461733, 13), kind: Timestamp, ..BASE }, // TimestampType
+    Shape { name: S(376655, 26), kind: Structure, members: (12198, 2), ..BASE }, // TotalLocalStorageGBRequest
+    Shape { name: S(461746, 23), kind: Structure, members: (12200, 2), ..BASE }, // TrafficSourceIdentifier
+    Shape { name: S(461804, 18), kind: Structure, members: (12202, 4), ..BASE }, // TrafficSourceState
+    Shape { name: S(461866, 19), kind: List, item: 410, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrafficSourceStates
+    Shape { name: S(442901, 14), kind: List, item: 409, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrafficSources
+    Shape { name: S(461885, 26), kind: Structure, members: (12206, 29), ..BASE }, // UpdateAutoScalingGroupType
+    Shape { name: S(461911, 25), kind: String, min: Some(0.0), max: Some(255.0), pattern: Some(S(455793, 60)), ..BASE }, // UpdatePlacementGroupParam
+    Shape { name: S(461936, 16), kind: Structure, members: (12235, 2), ..BASE }, // VCpuCountRequest
+    Shape { name: S(181917, 6), kind: List, item: 422, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Values
+    Shape { name: S(444049, 21), kind: Structure, members: (12237, 5), ..BASE }, // WarmPoolConfiguration
+    Shape { name: S(461952, 15), kind: Integer, min: Some(0.0), ..BASE }, // WarmPoolMinSize
+    Shape { name: S(444117, 12), kind: Integer, ..BASE }, // WarmPoolSize
+    Shape { name: S(461967, 13), kind: String, enums: (3820, 3), ..BASE }, // WarmPoolState
+    Shape { name: S(462004, 14), kind: String, enums: (3823, 1), ..BASE }, // WarmPoolStatus
+    Shape { name: S(462031, 9), kind: String, pattern: Some(S(455793, 60)), ..BASE }, // XmlString
+    Shape { name: S(462040, 19), kind: String, min: Some(1.0), max: Some(1023.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen1023
+    Shape { name: S(462059, 19), kind: String, min: Some(1.0), max: Some(1600.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen1600
+    Shape { name: S(462078, 17), kind: String, min: Some(1.0), max: Some(19.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen19
+    Shape { name: S(462095, 19), kind: String, min: Some(1.0), max: Some(2047.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen2047
+    Shape { name: S(462114, 18), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen255
+    Shape { name: S(462132, 17), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen32
+    Shape { name: S(462149, 19), kind: String, min: Some(1.0), max: Some(5000.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen5000
+    Shape { name: S(462168, 18), kind: String, min: Some(1.0), max: Some(511.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen511
+    Shape { name: S(462186, 17), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen64
+    Shape { name: S(462203, 20), kind: String, max: Some(2047.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMetricLabel
+    Shape { name: S(462223, 19), kind: String, min: Some(1.0), max: Some(100.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMetricStat
+    Shape { name: S(462242, 17), kind: String, max: Some(21847.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringUserData
+    Shape { name: S(445469, 17), kind: Boolean, ..BASE }, // ZonalShiftEnabled
 ];

@@ -13,481 +13,481 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 51] = [
-    Op { name: S(278378, 23), input: Some(5), output: Some(6), result_wrapper: Some(S(278401, 29)), errors: (79, 3) }, // AddListenerCertificates
-    Op { name: S(272523, 7), input: Some(7), output: Some(8), result_wrapper: Some(S(272530, 13)), errors: (82, 7) }, // AddTags
-    Op { name: S(278430, 24), input: Some(9), output: Some(10), result_wrapper: Some(S(278454, 30)), errors: (89, 4) }, // AddTrustStoreRevocations
-    Op { name: S(278484, 14), input: Some(72), output: Some(73), result_wrapper: Some(S(278498, 20)), errors: (93, 20) }, // CreateListener
-    Op { name: S(272855, 18), input: Some(74), output: Some(75), result_wrapper: Some(S(272873, 24)), errors: (113, 13) }, // CreateLoadBalancer
-    Op { name: S(278518, 10), input: Some(76), output: Some(77), result_wrapper: Some(S(278528, 16)), errors: (126, 15) }, // CreateRule
-    Op { name: S(278544, 17), input: Some(78), output: Some(79), result_wrapper: Some(S(278561, 23)), errors: (141, 4) }, // CreateTargetGroup
-    Op { name: S(278584, 16), input: Some(80), output: Some(81), result_wrapper: Some(S(278600, 22)), errors: (145, 6) }, // CreateTrustStore
-    Op { name: S(278622, 14), input: Some(88), output: Some(89), result_wrapper: Some(S(278636, 20)), errors: (151, 2) }, // DeleteListener
-    Op { name: S(273011, 18), input: Some(90), output: Some(91), result_wrapper: Some(S(273029, 24)), errors: (153, 3) }, // DeleteLoadBalancer
-    Op { name: S(278656, 10), input: Some(92), output: Some(93), result_wrapper: Some(S(278666, 16)), errors: (156, 2) }, // DeleteRule
-    Op { name: S(278682, 33), input: Some(94), output: Some(95), result_wrapper: Some(S(278715, 39)), errors: (158, 3) }, // DeleteSharedTrustStoreAssociation
-    Op { name: S(278754, 17), input: Some(96), output: Some(97), result_wrapper: Some(S(278771, 23)), errors: (161, 1) }, // DeleteTargetGroup
-    Op { name: S(278794, 16), input: Some(98), output: Some(99), result_wrapper: Some(S(278810, 22)), errors: (162, 2) }, // DeleteTrustStore
-    Op { name: S(278832, 17), input: Some(100), output: Some(101), result_wrapper: Some(S(278849, 23)), errors: (164, 2) }, // DeregisterTargets
-    Op { name: S(273243, 21), input: Some(102), output: Some(103), result_wrapper: Some(S(273264, 27)), errors: (166, 0) }, // DescribeAccountLimits
-    Op { name: S(278872, 27), input: Some(104), output: Some(105), result_wrapper: Some(S(278899, 33)), errors: (166, 1) }, // DescribeCapacityReservation
-    Op { name: S(278932, 26), input: Some(106), output: Some(107), result_wrapper: Some(S(278958, 32)), errors: (167, 1) }, // DescribeListenerAttributes
-    Op { name: S(278990, 28), input: Some(108), output: Some(109), result_wrapper: Some(S(279018, 34)), errors: (168, 1) }, // DescribeListenerCertificates
-    Op { name: S(279052, 17), input: Some(110), output: Some(111), result_wrapper: Some(S(279069, 23)), errors: (169, 3) }, // DescribeListeners
-    Op { name: S(273341, 30), input: Some(112), output: Some(113), result_wrapper: Some(S(273371, 36)), errors: (172, 1) }, // DescribeLoadBalancerAttributes
-    Op { name: S(273537, 21), input: Some(114), output: Some(115), result_wrapper: Some(S(273558, 27)), errors: (173, 1) }, // DescribeLoadBalancers
-    Op { name: S(279092, 13), input: Some(116), output: Some(117), result_wrapper: Some(S(279105, 19)), errors: (174, 3) }, // DescribeRules
-    Op { name: S(279124, 19), input: Some(118), output: Some(119), result_wrapper: Some(S(279143, 25)), errors: (177, 1) }, // DescribeSSLPolicies
-    Op { name: S(12508, 12), input: Some(120), output: Some(121), result_wrapper: Some(S(112423, 18)), errors: (178, 5) }, // DescribeTags
-    Op { name: S(279168, 29), input: Some(122), output: Some(123), result_wrapper: Some(S(279197, 35)), errors: (183, 1) }, // DescribeTargetGroupAttributes
-    Op { name: S(279232, 20), input: Some(124), output: Some(125), result_wrapper: Some(S(279252, 26)), errors: (184, 2) }, // DescribeTargetGroups
-    Op { name: S(279278, 20), input: Some(126), output: Some(128), result_wrapper: Some(S(279298, 26)), errors: (186, 3) }, // DescribeTargetHealth
-    Op { name: S(279324, 30), input: Some(129), output: Some(130), result_wrapper: Some(S(279354, 36)), errors: (189, 1) }, // DescribeTrustStoreAssociations
-    Op { name: S(279390, 29), input: Some(133), output: Some(134), result_wrapper: Some(S(279419, 35)), errors: (190, 2) }, // DescribeTrustStoreRevocations
-    Op { name: S(279454, 19), input: Some(135), output: Some(136), result_wrapper: Some(S(279473, 25)), errors: (192, 1) }, // DescribeTrustStores
-    Op { name: S(279498, 17), input: Some(151), output: Some(152), result_wrapper: Some(S(279515, 23)), errors: (193, 1) }, // GetResourcePolicy
-    Op { name: S(279538, 33), input: Some(153), output: Some(154), result_wrapper: Some(S(279571, 39)), errors: (194, 1) }, // GetTrustStoreCaCertificatesBundle
-    Op { name: S(279610, 30), input: Some(155), output: Some(156), result_wrapper: Some(S(279640, 36)), errors: (195, 2) }, // GetTrustStoreRevocationContent
-    Op { name: S(19283, 25), input: Some(234), output: Some(235), result_wrapper: Some(S(203724, 31)), errors: (197, 8) }, // ModifyCapacityReservation
-    Op { name: S(279676, 13), input: Some(236), output: Some(237), result_wrapper: Some(S(279689, 19)), errors: (205, 1) }, // ModifyIpPools
-    Op { name: S(279708, 14), input: Some(240), output: Some(241), result_wrapper: Some(S(279722, 20)), errors: (206, 19) }, // ModifyListener
-    Op { name: S(279742, 24), input: Some(238), output: Some(239), result_wrapper: Some(S(279766, 30)), errors: (225, 2) }, // ModifyListenerAttributes
-    Op { name: S(273815, 28), input: Some(242), output: Some(243), result_wrapper: Some(S(273843, 34)), errors: (227, 2) }, // ModifyLoadBalancerAttributes
-    Op { name: S(279796, 10), input: Some(244), output: Some(245), result_wrapper: Some(S(279806, 16)), errors: (229, 11) }, // ModifyRule
-    Op { name: S(279822, 17), input: Some(248), output: Some(249), result_wrapper: Some(S(279839, 23)), errors: (240, 2) }, // ModifyTargetGroup
-    Op { name: S(279862, 27), input: Some(246), output: Some(247), result_wrapper: Some(S(279889, 33)), errors: (242, 2) }, // ModifyTargetGroupAttributes
-    Op { name: S(279922, 16), input: Some(250), output: Some(251), result_wrapper: Some(S(279938, 22)), errors: (244, 3) }, // ModifyTrustStore
-    Op { name: S(279960, 15), input: Some(279), output: Some(280), result_wrapper: Some(S(279975, 21)), errors: (247, 4) }, // RegisterTargets
-    Op { name: S(279996, 26), input: Some(283), output: Some(284), result_wrapper: Some(S(280022, 32)), errors: (251, 2) }, // RemoveListenerCertificates
-    Op { name: S(273949, 10), input: Some(285), output: Some(286), result_wrapper: Some(S(273959, 16)), errors: (253, 6) }, // RemoveTags
-    Op { name: S(280054, 27), input: Some(287), output: Some(288), result_wrapper: Some(S(280081, 33)), errors: (259, 2) }, // RemoveTrustStoreRevocations
-    Op { name: S(280114, 16), input: Some(322), output: Some(323), result_wrapper: Some(S(280130, 22)), errors: (261, 3) }, // SetIpAddressType
-    Op { name: S(280152, 17), input: Some(324), output: Some(325), result_wrapper: Some(S(280169, 23)), errors: (264, 3) }, // SetRulePriorities
-    Op { name: S(280192, 17), input: Some(326), output: Some(327), result_wrapper: Some(S(280209, 23)), errors: (267, 3) }, // SetSecurityGroups
-    Op { name: S(280232, 10), input: Some(328), output: Some(329), result_wrapper: Some(S(280242, 16)), errors: (270, 7) }, // SetSubnets
+    Op { name: S(420899, 23), input: Some(5), output: Some(6), result_wrapper: Some(S(420922, 29)), errors: (79, 3) }, // AddListenerCertificates
+    Op { name: S(412865, 7), input: Some(7), output: Some(8), result_wrapper: Some(S(412872, 13)), errors: (82, 7) }, // AddTags
+    Op { name: S(420951, 24), input: Some(9), output: Some(10), result_wrapper: Some(S(420975, 30)), errors: (89, 4) }, // AddTrustStoreRevocations
+    Op { name: S(421005, 14), input: Some(72), output: Some(73), result_wrapper: Some(S(421019, 20)), errors: (93, 20) }, // CreateListener
+    Op { name: S(413197, 18), input: Some(74), output: Some(75), result_wrapper: Some(S(413215, 24)), errors: (113, 13) }, // CreateLoadBalancer
+    Op { name: S(421039, 10), input: Some(76), output: Some(77), result_wrapper: Some(S(421049, 16)), errors: (126, 15) }, // CreateRule
+    Op { name: S(421065, 17), input: Some(78), output: Some(79), result_wrapper: Some(S(421082, 23)), errors: (141, 4) }, // CreateTargetGroup
+    Op { name: S(421105, 16), input: Some(80), output: Some(81), result_wrapper: Some(S(421121, 22)), errors: (145, 6) }, // CreateTrustStore
+    Op { name: S(421143, 14), input: Some(88), output: Some(89), result_wrapper: Some(S(421157, 20)), errors: (151, 2) }, // DeleteListener
+    Op { name: S(413353, 18), input: Some(90), output: Some(91), result_wrapper: Some(S(413371, 24)), errors: (153, 3) }, // DeleteLoadBalancer
+    Op { name: S(421177, 10), input: Some(92), output: Some(93), result_wrapper: Some(S(421187, 16)), errors: (156, 2) }, // DeleteRule
+    Op { name: S(421203, 33), input: Some(94), output: Some(95), result_wrapper: Some(S(421236, 39)), errors: (158, 3) }, // DeleteSharedTrustStoreAssociation
+    Op { name: S(421275, 17), input: Some(96), output: Some(97), result_wrapper: Some(S(421292, 23)), errors: (161, 1) }, // DeleteTargetGroup
+    Op { name: S(421315, 16), input: Some(98), output: Some(99), result_wrapper: Some(S(421331, 22)), errors: (162, 2) }, // DeleteTrustStore
+    Op { name: S(421353, 17), input: Some(100), output: Some(101), result_wrapper: Some(S(421370, 23)), errors: (164, 2) }, // DeregisterTargets
+    Op { name: S(413585, 21), input: Some(102), output: Some(103), result_wrapper: Some(S(413606, 27)), errors: (166, 0) }, // DescribeAccountLimits
+    Op { name: S(421393, 27), input: Some(104), output: Some(105), result_wrapper: Some(S(421420, 33)), errors: (166, 1) }, // DescribeCapacityReservation
+    Op { name: S(421453, 26), input: Some(106), output: Some(107), result_wrapper: Some(S(421479, 32)), errors: (167, 1) }, // DescribeListenerAttributes
+    Op { name: S(421511, 28), input: Some(108), output: Some(109), result_wrapper: Some(S(421539, 34)), errors: (168, 1) }, // DescribeListenerCertificates
+    Op { name: S(421573, 17), input: Some(110), output: Some(111), result_wrapper: Some(S(421590, 23)), errors: (169, 3) }, // DescribeListeners
+    Op { name: S(413683, 30), input: Some(112), output: Some(113), result_wrapper: Some(S(413713, 36)), errors: (172, 1) }, // DescribeLoadBalancerAttributes
+    Op { name: S(413879, 21), input: Some(114), output: Some(115), result_wrapper: Some(S(413900, 27)), errors: (173, 1) }, // DescribeLoadBalancers
+    Op { name: S(421613, 13), input: Some(116), output: Some(117), result_wrapper: Some(S(421626, 19)), errors: (174, 3) }, // DescribeRules
+    Op { name: S(421645, 19), input: Some(118), output: Some(119), result_wrapper: Some(S(421664, 25)), errors: (177, 1) }, // DescribeSSLPolicies
+    Op { name: S(12508, 12), input: Some(120), output: Some(121), result_wrapper: Some(S(168758, 18)), errors: (178, 5) }, // DescribeTags
+    Op { name: S(421689, 29), input: Some(122), output: Some(123), result_wrapper: Some(S(421718, 35)), errors: (183, 1) }, // DescribeTargetGroupAttributes
+    Op { name: S(421753, 20), input: Some(124), output: Some(125), result_wrapper: Some(S(421773, 26)), errors: (184, 2) }, // DescribeTargetGroups
+    Op { name: S(421799, 20), input: Some(126), output: Some(128), result_wrapper: Some(S(421819, 26)), errors: (186, 3) }, // DescribeTargetHealth
+    Op { name: S(421845, 30), input: Some(129), output: Some(130), result_wrapper: Some(S(421875, 36)), errors: (189, 1) }, // DescribeTrustStoreAssociations
+    Op { name: S(421911, 29), input: Some(133), output: Some(134), result_wrapper: Some(S(421940, 35)), errors: (190, 2) }, // DescribeTrustStoreRevocations
+    Op { name: S(421975, 19), input: Some(135), output: Some(136), result_wrapper: Some(S(421994, 25)), errors: (192, 1) }, // DescribeTrustStores
+    Op { name: S(422019, 17), input: Some(151), output: Some(152), result_wrapper: Some(S(422036, 23)), errors: (193, 1) }, // GetResourcePolicy
+    Op { name: S(422059, 33), input: Some(153), output: Some(154), result_wrapper: Some(S(422092, 39)), errors: (194, 1) }, // GetTrustStoreCaCertificatesBundle
+    Op { name: S(422131, 30), input: Some(155), output: Some(156), result_wrapper: Some(S(422161, 36)), errors: (195, 2) }, // GetTrustStoreRevocationContent
+    Op { name: S(19283, 25), input: Some(234), output: Some(235), result_wrapper: Some(S(302468, 31)), errors: (197, 8) }, // ModifyCapacityReservation
+    Op { name: S(422197, 13), input: Some(236), output: Some(237), result_wrapper: Some(S(422210, 19)), errors: (205, 1) }, // ModifyIpPools
+    Op { name: S(422229, 14), input: Some(240), output: Some(241), result_wrapper: Some(S(422243, 20)), errors: (206, 19) }, // ModifyListener
+    Op { name: S(422263, 24), input: Some(238), output: Some(239), result_wrapper: Some(S(422287, 30)), errors: (225, 2) }, // ModifyListenerAttributes
+    Op { name: S(414157, 28), input: Some(242), output: Some(243), result_wrapper: Some(S(414185, 34)), errors: (227, 2) }, // ModifyLoadBalancerAttributes
+    Op { name: S(422317, 10), input: Some(244), output: Some(245), result_wrapper: Some(S(422327, 16)), errors: (229, 11) }, // ModifyRule
+    Op { name: S(422343, 17), input: Some(248), output: Some(249), result_wrapper: Some(S(422360, 23)), errors: (240, 2) }, // ModifyTargetGroup
+    Op { name: S(422383, 27), input: Some(246), output: Some(247), result_wrapper: Some(S(422410, 33)), errors: (242, 2) }, // ModifyTargetGroupAttributes
+    Op { name: S(422443, 16), input: Some(250), output: Some(251), result_wrapper: Some(S(422459, 22)), errors: (244, 3) }, // ModifyTrustStore
+    Op { name: S(422481, 15), input: Some(279), output: Some(280), result_wrapper: Some(S(422496, 21)), errors: (247, 4) }, // RegisterTargets
+    Op { name: S(422517, 26), input: Some(283), output: Some(284), result_wrapper: Some(S(422543, 32)), errors: (251, 2) }, // RemoveListenerCertificates
+    Op { name: S(414291, 10), input: Some(285), output: Some(286), result_wrapper: Some(S(414301, 16)), errors: (253, 6) }, // RemoveTags
+    Op { name: S(422575, 27), input: Some(287), output: Some(288), result_wrapper: Some(S(422602, 33)), errors: (259, 2) }, // RemoveTrustStoreRevocations
+    Op { name: S(422635, 16), input: Some(322), output: Some(323), result_wrapper: Some(S(422651, 22)), errors: (261, 3) }, // SetIpAddressType
+    Op { name: S(422673, 17), input: Some(324), output: Some(325), result_wrapper: Some(S(422690, 23)), errors: (264, 3) }, // SetRulePriorities
+    Op { name: S(422713, 17), input: Some(326), output: Some(327), result_wrapper: Some(S(422730, 23)), errors: (267, 3) }, // SetSecurityGroups
+    Op { name: S(422753, 10), input: Some(328), output: Some(329), result_wrapper: Some(S(422763, 16)), errors: (270, 7) }, // SetSubnets
 ];
 
 static SHAPES: [Shape; 423] = [
-    Shape { name: S(280258, 31), kind: Structure, members: (11030, 0), error: Some((S(280289, 18), 400)), ..BASE }, // ALPNPolicyNotSupportedException
-    Shape { name: S(240915, 6), kind: Structure, members: (11030, 9), ..BASE }, // Action
-    Shape { name: S(280438, 11), kind: Integer, min: Some(1.0), max: Some(50000.0), ..BASE }, // ActionOrder
-    Shape { name: S(280449, 14), kind: String, enums: (3571, 6), ..BASE }, // ActionTypeEnum
-    Shape { name: S(268327, 7), kind: List, item: 1, item_name: S(28153, 6), ..BASE }, // Actions
-    Shape { name: S(280536, 28), kind: Structure, members: (11039, 2), ..BASE }, // AddListenerCertificatesInput
-    Shape { name: S(280587, 29), kind: Structure, members: (11041, 1), ..BASE }, // AddListenerCertificatesOutput
-    Shape { name: S(274425, 12), kind: Structure, members: (11042, 2), ..BASE }, // AddTagsInput
-    Shape { name: S(274454, 13), kind: Structure, members: (11044, 0), ..BASE }, // AddTagsOutput
-    Shape { name: S(280628, 29), kind: Structure, members: (11044, 2), ..BASE }, // AddTrustStoreRevocationsInput
-    Shape { name: S(280688, 30), kind: Structure, members: (11046, 1), ..BASE }, // AddTrustStoreRevocationsOutput
-    Shape { name: S(280739, 22), kind: Structure, members: (11047, 3), ..BASE }, // AdministrativeOverride
-    Shape { name: S(280761, 30), kind: String, enums: (3577, 2), ..BASE }, // AdvertiseTrustStoreCaNamesEnum
-    Shape { name: S(29138, 12), kind: String, ..BASE }, // AllocationId
-    Shape { name: S(280791, 29), kind: Structure, members: (11050, 0), error: Some((S(280820, 20), 400)), ..BASE }, // AllocationIdNotFoundException
-    Shape { name: S(280840, 14), kind: List, item: 16, item_name: S(28153, 6), ..BASE }, // AlpnPolicyName
-    Shape { name: S(280854, 15), kind: String, ..BASE }, // AlpnPolicyValue
-    Shape { name: S(280869, 16), kind: Structure, members: (11050, 2), ..BASE }, // AnomalyDetection
-    Shape { name: S(280903, 17), kind: String, enums: (3579, 2), ..BASE }, // AnomalyResultEnum
-    Shape { name: S(280935, 57), kind: Map, item: 20, value: 21, item_name: S(32611, 3), value_name: S(28934, 5), ..BASE }, // AuthenticateCognitoActionAuthenticationRequestExtraParams
-    Shape { name: S(280992, 55), kind: String, ..BASE }, // AuthenticateCognitoActionAuthenticationRequestParamName
-    Shape { name: S(281047, 56), kind: String, ..BASE }, // AuthenticateCognitoActionAuthenticationRequestParamValue
-    Shape { name: S(281103, 48), kind: String, enums: (3581, 3), ..BASE }, // AuthenticateCognitoActionConditionalBehaviorEnum
-    Shape { name: S(281163, 31), kind: Structure, members: (11052, 8), ..BASE }, // AuthenticateCognitoActionConfig
-    Shape { name: S(281322, 30), kind: String, ..BASE }, // AuthenticateCognitoActionScope
-    Shape { name: S(281352, 42), kind: String, ..BASE }, // AuthenticateCognitoActionSessionCookieName
-    Shape { name: S(281394, 39), kind: Long, ..BASE }, // AuthenticateCognitoActionSessionTimeout
-    Shape { name: S(281433, 36), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolArn
-    Shape { name: S(281469, 41), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolClientId
-    Shape { name: S(281510, 39), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolDomain
-    Shape { name: S(281549, 54), kind: Map, item: 31, value: 32, item_name: S(32611, 3), value_name: S(28934, 5), ..BASE }, // AuthenticateOidcActionAuthenticationRequestExtraParams
-    Shape { name: S(281603, 52), kind: String, ..BASE }, // AuthenticateOidcActionAuthenticationRequestParamName
-    Shape { name: S(281655, 53), kind: String, ..BASE }, // AuthenticateOidcActionAuthenticationRequestParamValue
-    Shape { name: S(281708, 43), kind: String, ..BASE }, // AuthenticateOidcActionAuthorizationEndpoint
-    Shape { name: S(281751, 30), kind: String, ..BASE }, // AuthenticateOidcActionClientId
-    Shape { name: S(281781, 34), kind: String, ..BASE }, // AuthenticateOidcActionClientSecret
-    Shape { name: S(281815, 45), kind: String, enums: (3584, 3), ..BASE }, // AuthenticateOidcActionConditionalBehaviorEnum
-    Shape { name: S(281860, 28), kind: Structure, members: (11060, 12), ..BASE }, // AuthenticateOidcActionConfig
-    Shape { name: S(281911, 28), kind: String, ..BASE }, // AuthenticateOidcActionIssuer
-    Shape { name: S(281939, 27), kind: String, ..BASE }, // AuthenticateOidcActionScope
-    Shape { name: S(281966, 39), kind: String, ..BASE }, // AuthenticateOidcActionSessionCookieName
-    Shape { name: S(282005, 36), kind: Long, ..BASE }, // AuthenticateOidcActionSessionTimeout
-    Shape { name: S(282041, 35), kind: String, ..BASE }, // AuthenticateOidcActionTokenEndpoint
-    Shape { name: S(282076, 45), kind: Boolean, ..BASE }, // AuthenticateOidcActionUseExistingClientSecret
-    Shape { name: S(282121, 38), kind: String, ..BASE }, // AuthenticateOidcActionUserInfoEndpoint
-    Shape { name: S(30297, 16), kind: Structure, members: (11072, 5), ..BASE }, // AvailabilityZone
-    Shape { name: S(282201, 37), kind: Structure, members: (11077, 0), error: Some((S(282238, 28), 400)), ..BASE }, // AvailabilityZoneNotSupportedException
-    Shape { name: S(70720, 17), kind: List, item: 45, item_name: S(28153, 6), ..BASE }, // AvailabilityZones
-    Shape { name: S(282266, 37), kind: Structure, members: (11077, 0), error: Some((S(282303, 28), 400)), ..BASE }, // CaCertificatesBundleNotFoundException
-    Shape { name: S(282331, 21), kind: String, ..BASE }, // CanonicalHostedZoneId
-    Shape { name: S(282352, 46), kind: Structure, members: (11077, 0), error: Some((S(282398, 36), 400)), ..BASE }, // CapacityDecreaseRequestsLimitExceededException
-    Shape { name: S(282434, 35), kind: Structure, members: (11077, 0), error: Some((S(282469, 26), 400)), ..BASE }, // CapacityReservationPendingException
-    Shape { name: S(282495, 28), kind: String, enums: (3587, 4), ..BASE }, // CapacityReservationStateEnum
-    Shape { name: S(52052, 25), kind: Structure, members: (11077, 2), ..BASE }, // CapacityReservationStatus
-    Shape { name: S(282534, 13), kind: Integer, ..BASE }, // CapacityUnits
-    Shape { name: S(282547, 19), kind: Double, ..BASE }, // CapacityUnitsDouble
-    Shape { name: S(282566, 35), kind: Structure, members: (11079, 0), error: Some((S(282601, 26), 400)), ..BASE }, // CapacityUnitsLimitExceededException
-    Shape { name: S(282627, 11), kind: Structure, members: (11079, 2), ..BASE }, // Certificate
-    Shape { name: S(35660, 14), kind: String, ..BASE }, // CertificateArn
-    Shape { name: S(282638, 15), kind: List, item: 57, item_name: S(28153, 6), ..BASE }, // CertificateList
-    Shape { name: S(274865, 28), kind: Structure, members: (11081, 0), error: Some((S(274893, 19), 400)), ..BASE }, // CertificateNotFoundException
-    Shape { name: S(282653, 6), kind: Structure, members: (11081, 2), ..BASE }, // Cipher
-    Shape { name: S(282659, 10), kind: String, ..BASE }, // CipherName
-    Shape { name: S(282669, 14), kind: Integer, ..BASE }, // CipherPriority
-    Shape { name: S(282683, 7), kind: List, item: 61, item_name: S(28153, 6), ..BASE }, // Ciphers
-    Shape { name: S(282690, 31), kind: Structure, members: (11083, 4), ..BASE }, // ClientCertificateIdentityFilter
-    Shape { name: S(282735, 37), kind: String, enums: (3591, 1), ..BASE }, // ClientCertificateIdentityFilterAction
-    Shape { name: S(282772, 36), kind: String, enums: (3592, 4), ..BASE }, // ClientCertificateIdentityFilterField
-    Shape { name: S(282842, 40), kind: String, enums: (3596, 2), ..BASE }, // ClientCertificateIdentityFilterMatchType
-    Shape { name: S(282887, 36), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // ClientCertificateIdentityFilterValue
-    Shape { name: S(282923, 32), kind: List, item: 65, item_name: S(28153, 6), max: Some(100.0), ..BASE }, // ClientCertificateIdentityFilters
-    Shape { name: S(282955, 18), kind: String, max: Some(64.0), ..BASE }, // ConditionFieldName
-    Shape { name: S(282973, 19), kind: Structure, members: (11087, 9), ..BASE }, // CreateListenerInput
-    Shape { name: S(283025, 20), kind: Structure, members: (11096, 1), ..BASE }, // CreateListenerOutput
-    Shape { name: S(283045, 23), kind: Structure, members: (11097, 11), ..BASE }, // CreateLoadBalancerInput
-    Shape { name: S(283110, 24), kind: Structure, members: (11108, 1), ..BASE }, // CreateLoadBalancerOutput
-    Shape { name: S(283134, 15), kind: Structure, members: (11109, 6), ..BASE }, // CreateRuleInput
-    Shape { name: S(283159, 16), kind: Structure, members: (11115, 1), ..BASE }, // CreateRuleOutput
-    Shape { name: S(283175, 22), kind: Structure, members: (11116, 18), ..BASE }, // CreateTargetGroupInput
-    Shape { name: S(283383, 23), kind: Structure, members: (11134, 1), ..BASE }, // CreateTargetGroupOutput
-    Shape { name: S(283406, 21), kind: Structure, members: (11135, 5), ..BASE }, // CreateTrustStoreInput
-    Shape { name: S(283515, 22), kind: Structure, members: (11140, 1), ..BASE }, // CreateTrustStoreOutput
-    Shape { name: S(275456, 11), kind: Timestamp, ..BASE }, // CreatedTime
-    Shape { name: S(29424, 21), kind: String, max: Some(256.0), pattern: Some(S(283548, 30)), ..BASE }, // CustomerOwnedIpv4Pool
-    Shape { name: S(275153, 7), kind: String, ..BASE }, // DNSName
-    Shape { name: S(283578, 25), kind: Integer, ..BASE }, // DecreaseRequestsRemaining
-    Shape { name: S(215405, 7), kind: Boolean, ..BASE }, // Default
-    Shape { name: S(283603, 37), kind: Structure, members: (11141, 0), error: Some((S(283640, 28), 400)), ..BASE }, // DeleteAssociationSameAccountException
-    Shape { name: S(283668, 19), kind: Structure, members: (11141, 1), ..BASE }, // DeleteListenerInput
-    Shape { name: S(283687, 20), kind: Structure, members: (11142, 0), ..BASE }, // DeleteListenerOutput
-    Shape { name: S(283707, 23), kind: Structure, members: (11142, 1), ..BASE }, // DeleteLoadBalancerInput
-    Shape { name: S(283730, 24), kind: Structure, members: (11143, 0), ..BASE }, // DeleteLoadBalancerOutput
-    Shape { name: S(283754, 15), kind: Structure, members: (11143, 1), ..BASE }, // DeleteRuleInput
-    Shape { name: S(283776, 16), kind: Structure, members: (11144, 0), ..BASE }, // DeleteRuleOutput
-    Shape { name: S(283792, 38), kind: Structure, members: (11144, 2), ..BASE }, // DeleteSharedTrustStoreAssociationInput
-    Shape { name: S(283830, 39), kind: Structure, members: (11146, 0), ..BASE }, // DeleteSharedTrustStoreAssociationOutput
-    Shape { name: S(283869, 22), kind: Structure, members: (11146, 1), ..BASE }, // DeleteTargetGroupInput
-    Shape { name: S(283891, 23), kind: Structure, members: (11147, 0), ..BASE }, // DeleteTargetGroupOutput
-    Shape { name: S(283914, 21), kind: Structure, members: (11147, 1), ..BASE }, // DeleteTrustStoreInput
-    Shape { name: S(283935, 22), kind: Structure, members: (11148, 0), ..BASE }, // DeleteTrustStoreOutput
-    Shape { name: S(283957, 22), kind: Structure, members: (11148, 2), ..BASE }, // DeregisterTargetsInput
-    Shape { name: S(283979, 23), kind: Structure, members: (11150, 0), ..BASE }, // DeregisterTargetsOutput
-    Shape { name: S(275907, 26), kind: Structure, members: (11150, 2), ..BASE }, // DescribeAccountLimitsInput
-    Shape { name: S(275933, 27), kind: Structure, members: (11152, 2), ..BASE }, // DescribeAccountLimitsOutput
-    Shape { name: S(284002, 32), kind: Structure, members: (11154, 1), ..BASE }, // DescribeCapacityReservationInput
-    Shape { name: S(284034, 33), kind: Structure, members: (11155, 4), ..BASE }, // DescribeCapacityReservationOutput
-    Shape { name: S(284110, 31), kind: Structure, members: (11159, 1), ..BASE }, // DescribeListenerAttributesInput
-    Shape { name: S(284141, 32), kind: Structure, members: (11160, 1), ..BASE }, // DescribeListenerAttributesOutput
-    Shape { name: S(284183, 33), kind: Structure, members: (11161, 3), ..BASE }, // DescribeListenerCertificatesInput
-    Shape { name: S(284216, 34), kind: Structure, members: (11164, 2), ..BASE }, // DescribeListenerCertificatesOutput
-    Shape { name: S(284250, 22), kind: Structure, members: (11166, 4), ..BASE }, // DescribeListenersInput
-    Shape { name: S(284284, 23), kind: Structure, members: (11170, 2), ..BASE }, // DescribeListenersOutput
-    Shape { name: S(276033, 35), kind: Structure, members: (11172, 1), ..BASE }, // DescribeLoadBalancerAttributesInput
-    Shape { name: S(276068, 36), kind: Structure, members: (11173, 1), ..BASE }, // DescribeLoadBalancerAttributesOutput
-    Shape { name: S(284307, 26), kind: Structure, members: (11174, 4), ..BASE }, // DescribeLoadBalancersInput
-    Shape { name: S(284354, 27), kind: Structure, members: (11178, 2), ..BASE }, // DescribeLoadBalancersOutput
-    Shape { name: S(284381, 18), kind: Structure, members: (11180, 4), ..BASE }, // DescribeRulesInput
-    Shape { name: S(284407, 19), kind: Structure, members: (11184, 2), ..BASE }, // DescribeRulesOutput
-    Shape { name: S(284426, 24), kind: Structure, members: (11186, 4), ..BASE }, // DescribeSSLPoliciesInput
-    Shape { name: S(284466, 25), kind: Structure, members: (11190, 2), ..BASE }, // DescribeSSLPoliciesOutput
-    Shape { name: S(276321, 17), kind: Structure, members: (11192, 1), ..BASE }, // DescribeTagsInput
-    Shape { name: S(276338, 18), kind: Structure, members: (11193, 1), ..BASE }, // DescribeTagsOutput
-    Shape { name: S(284502, 34), kind: Structure, members: (11194, 1), ..BASE }, // DescribeTargetGroupAttributesInput
-    Shape { name: S(284536, 35), kind: Structure, members: (11195, 1), ..BASE }, // DescribeTargetGroupAttributesOutput
-    Shape { name: S(284571, 25), kind: Structure, members: (11196, 5), ..BASE }, // DescribeTargetGroupsInput
-    Shape { name: S(284611, 26), kind: Structure, members: (11201, 2), ..BASE }, // DescribeTargetGroupsOutput
-    Shape { name: S(284637, 25), kind: Structure, members: (11203, 3), ..BASE }, // DescribeTargetHealthInput
-    Shape { name: S(284669, 36), kind: String, enums: (3598, 2), ..BASE }, // DescribeTargetHealthInputIncludeEnum
-    Shape { name: S(284705, 26), kind: Structure, members: (11206, 1), ..BASE }, // DescribeTargetHealthOutput
-    Shape { name: S(284755, 35), kind: Structure, members: (11207, 3), ..BASE }, // DescribeTrustStoreAssociationsInput
-    Shape { name: S(284790, 36), kind: Structure, members: (11210, 2), ..BASE }, // DescribeTrustStoreAssociationsOutput
-    Shape { name: S(284848, 28), kind: Structure, members: (11212, 4), ..BASE }, // DescribeTrustStoreRevocation
-    Shape { name: S(284924, 36), kind: List, item: 131, item_name: S(28153, 6), ..BASE }, // DescribeTrustStoreRevocationResponse
-    Shape { name: S(284960, 34), kind: Structure, members: (11216, 4), ..BASE }, // DescribeTrustStoreRevocationsInput
-    Shape { name: S(285007, 35), kind: Structure, members: (11220, 2), ..BASE }, // DescribeTrustStoreRevocationsOutput
-    Shape { name: S(285042, 24), kind: Structure, members: (11222, 4), ..BASE }, // DescribeTrustStoresInput
-    Shape { name: S(285080, 25), kind: Structure, members: (11226, 2), ..BASE }, // DescribeTrustStoresOutput
-    Shape { name: S(28295, 11), kind: String, ..BASE }, // Description
-    Shape { name: S(276498, 26), kind: Structure, members: (11228, 0), error: Some((S(276524, 17), 400)), ..BASE }, // DuplicateListenerException
-    Shape { name: S(285105, 34), kind: Structure, members: (11228, 0), error: Some((S(276473, 25), 400)), ..BASE }, // DuplicateLoadBalancerNameException
-    Shape { name: S(276588, 25), kind: Structure, members: (11228, 0), error: Some((S(276613, 16), 400)), ..BASE }, // DuplicateTagKeysException
-    Shape { name: S(285139, 33), kind: Structure, members: (11228, 0), error: Some((S(285172, 24), 400)), ..BASE }, // DuplicateTargetGroupNameException
-    Shape { name: S(285196, 32), kind: Structure, members: (11228, 0), error: Some((S(285228, 23), 400)), ..BASE }, // DuplicateTrustStoreNameException
-    Shape { name: S(285251, 32), kind: String, enums: (3600, 2), ..BASE }, // EnablePrefixForIpv6SourceNatEnum
-    Shape { name: S(285283, 52), kind: String, ..BASE }, // EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic
-    Shape { name: S(285335, 56), kind: String, enums: (3602, 2), ..BASE }, // EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum
-    Shape { name: S(285391, 25), kind: Structure, members: (11228, 3), ..BASE }, // FixedResponseActionConfig
-    Shape { name: S(285438, 30), kind: String, min: Some(0.0), max: Some(32.0), ..BASE }, // FixedResponseActionContentType
-    Shape { name: S(285468, 26), kind: String, min: Some(0.0), max: Some(1024.0), ..BASE }, // FixedResponseActionMessage
-    Shape { name: S(285494, 29), kind: String, pattern: Some(S(285523, 13)), ..BASE }, // FixedResponseActionStatusCode
-    Shape { name: S(285536, 19), kind: Structure, members: (11231, 2), ..BASE }, // ForwardActionConfig
-    Shape { name: S(285582, 22), kind: Structure, members: (11233, 1), ..BASE }, // GetResourcePolicyInput
-    Shape { name: S(285604, 23), kind: Structure, members: (11234, 1), ..BASE }, // GetResourcePolicyOutput
-    Shape { name: S(285633, 38), kind: Structure, members: (11235, 1), ..BASE }, // GetTrustStoreCaCertificatesBundleInput
-    Shape { name: S(285671, 39), kind: Structure, members: (11236, 1), ..BASE }, // GetTrustStoreCaCertificatesBundleOutput
-    Shape { name: S(285710, 35), kind: Structure, members: (11237, 2), ..BASE }, // GetTrustStoreRevocationContentInput
-    Shape { name: S(285745, 36), kind: Structure, members: (11239, 1), ..BASE }, // GetTrustStoreRevocationContentOutput
-    Shape { name: S(285781, 8), kind: String, ..BASE }, // GrpcCode
-    Shape { name: S(283246, 18), kind: Boolean, ..BASE }, // HealthCheckEnabled
-    Shape { name: S(283264, 26), kind: Integer, min: Some(5.0), max: Some(300.0), ..BASE }, // HealthCheckIntervalSeconds
-    Shape { name: S(283231, 15), kind: String, ..BASE }, // HealthCheckPort
-    Shape { name: S(285789, 25), kind: Integer, min: Some(2.0), max: Some(10.0), ..BASE }, // HealthCheckThresholdCount
-    Shape { name: S(283290, 25), kind: Integer, min: Some(2.0), max: Some(120.0), ..BASE }, // HealthCheckTimeoutSeconds
-    Shape { name: S(285814, 26), kind: Structure, members: (11240, 0), error: Some((S(285840, 17), 500)), ..BASE }, // HealthUnavailableException
-    Shape { name: S(285857, 25), kind: Structure, members: (11240, 2), ..BASE }, // HostHeaderConditionConfig
-    Shape { name: S(285893, 23), kind: Structure, members: (11242, 1), ..BASE }, // HostHeaderRewriteConfig
-    Shape { name: S(285924, 8), kind: String, ..BASE }, // HttpCode
-    Shape { name: S(285932, 25), kind: Structure, members: (11243, 3), ..BASE }, // HttpHeaderConditionConfig
-    Shape { name: S(285971, 23), kind: String, ..BASE }, // HttpHeaderConditionName
-    Shape { name: S(285994, 32), kind: Structure, members: (11246, 1), ..BASE }, // HttpRequestMethodConditionConfig
-    Shape { name: S(286026, 11), kind: String, ..BASE }, // IPv6Address
-    Shape { name: S(286037, 29), kind: Boolean, ..BASE }, // IgnoreClientCertificateExpiry
-    Shape { name: S(286066, 30), kind: Structure, members: (11247, 0), error: Some((S(286096, 21), 400)), ..BASE }, // IncompatibleProtocolsException
-    Shape { name: S(286117, 29), kind: Structure, members: (11247, 0), error: Some((S(286146, 20), 500)), ..BASE }, // InsufficientCapacityException
-    Shape { name: S(286166, 36), kind: Structure, members: (11247, 0), error: Some((S(286202, 27), 400)), ..BASE }, // InvalidCaCertificatesBundleException
-    Shape { name: S(276729, 36), kind: Structure, members: (11247, 0), error: Some((S(276765, 27), 400)), ..BASE }, // InvalidConfigurationRequestException
-    Shape { name: S(286229, 34), kind: Structure, members: (11247, 0), error: Some((S(286263, 25), 400)), ..BASE }, // InvalidLoadBalancerActionException
-    Shape { name: S(286288, 33), kind: Structure, members: (11247, 0), error: Some((S(286321, 24), 400)), ..BASE }, // InvalidRevocationContentException
-    Shape { name: S(276831, 22), kind: Structure, members: (11247, 0), error: Some((S(276853, 13), 400)), ..BASE }, // InvalidSchemeException
-    Shape { name: S(276866, 29), kind: Structure, members: (11247, 0), error: Some((S(276895, 20), 400)), ..BASE }, // InvalidSecurityGroupException
-    Shape { name: S(276915, 22), kind: Structure, members: (11247, 0), error: Some((S(276937, 13), 400)), ..BASE }, // InvalidSubnetException
-    Shape { name: S(286345, 22), kind: Structure, members: (11247, 0), error: Some((S(286367, 13), 400)), ..BASE }, // InvalidTargetException
-    Shape { name: S(59644, 9), kind: String, ..BASE }, // IpAddress
-    Shape { name: S(61420, 13), kind: String, enums: (3604, 3), ..BASE }, // IpAddressType
-    Shape { name: S(30088, 10), kind: String, max: Some(1000.0), pattern: Some(S(286409, 26)), ..BASE }, // IpamPoolId
-    Shape { name: S(100755, 9), kind: Structure, members: (11247, 1), ..BASE }, // IpamPools
-    Shape { name: S(191092, 9), kind: Boolean, ..BASE }, // IsDefault
-    Shape { name: S(286435, 34), kind: Structure, members: (11248, 3), ..BASE }, // JwtValidationActionAdditionalClaim
-    Shape { name: S(286469, 44), kind: String, enums: (3607, 3), ..BASE }, // JwtValidationActionAdditionalClaimFormatEnum
-    Shape { name: S(286560, 38), kind: String, ..BASE }, // JwtValidationActionAdditionalClaimName
-    Shape { name: S(286598, 39), kind: String, ..BASE }, // JwtValidationActionAdditionalClaimValue
-    Shape { name: S(286637, 40), kind: List, item: 190, item_name: S(28153, 6), ..BASE }, // JwtValidationActionAdditionalClaimValues
-    Shape { name: S(286677, 35), kind: List, item: 187, item_name: S(28153, 6), ..BASE }, // JwtValidationActionAdditionalClaims
-    Shape { name: S(286712, 25), kind: Structure, members: (11251, 3), ..BASE }, // JwtValidationActionConfig
-    Shape { name: S(286765, 25), kind: String, ..BASE }, // JwtValidationActionIssuer
-    Shape { name: S(286790, 31), kind: String, ..BASE }, // JwtValidationActionJwksEndpoint
-    Shape { name: S(284067, 16), kind: Timestamp, ..BASE }, // LastModifiedTime
-    Shape { name: S(277000, 5), kind: Structure, members: (11254, 2), ..BASE }, // Limit
-    Shape { name: S(275960, 6), kind: List, item: 197, item_name: S(28153, 6), ..BASE }, // Limits
-    Shape { name: S(286821, 40), kind: List, item: 127, item_name: S(28153, 6), ..BASE }, // ListOfDescribeTargetHealthIncludeOptions
-    Shape { name: S(286861, 12), kind: List, item: 342, item_name: S(28153, 6), ..BASE }, // ListOfString
-    Shape { name: S(277005, 8), kind: Structure, members: (11256, 9), ..BASE }, // Listener
-    Shape { name: S(280564, 11), kind: String, ..BASE }, // ListenerArn
-    Shape { name: S(284272, 12), kind: List, item: 202, item_name: S(28153, 6), ..BASE }, // ListenerArns
-    Shape { name: S(286873, 17), kind: Structure, members: (11265, 2), ..BASE }, // ListenerAttribute
-    Shape { name: S(286890, 20), kind: String, max: Some(256.0), pattern: Some(S(286910, 16)), ..BASE }, // ListenerAttributeKey
-    Shape { name: S(286926, 22), kind: String, ..BASE }, // ListenerAttributeValue
-    Shape { name: S(286948, 18), kind: List, item: 204, item_name: S(28153, 6), ..BASE }, // ListenerAttributes
-    Shape { name: S(277084, 25), kind: Structure, members: (11267, 0), error: Some((S(277109, 16), 400)), ..BASE }, // ListenerNotFoundException
-    Shape { name: S(275115, 9), kind: List, item: 201, item_name: S(28153, 6), ..BASE }, // Listeners
-    Shape { name: S(286966, 12), kind: Structure, members: (11267, 16), ..BASE }, // LoadBalancer
-    Shape { name: S(286978, 19), kind: Structure, members: (11283, 4), ..BASE }, // LoadBalancerAddress
-    Shape { name: S(282159, 21), kind: List, item: 211, item_name: S(28153, 6), ..BASE }, // LoadBalancerAddresses
-    Shape { name: S(72311, 15), kind: String, ..BASE }, // LoadBalancerArn
-    Shape { name: S(284333, 16), kind: List, item: 213, item_name: S(28153, 6), ..BASE }, // LoadBalancerArns
-    Shape { name: S(287015, 21), kind: Structure, members: (11287, 2), ..BASE }, // LoadBalancerAttribute
-    Shape { name: S(287036, 24), kind: String, max: Some(256.0), pattern: Some(S(286910, 16)), ..BASE }, // LoadBalancerAttributeKey
-    Shape { name: S(287060, 26), kind: String, max: Some(1024.0), ..BASE }, // LoadBalancerAttributeValue
-    Shape { name: S(276104, 22), kind: List, item: 215, item_name: S(28153, 6), max: Some(20.0), ..BASE }, // LoadBalancerAttributes
-    Shape { name: S(274383, 16), kind: String, ..BASE }, // LoadBalancerName
-    Shape { name: S(274437, 17), kind: List, item: 219, item_name: S(28153, 6), ..BASE }, // LoadBalancerNames
-    Shape { name: S(287086, 29), kind: Structure, members: (11289, 0), error: Some((S(274323, 20), 400)), ..BASE }, // LoadBalancerNotFoundException
-    Shape { name: S(287115, 22), kind: String, enums: (3610, 2), ..BASE }, // LoadBalancerSchemeEnum
-    Shape { name: S(287160, 17), kind: Structure, members: (11289, 2), ..BASE }, // LoadBalancerState
-    Shape { name: S(287177, 21), kind: String, enums: (3612, 4), ..BASE }, // LoadBalancerStateEnum
-    Shape { name: S(287213, 20), kind: String, enums: (3616, 3), ..BASE }, // LoadBalancerTypeEnum
-    Shape { name: S(28762, 13), kind: List, item: 210, item_name: S(28153, 6), ..BASE }, // LoadBalancers
-    Shape { name: S(68447, 8), kind: String, ..BASE }, // Location
-    Shape { name: S(275833, 6), kind: String, ..BASE }, // Marker
-    Shape { name: S(283359, 7), kind: Structure, members: (11291, 2), ..BASE }, // Matcher
-    Shape { name: S(23902, 3), kind: String, ..BASE }, // Max
-    Shape { name: S(284083, 27), kind: Structure, members: (11293, 1), ..BASE }, // MinimumLoadBalancerCapacity
-    Shape { name: S(287258, 22), kind: String, enums: (3619, 2), ..BASE }, // MitigationInEffectEnum
-    Shape { name: S(26565, 4), kind: String, ..BASE }, // Mode
-    Shape { name: S(287285, 30), kind: Structure, members: (11294, 3), ..BASE }, // ModifyCapacityReservationInput
-    Shape { name: S(287339, 31), kind: Structure, members: (11297, 4), ..BASE }, // ModifyCapacityReservationOutput
-    Shape { name: S(287370, 18), kind: Structure, members: (11301, 3), ..BASE }, // ModifyIpPoolsInput
-    Shape { name: S(287403, 19), kind: Structure, members: (11304, 1), ..BASE }, // ModifyIpPoolsOutput
-    Shape { name: S(287422, 29), kind: Structure, members: (11305, 2), ..BASE }, // ModifyListenerAttributesInput
-    Shape { name: S(287451, 30), kind: Structure, members: (11307, 1), ..BASE }, // ModifyListenerAttributesOutput
-    Shape { name: S(287481, 19), kind: Structure, members: (11308, 8), ..BASE }, // ModifyListenerInput
-    Shape { name: S(287500, 20), kind: Structure, members: (11316, 1), ..BASE }, // ModifyListenerOutput
-    Shape { name: S(277335, 33), kind: Structure, members: (11317, 2), ..BASE }, // ModifyLoadBalancerAttributesInput
-    Shape { name: S(277368, 34), kind: Structure, members: (11319, 1), ..BASE }, // ModifyLoadBalancerAttributesOutput
-    Shape { name: S(287520, 15), kind: Structure, members: (11320, 5), ..BASE }, // ModifyRuleInput
-    Shape { name: S(287550, 16), kind: Structure, members: (11325, 1), ..BASE }, // ModifyRuleOutput
-    Shape { name: S(287566, 32), kind: Structure, members: (11326, 2), ..BASE }, // ModifyTargetGroupAttributesInput
-    Shape { name: S(287598, 33), kind: Structure, members: (11328, 1), ..BASE }, // ModifyTargetGroupAttributesOutput
-    Shape { name: S(287631, 22), kind: Structure, members: (11329, 10), ..BASE }, // ModifyTargetGroupInput
-    Shape { name: S(287653, 23), kind: Structure, members: (11339, 1), ..BASE }, // ModifyTargetGroupOutput
-    Shape { name: S(287676, 21), kind: Structure, members: (11340, 4), ..BASE }, // ModifyTrustStoreInput
-    Shape { name: S(287697, 22), kind: Structure, members: (11344, 1), ..BASE }, // ModifyTrustStoreOutput
-    Shape { name: S(287719, 30), kind: Structure, members: (11345, 6), ..BASE }, // MutualAuthenticationAttributes
-    Shape { name: S(31271, 4), kind: String, ..BASE }, // Name
-    Shape { name: S(287802, 22), kind: Integer, ..BASE }, // NumberOfCaCertificates
-    Shape { name: S(284902, 22), kind: Long, ..BASE }, // NumberOfRevokedEntries
-    Shape { name: S(277402, 30), kind: Structure, members: (11351, 0), error: Some((S(277432, 21), 400)), ..BASE }, // OperationNotPermittedException
-    Shape { name: S(243895, 9), kind: String, ..BASE }, // OutpostId
-    Shape { name: S(275839, 8), kind: Integer, min: Some(1.0), max: Some(400.0), ..BASE }, // PageSize
-    Shape { name: S(32863, 4), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // Path
-    Shape { name: S(287824, 26), kind: Structure, members: (11351, 2), ..BASE }, // PathPatternConditionConfig
-    Shape { name: S(285627, 6), kind: String, min: Some(1.0), ..BASE }, // Policy
-    Shape { name: S(31451, 4), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // Port
-    Shape { name: S(287850, 32), kind: Structure, members: (11353, 0), error: Some((S(287882, 23), 429)), ..BASE }, // PriorRequestNotCompleteException
-    Shape { name: S(287905, 22), kind: Structure, members: (11353, 0), error: Some((S(287927, 13), 400)), ..BASE }, // PriorityInUseException
-    Shape { name: S(286997, 18), kind: String, ..BASE }, // PrivateIPv4Address
-    Shape { name: S(287940, 12), kind: String, enums: (3621, 9), ..BASE }, // ProtocolEnum
-    Shape { name: S(283197, 15), kind: String, ..BASE }, // ProtocolVersion
-    Shape { name: S(287995, 26), kind: Structure, members: (11353, 1), ..BASE }, // QueryStringConditionConfig
-    Shape { name: S(288021, 23), kind: Structure, members: (11354, 2), ..BASE }, // QueryStringKeyValuePair
-    Shape { name: S(288044, 27), kind: List, item: 269, item_name: S(28153, 6), ..BASE }, // QueryStringKeyValuePairList
-    Shape { name: S(288071, 12), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // QuicServerId
-    Shape { name: S(288083, 20), kind: Structure, members: (11356, 6), ..BASE }, // RedirectActionConfig
-    Shape { name: S(288108, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // RedirectActionHost
-    Shape { name: S(288126, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // RedirectActionPath
-    Shape { name: S(288144, 18), kind: String, ..BASE }, // RedirectActionPort
-    Shape { name: S(288162, 22), kind: String, pattern: Some(S(288184, 24)), ..BASE }, // RedirectActionProtocol
-    Shape { name: S(288208, 19), kind: String, min: Some(0.0), max: Some(128.0), ..BASE }, // RedirectActionQuery
-    Shape { name: S(288227, 28), kind: String, enums: (3630, 2), ..BASE }, // RedirectActionStatusCodeEnum
-    Shape { name: S(288271, 20), kind: Structure, members: (11362, 2), ..BASE }, // RegisterTargetsInput
-    Shape { name: S(288291, 21), kind: Structure, members: (11364, 0), ..BASE }, // RegisterTargetsOutput
-    Shape { name: S(288312, 18), kind: String, enums: (3632, 1), ..BASE }, // RemoveIpamPoolEnum
-    Shape { name: S(287388, 15), kind: List, item: 281, item_name: S(28153, 6), ..BASE }, // RemoveIpamPools
-    Shape { name: S(288330, 31), kind: Structure, members: (11364, 2), ..BASE }, // RemoveListenerCertificatesInput
-    Shape { name: S(288361, 32), kind: Structure, members: (11366, 0), ..BASE }, // RemoveListenerCertificatesOutput
-    Shape { name: S(277822, 15), kind: Structure, members: (11366, 2), ..BASE }, // RemoveTagsInput
-    Shape { name: S(277837, 16), kind: Structure, members: (11368, 0), ..BASE }, // RemoveTagsOutput
-    Shape { name: S(288393, 32), kind: Structure, members: (11368, 2), ..BASE }, // RemoveTrustStoreRevocationsInput
-    Shape { name: S(288425, 33), kind: Structure, members: (11370, 0), ..BASE }, // RemoveTrustStoreRevocationsOutput
-    Shape { name: S(287315, 24), kind: Boolean, ..BASE }, // ResetCapacityReservation
-    Shape { name: S(287535, 15), kind: Boolean, ..BASE }, // ResetTransforms
-    Shape { name: S(231338, 11), kind: String, ..BASE }, // ResourceArn
-    Shape { name: S(280616, 12), kind: List, item: 291, item_name: S(28153, 6), ..BASE }, // ResourceArns
-    Shape { name: S(288458, 22), kind: Structure, members: (11370, 0), error: Some((S(288480, 13), 400)), ..BASE }, // ResourceInUseException
-    Shape { name: S(288493, 25), kind: Structure, members: (11370, 0), error: Some((S(288518, 16), 400)), ..BASE }, // ResourceNotFoundException
-    Shape { name: S(288534, 17), kind: Structure, members: (11370, 4), ..BASE }, // RevocationContent
-    Shape { name: S(288566, 34), kind: Structure, members: (11374, 0), error: Some((S(288600, 25), 400)), ..BASE }, // RevocationContentNotFoundException
-    Shape { name: S(280670, 18), kind: List, item: 295, item_name: S(28153, 6), ..BASE }, // RevocationContents
-    Shape { name: S(284876, 12), kind: Long, ..BASE }, // RevocationId
-    Shape { name: S(288625, 29), kind: Structure, members: (11374, 0), error: Some((S(288654, 20), 400)), ..BASE }, // RevocationIdNotFoundException
-    Shape { name: S(284994, 13), kind: List, item: 298, item_name: S(28153, 6), ..BASE }, // RevocationIds
-    Shape { name: S(284888, 14), kind: String, enums: (3633, 1), ..BASE }, // RevocationType
-    Shape { name: S(288677, 13), kind: Structure, members: (11374, 2), ..BASE }, // RewriteConfig
-    Shape { name: S(288702, 17), kind: List, item: 302, item_name: S(28153, 6), ..BASE }, // RewriteConfigList
-    Shape { name: S(62741, 4), kind: Structure, members: (11376, 6), ..BASE }, // Rule
-    Shape { name: S(283769, 7), kind: String, ..BASE }, // RuleArn
-    Shape { name: S(284399, 8), kind: List, item: 305, item_name: S(28153, 6), ..BASE }, // RuleArns
-    Shape { name: S(288719, 13), kind: Structure, members: (11382, 9), ..BASE }, // RuleCondition
-    Shape { name: S(288835, 17), kind: List, item: 307, item_name: S(28153, 6), ..BASE }, // RuleConditionList
-    Shape { name: S(288852, 21), kind: Structure, members: (11391, 0), error: Some((S(288873, 12), 400)), ..BASE }, // RuleNotFoundException
-    Shape { name: S(288885, 12), kind: Integer, min: Some(1.0), max: Some(50000.0), ..BASE }, // RulePriority
-    Shape { name: S(288897, 16), kind: List, item: 312, item_name: S(28153, 6), ..BASE }, // RulePriorityList
-    Shape { name: S(288913, 16), kind: Structure, members: (11391, 2), ..BASE }, // RulePriorityPair
-    Shape { name: S(288929, 13), kind: Structure, members: (11393, 3), ..BASE }, // RuleTransform
-    Shape { name: S(288958, 17), kind: List, item: 313, item_name: S(28153, 6), ..BASE }, // RuleTransformList
-    Shape { name: S(62736, 5), kind: List, item: 304, item_name: S(28153, 6), ..BASE }, // Rules
-    Shape { name: S(76929, 8), kind: String, ..BASE }, // S3Bucket
-    Shape { name: S(133867, 5), kind: String, ..BASE }, // S3Key
-    Shape { name: S(288551, 15), kind: String, ..BASE }, // S3ObjectVersion
-    Shape { name: S(288975, 26), kind: Structure, members: (11396, 0), error: Some((S(289001, 17), 400)), ..BASE }, // SSLPolicyNotFoundException
-    Shape { name: S(32077, 15), kind: String, ..BASE }, // SecurityGroupId
-    Shape { name: S(110634, 14), kind: List, item: 320, item_name: S(28153, 6), ..BASE }, // SecurityGroups
-    Shape { name: S(289018, 21), kind: Structure, members: (11396, 2), ..BASE }, // SetIpAddressTypeInput
-    Shape { name: S(289039, 22), kind: Structure, members: (11398, 1), ..BASE }, // SetIpAddressTypeOutput
-    Shape { name: S(289061, 22), kind: Structure, members: (11399, 1), ..BASE }, // SetRulePrioritiesInput
-    Shape { name: S(289097, 23), kind: Structure, members: (11400, 1), ..BASE }, // SetRulePrioritiesOutput
-    Shape { name: S(289120, 22), kind: Structure, members: (11401, 3), ..BASE }, // SetSecurityGroupsInput
-    Shape { name: S(289142, 23), kind: Structure, members: (11404, 2), ..BASE }, // SetSecurityGroupsOutput
-    Shape { name: S(289165, 15), kind: Structure, members: (11406, 5), ..BASE }, // SetSubnetsInput
-    Shape { name: S(289180, 16), kind: Structure, members: (11411, 3), ..BASE }, // SetSubnetsOutput
-    Shape { name: S(289196, 23), kind: String, enums: (3634, 2), ..BASE }, // SourceIpAddressTypeEnum
-    Shape { name: S(289219, 23), kind: Structure, members: (11414, 2), ..BASE }, // SourceIpConditionConfig
-    Shape { name: S(289242, 19), kind: String, ..BASE }, // SourceNatIpv6Prefix
-    Shape { name: S(282180, 21), kind: List, item: 332, item_name: S(28153, 6), ..BASE }, // SourceNatIpv6Prefixes
-    Shape { name: S(284491, 11), kind: List, item: 335, item_name: S(28153, 6), ..BASE }, // SslPolicies
-    Shape { name: S(282992, 9), kind: Structure, members: (11416, 4), ..BASE }, // SslPolicy
-    Shape { name: S(289299, 13), kind: String, ..BASE }, // SslPolicyName
-    Shape { name: S(289312, 14), kind: List, item: 336, item_name: S(28153, 6), ..BASE }, // SslPolicyNames
-    Shape { name: S(289326, 11), kind: String, ..BASE }, // SslProtocol
-    Shape { name: S(289261, 12), kind: List, item: 338, item_name: S(28153, 6), ..BASE }, // SslProtocols
-    Shape { name: S(154594, 11), kind: String, ..BASE }, // StateReason
-    Shape { name: S(247561, 6), kind: String, ..BASE }, // String
-    Shape { name: S(289337, 11), kind: String, ..BASE }, // StringValue
-    Shape { name: S(29484, 8), kind: String, ..BASE }, // SubnetId
-    Shape { name: S(289348, 13), kind: Structure, members: (11420, 5), ..BASE }, // SubnetMapping
-    Shape { name: S(283068, 14), kind: List, item: 344, item_name: S(28153, 6), ..BASE }, // SubnetMappings
-    Shape { name: S(278127, 23), kind: Structure, members: (11425, 0), error: Some((S(278150, 14), 400)), ..BASE }, // SubnetNotFoundException
-    Shape { name: S(112379, 7), kind: List, item: 343, item_name: S(28153, 6), ..BASE }, // Subnets
-    Shape { name: S(68946, 3), kind: Structure, members: (11425, 2), ..BASE }, // Tag
-    Shape { name: S(248932, 14), kind: Structure, members: (11427, 2), ..BASE }, // TagDescription
-    Shape { name: S(276356, 15), kind: List, item: 349, item_name: S(28153, 6), ..BASE }, // TagDescriptions
-    Shape { name: S(48174, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(278164, 31)), ..BASE }, // TagKey
-    Shape { name: S(249057, 7), kind: List, item: 351, item_name: S(28153, 6), ..BASE }, // TagKeys
-    Shape { name: S(249121, 7), kind: List, item: 348, item_name: S(28153, 6), min: Some(1.0), ..BASE }, // TagList
-    Shape { name: S(278205, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(278164, 31)), ..BASE }, // TagValue
-    Shape { name: S(289361, 38), kind: String, enums: (3636, 4), ..BASE }, // TargetAdministrativeOverrideReasonEnum
-    Shape { name: S(289548, 37), kind: String, enums: (3640, 4), ..BASE }, // TargetAdministrativeOverrideStateEnum
-    Shape { name: S(283366, 17), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // TargetControlPort
-    Shape { name: S(289642, 17), kind: Structure, members: (11429, 4), ..BASE }, // TargetDescription
-    Shape { name: S(289659, 18), kind: List, item: 358, item_name: S(28153, 6), ..BASE }, // TargetDescriptions
-    Shape { name: S(249373, 11), kind: Structure, members: (11433, 19), ..BASE }, // TargetGroup
-    Shape { name: S(280307, 14), kind: String, ..BASE }, // TargetGroupArn
-    Shape { name: S(284596, 15), kind: List, item: 361, item_name: S(28153, 6), ..BASE }, // TargetGroupArns
-    Shape { name: S(289692, 36), kind: Structure, members: (11452, 0), error: Some((S(289728, 27), 400)), ..BASE }, // TargetGroupAssociationLimitException
-    Shape { name: S(289755, 20), kind: Structure, members: (11452, 2), ..BASE }, // TargetGroupAttribute
-    Shape { name: S(289775, 23), kind: String, max: Some(256.0), pattern: Some(S(286910, 16)), ..BASE }, // TargetGroupAttributeKey
-    Shape { name: S(289798, 25), kind: String, ..BASE }, // TargetGroupAttributeValue
-    Shape { name: S(289823, 21), kind: List, item: 364, item_name: S(28153, 6), ..BASE }, // TargetGroupAttributes
-    Shape { name: S(289844, 28), kind: String, enums: (3644, 2), ..BASE }, // TargetGroupIpAddressTypeEnum
-    Shape { name: S(289872, 15), kind: List, item: 376, item_name: S(28153, 6), ..BASE }, // TargetGroupList
-    Shape { name: S(289677, 15), kind: String, ..BASE }, // TargetGroupName
-    Shape { name: S(289887, 16), kind: List, item: 370, item_name: S(28153, 6), ..BASE }, // TargetGroupNames
-    Shape { name: S(289903, 28), kind: Structure, members: (11454, 0), error: Some((S(289931, 19), 400)), ..BASE }, // TargetGroupNotFoundException
-    Shape { name: S(285555, 27), kind: Structure, members: (11454, 2), ..BASE }, // TargetGroupStickinessConfig
-    Shape { name: S(289950, 36), kind: Integer, ..BASE }, // TargetGroupStickinessDurationSeconds
-    Shape { name: S(289986, 28), kind: Boolean, ..BASE }, // TargetGroupStickinessEnabled
-    Shape { name: S(290014, 16), kind: Structure, members: (11456, 2), ..BASE }, // TargetGroupTuple
-    Shape { name: S(290030, 17), kind: Integer, ..BASE }, // TargetGroupWeight
-    Shape { name: S(249384, 12), kind: List, item: 360, item_name: S(28153, 6), ..BASE }, // TargetGroups
-    Shape { name: S(290047, 12), kind: Structure, members: (11458, 3), ..BASE }, // TargetHealth
-    Shape { name: S(290059, 23), kind: Structure, members: (11461, 5), ..BASE }, // TargetHealthDescription
-    Shape { name: S(284731, 24), kind: List, item: 380, item_name: S(28153, 6), ..BASE }, // TargetHealthDescriptions
-    Shape { name: S(290082, 22), kind: String, enums: (3646, 12), ..BASE }, // TargetHealthReasonEnum
-    Shape { name: S(290366, 21), kind: String, enums: (3658, 7), ..BASE }, // TargetHealthStateEnum
-    Shape { name: S(76961, 8), kind: String, ..BASE }, // TargetId
-    Shape { name: S(290426, 14), kind: String, enums: (3665, 4), ..BASE }, // TargetTypeEnum
-    Shape { name: S(290442, 23), kind: Structure, members: (11466, 0), error: Some((S(290465, 14), 400)), ..BASE }, // TooManyActionsException
-    Shape { name: S(290479, 28), kind: Structure, members: (11466, 0), error: Some((S(290507, 19), 400)), ..BASE }, // TooManyCertificatesException
-    Shape { name: S(290526, 25), kind: Structure, members: (11466, 0), error: Some((S(290551, 16), 400)), ..BASE }, // TooManyListenersException
-    Shape { name: S(290567, 29), kind: Structure, members: (11466, 0), error: Some((S(278241, 20), 400)), ..BASE }, // TooManyLoadBalancersException
-    Shape { name: S(290596, 40), kind: Structure, members: (11466, 0), error: Some((S(290636, 31), 400)), ..BASE }, // TooManyRegistrationsForTargetIdException
-    Shape { name: S(290667, 21), kind: Structure, members: (11466, 0), error: Some((S(290688, 12), 400)), ..BASE }, // TooManyRulesException
-    Shape { name: S(278300, 20), kind: Structure, members: (11466, 0), error: Some((S(278320, 11), 400)), ..BASE }, // TooManyTagsException
-    Shape { name: S(290700, 28), kind: Structure, members: (11466, 0), error: Some((S(290728, 19), 400)), ..BASE }, // TooManyTargetGroupsException
-    Shape { name: S(290747, 23), kind: Structure, members: (11466, 0), error: Some((S(290770, 14), 400)), ..BASE }, // TooManyTargetsException
-    Shape { name: S(290784, 43), kind: Structure, members: (11466, 0), error: Some((S(290827, 34), 400)), ..BASE }, // TooManyTrustStoreRevocationEntriesException
-    Shape { name: S(290861, 27), kind: Structure, members: (11466, 0), error: Some((S(290888, 18), 400)), ..BASE }, // TooManyTrustStoresException
-    Shape { name: S(290906, 49), kind: Structure, members: (11466, 0), error: Some((S(290955, 40), 400)), ..BASE }, // TooManyUniqueTargetGroupsPerLoadBalancerException
-    Shape { name: S(290995, 19), kind: Long, ..BASE }, // TotalRevokedEntries
-    Shape { name: S(291014, 17), kind: String, enums: (3669, 2), ..BASE }, // TransformTypeEnum
-    Shape { name: S(291061, 10), kind: Structure, members: (11466, 5), ..BASE }, // TrustStore
-    Shape { name: S(280657, 13), kind: String, ..BASE }, // TrustStoreArn
-    Shape { name: S(285066, 14), kind: List, item: 401, item_name: S(28153, 6), ..BASE }, // TrustStoreArns
-    Shape { name: S(291071, 21), kind: Structure, members: (11471, 1), ..BASE }, // TrustStoreAssociation
-    Shape { name: S(291092, 38), kind: Structure, members: (11472, 0), error: Some((S(291130, 19), 400)), ..BASE }, // TrustStoreAssociationNotFoundException
-    Shape { name: S(291149, 32), kind: String, ..BASE }, // TrustStoreAssociationResourceArn
-    Shape { name: S(291181, 31), kind: String, enums: (3671, 2), ..BASE }, // TrustStoreAssociationStatusEnum
-    Shape { name: S(284826, 22), kind: List, item: 403, item_name: S(28153, 6), ..BASE }, // TrustStoreAssociations
-    Shape { name: S(291219, 24), kind: Structure, members: (11472, 0), error: Some((S(291243, 15), 400)), ..BASE }, // TrustStoreInUseException
-    Shape { name: S(291258, 14), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(291272, 30)), ..BASE }, // TrustStoreName
-    Shape { name: S(291302, 15), kind: List, item: 409, item_name: S(28153, 6), ..BASE }, // TrustStoreNames
-    Shape { name: S(291317, 27), kind: Structure, members: (11472, 0), error: Some((S(291344, 18), 400)), ..BASE }, // TrustStoreNotFoundException
-    Shape { name: S(291362, 27), kind: Structure, members: (11472, 0), error: Some((S(291389, 18), 400)), ..BASE }, // TrustStoreNotReadyException
-    Shape { name: S(291407, 20), kind: Structure, members: (11472, 4), ..BASE }, // TrustStoreRevocation
-    Shape { name: S(280718, 21), kind: List, item: 413, item_name: S(28153, 6), ..BASE }, // TrustStoreRevocations
-    Shape { name: S(291427, 16), kind: String, enums: (3673, 2), ..BASE }, // TrustStoreStatus
-    Shape { name: S(283537, 11), kind: List, item: 400, item_name: S(28153, 6), ..BASE }, // TrustStores
-    Shape { name: S(278331, 28), kind: Structure, members: (11476, 0), error: Some((S(278359, 19), 400)), ..BASE }, // UnsupportedProtocolException
-    Shape { name: S(288942, 16), kind: Structure, members: (11476, 1), ..BASE }, // UrlRewriteConfig
-    Shape { name: S(33719, 5), kind: String, ..BASE }, // VpcId
-    Shape { name: S(291457, 29), kind: Structure, members: (11477, 3), ..BASE }, // ZonalCapacityReservationState
-    Shape { name: S(291508, 30), kind: List, item: 420, item_name: S(28153, 6), ..BASE }, // ZonalCapacityReservationStates
-    Shape { name: S(40425, 8), kind: String, ..BASE }, // ZoneName
+    Shape { name: S(422779, 31), kind: Structure, members: (11030, 0), error: Some((S(422810, 18), 400)), ..BASE }, // ALPNPolicyNotSupportedException
+    Shape { name: S(362372, 6), kind: Structure, members: (11030, 9), ..BASE }, // Action
+    Shape { name: S(423261, 11), kind: Integer, min: Some(1.0), max: Some(50000.0), ..BASE }, // ActionOrder
+    Shape { name: S(423272, 14), kind: String, enums: (3571, 6), ..BASE }, // ActionTypeEnum
+    Shape { name: S(405621, 7), kind: List, item: 1, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Actions
+    Shape { name: S(423359, 28), kind: Structure, members: (11039, 2), ..BASE }, // AddListenerCertificatesInput
+    Shape { name: S(423466, 29), kind: Structure, members: (11041, 1), ..BASE }, // AddListenerCertificatesOutput
+    Shape { name: S(414872, 12), kind: Structure, members: (11042, 2), ..BASE }, // AddTagsInput
+    Shape { name: S(414953, 13), kind: Structure, members: (11044, 0), ..BASE }, // AddTagsOutput
+    Shape { name: S(423536, 29), kind: Structure, members: (11044, 2), ..BASE }, // AddTrustStoreRevocationsInput
+    Shape { name: S(423668, 30), kind: Structure, members: (11046, 1), ..BASE }, // AddTrustStoreRevocationsOutput
+    Shape { name: S(423766, 22), kind: Structure, members: (11047, 3), ..BASE }, // AdministrativeOverride
+    Shape { name: S(423805, 30), kind: String, enums: (3577, 2), ..BASE }, // AdvertiseTrustStoreCaNamesEnum
+    Shape { name: S(32401, 12), kind: String, ..BASE }, // AllocationId
+    Shape { name: S(423835, 29), kind: Structure, members: (11050, 0), error: Some((S(423864, 20), 400)), ..BASE }, // AllocationIdNotFoundException
+    Shape { name: S(423884, 14), kind: List, item: 16, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AlpnPolicyName
+    Shape { name: S(423898, 15), kind: String, ..BASE }, // AlpnPolicyValue
+    Shape { name: S(423913, 16), kind: Structure, members: (11050, 2), ..BASE }, // AnomalyDetection
+    Shape { name: S(424005, 17), kind: String, enums: (3579, 2), ..BASE }, // AnomalyResultEnum
+    Shape { name: S(424037, 57), kind: Map, item: 20, value: 21, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // AuthenticateCognitoActionAuthenticationRequestExtraParams
+    Shape { name: S(424094, 55), kind: String, ..BASE }, // AuthenticateCognitoActionAuthenticationRequestParamName
+    Shape { name: S(424149, 56), kind: String, ..BASE }, // AuthenticateCognitoActionAuthenticationRequestParamValue
+    Shape { name: S(424205, 48), kind: String, enums: (3581, 3), ..BASE }, // AuthenticateCognitoActionConditionalBehaviorEnum
+    Shape { name: S(424265, 31), kind: Structure, members: (11052, 8), ..BASE }, // AuthenticateCognitoActionConfig
+    Shape { name: S(424715, 30), kind: String, ..BASE }, // AuthenticateCognitoActionScope
+    Shape { name: S(424745, 42), kind: String, ..BASE }, // AuthenticateCognitoActionSessionCookieName
+    Shape { name: S(424787, 39), kind: Long, ..BASE }, // AuthenticateCognitoActionSessionTimeout
+    Shape { name: S(424826, 36), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolArn
+    Shape { name: S(424862, 41), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolClientId
+    Shape { name: S(424903, 39), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolDomain
+    Shape { name: S(424942, 54), kind: Map, item: 31, value: 32, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // AuthenticateOidcActionAuthenticationRequestExtraParams
+    Shape { name: S(424996, 52), kind: String, ..BASE }, // AuthenticateOidcActionAuthenticationRequestParamName
+    Shape { name: S(425048, 53), kind: String, ..BASE }, // AuthenticateOidcActionAuthenticationRequestParamValue
+    Shape { name: S(425101, 43), kind: String, ..BASE }, // AuthenticateOidcActionAuthorizationEndpoint
+    Shape { name: S(425144, 30), kind: String, ..BASE }, // AuthenticateOidcActionClientId
+    Shape { name: S(425174, 34), kind: String, ..BASE }, // AuthenticateOidcActionClientSecret
+    Shape { name: S(425208, 45), kind: String, enums: (3584, 3), ..BASE }, // AuthenticateOidcActionConditionalBehaviorEnum
+    Shape { name: S(425253, 28), kind: Structure, members: (11060, 12), ..BASE }, // AuthenticateOidcActionConfig
+    Shape { name: S(425355, 28), kind: String, ..BASE }, // AuthenticateOidcActionIssuer
+    Shape { name: S(425383, 27), kind: String, ..BASE }, // AuthenticateOidcActionScope
+    Shape { name: S(425410, 39), kind: String, ..BASE }, // AuthenticateOidcActionSessionCookieName
+    Shape { name: S(425449, 36), kind: Long, ..BASE }, // AuthenticateOidcActionSessionTimeout
+    Shape { name: S(425485, 35), kind: String, ..BASE }, // AuthenticateOidcActionTokenEndpoint
+    Shape { name: S(425520, 45), kind: Boolean, ..BASE }, // AuthenticateOidcActionUseExistingClientSecret
+    Shape { name: S(425565, 38), kind: String, ..BASE }, // AuthenticateOidcActionUserInfoEndpoint
+    Shape { name: S(34798, 16), kind: Structure, members: (11072, 5), ..BASE }, // AvailabilityZone
+    Shape { name: S(425762, 37), kind: Structure, members: (11077, 0), error: Some((S(425799, 28), 400)), ..BASE }, // AvailabilityZoneNotSupportedException
+    Shape { name: S(108244, 17), kind: List, item: 45, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AvailabilityZones
+    Shape { name: S(425827, 37), kind: Structure, members: (11077, 0), error: Some((S(425864, 28), 400)), ..BASE }, // CaCertificatesBundleNotFoundException
+    Shape { name: S(425892, 21), kind: String, ..BASE }, // CanonicalHostedZoneId
+    Shape { name: S(425913, 46), kind: Structure, members: (11077, 0), error: Some((S(425959, 36), 400)), ..BASE }, // CapacityDecreaseRequestsLimitExceededException
+    Shape { name: S(425995, 35), kind: Structure, members: (11077, 0), error: Some((S(426030, 26), 400)), ..BASE }, // CapacityReservationPendingException
+    Shape { name: S(426056, 28), kind: String, enums: (3587, 4), ..BASE }, // CapacityReservationStateEnum
+    Shape { name: S(71212, 25), kind: Structure, members: (11077, 2), ..BASE }, // CapacityReservationStatus
+    Shape { name: S(426095, 13), kind: Integer, ..BASE }, // CapacityUnits
+    Shape { name: S(426108, 19), kind: Double, ..BASE }, // CapacityUnitsDouble
+    Shape { name: S(426127, 35), kind: Structure, members: (11079, 0), error: Some((S(426162, 26), 400)), ..BASE }, // CapacityUnitsLimitExceededException
+    Shape { name: S(426188, 11), kind: Structure, members: (11079, 2), ..BASE }, // Certificate
+    Shape { name: S(43786, 14), kind: String, ..BASE }, // CertificateArn
+    Shape { name: S(426222, 15), kind: List, item: 57, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CertificateList
+    Shape { name: S(415522, 28), kind: Structure, members: (11081, 0), error: Some((S(415550, 19), 400)), ..BASE }, // CertificateNotFoundException
+    Shape { name: S(426237, 6), kind: Structure, members: (11081, 2), ..BASE }, // Cipher
+    Shape { name: S(426243, 10), kind: String, ..BASE }, // CipherName
+    Shape { name: S(426253, 14), kind: Integer, ..BASE }, // CipherPriority
+    Shape { name: S(426267, 7), kind: List, item: 61, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Ciphers
+    Shape { name: S(426274, 31), kind: Structure, members: (11083, 4), ..BASE }, // ClientCertificateIdentityFilter
+    Shape { name: S(426357, 37), kind: String, enums: (3591, 1), ..BASE }, // ClientCertificateIdentityFilterAction
+    Shape { name: S(426394, 36), kind: String, enums: (3592, 4), ..BASE }, // ClientCertificateIdentityFilterField
+    Shape { name: S(426464, 40), kind: String, enums: (3596, 2), ..BASE }, // ClientCertificateIdentityFilterMatchType
+    Shape { name: S(426509, 36), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // ClientCertificateIdentityFilterValue
+    Shape { name: S(426545, 32), kind: List, item: 65, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(100.0), ..BASE }, // ClientCertificateIdentityFilters
+    Shape { name: S(426577, 18), kind: String, max: Some(64.0), ..BASE }, // ConditionFieldName
+    Shape { name: S(426595, 19), kind: Structure, members: (11087, 9), ..BASE }, // CreateListenerInput
+    Shape { name: S(426728, 20), kind: Structure, members: (11096, 1), ..BASE }, // CreateListenerOutput
+    Shape { name: S(426748, 23), kind: Structure, members: (11097, 11), ..BASE }, // CreateLoadBalancerInput
+    Shape { name: S(426930, 24), kind: Structure, members: (11108, 1), ..BASE }, // CreateLoadBalancerOutput
+    Shape { name: S(426985, 15), kind: Structure, members: (11109, 6), ..BASE }, // CreateRuleInput
+    Shape { name: S(427079, 16), kind: Structure, members: (11115, 1), ..BASE }, // CreateRuleOutput
+    Shape { name: S(427110, 22), kind: Structure, members: (11116, 18), ..BASE }, // CreateTargetGroupInput
+    Shape { name: S(427740, 23), kind: Structure, members: (11134, 1), ..BASE }, // CreateTargetGroupOutput
+    Shape { name: S(427792, 21), kind: Structure, members: (11135, 5), ..BASE }, // CreateTrustStoreInput
+    Shape { name: S(428092, 22), kind: Structure, members: (11140, 1), ..BASE }, // CreateTrustStoreOutput
+    Shape { name: S(416345, 11), kind: Timestamp, ..BASE }, // CreatedTime
+    Shape { name: S(33019, 21), kind: String, max: Some(256.0), pattern: Some(S(428152, 30)), ..BASE }, // CustomerOwnedIpv4Pool
+    Shape { name: S(415904, 7), kind: String, ..BASE }, // DNSName
+    Shape { name: S(428182, 25), kind: Integer, ..BASE }, // DecreaseRequestsRemaining
+    Shape { name: S(322795, 7), kind: Boolean, ..BASE }, // Default
+    Shape { name: S(428207, 37), kind: Structure, members: (11141, 0), error: Some((S(428244, 28), 400)), ..BASE }, // DeleteAssociationSameAccountException
+    Shape { name: S(428272, 19), kind: Structure, members: (11141, 1), ..BASE }, // DeleteListenerInput
+    Shape { name: S(428291, 20), kind: Structure, members: (11142, 0), ..BASE }, // DeleteListenerOutput
+    Shape { name: S(428311, 23), kind: Structure, members: (11142, 1), ..BASE }, // DeleteLoadBalancerInput
+    Shape { name: S(428334, 24), kind: Structure, members: (11143, 0), ..BASE }, // DeleteLoadBalancerOutput
+    Shape { name: S(428358, 15), kind: Structure, members: (11143, 1), ..BASE }, // DeleteRuleInput
+    Shape { name: S(428399, 16), kind: Structure, members: (11144, 0), ..BASE }, // DeleteRuleOutput
+    Shape { name: S(428415, 38), kind: Structure, members: (11144, 2), ..BASE }, // DeleteSharedTrustStoreAssociationInput
+    Shape { name: S(428480, 39), kind: Structure, members: (11146, 0), ..BASE }, // DeleteSharedTrustStoreAssociationOutput
+    Shape { name: S(428519, 22), kind: Structure, members: (11146, 1), ..BASE }, // DeleteTargetGroupInput
+    Shape { name: S(428541, 23), kind: Structure, members: (11147, 0), ..BASE }, // DeleteTargetGroupOutput
+    Shape { name: S(428564, 21), kind: Structure, members: (11147, 1), ..BASE }, // DeleteTrustStoreInput
+    Shape { name: S(428585, 22), kind: Structure, members: (11148, 0), ..BASE }, // DeleteTrustStoreOutput
+    Shape { name: S(428607, 22), kind: Structure, members: (11148, 2), ..BASE }, // DeregisterTargetsInput
+    Shape { name: S(428648, 23), kind: Structure, members: (11150, 0), ..BASE }, // DeregisterTargetsOutput
+    Shape { name: S(416974, 26), kind: Structure, members: (11150, 2), ..BASE }, // DescribeAccountLimitsInput
+    Shape { name: S(417000, 27), kind: Structure, members: (11152, 2), ..BASE }, // DescribeAccountLimitsOutput
+    Shape { name: S(428671, 32), kind: Structure, members: (11154, 1), ..BASE }, // DescribeCapacityReservationInput
+    Shape { name: S(428703, 33), kind: Structure, members: (11155, 4), ..BASE }, // DescribeCapacityReservationOutput
+    Shape { name: S(428983, 31), kind: Structure, members: (11159, 1), ..BASE }, // DescribeListenerAttributesInput
+    Shape { name: S(429014, 32), kind: Structure, members: (11160, 1), ..BASE }, // DescribeListenerAttributesOutput
+    Shape { name: S(429081, 33), kind: Structure, members: (11161, 3), ..BASE }, // DescribeListenerCertificatesInput
+    Shape { name: S(429114, 34), kind: Structure, members: (11164, 2), ..BASE }, // DescribeListenerCertificatesOutput
+    Shape { name: S(429148, 22), kind: Structure, members: (11166, 4), ..BASE }, // DescribeListenersInput
+    Shape { name: S(429211, 23), kind: Structure, members: (11170, 2), ..BASE }, // DescribeListenersOutput
+    Shape { name: S(417150, 35), kind: Structure, members: (11172, 1), ..BASE }, // DescribeLoadBalancerAttributesInput
+    Shape { name: S(417185, 36), kind: Structure, members: (11173, 1), ..BASE }, // DescribeLoadBalancerAttributesOutput
+    Shape { name: S(429234, 26), kind: Structure, members: (11174, 4), ..BASE }, // DescribeLoadBalancersInput
+    Shape { name: S(429333, 27), kind: Structure, members: (11178, 2), ..BASE }, // DescribeLoadBalancersOutput
+    Shape { name: S(429360, 18), kind: Structure, members: (11180, 4), ..BASE }, // DescribeRulesInput
+    Shape { name: S(429407, 19), kind: Structure, members: (11184, 2), ..BASE }, // DescribeRulesOutput
+    Shape { name: S(429426, 24), kind: Structure, members: (11186, 4), ..BASE }, // DescribeSSLPoliciesInput
+    Shape { name: S(429503, 25), kind: Structure, members: (11190, 2), ..BASE }, // DescribeSSLPoliciesOutput
+    Shape { name: S(417612, 17), kind: Structure, members: (11192, 1), ..BASE }, // DescribeTagsInput
+    Shape { name: S(417629, 18), kind: Structure, members: (11193, 1), ..BASE }, // DescribeTagsOutput
+    Shape { name: S(429566, 34), kind: Structure, members: (11194, 1), ..BASE }, // DescribeTargetGroupAttributesInput
+    Shape { name: S(429600, 35), kind: Structure, members: (11195, 1), ..BASE }, // DescribeTargetGroupAttributesOutput
+    Shape { name: S(429635, 25), kind: Structure, members: (11196, 5), ..BASE }, // DescribeTargetGroupsInput
+    Shape { name: S(429710, 26), kind: Structure, members: (11201, 2), ..BASE }, // DescribeTargetGroupsOutput
+    Shape { name: S(429736, 25), kind: Structure, members: (11203, 3), ..BASE }, // DescribeTargetHealthInput
+    Shape { name: S(429787, 36), kind: String, enums: (3598, 2), ..BASE }, // DescribeTargetHealthInputIncludeEnum
+    Shape { name: S(429823, 26), kind: Structure, members: (11206, 1), ..BASE }, // DescribeTargetHealthOutput
+    Shape { name: S(429926, 35), kind: Structure, members: (11207, 3), ..BASE }, // DescribeTrustStoreAssociationsInput
+    Shape { name: S(429961, 36), kind: Structure, members: (11210, 2), ..BASE }, // DescribeTrustStoreAssociationsOutput
+    Shape { name: S(430068, 28), kind: Structure, members: (11212, 4), ..BASE }, // DescribeTrustStoreRevocation
+    Shape { name: S(430255, 36), kind: List, item: 131, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // DescribeTrustStoreRevocationResponse
+    Shape { name: S(430291, 34), kind: Structure, members: (11216, 4), ..BASE }, // DescribeTrustStoreRevocationsInput
+    Shape { name: S(430369, 35), kind: Structure, members: (11220, 2), ..BASE }, // DescribeTrustStoreRevocationsOutput
+    Shape { name: S(430404, 24), kind: Structure, members: (11222, 4), ..BASE }, // DescribeTrustStoresInput
+    Shape { name: S(430475, 25), kind: Structure, members: (11226, 2), ..BASE }, // DescribeTrustStoresOutput
+    Shape { name: S(31042, 11), kind: String, ..BASE }, // Description
+    Shape { name: S(417824, 26), kind: Structure, members: (11228, 0), error: Some((S(417850, 17), 400)), ..BASE }, // DuplicateListenerException
+    Shape { name: S(430500, 34), kind: Structure, members: (11228, 0), error: Some((S(417799, 25), 400)), ..BASE }, // DuplicateLoadBalancerNameException
+    Shape { name: S(417914, 25), kind: Structure, members: (11228, 0), error: Some((S(417939, 16), 400)), ..BASE }, // DuplicateTagKeysException
+    Shape { name: S(430534, 33), kind: Structure, members: (11228, 0), error: Some((S(430567, 24), 400)), ..BASE }, // DuplicateTargetGroupNameException
+    Shape { name: S(430591, 32), kind: Structure, members: (11228, 0), error: Some((S(430623, 23), 400)), ..BASE }, // DuplicateTrustStoreNameException
+    Shape { name: S(430646, 32), kind: String, enums: (3600, 2), ..BASE }, // EnablePrefixForIpv6SourceNatEnum
+    Shape { name: S(430678, 52), kind: String, ..BASE }, // EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic
+    Shape { name: S(430730, 56), kind: String, enums: (3602, 2), ..BASE }, // EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum
+    Shape { name: S(430786, 25), kind: Structure, members: (11228, 3), ..BASE }, // FixedResponseActionConfig
+    Shape { name: S(430912, 30), kind: String, min: Some(0.0), max: Some(32.0), ..BASE }, // FixedResponseActionContentType
+    Shape { name: S(430942, 26), kind: String, min: Some(0.0), max: Some(1024.0), ..BASE }, // FixedResponseActionMessage
+    Shape { name: S(430968, 29), kind: String, pattern: Some(S(430997, 13)), ..BASE }, // FixedResponseActionStatusCode
+    Shape { name: S(431010, 19), kind: Structure, members: (11231, 2), ..BASE }, // ForwardActionConfig
+    Shape { name: S(431115, 22), kind: Structure, members: (11233, 1), ..BASE }, // GetResourcePolicyInput
+    Shape { name: S(431137, 23), kind: Structure, members: (11234, 1), ..BASE }, // GetResourcePolicyOutput
+    Shape { name: S(431183, 38), kind: Structure, members: (11235, 1), ..BASE }, // GetTrustStoreCaCertificatesBundleInput
+    Shape { name: S(431221, 39), kind: Structure, members: (11236, 1), ..BASE }, // GetTrustStoreCaCertificatesBundleOutput
+    Shape { name: S(431260, 35), kind: Structure, members: (11237, 2), ..BASE }, // GetTrustStoreRevocationContentInput
+    Shape { name: S(431295, 36), kind: Structure, members: (11239, 1), ..BASE }, // GetTrustStoreRevocationContentOutput
+    Shape { name: S(431331, 8), kind: String, ..BASE }, // GrpcCode
+    Shape { name: S(427294, 18), kind: Boolean, ..BASE }, // HealthCheckEnabled
+    Shape { name: S(427353, 26), kind: Integer, min: Some(5.0), max: Some(300.0), ..BASE }, // HealthCheckIntervalSeconds
+    Shape { name: S(427244, 15), kind: String, ..BASE }, // HealthCheckPort
+    Shape { name: S(431339, 25), kind: Integer, min: Some(2.0), max: Some(10.0), ..BASE }, // HealthCheckThresholdCount
+    Shape { name: S(427436, 25), kind: Integer, min: Some(2.0), max: Some(120.0), ..BASE }, // HealthCheckTimeoutSeconds
+    Shape { name: S(431364, 26), kind: Structure, members: (11240, 0), error: Some((S(431390, 17), 500)), ..BASE }, // HealthUnavailableException
+    Shape { name: S(431407, 25), kind: Structure, members: (11240, 2), ..BASE }, // HostHeaderConditionConfig
+    Shape { name: S(431487, 23), kind: Structure, members: (11242, 1), ..BASE }, // HostHeaderRewriteConfig
+    Shape { name: S(431539, 8), kind: String, ..BASE }, // HttpCode
+    Shape { name: S(431547, 25), kind: Structure, members: (11243, 3), ..BASE }, // HttpHeaderConditionConfig
+    Shape { name: S(431619, 23), kind: String, ..BASE }, // HttpHeaderConditionName
+    Shape { name: S(431642, 32), kind: Structure, members: (11246, 1), ..BASE }, // HttpRequestMethodConditionConfig
+    Shape { name: S(431674, 11), kind: String, ..BASE }, // IPv6Address
+    Shape { name: S(431685, 29), kind: Boolean, ..BASE }, // IgnoreClientCertificateExpiry
+    Shape { name: S(431714, 30), kind: Structure, members: (11247, 0), error: Some((S(431744, 21), 400)), ..BASE }, // IncompatibleProtocolsException
+    Shape { name: S(431765, 29), kind: Structure, members: (11247, 0), error: Some((S(431794, 20), 500)), ..BASE }, // InsufficientCapacityException
+    Shape { name: S(431814, 36), kind: Structure, members: (11247, 0), error: Some((S(431850, 27), 400)), ..BASE }, // InvalidCaCertificatesBundleException
+    Shape { name: S(418158, 36), kind: Structure, members: (11247, 0), error: Some((S(418194, 27), 400)), ..BASE }, // InvalidConfigurationRequestException
+    Shape { name: S(431877, 34), kind: Structure, members: (11247, 0), error: Some((S(431911, 25), 400)), ..BASE }, // InvalidLoadBalancerActionException
+    Shape { name: S(431936, 33), kind: Structure, members: (11247, 0), error: Some((S(431969, 24), 400)), ..BASE }, // InvalidRevocationContentException
+    Shape { name: S(418260, 22), kind: Structure, members: (11247, 0), error: Some((S(418282, 13), 400)), ..BASE }, // InvalidSchemeException
+    Shape { name: S(418295, 29), kind: Structure, members: (11247, 0), error: Some((S(418324, 20), 400)), ..BASE }, // InvalidSecurityGroupException
+    Shape { name: S(418344, 22), kind: Structure, members: (11247, 0), error: Some((S(418366, 13), 400)), ..BASE }, // InvalidSubnetException
+    Shape { name: S(431993, 22), kind: Structure, members: (11247, 0), error: Some((S(432015, 13), 400)), ..BASE }, // InvalidTargetException
+    Shape { name: S(86737, 9), kind: String, ..BASE }, // IpAddress
+    Shape { name: S(90354, 13), kind: String, enums: (3604, 3), ..BASE }, // IpAddressType
+    Shape { name: S(34278, 10), kind: String, max: Some(1000.0), pattern: Some(S(432057, 26)), ..BASE }, // IpamPoolId
+    Shape { name: S(152651, 9), kind: Structure, members: (11247, 1), ..BASE }, // IpamPools
+    Shape { name: S(283692, 9), kind: Boolean, ..BASE }, // IsDefault
+    Shape { name: S(432083, 34), kind: Structure, members: (11248, 3), ..BASE }, // JwtValidationActionAdditionalClaim
+    Shape { name: S(432117, 44), kind: String, enums: (3607, 3), ..BASE }, // JwtValidationActionAdditionalClaimFormatEnum
+    Shape { name: S(432208, 38), kind: String, ..BASE }, // JwtValidationActionAdditionalClaimName
+    Shape { name: S(432246, 39), kind: String, ..BASE }, // JwtValidationActionAdditionalClaimValue
+    Shape { name: S(432285, 40), kind: List, item: 190, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // JwtValidationActionAdditionalClaimValues
+    Shape { name: S(432325, 35), kind: List, item: 187, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // JwtValidationActionAdditionalClaims
+    Shape { name: S(432360, 25), kind: Structure, members: (11251, 3), ..BASE }, // JwtValidationActionConfig
+    Shape { name: S(432479, 25), kind: String, ..BASE }, // JwtValidationActionIssuer
+    Shape { name: S(432504, 31), kind: String, ..BASE }, // JwtValidationActionJwksEndpoint
+    Shape { name: S(428736, 16), kind: Timestamp, ..BASE }, // LastModifiedTime
+    Shape { name: S(418429, 5), kind: Structure, members: (11254, 2), ..BASE }, // Limit
+    Shape { name: S(417027, 6), kind: List, item: 197, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Limits
+    Shape { name: S(432535, 40), kind: List, item: 127, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ListOfDescribeTargetHealthIncludeOptions
+    Shape { name: S(432575, 12), kind: List, item: 342, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ListOfString
+    Shape { name: S(418434, 8), kind: Structure, members: (11256, 9), ..BASE }, // Listener
+    Shape { name: S(423387, 11), kind: String, ..BASE }, // ListenerArn
+    Shape { name: S(429170, 12), kind: List, item: 202, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ListenerArns
+    Shape { name: S(432587, 17), kind: Structure, members: (11265, 2), ..BASE }, // ListenerAttribute
+    Shape { name: S(432604, 20), kind: String, max: Some(256.0), pattern: Some(S(432624, 16)), ..BASE }, // ListenerAttributeKey
+    Shape { name: S(432640, 22), kind: String, ..BASE }, // ListenerAttributeValue
+    Shape { name: S(432662, 18), kind: List, item: 204, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ListenerAttributes
+    Shape { name: S(418645, 25), kind: Structure, members: (11267, 0), error: Some((S(418670, 16), 400)), ..BASE }, // ListenerNotFoundException
+    Shape { name: S(415826, 9), kind: List, item: 201, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Listeners
+    Shape { name: S(432680, 12), kind: Structure, members: (11267, 16), ..BASE }, // LoadBalancer
+    Shape { name: S(432848, 19), kind: Structure, members: (11283, 4), ..BASE }, // LoadBalancerAddress
+    Shape { name: S(425626, 21), kind: List, item: 211, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerAddresses
+    Shape { name: S(110725, 15), kind: String, ..BASE }, // LoadBalancerArn
+    Shape { name: S(429260, 16), kind: List, item: 213, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerArns
+    Shape { name: S(432953, 21), kind: Structure, members: (11287, 2), ..BASE }, // LoadBalancerAttribute
+    Shape { name: S(432974, 24), kind: String, max: Some(256.0), pattern: Some(S(432624, 16)), ..BASE }, // LoadBalancerAttributeKey
+    Shape { name: S(432998, 26), kind: String, max: Some(1024.0), ..BASE }, // LoadBalancerAttributeValue
+    Shape { name: S(417221, 22), kind: List, item: 215, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(20.0), ..BASE }, // LoadBalancerAttributes
+    Shape { name: S(414754, 16), kind: String, ..BASE }, // LoadBalancerName
+    Shape { name: S(414884, 17), kind: List, item: 219, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerNames
+    Shape { name: S(433024, 29), kind: Structure, members: (11289, 0), error: Some((S(414694, 20), 400)), ..BASE }, // LoadBalancerNotFoundException
+    Shape { name: S(433053, 22), kind: String, enums: (3610, 2), ..BASE }, // LoadBalancerSchemeEnum
+    Shape { name: S(433098, 17), kind: Structure, members: (11289, 2), ..BASE }, // LoadBalancerState
+    Shape { name: S(433115, 21), kind: String, enums: (3612, 4), ..BASE }, // LoadBalancerStateEnum
+    Shape { name: S(433151, 20), kind: String, enums: (3616, 3), ..BASE }, // LoadBalancerTypeEnum
+    Shape { name: S(31960, 13), kind: List, item: 210, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancers
+    Shape { name: S(103826, 8), kind: String, ..BASE }, // Location
+    Shape { name: S(416784, 6), kind: String, ..BASE }, // Marker
+    Shape { name: S(427658, 7), kind: Structure, members: (11291, 2), ..BASE }, // Matcher
+    Shape { name: S(23913, 3), kind: String, ..BASE }, // Max
+    Shape { name: S(428844, 27), kind: Structure, members: (11293, 1), ..BASE }, // MinimumLoadBalancerCapacity
+    Shape { name: S(433269, 22), kind: String, enums: (3619, 2), ..BASE }, // MitigationInEffectEnum
+    Shape { name: S(28009, 4), kind: String, ..BASE }, // Mode
+    Shape { name: S(433296, 30), kind: Structure, members: (11294, 3), ..BASE }, // ModifyCapacityReservationInput
+    Shape { name: S(433403, 31), kind: Structure, members: (11297, 4), ..BASE }, // ModifyCapacityReservationOutput
+    Shape { name: S(433434, 18), kind: Structure, members: (11301, 3), ..BASE }, // ModifyIpPoolsInput
+    Shape { name: S(433502, 19), kind: Structure, members: (11304, 1), ..BASE }, // ModifyIpPoolsOutput
+    Shape { name: S(433521, 29), kind: Structure, members: (11305, 2), ..BASE }, // ModifyListenerAttributesInput
+    Shape { name: S(433550, 30), kind: Structure, members: (11307, 1), ..BASE }, // ModifyListenerAttributesOutput
+    Shape { name: S(433580, 19), kind: Structure, members: (11308, 8), ..BASE }, // ModifyListenerInput
+    Shape { name: S(433599, 20), kind: Structure, members: (11316, 1), ..BASE }, // ModifyListenerOutput
+    Shape { name: S(419407, 33), kind: Structure, members: (11317, 2), ..BASE }, // ModifyLoadBalancerAttributesInput
+    Shape { name: S(419440, 34), kind: Structure, members: (11319, 1), ..BASE }, // ModifyLoadBalancerAttributesOutput
+    Shape { name: S(433619, 15), kind: Structure, members: (11320, 5), ..BASE }, // ModifyRuleInput
+    Shape { name: S(433684, 16), kind: Structure, members: (11325, 1), ..BASE }, // ModifyRuleOutput
+    Shape { name: S(433700, 32), kind: Structure, members: (11326, 2), ..BASE }, // ModifyTargetGroupAttributesInput
+    Shape { name: S(433732, 33), kind: Structure, members: (11328, 1), ..BASE }, // ModifyTargetGroupAttributesOutput
+    Shape { name: S(433765, 22), kind: Structure, members: (11329, 10), ..BASE }, // ModifyTargetGroupInput
+    Shape { name: S(433787, 23), kind: Structure, members: (11339, 1), ..BASE }, // ModifyTargetGroupOutput
+    Shape { name: S(433810, 21), kind: Structure, members: (11340, 4), ..BASE }, // ModifyTrustStoreInput
+    Shape { name: S(433831, 22), kind: Structure, members: (11344, 1), ..BASE }, // ModifyTrustStoreOutput
+    Shape { name: S(433853, 30), kind: Structure, members: (11345, 6), ..BASE }, // MutualAuthenticationAttributes
+    Shape { name: S(36255, 4), kind: String, ..BASE }, // Name
+    Shape { name: S(434184, 22), kind: Integer, ..BASE }, // NumberOfCaCertificates
+    Shape { name: S(430184, 22), kind: Long, ..BASE }, // NumberOfRevokedEntries
+    Shape { name: S(419474, 30), kind: Structure, members: (11351, 0), error: Some((S(419504, 21), 400)), ..BASE }, // OperationNotPermittedException
+    Shape { name: S(366788, 9), kind: String, ..BASE }, // OutpostId
+    Shape { name: S(416807, 8), kind: Integer, min: Some(1.0), max: Some(400.0), ..BASE }, // PageSize
+    Shape { name: S(39073, 4), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // Path
+    Shape { name: S(434206, 26), kind: Structure, members: (11351, 2), ..BASE }, // PathPatternConditionConfig
+    Shape { name: S(431160, 6), kind: String, min: Some(1.0), ..BASE }, // Policy
+    Shape { name: S(36595, 4), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // Port
+    Shape { name: S(434232, 32), kind: Structure, members: (11353, 0), error: Some((S(434264, 23), 429)), ..BASE }, // PriorRequestNotCompleteException
+    Shape { name: S(434287, 22), kind: Structure, members: (11353, 0), error: Some((S(434309, 13), 400)), ..BASE }, // PriorityInUseException
+    Shape { name: S(432867, 18), kind: String, ..BASE }, // PrivateIPv4Address
+    Shape { name: S(434322, 12), kind: String, enums: (3621, 9), ..BASE }, // ProtocolEnum
+    Shape { name: S(427132, 15), kind: String, ..BASE }, // ProtocolVersion
+    Shape { name: S(434377, 26), kind: Structure, members: (11353, 1), ..BASE }, // QueryStringConditionConfig
+    Shape { name: S(434403, 23), kind: Structure, members: (11354, 2), ..BASE }, // QueryStringKeyValuePair
+    Shape { name: S(434426, 27), kind: List, item: 269, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // QueryStringKeyValuePairList
+    Shape { name: S(434453, 12), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // QuicServerId
+    Shape { name: S(434465, 20), kind: Structure, members: (11356, 6), ..BASE }, // RedirectActionConfig
+    Shape { name: S(434518, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // RedirectActionHost
+    Shape { name: S(434536, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // RedirectActionPath
+    Shape { name: S(434554, 18), kind: String, ..BASE }, // RedirectActionPort
+    Shape { name: S(434572, 22), kind: String, pattern: Some(S(434594, 24)), ..BASE }, // RedirectActionProtocol
+    Shape { name: S(434618, 19), kind: String, min: Some(0.0), max: Some(128.0), ..BASE }, // RedirectActionQuery
+    Shape { name: S(434637, 28), kind: String, enums: (3630, 2), ..BASE }, // RedirectActionStatusCodeEnum
+    Shape { name: S(434681, 20), kind: Structure, members: (11362, 2), ..BASE }, // RegisterTargetsInput
+    Shape { name: S(434701, 21), kind: Structure, members: (11364, 0), ..BASE }, // RegisterTargetsOutput
+    Shape { name: S(434722, 18), kind: String, enums: (3632, 1), ..BASE }, // RemoveIpamPoolEnum
+    Shape { name: S(433452, 15), kind: List, item: 281, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RemoveIpamPools
+    Shape { name: S(434740, 31), kind: Structure, members: (11364, 2), ..BASE }, // RemoveListenerCertificatesInput
+    Shape { name: S(434771, 32), kind: Structure, members: (11366, 0), ..BASE }, // RemoveListenerCertificatesOutput
+    Shape { name: S(420318, 15), kind: Structure, members: (11366, 2), ..BASE }, // RemoveTagsInput
+    Shape { name: S(420333, 16), kind: Structure, members: (11368, 0), ..BASE }, // RemoveTagsOutput
+    Shape { name: S(434822, 32), kind: Structure, members: (11368, 2), ..BASE }, // RemoveTrustStoreRevocationsInput
+    Shape { name: S(434854, 33), kind: Structure, members: (11370, 0), ..BASE }, // RemoveTrustStoreRevocationsOutput
+    Shape { name: S(433326, 24), kind: Boolean, ..BASE }, // ResetCapacityReservation
+    Shape { name: S(433634, 15), kind: Boolean, ..BASE }, // ResetTransforms
+    Shape { name: S(347845, 11), kind: String, ..BASE }, // ResourceArn
+    Shape { name: S(423495, 12), kind: List, item: 291, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ResourceArns
+    Shape { name: S(434887, 22), kind: Structure, members: (11370, 0), error: Some((S(434909, 13), 400)), ..BASE }, // ResourceInUseException
+    Shape { name: S(434922, 25), kind: Structure, members: (11370, 0), error: Some((S(434947, 16), 400)), ..BASE }, // ResourceNotFoundException
+    Shape { name: S(434963, 17), kind: Structure, members: (11370, 4), ..BASE }, // RevocationContent
+    Shape { name: S(435030, 34), kind: Structure, members: (11374, 0), error: Some((S(435064, 25), 400)), ..BASE }, // RevocationContentNotFoundException
+    Shape { name: S(423609, 18), kind: List, item: 295, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RevocationContents
+    Shape { name: S(430096, 12), kind: Long, ..BASE }, // RevocationId
+    Shape { name: S(435089, 29), kind: Structure, members: (11374, 0), error: Some((S(435118, 20), 400)), ..BASE }, // RevocationIdNotFoundException
+    Shape { name: S(430325, 13), kind: List, item: 298, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RevocationIds
+    Shape { name: S(430137, 14), kind: String, enums: (3633, 1), ..BASE }, // RevocationType
+    Shape { name: S(435141, 13), kind: Structure, members: (11374, 2), ..BASE }, // RewriteConfig
+    Shape { name: S(435200, 17), kind: List, item: 302, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RewriteConfigList
+    Shape { name: S(92825, 4), kind: Structure, members: (11376, 6), ..BASE }, // Rule
+    Shape { name: S(428373, 7), kind: String, ..BASE }, // RuleArn
+    Shape { name: S(429378, 8), kind: List, item: 305, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RuleArns
+    Shape { name: S(435217, 13), kind: Structure, members: (11382, 9), ..BASE }, // RuleCondition
+    Shape { name: S(435569, 17), kind: List, item: 307, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RuleConditionList
+    Shape { name: S(435586, 21), kind: Structure, members: (11391, 0), error: Some((S(435607, 12), 400)), ..BASE }, // RuleNotFoundException
+    Shape { name: S(435619, 12), kind: Integer, min: Some(1.0), max: Some(50000.0), ..BASE }, // RulePriority
+    Shape { name: S(435631, 16), kind: List, item: 312, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RulePriorityList
+    Shape { name: S(435647, 16), kind: Structure, members: (11391, 2), ..BASE }, // RulePriorityPair
+    Shape { name: S(435663, 13), kind: Structure, members: (11393, 3), ..BASE }, // RuleTransform
+    Shape { name: S(435780, 17), kind: List, item: 313, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RuleTransformList
+    Shape { name: S(92820, 5), kind: List, item: 304, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Rules
+    Shape { name: S(119361, 8), kind: String, ..BASE }, // S3Bucket
+    Shape { name: S(200020, 5), kind: String, ..BASE }, // S3Key
+    Shape { name: S(434980, 15), kind: String, ..BASE }, // S3ObjectVersion
+    Shape { name: S(435797, 26), kind: Structure, members: (11396, 0), error: Some((S(435823, 17), 400)), ..BASE }, // SSLPolicyNotFoundException
+    Shape { name: S(37787, 15), kind: String, ..BASE }, // SecurityGroupId
+    Shape { name: S(166406, 14), kind: List, item: 320, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SecurityGroups
+    Shape { name: S(435840, 21), kind: Structure, members: (11396, 2), ..BASE }, // SetIpAddressTypeInput
+    Shape { name: S(435861, 22), kind: Structure, members: (11398, 1), ..BASE }, // SetIpAddressTypeOutput
+    Shape { name: S(435883, 22), kind: Structure, members: (11399, 1), ..BASE }, // SetRulePrioritiesInput
+    Shape { name: S(435952, 23), kind: Structure, members: (11400, 1), ..BASE }, // SetRulePrioritiesOutput
+    Shape { name: S(435975, 22), kind: Structure, members: (11401, 3), ..BASE }, // SetSecurityGroupsInput
+    Shape { name: S(435997, 23), kind: Structure, members: (11404, 2), ..BASE }, // SetSecurityGroupsOutput
+    Shape { name: S(436057, 15), kind: Structure, members: (11406, 5), ..BASE }, // SetSubnetsInput
+    Shape { name: S(436072, 16), kind: Structure, members: (11411, 3), ..BASE }, // SetSubnetsOutput
+    Shape { name: S(436088, 23), kind: String, enums: (3634, 2), ..BASE }, // SourceIpAddressTypeEnum
+    Shape { name: S(436111, 23), kind: Structure, members: (11414, 2), ..BASE }, // SourceIpConditionConfig
+    Shape { name: S(436134, 19), kind: String, ..BASE }, // SourceNatIpv6Prefix
+    Shape { name: S(425694, 21), kind: List, item: 332, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SourceNatIpv6Prefixes
+    Shape { name: S(429528, 11), kind: List, item: 335, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SslPolicies
+    Shape { name: S(426614, 9), kind: Structure, members: (11416, 4), ..BASE }, // SslPolicy
+    Shape { name: S(436296, 13), kind: String, ..BASE }, // SslPolicyName
+    Shape { name: S(436309, 14), kind: List, item: 336, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SslPolicyNames
+    Shape { name: S(436323, 11), kind: String, ..BASE }, // SslProtocol
+    Shape { name: S(436153, 12), kind: List, item: 338, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SslProtocols
+    Shape { name: S(232005, 11), kind: String, ..BASE }, // StateReason
+    Shape { name: S(372657, 6), kind: String, ..BASE }, // String
+    Shape { name: S(436334, 11), kind: String, ..BASE }, // StringValue
+    Shape { name: S(33149, 8), kind: String, ..BASE }, // SubnetId
+    Shape { name: S(436345, 13), kind: Structure, members: (11420, 5), ..BASE }, // SubnetMapping
+    Shape { name: S(426771, 14), kind: List, item: 344, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SubnetMappings
+    Shape { name: S(420648, 23), kind: Structure, members: (11425, 0), error: Some((S(420671, 14), 400)), ..BASE }, // SubnetNotFoundException
+    Shape { name: S(168691, 7), kind: List, item: 343, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Subnets
+    Shape { name: S(104680, 3), kind: Structure, members: (11425, 2), ..BASE }, // Tag
+    Shape { name: S(374812, 14), kind: Structure, members: (11427, 2), ..BASE }, // TagDescription
+    Shape { name: S(417647, 15), kind: List, item: 349, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagDescriptions
+    Shape { name: S(65032, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(420685, 31)), ..BASE }, // TagKey
+    Shape { name: S(374937, 7), kind: List, item: 351, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagKeys
+    Shape { name: S(375041, 7), kind: List, item: 348, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), ..BASE }, // TagList
+    Shape { name: S(420726, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(420685, 31)), ..BASE }, // TagValue
+    Shape { name: S(436401, 38), kind: String, enums: (3636, 4), ..BASE }, // TargetAdministrativeOverrideReasonEnum
+    Shape { name: S(436588, 37), kind: String, enums: (3640, 4), ..BASE }, // TargetAdministrativeOverrideStateEnum
+    Shape { name: S(427684, 17), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // TargetControlPort
+    Shape { name: S(436682, 17), kind: Structure, members: (11429, 4), ..BASE }, // TargetDescription
+    Shape { name: S(436728, 18), kind: List, item: 358, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetDescriptions
+    Shape { name: S(375542, 11), kind: Structure, members: (11433, 19), ..BASE }, // TargetGroup
+    Shape { name: S(422828, 14), kind: String, ..BASE }, // TargetGroupArn
+    Shape { name: S(429660, 15), kind: List, item: 361, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupArns
+    Shape { name: S(436796, 36), kind: Structure, members: (11452, 0), error: Some((S(436832, 27), 400)), ..BASE }, // TargetGroupAssociationLimitException
+    Shape { name: S(436859, 20), kind: Structure, members: (11452, 2), ..BASE }, // TargetGroupAttribute
+    Shape { name: S(436879, 23), kind: String, max: Some(256.0), pattern: Some(S(432624, 16)), ..BASE }, // TargetGroupAttributeKey
+    Shape { name: S(436902, 25), kind: String, ..BASE }, // TargetGroupAttributeValue
+    Shape { name: S(436927, 21), kind: List, item: 364, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupAttributes
+    Shape { name: S(436948, 28), kind: String, enums: (3644, 2), ..BASE }, // TargetGroupIpAddressTypeEnum
+    Shape { name: S(436976, 15), kind: List, item: 376, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupList
+    Shape { name: S(436746, 15), kind: String, ..BASE }, // TargetGroupName
+    Shape { name: S(436991, 16), kind: List, item: 370, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupNames
+    Shape { name: S(437007, 28), kind: Structure, members: (11454, 0), error: Some((S(437035, 19), 400)), ..BASE }, // TargetGroupNotFoundException
+    Shape { name: S(431029, 27), kind: Structure, members: (11454, 2), ..BASE }, // TargetGroupStickinessConfig
+    Shape { name: S(437054, 36), kind: Integer, ..BASE }, // TargetGroupStickinessDurationSeconds
+    Shape { name: S(437090, 28), kind: Boolean, ..BASE }, // TargetGroupStickinessEnabled
+    Shape { name: S(437118, 16), kind: Structure, members: (11456, 2), ..BASE }, // TargetGroupTuple
+    Shape { name: S(437134, 17), kind: Integer, ..BASE }, // TargetGroupWeight
+    Shape { name: S(375553, 12), kind: List, item: 360, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroups
+    Shape { name: S(437151, 12), kind: Structure, members: (11458, 3), ..BASE }, // TargetHealth
+    Shape { name: S(437163, 23), kind: Structure, members: (11461, 5), ..BASE }, // TargetHealthDescription
+    Shape { name: S(429849, 24), kind: List, item: 380, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetHealthDescriptions
+    Shape { name: S(437301, 22), kind: String, enums: (3646, 12), ..BASE }, // TargetHealthReasonEnum
+    Shape { name: S(437585, 21), kind: String, enums: (3658, 7), ..BASE }, // TargetHealthStateEnum
+    Shape { name: S(119435, 8), kind: String, ..BASE }, // TargetId
+    Shape { name: S(437645, 14), kind: String, enums: (3665, 4), ..BASE }, // TargetTypeEnum
+    Shape { name: S(437661, 23), kind: Structure, members: (11466, 0), error: Some((S(437684, 14), 400)), ..BASE }, // TooManyActionsException
+    Shape { name: S(437698, 28), kind: Structure, members: (11466, 0), error: Some((S(437726, 19), 400)), ..BASE }, // TooManyCertificatesException
+    Shape { name: S(437745, 25), kind: Structure, members: (11466, 0), error: Some((S(437770, 16), 400)), ..BASE }, // TooManyListenersException
+    Shape { name: S(437786, 29), kind: Structure, members: (11466, 0), error: Some((S(420762, 20), 400)), ..BASE }, // TooManyLoadBalancersException
+    Shape { name: S(437815, 40), kind: Structure, members: (11466, 0), error: Some((S(437855, 31), 400)), ..BASE }, // TooManyRegistrationsForTargetIdException
+    Shape { name: S(437886, 21), kind: Structure, members: (11466, 0), error: Some((S(437907, 12), 400)), ..BASE }, // TooManyRulesException
+    Shape { name: S(420821, 20), kind: Structure, members: (11466, 0), error: Some((S(420841, 11), 400)), ..BASE }, // TooManyTagsException
+    Shape { name: S(437919, 28), kind: Structure, members: (11466, 0), error: Some((S(437947, 19), 400)), ..BASE }, // TooManyTargetGroupsException
+    Shape { name: S(437966, 23), kind: Structure, members: (11466, 0), error: Some((S(437989, 14), 400)), ..BASE }, // TooManyTargetsException
+    Shape { name: S(438003, 43), kind: Structure, members: (11466, 0), error: Some((S(438046, 34), 400)), ..BASE }, // TooManyTrustStoreRevocationEntriesException
+    Shape { name: S(438080, 27), kind: Structure, members: (11466, 0), error: Some((S(438107, 18), 400)), ..BASE }, // TooManyTrustStoresException
+    Shape { name: S(438125, 49), kind: Structure, members: (11466, 0), error: Some((S(438174, 40), 400)), ..BASE }, // TooManyUniqueTargetGroupsPerLoadBalancerException
+    Shape { name: S(438214, 19), kind: Long, ..BASE }, // TotalRevokedEntries
+    Shape { name: S(438233, 17), kind: String, enums: (3669, 2), ..BASE }, // TransformTypeEnum
+    Shape { name: S(438280, 10), kind: Structure, members: (11466, 5), ..BASE }, // TrustStore
+    Shape { name: S(423565, 13), kind: String, ..BASE }, // TrustStoreArn
+    Shape { name: S(430428, 14), kind: List, item: 401, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStoreArns
+    Shape { name: S(438399, 21), kind: Structure, members: (11471, 1), ..BASE }, // TrustStoreAssociation
+    Shape { name: S(438420, 38), kind: Structure, members: (11472, 0), error: Some((S(438458, 19), 400)), ..BASE }, // TrustStoreAssociationNotFoundException
+    Shape { name: S(438477, 32), kind: String, ..BASE }, // TrustStoreAssociationResourceArn
+    Shape { name: S(438509, 31), kind: String, enums: (3671, 2), ..BASE }, // TrustStoreAssociationStatusEnum
+    Shape { name: S(429997, 22), kind: List, item: 403, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStoreAssociations
+    Shape { name: S(438547, 24), kind: Structure, members: (11472, 0), error: Some((S(438571, 15), 400)), ..BASE }, // TrustStoreInUseException
+    Shape { name: S(438586, 14), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(438600, 30)), ..BASE }, // TrustStoreName
+    Shape { name: S(438630, 15), kind: List, item: 409, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStoreNames
+    Shape { name: S(438645, 27), kind: Structure, members: (11472, 0), error: Some((S(438672, 18), 400)), ..BASE }, // TrustStoreNotFoundException
+    Shape { name: S(438690, 27), kind: Structure, members: (11472, 0), error: Some((S(438717, 18), 400)), ..BASE }, // TrustStoreNotReadyException
+    Shape { name: S(438735, 20), kind: Structure, members: (11472, 4), ..BASE }, // TrustStoreRevocation
+    Shape { name: S(423698, 21), kind: List, item: 413, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStoreRevocations
+    Shape { name: S(438755, 16), kind: String, enums: (3673, 2), ..BASE }, // TrustStoreStatus
+    Shape { name: S(428114, 11), kind: List, item: 400, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStores
+    Shape { name: S(420852, 28), kind: Structure, members: (11476, 0), error: Some((S(420880, 19), 400)), ..BASE }, // UnsupportedProtocolException
+    Shape { name: S(435727, 16), kind: Structure, members: (11476, 1), ..BASE }, // UrlRewriteConfig
+    Shape { name: S(40589, 5), kind: String, ..BASE }, // VpcId
+    Shape { name: S(438785, 29), kind: Structure, members: (11477, 3), ..BASE }, // ZonalCapacityReservationState
+    Shape { name: S(438885, 30), kind: List, item: 420, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ZonalCapacityReservationStates
+    Shape { name: S(52496, 8), kind: String, ..BASE }, // ZoneName
 ];

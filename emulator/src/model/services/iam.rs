@@ -13,946 +13,946 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 210] = [
-    Op { name: S(305724, 23), input: Some(0), output: None, result_wrapper: None, errors: (410, 3) }, // AcceptDelegationRequest
-    Op { name: S(305747, 11), input: Some(8), output: Some(9), result_wrapper: Some(S(305758, 17)), errors: (413, 10) }, // AcquireRole
-    Op { name: S(305775, 34), input: Some(12), output: None, result_wrapper: None, errors: (423, 5) }, // AddClientIDToOpenIDConnectProvider
-    Op { name: S(305809, 24), input: Some(13), output: None, result_wrapper: None, errors: (428, 5) }, // AddRoleToInstanceProfile
-    Op { name: S(305833, 14), input: Some(14), output: None, result_wrapper: None, errors: (433, 3) }, // AddUserToGroup
-    Op { name: S(305847, 26), input: Some(16), output: None, result_wrapper: None, errors: (436, 4) }, // AssociateDelegationRequest
-    Op { name: S(305873, 17), input: Some(17), output: None, result_wrapper: None, errors: (440, 5) }, // AttachGroupPolicy
-    Op { name: S(305890, 16), input: Some(18), output: None, result_wrapper: None, errors: (445, 6) }, // AttachRolePolicy
-    Op { name: S(305906, 16), input: Some(19), output: None, result_wrapper: None, errors: (451, 5) }, // AttachUserPolicy
-    Op { name: S(305922, 14), input: Some(29), output: None, result_wrapper: None, errors: (456, 6) }, // ChangePassword
-    Op { name: S(305936, 15), input: Some(42), output: Some(43), result_wrapper: Some(S(305951, 21)), errors: (462, 3) }, // CreateAccessKey
-    Op { name: S(305972, 18), input: Some(44), output: None, result_wrapper: None, errors: (465, 4) }, // CreateAccountAlias
-    Op { name: S(305990, 23), input: Some(45), output: Some(46), result_wrapper: Some(S(306013, 29)), errors: (469, 5) }, // CreateDelegationRequest
-    Op { name: S(306042, 11), input: Some(47), output: Some(48), result_wrapper: Some(S(306053, 17)), errors: (474, 4) }, // CreateGroup
-    Op { name: S(306070, 21), input: Some(49), output: Some(50), result_wrapper: Some(S(306091, 27)), errors: (478, 5) }, // CreateInstanceProfile
-    Op { name: S(306118, 18), input: Some(51), output: Some(52), result_wrapper: Some(S(306136, 24)), errors: (483, 5) }, // CreateLoginProfile
-    Op { name: S(306160, 27), input: Some(53), output: Some(54), result_wrapper: Some(S(306187, 33)), errors: (488, 6) }, // CreateOpenIDConnectProvider
-    Op { name: S(306220, 12), input: Some(55), output: Some(56), result_wrapper: Some(S(306232, 18)), errors: (494, 6) }, // CreatePolicy
-    Op { name: S(306250, 19), input: Some(57), output: Some(58), result_wrapper: Some(S(306269, 25)), errors: (500, 5) }, // CreatePolicyVersion
-    Op { name: S(306294, 10), input: Some(59), output: Some(60), result_wrapper: Some(S(306304, 16)), errors: (505, 6) }, // CreateRole
-    Op { name: S(306320, 18), input: Some(61), output: Some(62), result_wrapper: Some(S(306338, 24)), errors: (511, 5) }, // CreateSAMLProvider
-    Op { name: S(306362, 23), input: Some(63), output: Some(64), result_wrapper: Some(S(306385, 29)), errors: (516, 4) }, // CreateServiceLinkedRole
-    Op { name: S(306414, 31), input: Some(65), output: Some(66), result_wrapper: Some(S(306445, 37)), errors: (520, 3) }, // CreateServiceSpecificCredential
-    Op { name: S(306482, 10), input: Some(67), output: Some(68), result_wrapper: Some(S(306492, 16)), errors: (523, 6) }, // CreateUser
-    Op { name: S(306508, 22), input: Some(69), output: Some(70), result_wrapper: Some(S(306530, 28)), errors: (529, 5) }, // CreateVirtualMFADevice
-    Op { name: S(306558, 30), input: Some(73), output: Some(74), result_wrapper: Some(S(306588, 36)), errors: (534, 5) }, // CreateWorkloadIdentityProvider
-    Op { name: S(306624, 44), input: Some(71), output: Some(72), result_wrapper: Some(S(306668, 50)), errors: (539, 5) }, // CreateWorkloadIdentityProviderOutboundSigner
-    Op { name: S(306718, 30), input: Some(75), output: Some(76), result_wrapper: Some(S(306748, 36)), errors: (544, 7) }, // CreateWorkloadIdentityTemplate
-    Op { name: S(306784, 19), input: Some(80), output: None, result_wrapper: None, errors: (551, 5) }, // DeactivateMFADevice
-    Op { name: S(306803, 15), input: Some(83), output: None, result_wrapper: None, errors: (556, 3) }, // DeleteAccessKey
-    Op { name: S(306818, 18), input: Some(84), output: None, result_wrapper: None, errors: (559, 4) }, // DeleteAccountAlias
-    Op { name: S(306836, 27), input: None, output: None, result_wrapper: None, errors: (563, 3) }, // DeleteAccountPasswordPolicy
-    Op { name: S(306863, 11), input: Some(87), output: None, result_wrapper: None, errors: (566, 4) }, // DeleteGroup
-    Op { name: S(306874, 17), input: Some(86), output: None, result_wrapper: None, errors: (570, 3) }, // DeleteGroupPolicy
-    Op { name: S(306891, 21), input: Some(88), output: None, result_wrapper: None, errors: (573, 4) }, // DeleteInstanceProfile
-    Op { name: S(306912, 18), input: Some(89), output: None, result_wrapper: None, errors: (577, 4) }, // DeleteLoginProfile
-    Op { name: S(306930, 27), input: Some(90), output: None, result_wrapper: None, errors: (581, 4) }, // DeleteOpenIDConnectProvider
-    Op { name: S(292128, 12), input: Some(91), output: None, result_wrapper: None, errors: (585, 5) }, // DeletePolicy
-    Op { name: S(306957, 19), input: Some(92), output: None, result_wrapper: None, errors: (590, 5) }, // DeletePolicyVersion
-    Op { name: S(306976, 10), input: Some(95), output: None, result_wrapper: None, errors: (595, 6) }, // DeleteRole
-    Op { name: S(306986, 29), input: Some(93), output: None, result_wrapper: None, errors: (601, 3) }, // DeleteRolePermissionsBoundary
-    Op { name: S(307015, 16), input: Some(94), output: None, result_wrapper: None, errors: (604, 4) }, // DeleteRolePolicy
-    Op { name: S(307031, 18), input: Some(96), output: None, result_wrapper: None, errors: (608, 5) }, // DeleteSAMLProvider
-    Op { name: S(307049, 18), input: Some(97), output: None, result_wrapper: None, errors: (613, 1) }, // DeleteSSHPublicKey
-    Op { name: S(307067, 23), input: Some(98), output: None, result_wrapper: None, errors: (614, 4) }, // DeleteServerCertificate
-    Op { name: S(307090, 23), input: Some(99), output: Some(100), result_wrapper: Some(S(307113, 29)), errors: (618, 3) }, // DeleteServiceLinkedRole
-    Op { name: S(307142, 31), input: Some(101), output: None, result_wrapper: None, errors: (621, 1) }, // DeleteServiceSpecificCredential
-    Op { name: S(307173, 24), input: Some(102), output: None, result_wrapper: None, errors: (622, 4) }, // DeleteSigningCertificate
-    Op { name: S(307197, 10), input: Some(105), output: None, result_wrapper: None, errors: (626, 5) }, // DeleteUser
-    Op { name: S(307207, 29), input: Some(103), output: None, result_wrapper: None, errors: (631, 2) }, // DeleteUserPermissionsBoundary
-    Op { name: S(307236, 16), input: Some(104), output: None, result_wrapper: None, errors: (633, 3) }, // DeleteUserPolicy
-    Op { name: S(307252, 22), input: Some(106), output: None, result_wrapper: None, errors: (636, 5) }, // DeleteVirtualMFADevice
-    Op { name: S(307274, 30), input: Some(109), output: Some(112), result_wrapper: Some(S(307304, 36)), errors: (641, 5) }, // DeleteWorkloadIdentityProvider
-    Op { name: S(307340, 44), input: Some(107), output: Some(108), result_wrapper: Some(S(307384, 50)), errors: (646, 4) }, // DeleteWorkloadIdentityProviderOutboundSigner
-    Op { name: S(307434, 44), input: Some(110), output: Some(111), result_wrapper: Some(S(307478, 50)), errors: (650, 4) }, // DeleteWorkloadIdentityProviderResourcePolicy
-    Op { name: S(307528, 30), input: Some(115), output: Some(116), result_wrapper: Some(S(307558, 36)), errors: (654, 4) }, // DeleteWorkloadIdentityTemplate
-    Op { name: S(307594, 47), input: Some(113), output: Some(114), result_wrapper: Some(S(307641, 53)), errors: (658, 4) }, // DeleteWorkloadIdentityTemplateAttestationPolicy
-    Op { name: S(307694, 17), input: Some(120), output: None, result_wrapper: None, errors: (662, 4) }, // DetachGroupPolicy
-    Op { name: S(307711, 16), input: Some(121), output: None, result_wrapper: None, errors: (666, 5) }, // DetachRolePolicy
-    Op { name: S(307727, 16), input: Some(122), output: None, result_wrapper: None, errors: (671, 4) }, // DetachUserPolicy
-    Op { name: S(307743, 33), input: Some(123), output: Some(124), result_wrapper: Some(S(307776, 39)), errors: (675, 6) }, // DisableOrganizationLevelResources
-    Op { name: S(307815, 45), input: Some(125), output: Some(126), result_wrapper: Some(S(307860, 51)), errors: (681, 4) }, // DisableOrganizationsRootCredentialsManagement
-    Op { name: S(307911, 32), input: Some(127), output: Some(128), result_wrapper: Some(S(307943, 38)), errors: (685, 4) }, // DisableOrganizationsRootSessions
-    Op { name: S(307981, 36), input: None, output: None, result_wrapper: None, errors: (689, 1) }, // DisableOutboundWebIdentityFederation
-    Op { name: S(308017, 45), input: Some(129), output: Some(130), result_wrapper: Some(S(308062, 51)), errors: (690, 4) }, // DisableWorkloadIdentityProviderOutboundSigner
-    Op { name: S(308113, 15), input: Some(133), output: None, result_wrapper: None, errors: (694, 7) }, // EnableMFADevice
-    Op { name: S(308128, 32), input: Some(134), output: Some(135), result_wrapper: Some(S(308160, 38)), errors: (701, 5) }, // EnableOrganizationLevelResources
-    Op { name: S(308198, 44), input: Some(136), output: Some(137), result_wrapper: Some(S(308242, 50)), errors: (706, 5) }, // EnableOrganizationsRootCredentialsManagement
-    Op { name: S(308292, 31), input: Some(138), output: Some(139), result_wrapper: Some(S(308323, 37)), errors: (711, 5) }, // EnableOrganizationsRootSessions
-    Op { name: S(308360, 35), input: None, output: Some(140), result_wrapper: Some(S(308395, 41)), errors: (716, 1) }, // EnableOutboundWebIdentityFederation
-    Op { name: S(308436, 44), input: Some(141), output: Some(142), result_wrapper: Some(S(308480, 50)), errors: (717, 4) }, // EnableWorkloadIdentityProviderOutboundSigner
-    Op { name: S(308530, 24), input: None, output: Some(159), result_wrapper: Some(S(308554, 30)), errors: (721, 2) }, // GenerateCredentialReport
-    Op { name: S(308584, 33), input: Some(160), output: Some(161), result_wrapper: Some(S(308617, 39)), errors: (723, 1) }, // GenerateOrganizationsAccessReport
-    Op { name: S(308656, 34), input: Some(162), output: Some(163), result_wrapper: Some(S(308690, 40)), errors: (724, 2) }, // GenerateServiceLastAccessedDetails
-    Op { name: S(308730, 20), input: Some(164), output: Some(165), result_wrapper: Some(S(308750, 26)), errors: (726, 0) }, // GetAccessKeyLastUsed
-    Op { name: S(308776, 30), input: Some(166), output: Some(167), result_wrapper: Some(S(308806, 36)), errors: (726, 1) }, // GetAccountAuthorizationDetails
-    Op { name: S(308842, 24), input: None, output: Some(168), result_wrapper: Some(S(308866, 30)), errors: (727, 2) }, // GetAccountPasswordPolicy
-    Op { name: S(308896, 20), input: Some(169), output: Some(170), result_wrapper: Some(S(308916, 26)), errors: (729, 2) }, // GetAccountProperties
-    Op { name: S(308942, 17), input: None, output: Some(171), result_wrapper: Some(S(308959, 23)), errors: (731, 1) }, // GetAccountSummary
-    Op { name: S(308982, 29), input: Some(172), output: Some(173), result_wrapper: Some(S(309011, 35)), errors: (732, 1) }, // GetContextKeysForCustomPolicy
-    Op { name: S(309046, 32), input: Some(174), output: Some(173), result_wrapper: Some(S(309078, 38)), errors: (733, 2) }, // GetContextKeysForPrincipalPolicy
-    Op { name: S(309116, 19), input: None, output: Some(175), result_wrapper: Some(S(309135, 25)), errors: (735, 4) }, // GetCredentialReport
-    Op { name: S(309160, 20), input: Some(176), output: Some(177), result_wrapper: Some(S(309180, 26)), errors: (739, 2) }, // GetDelegationRequest
-    Op { name: S(309206, 8), input: Some(180), output: Some(181), result_wrapper: Some(S(309214, 14)), errors: (741, 2) }, // GetGroup
-    Op { name: S(309228, 14), input: Some(178), output: Some(179), result_wrapper: Some(S(309242, 20)), errors: (743, 2) }, // GetGroupPolicy
-    Op { name: S(309262, 23), input: Some(182), output: Some(183), result_wrapper: Some(S(309285, 29)), errors: (745, 3) }, // GetHumanReadableSummary
-    Op { name: S(309314, 18), input: Some(184), output: Some(185), result_wrapper: Some(S(309332, 24)), errors: (748, 2) }, // GetInstanceProfile
-    Op { name: S(309356, 15), input: Some(186), output: Some(187), result_wrapper: Some(S(309371, 21)), errors: (750, 2) }, // GetLoginProfile
-    Op { name: S(309392, 12), input: Some(188), output: Some(189), result_wrapper: Some(S(309404, 18)), errors: (752, 2) }, // GetMFADevice
-    Op { name: S(309422, 24), input: Some(190), output: Some(191), result_wrapper: Some(S(309446, 30)), errors: (754, 3) }, // GetOpenIDConnectProvider
-    Op { name: S(309476, 28), input: Some(192), output: Some(193), result_wrapper: Some(S(309504, 34)), errors: (757, 1) }, // GetOrganizationsAccessReport
-    Op { name: S(309538, 36), input: None, output: Some(194), result_wrapper: Some(S(309574, 42)), errors: (758, 1) }, // GetOutboundWebIdentityFederationInfo
-    Op { name: S(309616, 9), input: Some(195), output: Some(196), result_wrapper: Some(S(309625, 15)), errors: (759, 3) }, // GetPolicy
-    Op { name: S(309640, 16), input: Some(197), output: Some(198), result_wrapper: Some(S(309656, 22)), errors: (762, 3) }, // GetPolicyVersion
-    Op { name: S(309678, 7), input: Some(201), output: Some(202), result_wrapper: Some(S(309685, 13)), errors: (765, 2) }, // GetRole
-    Op { name: S(309698, 13), input: Some(199), output: Some(200), result_wrapper: Some(S(309711, 19)), errors: (767, 2) }, // GetRolePolicy
-    Op { name: S(309730, 22), input: Some(203), output: Some(204), result_wrapper: Some(S(309752, 28)), errors: (769, 3) }, // GetRoleTemplateVersion
-    Op { name: S(309780, 15), input: Some(205), output: Some(206), result_wrapper: Some(S(309795, 21)), errors: (772, 3) }, // GetSAMLProvider
-    Op { name: S(309816, 15), input: Some(207), output: Some(208), result_wrapper: Some(S(309831, 21)), errors: (775, 2) }, // GetSSHPublicKey
-    Op { name: S(309852, 20), input: Some(209), output: Some(210), result_wrapper: Some(S(309872, 26)), errors: (777, 2) }, // GetServerCertificate
-    Op { name: S(309898, 29), input: Some(211), output: Some(212), result_wrapper: Some(S(309927, 35)), errors: (779, 2) }, // GetServiceLastAccessedDetails
-    Op { name: S(309962, 41), input: Some(213), output: Some(214), result_wrapper: Some(S(310003, 47)), errors: (781, 2) }, // GetServiceLastAccessedDetailsWithEntities
-    Op { name: S(310050, 34), input: Some(215), output: Some(216), result_wrapper: Some(S(310084, 40)), errors: (783, 3) }, // GetServiceLinkedRoleDeletionStatus
-    Op { name: S(310124, 7), input: Some(219), output: Some(220), result_wrapper: Some(S(310131, 13)), errors: (786, 2) }, // GetUser
-    Op { name: S(310144, 13), input: Some(217), output: Some(218), result_wrapper: Some(S(310157, 19)), errors: (788, 2) }, // GetUserPolicy
-    Op { name: S(310176, 27), input: Some(223), output: Some(226), result_wrapper: Some(S(310203, 33)), errors: (790, 3) }, // GetWorkloadIdentityProvider
-    Op { name: S(310236, 41), input: Some(221), output: Some(222), result_wrapper: Some(S(310277, 47)), errors: (793, 3) }, // GetWorkloadIdentityProviderDeletionStatus
-    Op { name: S(310324, 41), input: Some(224), output: Some(225), result_wrapper: Some(S(310365, 47)), errors: (796, 3) }, // GetWorkloadIdentityProviderResourcePolicy
-    Op { name: S(310412, 27), input: Some(229), output: Some(230), result_wrapper: Some(S(310439, 33)), errors: (799, 3) }, // GetWorkloadIdentityTemplate
-    Op { name: S(310472, 44), input: Some(227), output: Some(228), result_wrapper: Some(S(310516, 50)), errors: (802, 3) }, // GetWorkloadIdentityTemplateAttestationPolicy
-    Op { name: S(310566, 14), input: Some(245), output: Some(246), result_wrapper: Some(S(310580, 20)), errors: (805, 2) }, // ListAccessKeys
-    Op { name: S(310600, 18), input: Some(247), output: Some(248), result_wrapper: Some(S(310618, 24)), errors: (807, 1) }, // ListAccountAliases
-    Op { name: S(310642, 25), input: Some(249), output: Some(250), result_wrapper: Some(S(310667, 31)), errors: (808, 3) }, // ListAttachedGroupPolicies
-    Op { name: S(310698, 24), input: Some(251), output: Some(252), result_wrapper: Some(S(310722, 30)), errors: (811, 3) }, // ListAttachedRolePolicies
-    Op { name: S(310752, 24), input: Some(253), output: Some(254), result_wrapper: Some(S(310776, 30)), errors: (814, 3) }, // ListAttachedUserPolicies
-    Op { name: S(310806, 22), input: Some(255), output: Some(256), result_wrapper: Some(S(310828, 28)), errors: (817, 3) }, // ListDelegationRequests
-    Op { name: S(310856, 21), input: Some(257), output: Some(258), result_wrapper: Some(S(310877, 27)), errors: (820, 3) }, // ListEntitiesForPolicy
-    Op { name: S(310904, 17), input: Some(259), output: Some(260), result_wrapper: Some(S(310921, 23)), errors: (823, 2) }, // ListGroupPolicies
-    Op { name: S(310944, 10), input: Some(263), output: Some(264), result_wrapper: Some(S(310954, 16)), errors: (825, 1) }, // ListGroups
-    Op { name: S(310970, 17), input: Some(261), output: Some(262), result_wrapper: Some(S(310987, 23)), errors: (826, 2) }, // ListGroupsForUser
-    Op { name: S(311010, 23), input: Some(265), output: Some(266), result_wrapper: Some(S(311033, 29)), errors: (828, 2) }, // ListInstanceProfileTags
-    Op { name: S(311062, 20), input: Some(269), output: Some(270), result_wrapper: Some(S(311082, 26)), errors: (830, 1) }, // ListInstanceProfiles
-    Op { name: S(311108, 27), input: Some(267), output: Some(268), result_wrapper: Some(S(311135, 33)), errors: (831, 2) }, // ListInstanceProfilesForRole
-    Op { name: S(311168, 17), input: Some(271), output: Some(272), result_wrapper: Some(S(311185, 23)), errors: (833, 3) }, // ListMFADeviceTags
-    Op { name: S(311208, 14), input: Some(273), output: Some(274), result_wrapper: Some(S(311222, 20)), errors: (836, 2) }, // ListMFADevices
-    Op { name: S(311242, 29), input: Some(275), output: Some(276), result_wrapper: Some(S(311271, 35)), errors: (838, 3) }, // ListOpenIDConnectProviderTags
-    Op { name: S(311306, 26), input: Some(277), output: Some(278), result_wrapper: Some(S(311332, 32)), errors: (841, 1) }, // ListOpenIDConnectProviders
-    Op { name: S(311364, 25), input: Some(279), output: Some(280), result_wrapper: Some(S(311389, 31)), errors: (842, 4) }, // ListOrganizationsFeatures
-    Op { name: S(311420, 12), input: Some(284), output: Some(285), result_wrapper: Some(S(311432, 18)), errors: (846, 1) }, // ListPolicies
-    Op { name: S(311450, 33), input: Some(282), output: Some(283), result_wrapper: Some(S(311483, 39)), errors: (847, 2) }, // ListPoliciesGrantingServiceAccess
-    Op { name: S(311522, 14), input: Some(286), output: Some(287), result_wrapper: Some(S(311536, 20)), errors: (849, 3) }, // ListPolicyTags
-    Op { name: S(311556, 18), input: Some(288), output: Some(289), result_wrapper: Some(S(311574, 24)), errors: (852, 3) }, // ListPolicyVersions
-    Op { name: S(311598, 16), input: Some(290), output: Some(291), result_wrapper: Some(S(311614, 22)), errors: (855, 2) }, // ListRolePolicies
-    Op { name: S(311636, 12), input: Some(292), output: Some(293), result_wrapper: Some(S(311648, 18)), errors: (857, 2) }, // ListRoleTags
-    Op { name: S(311666, 9), input: Some(294), output: Some(295), result_wrapper: Some(S(311675, 15)), errors: (859, 1) }, // ListRoles
-    Op { name: S(311690, 20), input: Some(296), output: Some(297), result_wrapper: Some(S(311710, 26)), errors: (860, 3) }, // ListSAMLProviderTags
-    Op { name: S(311736, 17), input: Some(298), output: Some(299), result_wrapper: Some(S(311753, 23)), errors: (863, 1) }, // ListSAMLProviders
-    Op { name: S(311776, 17), input: Some(300), output: Some(301), result_wrapper: Some(S(311793, 23)), errors: (864, 1) }, // ListSSHPublicKeys
-    Op { name: S(311816, 25), input: Some(302), output: Some(303), result_wrapper: Some(S(311841, 31)), errors: (865, 2) }, // ListServerCertificateTags
-    Op { name: S(311872, 22), input: Some(304), output: Some(305), result_wrapper: Some(S(311894, 28)), errors: (867, 1) }, // ListServerCertificates
-    Op { name: S(311922, 30), input: Some(306), output: Some(307), result_wrapper: Some(S(311952, 36)), errors: (868, 2) }, // ListServiceSpecificCredentials
-    Op { name: S(311988, 23), input: Some(308), output: Some(309), result_wrapper: Some(S(312011, 29)), errors: (870, 2) }, // ListSigningCertificates
-    Op { name: S(312040, 16), input: Some(310), output: Some(311), result_wrapper: Some(S(312056, 22)), errors: (872, 2) }, // ListUserPolicies
-    Op { name: S(312078, 12), input: Some(312), output: Some(313), result_wrapper: Some(S(312090, 18)), errors: (874, 2) }, // ListUserTags
-    Op { name: S(312108, 9), input: Some(314), output: Some(315), result_wrapper: Some(S(312117, 15)), errors: (876, 1) }, // ListUsers
-    Op { name: S(312132, 21), input: Some(316), output: Some(317), result_wrapper: Some(S(312153, 27)), errors: (877, 0) }, // ListVirtualMFADevices
-    Op { name: S(312180, 43), input: Some(318), output: Some(319), result_wrapper: Some(S(312223, 49)), errors: (877, 3) }, // ListWorkloadIdentityProviderOutboundSigners
-    Op { name: S(312272, 32), input: Some(320), output: Some(321), result_wrapper: Some(S(312304, 38)), errors: (880, 3) }, // ListWorkloadIdentityProviderTags
-    Op { name: S(312342, 29), input: Some(322), output: Some(323), result_wrapper: Some(S(312371, 35)), errors: (883, 2) }, // ListWorkloadIdentityProviders
-    Op { name: S(312406, 32), input: Some(324), output: Some(325), result_wrapper: Some(S(312438, 38)), errors: (885, 3) }, // ListWorkloadIdentityTemplateTags
-    Op { name: S(312476, 29), input: Some(326), output: Some(327), result_wrapper: Some(S(312505, 35)), errors: (888, 3) }, // ListWorkloadIdentityTemplates
-    Op { name: S(312540, 20), input: Some(374), output: Some(375), result_wrapper: Some(S(312560, 26)), errors: (891, 3) }, // PutAccountProperties
-    Op { name: S(312586, 14), input: Some(376), output: None, result_wrapper: None, errors: (894, 4) }, // PutGroupPolicy
-    Op { name: S(312600, 26), input: Some(377), output: None, result_wrapper: None, errors: (898, 5) }, // PutRolePermissionsBoundary
-    Op { name: S(312626, 13), input: Some(378), output: None, result_wrapper: None, errors: (903, 5) }, // PutRolePolicy
-    Op { name: S(312639, 26), input: Some(379), output: None, result_wrapper: None, errors: (908, 4) }, // PutUserPermissionsBoundary
-    Op { name: S(312665, 13), input: Some(380), output: None, result_wrapper: None, errors: (912, 4) }, // PutUserPolicy
-    Op { name: S(312678, 41), input: Some(381), output: Some(382), result_wrapper: Some(S(312719, 47)), errors: (916, 6) }, // PutWorkloadIdentityProviderResourcePolicy
-    Op { name: S(312766, 44), input: Some(383), output: Some(384), result_wrapper: Some(S(312810, 50)), errors: (922, 6) }, // PutWorkloadIdentityTemplateAttestationPolicy
-    Op { name: S(312860, 23), input: Some(387), output: None, result_wrapper: None, errors: (928, 4) }, // RejectDelegationRequest
-    Op { name: S(312883, 39), input: Some(388), output: None, result_wrapper: None, errors: (932, 4) }, // RemoveClientIDFromOpenIDConnectProvider
-    Op { name: S(312922, 29), input: Some(389), output: None, result_wrapper: None, errors: (936, 4) }, // RemoveRoleFromInstanceProfile
-    Op { name: S(312951, 19), input: Some(390), output: None, result_wrapper: None, errors: (940, 3) }, // RemoveUserFromGroup
-    Op { name: S(312970, 30), input: Some(397), output: Some(398), result_wrapper: Some(S(313000, 36)), errors: (943, 1) }, // ResetServiceSpecificCredential
-    Op { name: S(313036, 15), input: Some(404), output: None, result_wrapper: None, errors: (944, 5) }, // ResyncMFADevice
-    Op { name: S(313051, 19), input: Some(424), output: None, result_wrapper: None, errors: (949, 4) }, // SendDelegationToken
-    Op { name: S(313070, 23), input: Some(435), output: None, result_wrapper: None, errors: (953, 4) }, // SetDefaultPolicyVersion
-    Op { name: S(313093, 34), input: Some(436), output: None, result_wrapper: None, errors: (957, 1) }, // SetSecurityTokenServicePreferences
-    Op { name: S(313127, 20), input: Some(438), output: Some(439), result_wrapper: Some(S(313147, 26)), errors: (958, 2) }, // SimulateCustomPolicy
-    Op { name: S(313173, 23), input: Some(440), output: Some(439), result_wrapper: Some(S(313196, 29)), errors: (960, 3) }, // SimulatePrincipalPolicy
-    Op { name: S(313225, 18), input: Some(446), output: None, result_wrapper: None, errors: (963, 5) }, // TagInstanceProfile
-    Op { name: S(313243, 12), input: Some(447), output: None, result_wrapper: None, errors: (968, 5) }, // TagMFADevice
-    Op { name: S(313255, 24), input: Some(448), output: None, result_wrapper: None, errors: (973, 5) }, // TagOpenIDConnectProvider
-    Op { name: S(313279, 9), input: Some(449), output: None, result_wrapper: None, errors: (978, 5) }, // TagPolicy
-    Op { name: S(313288, 7), input: Some(450), output: None, result_wrapper: None, errors: (983, 5) }, // TagRole
-    Op { name: S(313295, 15), input: Some(451), output: None, result_wrapper: None, errors: (988, 5) }, // TagSAMLProvider
-    Op { name: S(313310, 20), input: Some(452), output: None, result_wrapper: None, errors: (993, 5) }, // TagServerCertificate
-    Op { name: S(313330, 7), input: Some(454), output: None, result_wrapper: None, errors: (998, 5) }, // TagUser
-    Op { name: S(313337, 27), input: Some(455), output: None, result_wrapper: None, errors: (1003, 5) }, // TagWorkloadIdentityProvider
-    Op { name: S(313364, 27), input: Some(456), output: None, result_wrapper: None, errors: (1008, 5) }, // TagWorkloadIdentityTemplate
-    Op { name: S(313391, 20), input: Some(461), output: None, result_wrapper: None, errors: (1013, 4) }, // UntagInstanceProfile
-    Op { name: S(313411, 14), input: Some(462), output: None, result_wrapper: None, errors: (1017, 4) }, // UntagMFADevice
-    Op { name: S(313425, 26), input: Some(463), output: None, result_wrapper: None, errors: (1021, 4) }, // UntagOpenIDConnectProvider
-    Op { name: S(313451, 11), input: Some(464), output: None, result_wrapper: None, errors: (1025, 4) }, // UntagPolicy
-    Op { name: S(313462, 9), input: Some(465), output: None, result_wrapper: None, errors: (1029, 3) }, // UntagRole
-    Op { name: S(313471, 17), input: Some(466), output: None, result_wrapper: None, errors: (1032, 4) }, // UntagSAMLProvider
-    Op { name: S(313488, 22), input: Some(467), output: None, result_wrapper: None, errors: (1036, 4) }, // UntagServerCertificate
-    Op { name: S(313510, 9), input: Some(468), output: None, result_wrapper: None, errors: (1040, 3) }, // UntagUser
-    Op { name: S(313519, 29), input: Some(469), output: None, result_wrapper: None, errors: (1043, 4) }, // UntagWorkloadIdentityProvider
-    Op { name: S(313548, 29), input: Some(470), output: None, result_wrapper: None, errors: (1047, 4) }, // UntagWorkloadIdentityTemplate
-    Op { name: S(313577, 15), input: Some(471), output: None, result_wrapper: None, errors: (1051, 4) }, // UpdateAccessKey
-    Op { name: S(313592, 27), input: Some(472), output: None, result_wrapper: None, errors: (1055, 4) }, // UpdateAccountPasswordPolicy
-    Op { name: S(313619, 22), input: Some(473), output: None, result_wrapper: None, errors: (1059, 5) }, // UpdateAssumeRolePolicy
-    Op { name: S(313641, 23), input: Some(474), output: None, result_wrapper: None, errors: (1064, 4) }, // UpdateDelegationRequest
-    Op { name: S(313664, 11), input: Some(475), output: None, result_wrapper: None, errors: (1068, 4) }, // UpdateGroup
-    Op { name: S(313675, 18), input: Some(476), output: None, result_wrapper: None, errors: (1072, 6) }, // UpdateLoginProfile
-    Op { name: S(313693, 27), input: Some(477), output: None, result_wrapper: None, errors: (1078, 4) }, // UpdateOpenIDConnectProvider
-    Op { name: S(313720, 37), input: Some(478), output: None, result_wrapper: None, errors: (1082, 4) }, // UpdateOpenIDConnectProviderThumbprint
-    Op { name: S(313757, 10), input: Some(481), output: Some(482), result_wrapper: Some(S(313767, 16)), errors: (1086, 4) }, // UpdateRole
-    Op { name: S(313783, 21), input: Some(479), output: Some(480), result_wrapper: Some(S(313804, 27)), errors: (1090, 3) }, // UpdateRoleDescription
-    Op { name: S(313831, 18), input: Some(483), output: Some(484), result_wrapper: Some(S(313849, 24)), errors: (1093, 5) }, // UpdateSAMLProvider
-    Op { name: S(313873, 18), input: Some(485), output: None, result_wrapper: None, errors: (1098, 2) }, // UpdateSSHPublicKey
-    Op { name: S(313891, 23), input: Some(486), output: None, result_wrapper: None, errors: (1100, 4) }, // UpdateServerCertificate
-    Op { name: S(313914, 31), input: Some(487), output: None, result_wrapper: None, errors: (1104, 1) }, // UpdateServiceSpecificCredential
-    Op { name: S(313945, 24), input: Some(488), output: None, result_wrapper: None, errors: (1105, 4) }, // UpdateSigningCertificate
-    Op { name: S(313969, 10), input: Some(489), output: None, result_wrapper: None, errors: (1109, 6) }, // UpdateUser
-    Op { name: S(313979, 44), input: Some(490), output: Some(491), result_wrapper: Some(S(314023, 50)), errors: (1115, 5) }, // UpdateWorkloadIdentityProviderOutboundSigner
-    Op { name: S(314073, 18), input: Some(492), output: Some(493), result_wrapper: Some(S(314091, 24)), errors: (1120, 5) }, // UploadSSHPublicKey
-    Op { name: S(314115, 23), input: Some(494), output: Some(495), result_wrapper: Some(S(314138, 29)), errors: (1125, 7) }, // UploadServerCertificate
-    Op { name: S(314167, 24), input: Some(496), output: Some(497), result_wrapper: Some(S(314191, 30)), errors: (1132, 8) }, // UploadSigningCertificate
+    Op { name: S(462259, 23), input: Some(0), output: None, result_wrapper: None, errors: (410, 3) }, // AcceptDelegationRequest
+    Op { name: S(462282, 11), input: Some(8), output: Some(9), result_wrapper: Some(S(462293, 17)), errors: (413, 10) }, // AcquireRole
+    Op { name: S(462310, 34), input: Some(12), output: None, result_wrapper: None, errors: (423, 5) }, // AddClientIDToOpenIDConnectProvider
+    Op { name: S(462344, 24), input: Some(13), output: None, result_wrapper: None, errors: (428, 5) }, // AddRoleToInstanceProfile
+    Op { name: S(462368, 14), input: Some(14), output: None, result_wrapper: None, errors: (433, 3) }, // AddUserToGroup
+    Op { name: S(462382, 26), input: Some(16), output: None, result_wrapper: None, errors: (436, 4) }, // AssociateDelegationRequest
+    Op { name: S(462408, 17), input: Some(17), output: None, result_wrapper: None, errors: (440, 5) }, // AttachGroupPolicy
+    Op { name: S(462425, 16), input: Some(18), output: None, result_wrapper: None, errors: (445, 6) }, // AttachRolePolicy
+    Op { name: S(462441, 16), input: Some(19), output: None, result_wrapper: None, errors: (451, 5) }, // AttachUserPolicy
+    Op { name: S(462457, 14), input: Some(29), output: None, result_wrapper: None, errors: (456, 6) }, // ChangePassword
+    Op { name: S(462471, 15), input: Some(42), output: Some(43), result_wrapper: Some(S(462486, 21)), errors: (462, 3) }, // CreateAccessKey
+    Op { name: S(462507, 18), input: Some(44), output: None, result_wrapper: None, errors: (465, 4) }, // CreateAccountAlias
+    Op { name: S(462525, 23), input: Some(45), output: Some(46), result_wrapper: Some(S(462548, 29)), errors: (469, 5) }, // CreateDelegationRequest
+    Op { name: S(462577, 11), input: Some(47), output: Some(48), result_wrapper: Some(S(462588, 17)), errors: (474, 4) }, // CreateGroup
+    Op { name: S(462605, 21), input: Some(49), output: Some(50), result_wrapper: Some(S(462626, 27)), errors: (478, 5) }, // CreateInstanceProfile
+    Op { name: S(462653, 18), input: Some(51), output: Some(52), result_wrapper: Some(S(462671, 24)), errors: (483, 5) }, // CreateLoginProfile
+    Op { name: S(462695, 27), input: Some(53), output: Some(54), result_wrapper: Some(S(462722, 33)), errors: (488, 6) }, // CreateOpenIDConnectProvider
+    Op { name: S(462755, 12), input: Some(55), output: Some(56), result_wrapper: Some(S(462767, 18)), errors: (494, 6) }, // CreatePolicy
+    Op { name: S(462785, 19), input: Some(57), output: Some(58), result_wrapper: Some(S(462804, 25)), errors: (500, 5) }, // CreatePolicyVersion
+    Op { name: S(462829, 10), input: Some(59), output: Some(60), result_wrapper: Some(S(462839, 16)), errors: (505, 6) }, // CreateRole
+    Op { name: S(462855, 18), input: Some(61), output: Some(62), result_wrapper: Some(S(462873, 24)), errors: (511, 5) }, // CreateSAMLProvider
+    Op { name: S(462897, 23), input: Some(63), output: Some(64), result_wrapper: Some(S(462920, 29)), errors: (516, 4) }, // CreateServiceLinkedRole
+    Op { name: S(462949, 31), input: Some(65), output: Some(66), result_wrapper: Some(S(462980, 37)), errors: (520, 3) }, // CreateServiceSpecificCredential
+    Op { name: S(463017, 10), input: Some(67), output: Some(68), result_wrapper: Some(S(463027, 16)), errors: (523, 6) }, // CreateUser
+    Op { name: S(463043, 22), input: Some(69), output: Some(70), result_wrapper: Some(S(463065, 28)), errors: (529, 5) }, // CreateVirtualMFADevice
+    Op { name: S(463093, 30), input: Some(73), output: Some(74), result_wrapper: Some(S(463123, 36)), errors: (534, 5) }, // CreateWorkloadIdentityProvider
+    Op { name: S(463159, 44), input: Some(71), output: Some(72), result_wrapper: Some(S(463203, 50)), errors: (539, 5) }, // CreateWorkloadIdentityProviderOutboundSigner
+    Op { name: S(463253, 30), input: Some(75), output: Some(76), result_wrapper: Some(S(463283, 36)), errors: (544, 7) }, // CreateWorkloadIdentityTemplate
+    Op { name: S(463319, 19), input: Some(80), output: None, result_wrapper: None, errors: (551, 5) }, // DeactivateMFADevice
+    Op { name: S(463338, 15), input: Some(83), output: None, result_wrapper: None, errors: (556, 3) }, // DeleteAccessKey
+    Op { name: S(463353, 18), input: Some(84), output: None, result_wrapper: None, errors: (559, 4) }, // DeleteAccountAlias
+    Op { name: S(463371, 27), input: None, output: None, result_wrapper: None, errors: (563, 3) }, // DeleteAccountPasswordPolicy
+    Op { name: S(463398, 11), input: Some(87), output: None, result_wrapper: None, errors: (566, 4) }, // DeleteGroup
+    Op { name: S(463409, 17), input: Some(86), output: None, result_wrapper: None, errors: (570, 3) }, // DeleteGroupPolicy
+    Op { name: S(463426, 21), input: Some(88), output: None, result_wrapper: None, errors: (573, 4) }, // DeleteInstanceProfile
+    Op { name: S(463447, 18), input: Some(89), output: None, result_wrapper: None, errors: (577, 4) }, // DeleteLoginProfile
+    Op { name: S(463465, 27), input: Some(90), output: None, result_wrapper: None, errors: (581, 4) }, // DeleteOpenIDConnectProvider
+    Op { name: S(439505, 12), input: Some(91), output: None, result_wrapper: None, errors: (585, 5) }, // DeletePolicy
+    Op { name: S(463492, 19), input: Some(92), output: None, result_wrapper: None, errors: (590, 5) }, // DeletePolicyVersion
+    Op { name: S(463511, 10), input: Some(95), output: None, result_wrapper: None, errors: (595, 6) }, // DeleteRole
+    Op { name: S(463521, 29), input: Some(93), output: None, result_wrapper: None, errors: (601, 3) }, // DeleteRolePermissionsBoundary
+    Op { name: S(463550, 16), input: Some(94), output: None, result_wrapper: None, errors: (604, 4) }, // DeleteRolePolicy
+    Op { name: S(463566, 18), input: Some(96), output: None, result_wrapper: None, errors: (608, 5) }, // DeleteSAMLProvider
+    Op { name: S(463584, 18), input: Some(97), output: None, result_wrapper: None, errors: (613, 1) }, // DeleteSSHPublicKey
+    Op { name: S(463602, 23), input: Some(98), output: None, result_wrapper: None, errors: (614, 4) }, // DeleteServerCertificate
+    Op { name: S(463625, 23), input: Some(99), output: Some(100), result_wrapper: Some(S(463648, 29)), errors: (618, 3) }, // DeleteServiceLinkedRole
+    Op { name: S(463677, 31), input: Some(101), output: None, result_wrapper: None, errors: (621, 1) }, // DeleteServiceSpecificCredential
+    Op { name: S(463708, 24), input: Some(102), output: None, result_wrapper: None, errors: (622, 4) }, // DeleteSigningCertificate
+    Op { name: S(463732, 10), input: Some(105), output: None, result_wrapper: None, errors: (626, 5) }, // DeleteUser
+    Op { name: S(463742, 29), input: Some(103), output: None, result_wrapper: None, errors: (631, 2) }, // DeleteUserPermissionsBoundary
+    Op { name: S(463771, 16), input: Some(104), output: None, result_wrapper: None, errors: (633, 3) }, // DeleteUserPolicy
+    Op { name: S(463787, 22), input: Some(106), output: None, result_wrapper: None, errors: (636, 5) }, // DeleteVirtualMFADevice
+    Op { name: S(463809, 30), input: Some(109), output: Some(112), result_wrapper: Some(S(463839, 36)), errors: (641, 5) }, // DeleteWorkloadIdentityProvider
+    Op { name: S(463875, 44), input: Some(107), output: Some(108), result_wrapper: Some(S(463919, 50)), errors: (646, 4) }, // DeleteWorkloadIdentityProviderOutboundSigner
+    Op { name: S(463969, 44), input: Some(110), output: Some(111), result_wrapper: Some(S(464013, 50)), errors: (650, 4) }, // DeleteWorkloadIdentityProviderResourcePolicy
+    Op { name: S(464063, 30), input: Some(115), output: Some(116), result_wrapper: Some(S(464093, 36)), errors: (654, 4) }, // DeleteWorkloadIdentityTemplate
+    Op { name: S(464129, 47), input: Some(113), output: Some(114), result_wrapper: Some(S(464176, 53)), errors: (658, 4) }, // DeleteWorkloadIdentityTemplateAttestationPolicy
+    Op { name: S(464229, 17), input: Some(120), output: None, result_wrapper: None, errors: (662, 4) }, // DetachGroupPolicy
+    Op { name: S(464246, 16), input: Some(121), output: None, result_wrapper: None, errors: (666, 5) }, // DetachRolePolicy
+    Op { name: S(464262, 16), input: Some(122), output: None, result_wrapper: None, errors: (671, 4) }, // DetachUserPolicy
+    Op { name: S(464278, 33), input: Some(123), output: Some(124), result_wrapper: Some(S(464311, 39)), errors: (675, 6) }, // DisableOrganizationLevelResources
+    Op { name: S(464350, 45), input: Some(125), output: Some(126), result_wrapper: Some(S(464395, 51)), errors: (681, 4) }, // DisableOrganizationsRootCredentialsManagement
+    Op { name: S(464446, 32), input: Some(127), output: Some(128), result_wrapper: Some(S(464478, 38)), errors: (685, 4) }, // DisableOrganizationsRootSessions
+    Op { name: S(464516, 36), input: None, output: None, result_wrapper: None, errors: (689, 1) }, // DisableOutboundWebIdentityFederation
+    Op { name: S(464552, 45), input: Some(129), output: Some(130), result_wrapper: Some(S(464597, 51)), errors: (690, 4) }, // DisableWorkloadIdentityProviderOutboundSigner
+    Op { name: S(464648, 15), input: Some(133), output: None, result_wrapper: None, errors: (694, 7) }, // EnableMFADevice
+    Op { name: S(464663, 32), input: Some(134), output: Some(135), result_wrapper: Some(S(464695, 38)), errors: (701, 5) }, // EnableOrganizationLevelResources
+    Op { name: S(464733, 44), input: Some(136), output: Some(137), result_wrapper: Some(S(464777, 50)), errors: (706, 5) }, // EnableOrganizationsRootCredentialsManagement
+    Op { name: S(464827, 31), input: Some(138), output: Some(139), result_wrapper: Some(S(464858, 37)), errors: (711, 5) }, // EnableOrganizationsRootSessions
+    Op { name: S(464895, 35), input: None, output: Some(140), result_wrapper: Some(S(464930, 41)), errors: (716, 1) }, // EnableOutboundWebIdentityFederation
+    Op { name: S(464971, 44), input: Some(141), output: Some(142), result_wrapper: Some(S(465015, 50)), errors: (717, 4) }, // EnableWorkloadIdentityProviderOutboundSigner
+    Op { name: S(465065, 24), input: None, output: Some(159), result_wrapper: Some(S(465089, 30)), errors: (721, 2) }, // GenerateCredentialReport
+    Op { name: S(465119, 33), input: Some(160), output: Some(161), result_wrapper: Some(S(465152, 39)), errors: (723, 1) }, // GenerateOrganizationsAccessReport
+    Op { name: S(465191, 34), input: Some(162), output: Some(163), result_wrapper: Some(S(465225, 40)), errors: (724, 2) }, // GenerateServiceLastAccessedDetails
+    Op { name: S(465265, 20), input: Some(164), output: Some(165), result_wrapper: Some(S(465285, 26)), errors: (726, 0) }, // GetAccessKeyLastUsed
+    Op { name: S(465311, 30), input: Some(166), output: Some(167), result_wrapper: Some(S(465341, 36)), errors: (726, 1) }, // GetAccountAuthorizationDetails
+    Op { name: S(465377, 24), input: None, output: Some(168), result_wrapper: Some(S(465401, 30)), errors: (727, 2) }, // GetAccountPasswordPolicy
+    Op { name: S(465431, 20), input: Some(169), output: Some(170), result_wrapper: Some(S(465451, 26)), errors: (729, 2) }, // GetAccountProperties
+    Op { name: S(465477, 17), input: None, output: Some(171), result_wrapper: Some(S(465494, 23)), errors: (731, 1) }, // GetAccountSummary
+    Op { name: S(465517, 29), input: Some(172), output: Some(173), result_wrapper: Some(S(465546, 35)), errors: (732, 1) }, // GetContextKeysForCustomPolicy
+    Op { name: S(465581, 32), input: Some(174), output: Some(173), result_wrapper: Some(S(465613, 38)), errors: (733, 2) }, // GetContextKeysForPrincipalPolicy
+    Op { name: S(465651, 19), input: None, output: Some(175), result_wrapper: Some(S(465670, 25)), errors: (735, 4) }, // GetCredentialReport
+    Op { name: S(465695, 20), input: Some(176), output: Some(177), result_wrapper: Some(S(465715, 26)), errors: (739, 2) }, // GetDelegationRequest
+    Op { name: S(465741, 8), input: Some(180), output: Some(181), result_wrapper: Some(S(465749, 14)), errors: (741, 2) }, // GetGroup
+    Op { name: S(465763, 14), input: Some(178), output: Some(179), result_wrapper: Some(S(465777, 20)), errors: (743, 2) }, // GetGroupPolicy
+    Op { name: S(465797, 23), input: Some(182), output: Some(183), result_wrapper: Some(S(465820, 29)), errors: (745, 3) }, // GetHumanReadableSummary
+    Op { name: S(465849, 18), input: Some(184), output: Some(185), result_wrapper: Some(S(465867, 24)), errors: (748, 2) }, // GetInstanceProfile
+    Op { name: S(465891, 15), input: Some(186), output: Some(187), result_wrapper: Some(S(465906, 21)), errors: (750, 2) }, // GetLoginProfile
+    Op { name: S(465927, 12), input: Some(188), output: Some(189), result_wrapper: Some(S(465939, 18)), errors: (752, 2) }, // GetMFADevice
+    Op { name: S(465957, 24), input: Some(190), output: Some(191), result_wrapper: Some(S(465981, 30)), errors: (754, 3) }, // GetOpenIDConnectProvider
+    Op { name: S(466011, 28), input: Some(192), output: Some(193), result_wrapper: Some(S(466039, 34)), errors: (757, 1) }, // GetOrganizationsAccessReport
+    Op { name: S(466073, 36), input: None, output: Some(194), result_wrapper: Some(S(466109, 42)), errors: (758, 1) }, // GetOutboundWebIdentityFederationInfo
+    Op { name: S(466151, 9), input: Some(195), output: Some(196), result_wrapper: Some(S(466160, 15)), errors: (759, 3) }, // GetPolicy
+    Op { name: S(466175, 16), input: Some(197), output: Some(198), result_wrapper: Some(S(466191, 22)), errors: (762, 3) }, // GetPolicyVersion
+    Op { name: S(466213, 7), input: Some(201), output: Some(202), result_wrapper: Some(S(466220, 13)), errors: (765, 2) }, // GetRole
+    Op { name: S(466233, 13), input: Some(199), output: Some(200), result_wrapper: Some(S(466246, 19)), errors: (767, 2) }, // GetRolePolicy
+    Op { name: S(466265, 22), input: Some(203), output: Some(204), result_wrapper: Some(S(466287, 28)), errors: (769, 3) }, // GetRoleTemplateVersion
+    Op { name: S(466315, 15), input: Some(205), output: Some(206), result_wrapper: Some(S(466330, 21)), errors: (772, 3) }, // GetSAMLProvider
+    Op { name: S(466351, 15), input: Some(207), output: Some(208), result_wrapper: Some(S(466366, 21)), errors: (775, 2) }, // GetSSHPublicKey
+    Op { name: S(466387, 20), input: Some(209), output: Some(210), result_wrapper: Some(S(466407, 26)), errors: (777, 2) }, // GetServerCertificate
+    Op { name: S(466433, 29), input: Some(211), output: Some(212), result_wrapper: Some(S(466462, 35)), errors: (779, 2) }, // GetServiceLastAccessedDetails
+    Op { name: S(466497, 41), input: Some(213), output: Some(214), result_wrapper: Some(S(466538, 47)), errors: (781, 2) }, // GetServiceLastAccessedDetailsWithEntities
+    Op { name: S(466585, 34), input: Some(215), output: Some(216), result_wrapper: Some(S(466619, 40)), errors: (783, 3) }, // GetServiceLinkedRoleDeletionStatus
+    Op { name: S(466659, 7), input: Some(219), output: Some(220), result_wrapper: Some(S(466666, 13)), errors: (786, 2) }, // GetUser
+    Op { name: S(466679, 13), input: Some(217), output: Some(218), result_wrapper: Some(S(466692, 19)), errors: (788, 2) }, // GetUserPolicy
+    Op { name: S(466711, 27), input: Some(223), output: Some(226), result_wrapper: Some(S(466738, 33)), errors: (790, 3) }, // GetWorkloadIdentityProvider
+    Op { name: S(466771, 41), input: Some(221), output: Some(222), result_wrapper: Some(S(466812, 47)), errors: (793, 3) }, // GetWorkloadIdentityProviderDeletionStatus
+    Op { name: S(466859, 41), input: Some(224), output: Some(225), result_wrapper: Some(S(466900, 47)), errors: (796, 3) }, // GetWorkloadIdentityProviderResourcePolicy
+    Op { name: S(466947, 27), input: Some(229), output: Some(230), result_wrapper: Some(S(466974, 33)), errors: (799, 3) }, // GetWorkloadIdentityTemplate
+    Op { name: S(467007, 44), input: Some(227), output: Some(228), result_wrapper: Some(S(467051, 50)), errors: (802, 3) }, // GetWorkloadIdentityTemplateAttestationPolicy
+    Op { name: S(467101, 14), input: Some(245), output: Some(246), result_wrapper: Some(S(467115, 20)), errors: (805, 2) }, // ListAccessKeys
+    Op { name: S(467135, 18), input: Some(247), output: Some(248), result_wrapper: Some(S(467153, 24)), errors: (807, 1) }, // ListAccountAliases
+    Op { name: S(467177, 25), input: Some(249), output: Some(250), result_wrapper: Some(S(467202, 31)), errors: (808, 3) }, // ListAttachedGroupPolicies
+    Op { name: S(467233, 24), input: Some(251), output: Some(252), result_wrapper: Some(S(467257, 30)), errors: (811, 3) }, // ListAttachedRolePolicies
+    Op { name: S(467287, 24), input: Some(253), output: Some(254), result_wrapper: Some(S(467311, 30)), errors: (814, 3) }, // ListAttachedUserPolicies
+    Op { name: S(467341, 22), input: Some(255), output: Some(256), result_wrapper: Some(S(467363, 28)), errors: (817, 3) }, // ListDelegationRequests
+    Op { name: S(467391, 21), input: Some(257), output: Some(258), result_wrapper: Some(S(467412, 27)), errors: (820, 3) }, // ListEntitiesForPolicy
+    Op { name: S(467439, 17), input: Some(259), output: Some(260), result_wrapper: Some(S(467456, 23)), errors: (823, 2) }, // ListGroupPolicies
+    Op { name: S(467479, 10), input: Some(263), output: Some(264), result_wrapper: Some(S(467489, 16)), errors: (825, 1) }, // ListGroups
+    Op { name: S(467505, 17), input: Some(261), output: Some(262), result_wrapper: Some(S(467522, 23)), errors: (826, 2) }, // ListGroupsForUser
+    Op { name: S(467545, 23), input: Some(265), output: Some(266), result_wrapper: Some(S(467568, 29)), errors: (828, 2) }, // ListInstanceProfileTags
+    Op { name: S(467597, 20), input: Some(269), output: Some(270), result_wrapper: Some(S(467617, 26)), errors: (830, 1) }, // ListInstanceProfiles
+    Op { name: S(467643, 27), input: Some(267), output: Some(268), result_wrapper: Some(S(467670, 33)), errors: (831, 2) }, // ListInstanceProfilesForRole
+    Op { name: S(467703, 17), input: Some(271), output: Some(272), result_wrapper: Some(S(467720, 23)), errors: (833, 3) }, // ListMFADeviceTags
+    Op { name: S(467743, 14), input: Some(273), output: Some(274), result_wrapper: Some(S(467757, 20)), errors: (836, 2) }, // ListMFADevices
+    Op { name: S(467777, 29), input: Some(275), output: Some(276), result_wrapper: Some(S(467806, 35)), errors: (838, 3) }, // ListOpenIDConnectProviderTags
+    Op { name: S(467841, 26), input: Some(277), output: Some(278), result_wrapper: Some(S(467867, 32)), errors: (841, 1) }, // ListOpenIDConnectProviders
+    Op { name: S(467899, 25), input: Some(279), output: Some(280), result_wrapper: Some(S(467924, 31)), errors: (842, 4) }, // ListOrganizationsFeatures
+    Op { name: S(467955, 12), input: Some(284), output: Some(285), result_wrapper: Some(S(467967, 18)), errors: (846, 1) }, // ListPolicies
+    Op { name: S(467985, 33), input: Some(282), output: Some(283), result_wrapper: Some(S(468018, 39)), errors: (847, 2) }, // ListPoliciesGrantingServiceAccess
+    Op { name: S(468057, 14), input: Some(286), output: Some(287), result_wrapper: Some(S(468071, 20)), errors: (849, 3) }, // ListPolicyTags
+    Op { name: S(468091, 18), input: Some(288), output: Some(289), result_wrapper: Some(S(468109, 24)), errors: (852, 3) }, // ListPolicyVersions
+    Op { name: S(468133, 16), input: Some(290), output: Some(291), result_wrapper: Some(S(468149, 22)), errors: (855, 2) }, // ListRolePolicies
+    Op { name: S(468171, 12), input: Some(292), output: Some(293), result_wrapper: Some(S(468183, 18)), errors: (857, 2) }, // ListRoleTags
+    Op { name: S(468201, 9), input: Some(294), output: Some(295), result_wrapper: Some(S(468210, 15)), errors: (859, 1) }, // ListRoles
+    Op { name: S(468225, 20), input: Some(296), output: Some(297), result_wrapper: Some(S(468245, 26)), errors: (860, 3) }, // ListSAMLProviderTags
+    Op { name: S(468271, 17), input: Some(298), output: Some(299), result_wrapper: Some(S(468288, 23)), errors: (863, 1) }, // ListSAMLProviders
+    Op { name: S(468311, 17), input: Some(300), output: Some(301), result_wrapper: Some(S(468328, 23)), errors: (864, 1) }, // ListSSHPublicKeys
+    Op { name: S(468351, 25), input: Some(302), output: Some(303), result_wrapper: Some(S(468376, 31)), errors: (865, 2) }, // ListServerCertificateTags
+    Op { name: S(468407, 22), input: Some(304), output: Some(305), result_wrapper: Some(S(468429, 28)), errors: (867, 1) }, // ListServerCertificates
+    Op { name: S(468457, 30), input: Some(306), output: Some(307), result_wrapper: Some(S(468487, 36)), errors: (868, 2) }, // ListServiceSpecificCredentials
+    Op { name: S(468523, 23), input: Some(308), output: Some(309), result_wrapper: Some(S(468546, 29)), errors: (870, 2) }, // ListSigningCertificates
+    Op { name: S(468575, 16), input: Some(310), output: Some(311), result_wrapper: Some(S(468591, 22)), errors: (872, 2) }, // ListUserPolicies
+    Op { name: S(468613, 12), input: Some(312), output: Some(313), result_wrapper: Some(S(468625, 18)), errors: (874, 2) }, // ListUserTags
+    Op { name: S(468643, 9), input: Some(314), output: Some(315), result_wrapper: Some(S(468652, 15)), errors: (876, 1) }, // ListUsers
+    Op { name: S(468667, 21), input: Some(316), output: Some(317), result_wrapper: Some(S(468688, 27)), errors: (877, 0) }, // ListVirtualMFADevices
+    Op { name: S(468715, 43), input: Some(318), output: Some(319), result_wrapper: Some(S(468758, 49)), errors: (877, 3) }, // ListWorkloadIdentityProviderOutboundSigners
+    Op { name: S(468807, 32), input: Some(320), output: Some(321), result_wrapper: Some(S(468839, 38)), errors: (880, 3) }, // ListWorkloadIdentityProviderTags
+    Op { name: S(468877, 29), input: Some(322), output: Some(323), result_wrapper: Some(S(468906, 35)), errors: (883, 2) }, // ListWorkloadIdentityProviders
+    Op { name: S(468941, 32), input: Some(324), output: Some(325), result_wrapper: Some(S(468973, 38)), errors: (885, 3) }, // ListWorkloadIdentityTemplateTags
+    Op { name: S(469011, 29), input: Some(326), output: Some(327), result_wrapper: Some(S(469040, 35)), errors: (888, 3) }, // ListWorkloadIdentityTemplates
+    Op { name: S(469075, 20), input: Some(374), output: Some(375), result_wrapper: Some(S(469095, 26)), errors: (891, 3) }, // PutAccountProperties
+    Op { name: S(469121, 14), input: Some(376), output: None, result_wrapper: None, errors: (894, 4) }, // PutGroupPolicy
+    Op { name: S(469135, 26), input: Some(377), output: None, result_wrapper: None, errors: (898, 5) }, // PutRolePermissionsBoundary
+    Op { name: S(469161, 13), input: Some(378), output: None, result_wrapper: None, errors: (903, 5) }, // PutRolePolicy
+    Op { name: S(469174, 26), input: Some(379), output: None, result_wrapper: None, errors: (908, 4) }, // PutUserPermissionsBoundary
+    Op { name: S(469200, 13), input: Some(380), output: None, result_wrapper: None, errors: (912, 4) }, // PutUserPolicy
+    Op { name: S(469213, 41), input: Some(381), output: Some(382), result_wrapper: Some(S(469254, 47)), errors: (916, 6) }, // PutWorkloadIdentityProviderResourcePolicy
+    Op { name: S(469301, 44), input: Some(383), output: Some(384), result_wrapper: Some(S(469345, 50)), errors: (922, 6) }, // PutWorkloadIdentityTemplateAttestationPolicy
+    Op { name: S(469395, 23), input: Some(387), output: None, result_wrapper: None, errors: (928, 4) }, // RejectDelegationRequest
+    Op { name: S(469418, 39), input: Some(388), output: None, result_wrapper: None, errors: (932, 4) }, // RemoveClientIDFromOpenIDConnectProvider
+    Op { name: S(469457, 29), input: Some(389), output: None, result_wrapper: None, errors: (936, 4) }, // RemoveRoleFromInstanceProfile
+    Op { name: S(469486, 19), input: Some(390), output: None, result_wrapper: None, errors: (940, 3) }, // RemoveUserFromGroup
+    Op { name: S(469505, 30), input: Some(397), output: Some(398), result_wrapper: Some(S(469535, 36)), errors: (943, 1) }, // ResetServiceSpecificCredential
+    Op { name: S(469571, 15), input: Some(404), output: None, result_wrapper: None, errors: (944, 5) }, // ResyncMFADevice
+    Op { name: S(469586, 19), input: Some(424), output: None, result_wrapper: None, errors: (949, 4) }, // SendDelegationToken
+    Op { name: S(469605, 23), input: Some(435), output: None, result_wrapper: None, errors: (953, 4) }, // SetDefaultPolicyVersion
+    Op { name: S(469628, 34), input: Some(436), output: None, result_wrapper: None, errors: (957, 1) }, // SetSecurityTokenServicePreferences
+    Op { name: S(469662, 20), input: Some(438), output: Some(439), result_wrapper: Some(S(469682, 26)), errors: (958, 2) }, // SimulateCustomPolicy
+    Op { name: S(469708, 23), input: Some(440), output: Some(439), result_wrapper: Some(S(469731, 29)), errors: (960, 3) }, // SimulatePrincipalPolicy
+    Op { name: S(469760, 18), input: Some(446), output: None, result_wrapper: None, errors: (963, 5) }, // TagInstanceProfile
+    Op { name: S(469778, 12), input: Some(447), output: None, result_wrapper: None, errors: (968, 5) }, // TagMFADevice
+    Op { name: S(469790, 24), input: Some(448), output: None, result_wrapper: None, errors: (973, 5) }, // TagOpenIDConnectProvider
+    Op { name: S(469814, 9), input: Some(449), output: None, result_wrapper: None, errors: (978, 5) }, // TagPolicy
+    Op { name: S(469823, 7), input: Some(450), output: None, result_wrapper: None, errors: (983, 5) }, // TagRole
+    Op { name: S(469830, 15), input: Some(451), output: None, result_wrapper: None, errors: (988, 5) }, // TagSAMLProvider
+    Op { name: S(469845, 20), input: Some(452), output: None, result_wrapper: None, errors: (993, 5) }, // TagServerCertificate
+    Op { name: S(469865, 7), input: Some(454), output: None, result_wrapper: None, errors: (998, 5) }, // TagUser
+    Op { name: S(469872, 27), input: Some(455), output: None, result_wrapper: None, errors: (1003, 5) }, // TagWorkloadIdentityProvider
+    Op { name: S(469899, 27), input: Some(456), output: None, result_wrapper: None, errors: (1008, 5) }, // TagWorkloadIdentityTemplate
+    Op { name: S(469926, 20), input: Some(461), output: None, result_wrapper: None, errors: (1013, 4) }, // UntagInstanceProfile
+    Op { name: S(469946, 14), input: Some(462), output: None, result_wrapper: None, errors: (1017, 4) }, // UntagMFADevice
+    Op { name: S(469960, 26), input: Some(463), output: None, result_wrapper: None, errors: (1021, 4) }, // UntagOpenIDConnectProvider
+    Op { name: S(469986, 11), input: Some(464), output: None, result_wrapper: None, errors: (1025, 4) }, // UntagPolicy
+    Op { name: S(469997, 9), input: Some(465), output: None, result_wrapper: None, errors: (1029, 3) }, // UntagRole
+    Op { name: S(470006, 17), input: Some(466), output: None, result_wrapper: None, errors: (1032, 4) }, // UntagSAMLProvider
+    Op { name: S(470023, 22), input: Some(467), output: None, result_wrapper: None, errors: (1036, 4) }, // UntagServerCertificate
+    Op { name: S(470045, 9), input: Some(468), output: None, result_wrapper: None, errors: (1040, 3) }, // UntagUser
+    Op { name: S(470054, 29), input: Some(469), output: None, result_wrapper: None, errors: (1043, 4) }, // UntagWorkloadIdentityProvider
+    Op { name: S(470083, 29), input: Some(470), output: None, result_wrapper: None, errors: (1047, 4) }, // UntagWorkloadIdentityTemplate
+    Op { name: S(470112, 15), input: Some(471), output: None, result_wrapper: None, errors: (1051, 4) }, // UpdateAccessKey
+    Op { name: S(470127, 27), input: Some(472), output: None, result_wrapper: None, errors: (1055, 4) }, // UpdateAccountPasswordPolicy
+    Op { name: S(470154, 22), input: Some(473), output: None, result_wrapper: None, errors: (1059, 5) }, // UpdateAssumeRolePolicy
+    Op { name: S(470176, 23), input: Some(474), output: None, result_wrapper: None, errors: (1064, 4) }, // UpdateDelegationRequest
+    Op { name: S(470199, 11), input: Some(475), output: None, result_wrapper: None, errors: (1068, 4) }, // UpdateGroup
+    Op { name: S(470210, 18), input: Some(476), output: None, result_wrapper: None, errors: (1072, 6) }, // UpdateLoginProfile
+    Op { name: S(470228, 27), input: Some(477), output: None, result_wrapper: None, errors: (1078, 4) }, // UpdateOpenIDConnectProvider
+    Op { name: S(470255, 37), input: Some(478), output: None, result_wrapper: None, errors: (1082, 4) }, // UpdateOpenIDConnectProviderThumbprint
+    Op { name: S(470292, 10), input: Some(481), output: Some(482), result_wrapper: Some(S(470302, 16)), errors: (1086, 4) }, // UpdateRole
+    Op { name: S(470318, 21), input: Some(479), output: Some(480), result_wrapper: Some(S(470339, 27)), errors: (1090, 3) }, // UpdateRoleDescription
+    Op { name: S(470366, 18), input: Some(483), output: Some(484), result_wrapper: Some(S(470384, 24)), errors: (1093, 5) }, // UpdateSAMLProvider
+    Op { name: S(470408, 18), input: Some(485), output: None, result_wrapper: None, errors: (1098, 2) }, // UpdateSSHPublicKey
+    Op { name: S(470426, 23), input: Some(486), output: None, result_wrapper: None, errors: (1100, 4) }, // UpdateServerCertificate
+    Op { name: S(470449, 31), input: Some(487), output: None, result_wrapper: None, errors: (1104, 1) }, // UpdateServiceSpecificCredential
+    Op { name: S(470480, 24), input: Some(488), output: None, result_wrapper: None, errors: (1105, 4) }, // UpdateSigningCertificate
+    Op { name: S(470504, 10), input: Some(489), output: None, result_wrapper: None, errors: (1109, 6) }, // UpdateUser
+    Op { name: S(470514, 44), input: Some(490), output: Some(491), result_wrapper: Some(S(470558, 50)), errors: (1115, 5) }, // UpdateWorkloadIdentityProviderOutboundSigner
+    Op { name: S(470608, 18), input: Some(492), output: Some(493), result_wrapper: Some(S(470626, 24)), errors: (1120, 5) }, // UploadSSHPublicKey
+    Op { name: S(470650, 23), input: Some(494), output: Some(495), result_wrapper: Some(S(470673, 29)), errors: (1125, 7) }, // UploadServerCertificate
+    Op { name: S(470702, 24), input: Some(496), output: Some(497), result_wrapper: Some(S(470726, 30)), errors: (1132, 8) }, // UploadSigningCertificate
 ];
 
 static SHAPES: [Shape; 729] = [
-    Shape { name: S(314221, 30), kind: Structure, members: (12242, 1), ..BASE }, // AcceptDelegationRequestRequest
-    Shape { name: S(314270, 33), kind: String, enums: (3824, 2), ..BASE }, // AccessAdvisorUsageGranularityType
-    Shape { name: S(314328, 12), kind: Structure, members: (12243, 6), ..BASE }, // AccessDetail
-    Shape { name: S(314413, 13), kind: List, item: 2, item_name: S(28153, 6), ..BASE }, // AccessDetails
-    Shape { name: S(314426, 9), kind: Structure, members: (12249, 5), ..BASE }, // AccessKey
-    Shape { name: S(314469, 17), kind: Structure, members: (12254, 3), ..BASE }, // AccessKeyLastUsed
-    Shape { name: S(314498, 17), kind: Structure, members: (12257, 4), ..BASE }, // AccessKeyMetadata
-    Shape { name: S(314515, 53), kind: Structure, members: (12261, 0), error: Some((S(314515, 53), 400)), ..BASE }, // AccountNotManagementOrDelegatedAdministratorException
-    Shape { name: S(314568, 18), kind: Structure, members: (12261, 3), ..BASE }, // AcquireRoleRequest
-    Shape { name: S(314634, 19), kind: Structure, members: (12264, 1), ..BASE }, // AcquireRoleResponse
-    Shape { name: S(314653, 18), kind: List, item: 11, item_name: S(28153, 6), ..BASE }, // ActionNameListType
-    Shape { name: S(314671, 14), kind: String, min: Some(3.0), max: Some(128.0), ..BASE }, // ActionNameType
-    Shape { name: S(314685, 41), kind: Structure, members: (12265, 2), ..BASE }, // AddClientIDToOpenIDConnectProviderRequest
-    Shape { name: S(314758, 31), kind: Structure, members: (12267, 2), ..BASE }, // AddRoleToInstanceProfileRequest
-    Shape { name: S(314808, 21), kind: Structure, members: (12269, 2), ..BASE }, // AddUserToGroupRequest
-    Shape { name: S(314829, 11), kind: List, item: 530, item_name: S(28153, 6), ..BASE }, // ArnListType
-    Shape { name: S(314840, 33), kind: Structure, members: (12271, 1), ..BASE }, // AssociateDelegationRequestRequest
-    Shape { name: S(314873, 24), kind: Structure, members: (12272, 2), ..BASE }, // AttachGroupPolicyRequest
-    Shape { name: S(314906, 23), kind: Structure, members: (12274, 2), ..BASE }, // AttachRolePolicyRequest
-    Shape { name: S(314929, 23), kind: Structure, members: (12276, 2), ..BASE }, // AttachUserPolicyRequest
-    Shape { name: S(314952, 27), kind: Structure, members: (12278, 2), ..BASE }, // AttachedPermissionsBoundary
-    Shape { name: S(315024, 14), kind: Structure, members: (12280, 2), ..BASE }, // AttachedPolicy
-    Shape { name: S(315038, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(315052, 11)), ..BASE }, // AttachmentName
-    Shape { name: S(72565, 14), kind: String, enums: (3826, 3), ..BASE }, // AttachmentType
-    Shape { name: S(315067, 14), kind: Blob, ..BASE }, // BootstrapDatum
-    Shape { name: S(315081, 37), kind: Structure, members: (12282, 0), error: Some((S(315081, 37), 400)), ..BASE }, // CallerIsNotManagementAccountException
-    Shape { name: S(315118, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(315138, 16)), ..BASE }, // CertificationKeyType
-    Shape { name: S(315154, 20), kind: Map, item: 26, value: 28, item_name: S(32611, 3), value_name: S(28934, 5), ..BASE }, // CertificationMapType
-    Shape { name: S(315174, 22), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(315138, 16)), ..BASE }, // CertificationValueType
-    Shape { name: S(315196, 21), kind: Structure, members: (12282, 2), ..BASE }, // ChangePasswordRequest
-    Shape { name: S(315239, 12), kind: Integer, ..BASE }, // ColumnNumber
-    Shape { name: S(315251, 31), kind: Structure, members: (12284, 1), error: Some((S(315282, 22), 409)), ..BASE }, // ConcurrentModificationException
-    Shape { name: S(315304, 29), kind: String, ..BASE }, // ConcurrentModificationMessage
-    Shape { name: S(315333, 12), kind: Structure, members: (12285, 3), ..BASE }, // ContextEntry
-    Shape { name: S(315389, 20), kind: List, item: 33, item_name: S(28153, 6), ..BASE }, // ContextEntryListType
-    Shape { name: S(315409, 18), kind: String, min: Some(5.0), max: Some(256.0), ..BASE }, // ContextKeyNameType
-    Shape { name: S(315427, 29), kind: List, item: 35, item_name: S(28153, 6), ..BASE }, // ContextKeyNamesResultListType
-    Shape { name: S(315456, 18), kind: String, enums: (3829, 12), ..BASE }, // ContextKeyTypeEnum
-    Shape { name: S(315560, 23), kind: List, item: 39, item_name: S(28153, 6), ..BASE }, // ContextKeyValueListType
-    Shape { name: S(315583, 19), kind: String, ..BASE }, // ContextKeyValueType
-    Shape { name: S(315602, 15), kind: Structure, members: (12288, 4), ..BASE }, // ContextProvider
-    Shape { name: S(315686, 28), kind: Structure, members: (12292, 2), ..BASE }, // ContextProviderKeyDefinition
-    Shape { name: S(315732, 22), kind: Structure, members: (12294, 1), ..BASE }, // CreateAccessKeyRequest
-    Shape { name: S(315754, 23), kind: Structure, members: (12295, 1), ..BASE }, // CreateAccessKeyResponse
-    Shape { name: S(315777, 25), kind: Structure, members: (12296, 1), ..BASE }, // CreateAccountAliasRequest
-    Shape { name: S(315814, 30), kind: Structure, members: (12297, 9), ..BASE }, // CreateDelegationRequestRequest
-    Shape { name: S(315962, 31), kind: Structure, members: (12306, 2), ..BASE }, // CreateDelegationRequestResponse
-    Shape { name: S(316008, 18), kind: Structure, members: (12308, 2), ..BASE }, // CreateGroupRequest
-    Shape { name: S(316026, 19), kind: Structure, members: (12310, 1), ..BASE }, // CreateGroupResponse
-    Shape { name: S(316045, 28), kind: Structure, members: (12311, 3), ..BASE }, // CreateInstanceProfileRequest
-    Shape { name: S(316073, 29), kind: Structure, members: (12314, 1), ..BASE }, // CreateInstanceProfileResponse
-    Shape { name: S(316117, 25), kind: Structure, members: (12315, 4), ..BASE }, // CreateLoginProfileRequest
-    Shape { name: S(316195, 26), kind: Structure, members: (12319, 1), ..BASE }, // CreateLoginProfileResponse
-    Shape { name: S(316233, 34), kind: Structure, members: (12320, 6), ..BASE }, // CreateOpenIDConnectProviderRequest
-    Shape { name: S(316318, 35), kind: Structure, members: (12326, 2), ..BASE }, // CreateOpenIDConnectProviderResponse
-    Shape { name: S(316353, 19), kind: Structure, members: (12328, 5), ..BASE }, // CreatePolicyRequest
-    Shape { name: S(316372, 20), kind: Structure, members: (12333, 1), ..BASE }, // CreatePolicyResponse
-    Shape { name: S(316392, 26), kind: Structure, members: (12334, 3), ..BASE }, // CreatePolicyVersionRequest
-    Shape { name: S(316430, 27), kind: Structure, members: (12337, 1), ..BASE }, // CreatePolicyVersionResponse
-    Shape { name: S(316470, 17), kind: Structure, members: (12338, 8), ..BASE }, // CreateRoleRequest
-    Shape { name: S(316548, 18), kind: Structure, members: (12346, 1), ..BASE }, // CreateRoleResponse
-    Shape { name: S(316566, 25), kind: Structure, members: (12347, 7), ..BASE }, // CreateSAMLProviderRequest
-    Shape { name: S(316647, 26), kind: Structure, members: (12354, 2), ..BASE }, // CreateSAMLProviderResponse
-    Shape { name: S(316673, 30), kind: Structure, members: (12356, 3), ..BASE }, // CreateServiceLinkedRoleRequest
-    Shape { name: S(316729, 31), kind: Structure, members: (12359, 1), ..BASE }, // CreateServiceLinkedRoleResponse
-    Shape { name: S(316760, 38), kind: Structure, members: (12360, 3), ..BASE }, // CreateServiceSpecificCredentialRequest
-    Shape { name: S(316815, 39), kind: Structure, members: (12363, 1), ..BASE }, // CreateServiceSpecificCredentialResponse
-    Shape { name: S(316879, 17), kind: Structure, members: (12364, 4), ..BASE }, // CreateUserRequest
-    Shape { name: S(316896, 18), kind: Structure, members: (12368, 1), ..BASE }, // CreateUserResponse
-    Shape { name: S(316914, 29), kind: Structure, members: (12369, 3), ..BASE }, // CreateVirtualMFADeviceRequest
-    Shape { name: S(316963, 30), kind: Structure, members: (12372, 1), ..BASE }, // CreateVirtualMFADeviceResponse
-    Shape { name: S(317009, 51), kind: Structure, members: (12373, 3), ..BASE }, // CreateWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(317120, 52), kind: Structure, members: (12376, 0), ..BASE }, // CreateWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(317172, 37), kind: Structure, members: (12376, 6), ..BASE }, // CreateWorkloadIdentityProviderRequest
-    Shape { name: S(317256, 38), kind: Structure, members: (12382, 10), ..BASE }, // CreateWorkloadIdentityProviderResponse
-    Shape { name: S(317319, 37), kind: Structure, members: (12392, 9), ..BASE }, // CreateWorkloadIdentityTemplateRequest
-    Shape { name: S(317412, 38), kind: Structure, members: (12401, 11), ..BASE }, // CreateWorkloadIdentityTemplateResponse
-    Shape { name: S(317460, 32), kind: Structure, members: (12412, 1), error: Some((S(317492, 13), 410)), ..BASE }, // CredentialReportExpiredException
-    Shape { name: S(317505, 35), kind: Structure, members: (12413, 1), error: Some((S(317540, 16), 410)), ..BASE }, // CredentialReportNotPresentException
-    Shape { name: S(317556, 33), kind: Structure, members: (12414, 1), error: Some((S(317589, 16), 404)), ..BASE }, // CredentialReportNotReadyException
-    Shape { name: S(317605, 26), kind: Structure, members: (12415, 2), ..BASE }, // DeactivateMFADeviceRequest
-    Shape { name: S(317643, 20), kind: Structure, members: (12417, 2), ..BASE }, // DelegationPermission
-    Shape { name: S(317690, 17), kind: Structure, members: (12419, 20), ..BASE }, // DelegationRequest
-    Shape { name: S(317817, 22), kind: Structure, members: (12439, 2), ..BASE }, // DeleteAccessKeyRequest
-    Shape { name: S(317839, 25), kind: Structure, members: (12441, 1), ..BASE }, // DeleteAccountAliasRequest
-    Shape { name: S(317864, 23), kind: Structure, members: (12442, 1), error: Some((S(317887, 14), 409)), ..BASE }, // DeleteConflictException
-    Shape { name: S(317901, 24), kind: Structure, members: (12443, 2), ..BASE }, // DeleteGroupPolicyRequest
-    Shape { name: S(317925, 18), kind: Structure, members: (12445, 1), ..BASE }, // DeleteGroupRequest
-    Shape { name: S(317943, 28), kind: Structure, members: (12446, 1), ..BASE }, // DeleteInstanceProfileRequest
-    Shape { name: S(317971, 25), kind: Structure, members: (12447, 1), ..BASE }, // DeleteLoginProfileRequest
-    Shape { name: S(317996, 34), kind: Structure, members: (12448, 1), ..BASE }, // DeleteOpenIDConnectProviderRequest
-    Shape { name: S(318030, 19), kind: Structure, members: (12449, 1), ..BASE }, // DeletePolicyRequest
-    Shape { name: S(318049, 26), kind: Structure, members: (12450, 2), ..BASE }, // DeletePolicyVersionRequest
-    Shape { name: S(318084, 36), kind: Structure, members: (12452, 1), ..BASE }, // DeleteRolePermissionsBoundaryRequest
-    Shape { name: S(318120, 23), kind: Structure, members: (12453, 2), ..BASE }, // DeleteRolePolicyRequest
-    Shape { name: S(318143, 17), kind: Structure, members: (12455, 1), ..BASE }, // DeleteRoleRequest
-    Shape { name: S(318160, 25), kind: Structure, members: (12456, 1), ..BASE }, // DeleteSAMLProviderRequest
-    Shape { name: S(318185, 25), kind: Structure, members: (12457, 2), ..BASE }, // DeleteSSHPublicKeyRequest
-    Shape { name: S(318224, 30), kind: Structure, members: (12459, 1), ..BASE }, // DeleteServerCertificateRequest
-    Shape { name: S(318275, 30), kind: Structure, members: (12460, 1), ..BASE }, // DeleteServiceLinkedRoleRequest
-    Shape { name: S(318305, 31), kind: Structure, members: (12461, 1), ..BASE }, // DeleteServiceLinkedRoleResponse
-    Shape { name: S(318350, 38), kind: Structure, members: (12462, 2), ..BASE }, // DeleteServiceSpecificCredentialRequest
-    Shape { name: S(318415, 31), kind: Structure, members: (12464, 2), ..BASE }, // DeleteSigningCertificateRequest
-    Shape { name: S(318446, 36), kind: Structure, members: (12466, 1), ..BASE }, // DeleteUserPermissionsBoundaryRequest
-    Shape { name: S(318482, 23), kind: Structure, members: (12467, 2), ..BASE }, // DeleteUserPolicyRequest
-    Shape { name: S(318505, 17), kind: Structure, members: (12469, 1), ..BASE }, // DeleteUserRequest
-    Shape { name: S(318522, 29), kind: Structure, members: (12470, 1), ..BASE }, // DeleteVirtualMFADeviceRequest
-    Shape { name: S(318551, 51), kind: Structure, members: (12471, 2), ..BASE }, // DeleteWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(318602, 52), kind: Structure, members: (12473, 3), ..BASE }, // DeleteWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(318654, 37), kind: Structure, members: (12476, 1), ..BASE }, // DeleteWorkloadIdentityProviderRequest
-    Shape { name: S(318691, 51), kind: Structure, members: (12477, 1), ..BASE }, // DeleteWorkloadIdentityProviderResourcePolicyRequest
-    Shape { name: S(318742, 52), kind: Structure, members: (12478, 0), ..BASE }, // DeleteWorkloadIdentityProviderResourcePolicyResponse
-    Shape { name: S(318794, 38), kind: Structure, members: (12478, 1), ..BASE }, // DeleteWorkloadIdentityProviderResponse
-    Shape { name: S(318832, 54), kind: Structure, members: (12479, 1), ..BASE }, // DeleteWorkloadIdentityTemplateAttestationPolicyRequest
-    Shape { name: S(318913, 55), kind: Structure, members: (12480, 0), ..BASE }, // DeleteWorkloadIdentityTemplateAttestationPolicyResponse
-    Shape { name: S(318968, 37), kind: Structure, members: (12480, 1), ..BASE }, // DeleteWorkloadIdentityTemplateRequest
-    Shape { name: S(319005, 38), kind: Structure, members: (12481, 2), ..BASE }, // DeleteWorkloadIdentityTemplateResponse
-    Shape { name: S(319043, 29), kind: Structure, members: (12483, 2), ..BASE }, // DeletionTaskFailureReasonType
-    Shape { name: S(319085, 18), kind: String, min: Some(1.0), max: Some(1000.0), ..BASE }, // DeletionTaskIdType
-    Shape { name: S(319103, 22), kind: String, enums: (3841, 4), ..BASE }, // DeletionTaskStatusType
-    Shape { name: S(319162, 24), kind: Structure, members: (12485, 2), ..BASE }, // DetachGroupPolicyRequest
-    Shape { name: S(319186, 23), kind: Structure, members: (12487, 2), ..BASE }, // DetachRolePolicyRequest
-    Shape { name: S(319209, 23), kind: Structure, members: (12489, 2), ..BASE }, // DetachUserPolicyRequest
-    Shape { name: S(319232, 40), kind: Structure, members: (12491, 0), ..BASE }, // DisableOrganizationLevelResourcesRequest
-    Shape { name: S(319272, 41), kind: Structure, members: (12491, 2), ..BASE }, // DisableOrganizationLevelResourcesResponse
-    Shape { name: S(319342, 52), kind: Structure, members: (12493, 0), ..BASE }, // DisableOrganizationsRootCredentialsManagementRequest
-    Shape { name: S(319394, 53), kind: Structure, members: (12493, 2), ..BASE }, // DisableOrganizationsRootCredentialsManagementResponse
-    Shape { name: S(319447, 39), kind: Structure, members: (12495, 0), ..BASE }, // DisableOrganizationsRootSessionsRequest
-    Shape { name: S(319486, 40), kind: Structure, members: (12495, 2), ..BASE }, // DisableOrganizationsRootSessionsResponse
-    Shape { name: S(319526, 52), kind: Structure, members: (12497, 2), ..BASE }, // DisableWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(319588, 53), kind: Structure, members: (12499, 0), ..BASE }, // DisableWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(319641, 29), kind: Structure, members: (12499, 1), error: Some((S(319670, 20), 409)), ..BASE }, // DuplicateCertificateException
-    Shape { name: S(319690, 30), kind: Structure, members: (12500, 1), error: Some((S(319720, 21), 400)), ..BASE }, // DuplicateSSHPublicKeyException
-    Shape { name: S(319741, 22), kind: Structure, members: (12501, 4), ..BASE }, // EnableMFADeviceRequest
-    Shape { name: S(319801, 39), kind: Structure, members: (12505, 0), ..BASE }, // EnableOrganizationLevelResourcesRequest
-    Shape { name: S(319840, 40), kind: Structure, members: (12505, 2), ..BASE }, // EnableOrganizationLevelResourcesResponse
-    Shape { name: S(319880, 51), kind: Structure, members: (12507, 0), ..BASE }, // EnableOrganizationsRootCredentialsManagementRequest
-    Shape { name: S(319931, 52), kind: Structure, members: (12507, 2), ..BASE }, // EnableOrganizationsRootCredentialsManagementResponse
-    Shape { name: S(319983, 38), kind: Structure, members: (12509, 0), ..BASE }, // EnableOrganizationsRootSessionsRequest
-    Shape { name: S(320021, 39), kind: Structure, members: (12509, 2), ..BASE }, // EnableOrganizationsRootSessionsResponse
-    Shape { name: S(320060, 43), kind: Structure, members: (12511, 1), ..BASE }, // EnableOutboundWebIdentityFederationResponse
-    Shape { name: S(320119, 51), kind: Structure, members: (12512, 3), ..BASE }, // EnableWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(320170, 52), kind: Structure, members: (12515, 0), ..BASE }, // EnableWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(320222, 28), kind: Structure, members: (12515, 1), error: Some((S(320250, 19), 409)), ..BASE }, // EntityAlreadyExistsException
-    Shape { name: S(320269, 13), kind: Structure, members: (12516, 2), ..BASE }, // EntityDetails
-    Shape { name: S(320282, 10), kind: Structure, members: (12518, 5), ..BASE }, // EntityInfo
-    Shape { name: S(320309, 38), kind: Structure, members: (12523, 1), error: Some((S(320347, 29), 409)), ..BASE }, // EntityTemporarilyUnmodifiableException
-    Shape { name: S(320376, 10), kind: String, enums: (3845, 5), ..BASE }, // EntityType
-    Shape { name: S(320420, 12), kind: Structure, members: (12524, 2), ..BASE }, // ErrorDetails
-    Shape { name: S(320432, 23), kind: Map, item: 150, value: 354, item_name: S(32611, 3), value_name: S(28934, 5), ..BASE }, // EvalDecisionDetailsType
-    Shape { name: S(320455, 22), kind: String, min: Some(3.0), max: Some(256.0), ..BASE }, // EvalDecisionSourceType
-    Shape { name: S(320477, 16), kind: Structure, members: (12526, 9), ..BASE }, // EvaluationResult
-    Shape { name: S(320674, 25), kind: List, item: 151, item_name: S(28153, 6), ..BASE }, // EvaluationResultsListType
-    Shape { name: S(320699, 24), kind: Structure, members: (12535, 1), error: Some((S(320723, 15), 404)), ..BASE }, // FeatureDisabledException
-    Shape { name: S(320738, 22), kind: String, ..BASE }, // FeatureDisabledMessage
-    Shape { name: S(320760, 23), kind: Structure, members: (12536, 1), error: Some((S(320783, 14), 409)), ..BASE }, // FeatureEnabledException
-    Shape { name: S(320797, 21), kind: String, ..BASE }, // FeatureEnabledMessage
-    Shape { name: S(320818, 11), kind: String, enums: (3850, 3), ..BASE }, // FeatureType
-    Shape { name: S(320890, 16), kind: List, item: 157, item_name: S(28153, 6), ..BASE }, // FeaturesListType
-    Shape { name: S(320906, 32), kind: Structure, members: (12537, 2), ..BASE }, // GenerateCredentialReportResponse
-    Shape { name: S(320938, 40), kind: Structure, members: (12539, 2), ..BASE }, // GenerateOrganizationsAccessReportRequest
-    Shape { name: S(320999, 41), kind: Structure, members: (12541, 1), ..BASE }, // GenerateOrganizationsAccessReportResponse
-    Shape { name: S(321045, 41), kind: Structure, members: (12542, 2), ..BASE }, // GenerateServiceLastAccessedDetailsRequest
-    Shape { name: S(321086, 42), kind: Structure, members: (12544, 1), ..BASE }, // GenerateServiceLastAccessedDetailsResponse
-    Shape { name: S(321128, 27), kind: Structure, members: (12545, 1), ..BASE }, // GetAccessKeyLastUsedRequest
-    Shape { name: S(321155, 28), kind: Structure, members: (12546, 2), ..BASE }, // GetAccessKeyLastUsedResponse
-    Shape { name: S(321183, 37), kind: Structure, members: (12548, 3), ..BASE }, // GetAccountAuthorizationDetailsRequest
-    Shape { name: S(321228, 38), kind: Structure, members: (12551, 6), ..BASE }, // GetAccountAuthorizationDetailsResponse
-    Shape { name: S(321320, 32), kind: Structure, members: (12557, 1), ..BASE }, // GetAccountPasswordPolicyResponse
-    Shape { name: S(321366, 27), kind: Structure, members: (12558, 0), ..BASE }, // GetAccountPropertiesRequest
-    Shape { name: S(321393, 28), kind: Structure, members: (12558, 1), ..BASE }, // GetAccountPropertiesResponse
-    Shape { name: S(321431, 25), kind: Structure, members: (12559, 1), ..BASE }, // GetAccountSummaryResponse
-    Shape { name: S(321466, 36), kind: Structure, members: (12560, 1), ..BASE }, // GetContextKeysForCustomPolicyRequest
-    Shape { name: S(321517, 31), kind: Structure, members: (12561, 1), ..BASE }, // GetContextKeysForPolicyResponse
-    Shape { name: S(321563, 39), kind: Structure, members: (12562, 2), ..BASE }, // GetContextKeysForPrincipalPolicyRequest
-    Shape { name: S(321617, 27), kind: Structure, members: (12564, 3), ..BASE }, // GetCredentialReportResponse
-    Shape { name: S(321676, 27), kind: Structure, members: (12567, 2), ..BASE }, // GetDelegationRequestRequest
-    Shape { name: S(321728, 28), kind: Structure, members: (12569, 3), ..BASE }, // GetDelegationRequestResponse
-    Shape { name: S(321798, 21), kind: Structure, members: (12572, 2), ..BASE }, // GetGroupPolicyRequest
-    Shape { name: S(321819, 22), kind: Structure, members: (12574, 3), ..BASE }, // GetGroupPolicyResponse
-    Shape { name: S(321841, 15), kind: Structure, members: (12577, 3), ..BASE }, // GetGroupRequest
-    Shape { name: S(321856, 16), kind: Structure, members: (12580, 4), ..BASE }, // GetGroupResponse
-    Shape { name: S(321877, 30), kind: Structure, members: (12584, 2), ..BASE }, // GetHumanReadableSummaryRequest
-    Shape { name: S(321916, 31), kind: Structure, members: (12586, 3), ..BASE }, // GetHumanReadableSummaryResponse
-    Shape { name: S(321973, 25), kind: Structure, members: (12589, 1), ..BASE }, // GetInstanceProfileRequest
-    Shape { name: S(321998, 26), kind: Structure, members: (12590, 1), ..BASE }, // GetInstanceProfileResponse
-    Shape { name: S(322024, 22), kind: Structure, members: (12591, 1), ..BASE }, // GetLoginProfileRequest
-    Shape { name: S(322046, 23), kind: Structure, members: (12592, 1), ..BASE }, // GetLoginProfileResponse
-    Shape { name: S(322069, 19), kind: Structure, members: (12593, 2), ..BASE }, // GetMFADeviceRequest
-    Shape { name: S(322088, 20), kind: Structure, members: (12595, 4), ..BASE }, // GetMFADeviceResponse
-    Shape { name: S(322132, 31), kind: Structure, members: (12599, 1), ..BASE }, // GetOpenIDConnectProviderRequest
-    Shape { name: S(322163, 32), kind: Structure, members: (12600, 8), ..BASE }, // GetOpenIDConnectProviderResponse
-    Shape { name: S(322211, 35), kind: Structure, members: (12608, 4), ..BASE }, // GetOrganizationsAccessReportRequest
-    Shape { name: S(322253, 36), kind: Structure, members: (12612, 9), ..BASE }, // GetOrganizationsAccessReportResponse
-    Shape { name: S(322383, 44), kind: Structure, members: (12621, 2), ..BASE }, // GetOutboundWebIdentityFederationInfoResponse
-    Shape { name: S(322444, 16), kind: Structure, members: (12623, 1), ..BASE }, // GetPolicyRequest
-    Shape { name: S(322460, 17), kind: Structure, members: (12624, 1), ..BASE }, // GetPolicyResponse
-    Shape { name: S(322477, 23), kind: Structure, members: (12625, 2), ..BASE }, // GetPolicyVersionRequest
-    Shape { name: S(322500, 24), kind: Structure, members: (12627, 1), ..BASE }, // GetPolicyVersionResponse
-    Shape { name: S(322524, 20), kind: Structure, members: (12628, 2), ..BASE }, // GetRolePolicyRequest
-    Shape { name: S(322544, 21), kind: Structure, members: (12630, 3), ..BASE }, // GetRolePolicyResponse
-    Shape { name: S(322565, 14), kind: Structure, members: (12633, 1), ..BASE }, // GetRoleRequest
-    Shape { name: S(322579, 15), kind: Structure, members: (12634, 1), ..BASE }, // GetRoleResponse
-    Shape { name: S(322594, 29), kind: Structure, members: (12635, 2), ..BASE }, // GetRoleTemplateVersionRequest
-    Shape { name: S(322635, 30), kind: Structure, members: (12637, 1), ..BASE }, // GetRoleTemplateVersionResponse
-    Shape { name: S(322684, 22), kind: Structure, members: (12638, 1), ..BASE }, // GetSAMLProviderRequest
-    Shape { name: S(322706, 23), kind: Structure, members: (12639, 11), ..BASE }, // GetSAMLProviderResponse
-    Shape { name: S(322772, 22), kind: Structure, members: (12650, 3), ..BASE }, // GetSSHPublicKeyRequest
-    Shape { name: S(322802, 23), kind: Structure, members: (12653, 1), ..BASE }, // GetSSHPublicKeyResponse
-    Shape { name: S(322837, 27), kind: Structure, members: (12654, 1), ..BASE }, // GetServerCertificateRequest
-    Shape { name: S(322864, 28), kind: Structure, members: (12655, 1), ..BASE }, // GetServerCertificateResponse
-    Shape { name: S(322909, 36), kind: Structure, members: (12656, 3), ..BASE }, // GetServiceLastAccessedDetailsRequest
-    Shape { name: S(322945, 37), kind: Structure, members: (12659, 8), ..BASE }, // GetServiceLastAccessedDetailsResponse
-    Shape { name: S(323009, 48), kind: Structure, members: (12667, 4), ..BASE }, // GetServiceLastAccessedDetailsWithEntitiesRequest
-    Shape { name: S(323057, 49), kind: Structure, members: (12671, 7), ..BASE }, // GetServiceLastAccessedDetailsWithEntitiesResponse
-    Shape { name: S(323123, 41), kind: Structure, members: (12678, 1), ..BASE }, // GetServiceLinkedRoleDeletionStatusRequest
-    Shape { name: S(323164, 42), kind: Structure, members: (12679, 2), ..BASE }, // GetServiceLinkedRoleDeletionStatusResponse
-    Shape { name: S(323206, 20), kind: Structure, members: (12681, 2), ..BASE }, // GetUserPolicyRequest
-    Shape { name: S(323226, 21), kind: Structure, members: (12683, 3), ..BASE }, // GetUserPolicyResponse
-    Shape { name: S(323247, 14), kind: Structure, members: (12686, 1), ..BASE }, // GetUserRequest
-    Shape { name: S(323261, 15), kind: Structure, members: (12687, 1), ..BASE }, // GetUserResponse
-    Shape { name: S(323276, 48), kind: Structure, members: (12688, 1), ..BASE }, // GetWorkloadIdentityProviderDeletionStatusRequest
-    Shape { name: S(323324, 49), kind: Structure, members: (12689, 2), ..BASE }, // GetWorkloadIdentityProviderDeletionStatusResponse
-    Shape { name: S(323373, 34), kind: Structure, members: (12691, 1), ..BASE }, // GetWorkloadIdentityProviderRequest
-    Shape { name: S(323407, 48), kind: Structure, members: (12692, 1), ..BASE }, // GetWorkloadIdentityProviderResourcePolicyRequest
-    Shape { name: S(323455, 49), kind: Structure, members: (12693, 2), ..BASE }, // GetWorkloadIdentityProviderResourcePolicyResponse
-    Shape { name: S(323504, 35), kind: Structure, members: (12695, 10), ..BASE }, // GetWorkloadIdentityProviderResponse
-    Shape { name: S(323539, 51), kind: Structure, members: (12705, 1), ..BASE }, // GetWorkloadIdentityTemplateAttestationPolicyRequest
-    Shape { name: S(323590, 52), kind: Structure, members: (12706, 2), ..BASE }, // GetWorkloadIdentityTemplateAttestationPolicyResponse
-    Shape { name: S(323642, 34), kind: Structure, members: (12708, 1), ..BASE }, // GetWorkloadIdentityTemplateRequest
-    Shape { name: S(323676, 35), kind: Structure, members: (12709, 10), ..BASE }, // GetWorkloadIdentityTemplateResponse
-    Shape { name: S(74687, 5), kind: Structure, members: (12719, 5), ..BASE }, // Group
-    Shape { name: S(323711, 11), kind: Structure, members: (12724, 7), ..BASE }, // GroupDetail
-    Shape { name: S(323760, 12), kind: Structure, members: (12731, 2), ..BASE }, // InlinePolicy
-    Shape { name: S(323772, 26), kind: Structure, members: (12733, 3), ..BASE }, // InlinePolicyIdentifierType
-    Shape { name: S(316102, 15), kind: Structure, members: (12736, 7), ..BASE }, // InstanceProfile
-    Shape { name: S(323820, 34), kind: Structure, members: (12743, 1), error: Some((S(323854, 25), 403)), ..BASE }, // InvalidAuthenticationCodeException
-    Shape { name: S(323879, 27), kind: Structure, members: (12744, 1), error: Some((S(323906, 18), 400)), ..BASE }, // InvalidCertificateException
-    Shape { name: S(323924, 21), kind: Structure, members: (12745, 1), error: Some((S(323945, 12), 400)), ..BASE }, // InvalidInputException
-    Shape { name: S(323957, 25), kind: Structure, members: (12746, 1), error: Some((S(323982, 16), 400)), ..BASE }, // InvalidPublicKeyException
-    Shape { name: S(323998, 24), kind: Structure, members: (12747, 1), error: Some((S(324022, 15), 400)), ..BASE }, // InvalidUserTypeException
-    Shape { name: S(324037, 15), kind: List, item: 688, item_name: S(28153, 6), ..BASE }, // KeyHashListType
-    Shape { name: S(324052, 24), kind: Structure, members: (12748, 1), error: Some((S(324076, 15), 400)), ..BASE }, // KeyPairMismatchException
-    Shape { name: S(324091, 22), kind: Structure, members: (12749, 1), error: Some((S(301092, 13), 409)), ..BASE }, // LimitExceededException
-    Shape { name: S(324113, 10), kind: Integer, ..BASE }, // LineNumber
-    Shape { name: S(324123, 21), kind: Structure, members: (12750, 3), ..BASE }, // ListAccessKeysRequest
-    Shape { name: S(324144, 22), kind: Structure, members: (12753, 3), ..BASE }, // ListAccessKeysResponse
-    Shape { name: S(324166, 25), kind: Structure, members: (12756, 2), ..BASE }, // ListAccountAliasesRequest
-    Shape { name: S(324191, 26), kind: Structure, members: (12758, 3), ..BASE }, // ListAccountAliasesResponse
-    Shape { name: S(324231, 32), kind: Structure, members: (12761, 4), ..BASE }, // ListAttachedGroupPoliciesRequest
-    Shape { name: S(324263, 33), kind: Structure, members: (12765, 3), ..BASE }, // ListAttachedGroupPoliciesResponse
-    Shape { name: S(324312, 31), kind: Structure, members: (12768, 4), ..BASE }, // ListAttachedRolePoliciesRequest
-    Shape { name: S(324343, 32), kind: Structure, members: (12772, 3), ..BASE }, // ListAttachedRolePoliciesResponse
-    Shape { name: S(324375, 31), kind: Structure, members: (12775, 4), ..BASE }, // ListAttachedUserPoliciesRequest
-    Shape { name: S(324406, 32), kind: Structure, members: (12779, 3), ..BASE }, // ListAttachedUserPoliciesResponse
-    Shape { name: S(324438, 29), kind: Structure, members: (12782, 3), ..BASE }, // ListDelegationRequestsRequest
-    Shape { name: S(324467, 30), kind: Structure, members: (12785, 3), ..BASE }, // ListDelegationRequestsResponse
-    Shape { name: S(324526, 28), kind: Structure, members: (12788, 6), ..BASE }, // ListEntitiesForPolicyRequest
-    Shape { name: S(324583, 29), kind: Structure, members: (12794, 5), ..BASE }, // ListEntitiesForPolicyResponse
-    Shape { name: S(324646, 24), kind: Structure, members: (12799, 3), ..BASE }, // ListGroupPoliciesRequest
-    Shape { name: S(324670, 25), kind: Structure, members: (12802, 3), ..BASE }, // ListGroupPoliciesResponse
-    Shape { name: S(324695, 24), kind: Structure, members: (12805, 3), ..BASE }, // ListGroupsForUserRequest
-    Shape { name: S(324719, 25), kind: Structure, members: (12808, 3), ..BASE }, // ListGroupsForUserResponse
-    Shape { name: S(324744, 17), kind: Structure, members: (12811, 3), ..BASE }, // ListGroupsRequest
-    Shape { name: S(324761, 18), kind: Structure, members: (12814, 3), ..BASE }, // ListGroupsResponse
-    Shape { name: S(324779, 30), kind: Structure, members: (12817, 3), ..BASE }, // ListInstanceProfileTagsRequest
-    Shape { name: S(324809, 31), kind: Structure, members: (12820, 3), ..BASE }, // ListInstanceProfileTagsResponse
-    Shape { name: S(324840, 34), kind: Structure, members: (12823, 3), ..BASE }, // ListInstanceProfilesForRoleRequest
-    Shape { name: S(324874, 35), kind: Structure, members: (12826, 3), ..BASE }, // ListInstanceProfilesForRoleResponse
-    Shape { name: S(324925, 27), kind: Structure, members: (12829, 3), ..BASE }, // ListInstanceProfilesRequest
-    Shape { name: S(324952, 28), kind: Structure, members: (12832, 3), ..BASE }, // ListInstanceProfilesResponse
-    Shape { name: S(324980, 24), kind: Structure, members: (12835, 3), ..BASE }, // ListMFADeviceTagsRequest
-    Shape { name: S(325004, 25), kind: Structure, members: (12838, 3), ..BASE }, // ListMFADeviceTagsResponse
-    Shape { name: S(325029, 21), kind: Structure, members: (12841, 3), ..BASE }, // ListMFADevicesRequest
-    Shape { name: S(325050, 22), kind: Structure, members: (12844, 3), ..BASE }, // ListMFADevicesResponse
-    Shape { name: S(325082, 36), kind: Structure, members: (12847, 3), ..BASE }, // ListOpenIDConnectProviderTagsRequest
-    Shape { name: S(325118, 37), kind: Structure, members: (12850, 3), ..BASE }, // ListOpenIDConnectProviderTagsResponse
-    Shape { name: S(325155, 33), kind: Structure, members: (12853, 0), ..BASE }, // ListOpenIDConnectProvidersRequest
-    Shape { name: S(325188, 34), kind: Structure, members: (12853, 1), ..BASE }, // ListOpenIDConnectProvidersResponse
-    Shape { name: S(325247, 32), kind: Structure, members: (12854, 0), ..BASE }, // ListOrganizationsFeaturesRequest
-    Shape { name: S(325279, 33), kind: Structure, members: (12854, 2), ..BASE }, // ListOrganizationsFeaturesResponse
-    Shape { name: S(325312, 38), kind: Structure, members: (12856, 2), ..BASE }, // ListPoliciesGrantingServiceAccessEntry
-    Shape { name: S(325350, 40), kind: Structure, members: (12858, 3), ..BASE }, // ListPoliciesGrantingServiceAccessRequest
-    Shape { name: S(325407, 41), kind: Structure, members: (12861, 3), ..BASE }, // ListPoliciesGrantingServiceAccessResponse
-    Shape { name: S(325477, 19), kind: Structure, members: (12864, 6), ..BASE }, // ListPoliciesRequest
-    Shape { name: S(325508, 20), kind: Structure, members: (12870, 3), ..BASE }, // ListPoliciesResponse
-    Shape { name: S(325528, 21), kind: Structure, members: (12873, 3), ..BASE }, // ListPolicyTagsRequest
-    Shape { name: S(325549, 22), kind: Structure, members: (12876, 3), ..BASE }, // ListPolicyTagsResponse
-    Shape { name: S(325571, 25), kind: Structure, members: (12879, 3), ..BASE }, // ListPolicyVersionsRequest
-    Shape { name: S(325596, 26), kind: Structure, members: (12882, 3), ..BASE }, // ListPolicyVersionsResponse
-    Shape { name: S(325622, 23), kind: Structure, members: (12885, 3), ..BASE }, // ListRolePoliciesRequest
-    Shape { name: S(325645, 24), kind: Structure, members: (12888, 3), ..BASE }, // ListRolePoliciesResponse
-    Shape { name: S(325669, 19), kind: Structure, members: (12891, 3), ..BASE }, // ListRoleTagsRequest
-    Shape { name: S(325688, 20), kind: Structure, members: (12894, 3), ..BASE }, // ListRoleTagsResponse
-    Shape { name: S(325708, 16), kind: Structure, members: (12897, 3), ..BASE }, // ListRolesRequest
-    Shape { name: S(325724, 17), kind: Structure, members: (12900, 3), ..BASE }, // ListRolesResponse
-    Shape { name: S(325741, 27), kind: Structure, members: (12903, 3), ..BASE }, // ListSAMLProviderTagsRequest
-    Shape { name: S(325768, 28), kind: Structure, members: (12906, 3), ..BASE }, // ListSAMLProviderTagsResponse
-    Shape { name: S(325796, 24), kind: Structure, members: (12909, 0), ..BASE }, // ListSAMLProvidersRequest
-    Shape { name: S(325820, 25), kind: Structure, members: (12909, 1), ..BASE }, // ListSAMLProvidersResponse
-    Shape { name: S(325861, 24), kind: Structure, members: (12910, 3), ..BASE }, // ListSSHPublicKeysRequest
-    Shape { name: S(325885, 25), kind: Structure, members: (12913, 3), ..BASE }, // ListSSHPublicKeysResponse
-    Shape { name: S(325923, 32), kind: Structure, members: (12916, 3), ..BASE }, // ListServerCertificateTagsRequest
-    Shape { name: S(325955, 33), kind: Structure, members: (12919, 3), ..BASE }, // ListServerCertificateTagsResponse
-    Shape { name: S(325988, 29), kind: Structure, members: (12922, 3), ..BASE }, // ListServerCertificatesRequest
-    Shape { name: S(326017, 30), kind: Structure, members: (12925, 3), ..BASE }, // ListServerCertificatesResponse
-    Shape { name: S(326076, 37), kind: Structure, members: (12928, 5), ..BASE }, // ListServiceSpecificCredentialsRequest
-    Shape { name: S(326121, 38), kind: Structure, members: (12933, 3), ..BASE }, // ListServiceSpecificCredentialsResponse
-    Shape { name: S(326185, 30), kind: Structure, members: (12936, 3), ..BASE }, // ListSigningCertificatesRequest
-    Shape { name: S(326215, 31), kind: Structure, members: (12939, 3), ..BASE }, // ListSigningCertificatesResponse
-    Shape { name: S(326246, 23), kind: Structure, members: (12942, 3), ..BASE }, // ListUserPoliciesRequest
-    Shape { name: S(326269, 24), kind: Structure, members: (12945, 3), ..BASE }, // ListUserPoliciesResponse
-    Shape { name: S(326293, 19), kind: Structure, members: (12948, 3), ..BASE }, // ListUserTagsRequest
-    Shape { name: S(326312, 20), kind: Structure, members: (12951, 3), ..BASE }, // ListUserTagsResponse
-    Shape { name: S(326332, 16), kind: Structure, members: (12954, 3), ..BASE }, // ListUsersRequest
-    Shape { name: S(326348, 17), kind: Structure, members: (12957, 3), ..BASE }, // ListUsersResponse
-    Shape { name: S(326365, 28), kind: Structure, members: (12960, 3), ..BASE }, // ListVirtualMFADevicesRequest
-    Shape { name: S(326409, 29), kind: Structure, members: (12963, 3), ..BASE }, // ListVirtualMFADevicesResponse
-    Shape { name: S(326455, 50), kind: Structure, members: (12966, 3), ..BASE }, // ListWorkloadIdentityProviderOutboundSignersRequest
-    Shape { name: S(326505, 51), kind: Structure, members: (12969, 3), ..BASE }, // ListWorkloadIdentityProviderOutboundSignersResponse
-    Shape { name: S(326556, 39), kind: Structure, members: (12972, 3), ..BASE }, // ListWorkloadIdentityProviderTagsRequest
-    Shape { name: S(326595, 40), kind: Structure, members: (12975, 3), ..BASE }, // ListWorkloadIdentityProviderTagsResponse
-    Shape { name: S(326635, 36), kind: Structure, members: (12978, 3), ..BASE }, // ListWorkloadIdentityProvidersRequest
-    Shape { name: S(326671, 37), kind: Structure, members: (12981, 3), ..BASE }, // ListWorkloadIdentityProvidersResponse
-    Shape { name: S(326733, 39), kind: Structure, members: (12984, 3), ..BASE }, // ListWorkloadIdentityTemplateTagsRequest
-    Shape { name: S(326772, 40), kind: Structure, members: (12987, 3), ..BASE }, // ListWorkloadIdentityTemplateTagsResponse
-    Shape { name: S(326812, 36), kind: Structure, members: (12990, 5), ..BASE }, // ListWorkloadIdentityTemplatesRequest
-    Shape { name: S(326848, 37), kind: Structure, members: (12995, 3), ..BASE }, // ListWorkloadIdentityTemplatesResponse
-    Shape { name: S(316221, 12), kind: Structure, members: (12998, 4), ..BASE }, // LoginProfile
-    Shape { name: S(326910, 9), kind: Structure, members: (13002, 3), ..BASE }, // MFADevice
-    Shape { name: S(326919, 29), kind: Structure, members: (13005, 1), error: Some((S(326948, 20), 400)), ..BASE }, // MalformedCertificateException
-    Shape { name: S(326968, 32), kind: Structure, members: (13006, 1), error: Some((S(327000, 23), 400)), ..BASE }, // MalformedPolicyDocumentException
-    Shape { name: S(327023, 19), kind: Structure, members: (13007, 12), ..BASE }, // ManagedPolicyDetail
-    Shape { name: S(327139, 27), kind: List, item: 332, item_name: S(28153, 6), ..BASE }, // ManagedPolicyDetailListType
-    Shape { name: S(327166, 21), kind: Structure, members: (13019, 1), error: Some((S(327187, 12), 409)), ..BASE }, // NameConflictException
-    Shape { name: S(327199, 21), kind: Structure, members: (13020, 1), error: Some((S(327220, 12), 404)), ..BASE }, // NoSuchEntityException
-    Shape { name: S(327232, 30), kind: Structure, members: (13021, 2), ..BASE }, // OpenIDConnectProviderListEntry
-    Shape { name: S(327297, 29), kind: List, item: 336, item_name: S(28153, 6), ..BASE }, // OpenIDConnectProviderListType
-    Shape { name: S(327326, 28), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // OpenIDConnectProviderUrlType
-    Shape { name: S(327354, 36), kind: Structure, members: (13023, 1), error: Some((S(327390, 27), 400)), ..BASE }, // OpenIdIdpCommunicationErrorException
-    Shape { name: S(327417, 29), kind: Structure, members: (13024, 1), ..BASE }, // OrderedOrganizationPolicyType
-    Shape { name: S(327475, 18), kind: String, max: Some(34.0), pattern: Some(S(327493, 19)), ..BASE }, // OrganizationIdType
-    Shape { name: S(327512, 40), kind: Structure, members: (13025, 0), error: Some((S(327512, 40), 400)), ..BASE }, // OrganizationLevelResourcesExistException
-    Shape { name: S(327552, 29), kind: Structure, members: (13025, 0), error: Some((S(327552, 29), 400)), ..BASE }, // OrganizationNotFoundException
-    Shape { name: S(327581, 41), kind: Structure, members: (13025, 0), error: Some((S(327581, 41), 400)), ..BASE }, // OrganizationNotInAllFeaturesModeException
-    Shape { name: S(327622, 26), kind: List, item: 340, item_name: S(28153, 6), max: Some(7.0), ..BASE }, // OrganizationPolicyListType
-    Shape { name: S(320572, 27), kind: Structure, members: (13025, 1), ..BASE }, // OrganizationsDecisionDetail
-    Shape { name: S(327670, 19), kind: Structure, members: (13026, 7), ..BASE }, // ParameterDefinition
-    Shape { name: S(321352, 14), kind: Structure, members: (13033, 10), ..BASE }, // PasswordPolicy
-    Shape { name: S(327904, 32), kind: Structure, members: (13043, 1), error: Some((S(327936, 23), 400)), ..BASE }, // PasswordPolicyViolationException
-    Shape { name: S(327959, 33), kind: String, enums: (3853, 1), ..BASE }, // PermissionsBoundaryAttachmentType
-    Shape { name: S(320599, 33), kind: Structure, members: (13044, 1), ..BASE }, // PermissionsBoundaryDecisionDetail
-    Shape { name: S(285627, 6), kind: Structure, members: (13045, 12), ..BASE }, // Policy
-    Shape { name: S(328045, 12), kind: Structure, members: (13057, 2), ..BASE }, // PolicyDetail
-    Shape { name: S(328057, 28), kind: String, enums: (3854, 3), ..BASE }, // PolicyEvaluationDecisionType
-    Shape { name: S(328109, 25), kind: Structure, members: (13059, 1), error: Some((S(328134, 16), 500)), ..BASE }, // PolicyEvaluationException
-    Shape { name: S(328150, 24), kind: List, item: 360, item_name: S(28153, 6), max: Some(256.0), ..BASE }, // PolicyExclusionsListType
-    Shape { name: S(328174, 27), kind: Structure, members: (13060, 5), ..BASE }, // PolicyGrantingServiceAccess
-    Shape { name: S(328211, 11), kind: Structure, members: (13065, 2), ..BASE }, // PolicyGroup
-    Shape { name: S(328222, 19), kind: List, item: 358, item_name: S(28153, 6), ..BASE }, // PolicyGroupListType
-    Shape { name: S(328241, 16), kind: Structure, members: (13067, 3), ..BASE }, // PolicyIdentifier
-    Shape { name: S(328279, 26), kind: String, enums: (3857, 6), ..BASE }, // PolicyIdentifierPolicyType
-    Shape { name: S(328359, 20), kind: String, ..BASE }, // PolicyIdentifierType
-    Shape { name: S(328379, 28), kind: Structure, members: (13070, 1), error: Some((S(328407, 19), 400)), ..BASE }, // PolicyNotAttachableException
-    Shape { name: S(328426, 15), kind: Structure, members: (13071, 3), ..BASE }, // PolicyParameter
-    Shape { name: S(328441, 23), kind: String, enums: (3863, 2), ..BASE }, // PolicyParameterTypeEnum
-    Shape { name: S(328464, 10), kind: Structure, members: (13074, 2), ..BASE }, // PolicyRole
-    Shape { name: S(328474, 18), kind: List, item: 366, item_name: S(28153, 6), ..BASE }, // PolicyRoleListType
-    Shape { name: S(328492, 16), kind: String, enums: (3865, 7), ..BASE }, // PolicySourceType
-    Shape { name: S(328508, 15), kind: String, enums: (3872, 2), ..BASE }, // PolicyUsageType
-    Shape { name: S(328540, 10), kind: Structure, members: (13076, 2), ..BASE }, // PolicyUser
-    Shape { name: S(328550, 18), kind: List, item: 370, item_name: S(28153, 6), ..BASE }, // PolicyUserListType
-    Shape { name: S(316457, 13), kind: Structure, members: (13078, 4), ..BASE }, // PolicyVersion
-    Shape { name: S(328592, 8), kind: Structure, members: (13082, 2), ..BASE }, // Position
-    Shape { name: S(328610, 27), kind: Structure, members: (13084, 1), ..BASE }, // PutAccountPropertiesRequest
-    Shape { name: S(328637, 28), kind: Structure, members: (13085, 0), ..BASE }, // PutAccountPropertiesResponse
-    Shape { name: S(328665, 21), kind: Structure, members: (13085, 3), ..BASE }, // PutGroupPolicyRequest
-    Shape { name: S(328686, 33), kind: Structure, members: (13088, 2), ..BASE }, // PutRolePermissionsBoundaryRequest
-    Shape { name: S(328719, 20), kind: Structure, members: (13090, 3), ..BASE }, // PutRolePolicyRequest
-    Shape { name: S(328739, 33), kind: Structure, members: (13093, 2), ..BASE }, // PutUserPermissionsBoundaryRequest
-    Shape { name: S(328772, 20), kind: Structure, members: (13095, 3), ..BASE }, // PutUserPolicyRequest
-    Shape { name: S(328792, 48), kind: Structure, members: (13098, 2), ..BASE }, // PutWorkloadIdentityProviderResourcePolicyRequest
-    Shape { name: S(328840, 49), kind: Structure, members: (13100, 0), ..BASE }, // PutWorkloadIdentityProviderResourcePolicyResponse
-    Shape { name: S(328889, 51), kind: Structure, members: (13100, 2), ..BASE }, // PutWorkloadIdentityTemplateAttestationPolicyRequest
-    Shape { name: S(328940, 52), kind: Structure, members: (13102, 0), ..BASE }, // PutWorkloadIdentityTemplateAttestationPolicyResponse
-    Shape { name: S(328992, 10), kind: String, max: Some(1000.0), ..BASE }, // ReasonType
-    Shape { name: S(329002, 14), kind: String, min: Some(1.0), max: Some(100.0), ..BASE }, // RegionNameType
-    Shape { name: S(329016, 30), kind: Structure, members: (13102, 2), ..BASE }, // RejectDelegationRequestRequest
-    Shape { name: S(329046, 46), kind: Structure, members: (13104, 2), ..BASE }, // RemoveClientIDFromOpenIDConnectProviderRequest
-    Shape { name: S(329092, 36), kind: Structure, members: (13106, 2), ..BASE }, // RemoveRoleFromInstanceProfileRequest
-    Shape { name: S(329128, 26), kind: Structure, members: (13108, 2), ..BASE }, // RemoveUserFromGroupRequest
-    Shape { name: S(329154, 21), kind: Structure, members: (13110, 1), ..BASE }, // ReplacementValueEntry
-    Shape { name: S(329175, 17), kind: Blob, ..BASE }, // ReportContentType
-    Shape { name: S(329192, 16), kind: String, enums: (3874, 1), ..BASE }, // ReportFormatType
-    Shape { name: S(329216, 38), kind: Structure, members: (13111, 1), error: Some((S(329254, 29), 409)), ..BASE }, // ReportGenerationLimitExceededException
-    Shape { name: S(329283, 26), kind: String, ..BASE }, // ReportStateDescriptionType
-    Shape { name: S(329309, 15), kind: String, enums: (3875, 3), ..BASE }, // ReportStateType
-    Shape { name: S(329349, 37), kind: Structure, members: (13112, 2), ..BASE }, // ResetServiceSpecificCredentialRequest
-    Shape { name: S(329386, 38), kind: Structure, members: (13114, 1), ..BASE }, // ResetServiceSpecificCredentialResponse
-    Shape { name: S(329424, 26), kind: String, min: Some(1.0), max: Some(64.0), ..BASE }, // ResourceHandlingOptionType
-    Shape { name: S(329450, 20), kind: List, item: 401, item_name: S(28153, 6), ..BASE }, // ResourceNameListType
-    Shape { name: S(329470, 16), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // ResourceNameType
-    Shape { name: S(329486, 22), kind: Structure, members: (13115, 6), ..BASE }, // ResourceSpecificResult
-    Shape { name: S(329528, 30), kind: List, item: 402, item_name: S(28153, 6), ..BASE }, // ResourceSpecificResultListType
-    Shape { name: S(329558, 22), kind: Structure, members: (13121, 4), ..BASE }, // ResyncMFADeviceRequest
-    Shape { name: S(91116, 4), kind: Structure, members: (13125, 13), ..BASE }, // Role
-    Shape { name: S(329610, 10), kind: Structure, members: (13138, 12), ..BASE }, // RoleDetail
-    Shape { name: S(329580, 12), kind: Structure, members: (13150, 2), ..BASE }, // RoleLastUsed
-    Shape { name: S(329653, 21), kind: Structure, members: (13152, 1), error: Some((S(329674, 12), 409)), ..BASE }, // RoleModifiedException
-    Shape { name: S(329686, 29), kind: Structure, members: (13153, 1), error: Some((S(329715, 20), 400)), ..BASE }, // RoleTemplateDisabledException
-    Shape { name: S(322665, 19), kind: Structure, members: (13154, 23), ..BASE }, // RoleTemplateVersion
-    Shape { name: S(330045, 17), kind: List, item: 412, item_name: S(28153, 6), ..BASE }, // RoleUsageListType
-    Shape { name: S(330062, 13), kind: Structure, members: (13177, 2), ..BASE }, // RoleUsageType
-    Shape { name: S(330075, 17), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // SAMLIssuerURLType
-    Shape { name: S(330092, 16), kind: Structure, members: (13179, 2), ..BASE }, // SAMLKeyHashEntry
-    Shape { name: S(330126, 19), kind: List, item: 414, item_name: S(28153, 6), ..BASE }, // SAMLKeyHashListType
-    Shape { name: S(330145, 24), kind: String, min: Some(1000.0), max: Some(10000000.0), ..BASE }, // SAMLMetadataDocumentType
-    Shape { name: S(330169, 14), kind: Structure, members: (13181, 2), ..BASE }, // SAMLPrivateKey
-    Shape { name: S(330188, 21), kind: Structure, members: (13183, 4), ..BASE }, // SAMLProviderListEntry
-    Shape { name: S(330209, 20), kind: List, item: 418, item_name: S(28153, 6), ..BASE }, // SAMLProviderListType
-    Shape { name: S(330229, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(330249, 8)), ..BASE }, // SAMLProviderNameType
-    Shape { name: S(322825, 12), kind: Structure, members: (13187, 6), ..BASE }, // SSHPublicKey
-    Shape { name: S(330294, 20), kind: List, item: 423, item_name: S(28153, 6), ..BASE }, // SSHPublicKeyListType
-    Shape { name: S(330314, 20), kind: Structure, members: (13193, 4), ..BASE }, // SSHPublicKeyMetadata
-    Shape { name: S(330334, 26), kind: Structure, members: (13197, 1), ..BASE }, // SendDelegationTokenRequest
-    Shape { name: S(322892, 17), kind: Structure, members: (13198, 4), ..BASE }, // ServerCertificate
-    Shape { name: S(330360, 25), kind: Structure, members: (13202, 6), ..BASE }, // ServerCertificateMetadata
-    Shape { name: S(330435, 32), kind: Structure, members: (13208, 0), error: Some((S(330435, 32), 400)), ..BASE }, // ServiceAccessNotEnabledException
-    Shape { name: S(330467, 23), kind: Structure, members: (13208, 1), error: Some((S(330490, 14), 500)), ..BASE }, // ServiceFailureException
-    Shape { name: S(330504, 19), kind: Structure, members: (13209, 7), ..BASE }, // ServiceLastAccessed
-    Shape { name: S(330595, 28), kind: Structure, members: (13216, 1), error: Some((S(330623, 19), 404)), ..BASE }, // ServiceNotSupportedException
-    Shape { name: S(316854, 25), kind: Structure, members: (13217, 10), ..BASE }, // ServiceSpecificCredential
-    Shape { name: S(330717, 33), kind: Structure, members: (13227, 8), ..BASE }, // ServiceSpecificCredentialMetadata
-    Shape { name: S(330750, 34), kind: List, item: 432, item_name: S(28153, 6), ..BASE }, // ServiceSpecificCredentialsListType
-    Shape { name: S(322989, 20), kind: List, item: 429, item_name: S(28153, 6), ..BASE }, // ServicesLastAccessed
-    Shape { name: S(330784, 30), kind: Structure, members: (13235, 2), ..BASE }, // SetDefaultPolicyVersionRequest
-    Shape { name: S(330814, 41), kind: Structure, members: (13237, 1), ..BASE }, // SetSecurityTokenServicePreferencesRequest
-    Shape { name: S(330881, 18), kind: Structure, members: (13238, 5), ..BASE }, // SigningCertificate
-    Shape { name: S(330899, 27), kind: Structure, members: (13243, 12), ..BASE }, // SimulateCustomPolicyRequest
-    Shape { name: S(331064, 22), kind: Structure, members: (13255, 3), ..BASE }, // SimulatePolicyResponse
-    Shape { name: S(331103, 30), kind: Structure, members: (13258, 13), ..BASE }, // SimulatePrincipalPolicyRequest
-    Shape { name: S(331152, 24), kind: List, item: 627, item_name: S(28153, 6), ..BASE }, // SimulationPolicyListType
-    Shape { name: S(329592, 18), kind: Structure, members: (13271, 2), ..BASE }, // SourceRoleTemplate
-    Shape { name: S(331176, 9), kind: Structure, members: (13273, 4), ..BASE }, // Statement
-    Shape { name: S(331239, 17), kind: List, item: 443, item_name: S(28153, 6), ..BASE }, // StatementListType
-    Shape { name: S(68946, 3), kind: Structure, members: (13277, 2), ..BASE }, // Tag
-    Shape { name: S(331256, 25), kind: Structure, members: (13279, 2), ..BASE }, // TagInstanceProfileRequest
-    Shape { name: S(331281, 19), kind: Structure, members: (13281, 2), ..BASE }, // TagMFADeviceRequest
-    Shape { name: S(331300, 31), kind: Structure, members: (13283, 2), ..BASE }, // TagOpenIDConnectProviderRequest
-    Shape { name: S(331331, 16), kind: Structure, members: (13285, 2), ..BASE }, // TagPolicyRequest
-    Shape { name: S(331347, 14), kind: Structure, members: (13287, 2), ..BASE }, // TagRoleRequest
-    Shape { name: S(331361, 22), kind: Structure, members: (13289, 2), ..BASE }, // TagSAMLProviderRequest
-    Shape { name: S(331383, 27), kind: Structure, members: (13291, 2), ..BASE }, // TagServerCertificateRequest
-    Shape { name: S(331410, 11), kind: Structure, members: (13293, 2), ..BASE }, // TagTemplate
-    Shape { name: S(331421, 14), kind: Structure, members: (13295, 2), ..BASE }, // TagUserRequest
-    Shape { name: S(331435, 34), kind: Structure, members: (13297, 2), ..BASE }, // TagWorkloadIdentityProviderRequest
-    Shape { name: S(331469, 34), kind: Structure, members: (13299, 2), ..BASE }, // TagWorkloadIdentityTemplateRequest
-    Shape { name: S(331503, 25), kind: Structure, members: (13301, 4), ..BASE }, // TrackedActionLastAccessed
-    Shape { name: S(330569, 26), kind: List, item: 457, item_name: S(28153, 6), ..BASE }, // TrackedActionsLastAccessed
-    Shape { name: S(331590, 27), kind: Structure, members: (13305, 1), error: Some((S(331617, 18), 400)), ..BASE }, // UnmodifiableEntityException
-    Shape { name: S(331635, 38), kind: Structure, members: (13306, 1), error: Some((S(331673, 29), 400)), ..BASE }, // UnrecognizedPublicKeyEncodingException
-    Shape { name: S(331702, 27), kind: Structure, members: (13307, 2), ..BASE }, // UntagInstanceProfileRequest
-    Shape { name: S(331729, 21), kind: Structure, members: (13309, 2), ..BASE }, // UntagMFADeviceRequest
-    Shape { name: S(331750, 33), kind: Structure, members: (13311, 2), ..BASE }, // UntagOpenIDConnectProviderRequest
-    Shape { name: S(331783, 18), kind: Structure, members: (13313, 2), ..BASE }, // UntagPolicyRequest
-    Shape { name: S(331801, 16), kind: Structure, members: (13315, 2), ..BASE }, // UntagRoleRequest
-    Shape { name: S(331817, 24), kind: Structure, members: (13317, 2), ..BASE }, // UntagSAMLProviderRequest
-    Shape { name: S(331841, 29), kind: Structure, members: (13319, 2), ..BASE }, // UntagServerCertificateRequest
-    Shape { name: S(331870, 16), kind: Structure, members: (13321, 2), ..BASE }, // UntagUserRequest
-    Shape { name: S(331886, 36), kind: Structure, members: (13323, 2), ..BASE }, // UntagWorkloadIdentityProviderRequest
-    Shape { name: S(331922, 36), kind: Structure, members: (13325, 2), ..BASE }, // UntagWorkloadIdentityTemplateRequest
-    Shape { name: S(331958, 22), kind: Structure, members: (13327, 3), ..BASE }, // UpdateAccessKeyRequest
-    Shape { name: S(331980, 34), kind: Structure, members: (13330, 9), ..BASE }, // UpdateAccountPasswordPolicyRequest
-    Shape { name: S(332014, 29), kind: Structure, members: (13339, 2), ..BASE }, // UpdateAssumeRolePolicyRequest
-    Shape { name: S(332043, 30), kind: Structure, members: (13341, 2), ..BASE }, // UpdateDelegationRequestRequest
-    Shape { name: S(332073, 18), kind: Structure, members: (13343, 3), ..BASE }, // UpdateGroupRequest
-    Shape { name: S(332110, 25), kind: Structure, members: (13346, 5), ..BASE }, // UpdateLoginProfileRequest
-    Shape { name: S(332164, 34), kind: Structure, members: (13351, 5), ..BASE }, // UpdateOpenIDConnectProviderRequest
-    Shape { name: S(332247, 44), kind: Structure, members: (13356, 2), ..BASE }, // UpdateOpenIDConnectProviderThumbprintRequest
-    Shape { name: S(332291, 28), kind: Structure, members: (13358, 2), ..BASE }, // UpdateRoleDescriptionRequest
-    Shape { name: S(332319, 29), kind: Structure, members: (13360, 1), ..BASE }, // UpdateRoleDescriptionResponse
-    Shape { name: S(332348, 17), kind: Structure, members: (13361, 5), ..BASE }, // UpdateRoleRequest
-    Shape { name: S(332365, 18), kind: Structure, members: (13366, 0), ..BASE }, // UpdateRoleResponse
-    Shape { name: S(332383, 25), kind: Structure, members: (13366, 9), ..BASE }, // UpdateSAMLProviderRequest
-    Shape { name: S(332424, 26), kind: Structure, members: (13375, 1), ..BASE }, // UpdateSAMLProviderResponse
-    Shape { name: S(332450, 25), kind: Structure, members: (13376, 3), ..BASE }, // UpdateSSHPublicKeyRequest
-    Shape { name: S(332475, 30), kind: Structure, members: (13379, 3), ..BASE }, // UpdateServerCertificateRequest
-    Shape { name: S(332529, 38), kind: Structure, members: (13382, 3), ..BASE }, // UpdateServiceSpecificCredentialRequest
-    Shape { name: S(332567, 31), kind: Structure, members: (13385, 3), ..BASE }, // UpdateSigningCertificateRequest
-    Shape { name: S(332598, 17), kind: Structure, members: (13388, 3), ..BASE }, // UpdateUserRequest
-    Shape { name: S(332626, 51), kind: Structure, members: (13391, 3), ..BASE }, // UpdateWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(332677, 52), kind: Structure, members: (13394, 0), ..BASE }, // UpdateWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(332729, 25), kind: Structure, members: (13394, 2), ..BASE }, // UploadSSHPublicKeyRequest
-    Shape { name: S(332754, 26), kind: Structure, members: (13396, 1), ..BASE }, // UploadSSHPublicKeyResponse
-    Shape { name: S(332780, 30), kind: Structure, members: (13397, 6), ..BASE }, // UploadServerCertificateRequest
-    Shape { name: S(332820, 31), kind: Structure, members: (13403, 2), ..BASE }, // UploadServerCertificateResponse
-    Shape { name: S(332851, 31), kind: Structure, members: (13405, 2), ..BASE }, // UploadSigningCertificateRequest
-    Shape { name: S(332882, 32), kind: Structure, members: (13407, 1), ..BASE }, // UploadSigningCertificateResponse
-    Shape { name: S(223680, 4), kind: Structure, members: (13408, 8), ..BASE }, // User
-    Shape { name: S(332930, 10), kind: Structure, members: (13416, 10), ..BASE }, // UserDetail
-    Shape { name: S(316993, 16), kind: Structure, members: (13426, 6), ..BASE }, // VirtualMFADevice
-    Shape { name: S(332988, 31), kind: String, min: Some(0.0), max: Some(1000.0), pattern: Some(S(333019, 49)), ..BASE }, // WorkloadIdentityDescriptionType
-    Shape { name: S(333068, 26), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(333094, 86)), ..BASE }, // WorkloadIdentityDomainType
-    Shape { name: S(333180, 39), kind: Structure, members: (13432, 3), ..BASE }, // WorkloadIdentityJwtOutboundSignerDetail
-    Shape { name: S(333264, 38), kind: Structure, members: (13435, 1), ..BASE }, // WorkloadIdentityJwtSignerConfiguration
-    Shape { name: S(333314, 43), kind: Structure, members: (13436, 1), ..BASE }, // WorkloadIdentityOutboundSignerConfiguration
-    Shape { name: S(333361, 49), kind: Structure, members: (13437, 2), ..BASE }, // WorkloadIdentityOutboundSignerDetailConfiguration
-    Shape { name: S(333413, 37), kind: Structure, members: (13439, 7), ..BASE }, // WorkloadIdentityOutboundSignerSummary
-    Shape { name: S(333487, 31), kind: Structure, members: (13446, 4), ..BASE }, // WorkloadIdentityOutboundSigners
-    Shape { name: S(333548, 30), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(333578, 74)), ..BASE }, // WorkloadIdentityPathPrefixType
-    Shape { name: S(333652, 25), kind: Structure, members: (13450, 2), ..BASE }, // WorkloadIdentityPrivateCa
-    Shape { name: S(333699, 33), kind: Structure, members: (13452, 8), ..BASE }, // WorkloadIdentityProviderListEntry
-    Shape { name: S(333732, 37), kind: Structure, members: (13460, 1), ..BASE }, // WorkloadIdentityReplacementValueEntry
-    Shape { name: S(333769, 33), kind: String, enums: (3878, 2), ..BASE }, // WorkloadIdentityResourceScopeType
-    Shape { name: S(333821, 38), kind: Structure, members: (13461, 2), ..BASE }, // WorkloadIdentityTemplateDefinitionType
-    Shape { name: S(333880, 42), kind: String, enums: (3880, 1), ..BASE }, // WorkloadIdentityTemplateDeletionStatusType
-    Shape { name: S(333922, 32), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(333954, 16)), ..BASE }, // WorkloadIdentityTemplateNameType
-    Shape { name: S(333970, 39), kind: String, min: Some(3.0), max: Some(16384.0), pattern: Some(S(334009, 134)), ..BASE }, // WorkloadIdentityTemplatePathPatternType
-    Shape { name: S(334143, 31), kind: Structure, members: (13463, 8), ..BASE }, // WorkloadIdentityTemplateSummary
-    Shape { name: S(334174, 40), kind: Structure, members: (13471, 5), ..BASE }, // WorkloadIdentityX509OutboundSignerDetail
-    Shape { name: S(334214, 15), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(334229, 5)), ..BASE }, // accessKeyIdType
-    Shape { name: S(334234, 25), kind: List, item: 6, item_name: S(28153, 6), ..BASE }, // accessKeyMetadataListType
-    Shape { name: S(334259, 19), kind: String, ..BASE }, // accessKeySecretType
-    Shape { name: S(334278, 20), kind: List, item: 524, item_name: S(28153, 6), ..BASE }, // accountAliasListType
-    Shape { name: S(334298, 16), kind: String, min: Some(3.0), max: Some(63.0), pattern: Some(S(334314, 41)), ..BASE }, // accountAliasType
-    Shape { name: S(334355, 13), kind: String, pattern: Some(S(56395, 6)), ..BASE }, // accountIdType
-    Shape { name: S(334368, 24), kind: Map, item: 527, value: 528, item_name: S(32611, 3), value_name: S(28934, 5), ..BASE }, // accountPropertiesMapType
-    Shape { name: S(334392, 22), kind: String, min: Some(1.0), max: Some(50.0), pattern: Some(S(334414, 25)), ..BASE }, // accountPropertyKeyType
-    Shape { name: S(334439, 24), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // accountPropertyValueType
-    Shape { name: S(334463, 8), kind: Boolean, ..BASE }, // allUsers
-    Shape { name: S(334471, 7), kind: String, min: Some(20.0), max: Some(2048.0), ..BASE }, // arnType
-    Shape { name: S(334478, 27), kind: String, enums: (3881, 2), ..BASE }, // assertionEncryptionModeType
-    Shape { name: S(334520, 20), kind: String, enums: (3883, 3), ..BASE }, // assignmentStatusType
-    Shape { name: S(334561, 24), kind: List, item: 21, item_name: S(28153, 6), ..BASE }, // attachedPoliciesListType
-    Shape { name: S(334585, 19), kind: Integer, ..BASE }, // attachmentCountType
-    Shape { name: S(334604, 22), kind: String, min: Some(6.0), max: Some(6.0), pattern: Some(S(334626, 5)), ..BASE }, // authenticationCodeType
-    Shape { name: S(334631, 17), kind: Boolean, ..BASE }, // booleanObjectType
-    Shape { name: S(334648, 11), kind: Boolean, ..BASE }, // booleanType
-    Shape { name: S(334659, 19), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(334678, 34)), ..BASE }, // certificateBodyType
-    Shape { name: S(334712, 20), kind: String, min: Some(1.0), max: Some(2097152.0), pattern: Some(S(334678, 34)), ..BASE }, // certificateChainType
-    Shape { name: S(334732, 17), kind: String, min: Some(24.0), max: Some(128.0), pattern: Some(S(334229, 5)), ..BASE }, // certificateIdType
-    Shape { name: S(334749, 19), kind: List, item: 437, item_name: S(28153, 6), ..BASE }, // certificateListType
-    Shape { name: S(334768, 16), kind: List, item: 543, item_name: S(28153, 6), ..BASE }, // clientIDListType
-    Shape { name: S(334784, 12), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // clientIDType
-    Shape { name: S(334796, 19), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // consoleDeepLinkType
-    Shape { name: S(334815, 28), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // contextProviderSourceKeyType
-    Shape { name: S(334843, 28), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // contextProviderTargetKeyType
-    Shape { name: S(334871, 17), kind: Integer, min: Some(1.0), max: Some(36600.0), ..BASE }, // credentialAgeDays
-    Shape { name: S(334888, 39), kind: String, ..BASE }, // credentialReportExpiredExceptionMessage
-    Shape { name: S(334927, 42), kind: String, ..BASE }, // credentialReportNotPresentExceptionMessage
-    Shape { name: S(334969, 40), kind: String, ..BASE }, // credentialReportNotReadyExceptionMessage
-    Shape { name: S(335009, 16), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(315052, 11)), ..BASE }, // customSuffixType
-    Shape { name: S(335025, 8), kind: Timestamp, ..BASE }, // dateType
-    Shape { name: S(335033, 32), kind: String, max: Some(1000.0), pattern: Some(S(335065, 47)), ..BASE }, // delegationRequestDescriptionType
-    Shape { name: S(335112, 23), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(335135, 6)), ..BASE }, // delegationRequestIdType
-    Shape { name: S(335141, 26), kind: List, item: 82, item_name: S(28153, 6), ..BASE }, // delegationRequestsListType
-    Shape { name: S(335167, 21), kind: String, ..BASE }, // deleteConflictMessage
-    Shape { name: S(335188, 27), kind: String, ..BASE }, // duplicateCertificateMessage
-    Shape { name: S(335215, 28), kind: String, ..BASE }, // duplicateSSHPublicKeyMessage
-    Shape { name: S(335243, 12), kind: String, enums: (3886, 2), ..BASE }, // encodingType
-    Shape { name: S(335261, 26), kind: String, ..BASE }, // entityAlreadyExistsMessage
-    Shape { name: S(335287, 21), kind: List, item: 144, item_name: S(28153, 6), ..BASE }, // entityDetailsListType
-    Shape { name: S(335308, 14), kind: List, item: 147, item_name: S(28153, 6), ..BASE }, // entityListType
-    Shape { name: S(335322, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(315052, 11)), ..BASE }, // entityNameType
-    Shape { name: S(335336, 36), kind: String, ..BASE }, // entityTemporarilyUnmodifiableMessage
-    Shape { name: S(335372, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(315052, 11)), ..BASE }, // existingUserNameType
-    Shape { name: S(335392, 26), kind: String, enums: (3888, 2), ..BASE }, // globalEndpointTokenVersion
-    Shape { name: S(335432, 19), kind: List, item: 232, item_name: S(28153, 6), ..BASE }, // groupDetailListType
-    Shape { name: S(335451, 13), kind: List, item: 231, item_name: S(28153, 6), ..BASE }, // groupListType
-    Shape { name: S(335464, 17), kind: List, item: 570, item_name: S(28153, 6), ..BASE }, // groupNameListType
-    Shape { name: S(335481, 13), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(315052, 11)), ..BASE }, // groupNameType
-    Shape { name: S(335494, 6), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(334229, 5)), ..BASE }, // idType
-    Shape { name: S(335500, 29), kind: String, min: Some(1.0), max: Some(1224.0), ..BASE }, // identityCenterInstanceArnType
-    Shape { name: S(335529, 28), kind: List, item: 233, item_name: S(28153, 6), ..BASE }, // inlinePolicyTemplateListType
-    Shape { name: S(335557, 23), kind: List, item: 235, item_name: S(28153, 6), ..BASE }, // instanceProfileListType
-    Shape { name: S(335580, 23), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(315052, 11)), ..BASE }, // instanceProfileNameType
-    Shape { name: S(335603, 11), kind: Integer, ..BASE }, // integerType
-    Shape { name: S(335614, 32), kind: String, ..BASE }, // invalidAuthenticationCodeMessage
-    Shape { name: S(335646, 25), kind: String, ..BASE }, // invalidCertificateMessage
-    Shape { name: S(335671, 19), kind: String, ..BASE }, // invalidInputMessage
-    Shape { name: S(335690, 23), kind: String, ..BASE }, // invalidPublicKeyMessage
-    Shape { name: S(335713, 22), kind: String, ..BASE }, // invalidUserTypeMessage
-    Shape { name: S(335735, 9), kind: String, min: Some(36.0), max: Some(36.0), ..BASE }, // jobIDType
-    Shape { name: S(335744, 13), kind: String, enums: (3890, 3), ..BASE }, // jobStatusType
-    Shape { name: S(335766, 21), kind: List, item: 41, item_name: S(28153, 6), min: Some(0.0), max: Some(10.0), ..BASE }, // keyDefinitionListType
-    Shape { name: S(335787, 22), kind: String, ..BASE }, // keyPairMismatchMessage
-    Shape { name: S(335809, 20), kind: String, ..BASE }, // limitExceededMessage
-    Shape { name: S(335829, 47), kind: List, item: 281, item_name: S(28153, 6), ..BASE }, // listPolicyGrantingServiceAccessResponseListType
-    Shape { name: S(335876, 10), kind: String, min: Some(2.0), max: Some(12.0), ..BASE }, // localeType
-    Shape { name: S(335886, 27), kind: String, ..BASE }, // malformedCertificateMessage
-    Shape { name: S(335913, 30), kind: String, ..BASE }, // malformedPolicyDocumentMessage
-    Shape { name: S(335943, 17), kind: String, enums: (3893, 1), ..BASE }, // managedByTypeType
-    Shape { name: S(335960, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // managedByValueType
-    Shape { name: S(335978, 24), kind: List, item: 530, item_name: S(28153, 6), ..BASE }, // managedPolicyArnListType
-    Shape { name: S(336002, 30), kind: Map, item: 688, value: 391, item_name: S(32611, 3), value_name: S(28934, 5), max: Some(30.0), ..BASE }, // mapStringReplacementValueEntry
-    Shape { name: S(336032, 46), kind: Map, item: 688, value: 512, item_name: S(32611, 3), value_name: S(28934, 5), max: Some(30.0), ..BASE }, // mapStringWorkloadIdentityReplacementValueEntry
-    Shape { name: S(336078, 10), kind: String, min: Some(1.0), max: Some(320.0), pattern: Some(S(315138, 16)), ..BASE }, // markerType
-    Shape { name: S(336088, 12), kind: Integer, min: Some(1.0), max: Some(1000.0), ..BASE }, // maxItemsType
-    Shape { name: S(336100, 18), kind: Integer, min: Some(1.0), max: Some(1095.0), ..BASE }, // maxPasswordAgeType
-    Shape { name: S(336118, 28), kind: Integer, min: Some(3600.0), max: Some(7776000.0), ..BASE }, // maxSigninSessionDurationType
-    Shape { name: S(336146, 17), kind: List, item: 329, item_name: S(28153, 6), ..BASE }, // mfaDeviceListType
-    Shape { name: S(336163, 25), kind: Integer, min: Some(6.0), max: Some(128.0), ..BASE }, // minimumPasswordLengthType
-    Shape { name: S(336188, 16), kind: Integer, ..BASE }, // minorVersionType
-    Shape { name: S(336204, 19), kind: String, ..BASE }, // nameConflictMessage
-    Shape { name: S(336223, 19), kind: String, ..BASE }, // noSuchEntityMessage
-    Shape { name: S(336242, 9), kind: String, max: Some(500.0), pattern: Some(S(335065, 47)), ..BASE }, // notesType
-    Shape { name: S(336251, 23), kind: String, min: Some(2.0), max: Some(400.0), pattern: Some(S(336274, 18)), ..BASE }, // notificationChannelType
-    Shape { name: S(336292, 43), kind: String, ..BASE }, // openIdIdpCommunicationErrorExceptionMessage
-    Shape { name: S(336335, 27), kind: String, min: Some(19.0), max: Some(427.0), pattern: Some(S(336362, 48)), ..BASE }, // organizationsEntityPathType
-    Shape { name: S(336410, 25), kind: String, pattern: Some(S(336435, 23)), ..BASE }, // organizationsPolicyIdType
-    Shape { name: S(336458, 11), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(336469, 23)), ..BASE }, // ownerIdType
-    Shape { name: S(336492, 25), kind: String, max: Some(1024.0), ..BASE }, // parameterDefaultValueType
-    Shape { name: S(336517, 24), kind: String, max: Some(1000.0), ..BASE }, // parameterDescriptionType
-    Shape { name: S(336541, 17), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // parameterNameType
-    Shape { name: S(336558, 20), kind: String, max: Some(256.0), ..BASE }, // parameterSubTypeType
-    Shape { name: S(336578, 17), kind: String, enums: (3894, 6), ..BASE }, // parameterTypeType
-    Shape { name: S(336611, 28), kind: List, item: 347, item_name: S(28153, 6), ..BASE }, // parametersDefinitionListType
-    Shape { name: S(336639, 30), kind: String, ..BASE }, // passwordPolicyViolationMessage
-    Shape { name: S(336669, 27), kind: Integer, min: Some(1.0), max: Some(24.0), ..BASE }, // passwordReusePreventionType
-    Shape { name: S(336696, 12), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(334678, 34)), ..BASE }, // passwordType
-    Shape { name: S(336708, 14), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(336722, 22)), ..BASE }, // pathPrefixType
-    Shape { name: S(336744, 8), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(336752, 39)), ..BASE }, // pathType
-    Shape { name: S(336791, 25), kind: String, enums: (3900, 3), ..BASE }, // permissionCheckResultType
-    Shape { name: S(336835, 25), kind: String, enums: (3903, 3), ..BASE }, // permissionCheckStatusType
-    Shape { name: S(28425, 14), kind: String, ..BASE }, // permissionType
-    Shape { name: S(336860, 21), kind: String, max: Some(1000.0), ..BASE }, // policyDescriptionType
-    Shape { name: S(336881, 20), kind: List, item: 353, item_name: S(28153, 6), ..BASE }, // policyDetailListType
-    Shape { name: S(336901, 18), kind: String, min: Some(1.0), max: Some(131072.0), pattern: Some(S(334678, 34)), ..BASE }, // policyDocumentType
-    Shape { name: S(336919, 29), kind: List, item: 372, item_name: S(28153, 6), ..BASE }, // policyDocumentVersionListType
-    Shape { name: S(336948, 28), kind: String, ..BASE }, // policyEvaluationErrorMessage
-    Shape { name: S(336976, 35), kind: List, item: 357, item_name: S(28153, 6), ..BASE }, // policyGrantingServiceAccessListType
-    Shape { name: S(337011, 14), kind: List, item: 352, item_name: S(28153, 6), ..BASE }, // policyListType
-    Shape { name: S(337025, 18), kind: List, item: 633, item_name: S(28153, 6), ..BASE }, // policyNameListType
-    Shape { name: S(337043, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(315052, 11)), ..BASE }, // policyNameType
-    Shape { name: S(337057, 26), kind: String, ..BASE }, // policyNotAttachableMessage
-    Shape { name: S(337083, 21), kind: String, enums: (3906, 3), ..BASE }, // policyOwnerEntityType
-    Shape { name: S(337117, 23), kind: List, item: 364, item_name: S(28153, 6), max: Some(50.0), ..BASE }, // policyParameterListType
-    Shape { name: S(337140, 23), kind: String, min: Some(5.0), max: Some(256.0), pattern: Some(S(337163, 6)), ..BASE }, // policyParameterNameType
-    Shape { name: S(337169, 24), kind: String, pattern: Some(S(337163, 6)), ..BASE }, // policyParameterValueType
-    Shape { name: S(337193, 29), kind: List, item: 638, item_name: S(28153, 6), ..BASE }, // policyParameterValuesListType
-    Shape { name: S(337222, 14), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(337236, 28)), ..BASE }, // policyPathType
-    Shape { name: S(337264, 15), kind: String, enums: (3909, 3), ..BASE }, // policyScopeType
-    Shape { name: S(337287, 10), kind: String, enums: (3912, 2), ..BASE }, // policyType
-    Shape { name: S(337310, 19), kind: String, pattern: Some(S(337329, 30)), ..BASE }, // policyVersionIdType
-    Shape { name: S(337359, 16), kind: String, min: Some(22.0), max: Some(64.0), pattern: Some(S(337375, 9)), ..BASE }, // privateKeyIdType
-    Shape { name: S(337384, 14), kind: List, item: 417, item_name: S(28153, 6), max: Some(2.0), ..BASE }, // privateKeyList
-    Shape { name: S(337398, 14), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(334678, 34)), ..BASE }, // privateKeyType
-    Shape { name: S(337412, 24), kind: String, min: Some(48.0), max: Some(48.0), pattern: Some(S(337436, 6)), ..BASE }, // publicKeyFingerprintType
-    Shape { name: S(337442, 15), kind: String, min: Some(20.0), max: Some(128.0), pattern: Some(S(334229, 5)), ..BASE }, // publicKeyIdType
-    Shape { name: S(337457, 21), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(334678, 34)), ..BASE }, // publicKeyMaterialType
-    Shape { name: S(337478, 15), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(337493, 71)), ..BASE }, // redirectUrlType
-    Shape { name: S(337564, 24), kind: List, item: 688, item_name: S(28153, 6), min: Some(1.0), max: Some(20.0), ..BASE }, // replacementValueListType
-    Shape { name: S(337588, 36), kind: String, ..BASE }, // reportGenerationLimitExceededMessage
-    Shape { name: S(337624, 18), kind: String, max: Some(200.0), pattern: Some(S(335065, 47)), ..BASE }, // requestMessageType
-    Shape { name: S(337642, 17), kind: String, max: Some(30.0), pattern: Some(S(335065, 47)), ..BASE }, // requestorNameType
-    Shape { name: S(337659, 23), kind: String, min: Some(5.0), max: Some(400.0), pattern: Some(S(337682, 47)), ..BASE }, // requestorWorkflowIdType
-    Shape { name: S(337729, 18), kind: String, ..BASE }, // responseMarkerType
-    Shape { name: S(337747, 26), kind: String, min: Some(1.0), max: Some(512.0), ..BASE }, // roleDescriptionPatternType
-    Shape { name: S(337773, 19), kind: String, max: Some(1000.0), pattern: Some(S(335065, 47)), ..BASE }, // roleDescriptionType
-    Shape { name: S(337792, 18), kind: List, item: 406, item_name: S(28153, 6), ..BASE }, // roleDetailListType
-    Shape { name: S(337810, 12), kind: List, item: 405, item_name: S(28153, 6), ..BASE }, // roleListType
-    Shape { name: S(337822, 26), kind: Integer, min: Some(3600.0), max: Some(43200.0), ..BASE }, // roleMaxSessionDurationType
-    Shape { name: S(337848, 19), kind: String, ..BASE }, // roleModifiedMessage
-    Shape { name: S(337867, 19), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // roleNamePatternType
-    Shape { name: S(337886, 12), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(315052, 11)), ..BASE }, // roleNameType
-    Shape { name: S(337898, 19), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(337917, 49)), ..BASE }, // rolePathPatternType
-    Shape { name: S(337966, 36), kind: List, item: 530, item_name: S(28153, 6), ..BASE }, // rolePermissionRestrictionArnListType
-    Shape { name: S(338002, 27), kind: String, max: Some(512.0), pattern: Some(S(335065, 47)), ..BASE }, // roleTemplateDescriptionType
-    Shape { name: S(338029, 27), kind: String, ..BASE }, // roleTemplateDisabledMessage
-    Shape { name: S(338056, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(338076, 11)), ..BASE }, // roleTemplateNameType
-    Shape { name: S(338087, 16), kind: String, min: Some(9.0), max: Some(256.0), pattern: Some(S(338103, 13)), ..BASE }, // serialNumberType
-    Shape { name: S(338116, 33), kind: List, item: 426, item_name: S(28153, 6), ..BASE }, // serverCertificateMetadataListType
-    Shape { name: S(338149, 25), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(315052, 11)), ..BASE }, // serverCertificateNameType
-    Shape { name: S(338174, 22), kind: String, min: Some(0.0), max: Some(200.0), pattern: Some(S(315052, 11)), ..BASE }, // serviceCredentialAlias
-    Shape { name: S(338196, 23), kind: String, ..BASE }, // serviceCredentialSecret
-    Shape { name: S(338219, 30), kind: String, ..BASE }, // serviceFailureExceptionMessage
-    Shape { name: S(28751, 11), kind: String, ..BASE }, // serviceName
-    Shape { name: S(338249, 15), kind: String, ..BASE }, // serviceNameType
-    Shape { name: S(338264, 24), kind: List, item: 679, item_name: S(28153, 6), min: Some(1.0), max: Some(200.0), ..BASE }, // serviceNamespaceListType
-    Shape { name: S(338288, 20), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(338308, 6)), ..BASE }, // serviceNamespaceType
-    Shape { name: S(338314, 26), kind: String, ..BASE }, // serviceNotSupportedMessage
-    Shape { name: S(338340, 15), kind: String, ..BASE }, // servicePassword
-    Shape { name: S(338355, 27), kind: String, min: Some(20.0), max: Some(128.0), pattern: Some(S(334229, 5)), ..BASE }, // serviceSpecificCredentialId
-    Shape { name: S(338382, 15), kind: String, min: Some(0.0), max: Some(200.0), pattern: Some(S(338397, 11)), ..BASE }, // serviceUserName
-    Shape { name: S(338408, 19), kind: Integer, min: Some(300.0), max: Some(43200.0), ..BASE }, // sessionDurationType
-    Shape { name: S(338427, 11), kind: String, enums: (3914, 4), ..BASE }, // sortKeyType
-    Shape { name: S(338560, 9), kind: String, enums: (3918, 7), ..BASE }, // stateType
-    Shape { name: S(338635, 10), kind: String, enums: (3925, 3), ..BASE }, // statusType
-    Shape { name: S(338645, 10), kind: String, ..BASE }, // stringType
-    Shape { name: S(338655, 20), kind: String, min: Some(0.0), max: Some(128.0), ..BASE }, // subjectTypeValueType
-    Shape { name: S(338675, 18), kind: String, min: Some(0.0), max: Some(10000.0), ..BASE }, // summaryContentType
-    Shape { name: S(338693, 14), kind: String, enums: (3928, 34), ..BASE }, // summaryKeyType
-    Shape { name: S(339252, 14), kind: Map, item: 691, value: 694, item_name: S(32611, 3), value_name: S(28934, 5), ..BASE }, // summaryMapType
-    Shape { name: S(339266, 16), kind: String, enums: (3962, 4), ..BASE }, // summaryStateType
-    Shape { name: S(339317, 16), kind: Integer, ..BASE }, // summaryValueType
-    Shape { name: S(339333, 14), kind: List, item: 696, item_name: S(28153, 6), max: Some(50.0), ..BASE }, // tagKeyListType
-    Shape { name: S(339347, 10), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(339357, 27)), ..BASE }, // tagKeyType
-    Shape { name: S(339384, 11), kind: List, item: 445, item_name: S(28153, 6), max: Some(50.0), ..BASE }, // tagListType
-    Shape { name: S(339395, 18), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(339413, 29)), ..BASE }, // tagTemplateKeyType
-    Shape { name: S(339442, 19), kind: List, item: 453, item_name: S(28153, 6), max: Some(50.0), ..BASE }, // tagTemplateListType
-    Shape { name: S(339461, 20), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(339481, 29)), ..BASE }, // tagTemplateValueType
-    Shape { name: S(339510, 12), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(339522, 27)), ..BASE }, // tagValueType
-    Shape { name: S(339549, 18), kind: List, item: 703, item_name: S(28153, 6), ..BASE }, // thumbprintListType
-    Shape { name: S(339567, 14), kind: String, min: Some(40.0), max: Some(40.0), ..BASE }, // thumbprintType
-    Shape { name: S(339581, 25), kind: String, ..BASE }, // unmodifiableEntityMessage
-    Shape { name: S(339606, 36), kind: String, ..BASE }, // unrecognizedPublicKeyEncodingMessage
-    Shape { name: S(339642, 18), kind: List, item: 499, item_name: S(28153, 6), ..BASE }, // userDetailListType
-    Shape { name: S(339660, 12), kind: List, item: 498, item_name: S(28153, 6), ..BASE }, // userListType
-    Shape { name: S(339672, 12), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(315052, 11)), ..BASE }, // userNameType
-    Shape { name: S(339684, 24), kind: List, item: 500, item_name: S(28153, 6), ..BASE }, // virtualMFADeviceListType
-    Shape { name: S(339708, 20), kind: String, min: Some(1.0), pattern: Some(S(315052, 11)), ..BASE }, // virtualMFADeviceName
-    Shape { name: S(339728, 42), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(339770, 16)), ..BASE }, // workloadIdentityCertificateAuthorityIdType
-    Shape { name: S(339786, 41), kind: List, item: 503, item_name: S(28153, 6), max: Some(10.0), ..BASE }, // workloadIdentityJwtOutboundSignerListType
-    Shape { name: S(339827, 48), kind: String, enums: (3966, 1), ..BASE }, // workloadIdentityOutboundSignerDeletionStatusType
-    Shape { name: S(339875, 40), kind: String, enums: (3967, 4), ..BASE }, // workloadIdentityOutboundSignerStatusType
-    Shape { name: S(339946, 45), kind: List, item: 507, item_name: S(28153, 6), max: Some(1000.0), ..BASE }, // workloadIdentityOutboundSignerSummaryListType
-    Shape { name: S(339991, 38), kind: String, enums: (3971, 2), ..BASE }, // workloadIdentityOutboundSignerTypeType
-    Shape { name: S(340032, 39), kind: String, max: Some(255.0), pattern: Some(S(333019, 49)), ..BASE }, // workloadIdentityProviderDescriptionType
-    Shape { name: S(340071, 32), kind: List, item: 511, item_name: S(28153, 6), max: Some(1000.0), ..BASE }, // workloadIdentityProviderListType
-    Shape { name: S(340103, 32), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(340135, 17)), ..BASE }, // workloadIdentityProviderNameType
-    Shape { name: S(340152, 34), kind: String, enums: (3973, 2), ..BASE }, // workloadIdentityProviderSchemeType
-    Shape { name: S(340196, 33), kind: String, enums: (3975, 2), ..BASE }, // workloadIdentityProviderScopeType
-    Shape { name: S(340229, 40), kind: List, item: 688, item_name: S(28153, 6), min: Some(1.0), max: Some(20.0), ..BASE }, // workloadIdentityReplacementValueListType
-    Shape { name: S(340269, 35), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(340304, 12)), ..BASE }, // workloadIdentitySignerAlgorithmType
-    Shape { name: S(340316, 29), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // workloadIdentitySignerUriType
-    Shape { name: S(340345, 39), kind: Integer, min: Some(1.0), max: Some(48.0), ..BASE }, // workloadIdentitySigningDelayInHoursType
-    Shape { name: S(340384, 34), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // workloadIdentityTemplateFilterType
-    Shape { name: S(340418, 39), kind: List, item: 518, item_name: S(28153, 6), ..BASE }, // workloadIdentityTemplateSummaryListType
-    Shape { name: S(340457, 42), kind: List, item: 519, item_name: S(28153, 6), max: Some(10.0), ..BASE }, // workloadIdentityX509OutboundSignerListType
+    Shape { name: S(470756, 30), kind: Structure, members: (12242, 1), ..BASE }, // AcceptDelegationRequestRequest
+    Shape { name: S(470848, 33), kind: String, enums: (3824, 2), ..BASE }, // AccessAdvisorUsageGranularityType
+    Shape { name: S(470906, 12), kind: Structure, members: (12243, 6), ..BASE }, // AccessDetail
+    Shape { name: S(471174, 13), kind: List, item: 2, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AccessDetails
+    Shape { name: S(471187, 9), kind: Structure, members: (12249, 5), ..BASE }, // AccessKey
+    Shape { name: S(471338, 17), kind: Structure, members: (12254, 3), ..BASE }, // AccessKeyLastUsed
+    Shape { name: S(471396, 17), kind: Structure, members: (12257, 4), ..BASE }, // AccessKeyMetadata
+    Shape { name: S(471413, 53), kind: Structure, members: (12261, 0), error: Some((S(471413, 53), 400)), ..BASE }, // AccountNotManagementOrDelegatedAdministratorException
+    Shape { name: S(471466, 18), kind: Structure, members: (12261, 3), ..BASE }, // AcquireRoleRequest
+    Shape { name: S(471643, 19), kind: Structure, members: (12264, 1), ..BASE }, // AcquireRoleResponse
+    Shape { name: S(471662, 18), kind: List, item: 11, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ActionNameListType
+    Shape { name: S(471680, 14), kind: String, min: Some(3.0), max: Some(128.0), ..BASE }, // ActionNameType
+    Shape { name: S(471694, 41), kind: Structure, members: (12265, 2), ..BASE }, // AddClientIDToOpenIDConnectProviderRequest
+    Shape { name: S(471841, 31), kind: Structure, members: (12267, 2), ..BASE }, // AddRoleToInstanceProfileRequest
+    Shape { name: S(471934, 21), kind: Structure, members: (12269, 2), ..BASE }, // AddUserToGroupRequest
+    Shape { name: S(471955, 11), kind: List, item: 530, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ArnListType
+    Shape { name: S(471966, 33), kind: Structure, members: (12271, 1), ..BASE }, // AssociateDelegationRequestRequest
+    Shape { name: S(471999, 24), kind: Structure, members: (12272, 2), ..BASE }, // AttachGroupPolicyRequest
+    Shape { name: S(472055, 23), kind: Structure, members: (12274, 2), ..BASE }, // AttachRolePolicyRequest
+    Shape { name: S(472078, 23), kind: Structure, members: (12276, 2), ..BASE }, // AttachUserPolicyRequest
+    Shape { name: S(472101, 27), kind: Structure, members: (12278, 2), ..BASE }, // AttachedPermissionsBoundary
+    Shape { name: S(472273, 14), kind: Structure, members: (12280, 2), ..BASE }, // AttachedPolicy
+    Shape { name: S(472287, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // AttachmentName
+    Shape { name: S(111220, 14), kind: String, enums: (3826, 3), ..BASE }, // AttachmentType
+    Shape { name: S(472316, 14), kind: Blob, ..BASE }, // BootstrapDatum
+    Shape { name: S(472330, 37), kind: Structure, members: (12282, 0), error: Some((S(472330, 37), 400)), ..BASE }, // CallerIsNotManagementAccountException
+    Shape { name: S(472367, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472387, 16)), ..BASE }, // CertificationKeyType
+    Shape { name: S(472403, 20), kind: Map, item: 26, value: 28, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // CertificationMapType
+    Shape { name: S(472423, 22), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(472387, 16)), ..BASE }, // CertificationValueType
+    Shape { name: S(472445, 21), kind: Structure, members: (12282, 2), ..BASE }, // ChangePasswordRequest
+    Shape { name: S(472542, 12), kind: Integer, ..BASE }, // ColumnNumber
+    Shape { name: S(472554, 31), kind: Structure, members: (12284, 1), error: Some((S(472585, 22), 409)), ..BASE }, // ConcurrentModificationException
+    Shape { name: S(472607, 29), kind: String, ..BASE }, // ConcurrentModificationMessage
+    Shape { name: S(472636, 12), kind: Structure, members: (12285, 3), ..BASE }, // ContextEntry
+    Shape { name: S(472795, 20), kind: List, item: 33, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ContextEntryListType
+    Shape { name: S(472815, 18), kind: String, min: Some(5.0), max: Some(256.0), ..BASE }, // ContextKeyNameType
+    Shape { name: S(472833, 29), kind: List, item: 35, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ContextKeyNamesResultListType
+    Shape { name: S(472862, 18), kind: String, enums: (3829, 12), ..BASE }, // ContextKeyTypeEnum
+    Shape { name: S(472966, 23), kind: List, item: 39, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ContextKeyValueListType
+    Shape { name: S(472989, 19), kind: String, ..BASE }, // ContextKeyValueType
+    Shape { name: S(473008, 15), kind: Structure, members: (12288, 4), ..BASE }, // ContextProvider
+    Shape { name: S(473250, 28), kind: Structure, members: (12292, 2), ..BASE }, // ContextProviderKeyDefinition
+    Shape { name: S(473342, 22), kind: Structure, members: (12294, 1), ..BASE }, // CreateAccessKeyRequest
+    Shape { name: S(473364, 23), kind: Structure, members: (12295, 1), ..BASE }, // CreateAccessKeyResponse
+    Shape { name: S(473410, 25), kind: Structure, members: (12296, 1), ..BASE }, // CreateAccountAliasRequest
+    Shape { name: S(473476, 30), kind: Structure, members: (12297, 9), ..BASE }, // CreateDelegationRequestRequest
+    Shape { name: S(473900, 31), kind: Structure, members: (12306, 2), ..BASE }, // CreateDelegationRequestResponse
+    Shape { name: S(473981, 18), kind: Structure, members: (12308, 2), ..BASE }, // CreateGroupRequest
+    Shape { name: S(473999, 19), kind: Structure, members: (12310, 1), ..BASE }, // CreateGroupResponse
+    Shape { name: S(474018, 28), kind: Structure, members: (12311, 3), ..BASE }, // CreateInstanceProfileRequest
+    Shape { name: S(474046, 29), kind: Structure, members: (12314, 1), ..BASE }, // CreateInstanceProfileResponse
+    Shape { name: S(474125, 25), kind: Structure, members: (12315, 4), ..BASE }, // CreateLoginProfileRequest
+    Shape { name: S(474324, 26), kind: Structure, members: (12319, 1), ..BASE }, // CreateLoginProfileResponse
+    Shape { name: S(474391, 34), kind: Structure, members: (12320, 6), ..BASE }, // CreateOpenIDConnectProviderRequest
+    Shape { name: S(474628, 35), kind: Structure, members: (12326, 2), ..BASE }, // CreateOpenIDConnectProviderResponse
+    Shape { name: S(474663, 19), kind: Structure, members: (12328, 5), ..BASE }, // CreatePolicyRequest
+    Shape { name: S(474682, 20), kind: Structure, members: (12333, 1), ..BASE }, // CreatePolicyResponse
+    Shape { name: S(474702, 26), kind: Structure, members: (12334, 3), ..BASE }, // CreatePolicyVersionRequest
+    Shape { name: S(474769, 27), kind: Structure, members: (12337, 1), ..BASE }, // CreatePolicyVersionResponse
+    Shape { name: S(474840, 17), kind: Structure, members: (12338, 8), ..BASE }, // CreateRoleRequest
+    Shape { name: S(475055, 18), kind: Structure, members: (12346, 1), ..BASE }, // CreateRoleResponse
+    Shape { name: S(475073, 25), kind: Structure, members: (12347, 7), ..BASE }, // CreateSAMLProviderRequest
+    Shape { name: S(475281, 26), kind: Structure, members: (12354, 2), ..BASE }, // CreateSAMLProviderResponse
+    Shape { name: S(475307, 30), kind: Structure, members: (12356, 3), ..BASE }, // CreateServiceLinkedRoleRequest
+    Shape { name: S(475425, 31), kind: Structure, members: (12359, 1), ..BASE }, // CreateServiceLinkedRoleResponse
+    Shape { name: S(475456, 38), kind: Structure, members: (12360, 3), ..BASE }, // CreateServiceSpecificCredentialRequest
+    Shape { name: S(475550, 39), kind: Structure, members: (12363, 1), ..BASE }, // CreateServiceSpecificCredentialResponse
+    Shape { name: S(475669, 17), kind: Structure, members: (12364, 4), ..BASE }, // CreateUserRequest
+    Shape { name: S(475686, 18), kind: Structure, members: (12368, 1), ..BASE }, // CreateUserResponse
+    Shape { name: S(475717, 29), kind: Structure, members: (12369, 3), ..BASE }, // CreateVirtualMFADeviceRequest
+    Shape { name: S(475811, 30), kind: Structure, members: (12372, 1), ..BASE }, // CreateVirtualMFADeviceResponse
+    Shape { name: S(475894, 51), kind: Structure, members: (12373, 3), ..BASE }, // CreateWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(476140, 52), kind: Structure, members: (12376, 0), ..BASE }, // CreateWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(476192, 37), kind: Structure, members: (12376, 6), ..BASE }, // CreateWorkloadIdentityProviderRequest
+    Shape { name: S(476385, 38), kind: Structure, members: (12382, 10), ..BASE }, // CreateWorkloadIdentityProviderResponse
+    Shape { name: S(476508, 37), kind: Structure, members: (12392, 9), ..BASE }, // CreateWorkloadIdentityTemplateRequest
+    Shape { name: S(476733, 38), kind: Structure, members: (12401, 11), ..BASE }, // CreateWorkloadIdentityTemplateResponse
+    Shape { name: S(476806, 32), kind: Structure, members: (12412, 1), error: Some((S(476838, 13), 410)), ..BASE }, // CredentialReportExpiredException
+    Shape { name: S(476851, 35), kind: Structure, members: (12413, 1), error: Some((S(476886, 16), 410)), ..BASE }, // CredentialReportNotPresentException
+    Shape { name: S(476902, 33), kind: Structure, members: (12414, 1), error: Some((S(476935, 16), 404)), ..BASE }, // CredentialReportNotReadyException
+    Shape { name: S(476951, 26), kind: Structure, members: (12415, 2), ..BASE }, // DeactivateMFADeviceRequest
+    Shape { name: S(477018, 20), kind: Structure, members: (12417, 2), ..BASE }, // DelegationPermission
+    Shape { name: S(477129, 17), kind: Structure, members: (12419, 20), ..BASE }, // DelegationRequest
+    Shape { name: S(477568, 22), kind: Structure, members: (12439, 2), ..BASE }, // DeleteAccessKeyRequest
+    Shape { name: S(477590, 25), kind: Structure, members: (12441, 1), ..BASE }, // DeleteAccountAliasRequest
+    Shape { name: S(477615, 23), kind: Structure, members: (12442, 1), error: Some((S(477638, 14), 409)), ..BASE }, // DeleteConflictException
+    Shape { name: S(477652, 24), kind: Structure, members: (12443, 2), ..BASE }, // DeleteGroupPolicyRequest
+    Shape { name: S(477676, 18), kind: Structure, members: (12445, 1), ..BASE }, // DeleteGroupRequest
+    Shape { name: S(477694, 28), kind: Structure, members: (12446, 1), ..BASE }, // DeleteInstanceProfileRequest
+    Shape { name: S(477722, 25), kind: Structure, members: (12447, 1), ..BASE }, // DeleteLoginProfileRequest
+    Shape { name: S(477747, 34), kind: Structure, members: (12448, 1), ..BASE }, // DeleteOpenIDConnectProviderRequest
+    Shape { name: S(477781, 19), kind: Structure, members: (12449, 1), ..BASE }, // DeletePolicyRequest
+    Shape { name: S(477800, 26), kind: Structure, members: (12450, 2), ..BASE }, // DeletePolicyVersionRequest
+    Shape { name: S(477858, 36), kind: Structure, members: (12452, 1), ..BASE }, // DeleteRolePermissionsBoundaryRequest
+    Shape { name: S(477894, 23), kind: Structure, members: (12453, 2), ..BASE }, // DeleteRolePolicyRequest
+    Shape { name: S(477917, 17), kind: Structure, members: (12455, 1), ..BASE }, // DeleteRoleRequest
+    Shape { name: S(477934, 25), kind: Structure, members: (12456, 1), ..BASE }, // DeleteSAMLProviderRequest
+    Shape { name: S(477959, 25), kind: Structure, members: (12457, 2), ..BASE }, // DeleteSSHPublicKeyRequest
+    Shape { name: S(478031, 30), kind: Structure, members: (12459, 1), ..BASE }, // DeleteServerCertificateRequest
+    Shape { name: S(478129, 30), kind: Structure, members: (12460, 1), ..BASE }, // DeleteServiceLinkedRoleRequest
+    Shape { name: S(478159, 31), kind: Structure, members: (12461, 1), ..BASE }, // DeleteServiceLinkedRoleResponse
+    Shape { name: S(478237, 38), kind: Structure, members: (12462, 2), ..BASE }, // DeleteServiceSpecificCredentialRequest
+    Shape { name: S(478361, 31), kind: Structure, members: (12464, 2), ..BASE }, // DeleteSigningCertificateRequest
+    Shape { name: S(478423, 36), kind: Structure, members: (12466, 1), ..BASE }, // DeleteUserPermissionsBoundaryRequest
+    Shape { name: S(478459, 23), kind: Structure, members: (12467, 2), ..BASE }, // DeleteUserPolicyRequest
+    Shape { name: S(478482, 17), kind: Structure, members: (12469, 1), ..BASE }, // DeleteUserRequest
+    Shape { name: S(478499, 29), kind: Structure, members: (12470, 1), ..BASE }, // DeleteVirtualMFADeviceRequest
+    Shape { name: S(478528, 51), kind: Structure, members: (12471, 2), ..BASE }, // DeleteWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(478579, 52), kind: Structure, members: (12473, 3), ..BASE }, // DeleteWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(478631, 37), kind: Structure, members: (12476, 1), ..BASE }, // DeleteWorkloadIdentityProviderRequest
+    Shape { name: S(478668, 51), kind: Structure, members: (12477, 1), ..BASE }, // DeleteWorkloadIdentityProviderResourcePolicyRequest
+    Shape { name: S(478719, 52), kind: Structure, members: (12478, 0), ..BASE }, // DeleteWorkloadIdentityProviderResourcePolicyResponse
+    Shape { name: S(478771, 38), kind: Structure, members: (12478, 1), ..BASE }, // DeleteWorkloadIdentityProviderResponse
+    Shape { name: S(478809, 54), kind: Structure, members: (12479, 1), ..BASE }, // DeleteWorkloadIdentityTemplateAttestationPolicyRequest
+    Shape { name: S(478949, 55), kind: Structure, members: (12480, 0), ..BASE }, // DeleteWorkloadIdentityTemplateAttestationPolicyResponse
+    Shape { name: S(479004, 37), kind: Structure, members: (12480, 1), ..BASE }, // DeleteWorkloadIdentityTemplateRequest
+    Shape { name: S(479041, 38), kind: Structure, members: (12481, 2), ..BASE }, // DeleteWorkloadIdentityTemplateResponse
+    Shape { name: S(479079, 29), kind: Structure, members: (12483, 2), ..BASE }, // DeletionTaskFailureReasonType
+    Shape { name: S(479152, 18), kind: String, min: Some(1.0), max: Some(1000.0), ..BASE }, // DeletionTaskIdType
+    Shape { name: S(479170, 22), kind: String, enums: (3841, 4), ..BASE }, // DeletionTaskStatusType
+    Shape { name: S(479229, 24), kind: Structure, members: (12485, 2), ..BASE }, // DetachGroupPolicyRequest
+    Shape { name: S(479253, 23), kind: Structure, members: (12487, 2), ..BASE }, // DetachRolePolicyRequest
+    Shape { name: S(479276, 23), kind: Structure, members: (12489, 2), ..BASE }, // DetachUserPolicyRequest
+    Shape { name: S(479299, 40), kind: Structure, members: (12491, 0), ..BASE }, // DisableOrganizationLevelResourcesRequest
+    Shape { name: S(479339, 41), kind: Structure, members: (12491, 2), ..BASE }, // DisableOrganizationLevelResourcesResponse
+    Shape { name: S(479477, 52), kind: Structure, members: (12493, 0), ..BASE }, // DisableOrganizationsRootCredentialsManagementRequest
+    Shape { name: S(479529, 53), kind: Structure, members: (12493, 2), ..BASE }, // DisableOrganizationsRootCredentialsManagementResponse
+    Shape { name: S(479582, 39), kind: Structure, members: (12495, 0), ..BASE }, // DisableOrganizationsRootSessionsRequest
+    Shape { name: S(479621, 40), kind: Structure, members: (12495, 2), ..BASE }, // DisableOrganizationsRootSessionsResponse
+    Shape { name: S(479661, 52), kind: Structure, members: (12497, 2), ..BASE }, // DisableWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(479748, 53), kind: Structure, members: (12499, 0), ..BASE }, // DisableWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(479801, 29), kind: Structure, members: (12499, 1), error: Some((S(479830, 20), 409)), ..BASE }, // DuplicateCertificateException
+    Shape { name: S(479850, 30), kind: Structure, members: (12500, 1), error: Some((S(479880, 21), 400)), ..BASE }, // DuplicateSSHPublicKeyException
+    Shape { name: S(479901, 22), kind: Structure, members: (12501, 4), ..BASE }, // EnableMFADeviceRequest
+    Shape { name: S(480047, 39), kind: Structure, members: (12505, 0), ..BASE }, // EnableOrganizationLevelResourcesRequest
+    Shape { name: S(480086, 40), kind: Structure, members: (12505, 2), ..BASE }, // EnableOrganizationLevelResourcesResponse
+    Shape { name: S(480126, 51), kind: Structure, members: (12507, 0), ..BASE }, // EnableOrganizationsRootCredentialsManagementRequest
+    Shape { name: S(480177, 52), kind: Structure, members: (12507, 2), ..BASE }, // EnableOrganizationsRootCredentialsManagementResponse
+    Shape { name: S(480229, 38), kind: Structure, members: (12509, 0), ..BASE }, // EnableOrganizationsRootSessionsRequest
+    Shape { name: S(480267, 39), kind: Structure, members: (12509, 2), ..BASE }, // EnableOrganizationsRootSessionsResponse
+    Shape { name: S(480306, 43), kind: Structure, members: (12511, 1), ..BASE }, // EnableOutboundWebIdentityFederationResponse
+    Shape { name: S(480402, 51), kind: Structure, members: (12512, 3), ..BASE }, // EnableWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(480453, 52), kind: Structure, members: (12515, 0), ..BASE }, // EnableWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(480505, 28), kind: Structure, members: (12515, 1), error: Some((S(480533, 19), 409)), ..BASE }, // EntityAlreadyExistsException
+    Shape { name: S(480552, 13), kind: Structure, members: (12516, 2), ..BASE }, // EntityDetails
+    Shape { name: S(480565, 10), kind: Structure, members: (12518, 5), ..BASE }, // EntityInfo
+    Shape { name: S(480656, 38), kind: Structure, members: (12523, 1), error: Some((S(480694, 29), 409)), ..BASE }, // EntityTemporarilyUnmodifiableException
+    Shape { name: S(480723, 10), kind: String, enums: (3845, 5), ..BASE }, // EntityType
+    Shape { name: S(480767, 12), kind: Structure, members: (12524, 2), ..BASE }, // ErrorDetails
+    Shape { name: S(480779, 23), kind: Map, item: 150, value: 354, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // EvalDecisionDetailsType
+    Shape { name: S(480802, 22), kind: String, min: Some(3.0), max: Some(256.0), ..BASE }, // EvalDecisionSourceType
+    Shape { name: S(480824, 16), kind: Structure, members: (12526, 9), ..BASE }, // EvaluationResult
+    Shape { name: S(481428, 25), kind: List, item: 151, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // EvaluationResultsListType
+    Shape { name: S(481453, 24), kind: Structure, members: (12535, 1), error: Some((S(481477, 15), 404)), ..BASE }, // FeatureDisabledException
+    Shape { name: S(481492, 22), kind: String, ..BASE }, // FeatureDisabledMessage
+    Shape { name: S(481514, 23), kind: Structure, members: (12536, 1), error: Some((S(481537, 14), 409)), ..BASE }, // FeatureEnabledException
+    Shape { name: S(481551, 21), kind: String, ..BASE }, // FeatureEnabledMessage
+    Shape { name: S(481572, 11), kind: String, enums: (3850, 3), ..BASE }, // FeatureType
+    Shape { name: S(481644, 16), kind: List, item: 157, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // FeaturesListType
+    Shape { name: S(481660, 32), kind: Structure, members: (12537, 2), ..BASE }, // GenerateCredentialReportResponse
+    Shape { name: S(481692, 40), kind: Structure, members: (12539, 2), ..BASE }, // GenerateOrganizationsAccessReportRequest
+    Shape { name: S(481800, 41), kind: Structure, members: (12541, 1), ..BASE }, // GenerateOrganizationsAccessReportResponse
+    Shape { name: S(481861, 41), kind: Structure, members: (12542, 2), ..BASE }, // GenerateServiceLastAccessedDetailsRequest
+    Shape { name: S(481902, 42), kind: Structure, members: (12544, 1), ..BASE }, // GenerateServiceLastAccessedDetailsResponse
+    Shape { name: S(481944, 27), kind: Structure, members: (12545, 1), ..BASE }, // GetAccessKeyLastUsedRequest
+    Shape { name: S(481971, 28), kind: Structure, members: (12546, 2), ..BASE }, // GetAccessKeyLastUsedResponse
+    Shape { name: S(482038, 37), kind: Structure, members: (12548, 3), ..BASE }, // GetAccountAuthorizationDetailsRequest
+    Shape { name: S(482104, 38), kind: Structure, members: (12551, 6), ..BASE }, // GetAccountAuthorizationDetailsResponse
+    Shape { name: S(482324, 32), kind: Structure, members: (12557, 1), ..BASE }, // GetAccountPasswordPolicyResponse
+    Shape { name: S(482403, 27), kind: Structure, members: (12558, 0), ..BASE }, // GetAccountPropertiesRequest
+    Shape { name: S(482430, 28), kind: Structure, members: (12558, 1), ..BASE }, // GetAccountPropertiesResponse
+    Shape { name: S(482493, 25), kind: Structure, members: (12559, 1), ..BASE }, // GetAccountSummaryResponse
+    Shape { name: S(482553, 36), kind: Structure, members: (12560, 1), ..BASE }, // GetContextKeysForCustomPolicyRequest
+    Shape { name: S(482639, 31), kind: Structure, members: (12561, 1), ..BASE }, // GetContextKeysForPolicyResponse
+    Shape { name: S(482720, 39), kind: Structure, members: (12562, 2), ..BASE }, // GetContextKeysForPrincipalPolicyRequest
+    Shape { name: S(482809, 27), kind: Structure, members: (12564, 3), ..BASE }, // GetCredentialReportResponse
+    Shape { name: S(482947, 27), kind: Structure, members: (12567, 2), ..BASE }, // GetDelegationRequestRequest
+    Shape { name: S(483054, 28), kind: Structure, members: (12569, 3), ..BASE }, // GetDelegationRequestResponse
+    Shape { name: S(483257, 21), kind: Structure, members: (12572, 2), ..BASE }, // GetGroupPolicyRequest
+    Shape { name: S(483278, 22), kind: Structure, members: (12574, 3), ..BASE }, // GetGroupPolicyResponse
+    Shape { name: S(483300, 15), kind: Structure, members: (12577, 3), ..BASE }, // GetGroupRequest
+    Shape { name: S(483315, 16), kind: Structure, members: (12580, 4), ..BASE }, // GetGroupResponse
+    Shape { name: S(483351, 30), kind: Structure, members: (12584, 2), ..BASE }, // GetHumanReadableSummaryRequest
+    Shape { name: S(483413, 31), kind: Structure, members: (12586, 3), ..BASE }, // GetHumanReadableSummaryResponse
+    Shape { name: S(483532, 25), kind: Structure, members: (12589, 1), ..BASE }, // GetInstanceProfileRequest
+    Shape { name: S(483557, 26), kind: Structure, members: (12590, 1), ..BASE }, // GetInstanceProfileResponse
+    Shape { name: S(483583, 22), kind: Structure, members: (12591, 1), ..BASE }, // GetLoginProfileRequest
+    Shape { name: S(483605, 23), kind: Structure, members: (12592, 1), ..BASE }, // GetLoginProfileResponse
+    Shape { name: S(483628, 19), kind: Structure, members: (12593, 2), ..BASE }, // GetMFADeviceRequest
+    Shape { name: S(483647, 20), kind: Structure, members: (12595, 4), ..BASE }, // GetMFADeviceResponse
+    Shape { name: S(483749, 31), kind: Structure, members: (12599, 1), ..BASE }, // GetOpenIDConnectProviderRequest
+    Shape { name: S(483780, 32), kind: Structure, members: (12600, 8), ..BASE }, // GetOpenIDConnectProviderResponse
+    Shape { name: S(483865, 35), kind: Structure, members: (12608, 4), ..BASE }, // GetOrganizationsAccessReportRequest
+    Shape { name: S(483926, 36), kind: Structure, members: (12612, 9), ..BASE }, // GetOrganizationsAccessReportResponse
+    Shape { name: S(484329, 44), kind: Structure, members: (12621, 2), ..BASE }, // GetOutboundWebIdentityFederationInfoResponse
+    Shape { name: S(484429, 16), kind: Structure, members: (12623, 1), ..BASE }, // GetPolicyRequest
+    Shape { name: S(484445, 17), kind: Structure, members: (12624, 1), ..BASE }, // GetPolicyResponse
+    Shape { name: S(484462, 23), kind: Structure, members: (12625, 2), ..BASE }, // GetPolicyVersionRequest
+    Shape { name: S(484485, 24), kind: Structure, members: (12627, 1), ..BASE }, // GetPolicyVersionResponse
+    Shape { name: S(484509, 20), kind: Structure, members: (12628, 2), ..BASE }, // GetRolePolicyRequest
+    Shape { name: S(484529, 21), kind: Structure, members: (12630, 3), ..BASE }, // GetRolePolicyResponse
+    Shape { name: S(484550, 14), kind: Structure, members: (12633, 1), ..BASE }, // GetRoleRequest
+    Shape { name: S(484564, 15), kind: Structure, members: (12634, 1), ..BASE }, // GetRoleResponse
+    Shape { name: S(484579, 29), kind: Structure, members: (12635, 2), ..BASE }, // GetRoleTemplateVersionRequest
+    Shape { name: S(484649, 30), kind: Structure, members: (12637, 1), ..BASE }, // GetRoleTemplateVersionResponse
+    Shape { name: S(484741, 22), kind: Structure, members: (12638, 1), ..BASE }, // GetSAMLProviderRequest
+    Shape { name: S(484763, 23), kind: Structure, members: (12639, 11), ..BASE }, // GetSAMLProviderResponse
+    Shape { name: S(484930, 22), kind: Structure, members: (12650, 3), ..BASE }, // GetSSHPublicKeyRequest
+    Shape { name: S(484981, 23), kind: Structure, members: (12653, 1), ..BASE }, // GetSSHPublicKeyResponse
+    Shape { name: S(485045, 27), kind: Structure, members: (12654, 1), ..BASE }, // GetServerCertificateRequest
+    Shape { name: S(485072, 28), kind: Structure, members: (12655, 1), ..BASE }, // GetServerCertificateResponse
+    Shape { name: S(485156, 36), kind: Structure, members: (12656, 3), ..BASE }, // GetServiceLastAccessedDetailsRequest
+    Shape { name: S(485192, 37), kind: Structure, members: (12659, 8), ..BASE }, // GetServiceLastAccessedDetailsResponse
+    Shape { name: S(485335, 48), kind: Structure, members: (12667, 4), ..BASE }, // GetServiceLastAccessedDetailsWithEntitiesRequest
+    Shape { name: S(485383, 49), kind: Structure, members: (12671, 7), ..BASE }, // GetServiceLastAccessedDetailsWithEntitiesResponse
+    Shape { name: S(485488, 41), kind: Structure, members: (12678, 1), ..BASE }, // GetServiceLinkedRoleDeletionStatusRequest
+    Shape { name: S(485529, 42), kind: Structure, members: (12679, 2), ..BASE }, // GetServiceLinkedRoleDeletionStatusResponse
+    Shape { name: S(485571, 20), kind: Structure, members: (12681, 2), ..BASE }, // GetUserPolicyRequest
+    Shape { name: S(485591, 21), kind: Structure, members: (12683, 3), ..BASE }, // GetUserPolicyResponse
+    Shape { name: S(485612, 14), kind: Structure, members: (12686, 1), ..BASE }, // GetUserRequest
+    Shape { name: S(485626, 15), kind: Structure, members: (12687, 1), ..BASE }, // GetUserResponse
+    Shape { name: S(485641, 48), kind: Structure, members: (12688, 1), ..BASE }, // GetWorkloadIdentityProviderDeletionStatusRequest
+    Shape { name: S(485689, 49), kind: Structure, members: (12689, 2), ..BASE }, // GetWorkloadIdentityProviderDeletionStatusResponse
+    Shape { name: S(485738, 34), kind: Structure, members: (12691, 1), ..BASE }, // GetWorkloadIdentityProviderRequest
+    Shape { name: S(485772, 48), kind: Structure, members: (12692, 1), ..BASE }, // GetWorkloadIdentityProviderResourcePolicyRequest
+    Shape { name: S(485820, 49), kind: Structure, members: (12693, 2), ..BASE }, // GetWorkloadIdentityProviderResourcePolicyResponse
+    Shape { name: S(485869, 35), kind: Structure, members: (12695, 10), ..BASE }, // GetWorkloadIdentityProviderResponse
+    Shape { name: S(485904, 51), kind: Structure, members: (12705, 1), ..BASE }, // GetWorkloadIdentityTemplateAttestationPolicyRequest
+    Shape { name: S(485955, 52), kind: Structure, members: (12706, 2), ..BASE }, // GetWorkloadIdentityTemplateAttestationPolicyResponse
+    Shape { name: S(486007, 34), kind: Structure, members: (12708, 1), ..BASE }, // GetWorkloadIdentityTemplateRequest
+    Shape { name: S(486041, 35), kind: Structure, members: (12709, 10), ..BASE }, // GetWorkloadIdentityTemplateResponse
+    Shape { name: S(115177, 5), kind: Structure, members: (12719, 5), ..BASE }, // Group
+    Shape { name: S(486076, 11), kind: Structure, members: (12724, 7), ..BASE }, // GroupDetail
+    Shape { name: S(486211, 12), kind: Structure, members: (12731, 2), ..BASE }, // InlinePolicy
+    Shape { name: S(486223, 26), kind: Structure, members: (12733, 3), ..BASE }, // InlinePolicyIdentifierType
+    Shape { name: S(474075, 15), kind: Structure, members: (12736, 7), ..BASE }, // InstanceProfile
+    Shape { name: S(486358, 34), kind: Structure, members: (12743, 1), error: Some((S(486392, 25), 403)), ..BASE }, // InvalidAuthenticationCodeException
+    Shape { name: S(486417, 27), kind: Structure, members: (12744, 1), error: Some((S(486444, 18), 400)), ..BASE }, // InvalidCertificateException
+    Shape { name: S(486462, 21), kind: Structure, members: (12745, 1), error: Some((S(486483, 12), 400)), ..BASE }, // InvalidInputException
+    Shape { name: S(486495, 25), kind: Structure, members: (12746, 1), error: Some((S(486520, 16), 400)), ..BASE }, // InvalidPublicKeyException
+    Shape { name: S(486536, 24), kind: Structure, members: (12747, 1), error: Some((S(486560, 15), 400)), ..BASE }, // InvalidUserTypeException
+    Shape { name: S(486575, 15), kind: List, item: 688, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // KeyHashListType
+    Shape { name: S(486590, 24), kind: Structure, members: (12748, 1), error: Some((S(486614, 15), 400)), ..BASE }, // KeyPairMismatchException
+    Shape { name: S(486629, 22), kind: Structure, members: (12749, 1), error: Some((S(454691, 13), 409)), ..BASE }, // LimitExceededException
+    Shape { name: S(486651, 10), kind: Integer, ..BASE }, // LineNumber
+    Shape { name: S(486661, 21), kind: Structure, members: (12750, 3), ..BASE }, // ListAccessKeysRequest
+    Shape { name: S(486682, 22), kind: Structure, members: (12753, 3), ..BASE }, // ListAccessKeysResponse
+    Shape { name: S(486743, 25), kind: Structure, members: (12756, 2), ..BASE }, // ListAccountAliasesRequest
+    Shape { name: S(486768, 26), kind: Structure, members: (12758, 3), ..BASE }, // ListAccountAliasesResponse
+    Shape { name: S(486841, 32), kind: Structure, members: (12761, 4), ..BASE }, // ListAttachedGroupPoliciesRequest
+    Shape { name: S(486873, 33), kind: Structure, members: (12765, 3), ..BASE }, // ListAttachedGroupPoliciesResponse
+    Shape { name: S(486959, 31), kind: Structure, members: (12768, 4), ..BASE }, // ListAttachedRolePoliciesRequest
+    Shape { name: S(486990, 32), kind: Structure, members: (12772, 3), ..BASE }, // ListAttachedRolePoliciesResponse
+    Shape { name: S(487022, 31), kind: Structure, members: (12775, 4), ..BASE }, // ListAttachedUserPoliciesRequest
+    Shape { name: S(487053, 32), kind: Structure, members: (12779, 3), ..BASE }, // ListAttachedUserPoliciesResponse
+    Shape { name: S(487085, 29), kind: Structure, members: (12782, 3), ..BASE }, // ListDelegationRequestsRequest
+    Shape { name: S(487114, 30), kind: Structure, members: (12785, 3), ..BASE }, // ListDelegationRequestsResponse
+    Shape { name: S(487241, 28), kind: Structure, members: (12788, 6), ..BASE }, // ListEntitiesForPolicyRequest
+    Shape { name: S(487366, 29), kind: Structure, members: (12794, 5), ..BASE }, // ListEntitiesForPolicyResponse
+    Shape { name: S(487512, 24), kind: Structure, members: (12799, 3), ..BASE }, // ListGroupPoliciesRequest
+    Shape { name: S(487536, 25), kind: Structure, members: (12802, 3), ..BASE }, // ListGroupPoliciesResponse
+    Shape { name: S(487561, 24), kind: Structure, members: (12805, 3), ..BASE }, // ListGroupsForUserRequest
+    Shape { name: S(487585, 25), kind: Structure, members: (12808, 3), ..BASE }, // ListGroupsForUserResponse
+    Shape { name: S(487627, 17), kind: Structure, members: (12811, 3), ..BASE }, // ListGroupsRequest
+    Shape { name: S(487644, 18), kind: Structure, members: (12814, 3), ..BASE }, // ListGroupsResponse
+    Shape { name: S(487662, 30), kind: Structure, members: (12817, 3), ..BASE }, // ListInstanceProfileTagsRequest
+    Shape { name: S(487692, 31), kind: Structure, members: (12820, 3), ..BASE }, // ListInstanceProfileTagsResponse
+    Shape { name: S(487723, 34), kind: Structure, members: (12823, 3), ..BASE }, // ListInstanceProfilesForRoleRequest
+    Shape { name: S(487757, 35), kind: Structure, members: (12826, 3), ..BASE }, // ListInstanceProfilesForRoleResponse
+    Shape { name: S(487845, 27), kind: Structure, members: (12829, 3), ..BASE }, // ListInstanceProfilesRequest
+    Shape { name: S(487872, 28), kind: Structure, members: (12832, 3), ..BASE }, // ListInstanceProfilesResponse
+    Shape { name: S(487900, 24), kind: Structure, members: (12835, 3), ..BASE }, // ListMFADeviceTagsRequest
+    Shape { name: S(487924, 25), kind: Structure, members: (12838, 3), ..BASE }, // ListMFADeviceTagsResponse
+    Shape { name: S(487949, 21), kind: Structure, members: (12841, 3), ..BASE }, // ListMFADevicesRequest
+    Shape { name: S(487970, 22), kind: Structure, members: (12844, 3), ..BASE }, // ListMFADevicesResponse
+    Shape { name: S(488027, 36), kind: Structure, members: (12847, 3), ..BASE }, // ListOpenIDConnectProviderTagsRequest
+    Shape { name: S(488063, 37), kind: Structure, members: (12850, 3), ..BASE }, // ListOpenIDConnectProviderTagsResponse
+    Shape { name: S(488100, 33), kind: Structure, members: (12853, 0), ..BASE }, // ListOpenIDConnectProvidersRequest
+    Shape { name: S(488133, 34), kind: Structure, members: (12853, 1), ..BASE }, // ListOpenIDConnectProvidersResponse
+    Shape { name: S(488247, 32), kind: Structure, members: (12854, 0), ..BASE }, // ListOrganizationsFeaturesRequest
+    Shape { name: S(488279, 33), kind: Structure, members: (12854, 2), ..BASE }, // ListOrganizationsFeaturesResponse
+    Shape { name: S(488312, 38), kind: Structure, members: (12856, 2), ..BASE }, // ListPoliciesGrantingServiceAccessEntry
+    Shape { name: S(488350, 40), kind: Structure, members: (12858, 3), ..BASE }, // ListPoliciesGrantingServiceAccessRequest
+    Shape { name: S(488446, 41), kind: Structure, members: (12861, 3), ..BASE }, // ListPoliciesGrantingServiceAccessResponse
+    Shape { name: S(488579, 19), kind: Structure, members: (12864, 6), ..BASE }, // ListPoliciesRequest
+    Shape { name: S(488639, 20), kind: Structure, members: (12870, 3), ..BASE }, // ListPoliciesResponse
+    Shape { name: S(488659, 21), kind: Structure, members: (12873, 3), ..BASE }, // ListPolicyTagsRequest
+    Shape { name: S(488680, 22), kind: Structure, members: (12876, 3), ..BASE }, // ListPolicyTagsResponse
+    Shape { name: S(488702, 25), kind: Structure, members: (12879, 3), ..BASE }, // ListPolicyVersionsRequest
+    Shape { name: S(488727, 26), kind: Structure, members: (12882, 3), ..BASE }, // ListPolicyVersionsResponse
+    Shape { name: S(488774, 23), kind: Structure, members: (12885, 3), ..BASE }, // ListRolePoliciesRequest
+    Shape { name: S(488797, 24), kind: Structure, members: (12888, 3), ..BASE }, // ListRolePoliciesResponse
+    Shape { name: S(488821, 19), kind: Structure, members: (12891, 3), ..BASE }, // ListRoleTagsRequest
+    Shape { name: S(488840, 20), kind: Structure, members: (12894, 3), ..BASE }, // ListRoleTagsResponse
+    Shape { name: S(488860, 16), kind: Structure, members: (12897, 3), ..BASE }, // ListRolesRequest
+    Shape { name: S(488876, 17), kind: Structure, members: (12900, 3), ..BASE }, // ListRolesResponse
+    Shape { name: S(488893, 27), kind: Structure, members: (12903, 3), ..BASE }, // ListSAMLProviderTagsRequest
+    Shape { name: S(488920, 28), kind: Structure, members: (12906, 3), ..BASE }, // ListSAMLProviderTagsResponse
+    Shape { name: S(488948, 24), kind: Structure, members: (12909, 0), ..BASE }, // ListSAMLProvidersRequest
+    Shape { name: S(488972, 25), kind: Structure, members: (12909, 1), ..BASE }, // ListSAMLProvidersResponse
+    Shape { name: S(489050, 24), kind: Structure, members: (12910, 3), ..BASE }, // ListSSHPublicKeysRequest
+    Shape { name: S(489074, 25), kind: Structure, members: (12913, 3), ..BASE }, // ListSSHPublicKeysResponse
+    Shape { name: S(489143, 32), kind: Structure, members: (12916, 3), ..BASE }, // ListServerCertificateTagsRequest
+    Shape { name: S(489175, 33), kind: Structure, members: (12919, 3), ..BASE }, // ListServerCertificateTagsResponse
+    Shape { name: S(489208, 29), kind: Structure, members: (12922, 3), ..BASE }, // ListServerCertificatesRequest
+    Shape { name: S(489237, 30), kind: Structure, members: (12925, 3), ..BASE }, // ListServerCertificatesResponse
+    Shape { name: S(489359, 37), kind: Structure, members: (12928, 5), ..BASE }, // ListServiceSpecificCredentialsRequest
+    Shape { name: S(489425, 38), kind: Structure, members: (12933, 3), ..BASE }, // ListServiceSpecificCredentialsResponse
+    Shape { name: S(489546, 30), kind: Structure, members: (12936, 3), ..BASE }, // ListSigningCertificatesRequest
+    Shape { name: S(489576, 31), kind: Structure, members: (12939, 3), ..BASE }, // ListSigningCertificatesResponse
+    Shape { name: S(489607, 23), kind: Structure, members: (12942, 3), ..BASE }, // ListUserPoliciesRequest
+    Shape { name: S(489630, 24), kind: Structure, members: (12945, 3), ..BASE }, // ListUserPoliciesResponse
+    Shape { name: S(489654, 19), kind: Structure, members: (12948, 3), ..BASE }, // ListUserTagsRequest
+    Shape { name: S(489673, 20), kind: Structure, members: (12951, 3), ..BASE }, // ListUserTagsResponse
+    Shape { name: S(489693, 16), kind: Structure, members: (12954, 3), ..BASE }, // ListUsersRequest
+    Shape { name: S(489709, 17), kind: Structure, members: (12957, 3), ..BASE }, // ListUsersResponse
+    Shape { name: S(489726, 28), kind: Structure, members: (12960, 3), ..BASE }, // ListVirtualMFADevicesRequest
+    Shape { name: S(489807, 29), kind: Structure, members: (12963, 3), ..BASE }, // ListVirtualMFADevicesResponse
+    Shape { name: S(489892, 50), kind: Structure, members: (12966, 3), ..BASE }, // ListWorkloadIdentityProviderOutboundSignersRequest
+    Shape { name: S(489942, 51), kind: Structure, members: (12969, 3), ..BASE }, // ListWorkloadIdentityProviderOutboundSignersResponse
+    Shape { name: S(489993, 39), kind: Structure, members: (12972, 3), ..BASE }, // ListWorkloadIdentityProviderTagsRequest
+    Shape { name: S(490032, 40), kind: Structure, members: (12975, 3), ..BASE }, // ListWorkloadIdentityProviderTagsResponse
+    Shape { name: S(490072, 36), kind: Structure, members: (12978, 3), ..BASE }, // ListWorkloadIdentityProvidersRequest
+    Shape { name: S(490108, 37), kind: Structure, members: (12981, 3), ..BASE }, // ListWorkloadIdentityProvidersResponse
+    Shape { name: S(490225, 39), kind: Structure, members: (12984, 3), ..BASE }, // ListWorkloadIdentityTemplateTagsRequest
+    Shape { name: S(490264, 40), kind: Structure, members: (12987, 3), ..BASE }, // ListWorkloadIdentityTemplateTagsResponse
+    Shape { name: S(490304, 36), kind: Structure, members: (12990, 5), ..BASE }, // ListWorkloadIdentityTemplatesRequest
+    Shape { name: S(490340, 37), kind: Structure, members: (12995, 3), ..BASE }, // ListWorkloadIdentityTemplatesResponse
+    Shape { name: S(474350, 12), kind: Structure, members: (12998, 4), ..BASE }, // LoginProfile
+    Shape { name: S(490457, 9), kind: Structure, members: (13002, 3), ..BASE }, // MFADevice
+    Shape { name: S(490466, 29), kind: Structure, members: (13005, 1), error: Some((S(490495, 20), 400)), ..BASE }, // MalformedCertificateException
+    Shape { name: S(490515, 32), kind: Structure, members: (13006, 1), error: Some((S(490547, 23), 400)), ..BASE }, // MalformedPolicyDocumentException
+    Shape { name: S(490570, 19), kind: Structure, members: (13007, 12), ..BASE }, // ManagedPolicyDetail
+    Shape { name: S(490935, 27), kind: List, item: 332, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ManagedPolicyDetailListType
+    Shape { name: S(490962, 21), kind: Structure, members: (13019, 1), error: Some((S(490983, 12), 409)), ..BASE }, // NameConflictException
+    Shape { name: S(490995, 21), kind: Structure, members: (13020, 1), error: Some((S(491016, 12), 404)), ..BASE }, // NoSuchEntityException
+    Shape { name: S(491028, 30), kind: Structure, members: (13021, 2), ..BASE }, // OpenIDConnectProviderListEntry
+    Shape { name: S(491168, 29), kind: List, item: 336, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // OpenIDConnectProviderListType
+    Shape { name: S(491197, 28), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // OpenIDConnectProviderUrlType
+    Shape { name: S(491225, 36), kind: Structure, members: (13023, 1), error: Some((S(491261, 27), 400)), ..BASE }, // OpenIdIdpCommunicationErrorException
+    Shape { name: S(491288, 29), kind: Structure, members: (13024, 1), ..BASE }, // OrderedOrganizationPolicyType
+    Shape { name: S(491409, 18), kind: String, max: Some(34.0), pattern: Some(S(491427, 19)), ..BASE }, // OrganizationIdType
+    Shape { name: S(491446, 40), kind: Structure, members: (13025, 0), error: Some((S(491446, 40), 400)), ..BASE }, // OrganizationLevelResourcesExistException
+    Shape { name: S(491486, 29), kind: Structure, members: (13025, 0), error: Some((S(491486, 29), 400)), ..BASE }, // OrganizationNotFoundException
+    Shape { name: S(491515, 41), kind: Structure, members: (13025, 0), error: Some((S(491515, 41), 400)), ..BASE }, // OrganizationNotInAllFeaturesModeException
+    Shape { name: S(491556, 26), kind: List, item: 340, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(7.0), ..BASE }, // OrganizationPolicyListType
+    Shape { name: S(481102, 27), kind: Structure, members: (13025, 1), ..BASE }, // OrganizationsDecisionDetail
+    Shape { name: S(491653, 19), kind: Structure, members: (13026, 7), ..BASE }, // ParameterDefinition
+    Shape { name: S(482356, 14), kind: Structure, members: (13033, 10), ..BASE }, // PasswordPolicy
+    Shape { name: S(492382, 32), kind: Structure, members: (13043, 1), error: Some((S(492414, 23), 400)), ..BASE }, // PasswordPolicyViolationException
+    Shape { name: S(492437, 33), kind: String, enums: (3853, 1), ..BASE }, // PermissionsBoundaryAttachmentType
+    Shape { name: S(481188, 33), kind: Structure, members: (13044, 1), ..BASE }, // PermissionsBoundaryDecisionDetail
+    Shape { name: S(431160, 6), kind: Structure, members: (13045, 12), ..BASE }, // Policy
+    Shape { name: S(492584, 12), kind: Structure, members: (13057, 2), ..BASE }, // PolicyDetail
+    Shape { name: S(492596, 28), kind: String, enums: (3854, 3), ..BASE }, // PolicyEvaluationDecisionType
+    Shape { name: S(492648, 25), kind: Structure, members: (13059, 1), error: Some((S(492673, 16), 500)), ..BASE }, // PolicyEvaluationException
+    Shape { name: S(492689, 24), kind: List, item: 360, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(256.0), ..BASE }, // PolicyExclusionsListType
+    Shape { name: S(492713, 27), kind: Structure, members: (13060, 5), ..BASE }, // PolicyGrantingServiceAccess
+    Shape { name: S(492800, 11), kind: Structure, members: (13065, 2), ..BASE }, // PolicyGroup
+    Shape { name: S(492811, 19), kind: List, item: 358, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyGroupListType
+    Shape { name: S(492830, 16), kind: Structure, members: (13067, 3), ..BASE }, // PolicyIdentifier
+    Shape { name: S(492917, 26), kind: String, enums: (3857, 6), ..BASE }, // PolicyIdentifierPolicyType
+    Shape { name: S(492997, 20), kind: String, ..BASE }, // PolicyIdentifierType
+    Shape { name: S(493017, 28), kind: Structure, members: (13070, 1), error: Some((S(493045, 19), 400)), ..BASE }, // PolicyNotAttachableException
+    Shape { name: S(493064, 15), kind: Structure, members: (13071, 3), ..BASE }, // PolicyParameter
+    Shape { name: S(493079, 23), kind: String, enums: (3863, 2), ..BASE }, // PolicyParameterTypeEnum
+    Shape { name: S(493102, 10), kind: Structure, members: (13074, 2), ..BASE }, // PolicyRole
+    Shape { name: S(493129, 18), kind: List, item: 366, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyRoleListType
+    Shape { name: S(493147, 16), kind: String, enums: (3865, 7), ..BASE }, // PolicySourceType
+    Shape { name: S(493163, 15), kind: String, enums: (3872, 2), ..BASE }, // PolicyUsageType
+    Shape { name: S(493195, 10), kind: Structure, members: (13076, 2), ..BASE }, // PolicyUser
+    Shape { name: S(493205, 18), kind: List, item: 370, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyUserListType
+    Shape { name: S(474796, 13), kind: Structure, members: (13078, 4), ..BASE }, // PolicyVersion
+    Shape { name: S(493305, 8), kind: Structure, members: (13082, 2), ..BASE }, // Position
+    Shape { name: S(493353, 27), kind: Structure, members: (13084, 1), ..BASE }, // PutAccountPropertiesRequest
+    Shape { name: S(493380, 28), kind: Structure, members: (13085, 0), ..BASE }, // PutAccountPropertiesResponse
+    Shape { name: S(493408, 21), kind: Structure, members: (13085, 3), ..BASE }, // PutGroupPolicyRequest
+    Shape { name: S(493429, 33), kind: Structure, members: (13088, 2), ..BASE }, // PutRolePermissionsBoundaryRequest
+    Shape { name: S(493462, 20), kind: Structure, members: (13090, 3), ..BASE }, // PutRolePolicyRequest
+    Shape { name: S(493482, 33), kind: Structure, members: (13093, 2), ..BASE }, // PutUserPermissionsBoundaryRequest
+    Shape { name: S(493515, 20), kind: Structure, members: (13095, 3), ..BASE }, // PutUserPolicyRequest
+    Shape { name: S(493535, 48), kind: Structure, members: (13098, 2), ..BASE }, // PutWorkloadIdentityProviderResourcePolicyRequest
+    Shape { name: S(493583, 49), kind: Structure, members: (13100, 0), ..BASE }, // PutWorkloadIdentityProviderResourcePolicyResponse
+    Shape { name: S(493632, 51), kind: Structure, members: (13100, 2), ..BASE }, // PutWorkloadIdentityTemplateAttestationPolicyRequest
+    Shape { name: S(493683, 52), kind: Structure, members: (13102, 0), ..BASE }, // PutWorkloadIdentityTemplateAttestationPolicyResponse
+    Shape { name: S(493735, 10), kind: String, max: Some(1000.0), ..BASE }, // ReasonType
+    Shape { name: S(493745, 14), kind: String, min: Some(1.0), max: Some(100.0), ..BASE }, // RegionNameType
+    Shape { name: S(493759, 30), kind: Structure, members: (13102, 2), ..BASE }, // RejectDelegationRequestRequest
+    Shape { name: S(493789, 46), kind: Structure, members: (13104, 2), ..BASE }, // RemoveClientIDFromOpenIDConnectProviderRequest
+    Shape { name: S(493835, 36), kind: Structure, members: (13106, 2), ..BASE }, // RemoveRoleFromInstanceProfileRequest
+    Shape { name: S(493871, 26), kind: Structure, members: (13108, 2), ..BASE }, // RemoveUserFromGroupRequest
+    Shape { name: S(493897, 21), kind: Structure, members: (13110, 1), ..BASE }, // ReplacementValueEntry
+    Shape { name: S(493918, 17), kind: Blob, ..BASE }, // ReportContentType
+    Shape { name: S(493935, 16), kind: String, enums: (3874, 1), ..BASE }, // ReportFormatType
+    Shape { name: S(493959, 38), kind: Structure, members: (13111, 1), error: Some((S(493997, 29), 409)), ..BASE }, // ReportGenerationLimitExceededException
+    Shape { name: S(494026, 26), kind: String, ..BASE }, // ReportStateDescriptionType
+    Shape { name: S(494052, 15), kind: String, enums: (3875, 3), ..BASE }, // ReportStateType
+    Shape { name: S(494092, 37), kind: Structure, members: (13112, 2), ..BASE }, // ResetServiceSpecificCredentialRequest
+    Shape { name: S(494129, 38), kind: Structure, members: (13114, 1), ..BASE }, // ResetServiceSpecificCredentialResponse
+    Shape { name: S(494167, 26), kind: String, min: Some(1.0), max: Some(64.0), ..BASE }, // ResourceHandlingOptionType
+    Shape { name: S(494193, 20), kind: List, item: 401, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ResourceNameListType
+    Shape { name: S(494213, 16), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // ResourceNameType
+    Shape { name: S(494229, 22), kind: Structure, members: (13115, 6), ..BASE }, // ResourceSpecificResult
+    Shape { name: S(494316, 30), kind: List, item: 402, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ResourceSpecificResultListType
+    Shape { name: S(494346, 22), kind: Structure, members: (13121, 4), ..BASE }, // ResyncMFADeviceRequest
+    Shape { name: S(139278, 4), kind: Structure, members: (13125, 13), ..BASE }, // Role
+    Shape { name: S(494468, 10), kind: Structure, members: (13138, 12), ..BASE }, // RoleDetail
+    Shape { name: S(494368, 12), kind: Structure, members: (13150, 2), ..BASE }, // RoleLastUsed
+    Shape { name: S(494587, 21), kind: Structure, members: (13152, 1), error: Some((S(494608, 12), 409)), ..BASE }, // RoleModifiedException
+    Shape { name: S(494620, 29), kind: Structure, members: (13153, 1), error: Some((S(494649, 20), 400)), ..BASE }, // RoleTemplateDisabledException
+    Shape { name: S(484679, 19), kind: Structure, members: (13154, 23), ..BASE }, // RoleTemplateVersion
+    Shape { name: S(495689, 17), kind: List, item: 412, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RoleUsageListType
+    Shape { name: S(495706, 13), kind: Structure, members: (13177, 2), ..BASE }, // RoleUsageType
+    Shape { name: S(495742, 17), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // SAMLIssuerURLType
+    Shape { name: S(495759, 16), kind: Structure, members: (13179, 2), ..BASE }, // SAMLKeyHashEntry
+    Shape { name: S(495839, 19), kind: List, item: 414, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SAMLKeyHashListType
+    Shape { name: S(495858, 24), kind: String, min: Some(1000.0), max: Some(10000000.0), ..BASE }, // SAMLMetadataDocumentType
+    Shape { name: S(495882, 14), kind: Structure, members: (13181, 2), ..BASE }, // SAMLPrivateKey
+    Shape { name: S(495939, 21), kind: Structure, members: (13183, 4), ..BASE }, // SAMLProviderListEntry
+    Shape { name: S(495960, 20), kind: List, item: 418, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SAMLProviderListType
+    Shape { name: S(495980, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(496000, 8)), ..BASE }, // SAMLProviderNameType
+    Shape { name: S(485004, 12), kind: Structure, members: (13187, 6), ..BASE }, // SSHPublicKey
+    Shape { name: S(496134, 20), kind: List, item: 423, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SSHPublicKeyListType
+    Shape { name: S(496154, 20), kind: Structure, members: (13193, 4), ..BASE }, // SSHPublicKeyMetadata
+    Shape { name: S(496174, 26), kind: Structure, members: (13197, 1), ..BASE }, // SendDelegationTokenRequest
+    Shape { name: S(485100, 17), kind: Structure, members: (13198, 4), ..BASE }, // ServerCertificate
+    Shape { name: S(496200, 25), kind: Structure, members: (13202, 6), ..BASE }, // ServerCertificateMetadata
+    Shape { name: S(496470, 32), kind: Structure, members: (13208, 0), error: Some((S(496470, 32), 400)), ..BASE }, // ServiceAccessNotEnabledException
+    Shape { name: S(496502, 23), kind: Structure, members: (13208, 1), error: Some((S(496525, 14), 500)), ..BASE }, // ServiceFailureException
+    Shape { name: S(496539, 19), kind: Structure, members: (13209, 7), ..BASE }, // ServiceLastAccessed
+    Shape { name: S(496789, 28), kind: Structure, members: (13216, 1), error: Some((S(496817, 19), 404)), ..BASE }, // ServiceNotSupportedException
+    Shape { name: S(475589, 25), kind: Structure, members: (13217, 10), ..BASE }, // ServiceSpecificCredential
+    Shape { name: S(497081, 33), kind: Structure, members: (13227, 8), ..BASE }, // ServiceSpecificCredentialMetadata
+    Shape { name: S(497114, 34), kind: List, item: 432, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ServiceSpecificCredentialsListType
+    Shape { name: S(485255, 20), kind: List, item: 429, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ServicesLastAccessed
+    Shape { name: S(497148, 30), kind: Structure, members: (13235, 2), ..BASE }, // SetDefaultPolicyVersionRequest
+    Shape { name: S(497178, 41), kind: Structure, members: (13237, 1), ..BASE }, // SetSecurityTokenServicePreferencesRequest
+    Shape { name: S(497302, 18), kind: Structure, members: (13238, 5), ..BASE }, // SigningCertificate
+    Shape { name: S(497320, 27), kind: Structure, members: (13243, 12), ..BASE }, // SimulateCustomPolicyRequest
+    Shape { name: S(497796, 22), kind: Structure, members: (13255, 3), ..BASE }, // SimulatePolicyResponse
+    Shape { name: S(497874, 30), kind: Structure, members: (13258, 13), ..BASE }, // SimulatePrincipalPolicyRequest
+    Shape { name: S(497966, 24), kind: List, item: 627, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SimulationPolicyListType
+    Shape { name: S(494409, 18), kind: Structure, members: (13271, 2), ..BASE }, // SourceRoleTemplate
+    Shape { name: S(497990, 9), kind: Structure, members: (13273, 4), ..BASE }, // Statement
+    Shape { name: S(498181, 17), kind: List, item: 443, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // StatementListType
+    Shape { name: S(104680, 3), kind: Structure, members: (13277, 2), ..BASE }, // Tag
+    Shape { name: S(498198, 25), kind: Structure, members: (13279, 2), ..BASE }, // TagInstanceProfileRequest
+    Shape { name: S(498223, 19), kind: Structure, members: (13281, 2), ..BASE }, // TagMFADeviceRequest
+    Shape { name: S(498242, 31), kind: Structure, members: (13283, 2), ..BASE }, // TagOpenIDConnectProviderRequest
+    Shape { name: S(498273, 16), kind: Structure, members: (13285, 2), ..BASE }, // TagPolicyRequest
+    Shape { name: S(498289, 14), kind: Structure, members: (13287, 2), ..BASE }, // TagRoleRequest
+    Shape { name: S(498303, 22), kind: Structure, members: (13289, 2), ..BASE }, // TagSAMLProviderRequest
+    Shape { name: S(498325, 27), kind: Structure, members: (13291, 2), ..BASE }, // TagServerCertificateRequest
+    Shape { name: S(498352, 11), kind: Structure, members: (13293, 2), ..BASE }, // TagTemplate
+    Shape { name: S(498363, 14), kind: Structure, members: (13295, 2), ..BASE }, // TagUserRequest
+    Shape { name: S(498377, 34), kind: Structure, members: (13297, 2), ..BASE }, // TagWorkloadIdentityProviderRequest
+    Shape { name: S(498411, 34), kind: Structure, members: (13299, 2), ..BASE }, // TagWorkloadIdentityTemplateRequest
+    Shape { name: S(498445, 25), kind: Structure, members: (13301, 4), ..BASE }, // TrackedActionLastAccessed
+    Shape { name: S(496706, 26), kind: List, item: 457, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrackedActionsLastAccessed
+    Shape { name: S(498676, 27), kind: Structure, members: (13305, 1), error: Some((S(498703, 18), 400)), ..BASE }, // UnmodifiableEntityException
+    Shape { name: S(498721, 38), kind: Structure, members: (13306, 1), error: Some((S(498759, 29), 400)), ..BASE }, // UnrecognizedPublicKeyEncodingException
+    Shape { name: S(498788, 27), kind: Structure, members: (13307, 2), ..BASE }, // UntagInstanceProfileRequest
+    Shape { name: S(498815, 21), kind: Structure, members: (13309, 2), ..BASE }, // UntagMFADeviceRequest
+    Shape { name: S(498836, 33), kind: Structure, members: (13311, 2), ..BASE }, // UntagOpenIDConnectProviderRequest
+    Shape { name: S(498869, 18), kind: Structure, members: (13313, 2), ..BASE }, // UntagPolicyRequest
+    Shape { name: S(498887, 16), kind: Structure, members: (13315, 2), ..BASE }, // UntagRoleRequest
+    Shape { name: S(498903, 24), kind: Structure, members: (13317, 2), ..BASE }, // UntagSAMLProviderRequest
+    Shape { name: S(498927, 29), kind: Structure, members: (13319, 2), ..BASE }, // UntagServerCertificateRequest
+    Shape { name: S(498956, 16), kind: Structure, members: (13321, 2), ..BASE }, // UntagUserRequest
+    Shape { name: S(498972, 36), kind: Structure, members: (13323, 2), ..BASE }, // UntagWorkloadIdentityProviderRequest
+    Shape { name: S(499008, 36), kind: Structure, members: (13325, 2), ..BASE }, // UntagWorkloadIdentityTemplateRequest
+    Shape { name: S(499044, 22), kind: Structure, members: (13327, 3), ..BASE }, // UpdateAccessKeyRequest
+    Shape { name: S(499066, 34), kind: Structure, members: (13330, 9), ..BASE }, // UpdateAccountPasswordPolicyRequest
+    Shape { name: S(499100, 29), kind: Structure, members: (13339, 2), ..BASE }, // UpdateAssumeRolePolicyRequest
+    Shape { name: S(499129, 30), kind: Structure, members: (13341, 2), ..BASE }, // UpdateDelegationRequestRequest
+    Shape { name: S(499159, 18), kind: Structure, members: (13343, 3), ..BASE }, // UpdateGroupRequest
+    Shape { name: S(499244, 25), kind: Structure, members: (13346, 5), ..BASE }, // UpdateLoginProfileRequest
+    Shape { name: S(499361, 34), kind: Structure, members: (13351, 5), ..BASE }, // UpdateOpenIDConnectProviderRequest
+    Shape { name: S(499552, 44), kind: Structure, members: (13356, 2), ..BASE }, // UpdateOpenIDConnectProviderThumbprintRequest
+    Shape { name: S(499596, 28), kind: Structure, members: (13358, 2), ..BASE }, // UpdateRoleDescriptionRequest
+    Shape { name: S(499624, 29), kind: Structure, members: (13360, 1), ..BASE }, // UpdateRoleDescriptionResponse
+    Shape { name: S(499653, 17), kind: Structure, members: (13361, 5), ..BASE }, // UpdateRoleRequest
+    Shape { name: S(499670, 18), kind: Structure, members: (13366, 0), ..BASE }, // UpdateRoleResponse
+    Shape { name: S(499688, 25), kind: Structure, members: (13366, 9), ..BASE }, // UpdateSAMLProviderRequest
+    Shape { name: S(499766, 26), kind: Structure, members: (13375, 1), ..BASE }, // UpdateSAMLProviderResponse
+    Shape { name: S(499792, 25), kind: Structure, members: (13376, 3), ..BASE }, // UpdateSSHPublicKeyRequest
+    Shape { name: S(499817, 30), kind: Structure, members: (13379, 3), ..BASE }, // UpdateServerCertificateRequest
+    Shape { name: S(499924, 38), kind: Structure, members: (13382, 3), ..BASE }, // UpdateServiceSpecificCredentialRequest
+    Shape { name: S(499962, 31), kind: Structure, members: (13385, 3), ..BASE }, // UpdateSigningCertificateRequest
+    Shape { name: S(499993, 17), kind: Structure, members: (13388, 3), ..BASE }, // UpdateUserRequest
+    Shape { name: S(500048, 51), kind: Structure, members: (13391, 3), ..BASE }, // UpdateWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(500099, 52), kind: Structure, members: (13394, 0), ..BASE }, // UpdateWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(500151, 25), kind: Structure, members: (13394, 2), ..BASE }, // UploadSSHPublicKeyRequest
+    Shape { name: S(500176, 26), kind: Structure, members: (13396, 1), ..BASE }, // UploadSSHPublicKeyResponse
+    Shape { name: S(500202, 30), kind: Structure, members: (13397, 6), ..BASE }, // UploadServerCertificateRequest
+    Shape { name: S(500267, 31), kind: Structure, members: (13403, 2), ..BASE }, // UploadServerCertificateResponse
+    Shape { name: S(500298, 31), kind: Structure, members: (13405, 2), ..BASE }, // UploadSigningCertificateRequest
+    Shape { name: S(500329, 32), kind: Structure, members: (13407, 1), ..BASE }, // UploadSigningCertificateResponse
+    Shape { name: S(336393, 4), kind: Structure, members: (13408, 8), ..BASE }, // User
+    Shape { name: S(500441, 10), kind: Structure, members: (13416, 10), ..BASE }, // UserDetail
+    Shape { name: S(475841, 16), kind: Structure, members: (13426, 6), ..BASE }, // VirtualMFADevice
+    Shape { name: S(500615, 31), kind: String, min: Some(0.0), max: Some(1000.0), pattern: Some(S(500646, 49)), ..BASE }, // WorkloadIdentityDescriptionType
+    Shape { name: S(500695, 26), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(500721, 86)), ..BASE }, // WorkloadIdentityDomainType
+    Shape { name: S(500807, 39), kind: Structure, members: (13432, 3), ..BASE }, // WorkloadIdentityJwtOutboundSignerDetail
+    Shape { name: S(500996, 38), kind: Structure, members: (13435, 1), ..BASE }, // WorkloadIdentityJwtSignerConfiguration
+    Shape { name: S(501075, 43), kind: Structure, members: (13436, 1), ..BASE }, // WorkloadIdentityOutboundSignerConfiguration
+    Shape { name: S(501135, 49), kind: Structure, members: (13437, 2), ..BASE }, // WorkloadIdentityOutboundSignerDetailConfiguration
+    Shape { name: S(501198, 37), kind: Structure, members: (13439, 7), ..BASE }, // WorkloadIdentityOutboundSignerSummary
+    Shape { name: S(501356, 31), kind: Structure, members: (13446, 4), ..BASE }, // WorkloadIdentityOutboundSigners
+    Shape { name: S(501487, 30), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(501517, 74)), ..BASE }, // WorkloadIdentityPathPrefixType
+    Shape { name: S(501591, 25), kind: Structure, members: (13450, 2), ..BASE }, // WorkloadIdentityPrivateCa
+    Shape { name: S(501687, 33), kind: Structure, members: (13452, 8), ..BASE }, // WorkloadIdentityProviderListEntry
+    Shape { name: S(501720, 37), kind: Structure, members: (13460, 1), ..BASE }, // WorkloadIdentityReplacementValueEntry
+    Shape { name: S(501757, 33), kind: String, enums: (3878, 2), ..BASE }, // WorkloadIdentityResourceScopeType
+    Shape { name: S(501809, 38), kind: Structure, members: (13461, 2), ..BASE }, // WorkloadIdentityTemplateDefinitionType
+    Shape { name: S(501915, 42), kind: String, enums: (3880, 1), ..BASE }, // WorkloadIdentityTemplateDeletionStatusType
+    Shape { name: S(501957, 32), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(501989, 16)), ..BASE }, // WorkloadIdentityTemplateNameType
+    Shape { name: S(502005, 39), kind: String, min: Some(3.0), max: Some(16384.0), pattern: Some(S(502044, 134)), ..BASE }, // WorkloadIdentityTemplatePathPatternType
+    Shape { name: S(502178, 31), kind: Structure, members: (13463, 8), ..BASE }, // WorkloadIdentityTemplateSummary
+    Shape { name: S(502209, 40), kind: Structure, members: (13471, 5), ..BASE }, // WorkloadIdentityX509OutboundSignerDetail
+    Shape { name: S(502249, 15), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // accessKeyIdType
+    Shape { name: S(502269, 25), kind: List, item: 6, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // accessKeyMetadataListType
+    Shape { name: S(502294, 19), kind: String, ..BASE }, // accessKeySecretType
+    Shape { name: S(502313, 20), kind: List, item: 524, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // accountAliasListType
+    Shape { name: S(502333, 16), kind: String, min: Some(3.0), max: Some(63.0), pattern: Some(S(502349, 41)), ..BASE }, // accountAliasType
+    Shape { name: S(502390, 13), kind: String, pattern: Some(S(78881, 6)), ..BASE }, // accountIdType
+    Shape { name: S(502403, 24), kind: Map, item: 527, value: 528, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // accountPropertiesMapType
+    Shape { name: S(502427, 22), kind: String, min: Some(1.0), max: Some(50.0), pattern: Some(S(502449, 25)), ..BASE }, // accountPropertyKeyType
+    Shape { name: S(502474, 24), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // accountPropertyValueType
+    Shape { name: S(502498, 8), kind: Boolean, ..BASE }, // allUsers
+    Shape { name: S(502506, 7), kind: String, min: Some(20.0), max: Some(2048.0), ..BASE }, // arnType
+    Shape { name: S(502513, 27), kind: String, enums: (3881, 2), ..BASE }, // assertionEncryptionModeType
+    Shape { name: S(502555, 20), kind: String, enums: (3883, 3), ..BASE }, // assignmentStatusType
+    Shape { name: S(502596, 24), kind: List, item: 21, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // attachedPoliciesListType
+    Shape { name: S(502620, 19), kind: Integer, ..BASE }, // attachmentCountType
+    Shape { name: S(502639, 22), kind: String, min: Some(6.0), max: Some(6.0), pattern: Some(S(502661, 5)), ..BASE }, // authenticationCodeType
+    Shape { name: S(502666, 17), kind: Boolean, ..BASE }, // booleanObjectType
+    Shape { name: S(502683, 11), kind: Boolean, ..BASE }, // booleanType
+    Shape { name: S(502694, 19), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(502713, 34)), ..BASE }, // certificateBodyType
+    Shape { name: S(502747, 20), kind: String, min: Some(1.0), max: Some(2097152.0), pattern: Some(S(502713, 34)), ..BASE }, // certificateChainType
+    Shape { name: S(502767, 17), kind: String, min: Some(24.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // certificateIdType
+    Shape { name: S(502784, 19), kind: List, item: 437, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // certificateListType
+    Shape { name: S(502803, 16), kind: List, item: 543, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // clientIDListType
+    Shape { name: S(502819, 12), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // clientIDType
+    Shape { name: S(502831, 19), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // consoleDeepLinkType
+    Shape { name: S(502850, 28), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // contextProviderSourceKeyType
+    Shape { name: S(502878, 28), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // contextProviderTargetKeyType
+    Shape { name: S(502906, 17), kind: Integer, min: Some(1.0), max: Some(36600.0), ..BASE }, // credentialAgeDays
+    Shape { name: S(502923, 39), kind: String, ..BASE }, // credentialReportExpiredExceptionMessage
+    Shape { name: S(502962, 42), kind: String, ..BASE }, // credentialReportNotPresentExceptionMessage
+    Shape { name: S(503004, 40), kind: String, ..BASE }, // credentialReportNotReadyExceptionMessage
+    Shape { name: S(503044, 16), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(472301, 11)), ..BASE }, // customSuffixType
+    Shape { name: S(503060, 8), kind: Timestamp, ..BASE }, // dateType
+    Shape { name: S(503068, 32), kind: String, max: Some(1000.0), pattern: Some(S(503100, 47)), ..BASE }, // delegationRequestDescriptionType
+    Shape { name: S(503147, 23), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(503170, 6)), ..BASE }, // delegationRequestIdType
+    Shape { name: S(503176, 26), kind: List, item: 82, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // delegationRequestsListType
+    Shape { name: S(503202, 21), kind: String, ..BASE }, // deleteConflictMessage
+    Shape { name: S(503223, 27), kind: String, ..BASE }, // duplicateCertificateMessage
+    Shape { name: S(503250, 28), kind: String, ..BASE }, // duplicateSSHPublicKeyMessage
+    Shape { name: S(503278, 12), kind: String, enums: (3886, 2), ..BASE }, // encodingType
+    Shape { name: S(503296, 26), kind: String, ..BASE }, // entityAlreadyExistsMessage
+    Shape { name: S(503322, 21), kind: List, item: 144, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // entityDetailsListType
+    Shape { name: S(503343, 14), kind: List, item: 147, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // entityListType
+    Shape { name: S(503357, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // entityNameType
+    Shape { name: S(503371, 36), kind: String, ..BASE }, // entityTemporarilyUnmodifiableMessage
+    Shape { name: S(503407, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // existingUserNameType
+    Shape { name: S(503427, 26), kind: String, enums: (3888, 2), ..BASE }, // globalEndpointTokenVersion
+    Shape { name: S(503467, 19), kind: List, item: 232, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // groupDetailListType
+    Shape { name: S(503486, 13), kind: List, item: 231, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // groupListType
+    Shape { name: S(503499, 17), kind: List, item: 570, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // groupNameListType
+    Shape { name: S(503516, 13), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // groupNameType
+    Shape { name: S(503529, 6), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // idType
+    Shape { name: S(503535, 29), kind: String, min: Some(1.0), max: Some(1224.0), ..BASE }, // identityCenterInstanceArnType
+    Shape { name: S(503564, 28), kind: List, item: 233, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // inlinePolicyTemplateListType
+    Shape { name: S(503592, 23), kind: List, item: 235, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // instanceProfileListType
+    Shape { name: S(503615, 23), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // instanceProfileNameType
+    Shape { name: S(503638, 11), kind: Integer, ..BASE }, // integerType
+    Shape { name: S(503649, 32), kind: String, ..BASE }, // invalidAuthenticationCodeMessage
+    Shape { name: S(503681, 25), kind: String, ..BASE }, // invalidCertificateMessage
+    Shape { name: S(503706, 19), kind: String, ..BASE }, // invalidInputMessage
+    Shape { name: S(503725, 23), kind: String, ..BASE }, // invalidPublicKeyMessage
+    Shape { name: S(503748, 22), kind: String, ..BASE }, // invalidUserTypeMessage
+    Shape { name: S(503770, 9), kind: String, min: Some(36.0), max: Some(36.0), ..BASE }, // jobIDType
+    Shape { name: S(503779, 13), kind: String, enums: (3890, 3), ..BASE }, // jobStatusType
+    Shape { name: S(503801, 21), kind: List, item: 41, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(10.0), ..BASE }, // keyDefinitionListType
+    Shape { name: S(503822, 22), kind: String, ..BASE }, // keyPairMismatchMessage
+    Shape { name: S(503844, 20), kind: String, ..BASE }, // limitExceededMessage
+    Shape { name: S(503864, 47), kind: List, item: 281, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // listPolicyGrantingServiceAccessResponseListType
+    Shape { name: S(503911, 10), kind: String, min: Some(2.0), max: Some(12.0), ..BASE }, // localeType
+    Shape { name: S(503921, 27), kind: String, ..BASE }, // malformedCertificateMessage
+    Shape { name: S(503948, 30), kind: String, ..BASE }, // malformedPolicyDocumentMessage
+    Shape { name: S(503978, 17), kind: String, enums: (3893, 1), ..BASE }, // managedByTypeType
+    Shape { name: S(503995, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // managedByValueType
+    Shape { name: S(504013, 24), kind: List, item: 530, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // managedPolicyArnListType
+    Shape { name: S(504037, 30), kind: Map, item: 688, value: 391, item_name: S(38742, 3), value_name: S(32167, 5), max: Some(30.0), ..BASE }, // mapStringReplacementValueEntry
+    Shape { name: S(504067, 46), kind: Map, item: 688, value: 512, item_name: S(38742, 3), value_name: S(32167, 5), max: Some(30.0), ..BASE }, // mapStringWorkloadIdentityReplacementValueEntry
+    Shape { name: S(504113, 10), kind: String, min: Some(1.0), max: Some(320.0), pattern: Some(S(472387, 16)), ..BASE }, // markerType
+    Shape { name: S(504123, 12), kind: Integer, min: Some(1.0), max: Some(1000.0), ..BASE }, // maxItemsType
+    Shape { name: S(504135, 18), kind: Integer, min: Some(1.0), max: Some(1095.0), ..BASE }, // maxPasswordAgeType
+    Shape { name: S(504153, 28), kind: Integer, min: Some(3600.0), max: Some(7776000.0), ..BASE }, // maxSigninSessionDurationType
+    Shape { name: S(504181, 17), kind: List, item: 329, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // mfaDeviceListType
+    Shape { name: S(504198, 25), kind: Integer, min: Some(6.0), max: Some(128.0), ..BASE }, // minimumPasswordLengthType
+    Shape { name: S(504223, 16), kind: Integer, ..BASE }, // minorVersionType
+    Shape { name: S(504239, 19), kind: String, ..BASE }, // nameConflictMessage
+    Shape { name: S(504258, 19), kind: String, ..BASE }, // noSuchEntityMessage
+    Shape { name: S(504277, 9), kind: String, max: Some(500.0), pattern: Some(S(503100, 47)), ..BASE }, // notesType
+    Shape { name: S(504286, 23), kind: String, min: Some(2.0), max: Some(400.0), pattern: Some(S(504309, 18)), ..BASE }, // notificationChannelType
+    Shape { name: S(504327, 43), kind: String, ..BASE }, // openIdIdpCommunicationErrorExceptionMessage
+    Shape { name: S(504370, 27), kind: String, min: Some(19.0), max: Some(427.0), pattern: Some(S(504397, 48)), ..BASE }, // organizationsEntityPathType
+    Shape { name: S(504445, 25), kind: String, pattern: Some(S(504470, 23)), ..BASE }, // organizationsPolicyIdType
+    Shape { name: S(504493, 11), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(504504, 23)), ..BASE }, // ownerIdType
+    Shape { name: S(504527, 25), kind: String, max: Some(1024.0), ..BASE }, // parameterDefaultValueType
+    Shape { name: S(504552, 24), kind: String, max: Some(1000.0), ..BASE }, // parameterDescriptionType
+    Shape { name: S(504576, 17), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // parameterNameType
+    Shape { name: S(504593, 20), kind: String, max: Some(256.0), ..BASE }, // parameterSubTypeType
+    Shape { name: S(504613, 17), kind: String, enums: (3894, 6), ..BASE }, // parameterTypeType
+    Shape { name: S(504646, 28), kind: List, item: 347, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // parametersDefinitionListType
+    Shape { name: S(504674, 30), kind: String, ..BASE }, // passwordPolicyViolationMessage
+    Shape { name: S(504704, 27), kind: Integer, min: Some(1.0), max: Some(24.0), ..BASE }, // passwordReusePreventionType
+    Shape { name: S(504731, 12), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(502713, 34)), ..BASE }, // passwordType
+    Shape { name: S(504743, 14), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(504757, 22)), ..BASE }, // pathPrefixType
+    Shape { name: S(504779, 8), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(504787, 39)), ..BASE }, // pathType
+    Shape { name: S(504826, 25), kind: String, enums: (3900, 3), ..BASE }, // permissionCheckResultType
+    Shape { name: S(504870, 25), kind: String, enums: (3903, 3), ..BASE }, // permissionCheckStatusType
+    Shape { name: S(31319, 14), kind: String, ..BASE }, // permissionType
+    Shape { name: S(504895, 21), kind: String, max: Some(1000.0), ..BASE }, // policyDescriptionType
+    Shape { name: S(504916, 20), kind: List, item: 353, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyDetailListType
+    Shape { name: S(504936, 18), kind: String, min: Some(1.0), max: Some(131072.0), pattern: Some(S(502713, 34)), ..BASE }, // policyDocumentType
+    Shape { name: S(504954, 29), kind: List, item: 372, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyDocumentVersionListType
+    Shape { name: S(504983, 28), kind: String, ..BASE }, // policyEvaluationErrorMessage
+    Shape { name: S(505011, 35), kind: List, item: 357, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyGrantingServiceAccessListType
+    Shape { name: S(505046, 14), kind: List, item: 352, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyListType
+    Shape { name: S(505060, 18), kind: List, item: 633, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyNameListType
+    Shape { name: S(505078, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // policyNameType
+    Shape { name: S(505092, 26), kind: String, ..BASE }, // policyNotAttachableMessage
+    Shape { name: S(505118, 21), kind: String, enums: (3906, 3), ..BASE }, // policyOwnerEntityType
+    Shape { name: S(505152, 23), kind: List, item: 364, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // policyParameterListType
+    Shape { name: S(505175, 23), kind: String, min: Some(5.0), max: Some(256.0), pattern: Some(S(505198, 6)), ..BASE }, // policyParameterNameType
+    Shape { name: S(505204, 24), kind: String, pattern: Some(S(505198, 6)), ..BASE }, // policyParameterValueType
+    Shape { name: S(505228, 29), kind: List, item: 638, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyParameterValuesListType
+    Shape { name: S(505257, 14), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(505271, 28)), ..BASE }, // policyPathType
+    Shape { name: S(505299, 15), kind: String, enums: (3909, 3), ..BASE }, // policyScopeType
+    Shape { name: S(505322, 10), kind: String, enums: (3912, 2), ..BASE }, // policyType
+    Shape { name: S(505345, 19), kind: String, pattern: Some(S(505364, 30)), ..BASE }, // policyVersionIdType
+    Shape { name: S(505394, 16), kind: String, min: Some(22.0), max: Some(64.0), pattern: Some(S(505410, 9)), ..BASE }, // privateKeyIdType
+    Shape { name: S(505419, 14), kind: List, item: 417, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(2.0), ..BASE }, // privateKeyList
+    Shape { name: S(505433, 14), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(502713, 34)), ..BASE }, // privateKeyType
+    Shape { name: S(505447, 24), kind: String, min: Some(48.0), max: Some(48.0), pattern: Some(S(505471, 6)), ..BASE }, // publicKeyFingerprintType
+    Shape { name: S(505477, 15), kind: String, min: Some(20.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // publicKeyIdType
+    Shape { name: S(505492, 21), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(502713, 34)), ..BASE }, // publicKeyMaterialType
+    Shape { name: S(505513, 15), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(505528, 71)), ..BASE }, // redirectUrlType
+    Shape { name: S(505599, 24), kind: List, item: 688, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(20.0), ..BASE }, // replacementValueListType
+    Shape { name: S(505623, 36), kind: String, ..BASE }, // reportGenerationLimitExceededMessage
+    Shape { name: S(505659, 18), kind: String, max: Some(200.0), pattern: Some(S(503100, 47)), ..BASE }, // requestMessageType
+    Shape { name: S(505677, 17), kind: String, max: Some(30.0), pattern: Some(S(503100, 47)), ..BASE }, // requestorNameType
+    Shape { name: S(505694, 23), kind: String, min: Some(5.0), max: Some(400.0), pattern: Some(S(505717, 47)), ..BASE }, // requestorWorkflowIdType
+    Shape { name: S(505764, 18), kind: String, ..BASE }, // responseMarkerType
+    Shape { name: S(505782, 26), kind: String, min: Some(1.0), max: Some(512.0), ..BASE }, // roleDescriptionPatternType
+    Shape { name: S(505808, 19), kind: String, max: Some(1000.0), pattern: Some(S(503100, 47)), ..BASE }, // roleDescriptionType
+    Shape { name: S(505827, 18), kind: List, item: 406, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // roleDetailListType
+    Shape { name: S(505845, 12), kind: List, item: 405, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // roleListType
+    Shape { name: S(505857, 26), kind: Integer, min: Some(3600.0), max: Some(43200.0), ..BASE }, // roleMaxSessionDurationType
+    Shape { name: S(505883, 19), kind: String, ..BASE }, // roleModifiedMessage
+    Shape { name: S(505902, 19), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // roleNamePatternType
+    Shape { name: S(505921, 12), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(472301, 11)), ..BASE }, // roleNameType
+    Shape { name: S(505933, 19), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(505952, 49)), ..BASE }, // rolePathPatternType
+    Shape { name: S(506001, 36), kind: List, item: 530, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // rolePermissionRestrictionArnListType
+    Shape { name: S(506037, 27), kind: String, max: Some(512.0), pattern: Some(S(503100, 47)), ..BASE }, // roleTemplateDescriptionType
+    Shape { name: S(506064, 27), kind: String, ..BASE }, // roleTemplateDisabledMessage
+    Shape { name: S(506091, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(506111, 11)), ..BASE }, // roleTemplateNameType
+    Shape { name: S(506122, 16), kind: String, min: Some(9.0), max: Some(256.0), pattern: Some(S(506138, 13)), ..BASE }, // serialNumberType
+    Shape { name: S(506151, 33), kind: List, item: 426, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // serverCertificateMetadataListType
+    Shape { name: S(506184, 25), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // serverCertificateNameType
+    Shape { name: S(506209, 22), kind: String, min: Some(0.0), max: Some(200.0), pattern: Some(S(472301, 11)), ..BASE }, // serviceCredentialAlias
+    Shape { name: S(506231, 23), kind: String, ..BASE }, // serviceCredentialSecret
+    Shape { name: S(506254, 30), kind: String, ..BASE }, // serviceFailureExceptionMessage
+    Shape { name: S(31922, 11), kind: String, ..BASE }, // serviceName
+    Shape { name: S(506284, 15), kind: String, ..BASE }, // serviceNameType
+    Shape { name: S(506299, 24), kind: List, item: 679, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(200.0), ..BASE }, // serviceNamespaceListType
+    Shape { name: S(506323, 20), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(506343, 6)), ..BASE }, // serviceNamespaceType
+    Shape { name: S(506349, 26), kind: String, ..BASE }, // serviceNotSupportedMessage
+    Shape { name: S(506375, 15), kind: String, ..BASE }, // servicePassword
+    Shape { name: S(506390, 27), kind: String, min: Some(20.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // serviceSpecificCredentialId
+    Shape { name: S(506417, 15), kind: String, min: Some(0.0), max: Some(200.0), pattern: Some(S(506432, 11)), ..BASE }, // serviceUserName
+    Shape { name: S(506443, 19), kind: Integer, min: Some(300.0), max: Some(43200.0), ..BASE }, // sessionDurationType
+    Shape { name: S(506462, 11), kind: String, enums: (3914, 4), ..BASE }, // sortKeyType
+    Shape { name: S(506595, 9), kind: String, enums: (3918, 7), ..BASE }, // stateType
+    Shape { name: S(506670, 10), kind: String, enums: (3925, 3), ..BASE }, // statusType
+    Shape { name: S(506680, 10), kind: String, ..BASE }, // stringType
+    Shape { name: S(506690, 20), kind: String, min: Some(0.0), max: Some(128.0), ..BASE }, // subjectTypeValueType
+    Shape { name: S(506710, 18), kind: String, min: Some(0.0), max: Some(10000.0), ..BASE }, // summaryContentType
+    Shape { name: S(506728, 14), kind: String, enums: (3928, 34), ..BASE }, // summaryKeyType
+    Shape { name: S(507287, 14), kind: Map, item: 691, value: 694, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // summaryMapType
+    Shape { name: S(507301, 16), kind: String, enums: (3962, 4), ..BASE }, // summaryStateType
+    Shape { name: S(507352, 16), kind: Integer, ..BASE }, // summaryValueType
+    Shape { name: S(507368, 14), kind: List, item: 696, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagKeyListType
+    Shape { name: S(507382, 10), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(507392, 27)), ..BASE }, // tagKeyType
+    Shape { name: S(507419, 11), kind: List, item: 445, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagListType
+    Shape { name: S(507430, 18), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(507448, 29)), ..BASE }, // tagTemplateKeyType
+    Shape { name: S(507477, 19), kind: List, item: 453, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagTemplateListType
+    Shape { name: S(507496, 20), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(507516, 29)), ..BASE }, // tagTemplateValueType
+    Shape { name: S(507545, 12), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(507557, 27)), ..BASE }, // tagValueType
+    Shape { name: S(507584, 18), kind: List, item: 703, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // thumbprintListType
+    Shape { name: S(507602, 14), kind: String, min: Some(40.0), max: Some(40.0), ..BASE }, // thumbprintType
+    Shape { name: S(507616, 25), kind: String, ..BASE }, // unmodifiableEntityMessage
+    Shape { name: S(507641, 36), kind: String, ..BASE }, // unrecognizedPublicKeyEncodingMessage
+    Shape { name: S(507677, 18), kind: List, item: 499, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // userDetailListType
+    Shape { name: S(507695, 12), kind: List, item: 498, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // userListType
+    Shape { name: S(507707, 12), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(472301, 11)), ..BASE }, // userNameType
+    Shape { name: S(507719, 24), kind: List, item: 500, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // virtualMFADeviceListType
+    Shape { name: S(507743, 20), kind: String, min: Some(1.0), pattern: Some(S(472301, 11)), ..BASE }, // virtualMFADeviceName
+    Shape { name: S(507763, 42), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(507805, 16)), ..BASE }, // workloadIdentityCertificateAuthorityIdType
+    Shape { name: S(507821, 41), kind: List, item: 503, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(10.0), ..BASE }, // workloadIdentityJwtOutboundSignerListType
+    Shape { name: S(507862, 48), kind: String, enums: (3966, 1), ..BASE }, // workloadIdentityOutboundSignerDeletionStatusType
+    Shape { name: S(507910, 40), kind: String, enums: (3967, 4), ..BASE }, // workloadIdentityOutboundSignerStatusType
+    Shape { name: S(507981, 45), kind: List, item: 507, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1000.0), ..BASE }, // workloadIdentityOutboundSignerSummaryListType
+    Shape { name: S(508026, 38), kind: String, enums: (3971, 2), ..BASE }, // workloadIdentityOutboundSignerTypeType
+    Shape { name: S(508067, 39), kind: String, max: Some(255.0), pattern: Some(S(500646, 49)), ..BASE }, // workloadIdentityProviderDescriptionType
+    Shape { name: S(508106, 32), kind: List, item: 511, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1000.0), ..BASE }, // workloadIdentityProviderListType
+    Shape { name: S(508138, 32), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(508170, 17)), ..BASE }, // workloadIdentityProviderNameType
+    Shape { name: S(508187, 34), kind: String, enums: (3973, 2), ..BASE }, // workloadIdentityProviderSchemeType
+    Shape { name: S(508231, 33), kind: String, enums: (3975, 2), ..BASE }, // workloadIdentityProviderScopeType
+    Shape { name: S(508264, 40), kind: List, item: 688, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(20.0), ..BASE }, // workloadIdentityReplacementValueListType
+    Shape { name: S(508304, 35), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(508339, 12)), ..BASE }, // workloadIdentitySignerAlgorithmType
+    Shape { name: S(508351, 29), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // workloadIdentitySignerUriType
+    Shape { name: S(508380, 39), kind: Integer, min: Some(1.0), max: Some(48.0), ..BASE }, // workloadIdentitySigningDelayInHoursType
+    Shape { name: S(508419, 34), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // workloadIdentityTemplateFilterType
+    Shape { name: S(508453, 39), kind: List, item: 518, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // workloadIdentityTemplateSummaryListType
+    Shape { name: S(508492, 42), kind: List, item: 519, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(10.0), ..BASE }, // workloadIdentityX509OutboundSignerListType
 ];

@@ -13,183 +13,183 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 15] = [
-    Op { name: S(340499, 10), input: Some(0), output: Some(1), result_wrapper: Some(S(340509, 16)), errors: (1140, 5) }, // AssumeRole
-    Op { name: S(340525, 18), input: Some(2), output: Some(3), result_wrapper: Some(S(340543, 24)), errors: (1145, 6) }, // AssumeRoleWithSAML
-    Op { name: S(340567, 25), input: Some(4), output: Some(5), result_wrapper: Some(S(340592, 31)), errors: (1151, 7) }, // AssumeRoleWithWebIdentity
-    Op { name: S(340623, 10), input: Some(6), output: Some(7), result_wrapper: Some(S(340633, 16)), errors: (1158, 2) }, // AssumeRoot
-    Op { name: S(340649, 26), input: Some(11), output: Some(12), result_wrapper: Some(S(340675, 32)), errors: (1160, 1) }, // DecodeAuthorizationMessage
-    Op { name: S(340707, 16), input: Some(16), output: Some(17), result_wrapper: Some(S(340723, 22)), errors: (1161, 0) }, // GetAccessKeyInfo
-    Op { name: S(340745, 17), input: Some(18), output: Some(19), result_wrapper: Some(S(340762, 23)), errors: (1161, 0) }, // GetCallerIdentity
-    Op { name: S(340785, 14), input: Some(20), output: Some(21), result_wrapper: Some(S(340799, 20)), errors: (1161, 3) }, // GetCertificate
-    Op { name: S(340819, 23), input: Some(22), output: Some(23), result_wrapper: Some(S(340842, 29)), errors: (1164, 3) }, // GetDelegatedAccessToken
-    Op { name: S(340871, 18), input: Some(24), output: Some(25), result_wrapper: Some(S(340889, 24)), errors: (1167, 3) }, // GetFederationToken
-    Op { name: S(340913, 20), input: Some(26), output: Some(27), result_wrapper: Some(S(340933, 26)), errors: (1170, 4) }, // GetScopedCredentials
-    Op { name: S(340959, 15), input: Some(28), output: Some(29), result_wrapper: Some(S(340974, 21)), errors: (1174, 1) }, // GetSessionToken
-    Op { name: S(340995, 15), input: Some(30), output: Some(31), result_wrapper: Some(S(341010, 21)), errors: (1175, 1) }, // GetTrustBundles
-    Op { name: S(341031, 19), input: Some(32), output: Some(33), result_wrapper: Some(S(341050, 25)), errors: (1176, 5) }, // GetWebIdentityToken
-    Op { name: S(341075, 28), input: Some(45), output: Some(46), result_wrapper: Some(S(341103, 34)), errors: (1181, 2) }, // IssueWorkloadIdentityContext
+    Op { name: S(508534, 10), input: Some(0), output: Some(1), result_wrapper: Some(S(508544, 16)), errors: (1140, 5) }, // AssumeRole
+    Op { name: S(508560, 18), input: Some(2), output: Some(3), result_wrapper: Some(S(508578, 24)), errors: (1145, 6) }, // AssumeRoleWithSAML
+    Op { name: S(508602, 25), input: Some(4), output: Some(5), result_wrapper: Some(S(508627, 31)), errors: (1151, 7) }, // AssumeRoleWithWebIdentity
+    Op { name: S(508658, 10), input: Some(6), output: Some(7), result_wrapper: Some(S(508668, 16)), errors: (1158, 2) }, // AssumeRoot
+    Op { name: S(508684, 26), input: Some(11), output: Some(12), result_wrapper: Some(S(508710, 32)), errors: (1160, 1) }, // DecodeAuthorizationMessage
+    Op { name: S(508742, 16), input: Some(16), output: Some(17), result_wrapper: Some(S(508758, 22)), errors: (1161, 0) }, // GetAccessKeyInfo
+    Op { name: S(508780, 17), input: Some(18), output: Some(19), result_wrapper: Some(S(508797, 23)), errors: (1161, 0) }, // GetCallerIdentity
+    Op { name: S(508820, 14), input: Some(20), output: Some(21), result_wrapper: Some(S(508834, 20)), errors: (1161, 3) }, // GetCertificate
+    Op { name: S(508854, 23), input: Some(22), output: Some(23), result_wrapper: Some(S(508877, 29)), errors: (1164, 3) }, // GetDelegatedAccessToken
+    Op { name: S(508906, 18), input: Some(24), output: Some(25), result_wrapper: Some(S(508924, 24)), errors: (1167, 3) }, // GetFederationToken
+    Op { name: S(508948, 20), input: Some(26), output: Some(27), result_wrapper: Some(S(508968, 26)), errors: (1170, 4) }, // GetScopedCredentials
+    Op { name: S(508994, 15), input: Some(28), output: Some(29), result_wrapper: Some(S(509009, 21)), errors: (1174, 1) }, // GetSessionToken
+    Op { name: S(509030, 15), input: Some(30), output: Some(31), result_wrapper: Some(S(509045, 21)), errors: (1175, 1) }, // GetTrustBundles
+    Op { name: S(509066, 19), input: Some(32), output: Some(33), result_wrapper: Some(S(509085, 25)), errors: (1176, 5) }, // GetWebIdentityToken
+    Op { name: S(509110, 28), input: Some(45), output: Some(46), result_wrapper: Some(S(509138, 34)), errors: (1181, 2) }, // IssueWorkloadIdentityContext
 ];
 
 static SHAPES: [Shape; 161] = [
-    Shape { name: S(341137, 17), kind: Structure, members: (13476, 13), ..BASE }, // AssumeRoleRequest
-    Shape { name: S(341268, 18), kind: Structure, members: (13489, 6), ..BASE }, // AssumeRoleResponse
-    Shape { name: S(341367, 25), kind: Structure, members: (13495, 7), ..BASE }, // AssumeRoleWithSAMLRequest
-    Shape { name: S(341405, 26), kind: Structure, members: (13502, 12), ..BASE }, // AssumeRoleWithSAMLResponse
-    Shape { name: S(341503, 32), kind: Structure, members: (13514, 8), ..BASE }, // AssumeRoleWithWebIdentityRequest
-    Shape { name: S(341551, 33), kind: Structure, members: (13522, 10), ..BASE }, // AssumeRoleWithWebIdentityResponse
-    Shape { name: S(341619, 17), kind: Structure, members: (13532, 4), ..BASE }, // AssumeRootRequest
-    Shape { name: S(341664, 18), kind: Structure, members: (13536, 4), ..BASE }, // AssumeRootResponse
-    Shape { name: S(341297, 15), kind: Structure, members: (13540, 2), ..BASE }, // AssumedRoleUser
-    Shape { name: S(341449, 8), kind: String, ..BASE }, // Audience
-    Shape { name: S(341286, 11), kind: Structure, members: (13542, 4), ..BASE }, // Credentials
-    Shape { name: S(341707, 33), kind: Structure, members: (13546, 1), ..BASE }, // DecodeAuthorizationMessageRequest
-    Shape { name: S(341754, 34), kind: Structure, members: (13547, 1), ..BASE }, // DecodeAuthorizationMessageResponse
-    Shape { name: S(341802, 21), kind: Structure, members: (13548, 1), error: Some((S(341802, 21), 400)), ..BASE }, // ExpiredTokenException
-    Shape { name: S(341823, 28), kind: Structure, members: (13549, 1), error: Some((S(341823, 28), 400)), ..BASE }, // ExpiredTradeInTokenException
-    Shape { name: S(341851, 13), kind: Structure, members: (13550, 2), ..BASE }, // FederatedUser
-    Shape { name: S(341879, 23), kind: Structure, members: (13552, 1), ..BASE }, // GetAccessKeyInfoRequest
-    Shape { name: S(341902, 24), kind: Structure, members: (13553, 1), ..BASE }, // GetAccessKeyInfoResponse
-    Shape { name: S(341926, 24), kind: Structure, members: (13554, 0), ..BASE }, // GetCallerIdentityRequest
-    Shape { name: S(341950, 25), kind: Structure, members: (13554, 3), ..BASE }, // GetCallerIdentityResponse
-    Shape { name: S(341975, 21), kind: Structure, members: (13557, 2), ..BASE }, // GetCertificateRequest
-    Shape { name: S(342039, 22), kind: Structure, members: (13559, 5), ..BASE }, // GetCertificateResponse
-    Shape { name: S(342061, 30), kind: Structure, members: (13564, 1), ..BASE }, // GetDelegatedAccessTokenRequest
-    Shape { name: S(342103, 31), kind: Structure, members: (13565, 3), ..BASE }, // GetDelegatedAccessTokenResponse
-    Shape { name: S(342150, 25), kind: Structure, members: (13568, 6), ..BASE }, // GetFederationTokenRequest
-    Shape { name: S(342175, 26), kind: Structure, members: (13574, 5), ..BASE }, // GetFederationTokenResponse
-    Shape { name: S(342201, 27), kind: Structure, members: (13579, 4), ..BASE }, // GetScopedCredentialsRequest
-    Shape { name: S(342252, 28), kind: Structure, members: (13583, 6), ..BASE }, // GetScopedCredentialsResponse
-    Shape { name: S(342310, 22), kind: Structure, members: (13589, 4), ..BASE }, // GetSessionTokenRequest
-    Shape { name: S(342332, 23), kind: Structure, members: (13593, 3), ..BASE }, // GetSessionTokenResponse
-    Shape { name: S(342355, 22), kind: Structure, members: (13596, 1), ..BASE }, // GetTrustBundlesRequest
-    Shape { name: S(342388, 23), kind: Structure, members: (13597, 1), ..BASE }, // GetTrustBundlesResponse
-    Shape { name: S(342423, 26), kind: Structure, members: (13598, 7), ..BASE }, // GetWebIdentityTokenRequest
-    Shape { name: S(342469, 27), kind: Structure, members: (13605, 2), ..BASE }, // GetWebIdentityTokenResponse
-    Shape { name: S(342496, 30), kind: Structure, members: (13607, 1), error: Some((S(342526, 21), 400)), ..BASE }, // IDPCommunicationErrorException
-    Shape { name: S(342547, 25), kind: Structure, members: (13608, 1), error: Some((S(342572, 16), 403)), ..BASE }, // IDPRejectedClaimException
-    Shape { name: S(342588, 36), kind: Structure, members: (13609, 1), error: Some((S(342624, 27), 400)), ..BASE }, // InsufficientSessionLifetimeException
-    Shape { name: S(342651, 35), kind: Structure, members: (13610, 2), error: Some((S(342686, 26), 400)), ..BASE }, // InvalidAttestationDocumentException
-    Shape { name: S(342712, 36), kind: Structure, members: (13612, 1), error: Some((S(342712, 36), 400)), ..BASE }, // InvalidAuthorizationMessageException
-    Shape { name: S(342748, 32), kind: Structure, members: (13613, 1), error: Some((S(342780, 23), 400)), ..BASE }, // InvalidContextAssertionException
-    Shape { name: S(342803, 30), kind: String, ..BASE }, // InvalidContextAssertionMessage
-    Shape { name: S(342833, 29), kind: Structure, members: (13614, 1), error: Some((S(342862, 20), 400)), ..BASE }, // InvalidIdentityTokenException
-    Shape { name: S(342882, 34), kind: Structure, members: (13615, 1), error: Some((S(342916, 25), 400)), ..BASE }, // InvalidSubjectCredentialsException
-    Shape { name: S(342941, 32), kind: String, ..BASE }, // InvalidSubjectCredentialsMessage
-    Shape { name: S(342973, 45), kind: Structure, members: (13616, 2), error: Some((S(343018, 36), 400)), ..BASE }, // InvalidWorkloadIdentityConfigurationException
-    Shape { name: S(343054, 35), kind: Structure, members: (13618, 5), ..BASE }, // IssueWorkloadIdentityContextRequest
-    Shape { name: S(343143, 36), kind: Structure, members: (13623, 5), ..BASE }, // IssueWorkloadIdentityContextResponse
-    Shape { name: S(73128, 6), kind: String, ..BASE }, // Issuer
-    Shape { name: S(343211, 31), kind: Structure, members: (13628, 1), error: Some((S(343211, 31), 400)), ..BASE }, // JWTPayloadSizeExceededException
-    Shape { name: S(343242, 43), kind: Structure, members: (13629, 1), error: Some((S(343242, 43), 400)), ..BASE }, // MalformedCertificateSigningRequestException
-    Shape { name: S(326968, 32), kind: Structure, members: (13630, 1), error: Some((S(327000, 23), 400)), ..BASE }, // MalformedPolicyDocumentException
-    Shape { name: S(341457, 13), kind: String, ..BASE }, // NameQualifier
-    Shape { name: S(343285, 14), kind: Structure, members: (13631, 4), ..BASE }, // OriginIdentity
-    Shape { name: S(343319, 46), kind: Structure, members: (13635, 1), error: Some((S(343319, 46), 403)), ..BASE }, // OutboundWebIdentityFederationDisabledException
-    Shape { name: S(343365, 29), kind: Structure, members: (13636, 1), error: Some((S(343394, 20), 400)), ..BASE }, // PackedPolicyTooLargeException
-    Shape { name: S(343414, 20), kind: Structure, members: (13637, 1), ..BASE }, // PolicyDescriptorType
-    Shape { name: S(343179, 15), kind: Structure, members: (13638, 2), ..BASE }, // ProvidedContext
-    Shape { name: S(343450, 24), kind: List, item: 56, item_name: S(28153, 6), min: Some(1.0), max: Some(5.0), ..BASE }, // ProvidedContextsListType
-    Shape { name: S(343474, 23), kind: Structure, members: (13640, 1), error: Some((S(343474, 23), 403)), ..BASE }, // RegionDisabledException
-    Shape { name: S(343497, 34), kind: Structure, members: (13641, 1), error: Some((S(343497, 34), 404)), ..BASE }, // RegionalSignerUnavailableException
-    Shape { name: S(288493, 25), kind: Structure, members: (13642, 3), error: Some((S(288493, 25), 404)), ..BASE }, // ResourceNotFoundException
-    Shape { name: S(343531, 23), kind: Integer, min: Some(0.0), max: Some(900.0), ..BASE }, // RootDurationSecondsType
-    Shape { name: S(343554, 17), kind: String, min: Some(4.0), max: Some(100000.0), ..BASE }, // SAMLAssertionType
-    Shape { name: S(343571, 13), kind: Structure, members: (13645, 2), ..BASE }, // ScopedSession
-    Shape { name: S(343599, 34), kind: Structure, members: (13647, 1), error: Some((S(343599, 34), 403)), ..BASE }, // SessionDurationEscalationException
-    Shape { name: S(343633, 28), kind: Structure, members: (13648, 1), error: Some((S(343633, 28), 404)), ..BASE }, // SignerNotConfiguredException
-    Shape { name: S(341431, 7), kind: String, ..BASE }, // Subject
-    Shape { name: S(341438, 11), kind: String, ..BASE }, // SubjectType
-    Shape { name: S(68946, 3), kind: Structure, members: (13649, 2), ..BASE }, // Tag
-    Shape { name: S(343661, 19), kind: String, min: Some(12.0), max: Some(2048.0), ..BASE }, // TargetPrincipalType
-    Shape { name: S(343680, 18), kind: Structure, members: (13651, 1), ..BASE }, // TransactionContext
-    Shape { name: S(343714, 16), kind: Structure, members: (13652, 2), ..BASE }, // TrustBundleEntry
-    Shape { name: S(341470, 33), kind: Structure, members: (13654, 2), ..BASE }, // TrustedIdentityPropagationContext
-    Shape { name: S(334214, 15), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(343747, 5)), ..BASE }, // accessKeyIdType
-    Shape { name: S(334259, 19), kind: String, ..BASE }, // accessKeySecretType
-    Shape { name: S(343752, 11), kind: String, ..BASE }, // accountType
-    Shape { name: S(334471, 7), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(343763, 82)), ..BASE }, // arnType
-    Shape { name: S(343845, 21), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // assertionAudienceType
-    Shape { name: S(343866, 17), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(343883, 12)), ..BASE }, // assumedRoleIdType
-    Shape { name: S(343895, 23), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // attestationDocumentType
-    Shape { name: S(334659, 19), kind: String, ..BASE }, // certificateBodyType
-    Shape { name: S(343918, 29), kind: String, min: Some(1.0), max: Some(32768.0), pattern: Some(S(334678, 34)), ..BASE }, // certificateSigningRequestType
-    Shape { name: S(343947, 15), kind: String, min: Some(4.0), max: Some(20000.0), ..BASE }, // clientTokenType
-    Shape { name: S(343962, 20), kind: String, min: Some(4.0), max: Some(3072.0), ..BASE }, // contextAssertionType
-    Shape { name: S(335025, 8), kind: Timestamp, ..BASE }, // dateType
-    Shape { name: S(343982, 18), kind: String, ..BASE }, // decodedMessageType
-    Shape { name: S(344000, 19), kind: Integer, min: Some(900.0), max: Some(129600.0), ..BASE }, // durationSecondsType
-    Shape { name: S(344019, 18), kind: String, min: Some(1.0), max: Some(10240.0), ..BASE }, // encodedMessageType
-    Shape { name: S(344037, 27), kind: String, ..BASE }, // expiredIdentityTokenMessage
-    Shape { name: S(344064, 35), kind: String, ..BASE }, // expiredTradeInTokenExceptionMessage
-    Shape { name: S(344099, 14), kind: String, min: Some(2.0), max: Some(1224.0), pattern: Some(S(344113, 14)), ..BASE }, // externalIdType
-    Shape { name: S(344127, 15), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(344142, 13)), ..BASE }, // federatedIdType
-    Shape { name: S(344155, 28), kind: String, ..BASE }, // idpCommunicationErrorMessage
-    Shape { name: S(344183, 23), kind: String, ..BASE }, // idpRejectedClaimMessage
-    Shape { name: S(344206, 34), kind: String, ..BASE }, // insufficientSessionLifetimeMessage
-    Shape { name: S(344240, 33), kind: String, ..BASE }, // invalidAttestationDocumentMessage
-    Shape { name: S(344273, 32), kind: String, enums: (3977, 8), ..BASE }, // invalidAttestationDocumentReason
-    Shape { name: S(344421, 27), kind: String, ..BASE }, // invalidAuthorizationMessage
-    Shape { name: S(344448, 27), kind: String, ..BASE }, // invalidIdentityTokenMessage
-    Shape { name: S(344475, 43), kind: String, ..BASE }, // invalidWorkloadIdentityConfigurationMessage
-    Shape { name: S(344518, 42), kind: String, enums: (3985, 4), ..BASE }, // invalidWorkloadIdentityConfigurationReason
-    Shape { name: S(344649, 16), kind: String, min: Some(5.0), max: Some(5.0), ..BASE }, // jwtAlgorithmType
-    Shape { name: S(344665, 31), kind: String, ..BASE }, // jwtPayloadSizeExceededException
-    Shape { name: S(344696, 41), kind: String, ..BASE }, // malformedCertificateSigningRequestMessage
-    Shape { name: S(335913, 30), kind: String, ..BASE }, // malformedPolicyDocumentMessage
-    Shape { name: S(344737, 27), kind: Integer, min: Some(0.0), max: Some(4096.0), ..BASE }, // minimumSessionTokenSizeType
-    Shape { name: S(344764, 22), kind: Integer, min: Some(0.0), ..BASE }, // nonNegativeIntegerType
-    Shape { name: S(344786, 24), kind: String, ..BASE }, // originIdentityIssuerType
-    Shape { name: S(344810, 25), kind: String, ..BASE }, // originIdentitySubjectType
-    Shape { name: S(344835, 29), kind: String, ..BASE }, // originIdentitySubjectTypeType
-    Shape { name: S(344864, 46), kind: String, ..BASE }, // outboundWebIdentityFederationDisabledException
-    Shape { name: S(344910, 27), kind: String, ..BASE }, // packedPolicyTooLargeMessage
-    Shape { name: S(344937, 24), kind: List, item: 55, item_name: S(28153, 6), ..BASE }, // policyDescriptorListType
-    Shape { name: S(344961, 21), kind: String, ..BASE }, // regionDisabledMessage
-    Shape { name: S(344982, 32), kind: String, ..BASE }, // regionalSignerUnavailableMessage
-    Shape { name: S(345014, 14), kind: String, ..BASE }, // resourceIdType
-    Shape { name: S(345028, 23), kind: String, ..BASE }, // resourceNotFoundMessage
-    Shape { name: S(345051, 16), kind: String, ..BASE }, // resourceTypeType
-    Shape { name: S(345067, 23), kind: Integer, min: Some(900.0), max: Some(43200.0), ..BASE }, // roleDurationSecondsType
-    Shape { name: S(345090, 19), kind: String, min: Some(2.0), max: Some(64.0), pattern: Some(S(338397, 11)), ..BASE }, // roleSessionNameType
-    Shape { name: S(345109, 35), kind: Integer, min: Some(1.0), max: Some(129600.0), ..BASE }, // scopedCredentialDurationSecondsType
-    Shape { name: S(345144, 23), kind: Integer, min: Some(0.0), ..BASE }, // scopedPoliciesCountType
-    Shape { name: S(345167, 28), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(335065, 47)), ..BASE }, // scopedSessionDescriptionType
-    Shape { name: S(345195, 19), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(343883, 12)), ..BASE }, // scopedSessionIdType
-    Shape { name: S(338087, 16), kind: String, min: Some(9.0), max: Some(256.0), pattern: Some(S(345214, 13)), ..BASE }, // serialNumberType
-    Shape { name: S(345227, 34), kind: String, ..BASE }, // sessionDurationEscalationException
-    Shape { name: S(345261, 25), kind: String, min: Some(1.0), max: Some(2048.0), pattern: Some(S(334678, 34)), ..BASE }, // sessionPolicyDocumentType
-    Shape { name: S(345286, 20), kind: Integer, min: Some(0.0), ..BASE }, // sessionTokenSizeType
-    Shape { name: S(345306, 27), kind: Integer, min: Some(0.0), ..BASE }, // sessionTokenUtilizationType
-    Shape { name: S(345333, 26), kind: String, ..BASE }, // signerNotConfiguredMessage
-    Shape { name: S(345359, 18), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(338397, 11)), ..BASE }, // sourceIdentityType
-    Shape { name: S(339333, 14), kind: List, item: 132, item_name: S(28153, 6), max: Some(50.0), ..BASE }, // tagKeyListType
-    Shape { name: S(339347, 10), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(339357, 27)), ..BASE }, // tagKeyType
-    Shape { name: S(339384, 11), kind: List, item: 68, item_name: S(28153, 6), max: Some(50.0), ..BASE }, // tagListType
-    Shape { name: S(339510, 12), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(339522, 27)), ..BASE }, // tagValueType
-    Shape { name: S(345377, 13), kind: String, min: Some(6.0), max: Some(6.0), pattern: Some(S(345390, 5)), ..BASE }, // tokenCodeType
-    Shape { name: S(345395, 9), kind: String, ..BASE }, // tokenType
-    Shape { name: S(345404, 16), kind: String, ..BASE }, // tradeInTokenType
-    Shape { name: S(345420, 41), kind: Map, item: 139, value: 140, item_name: S(32611, 3), value_name: S(28934, 5), ..BASE }, // transactionContextIdentityProviderMapType
-    Shape { name: S(345461, 25), kind: String, ..BASE }, // transactionContextKeyType
-    Shape { name: S(345486, 27), kind: String, max: Some(128.0), ..BASE }, // transactionContextValueType
-    Shape { name: S(345513, 23), kind: String, ..BASE }, // trustBundleDocumentType
-    Shape { name: S(345536, 19), kind: List, item: 71, item_name: S(28153, 6), ..BASE }, // trustBundleListType
-    Shape { name: S(345555, 15), kind: String, ..BASE }, // trustDomainType
-    Shape { name: S(345570, 37), kind: String, min: Some(1.0), pattern: Some(S(334678, 34)), ..BASE }, // unrestrictedSessionPolicyDocumentType
-    Shape { name: S(345607, 7), kind: String, min: Some(4.0), max: Some(2048.0), ..BASE }, // urlType
-    Shape { name: S(345614, 10), kind: String, ..BASE }, // userIdType
-    Shape { name: S(339672, 12), kind: String, min: Some(2.0), max: Some(32.0), pattern: Some(S(338397, 11)), ..BASE }, // userNameType
-    Shape { name: S(345624, 22), kind: String, min: Some(6.0), max: Some(255.0), ..BASE }, // webIdentitySubjectType
-    Shape { name: S(345646, 32), kind: List, item: 150, item_name: S(28153, 6), min: Some(1.0), max: Some(10.0), ..BASE }, // webIdentityTokenAudienceListType
-    Shape { name: S(345678, 34), kind: String, min: Some(1.0), max: Some(1000.0), ..BASE }, // webIdentityTokenAudienceStringType
-    Shape { name: S(345712, 35), kind: Integer, min: Some(60.0), max: Some(3600.0), ..BASE }, // webIdentityTokenDurationSecondsType
-    Shape { name: S(345747, 25), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(345772, 72)), ..BASE }, // webIdentityTokenScopeType
-    Shape { name: S(345844, 31), kind: String, enums: (3989, 2), ..BASE }, // webIdentityTokenSubjectModeType
-    Shape { name: S(345886, 20), kind: String, ..BASE }, // webIdentityTokenType
-    Shape { name: S(345906, 24), kind: String, enums: (3991, 2), ..BASE }, // webIdentityTokenTypeType
-    Shape { name: S(345938, 49), kind: Integer, min: Some(3600.0), max: Some(43200.0), ..BASE }, // workloadIdentityCertificateMaxDurationSecondsType
-    Shape { name: S(345987, 42), kind: Integer, min: Some(60.0), max: Some(300.0), ..BASE }, // workloadIdentityContextDurationSecondsType
-    Shape { name: S(346029, 42), kind: Integer, min: Some(900.0), max: Some(43200.0), ..BASE }, // workloadIdentitySessionDurationSecondsType
-    Shape { name: S(346071, 27), kind: String, ..BASE }, // workloadIdentitySubjectType
-    Shape { name: S(346098, 31), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(346129, 81)), ..BASE }, // workloadIdentityTemplateArnType
+    Shape { name: S(509172, 17), kind: Structure, members: (13476, 13), ..BASE }, // AssumeRoleRequest
+    Shape { name: S(509571, 18), kind: Structure, members: (13489, 6), ..BASE }, // AssumeRoleResponse
+    Shape { name: S(509857, 25), kind: Structure, members: (13495, 7), ..BASE }, // AssumeRoleWithSAMLRequest
+    Shape { name: S(509955, 26), kind: Structure, members: (13502, 12), ..BASE }, // AssumeRoleWithSAMLResponse
+    Shape { name: S(510222, 32), kind: Structure, members: (13514, 8), ..BASE }, // AssumeRoleWithWebIdentityRequest
+    Shape { name: S(510307, 33), kind: Structure, members: (13522, 10), ..BASE }, // AssumeRoleWithWebIdentityResponse
+    Shape { name: S(510455, 17), kind: Structure, members: (13532, 4), ..BASE }, // AssumeRootRequest
+    Shape { name: S(510566, 18), kind: Structure, members: (13536, 4), ..BASE }, // AssumeRootResponse
+    Shape { name: S(509627, 15), kind: Structure, members: (13540, 2), ..BASE }, // AssumedRoleUser
+    Shape { name: S(510045, 8), kind: String, ..BASE }, // Audience
+    Shape { name: S(509589, 11), kind: Structure, members: (13542, 4), ..BASE }, // Credentials
+    Shape { name: S(510669, 33), kind: Structure, members: (13546, 1), ..BASE }, // DecodeAuthorizationMessageRequest
+    Shape { name: S(510749, 34), kind: Structure, members: (13547, 1), ..BASE }, // DecodeAuthorizationMessageResponse
+    Shape { name: S(510830, 21), kind: Structure, members: (13548, 1), error: Some((S(510830, 21), 400)), ..BASE }, // ExpiredTokenException
+    Shape { name: S(510851, 28), kind: Structure, members: (13549, 1), error: Some((S(510851, 28), 400)), ..BASE }, // ExpiredTradeInTokenException
+    Shape { name: S(510879, 13), kind: Structure, members: (13550, 2), ..BASE }, // FederatedUser
+    Shape { name: S(510942, 23), kind: Structure, members: (13552, 1), ..BASE }, // GetAccessKeyInfoRequest
+    Shape { name: S(510965, 24), kind: Structure, members: (13553, 1), ..BASE }, // GetAccessKeyInfoResponse
+    Shape { name: S(511008, 24), kind: Structure, members: (13554, 0), ..BASE }, // GetCallerIdentityRequest
+    Shape { name: S(511032, 25), kind: Structure, members: (13554, 3), ..BASE }, // GetCallerIdentityResponse
+    Shape { name: S(511057, 21), kind: Structure, members: (13557, 2), ..BASE }, // GetCertificateRequest
+    Shape { name: S(511217, 22), kind: Structure, members: (13559, 5), ..BASE }, // GetCertificateResponse
+    Shape { name: S(511260, 30), kind: Structure, members: (13564, 1), ..BASE }, // GetDelegatedAccessTokenRequest
+    Shape { name: S(511331, 31), kind: Structure, members: (13565, 3), ..BASE }, // GetDelegatedAccessTokenResponse
+    Shape { name: S(511415, 25), kind: Structure, members: (13568, 6), ..BASE }, // GetFederationTokenRequest
+    Shape { name: S(511440, 26), kind: Structure, members: (13574, 5), ..BASE }, // GetFederationTokenResponse
+    Shape { name: S(511497, 27), kind: Structure, members: (13579, 4), ..BASE }, // GetScopedCredentialsRequest
+    Shape { name: S(511601, 28), kind: Structure, members: (13583, 6), ..BASE }, // GetScopedCredentialsResponse
+    Shape { name: S(511729, 22), kind: Structure, members: (13589, 4), ..BASE }, // GetSessionTokenRequest
+    Shape { name: S(511751, 23), kind: Structure, members: (13593, 3), ..BASE }, // GetSessionTokenResponse
+    Shape { name: S(511774, 22), kind: Structure, members: (13596, 1), ..BASE }, // GetTrustBundlesRequest
+    Shape { name: S(511834, 23), kind: Structure, members: (13597, 1), ..BASE }, // GetTrustBundlesResponse
+    Shape { name: S(511898, 26), kind: Structure, members: (13598, 7), ..BASE }, // GetWebIdentityTokenRequest
+    Shape { name: S(511994, 27), kind: Structure, members: (13605, 2), ..BASE }, // GetWebIdentityTokenResponse
+    Shape { name: S(512021, 30), kind: Structure, members: (13607, 1), error: Some((S(512051, 21), 400)), ..BASE }, // IDPCommunicationErrorException
+    Shape { name: S(512072, 25), kind: Structure, members: (13608, 1), error: Some((S(512097, 16), 403)), ..BASE }, // IDPRejectedClaimException
+    Shape { name: S(512113, 36), kind: Structure, members: (13609, 1), error: Some((S(512149, 27), 400)), ..BASE }, // InsufficientSessionLifetimeException
+    Shape { name: S(512176, 35), kind: Structure, members: (13610, 2), error: Some((S(512211, 26), 400)), ..BASE }, // InvalidAttestationDocumentException
+    Shape { name: S(512237, 36), kind: Structure, members: (13612, 1), error: Some((S(512237, 36), 400)), ..BASE }, // InvalidAuthorizationMessageException
+    Shape { name: S(512273, 32), kind: Structure, members: (13613, 1), error: Some((S(512305, 23), 400)), ..BASE }, // InvalidContextAssertionException
+    Shape { name: S(512328, 30), kind: String, ..BASE }, // InvalidContextAssertionMessage
+    Shape { name: S(512358, 29), kind: Structure, members: (13614, 1), error: Some((S(512387, 20), 400)), ..BASE }, // InvalidIdentityTokenException
+    Shape { name: S(512407, 34), kind: Structure, members: (13615, 1), error: Some((S(512441, 25), 400)), ..BASE }, // InvalidSubjectCredentialsException
+    Shape { name: S(512466, 32), kind: String, ..BASE }, // InvalidSubjectCredentialsMessage
+    Shape { name: S(512498, 45), kind: Structure, members: (13616, 2), error: Some((S(512543, 36), 400)), ..BASE }, // InvalidWorkloadIdentityConfigurationException
+    Shape { name: S(512579, 35), kind: Structure, members: (13618, 5), ..BASE }, // IssueWorkloadIdentityContextRequest
+    Shape { name: S(512791, 36), kind: Structure, members: (13623, 5), ..BASE }, // IssueWorkloadIdentityContextResponse
+    Shape { name: S(112394, 6), kind: String, ..BASE }, // Issuer
+    Shape { name: S(512933, 31), kind: Structure, members: (13628, 1), error: Some((S(512933, 31), 400)), ..BASE }, // JWTPayloadSizeExceededException
+    Shape { name: S(512964, 43), kind: Structure, members: (13629, 1), error: Some((S(512964, 43), 400)), ..BASE }, // MalformedCertificateSigningRequestException
+    Shape { name: S(490515, 32), kind: Structure, members: (13630, 1), error: Some((S(490547, 23), 400)), ..BASE }, // MalformedPolicyDocumentException
+    Shape { name: S(510074, 13), kind: String, ..BASE }, // NameQualifier
+    Shape { name: S(513007, 14), kind: Structure, members: (13631, 4), ..BASE }, // OriginIdentity
+    Shape { name: S(513086, 46), kind: Structure, members: (13635, 1), error: Some((S(513086, 46), 403)), ..BASE }, // OutboundWebIdentityFederationDisabledException
+    Shape { name: S(513132, 29), kind: Structure, members: (13636, 1), error: Some((S(513161, 20), 400)), ..BASE }, // PackedPolicyTooLargeException
+    Shape { name: S(513181, 20), kind: Structure, members: (13637, 1), ..BASE }, // PolicyDescriptorType
+    Shape { name: S(512827, 15), kind: Structure, members: (13638, 2), ..BASE }, // ProvidedContext
+    Shape { name: S(513254, 24), kind: List, item: 56, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(5.0), ..BASE }, // ProvidedContextsListType
+    Shape { name: S(513278, 23), kind: Structure, members: (13640, 1), error: Some((S(513278, 23), 403)), ..BASE }, // RegionDisabledException
+    Shape { name: S(513301, 34), kind: Structure, members: (13641, 1), error: Some((S(513301, 34), 404)), ..BASE }, // RegionalSignerUnavailableException
+    Shape { name: S(434922, 25), kind: Structure, members: (13642, 3), error: Some((S(434922, 25), 404)), ..BASE }, // ResourceNotFoundException
+    Shape { name: S(513335, 23), kind: Integer, min: Some(0.0), max: Some(900.0), ..BASE }, // RootDurationSecondsType
+    Shape { name: S(513358, 17), kind: String, min: Some(4.0), max: Some(100000.0), ..BASE }, // SAMLAssertionType
+    Shape { name: S(513375, 13), kind: Structure, members: (13645, 2), ..BASE }, // ScopedSession
+    Shape { name: S(513438, 34), kind: Structure, members: (13647, 1), error: Some((S(513438, 34), 403)), ..BASE }, // SessionDurationEscalationException
+    Shape { name: S(513472, 28), kind: Structure, members: (13648, 1), error: Some((S(513472, 28), 404)), ..BASE }, // SignerNotConfiguredException
+    Shape { name: S(509981, 7), kind: String, ..BASE }, // Subject
+    Shape { name: S(510007, 11), kind: String, ..BASE }, // SubjectType
+    Shape { name: S(104680, 3), kind: Structure, members: (13649, 2), ..BASE }, // Tag
+    Shape { name: S(513500, 19), kind: String, min: Some(12.0), max: Some(2048.0), ..BASE }, // TargetPrincipalType
+    Shape { name: S(513519, 18), kind: Structure, members: (13651, 1), ..BASE }, // TransactionContext
+    Shape { name: S(513590, 16), kind: Structure, members: (13652, 2), ..BASE }, // TrustBundleEntry
+    Shape { name: S(510118, 33), kind: Structure, members: (13654, 2), ..BASE }, // TrustedIdentityPropagationContext
+    Shape { name: S(502249, 15), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(513741, 5)), ..BASE }, // accessKeyIdType
+    Shape { name: S(502294, 19), kind: String, ..BASE }, // accessKeySecretType
+    Shape { name: S(513746, 11), kind: String, ..BASE }, // accountType
+    Shape { name: S(502506, 7), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(513757, 82)), ..BASE }, // arnType
+    Shape { name: S(513839, 21), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // assertionAudienceType
+    Shape { name: S(513860, 17), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(513877, 12)), ..BASE }, // assumedRoleIdType
+    Shape { name: S(513889, 23), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // attestationDocumentType
+    Shape { name: S(502694, 19), kind: String, ..BASE }, // certificateBodyType
+    Shape { name: S(513912, 29), kind: String, min: Some(1.0), max: Some(32768.0), pattern: Some(S(502713, 34)), ..BASE }, // certificateSigningRequestType
+    Shape { name: S(513941, 15), kind: String, min: Some(4.0), max: Some(20000.0), ..BASE }, // clientTokenType
+    Shape { name: S(513956, 20), kind: String, min: Some(4.0), max: Some(3072.0), ..BASE }, // contextAssertionType
+    Shape { name: S(503060, 8), kind: Timestamp, ..BASE }, // dateType
+    Shape { name: S(513976, 18), kind: String, ..BASE }, // decodedMessageType
+    Shape { name: S(513994, 19), kind: Integer, min: Some(900.0), max: Some(129600.0), ..BASE }, // durationSecondsType
+    Shape { name: S(514013, 18), kind: String, min: Some(1.0), max: Some(10240.0), ..BASE }, // encodedMessageType
+    Shape { name: S(514031, 27), kind: String, ..BASE }, // expiredIdentityTokenMessage
+    Shape { name: S(514058, 35), kind: String, ..BASE }, // expiredTradeInTokenExceptionMessage
+    Shape { name: S(514093, 14), kind: String, min: Some(2.0), max: Some(1224.0), pattern: Some(S(514107, 14)), ..BASE }, // externalIdType
+    Shape { name: S(514121, 15), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(514136, 13)), ..BASE }, // federatedIdType
+    Shape { name: S(514149, 28), kind: String, ..BASE }, // idpCommunicationErrorMessage
+    Shape { name: S(514177, 23), kind: String, ..BASE }, // idpRejectedClaimMessage
+    Shape { name: S(514200, 34), kind: String, ..BASE }, // insufficientSessionLifetimeMessage
+    Shape { name: S(514234, 33), kind: String, ..BASE }, // invalidAttestationDocumentMessage
+    Shape { name: S(514267, 32), kind: String, enums: (3977, 8), ..BASE }, // invalidAttestationDocumentReason
+    Shape { name: S(514415, 27), kind: String, ..BASE }, // invalidAuthorizationMessage
+    Shape { name: S(514442, 27), kind: String, ..BASE }, // invalidIdentityTokenMessage
+    Shape { name: S(514469, 43), kind: String, ..BASE }, // invalidWorkloadIdentityConfigurationMessage
+    Shape { name: S(514512, 42), kind: String, enums: (3985, 4), ..BASE }, // invalidWorkloadIdentityConfigurationReason
+    Shape { name: S(514643, 16), kind: String, min: Some(5.0), max: Some(5.0), ..BASE }, // jwtAlgorithmType
+    Shape { name: S(514659, 31), kind: String, ..BASE }, // jwtPayloadSizeExceededException
+    Shape { name: S(514690, 41), kind: String, ..BASE }, // malformedCertificateSigningRequestMessage
+    Shape { name: S(503948, 30), kind: String, ..BASE }, // malformedPolicyDocumentMessage
+    Shape { name: S(514731, 27), kind: Integer, min: Some(0.0), max: Some(4096.0), ..BASE }, // minimumSessionTokenSizeType
+    Shape { name: S(514758, 22), kind: Integer, min: Some(0.0), ..BASE }, // nonNegativeIntegerType
+    Shape { name: S(514780, 24), kind: String, ..BASE }, // originIdentityIssuerType
+    Shape { name: S(514804, 25), kind: String, ..BASE }, // originIdentitySubjectType
+    Shape { name: S(514829, 29), kind: String, ..BASE }, // originIdentitySubjectTypeType
+    Shape { name: S(514858, 46), kind: String, ..BASE }, // outboundWebIdentityFederationDisabledException
+    Shape { name: S(514904, 27), kind: String, ..BASE }, // packedPolicyTooLargeMessage
+    Shape { name: S(514931, 24), kind: List, item: 55, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyDescriptorListType
+    Shape { name: S(514955, 21), kind: String, ..BASE }, // regionDisabledMessage
+    Shape { name: S(514976, 32), kind: String, ..BASE }, // regionalSignerUnavailableMessage
+    Shape { name: S(515008, 14), kind: String, ..BASE }, // resourceIdType
+    Shape { name: S(515022, 23), kind: String, ..BASE }, // resourceNotFoundMessage
+    Shape { name: S(515045, 16), kind: String, ..BASE }, // resourceTypeType
+    Shape { name: S(515061, 23), kind: Integer, min: Some(900.0), max: Some(43200.0), ..BASE }, // roleDurationSecondsType
+    Shape { name: S(515084, 19), kind: String, min: Some(2.0), max: Some(64.0), pattern: Some(S(506432, 11)), ..BASE }, // roleSessionNameType
+    Shape { name: S(515103, 35), kind: Integer, min: Some(1.0), max: Some(129600.0), ..BASE }, // scopedCredentialDurationSecondsType
+    Shape { name: S(515138, 23), kind: Integer, min: Some(0.0), ..BASE }, // scopedPoliciesCountType
+    Shape { name: S(515161, 28), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(503100, 47)), ..BASE }, // scopedSessionDescriptionType
+    Shape { name: S(515189, 19), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(513877, 12)), ..BASE }, // scopedSessionIdType
+    Shape { name: S(506122, 16), kind: String, min: Some(9.0), max: Some(256.0), pattern: Some(S(515208, 13)), ..BASE }, // serialNumberType
+    Shape { name: S(515221, 34), kind: String, ..BASE }, // sessionDurationEscalationException
+    Shape { name: S(515255, 25), kind: String, min: Some(1.0), max: Some(2048.0), pattern: Some(S(502713, 34)), ..BASE }, // sessionPolicyDocumentType
+    Shape { name: S(515280, 20), kind: Integer, min: Some(0.0), ..BASE }, // sessionTokenSizeType
+    Shape { name: S(515300, 27), kind: Integer, min: Some(0.0), ..BASE }, // sessionTokenUtilizationType
+    Shape { name: S(515327, 26), kind: String, ..BASE }, // signerNotConfiguredMessage
+    Shape { name: S(515353, 18), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(506432, 11)), ..BASE }, // sourceIdentityType
+    Shape { name: S(507368, 14), kind: List, item: 132, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagKeyListType
+    Shape { name: S(507382, 10), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(507392, 27)), ..BASE }, // tagKeyType
+    Shape { name: S(507419, 11), kind: List, item: 68, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagListType
+    Shape { name: S(507545, 12), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(507557, 27)), ..BASE }, // tagValueType
+    Shape { name: S(515371, 13), kind: String, min: Some(6.0), max: Some(6.0), pattern: Some(S(515384, 5)), ..BASE }, // tokenCodeType
+    Shape { name: S(515389, 9), kind: String, ..BASE }, // tokenType
+    Shape { name: S(515398, 16), kind: String, ..BASE }, // tradeInTokenType
+    Shape { name: S(515414, 41), kind: Map, item: 139, value: 140, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // transactionContextIdentityProviderMapType
+    Shape { name: S(515455, 25), kind: String, ..BASE }, // transactionContextKeyType
+    Shape { name: S(515480, 27), kind: String, max: Some(128.0), ..BASE }, // transactionContextValueType
+    Shape { name: S(515507, 23), kind: String, ..BASE }, // trustBundleDocumentType
+    Shape { name: S(515530, 19), kind: List, item: 71, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // trustBundleListType
+    Shape { name: S(515549, 15), kind: String, ..BASE }, // trustDomainType
+    Shape { name: S(515564, 37), kind: String, min: Some(1.0), pattern: Some(S(502713, 34)), ..BASE }, // unrestrictedSessionPolicyDocumentType
+    Shape { name: S(515601, 7), kind: String, min: Some(4.0), max: Some(2048.0), ..BASE }, // urlType
+    Shape { name: S(515608, 10), kind: String, ..BASE }, // userIdType
+    Shape { name: S(507707, 12), kind: String, min: Some(2.0), max: Some(32.0), pattern: Some(S(506432, 11)), ..BASE }, // userNameType
+    Shape { name: S(515618, 22), kind: String, min: Some(6.0), max: Some(255.0), ..BASE }, // webIdentitySubjectType
+    Shape { name: S(515640, 32), kind: List, item: 150, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(10.0), ..BASE }, // webIdentityTokenAudienceListType
+    Shape { name: S(515672, 34), kind: String, min: Some(1.0), max: Some(1000.0), ..BASE }, // webIdentityTokenAudienceStringType
+    Shape { name: S(515706, 35), kind: Integer, min: Some(60.0), max: Some(3600.0), ..BASE }, // webIdentityTokenDurationSecondsType
+    Shape { name: S(515741, 25), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(515766, 72)), ..BASE }, // webIdentityTokenScopeType
+    Shape { name: S(515838, 31), kind: String, enums: (3989, 2), ..BASE }, // webIdentityTokenSubjectModeType
+    Shape { name: S(515880, 20), kind: String, ..BASE }, // webIdentityTokenType
+    Shape { name: S(515900, 24), kind: String, enums: (3991, 2), ..BASE }, // webIdentityTokenTypeType
+    Shape { name: S(515932, 49), kind: Integer, min: Some(3600.0), max: Some(43200.0), ..BASE }, // workloadIdentityCertificateMaxDurationSecondsType
+    Shape { name: S(515981, 42), kind: Integer, min: Some(60.0), max: Some(300.0), ..BASE }, // workloadIdentityContextDurationSecondsType
+    Shape { name: S(516023, 42), kind: Integer, min: Some(900.0), max: Some(43200.0), ..BASE }, // workloadIdentitySessionDurationSecondsType
+    Shape { name: S(516065, 27), kind: String, ..BASE }, // workloadIdentitySubjectType
+    Shape { name: S(516092, 31), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(516123, 81)), ..BASE }, // workloadIdentityTemplateArnType
 ];
