@@ -6,21 +6,13 @@
 //! that cannot be built, and a file that does not parse.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 #[path = "support/junit.rs"]
 mod junit;
 
-const BIN: &str = env!("CARGO_BIN_EXE_awsemu");
-
-fn awsemu(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().expect("run awsemu");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::awsemu;
 
 fn fixture(name: &str) -> String {
     format!(
