@@ -60,6 +60,7 @@ pub struct Str(u32, u16);
 
 impl Str {
     /// The bytes, without the character-boundary checks of slicing a `str`.
+    #[inline]
     fn bytes(self) -> Option<&'static [u8]> {
         let start = self.0 as usize;
         services::pool::STRINGS
@@ -96,6 +97,7 @@ impl Member {
 
     /// Whether the member is called `name`: the length first, which settles most mismatches
     /// without reading the text (the serializer asks this for every member it writes).
+    #[inline]
     pub fn is(&self, name: &str) -> bool {
         self.name.1 as usize == name.len() && self.name.bytes() == Some(name.as_bytes())
     }
@@ -190,6 +192,7 @@ impl Shape {
     }
 
     /// A structure's members, in the model's order (the order answers are written in).
+    #[inline]
     pub fn members(&self) -> &'static [Member] {
         range(&services::pool::MEMBERS, self.members)
     }

@@ -44,6 +44,21 @@ struct Frame {
 }
 
 impl Frame {
+    /// Member `i` was written: remember it, and guess the next from what followed it last time.
+    #[inline]
+    fn seen(&mut self, i: usize) {
+        // Only the debug builds' required-member check reads it.
+        if cfg!(debug_assertions) && i < 128 {
+            self.written |= 1 << i;
+        }
+        let g = self.shape.members_start() + i;
+        self.prev = Some(g);
+        self.next = match AFTER.get(g).map(|s| s.load(Ordering::Relaxed)) {
+            Some(n) if n > 0 => usize::from(n) - 1,
+            _ => i + 1,
+        };
+    }
+
     fn new(shape: &'static Shape) -> Frame {
         let first = FIRST
             .get(shape.members_start())
@@ -167,39 +182,39 @@ impl Writer {
         self.protocol == Protocol::AwsJson
     }
 
-    /// The member `name` of the structure being written, marked written.
+    /// The member `name` of the structure being written, marked written. The guessed member is
+    /// checked here, inline in every writing method; the scan, the learning and the error are out
+    /// of line ([`Writer::member_scan`]), so the usual call stays a few instructions.
+    #[inline]
     fn member(&mut self, name: &str) -> Option<&'static Member> {
+        let frame = self.stack.last_mut()?;
+        let guess = frame.next;
+        match frame.shape.members().get(guess) {
+            Some(m) if m.is(name) => {
+                frame.seen(guess);
+                Some(m)
+            }
+            _ => self.member_scan(name),
+        }
+    }
+
+    /// [`Writer::member`] when the guess was wrong: the whole scan, and the guess learnt.
+    #[cold]
+    #[inline(never)]
+    fn member_scan(&mut self, name: &str) -> Option<&'static Member> {
         let frame = self.stack.last_mut()?;
         let shape = frame.shape;
         let members = shape.members();
-        let start = shape.members_start();
-        let guess = frame.next;
-        let found = if members.get(guess).is_some_and(|m| m.is(name)) {
-            Some(guess)
-        } else {
-            let found = members.iter().position(|m| m.is(name));
-            if let Some(i) = found {
+        match members.iter().position(|m| m.is(name)) {
+            Some(i) => {
                 let slot = match frame.prev {
                     Some(g) => AFTER.get(g),
-                    None => FIRST.get(start),
+                    None => FIRST.get(shape.members_start()),
                 };
                 if let (Some(slot), Ok(v)) = (slot, u16::try_from(i + 1)) {
                     slot.store(v, Ordering::Relaxed);
                 }
-            }
-            found
-        };
-        match found {
-            Some(i) => {
-                // Only the debug builds' required-member check reads it.
-                if cfg!(debug_assertions) && i < 128 {
-                    frame.written |= 1 << i;
-                }
-                frame.prev = Some(start + i);
-                frame.next = match AFTER.get(start + i).map(|s| s.load(Ordering::Relaxed)) {
-                    Some(n) if n > 0 => usize::from(n) - 1,
-                    _ => i + 1,
-                };
+                frame.seen(i);
                 members.get(i)
             }
             None => {
@@ -682,18 +697,58 @@ pub fn timestamp(service: ServiceId, ms: i64) -> String {
 }
 
 /// [`timestamp`], appended to `buf` with no string of its own (answers carry one per resource).
+/// The digits are written by hand: `format!` with padding costs thousands of instructions a
+/// timestamp, which showed in every page of instances.
 pub fn write_timestamp(buf: &mut String, service: ServiceId, ms: i64) {
     let (y, mo, d, h, mi, s) = crate::timefmt::split(ms.div_euclid(1000));
-    let _ = match service {
-        ServiceId::Kms | ServiceId::Ecr => write!(buf, "{}", ms as f64 / 1000.0),
-        ServiceId::Iam => write!(buf, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
-        ServiceId::Elbv2 => write!(
-            buf,
-            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-            ms.rem_euclid(1000)
-        ),
-        _ => write!(buf, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z"),
+    let fraction = match service {
+        ServiceId::Kms | ServiceId::Ecr => {
+            let _ = write!(buf, "{}", ms as f64 / 1000.0);
+            return;
+        }
+        ServiceId::Iam => None,
+        ServiceId::Elbv2 => Some(ms.rem_euclid(1000) as u32),
+        _ => Some(0),
     };
+    let year = match u32::try_from(y) {
+        Ok(year) if year <= 9999 => year,
+        _ => {
+            // Outside years 0–9999: the slow, general way.
+            let _ = write!(buf, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+            match fraction {
+                Some(f) => {
+                    let _ = write!(buf, ".{f:03}Z");
+                }
+                None => buf.push('Z'),
+            }
+            return;
+        }
+    };
+    let mut out = [0u8; 24];
+    let mut n = 0;
+    let mut put = |v: u32, width: u32, sep: u8| {
+        for i in (0..width).rev() {
+            out[n] = b'0' + (v / 10u32.pow(i) % 10) as u8;
+            n += 1;
+        }
+        if sep != 0 {
+            out[n] = sep;
+            n += 1;
+        }
+    };
+    put(year, 4, b'-');
+    put(mo, 2, b'-');
+    put(d, 2, b'T');
+    put(h, 2, b':');
+    put(mi, 2, b':');
+    match fraction {
+        Some(f) => {
+            put(s, 2, b'.');
+            put(f, 3, b'Z');
+        }
+        None => put(s, 2, b'Z'),
+    }
+    buf.push_str(std::str::from_utf8(&out[..n]).unwrap_or(""));
 }
 
 #[cfg(test)]
@@ -706,6 +761,36 @@ mod tests {
             Ok(Output::XmlEmpty) => String::new(),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn timestamps_match_the_general_formatting() {
+        for ms in [
+            0i64,
+            1_700_000_000_123,
+            1_700_000_000_000,
+            253_402_300_799_999,
+            -1,
+            86_399_999,
+        ] {
+            let (y, mo, d, h, mi, s) = crate::timefmt::split(ms.div_euclid(1000));
+            let f = ms.rem_euclid(1000);
+            let base = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+            assert_eq!(
+                timestamp(ServiceId::Ec2, ms),
+                format!("{base}.000Z"),
+                "{ms}"
+            );
+            assert_eq!(timestamp(ServiceId::Iam, ms), format!("{base}Z"), "{ms}");
+            assert_eq!(
+                timestamp(ServiceId::Elbv2, ms),
+                format!("{base}.{f:03}Z"),
+                "{ms}"
+            );
+        }
+        assert_eq!(timestamp(ServiceId::Kms, 1_700_000_000_500), "1700000000.5");
+        // A year past 9999 takes the general path.
+        assert!(timestamp(ServiceId::Ec2, 253_402_300_800_000).starts_with("10000-01-01T"));
     }
 
     #[test]
