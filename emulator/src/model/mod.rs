@@ -82,7 +82,6 @@ pub struct Member {
     name: Str,
     pub shape: ShapeId,
     query: Str,
-    xml: Str,
     /// `<xml>` and `</xml>`, whole: the serializer copies each in one piece.
     open: Str,
     close: Str,
@@ -109,7 +108,8 @@ impl Member {
 
     /// Its element name in an XML answer.
     pub fn xml(&self) -> &'static str {
-        self.xml.get()
+        let open = self.open_tag();
+        open.get(1..open.len().saturating_sub(1)).unwrap_or("")
     }
 
     /// `<xml>`.

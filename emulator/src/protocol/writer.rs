@@ -697,58 +697,18 @@ pub fn timestamp(service: ServiceId, ms: i64) -> String {
 }
 
 /// [`timestamp`], appended to `buf` with no string of its own (answers carry one per resource).
-/// The digits are written by hand: `format!` with padding costs thousands of instructions a
-/// timestamp, which showed in every page of instances.
 pub fn write_timestamp(buf: &mut String, service: ServiceId, ms: i64) {
-    let (y, mo, d, h, mi, s) = crate::timefmt::split(ms.div_euclid(1000));
-    let fraction = match service {
+    let secs = ms.div_euclid(1000);
+    match service {
         ServiceId::Kms | ServiceId::Ecr => {
             let _ = write!(buf, "{}", ms as f64 / 1000.0);
-            return;
         }
-        ServiceId::Iam => None,
-        ServiceId::Elbv2 => Some(ms.rem_euclid(1000) as u32),
-        _ => Some(0),
-    };
-    let year = match u32::try_from(y) {
-        Ok(year) if year <= 9999 => year,
-        _ => {
-            // Outside years 0–9999: the slow, general way.
-            let _ = write!(buf, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
-            match fraction {
-                Some(f) => {
-                    let _ = write!(buf, ".{f:03}Z");
-                }
-                None => buf.push('Z'),
-            }
-            return;
+        ServiceId::Iam => crate::timefmt::write_iso8601(buf, secs, None),
+        ServiceId::Elbv2 => {
+            crate::timefmt::write_iso8601(buf, secs, Some(ms.rem_euclid(1000) as u32))
         }
-    };
-    let mut out = [0u8; 24];
-    let mut n = 0;
-    let mut put = |v: u32, width: u32, sep: u8| {
-        for i in (0..width).rev() {
-            out[n] = b'0' + (v / 10u32.pow(i) % 10) as u8;
-            n += 1;
-        }
-        if sep != 0 {
-            out[n] = sep;
-            n += 1;
-        }
-    };
-    put(year, 4, b'-');
-    put(mo, 2, b'-');
-    put(d, 2, b'T');
-    put(h, 2, b':');
-    put(mi, 2, b':');
-    match fraction {
-        Some(f) => {
-            put(s, 2, b'.');
-            put(f, 3, b'Z');
-        }
-        None => put(s, 2, b'Z'),
+        _ => crate::timefmt::write_iso8601(buf, secs, Some(0)),
     }
-    buf.push_str(std::str::from_utf8(&out[..n]).unwrap_or(""));
 }
 
 #[cfg(test)]

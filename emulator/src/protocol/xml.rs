@@ -2,10 +2,8 @@
 //!
 //! Handlers write only their result members, through [`super::writer::Writer`]; the envelope with
 //! the namespace, the request id and the `…Result` wrapper is added by [`ec2_success`] /
-//! [`query_success`], so no handler can get it wrong. Error text is escaped with quick-xml's
-//! escaper.
-
-use quick_xml::escape::escape;
+//! [`query_success`], so no handler can get it wrong. Error text is escaped as answers are
+//! ([`super::writer::escape_into`]).
 
 use super::service::ServiceId;
 
@@ -66,12 +64,18 @@ pub fn query_success(service: ServiceId, action: &str, request_id: &str, body: &
     out
 }
 
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    super::writer::escape_into(&mut out, text);
+    out
+}
+
 /// EC2's error envelope.
 pub fn ec2_error(code: &str, message: &str, request_id: &str) -> String {
     format!(
         "{DECL}\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>",
-        escape(code),
-        escape(message)
+        escaped(code),
+        escaped(message)
     )
 }
 
@@ -86,8 +90,8 @@ pub fn query_error(
     let ns = service.xml_namespace();
     format!(
         "{DECL}\n<ErrorResponse xmlns=\"{ns}\"><Error><Type>{fault}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-        escape(code),
-        escape(message)
+        escaped(code),
+        escaped(message)
     )
 }
 

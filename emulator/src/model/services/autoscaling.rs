@@ -13,511 +13,511 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 68] = [
-    Op { name: S(438915, 15), input: Some(28), output: None, result_wrapper: None, errors: (277, 2) }, // AttachInstances
-    Op { name: S(438930, 30), input: Some(30), output: Some(29), result_wrapper: Some(S(438960, 36)), errors: (279, 3) }, // AttachLoadBalancerTargetGroups
-    Op { name: S(438996, 19), input: Some(32), output: Some(31), result_wrapper: Some(S(439015, 25)), errors: (282, 3) }, // AttachLoadBalancers
-    Op { name: S(439040, 20), input: Some(34), output: Some(33), result_wrapper: Some(S(439060, 26)), errors: (285, 3) }, // AttachTrafficSources
-    Op { name: S(439086, 26), input: Some(61), output: Some(60), result_wrapper: Some(S(439112, 32)), errors: (288, 1) }, // BatchDeleteScheduledAction
-    Op { name: S(439144, 34), input: Some(63), output: Some(62), result_wrapper: Some(S(439178, 40)), errors: (289, 3) }, // BatchPutScheduledUpdateGroupAction
-    Op { name: S(439218, 21), input: Some(75), output: Some(74), result_wrapper: Some(S(439239, 27)), errors: (292, 3) }, // CancelInstanceRefresh
-    Op { name: S(439266, 23), input: Some(89), output: Some(88), result_wrapper: Some(S(439289, 29)), errors: (295, 1) }, // CompleteLifecycleAction
-    Op { name: S(439318, 22), input: Some(95), output: None, result_wrapper: None, errors: (296, 4) }, // CreateAutoScalingGroup
-    Op { name: S(439340, 25), input: Some(96), output: None, result_wrapper: None, errors: (300, 3) }, // CreateLaunchConfiguration
-    Op { name: S(439365, 18), input: Some(97), output: None, result_wrapper: None, errors: (303, 4) }, // CreateOrUpdateTags
-    Op { name: S(439383, 22), input: Some(100), output: None, result_wrapper: None, errors: (307, 3) }, // DeleteAutoScalingGroup
-    Op { name: S(439405, 25), input: Some(215), output: None, result_wrapper: None, errors: (310, 2) }, // DeleteLaunchConfiguration
-    Op { name: S(439430, 19), input: Some(102), output: Some(101), result_wrapper: Some(S(439449, 25)), errors: (312, 1) }, // DeleteLifecycleHook
-    Op { name: S(439474, 31), input: Some(103), output: None, result_wrapper: None, errors: (313, 1) }, // DeleteNotificationConfiguration
-    Op { name: S(439505, 12), input: Some(104), output: None, result_wrapper: None, errors: (314, 2) }, // DeletePolicy
-    Op { name: S(439517, 21), input: Some(105), output: None, result_wrapper: None, errors: (316, 1) }, // DeleteScheduledAction
+    Op { name: S(398285, 15), input: Some(28), output: None, result_wrapper: None, errors: (277, 2) }, // AttachInstances
+    Op { name: S(398300, 30), input: Some(30), output: Some(29), result_wrapper: Some(S(398330, 36)), errors: (279, 3) }, // AttachLoadBalancerTargetGroups
+    Op { name: S(398366, 19), input: Some(32), output: Some(31), result_wrapper: Some(S(398385, 25)), errors: (282, 3) }, // AttachLoadBalancers
+    Op { name: S(398410, 20), input: Some(34), output: Some(33), result_wrapper: Some(S(398430, 26)), errors: (285, 3) }, // AttachTrafficSources
+    Op { name: S(398456, 26), input: Some(61), output: Some(60), result_wrapper: Some(S(398482, 32)), errors: (288, 1) }, // BatchDeleteScheduledAction
+    Op { name: S(398514, 34), input: Some(63), output: Some(62), result_wrapper: Some(S(398548, 40)), errors: (289, 3) }, // BatchPutScheduledUpdateGroupAction
+    Op { name: S(398588, 21), input: Some(75), output: Some(74), result_wrapper: Some(S(398609, 27)), errors: (292, 3) }, // CancelInstanceRefresh
+    Op { name: S(398636, 23), input: Some(89), output: Some(88), result_wrapper: Some(S(398659, 29)), errors: (295, 1) }, // CompleteLifecycleAction
+    Op { name: S(398688, 22), input: Some(95), output: None, result_wrapper: None, errors: (296, 4) }, // CreateAutoScalingGroup
+    Op { name: S(398710, 25), input: Some(96), output: None, result_wrapper: None, errors: (300, 3) }, // CreateLaunchConfiguration
+    Op { name: S(398735, 18), input: Some(97), output: None, result_wrapper: None, errors: (303, 4) }, // CreateOrUpdateTags
+    Op { name: S(398753, 22), input: Some(100), output: None, result_wrapper: None, errors: (307, 3) }, // DeleteAutoScalingGroup
+    Op { name: S(398775, 25), input: Some(215), output: None, result_wrapper: None, errors: (310, 2) }, // DeleteLaunchConfiguration
+    Op { name: S(398800, 19), input: Some(102), output: Some(101), result_wrapper: Some(S(398819, 25)), errors: (312, 1) }, // DeleteLifecycleHook
+    Op { name: S(398844, 31), input: Some(103), output: None, result_wrapper: None, errors: (313, 1) }, // DeleteNotificationConfiguration
+    Op { name: S(398875, 12), input: Some(104), output: None, result_wrapper: None, errors: (314, 2) }, // DeletePolicy
+    Op { name: S(398887, 21), input: Some(105), output: None, result_wrapper: None, errors: (316, 1) }, // DeleteScheduledAction
     Op { name: S(6670, 10), input: Some(106), output: None, result_wrapper: None, errors: (317, 2) }, // DeleteTags
-    Op { name: S(439538, 14), input: Some(108), output: Some(107), result_wrapper: Some(S(439552, 20)), errors: (319, 4) }, // DeleteWarmPool
-    Op { name: S(413585, 21), input: None, output: Some(110), result_wrapper: Some(S(413606, 27)), errors: (323, 1) }, // DescribeAccountLimits
-    Op { name: S(439572, 23), input: Some(112), output: Some(111), result_wrapper: Some(S(439595, 29)), errors: (324, 1) }, // DescribeAccountSettings
-    Op { name: S(439624, 23), input: None, output: Some(113), result_wrapper: Some(S(439647, 29)), errors: (325, 1) }, // DescribeAdjustmentTypes
-    Op { name: S(439676, 25), input: Some(41), output: Some(45), result_wrapper: Some(S(439701, 31)), errors: (326, 2) }, // DescribeAutoScalingGroups
-    Op { name: S(439732, 28), input: Some(114), output: Some(48), result_wrapper: Some(S(439760, 34)), errors: (328, 2) }, // DescribeAutoScalingInstances
-    Op { name: S(439794, 36), input: None, output: Some(115), result_wrapper: Some(S(439830, 42)), errors: (330, 1) }, // DescribeAutoScalingNotificationTypes
-    Op { name: S(439872, 25), input: Some(117), output: Some(116), result_wrapper: Some(S(439897, 31)), errors: (331, 2) }, // DescribeInstanceRefreshes
-    Op { name: S(439928, 28), input: Some(217), output: Some(219), result_wrapper: Some(S(439956, 34)), errors: (333, 2) }, // DescribeLaunchConfigurations
-    Op { name: S(439990, 26), input: None, output: Some(118), result_wrapper: Some(S(440016, 32)), errors: (335, 1) }, // DescribeLifecycleHookTypes
-    Op { name: S(440048, 22), input: Some(120), output: Some(119), result_wrapper: Some(S(440070, 28)), errors: (336, 1) }, // DescribeLifecycleHooks
-    Op { name: S(440098, 32), input: Some(121), output: Some(122), result_wrapper: Some(S(440130, 38)), errors: (337, 2) }, // DescribeLoadBalancerTargetGroups
-    Op { name: S(413879, 21), input: Some(123), output: Some(124), result_wrapper: Some(S(413900, 27)), errors: (339, 2) }, // DescribeLoadBalancers
-    Op { name: S(440168, 29), input: None, output: Some(125), result_wrapper: Some(S(440197, 35)), errors: (341, 1) }, // DescribeMetricCollectionTypes
-    Op { name: S(440232, 34), input: Some(127), output: Some(126), result_wrapper: Some(S(440266, 40)), errors: (342, 2) }, // DescribeNotificationConfigurations
-    Op { name: S(440306, 16), input: Some(128), output: Some(299), result_wrapper: Some(S(440322, 22)), errors: (344, 3) }, // DescribePolicies
-    Op { name: S(440344, 25), input: Some(129), output: Some(12), result_wrapper: Some(S(440369, 31)), errors: (347, 2) }, // DescribeScalingActivities
-    Op { name: S(440400, 27), input: None, output: Some(326), result_wrapper: Some(S(440427, 33)), errors: (349, 1) }, // DescribeScalingProcessTypes
-    Op { name: S(440460, 24), input: Some(130), output: Some(364), result_wrapper: Some(S(440484, 30)), errors: (350, 2) }, // DescribeScheduledActions
-    Op { name: S(12508, 12), input: Some(131), output: Some(396), result_wrapper: Some(S(168758, 18)), errors: (352, 2) }, // DescribeTags
-    Op { name: S(440514, 30), input: None, output: Some(132), result_wrapper: Some(S(440544, 36)), errors: (354, 1) }, // DescribeTerminationPolicyTypes
-    Op { name: S(440580, 22), input: Some(133), output: Some(134), result_wrapper: Some(S(440602, 28)), errors: (355, 2) }, // DescribeTrafficSources
-    Op { name: S(440630, 16), input: Some(136), output: Some(135), result_wrapper: Some(S(440646, 22)), errors: (357, 3) }, // DescribeWarmPool
-    Op { name: S(440668, 15), input: Some(139), output: Some(138), result_wrapper: Some(S(440683, 21)), errors: (360, 1) }, // DetachInstances
-    Op { name: S(440704, 30), input: Some(141), output: Some(140), result_wrapper: Some(S(440734, 36)), errors: (361, 1) }, // DetachLoadBalancerTargetGroups
-    Op { name: S(440770, 19), input: Some(143), output: Some(142), result_wrapper: Some(S(440789, 25)), errors: (362, 1) }, // DetachLoadBalancers
-    Op { name: S(440814, 20), input: Some(145), output: Some(144), result_wrapper: Some(S(440834, 26)), errors: (363, 1) }, // DetachTrafficSources
-    Op { name: S(440860, 24), input: Some(146), output: None, result_wrapper: None, errors: (364, 1) }, // DisableMetricsCollection
-    Op { name: S(440884, 23), input: Some(152), output: None, result_wrapper: None, errors: (365, 1) }, // EnableMetricsCollection
-    Op { name: S(440907, 12), input: Some(156), output: Some(155), result_wrapper: Some(S(440919, 18)), errors: (366, 1) }, // EnterStandby
-    Op { name: S(440937, 13), input: Some(160), output: None, result_wrapper: None, errors: (367, 2) }, // ExecutePolicy
-    Op { name: S(440950, 11), input: Some(162), output: Some(161), result_wrapper: Some(S(440961, 17)), errors: (369, 1) }, // ExitStandby
-    Op { name: S(440978, 28), input: Some(169), output: Some(168), result_wrapper: Some(S(441006, 34)), errors: (370, 1) }, // GetPredictiveScalingForecast
-    Op { name: S(441040, 15), input: Some(222), output: Some(223), result_wrapper: Some(S(441055, 21)), errors: (371, 3) }, // LaunchInstances
-    Op { name: S(441076, 17), input: Some(331), output: Some(330), result_wrapper: Some(S(441093, 23)), errors: (374, 0) }, // PutAccountSetting
-    Op { name: S(441116, 16), input: Some(333), output: Some(332), result_wrapper: Some(S(441132, 22)), errors: (374, 2) }, // PutLifecycleHook
-    Op { name: S(441154, 28), input: Some(334), output: None, result_wrapper: None, errors: (376, 3) }, // PutNotificationConfiguration
-    Op { name: S(441182, 16), input: Some(335), output: Some(300), result_wrapper: Some(S(441198, 22)), errors: (379, 3) }, // PutScalingPolicy
-    Op { name: S(441220, 29), input: Some(336), output: None, result_wrapper: None, errors: (382, 3) }, // PutScheduledUpdateGroupAction
-    Op { name: S(441249, 11), input: Some(338), output: Some(337), result_wrapper: Some(S(441260, 17)), errors: (385, 3) }, // PutWarmPool
-    Op { name: S(441277, 30), input: Some(340), output: Some(339), result_wrapper: Some(S(441307, 36)), errors: (388, 1) }, // RecordLifecycleActionHeartbeat
-    Op { name: S(441343, 15), input: Some(362), output: None, result_wrapper: None, errors: (389, 2) }, // ResumeProcesses
-    Op { name: S(441358, 23), input: Some(355), output: Some(354), result_wrapper: Some(S(441381, 29)), errors: (391, 4) }, // RollbackInstanceRefresh
-    Op { name: S(441410, 18), input: Some(371), output: None, result_wrapper: None, errors: (395, 2) }, // SetDesiredCapacity
-    Op { name: S(441428, 17), input: Some(372), output: None, result_wrapper: None, errors: (397, 1) }, // SetInstanceHealth
-    Op { name: S(441445, 21), input: Some(374), output: Some(373), result_wrapper: Some(S(441466, 27)), errors: (398, 2) }, // SetInstanceProtection
-    Op { name: S(441493, 20), input: Some(383), output: Some(382), result_wrapper: Some(S(441513, 26)), errors: (400, 3) }, // StartInstanceRefresh
-    Op { name: S(441539, 16), input: Some(362), output: None, result_wrapper: None, errors: (403, 2) }, // SuspendProcesses
-    Op { name: S(441555, 35), input: Some(404), output: Some(15), result_wrapper: Some(S(441590, 41)), errors: (405, 2) }, // TerminateInstanceInAutoScalingGroup
-    Op { name: S(441631, 22), input: Some(413), output: None, result_wrapper: None, errors: (407, 3) }, // UpdateAutoScalingGroup
+    Op { name: S(398908, 14), input: Some(108), output: Some(107), result_wrapper: Some(S(398922, 20)), errors: (319, 4) }, // DeleteWarmPool
+    Op { name: S(372947, 21), input: None, output: Some(110), result_wrapper: Some(S(372968, 27)), errors: (323, 1) }, // DescribeAccountLimits
+    Op { name: S(398942, 23), input: Some(112), output: Some(111), result_wrapper: Some(S(398965, 29)), errors: (324, 1) }, // DescribeAccountSettings
+    Op { name: S(398994, 23), input: None, output: Some(113), result_wrapper: Some(S(399017, 29)), errors: (325, 1) }, // DescribeAdjustmentTypes
+    Op { name: S(399046, 25), input: Some(41), output: Some(45), result_wrapper: Some(S(399071, 31)), errors: (326, 2) }, // DescribeAutoScalingGroups
+    Op { name: S(399102, 28), input: Some(114), output: Some(48), result_wrapper: Some(S(399130, 34)), errors: (328, 2) }, // DescribeAutoScalingInstances
+    Op { name: S(399164, 36), input: None, output: Some(115), result_wrapper: Some(S(399200, 42)), errors: (330, 1) }, // DescribeAutoScalingNotificationTypes
+    Op { name: S(399242, 25), input: Some(117), output: Some(116), result_wrapper: Some(S(399267, 31)), errors: (331, 2) }, // DescribeInstanceRefreshes
+    Op { name: S(399298, 28), input: Some(217), output: Some(219), result_wrapper: Some(S(399326, 34)), errors: (333, 2) }, // DescribeLaunchConfigurations
+    Op { name: S(399360, 26), input: None, output: Some(118), result_wrapper: Some(S(399386, 32)), errors: (335, 1) }, // DescribeLifecycleHookTypes
+    Op { name: S(399418, 22), input: Some(120), output: Some(119), result_wrapper: Some(S(399440, 28)), errors: (336, 1) }, // DescribeLifecycleHooks
+    Op { name: S(399468, 32), input: Some(121), output: Some(122), result_wrapper: Some(S(399500, 38)), errors: (337, 2) }, // DescribeLoadBalancerTargetGroups
+    Op { name: S(373241, 21), input: Some(123), output: Some(124), result_wrapper: Some(S(373262, 27)), errors: (339, 2) }, // DescribeLoadBalancers
+    Op { name: S(399538, 29), input: None, output: Some(125), result_wrapper: Some(S(399567, 35)), errors: (341, 1) }, // DescribeMetricCollectionTypes
+    Op { name: S(399602, 34), input: Some(127), output: Some(126), result_wrapper: Some(S(399636, 40)), errors: (342, 2) }, // DescribeNotificationConfigurations
+    Op { name: S(399676, 16), input: Some(128), output: Some(299), result_wrapper: Some(S(399692, 22)), errors: (344, 3) }, // DescribePolicies
+    Op { name: S(399714, 25), input: Some(129), output: Some(12), result_wrapper: Some(S(399739, 31)), errors: (347, 2) }, // DescribeScalingActivities
+    Op { name: S(399770, 27), input: None, output: Some(326), result_wrapper: Some(S(399797, 33)), errors: (349, 1) }, // DescribeScalingProcessTypes
+    Op { name: S(399830, 24), input: Some(130), output: Some(364), result_wrapper: Some(S(399854, 30)), errors: (350, 2) }, // DescribeScheduledActions
+    Op { name: S(12508, 12), input: Some(131), output: Some(396), result_wrapper: Some(S(154548, 18)), errors: (352, 2) }, // DescribeTags
+    Op { name: S(399884, 30), input: None, output: Some(132), result_wrapper: Some(S(399914, 36)), errors: (354, 1) }, // DescribeTerminationPolicyTypes
+    Op { name: S(399950, 22), input: Some(133), output: Some(134), result_wrapper: Some(S(399972, 28)), errors: (355, 2) }, // DescribeTrafficSources
+    Op { name: S(400000, 16), input: Some(136), output: Some(135), result_wrapper: Some(S(400016, 22)), errors: (357, 3) }, // DescribeWarmPool
+    Op { name: S(400038, 15), input: Some(139), output: Some(138), result_wrapper: Some(S(400053, 21)), errors: (360, 1) }, // DetachInstances
+    Op { name: S(400074, 30), input: Some(141), output: Some(140), result_wrapper: Some(S(400104, 36)), errors: (361, 1) }, // DetachLoadBalancerTargetGroups
+    Op { name: S(400140, 19), input: Some(143), output: Some(142), result_wrapper: Some(S(400159, 25)), errors: (362, 1) }, // DetachLoadBalancers
+    Op { name: S(400184, 20), input: Some(145), output: Some(144), result_wrapper: Some(S(400204, 26)), errors: (363, 1) }, // DetachTrafficSources
+    Op { name: S(400230, 24), input: Some(146), output: None, result_wrapper: None, errors: (364, 1) }, // DisableMetricsCollection
+    Op { name: S(400254, 23), input: Some(152), output: None, result_wrapper: None, errors: (365, 1) }, // EnableMetricsCollection
+    Op { name: S(400277, 12), input: Some(156), output: Some(155), result_wrapper: Some(S(400289, 18)), errors: (366, 1) }, // EnterStandby
+    Op { name: S(400307, 13), input: Some(160), output: None, result_wrapper: None, errors: (367, 2) }, // ExecutePolicy
+    Op { name: S(400320, 11), input: Some(162), output: Some(161), result_wrapper: Some(S(400331, 17)), errors: (369, 1) }, // ExitStandby
+    Op { name: S(400348, 28), input: Some(169), output: Some(168), result_wrapper: Some(S(400376, 34)), errors: (370, 1) }, // GetPredictiveScalingForecast
+    Op { name: S(400410, 15), input: Some(222), output: Some(223), result_wrapper: Some(S(400425, 21)), errors: (371, 3) }, // LaunchInstances
+    Op { name: S(400446, 17), input: Some(331), output: Some(330), result_wrapper: Some(S(400463, 23)), errors: (374, 0) }, // PutAccountSetting
+    Op { name: S(400486, 16), input: Some(333), output: Some(332), result_wrapper: Some(S(400502, 22)), errors: (374, 2) }, // PutLifecycleHook
+    Op { name: S(400524, 28), input: Some(334), output: None, result_wrapper: None, errors: (376, 3) }, // PutNotificationConfiguration
+    Op { name: S(400552, 16), input: Some(335), output: Some(300), result_wrapper: Some(S(400568, 22)), errors: (379, 3) }, // PutScalingPolicy
+    Op { name: S(400590, 29), input: Some(336), output: None, result_wrapper: None, errors: (382, 3) }, // PutScheduledUpdateGroupAction
+    Op { name: S(400619, 11), input: Some(338), output: Some(337), result_wrapper: Some(S(400630, 17)), errors: (385, 3) }, // PutWarmPool
+    Op { name: S(400647, 30), input: Some(340), output: Some(339), result_wrapper: Some(S(400677, 36)), errors: (388, 1) }, // RecordLifecycleActionHeartbeat
+    Op { name: S(400713, 15), input: Some(362), output: None, result_wrapper: None, errors: (389, 2) }, // ResumeProcesses
+    Op { name: S(400728, 23), input: Some(355), output: Some(354), result_wrapper: Some(S(400751, 29)), errors: (391, 4) }, // RollbackInstanceRefresh
+    Op { name: S(400780, 18), input: Some(371), output: None, result_wrapper: None, errors: (395, 2) }, // SetDesiredCapacity
+    Op { name: S(400798, 17), input: Some(372), output: None, result_wrapper: None, errors: (397, 1) }, // SetInstanceHealth
+    Op { name: S(400815, 21), input: Some(374), output: Some(373), result_wrapper: Some(S(400836, 27)), errors: (398, 2) }, // SetInstanceProtection
+    Op { name: S(400863, 20), input: Some(383), output: Some(382), result_wrapper: Some(S(400883, 26)), errors: (400, 3) }, // StartInstanceRefresh
+    Op { name: S(400909, 16), input: Some(362), output: None, result_wrapper: None, errors: (403, 2) }, // SuspendProcesses
+    Op { name: S(400925, 35), input: Some(404), output: Some(15), result_wrapper: Some(S(400960, 41)), errors: (405, 2) }, // TerminateInstanceInAutoScalingGroup
+    Op { name: S(401001, 22), input: Some(413), output: None, result_wrapper: None, errors: (407, 3) }, // UpdateAutoScalingGroup
 ];
 
 static SHAPES: [Shape; 436] = [
-    Shape { name: S(23930, 23), kind: Structure, members: (11480, 2), ..BASE }, // AcceleratorCountRequest
-    Shape { name: S(23975, 23), kind: String, enums: (3675, 4), ..BASE }, // AcceleratorManufacturer
-    Shape { name: S(249010, 24), kind: List, item: 1, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AcceleratorManufacturers
-    Shape { name: S(24081, 15), kind: String, enums: (3679, 7), ..BASE }, // AcceleratorName
-    Shape { name: S(249117, 16), kind: List, item: 3, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AcceleratorNames
-    Shape { name: S(24248, 32), kind: Structure, members: (11482, 2), ..BASE }, // AcceleratorTotalMemoryMiBRequest
-    Shape { name: S(24280, 15), kind: String, enums: (3686, 3), ..BASE }, // AcceleratorType
-    Shape { name: S(248882, 16), kind: List, item: 6, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AcceleratorTypes
-    Shape { name: S(441653, 14), kind: Structure, members: (11484, 6), ..BASE }, // AccountSetting
-    Shape { name: S(441811, 15), kind: List, item: 8, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AccountSettings
-    Shape { name: S(441826, 34), kind: Structure, members: (11490, 1), error: Some((S(441860, 29), 400)), ..BASE }, // ActiveInstanceRefreshNotFoundFault
-    Shape { name: S(441889, 10), kind: List, item: 13, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Activities
-    Shape { name: S(441899, 14), kind: Structure, members: (11491, 2), ..BASE }, // ActivitiesType
-    Shape { name: S(441938, 8), kind: Structure, members: (11493, 12), ..BASE }, // Activity
-    Shape { name: S(442267, 11), kind: List, item: 422, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ActivityIds
-    Shape { name: S(442278, 12), kind: Structure, members: (11505, 2), ..BASE }, // ActivityType
-    Shape { name: S(442311, 14), kind: Structure, members: (11507, 1), ..BASE }, // AdjustmentType
-    Shape { name: S(442358, 15), kind: List, item: 16, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AdjustmentTypes
-    Shape { name: S(442373, 5), kind: Structure, members: (11508, 2), ..BASE }, // Alarm
-    Shape { name: S(442439, 9), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AlarmList
-    Shape { name: S(442448, 18), kind: Structure, members: (11510, 1), ..BASE }, // AlarmSpecification
-    Shape { name: S(442466, 6), kind: List, item: 18, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Alarms
-    Shape { name: S(35682, 19), kind: String, min: Some(1.0), max: Some(30.0), pattern: Some(S(35701, 18)), ..BASE }, // AllowedInstanceType
-    Shape { name: S(249357, 20), kind: List, item: 22, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(400.0), ..BASE }, // AllowedInstanceTypes
-    Shape { name: S(442489, 18), kind: Structure, members: (11511, 1), error: Some((S(442507, 13), 400)), ..BASE }, // AlreadyExistsFault
-    Shape { name: S(442520, 33), kind: String, min: Some(1.0), max: Some(4000.0), pattern: Some(S(442553, 34)), ..BASE }, // AnyPrintableAsciiStringMaxLen4000
-    Shape { name: S(442587, 20), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(442607, 17)), ..BASE }, // AsciiStringMaxLen255
-    Shape { name: S(159437, 24), kind: Boolean, ..BASE }, // AssociatePublicIpAddress
-    Shape { name: S(442624, 20), kind: Structure, members: (11512, 2), ..BASE }, // AttachInstancesQuery
-    Shape { name: S(442671, 40), kind: Structure, members: (11514, 0), ..BASE }, // AttachLoadBalancerTargetGroupsResultType
-    Shape { name: S(442711, 34), kind: Structure, members: (11514, 2), ..BASE }, // AttachLoadBalancerTargetGroupsType
-    Shape { name: S(442795, 29), kind: Structure, members: (11516, 0), ..BASE }, // AttachLoadBalancersResultType
-    Shape { name: S(442824, 23), kind: Structure, members: (11516, 2), ..BASE }, // AttachLoadBalancersType
-    Shape { name: S(442847, 30), kind: Structure, members: (11518, 0), ..BASE }, // AttachTrafficSourcesResultType
-    Shape { name: S(442877, 24), kind: Structure, members: (11518, 3), ..BASE }, // AttachTrafficSourcesType
-    Shape { name: S(443025, 12), kind: Boolean, ..BASE }, // AutoRollback
-    Shape { name: S(443037, 16), kind: Structure, members: (11521, 42), ..BASE }, // AutoScalingGroup
-    Shape { name: S(444691, 31), kind: Integer, ..BASE }, // AutoScalingGroupDesiredCapacity
-    Shape { name: S(444722, 23), kind: Integer, ..BASE }, // AutoScalingGroupMaxSize
-    Shape { name: S(444745, 23), kind: Integer, ..BASE }, // AutoScalingGroupMinSize
-    Shape { name: S(444768, 21), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AutoScalingGroupNames
-    Shape { name: S(444789, 25), kind: Structure, members: (11563, 6), ..BASE }, // AutoScalingGroupNamesType
-    Shape { name: S(444949, 33), kind: Integer, ..BASE }, // AutoScalingGroupPredictedCapacity
-    Shape { name: S(442137, 21), kind: String, min: Some(1.0), max: Some(32.0), ..BASE }, // AutoScalingGroupState
-    Shape { name: S(444982, 17), kind: List, item: 36, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AutoScalingGroups
-    Shape { name: S(444999, 21), kind: Structure, members: (11569, 2), ..BASE }, // AutoScalingGroupsType
-    Shape { name: S(445059, 26), kind: Structure, members: (11571, 12), ..BASE }, // AutoScalingInstanceDetails
-    Shape { name: S(445238, 20), kind: List, item: 46, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AutoScalingInstances
-    Shape { name: S(445258, 24), kind: Structure, members: (11583, 2), ..BASE }, // AutoScalingInstancesType
-    Shape { name: S(445327, 28), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AutoScalingNotificationTypes
-    Shape { name: S(444427, 28), kind: Structure, members: (11585, 1), ..BASE }, // AvailabilityZoneDistribution
-    Shape { name: S(108261, 19), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AvailabilityZoneIds
-    Shape { name: S(445444, 25), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1.0), ..BASE }, // AvailabilityZoneIdsLimit1
-    Shape { name: S(444516, 32), kind: Structure, members: (11586, 2), ..BASE }, // AvailabilityZoneImpairmentPolicy
-    Shape { name: S(108244, 17), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AvailabilityZones
-    Shape { name: S(445623, 23), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1.0), ..BASE }, // AvailabilityZonesLimit1
-    Shape { name: S(445646, 8), kind: Integer, min: Some(0.0), max: Some(172800.0), ..BASE }, // BakeTime
-    Shape { name: S(53729, 9), kind: String, enums: (3689, 3), ..BASE }, // BareMetal
-    Shape { name: S(53821, 31), kind: Structure, members: (11588, 2), ..BASE }, // BaselineEbsBandwidthMbpsRequest
-    Shape { name: S(53907, 33), kind: Structure, members: (11590, 1), ..BASE }, // BaselinePerformanceFactorsRequest
-    Shape { name: S(445654, 32), kind: Structure, members: (11591, 1), ..BASE }, // BatchDeleteScheduledActionAnswer
-    Shape { name: S(445757, 30), kind: Structure, members: (11592, 2), ..BASE }, // BatchDeleteScheduledActionType
-    Shape { name: S(445852, 40), kind: Structure, members: (11594, 1), ..BASE }, // BatchPutScheduledUpdateGroupActionAnswer
-    Shape { name: S(445996, 38), kind: Structure, members: (11595, 2), ..BASE }, // BatchPutScheduledUpdateGroupActionType
-    Shape { name: S(446120, 33), kind: Boolean, ..BASE }, // BlockDeviceEbsDeleteOnTermination
-    Shape { name: S(446153, 23), kind: Boolean, ..BASE }, // BlockDeviceEbsEncrypted
-    Shape { name: S(446176, 18), kind: Integer, min: Some(100.0), max: Some(20000.0), ..BASE }, // BlockDeviceEbsIops
-    Shape { name: S(446194, 24), kind: Integer, min: Some(125.0), max: Some(1000.0), ..BASE }, // BlockDeviceEbsThroughput
-    Shape { name: S(446218, 24), kind: Integer, min: Some(1.0), max: Some(16384.0), ..BASE }, // BlockDeviceEbsVolumeSize
-    Shape { name: S(446242, 24), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // BlockDeviceEbsVolumeType
-    Shape { name: S(54503, 18), kind: Structure, members: (11597, 4), ..BASE }, // BlockDeviceMapping
-    Shape { name: S(90005, 19), kind: List, item: 70, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // BlockDeviceMappings
-    Shape { name: S(446266, 11), kind: Boolean, ..BASE }, // BooleanType
-    Shape { name: S(55624, 20), kind: String, enums: (3692, 3), ..BASE }, // BurstablePerformance
-    Shape { name: S(446277, 27), kind: Structure, members: (11601, 1), ..BASE }, // CancelInstanceRefreshAnswer
-    Shape { name: S(446360, 25), kind: Structure, members: (11602, 2), ..BASE }, // CancelInstanceRefreshType
-    Shape { name: S(445355, 28), kind: String, enums: (3695, 3), ..BASE }, // CapacityDistributionStrategy
-    Shape { name: S(446536, 16), kind: Structure, members: (11604, 2), ..BASE }, // CapacityForecast
-    Shape { name: S(446587, 24), kind: Boolean, ..BASE }, // CapacityRebalanceEnabled
-    Shape { name: S(60069, 22), kind: List, item: 26, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CapacityReservationIds
-    Shape { name: S(70655, 29), kind: String, enums: (3698, 4), ..BASE }, // CapacityReservationPreference
-    Shape { name: S(203410, 36), kind: List, item: 347, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CapacityReservationResourceGroupArns
-    Shape { name: S(70774, 32), kind: Structure, members: (11606, 2), ..BASE }, // CapacityReservationSpecification
-    Shape { name: S(70869, 25), kind: Structure, members: (11608, 2), ..BASE }, // CapacityReservationTarget
-    Shape { name: S(446764, 15), kind: Integer, min: Some(0.0), max: Some(172800.0), ..BASE }, // CheckpointDelay
-    Shape { name: S(446779, 21), kind: List, item: 284, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CheckpointPercentages
-    Shape { name: S(446800, 28), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ClassicLinkVPCSecurityGroups
-    Shape { name: S(34712, 11), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(442607, 17)), ..BASE }, // ClientToken
-    Shape { name: S(446828, 29), kind: Structure, members: (11610, 0), ..BASE }, // CompleteLifecycleActionAnswer
-    Shape { name: S(446857, 27), kind: Structure, members: (11610, 5), ..BASE }, // CompleteLifecycleActionType
-    Shape { name: S(88634, 7), kind: String, ..BASE }, // Context
-    Shape { name: S(447073, 8), kind: Integer, ..BASE }, // Cooldown
-    Shape { name: S(82164, 15), kind: String, enums: (3702, 4), ..BASE }, // CpuManufacturer
-    Shape { name: S(247642, 16), kind: List, item: 92, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CpuManufacturers
-    Shape { name: S(82660, 27), kind: Structure, members: (11615, 1), ..BASE }, // CpuPerformanceFactorRequest
-    Shape { name: S(447081, 26), kind: Structure, members: (11616, 36), ..BASE }, // CreateAutoScalingGroupType
-    Shape { name: S(447202, 29), kind: Structure, members: (11652, 19), ..BASE }, // CreateLaunchConfigurationType
-    Shape { name: S(447505, 22), kind: Structure, members: (11671, 1), ..BASE }, // CreateOrUpdateTagsType
-    Shape { name: S(447527, 29), kind: Structure, members: (11672, 7), ..BASE }, // CustomizedMetricSpecification
-    Shape { name: S(444220, 21), kind: Integer, ..BASE }, // DefaultInstanceWarmup
-    Shape { name: S(447624, 26), kind: Structure, members: (11679, 2), ..BASE }, // DeleteAutoScalingGroupType
-    Shape { name: S(447650, 25), kind: Structure, members: (11681, 0), ..BASE }, // DeleteLifecycleHookAnswer
-    Shape { name: S(447675, 23), kind: Structure, members: (11681, 2), ..BASE }, // DeleteLifecycleHookType
-    Shape { name: S(447698, 35), kind: Structure, members: (11683, 2), ..BASE }, // DeleteNotificationConfigurationType
-    Shape { name: S(447762, 16), kind: Structure, members: (11685, 2), ..BASE }, // DeletePolicyType
-    Shape { name: S(447778, 25), kind: Structure, members: (11687, 2), ..BASE }, // DeleteScheduledActionType
-    Shape { name: S(447865, 14), kind: Structure, members: (11689, 1), ..BASE }, // DeleteTagsType
-    Shape { name: S(447879, 20), kind: Structure, members: (11690, 0), ..BASE }, // DeleteWarmPoolAnswer
-    Shape { name: S(447899, 18), kind: Structure, members: (11690, 2), ..BASE }, // DeleteWarmPoolType
-    Shape { name: S(444368, 18), kind: String, enums: (3706, 3), ..BASE }, // DeletionProtection
-    Shape { name: S(447959, 27), kind: Structure, members: (11692, 4), ..BASE }, // DescribeAccountLimitsAnswer
-    Shape { name: S(448342, 29), kind: Structure, members: (11696, 2), ..BASE }, // DescribeAccountSettingsAnswer
-    Shape { name: S(448392, 27), kind: Structure, members: (11698, 3), ..BASE }, // DescribeAccountSettingsType
-    Shape { name: S(448419, 29), kind: Structure, members: (11701, 1), ..BASE }, // DescribeAdjustmentTypesAnswer
-    Shape { name: S(448483, 32), kind: Structure, members: (11702, 4), ..BASE }, // DescribeAutoScalingInstancesType
-    Shape { name: S(448515, 42), kind: Structure, members: (11706, 1), ..BASE }, // DescribeAutoScalingNotificationTypesAnswer
-    Shape { name: S(448618, 31), kind: Structure, members: (11707, 2), ..BASE }, // DescribeInstanceRefreshesAnswer
-    Shape { name: S(448705, 29), kind: Structure, members: (11709, 4), ..BASE }, // DescribeInstanceRefreshesType
-    Shape { name: S(448793, 32), kind: Structure, members: (11713, 1), ..BASE }, // DescribeLifecycleHookTypesAnswer
-    Shape { name: S(448884, 28), kind: Structure, members: (11714, 1), ..BASE }, // DescribeLifecycleHooksAnswer
-    Shape { name: S(448959, 26), kind: Structure, members: (11715, 2), ..BASE }, // DescribeLifecycleHooksType
-    Shape { name: S(449044, 39), kind: Structure, members: (11717, 3), ..BASE }, // DescribeLoadBalancerTargetGroupsRequest
-    Shape { name: S(449083, 40), kind: Structure, members: (11720, 2), ..BASE }, // DescribeLoadBalancerTargetGroupsResponse
-    Shape { name: S(449176, 28), kind: Structure, members: (11722, 3), ..BASE }, // DescribeLoadBalancersRequest
-    Shape { name: S(449204, 29), kind: Structure, members: (11725, 2), ..BASE }, // DescribeLoadBalancersResponse
-    Shape { name: S(449233, 35), kind: Structure, members: (11727, 2), ..BASE }, // DescribeMetricCollectionTypesAnswer
-    Shape { name: S(449312, 40), kind: Structure, members: (11729, 2), ..BASE }, // DescribeNotificationConfigurationsAnswer
-    Shape { name: S(449435, 38), kind: Structure, members: (11731, 4), ..BASE }, // DescribeNotificationConfigurationsType
-    Shape { name: S(449473, 20), kind: Structure, members: (11735, 6), ..BASE }, // DescribePoliciesType
-    Shape { name: S(449531, 29), kind: Structure, members: (11741, 7), ..BASE }, // DescribeScalingActivitiesType
-    Shape { name: S(449652, 28), kind: Structure, members: (11748, 7), ..BASE }, // DescribeScheduledActionsType
-    Shape { name: S(449680, 16), kind: Structure, members: (11755, 4), ..BASE }, // DescribeTagsType
-    Shape { name: S(449696, 36), kind: Structure, members: (11759, 1), ..BASE }, // DescribeTerminationPolicyTypesAnswer
-    Shape { name: S(449803, 29), kind: Structure, members: (11760, 4), ..BASE }, // DescribeTrafficSourcesRequest
-    Shape { name: S(449888, 30), kind: Structure, members: (11764, 2), ..BASE }, // DescribeTrafficSourcesResponse
-    Shape { name: S(449918, 22), kind: Structure, members: (11766, 3), ..BASE }, // DescribeWarmPoolAnswer
-    Shape { name: S(449940, 20), kind: Structure, members: (11769, 3), ..BASE }, // DescribeWarmPoolType
-    Shape { name: S(449960, 20), kind: Structure, members: (11772, 2), ..BASE }, // DesiredConfiguration
-    Shape { name: S(449980, 21), kind: Structure, members: (11774, 1), ..BASE }, // DetachInstancesAnswer
-    Shape { name: S(450001, 20), kind: Structure, members: (11775, 3), ..BASE }, // DetachInstancesQuery
-    Shape { name: S(450116, 40), kind: Structure, members: (11778, 0), ..BASE }, // DetachLoadBalancerTargetGroupsResultType
-    Shape { name: S(450156, 34), kind: Structure, members: (11778, 2), ..BASE }, // DetachLoadBalancerTargetGroupsType
-    Shape { name: S(450190, 29), kind: Structure, members: (11780, 0), ..BASE }, // DetachLoadBalancersResultType
-    Shape { name: S(450219, 23), kind: Structure, members: (11780, 2), ..BASE }, // DetachLoadBalancersType
-    Shape { name: S(450242, 30), kind: Structure, members: (11782, 0), ..BASE }, // DetachTrafficSourcesResultType
-    Shape { name: S(450272, 24), kind: Structure, members: (11782, 2), ..BASE }, // DetachTrafficSourcesType
-    Shape { name: S(450296, 29), kind: Structure, members: (11784, 2), ..BASE }, // DisableMetricsCollectionQuery
-    Shape { name: S(450325, 14), kind: Boolean, ..BASE }, // DisableScaleIn
-    Shape { name: S(450339, 19), kind: Structure, members: (11786, 1), ..BASE }, // DistributionSegment
-    Shape { name: S(450420, 20), kind: List, item: 148, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // DistributionSegments
-    Shape { name: S(54521, 3), kind: Structure, members: (11787, 7), ..BASE }, // Ebs
-    Shape { name: S(65866, 12), kind: Boolean, ..BASE }, // EbsOptimized
-    Shape { name: S(450440, 28), kind: Structure, members: (11794, 3), ..BASE }, // EnableMetricsCollectionQuery
-    Shape { name: S(450506, 13), kind: Structure, members: (11797, 2), ..BASE }, // EnabledMetric
-    Shape { name: S(443712, 14), kind: List, item: 153, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // EnabledMetrics
-    Shape { name: S(450519, 18), kind: Structure, members: (11799, 1), ..BASE }, // EnterStandbyAnswer
-    Shape { name: S(450537, 17), kind: Structure, members: (11800, 3), ..BASE }, // EnterStandbyQuery
-    Shape { name: S(450554, 23), kind: Integer, ..BASE }, // EstimatedInstanceWarmup
-    Shape { name: S(450577, 16), kind: String, min: Some(1.0), max: Some(30.0), pattern: Some(S(35701, 18)), ..BASE }, // ExcludedInstance
-    Shape { name: S(247786, 21), kind: List, item: 158, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(400.0), ..BASE }, // ExcludedInstanceTypes
-    Shape { name: S(450593, 17), kind: Structure, members: (11803, 5), ..BASE }, // ExecutePolicyType
-    Shape { name: S(450731, 17), kind: Structure, members: (11808, 1), ..BASE }, // ExitStandbyAnswer
-    Shape { name: S(450748, 16), kind: Structure, members: (11809, 2), ..BASE }, // ExitStandbyQuery
-    Shape { name: S(450764, 39), kind: Structure, members: (11811, 3), ..BASE }, // FailedScheduledUpdateGroupActionRequest
-    Shape { name: S(450855, 40), kind: List, item: 163, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // FailedScheduledUpdateGroupActionRequests
-    Shape { name: S(135694, 6), kind: Structure, members: (11814, 2), ..BASE }, // Filter
-    Shape { name: S(135687, 7), kind: List, item: 165, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Filters
-    Shape { name: S(121966, 11), kind: Boolean, ..BASE }, // ForceDelete
-    Shape { name: S(450895, 34), kind: Structure, members: (11816, 3), ..BASE }, // GetPredictiveScalingForecastAnswer
-    Shape { name: S(451032, 32), kind: Structure, members: (11819, 4), ..BASE }, // GetPredictiveScalingForecastType
-    Shape { name: S(451064, 13), kind: Integer, ..BASE }, // GlobalTimeout
-    Shape { name: S(443493, 22), kind: Integer, ..BASE }, // HealthCheckGracePeriod
-    Shape { name: S(451077, 16), kind: Integer, ..BASE }, // HeartbeatTimeout
-    Shape { name: S(450610, 13), kind: Boolean, ..BASE }, // HonorCooldown
-    Shape { name: S(451093, 29), kind: Structure, members: (11823, 1), error: Some((S(451122, 24), 500)), ..BASE }, // IdempotentCallInProgressFault
-    Shape { name: S(451146, 32), kind: Structure, members: (11824, 1), error: Some((S(451178, 27), 400)), ..BASE }, // IdempotentParameterMismatchError
-    Shape { name: S(48812, 7), kind: String, min: Some(5.0), max: Some(21.0), pattern: Some(S(451205, 20)), ..BASE }, // ImageId
-    Shape { name: S(445525, 31), kind: String, enums: (3709, 2), ..BASE }, // ImpairedZoneHealthCheckBehavior
-    Shape { name: S(449587, 20), kind: Boolean, ..BASE }, // IncludeDeletedGroups
-    Shape { name: S(444861, 16), kind: Boolean, ..BASE }, // IncludeInstances
-    Shape { name: S(150174, 23), kind: Boolean, ..BASE }, // IncludeManagedResources
-    Shape { name: S(36558, 8), kind: Structure, members: (11825, 11), ..BASE }, // Instance
-    Shape { name: S(451256, 18), kind: Structure, members: (11836, 6), ..BASE }, // InstanceCollection
-    Shape { name: S(451274, 19), kind: List, item: 182, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceCollections
-    Shape { name: S(244438, 18), kind: String, enums: (3711, 2), ..BASE }, // InstanceGeneration
-    Shape { name: S(247881, 19), kind: List, item: 184, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceGenerations
-    Shape { name: S(43096, 11), kind: List, item: 425, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceIds
-    Shape { name: S(444617, 23), kind: Structure, members: (11842, 1), ..BASE }, // InstanceLifecyclePolicy
-    Shape { name: S(444288, 25), kind: Structure, members: (11843, 2), ..BASE }, // InstanceMaintenancePolicy
-    Shape { name: S(245926, 29), kind: String, enums: (3713, 2), ..BASE }, // InstanceMetadataEndpointState
-    Shape { name: S(451479, 39), kind: Integer, min: Some(1.0), max: Some(64.0), ..BASE }, // InstanceMetadataHttpPutResponseHopLimit
-    Shape { name: S(451518, 31), kind: String, enums: (3715, 2), ..BASE }, // InstanceMetadataHttpTokensState
-    Shape { name: S(304969, 23), kind: Structure, members: (11845, 3), ..BASE }, // InstanceMetadataOptions
-    Shape { name: S(246249, 18), kind: Structure, members: (11848, 1), ..BASE }, // InstanceMonitoring
-    Shape { name: S(451549, 17), kind: Boolean, ..BASE }, // InstanceProtected
-    Shape { name: S(451566, 15), kind: Structure, members: (11849, 13), ..BASE }, // InstanceRefresh
-    Shape { name: S(448734, 18), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceRefreshIds
-    Shape { name: S(451941, 30), kind: Structure, members: (11862, 1), error: Some((S(451971, 25), 400)), ..BASE }, // InstanceRefreshInProgressFault
-    Shape { name: S(451996, 31), kind: Structure, members: (11863, 2), ..BASE }, // InstanceRefreshLivePoolProgress
-    Shape { name: S(452027, 30), kind: Structure, members: (11865, 2), ..BASE }, // InstanceRefreshProgressDetails
-    Shape { name: S(452163, 21), kind: String, enums: (3717, 10), ..BASE }, // InstanceRefreshStatus
-    Shape { name: S(452269, 31), kind: Structure, members: (11867, 2), ..BASE }, // InstanceRefreshWarmPoolProgress
-    Shape { name: S(448649, 17), kind: List, item: 195, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceRefreshes
-    Shape { name: S(69071, 20), kind: Structure, members: (11869, 25), ..BASE }, // InstanceRequirements
-    Shape { name: S(452638, 19), kind: Structure, members: (11894, 1), ..BASE }, // InstanceReusePolicy
-    Shape { name: S(40375, 9), kind: List, item: 181, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Instances
-    Shape { name: S(452704, 21), kind: Structure, members: (11895, 7), ..BASE }, // InstancesDistribution
-    Shape { name: S(451681, 17), kind: Integer, min: Some(0.0), ..BASE }, // InstancesToUpdate
-    Shape { name: S(453148, 10), kind: Integer, min: Some(0.0), max: Some(100.0), ..BASE }, // IntPercent
-    Shape { name: S(453158, 18), kind: Integer, min: Some(100.0), max: Some(200.0), ..BASE }, // IntPercent100To200
-    Shape { name: S(453176, 28), kind: Integer, min: Some(-1.0), max: Some(200.0), ..BASE }, // IntPercent100To200Resettable
-    Shape { name: S(453204, 20), kind: Integer, min: Some(-1.0), max: Some(100.0), ..BASE }, // IntPercentResettable
-    Shape { name: S(453224, 16), kind: Structure, members: (11902, 1), error: Some((S(453224, 16), 400)), ..BASE }, // InvalidNextToken
-    Shape { name: S(453240, 32), kind: Structure, members: (11903, 1), error: Some((S(453272, 27), 400)), ..BASE }, // IrreversibleInstanceRefreshFault
-    Shape { name: S(453299, 19), kind: Structure, members: (11904, 20), ..BASE }, // LaunchConfiguration
-    Shape { name: S(453389, 27), kind: Structure, members: (11924, 1), ..BASE }, // LaunchConfigurationNameType
-    Shape { name: S(453416, 24), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LaunchConfigurationNames
-    Shape { name: S(453440, 28), kind: Structure, members: (11925, 3), ..BASE }, // LaunchConfigurationNamesType
-    Shape { name: S(453521, 20), kind: List, item: 214, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LaunchConfigurations
-    Shape { name: S(453541, 24), kind: Structure, members: (11928, 2), ..BASE }, // LaunchConfigurationsType
-    Shape { name: S(453610, 20), kind: Structure, members: (11930, 7), ..BASE }, // LaunchInstancesError
-    Shape { name: S(453630, 21), kind: List, item: 220, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LaunchInstancesErrors
-    Shape { name: S(453651, 22), kind: Structure, members: (11937, 7), ..BASE }, // LaunchInstancesRequest
-    Shape { name: S(441055, 21), kind: Structure, members: (11944, 4), ..BASE }, // LaunchInstancesResult
-    Shape { name: S(94584, 14), kind: Structure, members: (11948, 2), ..BASE }, // LaunchTemplate
-    Shape { name: S(94352, 18), kind: String, min: Some(3.0), max: Some(128.0), pattern: Some(S(290339, 22)), ..BASE }, // LaunchTemplateName
-    Shape { name: S(290474, 23), kind: Structure, members: (11950, 5), ..BASE }, // LaunchTemplateOverrides
-    Shape { name: S(205002, 27), kind: Structure, members: (11955, 3), ..BASE }, // LaunchTemplateSpecification
-    Shape { name: S(447005, 21), kind: String, ..BASE }, // LifecycleActionResult
-    Shape { name: S(446940, 20), kind: String, min: Some(36.0), max: Some(36.0), ..BASE }, // LifecycleActionToken
-    Shape { name: S(453790, 13), kind: Structure, members: (11958, 9), ..BASE }, // LifecycleHook
-    Shape { name: S(448985, 18), kind: List, item: 26, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // LifecycleHookNames
-    Shape { name: S(454136, 26), kind: Structure, members: (11967, 7), ..BASE }, // LifecycleHookSpecification
-    Shape { name: S(454162, 27), kind: List, item: 232, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LifecycleHookSpecifications
-    Shape { name: S(448912, 14), kind: List, item: 230, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LifecycleHooks
-    Shape { name: S(445085, 14), kind: String, enums: (3727, 30), ..BASE }, // LifecycleState
-    Shape { name: S(453803, 19), kind: String, ..BASE }, // LifecycleTransition
-    Shape { name: S(454673, 18), kind: Structure, members: (11974, 1), error: Some((S(454691, 13), 400)), ..BASE }, // LimitExceededFault
-    Shape { name: S(414884, 17), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerNames
-    Shape { name: S(433098, 17), kind: Structure, members: (11975, 2), ..BASE }, // LoadBalancerState
-    Shape { name: S(454704, 18), kind: List, item: 239, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerStates
-    Shape { name: S(454722, 28), kind: Structure, members: (11977, 2), ..BASE }, // LoadBalancerTargetGroupState
-    Shape { name: S(454833, 29), kind: List, item: 241, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerTargetGroupStates
-    Shape { name: S(450929, 12), kind: Structure, members: (11979, 3), ..BASE }, // LoadForecast
-    Shape { name: S(454924, 13), kind: List, item: 243, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadForecasts
-    Shape { name: S(248573, 12), kind: String, enums: (3757, 3), ..BASE }, // LocalStorage
-    Shape { name: S(250421, 16), kind: String, enums: (3760, 2), ..BASE }, // LocalStorageType
-    Shape { name: S(248626, 17), kind: List, item: 246, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LocalStorageTypes
-    Shape { name: S(454937, 17), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // ManagerIdentifier
-    Shape { name: S(454954, 24), kind: Integer, min: Some(-1.0), ..BASE }, // MaxGroupPreparedCapacity
-    Shape { name: S(443987, 19), kind: Integer, ..BASE }, // MaxInstanceLifetime
-    Shape { name: S(447986, 28), kind: Integer, ..BASE }, // MaxNumberOfAutoScalingGroups
-    Shape { name: S(448075, 31), kind: Integer, ..BASE }, // MaxNumberOfLaunchConfigurations
-    Shape { name: S(444914, 10), kind: Integer, ..BASE }, // MaxRecords
-    Shape { name: S(298875, 23), kind: Structure, members: (11982, 2), ..BASE }, // MemoryGiBPerVCpuRequest
-    Shape { name: S(298898, 16), kind: Structure, members: (11984, 2), ..BASE }, // MemoryMiBRequest
-    Shape { name: S(97418, 6), kind: Structure, members: (11986, 3), ..BASE }, // Metric
-    Shape { name: S(454978, 20), kind: Structure, members: (11989, 1), ..BASE }, // MetricCollectionType
-    Shape { name: S(454998, 21), kind: List, item: 257, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MetricCollectionTypes
-    Shape { name: S(455019, 17), kind: List, item: 260, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MetricDataQueries
-    Shape { name: S(455036, 15), kind: Structure, members: (11990, 5), ..BASE }, // MetricDataQuery
-    Shape { name: S(455176, 15), kind: Structure, members: (11995, 2), ..BASE }, // MetricDimension
-    Shape { name: S(455191, 19), kind: String, ..BASE }, // MetricDimensionName
-    Shape { name: S(455210, 20), kind: String, ..BASE }, // MetricDimensionValue
-    Shape { name: S(455230, 16), kind: List, item: 261, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MetricDimensions
-    Shape { name: S(455246, 26), kind: Integer, min: Some(1.0), ..BASE }, // MetricGranularityInSeconds
-    Shape { name: S(455272, 21), kind: Structure, members: (11997, 1), ..BASE }, // MetricGranularityType
-    Shape { name: S(455293, 22), kind: List, item: 266, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MetricGranularityTypes
-    Shape { name: S(212592, 10), kind: String, ..BASE }, // MetricName
-    Shape { name: S(455315, 15), kind: String, ..BASE }, // MetricNamespace
-    Shape { name: S(455330, 11), kind: Double, ..BASE }, // MetricScale
-    Shape { name: S(455086, 10), kind: Structure, members: (11998, 3), ..BASE }, // MetricStat
-    Shape { name: S(455358, 15), kind: String, enums: (3762, 5), ..BASE }, // MetricStatistic
-    Shape { name: S(301075, 10), kind: String, enums: (3767, 5), ..BASE }, // MetricType
-    Shape { name: S(455533, 10), kind: String, ..BASE }, // MetricUnit
-    Shape { name: S(97411, 7), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Metrics
-    Shape { name: S(455543, 22), kind: Integer, ..BASE }, // MinAdjustmentMagnitude
-    Shape { name: S(455565, 17), kind: Integer, ..BASE }, // MinAdjustmentStep
-    Shape { name: S(455582, 22), kind: String, min: Some(0.0), max: Some(255.0), ..BASE }, // MixedInstanceSpotPrice
-    Shape { name: S(443127, 20), kind: Structure, members: (12001, 2), ..BASE }, // MixedInstancesPolicy
-    Shape { name: S(455651, 17), kind: Boolean, ..BASE }, // MonitoringEnabled
-    Shape { name: S(323075, 27), kind: Structure, members: (12003, 2), ..BASE }, // NetworkBandwidthGbpsRequest
-    Shape { name: S(328481, 28), kind: Structure, members: (12005, 2), ..BASE }, // NetworkInterfaceCountRequest
-    Shape { name: S(54538, 8), kind: Boolean, ..BASE }, // NoDevice
-    Shape { name: S(455668, 17), kind: Integer, min: Some(1.0), max: Some(100.0), ..BASE }, // NonZeroIntPercent
-    Shape { name: S(455685, 25), kind: Structure, members: (12007, 3), ..BASE }, // NotificationConfiguration
-    Shape { name: S(449352, 26), kind: List, item: 285, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // NotificationConfigurations
-    Shape { name: S(455763, 30), kind: String, min: Some(0.0), max: Some(255.0), pattern: Some(S(455793, 60)), ..BASE }, // NotificationTargetResourceName
-    Shape { name: S(455853, 15), kind: Boolean, ..BASE }, // NullableBoolean
-    Shape { name: S(455868, 22), kind: Double, min: Some(0.0), ..BASE }, // NullablePositiveDouble
-    Shape { name: S(455890, 23), kind: Integer, min: Some(0.0), ..BASE }, // NullablePositiveInteger
-    Shape { name: S(448173, 25), kind: Integer, ..BASE }, // NumberOfAutoScalingGroups
-    Shape { name: S(448253, 28), kind: Integer, ..BASE }, // NumberOfLaunchConfigurations
-    Shape { name: S(452782, 20), kind: Integer, ..BASE }, // OnDemandBaseCapacity
-    Shape { name: S(452847, 35), kind: Integer, ..BASE }, // OnDemandPercentageAboveBaseCapacity
-    Shape { name: S(94529, 8), kind: Structure, members: (12010, 1), ..BASE }, // Operator
-    Shape { name: S(205115, 9), kind: List, item: 226, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Overrides
-    Shape { name: S(334095, 33), kind: Structure, members: (12011, 1), ..BASE }, // PerformanceFactorReferenceRequest
-    Shape { name: S(334157, 36), kind: List, item: 297, item_name: S(24064, 4), item_open: S(24068, 6), item_close: S(24074, 7), ..BASE }, // PerformanceFactorReferenceSetRequest
-    Shape { name: S(455913, 12), kind: Structure, members: (12012, 2), ..BASE }, // PoliciesType
-    Shape { name: S(455975, 13), kind: Structure, members: (12014, 2), ..BASE }, // PolicyARNType
-    Shape { name: S(456020, 15), kind: Integer, ..BASE }, // PolicyIncrement
-    Shape { name: S(415448, 11), kind: List, item: 347, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyNames
-    Shape { name: S(449493, 11), kind: List, item: 431, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyTypes
-    Shape { name: S(456035, 24), kind: String, enums: (3772, 4), ..BASE }, // PredefinedLoadMetricType
-    Shape { name: S(456142, 24), kind: String, enums: (3776, 4), ..BASE }, // PredefinedMetricPairType
-    Shape { name: S(456223, 29), kind: Structure, members: (12016, 2), ..BASE }, // PredefinedMetricSpecification
-    Shape { name: S(456361, 27), kind: String, enums: (3780, 4), ..BASE }, // PredefinedScalingMetricType
-    Shape { name: S(456388, 30), kind: Structure, members: (12018, 5), ..BASE }, // PredictiveScalingConfiguration
-    Shape { name: S(456684, 41), kind: Structure, members: (12023, 1), ..BASE }, // PredictiveScalingCustomizedCapacityMetric
-    Shape { name: S(456764, 37), kind: Structure, members: (12024, 1), ..BASE }, // PredictiveScalingCustomizedLoadMetric
-    Shape { name: S(456801, 40), kind: Structure, members: (12025, 1), ..BASE }, // PredictiveScalingCustomizedScalingMetric
-    Shape { name: S(456841, 35), kind: List, item: 407, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PredictiveScalingForecastTimestamps
-    Shape { name: S(456876, 31), kind: List, item: 270, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PredictiveScalingForecastValues
-    Shape { name: S(456907, 42), kind: String, enums: (3784, 2), ..BASE }, // PredictiveScalingMaxCapacityBreachBehavior
-    Shape { name: S(456984, 34), kind: Integer, min: Some(0.0), max: Some(100.0), ..BASE }, // PredictiveScalingMaxCapacityBuffer
-    Shape { name: S(457018, 36), kind: Structure, members: (12026, 7), ..BASE }, // PredictiveScalingMetricSpecification
-    Shape { name: S(457746, 37), kind: List, item: 316, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PredictiveScalingMetricSpecifications
-    Shape { name: S(457783, 21), kind: String, enums: (3786, 2), ..BASE }, // PredictiveScalingMode
-    Shape { name: S(457832, 37), kind: Structure, members: (12033, 2), ..BASE }, // PredictiveScalingPredefinedLoadMetric
-    Shape { name: S(457869, 37), kind: Structure, members: (12035, 2), ..BASE }, // PredictiveScalingPredefinedMetricPair
-    Shape { name: S(457906, 40), kind: Structure, members: (12037, 2), ..BASE }, // PredictiveScalingPredefinedScalingMetric
-    Shape { name: S(457946, 37), kind: Integer, min: Some(0.0), ..BASE }, // PredictiveScalingSchedulingBufferTime
-    Shape { name: S(457983, 12), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ProcessNames
-    Shape { name: S(457995, 11), kind: Structure, members: (12039, 1), ..BASE }, // ProcessType
-    Shape { name: S(458044, 9), kind: List, item: 324, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Processes
-    Shape { name: S(458053, 13), kind: Structure, members: (12040, 1), ..BASE }, // ProcessesType
-    Shape { name: S(55480, 8), kind: Integer, ..BASE }, // Progress
-    Shape { name: S(458089, 17), kind: Boolean, ..BASE }, // PropagateAtLaunch
-    Shape { name: S(445173, 20), kind: Boolean, ..BASE }, // ProtectedFromScaleIn
-    Shape { name: S(458106, 23), kind: Structure, members: (12041, 0), ..BASE }, // PutAccountSettingAnswer
-    Shape { name: S(458129, 21), kind: Structure, members: (12041, 2), ..BASE }, // PutAccountSettingType
-    Shape { name: S(458150, 22), kind: Structure, members: (12043, 0), ..BASE }, // PutLifecycleHookAnswer
-    Shape { name: S(458172, 20), kind: Structure, members: (12043, 8), ..BASE }, // PutLifecycleHookType
-    Shape { name: S(458192, 32), kind: Structure, members: (12051, 3), ..BASE }, // PutNotificationConfigurationType
-    Shape { name: S(458280, 20), kind: Structure, members: (12054, 14), ..BASE }, // PutScalingPolicyType
-    Shape { name: S(458820, 33), kind: Structure, members: (12068, 10), ..BASE }, // PutScheduledUpdateGroupActionType
-    Shape { name: S(458899, 17), kind: Structure, members: (12078, 0), ..BASE }, // PutWarmPoolAnswer
-    Shape { name: S(458916, 15), kind: Structure, members: (12078, 5), ..BASE }, // PutWarmPoolType
-    Shape { name: S(459059, 36), kind: Structure, members: (12083, 0), ..BASE }, // RecordLifecycleActionHeartbeatAnswer
-    Shape { name: S(459095, 34), kind: Structure, members: (12083, 4), ..BASE }, // RecordLifecycleActionHeartbeatType
-    Shape { name: S(459129, 21), kind: Integer, min: Some(0.0), ..BASE }, // RefreshInstanceWarmup
-    Shape { name: S(459150, 18), kind: Structure, members: (12087, 11), ..BASE }, // RefreshPreferences
-    Shape { name: S(459562, 15), kind: String, enums: (3788, 2), ..BASE }, // RefreshStrategy
-    Shape { name: S(453673, 17), kind: Integer, min: Some(1.0), ..BASE }, // RequestedCapacity
-    Shape { name: S(459601, 23), kind: Structure, members: (12098, 1), error: Some((S(459624, 18), 500)), ..BASE }, // ResourceContentionFault
-    Shape { name: S(459642, 18), kind: Structure, members: (12099, 1), error: Some((S(434909, 13), 400)), ..BASE }, // ResourceInUseFault
-    Shape { name: S(274964, 12), kind: String, min: Some(1.0), max: Some(1600.0), pattern: Some(S(455793, 60)), ..BASE }, // ResourceName
-    Shape { name: S(459660, 15), kind: String, enums: (3790, 2), ..BASE }, // RetentionAction
-    Shape { name: S(451293, 17), kind: Structure, members: (12100, 1), ..BASE }, // RetentionTriggers
-    Shape { name: S(453729, 13), kind: String, enums: (3792, 2), ..BASE }, // RetryStrategy
-    Shape { name: S(455141, 10), kind: Boolean, ..BASE }, // ReturnData
-    Shape { name: S(452657, 14), kind: Boolean, ..BASE }, // ReuseOnScaleIn
-    Shape { name: S(451870, 15), kind: Structure, members: (12101, 5), ..BASE }, // RollbackDetails
-    Shape { name: S(460128, 29), kind: Structure, members: (12106, 1), ..BASE }, // RollbackInstanceRefreshAnswer
-    Shape { name: S(460157, 27), kind: Structure, members: (12107, 1), ..BASE }, // RollbackInstanceRefreshType
-    Shape { name: S(459367, 25), kind: String, enums: (3794, 3), ..BASE }, // ScaleInProtectedInstances
-    Shape { name: S(460201, 30), kind: Structure, members: (12108, 1), error: Some((S(460231, 25), 400)), ..BASE }, // ScalingActivityInProgressFault
-    Shape { name: S(460256, 25), kind: String, enums: (3797, 16), ..BASE }, // ScalingActivityStatusCode
-    Shape { name: S(455925, 15), kind: List, item: 360, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ScalingPolicies
-    Shape { name: S(460578, 13), kind: Structure, members: (12109, 16), ..BASE }, // ScalingPolicy
-    Shape { name: S(460591, 20), kind: Boolean, ..BASE }, // ScalingPolicyEnabled
-    Shape { name: S(460611, 19), kind: Structure, members: (12125, 2), ..BASE }, // ScalingProcessQuery
-    Shape { name: S(445787, 20), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ScheduledActionNames
-    Shape { name: S(460683, 20), kind: Structure, members: (12127, 2), ..BASE }, // ScheduledActionsType
-    Shape { name: S(460703, 26), kind: Structure, members: (12129, 11), ..BASE }, // ScheduledUpdateGroupAction
-    Shape { name: S(460788, 33), kind: Structure, members: (12140, 8), ..BASE }, // ScheduledUpdateGroupActionRequest
-    Shape { name: S(460821, 34), kind: List, item: 366, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ScheduledUpdateGroupActionRequests
-    Shape { name: S(446034, 27), kind: List, item: 365, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ScheduledUpdateGroupActions
-    Shape { name: S(166406, 14), kind: List, item: 422, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SecurityGroups
-    Shape { name: S(460855, 24), kind: Structure, members: (12148, 1), error: Some((S(460855, 24), 500)), ..BASE }, // ServiceLinkedRoleFailure
-    Shape { name: S(460879, 22), kind: Structure, members: (12149, 3), ..BASE }, // SetDesiredCapacityType
-    Shape { name: S(460901, 22), kind: Structure, members: (12152, 3), ..BASE }, // SetInstanceHealthQuery
-    Shape { name: S(461000, 27), kind: Structure, members: (12155, 0), ..BASE }, // SetInstanceProtectionAnswer
-    Shape { name: S(461027, 26), kind: Structure, members: (12155, 3), ..BASE }, // SetInstanceProtectionQuery
-    Shape { name: S(450021, 30), kind: Boolean, ..BASE }, // ShouldDecrementDesiredCapacity
-    Shape { name: S(460923, 24), kind: Boolean, ..BASE }, // ShouldRespectGracePeriod
-    Shape { name: S(459297, 12), kind: Boolean, ..BASE }, // SkipMatching
-    Shape { name: S(442948, 24), kind: Boolean, ..BASE }, // SkipZonalShiftValidation
-    Shape { name: S(453006, 17), kind: Integer, ..BASE }, // SpotInstancePools
-    Shape { name: S(290497, 9), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // SpotPrice
-    Shape { name: S(459447, 16), kind: String, enums: (3813, 3), ..BASE }, // StandbyInstances
-    Shape { name: S(461062, 26), kind: Structure, members: (12158, 1), ..BASE }, // StartInstanceRefreshAnswer
-    Shape { name: S(461088, 24), kind: Structure, members: (12159, 4), ..BASE }, // StartInstanceRefreshType
-    Shape { name: S(461112, 14), kind: Structure, members: (12163, 3), ..BASE }, // StepAdjustment
-    Shape { name: S(458568, 15), kind: List, item: 384, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // StepAdjustments
-    Shape { name: S(372657, 6), kind: String, ..BASE }, // String
-    Shape { name: S(461280, 15), kind: List, item: 427, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1.0), ..BASE }, // SubnetIdsLimit1
-    Shape { name: S(461295, 16), kind: Structure, members: (12166, 2), ..BASE }, // SuspendedProcess
-    Shape { name: S(443564, 18), kind: List, item: 388, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SuspendedProcesses
-    Shape { name: S(104680, 3), kind: Structure, members: (12168, 5), ..BASE }, // Tag
-    Shape { name: S(374812, 14), kind: Structure, members: (12173, 5), ..BASE }, // TagDescription
-    Shape { name: S(374826, 18), kind: List, item: 391, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagDescriptionList
-    Shape { name: S(65032, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(455793, 60)), ..BASE }, // TagKey
-    Shape { name: S(420726, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(455793, 60)), ..BASE }, // TagValue
-    Shape { name: S(32783, 4), kind: List, item: 390, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Tags
-    Shape { name: S(461403, 8), kind: Structure, members: (12178, 2), ..BASE }, // TagsType
-    Shape { name: S(461411, 18), kind: String, enums: (3816, 4), ..BASE }, // TargetCapacityType
-    Shape { name: S(450358, 19), kind: List, item: 397, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetCapacityTypes
-    Shape { name: S(442745, 15), kind: List, item: 430, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupARNs
-    Shape { name: S(458669, 27), kind: Structure, members: (12180, 4), ..BASE }, // TargetTrackingConfiguration
-    Shape { name: S(461588, 31), kind: List, item: 402, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetTrackingMetricDataQueries
-    Shape { name: S(461619, 29), kind: Structure, members: (12184, 6), ..BASE }, // TargetTrackingMetricDataQuery
-    Shape { name: S(461648, 24), kind: Structure, members: (12190, 4), ..BASE }, // TargetTrackingMetricStat
-    Shape { name: S(461672, 39), kind: Structure, members: (12194, 4), ..BASE }, // TerminateInstanceInAutoScalingGroupType
-    Shape { name: S(461711, 22), kind: List, item: 425, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // TerminationInstanceIds
-    Shape { name: S(443759, 19), kind: List, item: 424, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TerminationPolicies
-    Shape { name: S(461733, 13), kind: Timestamp, ..BASE }, // TimestampType
-    Shape { name: S(376655, 26), kind: Structure, members: (12198, 2), ..BASE }, // TotalLocalStorageGBRequest
-    Shape { name: S(461746, 23), kind: Structure, members: (12200, 2), ..BASE }, // TrafficSourceIdentifier
-    Shape { name: S(461804, 18), kind: Structure, members: (12202, 4), ..BASE }, // TrafficSourceState
-    Shape { name: S(461866, 19), kind: List, item: 410, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrafficSourceStates
-    Shape { name: S(442901, 14), kind: List, item: 409, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrafficSources
-    Shape { name: S(461885, 26), kind: Structure, members: (12206, 29), ..BASE }, // UpdateAutoScalingGroupType
-    Shape { name: S(461911, 25), kind: String, min: Some(0.0), max: Some(255.0), pattern: Some(S(455793, 60)), ..BASE }, // UpdatePlacementGroupParam
-    Shape { name: S(461936, 16), kind: Structure, members: (12235, 2), ..BASE }, // VCpuCountRequest
-    Shape { name: S(181917, 6), kind: List, item: 422, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Values
-    Shape { name: S(444049, 21), kind: Structure, members: (12237, 5), ..BASE }, // WarmPoolConfiguration
-    Shape { name: S(461952, 15), kind: Integer, min: Some(0.0), ..BASE }, // WarmPoolMinSize
-    Shape { name: S(444117, 12), kind: Integer, ..BASE }, // WarmPoolSize
-    Shape { name: S(461967, 13), kind: String, enums: (3820, 3), ..BASE }, // WarmPoolState
-    Shape { name: S(462004, 14), kind: String, enums: (3823, 1), ..BASE }, // WarmPoolStatus
-    Shape { name: S(462031, 9), kind: String, pattern: Some(S(455793, 60)), ..BASE }, // XmlString
-    Shape { name: S(462040, 19), kind: String, min: Some(1.0), max: Some(1023.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen1023
-    Shape { name: S(462059, 19), kind: String, min: Some(1.0), max: Some(1600.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen1600
-    Shape { name: S(462078, 17), kind: String, min: Some(1.0), max: Some(19.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen19
-    Shape { name: S(462095, 19), kind: String, min: Some(1.0), max: Some(2047.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen2047
-    Shape { name: S(462114, 18), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen255
-    Shape { name: S(462132, 17), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen32
-    Shape { name: S(462149, 19), kind: String, min: Some(1.0), max: Some(5000.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen5000
-    Shape { name: S(462168, 18), kind: String, min: Some(1.0), max: Some(511.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen511
-    Shape { name: S(462186, 17), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMaxLen64
-    Shape { name: S(462203, 20), kind: String, max: Some(2047.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMetricLabel
-    Shape { name: S(462223, 19), kind: String, min: Some(1.0), max: Some(100.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringMetricStat
-    Shape { name: S(462242, 17), kind: String, max: Some(21847.0), pattern: Some(S(455793, 60)), ..BASE }, // XmlStringUserData
-    Shape { name: S(445469, 17), kind: Boolean, ..BASE }, // ZonalShiftEnabled
+    Shape { name: S(23924, 23), kind: Structure, members: (11480, 2), ..BASE }, // AcceleratorCountRequest
+    Shape { name: S(23969, 23), kind: String, enums: (3675, 4), ..BASE }, // AcceleratorManufacturer
+    Shape { name: S(225489, 24), kind: List, item: 1, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AcceleratorManufacturers
+    Shape { name: S(24075, 15), kind: String, enums: (3679, 7), ..BASE }, // AcceleratorName
+    Shape { name: S(225570, 16), kind: List, item: 3, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AcceleratorNames
+    Shape { name: S(24242, 32), kind: Structure, members: (11482, 2), ..BASE }, // AcceleratorTotalMemoryMiBRequest
+    Shape { name: S(24274, 15), kind: String, enums: (3686, 3), ..BASE }, // AcceleratorType
+    Shape { name: S(225395, 16), kind: List, item: 6, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AcceleratorTypes
+    Shape { name: S(401023, 14), kind: Structure, members: (11484, 6), ..BASE }, // AccountSetting
+    Shape { name: S(401181, 15), kind: List, item: 8, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AccountSettings
+    Shape { name: S(401196, 34), kind: Structure, members: (11490, 1), error: Some((S(401237, 29), 400)), ..BASE }, // ActiveInstanceRefreshNotFoundFault
+    Shape { name: S(401266, 10), kind: List, item: 13, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Activities
+    Shape { name: S(401276, 14), kind: Structure, members: (11491, 2), ..BASE }, // ActivitiesType
+    Shape { name: S(401315, 8), kind: Structure, members: (11493, 12), ..BASE }, // Activity
+    Shape { name: S(401644, 11), kind: List, item: 422, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ActivityIds
+    Shape { name: S(401655, 12), kind: Structure, members: (11505, 2), ..BASE }, // ActivityType
+    Shape { name: S(401688, 14), kind: Structure, members: (11507, 1), ..BASE }, // AdjustmentType
+    Shape { name: S(401735, 15), kind: List, item: 16, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AdjustmentTypes
+    Shape { name: S(401750, 5), kind: Structure, members: (11508, 2), ..BASE }, // Alarm
+    Shape { name: S(401816, 9), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AlarmList
+    Shape { name: S(401825, 18), kind: Structure, members: (11510, 1), ..BASE }, // AlarmSpecification
+    Shape { name: S(401843, 6), kind: List, item: 18, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Alarms
+    Shape { name: S(34163, 19), kind: String, min: Some(1.0), max: Some(30.0), pattern: Some(S(34182, 18)), ..BASE }, // AllowedInstanceType
+    Shape { name: S(225747, 20), kind: List, item: 22, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(400.0), ..BASE }, // AllowedInstanceTypes
+    Shape { name: S(401866, 18), kind: Structure, members: (11511, 1), error: Some((S(401884, 13), 400)), ..BASE }, // AlreadyExistsFault
+    Shape { name: S(401897, 33), kind: String, min: Some(1.0), max: Some(4000.0), pattern: Some(S(401930, 34)), ..BASE }, // AnyPrintableAsciiStringMaxLen4000
+    Shape { name: S(401964, 20), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(401984, 17)), ..BASE }, // AsciiStringMaxLen255
+    Shape { name: S(146005, 24), kind: Boolean, ..BASE }, // AssociatePublicIpAddress
+    Shape { name: S(402001, 20), kind: Structure, members: (11512, 2), ..BASE }, // AttachInstancesQuery
+    Shape { name: S(402048, 40), kind: Structure, members: (11514, 0), ..BASE }, // AttachLoadBalancerTargetGroupsResultType
+    Shape { name: S(402088, 34), kind: Structure, members: (11514, 2), ..BASE }, // AttachLoadBalancerTargetGroupsType
+    Shape { name: S(402172, 29), kind: Structure, members: (11516, 0), ..BASE }, // AttachLoadBalancersResultType
+    Shape { name: S(402201, 23), kind: Structure, members: (11516, 2), ..BASE }, // AttachLoadBalancersType
+    Shape { name: S(402224, 30), kind: Structure, members: (11518, 0), ..BASE }, // AttachTrafficSourcesResultType
+    Shape { name: S(402254, 24), kind: Structure, members: (11518, 3), ..BASE }, // AttachTrafficSourcesType
+    Shape { name: S(402402, 12), kind: Boolean, ..BASE }, // AutoRollback
+    Shape { name: S(402414, 16), kind: Structure, members: (11521, 42), ..BASE }, // AutoScalingGroup
+    Shape { name: S(404068, 31), kind: Integer, ..BASE }, // AutoScalingGroupDesiredCapacity
+    Shape { name: S(404099, 23), kind: Integer, ..BASE }, // AutoScalingGroupMaxSize
+    Shape { name: S(404122, 23), kind: Integer, ..BASE }, // AutoScalingGroupMinSize
+    Shape { name: S(404145, 21), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AutoScalingGroupNames
+    Shape { name: S(404166, 25), kind: Structure, members: (11563, 6), ..BASE }, // AutoScalingGroupNamesType
+    Shape { name: S(404326, 33), kind: Integer, ..BASE }, // AutoScalingGroupPredictedCapacity
+    Shape { name: S(401514, 21), kind: String, min: Some(1.0), max: Some(32.0), ..BASE }, // AutoScalingGroupState
+    Shape { name: S(404359, 17), kind: List, item: 36, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AutoScalingGroups
+    Shape { name: S(404376, 21), kind: Structure, members: (11569, 2), ..BASE }, // AutoScalingGroupsType
+    Shape { name: S(404436, 26), kind: Structure, members: (11571, 12), ..BASE }, // AutoScalingInstanceDetails
+    Shape { name: S(404615, 20), kind: List, item: 46, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AutoScalingInstances
+    Shape { name: S(404635, 24), kind: Structure, members: (11583, 2), ..BASE }, // AutoScalingInstancesType
+    Shape { name: S(404704, 28), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AutoScalingNotificationTypes
+    Shape { name: S(403804, 28), kind: Structure, members: (11585, 1), ..BASE }, // AvailabilityZoneDistribution
+    Shape { name: S(98718, 19), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AvailabilityZoneIds
+    Shape { name: S(404821, 25), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(1.0), ..BASE }, // AvailabilityZoneIdsLimit1
+    Shape { name: S(403893, 32), kind: Structure, members: (11586, 2), ..BASE }, // AvailabilityZoneImpairmentPolicy
+    Shape { name: S(98701, 17), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AvailabilityZones
+    Shape { name: S(405000, 23), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(1.0), ..BASE }, // AvailabilityZonesLimit1
+    Shape { name: S(405023, 8), kind: Integer, min: Some(0.0), max: Some(172800.0), ..BASE }, // BakeTime
+    Shape { name: S(50071, 9), kind: String, enums: (3689, 3), ..BASE }, // BareMetal
+    Shape { name: S(50163, 31), kind: Structure, members: (11588, 2), ..BASE }, // BaselineEbsBandwidthMbpsRequest
+    Shape { name: S(50246, 33), kind: Structure, members: (11590, 1), ..BASE }, // BaselinePerformanceFactorsRequest
+    Shape { name: S(405031, 32), kind: Structure, members: (11591, 1), ..BASE }, // BatchDeleteScheduledActionAnswer
+    Shape { name: S(405134, 30), kind: Structure, members: (11592, 2), ..BASE }, // BatchDeleteScheduledActionType
+    Shape { name: S(405229, 40), kind: Structure, members: (11594, 1), ..BASE }, // BatchPutScheduledUpdateGroupActionAnswer
+    Shape { name: S(405373, 38), kind: Structure, members: (11595, 2), ..BASE }, // BatchPutScheduledUpdateGroupActionType
+    Shape { name: S(405497, 33), kind: Boolean, ..BASE }, // BlockDeviceEbsDeleteOnTermination
+    Shape { name: S(405530, 23), kind: Boolean, ..BASE }, // BlockDeviceEbsEncrypted
+    Shape { name: S(405553, 18), kind: Integer, min: Some(100.0), max: Some(20000.0), ..BASE }, // BlockDeviceEbsIops
+    Shape { name: S(405571, 24), kind: Integer, min: Some(125.0), max: Some(1000.0), ..BASE }, // BlockDeviceEbsThroughput
+    Shape { name: S(405595, 24), kind: Integer, min: Some(1.0), max: Some(16384.0), ..BASE }, // BlockDeviceEbsVolumeSize
+    Shape { name: S(405619, 24), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // BlockDeviceEbsVolumeType
+    Shape { name: S(50808, 18), kind: Structure, members: (11597, 4), ..BASE }, // BlockDeviceMapping
+    Shape { name: S(81820, 19), kind: List, item: 70, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // BlockDeviceMappings
+    Shape { name: S(405643, 11), kind: Boolean, ..BASE }, // BooleanType
+    Shape { name: S(51813, 20), kind: String, enums: (3692, 3), ..BASE }, // BurstablePerformance
+    Shape { name: S(405654, 27), kind: Structure, members: (11601, 1), ..BASE }, // CancelInstanceRefreshAnswer
+    Shape { name: S(405737, 25), kind: Structure, members: (11602, 2), ..BASE }, // CancelInstanceRefreshType
+    Shape { name: S(404732, 28), kind: String, enums: (3695, 3), ..BASE }, // CapacityDistributionStrategy
+    Shape { name: S(405913, 16), kind: Structure, members: (11604, 2), ..BASE }, // CapacityForecast
+    Shape { name: S(405964, 24), kind: Boolean, ..BASE }, // CapacityRebalanceEnabled
+    Shape { name: S(55692, 22), kind: List, item: 26, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // CapacityReservationIds
+    Shape { name: S(64412, 29), kind: String, enums: (3698, 4), ..BASE }, // CapacityReservationPreference
+    Shape { name: S(185521, 36), kind: List, item: 347, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // CapacityReservationResourceGroupArns
+    Shape { name: S(64531, 32), kind: Structure, members: (11606, 2), ..BASE }, // CapacityReservationSpecification
+    Shape { name: S(64626, 25), kind: Structure, members: (11608, 2), ..BASE }, // CapacityReservationTarget
+    Shape { name: S(406141, 15), kind: Integer, min: Some(0.0), max: Some(172800.0), ..BASE }, // CheckpointDelay
+    Shape { name: S(406156, 21), kind: List, item: 284, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // CheckpointPercentages
+    Shape { name: S(406177, 28), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ClassicLinkVPCSecurityGroups
+    Shape { name: S(33255, 11), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(401984, 17)), ..BASE }, // ClientToken
+    Shape { name: S(406205, 29), kind: Structure, members: (11610, 0), ..BASE }, // CompleteLifecycleActionAnswer
+    Shape { name: S(406234, 27), kind: Structure, members: (11610, 5), ..BASE }, // CompleteLifecycleActionType
+    Shape { name: S(80517, 7), kind: String, ..BASE }, // Context
+    Shape { name: S(406450, 8), kind: Integer, ..BASE }, // Cooldown
+    Shape { name: S(74479, 15), kind: String, enums: (3702, 4), ..BASE }, // CpuManufacturer
+    Shape { name: S(224458, 16), kind: List, item: 92, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // CpuManufacturers
+    Shape { name: S(74911, 27), kind: Structure, members: (11615, 1), ..BASE }, // CpuPerformanceFactorRequest
+    Shape { name: S(406458, 26), kind: Structure, members: (11616, 36), ..BASE }, // CreateAutoScalingGroupType
+    Shape { name: S(406579, 29), kind: Structure, members: (11652, 19), ..BASE }, // CreateLaunchConfigurationType
+    Shape { name: S(406882, 22), kind: Structure, members: (11671, 1), ..BASE }, // CreateOrUpdateTagsType
+    Shape { name: S(406904, 29), kind: Structure, members: (11672, 7), ..BASE }, // CustomizedMetricSpecification
+    Shape { name: S(403597, 21), kind: Integer, ..BASE }, // DefaultInstanceWarmup
+    Shape { name: S(407001, 26), kind: Structure, members: (11679, 2), ..BASE }, // DeleteAutoScalingGroupType
+    Shape { name: S(407027, 25), kind: Structure, members: (11681, 0), ..BASE }, // DeleteLifecycleHookAnswer
+    Shape { name: S(407052, 23), kind: Structure, members: (11681, 2), ..BASE }, // DeleteLifecycleHookType
+    Shape { name: S(407075, 35), kind: Structure, members: (11683, 2), ..BASE }, // DeleteNotificationConfigurationType
+    Shape { name: S(407139, 16), kind: Structure, members: (11685, 2), ..BASE }, // DeletePolicyType
+    Shape { name: S(407155, 25), kind: Structure, members: (11687, 2), ..BASE }, // DeleteScheduledActionType
+    Shape { name: S(407242, 14), kind: Structure, members: (11689, 1), ..BASE }, // DeleteTagsType
+    Shape { name: S(407256, 20), kind: Structure, members: (11690, 0), ..BASE }, // DeleteWarmPoolAnswer
+    Shape { name: S(407276, 18), kind: Structure, members: (11690, 2), ..BASE }, // DeleteWarmPoolType
+    Shape { name: S(403745, 18), kind: String, enums: (3706, 3), ..BASE }, // DeletionProtection
+    Shape { name: S(407336, 27), kind: Structure, members: (11692, 4), ..BASE }, // DescribeAccountLimitsAnswer
+    Shape { name: S(407719, 29), kind: Structure, members: (11696, 2), ..BASE }, // DescribeAccountSettingsAnswer
+    Shape { name: S(407769, 27), kind: Structure, members: (11698, 3), ..BASE }, // DescribeAccountSettingsType
+    Shape { name: S(407796, 29), kind: Structure, members: (11701, 1), ..BASE }, // DescribeAdjustmentTypesAnswer
+    Shape { name: S(407860, 32), kind: Structure, members: (11702, 4), ..BASE }, // DescribeAutoScalingInstancesType
+    Shape { name: S(407892, 42), kind: Structure, members: (11706, 1), ..BASE }, // DescribeAutoScalingNotificationTypesAnswer
+    Shape { name: S(407995, 31), kind: Structure, members: (11707, 2), ..BASE }, // DescribeInstanceRefreshesAnswer
+    Shape { name: S(408082, 29), kind: Structure, members: (11709, 4), ..BASE }, // DescribeInstanceRefreshesType
+    Shape { name: S(408170, 32), kind: Structure, members: (11713, 1), ..BASE }, // DescribeLifecycleHookTypesAnswer
+    Shape { name: S(408261, 28), kind: Structure, members: (11714, 1), ..BASE }, // DescribeLifecycleHooksAnswer
+    Shape { name: S(408336, 26), kind: Structure, members: (11715, 2), ..BASE }, // DescribeLifecycleHooksType
+    Shape { name: S(408421, 39), kind: Structure, members: (11717, 3), ..BASE }, // DescribeLoadBalancerTargetGroupsRequest
+    Shape { name: S(408460, 40), kind: Structure, members: (11720, 2), ..BASE }, // DescribeLoadBalancerTargetGroupsResponse
+    Shape { name: S(408553, 28), kind: Structure, members: (11722, 3), ..BASE }, // DescribeLoadBalancersRequest
+    Shape { name: S(408581, 29), kind: Structure, members: (11725, 2), ..BASE }, // DescribeLoadBalancersResponse
+    Shape { name: S(408610, 35), kind: Structure, members: (11727, 2), ..BASE }, // DescribeMetricCollectionTypesAnswer
+    Shape { name: S(408689, 40), kind: Structure, members: (11729, 2), ..BASE }, // DescribeNotificationConfigurationsAnswer
+    Shape { name: S(408812, 38), kind: Structure, members: (11731, 4), ..BASE }, // DescribeNotificationConfigurationsType
+    Shape { name: S(408850, 20), kind: Structure, members: (11735, 6), ..BASE }, // DescribePoliciesType
+    Shape { name: S(408908, 29), kind: Structure, members: (11741, 7), ..BASE }, // DescribeScalingActivitiesType
+    Shape { name: S(409029, 28), kind: Structure, members: (11748, 7), ..BASE }, // DescribeScheduledActionsType
+    Shape { name: S(409057, 16), kind: Structure, members: (11755, 4), ..BASE }, // DescribeTagsType
+    Shape { name: S(409073, 36), kind: Structure, members: (11759, 1), ..BASE }, // DescribeTerminationPolicyTypesAnswer
+    Shape { name: S(409180, 29), kind: Structure, members: (11760, 4), ..BASE }, // DescribeTrafficSourcesRequest
+    Shape { name: S(409265, 30), kind: Structure, members: (11764, 2), ..BASE }, // DescribeTrafficSourcesResponse
+    Shape { name: S(409295, 22), kind: Structure, members: (11766, 3), ..BASE }, // DescribeWarmPoolAnswer
+    Shape { name: S(409317, 20), kind: Structure, members: (11769, 3), ..BASE }, // DescribeWarmPoolType
+    Shape { name: S(409337, 20), kind: Structure, members: (11772, 2), ..BASE }, // DesiredConfiguration
+    Shape { name: S(409357, 21), kind: Structure, members: (11774, 1), ..BASE }, // DetachInstancesAnswer
+    Shape { name: S(409378, 20), kind: Structure, members: (11775, 3), ..BASE }, // DetachInstancesQuery
+    Shape { name: S(409493, 40), kind: Structure, members: (11778, 0), ..BASE }, // DetachLoadBalancerTargetGroupsResultType
+    Shape { name: S(409533, 34), kind: Structure, members: (11778, 2), ..BASE }, // DetachLoadBalancerTargetGroupsType
+    Shape { name: S(409567, 29), kind: Structure, members: (11780, 0), ..BASE }, // DetachLoadBalancersResultType
+    Shape { name: S(409596, 23), kind: Structure, members: (11780, 2), ..BASE }, // DetachLoadBalancersType
+    Shape { name: S(409619, 30), kind: Structure, members: (11782, 0), ..BASE }, // DetachTrafficSourcesResultType
+    Shape { name: S(409649, 24), kind: Structure, members: (11782, 2), ..BASE }, // DetachTrafficSourcesType
+    Shape { name: S(409673, 29), kind: Structure, members: (11784, 2), ..BASE }, // DisableMetricsCollectionQuery
+    Shape { name: S(409702, 14), kind: Boolean, ..BASE }, // DisableScaleIn
+    Shape { name: S(409716, 19), kind: Structure, members: (11786, 1), ..BASE }, // DistributionSegment
+    Shape { name: S(409797, 20), kind: List, item: 148, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // DistributionSegments
+    Shape { name: S(50826, 3), kind: Structure, members: (11787, 7), ..BASE }, // Ebs
+    Shape { name: S(60389, 12), kind: Boolean, ..BASE }, // EbsOptimized
+    Shape { name: S(409817, 28), kind: Structure, members: (11794, 3), ..BASE }, // EnableMetricsCollectionQuery
+    Shape { name: S(409883, 13), kind: Structure, members: (11797, 2), ..BASE }, // EnabledMetric
+    Shape { name: S(403089, 14), kind: List, item: 153, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // EnabledMetrics
+    Shape { name: S(409896, 18), kind: Structure, members: (11799, 1), ..BASE }, // EnterStandbyAnswer
+    Shape { name: S(409914, 17), kind: Structure, members: (11800, 3), ..BASE }, // EnterStandbyQuery
+    Shape { name: S(409931, 23), kind: Integer, ..BASE }, // EstimatedInstanceWarmup
+    Shape { name: S(409954, 16), kind: String, min: Some(1.0), max: Some(30.0), pattern: Some(S(34182, 18)), ..BASE }, // ExcludedInstance
+    Shape { name: S(224568, 21), kind: List, item: 158, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(400.0), ..BASE }, // ExcludedInstanceTypes
+    Shape { name: S(409970, 17), kind: Structure, members: (11803, 5), ..BASE }, // ExecutePolicyType
+    Shape { name: S(410108, 17), kind: Structure, members: (11808, 1), ..BASE }, // ExitStandbyAnswer
+    Shape { name: S(410125, 16), kind: Structure, members: (11809, 2), ..BASE }, // ExitStandbyQuery
+    Shape { name: S(410141, 39), kind: Structure, members: (11811, 3), ..BASE }, // FailedScheduledUpdateGroupActionRequest
+    Shape { name: S(410232, 40), kind: List, item: 163, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // FailedScheduledUpdateGroupActionRequests
+    Shape { name: S(124492, 6), kind: Structure, members: (11814, 2), ..BASE }, // Filter
+    Shape { name: S(124485, 7), kind: List, item: 165, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Filters
+    Shape { name: S(111480, 11), kind: Boolean, ..BASE }, // ForceDelete
+    Shape { name: S(410272, 34), kind: Structure, members: (11816, 3), ..BASE }, // GetPredictiveScalingForecastAnswer
+    Shape { name: S(410409, 32), kind: Structure, members: (11819, 4), ..BASE }, // GetPredictiveScalingForecastType
+    Shape { name: S(410441, 13), kind: Integer, ..BASE }, // GlobalTimeout
+    Shape { name: S(402870, 22), kind: Integer, ..BASE }, // HealthCheckGracePeriod
+    Shape { name: S(410454, 16), kind: Integer, ..BASE }, // HeartbeatTimeout
+    Shape { name: S(409987, 13), kind: Boolean, ..BASE }, // HonorCooldown
+    Shape { name: S(410470, 29), kind: Structure, members: (11823, 1), error: Some((S(410499, 24), 500)), ..BASE }, // IdempotentCallInProgressFault
+    Shape { name: S(410523, 32), kind: Structure, members: (11824, 1), error: Some((S(410555, 27), 400)), ..BASE }, // IdempotentParameterMismatchError
+    Shape { name: S(45738, 7), kind: String, min: Some(5.0), max: Some(21.0), pattern: Some(S(410582, 20)), ..BASE }, // ImageId
+    Shape { name: S(404902, 31), kind: String, enums: (3709, 2), ..BASE }, // ImpairedZoneHealthCheckBehavior
+    Shape { name: S(408964, 20), kind: Boolean, ..BASE }, // IncludeDeletedGroups
+    Shape { name: S(404238, 16), kind: Boolean, ..BASE }, // IncludeInstances
+    Shape { name: S(137608, 23), kind: Boolean, ..BASE }, // IncludeManagedResources
+    Shape { name: S(34907, 8), kind: Structure, members: (11825, 11), ..BASE }, // Instance
+    Shape { name: S(410633, 18), kind: Structure, members: (11836, 6), ..BASE }, // InstanceCollection
+    Shape { name: S(410651, 19), kind: List, item: 182, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // InstanceCollections
+    Shape { name: S(221678, 18), kind: String, enums: (3711, 2), ..BASE }, // InstanceGeneration
+    Shape { name: S(224640, 19), kind: List, item: 184, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // InstanceGenerations
+    Shape { name: S(40490, 11), kind: List, item: 425, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // InstanceIds
+    Shape { name: S(403994, 23), kind: Structure, members: (11842, 1), ..BASE }, // InstanceLifecyclePolicy
+    Shape { name: S(403665, 25), kind: Structure, members: (11843, 2), ..BASE }, // InstanceMaintenancePolicy
+    Shape { name: S(222972, 29), kind: String, enums: (3713, 2), ..BASE }, // InstanceMetadataEndpointState
+    Shape { name: S(410856, 39), kind: Integer, min: Some(1.0), max: Some(64.0), ..BASE }, // InstanceMetadataHttpPutResponseHopLimit
+    Shape { name: S(410895, 31), kind: String, enums: (3715, 2), ..BASE }, // InstanceMetadataHttpTokensState
+    Shape { name: S(276671, 23), kind: Structure, members: (11845, 3), ..BASE }, // InstanceMetadataOptions
+    Shape { name: S(223279, 18), kind: Structure, members: (11848, 1), ..BASE }, // InstanceMonitoring
+    Shape { name: S(410926, 17), kind: Boolean, ..BASE }, // InstanceProtected
+    Shape { name: S(410943, 15), kind: Structure, members: (11849, 13), ..BASE }, // InstanceRefresh
+    Shape { name: S(408111, 18), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // InstanceRefreshIds
+    Shape { name: S(411318, 30), kind: Structure, members: (11862, 1), error: Some((S(411348, 25), 400)), ..BASE }, // InstanceRefreshInProgressFault
+    Shape { name: S(411373, 31), kind: Structure, members: (11863, 2), ..BASE }, // InstanceRefreshLivePoolProgress
+    Shape { name: S(411404, 30), kind: Structure, members: (11865, 2), ..BASE }, // InstanceRefreshProgressDetails
+    Shape { name: S(411540, 21), kind: String, enums: (3717, 10), ..BASE }, // InstanceRefreshStatus
+    Shape { name: S(411646, 31), kind: Structure, members: (11867, 2), ..BASE }, // InstanceRefreshWarmPoolProgress
+    Shape { name: S(408026, 17), kind: List, item: 195, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // InstanceRefreshes
+    Shape { name: S(62959, 20), kind: Structure, members: (11869, 25), ..BASE }, // InstanceRequirements
+    Shape { name: S(412015, 19), kind: Structure, members: (11894, 1), ..BASE }, // InstanceReusePolicy
+    Shape { name: S(38018, 9), kind: List, item: 181, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Instances
+    Shape { name: S(412081, 21), kind: Structure, members: (11895, 7), ..BASE }, // InstancesDistribution
+    Shape { name: S(411058, 17), kind: Integer, min: Some(0.0), ..BASE }, // InstancesToUpdate
+    Shape { name: S(412525, 10), kind: Integer, min: Some(0.0), max: Some(100.0), ..BASE }, // IntPercent
+    Shape { name: S(412535, 18), kind: Integer, min: Some(100.0), max: Some(200.0), ..BASE }, // IntPercent100To200
+    Shape { name: S(412553, 28), kind: Integer, min: Some(-1.0), max: Some(200.0), ..BASE }, // IntPercent100To200Resettable
+    Shape { name: S(412581, 20), kind: Integer, min: Some(-1.0), max: Some(100.0), ..BASE }, // IntPercentResettable
+    Shape { name: S(412601, 16), kind: Structure, members: (11902, 1), error: Some((S(412601, 16), 400)), ..BASE }, // InvalidNextToken
+    Shape { name: S(412617, 32), kind: Structure, members: (11903, 1), error: Some((S(412649, 27), 400)), ..BASE }, // IrreversibleInstanceRefreshFault
+    Shape { name: S(412676, 19), kind: Structure, members: (11904, 20), ..BASE }, // LaunchConfiguration
+    Shape { name: S(412766, 27), kind: Structure, members: (11924, 1), ..BASE }, // LaunchConfigurationNameType
+    Shape { name: S(412793, 24), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LaunchConfigurationNames
+    Shape { name: S(412817, 28), kind: Structure, members: (11925, 3), ..BASE }, // LaunchConfigurationNamesType
+    Shape { name: S(412898, 20), kind: List, item: 214, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LaunchConfigurations
+    Shape { name: S(412918, 24), kind: Structure, members: (11928, 2), ..BASE }, // LaunchConfigurationsType
+    Shape { name: S(412987, 20), kind: Structure, members: (11930, 7), ..BASE }, // LaunchInstancesError
+    Shape { name: S(413007, 21), kind: List, item: 220, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LaunchInstancesErrors
+    Shape { name: S(413028, 22), kind: Structure, members: (11937, 7), ..BASE }, // LaunchInstancesRequest
+    Shape { name: S(400425, 21), kind: Structure, members: (11944, 4), ..BASE }, // LaunchInstancesResult
+    Shape { name: S(86081, 14), kind: Structure, members: (11948, 2), ..BASE }, // LaunchTemplate
+    Shape { name: S(85849, 18), kind: String, min: Some(3.0), max: Some(128.0), pattern: Some(S(263405, 22)), ..BASE }, // LaunchTemplateName
+    Shape { name: S(263540, 23), kind: Structure, members: (11950, 5), ..BASE }, // LaunchTemplateOverrides
+    Shape { name: S(186853, 27), kind: Structure, members: (11955, 3), ..BASE }, // LaunchTemplateSpecification
+    Shape { name: S(406382, 21), kind: String, ..BASE }, // LifecycleActionResult
+    Shape { name: S(406317, 20), kind: String, min: Some(36.0), max: Some(36.0), ..BASE }, // LifecycleActionToken
+    Shape { name: S(413167, 13), kind: Structure, members: (11958, 9), ..BASE }, // LifecycleHook
+    Shape { name: S(408362, 18), kind: List, item: 26, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(50.0), ..BASE }, // LifecycleHookNames
+    Shape { name: S(413513, 26), kind: Structure, members: (11967, 7), ..BASE }, // LifecycleHookSpecification
+    Shape { name: S(413539, 27), kind: List, item: 232, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LifecycleHookSpecifications
+    Shape { name: S(408289, 14), kind: List, item: 230, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LifecycleHooks
+    Shape { name: S(404462, 14), kind: String, enums: (3727, 30), ..BASE }, // LifecycleState
+    Shape { name: S(413180, 19), kind: String, ..BASE }, // LifecycleTransition
+    Shape { name: S(414050, 18), kind: Structure, members: (11974, 1), error: Some((S(414068, 13), 400)), ..BASE }, // LimitExceededFault
+    Shape { name: S(374246, 17), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadBalancerNames
+    Shape { name: S(392468, 17), kind: Structure, members: (11975, 2), ..BASE }, // LoadBalancerState
+    Shape { name: S(414081, 18), kind: List, item: 239, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadBalancerStates
+    Shape { name: S(414099, 28), kind: Structure, members: (11977, 2), ..BASE }, // LoadBalancerTargetGroupState
+    Shape { name: S(414210, 29), kind: List, item: 241, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadBalancerTargetGroupStates
+    Shape { name: S(410306, 12), kind: Structure, members: (11979, 3), ..BASE }, // LoadForecast
+    Shape { name: S(414301, 13), kind: List, item: 243, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadForecasts
+    Shape { name: S(225160, 12), kind: String, enums: (3757, 3), ..BASE }, // LocalStorage
+    Shape { name: S(226691, 16), kind: String, enums: (3760, 2), ..BASE }, // LocalStorageType
+    Shape { name: S(225201, 17), kind: List, item: 246, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LocalStorageTypes
+    Shape { name: S(414314, 17), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // ManagerIdentifier
+    Shape { name: S(414331, 24), kind: Integer, min: Some(-1.0), ..BASE }, // MaxGroupPreparedCapacity
+    Shape { name: S(403364, 19), kind: Integer, ..BASE }, // MaxInstanceLifetime
+    Shape { name: S(407363, 28), kind: Integer, ..BASE }, // MaxNumberOfAutoScalingGroups
+    Shape { name: S(407452, 31), kind: Integer, ..BASE }, // MaxNumberOfLaunchConfigurations
+    Shape { name: S(404291, 10), kind: Integer, ..BASE }, // MaxRecords
+    Shape { name: S(270766, 23), kind: Structure, members: (11982, 2), ..BASE }, // MemoryGiBPerVCpuRequest
+    Shape { name: S(270789, 16), kind: Structure, members: (11984, 2), ..BASE }, // MemoryMiBRequest
+    Shape { name: S(88685, 6), kind: Structure, members: (11986, 3), ..BASE }, // Metric
+    Shape { name: S(414355, 20), kind: Structure, members: (11989, 1), ..BASE }, // MetricCollectionType
+    Shape { name: S(414375, 21), kind: List, item: 257, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // MetricCollectionTypes
+    Shape { name: S(414396, 17), kind: List, item: 260, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // MetricDataQueries
+    Shape { name: S(414413, 15), kind: Structure, members: (11990, 5), ..BASE }, // MetricDataQuery
+    Shape { name: S(414553, 15), kind: Structure, members: (11995, 2), ..BASE }, // MetricDimension
+    Shape { name: S(414568, 19), kind: String, ..BASE }, // MetricDimensionName
+    Shape { name: S(414587, 20), kind: String, ..BASE }, // MetricDimensionValue
+    Shape { name: S(414607, 16), kind: List, item: 261, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // MetricDimensions
+    Shape { name: S(414623, 26), kind: Integer, min: Some(1.0), ..BASE }, // MetricGranularityInSeconds
+    Shape { name: S(414649, 21), kind: Structure, members: (11997, 1), ..BASE }, // MetricGranularityType
+    Shape { name: S(414670, 22), kind: List, item: 266, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // MetricGranularityTypes
+    Shape { name: S(193544, 10), kind: String, ..BASE }, // MetricName
+    Shape { name: S(414692, 15), kind: String, ..BASE }, // MetricNamespace
+    Shape { name: S(414707, 11), kind: Double, ..BASE }, // MetricScale
+    Shape { name: S(414463, 10), kind: Structure, members: (11998, 3), ..BASE }, // MetricStat
+    Shape { name: S(414735, 15), kind: String, enums: (3762, 5), ..BASE }, // MetricStatistic
+    Shape { name: S(272934, 10), kind: String, enums: (3767, 5), ..BASE }, // MetricType
+    Shape { name: S(414910, 10), kind: String, ..BASE }, // MetricUnit
+    Shape { name: S(88678, 7), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Metrics
+    Shape { name: S(414920, 22), kind: Integer, ..BASE }, // MinAdjustmentMagnitude
+    Shape { name: S(414942, 17), kind: Integer, ..BASE }, // MinAdjustmentStep
+    Shape { name: S(414959, 22), kind: String, min: Some(0.0), max: Some(255.0), ..BASE }, // MixedInstanceSpotPrice
+    Shape { name: S(402504, 20), kind: Structure, members: (12001, 2), ..BASE }, // MixedInstancesPolicy
+    Shape { name: S(415028, 17), kind: Boolean, ..BASE }, // MonitoringEnabled
+    Shape { name: S(294066, 27), kind: Structure, members: (12003, 2), ..BASE }, // NetworkBandwidthGbpsRequest
+    Shape { name: S(298382, 28), kind: Structure, members: (12005, 2), ..BASE }, // NetworkInterfaceCountRequest
+    Shape { name: S(50840, 8), kind: Boolean, ..BASE }, // NoDevice
+    Shape { name: S(415045, 17), kind: Integer, min: Some(1.0), max: Some(100.0), ..BASE }, // NonZeroIntPercent
+    Shape { name: S(415062, 25), kind: Structure, members: (12007, 3), ..BASE }, // NotificationConfiguration
+    Shape { name: S(408729, 26), kind: List, item: 285, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // NotificationConfigurations
+    Shape { name: S(415140, 30), kind: String, min: Some(0.0), max: Some(255.0), pattern: Some(S(415170, 60)), ..BASE }, // NotificationTargetResourceName
+    Shape { name: S(415230, 15), kind: Boolean, ..BASE }, // NullableBoolean
+    Shape { name: S(415245, 22), kind: Double, min: Some(0.0), ..BASE }, // NullablePositiveDouble
+    Shape { name: S(415267, 23), kind: Integer, min: Some(0.0), ..BASE }, // NullablePositiveInteger
+    Shape { name: S(407550, 25), kind: Integer, ..BASE }, // NumberOfAutoScalingGroups
+    Shape { name: S(407630, 28), kind: Integer, ..BASE }, // NumberOfLaunchConfigurations
+    Shape { name: S(412159, 20), kind: Integer, ..BASE }, // OnDemandBaseCapacity
+    Shape { name: S(412224, 35), kind: Integer, ..BASE }, // OnDemandPercentageAboveBaseCapacity
+    Shape { name: S(86026, 8), kind: Structure, members: (12010, 1), ..BASE }, // Operator
+    Shape { name: S(186939, 9), kind: List, item: 226, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Overrides
+    Shape { name: S(303351, 33), kind: Structure, members: (12011, 1), ..BASE }, // PerformanceFactorReferenceRequest
+    Shape { name: S(303413, 36), kind: List, item: 297, item_name: S(24058, 4), item_open: S(24062, 6), item_close: S(24068, 7), ..BASE }, // PerformanceFactorReferenceSetRequest
+    Shape { name: S(415290, 12), kind: Structure, members: (12012, 2), ..BASE }, // PoliciesType
+    Shape { name: S(415352, 13), kind: Structure, members: (12014, 2), ..BASE }, // PolicyARNType
+    Shape { name: S(415397, 15), kind: Integer, ..BASE }, // PolicyIncrement
+    Shape { name: S(374810, 11), kind: List, item: 347, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyNames
+    Shape { name: S(408870, 11), kind: List, item: 431, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyTypes
+    Shape { name: S(415412, 24), kind: String, enums: (3772, 4), ..BASE }, // PredefinedLoadMetricType
+    Shape { name: S(415519, 24), kind: String, enums: (3776, 4), ..BASE }, // PredefinedMetricPairType
+    Shape { name: S(415600, 29), kind: Structure, members: (12016, 2), ..BASE }, // PredefinedMetricSpecification
+    Shape { name: S(415738, 27), kind: String, enums: (3780, 4), ..BASE }, // PredefinedScalingMetricType
+    Shape { name: S(415765, 30), kind: Structure, members: (12018, 5), ..BASE }, // PredictiveScalingConfiguration
+    Shape { name: S(416061, 41), kind: Structure, members: (12023, 1), ..BASE }, // PredictiveScalingCustomizedCapacityMetric
+    Shape { name: S(416141, 37), kind: Structure, members: (12024, 1), ..BASE }, // PredictiveScalingCustomizedLoadMetric
+    Shape { name: S(416178, 40), kind: Structure, members: (12025, 1), ..BASE }, // PredictiveScalingCustomizedScalingMetric
+    Shape { name: S(416218, 35), kind: List, item: 407, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PredictiveScalingForecastTimestamps
+    Shape { name: S(416253, 31), kind: List, item: 270, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PredictiveScalingForecastValues
+    Shape { name: S(416284, 42), kind: String, enums: (3784, 2), ..BASE }, // PredictiveScalingMaxCapacityBreachBehavior
+    Shape { name: S(416361, 34), kind: Integer, min: Some(0.0), max: Some(100.0), ..BASE }, // PredictiveScalingMaxCapacityBuffer
+    Shape { name: S(416395, 36), kind: Structure, members: (12026, 7), ..BASE }, // PredictiveScalingMetricSpecification
+    Shape { name: S(417123, 37), kind: List, item: 316, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PredictiveScalingMetricSpecifications
+    Shape { name: S(417160, 21), kind: String, enums: (3786, 2), ..BASE }, // PredictiveScalingMode
+    Shape { name: S(417209, 37), kind: Structure, members: (12033, 2), ..BASE }, // PredictiveScalingPredefinedLoadMetric
+    Shape { name: S(417246, 37), kind: Structure, members: (12035, 2), ..BASE }, // PredictiveScalingPredefinedMetricPair
+    Shape { name: S(417283, 40), kind: Structure, members: (12037, 2), ..BASE }, // PredictiveScalingPredefinedScalingMetric
+    Shape { name: S(417323, 37), kind: Integer, min: Some(0.0), ..BASE }, // PredictiveScalingSchedulingBufferTime
+    Shape { name: S(417360, 12), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ProcessNames
+    Shape { name: S(417372, 11), kind: Structure, members: (12039, 1), ..BASE }, // ProcessType
+    Shape { name: S(417421, 9), kind: List, item: 324, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Processes
+    Shape { name: S(417430, 13), kind: Structure, members: (12040, 1), ..BASE }, // ProcessesType
+    Shape { name: S(51677, 8), kind: Integer, ..BASE }, // Progress
+    Shape { name: S(417466, 17), kind: Boolean, ..BASE }, // PropagateAtLaunch
+    Shape { name: S(404550, 20), kind: Boolean, ..BASE }, // ProtectedFromScaleIn
+    Shape { name: S(417483, 23), kind: Structure, members: (12041, 0), ..BASE }, // PutAccountSettingAnswer
+    Shape { name: S(417506, 21), kind: Structure, members: (12041, 2), ..BASE }, // PutAccountSettingType
+    Shape { name: S(417527, 22), kind: Structure, members: (12043, 0), ..BASE }, // PutLifecycleHookAnswer
+    Shape { name: S(417549, 20), kind: Structure, members: (12043, 8), ..BASE }, // PutLifecycleHookType
+    Shape { name: S(417569, 32), kind: Structure, members: (12051, 3), ..BASE }, // PutNotificationConfigurationType
+    Shape { name: S(417657, 20), kind: Structure, members: (12054, 14), ..BASE }, // PutScalingPolicyType
+    Shape { name: S(418197, 33), kind: Structure, members: (12068, 10), ..BASE }, // PutScheduledUpdateGroupActionType
+    Shape { name: S(418276, 17), kind: Structure, members: (12078, 0), ..BASE }, // PutWarmPoolAnswer
+    Shape { name: S(418293, 15), kind: Structure, members: (12078, 5), ..BASE }, // PutWarmPoolType
+    Shape { name: S(418436, 36), kind: Structure, members: (12083, 0), ..BASE }, // RecordLifecycleActionHeartbeatAnswer
+    Shape { name: S(418472, 34), kind: Structure, members: (12083, 4), ..BASE }, // RecordLifecycleActionHeartbeatType
+    Shape { name: S(418506, 21), kind: Integer, min: Some(0.0), ..BASE }, // RefreshInstanceWarmup
+    Shape { name: S(418527, 18), kind: Structure, members: (12087, 11), ..BASE }, // RefreshPreferences
+    Shape { name: S(418939, 15), kind: String, enums: (3788, 2), ..BASE }, // RefreshStrategy
+    Shape { name: S(413050, 17), kind: Integer, min: Some(1.0), ..BASE }, // RequestedCapacity
+    Shape { name: S(418978, 23), kind: Structure, members: (12098, 1), error: Some((S(419001, 18), 500)), ..BASE }, // ResourceContentionFault
+    Shape { name: S(419019, 18), kind: Structure, members: (12099, 1), error: Some((S(394279, 13), 400)), ..BASE }, // ResourceInUseFault
+    Shape { name: S(250082, 12), kind: String, min: Some(1.0), max: Some(1600.0), pattern: Some(S(415170, 60)), ..BASE }, // ResourceName
+    Shape { name: S(419037, 15), kind: String, enums: (3790, 2), ..BASE }, // RetentionAction
+    Shape { name: S(410670, 17), kind: Structure, members: (12100, 1), ..BASE }, // RetentionTriggers
+    Shape { name: S(413106, 13), kind: String, enums: (3792, 2), ..BASE }, // RetryStrategy
+    Shape { name: S(414518, 10), kind: Boolean, ..BASE }, // ReturnData
+    Shape { name: S(412034, 14), kind: Boolean, ..BASE }, // ReuseOnScaleIn
+    Shape { name: S(411247, 15), kind: Structure, members: (12101, 5), ..BASE }, // RollbackDetails
+    Shape { name: S(419505, 29), kind: Structure, members: (12106, 1), ..BASE }, // RollbackInstanceRefreshAnswer
+    Shape { name: S(419534, 27), kind: Structure, members: (12107, 1), ..BASE }, // RollbackInstanceRefreshType
+    Shape { name: S(418744, 25), kind: String, enums: (3794, 3), ..BASE }, // ScaleInProtectedInstances
+    Shape { name: S(419578, 30), kind: Structure, members: (12108, 1), error: Some((S(419608, 25), 400)), ..BASE }, // ScalingActivityInProgressFault
+    Shape { name: S(419633, 25), kind: String, enums: (3797, 16), ..BASE }, // ScalingActivityStatusCode
+    Shape { name: S(415302, 15), kind: List, item: 360, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ScalingPolicies
+    Shape { name: S(419955, 13), kind: Structure, members: (12109, 16), ..BASE }, // ScalingPolicy
+    Shape { name: S(419968, 20), kind: Boolean, ..BASE }, // ScalingPolicyEnabled
+    Shape { name: S(419988, 19), kind: Structure, members: (12125, 2), ..BASE }, // ScalingProcessQuery
+    Shape { name: S(405164, 20), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ScheduledActionNames
+    Shape { name: S(420060, 20), kind: Structure, members: (12127, 2), ..BASE }, // ScheduledActionsType
+    Shape { name: S(420080, 26), kind: Structure, members: (12129, 11), ..BASE }, // ScheduledUpdateGroupAction
+    Shape { name: S(420165, 33), kind: Structure, members: (12140, 8), ..BASE }, // ScheduledUpdateGroupActionRequest
+    Shape { name: S(420198, 34), kind: List, item: 366, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ScheduledUpdateGroupActionRequests
+    Shape { name: S(405411, 27), kind: List, item: 365, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ScheduledUpdateGroupActions
+    Shape { name: S(152404, 14), kind: List, item: 422, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SecurityGroups
+    Shape { name: S(420232, 24), kind: Structure, members: (12148, 1), error: Some((S(420232, 24), 500)), ..BASE }, // ServiceLinkedRoleFailure
+    Shape { name: S(420256, 22), kind: Structure, members: (12149, 3), ..BASE }, // SetDesiredCapacityType
+    Shape { name: S(420278, 22), kind: Structure, members: (12152, 3), ..BASE }, // SetInstanceHealthQuery
+    Shape { name: S(420377, 27), kind: Structure, members: (12155, 0), ..BASE }, // SetInstanceProtectionAnswer
+    Shape { name: S(420404, 26), kind: Structure, members: (12155, 3), ..BASE }, // SetInstanceProtectionQuery
+    Shape { name: S(409398, 30), kind: Boolean, ..BASE }, // ShouldDecrementDesiredCapacity
+    Shape { name: S(420300, 24), kind: Boolean, ..BASE }, // ShouldRespectGracePeriod
+    Shape { name: S(418674, 12), kind: Boolean, ..BASE }, // SkipMatching
+    Shape { name: S(402325, 24), kind: Boolean, ..BASE }, // SkipZonalShiftValidation
+    Shape { name: S(412383, 17), kind: Integer, ..BASE }, // SpotInstancePools
+    Shape { name: S(263563, 9), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // SpotPrice
+    Shape { name: S(418824, 16), kind: String, enums: (3813, 3), ..BASE }, // StandbyInstances
+    Shape { name: S(420439, 26), kind: Structure, members: (12158, 1), ..BASE }, // StartInstanceRefreshAnswer
+    Shape { name: S(420465, 24), kind: Structure, members: (12159, 4), ..BASE }, // StartInstanceRefreshType
+    Shape { name: S(420489, 14), kind: Structure, members: (12163, 3), ..BASE }, // StepAdjustment
+    Shape { name: S(417945, 15), kind: List, item: 384, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // StepAdjustments
+    Shape { name: S(337809, 6), kind: String, ..BASE }, // String
+    Shape { name: S(420657, 15), kind: List, item: 427, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(1.0), ..BASE }, // SubnetIdsLimit1
+    Shape { name: S(420672, 16), kind: Structure, members: (12166, 2), ..BASE }, // SuspendedProcess
+    Shape { name: S(402941, 18), kind: List, item: 388, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SuspendedProcesses
+    Shape { name: S(95354, 3), kind: Structure, members: (12168, 5), ..BASE }, // Tag
+    Shape { name: S(339640, 14), kind: Structure, members: (12173, 5), ..BASE }, // TagDescription
+    Shape { name: S(339654, 18), kind: List, item: 391, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TagDescriptionList
+    Shape { name: S(59684, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(415170, 60)), ..BASE }, // TagKey
+    Shape { name: S(380088, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(415170, 60)), ..BASE }, // TagValue
+    Shape { name: S(31585, 4), kind: List, item: 390, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Tags
+    Shape { name: S(420780, 8), kind: Structure, members: (12178, 2), ..BASE }, // TagsType
+    Shape { name: S(420788, 18), kind: String, enums: (3816, 4), ..BASE }, // TargetCapacityType
+    Shape { name: S(409735, 19), kind: List, item: 397, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetCapacityTypes
+    Shape { name: S(402122, 15), kind: List, item: 430, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetGroupARNs
+    Shape { name: S(418046, 27), kind: Structure, members: (12180, 4), ..BASE }, // TargetTrackingConfiguration
+    Shape { name: S(420965, 31), kind: List, item: 402, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetTrackingMetricDataQueries
+    Shape { name: S(420996, 29), kind: Structure, members: (12184, 6), ..BASE }, // TargetTrackingMetricDataQuery
+    Shape { name: S(421025, 24), kind: Structure, members: (12190, 4), ..BASE }, // TargetTrackingMetricStat
+    Shape { name: S(421049, 39), kind: Structure, members: (12194, 4), ..BASE }, // TerminateInstanceInAutoScalingGroupType
+    Shape { name: S(421088, 22), kind: List, item: 425, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // TerminationInstanceIds
+    Shape { name: S(403136, 19), kind: List, item: 424, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TerminationPolicies
+    Shape { name: S(421110, 13), kind: Timestamp, ..BASE }, // TimestampType
+    Shape { name: S(341345, 26), kind: Structure, members: (12198, 2), ..BASE }, // TotalLocalStorageGBRequest
+    Shape { name: S(421123, 23), kind: Structure, members: (12200, 2), ..BASE }, // TrafficSourceIdentifier
+    Shape { name: S(421181, 18), kind: Structure, members: (12202, 4), ..BASE }, // TrafficSourceState
+    Shape { name: S(421243, 19), kind: List, item: 410, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TrafficSourceStates
+    Shape { name: S(402278, 14), kind: List, item: 409, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TrafficSources
+    Shape { name: S(421262, 26), kind: Structure, members: (12206, 29), ..BASE }, // UpdateAutoScalingGroupType
+    Shape { name: S(421288, 25), kind: String, min: Some(0.0), max: Some(255.0), pattern: Some(S(415170, 60)), ..BASE }, // UpdatePlacementGroupParam
+    Shape { name: S(421313, 16), kind: Structure, members: (12235, 2), ..BASE }, // VCpuCountRequest
+    Shape { name: S(166413, 6), kind: List, item: 422, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Values
+    Shape { name: S(403426, 21), kind: Structure, members: (12237, 5), ..BASE }, // WarmPoolConfiguration
+    Shape { name: S(421329, 15), kind: Integer, min: Some(0.0), ..BASE }, // WarmPoolMinSize
+    Shape { name: S(403494, 12), kind: Integer, ..BASE }, // WarmPoolSize
+    Shape { name: S(421344, 13), kind: String, enums: (3820, 3), ..BASE }, // WarmPoolState
+    Shape { name: S(421381, 14), kind: String, enums: (3823, 1), ..BASE }, // WarmPoolStatus
+    Shape { name: S(421408, 9), kind: String, pattern: Some(S(415170, 60)), ..BASE }, // XmlString
+    Shape { name: S(421417, 19), kind: String, min: Some(1.0), max: Some(1023.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMaxLen1023
+    Shape { name: S(421436, 19), kind: String, min: Some(1.0), max: Some(1600.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMaxLen1600
+    Shape { name: S(421455, 17), kind: String, min: Some(1.0), max: Some(19.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMaxLen19
+    Shape { name: S(421472, 19), kind: String, min: Some(1.0), max: Some(2047.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMaxLen2047
+    Shape { name: S(421491, 18), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMaxLen255
+    Shape { name: S(421509, 17), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMaxLen32
+    Shape { name: S(421526, 19), kind: String, min: Some(1.0), max: Some(5000.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMaxLen5000
+    Shape { name: S(421545, 18), kind: String, min: Some(1.0), max: Some(511.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMaxLen511
+    Shape { name: S(421563, 17), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMaxLen64
+    Shape { name: S(421580, 20), kind: String, max: Some(2047.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMetricLabel
+    Shape { name: S(421600, 19), kind: String, min: Some(1.0), max: Some(100.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringMetricStat
+    Shape { name: S(421619, 17), kind: String, max: Some(21847.0), pattern: Some(S(415170, 60)), ..BASE }, // XmlStringUserData
+    Shape { name: S(404846, 17), kind: Boolean, ..BASE }, // ZonalShiftEnabled
 ];

@@ -13,497 +13,497 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 62] = [
-    Op { name: S(531227, 27), input: Some(19), output: Some(20), result_wrapper: None, errors: (1593, 3) }, // BatchCheckLayerAvailability
-    Op { name: S(531254, 16), input: Some(21), output: Some(22), result_wrapper: None, errors: (1596, 3) }, // BatchDeleteImage
-    Op { name: S(531270, 13), input: Some(23), output: Some(24), result_wrapper: None, errors: (1599, 5) }, // BatchGetImage
-    Op { name: S(531283, 39), input: Some(25), output: Some(26), result_wrapper: None, errors: (1604, 4) }, // BatchGetRepositoryScanningConfiguration
-    Op { name: S(531322, 19), input: Some(30), output: Some(31), result_wrapper: None, errors: (1608, 9) }, // CompleteLayerUpload
-    Op { name: S(531341, 26), input: Some(32), output: Some(33), result_wrapper: None, errors: (1617, 9) }, // CreatePullThroughCacheRule
-    Op { name: S(531367, 16), input: Some(36), output: Some(37), result_wrapper: None, errors: (1626, 7) }, // CreateRepository
-    Op { name: S(531383, 32), input: Some(34), output: Some(35), result_wrapper: None, errors: (1633, 5) }, // CreateRepositoryCreationTemplate
-    Op { name: S(531415, 21), input: Some(47), output: Some(48), result_wrapper: None, errors: (1638, 5) }, // DeleteLifecyclePolicy
-    Op { name: S(531436, 26), input: Some(49), output: Some(50), result_wrapper: None, errors: (1643, 4) }, // DeletePullThroughCacheRule
-    Op { name: S(531462, 20), input: Some(51), output: Some(52), result_wrapper: None, errors: (1647, 4) }, // DeleteRegistryPolicy
-    Op { name: S(531482, 16), input: Some(59), output: Some(60), result_wrapper: None, errors: (1651, 5) }, // DeleteRepository
-    Op { name: S(531498, 32), input: Some(55), output: Some(56), result_wrapper: None, errors: (1656, 4) }, // DeleteRepositoryCreationTemplate
-    Op { name: S(531530, 22), input: Some(57), output: Some(58), result_wrapper: None, errors: (1660, 4) }, // DeleteRepositoryPolicy
-    Op { name: S(531552, 26), input: Some(61), output: Some(62), result_wrapper: None, errors: (1664, 3) }, // DeleteSigningConfiguration
-    Op { name: S(531578, 33), input: Some(63), output: Some(64), result_wrapper: None, errors: (1667, 5) }, // DeregisterPullTimeUpdateExclusion
-    Op { name: S(531611, 30), input: Some(65), output: Some(66), result_wrapper: None, errors: (1672, 5) }, // DescribeImageReplicationStatus
-    Op { name: S(531641, 25), input: Some(67), output: Some(68), result_wrapper: None, errors: (1677, 6) }, // DescribeImageScanFindings
-    Op { name: S(531666, 26), input: Some(69), output: Some(70), result_wrapper: None, errors: (1683, 5) }, // DescribeImageSigningStatus
+    Op { name: S(490651, 27), input: Some(19), output: Some(20), result_wrapper: None, errors: (1593, 3) }, // BatchCheckLayerAvailability
+    Op { name: S(490678, 16), input: Some(21), output: Some(22), result_wrapper: None, errors: (1596, 3) }, // BatchDeleteImage
+    Op { name: S(490694, 13), input: Some(23), output: Some(24), result_wrapper: None, errors: (1599, 5) }, // BatchGetImage
+    Op { name: S(490707, 39), input: Some(25), output: Some(26), result_wrapper: None, errors: (1604, 4) }, // BatchGetRepositoryScanningConfiguration
+    Op { name: S(490746, 19), input: Some(30), output: Some(31), result_wrapper: None, errors: (1608, 9) }, // CompleteLayerUpload
+    Op { name: S(490765, 26), input: Some(32), output: Some(33), result_wrapper: None, errors: (1617, 9) }, // CreatePullThroughCacheRule
+    Op { name: S(490791, 16), input: Some(36), output: Some(37), result_wrapper: None, errors: (1626, 7) }, // CreateRepository
+    Op { name: S(490807, 32), input: Some(34), output: Some(35), result_wrapper: None, errors: (1633, 5) }, // CreateRepositoryCreationTemplate
+    Op { name: S(490839, 21), input: Some(47), output: Some(48), result_wrapper: None, errors: (1638, 5) }, // DeleteLifecyclePolicy
+    Op { name: S(490860, 26), input: Some(49), output: Some(50), result_wrapper: None, errors: (1643, 4) }, // DeletePullThroughCacheRule
+    Op { name: S(490886, 20), input: Some(51), output: Some(52), result_wrapper: None, errors: (1647, 4) }, // DeleteRegistryPolicy
+    Op { name: S(490906, 16), input: Some(59), output: Some(60), result_wrapper: None, errors: (1651, 5) }, // DeleteRepository
+    Op { name: S(490922, 32), input: Some(55), output: Some(56), result_wrapper: None, errors: (1656, 4) }, // DeleteRepositoryCreationTemplate
+    Op { name: S(490954, 22), input: Some(57), output: Some(58), result_wrapper: None, errors: (1660, 4) }, // DeleteRepositoryPolicy
+    Op { name: S(490976, 26), input: Some(61), output: Some(62), result_wrapper: None, errors: (1664, 3) }, // DeleteSigningConfiguration
+    Op { name: S(491002, 33), input: Some(63), output: Some(64), result_wrapper: None, errors: (1667, 5) }, // DeregisterPullTimeUpdateExclusion
+    Op { name: S(491035, 30), input: Some(65), output: Some(66), result_wrapper: None, errors: (1672, 5) }, // DescribeImageReplicationStatus
+    Op { name: S(491065, 25), input: Some(67), output: Some(68), result_wrapper: None, errors: (1677, 6) }, // DescribeImageScanFindings
+    Op { name: S(491090, 26), input: Some(69), output: Some(70), result_wrapper: None, errors: (1683, 5) }, // DescribeImageSigningStatus
     Op { name: S(9818, 14), input: Some(72), output: Some(73), result_wrapper: None, errors: (1688, 4) }, // DescribeImages
-    Op { name: S(531692, 29), input: Some(74), output: Some(75), result_wrapper: None, errors: (1692, 4) }, // DescribePullThroughCacheRules
-    Op { name: S(531721, 16), input: Some(76), output: Some(77), result_wrapper: None, errors: (1696, 3) }, // DescribeRegistry
-    Op { name: S(531737, 34), input: Some(78), output: Some(79), result_wrapper: None, errors: (1699, 4) }, // DescribeReplicationBackfillResults
-    Op { name: S(531771, 20), input: Some(80), output: Some(81), result_wrapper: None, errors: (1703, 3) }, // DescribeRepositories
-    Op { name: S(531791, 35), input: Some(82), output: Some(83), result_wrapper: None, errors: (1706, 3) }, // DescribeRepositoryCreationTemplates
-    Op { name: S(531826, 17), input: Some(107), output: Some(108), result_wrapper: None, errors: (1709, 3) }, // GetAccountSetting
-    Op { name: S(531843, 21), input: Some(110), output: Some(111), result_wrapper: None, errors: (1712, 2) }, // GetAuthorizationToken
-    Op { name: S(531864, 22), input: Some(112), output: Some(113), result_wrapper: None, errors: (1714, 6) }, // GetDownloadUrlForLayer
-    Op { name: S(531886, 18), input: Some(116), output: Some(117), result_wrapper: None, errors: (1720, 5) }, // GetLifecyclePolicy
-    Op { name: S(531904, 25), input: Some(114), output: Some(115), result_wrapper: None, errors: (1725, 5) }, // GetLifecyclePolicyPreview
-    Op { name: S(531929, 17), input: Some(118), output: Some(119), result_wrapper: None, errors: (1730, 4) }, // GetRegistryPolicy
-    Op { name: S(531946, 32), input: Some(120), output: Some(121), result_wrapper: None, errors: (1734, 3) }, // GetRegistryScanningConfiguration
-    Op { name: S(531978, 19), input: Some(122), output: Some(123), result_wrapper: None, errors: (1737, 4) }, // GetRepositoryPolicy
-    Op { name: S(531997, 23), input: Some(124), output: Some(125), result_wrapper: None, errors: (1741, 4) }, // GetSigningConfiguration
-    Op { name: S(532020, 19), input: Some(170), output: Some(171), result_wrapper: None, errors: (1745, 4) }, // InitiateLayerUpload
-    Op { name: S(532039, 18), input: Some(215), output: Some(216), result_wrapper: None, errors: (1749, 5) }, // ListImageReferrers
-    Op { name: S(532057, 10), input: Some(218), output: Some(219), result_wrapper: None, errors: (1754, 3) }, // ListImages
-    Op { name: S(532067, 28), input: Some(220), output: Some(221), result_wrapper: None, errors: (1757, 4) }, // ListPullTimeUpdateExclusions
-    Op { name: S(532095, 24), input: Some(222), output: Some(223), result_wrapper: None, errors: (1761, 3) }, // ListReplicationBackfills
-    Op { name: S(532119, 19), input: Some(224), output: Some(225), result_wrapper: None, errors: (1764, 3) }, // ListTagsForResource
-    Op { name: S(441076, 17), input: Some(249), output: Some(250), result_wrapper: None, errors: (1767, 4) }, // PutAccountSetting
-    Op { name: S(532138, 8), input: Some(251), output: Some(252), result_wrapper: None, errors: (1771, 10) }, // PutImage
-    Op { name: S(532146, 29), input: Some(253), output: Some(254), result_wrapper: None, errors: (1781, 4) }, // PutImageScanningConfiguration
-    Op { name: S(532175, 21), input: Some(255), output: Some(256), result_wrapper: None, errors: (1785, 3) }, // PutImageTagMutability
-    Op { name: S(532196, 18), input: Some(257), output: Some(258), result_wrapper: None, errors: (1788, 4) }, // PutLifecyclePolicy
-    Op { name: S(532214, 17), input: Some(259), output: Some(260), result_wrapper: None, errors: (1792, 3) }, // PutRegistryPolicy
-    Op { name: S(532231, 32), input: Some(261), output: Some(262), result_wrapper: None, errors: (1795, 4) }, // PutRegistryScanningConfiguration
-    Op { name: S(532263, 27), input: Some(263), output: Some(264), result_wrapper: None, errors: (1799, 3) }, // PutReplicationConfiguration
-    Op { name: S(532290, 23), input: Some(265), output: Some(266), result_wrapper: None, errors: (1802, 3) }, // PutSigningConfiguration
-    Op { name: S(532313, 31), input: Some(276), output: Some(277), result_wrapper: None, errors: (1805, 5) }, // RegisterPullTimeUpdateExclusion
-    Op { name: S(532344, 19), input: Some(351), output: Some(352), result_wrapper: None, errors: (1810, 3) }, // SetRepositoryPolicy
-    Op { name: S(532363, 14), input: Some(369), output: Some(370), result_wrapper: None, errors: (1813, 8) }, // StartImageScan
-    Op { name: S(532377, 27), input: Some(371), output: Some(372), result_wrapper: None, errors: (1821, 6) }, // StartLifecyclePolicyPreview
-    Op { name: S(532404, 24), input: Some(373), output: Some(374), result_wrapper: None, errors: (1827, 5) }, // StartReplicationBackfill
-    Op { name: S(532428, 23), input: Some(376), output: Some(377), result_wrapper: None, errors: (1832, 5) }, // StopReplicationBackfill
-    Op { name: S(516928, 11), input: Some(384), output: Some(385), result_wrapper: None, errors: (1837, 5) }, // TagResource
-    Op { name: S(516939, 13), input: Some(404), output: Some(405), result_wrapper: None, errors: (1842, 5) }, // UntagResource
-    Op { name: S(532451, 23), input: Some(406), output: Some(407), result_wrapper: None, errors: (1847, 6) }, // UpdateImageStorageClass
-    Op { name: S(532474, 26), input: Some(408), output: Some(409), result_wrapper: None, errors: (1853, 7) }, // UpdatePullThroughCacheRule
-    Op { name: S(532500, 32), input: Some(410), output: Some(411), result_wrapper: None, errors: (1860, 4) }, // UpdateRepositoryCreationTemplate
-    Op { name: S(532532, 15), input: Some(414), output: Some(415), result_wrapper: None, errors: (1864, 7) }, // UploadLayerPart
-    Op { name: S(532547, 28), input: Some(419), output: Some(420), result_wrapper: None, errors: (1871, 4) }, // ValidatePullThroughCacheRule
+    Op { name: S(491116, 29), input: Some(74), output: Some(75), result_wrapper: None, errors: (1692, 4) }, // DescribePullThroughCacheRules
+    Op { name: S(491145, 16), input: Some(76), output: Some(77), result_wrapper: None, errors: (1696, 3) }, // DescribeRegistry
+    Op { name: S(491161, 34), input: Some(78), output: Some(79), result_wrapper: None, errors: (1699, 4) }, // DescribeReplicationBackfillResults
+    Op { name: S(491195, 20), input: Some(80), output: Some(81), result_wrapper: None, errors: (1703, 3) }, // DescribeRepositories
+    Op { name: S(491215, 35), input: Some(82), output: Some(83), result_wrapper: None, errors: (1706, 3) }, // DescribeRepositoryCreationTemplates
+    Op { name: S(491250, 17), input: Some(107), output: Some(108), result_wrapper: None, errors: (1709, 3) }, // GetAccountSetting
+    Op { name: S(491267, 21), input: Some(110), output: Some(111), result_wrapper: None, errors: (1712, 2) }, // GetAuthorizationToken
+    Op { name: S(491288, 22), input: Some(112), output: Some(113), result_wrapper: None, errors: (1714, 6) }, // GetDownloadUrlForLayer
+    Op { name: S(491310, 18), input: Some(116), output: Some(117), result_wrapper: None, errors: (1720, 5) }, // GetLifecyclePolicy
+    Op { name: S(491328, 25), input: Some(114), output: Some(115), result_wrapper: None, errors: (1725, 5) }, // GetLifecyclePolicyPreview
+    Op { name: S(491353, 17), input: Some(118), output: Some(119), result_wrapper: None, errors: (1730, 4) }, // GetRegistryPolicy
+    Op { name: S(491370, 32), input: Some(120), output: Some(121), result_wrapper: None, errors: (1734, 3) }, // GetRegistryScanningConfiguration
+    Op { name: S(491402, 19), input: Some(122), output: Some(123), result_wrapper: None, errors: (1737, 4) }, // GetRepositoryPolicy
+    Op { name: S(491421, 23), input: Some(124), output: Some(125), result_wrapper: None, errors: (1741, 4) }, // GetSigningConfiguration
+    Op { name: S(491444, 19), input: Some(170), output: Some(171), result_wrapper: None, errors: (1745, 4) }, // InitiateLayerUpload
+    Op { name: S(491463, 18), input: Some(215), output: Some(216), result_wrapper: None, errors: (1749, 5) }, // ListImageReferrers
+    Op { name: S(491481, 10), input: Some(218), output: Some(219), result_wrapper: None, errors: (1754, 3) }, // ListImages
+    Op { name: S(491491, 28), input: Some(220), output: Some(221), result_wrapper: None, errors: (1757, 4) }, // ListPullTimeUpdateExclusions
+    Op { name: S(491519, 24), input: Some(222), output: Some(223), result_wrapper: None, errors: (1761, 3) }, // ListReplicationBackfills
+    Op { name: S(491543, 19), input: Some(224), output: Some(225), result_wrapper: None, errors: (1764, 3) }, // ListTagsForResource
+    Op { name: S(400446, 17), input: Some(249), output: Some(250), result_wrapper: None, errors: (1767, 4) }, // PutAccountSetting
+    Op { name: S(491562, 8), input: Some(251), output: Some(252), result_wrapper: None, errors: (1771, 10) }, // PutImage
+    Op { name: S(491570, 29), input: Some(253), output: Some(254), result_wrapper: None, errors: (1781, 4) }, // PutImageScanningConfiguration
+    Op { name: S(491599, 21), input: Some(255), output: Some(256), result_wrapper: None, errors: (1785, 3) }, // PutImageTagMutability
+    Op { name: S(491620, 18), input: Some(257), output: Some(258), result_wrapper: None, errors: (1788, 4) }, // PutLifecyclePolicy
+    Op { name: S(491638, 17), input: Some(259), output: Some(260), result_wrapper: None, errors: (1792, 3) }, // PutRegistryPolicy
+    Op { name: S(491655, 32), input: Some(261), output: Some(262), result_wrapper: None, errors: (1795, 4) }, // PutRegistryScanningConfiguration
+    Op { name: S(491687, 27), input: Some(263), output: Some(264), result_wrapper: None, errors: (1799, 3) }, // PutReplicationConfiguration
+    Op { name: S(491714, 23), input: Some(265), output: Some(266), result_wrapper: None, errors: (1802, 3) }, // PutSigningConfiguration
+    Op { name: S(491737, 31), input: Some(276), output: Some(277), result_wrapper: None, errors: (1805, 5) }, // RegisterPullTimeUpdateExclusion
+    Op { name: S(491768, 19), input: Some(351), output: Some(352), result_wrapper: None, errors: (1810, 3) }, // SetRepositoryPolicy
+    Op { name: S(491787, 14), input: Some(369), output: Some(370), result_wrapper: None, errors: (1813, 8) }, // StartImageScan
+    Op { name: S(491801, 27), input: Some(371), output: Some(372), result_wrapper: None, errors: (1821, 6) }, // StartLifecyclePolicyPreview
+    Op { name: S(491828, 24), input: Some(373), output: Some(374), result_wrapper: None, errors: (1827, 5) }, // StartReplicationBackfill
+    Op { name: S(491852, 23), input: Some(376), output: Some(377), result_wrapper: None, errors: (1832, 5) }, // StopReplicationBackfill
+    Op { name: S(476352, 11), input: Some(384), output: Some(385), result_wrapper: None, errors: (1837, 5) }, // TagResource
+    Op { name: S(476363, 13), input: Some(404), output: Some(405), result_wrapper: None, errors: (1842, 5) }, // UntagResource
+    Op { name: S(491875, 23), input: Some(406), output: Some(407), result_wrapper: None, errors: (1847, 6) }, // UpdateImageStorageClass
+    Op { name: S(491898, 26), input: Some(408), output: Some(409), result_wrapper: None, errors: (1853, 7) }, // UpdatePullThroughCacheRule
+    Op { name: S(491924, 32), input: Some(410), output: Some(411), result_wrapper: None, errors: (1860, 4) }, // UpdateRepositoryCreationTemplate
+    Op { name: S(491956, 15), input: Some(414), output: Some(415), result_wrapper: None, errors: (1864, 7) }, // UploadLayerPart
+    Op { name: S(491971, 28), input: Some(419), output: Some(420), result_wrapper: None, errors: (1871, 4) }, // ValidatePullThroughCacheRule
 ];
 
 static SHAPES: [Shape; 428] = [
-    Shape { name: S(532575, 18), kind: String, min: Some(1.0), max: Some(64.0), ..BASE }, // AccountSettingName
-    Shape { name: S(532593, 19), kind: String, ..BASE }, // AccountSettingValue
-    Shape { name: S(532612, 11), kind: Map, item: 378, value: 378, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // Annotations
-    Shape { name: S(532623, 4), kind: String, ..BASE }, // Arch
-    Shape { name: S(36238, 3), kind: String, ..BASE }, // Arn
-    Shape { name: S(532627, 14), kind: String, enums: (4175, 3), ..BASE }, // ArtifactStatus
-    Shape { name: S(532659, 20), kind: String, enums: (4178, 4), ..BASE }, // ArtifactStatusFilter
-    Shape { name: S(532682, 12), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // ArtifactType
-    Shape { name: S(532694, 16), kind: List, item: 7, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(5.0), ..BASE }, // ArtifactTypeList
-    Shape { name: S(135546, 9), kind: Structure, members: (14141, 2), ..BASE }, // Attribute
-    Shape { name: S(532710, 12), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // AttributeKey
-    Shape { name: S(532722, 13), kind: List, item: 9, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(50.0), ..BASE }, // AttributeList
-    Shape { name: S(27853, 14), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // AttributeValue
-    Shape { name: S(532735, 6), kind: String, ..BASE }, // Author
-    Shape { name: S(532741, 17), kind: Structure, members: (14143, 3), ..BASE }, // AuthorizationData
-    Shape { name: S(532893, 21), kind: List, item: 14, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AuthorizationDataList
-    Shape { name: S(532914, 27), kind: Structure, members: (14146, 10), ..BASE }, // AwsEcrContainerImageDetails
-    Shape { name: S(533206, 6), kind: String, pattern: Some(S(533212, 5)), ..BASE }, // Base64
-    Shape { name: S(533217, 9), kind: Double, ..BASE }, // BaseScore
-    Shape { name: S(533226, 34), kind: Structure, members: (14156, 3), ..BASE }, // BatchCheckLayerAvailabilityRequest
-    Shape { name: S(533336, 35), kind: Structure, members: (14159, 2), ..BASE }, // BatchCheckLayerAvailabilityResponse
-    Shape { name: S(533423, 23), kind: Structure, members: (14161, 3), ..BASE }, // BatchDeleteImageRequest
-    Shape { name: S(533475, 24), kind: Structure, members: (14164, 2), ..BASE }, // BatchDeleteImageResponse
-    Shape { name: S(533499, 20), kind: Structure, members: (14166, 4), ..BASE }, // BatchGetImageRequest
-    Shape { name: S(533578, 21), kind: Structure, members: (14170, 2), ..BASE }, // BatchGetImageResponse
-    Shape { name: S(533622, 46), kind: Structure, members: (14172, 1), ..BASE }, // BatchGetRepositoryScanningConfigurationRequest
-    Shape { name: S(533718, 47), kind: Structure, members: (14173, 2), ..BASE }, // BatchGetRepositoryScanningConfigurationResponse
-    Shape { name: S(533836, 27), kind: String, min: Some(0.0), max: Some(1000.0), ..BASE }, // BatchedOperationLayerDigest
-    Shape { name: S(533863, 31), kind: List, item: 27, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // BatchedOperationLayerDigestList
-    Shape { name: S(533894, 36), kind: Structure, members: (14175, 1), error: Some((S(533894, 36), 400)), ..BASE }, // BlockedByOrganizationPolicyException
-    Shape { name: S(533930, 26), kind: Structure, members: (14176, 4), ..BASE }, // CompleteLayerUploadRequest
-    Shape { name: S(533985, 27), kind: Structure, members: (14180, 4), ..BASE }, // CompleteLayerUploadResponse
-    Shape { name: S(534050, 33), kind: Structure, members: (14184, 8), ..BASE }, // CreatePullThroughCacheRuleRequest
-    Shape { name: S(534475, 34), kind: Structure, members: (14192, 9), ..BASE }, // CreatePullThroughCacheRuleResponse
-    Shape { name: S(534509, 39), kind: Structure, members: (14201, 10), ..BASE }, // CreateRepositoryCreationTemplateRequest
-    Shape { name: S(534967, 40), kind: Structure, members: (14211, 2), ..BASE }, // CreateRepositoryCreationTemplateResponse
-    Shape { name: S(535090, 23), kind: Structure, members: (14213, 7), ..BASE }, // CreateRepositoryRequest
-    Shape { name: S(535196, 24), kind: Structure, members: (14220, 1), ..BASE }, // CreateRepositoryResponse
-    Shape { name: S(406585, 17), kind: Timestamp, ..BASE }, // CreationTimestamp
-    Shape { name: S(535255, 13), kind: String, min: Some(50.0), max: Some(612.0), pattern: Some(S(535268, 97)), ..BASE }, // CredentialArn
-    Shape { name: S(535365, 13), kind: String, max: Some(2048.0), ..BASE }, // CustomRoleArn
-    Shape { name: S(535378, 9), kind: Structure, members: (14221, 4), ..BASE }, // CvssScore
-    Shape { name: S(535463, 19), kind: Structure, members: (14225, 2), ..BASE }, // CvssScoreAdjustment
-    Shape { name: S(535482, 23), kind: List, item: 42, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CvssScoreAdjustmentList
-    Shape { name: S(535505, 16), kind: Structure, members: (14227, 5), ..BASE }, // CvssScoreDetails
-    Shape { name: S(535597, 13), kind: List, item: 41, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CvssScoreList
-    Shape { name: S(535610, 4), kind: Timestamp, ..BASE }, // Date
-    Shape { name: S(535614, 28), kind: Structure, members: (14232, 2), ..BASE }, // DeleteLifecyclePolicyRequest
-    Shape { name: S(535642, 29), kind: Structure, members: (14234, 4), ..BASE }, // DeleteLifecyclePolicyResponse
-    Shape { name: S(535783, 33), kind: Structure, members: (14238, 2), ..BASE }, // DeletePullThroughCacheRuleRequest
-    Shape { name: S(535816, 34), kind: Structure, members: (14240, 8), ..BASE }, // DeletePullThroughCacheRuleResponse
-    Shape { name: S(535850, 27), kind: Structure, members: (14248, 0), ..BASE }, // DeleteRegistryPolicyRequest
-    Shape { name: S(535877, 28), kind: Structure, members: (14248, 2), ..BASE }, // DeleteRegistryPolicyResponse
-    Shape { name: S(535940, 17), kind: Structure, members: (14250, 1), ..BASE }, // DeleteReplication
-    Shape { name: S(535957, 21), kind: Boolean, ..BASE }, // DeleteReplicationFlag
-    Shape { name: S(535978, 39), kind: Structure, members: (14251, 1), ..BASE }, // DeleteRepositoryCreationTemplateRequest
-    Shape { name: S(536017, 40), kind: Structure, members: (14252, 2), ..BASE }, // DeleteRepositoryCreationTemplateResponse
-    Shape { name: S(536057, 29), kind: Structure, members: (14254, 2), ..BASE }, // DeleteRepositoryPolicyRequest
-    Shape { name: S(536086, 30), kind: Structure, members: (14256, 3), ..BASE }, // DeleteRepositoryPolicyResponse
-    Shape { name: S(536116, 23), kind: Structure, members: (14259, 3), ..BASE }, // DeleteRepositoryRequest
-    Shape { name: S(536139, 24), kind: Structure, members: (14262, 1), ..BASE }, // DeleteRepositoryResponse
-    Shape { name: S(536163, 33), kind: Structure, members: (14263, 0), ..BASE }, // DeleteSigningConfigurationRequest
-    Shape { name: S(536196, 34), kind: Structure, members: (14263, 2), ..BASE }, // DeleteSigningConfigurationResponse
-    Shape { name: S(536295, 40), kind: Structure, members: (14265, 1), ..BASE }, // DeregisterPullTimeUpdateExclusionRequest
-    Shape { name: S(536335, 41), kind: Structure, members: (14266, 1), ..BASE }, // DeregisterPullTimeUpdateExclusionResponse
-    Shape { name: S(536376, 37), kind: Structure, members: (14267, 3), ..BASE }, // DescribeImageReplicationStatusRequest
-    Shape { name: S(536413, 38), kind: Structure, members: (14270, 3), ..BASE }, // DescribeImageReplicationStatusResponse
-    Shape { name: S(536513, 32), kind: Structure, members: (14273, 5), ..BASE }, // DescribeImageScanFindingsRequest
-    Shape { name: S(536545, 33), kind: Structure, members: (14278, 6), ..BASE }, // DescribeImageScanFindingsResponse
-    Shape { name: S(536684, 33), kind: Structure, members: (14284, 3), ..BASE }, // DescribeImageSigningStatusRequest
-    Shape { name: S(536717, 34), kind: Structure, members: (14287, 4), ..BASE }, // DescribeImageSigningStatusResponse
-    Shape { name: S(536801, 20), kind: Structure, members: (14291, 2), ..BASE }, // DescribeImagesFilter
-    Shape { name: S(148197, 21), kind: Structure, members: (14293, 6), ..BASE }, // DescribeImagesRequest
-    Shape { name: S(536891, 22), kind: Structure, members: (14299, 2), ..BASE }, // DescribeImagesResponse
-    Shape { name: S(536954, 36), kind: Structure, members: (14301, 4), ..BASE }, // DescribePullThroughCacheRulesRequest
-    Shape { name: S(537058, 37), kind: Structure, members: (14305, 2), ..BASE }, // DescribePullThroughCacheRulesResponse
-    Shape { name: S(537163, 23), kind: Structure, members: (14307, 0), ..BASE }, // DescribeRegistryRequest
-    Shape { name: S(537186, 24), kind: Structure, members: (14307, 2), ..BASE }, // DescribeRegistryResponse
-    Shape { name: S(537287, 41), kind: Structure, members: (14309, 5), ..BASE }, // DescribeReplicationBackfillResultsRequest
-    Shape { name: S(537455, 42), kind: Structure, members: (14314, 10), ..BASE }, // DescribeReplicationBackfillResultsResponse
-    Shape { name: S(537581, 27), kind: Structure, members: (14324, 4), ..BASE }, // DescribeRepositoriesRequest
-    Shape { name: S(537608, 28), kind: Structure, members: (14328, 2), ..BASE }, // DescribeRepositoriesResponse
-    Shape { name: S(537677, 42), kind: Structure, members: (14330, 3), ..BASE }, // DescribeRepositoryCreationTemplatesRequest
-    Shape { name: S(537748, 43), kind: Structure, members: (14333, 3), ..BASE }, // DescribeRepositoryCreationTemplatesResponse
-    Shape { name: S(537877, 20), kind: Structure, members: (14336, 1), error: Some((S(537877, 20), 400)), ..BASE }, // EmptyUploadException
-    Shape { name: S(537897, 23), kind: Structure, members: (14337, 2), ..BASE }, // EncryptionConfiguration
-    Shape { name: S(537990, 52), kind: Structure, members: (14339, 2), ..BASE }, // EncryptionConfigurationForRepositoryCreationTemplate
-    Shape { name: S(538042, 14), kind: String, enums: (4182, 3), ..BASE }, // EncryptionType
-    Shape { name: S(538073, 24), kind: Structure, members: (14341, 17), ..BASE }, // EnhancedImageScanFinding
-    Shape { name: S(538373, 28), kind: List, item: 88, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // EnhancedImageScanFindingList
-    Shape { name: S(538401, 5), kind: Integer, ..BASE }, // Epoch
-    Shape { name: S(538406, 19), kind: Timestamp, ..BASE }, // EvaluationTimestamp
-    Shape { name: S(538425, 16), kind: String, ..BASE }, // ExceptionMessage
-    Shape { name: S(538441, 31), kind: Structure, members: (14358, 1), error: Some((S(538441, 31), 400)), ..BASE }, // ExclusionAlreadyExistsException
-    Shape { name: S(538472, 26), kind: Structure, members: (14359, 1), error: Some((S(538472, 26), 400)), ..BASE }, // ExclusionNotFoundException
-    Shape { name: S(538498, 19), kind: Timestamp, ..BASE }, // ExpirationTimestamp
-    Shape { name: S(538517, 16), kind: String, ..BASE }, // ExploitAvailable
-    Shape { name: S(538533, 15), kind: Integer, min: Some(1.0), max: Some(50.0), ..BASE }, // FiftyMaxResults
-    Shape { name: S(538548, 8), kind: String, ..BASE }, // FilePath
-    Shape { name: S(538556, 10), kind: String, ..BASE }, // FindingArn
-    Shape { name: S(538566, 18), kind: String, ..BASE }, // FindingDescription
-    Shape { name: S(538584, 11), kind: String, ..BASE }, // FindingName
-    Shape { name: S(538595, 15), kind: String, enums: (4185, 6), ..BASE }, // FindingSeverity
-    Shape { name: S(538653, 21), kind: Map, item: 102, value: 354, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // FindingSeverityCounts
-    Shape { name: S(234918, 12), kind: String, ..BASE }, // FixAvailable
-    Shape { name: S(538674, 14), kind: String, ..BASE }, // FixedInVersion
-    Shape { name: S(538688, 9), kind: Boolean, ..BASE }, // ForceFlag
-    Shape { name: S(538697, 24), kind: Structure, members: (14360, 1), ..BASE }, // GetAccountSettingRequest
-    Shape { name: S(538721, 25), kind: Structure, members: (14361, 2), ..BASE }, // GetAccountSettingResponse
-    Shape { name: S(538746, 35), kind: List, item: 278, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(10.0), ..BASE }, // GetAuthorizationTokenRegistryIdList
-    Shape { name: S(538781, 28), kind: Structure, members: (14363, 1), ..BASE }, // GetAuthorizationTokenRequest
-    Shape { name: S(538847, 29), kind: Structure, members: (14364, 1), ..BASE }, // GetAuthorizationTokenResponse
-    Shape { name: S(538932, 29), kind: Structure, members: (14365, 3), ..BASE }, // GetDownloadUrlForLayerRequest
-    Shape { name: S(538961, 30), kind: Structure, members: (14368, 2), ..BASE }, // GetDownloadUrlForLayerResponse
-    Shape { name: S(539029, 32), kind: Structure, members: (14370, 6), ..BASE }, // GetLifecyclePolicyPreviewRequest
-    Shape { name: S(539061, 33), kind: Structure, members: (14376, 7), ..BASE }, // GetLifecyclePolicyPreviewResponse
-    Shape { name: S(539167, 25), kind: Structure, members: (14383, 2), ..BASE }, // GetLifecyclePolicyRequest
-    Shape { name: S(539192, 26), kind: Structure, members: (14385, 4), ..BASE }, // GetLifecyclePolicyResponse
-    Shape { name: S(539218, 24), kind: Structure, members: (14389, 0), ..BASE }, // GetRegistryPolicyRequest
-    Shape { name: S(539242, 25), kind: Structure, members: (14389, 2), ..BASE }, // GetRegistryPolicyResponse
-    Shape { name: S(539267, 39), kind: Structure, members: (14391, 0), ..BASE }, // GetRegistryScanningConfigurationRequest
-    Shape { name: S(539306, 40), kind: Structure, members: (14391, 2), ..BASE }, // GetRegistryScanningConfigurationResponse
-    Shape { name: S(539414, 26), kind: Structure, members: (14393, 2), ..BASE }, // GetRepositoryPolicyRequest
-    Shape { name: S(539440, 27), kind: Structure, members: (14395, 3), ..BASE }, // GetRepositoryPolicyResponse
-    Shape { name: S(539467, 30), kind: Structure, members: (14398, 0), ..BASE }, // GetSigningConfigurationRequest
-    Shape { name: S(539497, 31), kind: Structure, members: (14398, 2), ..BASE }, // GetSigningConfigurationResponse
-    Shape { name: S(187104, 5), kind: Structure, members: (14400, 5), ..BASE }, // Image
-    Shape { name: S(539643, 15), kind: String, enums: (4191, 2), ..BASE }, // ImageActionType
-    Shape { name: S(539674, 27), kind: Structure, members: (14405, 1), error: Some((S(539674, 27), 400)), ..BASE }, // ImageAlreadyExistsException
-    Shape { name: S(539701, 22), kind: Structure, members: (14406, 1), error: Some((S(539701, 22), 400)), ..BASE }, // ImageArchivedException
-    Shape { name: S(539723, 10), kind: Integer, min: Some(0.0), ..BASE }, // ImageCount
-    Shape { name: S(539733, 11), kind: Structure, members: (14407, 15), ..BASE }, // ImageDetail
-    Shape { name: S(540242, 15), kind: List, item: 131, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ImageDetailList
-    Shape { name: S(540257, 11), kind: String, ..BASE }, // ImageDigest
-    Shape { name: S(540268, 32), kind: Structure, members: (14422, 1), error: Some((S(540268, 32), 400)), ..BASE }, // ImageDigestDoesNotMatchException
-    Shape { name: S(540300, 12), kind: Structure, members: (14423, 3), ..BASE }, // ImageFailure
-    Shape { name: S(540312, 16), kind: String, enums: (4193, 11), ..BASE }, // ImageFailureCode
-    Shape { name: S(540535, 16), kind: List, item: 135, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ImageFailureList
-    Shape { name: S(540551, 18), kind: String, ..BASE }, // ImageFailureReason
-    Shape { name: S(540569, 15), kind: Structure, members: (14426, 2), ..BASE }, // ImageIdentifier
-    Shape { name: S(540613, 19), kind: List, item: 139, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // ImageIdentifierList
-    Shape { name: S(235203, 9), kind: List, item: 126, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ImageList
-    Shape { name: S(540632, 13), kind: String, min: Some(1.0), max: Some(4194304.0), ..BASE }, // ImageManifest
-    Shape { name: S(540645, 22), kind: Structure, members: (14428, 1), error: Some((S(540645, 22), 400)), ..BASE }, // ImageNotFoundException
-    Shape { name: S(540667, 13), kind: Structure, members: (14429, 6), ..BASE }, // ImageReferrer
-    Shape { name: S(540861, 17), kind: List, item: 144, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ImageReferrerList
-    Shape { name: S(540878, 22), kind: Structure, members: (14435, 4), ..BASE }, // ImageReplicationStatus
-    Shape { name: S(540900, 26), kind: List, item: 146, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ImageReplicationStatusList
-    Shape { name: S(540926, 16), kind: Structure, members: (14439, 5), ..BASE }, // ImageScanFinding
-    Shape { name: S(540991, 20), kind: List, item: 148, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ImageScanFindingList
-    Shape { name: S(541011, 17), kind: Structure, members: (14444, 5), ..BASE }, // ImageScanFindings
-    Shape { name: S(541332, 24), kind: Structure, members: (14449, 3), ..BASE }, // ImageScanFindingsSummary
-    Shape { name: S(541356, 15), kind: Structure, members: (14452, 2), ..BASE }, // ImageScanStatus
-    Shape { name: S(541371, 26), kind: Structure, members: (14454, 1), ..BASE }, // ImageScanningConfiguration
-    Shape { name: S(541432, 18), kind: Structure, members: (14455, 4), ..BASE }, // ImageSigningStatus
-    Shape { name: S(541506, 22), kind: List, item: 154, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ImageSigningStatusList
-    Shape { name: S(541528, 16), kind: Long, ..BASE }, // ImageSizeInBytes
-    Shape { name: S(541544, 11), kind: String, enums: (4204, 3), ..BASE }, // ImageStatus
-    Shape { name: S(541555, 17), kind: String, enums: (4207, 4), ..BASE }, // ImageStatusFilter
-    Shape { name: S(541572, 44), kind: Structure, members: (14459, 1), error: Some((S(541572, 44), 400)), ..BASE }, // ImageStorageClassUpdateNotSupportedException
-    Shape { name: S(541616, 8), kind: String, min: Some(1.0), max: Some(300.0), ..BASE }, // ImageTag
-    Shape { name: S(541624, 30), kind: Structure, members: (14460, 1), error: Some((S(541624, 30), 400)), ..BASE }, // ImageTagAlreadyExistsException
-    Shape { name: S(541654, 12), kind: List, item: 160, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ImageTagList
-    Shape { name: S(541666, 18), kind: String, enums: (4211, 4), ..BASE }, // ImageTagMutability
-    Shape { name: S(541746, 33), kind: Structure, members: (14461, 2), ..BASE }, // ImageTagMutabilityExclusionFilter
-    Shape { name: S(541814, 37), kind: String, enums: (4215, 1), ..BASE }, // ImageTagMutabilityExclusionFilterType
-    Shape { name: S(541859, 38), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(541897, 24)), ..BASE }, // ImageTagMutabilityExclusionFilterValue
-    Shape { name: S(541921, 34), kind: List, item: 164, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(5.0), ..BASE }, // ImageTagMutabilityExclusionFilters
-    Shape { name: S(541955, 13), kind: List, item: 160, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ImageTagsList
-    Shape { name: S(541968, 10), kind: Long, min: Some(0.0), ..BASE }, // InUseCount
-    Shape { name: S(541978, 26), kind: Structure, members: (14463, 2), ..BASE }, // InitiateLayerUploadRequest
-    Shape { name: S(542004, 27), kind: Structure, members: (14465, 2), ..BASE }, // InitiateLayerUploadResponse
-    Shape { name: S(542060, 21), kind: Structure, members: (14467, 1), error: Some((S(542060, 21), 400)), ..BASE }, // InvalidLayerException
-    Shape { name: S(542081, 25), kind: Structure, members: (14468, 5), error: Some((S(542081, 25), 400)), ..BASE }, // InvalidLayerPartException
-    Shape { name: S(542174, 25), kind: Structure, members: (14473, 1), error: Some((S(542174, 25), 400)), ..BASE }, // InvalidParameterException
-    Shape { name: S(542199, 28), kind: Structure, members: (14474, 1), error: Some((S(542199, 28), 400)), ..BASE }, // InvalidTagParameterException
-    Shape { name: S(542227, 14), kind: Boolean, ..BASE }, // IsPTCRuleValid
-    Shape { name: S(540448, 8), kind: String, ..BASE }, // KmsError
-    Shape { name: S(542241, 12), kind: Structure, members: (14475, 2), error: Some((S(542241, 12), 400)), ..BASE }, // KmsException
-    Shape { name: S(542282, 6), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // KmsKey
-    Shape { name: S(542288, 35), kind: String, min: Some(0.0), max: Some(2048.0), pattern: Some(S(542323, 61)), ..BASE }, // KmsKeyForRepositoryCreationTemplate
-    Shape { name: S(542384, 24), kind: Timestamp, ..BASE }, // LastActivatedAtTimestamp
-    Shape { name: S(542408, 23), kind: Timestamp, ..BASE }, // LastArchivedAtTimestamp
-    Shape { name: S(542431, 5), kind: Structure, members: (14477, 4), ..BASE }, // Layer
-    Shape { name: S(542524, 27), kind: Structure, members: (14481, 1), error: Some((S(542524, 27), 400)), ..BASE }, // LayerAlreadyExistsException
-    Shape { name: S(542551, 17), kind: String, enums: (4216, 3), ..BASE }, // LayerAvailability
-    Shape { name: S(542579, 11), kind: String, pattern: Some(S(542590, 29)), ..BASE }, // LayerDigest
-    Shape { name: S(542619, 15), kind: List, item: 186, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // LayerDigestList
-    Shape { name: S(542634, 12), kind: Structure, members: (14482, 3), ..BASE }, // LayerFailure
-    Shape { name: S(542646, 16), kind: String, enums: (4219, 2), ..BASE }, // LayerFailureCode
-    Shape { name: S(542698, 16), kind: List, item: 188, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LayerFailureList
-    Shape { name: S(542714, 18), kind: String, ..BASE }, // LayerFailureReason
-    Shape { name: S(542732, 26), kind: Structure, members: (14485, 1), error: Some((S(542732, 26), 400)), ..BASE }, // LayerInaccessibleException
-    Shape { name: S(542758, 9), kind: List, item: 183, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LayerList
-    Shape { name: S(542767, 13), kind: Blob, min: Some(0.0), max: Some(20971520.0), ..BASE }, // LayerPartBlob
-    Shape { name: S(542780, 26), kind: Structure, members: (14486, 1), error: Some((S(542780, 26), 400)), ..BASE }, // LayerPartTooSmallException
-    Shape { name: S(542806, 16), kind: Long, ..BASE }, // LayerSizeInBytes
-    Shape { name: S(542822, 23), kind: Structure, members: (14487, 1), error: Some((S(542822, 23), 400)), ..BASE }, // LayersNotFoundException
-    Shape { name: S(542845, 32), kind: Structure, members: (14488, 1), error: Some((S(542845, 32), 400)), ..BASE }, // LifecyclePolicyNotFoundException
-    Shape { name: S(542877, 28), kind: Structure, members: (14489, 1), ..BASE }, // LifecyclePolicyPreviewFilter
-    Shape { name: S(542905, 41), kind: Structure, members: (14490, 1), error: Some((S(542905, 41), 400)), ..BASE }, // LifecyclePolicyPreviewInProgressException
-    Shape { name: S(542946, 39), kind: Structure, members: (14491, 1), error: Some((S(542946, 39), 400)), ..BASE }, // LifecyclePolicyPreviewNotFoundException
-    Shape { name: S(542985, 28), kind: Structure, members: (14492, 6), ..BASE }, // LifecyclePolicyPreviewResult
-    Shape { name: S(543116, 32), kind: List, item: 202, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LifecyclePolicyPreviewResultList
-    Shape { name: S(543148, 28), kind: String, enums: (4221, 4), ..BASE }, // LifecyclePolicyPreviewStatus
-    Shape { name: S(543176, 29), kind: Structure, members: (14498, 2), ..BASE }, // LifecyclePolicyPreviewSummary
-    Shape { name: S(543371, 25), kind: Structure, members: (14500, 2), ..BASE }, // LifecyclePolicyRuleAction
-    Shape { name: S(543455, 27), kind: Integer, min: Some(1.0), ..BASE }, // LifecyclePolicyRulePriority
-    Shape { name: S(543482, 27), kind: String, enums: (4225, 2), ..BASE }, // LifecyclePolicyStorageClass
-    Shape { name: S(543524, 33), kind: String, enums: (4227, 1), ..BASE }, // LifecyclePolicyTargetStorageClass
-    Shape { name: S(543557, 19), kind: String, min: Some(100.0), max: Some(30720.0), ..BASE }, // LifecyclePolicyText
-    Shape { name: S(543576, 48), kind: String, min: Some(0.0), max: Some(30720.0), ..BASE }, // LifecyclePolicyTextForRepositoryCreationTemplate
-    Shape { name: S(543624, 26), kind: Integer, min: Some(1.0), max: Some(100.0), ..BASE }, // LifecyclePreviewMaxResults
-    Shape { name: S(486629, 22), kind: Structure, members: (14502, 1), error: Some((S(486629, 22), 400)), ..BASE }, // LimitExceededException
-    Shape { name: S(543650, 24), kind: Structure, members: (14503, 2), ..BASE }, // ListImageReferrersFilter
-    Shape { name: S(543718, 25), kind: Structure, members: (14505, 6), ..BASE }, // ListImageReferrersRequest
-    Shape { name: S(543775, 26), kind: Structure, members: (14511, 2), ..BASE }, // ListImageReferrersResponse
-    Shape { name: S(543833, 16), kind: Structure, members: (14513, 2), ..BASE }, // ListImagesFilter
-    Shape { name: S(543849, 17), kind: Structure, members: (14515, 5), ..BASE }, // ListImagesRequest
-    Shape { name: S(543866, 18), kind: Structure, members: (14520, 2), ..BASE }, // ListImagesResponse
-    Shape { name: S(543884, 35), kind: Structure, members: (14522, 2), ..BASE }, // ListPullTimeUpdateExclusionsRequest
-    Shape { name: S(543919, 36), kind: Structure, members: (14524, 2), ..BASE }, // ListPullTimeUpdateExclusionsResponse
-    Shape { name: S(544032, 31), kind: Structure, members: (14526, 3), ..BASE }, // ListReplicationBackfillsRequest
-    Shape { name: S(544063, 32), kind: Structure, members: (14529, 3), ..BASE }, // ListReplicationBackfillsResponse
-    Shape { name: S(544127, 26), kind: Structure, members: (14532, 1), ..BASE }, // ListTagsForResourceRequest
-    Shape { name: S(544153, 27), kind: Structure, members: (14533, 1), ..BASE }, // ListTagsForResourceResponse
-    Shape { name: S(135323, 10), kind: Integer, min: Some(1.0), max: Some(1000.0), ..BASE }, // MaxResults
-    Shape { name: S(544180, 9), kind: String, ..BASE }, // MediaType
-    Shape { name: S(544189, 13), kind: List, item: 227, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // MediaTypeList
-    Shape { name: S(97418, 6), kind: String, ..BASE }, // Metric
-    Shape { name: S(135291, 9), kind: String, ..BASE }, // NextToken
-    Shape { name: S(544202, 18), kind: Integer, min: Some(0.0), ..BASE }, // NonNegativeInteger
-    Shape { name: S(544220, 18), kind: String, ..BASE }, // PTCValidateFailure
-    Shape { name: S(544238, 14), kind: String, ..BASE }, // PackageManager
-    Shape { name: S(544252, 27), kind: Structure, members: (14534, 10), ..BASE }, // PackageVulnerabilityDetails
-    Shape { name: S(544699, 8), kind: Long, min: Some(0.0), ..BASE }, // PartSize
-    Shape { name: S(87894, 8), kind: String, ..BASE }, // Platform
-    Shape { name: S(104125, 6), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(544707, 83)), ..BASE }, // Prefix
-    Shape { name: S(97339, 10), kind: List, item: 237, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PrefixList
-    Shape { name: S(147313, 12), kind: String, max: Some(200.0), pattern: Some(S(544790, 73)), ..BASE }, // PrincipalArn
-    Shape { name: S(544863, 13), kind: String, ..BASE }, // ProxyEndpoint
-    Shape { name: S(544876, 20), kind: Structure, members: (14544, 10), ..BASE }, // PullThroughCacheRule
-    Shape { name: S(544896, 42), kind: Structure, members: (14554, 1), error: Some((S(544896, 42), 400)), ..BASE }, // PullThroughCacheRuleAlreadyExistsException
-    Shape { name: S(544938, 24), kind: List, item: 241, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PullThroughCacheRuleList
-    Shape { name: S(544962, 37), kind: Structure, members: (14555, 1), error: Some((S(544962, 37), 400)), ..BASE }, // PullThroughCacheRuleNotFoundException
-    Shape { name: S(544999, 36), kind: String, min: Some(2.0), max: Some(30.0), pattern: Some(S(544707, 83)), ..BASE }, // PullThroughCacheRuleRepositoryPrefix
-    Shape { name: S(545035, 40), kind: List, item: 245, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // PullThroughCacheRuleRepositoryPrefixList
-    Shape { name: S(545075, 27), kind: List, item: 239, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(100.0), ..BASE }, // PullTimeUpdateExclusionList
-    Shape { name: S(545102, 13), kind: Timestamp, ..BASE }, // PushTimestamp
-    Shape { name: S(545115, 24), kind: Structure, members: (14556, 2), ..BASE }, // PutAccountSettingRequest
-    Shape { name: S(545139, 25), kind: Structure, members: (14558, 2), ..BASE }, // PutAccountSettingResponse
-    Shape { name: S(545164, 15), kind: Structure, members: (14560, 6), ..BASE }, // PutImageRequest
-    Shape { name: S(545179, 16), kind: Structure, members: (14566, 1), ..BASE }, // PutImageResponse
-    Shape { name: S(545195, 36), kind: Structure, members: (14567, 3), ..BASE }, // PutImageScanningConfigurationRequest
-    Shape { name: S(545231, 37), kind: Structure, members: (14570, 3), ..BASE }, // PutImageScanningConfigurationResponse
-    Shape { name: S(545268, 28), kind: Structure, members: (14573, 4), ..BASE }, // PutImageTagMutabilityRequest
-    Shape { name: S(545296, 29), kind: Structure, members: (14577, 4), ..BASE }, // PutImageTagMutabilityResponse
-    Shape { name: S(545325, 25), kind: Structure, members: (14581, 3), ..BASE }, // PutLifecyclePolicyRequest
-    Shape { name: S(545350, 26), kind: Structure, members: (14584, 3), ..BASE }, // PutLifecyclePolicyResponse
-    Shape { name: S(545376, 24), kind: Structure, members: (14587, 1), ..BASE }, // PutRegistryPolicyRequest
-    Shape { name: S(545400, 25), kind: Structure, members: (14588, 2), ..BASE }, // PutRegistryPolicyResponse
-    Shape { name: S(545425, 39), kind: Structure, members: (14590, 2), ..BASE }, // PutRegistryScanningConfigurationRequest
-    Shape { name: S(545513, 40), kind: Structure, members: (14592, 1), ..BASE }, // PutRegistryScanningConfigurationResponse
-    Shape { name: S(545645, 34), kind: Structure, members: (14593, 1), ..BASE }, // PutReplicationConfigurationRequest
-    Shape { name: S(545679, 35), kind: Structure, members: (14594, 1), ..BASE }, // PutReplicationConfigurationResponse
-    Shape { name: S(545714, 30), kind: Structure, members: (14595, 1), ..BASE }, // PutSigningConfigurationRequest
-    Shape { name: S(545744, 31), kind: Structure, members: (14596, 1), ..BASE }, // PutSigningConfigurationResponse
-    Shape { name: S(545775, 13), kind: String, enums: (4228, 3), ..BASE }, // RCTAppliedFor
-    Shape { name: S(545831, 17), kind: List, item: 267, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RCTAppliedForList
-    Shape { name: S(40078, 6), kind: String, ..BASE }, // Reason
-    Shape { name: S(545848, 14), kind: Structure, members: (14597, 2), ..BASE }, // Recommendation
-    Shape { name: S(545879, 18), kind: String, ..BASE }, // RecommendationText
-    Shape { name: S(545897, 21), kind: Timestamp, ..BASE }, // RecordedPullTimestamp
-    Shape { name: S(545918, 17), kind: List, item: 418, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ReferenceUrlsList
-    Shape { name: S(545935, 33), kind: Structure, members: (14599, 1), error: Some((S(545935, 33), 400)), ..BASE }, // ReferencedImagesNotFoundException
-    Shape { name: S(200399, 6), kind: String, min: Some(2.0), max: Some(25.0), pattern: Some(S(545968, 15)), ..BASE }, // Region
-    Shape { name: S(545983, 38), kind: Structure, members: (14600, 1), ..BASE }, // RegisterPullTimeUpdateExclusionRequest
-    Shape { name: S(546021, 39), kind: Structure, members: (14601, 2), ..BASE }, // RegisterPullTimeUpdateExclusionResponse
-    Shape { name: S(546060, 10), kind: String, pattern: Some(S(27948, 9)), ..BASE }, // RegistryId
-    Shape { name: S(546070, 31), kind: Structure, members: (14603, 1), error: Some((S(546070, 31), 400)), ..BASE }, // RegistryPolicyNotFoundException
-    Shape { name: S(546101, 18), kind: String, min: Some(0.0), max: Some(10240.0), ..BASE }, // RegistryPolicyText
-    Shape { name: S(546119, 29), kind: Structure, members: (14604, 2), ..BASE }, // RegistryScanningConfiguration
-    Shape { name: S(546148, 20), kind: Structure, members: (14606, 2), ..BASE }, // RegistryScanningRule
-    Shape { name: S(546268, 24), kind: List, item: 282, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(2.0), ..BASE }, // RegistryScanningRuleList
-    Shape { name: S(546292, 26), kind: List, item: 285, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RelatedVulnerabilitiesList
-    Shape { name: S(546318, 20), kind: String, ..BASE }, // RelatedVulnerability
-    Shape { name: S(546338, 7), kind: String, ..BASE }, // Release
-    Shape { name: S(334217, 11), kind: Structure, members: (14608, 1), ..BASE }, // Remediation
-    Shape { name: S(546392, 24), kind: String, ..BASE }, // ReplicationBackfillError
-    Shape { name: S(546416, 21), kind: String, pattern: Some(S(546437, 75)), ..BASE }, // ReplicationBackfillId
-    Shape { name: S(546512, 38), kind: Structure, members: (14609, 1), error: Some((S(546512, 38), 400)), ..BASE }, // ReplicationBackfillInProgressException
-    Shape { name: S(546550, 41), kind: Structure, members: (14610, 1), error: Some((S(546550, 41), 400)), ..BASE }, // ReplicationBackfillInvalidStatusException
-    Shape { name: S(546591, 36), kind: Structure, members: (14611, 1), error: Some((S(546591, 36), 400)), ..BASE }, // ReplicationBackfillNotFoundException
-    Shape { name: S(546627, 27), kind: Structure, members: (14612, 4), ..BASE }, // ReplicationBackfillProgress
-    Shape { name: S(546914, 25), kind: Structure, members: (14616, 5), ..BASE }, // ReplicationBackfillResult
-    Shape { name: S(547004, 29), kind: List, item: 294, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ReplicationBackfillResultList
-    Shape { name: S(547033, 31), kind: String, enums: (4231, 2), ..BASE }, // ReplicationBackfillResultStatus
-    Shape { name: S(547064, 25), kind: String, enums: (4233, 6), ..BASE }, // ReplicationBackfillStatus
-    Shape { name: S(547113, 26), kind: Structure, members: (14621, 7), ..BASE }, // ReplicationBackfillSummary
-    Shape { name: S(547139, 30), kind: List, item: 298, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ReplicationBackfillSummaryList
-    Shape { name: S(547169, 24), kind: Structure, members: (14628, 1), ..BASE }, // ReplicationConfiguration
-    Shape { name: S(547193, 22), kind: Structure, members: (14629, 2), ..BASE }, // ReplicationDestination
-    Shape { name: S(547215, 26), kind: List, item: 301, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(100.0), ..BASE }, // ReplicationDestinationList
-    Shape { name: S(547241, 16), kind: String, ..BASE }, // ReplicationError
-    Shape { name: S(547257, 20), kind: List, item: 303, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ReplicationErrorList
-    Shape { name: S(547277, 15), kind: Structure, members: (14631, 3), ..BASE }, // ReplicationRule
-    Shape { name: S(547389, 19), kind: List, item: 305, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(25.0), ..BASE }, // ReplicationRuleList
-    Shape { name: S(547408, 17), kind: String, enums: (4239, 3), ..BASE }, // ReplicationStatus
-    Shape { name: S(547425, 10), kind: Structure, members: (14634, 9), ..BASE }, // Repository
-    Shape { name: S(547523, 32), kind: Structure, members: (14643, 1), error: Some((S(547523, 32), 400)), ..BASE }, // RepositoryAlreadyExistsException
-    Shape { name: S(547555, 26), kind: Structure, members: (14644, 12), ..BASE }, // RepositoryCreationTemplate
-    Shape { name: S(547581, 30), kind: List, item: 310, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RepositoryCreationTemplateList
-    Shape { name: S(547611, 16), kind: Structure, members: (14656, 2), ..BASE }, // RepositoryFilter
-    Shape { name: S(547627, 20), kind: List, item: 312, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // RepositoryFilterList
-    Shape { name: S(547647, 20), kind: String, enums: (4242, 1), ..BASE }, // RepositoryFilterType
-    Shape { name: S(547679, 21), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(547700, 64)), ..BASE }, // RepositoryFilterValue
-    Shape { name: S(547764, 14), kind: List, item: 308, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RepositoryList
-    Shape { name: S(547778, 14), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(547792, 71)), ..BASE }, // RepositoryName
-    Shape { name: S(547863, 18), kind: List, item: 317, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // RepositoryNameList
-    Shape { name: S(547881, 27), kind: Structure, members: (14658, 1), error: Some((S(547881, 27), 400)), ..BASE }, // RepositoryNotEmptyException
-    Shape { name: S(547908, 27), kind: Structure, members: (14659, 1), error: Some((S(547908, 27), 400)), ..BASE }, // RepositoryNotFoundException
-    Shape { name: S(547935, 33), kind: Structure, members: (14660, 1), error: Some((S(547935, 33), 400)), ..BASE }, // RepositoryPolicyNotFoundException
-    Shape { name: S(547968, 20), kind: String, min: Some(0.0), max: Some(10240.0), ..BASE }, // RepositoryPolicyText
-    Shape { name: S(547988, 31), kind: Structure, members: (14661, 5), ..BASE }, // RepositoryScanningConfiguration
-    Shape { name: S(548078, 38), kind: Structure, members: (14666, 3), ..BASE }, // RepositoryScanningConfigurationFailure
-    Shape { name: S(548116, 42), kind: List, item: 324, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RepositoryScanningConfigurationFailureList
-    Shape { name: S(548158, 35), kind: List, item: 323, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RepositoryScanningConfigurationList
-    Shape { name: S(548193, 29), kind: String, max: Some(256.0), ..BASE }, // RepositoryTemplateDescription
-    Shape { name: S(147202, 8), kind: Structure, members: (14669, 4), ..BASE }, // Resource
-    Shape { name: S(548222, 15), kind: Structure, members: (14673, 1), ..BASE }, // ResourceDetails
-    Shape { name: S(89046, 10), kind: String, ..BASE }, // ResourceId
-    Shape { name: S(347887, 12), kind: List, item: 328, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ResourceList
-    Shape { name: S(548302, 13), kind: String, enums: (4243, 3), ..BASE }, // ScanFrequency
-    Shape { name: S(548348, 21), kind: Structure, members: (14674, 1), error: Some((S(548348, 21), 400)), ..BASE }, // ScanNotFoundException
-    Shape { name: S(548369, 14), kind: Boolean, ..BASE }, // ScanOnPushFlag
-    Shape { name: S(548383, 10), kind: String, enums: (4246, 11), ..BASE }, // ScanStatus
-    Shape { name: S(548508, 21), kind: String, ..BASE }, // ScanStatusDescription
-    Shape { name: S(548529, 13), kind: Timestamp, ..BASE }, // ScanTimestamp
-    Shape { name: S(548542, 8), kind: String, enums: (4257, 2), ..BASE }, // ScanType
-    Shape { name: S(548563, 32), kind: String, enums: (4259, 1), ..BASE }, // ScanningConfigurationFailureCode
-    Shape { name: S(548615, 34), kind: String, ..BASE }, // ScanningConfigurationFailureReason
-    Shape { name: S(548649, 39), kind: List, item: 317, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(25.0), ..BASE }, // ScanningConfigurationRepositoryNameList
-    Shape { name: S(548688, 24), kind: Structure, members: (14675, 2), ..BASE }, // ScanningRepositoryFilter
-    Shape { name: S(548712, 28), kind: List, item: 342, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(100.0), ..BASE }, // ScanningRepositoryFilterList
-    Shape { name: S(548740, 28), kind: String, enums: (4260, 1), ..BASE }, // ScanningRepositoryFilterType
-    Shape { name: S(548768, 29), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(548797, 41)), ..BASE }, // ScanningRepositoryFilterValue
-    Shape { name: S(65432, 5), kind: Double, ..BASE }, // Score
-    Shape { name: S(548838, 12), kind: Structure, members: (14677, 1), ..BASE }, // ScoreDetails
-    Shape { name: S(548850, 13), kind: String, ..BASE }, // ScoringVector
-    Shape { name: S(548863, 23), kind: Structure, members: (14678, 1), error: Some((S(548863, 23), 400)), ..BASE }, // SecretNotFoundException
-    Shape { name: S(548886, 15), kind: Structure, members: (14679, 1), error: Some((S(548886, 15), 400)), ..BASE }, // ServerException
-    Shape { name: S(548901, 26), kind: Structure, members: (14680, 4), ..BASE }, // SetRepositoryPolicyRequest
-    Shape { name: S(548927, 27), kind: Structure, members: (14684, 3), ..BASE }, // SetRepositoryPolicyResponse
-    Shape { name: S(548954, 8), kind: String, ..BASE }, // Severity
-    Shape { name: S(548962, 13), kind: Integer, min: Some(0.0), ..BASE }, // SeverityCount
-    Shape { name: S(548975, 20), kind: Structure, members: (14687, 1), ..BASE }, // SigningConfiguration
-    Shape { name: S(548995, 37), kind: Structure, members: (14688, 1), error: Some((S(548995, 37), 400)), ..BASE }, // SigningConfigurationNotFoundException
-    Shape { name: S(549032, 17), kind: String, max: Some(200.0), pattern: Some(S(549049, 84)), ..BASE }, // SigningProfileArn
-    Shape { name: S(549133, 23), kind: Structure, members: (14689, 2), ..BASE }, // SigningRepositoryFilter
-    Shape { name: S(549156, 27), kind: List, item: 358, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // SigningRepositoryFilterList
-    Shape { name: S(549183, 27), kind: String, enums: (4261, 1), ..BASE }, // SigningRepositoryFilterType
-    Shape { name: S(549224, 28), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(549252, 68)), ..BASE }, // SigningRepositoryFilterValue
-    Shape { name: S(549320, 11), kind: Structure, members: (14691, 2), ..BASE }, // SigningRule
-    Shape { name: S(549331, 15), kind: List, item: 362, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(10.0), ..BASE }, // SigningRuleList
-    Shape { name: S(549346, 13), kind: String, enums: (4262, 3), ..BASE }, // SigningStatus
-    Shape { name: S(549359, 24), kind: String, ..BASE }, // SigningStatusFailureCode
-    Shape { name: S(549383, 26), kind: String, ..BASE }, // SigningStatusFailureReason
-    Shape { name: S(27239, 6), kind: String, ..BASE }, // Source
-    Shape { name: S(549409, 15), kind: String, ..BASE }, // SourceLayerHash
-    Shape { name: S(549424, 21), kind: Structure, members: (14693, 3), ..BASE }, // StartImageScanRequest
-    Shape { name: S(549445, 22), kind: Structure, members: (14696, 4), ..BASE }, // StartImageScanResponse
-    Shape { name: S(549467, 34), kind: Structure, members: (14700, 3), ..BASE }, // StartLifecyclePolicyPreviewRequest
-    Shape { name: S(549501, 35), kind: Structure, members: (14703, 4), ..BASE }, // StartLifecyclePolicyPreviewResponse
-    Shape { name: S(549536, 31), kind: Structure, members: (14707, 2), ..BASE }, // StartReplicationBackfillRequest
-    Shape { name: S(549567, 32), kind: Structure, members: (14709, 5), ..BASE }, // StartReplicationBackfillResponse
-    Shape { name: S(38306, 6), kind: String, ..BASE }, // Status
-    Shape { name: S(549599, 30), kind: Structure, members: (14714, 2), ..BASE }, // StopReplicationBackfillRequest
-    Shape { name: S(549629, 31), kind: Structure, members: (14716, 5), ..BASE }, // StopReplicationBackfillResponse
-    Shape { name: S(372657, 6), kind: String, ..BASE }, // String
-    Shape { name: S(549660, 17), kind: Structure, members: (14721, 1), ..BASE }, // SubjectIdentifier
-    Shape { name: S(104680, 3), kind: Structure, members: (14722, 2), ..BASE }, // Tag
-    Shape { name: S(65032, 6), kind: String, ..BASE }, // TagKey
-    Shape { name: S(375031, 10), kind: List, item: 381, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagKeyList
-    Shape { name: S(375041, 7), kind: List, item: 380, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagList
-    Shape { name: S(529500, 18), kind: Structure, members: (14724, 2), ..BASE }, // TagResourceRequest
-    Shape { name: S(549677, 19), kind: Structure, members: (14726, 0), ..BASE }, // TagResourceResponse
-    Shape { name: S(549696, 9), kind: String, enums: (4265, 3), ..BASE }, // TagStatus
-    Shape { name: S(420726, 8), kind: String, ..BASE }, // TagValue
-    Shape { name: S(32783, 4), kind: Map, item: 381, value: 387, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // Tags
-    Shape { name: S(549719, 18), kind: String, enums: (4268, 2), ..BASE }, // TargetStorageClass
-    Shape { name: S(549737, 30), kind: Structure, members: (14726, 1), error: Some((S(549737, 30), 400)), ..BASE }, // TemplateAlreadyExistsException
-    Shape { name: S(549767, 25), kind: Structure, members: (14727, 1), error: Some((S(549767, 25), 400)), ..BASE }, // TemplateNotFoundException
-    Shape { name: S(235036, 5), kind: String, ..BASE }, // Title
-    Shape { name: S(420821, 20), kind: Structure, members: (14728, 1), error: Some((S(420821, 20), 400)), ..BASE }, // TooManyTagsException
-    Shape { name: S(549792, 28), kind: Structure, members: (14729, 2), ..BASE }, // TransitioningImageTotalCount
-    Shape { name: S(549870, 29), kind: List, item: 394, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TransitioningImageTotalCounts
-    Shape { name: S(73283, 4), kind: String, ..BASE }, // Type
-    Shape { name: S(549899, 29), kind: Structure, members: (14731, 1), error: Some((S(549899, 29), 400)), ..BASE }, // UnableToAccessSecretException
-    Shape { name: S(549928, 35), kind: Structure, members: (14732, 1), error: Some((S(549928, 35), 400)), ..BASE }, // UnableToDecryptSecretValueException
-    Shape { name: S(549963, 33), kind: Structure, members: (14733, 1), error: Some((S(549963, 33), 400)), ..BASE }, // UnableToGetUpstreamImageException
-    Shape { name: S(549996, 33), kind: Structure, members: (14734, 1), error: Some((S(549996, 33), 400)), ..BASE }, // UnableToGetUpstreamLayerException
-    Shape { name: S(550029, 43), kind: Structure, members: (14735, 1), error: Some((S(550029, 43), 400)), ..BASE }, // UnableToListUpstreamImageReferrersException
-    Shape { name: S(550072, 29), kind: Structure, members: (14736, 1), error: Some((S(550072, 29), 400)), ..BASE }, // UnsupportedImageTypeException
-    Shape { name: S(550101, 36), kind: Structure, members: (14737, 1), error: Some((S(550101, 36), 400)), ..BASE }, // UnsupportedUpstreamRegistryException
-    Shape { name: S(529585, 20), kind: Structure, members: (14738, 2), ..BASE }, // UntagResourceRequest
-    Shape { name: S(550163, 21), kind: Structure, members: (14740, 0), ..BASE }, // UntagResourceResponse
-    Shape { name: S(550184, 30), kind: Structure, members: (14740, 4), ..BASE }, // UpdateImageStorageClassRequest
-    Shape { name: S(550214, 31), kind: Structure, members: (14744, 4), ..BASE }, // UpdateImageStorageClassResponse
-    Shape { name: S(550245, 33), kind: Structure, members: (14748, 5), ..BASE }, // UpdatePullThroughCacheRuleRequest
-    Shape { name: S(550278, 34), kind: Structure, members: (14753, 7), ..BASE }, // UpdatePullThroughCacheRuleResponse
-    Shape { name: S(550312, 39), kind: Structure, members: (14760, 10), ..BASE }, // UpdateRepositoryCreationTemplateRequest
-    Shape { name: S(550351, 40), kind: Structure, members: (14770, 2), ..BASE }, // UpdateRepositoryCreationTemplateResponse
-    Shape { name: S(550391, 16), kind: Timestamp, ..BASE }, // UpdatedTimestamp
-    Shape { name: S(550407, 8), kind: String, pattern: Some(S(546437, 75)), ..BASE }, // UploadId
-    Shape { name: S(550415, 22), kind: Structure, members: (14772, 6), ..BASE }, // UploadLayerPartRequest
-    Shape { name: S(550566, 23), kind: Structure, members: (14778, 4), ..BASE }, // UploadLayerPartResponse
-    Shape { name: S(550642, 23), kind: Structure, members: (14782, 1), error: Some((S(550642, 23), 400)), ..BASE }, // UploadNotFoundException
-    Shape { name: S(550665, 16), kind: String, enums: (4270, 10), ..BASE }, // UpstreamRegistry
-    Shape { name: S(234835, 3), kind: String, ..BASE }, // Url
-    Shape { name: S(550813, 35), kind: Structure, members: (14783, 2), ..BASE }, // ValidatePullThroughCacheRuleRequest
-    Shape { name: S(550848, 36), kind: Structure, members: (14785, 9), ..BASE }, // ValidatePullThroughCacheRuleResponse
-    Shape { name: S(550929, 19), kind: Structure, members: (14794, 1), error: Some((S(550929, 19), 400)), ..BASE }, // ValidationException
-    Shape { name: S(200289, 7), kind: String, ..BASE }, // Version
-    Shape { name: S(550948, 15), kind: String, ..BASE }, // VulnerabilityId
-    Shape { name: S(550963, 34), kind: Timestamp, ..BASE }, // VulnerabilitySourceUpdateTimestamp
-    Shape { name: S(550997, 17), kind: Structure, members: (14795, 9), ..BASE }, // VulnerablePackage
-    Shape { name: S(551250, 21), kind: String, ..BASE }, // VulnerablePackageName
-    Shape { name: S(551271, 22), kind: List, item: 425, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // VulnerablePackagesList
+    Shape { name: S(491999, 18), kind: String, min: Some(1.0), max: Some(64.0), ..BASE }, // AccountSettingName
+    Shape { name: S(492017, 19), kind: String, ..BASE }, // AccountSettingValue
+    Shape { name: S(492036, 11), kind: Map, item: 378, value: 378, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // Annotations
+    Shape { name: S(492047, 4), kind: String, ..BASE }, // Arch
+    Shape { name: S(34647, 3), kind: String, ..BASE }, // Arn
+    Shape { name: S(492051, 14), kind: String, enums: (4175, 3), ..BASE }, // ArtifactStatus
+    Shape { name: S(492083, 20), kind: String, enums: (4178, 4), ..BASE }, // ArtifactStatusFilter
+    Shape { name: S(492106, 12), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // ArtifactType
+    Shape { name: S(492118, 16), kind: List, item: 7, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(5.0), ..BASE }, // ArtifactTypeList
+    Shape { name: S(124354, 9), kind: Structure, members: (14141, 2), ..BASE }, // Attribute
+    Shape { name: S(492134, 12), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // AttributeKey
+    Shape { name: S(492146, 13), kind: List, item: 9, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(50.0), ..BASE }, // AttributeList
+    Shape { name: S(27485, 14), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // AttributeValue
+    Shape { name: S(492159, 6), kind: String, ..BASE }, // Author
+    Shape { name: S(492165, 17), kind: Structure, members: (14143, 3), ..BASE }, // AuthorizationData
+    Shape { name: S(492317, 21), kind: List, item: 14, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AuthorizationDataList
+    Shape { name: S(492338, 27), kind: Structure, members: (14146, 10), ..BASE }, // AwsEcrContainerImageDetails
+    Shape { name: S(492650, 6), kind: String, pattern: Some(S(492656, 5)), ..BASE }, // Base64
+    Shape { name: S(492661, 9), kind: Double, ..BASE }, // BaseScore
+    Shape { name: S(492670, 34), kind: Structure, members: (14156, 3), ..BASE }, // BatchCheckLayerAvailabilityRequest
+    Shape { name: S(492780, 35), kind: Structure, members: (14159, 2), ..BASE }, // BatchCheckLayerAvailabilityResponse
+    Shape { name: S(492867, 23), kind: Structure, members: (14161, 3), ..BASE }, // BatchDeleteImageRequest
+    Shape { name: S(492919, 24), kind: Structure, members: (14164, 2), ..BASE }, // BatchDeleteImageResponse
+    Shape { name: S(492943, 20), kind: Structure, members: (14166, 4), ..BASE }, // BatchGetImageRequest
+    Shape { name: S(493022, 21), kind: Structure, members: (14170, 2), ..BASE }, // BatchGetImageResponse
+    Shape { name: S(493066, 46), kind: Structure, members: (14172, 1), ..BASE }, // BatchGetRepositoryScanningConfigurationRequest
+    Shape { name: S(493162, 47), kind: Structure, members: (14173, 2), ..BASE }, // BatchGetRepositoryScanningConfigurationResponse
+    Shape { name: S(493280, 27), kind: String, min: Some(0.0), max: Some(1000.0), ..BASE }, // BatchedOperationLayerDigest
+    Shape { name: S(493307, 31), kind: List, item: 27, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // BatchedOperationLayerDigestList
+    Shape { name: S(493338, 36), kind: Structure, members: (14175, 1), error: Some((S(493338, 36), 400)), ..BASE }, // BlockedByOrganizationPolicyException
+    Shape { name: S(493374, 26), kind: Structure, members: (14176, 4), ..BASE }, // CompleteLayerUploadRequest
+    Shape { name: S(493429, 27), kind: Structure, members: (14180, 4), ..BASE }, // CompleteLayerUploadResponse
+    Shape { name: S(493494, 33), kind: Structure, members: (14184, 8), ..BASE }, // CreatePullThroughCacheRuleRequest
+    Shape { name: S(493919, 34), kind: Structure, members: (14192, 9), ..BASE }, // CreatePullThroughCacheRuleResponse
+    Shape { name: S(493962, 39), kind: Structure, members: (14201, 10), ..BASE }, // CreateRepositoryCreationTemplateRequest
+    Shape { name: S(494420, 40), kind: Structure, members: (14211, 2), ..BASE }, // CreateRepositoryCreationTemplateResponse
+    Shape { name: S(494543, 23), kind: Structure, members: (14213, 7), ..BASE }, // CreateRepositoryRequest
+    Shape { name: S(494653, 24), kind: Structure, members: (14220, 1), ..BASE }, // CreateRepositoryResponse
+    Shape { name: S(366857, 17), kind: Timestamp, ..BASE }, // CreationTimestamp
+    Shape { name: S(494712, 13), kind: String, min: Some(50.0), max: Some(612.0), pattern: Some(S(494725, 97)), ..BASE }, // CredentialArn
+    Shape { name: S(494822, 13), kind: String, max: Some(2048.0), ..BASE }, // CustomRoleArn
+    Shape { name: S(494835, 9), kind: Structure, members: (14221, 4), ..BASE }, // CvssScore
+    Shape { name: S(494933, 19), kind: Structure, members: (14225, 2), ..BASE }, // CvssScoreAdjustment
+    Shape { name: S(494958, 23), kind: List, item: 42, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // CvssScoreAdjustmentList
+    Shape { name: S(494981, 16), kind: Structure, members: (14227, 5), ..BASE }, // CvssScoreDetails
+    Shape { name: S(495078, 13), kind: List, item: 41, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // CvssScoreList
+    Shape { name: S(495091, 4), kind: Timestamp, ..BASE }, // Date
+    Shape { name: S(495095, 28), kind: Structure, members: (14232, 2), ..BASE }, // DeleteLifecyclePolicyRequest
+    Shape { name: S(495123, 29), kind: Structure, members: (14234, 4), ..BASE }, // DeleteLifecyclePolicyResponse
+    Shape { name: S(495264, 33), kind: Structure, members: (14238, 2), ..BASE }, // DeletePullThroughCacheRuleRequest
+    Shape { name: S(495297, 34), kind: Structure, members: (14240, 8), ..BASE }, // DeletePullThroughCacheRuleResponse
+    Shape { name: S(495331, 27), kind: Structure, members: (14248, 0), ..BASE }, // DeleteRegistryPolicyRequest
+    Shape { name: S(495358, 28), kind: Structure, members: (14248, 2), ..BASE }, // DeleteRegistryPolicyResponse
+    Shape { name: S(495421, 17), kind: Structure, members: (14250, 1), ..BASE }, // DeleteReplication
+    Shape { name: S(495438, 21), kind: Boolean, ..BASE }, // DeleteReplicationFlag
+    Shape { name: S(495459, 39), kind: Structure, members: (14251, 1), ..BASE }, // DeleteRepositoryCreationTemplateRequest
+    Shape { name: S(495498, 40), kind: Structure, members: (14252, 2), ..BASE }, // DeleteRepositoryCreationTemplateResponse
+    Shape { name: S(495538, 29), kind: Structure, members: (14254, 2), ..BASE }, // DeleteRepositoryPolicyRequest
+    Shape { name: S(495567, 30), kind: Structure, members: (14256, 3), ..BASE }, // DeleteRepositoryPolicyResponse
+    Shape { name: S(495597, 23), kind: Structure, members: (14259, 3), ..BASE }, // DeleteRepositoryRequest
+    Shape { name: S(495625, 24), kind: Structure, members: (14262, 1), ..BASE }, // DeleteRepositoryResponse
+    Shape { name: S(495649, 33), kind: Structure, members: (14263, 0), ..BASE }, // DeleteSigningConfigurationRequest
+    Shape { name: S(495682, 34), kind: Structure, members: (14263, 2), ..BASE }, // DeleteSigningConfigurationResponse
+    Shape { name: S(495781, 40), kind: Structure, members: (14265, 1), ..BASE }, // DeregisterPullTimeUpdateExclusionRequest
+    Shape { name: S(495833, 41), kind: Structure, members: (14266, 1), ..BASE }, // DeregisterPullTimeUpdateExclusionResponse
+    Shape { name: S(495874, 37), kind: Structure, members: (14267, 3), ..BASE }, // DescribeImageReplicationStatusRequest
+    Shape { name: S(495918, 38), kind: Structure, members: (14270, 3), ..BASE }, // DescribeImageReplicationStatusResponse
+    Shape { name: S(496018, 32), kind: Structure, members: (14273, 5), ..BASE }, // DescribeImageScanFindingsRequest
+    Shape { name: S(496059, 33), kind: Structure, members: (14278, 6), ..BASE }, // DescribeImageScanFindingsResponse
+    Shape { name: S(496198, 33), kind: Structure, members: (14284, 3), ..BASE }, // DescribeImageSigningStatusRequest
+    Shape { name: S(496231, 34), kind: Structure, members: (14287, 4), ..BASE }, // DescribeImageSigningStatusResponse
+    Shape { name: S(496315, 20), kind: Structure, members: (14291, 2), ..BASE }, // DescribeImagesFilter
+    Shape { name: S(135790, 21), kind: Structure, members: (14293, 6), ..BASE }, // DescribeImagesRequest
+    Shape { name: S(496411, 22), kind: Structure, members: (14299, 2), ..BASE }, // DescribeImagesResponse
+    Shape { name: S(496474, 36), kind: Structure, members: (14301, 4), ..BASE }, // DescribePullThroughCacheRulesRequest
+    Shape { name: S(496578, 37), kind: Structure, members: (14305, 2), ..BASE }, // DescribePullThroughCacheRulesResponse
+    Shape { name: S(496683, 23), kind: Structure, members: (14307, 0), ..BASE }, // DescribeRegistryRequest
+    Shape { name: S(496706, 24), kind: Structure, members: (14307, 2), ..BASE }, // DescribeRegistryResponse
+    Shape { name: S(496807, 41), kind: Structure, members: (14309, 5), ..BASE }, // DescribeReplicationBackfillResultsRequest
+    Shape { name: S(496975, 42), kind: Structure, members: (14314, 10), ..BASE }, // DescribeReplicationBackfillResultsResponse
+    Shape { name: S(497137, 27), kind: Structure, members: (14324, 4), ..BASE }, // DescribeRepositoriesRequest
+    Shape { name: S(497164, 28), kind: Structure, members: (14328, 2), ..BASE }, // DescribeRepositoriesResponse
+    Shape { name: S(497233, 42), kind: Structure, members: (14330, 3), ..BASE }, // DescribeRepositoryCreationTemplatesRequest
+    Shape { name: S(497304, 43), kind: Structure, members: (14333, 3), ..BASE }, // DescribeRepositoryCreationTemplatesResponse
+    Shape { name: S(497433, 20), kind: Structure, members: (14336, 1), error: Some((S(497433, 20), 400)), ..BASE }, // EmptyUploadException
+    Shape { name: S(497453, 23), kind: Structure, members: (14337, 2), ..BASE }, // EncryptionConfiguration
+    Shape { name: S(497546, 52), kind: Structure, members: (14339, 2), ..BASE }, // EncryptionConfigurationForRepositoryCreationTemplate
+    Shape { name: S(497598, 14), kind: String, enums: (4182, 3), ..BASE }, // EncryptionType
+    Shape { name: S(497629, 24), kind: Structure, members: (14341, 17), ..BASE }, // EnhancedImageScanFinding
+    Shape { name: S(498011, 28), kind: List, item: 88, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // EnhancedImageScanFindingList
+    Shape { name: S(498039, 5), kind: Integer, ..BASE }, // Epoch
+    Shape { name: S(498044, 19), kind: Timestamp, ..BASE }, // EvaluationTimestamp
+    Shape { name: S(498063, 16), kind: String, ..BASE }, // ExceptionMessage
+    Shape { name: S(498079, 31), kind: Structure, members: (14358, 1), error: Some((S(498079, 31), 400)), ..BASE }, // ExclusionAlreadyExistsException
+    Shape { name: S(498110, 26), kind: Structure, members: (14359, 1), error: Some((S(498110, 26), 400)), ..BASE }, // ExclusionNotFoundException
+    Shape { name: S(498136, 19), kind: Timestamp, ..BASE }, // ExpirationTimestamp
+    Shape { name: S(498155, 16), kind: String, ..BASE }, // ExploitAvailable
+    Shape { name: S(498171, 15), kind: Integer, min: Some(1.0), max: Some(50.0), ..BASE }, // FiftyMaxResults
+    Shape { name: S(498186, 8), kind: String, ..BASE }, // FilePath
+    Shape { name: S(498194, 10), kind: String, ..BASE }, // FindingArn
+    Shape { name: S(498204, 18), kind: String, ..BASE }, // FindingDescription
+    Shape { name: S(498222, 11), kind: String, ..BASE }, // FindingName
+    Shape { name: S(498233, 15), kind: String, enums: (4185, 6), ..BASE }, // FindingSeverity
+    Shape { name: S(498291, 21), kind: Map, item: 102, value: 354, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // FindingSeverityCounts
+    Shape { name: S(213173, 12), kind: String, ..BASE }, // FixAvailable
+    Shape { name: S(498312, 14), kind: String, ..BASE }, // FixedInVersion
+    Shape { name: S(498326, 9), kind: Boolean, ..BASE }, // ForceFlag
+    Shape { name: S(498335, 24), kind: Structure, members: (14360, 1), ..BASE }, // GetAccountSettingRequest
+    Shape { name: S(498359, 25), kind: Structure, members: (14361, 2), ..BASE }, // GetAccountSettingResponse
+    Shape { name: S(498384, 35), kind: List, item: 278, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(10.0), ..BASE }, // GetAuthorizationTokenRegistryIdList
+    Shape { name: S(498419, 28), kind: Structure, members: (14363, 1), ..BASE }, // GetAuthorizationTokenRequest
+    Shape { name: S(498485, 29), kind: Structure, members: (14364, 1), ..BASE }, // GetAuthorizationTokenResponse
+    Shape { name: S(498570, 29), kind: Structure, members: (14365, 3), ..BASE }, // GetDownloadUrlForLayerRequest
+    Shape { name: S(498599, 30), kind: Structure, members: (14368, 2), ..BASE }, // GetDownloadUrlForLayerResponse
+    Shape { name: S(498667, 32), kind: Structure, members: (14370, 6), ..BASE }, // GetLifecyclePolicyPreviewRequest
+    Shape { name: S(498699, 33), kind: Structure, members: (14376, 7), ..BASE }, // GetLifecyclePolicyPreviewResponse
+    Shape { name: S(498805, 25), kind: Structure, members: (14383, 2), ..BASE }, // GetLifecyclePolicyRequest
+    Shape { name: S(498830, 26), kind: Structure, members: (14385, 4), ..BASE }, // GetLifecyclePolicyResponse
+    Shape { name: S(498856, 24), kind: Structure, members: (14389, 0), ..BASE }, // GetRegistryPolicyRequest
+    Shape { name: S(498880, 25), kind: Structure, members: (14389, 2), ..BASE }, // GetRegistryPolicyResponse
+    Shape { name: S(498905, 39), kind: Structure, members: (14391, 0), ..BASE }, // GetRegistryScanningConfigurationRequest
+    Shape { name: S(498944, 40), kind: Structure, members: (14391, 2), ..BASE }, // GetRegistryScanningConfigurationResponse
+    Shape { name: S(499052, 26), kind: Structure, members: (14393, 2), ..BASE }, // GetRepositoryPolicyRequest
+    Shape { name: S(499078, 27), kind: Structure, members: (14395, 3), ..BASE }, // GetRepositoryPolicyResponse
+    Shape { name: S(499105, 30), kind: Structure, members: (14398, 0), ..BASE }, // GetSigningConfigurationRequest
+    Shape { name: S(499135, 31), kind: Structure, members: (14398, 2), ..BASE }, // GetSigningConfigurationResponse
+    Shape { name: S(171274, 5), kind: Structure, members: (14400, 5), ..BASE }, // Image
+    Shape { name: S(499281, 15), kind: String, enums: (4191, 2), ..BASE }, // ImageActionType
+    Shape { name: S(499312, 27), kind: Structure, members: (14405, 1), error: Some((S(499312, 27), 400)), ..BASE }, // ImageAlreadyExistsException
+    Shape { name: S(499339, 22), kind: Structure, members: (14406, 1), error: Some((S(499339, 22), 400)), ..BASE }, // ImageArchivedException
+    Shape { name: S(499361, 10), kind: Integer, min: Some(0.0), ..BASE }, // ImageCount
+    Shape { name: S(499371, 11), kind: Structure, members: (14407, 15), ..BASE }, // ImageDetail
+    Shape { name: S(499880, 15), kind: List, item: 131, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ImageDetailList
+    Shape { name: S(499895, 11), kind: String, ..BASE }, // ImageDigest
+    Shape { name: S(499906, 32), kind: Structure, members: (14422, 1), error: Some((S(499906, 32), 400)), ..BASE }, // ImageDigestDoesNotMatchException
+    Shape { name: S(499938, 12), kind: Structure, members: (14423, 3), ..BASE }, // ImageFailure
+    Shape { name: S(499963, 16), kind: String, enums: (4193, 11), ..BASE }, // ImageFailureCode
+    Shape { name: S(500186, 16), kind: List, item: 135, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ImageFailureList
+    Shape { name: S(500202, 18), kind: String, ..BASE }, // ImageFailureReason
+    Shape { name: S(500220, 15), kind: Structure, members: (14426, 2), ..BASE }, // ImageIdentifier
+    Shape { name: S(500264, 19), kind: List, item: 139, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // ImageIdentifierList
+    Shape { name: S(213406, 9), kind: List, item: 126, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ImageList
+    Shape { name: S(500283, 13), kind: String, min: Some(1.0), max: Some(4194304.0), ..BASE }, // ImageManifest
+    Shape { name: S(500296, 22), kind: Structure, members: (14428, 1), error: Some((S(500296, 22), 400)), ..BASE }, // ImageNotFoundException
+    Shape { name: S(500318, 13), kind: Structure, members: (14429, 6), ..BASE }, // ImageReferrer
+    Shape { name: S(500516, 17), kind: List, item: 144, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ImageReferrerList
+    Shape { name: S(500533, 22), kind: Structure, members: (14435, 4), ..BASE }, // ImageReplicationStatus
+    Shape { name: S(500555, 26), kind: List, item: 146, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ImageReplicationStatusList
+    Shape { name: S(500581, 16), kind: Structure, members: (14439, 5), ..BASE }, // ImageScanFinding
+    Shape { name: S(500646, 20), kind: List, item: 148, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ImageScanFindingList
+    Shape { name: S(500666, 17), kind: Structure, members: (14444, 5), ..BASE }, // ImageScanFindings
+    Shape { name: S(500987, 24), kind: Structure, members: (14449, 3), ..BASE }, // ImageScanFindingsSummary
+    Shape { name: S(501011, 15), kind: Structure, members: (14452, 2), ..BASE }, // ImageScanStatus
+    Shape { name: S(501026, 26), kind: Structure, members: (14454, 1), ..BASE }, // ImageScanningConfiguration
+    Shape { name: S(501087, 18), kind: Structure, members: (14455, 4), ..BASE }, // ImageSigningStatus
+    Shape { name: S(501161, 22), kind: List, item: 154, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ImageSigningStatusList
+    Shape { name: S(501183, 16), kind: Long, ..BASE }, // ImageSizeInBytes
+    Shape { name: S(501199, 11), kind: String, enums: (4204, 3), ..BASE }, // ImageStatus
+    Shape { name: S(501210, 17), kind: String, enums: (4207, 4), ..BASE }, // ImageStatusFilter
+    Shape { name: S(501227, 44), kind: Structure, members: (14459, 1), error: Some((S(501227, 44), 400)), ..BASE }, // ImageStorageClassUpdateNotSupportedException
+    Shape { name: S(501271, 8), kind: String, min: Some(1.0), max: Some(300.0), ..BASE }, // ImageTag
+    Shape { name: S(501279, 30), kind: Structure, members: (14460, 1), error: Some((S(501279, 30), 400)), ..BASE }, // ImageTagAlreadyExistsException
+    Shape { name: S(501309, 12), kind: List, item: 160, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ImageTagList
+    Shape { name: S(501321, 18), kind: String, enums: (4211, 4), ..BASE }, // ImageTagMutability
+    Shape { name: S(501401, 33), kind: Structure, members: (14461, 2), ..BASE }, // ImageTagMutabilityExclusionFilter
+    Shape { name: S(501469, 37), kind: String, enums: (4215, 1), ..BASE }, // ImageTagMutabilityExclusionFilterType
+    Shape { name: S(501514, 38), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(501552, 24)), ..BASE }, // ImageTagMutabilityExclusionFilterValue
+    Shape { name: S(501576, 34), kind: List, item: 164, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(5.0), ..BASE }, // ImageTagMutabilityExclusionFilters
+    Shape { name: S(501610, 13), kind: List, item: 160, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ImageTagsList
+    Shape { name: S(501623, 10), kind: Long, min: Some(0.0), ..BASE }, // InUseCount
+    Shape { name: S(501633, 26), kind: Structure, members: (14463, 2), ..BASE }, // InitiateLayerUploadRequest
+    Shape { name: S(501659, 27), kind: Structure, members: (14465, 2), ..BASE }, // InitiateLayerUploadResponse
+    Shape { name: S(501715, 21), kind: Structure, members: (14467, 1), error: Some((S(501715, 21), 400)), ..BASE }, // InvalidLayerException
+    Shape { name: S(501736, 25), kind: Structure, members: (14468, 5), error: Some((S(501736, 25), 400)), ..BASE }, // InvalidLayerPartException
+    Shape { name: S(501829, 25), kind: Structure, members: (14473, 1), error: Some((S(501829, 25), 400)), ..BASE }, // InvalidParameterException
+    Shape { name: S(501854, 28), kind: Structure, members: (14474, 1), error: Some((S(501854, 28), 400)), ..BASE }, // InvalidTagParameterException
+    Shape { name: S(501882, 14), kind: Boolean, ..BASE }, // IsPTCRuleValid
+    Shape { name: S(500099, 8), kind: String, ..BASE }, // KmsError
+    Shape { name: S(501896, 12), kind: Structure, members: (14475, 2), error: Some((S(501896, 12), 400)), ..BASE }, // KmsException
+    Shape { name: S(501937, 6), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // KmsKey
+    Shape { name: S(501943, 35), kind: String, min: Some(0.0), max: Some(2048.0), pattern: Some(S(501978, 61)), ..BASE }, // KmsKeyForRepositoryCreationTemplate
+    Shape { name: S(502039, 24), kind: Timestamp, ..BASE }, // LastActivatedAtTimestamp
+    Shape { name: S(502063, 23), kind: Timestamp, ..BASE }, // LastArchivedAtTimestamp
+    Shape { name: S(502086, 5), kind: Structure, members: (14477, 4), ..BASE }, // Layer
+    Shape { name: S(502179, 27), kind: Structure, members: (14481, 1), error: Some((S(502179, 27), 400)), ..BASE }, // LayerAlreadyExistsException
+    Shape { name: S(502206, 17), kind: String, enums: (4216, 3), ..BASE }, // LayerAvailability
+    Shape { name: S(502234, 11), kind: String, pattern: Some(S(502245, 29)), ..BASE }, // LayerDigest
+    Shape { name: S(502274, 15), kind: List, item: 186, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // LayerDigestList
+    Shape { name: S(502289, 12), kind: Structure, members: (14482, 3), ..BASE }, // LayerFailure
+    Shape { name: S(502301, 16), kind: String, enums: (4219, 2), ..BASE }, // LayerFailureCode
+    Shape { name: S(502353, 16), kind: List, item: 188, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LayerFailureList
+    Shape { name: S(502369, 18), kind: String, ..BASE }, // LayerFailureReason
+    Shape { name: S(502387, 26), kind: Structure, members: (14485, 1), error: Some((S(502387, 26), 400)), ..BASE }, // LayerInaccessibleException
+    Shape { name: S(502413, 9), kind: List, item: 183, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LayerList
+    Shape { name: S(502422, 13), kind: Blob, min: Some(0.0), max: Some(20971520.0), ..BASE }, // LayerPartBlob
+    Shape { name: S(502435, 26), kind: Structure, members: (14486, 1), error: Some((S(502435, 26), 400)), ..BASE }, // LayerPartTooSmallException
+    Shape { name: S(502461, 16), kind: Long, ..BASE }, // LayerSizeInBytes
+    Shape { name: S(502477, 23), kind: Structure, members: (14487, 1), error: Some((S(502477, 23), 400)), ..BASE }, // LayersNotFoundException
+    Shape { name: S(502500, 32), kind: Structure, members: (14488, 1), error: Some((S(502500, 32), 400)), ..BASE }, // LifecyclePolicyNotFoundException
+    Shape { name: S(502532, 28), kind: Structure, members: (14489, 1), ..BASE }, // LifecyclePolicyPreviewFilter
+    Shape { name: S(502560, 41), kind: Structure, members: (14490, 1), error: Some((S(502560, 41), 400)), ..BASE }, // LifecyclePolicyPreviewInProgressException
+    Shape { name: S(502601, 39), kind: Structure, members: (14491, 1), error: Some((S(502601, 39), 400)), ..BASE }, // LifecyclePolicyPreviewNotFoundException
+    Shape { name: S(502640, 28), kind: Structure, members: (14492, 6), ..BASE }, // LifecyclePolicyPreviewResult
+    Shape { name: S(502777, 32), kind: List, item: 202, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LifecyclePolicyPreviewResultList
+    Shape { name: S(502809, 28), kind: String, enums: (4221, 4), ..BASE }, // LifecyclePolicyPreviewStatus
+    Shape { name: S(502837, 29), kind: Structure, members: (14498, 2), ..BASE }, // LifecyclePolicyPreviewSummary
+    Shape { name: S(503032, 25), kind: Structure, members: (14500, 2), ..BASE }, // LifecyclePolicyRuleAction
+    Shape { name: S(503116, 27), kind: Integer, min: Some(1.0), ..BASE }, // LifecyclePolicyRulePriority
+    Shape { name: S(503143, 27), kind: String, enums: (4225, 2), ..BASE }, // LifecyclePolicyStorageClass
+    Shape { name: S(503185, 33), kind: String, enums: (4227, 1), ..BASE }, // LifecyclePolicyTargetStorageClass
+    Shape { name: S(503218, 19), kind: String, min: Some(100.0), max: Some(30720.0), ..BASE }, // LifecyclePolicyText
+    Shape { name: S(503237, 48), kind: String, min: Some(0.0), max: Some(30720.0), ..BASE }, // LifecyclePolicyTextForRepositoryCreationTemplate
+    Shape { name: S(503285, 26), kind: Integer, min: Some(1.0), max: Some(100.0), ..BASE }, // LifecyclePreviewMaxResults
+    Shape { name: S(446011, 22), kind: Structure, members: (14502, 1), error: Some((S(446011, 22), 400)), ..BASE }, // LimitExceededException
+    Shape { name: S(503311, 24), kind: Structure, members: (14503, 2), ..BASE }, // ListImageReferrersFilter
+    Shape { name: S(503379, 25), kind: Structure, members: (14505, 6), ..BASE }, // ListImageReferrersRequest
+    Shape { name: S(503436, 26), kind: Structure, members: (14511, 2), ..BASE }, // ListImageReferrersResponse
+    Shape { name: S(503494, 16), kind: Structure, members: (14513, 2), ..BASE }, // ListImagesFilter
+    Shape { name: S(503510, 17), kind: Structure, members: (14515, 5), ..BASE }, // ListImagesRequest
+    Shape { name: S(503527, 18), kind: Structure, members: (14520, 2), ..BASE }, // ListImagesResponse
+    Shape { name: S(503545, 35), kind: Structure, members: (14522, 2), ..BASE }, // ListPullTimeUpdateExclusionsRequest
+    Shape { name: S(503580, 36), kind: Structure, members: (14524, 2), ..BASE }, // ListPullTimeUpdateExclusionsResponse
+    Shape { name: S(503693, 31), kind: Structure, members: (14526, 3), ..BASE }, // ListReplicationBackfillsRequest
+    Shape { name: S(503724, 32), kind: Structure, members: (14529, 3), ..BASE }, // ListReplicationBackfillsResponse
+    Shape { name: S(503788, 26), kind: Structure, members: (14532, 1), ..BASE }, // ListTagsForResourceRequest
+    Shape { name: S(503825, 27), kind: Structure, members: (14533, 1), ..BASE }, // ListTagsForResourceResponse
+    Shape { name: S(124158, 10), kind: Integer, min: Some(1.0), max: Some(1000.0), ..BASE }, // MaxResults
+    Shape { name: S(503852, 9), kind: String, ..BASE }, // MediaType
+    Shape { name: S(503861, 13), kind: List, item: 227, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // MediaTypeList
+    Shape { name: S(88685, 6), kind: String, ..BASE }, // Metric
+    Shape { name: S(124126, 9), kind: String, ..BASE }, // NextToken
+    Shape { name: S(503874, 18), kind: Integer, min: Some(0.0), ..BASE }, // NonNegativeInteger
+    Shape { name: S(503892, 18), kind: String, ..BASE }, // PTCValidateFailure
+    Shape { name: S(503910, 14), kind: String, ..BASE }, // PackageManager
+    Shape { name: S(503924, 27), kind: Structure, members: (14534, 10), ..BASE }, // PackageVulnerabilityDetails
+    Shape { name: S(504371, 8), kind: Long, min: Some(0.0), ..BASE }, // PartSize
+    Shape { name: S(79785, 8), kind: String, ..BASE }, // Platform
+    Shape { name: S(94859, 6), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(504379, 83)), ..BASE }, // Prefix
+    Shape { name: S(88616, 10), kind: List, item: 237, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PrefixList
+    Shape { name: S(134978, 12), kind: String, max: Some(200.0), pattern: Some(S(504462, 73)), ..BASE }, // PrincipalArn
+    Shape { name: S(504535, 13), kind: String, ..BASE }, // ProxyEndpoint
+    Shape { name: S(504548, 20), kind: Structure, members: (14544, 10), ..BASE }, // PullThroughCacheRule
+    Shape { name: S(504568, 42), kind: Structure, members: (14554, 1), error: Some((S(504568, 42), 400)), ..BASE }, // PullThroughCacheRuleAlreadyExistsException
+    Shape { name: S(504610, 24), kind: List, item: 241, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PullThroughCacheRuleList
+    Shape { name: S(504634, 37), kind: Structure, members: (14555, 1), error: Some((S(504634, 37), 400)), ..BASE }, // PullThroughCacheRuleNotFoundException
+    Shape { name: S(504671, 36), kind: String, min: Some(2.0), max: Some(30.0), pattern: Some(S(504379, 83)), ..BASE }, // PullThroughCacheRuleRepositoryPrefix
+    Shape { name: S(504707, 40), kind: List, item: 245, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // PullThroughCacheRuleRepositoryPrefixList
+    Shape { name: S(504747, 27), kind: List, item: 239, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(100.0), ..BASE }, // PullTimeUpdateExclusionList
+    Shape { name: S(504774, 13), kind: Timestamp, ..BASE }, // PushTimestamp
+    Shape { name: S(504787, 24), kind: Structure, members: (14556, 2), ..BASE }, // PutAccountSettingRequest
+    Shape { name: S(504811, 25), kind: Structure, members: (14558, 2), ..BASE }, // PutAccountSettingResponse
+    Shape { name: S(504836, 15), kind: Structure, members: (14560, 6), ..BASE }, // PutImageRequest
+    Shape { name: S(504851, 16), kind: Structure, members: (14566, 1), ..BASE }, // PutImageResponse
+    Shape { name: S(504867, 36), kind: Structure, members: (14567, 3), ..BASE }, // PutImageScanningConfigurationRequest
+    Shape { name: S(504903, 37), kind: Structure, members: (14570, 3), ..BASE }, // PutImageScanningConfigurationResponse
+    Shape { name: S(504940, 28), kind: Structure, members: (14573, 4), ..BASE }, // PutImageTagMutabilityRequest
+    Shape { name: S(504968, 29), kind: Structure, members: (14577, 4), ..BASE }, // PutImageTagMutabilityResponse
+    Shape { name: S(504997, 25), kind: Structure, members: (14581, 3), ..BASE }, // PutLifecyclePolicyRequest
+    Shape { name: S(505022, 26), kind: Structure, members: (14584, 3), ..BASE }, // PutLifecyclePolicyResponse
+    Shape { name: S(505048, 24), kind: Structure, members: (14587, 1), ..BASE }, // PutRegistryPolicyRequest
+    Shape { name: S(505072, 25), kind: Structure, members: (14588, 2), ..BASE }, // PutRegistryPolicyResponse
+    Shape { name: S(505097, 39), kind: Structure, members: (14590, 2), ..BASE }, // PutRegistryScanningConfigurationRequest
+    Shape { name: S(505185, 40), kind: Structure, members: (14592, 1), ..BASE }, // PutRegistryScanningConfigurationResponse
+    Shape { name: S(505317, 34), kind: Structure, members: (14593, 1), ..BASE }, // PutReplicationConfigurationRequest
+    Shape { name: S(505351, 35), kind: Structure, members: (14594, 1), ..BASE }, // PutReplicationConfigurationResponse
+    Shape { name: S(505386, 30), kind: Structure, members: (14595, 1), ..BASE }, // PutSigningConfigurationRequest
+    Shape { name: S(505416, 31), kind: Structure, members: (14596, 1), ..BASE }, // PutSigningConfigurationResponse
+    Shape { name: S(505447, 13), kind: String, enums: (4228, 3), ..BASE }, // RCTAppliedFor
+    Shape { name: S(505503, 17), kind: List, item: 267, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RCTAppliedForList
+    Shape { name: S(37754, 6), kind: String, ..BASE }, // Reason
+    Shape { name: S(505520, 14), kind: Structure, members: (14597, 2), ..BASE }, // Recommendation
+    Shape { name: S(505554, 18), kind: String, ..BASE }, // RecommendationText
+    Shape { name: S(505572, 21), kind: Timestamp, ..BASE }, // RecordedPullTimestamp
+    Shape { name: S(505593, 17), kind: List, item: 418, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ReferenceUrlsList
+    Shape { name: S(505610, 33), kind: Structure, members: (14599, 1), error: Some((S(505610, 33), 400)), ..BASE }, // ReferencedImagesNotFoundException
+    Shape { name: S(182780, 6), kind: String, min: Some(2.0), max: Some(25.0), pattern: Some(S(505643, 15)), ..BASE }, // Region
+    Shape { name: S(505658, 38), kind: Structure, members: (14600, 1), ..BASE }, // RegisterPullTimeUpdateExclusionRequest
+    Shape { name: S(505696, 39), kind: Structure, members: (14601, 2), ..BASE }, // RegisterPullTimeUpdateExclusionResponse
+    Shape { name: S(505735, 10), kind: String, pattern: Some(S(27566, 9)), ..BASE }, // RegistryId
+    Shape { name: S(505745, 31), kind: Structure, members: (14603, 1), error: Some((S(505745, 31), 400)), ..BASE }, // RegistryPolicyNotFoundException
+    Shape { name: S(505776, 18), kind: String, min: Some(0.0), max: Some(10240.0), ..BASE }, // RegistryPolicyText
+    Shape { name: S(505794, 29), kind: Structure, members: (14604, 2), ..BASE }, // RegistryScanningConfiguration
+    Shape { name: S(505823, 20), kind: Structure, members: (14606, 2), ..BASE }, // RegistryScanningRule
+    Shape { name: S(505943, 24), kind: List, item: 282, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(2.0), ..BASE }, // RegistryScanningRuleList
+    Shape { name: S(505967, 26), kind: List, item: 285, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RelatedVulnerabilitiesList
+    Shape { name: S(505993, 20), kind: String, ..BASE }, // RelatedVulnerability
+    Shape { name: S(506013, 7), kind: String, ..BASE }, // Release
+    Shape { name: S(303473, 11), kind: Structure, members: (14608, 1), ..BASE }, // Remediation
+    Shape { name: S(506067, 24), kind: String, ..BASE }, // ReplicationBackfillError
+    Shape { name: S(506091, 21), kind: String, pattern: Some(S(506112, 75)), ..BASE }, // ReplicationBackfillId
+    Shape { name: S(506187, 38), kind: Structure, members: (14609, 1), error: Some((S(506187, 38), 400)), ..BASE }, // ReplicationBackfillInProgressException
+    Shape { name: S(506225, 41), kind: Structure, members: (14610, 1), error: Some((S(506225, 41), 400)), ..BASE }, // ReplicationBackfillInvalidStatusException
+    Shape { name: S(506266, 36), kind: Structure, members: (14611, 1), error: Some((S(506266, 36), 400)), ..BASE }, // ReplicationBackfillNotFoundException
+    Shape { name: S(506302, 27), kind: Structure, members: (14612, 4), ..BASE }, // ReplicationBackfillProgress
+    Shape { name: S(506589, 25), kind: Structure, members: (14616, 5), ..BASE }, // ReplicationBackfillResult
+    Shape { name: S(506679, 29), kind: List, item: 294, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ReplicationBackfillResultList
+    Shape { name: S(506708, 31), kind: String, enums: (4231, 2), ..BASE }, // ReplicationBackfillResultStatus
+    Shape { name: S(506739, 25), kind: String, enums: (4233, 6), ..BASE }, // ReplicationBackfillStatus
+    Shape { name: S(506788, 26), kind: Structure, members: (14621, 7), ..BASE }, // ReplicationBackfillSummary
+    Shape { name: S(506814, 30), kind: List, item: 298, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ReplicationBackfillSummaryList
+    Shape { name: S(506844, 24), kind: Structure, members: (14628, 1), ..BASE }, // ReplicationConfiguration
+    Shape { name: S(506868, 22), kind: Structure, members: (14629, 2), ..BASE }, // ReplicationDestination
+    Shape { name: S(506890, 26), kind: List, item: 301, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(100.0), ..BASE }, // ReplicationDestinationList
+    Shape { name: S(506916, 16), kind: String, ..BASE }, // ReplicationError
+    Shape { name: S(506932, 20), kind: List, item: 303, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ReplicationErrorList
+    Shape { name: S(506952, 15), kind: Structure, members: (14631, 3), ..BASE }, // ReplicationRule
+    Shape { name: S(507064, 19), kind: List, item: 305, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(25.0), ..BASE }, // ReplicationRuleList
+    Shape { name: S(507083, 17), kind: String, enums: (4239, 3), ..BASE }, // ReplicationStatus
+    Shape { name: S(507100, 10), kind: Structure, members: (14634, 9), ..BASE }, // Repository
+    Shape { name: S(507198, 32), kind: Structure, members: (14643, 1), error: Some((S(507198, 32), 400)), ..BASE }, // RepositoryAlreadyExistsException
+    Shape { name: S(507230, 26), kind: Structure, members: (14644, 12), ..BASE }, // RepositoryCreationTemplate
+    Shape { name: S(507256, 30), kind: List, item: 310, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RepositoryCreationTemplateList
+    Shape { name: S(507286, 16), kind: Structure, members: (14656, 2), ..BASE }, // RepositoryFilter
+    Shape { name: S(507302, 20), kind: List, item: 312, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // RepositoryFilterList
+    Shape { name: S(507322, 20), kind: String, enums: (4242, 1), ..BASE }, // RepositoryFilterType
+    Shape { name: S(507354, 21), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(507375, 64)), ..BASE }, // RepositoryFilterValue
+    Shape { name: S(507439, 14), kind: List, item: 308, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RepositoryList
+    Shape { name: S(507453, 14), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(507467, 71)), ..BASE }, // RepositoryName
+    Shape { name: S(507538, 18), kind: List, item: 317, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // RepositoryNameList
+    Shape { name: S(507556, 27), kind: Structure, members: (14658, 1), error: Some((S(507556, 27), 400)), ..BASE }, // RepositoryNotEmptyException
+    Shape { name: S(507583, 27), kind: Structure, members: (14659, 1), error: Some((S(507583, 27), 400)), ..BASE }, // RepositoryNotFoundException
+    Shape { name: S(507610, 33), kind: Structure, members: (14660, 1), error: Some((S(507610, 33), 400)), ..BASE }, // RepositoryPolicyNotFoundException
+    Shape { name: S(507643, 20), kind: String, min: Some(0.0), max: Some(10240.0), ..BASE }, // RepositoryPolicyText
+    Shape { name: S(507663, 31), kind: Structure, members: (14661, 5), ..BASE }, // RepositoryScanningConfiguration
+    Shape { name: S(507753, 38), kind: Structure, members: (14666, 3), ..BASE }, // RepositoryScanningConfigurationFailure
+    Shape { name: S(507791, 42), kind: List, item: 324, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RepositoryScanningConfigurationFailureList
+    Shape { name: S(507833, 35), kind: List, item: 323, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RepositoryScanningConfigurationList
+    Shape { name: S(507868, 29), kind: String, max: Some(256.0), ..BASE }, // RepositoryTemplateDescription
+    Shape { name: S(134875, 8), kind: Structure, members: (14669, 4), ..BASE }, // Resource
+    Shape { name: S(507906, 15), kind: Structure, members: (14673, 1), ..BASE }, // ResourceDetails
+    Shape { name: S(80898, 10), kind: String, ..BASE }, // ResourceId
+    Shape { name: S(316091, 12), kind: List, item: 328, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ResourceList
+    Shape { name: S(507986, 13), kind: String, enums: (4243, 3), ..BASE }, // ScanFrequency
+    Shape { name: S(508032, 21), kind: Structure, members: (14674, 1), error: Some((S(508032, 21), 400)), ..BASE }, // ScanNotFoundException
+    Shape { name: S(508053, 14), kind: Boolean, ..BASE }, // ScanOnPushFlag
+    Shape { name: S(508067, 10), kind: String, enums: (4246, 11), ..BASE }, // ScanStatus
+    Shape { name: S(508192, 21), kind: String, ..BASE }, // ScanStatusDescription
+    Shape { name: S(508213, 13), kind: Timestamp, ..BASE }, // ScanTimestamp
+    Shape { name: S(508226, 8), kind: String, enums: (4257, 2), ..BASE }, // ScanType
+    Shape { name: S(508247, 32), kind: String, enums: (4259, 1), ..BASE }, // ScanningConfigurationFailureCode
+    Shape { name: S(508299, 34), kind: String, ..BASE }, // ScanningConfigurationFailureReason
+    Shape { name: S(508333, 39), kind: List, item: 317, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(25.0), ..BASE }, // ScanningConfigurationRepositoryNameList
+    Shape { name: S(508372, 24), kind: Structure, members: (14675, 2), ..BASE }, // ScanningRepositoryFilter
+    Shape { name: S(508396, 28), kind: List, item: 342, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(100.0), ..BASE }, // ScanningRepositoryFilterList
+    Shape { name: S(508424, 28), kind: String, enums: (4260, 1), ..BASE }, // ScanningRepositoryFilterType
+    Shape { name: S(508452, 29), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(508481, 41)), ..BASE }, // ScanningRepositoryFilterValue
+    Shape { name: S(60029, 5), kind: Double, ..BASE }, // Score
+    Shape { name: S(508522, 12), kind: Structure, members: (14677, 1), ..BASE }, // ScoreDetails
+    Shape { name: S(508534, 13), kind: String, ..BASE }, // ScoringVector
+    Shape { name: S(508547, 23), kind: Structure, members: (14678, 1), error: Some((S(508547, 23), 400)), ..BASE }, // SecretNotFoundException
+    Shape { name: S(508570, 15), kind: Structure, members: (14679, 1), error: Some((S(508570, 15), 400)), ..BASE }, // ServerException
+    Shape { name: S(508585, 26), kind: Structure, members: (14680, 4), ..BASE }, // SetRepositoryPolicyRequest
+    Shape { name: S(508611, 27), kind: Structure, members: (14684, 3), ..BASE }, // SetRepositoryPolicyResponse
+    Shape { name: S(508638, 8), kind: String, ..BASE }, // Severity
+    Shape { name: S(508646, 13), kind: Integer, min: Some(0.0), ..BASE }, // SeverityCount
+    Shape { name: S(508659, 20), kind: Structure, members: (14687, 1), ..BASE }, // SigningConfiguration
+    Shape { name: S(508679, 37), kind: Structure, members: (14688, 1), error: Some((S(508679, 37), 400)), ..BASE }, // SigningConfigurationNotFoundException
+    Shape { name: S(508716, 17), kind: String, max: Some(200.0), pattern: Some(S(508733, 84)), ..BASE }, // SigningProfileArn
+    Shape { name: S(508817, 23), kind: Structure, members: (14689, 2), ..BASE }, // SigningRepositoryFilter
+    Shape { name: S(508840, 27), kind: List, item: 358, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(100.0), ..BASE }, // SigningRepositoryFilterList
+    Shape { name: S(508867, 27), kind: String, enums: (4261, 1), ..BASE }, // SigningRepositoryFilterType
+    Shape { name: S(508908, 28), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(508936, 68)), ..BASE }, // SigningRepositoryFilterValue
+    Shape { name: S(509004, 11), kind: Structure, members: (14691, 2), ..BASE }, // SigningRule
+    Shape { name: S(509015, 15), kind: List, item: 362, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(10.0), ..BASE }, // SigningRuleList
+    Shape { name: S(509030, 13), kind: String, enums: (4262, 3), ..BASE }, // SigningStatus
+    Shape { name: S(509043, 24), kind: String, ..BASE }, // SigningStatusFailureCode
+    Shape { name: S(509067, 26), kind: String, ..BASE }, // SigningStatusFailureReason
+    Shape { name: S(26923, 6), kind: String, ..BASE }, // Source
+    Shape { name: S(509093, 15), kind: String, ..BASE }, // SourceLayerHash
+    Shape { name: S(509108, 21), kind: Structure, members: (14693, 3), ..BASE }, // StartImageScanRequest
+    Shape { name: S(509129, 22), kind: Structure, members: (14696, 4), ..BASE }, // StartImageScanResponse
+    Shape { name: S(509151, 34), kind: Structure, members: (14700, 3), ..BASE }, // StartLifecyclePolicyPreviewRequest
+    Shape { name: S(509185, 35), kind: Structure, members: (14703, 4), ..BASE }, // StartLifecyclePolicyPreviewResponse
+    Shape { name: S(509220, 31), kind: Structure, members: (14707, 2), ..BASE }, // StartReplicationBackfillRequest
+    Shape { name: S(509251, 32), kind: Structure, members: (14709, 5), ..BASE }, // StartReplicationBackfillResponse
+    Shape { name: S(36314, 6), kind: String, ..BASE }, // Status
+    Shape { name: S(509283, 30), kind: Structure, members: (14714, 2), ..BASE }, // StopReplicationBackfillRequest
+    Shape { name: S(509313, 31), kind: Structure, members: (14716, 5), ..BASE }, // StopReplicationBackfillResponse
+    Shape { name: S(337809, 6), kind: String, ..BASE }, // String
+    Shape { name: S(509344, 17), kind: Structure, members: (14721, 1), ..BASE }, // SubjectIdentifier
+    Shape { name: S(95354, 3), kind: Structure, members: (14722, 2), ..BASE }, // Tag
+    Shape { name: S(59684, 6), kind: String, ..BASE }, // TagKey
+    Shape { name: S(339850, 10), kind: List, item: 381, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TagKeyList
+    Shape { name: S(339860, 7), kind: List, item: 380, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TagList
+    Shape { name: S(488924, 18), kind: Structure, members: (14724, 2), ..BASE }, // TagResourceRequest
+    Shape { name: S(509361, 19), kind: Structure, members: (14726, 0), ..BASE }, // TagResourceResponse
+    Shape { name: S(509380, 9), kind: String, enums: (4265, 3), ..BASE }, // TagStatus
+    Shape { name: S(380088, 8), kind: String, ..BASE }, // TagValue
+    Shape { name: S(31585, 4), kind: Map, item: 381, value: 387, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // Tags
+    Shape { name: S(509403, 18), kind: String, enums: (4268, 2), ..BASE }, // TargetStorageClass
+    Shape { name: S(509421, 30), kind: Structure, members: (14726, 1), error: Some((S(509421, 30), 400)), ..BASE }, // TemplateAlreadyExistsException
+    Shape { name: S(509451, 25), kind: Structure, members: (14727, 1), error: Some((S(509451, 25), 400)), ..BASE }, // TemplateNotFoundException
+    Shape { name: S(213264, 5), kind: String, ..BASE }, // Title
+    Shape { name: S(380183, 20), kind: Structure, members: (14728, 1), error: Some((S(380183, 20), 400)), ..BASE }, // TooManyTagsException
+    Shape { name: S(509476, 28), kind: Structure, members: (14729, 2), ..BASE }, // TransitioningImageTotalCount
+    Shape { name: S(509554, 29), kind: List, item: 394, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TransitioningImageTotalCounts
+    Shape { name: S(66816, 4), kind: String, ..BASE }, // Type
+    Shape { name: S(509583, 29), kind: Structure, members: (14731, 1), error: Some((S(509583, 29), 400)), ..BASE }, // UnableToAccessSecretException
+    Shape { name: S(509612, 35), kind: Structure, members: (14732, 1), error: Some((S(509612, 35), 400)), ..BASE }, // UnableToDecryptSecretValueException
+    Shape { name: S(509647, 33), kind: Structure, members: (14733, 1), error: Some((S(509647, 33), 400)), ..BASE }, // UnableToGetUpstreamImageException
+    Shape { name: S(509680, 33), kind: Structure, members: (14734, 1), error: Some((S(509680, 33), 400)), ..BASE }, // UnableToGetUpstreamLayerException
+    Shape { name: S(509713, 43), kind: Structure, members: (14735, 1), error: Some((S(509713, 43), 400)), ..BASE }, // UnableToListUpstreamImageReferrersException
+    Shape { name: S(509756, 29), kind: Structure, members: (14736, 1), error: Some((S(509756, 29), 400)), ..BASE }, // UnsupportedImageTypeException
+    Shape { name: S(509785, 36), kind: Structure, members: (14737, 1), error: Some((S(509785, 36), 400)), ..BASE }, // UnsupportedUpstreamRegistryException
+    Shape { name: S(489009, 20), kind: Structure, members: (14738, 2), ..BASE }, // UntagResourceRequest
+    Shape { name: S(509847, 21), kind: Structure, members: (14740, 0), ..BASE }, // UntagResourceResponse
+    Shape { name: S(509868, 30), kind: Structure, members: (14740, 4), ..BASE }, // UpdateImageStorageClassRequest
+    Shape { name: S(509898, 31), kind: Structure, members: (14744, 4), ..BASE }, // UpdateImageStorageClassResponse
+    Shape { name: S(509929, 33), kind: Structure, members: (14748, 5), ..BASE }, // UpdatePullThroughCacheRuleRequest
+    Shape { name: S(509962, 34), kind: Structure, members: (14753, 7), ..BASE }, // UpdatePullThroughCacheRuleResponse
+    Shape { name: S(509996, 39), kind: Structure, members: (14760, 10), ..BASE }, // UpdateRepositoryCreationTemplateRequest
+    Shape { name: S(510035, 40), kind: Structure, members: (14770, 2), ..BASE }, // UpdateRepositoryCreationTemplateResponse
+    Shape { name: S(510075, 16), kind: Timestamp, ..BASE }, // UpdatedTimestamp
+    Shape { name: S(510091, 8), kind: String, pattern: Some(S(506112, 75)), ..BASE }, // UploadId
+    Shape { name: S(510099, 22), kind: Structure, members: (14772, 6), ..BASE }, // UploadLayerPartRequest
+    Shape { name: S(510250, 23), kind: Structure, members: (14778, 4), ..BASE }, // UploadLayerPartResponse
+    Shape { name: S(510326, 23), kind: Structure, members: (14782, 1), error: Some((S(510326, 23), 400)), ..BASE }, // UploadNotFoundException
+    Shape { name: S(510349, 16), kind: String, enums: (4270, 10), ..BASE }, // UpstreamRegistry
+    Shape { name: S(213090, 3), kind: String, ..BASE }, // Url
+    Shape { name: S(510497, 35), kind: Structure, members: (14783, 2), ..BASE }, // ValidatePullThroughCacheRuleRequest
+    Shape { name: S(510532, 36), kind: Structure, members: (14785, 9), ..BASE }, // ValidatePullThroughCacheRuleResponse
+    Shape { name: S(510613, 19), kind: Structure, members: (14794, 1), error: Some((S(510613, 19), 400)), ..BASE }, // ValidationException
+    Shape { name: S(182701, 7), kind: String, ..BASE }, // Version
+    Shape { name: S(510632, 15), kind: String, ..BASE }, // VulnerabilityId
+    Shape { name: S(510647, 34), kind: Timestamp, ..BASE }, // VulnerabilitySourceUpdateTimestamp
+    Shape { name: S(510681, 17), kind: Structure, members: (14795, 9), ..BASE }, // VulnerablePackage
+    Shape { name: S(510934, 21), kind: String, ..BASE }, // VulnerablePackageName
+    Shape { name: S(510955, 22), kind: List, item: 425, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // VulnerablePackagesList
 ];

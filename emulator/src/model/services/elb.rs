@@ -13,217 +13,217 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 29] = [
-    Op { name: S(412865, 7), input: Some(9), output: Some(10), result_wrapper: Some(S(412872, 13)), errors: (0, 3) }, // AddTags
-    Op { name: S(412885, 33), input: Some(17), output: Some(18), result_wrapper: Some(S(412918, 39)), errors: (3, 3) }, // ApplySecurityGroupsToLoadBalancer
-    Op { name: S(412957, 27), input: Some(19), output: Some(20), result_wrapper: Some(S(412984, 33)), errors: (6, 4) }, // AttachLoadBalancerToSubnets
-    Op { name: S(413017, 20), input: Some(30), output: Some(31), result_wrapper: Some(S(413037, 26)), errors: (10, 1) }, // ConfigureHealthCheck
-    Op { name: S(413063, 31), input: Some(40), output: Some(41), result_wrapper: Some(S(413094, 37)), errors: (11, 4) }, // CreateAppCookieStickinessPolicy
-    Op { name: S(413131, 30), input: Some(42), output: Some(43), result_wrapper: Some(S(413161, 36)), errors: (15, 4) }, // CreateLBCookieStickinessPolicy
-    Op { name: S(413197, 18), input: Some(38), output: Some(39), result_wrapper: Some(S(413215, 24)), errors: (19, 12) }, // CreateLoadBalancer
-    Op { name: S(413239, 27), input: Some(44), output: Some(45), result_wrapper: Some(S(413266, 33)), errors: (31, 5) }, // CreateLoadBalancerListeners
-    Op { name: S(413299, 24), input: Some(46), output: Some(47), result_wrapper: Some(S(413323, 30)), errors: (36, 5) }, // CreateLoadBalancerPolicy
-    Op { name: S(413353, 18), input: Some(53), output: Some(54), result_wrapper: Some(S(413371, 24)), errors: (41, 0) }, // DeleteLoadBalancer
-    Op { name: S(413395, 27), input: Some(55), output: Some(56), result_wrapper: Some(S(413422, 33)), errors: (41, 1) }, // DeleteLoadBalancerListeners
-    Op { name: S(413455, 24), input: Some(57), output: Some(58), result_wrapper: Some(S(413479, 30)), errors: (42, 2) }, // DeleteLoadBalancerPolicy
-    Op { name: S(413509, 35), input: Some(60), output: Some(61), result_wrapper: Some(S(413544, 41)), errors: (44, 2) }, // DeregisterInstancesFromLoadBalancer
-    Op { name: S(413585, 21), input: Some(64), output: Some(65), result_wrapper: Some(S(413606, 27)), errors: (46, 0) }, // DescribeAccountLimits
-    Op { name: S(413633, 22), input: Some(66), output: Some(67), result_wrapper: Some(S(413655, 28)), errors: (46, 2) }, // DescribeInstanceHealth
-    Op { name: S(413683, 30), input: Some(68), output: Some(69), result_wrapper: Some(S(413713, 36)), errors: (48, 2) }, // DescribeLoadBalancerAttributes
-    Op { name: S(413749, 28), input: Some(70), output: Some(71), result_wrapper: Some(S(413777, 34)), errors: (50, 2) }, // DescribeLoadBalancerPolicies
-    Op { name: S(413811, 31), input: Some(72), output: Some(73), result_wrapper: Some(S(413842, 37)), errors: (52, 1) }, // DescribeLoadBalancerPolicyTypes
-    Op { name: S(413879, 21), input: Some(62), output: Some(63), result_wrapper: Some(S(413900, 27)), errors: (53, 2) }, // DescribeLoadBalancers
-    Op { name: S(12508, 12), input: Some(74), output: Some(75), result_wrapper: Some(S(168758, 18)), errors: (55, 1) }, // DescribeTags
-    Op { name: S(413927, 29), input: Some(77), output: Some(78), result_wrapper: Some(S(413956, 35)), errors: (56, 2) }, // DetachLoadBalancerFromSubnets
-    Op { name: S(413991, 39), input: Some(146), output: Some(147), result_wrapper: Some(S(414030, 45)), errors: (58, 2) }, // DisableAvailabilityZonesForLoadBalancer
-    Op { name: S(414075, 38), input: Some(7), output: Some(8), result_wrapper: Some(S(414113, 44)), errors: (60, 1) }, // EnableAvailabilityZonesForLoadBalancer
-    Op { name: S(414157, 28), input: Some(119), output: Some(120), result_wrapper: Some(S(414185, 34)), errors: (61, 3) }, // ModifyLoadBalancerAttributes
-    Op { name: S(414219, 33), input: Some(144), output: Some(145), result_wrapper: Some(S(414252, 39)), errors: (64, 2) }, // RegisterInstancesWithLoadBalancer
-    Op { name: S(414291, 10), input: Some(148), output: Some(149), result_wrapper: Some(S(414301, 16)), errors: (66, 1) }, // RemoveTags
-    Op { name: S(414317, 37), input: Some(156), output: Some(157), result_wrapper: Some(S(414354, 43)), errors: (67, 5) }, // SetLoadBalancerListenerSSLCertificate
-    Op { name: S(414397, 39), input: Some(158), output: Some(159), result_wrapper: Some(S(414436, 45)), errors: (72, 3) }, // SetLoadBalancerPoliciesForBackendServer
-    Op { name: S(414481, 33), input: Some(160), output: Some(161), result_wrapper: Some(S(414514, 39)), errors: (75, 4) }, // SetLoadBalancerPoliciesOfListener
+    Op { name: S(372227, 7), input: Some(9), output: Some(10), result_wrapper: Some(S(372234, 13)), errors: (0, 3) }, // AddTags
+    Op { name: S(372247, 33), input: Some(17), output: Some(18), result_wrapper: Some(S(372280, 39)), errors: (3, 3) }, // ApplySecurityGroupsToLoadBalancer
+    Op { name: S(372319, 27), input: Some(19), output: Some(20), result_wrapper: Some(S(372346, 33)), errors: (6, 4) }, // AttachLoadBalancerToSubnets
+    Op { name: S(372379, 20), input: Some(30), output: Some(31), result_wrapper: Some(S(372399, 26)), errors: (10, 1) }, // ConfigureHealthCheck
+    Op { name: S(372425, 31), input: Some(40), output: Some(41), result_wrapper: Some(S(372456, 37)), errors: (11, 4) }, // CreateAppCookieStickinessPolicy
+    Op { name: S(372493, 30), input: Some(42), output: Some(43), result_wrapper: Some(S(372523, 36)), errors: (15, 4) }, // CreateLBCookieStickinessPolicy
+    Op { name: S(372559, 18), input: Some(38), output: Some(39), result_wrapper: Some(S(372577, 24)), errors: (19, 12) }, // CreateLoadBalancer
+    Op { name: S(372601, 27), input: Some(44), output: Some(45), result_wrapper: Some(S(372628, 33)), errors: (31, 5) }, // CreateLoadBalancerListeners
+    Op { name: S(372661, 24), input: Some(46), output: Some(47), result_wrapper: Some(S(372685, 30)), errors: (36, 5) }, // CreateLoadBalancerPolicy
+    Op { name: S(372715, 18), input: Some(53), output: Some(54), result_wrapper: Some(S(372733, 24)), errors: (41, 0) }, // DeleteLoadBalancer
+    Op { name: S(372757, 27), input: Some(55), output: Some(56), result_wrapper: Some(S(372784, 33)), errors: (41, 1) }, // DeleteLoadBalancerListeners
+    Op { name: S(372817, 24), input: Some(57), output: Some(58), result_wrapper: Some(S(372841, 30)), errors: (42, 2) }, // DeleteLoadBalancerPolicy
+    Op { name: S(372871, 35), input: Some(60), output: Some(61), result_wrapper: Some(S(372906, 41)), errors: (44, 2) }, // DeregisterInstancesFromLoadBalancer
+    Op { name: S(372947, 21), input: Some(64), output: Some(65), result_wrapper: Some(S(372968, 27)), errors: (46, 0) }, // DescribeAccountLimits
+    Op { name: S(372995, 22), input: Some(66), output: Some(67), result_wrapper: Some(S(373017, 28)), errors: (46, 2) }, // DescribeInstanceHealth
+    Op { name: S(373045, 30), input: Some(68), output: Some(69), result_wrapper: Some(S(373075, 36)), errors: (48, 2) }, // DescribeLoadBalancerAttributes
+    Op { name: S(373111, 28), input: Some(70), output: Some(71), result_wrapper: Some(S(373139, 34)), errors: (50, 2) }, // DescribeLoadBalancerPolicies
+    Op { name: S(373173, 31), input: Some(72), output: Some(73), result_wrapper: Some(S(373204, 37)), errors: (52, 1) }, // DescribeLoadBalancerPolicyTypes
+    Op { name: S(373241, 21), input: Some(62), output: Some(63), result_wrapper: Some(S(373262, 27)), errors: (53, 2) }, // DescribeLoadBalancers
+    Op { name: S(12508, 12), input: Some(74), output: Some(75), result_wrapper: Some(S(154548, 18)), errors: (55, 1) }, // DescribeTags
+    Op { name: S(373289, 29), input: Some(77), output: Some(78), result_wrapper: Some(S(373318, 35)), errors: (56, 2) }, // DetachLoadBalancerFromSubnets
+    Op { name: S(373353, 39), input: Some(146), output: Some(147), result_wrapper: Some(S(373392, 45)), errors: (58, 2) }, // DisableAvailabilityZonesForLoadBalancer
+    Op { name: S(373437, 38), input: Some(7), output: Some(8), result_wrapper: Some(S(373475, 44)), errors: (60, 1) }, // EnableAvailabilityZonesForLoadBalancer
+    Op { name: S(373519, 28), input: Some(119), output: Some(120), result_wrapper: Some(S(373547, 34)), errors: (61, 3) }, // ModifyLoadBalancerAttributes
+    Op { name: S(373581, 33), input: Some(144), output: Some(145), result_wrapper: Some(S(373614, 39)), errors: (64, 2) }, // RegisterInstancesWithLoadBalancer
+    Op { name: S(373653, 10), input: Some(148), output: Some(149), result_wrapper: Some(S(373663, 16)), errors: (66, 1) }, // RemoveTags
+    Op { name: S(373679, 37), input: Some(156), output: Some(157), result_wrapper: Some(S(373716, 43)), errors: (67, 5) }, // SetLoadBalancerListenerSSLCertificate
+    Op { name: S(373759, 39), input: Some(158), output: Some(159), result_wrapper: Some(S(373798, 45)), errors: (72, 3) }, // SetLoadBalancerPoliciesForBackendServer
+    Op { name: S(373843, 33), input: Some(160), output: Some(161), result_wrapper: Some(S(373876, 39)), errors: (75, 4) }, // SetLoadBalancerPoliciesOfListener
 ];
 
 static SHAPES: [Shape; 181] = [
-    Shape { name: S(414553, 9), kind: Structure, members: (10862, 4), ..BASE }, // AccessLog
-    Shape { name: S(414603, 16), kind: Boolean, ..BASE }, // AccessLogEnabled
-    Shape { name: S(414619, 17), kind: Integer, ..BASE }, // AccessLogInterval
-    Shape { name: S(414636, 15), kind: String, ..BASE }, // AccessLogPrefix
-    Shape { name: S(414651, 15), kind: String, ..BASE }, // AccessPointName
-    Shape { name: S(414666, 28), kind: Structure, members: (10866, 0), error: Some((S(414694, 20), 400)), ..BASE }, // AccessPointNotFoundException
-    Shape { name: S(414714, 15), kind: Integer, ..BASE }, // AccessPointPort
-    Shape { name: S(414729, 25), kind: Structure, members: (10866, 2), ..BASE }, // AddAvailabilityZonesInput
-    Shape { name: S(414846, 26), kind: Structure, members: (10868, 1), ..BASE }, // AddAvailabilityZonesOutput
-    Shape { name: S(414872, 12), kind: Structure, members: (10869, 2), ..BASE }, // AddTagsInput
-    Shape { name: S(414953, 13), kind: Structure, members: (10871, 0), ..BASE }, // AddTagsOutput
-    Shape { name: S(414966, 19), kind: Structure, members: (10871, 2), ..BASE }, // AdditionalAttribute
-    Shape { name: S(414985, 22), kind: String, max: Some(256.0), pattern: Some(S(415007, 15)), ..BASE }, // AdditionalAttributeKey
-    Shape { name: S(415022, 24), kind: String, max: Some(256.0), pattern: Some(S(415007, 15)), ..BASE }, // AdditionalAttributeValue
-    Shape { name: S(415046, 20), kind: List, item: 11, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(10.0), ..BASE }, // AdditionalAttributes
-    Shape { name: S(415066, 27), kind: List, item: 16, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AppCookieStickinessPolicies
-    Shape { name: S(415093, 25), kind: Structure, members: (10873, 2), ..BASE }, // AppCookieStickinessPolicy
-    Shape { name: S(415188, 38), kind: Structure, members: (10875, 2), ..BASE }, // ApplySecurityGroupsToLoadBalancerInput
-    Shape { name: S(415259, 39), kind: Structure, members: (10877, 1), ..BASE }, // ApplySecurityGroupsToLoadBalancerOutput
-    Shape { name: S(415298, 32), kind: Structure, members: (10878, 2), ..BASE }, // AttachLoadBalancerToSubnetsInput
-    Shape { name: S(415349, 33), kind: Structure, members: (10880, 1), ..BASE }, // AttachLoadBalancerToSubnetsOutput
-    Shape { name: S(27587, 13), kind: String, ..BASE }, // AttributeName
-    Shape { name: S(415382, 13), kind: String, ..BASE }, // AttributeType
-    Shape { name: S(27853, 14), kind: String, ..BASE }, // AttributeValue
-    Shape { name: S(34798, 16), kind: String, ..BASE }, // AvailabilityZone
-    Shape { name: S(108244, 17), kind: List, item: 24, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AvailabilityZones
-    Shape { name: S(415395, 24), kind: Structure, members: (10881, 2), ..BASE }, // BackendServerDescription
-    Shape { name: S(415486, 25), kind: List, item: 26, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // BackendServerDescriptions
-    Shape { name: S(415511, 11), kind: String, ..BASE }, // Cardinality
-    Shape { name: S(415522, 28), kind: Structure, members: (10883, 0), error: Some((S(415550, 19), 400)), ..BASE }, // CertificateNotFoundException
-    Shape { name: S(415569, 25), kind: Structure, members: (10883, 2), ..BASE }, // ConfigureHealthCheckInput
-    Shape { name: S(415632, 26), kind: Structure, members: (10885, 1), ..BASE }, // ConfigureHealthCheckOutput
-    Shape { name: S(415658, 18), kind: Structure, members: (10886, 2), ..BASE }, // ConnectionDraining
-    Shape { name: S(415676, 25), kind: Boolean, ..BASE }, // ConnectionDrainingEnabled
-    Shape { name: S(415701, 25), kind: Integer, ..BASE }, // ConnectionDrainingTimeout
-    Shape { name: S(415726, 18), kind: Structure, members: (10888, 1), ..BASE }, // ConnectionSettings
-    Shape { name: S(415782, 22), kind: Long, ..BASE }, // CookieExpirationPeriod
-    Shape { name: S(415153, 10), kind: String, ..BASE }, // CookieName
-    Shape { name: S(415804, 22), kind: Structure, members: (10889, 7), ..BASE }, // CreateAccessPointInput
-    Shape { name: S(415881, 23), kind: Structure, members: (10896, 1), ..BASE }, // CreateAccessPointOutput
-    Shape { name: S(415930, 36), kind: Structure, members: (10897, 3), ..BASE }, // CreateAppCookieStickinessPolicyInput
-    Shape { name: S(415966, 37), kind: Structure, members: (10900, 0), ..BASE }, // CreateAppCookieStickinessPolicyOutput
-    Shape { name: S(416003, 35), kind: Structure, members: (10900, 3), ..BASE }, // CreateLBCookieStickinessPolicyInput
-    Shape { name: S(416087, 36), kind: Structure, members: (10903, 0), ..BASE }, // CreateLBCookieStickinessPolicyOutput
-    Shape { name: S(416123, 31), kind: Structure, members: (10903, 2), ..BASE }, // CreateLoadBalancerListenerInput
-    Shape { name: S(416154, 32), kind: Structure, members: (10905, 0), ..BASE }, // CreateLoadBalancerListenerOutput
-    Shape { name: S(416186, 29), kind: Structure, members: (10905, 4), ..BASE }, // CreateLoadBalancerPolicyInput
-    Shape { name: S(416315, 30), kind: Structure, members: (10909, 0), ..BASE }, // CreateLoadBalancerPolicyOutput
-    Shape { name: S(416345, 11), kind: Timestamp, ..BASE }, // CreatedTime
-    Shape { name: S(416356, 22), kind: Structure, members: (10909, 1), ..BASE }, // CrossZoneLoadBalancing
-    Shape { name: S(416378, 29), kind: Boolean, ..BASE }, // CrossZoneLoadBalancingEnabled
-    Shape { name: S(415904, 7), kind: String, ..BASE }, // DNSName
-    Shape { name: S(416407, 12), kind: String, ..BASE }, // DefaultValue
-    Shape { name: S(416419, 22), kind: Structure, members: (10910, 1), ..BASE }, // DeleteAccessPointInput
-    Shape { name: S(416441, 23), kind: Structure, members: (10911, 0), ..BASE }, // DeleteAccessPointOutput
-    Shape { name: S(416464, 31), kind: Structure, members: (10911, 2), ..BASE }, // DeleteLoadBalancerListenerInput
-    Shape { name: S(416551, 32), kind: Structure, members: (10913, 0), ..BASE }, // DeleteLoadBalancerListenerOutput
-    Shape { name: S(416583, 29), kind: Structure, members: (10913, 2), ..BASE }, // DeleteLoadBalancerPolicyInput
-    Shape { name: S(416612, 30), kind: Structure, members: (10915, 0), ..BASE }, // DeleteLoadBalancerPolicyOutput
-    Shape { name: S(416642, 27), kind: Structure, members: (10915, 0), error: Some((S(416669, 18), 400)), ..BASE }, // DependencyThrottleException
-    Shape { name: S(416687, 24), kind: Structure, members: (10915, 2), ..BASE }, // DeregisterEndPointsInput
-    Shape { name: S(416734, 25), kind: Structure, members: (10917, 1), ..BASE }, // DeregisterEndPointsOutput
-    Shape { name: S(416759, 25), kind: Structure, members: (10918, 3), ..BASE }, // DescribeAccessPointsInput
-    Shape { name: S(416836, 26), kind: Structure, members: (10921, 2), ..BASE }, // DescribeAccessPointsOutput
-    Shape { name: S(416974, 26), kind: Structure, members: (10923, 2), ..BASE }, // DescribeAccountLimitsInput
-    Shape { name: S(417000, 27), kind: Structure, members: (10925, 2), ..BASE }, // DescribeAccountLimitsOutput
-    Shape { name: S(417050, 26), kind: Structure, members: (10927, 2), ..BASE }, // DescribeEndPointStateInput
-    Shape { name: S(417076, 27), kind: Structure, members: (10929, 1), ..BASE }, // DescribeEndPointStateOutput
-    Shape { name: S(417150, 35), kind: Structure, members: (10930, 1), ..BASE }, // DescribeLoadBalancerAttributesInput
-    Shape { name: S(417185, 36), kind: Structure, members: (10931, 1), ..BASE }, // DescribeLoadBalancerAttributesOutput
-    Shape { name: S(417292, 33), kind: Structure, members: (10932, 2), ..BASE }, // DescribeLoadBalancerPoliciesInput
-    Shape { name: S(417325, 34), kind: Structure, members: (10934, 1), ..BASE }, // DescribeLoadBalancerPoliciesOutput
-    Shape { name: S(417418, 36), kind: Structure, members: (10935, 1), ..BASE }, // DescribeLoadBalancerPolicyTypesInput
-    Shape { name: S(417504, 37), kind: Structure, members: (10936, 1), ..BASE }, // DescribeLoadBalancerPolicyTypesOutput
-    Shape { name: S(417612, 17), kind: Structure, members: (10937, 1), ..BASE }, // DescribeTagsInput
-    Shape { name: S(417629, 18), kind: Structure, members: (10938, 1), ..BASE }, // DescribeTagsOutput
-    Shape { name: S(31042, 11), kind: String, ..BASE }, // Description
-    Shape { name: S(417697, 34), kind: Structure, members: (10939, 2), ..BASE }, // DetachLoadBalancerFromSubnetsInput
-    Shape { name: S(417731, 35), kind: Structure, members: (10941, 1), ..BASE }, // DetachLoadBalancerFromSubnetsOutput
-    Shape { name: S(417766, 33), kind: Structure, members: (10942, 0), error: Some((S(417799, 25), 400)), ..BASE }, // DuplicateAccessPointNameException
-    Shape { name: S(417824, 26), kind: Structure, members: (10942, 0), error: Some((S(417850, 17), 400)), ..BASE }, // DuplicateListenerException
-    Shape { name: S(417867, 28), kind: Structure, members: (10942, 0), error: Some((S(417895, 19), 400)), ..BASE }, // DuplicatePolicyNameException
-    Shape { name: S(417914, 25), kind: Structure, members: (10942, 0), error: Some((S(417939, 16), 400)), ..BASE }, // DuplicateTagKeysException
-    Shape { name: S(417955, 12), kind: Integer, ..BASE }, // EndPointPort
-    Shape { name: S(415594, 11), kind: Structure, members: (10942, 5), ..BASE }, // HealthCheck
-    Shape { name: S(418079, 19), kind: Integer, min: Some(5.0), max: Some(300.0), ..BASE }, // HealthCheckInterval
-    Shape { name: S(418098, 17), kind: String, ..BASE }, // HealthCheckTarget
-    Shape { name: S(418115, 18), kind: Integer, min: Some(2.0), max: Some(60.0), ..BASE }, // HealthCheckTimeout
-    Shape { name: S(418026, 16), kind: Integer, min: Some(2.0), max: Some(10.0), ..BASE }, // HealthyThreshold
-    Shape { name: S(415744, 11), kind: Integer, min: Some(1.0), max: Some(3600.0), ..BASE }, // IdleTimeout
-    Shape { name: S(36558, 8), kind: Structure, members: (10947, 1), ..BASE }, // Instance
-    Shape { name: S(29112, 10), kind: String, ..BASE }, // InstanceId
-    Shape { name: S(36394, 12), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // InstancePort
-    Shape { name: S(242013, 13), kind: Structure, members: (10948, 4), ..BASE }, // InstanceState
-    Shape { name: S(417103, 14), kind: List, item: 93, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // InstanceStates
-    Shape { name: S(40375, 9), kind: List, item: 90, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Instances
-    Shape { name: S(418158, 36), kind: Structure, members: (10952, 0), error: Some((S(418194, 27), 409)), ..BASE }, // InvalidConfigurationRequestException
-    Shape { name: S(418221, 24), kind: Structure, members: (10952, 0), error: Some((S(418245, 15), 400)), ..BASE }, // InvalidEndPointException
-    Shape { name: S(418260, 22), kind: Structure, members: (10952, 0), error: Some((S(418282, 13), 400)), ..BASE }, // InvalidSchemeException
-    Shape { name: S(418295, 29), kind: Structure, members: (10952, 0), error: Some((S(418324, 20), 400)), ..BASE }, // InvalidSecurityGroupException
-    Shape { name: S(418344, 22), kind: Structure, members: (10952, 0), error: Some((S(418366, 13), 400)), ..BASE }, // InvalidSubnetException
-    Shape { name: S(418379, 26), kind: List, item: 102, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LBCookieStickinessPolicies
-    Shape { name: S(418405, 24), kind: Structure, members: (10952, 2), ..BASE }, // LBCookieStickinessPolicy
-    Shape { name: S(418429, 5), kind: Structure, members: (10954, 2), ..BASE }, // Limit
-    Shape { name: S(417027, 6), kind: List, item: 103, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Limits
-    Shape { name: S(418434, 8), kind: Structure, members: (10956, 5), ..BASE }, // Listener
-    Shape { name: S(418585, 19), kind: Structure, members: (10961, 2), ..BASE }, // ListenerDescription
-    Shape { name: S(418625, 20), kind: List, item: 106, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ListenerDescriptions
-    Shape { name: S(418645, 25), kind: Structure, members: (10963, 0), error: Some((S(418670, 16), 400)), ..BASE }, // ListenerNotFoundException
-    Shape { name: S(415826, 9), kind: List, item: 105, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Listeners
-    Shape { name: S(418686, 38), kind: Structure, members: (10963, 0), error: Some((S(418724, 29), 400)), ..BASE }, // LoadBalancerAttributeNotFoundException
-    Shape { name: S(417221, 22), kind: Structure, members: (10963, 5), ..BASE }, // LoadBalancerAttributes
-    Shape { name: S(418952, 23), kind: Structure, members: (10968, 16), ..BASE }, // LoadBalancerDescription
-    Shape { name: S(416862, 24), kind: List, item: 112, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerDescriptions
-    Shape { name: S(414884, 17), kind: List, item: 4, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerNames
-    Shape { name: S(419367, 22), kind: List, item: 4, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(20.0), ..BASE }, // LoadBalancerNamesMax20
-    Shape { name: S(419389, 18), kind: String, ..BASE }, // LoadBalancerScheme
-    Shape { name: S(416784, 6), kind: String, ..BASE }, // Marker
-    Shape { name: S(23913, 3), kind: String, ..BASE }, // Max
-    Shape { name: S(419407, 33), kind: Structure, members: (10984, 2), ..BASE }, // ModifyLoadBalancerAttributesInput
-    Shape { name: S(419440, 34), kind: Structure, members: (10986, 2), ..BASE }, // ModifyLoadBalancerAttributesOutput
-    Shape { name: S(36255, 4), kind: String, ..BASE }, // Name
-    Shape { name: S(419474, 30), kind: Structure, members: (10988, 0), error: Some((S(419504, 21), 400)), ..BASE }, // OperationNotPermittedException
-    Shape { name: S(416807, 8), kind: Integer, min: Some(1.0), max: Some(400.0), ..BASE }, // PageSize
-    Shape { name: S(419174, 8), kind: Structure, members: (10988, 3), ..BASE }, // Policies
-    Shape { name: S(419685, 15), kind: Structure, members: (10991, 2), ..BASE }, // PolicyAttribute
-    Shape { name: S(419764, 26), kind: Structure, members: (10993, 2), ..BASE }, // PolicyAttributeDescription
-    Shape { name: S(419790, 27), kind: List, item: 126, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyAttributeDescriptions
-    Shape { name: S(419817, 30), kind: Structure, members: (10995, 5), ..BASE }, // PolicyAttributeTypeDescription
-    Shape { name: S(419934, 31), kind: List, item: 128, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyAttributeTypeDescriptions
-    Shape { name: S(416262, 16), kind: List, item: 125, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyAttributes
-    Shape { name: S(419965, 17), kind: Structure, members: (11000, 3), ..BASE }, // PolicyDescription
-    Shape { name: S(417359, 18), kind: List, item: 131, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyDescriptions
-    Shape { name: S(415118, 10), kind: String, ..BASE }, // PolicyName
-    Shape { name: S(415448, 11), kind: List, item: 133, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyNames
-    Shape { name: S(420041, 23), kind: Structure, members: (11003, 0), error: Some((S(420064, 14), 400)), ..BASE }, // PolicyNotFoundException
-    Shape { name: S(420078, 21), kind: Structure, members: (11003, 3), ..BASE }, // PolicyTypeDescription
-    Shape { name: S(417541, 22), kind: List, item: 136, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyTypeDescriptions
-    Shape { name: S(416215, 14), kind: String, ..BASE }, // PolicyTypeName
-    Shape { name: S(417454, 15), kind: List, item: 138, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyTypeNames
-    Shape { name: S(420166, 27), kind: Structure, members: (11006, 0), error: Some((S(420193, 18), 400)), ..BASE }, // PolicyTypeNotFoundException
-    Shape { name: S(420211, 5), kind: List, item: 6, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Ports
-    Shape { name: S(36081, 8), kind: String, ..BASE }, // Protocol
-    Shape { name: S(343557, 10), kind: String, ..BASE }, // ReasonCode
-    Shape { name: S(420216, 22), kind: Structure, members: (11006, 2), ..BASE }, // RegisterEndPointsInput
-    Shape { name: S(420238, 23), kind: Structure, members: (11008, 1), ..BASE }, // RegisterEndPointsOutput
-    Shape { name: S(420261, 28), kind: Structure, members: (11009, 2), ..BASE }, // RemoveAvailabilityZonesInput
-    Shape { name: S(420289, 29), kind: Structure, members: (11011, 1), ..BASE }, // RemoveAvailabilityZonesOutput
-    Shape { name: S(420318, 15), kind: Structure, members: (11012, 2), ..BASE }, // RemoveTagsInput
-    Shape { name: S(420333, 16), kind: Structure, members: (11014, 0), ..BASE }, // RemoveTagsOutput
-    Shape { name: S(63138, 12), kind: String, ..BASE }, // S3BucketName
-    Shape { name: S(418532, 16), kind: String, ..BASE }, // SSLCertificateId
-    Shape { name: S(37787, 15), kind: String, ..BASE }, // SecurityGroupId
-    Shape { name: S(364265, 17), kind: String, ..BASE }, // SecurityGroupName
-    Shape { name: S(420349, 23), kind: String, ..BASE }, // SecurityGroupOwnerAlias
-    Shape { name: S(166406, 14), kind: List, item: 152, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SecurityGroups
-    Shape { name: S(420372, 42), kind: Structure, members: (11014, 3), ..BASE }, // SetLoadBalancerListenerSSLCertificateInput
-    Shape { name: S(420414, 43), kind: Structure, members: (11017, 0), ..BASE }, // SetLoadBalancerListenerSSLCertificateOutput
-    Shape { name: S(420457, 44), kind: Structure, members: (11017, 3), ..BASE }, // SetLoadBalancerPoliciesForBackendServerInput
-    Shape { name: S(420501, 45), kind: Structure, members: (11020, 0), ..BASE }, // SetLoadBalancerPoliciesForBackendServerOutput
-    Shape { name: S(420546, 38), kind: Structure, members: (11020, 3), ..BASE }, // SetLoadBalancerPoliciesOfListenerInput
-    Shape { name: S(420584, 39), kind: Structure, members: (11023, 0), ..BASE }, // SetLoadBalancerPoliciesOfListenerOutput
-    Shape { name: S(419278, 19), kind: Structure, members: (11023, 2), ..BASE }, // SourceSecurityGroup
-    Shape { name: S(27984, 5), kind: String, ..BASE }, // State
-    Shape { name: S(33149, 8), kind: String, ..BASE }, // SubnetId
-    Shape { name: S(420648, 23), kind: Structure, members: (11025, 0), error: Some((S(420671, 14), 400)), ..BASE }, // SubnetNotFoundException
-    Shape { name: S(168691, 7), kind: List, item: 164, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Subnets
-    Shape { name: S(104680, 3), kind: Structure, members: (11025, 2), ..BASE }, // Tag
-    Shape { name: S(374812, 14), kind: Structure, members: (11027, 2), ..BASE }, // TagDescription
-    Shape { name: S(417647, 15), kind: List, item: 168, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagDescriptions
-    Shape { name: S(65032, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(420685, 31)), ..BASE }, // TagKey
-    Shape { name: S(375031, 10), kind: List, item: 172, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), ..BASE }, // TagKeyList
-    Shape { name: S(420716, 10), kind: Structure, members: (11029, 1), ..BASE }, // TagKeyOnly
-    Shape { name: S(375041, 7), kind: List, item: 167, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), ..BASE }, // TagList
-    Shape { name: S(420726, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(420685, 31)), ..BASE }, // TagValue
-    Shape { name: S(420734, 28), kind: Structure, members: (11030, 0), error: Some((S(420762, 20), 400)), ..BASE }, // TooManyAccessPointsException
-    Shape { name: S(420782, 24), kind: Structure, members: (11030, 0), error: Some((S(420806, 15), 400)), ..BASE }, // TooManyPoliciesException
-    Shape { name: S(420821, 20), kind: Structure, members: (11030, 0), error: Some((S(420841, 11), 400)), ..BASE }, // TooManyTagsException
-    Shape { name: S(417967, 18), kind: Integer, min: Some(2.0), max: Some(10.0), ..BASE }, // UnhealthyThreshold
-    Shape { name: S(420852, 28), kind: Structure, members: (11030, 0), error: Some((S(420880, 19), 400)), ..BASE }, // UnsupportedProtocolException
-    Shape { name: S(419258, 5), kind: String, ..BASE }, // VPCId
+    Shape { name: S(373915, 9), kind: Structure, members: (10862, 4), ..BASE }, // AccessLog
+    Shape { name: S(373965, 16), kind: Boolean, ..BASE }, // AccessLogEnabled
+    Shape { name: S(373981, 17), kind: Integer, ..BASE }, // AccessLogInterval
+    Shape { name: S(373998, 15), kind: String, ..BASE }, // AccessLogPrefix
+    Shape { name: S(374013, 15), kind: String, ..BASE }, // AccessPointName
+    Shape { name: S(374028, 28), kind: Structure, members: (10866, 0), error: Some((S(374056, 20), 400)), ..BASE }, // AccessPointNotFoundException
+    Shape { name: S(374076, 15), kind: Integer, ..BASE }, // AccessPointPort
+    Shape { name: S(374091, 25), kind: Structure, members: (10866, 2), ..BASE }, // AddAvailabilityZonesInput
+    Shape { name: S(374208, 26), kind: Structure, members: (10868, 1), ..BASE }, // AddAvailabilityZonesOutput
+    Shape { name: S(374234, 12), kind: Structure, members: (10869, 2), ..BASE }, // AddTagsInput
+    Shape { name: S(374315, 13), kind: Structure, members: (10871, 0), ..BASE }, // AddTagsOutput
+    Shape { name: S(374328, 19), kind: Structure, members: (10871, 2), ..BASE }, // AdditionalAttribute
+    Shape { name: S(374347, 22), kind: String, max: Some(256.0), pattern: Some(S(374369, 15)), ..BASE }, // AdditionalAttributeKey
+    Shape { name: S(374384, 24), kind: String, max: Some(256.0), pattern: Some(S(374369, 15)), ..BASE }, // AdditionalAttributeValue
+    Shape { name: S(374408, 20), kind: List, item: 11, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(10.0), ..BASE }, // AdditionalAttributes
+    Shape { name: S(374428, 27), kind: List, item: 16, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AppCookieStickinessPolicies
+    Shape { name: S(374455, 25), kind: Structure, members: (10873, 2), ..BASE }, // AppCookieStickinessPolicy
+    Shape { name: S(374550, 38), kind: Structure, members: (10875, 2), ..BASE }, // ApplySecurityGroupsToLoadBalancerInput
+    Shape { name: S(374621, 39), kind: Structure, members: (10877, 1), ..BASE }, // ApplySecurityGroupsToLoadBalancerOutput
+    Shape { name: S(374660, 32), kind: Structure, members: (10878, 2), ..BASE }, // AttachLoadBalancerToSubnetsInput
+    Shape { name: S(374711, 33), kind: Structure, members: (10880, 1), ..BASE }, // AttachLoadBalancerToSubnetsOutput
+    Shape { name: S(27236, 13), kind: String, ..BASE }, // AttributeName
+    Shape { name: S(374744, 13), kind: String, ..BASE }, // AttributeType
+    Shape { name: S(27485, 14), kind: String, ..BASE }, // AttributeValue
+    Shape { name: S(33322, 16), kind: String, ..BASE }, // AvailabilityZone
+    Shape { name: S(98701, 17), kind: List, item: 24, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AvailabilityZones
+    Shape { name: S(374757, 24), kind: Structure, members: (10881, 2), ..BASE }, // BackendServerDescription
+    Shape { name: S(374848, 25), kind: List, item: 26, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // BackendServerDescriptions
+    Shape { name: S(374873, 11), kind: String, ..BASE }, // Cardinality
+    Shape { name: S(374884, 28), kind: Structure, members: (10883, 0), error: Some((S(374912, 19), 400)), ..BASE }, // CertificateNotFoundException
+    Shape { name: S(374931, 25), kind: Structure, members: (10883, 2), ..BASE }, // ConfigureHealthCheckInput
+    Shape { name: S(374994, 26), kind: Structure, members: (10885, 1), ..BASE }, // ConfigureHealthCheckOutput
+    Shape { name: S(375020, 18), kind: Structure, members: (10886, 2), ..BASE }, // ConnectionDraining
+    Shape { name: S(375038, 25), kind: Boolean, ..BASE }, // ConnectionDrainingEnabled
+    Shape { name: S(375063, 25), kind: Integer, ..BASE }, // ConnectionDrainingTimeout
+    Shape { name: S(375088, 18), kind: Structure, members: (10888, 1), ..BASE }, // ConnectionSettings
+    Shape { name: S(375144, 22), kind: Long, ..BASE }, // CookieExpirationPeriod
+    Shape { name: S(374515, 10), kind: String, ..BASE }, // CookieName
+    Shape { name: S(375166, 22), kind: Structure, members: (10889, 7), ..BASE }, // CreateAccessPointInput
+    Shape { name: S(375243, 23), kind: Structure, members: (10896, 1), ..BASE }, // CreateAccessPointOutput
+    Shape { name: S(375292, 36), kind: Structure, members: (10897, 3), ..BASE }, // CreateAppCookieStickinessPolicyInput
+    Shape { name: S(375328, 37), kind: Structure, members: (10900, 0), ..BASE }, // CreateAppCookieStickinessPolicyOutput
+    Shape { name: S(375365, 35), kind: Structure, members: (10900, 3), ..BASE }, // CreateLBCookieStickinessPolicyInput
+    Shape { name: S(375449, 36), kind: Structure, members: (10903, 0), ..BASE }, // CreateLBCookieStickinessPolicyOutput
+    Shape { name: S(375485, 31), kind: Structure, members: (10903, 2), ..BASE }, // CreateLoadBalancerListenerInput
+    Shape { name: S(375516, 32), kind: Structure, members: (10905, 0), ..BASE }, // CreateLoadBalancerListenerOutput
+    Shape { name: S(375548, 29), kind: Structure, members: (10905, 4), ..BASE }, // CreateLoadBalancerPolicyInput
+    Shape { name: S(375677, 30), kind: Structure, members: (10909, 0), ..BASE }, // CreateLoadBalancerPolicyOutput
+    Shape { name: S(375707, 11), kind: Timestamp, ..BASE }, // CreatedTime
+    Shape { name: S(375718, 22), kind: Structure, members: (10909, 1), ..BASE }, // CrossZoneLoadBalancing
+    Shape { name: S(375740, 29), kind: Boolean, ..BASE }, // CrossZoneLoadBalancingEnabled
+    Shape { name: S(375266, 7), kind: String, ..BASE }, // DNSName
+    Shape { name: S(375769, 12), kind: String, ..BASE }, // DefaultValue
+    Shape { name: S(375781, 22), kind: Structure, members: (10910, 1), ..BASE }, // DeleteAccessPointInput
+    Shape { name: S(375803, 23), kind: Structure, members: (10911, 0), ..BASE }, // DeleteAccessPointOutput
+    Shape { name: S(375826, 31), kind: Structure, members: (10911, 2), ..BASE }, // DeleteLoadBalancerListenerInput
+    Shape { name: S(375913, 32), kind: Structure, members: (10913, 0), ..BASE }, // DeleteLoadBalancerListenerOutput
+    Shape { name: S(375945, 29), kind: Structure, members: (10913, 2), ..BASE }, // DeleteLoadBalancerPolicyInput
+    Shape { name: S(375974, 30), kind: Structure, members: (10915, 0), ..BASE }, // DeleteLoadBalancerPolicyOutput
+    Shape { name: S(376004, 27), kind: Structure, members: (10915, 0), error: Some((S(376031, 18), 400)), ..BASE }, // DependencyThrottleException
+    Shape { name: S(376049, 24), kind: Structure, members: (10915, 2), ..BASE }, // DeregisterEndPointsInput
+    Shape { name: S(376096, 25), kind: Structure, members: (10917, 1), ..BASE }, // DeregisterEndPointsOutput
+    Shape { name: S(376121, 25), kind: Structure, members: (10918, 3), ..BASE }, // DescribeAccessPointsInput
+    Shape { name: S(376198, 26), kind: Structure, members: (10921, 2), ..BASE }, // DescribeAccessPointsOutput
+    Shape { name: S(376336, 26), kind: Structure, members: (10923, 2), ..BASE }, // DescribeAccountLimitsInput
+    Shape { name: S(376362, 27), kind: Structure, members: (10925, 2), ..BASE }, // DescribeAccountLimitsOutput
+    Shape { name: S(376412, 26), kind: Structure, members: (10927, 2), ..BASE }, // DescribeEndPointStateInput
+    Shape { name: S(376438, 27), kind: Structure, members: (10929, 1), ..BASE }, // DescribeEndPointStateOutput
+    Shape { name: S(376512, 35), kind: Structure, members: (10930, 1), ..BASE }, // DescribeLoadBalancerAttributesInput
+    Shape { name: S(376547, 36), kind: Structure, members: (10931, 1), ..BASE }, // DescribeLoadBalancerAttributesOutput
+    Shape { name: S(376654, 33), kind: Structure, members: (10932, 2), ..BASE }, // DescribeLoadBalancerPoliciesInput
+    Shape { name: S(376687, 34), kind: Structure, members: (10934, 1), ..BASE }, // DescribeLoadBalancerPoliciesOutput
+    Shape { name: S(376780, 36), kind: Structure, members: (10935, 1), ..BASE }, // DescribeLoadBalancerPolicyTypesInput
+    Shape { name: S(376866, 37), kind: Structure, members: (10936, 1), ..BASE }, // DescribeLoadBalancerPolicyTypesOutput
+    Shape { name: S(376974, 17), kind: Structure, members: (10937, 1), ..BASE }, // DescribeTagsInput
+    Shape { name: S(376991, 18), kind: Structure, members: (10938, 1), ..BASE }, // DescribeTagsOutput
+    Shape { name: S(30134, 11), kind: String, ..BASE }, // Description
+    Shape { name: S(377059, 34), kind: Structure, members: (10939, 2), ..BASE }, // DetachLoadBalancerFromSubnetsInput
+    Shape { name: S(377093, 35), kind: Structure, members: (10941, 1), ..BASE }, // DetachLoadBalancerFromSubnetsOutput
+    Shape { name: S(377128, 33), kind: Structure, members: (10942, 0), error: Some((S(377161, 25), 400)), ..BASE }, // DuplicateAccessPointNameException
+    Shape { name: S(377186, 26), kind: Structure, members: (10942, 0), error: Some((S(377212, 17), 400)), ..BASE }, // DuplicateListenerException
+    Shape { name: S(377229, 28), kind: Structure, members: (10942, 0), error: Some((S(377257, 19), 400)), ..BASE }, // DuplicatePolicyNameException
+    Shape { name: S(377276, 25), kind: Structure, members: (10942, 0), error: Some((S(377301, 16), 400)), ..BASE }, // DuplicateTagKeysException
+    Shape { name: S(377317, 12), kind: Integer, ..BASE }, // EndPointPort
+    Shape { name: S(374956, 11), kind: Structure, members: (10942, 5), ..BASE }, // HealthCheck
+    Shape { name: S(377441, 19), kind: Integer, min: Some(5.0), max: Some(300.0), ..BASE }, // HealthCheckInterval
+    Shape { name: S(377460, 17), kind: String, ..BASE }, // HealthCheckTarget
+    Shape { name: S(377477, 18), kind: Integer, min: Some(2.0), max: Some(60.0), ..BASE }, // HealthCheckTimeout
+    Shape { name: S(377388, 16), kind: Integer, min: Some(2.0), max: Some(10.0), ..BASE }, // HealthyThreshold
+    Shape { name: S(375106, 11), kind: Integer, min: Some(1.0), max: Some(3600.0), ..BASE }, // IdleTimeout
+    Shape { name: S(34907, 8), kind: Structure, members: (10947, 1), ..BASE }, // Instance
+    Shape { name: S(28540, 10), kind: String, ..BASE }, // InstanceId
+    Shape { name: S(34780, 12), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // InstancePort
+    Shape { name: S(219328, 13), kind: Structure, members: (10948, 4), ..BASE }, // InstanceState
+    Shape { name: S(376465, 14), kind: List, item: 93, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // InstanceStates
+    Shape { name: S(38018, 9), kind: List, item: 90, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Instances
+    Shape { name: S(377520, 36), kind: Structure, members: (10952, 0), error: Some((S(377556, 27), 409)), ..BASE }, // InvalidConfigurationRequestException
+    Shape { name: S(377583, 24), kind: Structure, members: (10952, 0), error: Some((S(377607, 15), 400)), ..BASE }, // InvalidEndPointException
+    Shape { name: S(377622, 22), kind: Structure, members: (10952, 0), error: Some((S(377644, 13), 400)), ..BASE }, // InvalidSchemeException
+    Shape { name: S(377657, 29), kind: Structure, members: (10952, 0), error: Some((S(377686, 20), 400)), ..BASE }, // InvalidSecurityGroupException
+    Shape { name: S(377706, 22), kind: Structure, members: (10952, 0), error: Some((S(377728, 13), 400)), ..BASE }, // InvalidSubnetException
+    Shape { name: S(377741, 26), kind: List, item: 102, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LBCookieStickinessPolicies
+    Shape { name: S(377767, 24), kind: Structure, members: (10952, 2), ..BASE }, // LBCookieStickinessPolicy
+    Shape { name: S(377791, 5), kind: Structure, members: (10954, 2), ..BASE }, // Limit
+    Shape { name: S(376389, 6), kind: List, item: 103, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Limits
+    Shape { name: S(377796, 8), kind: Structure, members: (10956, 5), ..BASE }, // Listener
+    Shape { name: S(377947, 19), kind: Structure, members: (10961, 2), ..BASE }, // ListenerDescription
+    Shape { name: S(377987, 20), kind: List, item: 106, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ListenerDescriptions
+    Shape { name: S(378007, 25), kind: Structure, members: (10963, 0), error: Some((S(378032, 16), 400)), ..BASE }, // ListenerNotFoundException
+    Shape { name: S(375188, 9), kind: List, item: 105, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Listeners
+    Shape { name: S(378048, 38), kind: Structure, members: (10963, 0), error: Some((S(378086, 29), 400)), ..BASE }, // LoadBalancerAttributeNotFoundException
+    Shape { name: S(376583, 22), kind: Structure, members: (10963, 5), ..BASE }, // LoadBalancerAttributes
+    Shape { name: S(378314, 23), kind: Structure, members: (10968, 16), ..BASE }, // LoadBalancerDescription
+    Shape { name: S(376224, 24), kind: List, item: 112, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadBalancerDescriptions
+    Shape { name: S(374246, 17), kind: List, item: 4, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadBalancerNames
+    Shape { name: S(378729, 22), kind: List, item: 4, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(20.0), ..BASE }, // LoadBalancerNamesMax20
+    Shape { name: S(378751, 18), kind: String, ..BASE }, // LoadBalancerScheme
+    Shape { name: S(376146, 6), kind: String, ..BASE }, // Marker
+    Shape { name: S(23910, 3), kind: String, ..BASE }, // Max
+    Shape { name: S(378769, 33), kind: Structure, members: (10984, 2), ..BASE }, // ModifyLoadBalancerAttributesInput
+    Shape { name: S(378802, 34), kind: Structure, members: (10986, 2), ..BASE }, // ModifyLoadBalancerAttributesOutput
+    Shape { name: S(34661, 4), kind: String, ..BASE }, // Name
+    Shape { name: S(378836, 30), kind: Structure, members: (10988, 0), error: Some((S(378866, 21), 400)), ..BASE }, // OperationNotPermittedException
+    Shape { name: S(376169, 8), kind: Integer, min: Some(1.0), max: Some(400.0), ..BASE }, // PageSize
+    Shape { name: S(378536, 8), kind: Structure, members: (10988, 3), ..BASE }, // Policies
+    Shape { name: S(379047, 15), kind: Structure, members: (10991, 2), ..BASE }, // PolicyAttribute
+    Shape { name: S(379126, 26), kind: Structure, members: (10993, 2), ..BASE }, // PolicyAttributeDescription
+    Shape { name: S(379152, 27), kind: List, item: 126, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyAttributeDescriptions
+    Shape { name: S(379179, 30), kind: Structure, members: (10995, 5), ..BASE }, // PolicyAttributeTypeDescription
+    Shape { name: S(379296, 31), kind: List, item: 128, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyAttributeTypeDescriptions
+    Shape { name: S(375624, 16), kind: List, item: 125, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyAttributes
+    Shape { name: S(379327, 17), kind: Structure, members: (11000, 3), ..BASE }, // PolicyDescription
+    Shape { name: S(376721, 18), kind: List, item: 131, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyDescriptions
+    Shape { name: S(374480, 10), kind: String, ..BASE }, // PolicyName
+    Shape { name: S(374810, 11), kind: List, item: 133, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyNames
+    Shape { name: S(379403, 23), kind: Structure, members: (11003, 0), error: Some((S(379426, 14), 400)), ..BASE }, // PolicyNotFoundException
+    Shape { name: S(379440, 21), kind: Structure, members: (11003, 3), ..BASE }, // PolicyTypeDescription
+    Shape { name: S(376903, 22), kind: List, item: 136, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyTypeDescriptions
+    Shape { name: S(375577, 14), kind: String, ..BASE }, // PolicyTypeName
+    Shape { name: S(376816, 15), kind: List, item: 138, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyTypeNames
+    Shape { name: S(379528, 27), kind: Structure, members: (11006, 0), error: Some((S(379555, 18), 400)), ..BASE }, // PolicyTypeNotFoundException
+    Shape { name: S(379573, 5), kind: List, item: 6, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Ports
+    Shape { name: S(34520, 8), kind: String, ..BASE }, // Protocol
+    Shape { name: S(312149, 10), kind: String, ..BASE }, // ReasonCode
+    Shape { name: S(379578, 22), kind: Structure, members: (11006, 2), ..BASE }, // RegisterEndPointsInput
+    Shape { name: S(379600, 23), kind: Structure, members: (11008, 1), ..BASE }, // RegisterEndPointsOutput
+    Shape { name: S(379623, 28), kind: Structure, members: (11009, 2), ..BASE }, // RemoveAvailabilityZonesInput
+    Shape { name: S(379651, 29), kind: Structure, members: (11011, 1), ..BASE }, // RemoveAvailabilityZonesOutput
+    Shape { name: S(379680, 15), kind: Structure, members: (11012, 2), ..BASE }, // RemoveTagsInput
+    Shape { name: S(379695, 16), kind: Structure, members: (11014, 0), ..BASE }, // RemoveTagsOutput
+    Shape { name: S(58203, 12), kind: String, ..BASE }, // S3BucketName
+    Shape { name: S(377894, 16), kind: String, ..BASE }, // SSLCertificateId
+    Shape { name: S(35885, 15), kind: String, ..BASE }, // SecurityGroupId
+    Shape { name: S(330675, 17), kind: String, ..BASE }, // SecurityGroupName
+    Shape { name: S(379711, 23), kind: String, ..BASE }, // SecurityGroupOwnerAlias
+    Shape { name: S(152404, 14), kind: List, item: 152, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SecurityGroups
+    Shape { name: S(379734, 42), kind: Structure, members: (11014, 3), ..BASE }, // SetLoadBalancerListenerSSLCertificateInput
+    Shape { name: S(379776, 43), kind: Structure, members: (11017, 0), ..BASE }, // SetLoadBalancerListenerSSLCertificateOutput
+    Shape { name: S(379819, 44), kind: Structure, members: (11017, 3), ..BASE }, // SetLoadBalancerPoliciesForBackendServerInput
+    Shape { name: S(379863, 45), kind: Structure, members: (11020, 0), ..BASE }, // SetLoadBalancerPoliciesForBackendServerOutput
+    Shape { name: S(379908, 38), kind: Structure, members: (11020, 3), ..BASE }, // SetLoadBalancerPoliciesOfListenerInput
+    Shape { name: S(379946, 39), kind: Structure, members: (11023, 0), ..BASE }, // SetLoadBalancerPoliciesOfListenerOutput
+    Shape { name: S(378640, 19), kind: Structure, members: (11023, 2), ..BASE }, // SourceSecurityGroup
+    Shape { name: S(27602, 5), kind: String, ..BASE }, // State
+    Shape { name: S(31868, 8), kind: String, ..BASE }, // SubnetId
+    Shape { name: S(380010, 23), kind: Structure, members: (11025, 0), error: Some((S(380033, 14), 400)), ..BASE }, // SubnetNotFoundException
+    Shape { name: S(154490, 7), kind: List, item: 164, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Subnets
+    Shape { name: S(95354, 3), kind: Structure, members: (11025, 2), ..BASE }, // Tag
+    Shape { name: S(339640, 14), kind: Structure, members: (11027, 2), ..BASE }, // TagDescription
+    Shape { name: S(377009, 15), kind: List, item: 168, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TagDescriptions
+    Shape { name: S(59684, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(380047, 31)), ..BASE }, // TagKey
+    Shape { name: S(339850, 10), kind: List, item: 172, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), ..BASE }, // TagKeyList
+    Shape { name: S(380078, 10), kind: Structure, members: (11029, 1), ..BASE }, // TagKeyOnly
+    Shape { name: S(339860, 7), kind: List, item: 167, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), ..BASE }, // TagList
+    Shape { name: S(380088, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(380047, 31)), ..BASE }, // TagValue
+    Shape { name: S(380096, 28), kind: Structure, members: (11030, 0), error: Some((S(380124, 20), 400)), ..BASE }, // TooManyAccessPointsException
+    Shape { name: S(380144, 24), kind: Structure, members: (11030, 0), error: Some((S(380168, 15), 400)), ..BASE }, // TooManyPoliciesException
+    Shape { name: S(380183, 20), kind: Structure, members: (11030, 0), error: Some((S(380203, 11), 400)), ..BASE }, // TooManyTagsException
+    Shape { name: S(377329, 18), kind: Integer, min: Some(2.0), max: Some(10.0), ..BASE }, // UnhealthyThreshold
+    Shape { name: S(380214, 28), kind: Structure, members: (11030, 0), error: Some((S(380242, 19), 400)), ..BASE }, // UnsupportedProtocolException
+    Shape { name: S(378620, 5), kind: String, ..BASE }, // VPCId
 ];

@@ -13,481 +13,481 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 51] = [
-    Op { name: S(420899, 23), input: Some(5), output: Some(6), result_wrapper: Some(S(420922, 29)), errors: (79, 3) }, // AddListenerCertificates
-    Op { name: S(412865, 7), input: Some(7), output: Some(8), result_wrapper: Some(S(412872, 13)), errors: (82, 7) }, // AddTags
-    Op { name: S(420951, 24), input: Some(9), output: Some(10), result_wrapper: Some(S(420975, 30)), errors: (89, 4) }, // AddTrustStoreRevocations
-    Op { name: S(421005, 14), input: Some(72), output: Some(73), result_wrapper: Some(S(421019, 20)), errors: (93, 20) }, // CreateListener
-    Op { name: S(413197, 18), input: Some(74), output: Some(75), result_wrapper: Some(S(413215, 24)), errors: (113, 13) }, // CreateLoadBalancer
-    Op { name: S(421039, 10), input: Some(76), output: Some(77), result_wrapper: Some(S(421049, 16)), errors: (126, 15) }, // CreateRule
-    Op { name: S(421065, 17), input: Some(78), output: Some(79), result_wrapper: Some(S(421082, 23)), errors: (141, 4) }, // CreateTargetGroup
-    Op { name: S(421105, 16), input: Some(80), output: Some(81), result_wrapper: Some(S(421121, 22)), errors: (145, 6) }, // CreateTrustStore
-    Op { name: S(421143, 14), input: Some(88), output: Some(89), result_wrapper: Some(S(421157, 20)), errors: (151, 2) }, // DeleteListener
-    Op { name: S(413353, 18), input: Some(90), output: Some(91), result_wrapper: Some(S(413371, 24)), errors: (153, 3) }, // DeleteLoadBalancer
-    Op { name: S(421177, 10), input: Some(92), output: Some(93), result_wrapper: Some(S(421187, 16)), errors: (156, 2) }, // DeleteRule
-    Op { name: S(421203, 33), input: Some(94), output: Some(95), result_wrapper: Some(S(421236, 39)), errors: (158, 3) }, // DeleteSharedTrustStoreAssociation
-    Op { name: S(421275, 17), input: Some(96), output: Some(97), result_wrapper: Some(S(421292, 23)), errors: (161, 1) }, // DeleteTargetGroup
-    Op { name: S(421315, 16), input: Some(98), output: Some(99), result_wrapper: Some(S(421331, 22)), errors: (162, 2) }, // DeleteTrustStore
-    Op { name: S(421353, 17), input: Some(100), output: Some(101), result_wrapper: Some(S(421370, 23)), errors: (164, 2) }, // DeregisterTargets
-    Op { name: S(413585, 21), input: Some(102), output: Some(103), result_wrapper: Some(S(413606, 27)), errors: (166, 0) }, // DescribeAccountLimits
-    Op { name: S(421393, 27), input: Some(104), output: Some(105), result_wrapper: Some(S(421420, 33)), errors: (166, 1) }, // DescribeCapacityReservation
-    Op { name: S(421453, 26), input: Some(106), output: Some(107), result_wrapper: Some(S(421479, 32)), errors: (167, 1) }, // DescribeListenerAttributes
-    Op { name: S(421511, 28), input: Some(108), output: Some(109), result_wrapper: Some(S(421539, 34)), errors: (168, 1) }, // DescribeListenerCertificates
-    Op { name: S(421573, 17), input: Some(110), output: Some(111), result_wrapper: Some(S(421590, 23)), errors: (169, 3) }, // DescribeListeners
-    Op { name: S(413683, 30), input: Some(112), output: Some(113), result_wrapper: Some(S(413713, 36)), errors: (172, 1) }, // DescribeLoadBalancerAttributes
-    Op { name: S(413879, 21), input: Some(114), output: Some(115), result_wrapper: Some(S(413900, 27)), errors: (173, 1) }, // DescribeLoadBalancers
-    Op { name: S(421613, 13), input: Some(116), output: Some(117), result_wrapper: Some(S(421626, 19)), errors: (174, 3) }, // DescribeRules
-    Op { name: S(421645, 19), input: Some(118), output: Some(119), result_wrapper: Some(S(421664, 25)), errors: (177, 1) }, // DescribeSSLPolicies
-    Op { name: S(12508, 12), input: Some(120), output: Some(121), result_wrapper: Some(S(168758, 18)), errors: (178, 5) }, // DescribeTags
-    Op { name: S(421689, 29), input: Some(122), output: Some(123), result_wrapper: Some(S(421718, 35)), errors: (183, 1) }, // DescribeTargetGroupAttributes
-    Op { name: S(421753, 20), input: Some(124), output: Some(125), result_wrapper: Some(S(421773, 26)), errors: (184, 2) }, // DescribeTargetGroups
-    Op { name: S(421799, 20), input: Some(126), output: Some(128), result_wrapper: Some(S(421819, 26)), errors: (186, 3) }, // DescribeTargetHealth
-    Op { name: S(421845, 30), input: Some(129), output: Some(130), result_wrapper: Some(S(421875, 36)), errors: (189, 1) }, // DescribeTrustStoreAssociations
-    Op { name: S(421911, 29), input: Some(133), output: Some(134), result_wrapper: Some(S(421940, 35)), errors: (190, 2) }, // DescribeTrustStoreRevocations
-    Op { name: S(421975, 19), input: Some(135), output: Some(136), result_wrapper: Some(S(421994, 25)), errors: (192, 1) }, // DescribeTrustStores
-    Op { name: S(422019, 17), input: Some(151), output: Some(152), result_wrapper: Some(S(422036, 23)), errors: (193, 1) }, // GetResourcePolicy
-    Op { name: S(422059, 33), input: Some(153), output: Some(154), result_wrapper: Some(S(422092, 39)), errors: (194, 1) }, // GetTrustStoreCaCertificatesBundle
-    Op { name: S(422131, 30), input: Some(155), output: Some(156), result_wrapper: Some(S(422161, 36)), errors: (195, 2) }, // GetTrustStoreRevocationContent
-    Op { name: S(19283, 25), input: Some(234), output: Some(235), result_wrapper: Some(S(302468, 31)), errors: (197, 8) }, // ModifyCapacityReservation
-    Op { name: S(422197, 13), input: Some(236), output: Some(237), result_wrapper: Some(S(422210, 19)), errors: (205, 1) }, // ModifyIpPools
-    Op { name: S(422229, 14), input: Some(240), output: Some(241), result_wrapper: Some(S(422243, 20)), errors: (206, 19) }, // ModifyListener
-    Op { name: S(422263, 24), input: Some(238), output: Some(239), result_wrapper: Some(S(422287, 30)), errors: (225, 2) }, // ModifyListenerAttributes
-    Op { name: S(414157, 28), input: Some(242), output: Some(243), result_wrapper: Some(S(414185, 34)), errors: (227, 2) }, // ModifyLoadBalancerAttributes
-    Op { name: S(422317, 10), input: Some(244), output: Some(245), result_wrapper: Some(S(422327, 16)), errors: (229, 11) }, // ModifyRule
-    Op { name: S(422343, 17), input: Some(248), output: Some(249), result_wrapper: Some(S(422360, 23)), errors: (240, 2) }, // ModifyTargetGroup
-    Op { name: S(422383, 27), input: Some(246), output: Some(247), result_wrapper: Some(S(422410, 33)), errors: (242, 2) }, // ModifyTargetGroupAttributes
-    Op { name: S(422443, 16), input: Some(250), output: Some(251), result_wrapper: Some(S(422459, 22)), errors: (244, 3) }, // ModifyTrustStore
-    Op { name: S(422481, 15), input: Some(279), output: Some(280), result_wrapper: Some(S(422496, 21)), errors: (247, 4) }, // RegisterTargets
-    Op { name: S(422517, 26), input: Some(283), output: Some(284), result_wrapper: Some(S(422543, 32)), errors: (251, 2) }, // RemoveListenerCertificates
-    Op { name: S(414291, 10), input: Some(285), output: Some(286), result_wrapper: Some(S(414301, 16)), errors: (253, 6) }, // RemoveTags
-    Op { name: S(422575, 27), input: Some(287), output: Some(288), result_wrapper: Some(S(422602, 33)), errors: (259, 2) }, // RemoveTrustStoreRevocations
-    Op { name: S(422635, 16), input: Some(322), output: Some(323), result_wrapper: Some(S(422651, 22)), errors: (261, 3) }, // SetIpAddressType
-    Op { name: S(422673, 17), input: Some(324), output: Some(325), result_wrapper: Some(S(422690, 23)), errors: (264, 3) }, // SetRulePriorities
-    Op { name: S(422713, 17), input: Some(326), output: Some(327), result_wrapper: Some(S(422730, 23)), errors: (267, 3) }, // SetSecurityGroups
-    Op { name: S(422753, 10), input: Some(328), output: Some(329), result_wrapper: Some(S(422763, 16)), errors: (270, 7) }, // SetSubnets
+    Op { name: S(380261, 23), input: Some(5), output: Some(6), result_wrapper: Some(S(380284, 29)), errors: (79, 3) }, // AddListenerCertificates
+    Op { name: S(372227, 7), input: Some(7), output: Some(8), result_wrapper: Some(S(372234, 13)), errors: (82, 7) }, // AddTags
+    Op { name: S(380313, 24), input: Some(9), output: Some(10), result_wrapper: Some(S(380337, 30)), errors: (89, 4) }, // AddTrustStoreRevocations
+    Op { name: S(380367, 14), input: Some(72), output: Some(73), result_wrapper: Some(S(380381, 20)), errors: (93, 20) }, // CreateListener
+    Op { name: S(372559, 18), input: Some(74), output: Some(75), result_wrapper: Some(S(372577, 24)), errors: (113, 13) }, // CreateLoadBalancer
+    Op { name: S(380401, 10), input: Some(76), output: Some(77), result_wrapper: Some(S(380411, 16)), errors: (126, 15) }, // CreateRule
+    Op { name: S(380427, 17), input: Some(78), output: Some(79), result_wrapper: Some(S(380444, 23)), errors: (141, 4) }, // CreateTargetGroup
+    Op { name: S(380467, 16), input: Some(80), output: Some(81), result_wrapper: Some(S(380483, 22)), errors: (145, 6) }, // CreateTrustStore
+    Op { name: S(380505, 14), input: Some(88), output: Some(89), result_wrapper: Some(S(380519, 20)), errors: (151, 2) }, // DeleteListener
+    Op { name: S(372715, 18), input: Some(90), output: Some(91), result_wrapper: Some(S(372733, 24)), errors: (153, 3) }, // DeleteLoadBalancer
+    Op { name: S(380539, 10), input: Some(92), output: Some(93), result_wrapper: Some(S(380549, 16)), errors: (156, 2) }, // DeleteRule
+    Op { name: S(380565, 33), input: Some(94), output: Some(95), result_wrapper: Some(S(380598, 39)), errors: (158, 3) }, // DeleteSharedTrustStoreAssociation
+    Op { name: S(380637, 17), input: Some(96), output: Some(97), result_wrapper: Some(S(380654, 23)), errors: (161, 1) }, // DeleteTargetGroup
+    Op { name: S(380677, 16), input: Some(98), output: Some(99), result_wrapper: Some(S(380693, 22)), errors: (162, 2) }, // DeleteTrustStore
+    Op { name: S(380715, 17), input: Some(100), output: Some(101), result_wrapper: Some(S(380732, 23)), errors: (164, 2) }, // DeregisterTargets
+    Op { name: S(372947, 21), input: Some(102), output: Some(103), result_wrapper: Some(S(372968, 27)), errors: (166, 0) }, // DescribeAccountLimits
+    Op { name: S(380755, 27), input: Some(104), output: Some(105), result_wrapper: Some(S(380782, 33)), errors: (166, 1) }, // DescribeCapacityReservation
+    Op { name: S(380815, 26), input: Some(106), output: Some(107), result_wrapper: Some(S(380841, 32)), errors: (167, 1) }, // DescribeListenerAttributes
+    Op { name: S(380873, 28), input: Some(108), output: Some(109), result_wrapper: Some(S(380901, 34)), errors: (168, 1) }, // DescribeListenerCertificates
+    Op { name: S(380935, 17), input: Some(110), output: Some(111), result_wrapper: Some(S(380952, 23)), errors: (169, 3) }, // DescribeListeners
+    Op { name: S(373045, 30), input: Some(112), output: Some(113), result_wrapper: Some(S(373075, 36)), errors: (172, 1) }, // DescribeLoadBalancerAttributes
+    Op { name: S(373241, 21), input: Some(114), output: Some(115), result_wrapper: Some(S(373262, 27)), errors: (173, 1) }, // DescribeLoadBalancers
+    Op { name: S(380975, 13), input: Some(116), output: Some(117), result_wrapper: Some(S(380988, 19)), errors: (174, 3) }, // DescribeRules
+    Op { name: S(381007, 19), input: Some(118), output: Some(119), result_wrapper: Some(S(381026, 25)), errors: (177, 1) }, // DescribeSSLPolicies
+    Op { name: S(12508, 12), input: Some(120), output: Some(121), result_wrapper: Some(S(154548, 18)), errors: (178, 5) }, // DescribeTags
+    Op { name: S(381051, 29), input: Some(122), output: Some(123), result_wrapper: Some(S(381080, 35)), errors: (183, 1) }, // DescribeTargetGroupAttributes
+    Op { name: S(381115, 20), input: Some(124), output: Some(125), result_wrapper: Some(S(381135, 26)), errors: (184, 2) }, // DescribeTargetGroups
+    Op { name: S(381161, 20), input: Some(126), output: Some(128), result_wrapper: Some(S(381181, 26)), errors: (186, 3) }, // DescribeTargetHealth
+    Op { name: S(381207, 30), input: Some(129), output: Some(130), result_wrapper: Some(S(381237, 36)), errors: (189, 1) }, // DescribeTrustStoreAssociations
+    Op { name: S(381273, 29), input: Some(133), output: Some(134), result_wrapper: Some(S(381302, 35)), errors: (190, 2) }, // DescribeTrustStoreRevocations
+    Op { name: S(381337, 19), input: Some(135), output: Some(136), result_wrapper: Some(S(381356, 25)), errors: (192, 1) }, // DescribeTrustStores
+    Op { name: S(381381, 17), input: Some(151), output: Some(152), result_wrapper: Some(S(381398, 23)), errors: (193, 1) }, // GetResourcePolicy
+    Op { name: S(381421, 33), input: Some(153), output: Some(154), result_wrapper: Some(S(381454, 39)), errors: (194, 1) }, // GetTrustStoreCaCertificatesBundle
+    Op { name: S(381493, 30), input: Some(155), output: Some(156), result_wrapper: Some(S(381523, 36)), errors: (195, 2) }, // GetTrustStoreRevocationContent
+    Op { name: S(19283, 25), input: Some(234), output: Some(235), result_wrapper: Some(S(274257, 31)), errors: (197, 8) }, // ModifyCapacityReservation
+    Op { name: S(381559, 13), input: Some(236), output: Some(237), result_wrapper: Some(S(381572, 19)), errors: (205, 1) }, // ModifyIpPools
+    Op { name: S(381591, 14), input: Some(240), output: Some(241), result_wrapper: Some(S(381605, 20)), errors: (206, 19) }, // ModifyListener
+    Op { name: S(381625, 24), input: Some(238), output: Some(239), result_wrapper: Some(S(381649, 30)), errors: (225, 2) }, // ModifyListenerAttributes
+    Op { name: S(373519, 28), input: Some(242), output: Some(243), result_wrapper: Some(S(373547, 34)), errors: (227, 2) }, // ModifyLoadBalancerAttributes
+    Op { name: S(381679, 10), input: Some(244), output: Some(245), result_wrapper: Some(S(381689, 16)), errors: (229, 11) }, // ModifyRule
+    Op { name: S(381705, 17), input: Some(248), output: Some(249), result_wrapper: Some(S(381722, 23)), errors: (240, 2) }, // ModifyTargetGroup
+    Op { name: S(381745, 27), input: Some(246), output: Some(247), result_wrapper: Some(S(381772, 33)), errors: (242, 2) }, // ModifyTargetGroupAttributes
+    Op { name: S(381805, 16), input: Some(250), output: Some(251), result_wrapper: Some(S(381821, 22)), errors: (244, 3) }, // ModifyTrustStore
+    Op { name: S(381843, 15), input: Some(279), output: Some(280), result_wrapper: Some(S(381858, 21)), errors: (247, 4) }, // RegisterTargets
+    Op { name: S(381879, 26), input: Some(283), output: Some(284), result_wrapper: Some(S(381905, 32)), errors: (251, 2) }, // RemoveListenerCertificates
+    Op { name: S(373653, 10), input: Some(285), output: Some(286), result_wrapper: Some(S(373663, 16)), errors: (253, 6) }, // RemoveTags
+    Op { name: S(381937, 27), input: Some(287), output: Some(288), result_wrapper: Some(S(381964, 33)), errors: (259, 2) }, // RemoveTrustStoreRevocations
+    Op { name: S(381997, 16), input: Some(322), output: Some(323), result_wrapper: Some(S(382013, 22)), errors: (261, 3) }, // SetIpAddressType
+    Op { name: S(382035, 17), input: Some(324), output: Some(325), result_wrapper: Some(S(382052, 23)), errors: (264, 3) }, // SetRulePriorities
+    Op { name: S(382075, 17), input: Some(326), output: Some(327), result_wrapper: Some(S(382092, 23)), errors: (267, 3) }, // SetSecurityGroups
+    Op { name: S(382115, 10), input: Some(328), output: Some(329), result_wrapper: Some(S(382125, 16)), errors: (270, 7) }, // SetSubnets
 ];
 
 static SHAPES: [Shape; 423] = [
-    Shape { name: S(422779, 31), kind: Structure, members: (11030, 0), error: Some((S(422810, 18), 400)), ..BASE }, // ALPNPolicyNotSupportedException
-    Shape { name: S(362372, 6), kind: Structure, members: (11030, 9), ..BASE }, // Action
-    Shape { name: S(423261, 11), kind: Integer, min: Some(1.0), max: Some(50000.0), ..BASE }, // ActionOrder
-    Shape { name: S(423272, 14), kind: String, enums: (3571, 6), ..BASE }, // ActionTypeEnum
-    Shape { name: S(405621, 7), kind: List, item: 1, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Actions
-    Shape { name: S(423359, 28), kind: Structure, members: (11039, 2), ..BASE }, // AddListenerCertificatesInput
-    Shape { name: S(423466, 29), kind: Structure, members: (11041, 1), ..BASE }, // AddListenerCertificatesOutput
-    Shape { name: S(414872, 12), kind: Structure, members: (11042, 2), ..BASE }, // AddTagsInput
-    Shape { name: S(414953, 13), kind: Structure, members: (11044, 0), ..BASE }, // AddTagsOutput
-    Shape { name: S(423536, 29), kind: Structure, members: (11044, 2), ..BASE }, // AddTrustStoreRevocationsInput
-    Shape { name: S(423668, 30), kind: Structure, members: (11046, 1), ..BASE }, // AddTrustStoreRevocationsOutput
-    Shape { name: S(423766, 22), kind: Structure, members: (11047, 3), ..BASE }, // AdministrativeOverride
-    Shape { name: S(423805, 30), kind: String, enums: (3577, 2), ..BASE }, // AdvertiseTrustStoreCaNamesEnum
-    Shape { name: S(32401, 12), kind: String, ..BASE }, // AllocationId
-    Shape { name: S(423835, 29), kind: Structure, members: (11050, 0), error: Some((S(423864, 20), 400)), ..BASE }, // AllocationIdNotFoundException
-    Shape { name: S(423884, 14), kind: List, item: 16, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AlpnPolicyName
-    Shape { name: S(423898, 15), kind: String, ..BASE }, // AlpnPolicyValue
-    Shape { name: S(423913, 16), kind: Structure, members: (11050, 2), ..BASE }, // AnomalyDetection
-    Shape { name: S(424005, 17), kind: String, enums: (3579, 2), ..BASE }, // AnomalyResultEnum
-    Shape { name: S(424037, 57), kind: Map, item: 20, value: 21, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // AuthenticateCognitoActionAuthenticationRequestExtraParams
-    Shape { name: S(424094, 55), kind: String, ..BASE }, // AuthenticateCognitoActionAuthenticationRequestParamName
-    Shape { name: S(424149, 56), kind: String, ..BASE }, // AuthenticateCognitoActionAuthenticationRequestParamValue
-    Shape { name: S(424205, 48), kind: String, enums: (3581, 3), ..BASE }, // AuthenticateCognitoActionConditionalBehaviorEnum
-    Shape { name: S(424265, 31), kind: Structure, members: (11052, 8), ..BASE }, // AuthenticateCognitoActionConfig
-    Shape { name: S(424715, 30), kind: String, ..BASE }, // AuthenticateCognitoActionScope
-    Shape { name: S(424745, 42), kind: String, ..BASE }, // AuthenticateCognitoActionSessionCookieName
-    Shape { name: S(424787, 39), kind: Long, ..BASE }, // AuthenticateCognitoActionSessionTimeout
-    Shape { name: S(424826, 36), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolArn
-    Shape { name: S(424862, 41), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolClientId
-    Shape { name: S(424903, 39), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolDomain
-    Shape { name: S(424942, 54), kind: Map, item: 31, value: 32, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // AuthenticateOidcActionAuthenticationRequestExtraParams
-    Shape { name: S(424996, 52), kind: String, ..BASE }, // AuthenticateOidcActionAuthenticationRequestParamName
-    Shape { name: S(425048, 53), kind: String, ..BASE }, // AuthenticateOidcActionAuthenticationRequestParamValue
-    Shape { name: S(425101, 43), kind: String, ..BASE }, // AuthenticateOidcActionAuthorizationEndpoint
-    Shape { name: S(425144, 30), kind: String, ..BASE }, // AuthenticateOidcActionClientId
-    Shape { name: S(425174, 34), kind: String, ..BASE }, // AuthenticateOidcActionClientSecret
-    Shape { name: S(425208, 45), kind: String, enums: (3584, 3), ..BASE }, // AuthenticateOidcActionConditionalBehaviorEnum
-    Shape { name: S(425253, 28), kind: Structure, members: (11060, 12), ..BASE }, // AuthenticateOidcActionConfig
-    Shape { name: S(425355, 28), kind: String, ..BASE }, // AuthenticateOidcActionIssuer
-    Shape { name: S(425383, 27), kind: String, ..BASE }, // AuthenticateOidcActionScope
-    Shape { name: S(425410, 39), kind: String, ..BASE }, // AuthenticateOidcActionSessionCookieName
-    Shape { name: S(425449, 36), kind: Long, ..BASE }, // AuthenticateOidcActionSessionTimeout
-    Shape { name: S(425485, 35), kind: String, ..BASE }, // AuthenticateOidcActionTokenEndpoint
-    Shape { name: S(425520, 45), kind: Boolean, ..BASE }, // AuthenticateOidcActionUseExistingClientSecret
-    Shape { name: S(425565, 38), kind: String, ..BASE }, // AuthenticateOidcActionUserInfoEndpoint
-    Shape { name: S(34798, 16), kind: Structure, members: (11072, 5), ..BASE }, // AvailabilityZone
-    Shape { name: S(425762, 37), kind: Structure, members: (11077, 0), error: Some((S(425799, 28), 400)), ..BASE }, // AvailabilityZoneNotSupportedException
-    Shape { name: S(108244, 17), kind: List, item: 45, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AvailabilityZones
-    Shape { name: S(425827, 37), kind: Structure, members: (11077, 0), error: Some((S(425864, 28), 400)), ..BASE }, // CaCertificatesBundleNotFoundException
-    Shape { name: S(425892, 21), kind: String, ..BASE }, // CanonicalHostedZoneId
-    Shape { name: S(425913, 46), kind: Structure, members: (11077, 0), error: Some((S(425959, 36), 400)), ..BASE }, // CapacityDecreaseRequestsLimitExceededException
-    Shape { name: S(425995, 35), kind: Structure, members: (11077, 0), error: Some((S(426030, 26), 400)), ..BASE }, // CapacityReservationPendingException
-    Shape { name: S(426056, 28), kind: String, enums: (3587, 4), ..BASE }, // CapacityReservationStateEnum
-    Shape { name: S(71212, 25), kind: Structure, members: (11077, 2), ..BASE }, // CapacityReservationStatus
-    Shape { name: S(426095, 13), kind: Integer, ..BASE }, // CapacityUnits
-    Shape { name: S(426108, 19), kind: Double, ..BASE }, // CapacityUnitsDouble
-    Shape { name: S(426127, 35), kind: Structure, members: (11079, 0), error: Some((S(426162, 26), 400)), ..BASE }, // CapacityUnitsLimitExceededException
-    Shape { name: S(426188, 11), kind: Structure, members: (11079, 2), ..BASE }, // Certificate
-    Shape { name: S(43786, 14), kind: String, ..BASE }, // CertificateArn
-    Shape { name: S(426222, 15), kind: List, item: 57, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CertificateList
-    Shape { name: S(415522, 28), kind: Structure, members: (11081, 0), error: Some((S(415550, 19), 400)), ..BASE }, // CertificateNotFoundException
-    Shape { name: S(426237, 6), kind: Structure, members: (11081, 2), ..BASE }, // Cipher
-    Shape { name: S(426243, 10), kind: String, ..BASE }, // CipherName
-    Shape { name: S(426253, 14), kind: Integer, ..BASE }, // CipherPriority
-    Shape { name: S(426267, 7), kind: List, item: 61, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Ciphers
-    Shape { name: S(426274, 31), kind: Structure, members: (11083, 4), ..BASE }, // ClientCertificateIdentityFilter
-    Shape { name: S(426357, 37), kind: String, enums: (3591, 1), ..BASE }, // ClientCertificateIdentityFilterAction
-    Shape { name: S(426394, 36), kind: String, enums: (3592, 4), ..BASE }, // ClientCertificateIdentityFilterField
-    Shape { name: S(426464, 40), kind: String, enums: (3596, 2), ..BASE }, // ClientCertificateIdentityFilterMatchType
-    Shape { name: S(426509, 36), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // ClientCertificateIdentityFilterValue
-    Shape { name: S(426545, 32), kind: List, item: 65, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(100.0), ..BASE }, // ClientCertificateIdentityFilters
-    Shape { name: S(426577, 18), kind: String, max: Some(64.0), ..BASE }, // ConditionFieldName
-    Shape { name: S(426595, 19), kind: Structure, members: (11087, 9), ..BASE }, // CreateListenerInput
-    Shape { name: S(426728, 20), kind: Structure, members: (11096, 1), ..BASE }, // CreateListenerOutput
-    Shape { name: S(426748, 23), kind: Structure, members: (11097, 11), ..BASE }, // CreateLoadBalancerInput
-    Shape { name: S(426930, 24), kind: Structure, members: (11108, 1), ..BASE }, // CreateLoadBalancerOutput
-    Shape { name: S(426985, 15), kind: Structure, members: (11109, 6), ..BASE }, // CreateRuleInput
-    Shape { name: S(427079, 16), kind: Structure, members: (11115, 1), ..BASE }, // CreateRuleOutput
-    Shape { name: S(427110, 22), kind: Structure, members: (11116, 18), ..BASE }, // CreateTargetGroupInput
-    Shape { name: S(427740, 23), kind: Structure, members: (11134, 1), ..BASE }, // CreateTargetGroupOutput
-    Shape { name: S(427792, 21), kind: Structure, members: (11135, 5), ..BASE }, // CreateTrustStoreInput
-    Shape { name: S(428092, 22), kind: Structure, members: (11140, 1), ..BASE }, // CreateTrustStoreOutput
-    Shape { name: S(416345, 11), kind: Timestamp, ..BASE }, // CreatedTime
-    Shape { name: S(33019, 21), kind: String, max: Some(256.0), pattern: Some(S(428152, 30)), ..BASE }, // CustomerOwnedIpv4Pool
-    Shape { name: S(415904, 7), kind: String, ..BASE }, // DNSName
-    Shape { name: S(428182, 25), kind: Integer, ..BASE }, // DecreaseRequestsRemaining
-    Shape { name: S(322795, 7), kind: Boolean, ..BASE }, // Default
-    Shape { name: S(428207, 37), kind: Structure, members: (11141, 0), error: Some((S(428244, 28), 400)), ..BASE }, // DeleteAssociationSameAccountException
-    Shape { name: S(428272, 19), kind: Structure, members: (11141, 1), ..BASE }, // DeleteListenerInput
-    Shape { name: S(428291, 20), kind: Structure, members: (11142, 0), ..BASE }, // DeleteListenerOutput
-    Shape { name: S(428311, 23), kind: Structure, members: (11142, 1), ..BASE }, // DeleteLoadBalancerInput
-    Shape { name: S(428334, 24), kind: Structure, members: (11143, 0), ..BASE }, // DeleteLoadBalancerOutput
-    Shape { name: S(428358, 15), kind: Structure, members: (11143, 1), ..BASE }, // DeleteRuleInput
-    Shape { name: S(428399, 16), kind: Structure, members: (11144, 0), ..BASE }, // DeleteRuleOutput
-    Shape { name: S(428415, 38), kind: Structure, members: (11144, 2), ..BASE }, // DeleteSharedTrustStoreAssociationInput
-    Shape { name: S(428480, 39), kind: Structure, members: (11146, 0), ..BASE }, // DeleteSharedTrustStoreAssociationOutput
-    Shape { name: S(428519, 22), kind: Structure, members: (11146, 1), ..BASE }, // DeleteTargetGroupInput
-    Shape { name: S(428541, 23), kind: Structure, members: (11147, 0), ..BASE }, // DeleteTargetGroupOutput
-    Shape { name: S(428564, 21), kind: Structure, members: (11147, 1), ..BASE }, // DeleteTrustStoreInput
-    Shape { name: S(428585, 22), kind: Structure, members: (11148, 0), ..BASE }, // DeleteTrustStoreOutput
-    Shape { name: S(428607, 22), kind: Structure, members: (11148, 2), ..BASE }, // DeregisterTargetsInput
-    Shape { name: S(428648, 23), kind: Structure, members: (11150, 0), ..BASE }, // DeregisterTargetsOutput
-    Shape { name: S(416974, 26), kind: Structure, members: (11150, 2), ..BASE }, // DescribeAccountLimitsInput
-    Shape { name: S(417000, 27), kind: Structure, members: (11152, 2), ..BASE }, // DescribeAccountLimitsOutput
-    Shape { name: S(428671, 32), kind: Structure, members: (11154, 1), ..BASE }, // DescribeCapacityReservationInput
-    Shape { name: S(428703, 33), kind: Structure, members: (11155, 4), ..BASE }, // DescribeCapacityReservationOutput
-    Shape { name: S(428983, 31), kind: Structure, members: (11159, 1), ..BASE }, // DescribeListenerAttributesInput
-    Shape { name: S(429014, 32), kind: Structure, members: (11160, 1), ..BASE }, // DescribeListenerAttributesOutput
-    Shape { name: S(429081, 33), kind: Structure, members: (11161, 3), ..BASE }, // DescribeListenerCertificatesInput
-    Shape { name: S(429114, 34), kind: Structure, members: (11164, 2), ..BASE }, // DescribeListenerCertificatesOutput
-    Shape { name: S(429148, 22), kind: Structure, members: (11166, 4), ..BASE }, // DescribeListenersInput
-    Shape { name: S(429211, 23), kind: Structure, members: (11170, 2), ..BASE }, // DescribeListenersOutput
-    Shape { name: S(417150, 35), kind: Structure, members: (11172, 1), ..BASE }, // DescribeLoadBalancerAttributesInput
-    Shape { name: S(417185, 36), kind: Structure, members: (11173, 1), ..BASE }, // DescribeLoadBalancerAttributesOutput
-    Shape { name: S(429234, 26), kind: Structure, members: (11174, 4), ..BASE }, // DescribeLoadBalancersInput
-    Shape { name: S(429333, 27), kind: Structure, members: (11178, 2), ..BASE }, // DescribeLoadBalancersOutput
-    Shape { name: S(429360, 18), kind: Structure, members: (11180, 4), ..BASE }, // DescribeRulesInput
-    Shape { name: S(429407, 19), kind: Structure, members: (11184, 2), ..BASE }, // DescribeRulesOutput
-    Shape { name: S(429426, 24), kind: Structure, members: (11186, 4), ..BASE }, // DescribeSSLPoliciesInput
-    Shape { name: S(429503, 25), kind: Structure, members: (11190, 2), ..BASE }, // DescribeSSLPoliciesOutput
-    Shape { name: S(417612, 17), kind: Structure, members: (11192, 1), ..BASE }, // DescribeTagsInput
-    Shape { name: S(417629, 18), kind: Structure, members: (11193, 1), ..BASE }, // DescribeTagsOutput
-    Shape { name: S(429566, 34), kind: Structure, members: (11194, 1), ..BASE }, // DescribeTargetGroupAttributesInput
-    Shape { name: S(429600, 35), kind: Structure, members: (11195, 1), ..BASE }, // DescribeTargetGroupAttributesOutput
-    Shape { name: S(429635, 25), kind: Structure, members: (11196, 5), ..BASE }, // DescribeTargetGroupsInput
-    Shape { name: S(429710, 26), kind: Structure, members: (11201, 2), ..BASE }, // DescribeTargetGroupsOutput
-    Shape { name: S(429736, 25), kind: Structure, members: (11203, 3), ..BASE }, // DescribeTargetHealthInput
-    Shape { name: S(429787, 36), kind: String, enums: (3598, 2), ..BASE }, // DescribeTargetHealthInputIncludeEnum
-    Shape { name: S(429823, 26), kind: Structure, members: (11206, 1), ..BASE }, // DescribeTargetHealthOutput
-    Shape { name: S(429926, 35), kind: Structure, members: (11207, 3), ..BASE }, // DescribeTrustStoreAssociationsInput
-    Shape { name: S(429961, 36), kind: Structure, members: (11210, 2), ..BASE }, // DescribeTrustStoreAssociationsOutput
-    Shape { name: S(430068, 28), kind: Structure, members: (11212, 4), ..BASE }, // DescribeTrustStoreRevocation
-    Shape { name: S(430255, 36), kind: List, item: 131, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // DescribeTrustStoreRevocationResponse
-    Shape { name: S(430291, 34), kind: Structure, members: (11216, 4), ..BASE }, // DescribeTrustStoreRevocationsInput
-    Shape { name: S(430369, 35), kind: Structure, members: (11220, 2), ..BASE }, // DescribeTrustStoreRevocationsOutput
-    Shape { name: S(430404, 24), kind: Structure, members: (11222, 4), ..BASE }, // DescribeTrustStoresInput
-    Shape { name: S(430475, 25), kind: Structure, members: (11226, 2), ..BASE }, // DescribeTrustStoresOutput
-    Shape { name: S(31042, 11), kind: String, ..BASE }, // Description
-    Shape { name: S(417824, 26), kind: Structure, members: (11228, 0), error: Some((S(417850, 17), 400)), ..BASE }, // DuplicateListenerException
-    Shape { name: S(430500, 34), kind: Structure, members: (11228, 0), error: Some((S(417799, 25), 400)), ..BASE }, // DuplicateLoadBalancerNameException
-    Shape { name: S(417914, 25), kind: Structure, members: (11228, 0), error: Some((S(417939, 16), 400)), ..BASE }, // DuplicateTagKeysException
-    Shape { name: S(430534, 33), kind: Structure, members: (11228, 0), error: Some((S(430567, 24), 400)), ..BASE }, // DuplicateTargetGroupNameException
-    Shape { name: S(430591, 32), kind: Structure, members: (11228, 0), error: Some((S(430623, 23), 400)), ..BASE }, // DuplicateTrustStoreNameException
-    Shape { name: S(430646, 32), kind: String, enums: (3600, 2), ..BASE }, // EnablePrefixForIpv6SourceNatEnum
-    Shape { name: S(430678, 52), kind: String, ..BASE }, // EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic
-    Shape { name: S(430730, 56), kind: String, enums: (3602, 2), ..BASE }, // EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum
-    Shape { name: S(430786, 25), kind: Structure, members: (11228, 3), ..BASE }, // FixedResponseActionConfig
-    Shape { name: S(430912, 30), kind: String, min: Some(0.0), max: Some(32.0), ..BASE }, // FixedResponseActionContentType
-    Shape { name: S(430942, 26), kind: String, min: Some(0.0), max: Some(1024.0), ..BASE }, // FixedResponseActionMessage
-    Shape { name: S(430968, 29), kind: String, pattern: Some(S(430997, 13)), ..BASE }, // FixedResponseActionStatusCode
-    Shape { name: S(431010, 19), kind: Structure, members: (11231, 2), ..BASE }, // ForwardActionConfig
-    Shape { name: S(431115, 22), kind: Structure, members: (11233, 1), ..BASE }, // GetResourcePolicyInput
-    Shape { name: S(431137, 23), kind: Structure, members: (11234, 1), ..BASE }, // GetResourcePolicyOutput
-    Shape { name: S(431183, 38), kind: Structure, members: (11235, 1), ..BASE }, // GetTrustStoreCaCertificatesBundleInput
-    Shape { name: S(431221, 39), kind: Structure, members: (11236, 1), ..BASE }, // GetTrustStoreCaCertificatesBundleOutput
-    Shape { name: S(431260, 35), kind: Structure, members: (11237, 2), ..BASE }, // GetTrustStoreRevocationContentInput
-    Shape { name: S(431295, 36), kind: Structure, members: (11239, 1), ..BASE }, // GetTrustStoreRevocationContentOutput
-    Shape { name: S(431331, 8), kind: String, ..BASE }, // GrpcCode
-    Shape { name: S(427294, 18), kind: Boolean, ..BASE }, // HealthCheckEnabled
-    Shape { name: S(427353, 26), kind: Integer, min: Some(5.0), max: Some(300.0), ..BASE }, // HealthCheckIntervalSeconds
-    Shape { name: S(427244, 15), kind: String, ..BASE }, // HealthCheckPort
-    Shape { name: S(431339, 25), kind: Integer, min: Some(2.0), max: Some(10.0), ..BASE }, // HealthCheckThresholdCount
-    Shape { name: S(427436, 25), kind: Integer, min: Some(2.0), max: Some(120.0), ..BASE }, // HealthCheckTimeoutSeconds
-    Shape { name: S(431364, 26), kind: Structure, members: (11240, 0), error: Some((S(431390, 17), 500)), ..BASE }, // HealthUnavailableException
-    Shape { name: S(431407, 25), kind: Structure, members: (11240, 2), ..BASE }, // HostHeaderConditionConfig
-    Shape { name: S(431487, 23), kind: Structure, members: (11242, 1), ..BASE }, // HostHeaderRewriteConfig
-    Shape { name: S(431539, 8), kind: String, ..BASE }, // HttpCode
-    Shape { name: S(431547, 25), kind: Structure, members: (11243, 3), ..BASE }, // HttpHeaderConditionConfig
-    Shape { name: S(431619, 23), kind: String, ..BASE }, // HttpHeaderConditionName
-    Shape { name: S(431642, 32), kind: Structure, members: (11246, 1), ..BASE }, // HttpRequestMethodConditionConfig
-    Shape { name: S(431674, 11), kind: String, ..BASE }, // IPv6Address
-    Shape { name: S(431685, 29), kind: Boolean, ..BASE }, // IgnoreClientCertificateExpiry
-    Shape { name: S(431714, 30), kind: Structure, members: (11247, 0), error: Some((S(431744, 21), 400)), ..BASE }, // IncompatibleProtocolsException
-    Shape { name: S(431765, 29), kind: Structure, members: (11247, 0), error: Some((S(431794, 20), 500)), ..BASE }, // InsufficientCapacityException
-    Shape { name: S(431814, 36), kind: Structure, members: (11247, 0), error: Some((S(431850, 27), 400)), ..BASE }, // InvalidCaCertificatesBundleException
-    Shape { name: S(418158, 36), kind: Structure, members: (11247, 0), error: Some((S(418194, 27), 400)), ..BASE }, // InvalidConfigurationRequestException
-    Shape { name: S(431877, 34), kind: Structure, members: (11247, 0), error: Some((S(431911, 25), 400)), ..BASE }, // InvalidLoadBalancerActionException
-    Shape { name: S(431936, 33), kind: Structure, members: (11247, 0), error: Some((S(431969, 24), 400)), ..BASE }, // InvalidRevocationContentException
-    Shape { name: S(418260, 22), kind: Structure, members: (11247, 0), error: Some((S(418282, 13), 400)), ..BASE }, // InvalidSchemeException
-    Shape { name: S(418295, 29), kind: Structure, members: (11247, 0), error: Some((S(418324, 20), 400)), ..BASE }, // InvalidSecurityGroupException
-    Shape { name: S(418344, 22), kind: Structure, members: (11247, 0), error: Some((S(418366, 13), 400)), ..BASE }, // InvalidSubnetException
-    Shape { name: S(431993, 22), kind: Structure, members: (11247, 0), error: Some((S(432015, 13), 400)), ..BASE }, // InvalidTargetException
-    Shape { name: S(86737, 9), kind: String, ..BASE }, // IpAddress
-    Shape { name: S(90354, 13), kind: String, enums: (3604, 3), ..BASE }, // IpAddressType
-    Shape { name: S(34278, 10), kind: String, max: Some(1000.0), pattern: Some(S(432057, 26)), ..BASE }, // IpamPoolId
-    Shape { name: S(152651, 9), kind: Structure, members: (11247, 1), ..BASE }, // IpamPools
-    Shape { name: S(283692, 9), kind: Boolean, ..BASE }, // IsDefault
-    Shape { name: S(432083, 34), kind: Structure, members: (11248, 3), ..BASE }, // JwtValidationActionAdditionalClaim
-    Shape { name: S(432117, 44), kind: String, enums: (3607, 3), ..BASE }, // JwtValidationActionAdditionalClaimFormatEnum
-    Shape { name: S(432208, 38), kind: String, ..BASE }, // JwtValidationActionAdditionalClaimName
-    Shape { name: S(432246, 39), kind: String, ..BASE }, // JwtValidationActionAdditionalClaimValue
-    Shape { name: S(432285, 40), kind: List, item: 190, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // JwtValidationActionAdditionalClaimValues
-    Shape { name: S(432325, 35), kind: List, item: 187, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // JwtValidationActionAdditionalClaims
-    Shape { name: S(432360, 25), kind: Structure, members: (11251, 3), ..BASE }, // JwtValidationActionConfig
-    Shape { name: S(432479, 25), kind: String, ..BASE }, // JwtValidationActionIssuer
-    Shape { name: S(432504, 31), kind: String, ..BASE }, // JwtValidationActionJwksEndpoint
-    Shape { name: S(428736, 16), kind: Timestamp, ..BASE }, // LastModifiedTime
-    Shape { name: S(418429, 5), kind: Structure, members: (11254, 2), ..BASE }, // Limit
-    Shape { name: S(417027, 6), kind: List, item: 197, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Limits
-    Shape { name: S(432535, 40), kind: List, item: 127, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ListOfDescribeTargetHealthIncludeOptions
-    Shape { name: S(432575, 12), kind: List, item: 342, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ListOfString
-    Shape { name: S(418434, 8), kind: Structure, members: (11256, 9), ..BASE }, // Listener
-    Shape { name: S(423387, 11), kind: String, ..BASE }, // ListenerArn
-    Shape { name: S(429170, 12), kind: List, item: 202, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ListenerArns
-    Shape { name: S(432587, 17), kind: Structure, members: (11265, 2), ..BASE }, // ListenerAttribute
-    Shape { name: S(432604, 20), kind: String, max: Some(256.0), pattern: Some(S(432624, 16)), ..BASE }, // ListenerAttributeKey
-    Shape { name: S(432640, 22), kind: String, ..BASE }, // ListenerAttributeValue
-    Shape { name: S(432662, 18), kind: List, item: 204, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ListenerAttributes
-    Shape { name: S(418645, 25), kind: Structure, members: (11267, 0), error: Some((S(418670, 16), 400)), ..BASE }, // ListenerNotFoundException
-    Shape { name: S(415826, 9), kind: List, item: 201, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Listeners
-    Shape { name: S(432680, 12), kind: Structure, members: (11267, 16), ..BASE }, // LoadBalancer
-    Shape { name: S(432848, 19), kind: Structure, members: (11283, 4), ..BASE }, // LoadBalancerAddress
-    Shape { name: S(425626, 21), kind: List, item: 211, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerAddresses
-    Shape { name: S(110725, 15), kind: String, ..BASE }, // LoadBalancerArn
-    Shape { name: S(429260, 16), kind: List, item: 213, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerArns
-    Shape { name: S(432953, 21), kind: Structure, members: (11287, 2), ..BASE }, // LoadBalancerAttribute
-    Shape { name: S(432974, 24), kind: String, max: Some(256.0), pattern: Some(S(432624, 16)), ..BASE }, // LoadBalancerAttributeKey
-    Shape { name: S(432998, 26), kind: String, max: Some(1024.0), ..BASE }, // LoadBalancerAttributeValue
-    Shape { name: S(417221, 22), kind: List, item: 215, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(20.0), ..BASE }, // LoadBalancerAttributes
-    Shape { name: S(414754, 16), kind: String, ..BASE }, // LoadBalancerName
-    Shape { name: S(414884, 17), kind: List, item: 219, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancerNames
-    Shape { name: S(433024, 29), kind: Structure, members: (11289, 0), error: Some((S(414694, 20), 400)), ..BASE }, // LoadBalancerNotFoundException
-    Shape { name: S(433053, 22), kind: String, enums: (3610, 2), ..BASE }, // LoadBalancerSchemeEnum
-    Shape { name: S(433098, 17), kind: Structure, members: (11289, 2), ..BASE }, // LoadBalancerState
-    Shape { name: S(433115, 21), kind: String, enums: (3612, 4), ..BASE }, // LoadBalancerStateEnum
-    Shape { name: S(433151, 20), kind: String, enums: (3616, 3), ..BASE }, // LoadBalancerTypeEnum
-    Shape { name: S(31960, 13), kind: List, item: 210, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // LoadBalancers
-    Shape { name: S(103826, 8), kind: String, ..BASE }, // Location
-    Shape { name: S(416784, 6), kind: String, ..BASE }, // Marker
-    Shape { name: S(427658, 7), kind: Structure, members: (11291, 2), ..BASE }, // Matcher
-    Shape { name: S(23913, 3), kind: String, ..BASE }, // Max
-    Shape { name: S(428844, 27), kind: Structure, members: (11293, 1), ..BASE }, // MinimumLoadBalancerCapacity
-    Shape { name: S(433269, 22), kind: String, enums: (3619, 2), ..BASE }, // MitigationInEffectEnum
-    Shape { name: S(28009, 4), kind: String, ..BASE }, // Mode
-    Shape { name: S(433296, 30), kind: Structure, members: (11294, 3), ..BASE }, // ModifyCapacityReservationInput
-    Shape { name: S(433403, 31), kind: Structure, members: (11297, 4), ..BASE }, // ModifyCapacityReservationOutput
-    Shape { name: S(433434, 18), kind: Structure, members: (11301, 3), ..BASE }, // ModifyIpPoolsInput
-    Shape { name: S(433502, 19), kind: Structure, members: (11304, 1), ..BASE }, // ModifyIpPoolsOutput
-    Shape { name: S(433521, 29), kind: Structure, members: (11305, 2), ..BASE }, // ModifyListenerAttributesInput
-    Shape { name: S(433550, 30), kind: Structure, members: (11307, 1), ..BASE }, // ModifyListenerAttributesOutput
-    Shape { name: S(433580, 19), kind: Structure, members: (11308, 8), ..BASE }, // ModifyListenerInput
-    Shape { name: S(433599, 20), kind: Structure, members: (11316, 1), ..BASE }, // ModifyListenerOutput
-    Shape { name: S(419407, 33), kind: Structure, members: (11317, 2), ..BASE }, // ModifyLoadBalancerAttributesInput
-    Shape { name: S(419440, 34), kind: Structure, members: (11319, 1), ..BASE }, // ModifyLoadBalancerAttributesOutput
-    Shape { name: S(433619, 15), kind: Structure, members: (11320, 5), ..BASE }, // ModifyRuleInput
-    Shape { name: S(433684, 16), kind: Structure, members: (11325, 1), ..BASE }, // ModifyRuleOutput
-    Shape { name: S(433700, 32), kind: Structure, members: (11326, 2), ..BASE }, // ModifyTargetGroupAttributesInput
-    Shape { name: S(433732, 33), kind: Structure, members: (11328, 1), ..BASE }, // ModifyTargetGroupAttributesOutput
-    Shape { name: S(433765, 22), kind: Structure, members: (11329, 10), ..BASE }, // ModifyTargetGroupInput
-    Shape { name: S(433787, 23), kind: Structure, members: (11339, 1), ..BASE }, // ModifyTargetGroupOutput
-    Shape { name: S(433810, 21), kind: Structure, members: (11340, 4), ..BASE }, // ModifyTrustStoreInput
-    Shape { name: S(433831, 22), kind: Structure, members: (11344, 1), ..BASE }, // ModifyTrustStoreOutput
-    Shape { name: S(433853, 30), kind: Structure, members: (11345, 6), ..BASE }, // MutualAuthenticationAttributes
-    Shape { name: S(36255, 4), kind: String, ..BASE }, // Name
-    Shape { name: S(434184, 22), kind: Integer, ..BASE }, // NumberOfCaCertificates
-    Shape { name: S(430184, 22), kind: Long, ..BASE }, // NumberOfRevokedEntries
-    Shape { name: S(419474, 30), kind: Structure, members: (11351, 0), error: Some((S(419504, 21), 400)), ..BASE }, // OperationNotPermittedException
-    Shape { name: S(366788, 9), kind: String, ..BASE }, // OutpostId
-    Shape { name: S(416807, 8), kind: Integer, min: Some(1.0), max: Some(400.0), ..BASE }, // PageSize
-    Shape { name: S(39073, 4), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // Path
-    Shape { name: S(434206, 26), kind: Structure, members: (11351, 2), ..BASE }, // PathPatternConditionConfig
-    Shape { name: S(431160, 6), kind: String, min: Some(1.0), ..BASE }, // Policy
-    Shape { name: S(36595, 4), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // Port
-    Shape { name: S(434232, 32), kind: Structure, members: (11353, 0), error: Some((S(434264, 23), 429)), ..BASE }, // PriorRequestNotCompleteException
-    Shape { name: S(434287, 22), kind: Structure, members: (11353, 0), error: Some((S(434309, 13), 400)), ..BASE }, // PriorityInUseException
-    Shape { name: S(432867, 18), kind: String, ..BASE }, // PrivateIPv4Address
-    Shape { name: S(434322, 12), kind: String, enums: (3621, 9), ..BASE }, // ProtocolEnum
-    Shape { name: S(427132, 15), kind: String, ..BASE }, // ProtocolVersion
-    Shape { name: S(434377, 26), kind: Structure, members: (11353, 1), ..BASE }, // QueryStringConditionConfig
-    Shape { name: S(434403, 23), kind: Structure, members: (11354, 2), ..BASE }, // QueryStringKeyValuePair
-    Shape { name: S(434426, 27), kind: List, item: 269, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // QueryStringKeyValuePairList
-    Shape { name: S(434453, 12), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // QuicServerId
-    Shape { name: S(434465, 20), kind: Structure, members: (11356, 6), ..BASE }, // RedirectActionConfig
-    Shape { name: S(434518, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // RedirectActionHost
-    Shape { name: S(434536, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // RedirectActionPath
-    Shape { name: S(434554, 18), kind: String, ..BASE }, // RedirectActionPort
-    Shape { name: S(434572, 22), kind: String, pattern: Some(S(434594, 24)), ..BASE }, // RedirectActionProtocol
-    Shape { name: S(434618, 19), kind: String, min: Some(0.0), max: Some(128.0), ..BASE }, // RedirectActionQuery
-    Shape { name: S(434637, 28), kind: String, enums: (3630, 2), ..BASE }, // RedirectActionStatusCodeEnum
-    Shape { name: S(434681, 20), kind: Structure, members: (11362, 2), ..BASE }, // RegisterTargetsInput
-    Shape { name: S(434701, 21), kind: Structure, members: (11364, 0), ..BASE }, // RegisterTargetsOutput
-    Shape { name: S(434722, 18), kind: String, enums: (3632, 1), ..BASE }, // RemoveIpamPoolEnum
-    Shape { name: S(433452, 15), kind: List, item: 281, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RemoveIpamPools
-    Shape { name: S(434740, 31), kind: Structure, members: (11364, 2), ..BASE }, // RemoveListenerCertificatesInput
-    Shape { name: S(434771, 32), kind: Structure, members: (11366, 0), ..BASE }, // RemoveListenerCertificatesOutput
-    Shape { name: S(420318, 15), kind: Structure, members: (11366, 2), ..BASE }, // RemoveTagsInput
-    Shape { name: S(420333, 16), kind: Structure, members: (11368, 0), ..BASE }, // RemoveTagsOutput
-    Shape { name: S(434822, 32), kind: Structure, members: (11368, 2), ..BASE }, // RemoveTrustStoreRevocationsInput
-    Shape { name: S(434854, 33), kind: Structure, members: (11370, 0), ..BASE }, // RemoveTrustStoreRevocationsOutput
-    Shape { name: S(433326, 24), kind: Boolean, ..BASE }, // ResetCapacityReservation
-    Shape { name: S(433634, 15), kind: Boolean, ..BASE }, // ResetTransforms
-    Shape { name: S(347845, 11), kind: String, ..BASE }, // ResourceArn
-    Shape { name: S(423495, 12), kind: List, item: 291, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ResourceArns
-    Shape { name: S(434887, 22), kind: Structure, members: (11370, 0), error: Some((S(434909, 13), 400)), ..BASE }, // ResourceInUseException
-    Shape { name: S(434922, 25), kind: Structure, members: (11370, 0), error: Some((S(434947, 16), 400)), ..BASE }, // ResourceNotFoundException
-    Shape { name: S(434963, 17), kind: Structure, members: (11370, 4), ..BASE }, // RevocationContent
-    Shape { name: S(435030, 34), kind: Structure, members: (11374, 0), error: Some((S(435064, 25), 400)), ..BASE }, // RevocationContentNotFoundException
-    Shape { name: S(423609, 18), kind: List, item: 295, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RevocationContents
-    Shape { name: S(430096, 12), kind: Long, ..BASE }, // RevocationId
-    Shape { name: S(435089, 29), kind: Structure, members: (11374, 0), error: Some((S(435118, 20), 400)), ..BASE }, // RevocationIdNotFoundException
-    Shape { name: S(430325, 13), kind: List, item: 298, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RevocationIds
-    Shape { name: S(430137, 14), kind: String, enums: (3633, 1), ..BASE }, // RevocationType
-    Shape { name: S(435141, 13), kind: Structure, members: (11374, 2), ..BASE }, // RewriteConfig
-    Shape { name: S(435200, 17), kind: List, item: 302, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RewriteConfigList
-    Shape { name: S(92825, 4), kind: Structure, members: (11376, 6), ..BASE }, // Rule
-    Shape { name: S(428373, 7), kind: String, ..BASE }, // RuleArn
-    Shape { name: S(429378, 8), kind: List, item: 305, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RuleArns
-    Shape { name: S(435217, 13), kind: Structure, members: (11382, 9), ..BASE }, // RuleCondition
-    Shape { name: S(435569, 17), kind: List, item: 307, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RuleConditionList
-    Shape { name: S(435586, 21), kind: Structure, members: (11391, 0), error: Some((S(435607, 12), 400)), ..BASE }, // RuleNotFoundException
-    Shape { name: S(435619, 12), kind: Integer, min: Some(1.0), max: Some(50000.0), ..BASE }, // RulePriority
-    Shape { name: S(435631, 16), kind: List, item: 312, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RulePriorityList
-    Shape { name: S(435647, 16), kind: Structure, members: (11391, 2), ..BASE }, // RulePriorityPair
-    Shape { name: S(435663, 13), kind: Structure, members: (11393, 3), ..BASE }, // RuleTransform
-    Shape { name: S(435780, 17), kind: List, item: 313, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RuleTransformList
-    Shape { name: S(92820, 5), kind: List, item: 304, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Rules
-    Shape { name: S(119361, 8), kind: String, ..BASE }, // S3Bucket
-    Shape { name: S(200020, 5), kind: String, ..BASE }, // S3Key
-    Shape { name: S(434980, 15), kind: String, ..BASE }, // S3ObjectVersion
-    Shape { name: S(435797, 26), kind: Structure, members: (11396, 0), error: Some((S(435823, 17), 400)), ..BASE }, // SSLPolicyNotFoundException
-    Shape { name: S(37787, 15), kind: String, ..BASE }, // SecurityGroupId
-    Shape { name: S(166406, 14), kind: List, item: 320, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SecurityGroups
-    Shape { name: S(435840, 21), kind: Structure, members: (11396, 2), ..BASE }, // SetIpAddressTypeInput
-    Shape { name: S(435861, 22), kind: Structure, members: (11398, 1), ..BASE }, // SetIpAddressTypeOutput
-    Shape { name: S(435883, 22), kind: Structure, members: (11399, 1), ..BASE }, // SetRulePrioritiesInput
-    Shape { name: S(435952, 23), kind: Structure, members: (11400, 1), ..BASE }, // SetRulePrioritiesOutput
-    Shape { name: S(435975, 22), kind: Structure, members: (11401, 3), ..BASE }, // SetSecurityGroupsInput
-    Shape { name: S(435997, 23), kind: Structure, members: (11404, 2), ..BASE }, // SetSecurityGroupsOutput
-    Shape { name: S(436057, 15), kind: Structure, members: (11406, 5), ..BASE }, // SetSubnetsInput
-    Shape { name: S(436072, 16), kind: Structure, members: (11411, 3), ..BASE }, // SetSubnetsOutput
-    Shape { name: S(436088, 23), kind: String, enums: (3634, 2), ..BASE }, // SourceIpAddressTypeEnum
-    Shape { name: S(436111, 23), kind: Structure, members: (11414, 2), ..BASE }, // SourceIpConditionConfig
-    Shape { name: S(436134, 19), kind: String, ..BASE }, // SourceNatIpv6Prefix
-    Shape { name: S(425694, 21), kind: List, item: 332, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SourceNatIpv6Prefixes
-    Shape { name: S(429528, 11), kind: List, item: 335, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SslPolicies
-    Shape { name: S(426614, 9), kind: Structure, members: (11416, 4), ..BASE }, // SslPolicy
-    Shape { name: S(436296, 13), kind: String, ..BASE }, // SslPolicyName
-    Shape { name: S(436309, 14), kind: List, item: 336, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SslPolicyNames
-    Shape { name: S(436323, 11), kind: String, ..BASE }, // SslProtocol
-    Shape { name: S(436153, 12), kind: List, item: 338, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SslProtocols
-    Shape { name: S(232005, 11), kind: String, ..BASE }, // StateReason
-    Shape { name: S(372657, 6), kind: String, ..BASE }, // String
-    Shape { name: S(436334, 11), kind: String, ..BASE }, // StringValue
-    Shape { name: S(33149, 8), kind: String, ..BASE }, // SubnetId
-    Shape { name: S(436345, 13), kind: Structure, members: (11420, 5), ..BASE }, // SubnetMapping
-    Shape { name: S(426771, 14), kind: List, item: 344, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SubnetMappings
-    Shape { name: S(420648, 23), kind: Structure, members: (11425, 0), error: Some((S(420671, 14), 400)), ..BASE }, // SubnetNotFoundException
-    Shape { name: S(168691, 7), kind: List, item: 343, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // Subnets
-    Shape { name: S(104680, 3), kind: Structure, members: (11425, 2), ..BASE }, // Tag
-    Shape { name: S(374812, 14), kind: Structure, members: (11427, 2), ..BASE }, // TagDescription
-    Shape { name: S(417647, 15), kind: List, item: 349, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagDescriptions
-    Shape { name: S(65032, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(420685, 31)), ..BASE }, // TagKey
-    Shape { name: S(374937, 7), kind: List, item: 351, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagKeys
-    Shape { name: S(375041, 7), kind: List, item: 348, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), ..BASE }, // TagList
-    Shape { name: S(420726, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(420685, 31)), ..BASE }, // TagValue
-    Shape { name: S(436401, 38), kind: String, enums: (3636, 4), ..BASE }, // TargetAdministrativeOverrideReasonEnum
-    Shape { name: S(436588, 37), kind: String, enums: (3640, 4), ..BASE }, // TargetAdministrativeOverrideStateEnum
-    Shape { name: S(427684, 17), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // TargetControlPort
-    Shape { name: S(436682, 17), kind: Structure, members: (11429, 4), ..BASE }, // TargetDescription
-    Shape { name: S(436728, 18), kind: List, item: 358, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetDescriptions
-    Shape { name: S(375542, 11), kind: Structure, members: (11433, 19), ..BASE }, // TargetGroup
-    Shape { name: S(422828, 14), kind: String, ..BASE }, // TargetGroupArn
-    Shape { name: S(429660, 15), kind: List, item: 361, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupArns
-    Shape { name: S(436796, 36), kind: Structure, members: (11452, 0), error: Some((S(436832, 27), 400)), ..BASE }, // TargetGroupAssociationLimitException
-    Shape { name: S(436859, 20), kind: Structure, members: (11452, 2), ..BASE }, // TargetGroupAttribute
-    Shape { name: S(436879, 23), kind: String, max: Some(256.0), pattern: Some(S(432624, 16)), ..BASE }, // TargetGroupAttributeKey
-    Shape { name: S(436902, 25), kind: String, ..BASE }, // TargetGroupAttributeValue
-    Shape { name: S(436927, 21), kind: List, item: 364, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupAttributes
-    Shape { name: S(436948, 28), kind: String, enums: (3644, 2), ..BASE }, // TargetGroupIpAddressTypeEnum
-    Shape { name: S(436976, 15), kind: List, item: 376, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupList
-    Shape { name: S(436746, 15), kind: String, ..BASE }, // TargetGroupName
-    Shape { name: S(436991, 16), kind: List, item: 370, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroupNames
-    Shape { name: S(437007, 28), kind: Structure, members: (11454, 0), error: Some((S(437035, 19), 400)), ..BASE }, // TargetGroupNotFoundException
-    Shape { name: S(431029, 27), kind: Structure, members: (11454, 2), ..BASE }, // TargetGroupStickinessConfig
-    Shape { name: S(437054, 36), kind: Integer, ..BASE }, // TargetGroupStickinessDurationSeconds
-    Shape { name: S(437090, 28), kind: Boolean, ..BASE }, // TargetGroupStickinessEnabled
-    Shape { name: S(437118, 16), kind: Structure, members: (11456, 2), ..BASE }, // TargetGroupTuple
-    Shape { name: S(437134, 17), kind: Integer, ..BASE }, // TargetGroupWeight
-    Shape { name: S(375553, 12), kind: List, item: 360, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetGroups
-    Shape { name: S(437151, 12), kind: Structure, members: (11458, 3), ..BASE }, // TargetHealth
-    Shape { name: S(437163, 23), kind: Structure, members: (11461, 5), ..BASE }, // TargetHealthDescription
-    Shape { name: S(429849, 24), kind: List, item: 380, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TargetHealthDescriptions
-    Shape { name: S(437301, 22), kind: String, enums: (3646, 12), ..BASE }, // TargetHealthReasonEnum
-    Shape { name: S(437585, 21), kind: String, enums: (3658, 7), ..BASE }, // TargetHealthStateEnum
-    Shape { name: S(119435, 8), kind: String, ..BASE }, // TargetId
-    Shape { name: S(437645, 14), kind: String, enums: (3665, 4), ..BASE }, // TargetTypeEnum
-    Shape { name: S(437661, 23), kind: Structure, members: (11466, 0), error: Some((S(437684, 14), 400)), ..BASE }, // TooManyActionsException
-    Shape { name: S(437698, 28), kind: Structure, members: (11466, 0), error: Some((S(437726, 19), 400)), ..BASE }, // TooManyCertificatesException
-    Shape { name: S(437745, 25), kind: Structure, members: (11466, 0), error: Some((S(437770, 16), 400)), ..BASE }, // TooManyListenersException
-    Shape { name: S(437786, 29), kind: Structure, members: (11466, 0), error: Some((S(420762, 20), 400)), ..BASE }, // TooManyLoadBalancersException
-    Shape { name: S(437815, 40), kind: Structure, members: (11466, 0), error: Some((S(437855, 31), 400)), ..BASE }, // TooManyRegistrationsForTargetIdException
-    Shape { name: S(437886, 21), kind: Structure, members: (11466, 0), error: Some((S(437907, 12), 400)), ..BASE }, // TooManyRulesException
-    Shape { name: S(420821, 20), kind: Structure, members: (11466, 0), error: Some((S(420841, 11), 400)), ..BASE }, // TooManyTagsException
-    Shape { name: S(437919, 28), kind: Structure, members: (11466, 0), error: Some((S(437947, 19), 400)), ..BASE }, // TooManyTargetGroupsException
-    Shape { name: S(437966, 23), kind: Structure, members: (11466, 0), error: Some((S(437989, 14), 400)), ..BASE }, // TooManyTargetsException
-    Shape { name: S(438003, 43), kind: Structure, members: (11466, 0), error: Some((S(438046, 34), 400)), ..BASE }, // TooManyTrustStoreRevocationEntriesException
-    Shape { name: S(438080, 27), kind: Structure, members: (11466, 0), error: Some((S(438107, 18), 400)), ..BASE }, // TooManyTrustStoresException
-    Shape { name: S(438125, 49), kind: Structure, members: (11466, 0), error: Some((S(438174, 40), 400)), ..BASE }, // TooManyUniqueTargetGroupsPerLoadBalancerException
-    Shape { name: S(438214, 19), kind: Long, ..BASE }, // TotalRevokedEntries
-    Shape { name: S(438233, 17), kind: String, enums: (3669, 2), ..BASE }, // TransformTypeEnum
-    Shape { name: S(438280, 10), kind: Structure, members: (11466, 5), ..BASE }, // TrustStore
-    Shape { name: S(423565, 13), kind: String, ..BASE }, // TrustStoreArn
-    Shape { name: S(430428, 14), kind: List, item: 401, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStoreArns
-    Shape { name: S(438399, 21), kind: Structure, members: (11471, 1), ..BASE }, // TrustStoreAssociation
-    Shape { name: S(438420, 38), kind: Structure, members: (11472, 0), error: Some((S(438458, 19), 400)), ..BASE }, // TrustStoreAssociationNotFoundException
-    Shape { name: S(438477, 32), kind: String, ..BASE }, // TrustStoreAssociationResourceArn
-    Shape { name: S(438509, 31), kind: String, enums: (3671, 2), ..BASE }, // TrustStoreAssociationStatusEnum
-    Shape { name: S(429997, 22), kind: List, item: 403, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStoreAssociations
-    Shape { name: S(438547, 24), kind: Structure, members: (11472, 0), error: Some((S(438571, 15), 400)), ..BASE }, // TrustStoreInUseException
-    Shape { name: S(438586, 14), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(438600, 30)), ..BASE }, // TrustStoreName
-    Shape { name: S(438630, 15), kind: List, item: 409, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStoreNames
-    Shape { name: S(438645, 27), kind: Structure, members: (11472, 0), error: Some((S(438672, 18), 400)), ..BASE }, // TrustStoreNotFoundException
-    Shape { name: S(438690, 27), kind: Structure, members: (11472, 0), error: Some((S(438717, 18), 400)), ..BASE }, // TrustStoreNotReadyException
-    Shape { name: S(438735, 20), kind: Structure, members: (11472, 4), ..BASE }, // TrustStoreRevocation
-    Shape { name: S(423698, 21), kind: List, item: 413, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStoreRevocations
-    Shape { name: S(438755, 16), kind: String, enums: (3673, 2), ..BASE }, // TrustStoreStatus
-    Shape { name: S(428114, 11), kind: List, item: 400, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrustStores
-    Shape { name: S(420852, 28), kind: Structure, members: (11476, 0), error: Some((S(420880, 19), 400)), ..BASE }, // UnsupportedProtocolException
-    Shape { name: S(435727, 16), kind: Structure, members: (11476, 1), ..BASE }, // UrlRewriteConfig
-    Shape { name: S(40589, 5), kind: String, ..BASE }, // VpcId
-    Shape { name: S(438785, 29), kind: Structure, members: (11477, 3), ..BASE }, // ZonalCapacityReservationState
-    Shape { name: S(438885, 30), kind: List, item: 420, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ZonalCapacityReservationStates
-    Shape { name: S(52496, 8), kind: String, ..BASE }, // ZoneName
+    Shape { name: S(382141, 31), kind: Structure, members: (11030, 0), error: Some((S(382172, 18), 400)), ..BASE }, // ALPNPolicyNotSupportedException
+    Shape { name: S(328874, 6), kind: Structure, members: (11030, 9), ..BASE }, // Action
+    Shape { name: S(382623, 11), kind: Integer, min: Some(1.0), max: Some(50000.0), ..BASE }, // ActionOrder
+    Shape { name: S(382634, 14), kind: String, enums: (3571, 6), ..BASE }, // ActionTypeEnum
+    Shape { name: S(366047, 7), kind: List, item: 1, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Actions
+    Shape { name: S(382721, 28), kind: Structure, members: (11039, 2), ..BASE }, // AddListenerCertificatesInput
+    Shape { name: S(382828, 29), kind: Structure, members: (11041, 1), ..BASE }, // AddListenerCertificatesOutput
+    Shape { name: S(374234, 12), kind: Structure, members: (11042, 2), ..BASE }, // AddTagsInput
+    Shape { name: S(374315, 13), kind: Structure, members: (11044, 0), ..BASE }, // AddTagsOutput
+    Shape { name: S(382898, 29), kind: Structure, members: (11044, 2), ..BASE }, // AddTrustStoreRevocationsInput
+    Shape { name: S(383030, 30), kind: Structure, members: (11046, 1), ..BASE }, // AddTrustStoreRevocationsOutput
+    Shape { name: S(383128, 22), kind: Structure, members: (11047, 3), ..BASE }, // AdministrativeOverride
+    Shape { name: S(383167, 30), kind: String, enums: (3577, 2), ..BASE }, // AdvertiseTrustStoreCaNamesEnum
+    Shape { name: S(31291, 12), kind: String, ..BASE }, // AllocationId
+    Shape { name: S(383197, 29), kind: Structure, members: (11050, 0), error: Some((S(383226, 20), 400)), ..BASE }, // AllocationIdNotFoundException
+    Shape { name: S(383246, 14), kind: List, item: 16, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AlpnPolicyName
+    Shape { name: S(383260, 15), kind: String, ..BASE }, // AlpnPolicyValue
+    Shape { name: S(383275, 16), kind: Structure, members: (11050, 2), ..BASE }, // AnomalyDetection
+    Shape { name: S(383367, 17), kind: String, enums: (3579, 2), ..BASE }, // AnomalyResultEnum
+    Shape { name: S(383399, 57), kind: Map, item: 20, value: 21, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // AuthenticateCognitoActionAuthenticationRequestExtraParams
+    Shape { name: S(383464, 55), kind: String, ..BASE }, // AuthenticateCognitoActionAuthenticationRequestParamName
+    Shape { name: S(383519, 56), kind: String, ..BASE }, // AuthenticateCognitoActionAuthenticationRequestParamValue
+    Shape { name: S(383575, 48), kind: String, enums: (3581, 3), ..BASE }, // AuthenticateCognitoActionConditionalBehaviorEnum
+    Shape { name: S(383635, 31), kind: Structure, members: (11052, 8), ..BASE }, // AuthenticateCognitoActionConfig
+    Shape { name: S(384085, 30), kind: String, ..BASE }, // AuthenticateCognitoActionScope
+    Shape { name: S(384115, 42), kind: String, ..BASE }, // AuthenticateCognitoActionSessionCookieName
+    Shape { name: S(384157, 39), kind: Long, ..BASE }, // AuthenticateCognitoActionSessionTimeout
+    Shape { name: S(384196, 36), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolArn
+    Shape { name: S(384232, 41), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolClientId
+    Shape { name: S(384273, 39), kind: String, ..BASE }, // AuthenticateCognitoActionUserPoolDomain
+    Shape { name: S(384312, 54), kind: Map, item: 31, value: 32, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // AuthenticateOidcActionAuthenticationRequestExtraParams
+    Shape { name: S(384366, 52), kind: String, ..BASE }, // AuthenticateOidcActionAuthenticationRequestParamName
+    Shape { name: S(384418, 53), kind: String, ..BASE }, // AuthenticateOidcActionAuthenticationRequestParamValue
+    Shape { name: S(384471, 43), kind: String, ..BASE }, // AuthenticateOidcActionAuthorizationEndpoint
+    Shape { name: S(384514, 30), kind: String, ..BASE }, // AuthenticateOidcActionClientId
+    Shape { name: S(384544, 34), kind: String, ..BASE }, // AuthenticateOidcActionClientSecret
+    Shape { name: S(384578, 45), kind: String, enums: (3584, 3), ..BASE }, // AuthenticateOidcActionConditionalBehaviorEnum
+    Shape { name: S(384623, 28), kind: Structure, members: (11060, 12), ..BASE }, // AuthenticateOidcActionConfig
+    Shape { name: S(384725, 28), kind: String, ..BASE }, // AuthenticateOidcActionIssuer
+    Shape { name: S(384753, 27), kind: String, ..BASE }, // AuthenticateOidcActionScope
+    Shape { name: S(384780, 39), kind: String, ..BASE }, // AuthenticateOidcActionSessionCookieName
+    Shape { name: S(384819, 36), kind: Long, ..BASE }, // AuthenticateOidcActionSessionTimeout
+    Shape { name: S(384855, 35), kind: String, ..BASE }, // AuthenticateOidcActionTokenEndpoint
+    Shape { name: S(384890, 45), kind: Boolean, ..BASE }, // AuthenticateOidcActionUseExistingClientSecret
+    Shape { name: S(384935, 38), kind: String, ..BASE }, // AuthenticateOidcActionUserInfoEndpoint
+    Shape { name: S(33322, 16), kind: Structure, members: (11072, 5), ..BASE }, // AvailabilityZone
+    Shape { name: S(385132, 37), kind: Structure, members: (11077, 0), error: Some((S(385169, 28), 400)), ..BASE }, // AvailabilityZoneNotSupportedException
+    Shape { name: S(98701, 17), kind: List, item: 45, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AvailabilityZones
+    Shape { name: S(385197, 37), kind: Structure, members: (11077, 0), error: Some((S(385234, 28), 400)), ..BASE }, // CaCertificatesBundleNotFoundException
+    Shape { name: S(385262, 21), kind: String, ..BASE }, // CanonicalHostedZoneId
+    Shape { name: S(385283, 46), kind: Structure, members: (11077, 0), error: Some((S(385329, 36), 400)), ..BASE }, // CapacityDecreaseRequestsLimitExceededException
+    Shape { name: S(385365, 35), kind: Structure, members: (11077, 0), error: Some((S(385400, 26), 400)), ..BASE }, // CapacityReservationPendingException
+    Shape { name: S(385426, 28), kind: String, enums: (3587, 4), ..BASE }, // CapacityReservationStateEnum
+    Shape { name: S(64915, 25), kind: Structure, members: (11077, 2), ..BASE }, // CapacityReservationStatus
+    Shape { name: S(385465, 13), kind: Integer, ..BASE }, // CapacityUnits
+    Shape { name: S(385478, 19), kind: Double, ..BASE }, // CapacityUnitsDouble
+    Shape { name: S(385497, 35), kind: Structure, members: (11079, 0), error: Some((S(385532, 26), 400)), ..BASE }, // CapacityUnitsLimitExceededException
+    Shape { name: S(385558, 11), kind: Structure, members: (11079, 2), ..BASE }, // Certificate
+    Shape { name: S(41140, 14), kind: String, ..BASE }, // CertificateArn
+    Shape { name: S(385592, 15), kind: List, item: 57, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // CertificateList
+    Shape { name: S(374884, 28), kind: Structure, members: (11081, 0), error: Some((S(374912, 19), 400)), ..BASE }, // CertificateNotFoundException
+    Shape { name: S(385607, 6), kind: Structure, members: (11081, 2), ..BASE }, // Cipher
+    Shape { name: S(385613, 10), kind: String, ..BASE }, // CipherName
+    Shape { name: S(385623, 14), kind: Integer, ..BASE }, // CipherPriority
+    Shape { name: S(385637, 7), kind: List, item: 61, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Ciphers
+    Shape { name: S(385644, 31), kind: Structure, members: (11083, 4), ..BASE }, // ClientCertificateIdentityFilter
+    Shape { name: S(385727, 37), kind: String, enums: (3591, 1), ..BASE }, // ClientCertificateIdentityFilterAction
+    Shape { name: S(385764, 36), kind: String, enums: (3592, 4), ..BASE }, // ClientCertificateIdentityFilterField
+    Shape { name: S(385834, 40), kind: String, enums: (3596, 2), ..BASE }, // ClientCertificateIdentityFilterMatchType
+    Shape { name: S(385879, 36), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // ClientCertificateIdentityFilterValue
+    Shape { name: S(385915, 32), kind: List, item: 65, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(100.0), ..BASE }, // ClientCertificateIdentityFilters
+    Shape { name: S(385947, 18), kind: String, max: Some(64.0), ..BASE }, // ConditionFieldName
+    Shape { name: S(385965, 19), kind: Structure, members: (11087, 9), ..BASE }, // CreateListenerInput
+    Shape { name: S(386098, 20), kind: Structure, members: (11096, 1), ..BASE }, // CreateListenerOutput
+    Shape { name: S(386118, 23), kind: Structure, members: (11097, 11), ..BASE }, // CreateLoadBalancerInput
+    Shape { name: S(386300, 24), kind: Structure, members: (11108, 1), ..BASE }, // CreateLoadBalancerOutput
+    Shape { name: S(386355, 15), kind: Structure, members: (11109, 6), ..BASE }, // CreateRuleInput
+    Shape { name: S(386449, 16), kind: Structure, members: (11115, 1), ..BASE }, // CreateRuleOutput
+    Shape { name: S(386480, 22), kind: Structure, members: (11116, 18), ..BASE }, // CreateTargetGroupInput
+    Shape { name: S(387110, 23), kind: Structure, members: (11134, 1), ..BASE }, // CreateTargetGroupOutput
+    Shape { name: S(387162, 21), kind: Structure, members: (11135, 5), ..BASE }, // CreateTrustStoreInput
+    Shape { name: S(387462, 22), kind: Structure, members: (11140, 1), ..BASE }, // CreateTrustStoreOutput
+    Shape { name: S(375707, 11), kind: Timestamp, ..BASE }, // CreatedTime
+    Shape { name: S(31768, 21), kind: String, max: Some(256.0), pattern: Some(S(387522, 30)), ..BASE }, // CustomerOwnedIpv4Pool
+    Shape { name: S(375266, 7), kind: String, ..BASE }, // DNSName
+    Shape { name: S(387552, 25), kind: Integer, ..BASE }, // DecreaseRequestsRemaining
+    Shape { name: S(293821, 7), kind: Boolean, ..BASE }, // Default
+    Shape { name: S(387577, 37), kind: Structure, members: (11141, 0), error: Some((S(387614, 28), 400)), ..BASE }, // DeleteAssociationSameAccountException
+    Shape { name: S(387642, 19), kind: Structure, members: (11141, 1), ..BASE }, // DeleteListenerInput
+    Shape { name: S(387661, 20), kind: Structure, members: (11142, 0), ..BASE }, // DeleteListenerOutput
+    Shape { name: S(387681, 23), kind: Structure, members: (11142, 1), ..BASE }, // DeleteLoadBalancerInput
+    Shape { name: S(387704, 24), kind: Structure, members: (11143, 0), ..BASE }, // DeleteLoadBalancerOutput
+    Shape { name: S(387728, 15), kind: Structure, members: (11143, 1), ..BASE }, // DeleteRuleInput
+    Shape { name: S(387769, 16), kind: Structure, members: (11144, 0), ..BASE }, // DeleteRuleOutput
+    Shape { name: S(387785, 38), kind: Structure, members: (11144, 2), ..BASE }, // DeleteSharedTrustStoreAssociationInput
+    Shape { name: S(387850, 39), kind: Structure, members: (11146, 0), ..BASE }, // DeleteSharedTrustStoreAssociationOutput
+    Shape { name: S(387889, 22), kind: Structure, members: (11146, 1), ..BASE }, // DeleteTargetGroupInput
+    Shape { name: S(387911, 23), kind: Structure, members: (11147, 0), ..BASE }, // DeleteTargetGroupOutput
+    Shape { name: S(387934, 21), kind: Structure, members: (11147, 1), ..BASE }, // DeleteTrustStoreInput
+    Shape { name: S(387955, 22), kind: Structure, members: (11148, 0), ..BASE }, // DeleteTrustStoreOutput
+    Shape { name: S(387977, 22), kind: Structure, members: (11148, 2), ..BASE }, // DeregisterTargetsInput
+    Shape { name: S(388018, 23), kind: Structure, members: (11150, 0), ..BASE }, // DeregisterTargetsOutput
+    Shape { name: S(376336, 26), kind: Structure, members: (11150, 2), ..BASE }, // DescribeAccountLimitsInput
+    Shape { name: S(376362, 27), kind: Structure, members: (11152, 2), ..BASE }, // DescribeAccountLimitsOutput
+    Shape { name: S(388041, 32), kind: Structure, members: (11154, 1), ..BASE }, // DescribeCapacityReservationInput
+    Shape { name: S(388073, 33), kind: Structure, members: (11155, 4), ..BASE }, // DescribeCapacityReservationOutput
+    Shape { name: S(388353, 31), kind: Structure, members: (11159, 1), ..BASE }, // DescribeListenerAttributesInput
+    Shape { name: S(388384, 32), kind: Structure, members: (11160, 1), ..BASE }, // DescribeListenerAttributesOutput
+    Shape { name: S(388451, 33), kind: Structure, members: (11161, 3), ..BASE }, // DescribeListenerCertificatesInput
+    Shape { name: S(388484, 34), kind: Structure, members: (11164, 2), ..BASE }, // DescribeListenerCertificatesOutput
+    Shape { name: S(388518, 22), kind: Structure, members: (11166, 4), ..BASE }, // DescribeListenersInput
+    Shape { name: S(388581, 23), kind: Structure, members: (11170, 2), ..BASE }, // DescribeListenersOutput
+    Shape { name: S(376512, 35), kind: Structure, members: (11172, 1), ..BASE }, // DescribeLoadBalancerAttributesInput
+    Shape { name: S(376547, 36), kind: Structure, members: (11173, 1), ..BASE }, // DescribeLoadBalancerAttributesOutput
+    Shape { name: S(388604, 26), kind: Structure, members: (11174, 4), ..BASE }, // DescribeLoadBalancersInput
+    Shape { name: S(388703, 27), kind: Structure, members: (11178, 2), ..BASE }, // DescribeLoadBalancersOutput
+    Shape { name: S(388730, 18), kind: Structure, members: (11180, 4), ..BASE }, // DescribeRulesInput
+    Shape { name: S(388777, 19), kind: Structure, members: (11184, 2), ..BASE }, // DescribeRulesOutput
+    Shape { name: S(388796, 24), kind: Structure, members: (11186, 4), ..BASE }, // DescribeSSLPoliciesInput
+    Shape { name: S(388873, 25), kind: Structure, members: (11190, 2), ..BASE }, // DescribeSSLPoliciesOutput
+    Shape { name: S(376974, 17), kind: Structure, members: (11192, 1), ..BASE }, // DescribeTagsInput
+    Shape { name: S(376991, 18), kind: Structure, members: (11193, 1), ..BASE }, // DescribeTagsOutput
+    Shape { name: S(388936, 34), kind: Structure, members: (11194, 1), ..BASE }, // DescribeTargetGroupAttributesInput
+    Shape { name: S(388970, 35), kind: Structure, members: (11195, 1), ..BASE }, // DescribeTargetGroupAttributesOutput
+    Shape { name: S(389005, 25), kind: Structure, members: (11196, 5), ..BASE }, // DescribeTargetGroupsInput
+    Shape { name: S(389080, 26), kind: Structure, members: (11201, 2), ..BASE }, // DescribeTargetGroupsOutput
+    Shape { name: S(389106, 25), kind: Structure, members: (11203, 3), ..BASE }, // DescribeTargetHealthInput
+    Shape { name: S(389157, 36), kind: String, enums: (3598, 2), ..BASE }, // DescribeTargetHealthInputIncludeEnum
+    Shape { name: S(389193, 26), kind: Structure, members: (11206, 1), ..BASE }, // DescribeTargetHealthOutput
+    Shape { name: S(389296, 35), kind: Structure, members: (11207, 3), ..BASE }, // DescribeTrustStoreAssociationsInput
+    Shape { name: S(389331, 36), kind: Structure, members: (11210, 2), ..BASE }, // DescribeTrustStoreAssociationsOutput
+    Shape { name: S(389438, 28), kind: Structure, members: (11212, 4), ..BASE }, // DescribeTrustStoreRevocation
+    Shape { name: S(389625, 36), kind: List, item: 131, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // DescribeTrustStoreRevocationResponse
+    Shape { name: S(389661, 34), kind: Structure, members: (11216, 4), ..BASE }, // DescribeTrustStoreRevocationsInput
+    Shape { name: S(389739, 35), kind: Structure, members: (11220, 2), ..BASE }, // DescribeTrustStoreRevocationsOutput
+    Shape { name: S(389774, 24), kind: Structure, members: (11222, 4), ..BASE }, // DescribeTrustStoresInput
+    Shape { name: S(389845, 25), kind: Structure, members: (11226, 2), ..BASE }, // DescribeTrustStoresOutput
+    Shape { name: S(30134, 11), kind: String, ..BASE }, // Description
+    Shape { name: S(377186, 26), kind: Structure, members: (11228, 0), error: Some((S(377212, 17), 400)), ..BASE }, // DuplicateListenerException
+    Shape { name: S(389870, 34), kind: Structure, members: (11228, 0), error: Some((S(377161, 25), 400)), ..BASE }, // DuplicateLoadBalancerNameException
+    Shape { name: S(377276, 25), kind: Structure, members: (11228, 0), error: Some((S(377301, 16), 400)), ..BASE }, // DuplicateTagKeysException
+    Shape { name: S(389904, 33), kind: Structure, members: (11228, 0), error: Some((S(389937, 24), 400)), ..BASE }, // DuplicateTargetGroupNameException
+    Shape { name: S(389961, 32), kind: Structure, members: (11228, 0), error: Some((S(389993, 23), 400)), ..BASE }, // DuplicateTrustStoreNameException
+    Shape { name: S(390016, 32), kind: String, enums: (3600, 2), ..BASE }, // EnablePrefixForIpv6SourceNatEnum
+    Shape { name: S(390048, 52), kind: String, ..BASE }, // EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic
+    Shape { name: S(390100, 56), kind: String, enums: (3602, 2), ..BASE }, // EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum
+    Shape { name: S(390156, 25), kind: Structure, members: (11228, 3), ..BASE }, // FixedResponseActionConfig
+    Shape { name: S(390282, 30), kind: String, min: Some(0.0), max: Some(32.0), ..BASE }, // FixedResponseActionContentType
+    Shape { name: S(390312, 26), kind: String, min: Some(0.0), max: Some(1024.0), ..BASE }, // FixedResponseActionMessage
+    Shape { name: S(390338, 29), kind: String, pattern: Some(S(390367, 13)), ..BASE }, // FixedResponseActionStatusCode
+    Shape { name: S(390380, 19), kind: Structure, members: (11231, 2), ..BASE }, // ForwardActionConfig
+    Shape { name: S(390485, 22), kind: Structure, members: (11233, 1), ..BASE }, // GetResourcePolicyInput
+    Shape { name: S(390507, 23), kind: Structure, members: (11234, 1), ..BASE }, // GetResourcePolicyOutput
+    Shape { name: S(390553, 38), kind: Structure, members: (11235, 1), ..BASE }, // GetTrustStoreCaCertificatesBundleInput
+    Shape { name: S(390591, 39), kind: Structure, members: (11236, 1), ..BASE }, // GetTrustStoreCaCertificatesBundleOutput
+    Shape { name: S(390630, 35), kind: Structure, members: (11237, 2), ..BASE }, // GetTrustStoreRevocationContentInput
+    Shape { name: S(390665, 36), kind: Structure, members: (11239, 1), ..BASE }, // GetTrustStoreRevocationContentOutput
+    Shape { name: S(390701, 8), kind: String, ..BASE }, // GrpcCode
+    Shape { name: S(386664, 18), kind: Boolean, ..BASE }, // HealthCheckEnabled
+    Shape { name: S(386723, 26), kind: Integer, min: Some(5.0), max: Some(300.0), ..BASE }, // HealthCheckIntervalSeconds
+    Shape { name: S(386614, 15), kind: String, ..BASE }, // HealthCheckPort
+    Shape { name: S(390709, 25), kind: Integer, min: Some(2.0), max: Some(10.0), ..BASE }, // HealthCheckThresholdCount
+    Shape { name: S(386806, 25), kind: Integer, min: Some(2.0), max: Some(120.0), ..BASE }, // HealthCheckTimeoutSeconds
+    Shape { name: S(390734, 26), kind: Structure, members: (11240, 0), error: Some((S(390760, 17), 500)), ..BASE }, // HealthUnavailableException
+    Shape { name: S(390777, 25), kind: Structure, members: (11240, 2), ..BASE }, // HostHeaderConditionConfig
+    Shape { name: S(390857, 23), kind: Structure, members: (11242, 1), ..BASE }, // HostHeaderRewriteConfig
+    Shape { name: S(390909, 8), kind: String, ..BASE }, // HttpCode
+    Shape { name: S(390917, 25), kind: Structure, members: (11243, 3), ..BASE }, // HttpHeaderConditionConfig
+    Shape { name: S(390989, 23), kind: String, ..BASE }, // HttpHeaderConditionName
+    Shape { name: S(391012, 32), kind: Structure, members: (11246, 1), ..BASE }, // HttpRequestMethodConditionConfig
+    Shape { name: S(391044, 11), kind: String, ..BASE }, // IPv6Address
+    Shape { name: S(391055, 29), kind: Boolean, ..BASE }, // IgnoreClientCertificateExpiry
+    Shape { name: S(391084, 30), kind: Structure, members: (11247, 0), error: Some((S(391114, 21), 400)), ..BASE }, // IncompatibleProtocolsException
+    Shape { name: S(391135, 29), kind: Structure, members: (11247, 0), error: Some((S(391164, 20), 500)), ..BASE }, // InsufficientCapacityException
+    Shape { name: S(391184, 36), kind: Structure, members: (11247, 0), error: Some((S(391220, 27), 400)), ..BASE }, // InvalidCaCertificatesBundleException
+    Shape { name: S(377520, 36), kind: Structure, members: (11247, 0), error: Some((S(377556, 27), 400)), ..BASE }, // InvalidConfigurationRequestException
+    Shape { name: S(391247, 34), kind: Structure, members: (11247, 0), error: Some((S(391281, 25), 400)), ..BASE }, // InvalidLoadBalancerActionException
+    Shape { name: S(391306, 33), kind: Structure, members: (11247, 0), error: Some((S(391339, 24), 400)), ..BASE }, // InvalidRevocationContentException
+    Shape { name: S(377622, 22), kind: Structure, members: (11247, 0), error: Some((S(377644, 13), 400)), ..BASE }, // InvalidSchemeException
+    Shape { name: S(377657, 29), kind: Structure, members: (11247, 0), error: Some((S(377686, 20), 400)), ..BASE }, // InvalidSecurityGroupException
+    Shape { name: S(377706, 22), kind: Structure, members: (11247, 0), error: Some((S(377728, 13), 400)), ..BASE }, // InvalidSubnetException
+    Shape { name: S(391363, 22), kind: Structure, members: (11247, 0), error: Some((S(391385, 13), 400)), ..BASE }, // InvalidTargetException
+    Shape { name: S(78763, 9), kind: String, ..BASE }, // IpAddress
+    Shape { name: S(82143, 13), kind: String, enums: (3604, 3), ..BASE }, // IpAddressType
+    Shape { name: S(32834, 10), kind: String, max: Some(1000.0), pattern: Some(S(391427, 26)), ..BASE }, // IpamPoolId
+    Shape { name: S(139862, 9), kind: Structure, members: (11247, 1), ..BASE }, // IpamPools
+    Shape { name: S(257412, 9), kind: Boolean, ..BASE }, // IsDefault
+    Shape { name: S(391453, 34), kind: Structure, members: (11248, 3), ..BASE }, // JwtValidationActionAdditionalClaim
+    Shape { name: S(391487, 44), kind: String, enums: (3607, 3), ..BASE }, // JwtValidationActionAdditionalClaimFormatEnum
+    Shape { name: S(391578, 38), kind: String, ..BASE }, // JwtValidationActionAdditionalClaimName
+    Shape { name: S(391616, 39), kind: String, ..BASE }, // JwtValidationActionAdditionalClaimValue
+    Shape { name: S(391655, 40), kind: List, item: 190, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // JwtValidationActionAdditionalClaimValues
+    Shape { name: S(391695, 35), kind: List, item: 187, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // JwtValidationActionAdditionalClaims
+    Shape { name: S(391730, 25), kind: Structure, members: (11251, 3), ..BASE }, // JwtValidationActionConfig
+    Shape { name: S(391849, 25), kind: String, ..BASE }, // JwtValidationActionIssuer
+    Shape { name: S(391874, 31), kind: String, ..BASE }, // JwtValidationActionJwksEndpoint
+    Shape { name: S(388106, 16), kind: Timestamp, ..BASE }, // LastModifiedTime
+    Shape { name: S(377791, 5), kind: Structure, members: (11254, 2), ..BASE }, // Limit
+    Shape { name: S(376389, 6), kind: List, item: 197, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Limits
+    Shape { name: S(391905, 40), kind: List, item: 127, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ListOfDescribeTargetHealthIncludeOptions
+    Shape { name: S(391945, 12), kind: List, item: 342, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ListOfString
+    Shape { name: S(377796, 8), kind: Structure, members: (11256, 9), ..BASE }, // Listener
+    Shape { name: S(382749, 11), kind: String, ..BASE }, // ListenerArn
+    Shape { name: S(388540, 12), kind: List, item: 202, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ListenerArns
+    Shape { name: S(391957, 17), kind: Structure, members: (11265, 2), ..BASE }, // ListenerAttribute
+    Shape { name: S(391974, 20), kind: String, max: Some(256.0), pattern: Some(S(391994, 16)), ..BASE }, // ListenerAttributeKey
+    Shape { name: S(392010, 22), kind: String, ..BASE }, // ListenerAttributeValue
+    Shape { name: S(392032, 18), kind: List, item: 204, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ListenerAttributes
+    Shape { name: S(378007, 25), kind: Structure, members: (11267, 0), error: Some((S(378032, 16), 400)), ..BASE }, // ListenerNotFoundException
+    Shape { name: S(375188, 9), kind: List, item: 201, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Listeners
+    Shape { name: S(392050, 12), kind: Structure, members: (11267, 16), ..BASE }, // LoadBalancer
+    Shape { name: S(392218, 19), kind: Structure, members: (11283, 4), ..BASE }, // LoadBalancerAddress
+    Shape { name: S(384996, 21), kind: List, item: 211, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadBalancerAddresses
+    Shape { name: S(100981, 15), kind: String, ..BASE }, // LoadBalancerArn
+    Shape { name: S(388630, 16), kind: List, item: 213, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadBalancerArns
+    Shape { name: S(392323, 21), kind: Structure, members: (11287, 2), ..BASE }, // LoadBalancerAttribute
+    Shape { name: S(392344, 24), kind: String, max: Some(256.0), pattern: Some(S(391994, 16)), ..BASE }, // LoadBalancerAttributeKey
+    Shape { name: S(392368, 26), kind: String, max: Some(1024.0), ..BASE }, // LoadBalancerAttributeValue
+    Shape { name: S(376583, 22), kind: List, item: 215, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(20.0), ..BASE }, // LoadBalancerAttributes
+    Shape { name: S(374116, 16), kind: String, ..BASE }, // LoadBalancerName
+    Shape { name: S(374246, 17), kind: List, item: 219, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadBalancerNames
+    Shape { name: S(392394, 29), kind: Structure, members: (11289, 0), error: Some((S(374056, 20), 400)), ..BASE }, // LoadBalancerNotFoundException
+    Shape { name: S(392423, 22), kind: String, enums: (3610, 2), ..BASE }, // LoadBalancerSchemeEnum
+    Shape { name: S(392468, 17), kind: Structure, members: (11289, 2), ..BASE }, // LoadBalancerState
+    Shape { name: S(392485, 21), kind: String, enums: (3612, 4), ..BASE }, // LoadBalancerStateEnum
+    Shape { name: S(392521, 20), kind: String, enums: (3616, 3), ..BASE }, // LoadBalancerTypeEnum
+    Shape { name: S(30870, 13), kind: List, item: 210, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // LoadBalancers
+    Shape { name: S(94577, 8), kind: String, ..BASE }, // Location
+    Shape { name: S(376146, 6), kind: String, ..BASE }, // Marker
+    Shape { name: S(387028, 7), kind: Structure, members: (11291, 2), ..BASE }, // Matcher
+    Shape { name: S(23910, 3), kind: String, ..BASE }, // Max
+    Shape { name: S(388214, 27), kind: Structure, members: (11293, 1), ..BASE }, // MinimumLoadBalancerCapacity
+    Shape { name: S(392639, 22), kind: String, enums: (3619, 2), ..BASE }, // MitigationInEffectEnum
+    Shape { name: S(27622, 4), kind: String, ..BASE }, // Mode
+    Shape { name: S(392666, 30), kind: Structure, members: (11294, 3), ..BASE }, // ModifyCapacityReservationInput
+    Shape { name: S(392773, 31), kind: Structure, members: (11297, 4), ..BASE }, // ModifyCapacityReservationOutput
+    Shape { name: S(392804, 18), kind: Structure, members: (11301, 3), ..BASE }, // ModifyIpPoolsInput
+    Shape { name: S(392872, 19), kind: Structure, members: (11304, 1), ..BASE }, // ModifyIpPoolsOutput
+    Shape { name: S(392891, 29), kind: Structure, members: (11305, 2), ..BASE }, // ModifyListenerAttributesInput
+    Shape { name: S(392920, 30), kind: Structure, members: (11307, 1), ..BASE }, // ModifyListenerAttributesOutput
+    Shape { name: S(392950, 19), kind: Structure, members: (11308, 8), ..BASE }, // ModifyListenerInput
+    Shape { name: S(392969, 20), kind: Structure, members: (11316, 1), ..BASE }, // ModifyListenerOutput
+    Shape { name: S(378769, 33), kind: Structure, members: (11317, 2), ..BASE }, // ModifyLoadBalancerAttributesInput
+    Shape { name: S(378802, 34), kind: Structure, members: (11319, 1), ..BASE }, // ModifyLoadBalancerAttributesOutput
+    Shape { name: S(392989, 15), kind: Structure, members: (11320, 5), ..BASE }, // ModifyRuleInput
+    Shape { name: S(393054, 16), kind: Structure, members: (11325, 1), ..BASE }, // ModifyRuleOutput
+    Shape { name: S(393070, 32), kind: Structure, members: (11326, 2), ..BASE }, // ModifyTargetGroupAttributesInput
+    Shape { name: S(393102, 33), kind: Structure, members: (11328, 1), ..BASE }, // ModifyTargetGroupAttributesOutput
+    Shape { name: S(393135, 22), kind: Structure, members: (11329, 10), ..BASE }, // ModifyTargetGroupInput
+    Shape { name: S(393157, 23), kind: Structure, members: (11339, 1), ..BASE }, // ModifyTargetGroupOutput
+    Shape { name: S(393180, 21), kind: Structure, members: (11340, 4), ..BASE }, // ModifyTrustStoreInput
+    Shape { name: S(393201, 22), kind: Structure, members: (11344, 1), ..BASE }, // ModifyTrustStoreOutput
+    Shape { name: S(393223, 30), kind: Structure, members: (11345, 6), ..BASE }, // MutualAuthenticationAttributes
+    Shape { name: S(34661, 4), kind: String, ..BASE }, // Name
+    Shape { name: S(393554, 22), kind: Integer, ..BASE }, // NumberOfCaCertificates
+    Shape { name: S(389554, 22), kind: Long, ..BASE }, // NumberOfRevokedEntries
+    Shape { name: S(378836, 30), kind: Structure, members: (11351, 0), error: Some((S(378866, 21), 400)), ..BASE }, // OperationNotPermittedException
+    Shape { name: S(332743, 9), kind: String, ..BASE }, // OutpostId
+    Shape { name: S(376169, 8), kind: Integer, min: Some(1.0), max: Some(400.0), ..BASE }, // PageSize
+    Shape { name: S(36961, 4), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // Path
+    Shape { name: S(393576, 26), kind: Structure, members: (11351, 2), ..BASE }, // PathPatternConditionConfig
+    Shape { name: S(390530, 6), kind: String, min: Some(1.0), ..BASE }, // Policy
+    Shape { name: S(34936, 4), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // Port
+    Shape { name: S(393602, 32), kind: Structure, members: (11353, 0), error: Some((S(393634, 23), 429)), ..BASE }, // PriorRequestNotCompleteException
+    Shape { name: S(393657, 22), kind: Structure, members: (11353, 0), error: Some((S(393679, 13), 400)), ..BASE }, // PriorityInUseException
+    Shape { name: S(392237, 18), kind: String, ..BASE }, // PrivateIPv4Address
+    Shape { name: S(393692, 12), kind: String, enums: (3621, 9), ..BASE }, // ProtocolEnum
+    Shape { name: S(386502, 15), kind: String, ..BASE }, // ProtocolVersion
+    Shape { name: S(393747, 26), kind: Structure, members: (11353, 1), ..BASE }, // QueryStringConditionConfig
+    Shape { name: S(393773, 23), kind: Structure, members: (11354, 2), ..BASE }, // QueryStringKeyValuePair
+    Shape { name: S(393796, 27), kind: List, item: 269, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // QueryStringKeyValuePairList
+    Shape { name: S(393823, 12), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // QuicServerId
+    Shape { name: S(393835, 20), kind: Structure, members: (11356, 6), ..BASE }, // RedirectActionConfig
+    Shape { name: S(393888, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // RedirectActionHost
+    Shape { name: S(393906, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // RedirectActionPath
+    Shape { name: S(393924, 18), kind: String, ..BASE }, // RedirectActionPort
+    Shape { name: S(393942, 22), kind: String, pattern: Some(S(393964, 24)), ..BASE }, // RedirectActionProtocol
+    Shape { name: S(393988, 19), kind: String, min: Some(0.0), max: Some(128.0), ..BASE }, // RedirectActionQuery
+    Shape { name: S(394007, 28), kind: String, enums: (3630, 2), ..BASE }, // RedirectActionStatusCodeEnum
+    Shape { name: S(394051, 20), kind: Structure, members: (11362, 2), ..BASE }, // RegisterTargetsInput
+    Shape { name: S(394071, 21), kind: Structure, members: (11364, 0), ..BASE }, // RegisterTargetsOutput
+    Shape { name: S(394092, 18), kind: String, enums: (3632, 1), ..BASE }, // RemoveIpamPoolEnum
+    Shape { name: S(392822, 15), kind: List, item: 281, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RemoveIpamPools
+    Shape { name: S(394110, 31), kind: Structure, members: (11364, 2), ..BASE }, // RemoveListenerCertificatesInput
+    Shape { name: S(394141, 32), kind: Structure, members: (11366, 0), ..BASE }, // RemoveListenerCertificatesOutput
+    Shape { name: S(379680, 15), kind: Structure, members: (11366, 2), ..BASE }, // RemoveTagsInput
+    Shape { name: S(379695, 16), kind: Structure, members: (11368, 0), ..BASE }, // RemoveTagsOutput
+    Shape { name: S(394192, 32), kind: Structure, members: (11368, 2), ..BASE }, // RemoveTrustStoreRevocationsInput
+    Shape { name: S(394224, 33), kind: Structure, members: (11370, 0), ..BASE }, // RemoveTrustStoreRevocationsOutput
+    Shape { name: S(392696, 24), kind: Boolean, ..BASE }, // ResetCapacityReservation
+    Shape { name: S(393004, 15), kind: Boolean, ..BASE }, // ResetTransforms
+    Shape { name: S(316049, 11), kind: String, ..BASE }, // ResourceArn
+    Shape { name: S(382857, 12), kind: List, item: 291, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ResourceArns
+    Shape { name: S(394257, 22), kind: Structure, members: (11370, 0), error: Some((S(394279, 13), 400)), ..BASE }, // ResourceInUseException
+    Shape { name: S(394292, 25), kind: Structure, members: (11370, 0), error: Some((S(394317, 16), 400)), ..BASE }, // ResourceNotFoundException
+    Shape { name: S(394333, 17), kind: Structure, members: (11370, 4), ..BASE }, // RevocationContent
+    Shape { name: S(394400, 34), kind: Structure, members: (11374, 0), error: Some((S(394434, 25), 400)), ..BASE }, // RevocationContentNotFoundException
+    Shape { name: S(382971, 18), kind: List, item: 295, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RevocationContents
+    Shape { name: S(389466, 12), kind: Long, ..BASE }, // RevocationId
+    Shape { name: S(394459, 29), kind: Structure, members: (11374, 0), error: Some((S(394488, 20), 400)), ..BASE }, // RevocationIdNotFoundException
+    Shape { name: S(389695, 13), kind: List, item: 298, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RevocationIds
+    Shape { name: S(389507, 14), kind: String, enums: (3633, 1), ..BASE }, // RevocationType
+    Shape { name: S(394511, 13), kind: Structure, members: (11374, 2), ..BASE }, // RewriteConfig
+    Shape { name: S(394570, 17), kind: List, item: 302, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RewriteConfigList
+    Shape { name: S(84406, 4), kind: Structure, members: (11376, 6), ..BASE }, // Rule
+    Shape { name: S(387743, 7), kind: String, ..BASE }, // RuleArn
+    Shape { name: S(388748, 8), kind: List, item: 305, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RuleArns
+    Shape { name: S(394587, 13), kind: Structure, members: (11382, 9), ..BASE }, // RuleCondition
+    Shape { name: S(394939, 17), kind: List, item: 307, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RuleConditionList
+    Shape { name: S(394956, 21), kind: Structure, members: (11391, 0), error: Some((S(394977, 12), 400)), ..BASE }, // RuleNotFoundException
+    Shape { name: S(394989, 12), kind: Integer, min: Some(1.0), max: Some(50000.0), ..BASE }, // RulePriority
+    Shape { name: S(395001, 16), kind: List, item: 312, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RulePriorityList
+    Shape { name: S(395017, 16), kind: Structure, members: (11391, 2), ..BASE }, // RulePriorityPair
+    Shape { name: S(395033, 13), kind: Structure, members: (11393, 3), ..BASE }, // RuleTransform
+    Shape { name: S(395150, 17), kind: List, item: 313, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RuleTransformList
+    Shape { name: S(84401, 5), kind: List, item: 304, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Rules
+    Shape { name: S(109038, 8), kind: String, ..BASE }, // S3Bucket
+    Shape { name: S(182447, 5), kind: String, ..BASE }, // S3Key
+    Shape { name: S(394350, 15), kind: String, ..BASE }, // S3ObjectVersion
+    Shape { name: S(395167, 26), kind: Structure, members: (11396, 0), error: Some((S(395193, 17), 400)), ..BASE }, // SSLPolicyNotFoundException
+    Shape { name: S(35885, 15), kind: String, ..BASE }, // SecurityGroupId
+    Shape { name: S(152404, 14), kind: List, item: 320, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SecurityGroups
+    Shape { name: S(395210, 21), kind: Structure, members: (11396, 2), ..BASE }, // SetIpAddressTypeInput
+    Shape { name: S(395231, 22), kind: Structure, members: (11398, 1), ..BASE }, // SetIpAddressTypeOutput
+    Shape { name: S(395253, 22), kind: Structure, members: (11399, 1), ..BASE }, // SetRulePrioritiesInput
+    Shape { name: S(395322, 23), kind: Structure, members: (11400, 1), ..BASE }, // SetRulePrioritiesOutput
+    Shape { name: S(395345, 22), kind: Structure, members: (11401, 3), ..BASE }, // SetSecurityGroupsInput
+    Shape { name: S(395367, 23), kind: Structure, members: (11404, 2), ..BASE }, // SetSecurityGroupsOutput
+    Shape { name: S(395427, 15), kind: Structure, members: (11406, 5), ..BASE }, // SetSubnetsInput
+    Shape { name: S(395442, 16), kind: Structure, members: (11411, 3), ..BASE }, // SetSubnetsOutput
+    Shape { name: S(395458, 23), kind: String, enums: (3634, 2), ..BASE }, // SourceIpAddressTypeEnum
+    Shape { name: S(395481, 23), kind: Structure, members: (11414, 2), ..BASE }, // SourceIpConditionConfig
+    Shape { name: S(395504, 19), kind: String, ..BASE }, // SourceNatIpv6Prefix
+    Shape { name: S(385064, 21), kind: List, item: 332, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SourceNatIpv6Prefixes
+    Shape { name: S(388898, 11), kind: List, item: 335, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SslPolicies
+    Shape { name: S(385984, 9), kind: Structure, members: (11416, 4), ..BASE }, // SslPolicy
+    Shape { name: S(395666, 13), kind: String, ..BASE }, // SslPolicyName
+    Shape { name: S(395679, 14), kind: List, item: 336, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SslPolicyNames
+    Shape { name: S(395693, 11), kind: String, ..BASE }, // SslProtocol
+    Shape { name: S(395523, 12), kind: List, item: 338, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SslProtocols
+    Shape { name: S(210622, 11), kind: String, ..BASE }, // StateReason
+    Shape { name: S(337809, 6), kind: String, ..BASE }, // String
+    Shape { name: S(395704, 11), kind: String, ..BASE }, // StringValue
+    Shape { name: S(31868, 8), kind: String, ..BASE }, // SubnetId
+    Shape { name: S(395715, 13), kind: Structure, members: (11420, 5), ..BASE }, // SubnetMapping
+    Shape { name: S(386141, 14), kind: List, item: 344, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SubnetMappings
+    Shape { name: S(380010, 23), kind: Structure, members: (11425, 0), error: Some((S(380033, 14), 400)), ..BASE }, // SubnetNotFoundException
+    Shape { name: S(154490, 7), kind: List, item: 343, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // Subnets
+    Shape { name: S(95354, 3), kind: Structure, members: (11425, 2), ..BASE }, // Tag
+    Shape { name: S(339640, 14), kind: Structure, members: (11427, 2), ..BASE }, // TagDescription
+    Shape { name: S(377009, 15), kind: List, item: 349, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TagDescriptions
+    Shape { name: S(59684, 6), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(380047, 31)), ..BASE }, // TagKey
+    Shape { name: S(339765, 7), kind: List, item: 351, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TagKeys
+    Shape { name: S(339860, 7), kind: List, item: 348, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), ..BASE }, // TagList
+    Shape { name: S(380088, 8), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(380047, 31)), ..BASE }, // TagValue
+    Shape { name: S(395771, 38), kind: String, enums: (3636, 4), ..BASE }, // TargetAdministrativeOverrideReasonEnum
+    Shape { name: S(395958, 37), kind: String, enums: (3640, 4), ..BASE }, // TargetAdministrativeOverrideStateEnum
+    Shape { name: S(387054, 17), kind: Integer, min: Some(1.0), max: Some(65535.0), ..BASE }, // TargetControlPort
+    Shape { name: S(396052, 17), kind: Structure, members: (11429, 4), ..BASE }, // TargetDescription
+    Shape { name: S(396098, 18), kind: List, item: 358, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetDescriptions
+    Shape { name: S(340318, 11), kind: Structure, members: (11433, 19), ..BASE }, // TargetGroup
+    Shape { name: S(382190, 14), kind: String, ..BASE }, // TargetGroupArn
+    Shape { name: S(389030, 15), kind: List, item: 361, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetGroupArns
+    Shape { name: S(396166, 36), kind: Structure, members: (11452, 0), error: Some((S(396202, 27), 400)), ..BASE }, // TargetGroupAssociationLimitException
+    Shape { name: S(396229, 20), kind: Structure, members: (11452, 2), ..BASE }, // TargetGroupAttribute
+    Shape { name: S(396249, 23), kind: String, max: Some(256.0), pattern: Some(S(391994, 16)), ..BASE }, // TargetGroupAttributeKey
+    Shape { name: S(396272, 25), kind: String, ..BASE }, // TargetGroupAttributeValue
+    Shape { name: S(396297, 21), kind: List, item: 364, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetGroupAttributes
+    Shape { name: S(396318, 28), kind: String, enums: (3644, 2), ..BASE }, // TargetGroupIpAddressTypeEnum
+    Shape { name: S(396346, 15), kind: List, item: 376, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetGroupList
+    Shape { name: S(396116, 15), kind: String, ..BASE }, // TargetGroupName
+    Shape { name: S(396361, 16), kind: List, item: 370, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetGroupNames
+    Shape { name: S(396377, 28), kind: Structure, members: (11454, 0), error: Some((S(396405, 19), 400)), ..BASE }, // TargetGroupNotFoundException
+    Shape { name: S(390399, 27), kind: Structure, members: (11454, 2), ..BASE }, // TargetGroupStickinessConfig
+    Shape { name: S(396424, 36), kind: Integer, ..BASE }, // TargetGroupStickinessDurationSeconds
+    Shape { name: S(396460, 28), kind: Boolean, ..BASE }, // TargetGroupStickinessEnabled
+    Shape { name: S(396488, 16), kind: Structure, members: (11456, 2), ..BASE }, // TargetGroupTuple
+    Shape { name: S(396504, 17), kind: Integer, ..BASE }, // TargetGroupWeight
+    Shape { name: S(340329, 12), kind: List, item: 360, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetGroups
+    Shape { name: S(396521, 12), kind: Structure, members: (11458, 3), ..BASE }, // TargetHealth
+    Shape { name: S(396533, 23), kind: Structure, members: (11461, 5), ..BASE }, // TargetHealthDescription
+    Shape { name: S(389219, 24), kind: List, item: 380, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TargetHealthDescriptions
+    Shape { name: S(396671, 22), kind: String, enums: (3646, 12), ..BASE }, // TargetHealthReasonEnum
+    Shape { name: S(396955, 21), kind: String, enums: (3658, 7), ..BASE }, // TargetHealthStateEnum
+    Shape { name: S(109096, 8), kind: String, ..BASE }, // TargetId
+    Shape { name: S(397015, 14), kind: String, enums: (3665, 4), ..BASE }, // TargetTypeEnum
+    Shape { name: S(397031, 23), kind: Structure, members: (11466, 0), error: Some((S(397054, 14), 400)), ..BASE }, // TooManyActionsException
+    Shape { name: S(397068, 28), kind: Structure, members: (11466, 0), error: Some((S(397096, 19), 400)), ..BASE }, // TooManyCertificatesException
+    Shape { name: S(397115, 25), kind: Structure, members: (11466, 0), error: Some((S(397140, 16), 400)), ..BASE }, // TooManyListenersException
+    Shape { name: S(397156, 29), kind: Structure, members: (11466, 0), error: Some((S(380124, 20), 400)), ..BASE }, // TooManyLoadBalancersException
+    Shape { name: S(397185, 40), kind: Structure, members: (11466, 0), error: Some((S(397225, 31), 400)), ..BASE }, // TooManyRegistrationsForTargetIdException
+    Shape { name: S(397256, 21), kind: Structure, members: (11466, 0), error: Some((S(397277, 12), 400)), ..BASE }, // TooManyRulesException
+    Shape { name: S(380183, 20), kind: Structure, members: (11466, 0), error: Some((S(380203, 11), 400)), ..BASE }, // TooManyTagsException
+    Shape { name: S(397289, 28), kind: Structure, members: (11466, 0), error: Some((S(397317, 19), 400)), ..BASE }, // TooManyTargetGroupsException
+    Shape { name: S(397336, 23), kind: Structure, members: (11466, 0), error: Some((S(397359, 14), 400)), ..BASE }, // TooManyTargetsException
+    Shape { name: S(397373, 43), kind: Structure, members: (11466, 0), error: Some((S(397416, 34), 400)), ..BASE }, // TooManyTrustStoreRevocationEntriesException
+    Shape { name: S(397450, 27), kind: Structure, members: (11466, 0), error: Some((S(397477, 18), 400)), ..BASE }, // TooManyTrustStoresException
+    Shape { name: S(397495, 49), kind: Structure, members: (11466, 0), error: Some((S(397544, 40), 400)), ..BASE }, // TooManyUniqueTargetGroupsPerLoadBalancerException
+    Shape { name: S(397584, 19), kind: Long, ..BASE }, // TotalRevokedEntries
+    Shape { name: S(397603, 17), kind: String, enums: (3669, 2), ..BASE }, // TransformTypeEnum
+    Shape { name: S(397650, 10), kind: Structure, members: (11466, 5), ..BASE }, // TrustStore
+    Shape { name: S(382927, 13), kind: String, ..BASE }, // TrustStoreArn
+    Shape { name: S(389798, 14), kind: List, item: 401, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TrustStoreArns
+    Shape { name: S(397769, 21), kind: Structure, members: (11471, 1), ..BASE }, // TrustStoreAssociation
+    Shape { name: S(397790, 38), kind: Structure, members: (11472, 0), error: Some((S(397828, 19), 400)), ..BASE }, // TrustStoreAssociationNotFoundException
+    Shape { name: S(397847, 32), kind: String, ..BASE }, // TrustStoreAssociationResourceArn
+    Shape { name: S(397879, 31), kind: String, enums: (3671, 2), ..BASE }, // TrustStoreAssociationStatusEnum
+    Shape { name: S(389367, 22), kind: List, item: 403, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TrustStoreAssociations
+    Shape { name: S(397917, 24), kind: Structure, members: (11472, 0), error: Some((S(397941, 15), 400)), ..BASE }, // TrustStoreInUseException
+    Shape { name: S(397956, 14), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(397970, 30)), ..BASE }, // TrustStoreName
+    Shape { name: S(398000, 15), kind: List, item: 409, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TrustStoreNames
+    Shape { name: S(398015, 27), kind: Structure, members: (11472, 0), error: Some((S(398042, 18), 400)), ..BASE }, // TrustStoreNotFoundException
+    Shape { name: S(398060, 27), kind: Structure, members: (11472, 0), error: Some((S(398087, 18), 400)), ..BASE }, // TrustStoreNotReadyException
+    Shape { name: S(398105, 20), kind: Structure, members: (11472, 4), ..BASE }, // TrustStoreRevocation
+    Shape { name: S(383060, 21), kind: List, item: 413, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TrustStoreRevocations
+    Shape { name: S(398125, 16), kind: String, enums: (3673, 2), ..BASE }, // TrustStoreStatus
+    Shape { name: S(387484, 11), kind: List, item: 400, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TrustStores
+    Shape { name: S(380214, 28), kind: Structure, members: (11476, 0), error: Some((S(380242, 19), 400)), ..BASE }, // UnsupportedProtocolException
+    Shape { name: S(395097, 16), kind: Structure, members: (11476, 1), ..BASE }, // UrlRewriteConfig
+    Shape { name: S(38221, 5), kind: String, ..BASE }, // VpcId
+    Shape { name: S(398155, 29), kind: Structure, members: (11477, 3), ..BASE }, // ZonalCapacityReservationState
+    Shape { name: S(398255, 30), kind: List, item: 420, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ZonalCapacityReservationStates
+    Shape { name: S(48983, 8), kind: String, ..BASE }, // ZoneName
 ];

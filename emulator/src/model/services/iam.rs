@@ -13,946 +13,946 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 210] = [
-    Op { name: S(462259, 23), input: Some(0), output: None, result_wrapper: None, errors: (410, 3) }, // AcceptDelegationRequest
-    Op { name: S(462282, 11), input: Some(8), output: Some(9), result_wrapper: Some(S(462293, 17)), errors: (413, 10) }, // AcquireRole
-    Op { name: S(462310, 34), input: Some(12), output: None, result_wrapper: None, errors: (423, 5) }, // AddClientIDToOpenIDConnectProvider
-    Op { name: S(462344, 24), input: Some(13), output: None, result_wrapper: None, errors: (428, 5) }, // AddRoleToInstanceProfile
-    Op { name: S(462368, 14), input: Some(14), output: None, result_wrapper: None, errors: (433, 3) }, // AddUserToGroup
-    Op { name: S(462382, 26), input: Some(16), output: None, result_wrapper: None, errors: (436, 4) }, // AssociateDelegationRequest
-    Op { name: S(462408, 17), input: Some(17), output: None, result_wrapper: None, errors: (440, 5) }, // AttachGroupPolicy
-    Op { name: S(462425, 16), input: Some(18), output: None, result_wrapper: None, errors: (445, 6) }, // AttachRolePolicy
-    Op { name: S(462441, 16), input: Some(19), output: None, result_wrapper: None, errors: (451, 5) }, // AttachUserPolicy
-    Op { name: S(462457, 14), input: Some(29), output: None, result_wrapper: None, errors: (456, 6) }, // ChangePassword
-    Op { name: S(462471, 15), input: Some(42), output: Some(43), result_wrapper: Some(S(462486, 21)), errors: (462, 3) }, // CreateAccessKey
-    Op { name: S(462507, 18), input: Some(44), output: None, result_wrapper: None, errors: (465, 4) }, // CreateAccountAlias
-    Op { name: S(462525, 23), input: Some(45), output: Some(46), result_wrapper: Some(S(462548, 29)), errors: (469, 5) }, // CreateDelegationRequest
-    Op { name: S(462577, 11), input: Some(47), output: Some(48), result_wrapper: Some(S(462588, 17)), errors: (474, 4) }, // CreateGroup
-    Op { name: S(462605, 21), input: Some(49), output: Some(50), result_wrapper: Some(S(462626, 27)), errors: (478, 5) }, // CreateInstanceProfile
-    Op { name: S(462653, 18), input: Some(51), output: Some(52), result_wrapper: Some(S(462671, 24)), errors: (483, 5) }, // CreateLoginProfile
-    Op { name: S(462695, 27), input: Some(53), output: Some(54), result_wrapper: Some(S(462722, 33)), errors: (488, 6) }, // CreateOpenIDConnectProvider
-    Op { name: S(462755, 12), input: Some(55), output: Some(56), result_wrapper: Some(S(462767, 18)), errors: (494, 6) }, // CreatePolicy
-    Op { name: S(462785, 19), input: Some(57), output: Some(58), result_wrapper: Some(S(462804, 25)), errors: (500, 5) }, // CreatePolicyVersion
-    Op { name: S(462829, 10), input: Some(59), output: Some(60), result_wrapper: Some(S(462839, 16)), errors: (505, 6) }, // CreateRole
-    Op { name: S(462855, 18), input: Some(61), output: Some(62), result_wrapper: Some(S(462873, 24)), errors: (511, 5) }, // CreateSAMLProvider
-    Op { name: S(462897, 23), input: Some(63), output: Some(64), result_wrapper: Some(S(462920, 29)), errors: (516, 4) }, // CreateServiceLinkedRole
-    Op { name: S(462949, 31), input: Some(65), output: Some(66), result_wrapper: Some(S(462980, 37)), errors: (520, 3) }, // CreateServiceSpecificCredential
-    Op { name: S(463017, 10), input: Some(67), output: Some(68), result_wrapper: Some(S(463027, 16)), errors: (523, 6) }, // CreateUser
-    Op { name: S(463043, 22), input: Some(69), output: Some(70), result_wrapper: Some(S(463065, 28)), errors: (529, 5) }, // CreateVirtualMFADevice
-    Op { name: S(463093, 30), input: Some(73), output: Some(74), result_wrapper: Some(S(463123, 36)), errors: (534, 5) }, // CreateWorkloadIdentityProvider
-    Op { name: S(463159, 44), input: Some(71), output: Some(72), result_wrapper: Some(S(463203, 50)), errors: (539, 5) }, // CreateWorkloadIdentityProviderOutboundSigner
-    Op { name: S(463253, 30), input: Some(75), output: Some(76), result_wrapper: Some(S(463283, 36)), errors: (544, 7) }, // CreateWorkloadIdentityTemplate
-    Op { name: S(463319, 19), input: Some(80), output: None, result_wrapper: None, errors: (551, 5) }, // DeactivateMFADevice
-    Op { name: S(463338, 15), input: Some(83), output: None, result_wrapper: None, errors: (556, 3) }, // DeleteAccessKey
-    Op { name: S(463353, 18), input: Some(84), output: None, result_wrapper: None, errors: (559, 4) }, // DeleteAccountAlias
-    Op { name: S(463371, 27), input: None, output: None, result_wrapper: None, errors: (563, 3) }, // DeleteAccountPasswordPolicy
-    Op { name: S(463398, 11), input: Some(87), output: None, result_wrapper: None, errors: (566, 4) }, // DeleteGroup
-    Op { name: S(463409, 17), input: Some(86), output: None, result_wrapper: None, errors: (570, 3) }, // DeleteGroupPolicy
-    Op { name: S(463426, 21), input: Some(88), output: None, result_wrapper: None, errors: (573, 4) }, // DeleteInstanceProfile
-    Op { name: S(463447, 18), input: Some(89), output: None, result_wrapper: None, errors: (577, 4) }, // DeleteLoginProfile
-    Op { name: S(463465, 27), input: Some(90), output: None, result_wrapper: None, errors: (581, 4) }, // DeleteOpenIDConnectProvider
-    Op { name: S(439505, 12), input: Some(91), output: None, result_wrapper: None, errors: (585, 5) }, // DeletePolicy
-    Op { name: S(463492, 19), input: Some(92), output: None, result_wrapper: None, errors: (590, 5) }, // DeletePolicyVersion
-    Op { name: S(463511, 10), input: Some(95), output: None, result_wrapper: None, errors: (595, 6) }, // DeleteRole
-    Op { name: S(463521, 29), input: Some(93), output: None, result_wrapper: None, errors: (601, 3) }, // DeleteRolePermissionsBoundary
-    Op { name: S(463550, 16), input: Some(94), output: None, result_wrapper: None, errors: (604, 4) }, // DeleteRolePolicy
-    Op { name: S(463566, 18), input: Some(96), output: None, result_wrapper: None, errors: (608, 5) }, // DeleteSAMLProvider
-    Op { name: S(463584, 18), input: Some(97), output: None, result_wrapper: None, errors: (613, 1) }, // DeleteSSHPublicKey
-    Op { name: S(463602, 23), input: Some(98), output: None, result_wrapper: None, errors: (614, 4) }, // DeleteServerCertificate
-    Op { name: S(463625, 23), input: Some(99), output: Some(100), result_wrapper: Some(S(463648, 29)), errors: (618, 3) }, // DeleteServiceLinkedRole
-    Op { name: S(463677, 31), input: Some(101), output: None, result_wrapper: None, errors: (621, 1) }, // DeleteServiceSpecificCredential
-    Op { name: S(463708, 24), input: Some(102), output: None, result_wrapper: None, errors: (622, 4) }, // DeleteSigningCertificate
-    Op { name: S(463732, 10), input: Some(105), output: None, result_wrapper: None, errors: (626, 5) }, // DeleteUser
-    Op { name: S(463742, 29), input: Some(103), output: None, result_wrapper: None, errors: (631, 2) }, // DeleteUserPermissionsBoundary
-    Op { name: S(463771, 16), input: Some(104), output: None, result_wrapper: None, errors: (633, 3) }, // DeleteUserPolicy
-    Op { name: S(463787, 22), input: Some(106), output: None, result_wrapper: None, errors: (636, 5) }, // DeleteVirtualMFADevice
-    Op { name: S(463809, 30), input: Some(109), output: Some(112), result_wrapper: Some(S(463839, 36)), errors: (641, 5) }, // DeleteWorkloadIdentityProvider
-    Op { name: S(463875, 44), input: Some(107), output: Some(108), result_wrapper: Some(S(463919, 50)), errors: (646, 4) }, // DeleteWorkloadIdentityProviderOutboundSigner
-    Op { name: S(463969, 44), input: Some(110), output: Some(111), result_wrapper: Some(S(464013, 50)), errors: (650, 4) }, // DeleteWorkloadIdentityProviderResourcePolicy
-    Op { name: S(464063, 30), input: Some(115), output: Some(116), result_wrapper: Some(S(464093, 36)), errors: (654, 4) }, // DeleteWorkloadIdentityTemplate
-    Op { name: S(464129, 47), input: Some(113), output: Some(114), result_wrapper: Some(S(464176, 53)), errors: (658, 4) }, // DeleteWorkloadIdentityTemplateAttestationPolicy
-    Op { name: S(464229, 17), input: Some(120), output: None, result_wrapper: None, errors: (662, 4) }, // DetachGroupPolicy
-    Op { name: S(464246, 16), input: Some(121), output: None, result_wrapper: None, errors: (666, 5) }, // DetachRolePolicy
-    Op { name: S(464262, 16), input: Some(122), output: None, result_wrapper: None, errors: (671, 4) }, // DetachUserPolicy
-    Op { name: S(464278, 33), input: Some(123), output: Some(124), result_wrapper: Some(S(464311, 39)), errors: (675, 6) }, // DisableOrganizationLevelResources
-    Op { name: S(464350, 45), input: Some(125), output: Some(126), result_wrapper: Some(S(464395, 51)), errors: (681, 4) }, // DisableOrganizationsRootCredentialsManagement
-    Op { name: S(464446, 32), input: Some(127), output: Some(128), result_wrapper: Some(S(464478, 38)), errors: (685, 4) }, // DisableOrganizationsRootSessions
-    Op { name: S(464516, 36), input: None, output: None, result_wrapper: None, errors: (689, 1) }, // DisableOutboundWebIdentityFederation
-    Op { name: S(464552, 45), input: Some(129), output: Some(130), result_wrapper: Some(S(464597, 51)), errors: (690, 4) }, // DisableWorkloadIdentityProviderOutboundSigner
-    Op { name: S(464648, 15), input: Some(133), output: None, result_wrapper: None, errors: (694, 7) }, // EnableMFADevice
-    Op { name: S(464663, 32), input: Some(134), output: Some(135), result_wrapper: Some(S(464695, 38)), errors: (701, 5) }, // EnableOrganizationLevelResources
-    Op { name: S(464733, 44), input: Some(136), output: Some(137), result_wrapper: Some(S(464777, 50)), errors: (706, 5) }, // EnableOrganizationsRootCredentialsManagement
-    Op { name: S(464827, 31), input: Some(138), output: Some(139), result_wrapper: Some(S(464858, 37)), errors: (711, 5) }, // EnableOrganizationsRootSessions
-    Op { name: S(464895, 35), input: None, output: Some(140), result_wrapper: Some(S(464930, 41)), errors: (716, 1) }, // EnableOutboundWebIdentityFederation
-    Op { name: S(464971, 44), input: Some(141), output: Some(142), result_wrapper: Some(S(465015, 50)), errors: (717, 4) }, // EnableWorkloadIdentityProviderOutboundSigner
-    Op { name: S(465065, 24), input: None, output: Some(159), result_wrapper: Some(S(465089, 30)), errors: (721, 2) }, // GenerateCredentialReport
-    Op { name: S(465119, 33), input: Some(160), output: Some(161), result_wrapper: Some(S(465152, 39)), errors: (723, 1) }, // GenerateOrganizationsAccessReport
-    Op { name: S(465191, 34), input: Some(162), output: Some(163), result_wrapper: Some(S(465225, 40)), errors: (724, 2) }, // GenerateServiceLastAccessedDetails
-    Op { name: S(465265, 20), input: Some(164), output: Some(165), result_wrapper: Some(S(465285, 26)), errors: (726, 0) }, // GetAccessKeyLastUsed
-    Op { name: S(465311, 30), input: Some(166), output: Some(167), result_wrapper: Some(S(465341, 36)), errors: (726, 1) }, // GetAccountAuthorizationDetails
-    Op { name: S(465377, 24), input: None, output: Some(168), result_wrapper: Some(S(465401, 30)), errors: (727, 2) }, // GetAccountPasswordPolicy
-    Op { name: S(465431, 20), input: Some(169), output: Some(170), result_wrapper: Some(S(465451, 26)), errors: (729, 2) }, // GetAccountProperties
-    Op { name: S(465477, 17), input: None, output: Some(171), result_wrapper: Some(S(465494, 23)), errors: (731, 1) }, // GetAccountSummary
-    Op { name: S(465517, 29), input: Some(172), output: Some(173), result_wrapper: Some(S(465546, 35)), errors: (732, 1) }, // GetContextKeysForCustomPolicy
-    Op { name: S(465581, 32), input: Some(174), output: Some(173), result_wrapper: Some(S(465613, 38)), errors: (733, 2) }, // GetContextKeysForPrincipalPolicy
-    Op { name: S(465651, 19), input: None, output: Some(175), result_wrapper: Some(S(465670, 25)), errors: (735, 4) }, // GetCredentialReport
-    Op { name: S(465695, 20), input: Some(176), output: Some(177), result_wrapper: Some(S(465715, 26)), errors: (739, 2) }, // GetDelegationRequest
-    Op { name: S(465741, 8), input: Some(180), output: Some(181), result_wrapper: Some(S(465749, 14)), errors: (741, 2) }, // GetGroup
-    Op { name: S(465763, 14), input: Some(178), output: Some(179), result_wrapper: Some(S(465777, 20)), errors: (743, 2) }, // GetGroupPolicy
-    Op { name: S(465797, 23), input: Some(182), output: Some(183), result_wrapper: Some(S(465820, 29)), errors: (745, 3) }, // GetHumanReadableSummary
-    Op { name: S(465849, 18), input: Some(184), output: Some(185), result_wrapper: Some(S(465867, 24)), errors: (748, 2) }, // GetInstanceProfile
-    Op { name: S(465891, 15), input: Some(186), output: Some(187), result_wrapper: Some(S(465906, 21)), errors: (750, 2) }, // GetLoginProfile
-    Op { name: S(465927, 12), input: Some(188), output: Some(189), result_wrapper: Some(S(465939, 18)), errors: (752, 2) }, // GetMFADevice
-    Op { name: S(465957, 24), input: Some(190), output: Some(191), result_wrapper: Some(S(465981, 30)), errors: (754, 3) }, // GetOpenIDConnectProvider
-    Op { name: S(466011, 28), input: Some(192), output: Some(193), result_wrapper: Some(S(466039, 34)), errors: (757, 1) }, // GetOrganizationsAccessReport
-    Op { name: S(466073, 36), input: None, output: Some(194), result_wrapper: Some(S(466109, 42)), errors: (758, 1) }, // GetOutboundWebIdentityFederationInfo
-    Op { name: S(466151, 9), input: Some(195), output: Some(196), result_wrapper: Some(S(466160, 15)), errors: (759, 3) }, // GetPolicy
-    Op { name: S(466175, 16), input: Some(197), output: Some(198), result_wrapper: Some(S(466191, 22)), errors: (762, 3) }, // GetPolicyVersion
-    Op { name: S(466213, 7), input: Some(201), output: Some(202), result_wrapper: Some(S(466220, 13)), errors: (765, 2) }, // GetRole
-    Op { name: S(466233, 13), input: Some(199), output: Some(200), result_wrapper: Some(S(466246, 19)), errors: (767, 2) }, // GetRolePolicy
-    Op { name: S(466265, 22), input: Some(203), output: Some(204), result_wrapper: Some(S(466287, 28)), errors: (769, 3) }, // GetRoleTemplateVersion
-    Op { name: S(466315, 15), input: Some(205), output: Some(206), result_wrapper: Some(S(466330, 21)), errors: (772, 3) }, // GetSAMLProvider
-    Op { name: S(466351, 15), input: Some(207), output: Some(208), result_wrapper: Some(S(466366, 21)), errors: (775, 2) }, // GetSSHPublicKey
-    Op { name: S(466387, 20), input: Some(209), output: Some(210), result_wrapper: Some(S(466407, 26)), errors: (777, 2) }, // GetServerCertificate
-    Op { name: S(466433, 29), input: Some(211), output: Some(212), result_wrapper: Some(S(466462, 35)), errors: (779, 2) }, // GetServiceLastAccessedDetails
-    Op { name: S(466497, 41), input: Some(213), output: Some(214), result_wrapper: Some(S(466538, 47)), errors: (781, 2) }, // GetServiceLastAccessedDetailsWithEntities
-    Op { name: S(466585, 34), input: Some(215), output: Some(216), result_wrapper: Some(S(466619, 40)), errors: (783, 3) }, // GetServiceLinkedRoleDeletionStatus
-    Op { name: S(466659, 7), input: Some(219), output: Some(220), result_wrapper: Some(S(466666, 13)), errors: (786, 2) }, // GetUser
-    Op { name: S(466679, 13), input: Some(217), output: Some(218), result_wrapper: Some(S(466692, 19)), errors: (788, 2) }, // GetUserPolicy
-    Op { name: S(466711, 27), input: Some(223), output: Some(226), result_wrapper: Some(S(466738, 33)), errors: (790, 3) }, // GetWorkloadIdentityProvider
-    Op { name: S(466771, 41), input: Some(221), output: Some(222), result_wrapper: Some(S(466812, 47)), errors: (793, 3) }, // GetWorkloadIdentityProviderDeletionStatus
-    Op { name: S(466859, 41), input: Some(224), output: Some(225), result_wrapper: Some(S(466900, 47)), errors: (796, 3) }, // GetWorkloadIdentityProviderResourcePolicy
-    Op { name: S(466947, 27), input: Some(229), output: Some(230), result_wrapper: Some(S(466974, 33)), errors: (799, 3) }, // GetWorkloadIdentityTemplate
-    Op { name: S(467007, 44), input: Some(227), output: Some(228), result_wrapper: Some(S(467051, 50)), errors: (802, 3) }, // GetWorkloadIdentityTemplateAttestationPolicy
-    Op { name: S(467101, 14), input: Some(245), output: Some(246), result_wrapper: Some(S(467115, 20)), errors: (805, 2) }, // ListAccessKeys
-    Op { name: S(467135, 18), input: Some(247), output: Some(248), result_wrapper: Some(S(467153, 24)), errors: (807, 1) }, // ListAccountAliases
-    Op { name: S(467177, 25), input: Some(249), output: Some(250), result_wrapper: Some(S(467202, 31)), errors: (808, 3) }, // ListAttachedGroupPolicies
-    Op { name: S(467233, 24), input: Some(251), output: Some(252), result_wrapper: Some(S(467257, 30)), errors: (811, 3) }, // ListAttachedRolePolicies
-    Op { name: S(467287, 24), input: Some(253), output: Some(254), result_wrapper: Some(S(467311, 30)), errors: (814, 3) }, // ListAttachedUserPolicies
-    Op { name: S(467341, 22), input: Some(255), output: Some(256), result_wrapper: Some(S(467363, 28)), errors: (817, 3) }, // ListDelegationRequests
-    Op { name: S(467391, 21), input: Some(257), output: Some(258), result_wrapper: Some(S(467412, 27)), errors: (820, 3) }, // ListEntitiesForPolicy
-    Op { name: S(467439, 17), input: Some(259), output: Some(260), result_wrapper: Some(S(467456, 23)), errors: (823, 2) }, // ListGroupPolicies
-    Op { name: S(467479, 10), input: Some(263), output: Some(264), result_wrapper: Some(S(467489, 16)), errors: (825, 1) }, // ListGroups
-    Op { name: S(467505, 17), input: Some(261), output: Some(262), result_wrapper: Some(S(467522, 23)), errors: (826, 2) }, // ListGroupsForUser
-    Op { name: S(467545, 23), input: Some(265), output: Some(266), result_wrapper: Some(S(467568, 29)), errors: (828, 2) }, // ListInstanceProfileTags
-    Op { name: S(467597, 20), input: Some(269), output: Some(270), result_wrapper: Some(S(467617, 26)), errors: (830, 1) }, // ListInstanceProfiles
-    Op { name: S(467643, 27), input: Some(267), output: Some(268), result_wrapper: Some(S(467670, 33)), errors: (831, 2) }, // ListInstanceProfilesForRole
-    Op { name: S(467703, 17), input: Some(271), output: Some(272), result_wrapper: Some(S(467720, 23)), errors: (833, 3) }, // ListMFADeviceTags
-    Op { name: S(467743, 14), input: Some(273), output: Some(274), result_wrapper: Some(S(467757, 20)), errors: (836, 2) }, // ListMFADevices
-    Op { name: S(467777, 29), input: Some(275), output: Some(276), result_wrapper: Some(S(467806, 35)), errors: (838, 3) }, // ListOpenIDConnectProviderTags
-    Op { name: S(467841, 26), input: Some(277), output: Some(278), result_wrapper: Some(S(467867, 32)), errors: (841, 1) }, // ListOpenIDConnectProviders
-    Op { name: S(467899, 25), input: Some(279), output: Some(280), result_wrapper: Some(S(467924, 31)), errors: (842, 4) }, // ListOrganizationsFeatures
-    Op { name: S(467955, 12), input: Some(284), output: Some(285), result_wrapper: Some(S(467967, 18)), errors: (846, 1) }, // ListPolicies
-    Op { name: S(467985, 33), input: Some(282), output: Some(283), result_wrapper: Some(S(468018, 39)), errors: (847, 2) }, // ListPoliciesGrantingServiceAccess
-    Op { name: S(468057, 14), input: Some(286), output: Some(287), result_wrapper: Some(S(468071, 20)), errors: (849, 3) }, // ListPolicyTags
-    Op { name: S(468091, 18), input: Some(288), output: Some(289), result_wrapper: Some(S(468109, 24)), errors: (852, 3) }, // ListPolicyVersions
-    Op { name: S(468133, 16), input: Some(290), output: Some(291), result_wrapper: Some(S(468149, 22)), errors: (855, 2) }, // ListRolePolicies
-    Op { name: S(468171, 12), input: Some(292), output: Some(293), result_wrapper: Some(S(468183, 18)), errors: (857, 2) }, // ListRoleTags
-    Op { name: S(468201, 9), input: Some(294), output: Some(295), result_wrapper: Some(S(468210, 15)), errors: (859, 1) }, // ListRoles
-    Op { name: S(468225, 20), input: Some(296), output: Some(297), result_wrapper: Some(S(468245, 26)), errors: (860, 3) }, // ListSAMLProviderTags
-    Op { name: S(468271, 17), input: Some(298), output: Some(299), result_wrapper: Some(S(468288, 23)), errors: (863, 1) }, // ListSAMLProviders
-    Op { name: S(468311, 17), input: Some(300), output: Some(301), result_wrapper: Some(S(468328, 23)), errors: (864, 1) }, // ListSSHPublicKeys
-    Op { name: S(468351, 25), input: Some(302), output: Some(303), result_wrapper: Some(S(468376, 31)), errors: (865, 2) }, // ListServerCertificateTags
-    Op { name: S(468407, 22), input: Some(304), output: Some(305), result_wrapper: Some(S(468429, 28)), errors: (867, 1) }, // ListServerCertificates
-    Op { name: S(468457, 30), input: Some(306), output: Some(307), result_wrapper: Some(S(468487, 36)), errors: (868, 2) }, // ListServiceSpecificCredentials
-    Op { name: S(468523, 23), input: Some(308), output: Some(309), result_wrapper: Some(S(468546, 29)), errors: (870, 2) }, // ListSigningCertificates
-    Op { name: S(468575, 16), input: Some(310), output: Some(311), result_wrapper: Some(S(468591, 22)), errors: (872, 2) }, // ListUserPolicies
-    Op { name: S(468613, 12), input: Some(312), output: Some(313), result_wrapper: Some(S(468625, 18)), errors: (874, 2) }, // ListUserTags
-    Op { name: S(468643, 9), input: Some(314), output: Some(315), result_wrapper: Some(S(468652, 15)), errors: (876, 1) }, // ListUsers
-    Op { name: S(468667, 21), input: Some(316), output: Some(317), result_wrapper: Some(S(468688, 27)), errors: (877, 0) }, // ListVirtualMFADevices
-    Op { name: S(468715, 43), input: Some(318), output: Some(319), result_wrapper: Some(S(468758, 49)), errors: (877, 3) }, // ListWorkloadIdentityProviderOutboundSigners
-    Op { name: S(468807, 32), input: Some(320), output: Some(321), result_wrapper: Some(S(468839, 38)), errors: (880, 3) }, // ListWorkloadIdentityProviderTags
-    Op { name: S(468877, 29), input: Some(322), output: Some(323), result_wrapper: Some(S(468906, 35)), errors: (883, 2) }, // ListWorkloadIdentityProviders
-    Op { name: S(468941, 32), input: Some(324), output: Some(325), result_wrapper: Some(S(468973, 38)), errors: (885, 3) }, // ListWorkloadIdentityTemplateTags
-    Op { name: S(469011, 29), input: Some(326), output: Some(327), result_wrapper: Some(S(469040, 35)), errors: (888, 3) }, // ListWorkloadIdentityTemplates
-    Op { name: S(469075, 20), input: Some(374), output: Some(375), result_wrapper: Some(S(469095, 26)), errors: (891, 3) }, // PutAccountProperties
-    Op { name: S(469121, 14), input: Some(376), output: None, result_wrapper: None, errors: (894, 4) }, // PutGroupPolicy
-    Op { name: S(469135, 26), input: Some(377), output: None, result_wrapper: None, errors: (898, 5) }, // PutRolePermissionsBoundary
-    Op { name: S(469161, 13), input: Some(378), output: None, result_wrapper: None, errors: (903, 5) }, // PutRolePolicy
-    Op { name: S(469174, 26), input: Some(379), output: None, result_wrapper: None, errors: (908, 4) }, // PutUserPermissionsBoundary
-    Op { name: S(469200, 13), input: Some(380), output: None, result_wrapper: None, errors: (912, 4) }, // PutUserPolicy
-    Op { name: S(469213, 41), input: Some(381), output: Some(382), result_wrapper: Some(S(469254, 47)), errors: (916, 6) }, // PutWorkloadIdentityProviderResourcePolicy
-    Op { name: S(469301, 44), input: Some(383), output: Some(384), result_wrapper: Some(S(469345, 50)), errors: (922, 6) }, // PutWorkloadIdentityTemplateAttestationPolicy
-    Op { name: S(469395, 23), input: Some(387), output: None, result_wrapper: None, errors: (928, 4) }, // RejectDelegationRequest
-    Op { name: S(469418, 39), input: Some(388), output: None, result_wrapper: None, errors: (932, 4) }, // RemoveClientIDFromOpenIDConnectProvider
-    Op { name: S(469457, 29), input: Some(389), output: None, result_wrapper: None, errors: (936, 4) }, // RemoveRoleFromInstanceProfile
-    Op { name: S(469486, 19), input: Some(390), output: None, result_wrapper: None, errors: (940, 3) }, // RemoveUserFromGroup
-    Op { name: S(469505, 30), input: Some(397), output: Some(398), result_wrapper: Some(S(469535, 36)), errors: (943, 1) }, // ResetServiceSpecificCredential
-    Op { name: S(469571, 15), input: Some(404), output: None, result_wrapper: None, errors: (944, 5) }, // ResyncMFADevice
-    Op { name: S(469586, 19), input: Some(424), output: None, result_wrapper: None, errors: (949, 4) }, // SendDelegationToken
-    Op { name: S(469605, 23), input: Some(435), output: None, result_wrapper: None, errors: (953, 4) }, // SetDefaultPolicyVersion
-    Op { name: S(469628, 34), input: Some(436), output: None, result_wrapper: None, errors: (957, 1) }, // SetSecurityTokenServicePreferences
-    Op { name: S(469662, 20), input: Some(438), output: Some(439), result_wrapper: Some(S(469682, 26)), errors: (958, 2) }, // SimulateCustomPolicy
-    Op { name: S(469708, 23), input: Some(440), output: Some(439), result_wrapper: Some(S(469731, 29)), errors: (960, 3) }, // SimulatePrincipalPolicy
-    Op { name: S(469760, 18), input: Some(446), output: None, result_wrapper: None, errors: (963, 5) }, // TagInstanceProfile
-    Op { name: S(469778, 12), input: Some(447), output: None, result_wrapper: None, errors: (968, 5) }, // TagMFADevice
-    Op { name: S(469790, 24), input: Some(448), output: None, result_wrapper: None, errors: (973, 5) }, // TagOpenIDConnectProvider
-    Op { name: S(469814, 9), input: Some(449), output: None, result_wrapper: None, errors: (978, 5) }, // TagPolicy
-    Op { name: S(469823, 7), input: Some(450), output: None, result_wrapper: None, errors: (983, 5) }, // TagRole
-    Op { name: S(469830, 15), input: Some(451), output: None, result_wrapper: None, errors: (988, 5) }, // TagSAMLProvider
-    Op { name: S(469845, 20), input: Some(452), output: None, result_wrapper: None, errors: (993, 5) }, // TagServerCertificate
-    Op { name: S(469865, 7), input: Some(454), output: None, result_wrapper: None, errors: (998, 5) }, // TagUser
-    Op { name: S(469872, 27), input: Some(455), output: None, result_wrapper: None, errors: (1003, 5) }, // TagWorkloadIdentityProvider
-    Op { name: S(469899, 27), input: Some(456), output: None, result_wrapper: None, errors: (1008, 5) }, // TagWorkloadIdentityTemplate
-    Op { name: S(469926, 20), input: Some(461), output: None, result_wrapper: None, errors: (1013, 4) }, // UntagInstanceProfile
-    Op { name: S(469946, 14), input: Some(462), output: None, result_wrapper: None, errors: (1017, 4) }, // UntagMFADevice
-    Op { name: S(469960, 26), input: Some(463), output: None, result_wrapper: None, errors: (1021, 4) }, // UntagOpenIDConnectProvider
-    Op { name: S(469986, 11), input: Some(464), output: None, result_wrapper: None, errors: (1025, 4) }, // UntagPolicy
-    Op { name: S(469997, 9), input: Some(465), output: None, result_wrapper: None, errors: (1029, 3) }, // UntagRole
-    Op { name: S(470006, 17), input: Some(466), output: None, result_wrapper: None, errors: (1032, 4) }, // UntagSAMLProvider
-    Op { name: S(470023, 22), input: Some(467), output: None, result_wrapper: None, errors: (1036, 4) }, // UntagServerCertificate
-    Op { name: S(470045, 9), input: Some(468), output: None, result_wrapper: None, errors: (1040, 3) }, // UntagUser
-    Op { name: S(470054, 29), input: Some(469), output: None, result_wrapper: None, errors: (1043, 4) }, // UntagWorkloadIdentityProvider
-    Op { name: S(470083, 29), input: Some(470), output: None, result_wrapper: None, errors: (1047, 4) }, // UntagWorkloadIdentityTemplate
-    Op { name: S(470112, 15), input: Some(471), output: None, result_wrapper: None, errors: (1051, 4) }, // UpdateAccessKey
-    Op { name: S(470127, 27), input: Some(472), output: None, result_wrapper: None, errors: (1055, 4) }, // UpdateAccountPasswordPolicy
-    Op { name: S(470154, 22), input: Some(473), output: None, result_wrapper: None, errors: (1059, 5) }, // UpdateAssumeRolePolicy
-    Op { name: S(470176, 23), input: Some(474), output: None, result_wrapper: None, errors: (1064, 4) }, // UpdateDelegationRequest
-    Op { name: S(470199, 11), input: Some(475), output: None, result_wrapper: None, errors: (1068, 4) }, // UpdateGroup
-    Op { name: S(470210, 18), input: Some(476), output: None, result_wrapper: None, errors: (1072, 6) }, // UpdateLoginProfile
-    Op { name: S(470228, 27), input: Some(477), output: None, result_wrapper: None, errors: (1078, 4) }, // UpdateOpenIDConnectProvider
-    Op { name: S(470255, 37), input: Some(478), output: None, result_wrapper: None, errors: (1082, 4) }, // UpdateOpenIDConnectProviderThumbprint
-    Op { name: S(470292, 10), input: Some(481), output: Some(482), result_wrapper: Some(S(470302, 16)), errors: (1086, 4) }, // UpdateRole
-    Op { name: S(470318, 21), input: Some(479), output: Some(480), result_wrapper: Some(S(470339, 27)), errors: (1090, 3) }, // UpdateRoleDescription
-    Op { name: S(470366, 18), input: Some(483), output: Some(484), result_wrapper: Some(S(470384, 24)), errors: (1093, 5) }, // UpdateSAMLProvider
-    Op { name: S(470408, 18), input: Some(485), output: None, result_wrapper: None, errors: (1098, 2) }, // UpdateSSHPublicKey
-    Op { name: S(470426, 23), input: Some(486), output: None, result_wrapper: None, errors: (1100, 4) }, // UpdateServerCertificate
-    Op { name: S(470449, 31), input: Some(487), output: None, result_wrapper: None, errors: (1104, 1) }, // UpdateServiceSpecificCredential
-    Op { name: S(470480, 24), input: Some(488), output: None, result_wrapper: None, errors: (1105, 4) }, // UpdateSigningCertificate
-    Op { name: S(470504, 10), input: Some(489), output: None, result_wrapper: None, errors: (1109, 6) }, // UpdateUser
-    Op { name: S(470514, 44), input: Some(490), output: Some(491), result_wrapper: Some(S(470558, 50)), errors: (1115, 5) }, // UpdateWorkloadIdentityProviderOutboundSigner
-    Op { name: S(470608, 18), input: Some(492), output: Some(493), result_wrapper: Some(S(470626, 24)), errors: (1120, 5) }, // UploadSSHPublicKey
-    Op { name: S(470650, 23), input: Some(494), output: Some(495), result_wrapper: Some(S(470673, 29)), errors: (1125, 7) }, // UploadServerCertificate
-    Op { name: S(470702, 24), input: Some(496), output: Some(497), result_wrapper: Some(S(470726, 30)), errors: (1132, 8) }, // UploadSigningCertificate
+    Op { name: S(421636, 23), input: Some(0), output: None, result_wrapper: None, errors: (410, 3) }, // AcceptDelegationRequest
+    Op { name: S(421659, 11), input: Some(8), output: Some(9), result_wrapper: Some(S(421670, 17)), errors: (413, 10) }, // AcquireRole
+    Op { name: S(421687, 34), input: Some(12), output: None, result_wrapper: None, errors: (423, 5) }, // AddClientIDToOpenIDConnectProvider
+    Op { name: S(421721, 24), input: Some(13), output: None, result_wrapper: None, errors: (428, 5) }, // AddRoleToInstanceProfile
+    Op { name: S(421745, 14), input: Some(14), output: None, result_wrapper: None, errors: (433, 3) }, // AddUserToGroup
+    Op { name: S(421759, 26), input: Some(16), output: None, result_wrapper: None, errors: (436, 4) }, // AssociateDelegationRequest
+    Op { name: S(421785, 17), input: Some(17), output: None, result_wrapper: None, errors: (440, 5) }, // AttachGroupPolicy
+    Op { name: S(421802, 16), input: Some(18), output: None, result_wrapper: None, errors: (445, 6) }, // AttachRolePolicy
+    Op { name: S(421818, 16), input: Some(19), output: None, result_wrapper: None, errors: (451, 5) }, // AttachUserPolicy
+    Op { name: S(421834, 14), input: Some(29), output: None, result_wrapper: None, errors: (456, 6) }, // ChangePassword
+    Op { name: S(421848, 15), input: Some(42), output: Some(43), result_wrapper: Some(S(421863, 21)), errors: (462, 3) }, // CreateAccessKey
+    Op { name: S(421884, 18), input: Some(44), output: None, result_wrapper: None, errors: (465, 4) }, // CreateAccountAlias
+    Op { name: S(421902, 23), input: Some(45), output: Some(46), result_wrapper: Some(S(421925, 29)), errors: (469, 5) }, // CreateDelegationRequest
+    Op { name: S(421954, 11), input: Some(47), output: Some(48), result_wrapper: Some(S(421965, 17)), errors: (474, 4) }, // CreateGroup
+    Op { name: S(421982, 21), input: Some(49), output: Some(50), result_wrapper: Some(S(422003, 27)), errors: (478, 5) }, // CreateInstanceProfile
+    Op { name: S(422030, 18), input: Some(51), output: Some(52), result_wrapper: Some(S(422048, 24)), errors: (483, 5) }, // CreateLoginProfile
+    Op { name: S(422072, 27), input: Some(53), output: Some(54), result_wrapper: Some(S(422099, 33)), errors: (488, 6) }, // CreateOpenIDConnectProvider
+    Op { name: S(422132, 12), input: Some(55), output: Some(56), result_wrapper: Some(S(422144, 18)), errors: (494, 6) }, // CreatePolicy
+    Op { name: S(422162, 19), input: Some(57), output: Some(58), result_wrapper: Some(S(422181, 25)), errors: (500, 5) }, // CreatePolicyVersion
+    Op { name: S(422206, 10), input: Some(59), output: Some(60), result_wrapper: Some(S(422216, 16)), errors: (505, 6) }, // CreateRole
+    Op { name: S(422232, 18), input: Some(61), output: Some(62), result_wrapper: Some(S(422250, 24)), errors: (511, 5) }, // CreateSAMLProvider
+    Op { name: S(422274, 23), input: Some(63), output: Some(64), result_wrapper: Some(S(422297, 29)), errors: (516, 4) }, // CreateServiceLinkedRole
+    Op { name: S(422326, 31), input: Some(65), output: Some(66), result_wrapper: Some(S(422357, 37)), errors: (520, 3) }, // CreateServiceSpecificCredential
+    Op { name: S(422394, 10), input: Some(67), output: Some(68), result_wrapper: Some(S(422404, 16)), errors: (523, 6) }, // CreateUser
+    Op { name: S(422420, 22), input: Some(69), output: Some(70), result_wrapper: Some(S(422442, 28)), errors: (529, 5) }, // CreateVirtualMFADevice
+    Op { name: S(422470, 30), input: Some(73), output: Some(74), result_wrapper: Some(S(422500, 36)), errors: (534, 5) }, // CreateWorkloadIdentityProvider
+    Op { name: S(422536, 44), input: Some(71), output: Some(72), result_wrapper: Some(S(422580, 50)), errors: (539, 5) }, // CreateWorkloadIdentityProviderOutboundSigner
+    Op { name: S(422630, 30), input: Some(75), output: Some(76), result_wrapper: Some(S(422660, 36)), errors: (544, 7) }, // CreateWorkloadIdentityTemplate
+    Op { name: S(422696, 19), input: Some(80), output: None, result_wrapper: None, errors: (551, 5) }, // DeactivateMFADevice
+    Op { name: S(422715, 15), input: Some(83), output: None, result_wrapper: None, errors: (556, 3) }, // DeleteAccessKey
+    Op { name: S(422730, 18), input: Some(84), output: None, result_wrapper: None, errors: (559, 4) }, // DeleteAccountAlias
+    Op { name: S(422748, 27), input: None, output: None, result_wrapper: None, errors: (563, 3) }, // DeleteAccountPasswordPolicy
+    Op { name: S(422775, 11), input: Some(87), output: None, result_wrapper: None, errors: (566, 4) }, // DeleteGroup
+    Op { name: S(422786, 17), input: Some(86), output: None, result_wrapper: None, errors: (570, 3) }, // DeleteGroupPolicy
+    Op { name: S(422803, 21), input: Some(88), output: None, result_wrapper: None, errors: (573, 4) }, // DeleteInstanceProfile
+    Op { name: S(422824, 18), input: Some(89), output: None, result_wrapper: None, errors: (577, 4) }, // DeleteLoginProfile
+    Op { name: S(422842, 27), input: Some(90), output: None, result_wrapper: None, errors: (581, 4) }, // DeleteOpenIDConnectProvider
+    Op { name: S(398875, 12), input: Some(91), output: None, result_wrapper: None, errors: (585, 5) }, // DeletePolicy
+    Op { name: S(422869, 19), input: Some(92), output: None, result_wrapper: None, errors: (590, 5) }, // DeletePolicyVersion
+    Op { name: S(422888, 10), input: Some(95), output: None, result_wrapper: None, errors: (595, 6) }, // DeleteRole
+    Op { name: S(422898, 29), input: Some(93), output: None, result_wrapper: None, errors: (601, 3) }, // DeleteRolePermissionsBoundary
+    Op { name: S(422927, 16), input: Some(94), output: None, result_wrapper: None, errors: (604, 4) }, // DeleteRolePolicy
+    Op { name: S(422943, 18), input: Some(96), output: None, result_wrapper: None, errors: (608, 5) }, // DeleteSAMLProvider
+    Op { name: S(422961, 18), input: Some(97), output: None, result_wrapper: None, errors: (613, 1) }, // DeleteSSHPublicKey
+    Op { name: S(422979, 23), input: Some(98), output: None, result_wrapper: None, errors: (614, 4) }, // DeleteServerCertificate
+    Op { name: S(423002, 23), input: Some(99), output: Some(100), result_wrapper: Some(S(423025, 29)), errors: (618, 3) }, // DeleteServiceLinkedRole
+    Op { name: S(423054, 31), input: Some(101), output: None, result_wrapper: None, errors: (621, 1) }, // DeleteServiceSpecificCredential
+    Op { name: S(423085, 24), input: Some(102), output: None, result_wrapper: None, errors: (622, 4) }, // DeleteSigningCertificate
+    Op { name: S(423109, 10), input: Some(105), output: None, result_wrapper: None, errors: (626, 5) }, // DeleteUser
+    Op { name: S(423119, 29), input: Some(103), output: None, result_wrapper: None, errors: (631, 2) }, // DeleteUserPermissionsBoundary
+    Op { name: S(423148, 16), input: Some(104), output: None, result_wrapper: None, errors: (633, 3) }, // DeleteUserPolicy
+    Op { name: S(423164, 22), input: Some(106), output: None, result_wrapper: None, errors: (636, 5) }, // DeleteVirtualMFADevice
+    Op { name: S(423186, 30), input: Some(109), output: Some(112), result_wrapper: Some(S(423216, 36)), errors: (641, 5) }, // DeleteWorkloadIdentityProvider
+    Op { name: S(423252, 44), input: Some(107), output: Some(108), result_wrapper: Some(S(423296, 50)), errors: (646, 4) }, // DeleteWorkloadIdentityProviderOutboundSigner
+    Op { name: S(423346, 44), input: Some(110), output: Some(111), result_wrapper: Some(S(423390, 50)), errors: (650, 4) }, // DeleteWorkloadIdentityProviderResourcePolicy
+    Op { name: S(423440, 30), input: Some(115), output: Some(116), result_wrapper: Some(S(423470, 36)), errors: (654, 4) }, // DeleteWorkloadIdentityTemplate
+    Op { name: S(423506, 47), input: Some(113), output: Some(114), result_wrapper: Some(S(423553, 53)), errors: (658, 4) }, // DeleteWorkloadIdentityTemplateAttestationPolicy
+    Op { name: S(423606, 17), input: Some(120), output: None, result_wrapper: None, errors: (662, 4) }, // DetachGroupPolicy
+    Op { name: S(423623, 16), input: Some(121), output: None, result_wrapper: None, errors: (666, 5) }, // DetachRolePolicy
+    Op { name: S(423639, 16), input: Some(122), output: None, result_wrapper: None, errors: (671, 4) }, // DetachUserPolicy
+    Op { name: S(423655, 33), input: Some(123), output: Some(124), result_wrapper: Some(S(423688, 39)), errors: (675, 6) }, // DisableOrganizationLevelResources
+    Op { name: S(423727, 45), input: Some(125), output: Some(126), result_wrapper: Some(S(423772, 51)), errors: (681, 4) }, // DisableOrganizationsRootCredentialsManagement
+    Op { name: S(423823, 32), input: Some(127), output: Some(128), result_wrapper: Some(S(423855, 38)), errors: (685, 4) }, // DisableOrganizationsRootSessions
+    Op { name: S(423893, 36), input: None, output: None, result_wrapper: None, errors: (689, 1) }, // DisableOutboundWebIdentityFederation
+    Op { name: S(423929, 45), input: Some(129), output: Some(130), result_wrapper: Some(S(423974, 51)), errors: (690, 4) }, // DisableWorkloadIdentityProviderOutboundSigner
+    Op { name: S(424025, 15), input: Some(133), output: None, result_wrapper: None, errors: (694, 7) }, // EnableMFADevice
+    Op { name: S(424040, 32), input: Some(134), output: Some(135), result_wrapper: Some(S(424072, 38)), errors: (701, 5) }, // EnableOrganizationLevelResources
+    Op { name: S(424110, 44), input: Some(136), output: Some(137), result_wrapper: Some(S(424154, 50)), errors: (706, 5) }, // EnableOrganizationsRootCredentialsManagement
+    Op { name: S(424204, 31), input: Some(138), output: Some(139), result_wrapper: Some(S(424235, 37)), errors: (711, 5) }, // EnableOrganizationsRootSessions
+    Op { name: S(424272, 35), input: None, output: Some(140), result_wrapper: Some(S(424307, 41)), errors: (716, 1) }, // EnableOutboundWebIdentityFederation
+    Op { name: S(424348, 44), input: Some(141), output: Some(142), result_wrapper: Some(S(424392, 50)), errors: (717, 4) }, // EnableWorkloadIdentityProviderOutboundSigner
+    Op { name: S(424442, 24), input: None, output: Some(159), result_wrapper: Some(S(424466, 30)), errors: (721, 2) }, // GenerateCredentialReport
+    Op { name: S(424496, 33), input: Some(160), output: Some(161), result_wrapper: Some(S(424529, 39)), errors: (723, 1) }, // GenerateOrganizationsAccessReport
+    Op { name: S(424568, 34), input: Some(162), output: Some(163), result_wrapper: Some(S(424602, 40)), errors: (724, 2) }, // GenerateServiceLastAccessedDetails
+    Op { name: S(424642, 20), input: Some(164), output: Some(165), result_wrapper: Some(S(424662, 26)), errors: (726, 0) }, // GetAccessKeyLastUsed
+    Op { name: S(424688, 30), input: Some(166), output: Some(167), result_wrapper: Some(S(424718, 36)), errors: (726, 1) }, // GetAccountAuthorizationDetails
+    Op { name: S(424754, 24), input: None, output: Some(168), result_wrapper: Some(S(424778, 30)), errors: (727, 2) }, // GetAccountPasswordPolicy
+    Op { name: S(424808, 20), input: Some(169), output: Some(170), result_wrapper: Some(S(424828, 26)), errors: (729, 2) }, // GetAccountProperties
+    Op { name: S(424854, 17), input: None, output: Some(171), result_wrapper: Some(S(424871, 23)), errors: (731, 1) }, // GetAccountSummary
+    Op { name: S(424894, 29), input: Some(172), output: Some(173), result_wrapper: Some(S(424923, 35)), errors: (732, 1) }, // GetContextKeysForCustomPolicy
+    Op { name: S(424958, 32), input: Some(174), output: Some(173), result_wrapper: Some(S(424990, 38)), errors: (733, 2) }, // GetContextKeysForPrincipalPolicy
+    Op { name: S(425028, 19), input: None, output: Some(175), result_wrapper: Some(S(425047, 25)), errors: (735, 4) }, // GetCredentialReport
+    Op { name: S(425072, 20), input: Some(176), output: Some(177), result_wrapper: Some(S(425092, 26)), errors: (739, 2) }, // GetDelegationRequest
+    Op { name: S(425118, 8), input: Some(180), output: Some(181), result_wrapper: Some(S(425126, 14)), errors: (741, 2) }, // GetGroup
+    Op { name: S(425140, 14), input: Some(178), output: Some(179), result_wrapper: Some(S(425154, 20)), errors: (743, 2) }, // GetGroupPolicy
+    Op { name: S(425174, 23), input: Some(182), output: Some(183), result_wrapper: Some(S(425197, 29)), errors: (745, 3) }, // GetHumanReadableSummary
+    Op { name: S(425226, 18), input: Some(184), output: Some(185), result_wrapper: Some(S(425244, 24)), errors: (748, 2) }, // GetInstanceProfile
+    Op { name: S(425268, 15), input: Some(186), output: Some(187), result_wrapper: Some(S(425283, 21)), errors: (750, 2) }, // GetLoginProfile
+    Op { name: S(425304, 12), input: Some(188), output: Some(189), result_wrapper: Some(S(425316, 18)), errors: (752, 2) }, // GetMFADevice
+    Op { name: S(425334, 24), input: Some(190), output: Some(191), result_wrapper: Some(S(425358, 30)), errors: (754, 3) }, // GetOpenIDConnectProvider
+    Op { name: S(425388, 28), input: Some(192), output: Some(193), result_wrapper: Some(S(425416, 34)), errors: (757, 1) }, // GetOrganizationsAccessReport
+    Op { name: S(425450, 36), input: None, output: Some(194), result_wrapper: Some(S(425486, 42)), errors: (758, 1) }, // GetOutboundWebIdentityFederationInfo
+    Op { name: S(425528, 9), input: Some(195), output: Some(196), result_wrapper: Some(S(425537, 15)), errors: (759, 3) }, // GetPolicy
+    Op { name: S(425552, 16), input: Some(197), output: Some(198), result_wrapper: Some(S(425568, 22)), errors: (762, 3) }, // GetPolicyVersion
+    Op { name: S(425590, 7), input: Some(201), output: Some(202), result_wrapper: Some(S(425597, 13)), errors: (765, 2) }, // GetRole
+    Op { name: S(425610, 13), input: Some(199), output: Some(200), result_wrapper: Some(S(425623, 19)), errors: (767, 2) }, // GetRolePolicy
+    Op { name: S(425642, 22), input: Some(203), output: Some(204), result_wrapper: Some(S(425664, 28)), errors: (769, 3) }, // GetRoleTemplateVersion
+    Op { name: S(425692, 15), input: Some(205), output: Some(206), result_wrapper: Some(S(425707, 21)), errors: (772, 3) }, // GetSAMLProvider
+    Op { name: S(425728, 15), input: Some(207), output: Some(208), result_wrapper: Some(S(425743, 21)), errors: (775, 2) }, // GetSSHPublicKey
+    Op { name: S(425764, 20), input: Some(209), output: Some(210), result_wrapper: Some(S(425784, 26)), errors: (777, 2) }, // GetServerCertificate
+    Op { name: S(425810, 29), input: Some(211), output: Some(212), result_wrapper: Some(S(425839, 35)), errors: (779, 2) }, // GetServiceLastAccessedDetails
+    Op { name: S(425874, 41), input: Some(213), output: Some(214), result_wrapper: Some(S(425915, 47)), errors: (781, 2) }, // GetServiceLastAccessedDetailsWithEntities
+    Op { name: S(425962, 34), input: Some(215), output: Some(216), result_wrapper: Some(S(425996, 40)), errors: (783, 3) }, // GetServiceLinkedRoleDeletionStatus
+    Op { name: S(426036, 7), input: Some(219), output: Some(220), result_wrapper: Some(S(426043, 13)), errors: (786, 2) }, // GetUser
+    Op { name: S(426056, 13), input: Some(217), output: Some(218), result_wrapper: Some(S(426069, 19)), errors: (788, 2) }, // GetUserPolicy
+    Op { name: S(426088, 27), input: Some(223), output: Some(226), result_wrapper: Some(S(426115, 33)), errors: (790, 3) }, // GetWorkloadIdentityProvider
+    Op { name: S(426148, 41), input: Some(221), output: Some(222), result_wrapper: Some(S(426189, 47)), errors: (793, 3) }, // GetWorkloadIdentityProviderDeletionStatus
+    Op { name: S(426236, 41), input: Some(224), output: Some(225), result_wrapper: Some(S(426277, 47)), errors: (796, 3) }, // GetWorkloadIdentityProviderResourcePolicy
+    Op { name: S(426324, 27), input: Some(229), output: Some(230), result_wrapper: Some(S(426351, 33)), errors: (799, 3) }, // GetWorkloadIdentityTemplate
+    Op { name: S(426384, 44), input: Some(227), output: Some(228), result_wrapper: Some(S(426428, 50)), errors: (802, 3) }, // GetWorkloadIdentityTemplateAttestationPolicy
+    Op { name: S(426478, 14), input: Some(245), output: Some(246), result_wrapper: Some(S(426492, 20)), errors: (805, 2) }, // ListAccessKeys
+    Op { name: S(426512, 18), input: Some(247), output: Some(248), result_wrapper: Some(S(426530, 24)), errors: (807, 1) }, // ListAccountAliases
+    Op { name: S(426554, 25), input: Some(249), output: Some(250), result_wrapper: Some(S(426579, 31)), errors: (808, 3) }, // ListAttachedGroupPolicies
+    Op { name: S(426610, 24), input: Some(251), output: Some(252), result_wrapper: Some(S(426634, 30)), errors: (811, 3) }, // ListAttachedRolePolicies
+    Op { name: S(426664, 24), input: Some(253), output: Some(254), result_wrapper: Some(S(426688, 30)), errors: (814, 3) }, // ListAttachedUserPolicies
+    Op { name: S(426718, 22), input: Some(255), output: Some(256), result_wrapper: Some(S(426740, 28)), errors: (817, 3) }, // ListDelegationRequests
+    Op { name: S(426768, 21), input: Some(257), output: Some(258), result_wrapper: Some(S(426789, 27)), errors: (820, 3) }, // ListEntitiesForPolicy
+    Op { name: S(426816, 17), input: Some(259), output: Some(260), result_wrapper: Some(S(426833, 23)), errors: (823, 2) }, // ListGroupPolicies
+    Op { name: S(426856, 10), input: Some(263), output: Some(264), result_wrapper: Some(S(426866, 16)), errors: (825, 1) }, // ListGroups
+    Op { name: S(426882, 17), input: Some(261), output: Some(262), result_wrapper: Some(S(426899, 23)), errors: (826, 2) }, // ListGroupsForUser
+    Op { name: S(426922, 23), input: Some(265), output: Some(266), result_wrapper: Some(S(426945, 29)), errors: (828, 2) }, // ListInstanceProfileTags
+    Op { name: S(426974, 20), input: Some(269), output: Some(270), result_wrapper: Some(S(426994, 26)), errors: (830, 1) }, // ListInstanceProfiles
+    Op { name: S(427020, 27), input: Some(267), output: Some(268), result_wrapper: Some(S(427047, 33)), errors: (831, 2) }, // ListInstanceProfilesForRole
+    Op { name: S(427080, 17), input: Some(271), output: Some(272), result_wrapper: Some(S(427097, 23)), errors: (833, 3) }, // ListMFADeviceTags
+    Op { name: S(427120, 14), input: Some(273), output: Some(274), result_wrapper: Some(S(427134, 20)), errors: (836, 2) }, // ListMFADevices
+    Op { name: S(427154, 29), input: Some(275), output: Some(276), result_wrapper: Some(S(427183, 35)), errors: (838, 3) }, // ListOpenIDConnectProviderTags
+    Op { name: S(427218, 26), input: Some(277), output: Some(278), result_wrapper: Some(S(427244, 32)), errors: (841, 1) }, // ListOpenIDConnectProviders
+    Op { name: S(427276, 25), input: Some(279), output: Some(280), result_wrapper: Some(S(427301, 31)), errors: (842, 4) }, // ListOrganizationsFeatures
+    Op { name: S(427332, 12), input: Some(284), output: Some(285), result_wrapper: Some(S(427344, 18)), errors: (846, 1) }, // ListPolicies
+    Op { name: S(427362, 33), input: Some(282), output: Some(283), result_wrapper: Some(S(427395, 39)), errors: (847, 2) }, // ListPoliciesGrantingServiceAccess
+    Op { name: S(427434, 14), input: Some(286), output: Some(287), result_wrapper: Some(S(427448, 20)), errors: (849, 3) }, // ListPolicyTags
+    Op { name: S(427468, 18), input: Some(288), output: Some(289), result_wrapper: Some(S(427486, 24)), errors: (852, 3) }, // ListPolicyVersions
+    Op { name: S(427510, 16), input: Some(290), output: Some(291), result_wrapper: Some(S(427526, 22)), errors: (855, 2) }, // ListRolePolicies
+    Op { name: S(427548, 12), input: Some(292), output: Some(293), result_wrapper: Some(S(427560, 18)), errors: (857, 2) }, // ListRoleTags
+    Op { name: S(427578, 9), input: Some(294), output: Some(295), result_wrapper: Some(S(427587, 15)), errors: (859, 1) }, // ListRoles
+    Op { name: S(427602, 20), input: Some(296), output: Some(297), result_wrapper: Some(S(427622, 26)), errors: (860, 3) }, // ListSAMLProviderTags
+    Op { name: S(427648, 17), input: Some(298), output: Some(299), result_wrapper: Some(S(427665, 23)), errors: (863, 1) }, // ListSAMLProviders
+    Op { name: S(427688, 17), input: Some(300), output: Some(301), result_wrapper: Some(S(427705, 23)), errors: (864, 1) }, // ListSSHPublicKeys
+    Op { name: S(427728, 25), input: Some(302), output: Some(303), result_wrapper: Some(S(427753, 31)), errors: (865, 2) }, // ListServerCertificateTags
+    Op { name: S(427784, 22), input: Some(304), output: Some(305), result_wrapper: Some(S(427806, 28)), errors: (867, 1) }, // ListServerCertificates
+    Op { name: S(427834, 30), input: Some(306), output: Some(307), result_wrapper: Some(S(427864, 36)), errors: (868, 2) }, // ListServiceSpecificCredentials
+    Op { name: S(427900, 23), input: Some(308), output: Some(309), result_wrapper: Some(S(427923, 29)), errors: (870, 2) }, // ListSigningCertificates
+    Op { name: S(427952, 16), input: Some(310), output: Some(311), result_wrapper: Some(S(427968, 22)), errors: (872, 2) }, // ListUserPolicies
+    Op { name: S(427990, 12), input: Some(312), output: Some(313), result_wrapper: Some(S(428002, 18)), errors: (874, 2) }, // ListUserTags
+    Op { name: S(428020, 9), input: Some(314), output: Some(315), result_wrapper: Some(S(428029, 15)), errors: (876, 1) }, // ListUsers
+    Op { name: S(428044, 21), input: Some(316), output: Some(317), result_wrapper: Some(S(428065, 27)), errors: (877, 0) }, // ListVirtualMFADevices
+    Op { name: S(428092, 43), input: Some(318), output: Some(319), result_wrapper: Some(S(428135, 49)), errors: (877, 3) }, // ListWorkloadIdentityProviderOutboundSigners
+    Op { name: S(428184, 32), input: Some(320), output: Some(321), result_wrapper: Some(S(428216, 38)), errors: (880, 3) }, // ListWorkloadIdentityProviderTags
+    Op { name: S(428254, 29), input: Some(322), output: Some(323), result_wrapper: Some(S(428283, 35)), errors: (883, 2) }, // ListWorkloadIdentityProviders
+    Op { name: S(428318, 32), input: Some(324), output: Some(325), result_wrapper: Some(S(428350, 38)), errors: (885, 3) }, // ListWorkloadIdentityTemplateTags
+    Op { name: S(428388, 29), input: Some(326), output: Some(327), result_wrapper: Some(S(428417, 35)), errors: (888, 3) }, // ListWorkloadIdentityTemplates
+    Op { name: S(428452, 20), input: Some(374), output: Some(375), result_wrapper: Some(S(428472, 26)), errors: (891, 3) }, // PutAccountProperties
+    Op { name: S(428498, 14), input: Some(376), output: None, result_wrapper: None, errors: (894, 4) }, // PutGroupPolicy
+    Op { name: S(428512, 26), input: Some(377), output: None, result_wrapper: None, errors: (898, 5) }, // PutRolePermissionsBoundary
+    Op { name: S(428538, 13), input: Some(378), output: None, result_wrapper: None, errors: (903, 5) }, // PutRolePolicy
+    Op { name: S(428551, 26), input: Some(379), output: None, result_wrapper: None, errors: (908, 4) }, // PutUserPermissionsBoundary
+    Op { name: S(428577, 13), input: Some(380), output: None, result_wrapper: None, errors: (912, 4) }, // PutUserPolicy
+    Op { name: S(428590, 41), input: Some(381), output: Some(382), result_wrapper: Some(S(428631, 47)), errors: (916, 6) }, // PutWorkloadIdentityProviderResourcePolicy
+    Op { name: S(428678, 44), input: Some(383), output: Some(384), result_wrapper: Some(S(428722, 50)), errors: (922, 6) }, // PutWorkloadIdentityTemplateAttestationPolicy
+    Op { name: S(428772, 23), input: Some(387), output: None, result_wrapper: None, errors: (928, 4) }, // RejectDelegationRequest
+    Op { name: S(428795, 39), input: Some(388), output: None, result_wrapper: None, errors: (932, 4) }, // RemoveClientIDFromOpenIDConnectProvider
+    Op { name: S(428834, 29), input: Some(389), output: None, result_wrapper: None, errors: (936, 4) }, // RemoveRoleFromInstanceProfile
+    Op { name: S(428863, 19), input: Some(390), output: None, result_wrapper: None, errors: (940, 3) }, // RemoveUserFromGroup
+    Op { name: S(428882, 30), input: Some(397), output: Some(398), result_wrapper: Some(S(428912, 36)), errors: (943, 1) }, // ResetServiceSpecificCredential
+    Op { name: S(428948, 15), input: Some(404), output: None, result_wrapper: None, errors: (944, 5) }, // ResyncMFADevice
+    Op { name: S(428963, 19), input: Some(424), output: None, result_wrapper: None, errors: (949, 4) }, // SendDelegationToken
+    Op { name: S(428982, 23), input: Some(435), output: None, result_wrapper: None, errors: (953, 4) }, // SetDefaultPolicyVersion
+    Op { name: S(429005, 34), input: Some(436), output: None, result_wrapper: None, errors: (957, 1) }, // SetSecurityTokenServicePreferences
+    Op { name: S(429039, 20), input: Some(438), output: Some(439), result_wrapper: Some(S(429059, 26)), errors: (958, 2) }, // SimulateCustomPolicy
+    Op { name: S(429085, 23), input: Some(440), output: Some(439), result_wrapper: Some(S(429108, 29)), errors: (960, 3) }, // SimulatePrincipalPolicy
+    Op { name: S(429137, 18), input: Some(446), output: None, result_wrapper: None, errors: (963, 5) }, // TagInstanceProfile
+    Op { name: S(429155, 12), input: Some(447), output: None, result_wrapper: None, errors: (968, 5) }, // TagMFADevice
+    Op { name: S(429167, 24), input: Some(448), output: None, result_wrapper: None, errors: (973, 5) }, // TagOpenIDConnectProvider
+    Op { name: S(429191, 9), input: Some(449), output: None, result_wrapper: None, errors: (978, 5) }, // TagPolicy
+    Op { name: S(429200, 7), input: Some(450), output: None, result_wrapper: None, errors: (983, 5) }, // TagRole
+    Op { name: S(429207, 15), input: Some(451), output: None, result_wrapper: None, errors: (988, 5) }, // TagSAMLProvider
+    Op { name: S(429222, 20), input: Some(452), output: None, result_wrapper: None, errors: (993, 5) }, // TagServerCertificate
+    Op { name: S(429242, 7), input: Some(454), output: None, result_wrapper: None, errors: (998, 5) }, // TagUser
+    Op { name: S(429249, 27), input: Some(455), output: None, result_wrapper: None, errors: (1003, 5) }, // TagWorkloadIdentityProvider
+    Op { name: S(429276, 27), input: Some(456), output: None, result_wrapper: None, errors: (1008, 5) }, // TagWorkloadIdentityTemplate
+    Op { name: S(429303, 20), input: Some(461), output: None, result_wrapper: None, errors: (1013, 4) }, // UntagInstanceProfile
+    Op { name: S(429323, 14), input: Some(462), output: None, result_wrapper: None, errors: (1017, 4) }, // UntagMFADevice
+    Op { name: S(429337, 26), input: Some(463), output: None, result_wrapper: None, errors: (1021, 4) }, // UntagOpenIDConnectProvider
+    Op { name: S(429363, 11), input: Some(464), output: None, result_wrapper: None, errors: (1025, 4) }, // UntagPolicy
+    Op { name: S(429374, 9), input: Some(465), output: None, result_wrapper: None, errors: (1029, 3) }, // UntagRole
+    Op { name: S(429383, 17), input: Some(466), output: None, result_wrapper: None, errors: (1032, 4) }, // UntagSAMLProvider
+    Op { name: S(429400, 22), input: Some(467), output: None, result_wrapper: None, errors: (1036, 4) }, // UntagServerCertificate
+    Op { name: S(429422, 9), input: Some(468), output: None, result_wrapper: None, errors: (1040, 3) }, // UntagUser
+    Op { name: S(429431, 29), input: Some(469), output: None, result_wrapper: None, errors: (1043, 4) }, // UntagWorkloadIdentityProvider
+    Op { name: S(429460, 29), input: Some(470), output: None, result_wrapper: None, errors: (1047, 4) }, // UntagWorkloadIdentityTemplate
+    Op { name: S(429489, 15), input: Some(471), output: None, result_wrapper: None, errors: (1051, 4) }, // UpdateAccessKey
+    Op { name: S(429504, 27), input: Some(472), output: None, result_wrapper: None, errors: (1055, 4) }, // UpdateAccountPasswordPolicy
+    Op { name: S(429531, 22), input: Some(473), output: None, result_wrapper: None, errors: (1059, 5) }, // UpdateAssumeRolePolicy
+    Op { name: S(429553, 23), input: Some(474), output: None, result_wrapper: None, errors: (1064, 4) }, // UpdateDelegationRequest
+    Op { name: S(429576, 11), input: Some(475), output: None, result_wrapper: None, errors: (1068, 4) }, // UpdateGroup
+    Op { name: S(429587, 18), input: Some(476), output: None, result_wrapper: None, errors: (1072, 6) }, // UpdateLoginProfile
+    Op { name: S(429605, 27), input: Some(477), output: None, result_wrapper: None, errors: (1078, 4) }, // UpdateOpenIDConnectProvider
+    Op { name: S(429632, 37), input: Some(478), output: None, result_wrapper: None, errors: (1082, 4) }, // UpdateOpenIDConnectProviderThumbprint
+    Op { name: S(429669, 10), input: Some(481), output: Some(482), result_wrapper: Some(S(429679, 16)), errors: (1086, 4) }, // UpdateRole
+    Op { name: S(429695, 21), input: Some(479), output: Some(480), result_wrapper: Some(S(429716, 27)), errors: (1090, 3) }, // UpdateRoleDescription
+    Op { name: S(429743, 18), input: Some(483), output: Some(484), result_wrapper: Some(S(429761, 24)), errors: (1093, 5) }, // UpdateSAMLProvider
+    Op { name: S(429785, 18), input: Some(485), output: None, result_wrapper: None, errors: (1098, 2) }, // UpdateSSHPublicKey
+    Op { name: S(429803, 23), input: Some(486), output: None, result_wrapper: None, errors: (1100, 4) }, // UpdateServerCertificate
+    Op { name: S(429826, 31), input: Some(487), output: None, result_wrapper: None, errors: (1104, 1) }, // UpdateServiceSpecificCredential
+    Op { name: S(429857, 24), input: Some(488), output: None, result_wrapper: None, errors: (1105, 4) }, // UpdateSigningCertificate
+    Op { name: S(429881, 10), input: Some(489), output: None, result_wrapper: None, errors: (1109, 6) }, // UpdateUser
+    Op { name: S(429891, 44), input: Some(490), output: Some(491), result_wrapper: Some(S(429935, 50)), errors: (1115, 5) }, // UpdateWorkloadIdentityProviderOutboundSigner
+    Op { name: S(429985, 18), input: Some(492), output: Some(493), result_wrapper: Some(S(430003, 24)), errors: (1120, 5) }, // UploadSSHPublicKey
+    Op { name: S(430027, 23), input: Some(494), output: Some(495), result_wrapper: Some(S(430050, 29)), errors: (1125, 7) }, // UploadServerCertificate
+    Op { name: S(430079, 24), input: Some(496), output: Some(497), result_wrapper: Some(S(430103, 30)), errors: (1132, 8) }, // UploadSigningCertificate
 ];
 
 static SHAPES: [Shape; 729] = [
-    Shape { name: S(470756, 30), kind: Structure, members: (12242, 1), ..BASE }, // AcceptDelegationRequestRequest
-    Shape { name: S(470848, 33), kind: String, enums: (3824, 2), ..BASE }, // AccessAdvisorUsageGranularityType
-    Shape { name: S(470906, 12), kind: Structure, members: (12243, 6), ..BASE }, // AccessDetail
-    Shape { name: S(471174, 13), kind: List, item: 2, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AccessDetails
-    Shape { name: S(471187, 9), kind: Structure, members: (12249, 5), ..BASE }, // AccessKey
-    Shape { name: S(471338, 17), kind: Structure, members: (12254, 3), ..BASE }, // AccessKeyLastUsed
-    Shape { name: S(471396, 17), kind: Structure, members: (12257, 4), ..BASE }, // AccessKeyMetadata
-    Shape { name: S(471413, 53), kind: Structure, members: (12261, 0), error: Some((S(471413, 53), 400)), ..BASE }, // AccountNotManagementOrDelegatedAdministratorException
-    Shape { name: S(471466, 18), kind: Structure, members: (12261, 3), ..BASE }, // AcquireRoleRequest
-    Shape { name: S(471643, 19), kind: Structure, members: (12264, 1), ..BASE }, // AcquireRoleResponse
-    Shape { name: S(471662, 18), kind: List, item: 11, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ActionNameListType
-    Shape { name: S(471680, 14), kind: String, min: Some(3.0), max: Some(128.0), ..BASE }, // ActionNameType
-    Shape { name: S(471694, 41), kind: Structure, members: (12265, 2), ..BASE }, // AddClientIDToOpenIDConnectProviderRequest
-    Shape { name: S(471841, 31), kind: Structure, members: (12267, 2), ..BASE }, // AddRoleToInstanceProfileRequest
-    Shape { name: S(471934, 21), kind: Structure, members: (12269, 2), ..BASE }, // AddUserToGroupRequest
-    Shape { name: S(471955, 11), kind: List, item: 530, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ArnListType
-    Shape { name: S(471966, 33), kind: Structure, members: (12271, 1), ..BASE }, // AssociateDelegationRequestRequest
-    Shape { name: S(471999, 24), kind: Structure, members: (12272, 2), ..BASE }, // AttachGroupPolicyRequest
-    Shape { name: S(472055, 23), kind: Structure, members: (12274, 2), ..BASE }, // AttachRolePolicyRequest
-    Shape { name: S(472078, 23), kind: Structure, members: (12276, 2), ..BASE }, // AttachUserPolicyRequest
-    Shape { name: S(472101, 27), kind: Structure, members: (12278, 2), ..BASE }, // AttachedPermissionsBoundary
-    Shape { name: S(472273, 14), kind: Structure, members: (12280, 2), ..BASE }, // AttachedPolicy
-    Shape { name: S(472287, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // AttachmentName
-    Shape { name: S(111220, 14), kind: String, enums: (3826, 3), ..BASE }, // AttachmentType
-    Shape { name: S(472316, 14), kind: Blob, ..BASE }, // BootstrapDatum
-    Shape { name: S(472330, 37), kind: Structure, members: (12282, 0), error: Some((S(472330, 37), 400)), ..BASE }, // CallerIsNotManagementAccountException
-    Shape { name: S(472367, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472387, 16)), ..BASE }, // CertificationKeyType
-    Shape { name: S(472403, 20), kind: Map, item: 26, value: 28, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // CertificationMapType
-    Shape { name: S(472423, 22), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(472387, 16)), ..BASE }, // CertificationValueType
-    Shape { name: S(472445, 21), kind: Structure, members: (12282, 2), ..BASE }, // ChangePasswordRequest
-    Shape { name: S(472542, 12), kind: Integer, ..BASE }, // ColumnNumber
-    Shape { name: S(472554, 31), kind: Structure, members: (12284, 1), error: Some((S(472585, 22), 409)), ..BASE }, // ConcurrentModificationException
-    Shape { name: S(472607, 29), kind: String, ..BASE }, // ConcurrentModificationMessage
-    Shape { name: S(472636, 12), kind: Structure, members: (12285, 3), ..BASE }, // ContextEntry
-    Shape { name: S(472795, 20), kind: List, item: 33, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ContextEntryListType
-    Shape { name: S(472815, 18), kind: String, min: Some(5.0), max: Some(256.0), ..BASE }, // ContextKeyNameType
-    Shape { name: S(472833, 29), kind: List, item: 35, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ContextKeyNamesResultListType
-    Shape { name: S(472862, 18), kind: String, enums: (3829, 12), ..BASE }, // ContextKeyTypeEnum
-    Shape { name: S(472966, 23), kind: List, item: 39, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ContextKeyValueListType
-    Shape { name: S(472989, 19), kind: String, ..BASE }, // ContextKeyValueType
-    Shape { name: S(473008, 15), kind: Structure, members: (12288, 4), ..BASE }, // ContextProvider
-    Shape { name: S(473250, 28), kind: Structure, members: (12292, 2), ..BASE }, // ContextProviderKeyDefinition
-    Shape { name: S(473342, 22), kind: Structure, members: (12294, 1), ..BASE }, // CreateAccessKeyRequest
-    Shape { name: S(473364, 23), kind: Structure, members: (12295, 1), ..BASE }, // CreateAccessKeyResponse
-    Shape { name: S(473410, 25), kind: Structure, members: (12296, 1), ..BASE }, // CreateAccountAliasRequest
-    Shape { name: S(473476, 30), kind: Structure, members: (12297, 9), ..BASE }, // CreateDelegationRequestRequest
-    Shape { name: S(473900, 31), kind: Structure, members: (12306, 2), ..BASE }, // CreateDelegationRequestResponse
-    Shape { name: S(473981, 18), kind: Structure, members: (12308, 2), ..BASE }, // CreateGroupRequest
-    Shape { name: S(473999, 19), kind: Structure, members: (12310, 1), ..BASE }, // CreateGroupResponse
-    Shape { name: S(474018, 28), kind: Structure, members: (12311, 3), ..BASE }, // CreateInstanceProfileRequest
-    Shape { name: S(474046, 29), kind: Structure, members: (12314, 1), ..BASE }, // CreateInstanceProfileResponse
-    Shape { name: S(474125, 25), kind: Structure, members: (12315, 4), ..BASE }, // CreateLoginProfileRequest
-    Shape { name: S(474324, 26), kind: Structure, members: (12319, 1), ..BASE }, // CreateLoginProfileResponse
-    Shape { name: S(474391, 34), kind: Structure, members: (12320, 6), ..BASE }, // CreateOpenIDConnectProviderRequest
-    Shape { name: S(474628, 35), kind: Structure, members: (12326, 2), ..BASE }, // CreateOpenIDConnectProviderResponse
-    Shape { name: S(474663, 19), kind: Structure, members: (12328, 5), ..BASE }, // CreatePolicyRequest
-    Shape { name: S(474682, 20), kind: Structure, members: (12333, 1), ..BASE }, // CreatePolicyResponse
-    Shape { name: S(474702, 26), kind: Structure, members: (12334, 3), ..BASE }, // CreatePolicyVersionRequest
-    Shape { name: S(474769, 27), kind: Structure, members: (12337, 1), ..BASE }, // CreatePolicyVersionResponse
-    Shape { name: S(474840, 17), kind: Structure, members: (12338, 8), ..BASE }, // CreateRoleRequest
-    Shape { name: S(475055, 18), kind: Structure, members: (12346, 1), ..BASE }, // CreateRoleResponse
-    Shape { name: S(475073, 25), kind: Structure, members: (12347, 7), ..BASE }, // CreateSAMLProviderRequest
-    Shape { name: S(475281, 26), kind: Structure, members: (12354, 2), ..BASE }, // CreateSAMLProviderResponse
-    Shape { name: S(475307, 30), kind: Structure, members: (12356, 3), ..BASE }, // CreateServiceLinkedRoleRequest
-    Shape { name: S(475425, 31), kind: Structure, members: (12359, 1), ..BASE }, // CreateServiceLinkedRoleResponse
-    Shape { name: S(475456, 38), kind: Structure, members: (12360, 3), ..BASE }, // CreateServiceSpecificCredentialRequest
-    Shape { name: S(475550, 39), kind: Structure, members: (12363, 1), ..BASE }, // CreateServiceSpecificCredentialResponse
-    Shape { name: S(475669, 17), kind: Structure, members: (12364, 4), ..BASE }, // CreateUserRequest
-    Shape { name: S(475686, 18), kind: Structure, members: (12368, 1), ..BASE }, // CreateUserResponse
-    Shape { name: S(475717, 29), kind: Structure, members: (12369, 3), ..BASE }, // CreateVirtualMFADeviceRequest
-    Shape { name: S(475811, 30), kind: Structure, members: (12372, 1), ..BASE }, // CreateVirtualMFADeviceResponse
-    Shape { name: S(475894, 51), kind: Structure, members: (12373, 3), ..BASE }, // CreateWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(476140, 52), kind: Structure, members: (12376, 0), ..BASE }, // CreateWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(476192, 37), kind: Structure, members: (12376, 6), ..BASE }, // CreateWorkloadIdentityProviderRequest
-    Shape { name: S(476385, 38), kind: Structure, members: (12382, 10), ..BASE }, // CreateWorkloadIdentityProviderResponse
-    Shape { name: S(476508, 37), kind: Structure, members: (12392, 9), ..BASE }, // CreateWorkloadIdentityTemplateRequest
-    Shape { name: S(476733, 38), kind: Structure, members: (12401, 11), ..BASE }, // CreateWorkloadIdentityTemplateResponse
-    Shape { name: S(476806, 32), kind: Structure, members: (12412, 1), error: Some((S(476838, 13), 410)), ..BASE }, // CredentialReportExpiredException
-    Shape { name: S(476851, 35), kind: Structure, members: (12413, 1), error: Some((S(476886, 16), 410)), ..BASE }, // CredentialReportNotPresentException
-    Shape { name: S(476902, 33), kind: Structure, members: (12414, 1), error: Some((S(476935, 16), 404)), ..BASE }, // CredentialReportNotReadyException
-    Shape { name: S(476951, 26), kind: Structure, members: (12415, 2), ..BASE }, // DeactivateMFADeviceRequest
-    Shape { name: S(477018, 20), kind: Structure, members: (12417, 2), ..BASE }, // DelegationPermission
-    Shape { name: S(477129, 17), kind: Structure, members: (12419, 20), ..BASE }, // DelegationRequest
-    Shape { name: S(477568, 22), kind: Structure, members: (12439, 2), ..BASE }, // DeleteAccessKeyRequest
-    Shape { name: S(477590, 25), kind: Structure, members: (12441, 1), ..BASE }, // DeleteAccountAliasRequest
-    Shape { name: S(477615, 23), kind: Structure, members: (12442, 1), error: Some((S(477638, 14), 409)), ..BASE }, // DeleteConflictException
-    Shape { name: S(477652, 24), kind: Structure, members: (12443, 2), ..BASE }, // DeleteGroupPolicyRequest
-    Shape { name: S(477676, 18), kind: Structure, members: (12445, 1), ..BASE }, // DeleteGroupRequest
-    Shape { name: S(477694, 28), kind: Structure, members: (12446, 1), ..BASE }, // DeleteInstanceProfileRequest
-    Shape { name: S(477722, 25), kind: Structure, members: (12447, 1), ..BASE }, // DeleteLoginProfileRequest
-    Shape { name: S(477747, 34), kind: Structure, members: (12448, 1), ..BASE }, // DeleteOpenIDConnectProviderRequest
-    Shape { name: S(477781, 19), kind: Structure, members: (12449, 1), ..BASE }, // DeletePolicyRequest
-    Shape { name: S(477800, 26), kind: Structure, members: (12450, 2), ..BASE }, // DeletePolicyVersionRequest
-    Shape { name: S(477858, 36), kind: Structure, members: (12452, 1), ..BASE }, // DeleteRolePermissionsBoundaryRequest
-    Shape { name: S(477894, 23), kind: Structure, members: (12453, 2), ..BASE }, // DeleteRolePolicyRequest
-    Shape { name: S(477917, 17), kind: Structure, members: (12455, 1), ..BASE }, // DeleteRoleRequest
-    Shape { name: S(477934, 25), kind: Structure, members: (12456, 1), ..BASE }, // DeleteSAMLProviderRequest
-    Shape { name: S(477959, 25), kind: Structure, members: (12457, 2), ..BASE }, // DeleteSSHPublicKeyRequest
-    Shape { name: S(478031, 30), kind: Structure, members: (12459, 1), ..BASE }, // DeleteServerCertificateRequest
-    Shape { name: S(478129, 30), kind: Structure, members: (12460, 1), ..BASE }, // DeleteServiceLinkedRoleRequest
-    Shape { name: S(478159, 31), kind: Structure, members: (12461, 1), ..BASE }, // DeleteServiceLinkedRoleResponse
-    Shape { name: S(478237, 38), kind: Structure, members: (12462, 2), ..BASE }, // DeleteServiceSpecificCredentialRequest
-    Shape { name: S(478361, 31), kind: Structure, members: (12464, 2), ..BASE }, // DeleteSigningCertificateRequest
-    Shape { name: S(478423, 36), kind: Structure, members: (12466, 1), ..BASE }, // DeleteUserPermissionsBoundaryRequest
-    Shape { name: S(478459, 23), kind: Structure, members: (12467, 2), ..BASE }, // DeleteUserPolicyRequest
-    Shape { name: S(478482, 17), kind: Structure, members: (12469, 1), ..BASE }, // DeleteUserRequest
-    Shape { name: S(478499, 29), kind: Structure, members: (12470, 1), ..BASE }, // DeleteVirtualMFADeviceRequest
-    Shape { name: S(478528, 51), kind: Structure, members: (12471, 2), ..BASE }, // DeleteWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(478579, 52), kind: Structure, members: (12473, 3), ..BASE }, // DeleteWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(478631, 37), kind: Structure, members: (12476, 1), ..BASE }, // DeleteWorkloadIdentityProviderRequest
-    Shape { name: S(478668, 51), kind: Structure, members: (12477, 1), ..BASE }, // DeleteWorkloadIdentityProviderResourcePolicyRequest
-    Shape { name: S(478719, 52), kind: Structure, members: (12478, 0), ..BASE }, // DeleteWorkloadIdentityProviderResourcePolicyResponse
-    Shape { name: S(478771, 38), kind: Structure, members: (12478, 1), ..BASE }, // DeleteWorkloadIdentityProviderResponse
-    Shape { name: S(478809, 54), kind: Structure, members: (12479, 1), ..BASE }, // DeleteWorkloadIdentityTemplateAttestationPolicyRequest
-    Shape { name: S(478949, 55), kind: Structure, members: (12480, 0), ..BASE }, // DeleteWorkloadIdentityTemplateAttestationPolicyResponse
-    Shape { name: S(479004, 37), kind: Structure, members: (12480, 1), ..BASE }, // DeleteWorkloadIdentityTemplateRequest
-    Shape { name: S(479041, 38), kind: Structure, members: (12481, 2), ..BASE }, // DeleteWorkloadIdentityTemplateResponse
-    Shape { name: S(479079, 29), kind: Structure, members: (12483, 2), ..BASE }, // DeletionTaskFailureReasonType
-    Shape { name: S(479152, 18), kind: String, min: Some(1.0), max: Some(1000.0), ..BASE }, // DeletionTaskIdType
-    Shape { name: S(479170, 22), kind: String, enums: (3841, 4), ..BASE }, // DeletionTaskStatusType
-    Shape { name: S(479229, 24), kind: Structure, members: (12485, 2), ..BASE }, // DetachGroupPolicyRequest
-    Shape { name: S(479253, 23), kind: Structure, members: (12487, 2), ..BASE }, // DetachRolePolicyRequest
-    Shape { name: S(479276, 23), kind: Structure, members: (12489, 2), ..BASE }, // DetachUserPolicyRequest
-    Shape { name: S(479299, 40), kind: Structure, members: (12491, 0), ..BASE }, // DisableOrganizationLevelResourcesRequest
-    Shape { name: S(479339, 41), kind: Structure, members: (12491, 2), ..BASE }, // DisableOrganizationLevelResourcesResponse
-    Shape { name: S(479477, 52), kind: Structure, members: (12493, 0), ..BASE }, // DisableOrganizationsRootCredentialsManagementRequest
-    Shape { name: S(479529, 53), kind: Structure, members: (12493, 2), ..BASE }, // DisableOrganizationsRootCredentialsManagementResponse
-    Shape { name: S(479582, 39), kind: Structure, members: (12495, 0), ..BASE }, // DisableOrganizationsRootSessionsRequest
-    Shape { name: S(479621, 40), kind: Structure, members: (12495, 2), ..BASE }, // DisableOrganizationsRootSessionsResponse
-    Shape { name: S(479661, 52), kind: Structure, members: (12497, 2), ..BASE }, // DisableWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(479748, 53), kind: Structure, members: (12499, 0), ..BASE }, // DisableWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(479801, 29), kind: Structure, members: (12499, 1), error: Some((S(479830, 20), 409)), ..BASE }, // DuplicateCertificateException
-    Shape { name: S(479850, 30), kind: Structure, members: (12500, 1), error: Some((S(479880, 21), 400)), ..BASE }, // DuplicateSSHPublicKeyException
-    Shape { name: S(479901, 22), kind: Structure, members: (12501, 4), ..BASE }, // EnableMFADeviceRequest
-    Shape { name: S(480047, 39), kind: Structure, members: (12505, 0), ..BASE }, // EnableOrganizationLevelResourcesRequest
-    Shape { name: S(480086, 40), kind: Structure, members: (12505, 2), ..BASE }, // EnableOrganizationLevelResourcesResponse
-    Shape { name: S(480126, 51), kind: Structure, members: (12507, 0), ..BASE }, // EnableOrganizationsRootCredentialsManagementRequest
-    Shape { name: S(480177, 52), kind: Structure, members: (12507, 2), ..BASE }, // EnableOrganizationsRootCredentialsManagementResponse
-    Shape { name: S(480229, 38), kind: Structure, members: (12509, 0), ..BASE }, // EnableOrganizationsRootSessionsRequest
-    Shape { name: S(480267, 39), kind: Structure, members: (12509, 2), ..BASE }, // EnableOrganizationsRootSessionsResponse
-    Shape { name: S(480306, 43), kind: Structure, members: (12511, 1), ..BASE }, // EnableOutboundWebIdentityFederationResponse
-    Shape { name: S(480402, 51), kind: Structure, members: (12512, 3), ..BASE }, // EnableWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(480453, 52), kind: Structure, members: (12515, 0), ..BASE }, // EnableWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(480505, 28), kind: Structure, members: (12515, 1), error: Some((S(480533, 19), 409)), ..BASE }, // EntityAlreadyExistsException
-    Shape { name: S(480552, 13), kind: Structure, members: (12516, 2), ..BASE }, // EntityDetails
-    Shape { name: S(480565, 10), kind: Structure, members: (12518, 5), ..BASE }, // EntityInfo
-    Shape { name: S(480656, 38), kind: Structure, members: (12523, 1), error: Some((S(480694, 29), 409)), ..BASE }, // EntityTemporarilyUnmodifiableException
-    Shape { name: S(480723, 10), kind: String, enums: (3845, 5), ..BASE }, // EntityType
-    Shape { name: S(480767, 12), kind: Structure, members: (12524, 2), ..BASE }, // ErrorDetails
-    Shape { name: S(480779, 23), kind: Map, item: 150, value: 354, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // EvalDecisionDetailsType
-    Shape { name: S(480802, 22), kind: String, min: Some(3.0), max: Some(256.0), ..BASE }, // EvalDecisionSourceType
-    Shape { name: S(480824, 16), kind: Structure, members: (12526, 9), ..BASE }, // EvaluationResult
-    Shape { name: S(481428, 25), kind: List, item: 151, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // EvaluationResultsListType
-    Shape { name: S(481453, 24), kind: Structure, members: (12535, 1), error: Some((S(481477, 15), 404)), ..BASE }, // FeatureDisabledException
-    Shape { name: S(481492, 22), kind: String, ..BASE }, // FeatureDisabledMessage
-    Shape { name: S(481514, 23), kind: Structure, members: (12536, 1), error: Some((S(481537, 14), 409)), ..BASE }, // FeatureEnabledException
-    Shape { name: S(481551, 21), kind: String, ..BASE }, // FeatureEnabledMessage
-    Shape { name: S(481572, 11), kind: String, enums: (3850, 3), ..BASE }, // FeatureType
-    Shape { name: S(481644, 16), kind: List, item: 157, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // FeaturesListType
-    Shape { name: S(481660, 32), kind: Structure, members: (12537, 2), ..BASE }, // GenerateCredentialReportResponse
-    Shape { name: S(481692, 40), kind: Structure, members: (12539, 2), ..BASE }, // GenerateOrganizationsAccessReportRequest
-    Shape { name: S(481800, 41), kind: Structure, members: (12541, 1), ..BASE }, // GenerateOrganizationsAccessReportResponse
-    Shape { name: S(481861, 41), kind: Structure, members: (12542, 2), ..BASE }, // GenerateServiceLastAccessedDetailsRequest
-    Shape { name: S(481902, 42), kind: Structure, members: (12544, 1), ..BASE }, // GenerateServiceLastAccessedDetailsResponse
-    Shape { name: S(481944, 27), kind: Structure, members: (12545, 1), ..BASE }, // GetAccessKeyLastUsedRequest
-    Shape { name: S(481971, 28), kind: Structure, members: (12546, 2), ..BASE }, // GetAccessKeyLastUsedResponse
-    Shape { name: S(482038, 37), kind: Structure, members: (12548, 3), ..BASE }, // GetAccountAuthorizationDetailsRequest
-    Shape { name: S(482104, 38), kind: Structure, members: (12551, 6), ..BASE }, // GetAccountAuthorizationDetailsResponse
-    Shape { name: S(482324, 32), kind: Structure, members: (12557, 1), ..BASE }, // GetAccountPasswordPolicyResponse
-    Shape { name: S(482403, 27), kind: Structure, members: (12558, 0), ..BASE }, // GetAccountPropertiesRequest
-    Shape { name: S(482430, 28), kind: Structure, members: (12558, 1), ..BASE }, // GetAccountPropertiesResponse
-    Shape { name: S(482493, 25), kind: Structure, members: (12559, 1), ..BASE }, // GetAccountSummaryResponse
-    Shape { name: S(482553, 36), kind: Structure, members: (12560, 1), ..BASE }, // GetContextKeysForCustomPolicyRequest
-    Shape { name: S(482639, 31), kind: Structure, members: (12561, 1), ..BASE }, // GetContextKeysForPolicyResponse
-    Shape { name: S(482720, 39), kind: Structure, members: (12562, 2), ..BASE }, // GetContextKeysForPrincipalPolicyRequest
-    Shape { name: S(482809, 27), kind: Structure, members: (12564, 3), ..BASE }, // GetCredentialReportResponse
-    Shape { name: S(482947, 27), kind: Structure, members: (12567, 2), ..BASE }, // GetDelegationRequestRequest
-    Shape { name: S(483054, 28), kind: Structure, members: (12569, 3), ..BASE }, // GetDelegationRequestResponse
-    Shape { name: S(483257, 21), kind: Structure, members: (12572, 2), ..BASE }, // GetGroupPolicyRequest
-    Shape { name: S(483278, 22), kind: Structure, members: (12574, 3), ..BASE }, // GetGroupPolicyResponse
-    Shape { name: S(483300, 15), kind: Structure, members: (12577, 3), ..BASE }, // GetGroupRequest
-    Shape { name: S(483315, 16), kind: Structure, members: (12580, 4), ..BASE }, // GetGroupResponse
-    Shape { name: S(483351, 30), kind: Structure, members: (12584, 2), ..BASE }, // GetHumanReadableSummaryRequest
-    Shape { name: S(483413, 31), kind: Structure, members: (12586, 3), ..BASE }, // GetHumanReadableSummaryResponse
-    Shape { name: S(483532, 25), kind: Structure, members: (12589, 1), ..BASE }, // GetInstanceProfileRequest
-    Shape { name: S(483557, 26), kind: Structure, members: (12590, 1), ..BASE }, // GetInstanceProfileResponse
-    Shape { name: S(483583, 22), kind: Structure, members: (12591, 1), ..BASE }, // GetLoginProfileRequest
-    Shape { name: S(483605, 23), kind: Structure, members: (12592, 1), ..BASE }, // GetLoginProfileResponse
-    Shape { name: S(483628, 19), kind: Structure, members: (12593, 2), ..BASE }, // GetMFADeviceRequest
-    Shape { name: S(483647, 20), kind: Structure, members: (12595, 4), ..BASE }, // GetMFADeviceResponse
-    Shape { name: S(483749, 31), kind: Structure, members: (12599, 1), ..BASE }, // GetOpenIDConnectProviderRequest
-    Shape { name: S(483780, 32), kind: Structure, members: (12600, 8), ..BASE }, // GetOpenIDConnectProviderResponse
-    Shape { name: S(483865, 35), kind: Structure, members: (12608, 4), ..BASE }, // GetOrganizationsAccessReportRequest
-    Shape { name: S(483926, 36), kind: Structure, members: (12612, 9), ..BASE }, // GetOrganizationsAccessReportResponse
-    Shape { name: S(484329, 44), kind: Structure, members: (12621, 2), ..BASE }, // GetOutboundWebIdentityFederationInfoResponse
-    Shape { name: S(484429, 16), kind: Structure, members: (12623, 1), ..BASE }, // GetPolicyRequest
-    Shape { name: S(484445, 17), kind: Structure, members: (12624, 1), ..BASE }, // GetPolicyResponse
-    Shape { name: S(484462, 23), kind: Structure, members: (12625, 2), ..BASE }, // GetPolicyVersionRequest
-    Shape { name: S(484485, 24), kind: Structure, members: (12627, 1), ..BASE }, // GetPolicyVersionResponse
-    Shape { name: S(484509, 20), kind: Structure, members: (12628, 2), ..BASE }, // GetRolePolicyRequest
-    Shape { name: S(484529, 21), kind: Structure, members: (12630, 3), ..BASE }, // GetRolePolicyResponse
-    Shape { name: S(484550, 14), kind: Structure, members: (12633, 1), ..BASE }, // GetRoleRequest
-    Shape { name: S(484564, 15), kind: Structure, members: (12634, 1), ..BASE }, // GetRoleResponse
-    Shape { name: S(484579, 29), kind: Structure, members: (12635, 2), ..BASE }, // GetRoleTemplateVersionRequest
-    Shape { name: S(484649, 30), kind: Structure, members: (12637, 1), ..BASE }, // GetRoleTemplateVersionResponse
-    Shape { name: S(484741, 22), kind: Structure, members: (12638, 1), ..BASE }, // GetSAMLProviderRequest
-    Shape { name: S(484763, 23), kind: Structure, members: (12639, 11), ..BASE }, // GetSAMLProviderResponse
-    Shape { name: S(484930, 22), kind: Structure, members: (12650, 3), ..BASE }, // GetSSHPublicKeyRequest
-    Shape { name: S(484981, 23), kind: Structure, members: (12653, 1), ..BASE }, // GetSSHPublicKeyResponse
-    Shape { name: S(485045, 27), kind: Structure, members: (12654, 1), ..BASE }, // GetServerCertificateRequest
-    Shape { name: S(485072, 28), kind: Structure, members: (12655, 1), ..BASE }, // GetServerCertificateResponse
-    Shape { name: S(485156, 36), kind: Structure, members: (12656, 3), ..BASE }, // GetServiceLastAccessedDetailsRequest
-    Shape { name: S(485192, 37), kind: Structure, members: (12659, 8), ..BASE }, // GetServiceLastAccessedDetailsResponse
-    Shape { name: S(485335, 48), kind: Structure, members: (12667, 4), ..BASE }, // GetServiceLastAccessedDetailsWithEntitiesRequest
-    Shape { name: S(485383, 49), kind: Structure, members: (12671, 7), ..BASE }, // GetServiceLastAccessedDetailsWithEntitiesResponse
-    Shape { name: S(485488, 41), kind: Structure, members: (12678, 1), ..BASE }, // GetServiceLinkedRoleDeletionStatusRequest
-    Shape { name: S(485529, 42), kind: Structure, members: (12679, 2), ..BASE }, // GetServiceLinkedRoleDeletionStatusResponse
-    Shape { name: S(485571, 20), kind: Structure, members: (12681, 2), ..BASE }, // GetUserPolicyRequest
-    Shape { name: S(485591, 21), kind: Structure, members: (12683, 3), ..BASE }, // GetUserPolicyResponse
-    Shape { name: S(485612, 14), kind: Structure, members: (12686, 1), ..BASE }, // GetUserRequest
-    Shape { name: S(485626, 15), kind: Structure, members: (12687, 1), ..BASE }, // GetUserResponse
-    Shape { name: S(485641, 48), kind: Structure, members: (12688, 1), ..BASE }, // GetWorkloadIdentityProviderDeletionStatusRequest
-    Shape { name: S(485689, 49), kind: Structure, members: (12689, 2), ..BASE }, // GetWorkloadIdentityProviderDeletionStatusResponse
-    Shape { name: S(485738, 34), kind: Structure, members: (12691, 1), ..BASE }, // GetWorkloadIdentityProviderRequest
-    Shape { name: S(485772, 48), kind: Structure, members: (12692, 1), ..BASE }, // GetWorkloadIdentityProviderResourcePolicyRequest
-    Shape { name: S(485820, 49), kind: Structure, members: (12693, 2), ..BASE }, // GetWorkloadIdentityProviderResourcePolicyResponse
-    Shape { name: S(485869, 35), kind: Structure, members: (12695, 10), ..BASE }, // GetWorkloadIdentityProviderResponse
-    Shape { name: S(485904, 51), kind: Structure, members: (12705, 1), ..BASE }, // GetWorkloadIdentityTemplateAttestationPolicyRequest
-    Shape { name: S(485955, 52), kind: Structure, members: (12706, 2), ..BASE }, // GetWorkloadIdentityTemplateAttestationPolicyResponse
-    Shape { name: S(486007, 34), kind: Structure, members: (12708, 1), ..BASE }, // GetWorkloadIdentityTemplateRequest
-    Shape { name: S(486041, 35), kind: Structure, members: (12709, 10), ..BASE }, // GetWorkloadIdentityTemplateResponse
-    Shape { name: S(115177, 5), kind: Structure, members: (12719, 5), ..BASE }, // Group
-    Shape { name: S(486076, 11), kind: Structure, members: (12724, 7), ..BASE }, // GroupDetail
-    Shape { name: S(486211, 12), kind: Structure, members: (12731, 2), ..BASE }, // InlinePolicy
-    Shape { name: S(486223, 26), kind: Structure, members: (12733, 3), ..BASE }, // InlinePolicyIdentifierType
-    Shape { name: S(474075, 15), kind: Structure, members: (12736, 7), ..BASE }, // InstanceProfile
-    Shape { name: S(486358, 34), kind: Structure, members: (12743, 1), error: Some((S(486392, 25), 403)), ..BASE }, // InvalidAuthenticationCodeException
-    Shape { name: S(486417, 27), kind: Structure, members: (12744, 1), error: Some((S(486444, 18), 400)), ..BASE }, // InvalidCertificateException
-    Shape { name: S(486462, 21), kind: Structure, members: (12745, 1), error: Some((S(486483, 12), 400)), ..BASE }, // InvalidInputException
-    Shape { name: S(486495, 25), kind: Structure, members: (12746, 1), error: Some((S(486520, 16), 400)), ..BASE }, // InvalidPublicKeyException
-    Shape { name: S(486536, 24), kind: Structure, members: (12747, 1), error: Some((S(486560, 15), 400)), ..BASE }, // InvalidUserTypeException
-    Shape { name: S(486575, 15), kind: List, item: 688, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // KeyHashListType
-    Shape { name: S(486590, 24), kind: Structure, members: (12748, 1), error: Some((S(486614, 15), 400)), ..BASE }, // KeyPairMismatchException
-    Shape { name: S(486629, 22), kind: Structure, members: (12749, 1), error: Some((S(454691, 13), 409)), ..BASE }, // LimitExceededException
-    Shape { name: S(486651, 10), kind: Integer, ..BASE }, // LineNumber
-    Shape { name: S(486661, 21), kind: Structure, members: (12750, 3), ..BASE }, // ListAccessKeysRequest
-    Shape { name: S(486682, 22), kind: Structure, members: (12753, 3), ..BASE }, // ListAccessKeysResponse
-    Shape { name: S(486743, 25), kind: Structure, members: (12756, 2), ..BASE }, // ListAccountAliasesRequest
-    Shape { name: S(486768, 26), kind: Structure, members: (12758, 3), ..BASE }, // ListAccountAliasesResponse
-    Shape { name: S(486841, 32), kind: Structure, members: (12761, 4), ..BASE }, // ListAttachedGroupPoliciesRequest
-    Shape { name: S(486873, 33), kind: Structure, members: (12765, 3), ..BASE }, // ListAttachedGroupPoliciesResponse
-    Shape { name: S(486959, 31), kind: Structure, members: (12768, 4), ..BASE }, // ListAttachedRolePoliciesRequest
-    Shape { name: S(486990, 32), kind: Structure, members: (12772, 3), ..BASE }, // ListAttachedRolePoliciesResponse
-    Shape { name: S(487022, 31), kind: Structure, members: (12775, 4), ..BASE }, // ListAttachedUserPoliciesRequest
-    Shape { name: S(487053, 32), kind: Structure, members: (12779, 3), ..BASE }, // ListAttachedUserPoliciesResponse
-    Shape { name: S(487085, 29), kind: Structure, members: (12782, 3), ..BASE }, // ListDelegationRequestsRequest
-    Shape { name: S(487114, 30), kind: Structure, members: (12785, 3), ..BASE }, // ListDelegationRequestsResponse
-    Shape { name: S(487241, 28), kind: Structure, members: (12788, 6), ..BASE }, // ListEntitiesForPolicyRequest
-    Shape { name: S(487366, 29), kind: Structure, members: (12794, 5), ..BASE }, // ListEntitiesForPolicyResponse
-    Shape { name: S(487512, 24), kind: Structure, members: (12799, 3), ..BASE }, // ListGroupPoliciesRequest
-    Shape { name: S(487536, 25), kind: Structure, members: (12802, 3), ..BASE }, // ListGroupPoliciesResponse
-    Shape { name: S(487561, 24), kind: Structure, members: (12805, 3), ..BASE }, // ListGroupsForUserRequest
-    Shape { name: S(487585, 25), kind: Structure, members: (12808, 3), ..BASE }, // ListGroupsForUserResponse
-    Shape { name: S(487627, 17), kind: Structure, members: (12811, 3), ..BASE }, // ListGroupsRequest
-    Shape { name: S(487644, 18), kind: Structure, members: (12814, 3), ..BASE }, // ListGroupsResponse
-    Shape { name: S(487662, 30), kind: Structure, members: (12817, 3), ..BASE }, // ListInstanceProfileTagsRequest
-    Shape { name: S(487692, 31), kind: Structure, members: (12820, 3), ..BASE }, // ListInstanceProfileTagsResponse
-    Shape { name: S(487723, 34), kind: Structure, members: (12823, 3), ..BASE }, // ListInstanceProfilesForRoleRequest
-    Shape { name: S(487757, 35), kind: Structure, members: (12826, 3), ..BASE }, // ListInstanceProfilesForRoleResponse
-    Shape { name: S(487845, 27), kind: Structure, members: (12829, 3), ..BASE }, // ListInstanceProfilesRequest
-    Shape { name: S(487872, 28), kind: Structure, members: (12832, 3), ..BASE }, // ListInstanceProfilesResponse
-    Shape { name: S(487900, 24), kind: Structure, members: (12835, 3), ..BASE }, // ListMFADeviceTagsRequest
-    Shape { name: S(487924, 25), kind: Structure, members: (12838, 3), ..BASE }, // ListMFADeviceTagsResponse
-    Shape { name: S(487949, 21), kind: Structure, members: (12841, 3), ..BASE }, // ListMFADevicesRequest
-    Shape { name: S(487970, 22), kind: Structure, members: (12844, 3), ..BASE }, // ListMFADevicesResponse
-    Shape { name: S(488027, 36), kind: Structure, members: (12847, 3), ..BASE }, // ListOpenIDConnectProviderTagsRequest
-    Shape { name: S(488063, 37), kind: Structure, members: (12850, 3), ..BASE }, // ListOpenIDConnectProviderTagsResponse
-    Shape { name: S(488100, 33), kind: Structure, members: (12853, 0), ..BASE }, // ListOpenIDConnectProvidersRequest
-    Shape { name: S(488133, 34), kind: Structure, members: (12853, 1), ..BASE }, // ListOpenIDConnectProvidersResponse
-    Shape { name: S(488247, 32), kind: Structure, members: (12854, 0), ..BASE }, // ListOrganizationsFeaturesRequest
-    Shape { name: S(488279, 33), kind: Structure, members: (12854, 2), ..BASE }, // ListOrganizationsFeaturesResponse
-    Shape { name: S(488312, 38), kind: Structure, members: (12856, 2), ..BASE }, // ListPoliciesGrantingServiceAccessEntry
-    Shape { name: S(488350, 40), kind: Structure, members: (12858, 3), ..BASE }, // ListPoliciesGrantingServiceAccessRequest
-    Shape { name: S(488446, 41), kind: Structure, members: (12861, 3), ..BASE }, // ListPoliciesGrantingServiceAccessResponse
-    Shape { name: S(488579, 19), kind: Structure, members: (12864, 6), ..BASE }, // ListPoliciesRequest
-    Shape { name: S(488639, 20), kind: Structure, members: (12870, 3), ..BASE }, // ListPoliciesResponse
-    Shape { name: S(488659, 21), kind: Structure, members: (12873, 3), ..BASE }, // ListPolicyTagsRequest
-    Shape { name: S(488680, 22), kind: Structure, members: (12876, 3), ..BASE }, // ListPolicyTagsResponse
-    Shape { name: S(488702, 25), kind: Structure, members: (12879, 3), ..BASE }, // ListPolicyVersionsRequest
-    Shape { name: S(488727, 26), kind: Structure, members: (12882, 3), ..BASE }, // ListPolicyVersionsResponse
-    Shape { name: S(488774, 23), kind: Structure, members: (12885, 3), ..BASE }, // ListRolePoliciesRequest
-    Shape { name: S(488797, 24), kind: Structure, members: (12888, 3), ..BASE }, // ListRolePoliciesResponse
-    Shape { name: S(488821, 19), kind: Structure, members: (12891, 3), ..BASE }, // ListRoleTagsRequest
-    Shape { name: S(488840, 20), kind: Structure, members: (12894, 3), ..BASE }, // ListRoleTagsResponse
-    Shape { name: S(488860, 16), kind: Structure, members: (12897, 3), ..BASE }, // ListRolesRequest
-    Shape { name: S(488876, 17), kind: Structure, members: (12900, 3), ..BASE }, // ListRolesResponse
-    Shape { name: S(488893, 27), kind: Structure, members: (12903, 3), ..BASE }, // ListSAMLProviderTagsRequest
-    Shape { name: S(488920, 28), kind: Structure, members: (12906, 3), ..BASE }, // ListSAMLProviderTagsResponse
-    Shape { name: S(488948, 24), kind: Structure, members: (12909, 0), ..BASE }, // ListSAMLProvidersRequest
-    Shape { name: S(488972, 25), kind: Structure, members: (12909, 1), ..BASE }, // ListSAMLProvidersResponse
-    Shape { name: S(489050, 24), kind: Structure, members: (12910, 3), ..BASE }, // ListSSHPublicKeysRequest
-    Shape { name: S(489074, 25), kind: Structure, members: (12913, 3), ..BASE }, // ListSSHPublicKeysResponse
-    Shape { name: S(489143, 32), kind: Structure, members: (12916, 3), ..BASE }, // ListServerCertificateTagsRequest
-    Shape { name: S(489175, 33), kind: Structure, members: (12919, 3), ..BASE }, // ListServerCertificateTagsResponse
-    Shape { name: S(489208, 29), kind: Structure, members: (12922, 3), ..BASE }, // ListServerCertificatesRequest
-    Shape { name: S(489237, 30), kind: Structure, members: (12925, 3), ..BASE }, // ListServerCertificatesResponse
-    Shape { name: S(489359, 37), kind: Structure, members: (12928, 5), ..BASE }, // ListServiceSpecificCredentialsRequest
-    Shape { name: S(489425, 38), kind: Structure, members: (12933, 3), ..BASE }, // ListServiceSpecificCredentialsResponse
-    Shape { name: S(489546, 30), kind: Structure, members: (12936, 3), ..BASE }, // ListSigningCertificatesRequest
-    Shape { name: S(489576, 31), kind: Structure, members: (12939, 3), ..BASE }, // ListSigningCertificatesResponse
-    Shape { name: S(489607, 23), kind: Structure, members: (12942, 3), ..BASE }, // ListUserPoliciesRequest
-    Shape { name: S(489630, 24), kind: Structure, members: (12945, 3), ..BASE }, // ListUserPoliciesResponse
-    Shape { name: S(489654, 19), kind: Structure, members: (12948, 3), ..BASE }, // ListUserTagsRequest
-    Shape { name: S(489673, 20), kind: Structure, members: (12951, 3), ..BASE }, // ListUserTagsResponse
-    Shape { name: S(489693, 16), kind: Structure, members: (12954, 3), ..BASE }, // ListUsersRequest
-    Shape { name: S(489709, 17), kind: Structure, members: (12957, 3), ..BASE }, // ListUsersResponse
-    Shape { name: S(489726, 28), kind: Structure, members: (12960, 3), ..BASE }, // ListVirtualMFADevicesRequest
-    Shape { name: S(489807, 29), kind: Structure, members: (12963, 3), ..BASE }, // ListVirtualMFADevicesResponse
-    Shape { name: S(489892, 50), kind: Structure, members: (12966, 3), ..BASE }, // ListWorkloadIdentityProviderOutboundSignersRequest
-    Shape { name: S(489942, 51), kind: Structure, members: (12969, 3), ..BASE }, // ListWorkloadIdentityProviderOutboundSignersResponse
-    Shape { name: S(489993, 39), kind: Structure, members: (12972, 3), ..BASE }, // ListWorkloadIdentityProviderTagsRequest
-    Shape { name: S(490032, 40), kind: Structure, members: (12975, 3), ..BASE }, // ListWorkloadIdentityProviderTagsResponse
-    Shape { name: S(490072, 36), kind: Structure, members: (12978, 3), ..BASE }, // ListWorkloadIdentityProvidersRequest
-    Shape { name: S(490108, 37), kind: Structure, members: (12981, 3), ..BASE }, // ListWorkloadIdentityProvidersResponse
-    Shape { name: S(490225, 39), kind: Structure, members: (12984, 3), ..BASE }, // ListWorkloadIdentityTemplateTagsRequest
-    Shape { name: S(490264, 40), kind: Structure, members: (12987, 3), ..BASE }, // ListWorkloadIdentityTemplateTagsResponse
-    Shape { name: S(490304, 36), kind: Structure, members: (12990, 5), ..BASE }, // ListWorkloadIdentityTemplatesRequest
-    Shape { name: S(490340, 37), kind: Structure, members: (12995, 3), ..BASE }, // ListWorkloadIdentityTemplatesResponse
-    Shape { name: S(474350, 12), kind: Structure, members: (12998, 4), ..BASE }, // LoginProfile
-    Shape { name: S(490457, 9), kind: Structure, members: (13002, 3), ..BASE }, // MFADevice
-    Shape { name: S(490466, 29), kind: Structure, members: (13005, 1), error: Some((S(490495, 20), 400)), ..BASE }, // MalformedCertificateException
-    Shape { name: S(490515, 32), kind: Structure, members: (13006, 1), error: Some((S(490547, 23), 400)), ..BASE }, // MalformedPolicyDocumentException
-    Shape { name: S(490570, 19), kind: Structure, members: (13007, 12), ..BASE }, // ManagedPolicyDetail
-    Shape { name: S(490935, 27), kind: List, item: 332, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ManagedPolicyDetailListType
-    Shape { name: S(490962, 21), kind: Structure, members: (13019, 1), error: Some((S(490983, 12), 409)), ..BASE }, // NameConflictException
-    Shape { name: S(490995, 21), kind: Structure, members: (13020, 1), error: Some((S(491016, 12), 404)), ..BASE }, // NoSuchEntityException
-    Shape { name: S(491028, 30), kind: Structure, members: (13021, 2), ..BASE }, // OpenIDConnectProviderListEntry
-    Shape { name: S(491168, 29), kind: List, item: 336, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // OpenIDConnectProviderListType
-    Shape { name: S(491197, 28), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // OpenIDConnectProviderUrlType
-    Shape { name: S(491225, 36), kind: Structure, members: (13023, 1), error: Some((S(491261, 27), 400)), ..BASE }, // OpenIdIdpCommunicationErrorException
-    Shape { name: S(491288, 29), kind: Structure, members: (13024, 1), ..BASE }, // OrderedOrganizationPolicyType
-    Shape { name: S(491409, 18), kind: String, max: Some(34.0), pattern: Some(S(491427, 19)), ..BASE }, // OrganizationIdType
-    Shape { name: S(491446, 40), kind: Structure, members: (13025, 0), error: Some((S(491446, 40), 400)), ..BASE }, // OrganizationLevelResourcesExistException
-    Shape { name: S(491486, 29), kind: Structure, members: (13025, 0), error: Some((S(491486, 29), 400)), ..BASE }, // OrganizationNotFoundException
-    Shape { name: S(491515, 41), kind: Structure, members: (13025, 0), error: Some((S(491515, 41), 400)), ..BASE }, // OrganizationNotInAllFeaturesModeException
-    Shape { name: S(491556, 26), kind: List, item: 340, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(7.0), ..BASE }, // OrganizationPolicyListType
-    Shape { name: S(481102, 27), kind: Structure, members: (13025, 1), ..BASE }, // OrganizationsDecisionDetail
-    Shape { name: S(491653, 19), kind: Structure, members: (13026, 7), ..BASE }, // ParameterDefinition
-    Shape { name: S(482356, 14), kind: Structure, members: (13033, 10), ..BASE }, // PasswordPolicy
-    Shape { name: S(492382, 32), kind: Structure, members: (13043, 1), error: Some((S(492414, 23), 400)), ..BASE }, // PasswordPolicyViolationException
-    Shape { name: S(492437, 33), kind: String, enums: (3853, 1), ..BASE }, // PermissionsBoundaryAttachmentType
-    Shape { name: S(481188, 33), kind: Structure, members: (13044, 1), ..BASE }, // PermissionsBoundaryDecisionDetail
-    Shape { name: S(431160, 6), kind: Structure, members: (13045, 12), ..BASE }, // Policy
-    Shape { name: S(492584, 12), kind: Structure, members: (13057, 2), ..BASE }, // PolicyDetail
-    Shape { name: S(492596, 28), kind: String, enums: (3854, 3), ..BASE }, // PolicyEvaluationDecisionType
-    Shape { name: S(492648, 25), kind: Structure, members: (13059, 1), error: Some((S(492673, 16), 500)), ..BASE }, // PolicyEvaluationException
-    Shape { name: S(492689, 24), kind: List, item: 360, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(256.0), ..BASE }, // PolicyExclusionsListType
-    Shape { name: S(492713, 27), kind: Structure, members: (13060, 5), ..BASE }, // PolicyGrantingServiceAccess
-    Shape { name: S(492800, 11), kind: Structure, members: (13065, 2), ..BASE }, // PolicyGroup
-    Shape { name: S(492811, 19), kind: List, item: 358, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyGroupListType
-    Shape { name: S(492830, 16), kind: Structure, members: (13067, 3), ..BASE }, // PolicyIdentifier
-    Shape { name: S(492917, 26), kind: String, enums: (3857, 6), ..BASE }, // PolicyIdentifierPolicyType
-    Shape { name: S(492997, 20), kind: String, ..BASE }, // PolicyIdentifierType
-    Shape { name: S(493017, 28), kind: Structure, members: (13070, 1), error: Some((S(493045, 19), 400)), ..BASE }, // PolicyNotAttachableException
-    Shape { name: S(493064, 15), kind: Structure, members: (13071, 3), ..BASE }, // PolicyParameter
-    Shape { name: S(493079, 23), kind: String, enums: (3863, 2), ..BASE }, // PolicyParameterTypeEnum
-    Shape { name: S(493102, 10), kind: Structure, members: (13074, 2), ..BASE }, // PolicyRole
-    Shape { name: S(493129, 18), kind: List, item: 366, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyRoleListType
-    Shape { name: S(493147, 16), kind: String, enums: (3865, 7), ..BASE }, // PolicySourceType
-    Shape { name: S(493163, 15), kind: String, enums: (3872, 2), ..BASE }, // PolicyUsageType
-    Shape { name: S(493195, 10), kind: Structure, members: (13076, 2), ..BASE }, // PolicyUser
-    Shape { name: S(493205, 18), kind: List, item: 370, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyUserListType
-    Shape { name: S(474796, 13), kind: Structure, members: (13078, 4), ..BASE }, // PolicyVersion
-    Shape { name: S(493305, 8), kind: Structure, members: (13082, 2), ..BASE }, // Position
-    Shape { name: S(493353, 27), kind: Structure, members: (13084, 1), ..BASE }, // PutAccountPropertiesRequest
-    Shape { name: S(493380, 28), kind: Structure, members: (13085, 0), ..BASE }, // PutAccountPropertiesResponse
-    Shape { name: S(493408, 21), kind: Structure, members: (13085, 3), ..BASE }, // PutGroupPolicyRequest
-    Shape { name: S(493429, 33), kind: Structure, members: (13088, 2), ..BASE }, // PutRolePermissionsBoundaryRequest
-    Shape { name: S(493462, 20), kind: Structure, members: (13090, 3), ..BASE }, // PutRolePolicyRequest
-    Shape { name: S(493482, 33), kind: Structure, members: (13093, 2), ..BASE }, // PutUserPermissionsBoundaryRequest
-    Shape { name: S(493515, 20), kind: Structure, members: (13095, 3), ..BASE }, // PutUserPolicyRequest
-    Shape { name: S(493535, 48), kind: Structure, members: (13098, 2), ..BASE }, // PutWorkloadIdentityProviderResourcePolicyRequest
-    Shape { name: S(493583, 49), kind: Structure, members: (13100, 0), ..BASE }, // PutWorkloadIdentityProviderResourcePolicyResponse
-    Shape { name: S(493632, 51), kind: Structure, members: (13100, 2), ..BASE }, // PutWorkloadIdentityTemplateAttestationPolicyRequest
-    Shape { name: S(493683, 52), kind: Structure, members: (13102, 0), ..BASE }, // PutWorkloadIdentityTemplateAttestationPolicyResponse
-    Shape { name: S(493735, 10), kind: String, max: Some(1000.0), ..BASE }, // ReasonType
-    Shape { name: S(493745, 14), kind: String, min: Some(1.0), max: Some(100.0), ..BASE }, // RegionNameType
-    Shape { name: S(493759, 30), kind: Structure, members: (13102, 2), ..BASE }, // RejectDelegationRequestRequest
-    Shape { name: S(493789, 46), kind: Structure, members: (13104, 2), ..BASE }, // RemoveClientIDFromOpenIDConnectProviderRequest
-    Shape { name: S(493835, 36), kind: Structure, members: (13106, 2), ..BASE }, // RemoveRoleFromInstanceProfileRequest
-    Shape { name: S(493871, 26), kind: Structure, members: (13108, 2), ..BASE }, // RemoveUserFromGroupRequest
-    Shape { name: S(493897, 21), kind: Structure, members: (13110, 1), ..BASE }, // ReplacementValueEntry
-    Shape { name: S(493918, 17), kind: Blob, ..BASE }, // ReportContentType
-    Shape { name: S(493935, 16), kind: String, enums: (3874, 1), ..BASE }, // ReportFormatType
-    Shape { name: S(493959, 38), kind: Structure, members: (13111, 1), error: Some((S(493997, 29), 409)), ..BASE }, // ReportGenerationLimitExceededException
-    Shape { name: S(494026, 26), kind: String, ..BASE }, // ReportStateDescriptionType
-    Shape { name: S(494052, 15), kind: String, enums: (3875, 3), ..BASE }, // ReportStateType
-    Shape { name: S(494092, 37), kind: Structure, members: (13112, 2), ..BASE }, // ResetServiceSpecificCredentialRequest
-    Shape { name: S(494129, 38), kind: Structure, members: (13114, 1), ..BASE }, // ResetServiceSpecificCredentialResponse
-    Shape { name: S(494167, 26), kind: String, min: Some(1.0), max: Some(64.0), ..BASE }, // ResourceHandlingOptionType
-    Shape { name: S(494193, 20), kind: List, item: 401, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ResourceNameListType
-    Shape { name: S(494213, 16), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // ResourceNameType
-    Shape { name: S(494229, 22), kind: Structure, members: (13115, 6), ..BASE }, // ResourceSpecificResult
-    Shape { name: S(494316, 30), kind: List, item: 402, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ResourceSpecificResultListType
-    Shape { name: S(494346, 22), kind: Structure, members: (13121, 4), ..BASE }, // ResyncMFADeviceRequest
-    Shape { name: S(139278, 4), kind: Structure, members: (13125, 13), ..BASE }, // Role
-    Shape { name: S(494468, 10), kind: Structure, members: (13138, 12), ..BASE }, // RoleDetail
-    Shape { name: S(494368, 12), kind: Structure, members: (13150, 2), ..BASE }, // RoleLastUsed
-    Shape { name: S(494587, 21), kind: Structure, members: (13152, 1), error: Some((S(494608, 12), 409)), ..BASE }, // RoleModifiedException
-    Shape { name: S(494620, 29), kind: Structure, members: (13153, 1), error: Some((S(494649, 20), 400)), ..BASE }, // RoleTemplateDisabledException
-    Shape { name: S(484679, 19), kind: Structure, members: (13154, 23), ..BASE }, // RoleTemplateVersion
-    Shape { name: S(495689, 17), kind: List, item: 412, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RoleUsageListType
-    Shape { name: S(495706, 13), kind: Structure, members: (13177, 2), ..BASE }, // RoleUsageType
-    Shape { name: S(495742, 17), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // SAMLIssuerURLType
-    Shape { name: S(495759, 16), kind: Structure, members: (13179, 2), ..BASE }, // SAMLKeyHashEntry
-    Shape { name: S(495839, 19), kind: List, item: 414, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SAMLKeyHashListType
-    Shape { name: S(495858, 24), kind: String, min: Some(1000.0), max: Some(10000000.0), ..BASE }, // SAMLMetadataDocumentType
-    Shape { name: S(495882, 14), kind: Structure, members: (13181, 2), ..BASE }, // SAMLPrivateKey
-    Shape { name: S(495939, 21), kind: Structure, members: (13183, 4), ..BASE }, // SAMLProviderListEntry
-    Shape { name: S(495960, 20), kind: List, item: 418, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SAMLProviderListType
-    Shape { name: S(495980, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(496000, 8)), ..BASE }, // SAMLProviderNameType
-    Shape { name: S(485004, 12), kind: Structure, members: (13187, 6), ..BASE }, // SSHPublicKey
-    Shape { name: S(496134, 20), kind: List, item: 423, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SSHPublicKeyListType
-    Shape { name: S(496154, 20), kind: Structure, members: (13193, 4), ..BASE }, // SSHPublicKeyMetadata
-    Shape { name: S(496174, 26), kind: Structure, members: (13197, 1), ..BASE }, // SendDelegationTokenRequest
-    Shape { name: S(485100, 17), kind: Structure, members: (13198, 4), ..BASE }, // ServerCertificate
-    Shape { name: S(496200, 25), kind: Structure, members: (13202, 6), ..BASE }, // ServerCertificateMetadata
-    Shape { name: S(496470, 32), kind: Structure, members: (13208, 0), error: Some((S(496470, 32), 400)), ..BASE }, // ServiceAccessNotEnabledException
-    Shape { name: S(496502, 23), kind: Structure, members: (13208, 1), error: Some((S(496525, 14), 500)), ..BASE }, // ServiceFailureException
-    Shape { name: S(496539, 19), kind: Structure, members: (13209, 7), ..BASE }, // ServiceLastAccessed
-    Shape { name: S(496789, 28), kind: Structure, members: (13216, 1), error: Some((S(496817, 19), 404)), ..BASE }, // ServiceNotSupportedException
-    Shape { name: S(475589, 25), kind: Structure, members: (13217, 10), ..BASE }, // ServiceSpecificCredential
-    Shape { name: S(497081, 33), kind: Structure, members: (13227, 8), ..BASE }, // ServiceSpecificCredentialMetadata
-    Shape { name: S(497114, 34), kind: List, item: 432, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ServiceSpecificCredentialsListType
-    Shape { name: S(485255, 20), kind: List, item: 429, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // ServicesLastAccessed
-    Shape { name: S(497148, 30), kind: Structure, members: (13235, 2), ..BASE }, // SetDefaultPolicyVersionRequest
-    Shape { name: S(497178, 41), kind: Structure, members: (13237, 1), ..BASE }, // SetSecurityTokenServicePreferencesRequest
-    Shape { name: S(497302, 18), kind: Structure, members: (13238, 5), ..BASE }, // SigningCertificate
-    Shape { name: S(497320, 27), kind: Structure, members: (13243, 12), ..BASE }, // SimulateCustomPolicyRequest
-    Shape { name: S(497796, 22), kind: Structure, members: (13255, 3), ..BASE }, // SimulatePolicyResponse
-    Shape { name: S(497874, 30), kind: Structure, members: (13258, 13), ..BASE }, // SimulatePrincipalPolicyRequest
-    Shape { name: S(497966, 24), kind: List, item: 627, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SimulationPolicyListType
-    Shape { name: S(494409, 18), kind: Structure, members: (13271, 2), ..BASE }, // SourceRoleTemplate
-    Shape { name: S(497990, 9), kind: Structure, members: (13273, 4), ..BASE }, // Statement
-    Shape { name: S(498181, 17), kind: List, item: 443, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // StatementListType
-    Shape { name: S(104680, 3), kind: Structure, members: (13277, 2), ..BASE }, // Tag
-    Shape { name: S(498198, 25), kind: Structure, members: (13279, 2), ..BASE }, // TagInstanceProfileRequest
-    Shape { name: S(498223, 19), kind: Structure, members: (13281, 2), ..BASE }, // TagMFADeviceRequest
-    Shape { name: S(498242, 31), kind: Structure, members: (13283, 2), ..BASE }, // TagOpenIDConnectProviderRequest
-    Shape { name: S(498273, 16), kind: Structure, members: (13285, 2), ..BASE }, // TagPolicyRequest
-    Shape { name: S(498289, 14), kind: Structure, members: (13287, 2), ..BASE }, // TagRoleRequest
-    Shape { name: S(498303, 22), kind: Structure, members: (13289, 2), ..BASE }, // TagSAMLProviderRequest
-    Shape { name: S(498325, 27), kind: Structure, members: (13291, 2), ..BASE }, // TagServerCertificateRequest
-    Shape { name: S(498352, 11), kind: Structure, members: (13293, 2), ..BASE }, // TagTemplate
-    Shape { name: S(498363, 14), kind: Structure, members: (13295, 2), ..BASE }, // TagUserRequest
-    Shape { name: S(498377, 34), kind: Structure, members: (13297, 2), ..BASE }, // TagWorkloadIdentityProviderRequest
-    Shape { name: S(498411, 34), kind: Structure, members: (13299, 2), ..BASE }, // TagWorkloadIdentityTemplateRequest
-    Shape { name: S(498445, 25), kind: Structure, members: (13301, 4), ..BASE }, // TrackedActionLastAccessed
-    Shape { name: S(496706, 26), kind: List, item: 457, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TrackedActionsLastAccessed
-    Shape { name: S(498676, 27), kind: Structure, members: (13305, 1), error: Some((S(498703, 18), 400)), ..BASE }, // UnmodifiableEntityException
-    Shape { name: S(498721, 38), kind: Structure, members: (13306, 1), error: Some((S(498759, 29), 400)), ..BASE }, // UnrecognizedPublicKeyEncodingException
-    Shape { name: S(498788, 27), kind: Structure, members: (13307, 2), ..BASE }, // UntagInstanceProfileRequest
-    Shape { name: S(498815, 21), kind: Structure, members: (13309, 2), ..BASE }, // UntagMFADeviceRequest
-    Shape { name: S(498836, 33), kind: Structure, members: (13311, 2), ..BASE }, // UntagOpenIDConnectProviderRequest
-    Shape { name: S(498869, 18), kind: Structure, members: (13313, 2), ..BASE }, // UntagPolicyRequest
-    Shape { name: S(498887, 16), kind: Structure, members: (13315, 2), ..BASE }, // UntagRoleRequest
-    Shape { name: S(498903, 24), kind: Structure, members: (13317, 2), ..BASE }, // UntagSAMLProviderRequest
-    Shape { name: S(498927, 29), kind: Structure, members: (13319, 2), ..BASE }, // UntagServerCertificateRequest
-    Shape { name: S(498956, 16), kind: Structure, members: (13321, 2), ..BASE }, // UntagUserRequest
-    Shape { name: S(498972, 36), kind: Structure, members: (13323, 2), ..BASE }, // UntagWorkloadIdentityProviderRequest
-    Shape { name: S(499008, 36), kind: Structure, members: (13325, 2), ..BASE }, // UntagWorkloadIdentityTemplateRequest
-    Shape { name: S(499044, 22), kind: Structure, members: (13327, 3), ..BASE }, // UpdateAccessKeyRequest
-    Shape { name: S(499066, 34), kind: Structure, members: (13330, 9), ..BASE }, // UpdateAccountPasswordPolicyRequest
-    Shape { name: S(499100, 29), kind: Structure, members: (13339, 2), ..BASE }, // UpdateAssumeRolePolicyRequest
-    Shape { name: S(499129, 30), kind: Structure, members: (13341, 2), ..BASE }, // UpdateDelegationRequestRequest
-    Shape { name: S(499159, 18), kind: Structure, members: (13343, 3), ..BASE }, // UpdateGroupRequest
-    Shape { name: S(499244, 25), kind: Structure, members: (13346, 5), ..BASE }, // UpdateLoginProfileRequest
-    Shape { name: S(499361, 34), kind: Structure, members: (13351, 5), ..BASE }, // UpdateOpenIDConnectProviderRequest
-    Shape { name: S(499552, 44), kind: Structure, members: (13356, 2), ..BASE }, // UpdateOpenIDConnectProviderThumbprintRequest
-    Shape { name: S(499596, 28), kind: Structure, members: (13358, 2), ..BASE }, // UpdateRoleDescriptionRequest
-    Shape { name: S(499624, 29), kind: Structure, members: (13360, 1), ..BASE }, // UpdateRoleDescriptionResponse
-    Shape { name: S(499653, 17), kind: Structure, members: (13361, 5), ..BASE }, // UpdateRoleRequest
-    Shape { name: S(499670, 18), kind: Structure, members: (13366, 0), ..BASE }, // UpdateRoleResponse
-    Shape { name: S(499688, 25), kind: Structure, members: (13366, 9), ..BASE }, // UpdateSAMLProviderRequest
-    Shape { name: S(499766, 26), kind: Structure, members: (13375, 1), ..BASE }, // UpdateSAMLProviderResponse
-    Shape { name: S(499792, 25), kind: Structure, members: (13376, 3), ..BASE }, // UpdateSSHPublicKeyRequest
-    Shape { name: S(499817, 30), kind: Structure, members: (13379, 3), ..BASE }, // UpdateServerCertificateRequest
-    Shape { name: S(499924, 38), kind: Structure, members: (13382, 3), ..BASE }, // UpdateServiceSpecificCredentialRequest
-    Shape { name: S(499962, 31), kind: Structure, members: (13385, 3), ..BASE }, // UpdateSigningCertificateRequest
-    Shape { name: S(499993, 17), kind: Structure, members: (13388, 3), ..BASE }, // UpdateUserRequest
-    Shape { name: S(500048, 51), kind: Structure, members: (13391, 3), ..BASE }, // UpdateWorkloadIdentityProviderOutboundSignerRequest
-    Shape { name: S(500099, 52), kind: Structure, members: (13394, 0), ..BASE }, // UpdateWorkloadIdentityProviderOutboundSignerResponse
-    Shape { name: S(500151, 25), kind: Structure, members: (13394, 2), ..BASE }, // UploadSSHPublicKeyRequest
-    Shape { name: S(500176, 26), kind: Structure, members: (13396, 1), ..BASE }, // UploadSSHPublicKeyResponse
-    Shape { name: S(500202, 30), kind: Structure, members: (13397, 6), ..BASE }, // UploadServerCertificateRequest
-    Shape { name: S(500267, 31), kind: Structure, members: (13403, 2), ..BASE }, // UploadServerCertificateResponse
-    Shape { name: S(500298, 31), kind: Structure, members: (13405, 2), ..BASE }, // UploadSigningCertificateRequest
-    Shape { name: S(500329, 32), kind: Structure, members: (13407, 1), ..BASE }, // UploadSigningCertificateResponse
-    Shape { name: S(336393, 4), kind: Structure, members: (13408, 8), ..BASE }, // User
-    Shape { name: S(500441, 10), kind: Structure, members: (13416, 10), ..BASE }, // UserDetail
-    Shape { name: S(475841, 16), kind: Structure, members: (13426, 6), ..BASE }, // VirtualMFADevice
-    Shape { name: S(500615, 31), kind: String, min: Some(0.0), max: Some(1000.0), pattern: Some(S(500646, 49)), ..BASE }, // WorkloadIdentityDescriptionType
-    Shape { name: S(500695, 26), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(500721, 86)), ..BASE }, // WorkloadIdentityDomainType
-    Shape { name: S(500807, 39), kind: Structure, members: (13432, 3), ..BASE }, // WorkloadIdentityJwtOutboundSignerDetail
-    Shape { name: S(500996, 38), kind: Structure, members: (13435, 1), ..BASE }, // WorkloadIdentityJwtSignerConfiguration
-    Shape { name: S(501075, 43), kind: Structure, members: (13436, 1), ..BASE }, // WorkloadIdentityOutboundSignerConfiguration
-    Shape { name: S(501135, 49), kind: Structure, members: (13437, 2), ..BASE }, // WorkloadIdentityOutboundSignerDetailConfiguration
-    Shape { name: S(501198, 37), kind: Structure, members: (13439, 7), ..BASE }, // WorkloadIdentityOutboundSignerSummary
-    Shape { name: S(501356, 31), kind: Structure, members: (13446, 4), ..BASE }, // WorkloadIdentityOutboundSigners
-    Shape { name: S(501487, 30), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(501517, 74)), ..BASE }, // WorkloadIdentityPathPrefixType
-    Shape { name: S(501591, 25), kind: Structure, members: (13450, 2), ..BASE }, // WorkloadIdentityPrivateCa
-    Shape { name: S(501687, 33), kind: Structure, members: (13452, 8), ..BASE }, // WorkloadIdentityProviderListEntry
-    Shape { name: S(501720, 37), kind: Structure, members: (13460, 1), ..BASE }, // WorkloadIdentityReplacementValueEntry
-    Shape { name: S(501757, 33), kind: String, enums: (3878, 2), ..BASE }, // WorkloadIdentityResourceScopeType
-    Shape { name: S(501809, 38), kind: Structure, members: (13461, 2), ..BASE }, // WorkloadIdentityTemplateDefinitionType
-    Shape { name: S(501915, 42), kind: String, enums: (3880, 1), ..BASE }, // WorkloadIdentityTemplateDeletionStatusType
-    Shape { name: S(501957, 32), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(501989, 16)), ..BASE }, // WorkloadIdentityTemplateNameType
-    Shape { name: S(502005, 39), kind: String, min: Some(3.0), max: Some(16384.0), pattern: Some(S(502044, 134)), ..BASE }, // WorkloadIdentityTemplatePathPatternType
-    Shape { name: S(502178, 31), kind: Structure, members: (13463, 8), ..BASE }, // WorkloadIdentityTemplateSummary
-    Shape { name: S(502209, 40), kind: Structure, members: (13471, 5), ..BASE }, // WorkloadIdentityX509OutboundSignerDetail
-    Shape { name: S(502249, 15), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // accessKeyIdType
-    Shape { name: S(502269, 25), kind: List, item: 6, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // accessKeyMetadataListType
-    Shape { name: S(502294, 19), kind: String, ..BASE }, // accessKeySecretType
-    Shape { name: S(502313, 20), kind: List, item: 524, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // accountAliasListType
-    Shape { name: S(502333, 16), kind: String, min: Some(3.0), max: Some(63.0), pattern: Some(S(502349, 41)), ..BASE }, // accountAliasType
-    Shape { name: S(502390, 13), kind: String, pattern: Some(S(78881, 6)), ..BASE }, // accountIdType
-    Shape { name: S(502403, 24), kind: Map, item: 527, value: 528, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // accountPropertiesMapType
-    Shape { name: S(502427, 22), kind: String, min: Some(1.0), max: Some(50.0), pattern: Some(S(502449, 25)), ..BASE }, // accountPropertyKeyType
-    Shape { name: S(502474, 24), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // accountPropertyValueType
-    Shape { name: S(502498, 8), kind: Boolean, ..BASE }, // allUsers
-    Shape { name: S(502506, 7), kind: String, min: Some(20.0), max: Some(2048.0), ..BASE }, // arnType
-    Shape { name: S(502513, 27), kind: String, enums: (3881, 2), ..BASE }, // assertionEncryptionModeType
-    Shape { name: S(502555, 20), kind: String, enums: (3883, 3), ..BASE }, // assignmentStatusType
-    Shape { name: S(502596, 24), kind: List, item: 21, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // attachedPoliciesListType
-    Shape { name: S(502620, 19), kind: Integer, ..BASE }, // attachmentCountType
-    Shape { name: S(502639, 22), kind: String, min: Some(6.0), max: Some(6.0), pattern: Some(S(502661, 5)), ..BASE }, // authenticationCodeType
-    Shape { name: S(502666, 17), kind: Boolean, ..BASE }, // booleanObjectType
-    Shape { name: S(502683, 11), kind: Boolean, ..BASE }, // booleanType
-    Shape { name: S(502694, 19), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(502713, 34)), ..BASE }, // certificateBodyType
-    Shape { name: S(502747, 20), kind: String, min: Some(1.0), max: Some(2097152.0), pattern: Some(S(502713, 34)), ..BASE }, // certificateChainType
-    Shape { name: S(502767, 17), kind: String, min: Some(24.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // certificateIdType
-    Shape { name: S(502784, 19), kind: List, item: 437, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // certificateListType
-    Shape { name: S(502803, 16), kind: List, item: 543, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // clientIDListType
-    Shape { name: S(502819, 12), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // clientIDType
-    Shape { name: S(502831, 19), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // consoleDeepLinkType
-    Shape { name: S(502850, 28), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // contextProviderSourceKeyType
-    Shape { name: S(502878, 28), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // contextProviderTargetKeyType
-    Shape { name: S(502906, 17), kind: Integer, min: Some(1.0), max: Some(36600.0), ..BASE }, // credentialAgeDays
-    Shape { name: S(502923, 39), kind: String, ..BASE }, // credentialReportExpiredExceptionMessage
-    Shape { name: S(502962, 42), kind: String, ..BASE }, // credentialReportNotPresentExceptionMessage
-    Shape { name: S(503004, 40), kind: String, ..BASE }, // credentialReportNotReadyExceptionMessage
-    Shape { name: S(503044, 16), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(472301, 11)), ..BASE }, // customSuffixType
-    Shape { name: S(503060, 8), kind: Timestamp, ..BASE }, // dateType
-    Shape { name: S(503068, 32), kind: String, max: Some(1000.0), pattern: Some(S(503100, 47)), ..BASE }, // delegationRequestDescriptionType
-    Shape { name: S(503147, 23), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(503170, 6)), ..BASE }, // delegationRequestIdType
-    Shape { name: S(503176, 26), kind: List, item: 82, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // delegationRequestsListType
-    Shape { name: S(503202, 21), kind: String, ..BASE }, // deleteConflictMessage
-    Shape { name: S(503223, 27), kind: String, ..BASE }, // duplicateCertificateMessage
-    Shape { name: S(503250, 28), kind: String, ..BASE }, // duplicateSSHPublicKeyMessage
-    Shape { name: S(503278, 12), kind: String, enums: (3886, 2), ..BASE }, // encodingType
-    Shape { name: S(503296, 26), kind: String, ..BASE }, // entityAlreadyExistsMessage
-    Shape { name: S(503322, 21), kind: List, item: 144, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // entityDetailsListType
-    Shape { name: S(503343, 14), kind: List, item: 147, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // entityListType
-    Shape { name: S(503357, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // entityNameType
-    Shape { name: S(503371, 36), kind: String, ..BASE }, // entityTemporarilyUnmodifiableMessage
-    Shape { name: S(503407, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // existingUserNameType
-    Shape { name: S(503427, 26), kind: String, enums: (3888, 2), ..BASE }, // globalEndpointTokenVersion
-    Shape { name: S(503467, 19), kind: List, item: 232, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // groupDetailListType
-    Shape { name: S(503486, 13), kind: List, item: 231, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // groupListType
-    Shape { name: S(503499, 17), kind: List, item: 570, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // groupNameListType
-    Shape { name: S(503516, 13), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // groupNameType
-    Shape { name: S(503529, 6), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // idType
-    Shape { name: S(503535, 29), kind: String, min: Some(1.0), max: Some(1224.0), ..BASE }, // identityCenterInstanceArnType
-    Shape { name: S(503564, 28), kind: List, item: 233, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // inlinePolicyTemplateListType
-    Shape { name: S(503592, 23), kind: List, item: 235, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // instanceProfileListType
-    Shape { name: S(503615, 23), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // instanceProfileNameType
-    Shape { name: S(503638, 11), kind: Integer, ..BASE }, // integerType
-    Shape { name: S(503649, 32), kind: String, ..BASE }, // invalidAuthenticationCodeMessage
-    Shape { name: S(503681, 25), kind: String, ..BASE }, // invalidCertificateMessage
-    Shape { name: S(503706, 19), kind: String, ..BASE }, // invalidInputMessage
-    Shape { name: S(503725, 23), kind: String, ..BASE }, // invalidPublicKeyMessage
-    Shape { name: S(503748, 22), kind: String, ..BASE }, // invalidUserTypeMessage
-    Shape { name: S(503770, 9), kind: String, min: Some(36.0), max: Some(36.0), ..BASE }, // jobIDType
-    Shape { name: S(503779, 13), kind: String, enums: (3890, 3), ..BASE }, // jobStatusType
-    Shape { name: S(503801, 21), kind: List, item: 41, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(10.0), ..BASE }, // keyDefinitionListType
-    Shape { name: S(503822, 22), kind: String, ..BASE }, // keyPairMismatchMessage
-    Shape { name: S(503844, 20), kind: String, ..BASE }, // limitExceededMessage
-    Shape { name: S(503864, 47), kind: List, item: 281, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // listPolicyGrantingServiceAccessResponseListType
-    Shape { name: S(503911, 10), kind: String, min: Some(2.0), max: Some(12.0), ..BASE }, // localeType
-    Shape { name: S(503921, 27), kind: String, ..BASE }, // malformedCertificateMessage
-    Shape { name: S(503948, 30), kind: String, ..BASE }, // malformedPolicyDocumentMessage
-    Shape { name: S(503978, 17), kind: String, enums: (3893, 1), ..BASE }, // managedByTypeType
-    Shape { name: S(503995, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // managedByValueType
-    Shape { name: S(504013, 24), kind: List, item: 530, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // managedPolicyArnListType
-    Shape { name: S(504037, 30), kind: Map, item: 688, value: 391, item_name: S(38742, 3), value_name: S(32167, 5), max: Some(30.0), ..BASE }, // mapStringReplacementValueEntry
-    Shape { name: S(504067, 46), kind: Map, item: 688, value: 512, item_name: S(38742, 3), value_name: S(32167, 5), max: Some(30.0), ..BASE }, // mapStringWorkloadIdentityReplacementValueEntry
-    Shape { name: S(504113, 10), kind: String, min: Some(1.0), max: Some(320.0), pattern: Some(S(472387, 16)), ..BASE }, // markerType
-    Shape { name: S(504123, 12), kind: Integer, min: Some(1.0), max: Some(1000.0), ..BASE }, // maxItemsType
-    Shape { name: S(504135, 18), kind: Integer, min: Some(1.0), max: Some(1095.0), ..BASE }, // maxPasswordAgeType
-    Shape { name: S(504153, 28), kind: Integer, min: Some(3600.0), max: Some(7776000.0), ..BASE }, // maxSigninSessionDurationType
-    Shape { name: S(504181, 17), kind: List, item: 329, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // mfaDeviceListType
-    Shape { name: S(504198, 25), kind: Integer, min: Some(6.0), max: Some(128.0), ..BASE }, // minimumPasswordLengthType
-    Shape { name: S(504223, 16), kind: Integer, ..BASE }, // minorVersionType
-    Shape { name: S(504239, 19), kind: String, ..BASE }, // nameConflictMessage
-    Shape { name: S(504258, 19), kind: String, ..BASE }, // noSuchEntityMessage
-    Shape { name: S(504277, 9), kind: String, max: Some(500.0), pattern: Some(S(503100, 47)), ..BASE }, // notesType
-    Shape { name: S(504286, 23), kind: String, min: Some(2.0), max: Some(400.0), pattern: Some(S(504309, 18)), ..BASE }, // notificationChannelType
-    Shape { name: S(504327, 43), kind: String, ..BASE }, // openIdIdpCommunicationErrorExceptionMessage
-    Shape { name: S(504370, 27), kind: String, min: Some(19.0), max: Some(427.0), pattern: Some(S(504397, 48)), ..BASE }, // organizationsEntityPathType
-    Shape { name: S(504445, 25), kind: String, pattern: Some(S(504470, 23)), ..BASE }, // organizationsPolicyIdType
-    Shape { name: S(504493, 11), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(504504, 23)), ..BASE }, // ownerIdType
-    Shape { name: S(504527, 25), kind: String, max: Some(1024.0), ..BASE }, // parameterDefaultValueType
-    Shape { name: S(504552, 24), kind: String, max: Some(1000.0), ..BASE }, // parameterDescriptionType
-    Shape { name: S(504576, 17), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // parameterNameType
-    Shape { name: S(504593, 20), kind: String, max: Some(256.0), ..BASE }, // parameterSubTypeType
-    Shape { name: S(504613, 17), kind: String, enums: (3894, 6), ..BASE }, // parameterTypeType
-    Shape { name: S(504646, 28), kind: List, item: 347, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // parametersDefinitionListType
-    Shape { name: S(504674, 30), kind: String, ..BASE }, // passwordPolicyViolationMessage
-    Shape { name: S(504704, 27), kind: Integer, min: Some(1.0), max: Some(24.0), ..BASE }, // passwordReusePreventionType
-    Shape { name: S(504731, 12), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(502713, 34)), ..BASE }, // passwordType
-    Shape { name: S(504743, 14), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(504757, 22)), ..BASE }, // pathPrefixType
-    Shape { name: S(504779, 8), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(504787, 39)), ..BASE }, // pathType
-    Shape { name: S(504826, 25), kind: String, enums: (3900, 3), ..BASE }, // permissionCheckResultType
-    Shape { name: S(504870, 25), kind: String, enums: (3903, 3), ..BASE }, // permissionCheckStatusType
-    Shape { name: S(31319, 14), kind: String, ..BASE }, // permissionType
-    Shape { name: S(504895, 21), kind: String, max: Some(1000.0), ..BASE }, // policyDescriptionType
-    Shape { name: S(504916, 20), kind: List, item: 353, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyDetailListType
-    Shape { name: S(504936, 18), kind: String, min: Some(1.0), max: Some(131072.0), pattern: Some(S(502713, 34)), ..BASE }, // policyDocumentType
-    Shape { name: S(504954, 29), kind: List, item: 372, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyDocumentVersionListType
-    Shape { name: S(504983, 28), kind: String, ..BASE }, // policyEvaluationErrorMessage
-    Shape { name: S(505011, 35), kind: List, item: 357, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyGrantingServiceAccessListType
-    Shape { name: S(505046, 14), kind: List, item: 352, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyListType
-    Shape { name: S(505060, 18), kind: List, item: 633, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyNameListType
-    Shape { name: S(505078, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // policyNameType
-    Shape { name: S(505092, 26), kind: String, ..BASE }, // policyNotAttachableMessage
-    Shape { name: S(505118, 21), kind: String, enums: (3906, 3), ..BASE }, // policyOwnerEntityType
-    Shape { name: S(505152, 23), kind: List, item: 364, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // policyParameterListType
-    Shape { name: S(505175, 23), kind: String, min: Some(5.0), max: Some(256.0), pattern: Some(S(505198, 6)), ..BASE }, // policyParameterNameType
-    Shape { name: S(505204, 24), kind: String, pattern: Some(S(505198, 6)), ..BASE }, // policyParameterValueType
-    Shape { name: S(505228, 29), kind: List, item: 638, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyParameterValuesListType
-    Shape { name: S(505257, 14), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(505271, 28)), ..BASE }, // policyPathType
-    Shape { name: S(505299, 15), kind: String, enums: (3909, 3), ..BASE }, // policyScopeType
-    Shape { name: S(505322, 10), kind: String, enums: (3912, 2), ..BASE }, // policyType
-    Shape { name: S(505345, 19), kind: String, pattern: Some(S(505364, 30)), ..BASE }, // policyVersionIdType
-    Shape { name: S(505394, 16), kind: String, min: Some(22.0), max: Some(64.0), pattern: Some(S(505410, 9)), ..BASE }, // privateKeyIdType
-    Shape { name: S(505419, 14), kind: List, item: 417, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(2.0), ..BASE }, // privateKeyList
-    Shape { name: S(505433, 14), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(502713, 34)), ..BASE }, // privateKeyType
-    Shape { name: S(505447, 24), kind: String, min: Some(48.0), max: Some(48.0), pattern: Some(S(505471, 6)), ..BASE }, // publicKeyFingerprintType
-    Shape { name: S(505477, 15), kind: String, min: Some(20.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // publicKeyIdType
-    Shape { name: S(505492, 21), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(502713, 34)), ..BASE }, // publicKeyMaterialType
-    Shape { name: S(505513, 15), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(505528, 71)), ..BASE }, // redirectUrlType
-    Shape { name: S(505599, 24), kind: List, item: 688, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(20.0), ..BASE }, // replacementValueListType
-    Shape { name: S(505623, 36), kind: String, ..BASE }, // reportGenerationLimitExceededMessage
-    Shape { name: S(505659, 18), kind: String, max: Some(200.0), pattern: Some(S(503100, 47)), ..BASE }, // requestMessageType
-    Shape { name: S(505677, 17), kind: String, max: Some(30.0), pattern: Some(S(503100, 47)), ..BASE }, // requestorNameType
-    Shape { name: S(505694, 23), kind: String, min: Some(5.0), max: Some(400.0), pattern: Some(S(505717, 47)), ..BASE }, // requestorWorkflowIdType
-    Shape { name: S(505764, 18), kind: String, ..BASE }, // responseMarkerType
-    Shape { name: S(505782, 26), kind: String, min: Some(1.0), max: Some(512.0), ..BASE }, // roleDescriptionPatternType
-    Shape { name: S(505808, 19), kind: String, max: Some(1000.0), pattern: Some(S(503100, 47)), ..BASE }, // roleDescriptionType
-    Shape { name: S(505827, 18), kind: List, item: 406, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // roleDetailListType
-    Shape { name: S(505845, 12), kind: List, item: 405, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // roleListType
-    Shape { name: S(505857, 26), kind: Integer, min: Some(3600.0), max: Some(43200.0), ..BASE }, // roleMaxSessionDurationType
-    Shape { name: S(505883, 19), kind: String, ..BASE }, // roleModifiedMessage
-    Shape { name: S(505902, 19), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // roleNamePatternType
-    Shape { name: S(505921, 12), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(472301, 11)), ..BASE }, // roleNameType
-    Shape { name: S(505933, 19), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(505952, 49)), ..BASE }, // rolePathPatternType
-    Shape { name: S(506001, 36), kind: List, item: 530, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // rolePermissionRestrictionArnListType
-    Shape { name: S(506037, 27), kind: String, max: Some(512.0), pattern: Some(S(503100, 47)), ..BASE }, // roleTemplateDescriptionType
-    Shape { name: S(506064, 27), kind: String, ..BASE }, // roleTemplateDisabledMessage
-    Shape { name: S(506091, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(506111, 11)), ..BASE }, // roleTemplateNameType
-    Shape { name: S(506122, 16), kind: String, min: Some(9.0), max: Some(256.0), pattern: Some(S(506138, 13)), ..BASE }, // serialNumberType
-    Shape { name: S(506151, 33), kind: List, item: 426, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // serverCertificateMetadataListType
-    Shape { name: S(506184, 25), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(472301, 11)), ..BASE }, // serverCertificateNameType
-    Shape { name: S(506209, 22), kind: String, min: Some(0.0), max: Some(200.0), pattern: Some(S(472301, 11)), ..BASE }, // serviceCredentialAlias
-    Shape { name: S(506231, 23), kind: String, ..BASE }, // serviceCredentialSecret
-    Shape { name: S(506254, 30), kind: String, ..BASE }, // serviceFailureExceptionMessage
-    Shape { name: S(31922, 11), kind: String, ..BASE }, // serviceName
-    Shape { name: S(506284, 15), kind: String, ..BASE }, // serviceNameType
-    Shape { name: S(506299, 24), kind: List, item: 679, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(200.0), ..BASE }, // serviceNamespaceListType
-    Shape { name: S(506323, 20), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(506343, 6)), ..BASE }, // serviceNamespaceType
-    Shape { name: S(506349, 26), kind: String, ..BASE }, // serviceNotSupportedMessage
-    Shape { name: S(506375, 15), kind: String, ..BASE }, // servicePassword
-    Shape { name: S(506390, 27), kind: String, min: Some(20.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // serviceSpecificCredentialId
-    Shape { name: S(506417, 15), kind: String, min: Some(0.0), max: Some(200.0), pattern: Some(S(506432, 11)), ..BASE }, // serviceUserName
-    Shape { name: S(506443, 19), kind: Integer, min: Some(300.0), max: Some(43200.0), ..BASE }, // sessionDurationType
-    Shape { name: S(506462, 11), kind: String, enums: (3914, 4), ..BASE }, // sortKeyType
-    Shape { name: S(506595, 9), kind: String, enums: (3918, 7), ..BASE }, // stateType
-    Shape { name: S(506670, 10), kind: String, enums: (3925, 3), ..BASE }, // statusType
-    Shape { name: S(506680, 10), kind: String, ..BASE }, // stringType
-    Shape { name: S(506690, 20), kind: String, min: Some(0.0), max: Some(128.0), ..BASE }, // subjectTypeValueType
-    Shape { name: S(506710, 18), kind: String, min: Some(0.0), max: Some(10000.0), ..BASE }, // summaryContentType
-    Shape { name: S(506728, 14), kind: String, enums: (3928, 34), ..BASE }, // summaryKeyType
-    Shape { name: S(507287, 14), kind: Map, item: 691, value: 694, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // summaryMapType
-    Shape { name: S(507301, 16), kind: String, enums: (3962, 4), ..BASE }, // summaryStateType
-    Shape { name: S(507352, 16), kind: Integer, ..BASE }, // summaryValueType
-    Shape { name: S(507368, 14), kind: List, item: 696, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagKeyListType
-    Shape { name: S(507382, 10), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(507392, 27)), ..BASE }, // tagKeyType
-    Shape { name: S(507419, 11), kind: List, item: 445, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagListType
-    Shape { name: S(507430, 18), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(507448, 29)), ..BASE }, // tagTemplateKeyType
-    Shape { name: S(507477, 19), kind: List, item: 453, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagTemplateListType
-    Shape { name: S(507496, 20), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(507516, 29)), ..BASE }, // tagTemplateValueType
-    Shape { name: S(507545, 12), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(507557, 27)), ..BASE }, // tagValueType
-    Shape { name: S(507584, 18), kind: List, item: 703, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // thumbprintListType
-    Shape { name: S(507602, 14), kind: String, min: Some(40.0), max: Some(40.0), ..BASE }, // thumbprintType
-    Shape { name: S(507616, 25), kind: String, ..BASE }, // unmodifiableEntityMessage
-    Shape { name: S(507641, 36), kind: String, ..BASE }, // unrecognizedPublicKeyEncodingMessage
-    Shape { name: S(507677, 18), kind: List, item: 499, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // userDetailListType
-    Shape { name: S(507695, 12), kind: List, item: 498, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // userListType
-    Shape { name: S(507707, 12), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(472301, 11)), ..BASE }, // userNameType
-    Shape { name: S(507719, 24), kind: List, item: 500, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // virtualMFADeviceListType
-    Shape { name: S(507743, 20), kind: String, min: Some(1.0), pattern: Some(S(472301, 11)), ..BASE }, // virtualMFADeviceName
-    Shape { name: S(507763, 42), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(507805, 16)), ..BASE }, // workloadIdentityCertificateAuthorityIdType
-    Shape { name: S(507821, 41), kind: List, item: 503, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(10.0), ..BASE }, // workloadIdentityJwtOutboundSignerListType
-    Shape { name: S(507862, 48), kind: String, enums: (3966, 1), ..BASE }, // workloadIdentityOutboundSignerDeletionStatusType
-    Shape { name: S(507910, 40), kind: String, enums: (3967, 4), ..BASE }, // workloadIdentityOutboundSignerStatusType
-    Shape { name: S(507981, 45), kind: List, item: 507, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1000.0), ..BASE }, // workloadIdentityOutboundSignerSummaryListType
-    Shape { name: S(508026, 38), kind: String, enums: (3971, 2), ..BASE }, // workloadIdentityOutboundSignerTypeType
-    Shape { name: S(508067, 39), kind: String, max: Some(255.0), pattern: Some(S(500646, 49)), ..BASE }, // workloadIdentityProviderDescriptionType
-    Shape { name: S(508106, 32), kind: List, item: 511, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(1000.0), ..BASE }, // workloadIdentityProviderListType
-    Shape { name: S(508138, 32), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(508170, 17)), ..BASE }, // workloadIdentityProviderNameType
-    Shape { name: S(508187, 34), kind: String, enums: (3973, 2), ..BASE }, // workloadIdentityProviderSchemeType
-    Shape { name: S(508231, 33), kind: String, enums: (3975, 2), ..BASE }, // workloadIdentityProviderScopeType
-    Shape { name: S(508264, 40), kind: List, item: 688, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(20.0), ..BASE }, // workloadIdentityReplacementValueListType
-    Shape { name: S(508304, 35), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(508339, 12)), ..BASE }, // workloadIdentitySignerAlgorithmType
-    Shape { name: S(508351, 29), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // workloadIdentitySignerUriType
-    Shape { name: S(508380, 39), kind: Integer, min: Some(1.0), max: Some(48.0), ..BASE }, // workloadIdentitySigningDelayInHoursType
-    Shape { name: S(508419, 34), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // workloadIdentityTemplateFilterType
-    Shape { name: S(508453, 39), kind: List, item: 518, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // workloadIdentityTemplateSummaryListType
-    Shape { name: S(508492, 42), kind: List, item: 519, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(10.0), ..BASE }, // workloadIdentityX509OutboundSignerListType
+    Shape { name: S(430133, 30), kind: Structure, members: (12242, 1), ..BASE }, // AcceptDelegationRequestRequest
+    Shape { name: S(430225, 33), kind: String, enums: (3824, 2), ..BASE }, // AccessAdvisorUsageGranularityType
+    Shape { name: S(430283, 12), kind: Structure, members: (12243, 6), ..BASE }, // AccessDetail
+    Shape { name: S(430551, 13), kind: List, item: 2, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AccessDetails
+    Shape { name: S(430564, 9), kind: Structure, members: (12249, 5), ..BASE }, // AccessKey
+    Shape { name: S(430715, 17), kind: Structure, members: (12254, 3), ..BASE }, // AccessKeyLastUsed
+    Shape { name: S(430773, 17), kind: Structure, members: (12257, 4), ..BASE }, // AccessKeyMetadata
+    Shape { name: S(430790, 53), kind: Structure, members: (12261, 0), error: Some((S(430790, 53), 400)), ..BASE }, // AccountNotManagementOrDelegatedAdministratorException
+    Shape { name: S(430843, 18), kind: Structure, members: (12261, 3), ..BASE }, // AcquireRoleRequest
+    Shape { name: S(431020, 19), kind: Structure, members: (12264, 1), ..BASE }, // AcquireRoleResponse
+    Shape { name: S(431039, 18), kind: List, item: 11, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ActionNameListType
+    Shape { name: S(431057, 14), kind: String, min: Some(3.0), max: Some(128.0), ..BASE }, // ActionNameType
+    Shape { name: S(431071, 41), kind: Structure, members: (12265, 2), ..BASE }, // AddClientIDToOpenIDConnectProviderRequest
+    Shape { name: S(431218, 31), kind: Structure, members: (12267, 2), ..BASE }, // AddRoleToInstanceProfileRequest
+    Shape { name: S(431311, 21), kind: Structure, members: (12269, 2), ..BASE }, // AddUserToGroupRequest
+    Shape { name: S(431332, 11), kind: List, item: 530, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ArnListType
+    Shape { name: S(431343, 33), kind: Structure, members: (12271, 1), ..BASE }, // AssociateDelegationRequestRequest
+    Shape { name: S(431376, 24), kind: Structure, members: (12272, 2), ..BASE }, // AttachGroupPolicyRequest
+    Shape { name: S(431432, 23), kind: Structure, members: (12274, 2), ..BASE }, // AttachRolePolicyRequest
+    Shape { name: S(431455, 23), kind: Structure, members: (12276, 2), ..BASE }, // AttachUserPolicyRequest
+    Shape { name: S(431478, 27), kind: Structure, members: (12278, 2), ..BASE }, // AttachedPermissionsBoundary
+    Shape { name: S(431650, 14), kind: Structure, members: (12280, 2), ..BASE }, // AttachedPolicy
+    Shape { name: S(431664, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(431678, 11)), ..BASE }, // AttachmentName
+    Shape { name: S(101476, 14), kind: String, enums: (3826, 3), ..BASE }, // AttachmentType
+    Shape { name: S(431698, 14), kind: Blob, ..BASE }, // BootstrapDatum
+    Shape { name: S(431712, 37), kind: Structure, members: (12282, 0), error: Some((S(431712, 37), 400)), ..BASE }, // CallerIsNotManagementAccountException
+    Shape { name: S(431749, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(431769, 16)), ..BASE }, // CertificationKeyType
+    Shape { name: S(431785, 20), kind: Map, item: 26, value: 28, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // CertificationMapType
+    Shape { name: S(431805, 22), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(431769, 16)), ..BASE }, // CertificationValueType
+    Shape { name: S(431827, 21), kind: Structure, members: (12282, 2), ..BASE }, // ChangePasswordRequest
+    Shape { name: S(431924, 12), kind: Integer, ..BASE }, // ColumnNumber
+    Shape { name: S(431936, 31), kind: Structure, members: (12284, 1), error: Some((S(431967, 22), 409)), ..BASE }, // ConcurrentModificationException
+    Shape { name: S(431989, 29), kind: String, ..BASE }, // ConcurrentModificationMessage
+    Shape { name: S(432018, 12), kind: Structure, members: (12285, 3), ..BASE }, // ContextEntry
+    Shape { name: S(432177, 20), kind: List, item: 33, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ContextEntryListType
+    Shape { name: S(432197, 18), kind: String, min: Some(5.0), max: Some(256.0), ..BASE }, // ContextKeyNameType
+    Shape { name: S(432215, 29), kind: List, item: 35, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ContextKeyNamesResultListType
+    Shape { name: S(432244, 18), kind: String, enums: (3829, 12), ..BASE }, // ContextKeyTypeEnum
+    Shape { name: S(432348, 23), kind: List, item: 39, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ContextKeyValueListType
+    Shape { name: S(432371, 19), kind: String, ..BASE }, // ContextKeyValueType
+    Shape { name: S(432390, 15), kind: Structure, members: (12288, 4), ..BASE }, // ContextProvider
+    Shape { name: S(432632, 28), kind: Structure, members: (12292, 2), ..BASE }, // ContextProviderKeyDefinition
+    Shape { name: S(432724, 22), kind: Structure, members: (12294, 1), ..BASE }, // CreateAccessKeyRequest
+    Shape { name: S(432746, 23), kind: Structure, members: (12295, 1), ..BASE }, // CreateAccessKeyResponse
+    Shape { name: S(432792, 25), kind: Structure, members: (12296, 1), ..BASE }, // CreateAccountAliasRequest
+    Shape { name: S(432858, 30), kind: Structure, members: (12297, 9), ..BASE }, // CreateDelegationRequestRequest
+    Shape { name: S(433282, 31), kind: Structure, members: (12306, 2), ..BASE }, // CreateDelegationRequestResponse
+    Shape { name: S(433363, 18), kind: Structure, members: (12308, 2), ..BASE }, // CreateGroupRequest
+    Shape { name: S(433381, 19), kind: Structure, members: (12310, 1), ..BASE }, // CreateGroupResponse
+    Shape { name: S(433400, 28), kind: Structure, members: (12311, 3), ..BASE }, // CreateInstanceProfileRequest
+    Shape { name: S(433428, 29), kind: Structure, members: (12314, 1), ..BASE }, // CreateInstanceProfileResponse
+    Shape { name: S(433507, 25), kind: Structure, members: (12315, 4), ..BASE }, // CreateLoginProfileRequest
+    Shape { name: S(433706, 26), kind: Structure, members: (12319, 1), ..BASE }, // CreateLoginProfileResponse
+    Shape { name: S(433773, 34), kind: Structure, members: (12320, 6), ..BASE }, // CreateOpenIDConnectProviderRequest
+    Shape { name: S(434010, 35), kind: Structure, members: (12326, 2), ..BASE }, // CreateOpenIDConnectProviderResponse
+    Shape { name: S(434045, 19), kind: Structure, members: (12328, 5), ..BASE }, // CreatePolicyRequest
+    Shape { name: S(434064, 20), kind: Structure, members: (12333, 1), ..BASE }, // CreatePolicyResponse
+    Shape { name: S(434084, 26), kind: Structure, members: (12334, 3), ..BASE }, // CreatePolicyVersionRequest
+    Shape { name: S(434151, 27), kind: Structure, members: (12337, 1), ..BASE }, // CreatePolicyVersionResponse
+    Shape { name: S(434222, 17), kind: Structure, members: (12338, 8), ..BASE }, // CreateRoleRequest
+    Shape { name: S(434437, 18), kind: Structure, members: (12346, 1), ..BASE }, // CreateRoleResponse
+    Shape { name: S(434455, 25), kind: Structure, members: (12347, 7), ..BASE }, // CreateSAMLProviderRequest
+    Shape { name: S(434663, 26), kind: Structure, members: (12354, 2), ..BASE }, // CreateSAMLProviderResponse
+    Shape { name: S(434689, 30), kind: Structure, members: (12356, 3), ..BASE }, // CreateServiceLinkedRoleRequest
+    Shape { name: S(434807, 31), kind: Structure, members: (12359, 1), ..BASE }, // CreateServiceLinkedRoleResponse
+    Shape { name: S(434838, 38), kind: Structure, members: (12360, 3), ..BASE }, // CreateServiceSpecificCredentialRequest
+    Shape { name: S(434932, 39), kind: Structure, members: (12363, 1), ..BASE }, // CreateServiceSpecificCredentialResponse
+    Shape { name: S(435051, 17), kind: Structure, members: (12364, 4), ..BASE }, // CreateUserRequest
+    Shape { name: S(435068, 18), kind: Structure, members: (12368, 1), ..BASE }, // CreateUserResponse
+    Shape { name: S(435099, 29), kind: Structure, members: (12369, 3), ..BASE }, // CreateVirtualMFADeviceRequest
+    Shape { name: S(435193, 30), kind: Structure, members: (12372, 1), ..BASE }, // CreateVirtualMFADeviceResponse
+    Shape { name: S(435276, 51), kind: Structure, members: (12373, 3), ..BASE }, // CreateWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(435522, 52), kind: Structure, members: (12376, 0), ..BASE }, // CreateWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(435574, 37), kind: Structure, members: (12376, 6), ..BASE }, // CreateWorkloadIdentityProviderRequest
+    Shape { name: S(435767, 38), kind: Structure, members: (12382, 10), ..BASE }, // CreateWorkloadIdentityProviderResponse
+    Shape { name: S(435890, 37), kind: Structure, members: (12392, 9), ..BASE }, // CreateWorkloadIdentityTemplateRequest
+    Shape { name: S(436115, 38), kind: Structure, members: (12401, 11), ..BASE }, // CreateWorkloadIdentityTemplateResponse
+    Shape { name: S(436188, 32), kind: Structure, members: (12412, 1), error: Some((S(436220, 13), 410)), ..BASE }, // CredentialReportExpiredException
+    Shape { name: S(436233, 35), kind: Structure, members: (12413, 1), error: Some((S(436268, 16), 410)), ..BASE }, // CredentialReportNotPresentException
+    Shape { name: S(436284, 33), kind: Structure, members: (12414, 1), error: Some((S(436317, 16), 404)), ..BASE }, // CredentialReportNotReadyException
+    Shape { name: S(436333, 26), kind: Structure, members: (12415, 2), ..BASE }, // DeactivateMFADeviceRequest
+    Shape { name: S(436400, 20), kind: Structure, members: (12417, 2), ..BASE }, // DelegationPermission
+    Shape { name: S(436511, 17), kind: Structure, members: (12419, 20), ..BASE }, // DelegationRequest
+    Shape { name: S(436950, 22), kind: Structure, members: (12439, 2), ..BASE }, // DeleteAccessKeyRequest
+    Shape { name: S(436972, 25), kind: Structure, members: (12441, 1), ..BASE }, // DeleteAccountAliasRequest
+    Shape { name: S(436997, 23), kind: Structure, members: (12442, 1), error: Some((S(437020, 14), 409)), ..BASE }, // DeleteConflictException
+    Shape { name: S(437034, 24), kind: Structure, members: (12443, 2), ..BASE }, // DeleteGroupPolicyRequest
+    Shape { name: S(437058, 18), kind: Structure, members: (12445, 1), ..BASE }, // DeleteGroupRequest
+    Shape { name: S(437076, 28), kind: Structure, members: (12446, 1), ..BASE }, // DeleteInstanceProfileRequest
+    Shape { name: S(437104, 25), kind: Structure, members: (12447, 1), ..BASE }, // DeleteLoginProfileRequest
+    Shape { name: S(437129, 34), kind: Structure, members: (12448, 1), ..BASE }, // DeleteOpenIDConnectProviderRequest
+    Shape { name: S(437163, 19), kind: Structure, members: (12449, 1), ..BASE }, // DeletePolicyRequest
+    Shape { name: S(437182, 26), kind: Structure, members: (12450, 2), ..BASE }, // DeletePolicyVersionRequest
+    Shape { name: S(437240, 36), kind: Structure, members: (12452, 1), ..BASE }, // DeleteRolePermissionsBoundaryRequest
+    Shape { name: S(437276, 23), kind: Structure, members: (12453, 2), ..BASE }, // DeleteRolePolicyRequest
+    Shape { name: S(437299, 17), kind: Structure, members: (12455, 1), ..BASE }, // DeleteRoleRequest
+    Shape { name: S(437316, 25), kind: Structure, members: (12456, 1), ..BASE }, // DeleteSAMLProviderRequest
+    Shape { name: S(437341, 25), kind: Structure, members: (12457, 2), ..BASE }, // DeleteSSHPublicKeyRequest
+    Shape { name: S(437413, 30), kind: Structure, members: (12459, 1), ..BASE }, // DeleteServerCertificateRequest
+    Shape { name: S(437511, 30), kind: Structure, members: (12460, 1), ..BASE }, // DeleteServiceLinkedRoleRequest
+    Shape { name: S(437541, 31), kind: Structure, members: (12461, 1), ..BASE }, // DeleteServiceLinkedRoleResponse
+    Shape { name: S(437619, 38), kind: Structure, members: (12462, 2), ..BASE }, // DeleteServiceSpecificCredentialRequest
+    Shape { name: S(437743, 31), kind: Structure, members: (12464, 2), ..BASE }, // DeleteSigningCertificateRequest
+    Shape { name: S(437805, 36), kind: Structure, members: (12466, 1), ..BASE }, // DeleteUserPermissionsBoundaryRequest
+    Shape { name: S(437841, 23), kind: Structure, members: (12467, 2), ..BASE }, // DeleteUserPolicyRequest
+    Shape { name: S(437864, 17), kind: Structure, members: (12469, 1), ..BASE }, // DeleteUserRequest
+    Shape { name: S(437881, 29), kind: Structure, members: (12470, 1), ..BASE }, // DeleteVirtualMFADeviceRequest
+    Shape { name: S(437910, 51), kind: Structure, members: (12471, 2), ..BASE }, // DeleteWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(437961, 52), kind: Structure, members: (12473, 3), ..BASE }, // DeleteWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(438013, 37), kind: Structure, members: (12476, 1), ..BASE }, // DeleteWorkloadIdentityProviderRequest
+    Shape { name: S(438050, 51), kind: Structure, members: (12477, 1), ..BASE }, // DeleteWorkloadIdentityProviderResourcePolicyRequest
+    Shape { name: S(438101, 52), kind: Structure, members: (12478, 0), ..BASE }, // DeleteWorkloadIdentityProviderResourcePolicyResponse
+    Shape { name: S(438153, 38), kind: Structure, members: (12478, 1), ..BASE }, // DeleteWorkloadIdentityProviderResponse
+    Shape { name: S(438191, 54), kind: Structure, members: (12479, 1), ..BASE }, // DeleteWorkloadIdentityTemplateAttestationPolicyRequest
+    Shape { name: S(438331, 55), kind: Structure, members: (12480, 0), ..BASE }, // DeleteWorkloadIdentityTemplateAttestationPolicyResponse
+    Shape { name: S(438386, 37), kind: Structure, members: (12480, 1), ..BASE }, // DeleteWorkloadIdentityTemplateRequest
+    Shape { name: S(438423, 38), kind: Structure, members: (12481, 2), ..BASE }, // DeleteWorkloadIdentityTemplateResponse
+    Shape { name: S(438461, 29), kind: Structure, members: (12483, 2), ..BASE }, // DeletionTaskFailureReasonType
+    Shape { name: S(438534, 18), kind: String, min: Some(1.0), max: Some(1000.0), ..BASE }, // DeletionTaskIdType
+    Shape { name: S(438552, 22), kind: String, enums: (3841, 4), ..BASE }, // DeletionTaskStatusType
+    Shape { name: S(438611, 24), kind: Structure, members: (12485, 2), ..BASE }, // DetachGroupPolicyRequest
+    Shape { name: S(438635, 23), kind: Structure, members: (12487, 2), ..BASE }, // DetachRolePolicyRequest
+    Shape { name: S(438658, 23), kind: Structure, members: (12489, 2), ..BASE }, // DetachUserPolicyRequest
+    Shape { name: S(438681, 40), kind: Structure, members: (12491, 0), ..BASE }, // DisableOrganizationLevelResourcesRequest
+    Shape { name: S(438721, 41), kind: Structure, members: (12491, 2), ..BASE }, // DisableOrganizationLevelResourcesResponse
+    Shape { name: S(438859, 52), kind: Structure, members: (12493, 0), ..BASE }, // DisableOrganizationsRootCredentialsManagementRequest
+    Shape { name: S(438911, 53), kind: Structure, members: (12493, 2), ..BASE }, // DisableOrganizationsRootCredentialsManagementResponse
+    Shape { name: S(438964, 39), kind: Structure, members: (12495, 0), ..BASE }, // DisableOrganizationsRootSessionsRequest
+    Shape { name: S(439003, 40), kind: Structure, members: (12495, 2), ..BASE }, // DisableOrganizationsRootSessionsResponse
+    Shape { name: S(439043, 52), kind: Structure, members: (12497, 2), ..BASE }, // DisableWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(439130, 53), kind: Structure, members: (12499, 0), ..BASE }, // DisableWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(439183, 29), kind: Structure, members: (12499, 1), error: Some((S(439212, 20), 409)), ..BASE }, // DuplicateCertificateException
+    Shape { name: S(439232, 30), kind: Structure, members: (12500, 1), error: Some((S(439262, 21), 400)), ..BASE }, // DuplicateSSHPublicKeyException
+    Shape { name: S(439283, 22), kind: Structure, members: (12501, 4), ..BASE }, // EnableMFADeviceRequest
+    Shape { name: S(439429, 39), kind: Structure, members: (12505, 0), ..BASE }, // EnableOrganizationLevelResourcesRequest
+    Shape { name: S(439468, 40), kind: Structure, members: (12505, 2), ..BASE }, // EnableOrganizationLevelResourcesResponse
+    Shape { name: S(439508, 51), kind: Structure, members: (12507, 0), ..BASE }, // EnableOrganizationsRootCredentialsManagementRequest
+    Shape { name: S(439559, 52), kind: Structure, members: (12507, 2), ..BASE }, // EnableOrganizationsRootCredentialsManagementResponse
+    Shape { name: S(439611, 38), kind: Structure, members: (12509, 0), ..BASE }, // EnableOrganizationsRootSessionsRequest
+    Shape { name: S(439649, 39), kind: Structure, members: (12509, 2), ..BASE }, // EnableOrganizationsRootSessionsResponse
+    Shape { name: S(439688, 43), kind: Structure, members: (12511, 1), ..BASE }, // EnableOutboundWebIdentityFederationResponse
+    Shape { name: S(439784, 51), kind: Structure, members: (12512, 3), ..BASE }, // EnableWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(439835, 52), kind: Structure, members: (12515, 0), ..BASE }, // EnableWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(439887, 28), kind: Structure, members: (12515, 1), error: Some((S(439915, 19), 409)), ..BASE }, // EntityAlreadyExistsException
+    Shape { name: S(439934, 13), kind: Structure, members: (12516, 2), ..BASE }, // EntityDetails
+    Shape { name: S(439947, 10), kind: Structure, members: (12518, 5), ..BASE }, // EntityInfo
+    Shape { name: S(440038, 38), kind: Structure, members: (12523, 1), error: Some((S(440076, 29), 409)), ..BASE }, // EntityTemporarilyUnmodifiableException
+    Shape { name: S(440105, 10), kind: String, enums: (3845, 5), ..BASE }, // EntityType
+    Shape { name: S(440149, 12), kind: Structure, members: (12524, 2), ..BASE }, // ErrorDetails
+    Shape { name: S(440161, 23), kind: Map, item: 150, value: 354, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // EvalDecisionDetailsType
+    Shape { name: S(440184, 22), kind: String, min: Some(3.0), max: Some(256.0), ..BASE }, // EvalDecisionSourceType
+    Shape { name: S(440206, 16), kind: Structure, members: (12526, 9), ..BASE }, // EvaluationResult
+    Shape { name: S(440810, 25), kind: List, item: 151, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // EvaluationResultsListType
+    Shape { name: S(440835, 24), kind: Structure, members: (12535, 1), error: Some((S(440859, 15), 404)), ..BASE }, // FeatureDisabledException
+    Shape { name: S(440874, 22), kind: String, ..BASE }, // FeatureDisabledMessage
+    Shape { name: S(440896, 23), kind: Structure, members: (12536, 1), error: Some((S(440919, 14), 409)), ..BASE }, // FeatureEnabledException
+    Shape { name: S(440933, 21), kind: String, ..BASE }, // FeatureEnabledMessage
+    Shape { name: S(440954, 11), kind: String, enums: (3850, 3), ..BASE }, // FeatureType
+    Shape { name: S(441026, 16), kind: List, item: 157, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // FeaturesListType
+    Shape { name: S(441042, 32), kind: Structure, members: (12537, 2), ..BASE }, // GenerateCredentialReportResponse
+    Shape { name: S(441074, 40), kind: Structure, members: (12539, 2), ..BASE }, // GenerateOrganizationsAccessReportRequest
+    Shape { name: S(441182, 41), kind: Structure, members: (12541, 1), ..BASE }, // GenerateOrganizationsAccessReportResponse
+    Shape { name: S(441243, 41), kind: Structure, members: (12542, 2), ..BASE }, // GenerateServiceLastAccessedDetailsRequest
+    Shape { name: S(441284, 42), kind: Structure, members: (12544, 1), ..BASE }, // GenerateServiceLastAccessedDetailsResponse
+    Shape { name: S(441326, 27), kind: Structure, members: (12545, 1), ..BASE }, // GetAccessKeyLastUsedRequest
+    Shape { name: S(441353, 28), kind: Structure, members: (12546, 2), ..BASE }, // GetAccessKeyLastUsedResponse
+    Shape { name: S(441420, 37), kind: Structure, members: (12548, 3), ..BASE }, // GetAccountAuthorizationDetailsRequest
+    Shape { name: S(441486, 38), kind: Structure, members: (12551, 6), ..BASE }, // GetAccountAuthorizationDetailsResponse
+    Shape { name: S(441706, 32), kind: Structure, members: (12557, 1), ..BASE }, // GetAccountPasswordPolicyResponse
+    Shape { name: S(441785, 27), kind: Structure, members: (12558, 0), ..BASE }, // GetAccountPropertiesRequest
+    Shape { name: S(441812, 28), kind: Structure, members: (12558, 1), ..BASE }, // GetAccountPropertiesResponse
+    Shape { name: S(441875, 25), kind: Structure, members: (12559, 1), ..BASE }, // GetAccountSummaryResponse
+    Shape { name: S(441935, 36), kind: Structure, members: (12560, 1), ..BASE }, // GetContextKeysForCustomPolicyRequest
+    Shape { name: S(442021, 31), kind: Structure, members: (12561, 1), ..BASE }, // GetContextKeysForPolicyResponse
+    Shape { name: S(442102, 39), kind: Structure, members: (12562, 2), ..BASE }, // GetContextKeysForPrincipalPolicyRequest
+    Shape { name: S(442191, 27), kind: Structure, members: (12564, 3), ..BASE }, // GetCredentialReportResponse
+    Shape { name: S(442329, 27), kind: Structure, members: (12567, 2), ..BASE }, // GetDelegationRequestRequest
+    Shape { name: S(442436, 28), kind: Structure, members: (12569, 3), ..BASE }, // GetDelegationRequestResponse
+    Shape { name: S(442639, 21), kind: Structure, members: (12572, 2), ..BASE }, // GetGroupPolicyRequest
+    Shape { name: S(442660, 22), kind: Structure, members: (12574, 3), ..BASE }, // GetGroupPolicyResponse
+    Shape { name: S(442682, 15), kind: Structure, members: (12577, 3), ..BASE }, // GetGroupRequest
+    Shape { name: S(442697, 16), kind: Structure, members: (12580, 4), ..BASE }, // GetGroupResponse
+    Shape { name: S(442733, 30), kind: Structure, members: (12584, 2), ..BASE }, // GetHumanReadableSummaryRequest
+    Shape { name: S(442795, 31), kind: Structure, members: (12586, 3), ..BASE }, // GetHumanReadableSummaryResponse
+    Shape { name: S(442914, 25), kind: Structure, members: (12589, 1), ..BASE }, // GetInstanceProfileRequest
+    Shape { name: S(442939, 26), kind: Structure, members: (12590, 1), ..BASE }, // GetInstanceProfileResponse
+    Shape { name: S(442965, 22), kind: Structure, members: (12591, 1), ..BASE }, // GetLoginProfileRequest
+    Shape { name: S(442987, 23), kind: Structure, members: (12592, 1), ..BASE }, // GetLoginProfileResponse
+    Shape { name: S(443010, 19), kind: Structure, members: (12593, 2), ..BASE }, // GetMFADeviceRequest
+    Shape { name: S(443029, 20), kind: Structure, members: (12595, 4), ..BASE }, // GetMFADeviceResponse
+    Shape { name: S(443131, 31), kind: Structure, members: (12599, 1), ..BASE }, // GetOpenIDConnectProviderRequest
+    Shape { name: S(443162, 32), kind: Structure, members: (12600, 8), ..BASE }, // GetOpenIDConnectProviderResponse
+    Shape { name: S(443247, 35), kind: Structure, members: (12608, 4), ..BASE }, // GetOrganizationsAccessReportRequest
+    Shape { name: S(443308, 36), kind: Structure, members: (12612, 9), ..BASE }, // GetOrganizationsAccessReportResponse
+    Shape { name: S(443711, 44), kind: Structure, members: (12621, 2), ..BASE }, // GetOutboundWebIdentityFederationInfoResponse
+    Shape { name: S(443811, 16), kind: Structure, members: (12623, 1), ..BASE }, // GetPolicyRequest
+    Shape { name: S(443827, 17), kind: Structure, members: (12624, 1), ..BASE }, // GetPolicyResponse
+    Shape { name: S(443844, 23), kind: Structure, members: (12625, 2), ..BASE }, // GetPolicyVersionRequest
+    Shape { name: S(443867, 24), kind: Structure, members: (12627, 1), ..BASE }, // GetPolicyVersionResponse
+    Shape { name: S(443891, 20), kind: Structure, members: (12628, 2), ..BASE }, // GetRolePolicyRequest
+    Shape { name: S(443911, 21), kind: Structure, members: (12630, 3), ..BASE }, // GetRolePolicyResponse
+    Shape { name: S(443932, 14), kind: Structure, members: (12633, 1), ..BASE }, // GetRoleRequest
+    Shape { name: S(443946, 15), kind: Structure, members: (12634, 1), ..BASE }, // GetRoleResponse
+    Shape { name: S(443961, 29), kind: Structure, members: (12635, 2), ..BASE }, // GetRoleTemplateVersionRequest
+    Shape { name: S(444031, 30), kind: Structure, members: (12637, 1), ..BASE }, // GetRoleTemplateVersionResponse
+    Shape { name: S(444123, 22), kind: Structure, members: (12638, 1), ..BASE }, // GetSAMLProviderRequest
+    Shape { name: S(444145, 23), kind: Structure, members: (12639, 11), ..BASE }, // GetSAMLProviderResponse
+    Shape { name: S(444312, 22), kind: Structure, members: (12650, 3), ..BASE }, // GetSSHPublicKeyRequest
+    Shape { name: S(444363, 23), kind: Structure, members: (12653, 1), ..BASE }, // GetSSHPublicKeyResponse
+    Shape { name: S(444427, 27), kind: Structure, members: (12654, 1), ..BASE }, // GetServerCertificateRequest
+    Shape { name: S(444454, 28), kind: Structure, members: (12655, 1), ..BASE }, // GetServerCertificateResponse
+    Shape { name: S(444538, 36), kind: Structure, members: (12656, 3), ..BASE }, // GetServiceLastAccessedDetailsRequest
+    Shape { name: S(444574, 37), kind: Structure, members: (12659, 8), ..BASE }, // GetServiceLastAccessedDetailsResponse
+    Shape { name: S(444717, 48), kind: Structure, members: (12667, 4), ..BASE }, // GetServiceLastAccessedDetailsWithEntitiesRequest
+    Shape { name: S(444765, 49), kind: Structure, members: (12671, 7), ..BASE }, // GetServiceLastAccessedDetailsWithEntitiesResponse
+    Shape { name: S(444870, 41), kind: Structure, members: (12678, 1), ..BASE }, // GetServiceLinkedRoleDeletionStatusRequest
+    Shape { name: S(444911, 42), kind: Structure, members: (12679, 2), ..BASE }, // GetServiceLinkedRoleDeletionStatusResponse
+    Shape { name: S(444953, 20), kind: Structure, members: (12681, 2), ..BASE }, // GetUserPolicyRequest
+    Shape { name: S(444973, 21), kind: Structure, members: (12683, 3), ..BASE }, // GetUserPolicyResponse
+    Shape { name: S(444994, 14), kind: Structure, members: (12686, 1), ..BASE }, // GetUserRequest
+    Shape { name: S(445008, 15), kind: Structure, members: (12687, 1), ..BASE }, // GetUserResponse
+    Shape { name: S(445023, 48), kind: Structure, members: (12688, 1), ..BASE }, // GetWorkloadIdentityProviderDeletionStatusRequest
+    Shape { name: S(445071, 49), kind: Structure, members: (12689, 2), ..BASE }, // GetWorkloadIdentityProviderDeletionStatusResponse
+    Shape { name: S(445120, 34), kind: Structure, members: (12691, 1), ..BASE }, // GetWorkloadIdentityProviderRequest
+    Shape { name: S(445154, 48), kind: Structure, members: (12692, 1), ..BASE }, // GetWorkloadIdentityProviderResourcePolicyRequest
+    Shape { name: S(445202, 49), kind: Structure, members: (12693, 2), ..BASE }, // GetWorkloadIdentityProviderResourcePolicyResponse
+    Shape { name: S(445251, 35), kind: Structure, members: (12695, 10), ..BASE }, // GetWorkloadIdentityProviderResponse
+    Shape { name: S(445286, 51), kind: Structure, members: (12705, 1), ..BASE }, // GetWorkloadIdentityTemplateAttestationPolicyRequest
+    Shape { name: S(445337, 52), kind: Structure, members: (12706, 2), ..BASE }, // GetWorkloadIdentityTemplateAttestationPolicyResponse
+    Shape { name: S(445389, 34), kind: Structure, members: (12708, 1), ..BASE }, // GetWorkloadIdentityTemplateRequest
+    Shape { name: S(445423, 35), kind: Structure, members: (12709, 10), ..BASE }, // GetWorkloadIdentityTemplateResponse
+    Shape { name: S(105169, 5), kind: Structure, members: (12719, 5), ..BASE }, // Group
+    Shape { name: S(445458, 11), kind: Structure, members: (12724, 7), ..BASE }, // GroupDetail
+    Shape { name: S(445593, 12), kind: Structure, members: (12731, 2), ..BASE }, // InlinePolicy
+    Shape { name: S(445605, 26), kind: Structure, members: (12733, 3), ..BASE }, // InlinePolicyIdentifierType
+    Shape { name: S(433457, 15), kind: Structure, members: (12736, 7), ..BASE }, // InstanceProfile
+    Shape { name: S(445740, 34), kind: Structure, members: (12743, 1), error: Some((S(445774, 25), 403)), ..BASE }, // InvalidAuthenticationCodeException
+    Shape { name: S(445799, 27), kind: Structure, members: (12744, 1), error: Some((S(445826, 18), 400)), ..BASE }, // InvalidCertificateException
+    Shape { name: S(445844, 21), kind: Structure, members: (12745, 1), error: Some((S(445865, 12), 400)), ..BASE }, // InvalidInputException
+    Shape { name: S(445877, 25), kind: Structure, members: (12746, 1), error: Some((S(445902, 16), 400)), ..BASE }, // InvalidPublicKeyException
+    Shape { name: S(445918, 24), kind: Structure, members: (12747, 1), error: Some((S(445942, 15), 400)), ..BASE }, // InvalidUserTypeException
+    Shape { name: S(445957, 15), kind: List, item: 688, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // KeyHashListType
+    Shape { name: S(445972, 24), kind: Structure, members: (12748, 1), error: Some((S(445996, 15), 400)), ..BASE }, // KeyPairMismatchException
+    Shape { name: S(446011, 22), kind: Structure, members: (12749, 1), error: Some((S(414068, 13), 409)), ..BASE }, // LimitExceededException
+    Shape { name: S(446033, 10), kind: Integer, ..BASE }, // LineNumber
+    Shape { name: S(446043, 21), kind: Structure, members: (12750, 3), ..BASE }, // ListAccessKeysRequest
+    Shape { name: S(446064, 22), kind: Structure, members: (12753, 3), ..BASE }, // ListAccessKeysResponse
+    Shape { name: S(446125, 25), kind: Structure, members: (12756, 2), ..BASE }, // ListAccountAliasesRequest
+    Shape { name: S(446150, 26), kind: Structure, members: (12758, 3), ..BASE }, // ListAccountAliasesResponse
+    Shape { name: S(446223, 32), kind: Structure, members: (12761, 4), ..BASE }, // ListAttachedGroupPoliciesRequest
+    Shape { name: S(446255, 33), kind: Structure, members: (12765, 3), ..BASE }, // ListAttachedGroupPoliciesResponse
+    Shape { name: S(446341, 31), kind: Structure, members: (12768, 4), ..BASE }, // ListAttachedRolePoliciesRequest
+    Shape { name: S(446372, 32), kind: Structure, members: (12772, 3), ..BASE }, // ListAttachedRolePoliciesResponse
+    Shape { name: S(446404, 31), kind: Structure, members: (12775, 4), ..BASE }, // ListAttachedUserPoliciesRequest
+    Shape { name: S(446435, 32), kind: Structure, members: (12779, 3), ..BASE }, // ListAttachedUserPoliciesResponse
+    Shape { name: S(446467, 29), kind: Structure, members: (12782, 3), ..BASE }, // ListDelegationRequestsRequest
+    Shape { name: S(446496, 30), kind: Structure, members: (12785, 3), ..BASE }, // ListDelegationRequestsResponse
+    Shape { name: S(446623, 28), kind: Structure, members: (12788, 6), ..BASE }, // ListEntitiesForPolicyRequest
+    Shape { name: S(446748, 29), kind: Structure, members: (12794, 5), ..BASE }, // ListEntitiesForPolicyResponse
+    Shape { name: S(446894, 24), kind: Structure, members: (12799, 3), ..BASE }, // ListGroupPoliciesRequest
+    Shape { name: S(446918, 25), kind: Structure, members: (12802, 3), ..BASE }, // ListGroupPoliciesResponse
+    Shape { name: S(446943, 24), kind: Structure, members: (12805, 3), ..BASE }, // ListGroupsForUserRequest
+    Shape { name: S(446967, 25), kind: Structure, members: (12808, 3), ..BASE }, // ListGroupsForUserResponse
+    Shape { name: S(447009, 17), kind: Structure, members: (12811, 3), ..BASE }, // ListGroupsRequest
+    Shape { name: S(447026, 18), kind: Structure, members: (12814, 3), ..BASE }, // ListGroupsResponse
+    Shape { name: S(447044, 30), kind: Structure, members: (12817, 3), ..BASE }, // ListInstanceProfileTagsRequest
+    Shape { name: S(447074, 31), kind: Structure, members: (12820, 3), ..BASE }, // ListInstanceProfileTagsResponse
+    Shape { name: S(447105, 34), kind: Structure, members: (12823, 3), ..BASE }, // ListInstanceProfilesForRoleRequest
+    Shape { name: S(447139, 35), kind: Structure, members: (12826, 3), ..BASE }, // ListInstanceProfilesForRoleResponse
+    Shape { name: S(447227, 27), kind: Structure, members: (12829, 3), ..BASE }, // ListInstanceProfilesRequest
+    Shape { name: S(447254, 28), kind: Structure, members: (12832, 3), ..BASE }, // ListInstanceProfilesResponse
+    Shape { name: S(447282, 24), kind: Structure, members: (12835, 3), ..BASE }, // ListMFADeviceTagsRequest
+    Shape { name: S(447306, 25), kind: Structure, members: (12838, 3), ..BASE }, // ListMFADeviceTagsResponse
+    Shape { name: S(447331, 21), kind: Structure, members: (12841, 3), ..BASE }, // ListMFADevicesRequest
+    Shape { name: S(447352, 22), kind: Structure, members: (12844, 3), ..BASE }, // ListMFADevicesResponse
+    Shape { name: S(447409, 36), kind: Structure, members: (12847, 3), ..BASE }, // ListOpenIDConnectProviderTagsRequest
+    Shape { name: S(447445, 37), kind: Structure, members: (12850, 3), ..BASE }, // ListOpenIDConnectProviderTagsResponse
+    Shape { name: S(447482, 33), kind: Structure, members: (12853, 0), ..BASE }, // ListOpenIDConnectProvidersRequest
+    Shape { name: S(447515, 34), kind: Structure, members: (12853, 1), ..BASE }, // ListOpenIDConnectProvidersResponse
+    Shape { name: S(447629, 32), kind: Structure, members: (12854, 0), ..BASE }, // ListOrganizationsFeaturesRequest
+    Shape { name: S(447661, 33), kind: Structure, members: (12854, 2), ..BASE }, // ListOrganizationsFeaturesResponse
+    Shape { name: S(447694, 38), kind: Structure, members: (12856, 2), ..BASE }, // ListPoliciesGrantingServiceAccessEntry
+    Shape { name: S(447732, 40), kind: Structure, members: (12858, 3), ..BASE }, // ListPoliciesGrantingServiceAccessRequest
+    Shape { name: S(447828, 41), kind: Structure, members: (12861, 3), ..BASE }, // ListPoliciesGrantingServiceAccessResponse
+    Shape { name: S(447961, 19), kind: Structure, members: (12864, 6), ..BASE }, // ListPoliciesRequest
+    Shape { name: S(448021, 20), kind: Structure, members: (12870, 3), ..BASE }, // ListPoliciesResponse
+    Shape { name: S(448041, 21), kind: Structure, members: (12873, 3), ..BASE }, // ListPolicyTagsRequest
+    Shape { name: S(448062, 22), kind: Structure, members: (12876, 3), ..BASE }, // ListPolicyTagsResponse
+    Shape { name: S(448084, 25), kind: Structure, members: (12879, 3), ..BASE }, // ListPolicyVersionsRequest
+    Shape { name: S(448109, 26), kind: Structure, members: (12882, 3), ..BASE }, // ListPolicyVersionsResponse
+    Shape { name: S(448156, 23), kind: Structure, members: (12885, 3), ..BASE }, // ListRolePoliciesRequest
+    Shape { name: S(448179, 24), kind: Structure, members: (12888, 3), ..BASE }, // ListRolePoliciesResponse
+    Shape { name: S(448203, 19), kind: Structure, members: (12891, 3), ..BASE }, // ListRoleTagsRequest
+    Shape { name: S(448222, 20), kind: Structure, members: (12894, 3), ..BASE }, // ListRoleTagsResponse
+    Shape { name: S(448242, 16), kind: Structure, members: (12897, 3), ..BASE }, // ListRolesRequest
+    Shape { name: S(448258, 17), kind: Structure, members: (12900, 3), ..BASE }, // ListRolesResponse
+    Shape { name: S(448275, 27), kind: Structure, members: (12903, 3), ..BASE }, // ListSAMLProviderTagsRequest
+    Shape { name: S(448302, 28), kind: Structure, members: (12906, 3), ..BASE }, // ListSAMLProviderTagsResponse
+    Shape { name: S(448330, 24), kind: Structure, members: (12909, 0), ..BASE }, // ListSAMLProvidersRequest
+    Shape { name: S(448354, 25), kind: Structure, members: (12909, 1), ..BASE }, // ListSAMLProvidersResponse
+    Shape { name: S(448432, 24), kind: Structure, members: (12910, 3), ..BASE }, // ListSSHPublicKeysRequest
+    Shape { name: S(448456, 25), kind: Structure, members: (12913, 3), ..BASE }, // ListSSHPublicKeysResponse
+    Shape { name: S(448525, 32), kind: Structure, members: (12916, 3), ..BASE }, // ListServerCertificateTagsRequest
+    Shape { name: S(448557, 33), kind: Structure, members: (12919, 3), ..BASE }, // ListServerCertificateTagsResponse
+    Shape { name: S(448590, 29), kind: Structure, members: (12922, 3), ..BASE }, // ListServerCertificatesRequest
+    Shape { name: S(448619, 30), kind: Structure, members: (12925, 3), ..BASE }, // ListServerCertificatesResponse
+    Shape { name: S(448741, 37), kind: Structure, members: (12928, 5), ..BASE }, // ListServiceSpecificCredentialsRequest
+    Shape { name: S(448807, 38), kind: Structure, members: (12933, 3), ..BASE }, // ListServiceSpecificCredentialsResponse
+    Shape { name: S(448928, 30), kind: Structure, members: (12936, 3), ..BASE }, // ListSigningCertificatesRequest
+    Shape { name: S(448958, 31), kind: Structure, members: (12939, 3), ..BASE }, // ListSigningCertificatesResponse
+    Shape { name: S(448989, 23), kind: Structure, members: (12942, 3), ..BASE }, // ListUserPoliciesRequest
+    Shape { name: S(449012, 24), kind: Structure, members: (12945, 3), ..BASE }, // ListUserPoliciesResponse
+    Shape { name: S(449036, 19), kind: Structure, members: (12948, 3), ..BASE }, // ListUserTagsRequest
+    Shape { name: S(449055, 20), kind: Structure, members: (12951, 3), ..BASE }, // ListUserTagsResponse
+    Shape { name: S(449075, 16), kind: Structure, members: (12954, 3), ..BASE }, // ListUsersRequest
+    Shape { name: S(449091, 17), kind: Structure, members: (12957, 3), ..BASE }, // ListUsersResponse
+    Shape { name: S(449108, 28), kind: Structure, members: (12960, 3), ..BASE }, // ListVirtualMFADevicesRequest
+    Shape { name: S(449189, 29), kind: Structure, members: (12963, 3), ..BASE }, // ListVirtualMFADevicesResponse
+    Shape { name: S(449274, 50), kind: Structure, members: (12966, 3), ..BASE }, // ListWorkloadIdentityProviderOutboundSignersRequest
+    Shape { name: S(449324, 51), kind: Structure, members: (12969, 3), ..BASE }, // ListWorkloadIdentityProviderOutboundSignersResponse
+    Shape { name: S(449375, 39), kind: Structure, members: (12972, 3), ..BASE }, // ListWorkloadIdentityProviderTagsRequest
+    Shape { name: S(449414, 40), kind: Structure, members: (12975, 3), ..BASE }, // ListWorkloadIdentityProviderTagsResponse
+    Shape { name: S(449454, 36), kind: Structure, members: (12978, 3), ..BASE }, // ListWorkloadIdentityProvidersRequest
+    Shape { name: S(449490, 37), kind: Structure, members: (12981, 3), ..BASE }, // ListWorkloadIdentityProvidersResponse
+    Shape { name: S(449607, 39), kind: Structure, members: (12984, 3), ..BASE }, // ListWorkloadIdentityTemplateTagsRequest
+    Shape { name: S(449646, 40), kind: Structure, members: (12987, 3), ..BASE }, // ListWorkloadIdentityTemplateTagsResponse
+    Shape { name: S(449686, 36), kind: Structure, members: (12990, 5), ..BASE }, // ListWorkloadIdentityTemplatesRequest
+    Shape { name: S(449722, 37), kind: Structure, members: (12995, 3), ..BASE }, // ListWorkloadIdentityTemplatesResponse
+    Shape { name: S(433732, 12), kind: Structure, members: (12998, 4), ..BASE }, // LoginProfile
+    Shape { name: S(449839, 9), kind: Structure, members: (13002, 3), ..BASE }, // MFADevice
+    Shape { name: S(449848, 29), kind: Structure, members: (13005, 1), error: Some((S(449877, 20), 400)), ..BASE }, // MalformedCertificateException
+    Shape { name: S(449897, 32), kind: Structure, members: (13006, 1), error: Some((S(449929, 23), 400)), ..BASE }, // MalformedPolicyDocumentException
+    Shape { name: S(449952, 19), kind: Structure, members: (13007, 12), ..BASE }, // ManagedPolicyDetail
+    Shape { name: S(450317, 27), kind: List, item: 332, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ManagedPolicyDetailListType
+    Shape { name: S(450344, 21), kind: Structure, members: (13019, 1), error: Some((S(450365, 12), 409)), ..BASE }, // NameConflictException
+    Shape { name: S(450377, 21), kind: Structure, members: (13020, 1), error: Some((S(450398, 12), 404)), ..BASE }, // NoSuchEntityException
+    Shape { name: S(450410, 30), kind: Structure, members: (13021, 2), ..BASE }, // OpenIDConnectProviderListEntry
+    Shape { name: S(450550, 29), kind: List, item: 336, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // OpenIDConnectProviderListType
+    Shape { name: S(450579, 28), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // OpenIDConnectProviderUrlType
+    Shape { name: S(450607, 36), kind: Structure, members: (13023, 1), error: Some((S(450643, 27), 400)), ..BASE }, // OpenIdIdpCommunicationErrorException
+    Shape { name: S(450670, 29), kind: Structure, members: (13024, 1), ..BASE }, // OrderedOrganizationPolicyType
+    Shape { name: S(450791, 18), kind: String, max: Some(34.0), pattern: Some(S(450809, 19)), ..BASE }, // OrganizationIdType
+    Shape { name: S(450828, 40), kind: Structure, members: (13025, 0), error: Some((S(450828, 40), 400)), ..BASE }, // OrganizationLevelResourcesExistException
+    Shape { name: S(450868, 29), kind: Structure, members: (13025, 0), error: Some((S(450868, 29), 400)), ..BASE }, // OrganizationNotFoundException
+    Shape { name: S(450897, 41), kind: Structure, members: (13025, 0), error: Some((S(450897, 41), 400)), ..BASE }, // OrganizationNotInAllFeaturesModeException
+    Shape { name: S(450938, 26), kind: List, item: 340, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(7.0), ..BASE }, // OrganizationPolicyListType
+    Shape { name: S(440484, 27), kind: Structure, members: (13025, 1), ..BASE }, // OrganizationsDecisionDetail
+    Shape { name: S(451035, 19), kind: Structure, members: (13026, 7), ..BASE }, // ParameterDefinition
+    Shape { name: S(441738, 14), kind: Structure, members: (13033, 10), ..BASE }, // PasswordPolicy
+    Shape { name: S(451764, 32), kind: Structure, members: (13043, 1), error: Some((S(451796, 23), 400)), ..BASE }, // PasswordPolicyViolationException
+    Shape { name: S(451819, 33), kind: String, enums: (3853, 1), ..BASE }, // PermissionsBoundaryAttachmentType
+    Shape { name: S(440570, 33), kind: Structure, members: (13044, 1), ..BASE }, // PermissionsBoundaryDecisionDetail
+    Shape { name: S(390530, 6), kind: Structure, members: (13045, 12), ..BASE }, // Policy
+    Shape { name: S(451966, 12), kind: Structure, members: (13057, 2), ..BASE }, // PolicyDetail
+    Shape { name: S(451978, 28), kind: String, enums: (3854, 3), ..BASE }, // PolicyEvaluationDecisionType
+    Shape { name: S(452030, 25), kind: Structure, members: (13059, 1), error: Some((S(452055, 16), 500)), ..BASE }, // PolicyEvaluationException
+    Shape { name: S(452071, 24), kind: List, item: 360, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(256.0), ..BASE }, // PolicyExclusionsListType
+    Shape { name: S(452095, 27), kind: Structure, members: (13060, 5), ..BASE }, // PolicyGrantingServiceAccess
+    Shape { name: S(452182, 11), kind: Structure, members: (13065, 2), ..BASE }, // PolicyGroup
+    Shape { name: S(452193, 19), kind: List, item: 358, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyGroupListType
+    Shape { name: S(452212, 16), kind: Structure, members: (13067, 3), ..BASE }, // PolicyIdentifier
+    Shape { name: S(452299, 26), kind: String, enums: (3857, 6), ..BASE }, // PolicyIdentifierPolicyType
+    Shape { name: S(452379, 20), kind: String, ..BASE }, // PolicyIdentifierType
+    Shape { name: S(452399, 28), kind: Structure, members: (13070, 1), error: Some((S(452427, 19), 400)), ..BASE }, // PolicyNotAttachableException
+    Shape { name: S(452446, 15), kind: Structure, members: (13071, 3), ..BASE }, // PolicyParameter
+    Shape { name: S(452461, 23), kind: String, enums: (3863, 2), ..BASE }, // PolicyParameterTypeEnum
+    Shape { name: S(452484, 10), kind: Structure, members: (13074, 2), ..BASE }, // PolicyRole
+    Shape { name: S(452511, 18), kind: List, item: 366, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyRoleListType
+    Shape { name: S(452529, 16), kind: String, enums: (3865, 7), ..BASE }, // PolicySourceType
+    Shape { name: S(452553, 15), kind: String, enums: (3872, 2), ..BASE }, // PolicyUsageType
+    Shape { name: S(452585, 10), kind: Structure, members: (13076, 2), ..BASE }, // PolicyUser
+    Shape { name: S(452595, 18), kind: List, item: 370, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyUserListType
+    Shape { name: S(434178, 13), kind: Structure, members: (13078, 4), ..BASE }, // PolicyVersion
+    Shape { name: S(452695, 8), kind: Structure, members: (13082, 2), ..BASE }, // Position
+    Shape { name: S(452743, 27), kind: Structure, members: (13084, 1), ..BASE }, // PutAccountPropertiesRequest
+    Shape { name: S(452770, 28), kind: Structure, members: (13085, 0), ..BASE }, // PutAccountPropertiesResponse
+    Shape { name: S(452798, 21), kind: Structure, members: (13085, 3), ..BASE }, // PutGroupPolicyRequest
+    Shape { name: S(452819, 33), kind: Structure, members: (13088, 2), ..BASE }, // PutRolePermissionsBoundaryRequest
+    Shape { name: S(452852, 20), kind: Structure, members: (13090, 3), ..BASE }, // PutRolePolicyRequest
+    Shape { name: S(452872, 33), kind: Structure, members: (13093, 2), ..BASE }, // PutUserPermissionsBoundaryRequest
+    Shape { name: S(452905, 20), kind: Structure, members: (13095, 3), ..BASE }, // PutUserPolicyRequest
+    Shape { name: S(452925, 48), kind: Structure, members: (13098, 2), ..BASE }, // PutWorkloadIdentityProviderResourcePolicyRequest
+    Shape { name: S(452973, 49), kind: Structure, members: (13100, 0), ..BASE }, // PutWorkloadIdentityProviderResourcePolicyResponse
+    Shape { name: S(453022, 51), kind: Structure, members: (13100, 2), ..BASE }, // PutWorkloadIdentityTemplateAttestationPolicyRequest
+    Shape { name: S(453073, 52), kind: Structure, members: (13102, 0), ..BASE }, // PutWorkloadIdentityTemplateAttestationPolicyResponse
+    Shape { name: S(453125, 10), kind: String, max: Some(1000.0), ..BASE }, // ReasonType
+    Shape { name: S(453135, 14), kind: String, min: Some(1.0), max: Some(100.0), ..BASE }, // RegionNameType
+    Shape { name: S(453149, 30), kind: Structure, members: (13102, 2), ..BASE }, // RejectDelegationRequestRequest
+    Shape { name: S(453179, 46), kind: Structure, members: (13104, 2), ..BASE }, // RemoveClientIDFromOpenIDConnectProviderRequest
+    Shape { name: S(453225, 36), kind: Structure, members: (13106, 2), ..BASE }, // RemoveRoleFromInstanceProfileRequest
+    Shape { name: S(453261, 26), kind: Structure, members: (13108, 2), ..BASE }, // RemoveUserFromGroupRequest
+    Shape { name: S(453287, 21), kind: Structure, members: (13110, 1), ..BASE }, // ReplacementValueEntry
+    Shape { name: S(453308, 17), kind: Blob, ..BASE }, // ReportContentType
+    Shape { name: S(453325, 16), kind: String, enums: (3874, 1), ..BASE }, // ReportFormatType
+    Shape { name: S(453349, 38), kind: Structure, members: (13111, 1), error: Some((S(453387, 29), 409)), ..BASE }, // ReportGenerationLimitExceededException
+    Shape { name: S(453416, 26), kind: String, ..BASE }, // ReportStateDescriptionType
+    Shape { name: S(453442, 15), kind: String, enums: (3875, 3), ..BASE }, // ReportStateType
+    Shape { name: S(453482, 37), kind: Structure, members: (13112, 2), ..BASE }, // ResetServiceSpecificCredentialRequest
+    Shape { name: S(453519, 38), kind: Structure, members: (13114, 1), ..BASE }, // ResetServiceSpecificCredentialResponse
+    Shape { name: S(453557, 26), kind: String, min: Some(1.0), max: Some(64.0), ..BASE }, // ResourceHandlingOptionType
+    Shape { name: S(453583, 20), kind: List, item: 401, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ResourceNameListType
+    Shape { name: S(453603, 16), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // ResourceNameType
+    Shape { name: S(453619, 22), kind: Structure, members: (13115, 6), ..BASE }, // ResourceSpecificResult
+    Shape { name: S(453706, 30), kind: List, item: 402, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ResourceSpecificResultListType
+    Shape { name: S(453736, 22), kind: Structure, members: (13121, 4), ..BASE }, // ResyncMFADeviceRequest
+    Shape { name: S(127748, 4), kind: Structure, members: (13125, 13), ..BASE }, // Role
+    Shape { name: S(453858, 10), kind: Structure, members: (13138, 12), ..BASE }, // RoleDetail
+    Shape { name: S(453758, 12), kind: Structure, members: (13150, 2), ..BASE }, // RoleLastUsed
+    Shape { name: S(453977, 21), kind: Structure, members: (13152, 1), error: Some((S(453998, 12), 409)), ..BASE }, // RoleModifiedException
+    Shape { name: S(454010, 29), kind: Structure, members: (13153, 1), error: Some((S(454039, 20), 400)), ..BASE }, // RoleTemplateDisabledException
+    Shape { name: S(444061, 19), kind: Structure, members: (13154, 23), ..BASE }, // RoleTemplateVersion
+    Shape { name: S(455079, 17), kind: List, item: 412, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RoleUsageListType
+    Shape { name: S(455096, 13), kind: Structure, members: (13177, 2), ..BASE }, // RoleUsageType
+    Shape { name: S(455132, 17), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // SAMLIssuerURLType
+    Shape { name: S(455149, 16), kind: Structure, members: (13179, 2), ..BASE }, // SAMLKeyHashEntry
+    Shape { name: S(455229, 19), kind: List, item: 414, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SAMLKeyHashListType
+    Shape { name: S(455248, 24), kind: String, min: Some(1000.0), max: Some(10000000.0), ..BASE }, // SAMLMetadataDocumentType
+    Shape { name: S(455272, 14), kind: Structure, members: (13181, 2), ..BASE }, // SAMLPrivateKey
+    Shape { name: S(455329, 21), kind: Structure, members: (13183, 4), ..BASE }, // SAMLProviderListEntry
+    Shape { name: S(455350, 20), kind: List, item: 418, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SAMLProviderListType
+    Shape { name: S(455370, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(455390, 8)), ..BASE }, // SAMLProviderNameType
+    Shape { name: S(444386, 12), kind: Structure, members: (13187, 6), ..BASE }, // SSHPublicKey
+    Shape { name: S(455524, 20), kind: List, item: 423, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SSHPublicKeyListType
+    Shape { name: S(455544, 20), kind: Structure, members: (13193, 4), ..BASE }, // SSHPublicKeyMetadata
+    Shape { name: S(455564, 26), kind: Structure, members: (13197, 1), ..BASE }, // SendDelegationTokenRequest
+    Shape { name: S(444482, 17), kind: Structure, members: (13198, 4), ..BASE }, // ServerCertificate
+    Shape { name: S(455590, 25), kind: Structure, members: (13202, 6), ..BASE }, // ServerCertificateMetadata
+    Shape { name: S(455860, 32), kind: Structure, members: (13208, 0), error: Some((S(455860, 32), 400)), ..BASE }, // ServiceAccessNotEnabledException
+    Shape { name: S(455892, 23), kind: Structure, members: (13208, 1), error: Some((S(455915, 14), 500)), ..BASE }, // ServiceFailureException
+    Shape { name: S(455929, 19), kind: Structure, members: (13209, 7), ..BASE }, // ServiceLastAccessed
+    Shape { name: S(456179, 28), kind: Structure, members: (13216, 1), error: Some((S(456207, 19), 404)), ..BASE }, // ServiceNotSupportedException
+    Shape { name: S(434971, 25), kind: Structure, members: (13217, 10), ..BASE }, // ServiceSpecificCredential
+    Shape { name: S(456471, 33), kind: Structure, members: (13227, 8), ..BASE }, // ServiceSpecificCredentialMetadata
+    Shape { name: S(456504, 34), kind: List, item: 432, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ServiceSpecificCredentialsListType
+    Shape { name: S(444637, 20), kind: List, item: 429, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // ServicesLastAccessed
+    Shape { name: S(456538, 30), kind: Structure, members: (13235, 2), ..BASE }, // SetDefaultPolicyVersionRequest
+    Shape { name: S(456568, 41), kind: Structure, members: (13237, 1), ..BASE }, // SetSecurityTokenServicePreferencesRequest
+    Shape { name: S(456692, 18), kind: Structure, members: (13238, 5), ..BASE }, // SigningCertificate
+    Shape { name: S(456710, 27), kind: Structure, members: (13243, 12), ..BASE }, // SimulateCustomPolicyRequest
+    Shape { name: S(457186, 22), kind: Structure, members: (13255, 3), ..BASE }, // SimulatePolicyResponse
+    Shape { name: S(457264, 30), kind: Structure, members: (13258, 13), ..BASE }, // SimulatePrincipalPolicyRequest
+    Shape { name: S(457356, 24), kind: List, item: 627, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SimulationPolicyListType
+    Shape { name: S(453799, 18), kind: Structure, members: (13271, 2), ..BASE }, // SourceRoleTemplate
+    Shape { name: S(457380, 9), kind: Structure, members: (13273, 4), ..BASE }, // Statement
+    Shape { name: S(457571, 17), kind: List, item: 443, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // StatementListType
+    Shape { name: S(95354, 3), kind: Structure, members: (13277, 2), ..BASE }, // Tag
+    Shape { name: S(457588, 25), kind: Structure, members: (13279, 2), ..BASE }, // TagInstanceProfileRequest
+    Shape { name: S(457613, 19), kind: Structure, members: (13281, 2), ..BASE }, // TagMFADeviceRequest
+    Shape { name: S(457632, 31), kind: Structure, members: (13283, 2), ..BASE }, // TagOpenIDConnectProviderRequest
+    Shape { name: S(457663, 16), kind: Structure, members: (13285, 2), ..BASE }, // TagPolicyRequest
+    Shape { name: S(457679, 14), kind: Structure, members: (13287, 2), ..BASE }, // TagRoleRequest
+    Shape { name: S(457693, 22), kind: Structure, members: (13289, 2), ..BASE }, // TagSAMLProviderRequest
+    Shape { name: S(457715, 27), kind: Structure, members: (13291, 2), ..BASE }, // TagServerCertificateRequest
+    Shape { name: S(457742, 11), kind: Structure, members: (13293, 2), ..BASE }, // TagTemplate
+    Shape { name: S(457753, 14), kind: Structure, members: (13295, 2), ..BASE }, // TagUserRequest
+    Shape { name: S(457767, 34), kind: Structure, members: (13297, 2), ..BASE }, // TagWorkloadIdentityProviderRequest
+    Shape { name: S(457801, 34), kind: Structure, members: (13299, 2), ..BASE }, // TagWorkloadIdentityTemplateRequest
+    Shape { name: S(457835, 25), kind: Structure, members: (13301, 4), ..BASE }, // TrackedActionLastAccessed
+    Shape { name: S(456096, 26), kind: List, item: 457, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TrackedActionsLastAccessed
+    Shape { name: S(458066, 27), kind: Structure, members: (13305, 1), error: Some((S(458093, 18), 400)), ..BASE }, // UnmodifiableEntityException
+    Shape { name: S(458111, 38), kind: Structure, members: (13306, 1), error: Some((S(458149, 29), 400)), ..BASE }, // UnrecognizedPublicKeyEncodingException
+    Shape { name: S(458178, 27), kind: Structure, members: (13307, 2), ..BASE }, // UntagInstanceProfileRequest
+    Shape { name: S(458205, 21), kind: Structure, members: (13309, 2), ..BASE }, // UntagMFADeviceRequest
+    Shape { name: S(458226, 33), kind: Structure, members: (13311, 2), ..BASE }, // UntagOpenIDConnectProviderRequest
+    Shape { name: S(458259, 18), kind: Structure, members: (13313, 2), ..BASE }, // UntagPolicyRequest
+    Shape { name: S(458277, 16), kind: Structure, members: (13315, 2), ..BASE }, // UntagRoleRequest
+    Shape { name: S(458293, 24), kind: Structure, members: (13317, 2), ..BASE }, // UntagSAMLProviderRequest
+    Shape { name: S(458317, 29), kind: Structure, members: (13319, 2), ..BASE }, // UntagServerCertificateRequest
+    Shape { name: S(458346, 16), kind: Structure, members: (13321, 2), ..BASE }, // UntagUserRequest
+    Shape { name: S(458362, 36), kind: Structure, members: (13323, 2), ..BASE }, // UntagWorkloadIdentityProviderRequest
+    Shape { name: S(458398, 36), kind: Structure, members: (13325, 2), ..BASE }, // UntagWorkloadIdentityTemplateRequest
+    Shape { name: S(458434, 22), kind: Structure, members: (13327, 3), ..BASE }, // UpdateAccessKeyRequest
+    Shape { name: S(458456, 34), kind: Structure, members: (13330, 9), ..BASE }, // UpdateAccountPasswordPolicyRequest
+    Shape { name: S(458490, 29), kind: Structure, members: (13339, 2), ..BASE }, // UpdateAssumeRolePolicyRequest
+    Shape { name: S(458519, 30), kind: Structure, members: (13341, 2), ..BASE }, // UpdateDelegationRequestRequest
+    Shape { name: S(458549, 18), kind: Structure, members: (13343, 3), ..BASE }, // UpdateGroupRequest
+    Shape { name: S(458634, 25), kind: Structure, members: (13346, 5), ..BASE }, // UpdateLoginProfileRequest
+    Shape { name: S(458751, 34), kind: Structure, members: (13351, 5), ..BASE }, // UpdateOpenIDConnectProviderRequest
+    Shape { name: S(458942, 44), kind: Structure, members: (13356, 2), ..BASE }, // UpdateOpenIDConnectProviderThumbprintRequest
+    Shape { name: S(458986, 28), kind: Structure, members: (13358, 2), ..BASE }, // UpdateRoleDescriptionRequest
+    Shape { name: S(459014, 29), kind: Structure, members: (13360, 1), ..BASE }, // UpdateRoleDescriptionResponse
+    Shape { name: S(459043, 17), kind: Structure, members: (13361, 5), ..BASE }, // UpdateRoleRequest
+    Shape { name: S(459060, 18), kind: Structure, members: (13366, 0), ..BASE }, // UpdateRoleResponse
+    Shape { name: S(459078, 25), kind: Structure, members: (13366, 9), ..BASE }, // UpdateSAMLProviderRequest
+    Shape { name: S(459156, 26), kind: Structure, members: (13375, 1), ..BASE }, // UpdateSAMLProviderResponse
+    Shape { name: S(459182, 25), kind: Structure, members: (13376, 3), ..BASE }, // UpdateSSHPublicKeyRequest
+    Shape { name: S(459207, 30), kind: Structure, members: (13379, 3), ..BASE }, // UpdateServerCertificateRequest
+    Shape { name: S(459314, 38), kind: Structure, members: (13382, 3), ..BASE }, // UpdateServiceSpecificCredentialRequest
+    Shape { name: S(459352, 31), kind: Structure, members: (13385, 3), ..BASE }, // UpdateSigningCertificateRequest
+    Shape { name: S(459383, 17), kind: Structure, members: (13388, 3), ..BASE }, // UpdateUserRequest
+    Shape { name: S(459438, 51), kind: Structure, members: (13391, 3), ..BASE }, // UpdateWorkloadIdentityProviderOutboundSignerRequest
+    Shape { name: S(459489, 52), kind: Structure, members: (13394, 0), ..BASE }, // UpdateWorkloadIdentityProviderOutboundSignerResponse
+    Shape { name: S(459541, 25), kind: Structure, members: (13394, 2), ..BASE }, // UploadSSHPublicKeyRequest
+    Shape { name: S(459566, 26), kind: Structure, members: (13396, 1), ..BASE }, // UploadSSHPublicKeyResponse
+    Shape { name: S(459592, 30), kind: Structure, members: (13397, 6), ..BASE }, // UploadServerCertificateRequest
+    Shape { name: S(459657, 31), kind: Structure, members: (13403, 2), ..BASE }, // UploadServerCertificateResponse
+    Shape { name: S(459688, 31), kind: Structure, members: (13405, 2), ..BASE }, // UploadSigningCertificateRequest
+    Shape { name: S(459719, 32), kind: Structure, members: (13407, 1), ..BASE }, // UploadSigningCertificateResponse
+    Shape { name: S(305540, 4), kind: Structure, members: (13408, 8), ..BASE }, // User
+    Shape { name: S(459831, 10), kind: Structure, members: (13416, 10), ..BASE }, // UserDetail
+    Shape { name: S(435223, 16), kind: Structure, members: (13426, 6), ..BASE }, // VirtualMFADevice
+    Shape { name: S(460005, 31), kind: String, min: Some(0.0), max: Some(1000.0), pattern: Some(S(460036, 49)), ..BASE }, // WorkloadIdentityDescriptionType
+    Shape { name: S(460085, 26), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(460111, 86)), ..BASE }, // WorkloadIdentityDomainType
+    Shape { name: S(460197, 39), kind: Structure, members: (13432, 3), ..BASE }, // WorkloadIdentityJwtOutboundSignerDetail
+    Shape { name: S(460386, 38), kind: Structure, members: (13435, 1), ..BASE }, // WorkloadIdentityJwtSignerConfiguration
+    Shape { name: S(460465, 43), kind: Structure, members: (13436, 1), ..BASE }, // WorkloadIdentityOutboundSignerConfiguration
+    Shape { name: S(460525, 49), kind: Structure, members: (13437, 2), ..BASE }, // WorkloadIdentityOutboundSignerDetailConfiguration
+    Shape { name: S(460588, 37), kind: Structure, members: (13439, 7), ..BASE }, // WorkloadIdentityOutboundSignerSummary
+    Shape { name: S(460746, 31), kind: Structure, members: (13446, 4), ..BASE }, // WorkloadIdentityOutboundSigners
+    Shape { name: S(460877, 30), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(460907, 74)), ..BASE }, // WorkloadIdentityPathPrefixType
+    Shape { name: S(460981, 25), kind: Structure, members: (13450, 2), ..BASE }, // WorkloadIdentityPrivateCa
+    Shape { name: S(461077, 33), kind: Structure, members: (13452, 8), ..BASE }, // WorkloadIdentityProviderListEntry
+    Shape { name: S(461110, 37), kind: Structure, members: (13460, 1), ..BASE }, // WorkloadIdentityReplacementValueEntry
+    Shape { name: S(461147, 33), kind: String, enums: (3878, 2), ..BASE }, // WorkloadIdentityResourceScopeType
+    Shape { name: S(461199, 38), kind: Structure, members: (13461, 2), ..BASE }, // WorkloadIdentityTemplateDefinitionType
+    Shape { name: S(461305, 42), kind: String, enums: (3880, 1), ..BASE }, // WorkloadIdentityTemplateDeletionStatusType
+    Shape { name: S(461347, 32), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(461379, 16)), ..BASE }, // WorkloadIdentityTemplateNameType
+    Shape { name: S(461395, 39), kind: String, min: Some(3.0), max: Some(16384.0), pattern: Some(S(461434, 134)), ..BASE }, // WorkloadIdentityTemplatePathPatternType
+    Shape { name: S(461568, 31), kind: Structure, members: (13463, 8), ..BASE }, // WorkloadIdentityTemplateSummary
+    Shape { name: S(461599, 40), kind: Structure, members: (13471, 5), ..BASE }, // WorkloadIdentityX509OutboundSignerDetail
+    Shape { name: S(461639, 15), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(461654, 5)), ..BASE }, // accessKeyIdType
+    Shape { name: S(461659, 25), kind: List, item: 6, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // accessKeyMetadataListType
+    Shape { name: S(461684, 19), kind: String, ..BASE }, // accessKeySecretType
+    Shape { name: S(461703, 20), kind: List, item: 524, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // accountAliasListType
+    Shape { name: S(461723, 16), kind: String, min: Some(3.0), max: Some(63.0), pattern: Some(S(461739, 41)), ..BASE }, // accountAliasType
+    Shape { name: S(461780, 13), kind: String, pattern: Some(S(71488, 6)), ..BASE }, // accountIdType
+    Shape { name: S(461793, 24), kind: Map, item: 527, value: 528, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // accountPropertiesMapType
+    Shape { name: S(461817, 22), kind: String, min: Some(1.0), max: Some(50.0), pattern: Some(S(461839, 25)), ..BASE }, // accountPropertyKeyType
+    Shape { name: S(461864, 24), kind: String, min: Some(1.0), max: Some(1024.0), ..BASE }, // accountPropertyValueType
+    Shape { name: S(461888, 8), kind: Boolean, ..BASE }, // allUsers
+    Shape { name: S(461896, 7), kind: String, min: Some(20.0), max: Some(2048.0), ..BASE }, // arnType
+    Shape { name: S(461903, 27), kind: String, enums: (3881, 2), ..BASE }, // assertionEncryptionModeType
+    Shape { name: S(461945, 20), kind: String, enums: (3883, 3), ..BASE }, // assignmentStatusType
+    Shape { name: S(461986, 24), kind: List, item: 21, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // attachedPoliciesListType
+    Shape { name: S(462010, 19), kind: Integer, ..BASE }, // attachmentCountType
+    Shape { name: S(462029, 22), kind: String, min: Some(6.0), max: Some(6.0), pattern: Some(S(462051, 5)), ..BASE }, // authenticationCodeType
+    Shape { name: S(462056, 17), kind: Boolean, ..BASE }, // booleanObjectType
+    Shape { name: S(462073, 11), kind: Boolean, ..BASE }, // booleanType
+    Shape { name: S(462084, 19), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(462103, 34)), ..BASE }, // certificateBodyType
+    Shape { name: S(462137, 20), kind: String, min: Some(1.0), max: Some(2097152.0), pattern: Some(S(462103, 34)), ..BASE }, // certificateChainType
+    Shape { name: S(462157, 17), kind: String, min: Some(24.0), max: Some(128.0), pattern: Some(S(461654, 5)), ..BASE }, // certificateIdType
+    Shape { name: S(462174, 19), kind: List, item: 437, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // certificateListType
+    Shape { name: S(462193, 16), kind: List, item: 543, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // clientIDListType
+    Shape { name: S(462209, 12), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // clientIDType
+    Shape { name: S(462221, 19), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // consoleDeepLinkType
+    Shape { name: S(462240, 28), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // contextProviderSourceKeyType
+    Shape { name: S(462268, 28), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // contextProviderTargetKeyType
+    Shape { name: S(462296, 17), kind: Integer, min: Some(1.0), max: Some(36600.0), ..BASE }, // credentialAgeDays
+    Shape { name: S(462313, 39), kind: String, ..BASE }, // credentialReportExpiredExceptionMessage
+    Shape { name: S(462352, 42), kind: String, ..BASE }, // credentialReportNotPresentExceptionMessage
+    Shape { name: S(462394, 40), kind: String, ..BASE }, // credentialReportNotReadyExceptionMessage
+    Shape { name: S(462434, 16), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(431678, 11)), ..BASE }, // customSuffixType
+    Shape { name: S(462450, 8), kind: Timestamp, ..BASE }, // dateType
+    Shape { name: S(462458, 32), kind: String, max: Some(1000.0), pattern: Some(S(462490, 47)), ..BASE }, // delegationRequestDescriptionType
+    Shape { name: S(462537, 23), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(462560, 6)), ..BASE }, // delegationRequestIdType
+    Shape { name: S(462566, 26), kind: List, item: 82, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // delegationRequestsListType
+    Shape { name: S(462592, 21), kind: String, ..BASE }, // deleteConflictMessage
+    Shape { name: S(462613, 27), kind: String, ..BASE }, // duplicateCertificateMessage
+    Shape { name: S(462640, 28), kind: String, ..BASE }, // duplicateSSHPublicKeyMessage
+    Shape { name: S(462668, 12), kind: String, enums: (3886, 2), ..BASE }, // encodingType
+    Shape { name: S(462686, 26), kind: String, ..BASE }, // entityAlreadyExistsMessage
+    Shape { name: S(462712, 21), kind: List, item: 144, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // entityDetailsListType
+    Shape { name: S(462733, 14), kind: List, item: 147, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // entityListType
+    Shape { name: S(462747, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(431678, 11)), ..BASE }, // entityNameType
+    Shape { name: S(462761, 36), kind: String, ..BASE }, // entityTemporarilyUnmodifiableMessage
+    Shape { name: S(462797, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(431678, 11)), ..BASE }, // existingUserNameType
+    Shape { name: S(462817, 26), kind: String, enums: (3888, 2), ..BASE }, // globalEndpointTokenVersion
+    Shape { name: S(462857, 19), kind: List, item: 232, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // groupDetailListType
+    Shape { name: S(462876, 13), kind: List, item: 231, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // groupListType
+    Shape { name: S(462889, 17), kind: List, item: 570, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // groupNameListType
+    Shape { name: S(462906, 13), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(431678, 11)), ..BASE }, // groupNameType
+    Shape { name: S(462919, 6), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(461654, 5)), ..BASE }, // idType
+    Shape { name: S(462925, 29), kind: String, min: Some(1.0), max: Some(1224.0), ..BASE }, // identityCenterInstanceArnType
+    Shape { name: S(462954, 28), kind: List, item: 233, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // inlinePolicyTemplateListType
+    Shape { name: S(462982, 23), kind: List, item: 235, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // instanceProfileListType
+    Shape { name: S(463005, 23), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(431678, 11)), ..BASE }, // instanceProfileNameType
+    Shape { name: S(463028, 11), kind: Integer, ..BASE }, // integerType
+    Shape { name: S(463039, 32), kind: String, ..BASE }, // invalidAuthenticationCodeMessage
+    Shape { name: S(463071, 25), kind: String, ..BASE }, // invalidCertificateMessage
+    Shape { name: S(463096, 19), kind: String, ..BASE }, // invalidInputMessage
+    Shape { name: S(463115, 23), kind: String, ..BASE }, // invalidPublicKeyMessage
+    Shape { name: S(463138, 22), kind: String, ..BASE }, // invalidUserTypeMessage
+    Shape { name: S(463160, 9), kind: String, min: Some(36.0), max: Some(36.0), ..BASE }, // jobIDType
+    Shape { name: S(463169, 13), kind: String, enums: (3890, 3), ..BASE }, // jobStatusType
+    Shape { name: S(463191, 21), kind: List, item: 41, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(10.0), ..BASE }, // keyDefinitionListType
+    Shape { name: S(463212, 22), kind: String, ..BASE }, // keyPairMismatchMessage
+    Shape { name: S(463234, 20), kind: String, ..BASE }, // limitExceededMessage
+    Shape { name: S(463254, 47), kind: List, item: 281, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // listPolicyGrantingServiceAccessResponseListType
+    Shape { name: S(463301, 10), kind: String, min: Some(2.0), max: Some(12.0), ..BASE }, // localeType
+    Shape { name: S(463311, 27), kind: String, ..BASE }, // malformedCertificateMessage
+    Shape { name: S(463338, 30), kind: String, ..BASE }, // malformedPolicyDocumentMessage
+    Shape { name: S(463368, 17), kind: String, enums: (3893, 1), ..BASE }, // managedByTypeType
+    Shape { name: S(463385, 18), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // managedByValueType
+    Shape { name: S(463403, 24), kind: List, item: 530, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // managedPolicyArnListType
+    Shape { name: S(463427, 30), kind: Map, item: 688, value: 391, item_name: S(383456, 3), value_name: S(383459, 5), max: Some(30.0), ..BASE }, // mapStringReplacementValueEntry
+    Shape { name: S(463457, 46), kind: Map, item: 688, value: 512, item_name: S(383456, 3), value_name: S(383459, 5), max: Some(30.0), ..BASE }, // mapStringWorkloadIdentityReplacementValueEntry
+    Shape { name: S(463503, 10), kind: String, min: Some(1.0), max: Some(320.0), pattern: Some(S(431769, 16)), ..BASE }, // markerType
+    Shape { name: S(463513, 12), kind: Integer, min: Some(1.0), max: Some(1000.0), ..BASE }, // maxItemsType
+    Shape { name: S(463525, 18), kind: Integer, min: Some(1.0), max: Some(1095.0), ..BASE }, // maxPasswordAgeType
+    Shape { name: S(463543, 28), kind: Integer, min: Some(3600.0), max: Some(7776000.0), ..BASE }, // maxSigninSessionDurationType
+    Shape { name: S(463571, 17), kind: List, item: 329, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // mfaDeviceListType
+    Shape { name: S(463588, 25), kind: Integer, min: Some(6.0), max: Some(128.0), ..BASE }, // minimumPasswordLengthType
+    Shape { name: S(463613, 16), kind: Integer, ..BASE }, // minorVersionType
+    Shape { name: S(463629, 19), kind: String, ..BASE }, // nameConflictMessage
+    Shape { name: S(463648, 19), kind: String, ..BASE }, // noSuchEntityMessage
+    Shape { name: S(463667, 9), kind: String, max: Some(500.0), pattern: Some(S(462490, 47)), ..BASE }, // notesType
+    Shape { name: S(463676, 23), kind: String, min: Some(2.0), max: Some(400.0), pattern: Some(S(463699, 18)), ..BASE }, // notificationChannelType
+    Shape { name: S(463717, 43), kind: String, ..BASE }, // openIdIdpCommunicationErrorExceptionMessage
+    Shape { name: S(463760, 27), kind: String, min: Some(19.0), max: Some(427.0), pattern: Some(S(463787, 48)), ..BASE }, // organizationsEntityPathType
+    Shape { name: S(463835, 25), kind: String, pattern: Some(S(463860, 23)), ..BASE }, // organizationsPolicyIdType
+    Shape { name: S(463883, 11), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(463894, 23)), ..BASE }, // ownerIdType
+    Shape { name: S(463917, 25), kind: String, max: Some(1024.0), ..BASE }, // parameterDefaultValueType
+    Shape { name: S(463942, 24), kind: String, max: Some(1000.0), ..BASE }, // parameterDescriptionType
+    Shape { name: S(463966, 17), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // parameterNameType
+    Shape { name: S(463983, 20), kind: String, max: Some(256.0), ..BASE }, // parameterSubTypeType
+    Shape { name: S(464003, 17), kind: String, enums: (3894, 6), ..BASE }, // parameterTypeType
+    Shape { name: S(464036, 28), kind: List, item: 347, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // parametersDefinitionListType
+    Shape { name: S(464064, 30), kind: String, ..BASE }, // passwordPolicyViolationMessage
+    Shape { name: S(464094, 27), kind: Integer, min: Some(1.0), max: Some(24.0), ..BASE }, // passwordReusePreventionType
+    Shape { name: S(464121, 12), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(462103, 34)), ..BASE }, // passwordType
+    Shape { name: S(464133, 14), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(464147, 22)), ..BASE }, // pathPrefixType
+    Shape { name: S(464169, 8), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(464177, 39)), ..BASE }, // pathType
+    Shape { name: S(464216, 25), kind: String, enums: (3900, 3), ..BASE }, // permissionCheckResultType
+    Shape { name: S(464260, 25), kind: String, enums: (3903, 3), ..BASE }, // permissionCheckStatusType
+    Shape { name: S(464285, 14), kind: String, ..BASE }, // permissionType
+    Shape { name: S(464299, 21), kind: String, max: Some(1000.0), ..BASE }, // policyDescriptionType
+    Shape { name: S(464320, 20), kind: List, item: 353, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // policyDetailListType
+    Shape { name: S(464340, 18), kind: String, min: Some(1.0), max: Some(131072.0), pattern: Some(S(462103, 34)), ..BASE }, // policyDocumentType
+    Shape { name: S(464358, 29), kind: List, item: 372, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // policyDocumentVersionListType
+    Shape { name: S(464387, 28), kind: String, ..BASE }, // policyEvaluationErrorMessage
+    Shape { name: S(464415, 35), kind: List, item: 357, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // policyGrantingServiceAccessListType
+    Shape { name: S(464450, 14), kind: List, item: 352, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // policyListType
+    Shape { name: S(464464, 18), kind: List, item: 633, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // policyNameListType
+    Shape { name: S(464482, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(431678, 11)), ..BASE }, // policyNameType
+    Shape { name: S(464496, 26), kind: String, ..BASE }, // policyNotAttachableMessage
+    Shape { name: S(464522, 21), kind: String, enums: (3906, 3), ..BASE }, // policyOwnerEntityType
+    Shape { name: S(464556, 23), kind: List, item: 364, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(50.0), ..BASE }, // policyParameterListType
+    Shape { name: S(464579, 23), kind: String, min: Some(5.0), max: Some(256.0), pattern: Some(S(464602, 6)), ..BASE }, // policyParameterNameType
+    Shape { name: S(464608, 24), kind: String, pattern: Some(S(464602, 6)), ..BASE }, // policyParameterValueType
+    Shape { name: S(464632, 29), kind: List, item: 638, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // policyParameterValuesListType
+    Shape { name: S(464661, 14), kind: String, min: Some(1.0), max: Some(512.0), pattern: Some(S(464675, 28)), ..BASE }, // policyPathType
+    Shape { name: S(464703, 15), kind: String, enums: (3909, 3), ..BASE }, // policyScopeType
+    Shape { name: S(464726, 10), kind: String, enums: (3912, 2), ..BASE }, // policyType
+    Shape { name: S(464749, 19), kind: String, pattern: Some(S(464768, 30)), ..BASE }, // policyVersionIdType
+    Shape { name: S(464798, 16), kind: String, min: Some(22.0), max: Some(64.0), pattern: Some(S(464814, 9)), ..BASE }, // privateKeyIdType
+    Shape { name: S(464823, 14), kind: List, item: 417, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(2.0), ..BASE }, // privateKeyList
+    Shape { name: S(464837, 14), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(462103, 34)), ..BASE }, // privateKeyType
+    Shape { name: S(464851, 24), kind: String, min: Some(48.0), max: Some(48.0), pattern: Some(S(464875, 6)), ..BASE }, // publicKeyFingerprintType
+    Shape { name: S(464881, 15), kind: String, min: Some(20.0), max: Some(128.0), pattern: Some(S(461654, 5)), ..BASE }, // publicKeyIdType
+    Shape { name: S(464896, 21), kind: String, min: Some(1.0), max: Some(16384.0), pattern: Some(S(462103, 34)), ..BASE }, // publicKeyMaterialType
+    Shape { name: S(464917, 15), kind: String, min: Some(1.0), max: Some(255.0), pattern: Some(S(464932, 71)), ..BASE }, // redirectUrlType
+    Shape { name: S(465003, 24), kind: List, item: 688, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(20.0), ..BASE }, // replacementValueListType
+    Shape { name: S(465027, 36), kind: String, ..BASE }, // reportGenerationLimitExceededMessage
+    Shape { name: S(465063, 18), kind: String, max: Some(200.0), pattern: Some(S(462490, 47)), ..BASE }, // requestMessageType
+    Shape { name: S(465081, 17), kind: String, max: Some(30.0), pattern: Some(S(462490, 47)), ..BASE }, // requestorNameType
+    Shape { name: S(465098, 23), kind: String, min: Some(5.0), max: Some(400.0), pattern: Some(S(465121, 47)), ..BASE }, // requestorWorkflowIdType
+    Shape { name: S(465168, 18), kind: String, ..BASE }, // responseMarkerType
+    Shape { name: S(465186, 26), kind: String, min: Some(1.0), max: Some(512.0), ..BASE }, // roleDescriptionPatternType
+    Shape { name: S(465212, 19), kind: String, max: Some(1000.0), pattern: Some(S(462490, 47)), ..BASE }, // roleDescriptionType
+    Shape { name: S(465231, 18), kind: List, item: 406, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // roleDetailListType
+    Shape { name: S(465249, 12), kind: List, item: 405, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // roleListType
+    Shape { name: S(465261, 26), kind: Integer, min: Some(3600.0), max: Some(43200.0), ..BASE }, // roleMaxSessionDurationType
+    Shape { name: S(465287, 19), kind: String, ..BASE }, // roleModifiedMessage
+    Shape { name: S(465306, 19), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // roleNamePatternType
+    Shape { name: S(465325, 12), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(431678, 11)), ..BASE }, // roleNameType
+    Shape { name: S(465337, 19), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(465356, 49)), ..BASE }, // rolePathPatternType
+    Shape { name: S(465405, 36), kind: List, item: 530, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // rolePermissionRestrictionArnListType
+    Shape { name: S(465441, 27), kind: String, max: Some(512.0), pattern: Some(S(462490, 47)), ..BASE }, // roleTemplateDescriptionType
+    Shape { name: S(465468, 27), kind: String, ..BASE }, // roleTemplateDisabledMessage
+    Shape { name: S(465495, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(465515, 11)), ..BASE }, // roleTemplateNameType
+    Shape { name: S(465526, 16), kind: String, min: Some(9.0), max: Some(256.0), pattern: Some(S(465542, 13)), ..BASE }, // serialNumberType
+    Shape { name: S(465555, 33), kind: List, item: 426, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // serverCertificateMetadataListType
+    Shape { name: S(465588, 25), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(431678, 11)), ..BASE }, // serverCertificateNameType
+    Shape { name: S(465613, 22), kind: String, min: Some(0.0), max: Some(200.0), pattern: Some(S(431678, 11)), ..BASE }, // serviceCredentialAlias
+    Shape { name: S(465635, 23), kind: String, ..BASE }, // serviceCredentialSecret
+    Shape { name: S(465658, 30), kind: String, ..BASE }, // serviceFailureExceptionMessage
+    Shape { name: S(465688, 11), kind: String, ..BASE }, // serviceName
+    Shape { name: S(465699, 15), kind: String, ..BASE }, // serviceNameType
+    Shape { name: S(465714, 24), kind: List, item: 679, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(200.0), ..BASE }, // serviceNamespaceListType
+    Shape { name: S(465738, 20), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(465758, 6)), ..BASE }, // serviceNamespaceType
+    Shape { name: S(465764, 26), kind: String, ..BASE }, // serviceNotSupportedMessage
+    Shape { name: S(465790, 15), kind: String, ..BASE }, // servicePassword
+    Shape { name: S(465805, 27), kind: String, min: Some(20.0), max: Some(128.0), pattern: Some(S(461654, 5)), ..BASE }, // serviceSpecificCredentialId
+    Shape { name: S(465832, 15), kind: String, min: Some(0.0), max: Some(200.0), pattern: Some(S(465847, 11)), ..BASE }, // serviceUserName
+    Shape { name: S(465858, 19), kind: Integer, min: Some(300.0), max: Some(43200.0), ..BASE }, // sessionDurationType
+    Shape { name: S(465877, 11), kind: String, enums: (3914, 4), ..BASE }, // sortKeyType
+    Shape { name: S(466010, 9), kind: String, enums: (3918, 7), ..BASE }, // stateType
+    Shape { name: S(466085, 10), kind: String, enums: (3925, 3), ..BASE }, // statusType
+    Shape { name: S(466095, 10), kind: String, ..BASE }, // stringType
+    Shape { name: S(466105, 20), kind: String, min: Some(0.0), max: Some(128.0), ..BASE }, // subjectTypeValueType
+    Shape { name: S(466125, 18), kind: String, min: Some(0.0), max: Some(10000.0), ..BASE }, // summaryContentType
+    Shape { name: S(466143, 14), kind: String, enums: (3928, 34), ..BASE }, // summaryKeyType
+    Shape { name: S(466702, 14), kind: Map, item: 691, value: 694, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // summaryMapType
+    Shape { name: S(466716, 16), kind: String, enums: (3962, 4), ..BASE }, // summaryStateType
+    Shape { name: S(466767, 16), kind: Integer, ..BASE }, // summaryValueType
+    Shape { name: S(466783, 14), kind: List, item: 696, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(50.0), ..BASE }, // tagKeyListType
+    Shape { name: S(466797, 10), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(466807, 27)), ..BASE }, // tagKeyType
+    Shape { name: S(466834, 11), kind: List, item: 445, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(50.0), ..BASE }, // tagListType
+    Shape { name: S(466845, 18), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(466863, 29)), ..BASE }, // tagTemplateKeyType
+    Shape { name: S(466892, 19), kind: List, item: 453, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(50.0), ..BASE }, // tagTemplateListType
+    Shape { name: S(466911, 20), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(466931, 29)), ..BASE }, // tagTemplateValueType
+    Shape { name: S(466960, 12), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(466972, 27)), ..BASE }, // tagValueType
+    Shape { name: S(466999, 18), kind: List, item: 703, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // thumbprintListType
+    Shape { name: S(467017, 14), kind: String, min: Some(40.0), max: Some(40.0), ..BASE }, // thumbprintType
+    Shape { name: S(467031, 25), kind: String, ..BASE }, // unmodifiableEntityMessage
+    Shape { name: S(467056, 36), kind: String, ..BASE }, // unrecognizedPublicKeyEncodingMessage
+    Shape { name: S(467092, 18), kind: List, item: 499, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // userDetailListType
+    Shape { name: S(467110, 12), kind: List, item: 498, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // userListType
+    Shape { name: S(467122, 12), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(431678, 11)), ..BASE }, // userNameType
+    Shape { name: S(467134, 24), kind: List, item: 500, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // virtualMFADeviceListType
+    Shape { name: S(467158, 20), kind: String, min: Some(1.0), pattern: Some(S(431678, 11)), ..BASE }, // virtualMFADeviceName
+    Shape { name: S(467178, 42), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(467220, 16)), ..BASE }, // workloadIdentityCertificateAuthorityIdType
+    Shape { name: S(467236, 41), kind: List, item: 503, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(10.0), ..BASE }, // workloadIdentityJwtOutboundSignerListType
+    Shape { name: S(467277, 48), kind: String, enums: (3966, 1), ..BASE }, // workloadIdentityOutboundSignerDeletionStatusType
+    Shape { name: S(467325, 40), kind: String, enums: (3967, 4), ..BASE }, // workloadIdentityOutboundSignerStatusType
+    Shape { name: S(467396, 45), kind: List, item: 507, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(1000.0), ..BASE }, // workloadIdentityOutboundSignerSummaryListType
+    Shape { name: S(467441, 38), kind: String, enums: (3971, 2), ..BASE }, // workloadIdentityOutboundSignerTypeType
+    Shape { name: S(467482, 39), kind: String, max: Some(255.0), pattern: Some(S(460036, 49)), ..BASE }, // workloadIdentityProviderDescriptionType
+    Shape { name: S(467521, 32), kind: List, item: 511, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(1000.0), ..BASE }, // workloadIdentityProviderListType
+    Shape { name: S(467553, 32), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(467585, 17)), ..BASE }, // workloadIdentityProviderNameType
+    Shape { name: S(467602, 34), kind: String, enums: (3973, 2), ..BASE }, // workloadIdentityProviderSchemeType
+    Shape { name: S(467646, 33), kind: String, enums: (3975, 2), ..BASE }, // workloadIdentityProviderScopeType
+    Shape { name: S(467679, 40), kind: List, item: 688, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(20.0), ..BASE }, // workloadIdentityReplacementValueListType
+    Shape { name: S(467719, 35), kind: String, min: Some(1.0), max: Some(64.0), pattern: Some(S(467754, 12)), ..BASE }, // workloadIdentitySignerAlgorithmType
+    Shape { name: S(467766, 29), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // workloadIdentitySignerUriType
+    Shape { name: S(467795, 39), kind: Integer, min: Some(1.0), max: Some(48.0), ..BASE }, // workloadIdentitySigningDelayInHoursType
+    Shape { name: S(467834, 34), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // workloadIdentityTemplateFilterType
+    Shape { name: S(467868, 39), kind: List, item: 518, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // workloadIdentityTemplateSummaryListType
+    Shape { name: S(467907, 42), kind: List, item: 519, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(10.0), ..BASE }, // workloadIdentityX509OutboundSignerListType
 ];

@@ -13,322 +13,322 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 56] = [
-    Op { name: S(516204, 17), input: Some(12), output: Some(13), result_wrapper: None, errors: (1183, 5) }, // CancelKeyDeletion
-    Op { name: S(516221, 21), input: Some(23), output: Some(24), result_wrapper: None, errors: (1188, 5) }, // ConnectCustomKeyStore
-    Op { name: S(516242, 11), input: Some(27), output: None, result_wrapper: None, errors: (1193, 7) }, // CreateAlias
-    Op { name: S(516253, 20), input: Some(28), output: Some(29), result_wrapper: None, errors: (1200, 17) }, // CreateCustomKeyStore
-    Op { name: S(516273, 11), input: Some(30), output: Some(31), result_wrapper: None, errors: (1217, 9) }, // CreateGrant
-    Op { name: S(516284, 9), input: Some(32), output: Some(33), result_wrapper: None, errors: (1226, 13) }, // CreateKey
-    Op { name: S(516293, 11), input: Some(47), output: Some(48), result_wrapper: None, errors: (1239, 10) }, // Decapsulate
-    Op { name: S(516304, 7), input: Some(49), output: Some(50), result_wrapper: None, errors: (1249, 11) }, // Decrypt
-    Op { name: S(516311, 11), input: Some(51), output: None, result_wrapper: None, errors: (1260, 4) }, // DeleteAlias
-    Op { name: S(516322, 20), input: Some(52), output: Some(53), result_wrapper: None, errors: (1264, 4) }, // DeleteCustomKeyStore
-    Op { name: S(516342, 25), input: Some(54), output: Some(55), result_wrapper: None, errors: (1268, 6) }, // DeleteImportedKeyMaterial
-    Op { name: S(516367, 18), input: Some(57), output: Some(58), result_wrapper: None, errors: (1274, 9) }, // DeriveSharedSecret
-    Op { name: S(516385, 23), input: Some(59), output: Some(60), result_wrapper: None, errors: (1283, 3) }, // DescribeCustomKeyStores
-    Op { name: S(516408, 11), input: Some(61), output: Some(62), result_wrapper: None, errors: (1286, 4) }, // DescribeKey
-    Op { name: S(516419, 10), input: Some(64), output: None, result_wrapper: None, errors: (1290, 5) }, // DisableKey
-    Op { name: S(516429, 18), input: Some(65), output: None, result_wrapper: None, errors: (1295, 7) }, // DisableKeyRotation
-    Op { name: S(516447, 24), input: Some(67), output: Some(68), result_wrapper: None, errors: (1302, 3) }, // DisconnectCustomKeyStore
-    Op { name: S(516471, 9), input: Some(72), output: None, result_wrapper: None, errors: (1305, 6) }, // EnableKey
-    Op { name: S(516480, 17), input: Some(73), output: None, result_wrapper: None, errors: (1311, 7) }, // EnableKeyRotation
-    Op { name: S(516497, 11), input: Some(74), output: Some(75), result_wrapper: None, errors: (1318, 9) }, // Encapsulate
-    Op { name: S(516508, 7), input: Some(78), output: Some(79), result_wrapper: None, errors: (1327, 9) }, // Encrypt
-    Op { name: S(516515, 15), input: Some(92), output: Some(93), result_wrapper: None, errors: (1336, 9) }, // GenerateDataKey
-    Op { name: S(516530, 19), input: Some(88), output: Some(89), result_wrapper: None, errors: (1345, 10) }, // GenerateDataKeyPair
-    Op { name: S(516549, 35), input: Some(90), output: Some(91), result_wrapper: None, errors: (1355, 10) }, // GenerateDataKeyPairWithoutPlaintext
-    Op { name: S(516584, 31), input: Some(94), output: Some(95), result_wrapper: None, errors: (1365, 9) }, // GenerateDataKeyWithoutPlaintext
-    Op { name: S(516615, 11), input: Some(96), output: Some(97), result_wrapper: None, errors: (1374, 8) }, // GenerateMac
-    Op { name: S(516626, 14), input: Some(98), output: Some(99), result_wrapper: None, errors: (1382, 5) }, // GenerateRandom
-    Op { name: S(516640, 15), input: Some(100), output: Some(101), result_wrapper: None, errors: (1387, 4) }, // GetKeyLastUsage
-    Op { name: S(516655, 12), input: Some(102), output: Some(103), result_wrapper: None, errors: (1391, 5) }, // GetKeyPolicy
-    Op { name: S(516667, 20), input: Some(104), output: Some(105), result_wrapper: None, errors: (1396, 6) }, // GetKeyRotationStatus
-    Op { name: S(516687, 22), input: Some(106), output: Some(107), result_wrapper: None, errors: (1402, 6) }, // GetParametersForImport
-    Op { name: S(516709, 12), input: Some(108), output: Some(109), result_wrapper: None, errors: (1408, 10) }, // GetPublicKey
-    Op { name: S(516721, 17), input: Some(120), output: Some(121), result_wrapper: None, errors: (1418, 10) }, // ImportKeyMaterial
-    Op { name: S(516738, 11), input: Some(160), output: Some(161), result_wrapper: None, errors: (1428, 5) }, // ListAliases
-    Op { name: S(516749, 10), input: Some(162), output: Some(163), result_wrapper: None, errors: (1433, 7) }, // ListGrants
-    Op { name: S(516759, 15), input: Some(164), output: Some(165), result_wrapper: None, errors: (1440, 5) }, // ListKeyPolicies
-    Op { name: S(516774, 16), input: Some(166), output: Some(167), result_wrapper: None, errors: (1445, 6) }, // ListKeyRotations
-    Op { name: S(516790, 8), input: Some(168), output: Some(169), result_wrapper: None, errors: (1451, 3) }, // ListKeys
-    Op { name: S(516798, 16), input: Some(170), output: Some(171), result_wrapper: None, errors: (1454, 4) }, // ListResourceTags
-    Op { name: S(516814, 19), input: Some(172), output: Some(163), result_wrapper: None, errors: (1458, 5) }, // ListRetirableGrants
-    Op { name: S(516833, 12), input: Some(193), output: None, result_wrapper: None, errors: (1463, 8) }, // PutKeyPolicy
-    Op { name: S(516845, 9), input: Some(194), output: Some(195), result_wrapper: None, errors: (1471, 11) }, // ReEncrypt
-    Op { name: S(516854, 12), input: Some(198), output: Some(199), result_wrapper: None, errors: (1482, 10) }, // ReplicateKey
-    Op { name: S(516866, 11), input: Some(202), output: None, result_wrapper: None, errors: (1492, 8) }, // RetireGrant
-    Op { name: S(516877, 11), input: Some(203), output: None, result_wrapper: None, errors: (1500, 7) }, // RevokeGrant
-    Op { name: S(516888, 17), input: Some(204), output: Some(205), result_wrapper: None, errors: (1507, 9) }, // RotateKeyOnDemand
-    Op { name: S(516905, 19), input: Some(210), output: Some(211), result_wrapper: None, errors: (1516, 5) }, // ScheduleKeyDeletion
-    Op { name: S(516924, 4), input: Some(213), output: Some(214), result_wrapper: None, errors: (1521, 9) }, // Sign
-    Op { name: S(516928, 11), input: Some(222), output: None, result_wrapper: None, errors: (1530, 6) }, // TagResource
-    Op { name: S(516939, 13), input: Some(226), output: None, result_wrapper: None, errors: (1536, 5) }, // UntagResource
-    Op { name: S(516952, 11), input: Some(227), output: None, result_wrapper: None, errors: (1541, 5) }, // UpdateAlias
-    Op { name: S(516963, 20), input: Some(228), output: Some(229), result_wrapper: None, errors: (1546, 17) }, // UpdateCustomKeyStore
-    Op { name: S(516983, 20), input: Some(230), output: None, result_wrapper: None, errors: (1563, 5) }, // UpdateKeyDescription
-    Op { name: S(517003, 19), input: Some(231), output: None, result_wrapper: None, errors: (1568, 6) }, // UpdatePrimaryRegion
-    Op { name: S(517022, 6), input: Some(234), output: Some(235), result_wrapper: None, errors: (1574, 10) }, // Verify
-    Op { name: S(517028, 9), input: Some(232), output: Some(233), result_wrapper: None, errors: (1584, 9) }, // VerifyMac
+    Op { name: S(475628, 17), input: Some(12), output: Some(13), result_wrapper: None, errors: (1183, 5) }, // CancelKeyDeletion
+    Op { name: S(475645, 21), input: Some(23), output: Some(24), result_wrapper: None, errors: (1188, 5) }, // ConnectCustomKeyStore
+    Op { name: S(475666, 11), input: Some(27), output: None, result_wrapper: None, errors: (1193, 7) }, // CreateAlias
+    Op { name: S(475677, 20), input: Some(28), output: Some(29), result_wrapper: None, errors: (1200, 17) }, // CreateCustomKeyStore
+    Op { name: S(475697, 11), input: Some(30), output: Some(31), result_wrapper: None, errors: (1217, 9) }, // CreateGrant
+    Op { name: S(475708, 9), input: Some(32), output: Some(33), result_wrapper: None, errors: (1226, 13) }, // CreateKey
+    Op { name: S(475717, 11), input: Some(47), output: Some(48), result_wrapper: None, errors: (1239, 10) }, // Decapsulate
+    Op { name: S(475728, 7), input: Some(49), output: Some(50), result_wrapper: None, errors: (1249, 11) }, // Decrypt
+    Op { name: S(475735, 11), input: Some(51), output: None, result_wrapper: None, errors: (1260, 4) }, // DeleteAlias
+    Op { name: S(475746, 20), input: Some(52), output: Some(53), result_wrapper: None, errors: (1264, 4) }, // DeleteCustomKeyStore
+    Op { name: S(475766, 25), input: Some(54), output: Some(55), result_wrapper: None, errors: (1268, 6) }, // DeleteImportedKeyMaterial
+    Op { name: S(475791, 18), input: Some(57), output: Some(58), result_wrapper: None, errors: (1274, 9) }, // DeriveSharedSecret
+    Op { name: S(475809, 23), input: Some(59), output: Some(60), result_wrapper: None, errors: (1283, 3) }, // DescribeCustomKeyStores
+    Op { name: S(475832, 11), input: Some(61), output: Some(62), result_wrapper: None, errors: (1286, 4) }, // DescribeKey
+    Op { name: S(475843, 10), input: Some(64), output: None, result_wrapper: None, errors: (1290, 5) }, // DisableKey
+    Op { name: S(475853, 18), input: Some(65), output: None, result_wrapper: None, errors: (1295, 7) }, // DisableKeyRotation
+    Op { name: S(475871, 24), input: Some(67), output: Some(68), result_wrapper: None, errors: (1302, 3) }, // DisconnectCustomKeyStore
+    Op { name: S(475895, 9), input: Some(72), output: None, result_wrapper: None, errors: (1305, 6) }, // EnableKey
+    Op { name: S(475904, 17), input: Some(73), output: None, result_wrapper: None, errors: (1311, 7) }, // EnableKeyRotation
+    Op { name: S(475921, 11), input: Some(74), output: Some(75), result_wrapper: None, errors: (1318, 9) }, // Encapsulate
+    Op { name: S(475932, 7), input: Some(78), output: Some(79), result_wrapper: None, errors: (1327, 9) }, // Encrypt
+    Op { name: S(475939, 15), input: Some(92), output: Some(93), result_wrapper: None, errors: (1336, 9) }, // GenerateDataKey
+    Op { name: S(475954, 19), input: Some(88), output: Some(89), result_wrapper: None, errors: (1345, 10) }, // GenerateDataKeyPair
+    Op { name: S(475973, 35), input: Some(90), output: Some(91), result_wrapper: None, errors: (1355, 10) }, // GenerateDataKeyPairWithoutPlaintext
+    Op { name: S(476008, 31), input: Some(94), output: Some(95), result_wrapper: None, errors: (1365, 9) }, // GenerateDataKeyWithoutPlaintext
+    Op { name: S(476039, 11), input: Some(96), output: Some(97), result_wrapper: None, errors: (1374, 8) }, // GenerateMac
+    Op { name: S(476050, 14), input: Some(98), output: Some(99), result_wrapper: None, errors: (1382, 5) }, // GenerateRandom
+    Op { name: S(476064, 15), input: Some(100), output: Some(101), result_wrapper: None, errors: (1387, 4) }, // GetKeyLastUsage
+    Op { name: S(476079, 12), input: Some(102), output: Some(103), result_wrapper: None, errors: (1391, 5) }, // GetKeyPolicy
+    Op { name: S(476091, 20), input: Some(104), output: Some(105), result_wrapper: None, errors: (1396, 6) }, // GetKeyRotationStatus
+    Op { name: S(476111, 22), input: Some(106), output: Some(107), result_wrapper: None, errors: (1402, 6) }, // GetParametersForImport
+    Op { name: S(476133, 12), input: Some(108), output: Some(109), result_wrapper: None, errors: (1408, 10) }, // GetPublicKey
+    Op { name: S(476145, 17), input: Some(120), output: Some(121), result_wrapper: None, errors: (1418, 10) }, // ImportKeyMaterial
+    Op { name: S(476162, 11), input: Some(160), output: Some(161), result_wrapper: None, errors: (1428, 5) }, // ListAliases
+    Op { name: S(476173, 10), input: Some(162), output: Some(163), result_wrapper: None, errors: (1433, 7) }, // ListGrants
+    Op { name: S(476183, 15), input: Some(164), output: Some(165), result_wrapper: None, errors: (1440, 5) }, // ListKeyPolicies
+    Op { name: S(476198, 16), input: Some(166), output: Some(167), result_wrapper: None, errors: (1445, 6) }, // ListKeyRotations
+    Op { name: S(476214, 8), input: Some(168), output: Some(169), result_wrapper: None, errors: (1451, 3) }, // ListKeys
+    Op { name: S(476222, 16), input: Some(170), output: Some(171), result_wrapper: None, errors: (1454, 4) }, // ListResourceTags
+    Op { name: S(476238, 19), input: Some(172), output: Some(163), result_wrapper: None, errors: (1458, 5) }, // ListRetirableGrants
+    Op { name: S(476257, 12), input: Some(193), output: None, result_wrapper: None, errors: (1463, 8) }, // PutKeyPolicy
+    Op { name: S(476269, 9), input: Some(194), output: Some(195), result_wrapper: None, errors: (1471, 11) }, // ReEncrypt
+    Op { name: S(476278, 12), input: Some(198), output: Some(199), result_wrapper: None, errors: (1482, 10) }, // ReplicateKey
+    Op { name: S(476290, 11), input: Some(202), output: None, result_wrapper: None, errors: (1492, 8) }, // RetireGrant
+    Op { name: S(476301, 11), input: Some(203), output: None, result_wrapper: None, errors: (1500, 7) }, // RevokeGrant
+    Op { name: S(476312, 17), input: Some(204), output: Some(205), result_wrapper: None, errors: (1507, 9) }, // RotateKeyOnDemand
+    Op { name: S(476329, 19), input: Some(210), output: Some(211), result_wrapper: None, errors: (1516, 5) }, // ScheduleKeyDeletion
+    Op { name: S(476348, 4), input: Some(213), output: Some(214), result_wrapper: None, errors: (1521, 9) }, // Sign
+    Op { name: S(476352, 11), input: Some(222), output: None, result_wrapper: None, errors: (1530, 6) }, // TagResource
+    Op { name: S(476363, 13), input: Some(226), output: None, result_wrapper: None, errors: (1536, 5) }, // UntagResource
+    Op { name: S(476376, 11), input: Some(227), output: None, result_wrapper: None, errors: (1541, 5) }, // UpdateAlias
+    Op { name: S(476387, 20), input: Some(228), output: Some(229), result_wrapper: None, errors: (1546, 17) }, // UpdateCustomKeyStore
+    Op { name: S(476407, 20), input: Some(230), output: None, result_wrapper: None, errors: (1563, 5) }, // UpdateKeyDescription
+    Op { name: S(476427, 19), input: Some(231), output: None, result_wrapper: None, errors: (1568, 6) }, // UpdatePrimaryRegion
+    Op { name: S(476446, 6), input: Some(234), output: Some(235), result_wrapper: None, errors: (1574, 10) }, // Verify
+    Op { name: S(476452, 9), input: Some(232), output: Some(233), result_wrapper: None, errors: (1584, 9) }, // VerifyMac
 ];
 
 static SHAPES: [Shape; 259] = [
-    Shape { name: S(517037, 16), kind: String, ..BASE }, // AWSAccountIdType
-    Shape { name: S(517053, 13), kind: String, min: Some(12.0), max: Some(12.0), pattern: Some(S(27948, 9)), ..BASE }, // AccountIdType
-    Shape { name: S(517066, 13), kind: String, enums: (3993, 6), ..BASE }, // AlgorithmSpec
-    Shape { name: S(517181, 9), kind: List, item: 4, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // AliasList
-    Shape { name: S(517190, 14), kind: Structure, members: (13656, 5), ..BASE }, // AliasListEntry
-    Shape { name: S(517382, 13), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(517395, 18)), ..BASE }, // AliasNameType
-    Shape { name: S(517413, 22), kind: Structure, members: (13661, 1), error: Some((S(517413, 22), 400)), ..BASE }, // AlreadyExistsException
-    Shape { name: S(517435, 7), kind: String, min: Some(20.0), max: Some(2048.0), ..BASE }, // ArnType
-    Shape { name: S(517442, 23), kind: Blob, min: Some(1.0), max: Some(262144.0), ..BASE }, // AttestationDocumentType
-    Shape { name: S(517465, 24), kind: String, min: Some(0.0), max: Some(64.0), pattern: Some(S(517489, 11)), ..BASE }, // BackingKeyIdResponseType
-    Shape { name: S(517500, 16), kind: String, min: Some(64.0), max: Some(64.0), pattern: Some(S(517489, 11)), ..BASE }, // BackingKeyIdType
-    Shape { name: S(446266, 11), kind: Boolean, ..BASE }, // BooleanType
-    Shape { name: S(517516, 24), kind: Structure, members: (13662, 1), ..BASE }, // CancelKeyDeletionRequest
-    Shape { name: S(517540, 25), kind: Structure, members: (13663, 1), ..BASE }, // CancelKeyDeletionResponse
-    Shape { name: S(517565, 14), kind: Blob, min: Some(1.0), max: Some(6144.0), ..BASE }, // CiphertextType
-    Shape { name: S(517579, 21), kind: String, min: Some(19.0), max: Some(24.0), pattern: Some(S(517600, 26)), ..BASE }, // CloudHsmClusterIdType
-    Shape { name: S(517626, 29), kind: Structure, members: (13664, 1), error: Some((S(517626, 29), 400)), ..BASE }, // CloudHsmClusterInUseException
-    Shape { name: S(517655, 44), kind: Structure, members: (13665, 1), error: Some((S(517655, 44), 400)), ..BASE }, // CloudHsmClusterInvalidConfigurationException
-    Shape { name: S(517699, 33), kind: Structure, members: (13666, 1), error: Some((S(517699, 33), 400)), ..BASE }, // CloudHsmClusterNotActiveException
-    Shape { name: S(517732, 32), kind: Structure, members: (13667, 1), error: Some((S(517732, 32), 400)), ..BASE }, // CloudHsmClusterNotFoundException
-    Shape { name: S(517764, 34), kind: Structure, members: (13668, 1), error: Some((S(517764, 34), 400)), ..BASE }, // CloudHsmClusterNotRelatedException
-    Shape { name: S(517798, 21), kind: String, ..BASE }, // CloudTrailEventIdType
-    Shape { name: S(517819, 17), kind: Structure, members: (13669, 1), error: Some((S(517819, 17), 400)), ..BASE }, // ConflictException
-    Shape { name: S(517836, 28), kind: Structure, members: (13670, 1), ..BASE }, // ConnectCustomKeyStoreRequest
-    Shape { name: S(517917, 29), kind: Structure, members: (13671, 0), ..BASE }, // ConnectCustomKeyStoreResponse
-    Shape { name: S(517946, 23), kind: String, enums: (3999, 18), ..BASE }, // ConnectionErrorCodeType
-    Shape { name: S(518392, 19), kind: String, enums: (4017, 5), ..BASE }, // ConnectionStateType
-    Shape { name: S(518455, 18), kind: Structure, members: (13671, 2), ..BASE }, // CreateAliasRequest
-    Shape { name: S(518473, 27), kind: Structure, members: (13673, 11), ..BASE }, // CreateCustomKeyStoreRequest
-    Shape { name: S(519269, 28), kind: Structure, members: (13684, 1), ..BASE }, // CreateCustomKeyStoreResponse
-    Shape { name: S(519297, 18), kind: Structure, members: (13685, 10), ..BASE }, // CreateGrantRequest
-    Shape { name: S(519686, 19), kind: Structure, members: (13695, 2), ..BASE }, // CreateGrantResponse
-    Shape { name: S(519766, 16), kind: Structure, members: (13697, 11), ..BASE }, // CreateKeyRequest
-    Shape { name: S(520046, 17), kind: Structure, members: (13708, 1), ..BASE }, // CreateKeyResponse
-    Shape { name: S(520101, 30), kind: Structure, members: (13709, 1), error: Some((S(520101, 30), 400)), ..BASE }, // CustomKeyStoreHasCMKsException
-    Shape { name: S(520131, 20), kind: String, min: Some(1.0), max: Some(64.0), ..BASE }, // CustomKeyStoreIdType
-    Shape { name: S(520151, 35), kind: Structure, members: (13710, 1), error: Some((S(520151, 35), 400)), ..BASE }, // CustomKeyStoreInvalidStateException
-    Shape { name: S(520186, 32), kind: Structure, members: (13711, 1), error: Some((S(520186, 32), 400)), ..BASE }, // CustomKeyStoreNameInUseException
-    Shape { name: S(520218, 22), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // CustomKeyStoreNameType
-    Shape { name: S(520240, 31), kind: Structure, members: (13712, 1), error: Some((S(520240, 31), 400)), ..BASE }, // CustomKeyStoreNotFoundException
-    Shape { name: S(518739, 18), kind: String, enums: (4022, 2), ..BASE }, // CustomKeyStoreType
-    Shape { name: S(520301, 19), kind: List, item: 42, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // CustomKeyStoresList
-    Shape { name: S(520320, 24), kind: Structure, members: (13713, 9), ..BASE }, // CustomKeyStoresListEntry
-    Shape { name: S(519811, 21), kind: String, enums: (4024, 13), ..BASE }, // CustomerMasterKeySpec
-    Shape { name: S(520654, 15), kind: String, enums: (4037, 12), ..BASE }, // DataKeyPairSpec
-    Shape { name: S(520721, 11), kind: String, enums: (4049, 2), ..BASE }, // DataKeySpec
-    Shape { name: S(520746, 8), kind: Timestamp, ..BASE }, // DateType
-    Shape { name: S(520754, 18), kind: Structure, members: (13722, 5), ..BASE }, // DecapsulateRequest
-    Shape { name: S(520926, 19), kind: Structure, members: (13727, 3), ..BASE }, // DecapsulateResponse
-    Shape { name: S(520986, 14), kind: Structure, members: (13730, 8), ..BASE }, // DecryptRequest
-    Shape { name: S(521247, 15), kind: Structure, members: (13738, 5), ..BASE }, // DecryptResponse
-    Shape { name: S(521409, 18), kind: Structure, members: (13743, 1), ..BASE }, // DeleteAliasRequest
-    Shape { name: S(521427, 27), kind: Structure, members: (13744, 1), ..BASE }, // DeleteCustomKeyStoreRequest
-    Shape { name: S(521454, 28), kind: Structure, members: (13745, 0), ..BASE }, // DeleteCustomKeyStoreResponse
-    Shape { name: S(521482, 32), kind: Structure, members: (13745, 2), ..BASE }, // DeleteImportedKeyMaterialRequest
-    Shape { name: S(521514, 33), kind: Structure, members: (13747, 2), ..BASE }, // DeleteImportedKeyMaterialResponse
-    Shape { name: S(521547, 26), kind: Structure, members: (13749, 1), error: Some((S(521547, 26), 400)), ..BASE }, // DependencyTimeoutException
-    Shape { name: S(521573, 25), kind: Structure, members: (13750, 6), ..BASE }, // DeriveSharedSecretRequest
-    Shape { name: S(521689, 26), kind: Structure, members: (13756, 5), ..BASE }, // DeriveSharedSecretResponse
-    Shape { name: S(521747, 30), kind: Structure, members: (13761, 4), ..BASE }, // DescribeCustomKeyStoresRequest
-    Shape { name: S(521792, 31), kind: Structure, members: (13765, 3), ..BASE }, // DescribeCustomKeyStoresResponse
-    Shape { name: S(521905, 18), kind: Structure, members: (13768, 2), ..BASE }, // DescribeKeyRequest
-    Shape { name: S(521923, 19), kind: Structure, members: (13770, 1), ..BASE }, // DescribeKeyResponse
-    Shape { name: S(521942, 15), kind: String, min: Some(0.0), max: Some(8192.0), ..BASE }, // DescriptionType
-    Shape { name: S(521957, 17), kind: Structure, members: (13771, 1), ..BASE }, // DisableKeyRequest
-    Shape { name: S(521974, 25), kind: Structure, members: (13772, 1), ..BASE }, // DisableKeyRotationRequest
-    Shape { name: S(521999, 17), kind: Structure, members: (13773, 1), error: Some((S(521999, 17), 400)), ..BASE }, // DisabledException
-    Shape { name: S(522016, 31), kind: Structure, members: (13774, 1), ..BASE }, // DisconnectCustomKeyStoreRequest
-    Shape { name: S(522047, 32), kind: Structure, members: (13775, 0), ..BASE }, // DisconnectCustomKeyStoreResponse
-    Shape { name: S(522079, 18), kind: List, item: 70, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // DryRunModifierList
-    Shape { name: S(522097, 18), kind: String, enums: (4051, 1), ..BASE }, // DryRunModifierType
-    Shape { name: S(522132, 24), kind: Structure, members: (13775, 1), error: Some((S(522132, 24), 400)), ..BASE }, // DryRunOperationException
-    Shape { name: S(522156, 16), kind: Structure, members: (13776, 1), ..BASE }, // EnableKeyRequest
-    Shape { name: S(522172, 24), kind: Structure, members: (13777, 2), ..BASE }, // EnableKeyRotationRequest
-    Shape { name: S(522261, 18), kind: Structure, members: (13779, 4), ..BASE }, // EncapsulateRequest
-    Shape { name: S(522279, 19), kind: Structure, members: (13783, 4), ..BASE }, // EncapsulateResponse
-    Shape { name: S(522298, 26), kind: String, enums: (4052, 1), ..BASE }, // EncapsulationAlgorithmSpec
-    Shape { name: S(522330, 30), kind: List, item: 76, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // EncapsulationAlgorithmSpecList
-    Shape { name: S(522360, 14), kind: Structure, members: (13787, 6), ..BASE }, // EncryptRequest
-    Shape { name: S(522374, 15), kind: Structure, members: (13793, 3), ..BASE }, // EncryptResponse
-    Shape { name: S(522389, 23), kind: String, enums: (4053, 4), ..BASE }, // EncryptionAlgorithmSpec
-    Shape { name: S(522412, 27), kind: List, item: 80, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // EncryptionAlgorithmSpecList
-    Shape { name: S(522439, 20), kind: String, ..BASE }, // EncryptionContextKey
-    Shape { name: S(522459, 21), kind: Map, item: 82, value: 84, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // EncryptionContextType
-    Shape { name: S(522480, 22), kind: String, ..BASE }, // EncryptionContextValue
-    Shape { name: S(522502, 16), kind: String, ..BASE }, // ErrorMessageType
-    Shape { name: S(522518, 19), kind: String, enums: (4057, 2), ..BASE }, // ExpirationModelType
-    Shape { name: S(522585, 27), kind: Structure, members: (13796, 1), error: Some((S(522585, 27), 400)), ..BASE }, // ExpiredImportTokenException
-    Shape { name: S(522612, 26), kind: Structure, members: (13797, 6), ..BASE }, // GenerateDataKeyPairRequest
-    Shape { name: S(522676, 27), kind: Structure, members: (13803, 7), ..BASE }, // GenerateDataKeyPairResponse
-    Shape { name: S(522842, 42), kind: Structure, members: (13810, 5), ..BASE }, // GenerateDataKeyPairWithoutPlaintextRequest
-    Shape { name: S(522884, 43), kind: Structure, members: (13815, 5), ..BASE }, // GenerateDataKeyPairWithoutPlaintextResponse
-    Shape { name: S(522927, 22), kind: Structure, members: (13820, 7), ..BASE }, // GenerateDataKeyRequest
-    Shape { name: S(522993, 23), kind: Structure, members: (13827, 5), ..BASE }, // GenerateDataKeyResponse
-    Shape { name: S(523016, 38), kind: Structure, members: (13832, 6), ..BASE }, // GenerateDataKeyWithoutPlaintextRequest
-    Shape { name: S(523054, 39), kind: Structure, members: (13838, 3), ..BASE }, // GenerateDataKeyWithoutPlaintextResponse
-    Shape { name: S(523093, 18), kind: Structure, members: (13841, 5), ..BASE }, // GenerateMacRequest
-    Shape { name: S(523152, 19), kind: Structure, members: (13846, 3), ..BASE }, // GenerateMacResponse
-    Shape { name: S(523185, 21), kind: Structure, members: (13849, 3), ..BASE }, // GenerateRandomRequest
-    Shape { name: S(523206, 22), kind: Structure, members: (13852, 2), ..BASE }, // GenerateRandomResponse
-    Shape { name: S(523228, 22), kind: Structure, members: (13854, 1), ..BASE }, // GetKeyLastUsageRequest
-    Shape { name: S(523250, 23), kind: Structure, members: (13855, 4), ..BASE }, // GetKeyLastUsageResponse
-    Shape { name: S(523420, 19), kind: Structure, members: (13859, 2), ..BASE }, // GetKeyPolicyRequest
-    Shape { name: S(523439, 20), kind: Structure, members: (13861, 2), ..BASE }, // GetKeyPolicyResponse
-    Shape { name: S(523459, 27), kind: Structure, members: (13863, 1), ..BASE }, // GetKeyRotationStatusRequest
-    Shape { name: S(523486, 28), kind: Structure, members: (13864, 5), ..BASE }, // GetKeyRotationStatusResponse
-    Shape { name: S(523706, 29), kind: Structure, members: (13869, 3), ..BASE }, // GetParametersForImportRequest
-    Shape { name: S(523841, 30), kind: Structure, members: (13872, 4), ..BASE }, // GetParametersForImportResponse
-    Shape { name: S(523965, 19), kind: Structure, members: (13876, 2), ..BASE }, // GetPublicKeyRequest
-    Shape { name: S(523984, 20), kind: Structure, members: (13878, 9), ..BASE }, // GetPublicKeyResponse
-    Shape { name: S(524270, 28), kind: String, min: Some(20.0), max: Some(512.0), pattern: Some(S(524298, 54)), ..BASE }, // GrantConstraintSourceArnType
-    Shape { name: S(524352, 16), kind: Structure, members: (13887, 3), ..BASE }, // GrantConstraints
-    Shape { name: S(524539, 11), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // GrantIdType
-    Shape { name: S(524550, 9), kind: List, item: 114, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // GrantList
-    Shape { name: S(524559, 14), kind: Structure, members: (13890, 11), ..BASE }, // GrantListEntry
-    Shape { name: S(524620, 13), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(517395, 18)), ..BASE }, // GrantNameType
-    Shape { name: S(524633, 14), kind: String, enums: (4059, 19), ..BASE }, // GrantOperation
-    Shape { name: S(524671, 18), kind: List, item: 116, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // GrantOperationList
-    Shape { name: S(524689, 14), kind: List, item: 119, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(0.0), max: Some(10.0), ..BASE }, // GrantTokenList
-    Shape { name: S(524703, 14), kind: String, min: Some(1.0), max: Some(8192.0), ..BASE }, // GrantTokenType
-    Shape { name: S(524717, 24), kind: Structure, members: (13901, 8), ..BASE }, // ImportKeyMaterialRequest
-    Shape { name: S(524988, 25), kind: Structure, members: (13909, 2), ..BASE }, // ImportKeyMaterialResponse
-    Shape { name: S(525013, 11), kind: String, enums: (4078, 2), ..BASE }, // ImportState
-    Shape { name: S(524882, 10), kind: String, enums: (4080, 2), ..BASE }, // ImportType
-    Shape { name: S(525083, 18), kind: String, enums: (4082, 2), ..BASE }, // IncludeKeyMaterial
-    Shape { name: S(525131, 21), kind: Structure, members: (13911, 1), error: Some((S(525131, 21), 400)), ..BASE }, // IncorrectKeyException
-    Shape { name: S(525152, 29), kind: Structure, members: (13912, 1), error: Some((S(525152, 29), 400)), ..BASE }, // IncorrectKeyMaterialException
-    Shape { name: S(525181, 29), kind: Structure, members: (13913, 1), error: Some((S(525181, 29), 400)), ..BASE }, // IncorrectTrustAnchorException
-    Shape { name: S(525210, 25), kind: Structure, members: (13914, 1), error: Some((S(525210, 25), 400)), ..BASE }, // InvalidAliasNameException
-    Shape { name: S(525235, 19), kind: Structure, members: (13915, 1), error: Some((S(525235, 19), 400)), ..BASE }, // InvalidArnException
-    Shape { name: S(525254, 26), kind: Structure, members: (13916, 1), error: Some((S(525254, 26), 400)), ..BASE }, // InvalidCiphertextException
-    Shape { name: S(525280, 23), kind: Structure, members: (13917, 1), error: Some((S(525280, 23), 400)), ..BASE }, // InvalidGrantIdException
-    Shape { name: S(525303, 26), kind: Structure, members: (13918, 1), error: Some((S(525303, 26), 400)), ..BASE }, // InvalidGrantTokenException
-    Shape { name: S(525329, 27), kind: Structure, members: (13919, 1), error: Some((S(525329, 27), 400)), ..BASE }, // InvalidImportTokenException
-    Shape { name: S(525356, 24), kind: Structure, members: (13920, 1), error: Some((S(525356, 24), 400)), ..BASE }, // InvalidKeyUsageException
-    Shape { name: S(525380, 22), kind: Structure, members: (13921, 1), error: Some((S(525380, 22), 400)), ..BASE }, // InvalidMarkerException
-    Shape { name: S(525402, 20), kind: Structure, members: (13922, 1), error: Some((S(525402, 20), 400)), ..BASE }, // KMSInternalException
-    Shape { name: S(525422, 22), kind: Structure, members: (13923, 1), error: Some((S(525422, 22), 400)), ..BASE }, // KMSInvalidMacException
-    Shape { name: S(525444, 28), kind: Structure, members: (13924, 1), error: Some((S(525444, 28), 400)), ..BASE }, // KMSInvalidSignatureException
-    Shape { name: S(525472, 24), kind: Structure, members: (13925, 1), error: Some((S(525472, 24), 400)), ..BASE }, // KMSInvalidStateException
-    Shape { name: S(525496, 25), kind: String, enums: (4084, 1), ..BASE }, // KeyAgreementAlgorithmSpec
-    Shape { name: S(525525, 29), kind: List, item: 140, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // KeyAgreementAlgorithmSpecList
-    Shape { name: S(525554, 22), kind: String, enums: (4085, 1), ..BASE }, // KeyEncryptionMechanism
-    Shape { name: S(525576, 9), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // KeyIdType
-    Shape { name: S(525585, 16), kind: Structure, members: (13926, 4), ..BASE }, // KeyLastUsageData
-    Shape { name: S(525698, 29), kind: String, enums: (4086, 14), ..BASE }, // KeyLastUsageTrackingOperation
-    Shape { name: S(525727, 7), kind: List, item: 147, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // KeyList
-    Shape { name: S(525734, 12), kind: Structure, members: (13930, 2), ..BASE }, // KeyListEntry
-    Shape { name: S(525769, 14), kind: String, enums: (4100, 2), ..BASE }, // KeyManagerType
-    Shape { name: S(525791, 26), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(525817, 21)), ..BASE }, // KeyMaterialDescriptionType
-    Shape { name: S(525838, 16), kind: String, enums: (4102, 4), ..BASE }, // KeyMaterialState
-    Shape { name: S(520063, 11), kind: Structure, members: (13932, 27), ..BASE }, // KeyMetadata
-    Shape { name: S(519879, 7), kind: String, enums: (4106, 20), ..BASE }, // KeySpec
-    Shape { name: S(525969, 8), kind: String, enums: (4126, 8), ..BASE }, // KeyState
-    Shape { name: S(526512, 20), kind: String, min: Some(7.0), max: Some(32.0), ..BASE }, // KeyStorePasswordType
-    Shape { name: S(526532, 23), kind: Structure, members: (13959, 1), error: Some((S(526532, 23), 400)), ..BASE }, // KeyUnavailableException
-    Shape { name: S(526555, 12), kind: String, enums: (4134, 5), ..BASE }, // KeyUsageType
-    Shape { name: S(526648, 16), kind: String, ..BASE }, // KmsRequestIdType
-    Shape { name: S(486629, 22), kind: Structure, members: (13960, 1), error: Some((S(486629, 22), 400)), ..BASE }, // LimitExceededException
-    Shape { name: S(526664, 9), kind: Integer, min: Some(1.0), max: Some(1000.0), ..BASE }, // LimitType
-    Shape { name: S(526673, 18), kind: Structure, members: (13961, 3), ..BASE }, // ListAliasesRequest
-    Shape { name: S(526691, 19), kind: Structure, members: (13964, 3), ..BASE }, // ListAliasesResponse
-    Shape { name: S(526736, 17), kind: Structure, members: (13967, 6), ..BASE }, // ListGrantsRequest
-    Shape { name: S(526753, 18), kind: Structure, members: (13973, 3), ..BASE }, // ListGrantsResponse
-    Shape { name: S(526794, 22), kind: Structure, members: (13976, 3), ..BASE }, // ListKeyPoliciesRequest
-    Shape { name: S(526816, 23), kind: Structure, members: (13979, 3), ..BASE }, // ListKeyPoliciesResponse
-    Shape { name: S(526839, 23), kind: Structure, members: (13982, 4), ..BASE }, // ListKeyRotationsRequest
-    Shape { name: S(526903, 24), kind: Structure, members: (13986, 3), ..BASE }, // ListKeyRotationsResponse
-    Shape { name: S(526959, 15), kind: Structure, members: (13989, 3), ..BASE }, // ListKeysRequest
-    Shape { name: S(527021, 16), kind: Structure, members: (13992, 3), ..BASE }, // ListKeysResponse
-    Shape { name: S(527054, 23), kind: Structure, members: (13995, 3), ..BASE }, // ListResourceTagsRequest
-    Shape { name: S(527077, 24), kind: Structure, members: (13998, 3), ..BASE }, // ListResourceTagsResponse
-    Shape { name: S(527101, 26), kind: Structure, members: (14001, 4), ..BASE }, // ListRetirableGrantsRequest
-    Shape { name: S(527127, 16), kind: String, enums: (4139, 4), ..BASE }, // MacAlgorithmSpec
-    Shape { name: S(527191, 20), kind: List, item: 173, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MacAlgorithmSpecList
-    Shape { name: S(490515, 32), kind: Structure, members: (14005, 1), error: Some((S(490515, 32), 400)), ..BASE }, // MalformedPolicyDocumentException
-    Shape { name: S(527211, 10), kind: String, min: Some(1.0), max: Some(1024.0), pattern: Some(S(527221, 16)), ..BASE }, // MarkerType
-    Shape { name: S(527237, 11), kind: String, enums: (4143, 3), ..BASE }, // MessageType
-    Shape { name: S(526074, 24), kind: Structure, members: (14006, 3), ..BASE }, // MultiRegionConfiguration
-    Shape { name: S(527397, 14), kind: Structure, members: (14009, 2), ..BASE }, // MultiRegionKey
-    Shape { name: S(527411, 18), kind: List, item: 179, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // MultiRegionKeyList
-    Shape { name: S(527265, 18), kind: String, enums: (4146, 2), ..BASE }, // MultiRegionKeyType
-    Shape { name: S(527443, 17), kind: Structure, members: (14011, 1), error: Some((S(527443, 17), 400)), ..BASE }, // NotFoundException
-    Shape { name: S(527460, 19), kind: Boolean, ..BASE }, // NullableBooleanType
-    Shape { name: S(527479, 17), kind: Integer, min: Some(1.0), max: Some(1024.0), ..BASE }, // NumberOfBytesType
-    Shape { name: S(527496, 10), kind: String, enums: (4148, 4), ..BASE }, // OriginType
-    Shape { name: S(527521, 23), kind: Integer, min: Some(1.0), max: Some(365.0), ..BASE }, // PendingWindowInDaysType
-    Shape { name: S(527544, 13), kind: Blob, min: Some(1.0), max: Some(4096.0), ..BASE }, // PlaintextType
-    Shape { name: S(527557, 14), kind: List, item: 189, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // PolicyNameList
-    Shape { name: S(527571, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(502264, 5)), ..BASE }, // PolicyNameType
-    Shape { name: S(458300, 10), kind: String, min: Some(1.0), max: Some(131072.0), pattern: Some(S(502713, 34)), ..BASE }, // PolicyType
-    Shape { name: S(527585, 15), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(527600, 15)), ..BASE }, // PrincipalIdType
-    Shape { name: S(527615, 13), kind: Blob, min: Some(1.0), max: Some(8192.0), ..BASE }, // PublicKeyType
-    Shape { name: S(527628, 19), kind: Structure, members: (14012, 4), ..BASE }, // PutKeyPolicyRequest
-    Shape { name: S(527647, 16), kind: Structure, members: (14016, 10), ..BASE }, // ReEncryptRequest
-    Shape { name: S(528092, 17), kind: Structure, members: (14026, 7), ..BASE }, // ReEncryptResponse
-    Shape { name: S(528248, 13), kind: Structure, members: (14033, 2), ..BASE }, // RecipientInfo
-    Shape { name: S(528332, 10), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(528342, 19)), ..BASE }, // RegionType
-    Shape { name: S(528361, 19), kind: Structure, members: (14035, 6), ..BASE }, // ReplicateKeyRequest
-    Shape { name: S(528424, 20), kind: Structure, members: (14041, 3), ..BASE }, // ReplicateKeyResponse
-    Shape { name: S(528585, 17), kind: String, enums: (4152, 2), ..BASE }, // ResourceOwnerType
-    Shape { name: S(528628, 18), kind: List, item: 200, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(2.0), ..BASE }, // ResourceOwnersList
-    Shape { name: S(528646, 18), kind: Structure, members: (14044, 4), ..BASE }, // RetireGrantRequest
-    Shape { name: S(528664, 18), kind: Structure, members: (14048, 3), ..BASE }, // RevokeGrantRequest
-    Shape { name: S(528682, 24), kind: Structure, members: (14051, 1), ..BASE }, // RotateKeyOnDemandRequest
-    Shape { name: S(528706, 25), kind: Structure, members: (14052, 1), ..BASE }, // RotateKeyOnDemandResponse
-    Shape { name: S(528731, 24), kind: Integer, min: Some(90.0), max: Some(2560.0), ..BASE }, // RotationPeriodInDaysType
-    Shape { name: S(528755, 12), kind: String, enums: (4154, 2), ..BASE }, // RotationType
-    Shape { name: S(528785, 13), kind: List, item: 209, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // RotationsList
-    Shape { name: S(528798, 18), kind: Structure, members: (14053, 9), ..BASE }, // RotationsListEntry
-    Shape { name: S(528950, 26), kind: Structure, members: (14062, 2), ..BASE }, // ScheduleKeyDeletionRequest
-    Shape { name: S(529038, 27), kind: Structure, members: (14064, 4), ..BASE }, // ScheduleKeyDeletionResponse
-    Shape { name: S(529065, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(529085, 55)), ..BASE }, // ServicePrincipalType
-    Shape { name: S(529140, 11), kind: Structure, members: (14068, 6), ..BASE }, // SignRequest
-    Shape { name: S(529178, 12), kind: Structure, members: (14074, 3), ..BASE }, // SignResponse
-    Shape { name: S(529190, 20), kind: String, enums: (4156, 13), ..BASE }, // SigningAlgorithmSpec
-    Shape { name: S(529433, 24), kind: List, item: 215, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // SigningAlgorithmSpecList
-    Shape { name: S(104680, 3), kind: Structure, members: (14077, 2), ..BASE }, // Tag
-    Shape { name: S(529478, 12), kind: Structure, members: (14079, 1), error: Some((S(529478, 12), 400)), ..BASE }, // TagException
-    Shape { name: S(375031, 10), kind: List, item: 220, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagKeyList
-    Shape { name: S(529490, 10), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // TagKeyType
-    Shape { name: S(375041, 7), kind: List, item: 217, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // TagList
-    Shape { name: S(529500, 18), kind: Structure, members: (14080, 2), ..BASE }, // TagResourceRequest
-    Shape { name: S(529518, 12), kind: String, min: Some(0.0), max: Some(256.0), ..BASE }, // TagValueType
-    Shape { name: S(529530, 26), kind: String, min: Some(1.0), max: Some(5000.0), ..BASE }, // TrustAnchorCertificateType
-    Shape { name: S(529556, 29), kind: Structure, members: (14082, 1), error: Some((S(529556, 29), 400)), ..BASE }, // UnsupportedOperationException
-    Shape { name: S(529585, 20), kind: Structure, members: (14083, 2), ..BASE }, // UntagResourceRequest
-    Shape { name: S(529605, 18), kind: Structure, members: (14085, 2), ..BASE }, // UpdateAliasRequest
-    Shape { name: S(529623, 27), kind: Structure, members: (14087, 10), ..BASE }, // UpdateCustomKeyStoreRequest
-    Shape { name: S(529718, 28), kind: Structure, members: (14097, 0), ..BASE }, // UpdateCustomKeyStoreResponse
-    Shape { name: S(529746, 27), kind: Structure, members: (14097, 2), ..BASE }, // UpdateKeyDescriptionRequest
-    Shape { name: S(529773, 26), kind: Structure, members: (14099, 2), ..BASE }, // UpdatePrimaryRegionRequest
-    Shape { name: S(529843, 16), kind: Structure, members: (14101, 6), ..BASE }, // VerifyMacRequest
-    Shape { name: S(529859, 17), kind: Structure, members: (14107, 3), ..BASE }, // VerifyMacResponse
-    Shape { name: S(529905, 13), kind: Structure, members: (14110, 7), ..BASE }, // VerifyRequest
-    Shape { name: S(529918, 14), kind: Structure, members: (14117, 3), ..BASE }, // VerifyResponse
-    Shape { name: S(523791, 15), kind: String, enums: (4169, 4), ..BASE }, // WrappingKeySpec
-    Shape { name: S(529979, 27), kind: Structure, members: (14120, 1), error: Some((S(529979, 27), 400)), ..BASE }, // XksKeyAlreadyInUseException
-    Shape { name: S(530006, 23), kind: Structure, members: (14121, 1), ..BASE }, // XksKeyConfigurationType
-    Shape { name: S(530029, 12), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(530041, 17)), ..BASE }, // XksKeyIdType
-    Shape { name: S(530058, 35), kind: Structure, members: (14122, 1), error: Some((S(530058, 35), 400)), ..BASE }, // XksKeyInvalidConfigurationException
-    Shape { name: S(530093, 23), kind: Structure, members: (14123, 1), error: Some((S(530093, 23), 400)), ..BASE }, // XksKeyNotFoundException
-    Shape { name: S(530116, 37), kind: String, min: Some(20.0), max: Some(30.0), pattern: Some(S(530153, 11)), ..BASE }, // XksProxyAuthenticationAccessKeyIdType
-    Shape { name: S(530164, 36), kind: Structure, members: (14124, 2), ..BASE }, // XksProxyAuthenticationCredentialType
-    Shape { name: S(530259, 44), kind: String, min: Some(43.0), max: Some(64.0), pattern: Some(S(530303, 18)), ..BASE }, // XksProxyAuthenticationRawSecretAccessKeyType
-    Shape { name: S(530321, 25), kind: Structure, members: (14126, 6), ..BASE }, // XksProxyConfigurationType
-    Shape { name: S(530596, 24), kind: String, enums: (4173, 2), ..BASE }, // XksProxyConnectivityType
-    Shape { name: S(530655, 50), kind: Structure, members: (14132, 1), error: Some((S(530655, 50), 400)), ..BASE }, // XksProxyIncorrectAuthenticationCredentialException
-    Shape { name: S(530705, 37), kind: Structure, members: (14133, 1), error: Some((S(530705, 37), 400)), ..BASE }, // XksProxyInvalidConfigurationException
-    Shape { name: S(530742, 32), kind: Structure, members: (14134, 1), error: Some((S(530742, 32), 400)), ..BASE }, // XksProxyInvalidResponseException
-    Shape { name: S(530774, 33), kind: Structure, members: (14135, 1), error: Some((S(530774, 33), 400)), ..BASE }, // XksProxyUriEndpointInUseException
-    Shape { name: S(530807, 23), kind: String, min: Some(10.0), max: Some(128.0), pattern: Some(S(530830, 24)), ..BASE }, // XksProxyUriEndpointType
-    Shape { name: S(530854, 25), kind: Structure, members: (14136, 1), error: Some((S(530854, 25), 400)), ..BASE }, // XksProxyUriInUseException
-    Shape { name: S(530879, 19), kind: String, min: Some(10.0), max: Some(128.0), pattern: Some(S(530898, 60)), ..BASE }, // XksProxyUriPathType
-    Shape { name: S(530958, 31), kind: Structure, members: (14137, 1), error: Some((S(530958, 31), 400)), ..BASE }, // XksProxyUriUnreachableException
-    Shape { name: S(530989, 40), kind: Structure, members: (14138, 1), error: Some((S(530989, 40), 400)), ..BASE }, // XksProxyVpcEndpointServiceInUseException
-    Shape { name: S(531029, 55), kind: Structure, members: (14139, 1), error: Some((S(531029, 55), 400)), ..BASE }, // XksProxyVpcEndpointServiceInvalidConfigurationException
-    Shape { name: S(531084, 34), kind: String, min: Some(20.0), max: Some(64.0), pattern: Some(S(531118, 66)), ..BASE }, // XksProxyVpcEndpointServiceNameType
-    Shape { name: S(531184, 43), kind: Structure, members: (14140, 1), error: Some((S(531184, 43), 400)), ..BASE }, // XksProxyVpcEndpointServiceNotFoundException
+    Shape { name: S(476461, 16), kind: String, ..BASE }, // AWSAccountIdType
+    Shape { name: S(476477, 13), kind: String, min: Some(12.0), max: Some(12.0), pattern: Some(S(27566, 9)), ..BASE }, // AccountIdType
+    Shape { name: S(476490, 13), kind: String, enums: (3993, 6), ..BASE }, // AlgorithmSpec
+    Shape { name: S(476605, 9), kind: List, item: 4, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // AliasList
+    Shape { name: S(476614, 14), kind: Structure, members: (13656, 5), ..BASE }, // AliasListEntry
+    Shape { name: S(476806, 13), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(476819, 18)), ..BASE }, // AliasNameType
+    Shape { name: S(476837, 22), kind: Structure, members: (13661, 1), error: Some((S(476837, 22), 400)), ..BASE }, // AlreadyExistsException
+    Shape { name: S(476859, 7), kind: String, min: Some(20.0), max: Some(2048.0), ..BASE }, // ArnType
+    Shape { name: S(476866, 23), kind: Blob, min: Some(1.0), max: Some(262144.0), ..BASE }, // AttestationDocumentType
+    Shape { name: S(476889, 24), kind: String, min: Some(0.0), max: Some(64.0), pattern: Some(S(476913, 11)), ..BASE }, // BackingKeyIdResponseType
+    Shape { name: S(476924, 16), kind: String, min: Some(64.0), max: Some(64.0), pattern: Some(S(476913, 11)), ..BASE }, // BackingKeyIdType
+    Shape { name: S(405643, 11), kind: Boolean, ..BASE }, // BooleanType
+    Shape { name: S(476940, 24), kind: Structure, members: (13662, 1), ..BASE }, // CancelKeyDeletionRequest
+    Shape { name: S(476964, 25), kind: Structure, members: (13663, 1), ..BASE }, // CancelKeyDeletionResponse
+    Shape { name: S(476989, 14), kind: Blob, min: Some(1.0), max: Some(6144.0), ..BASE }, // CiphertextType
+    Shape { name: S(477003, 21), kind: String, min: Some(19.0), max: Some(24.0), pattern: Some(S(477024, 26)), ..BASE }, // CloudHsmClusterIdType
+    Shape { name: S(477050, 29), kind: Structure, members: (13664, 1), error: Some((S(477050, 29), 400)), ..BASE }, // CloudHsmClusterInUseException
+    Shape { name: S(477079, 44), kind: Structure, members: (13665, 1), error: Some((S(477079, 44), 400)), ..BASE }, // CloudHsmClusterInvalidConfigurationException
+    Shape { name: S(477123, 33), kind: Structure, members: (13666, 1), error: Some((S(477123, 33), 400)), ..BASE }, // CloudHsmClusterNotActiveException
+    Shape { name: S(477156, 32), kind: Structure, members: (13667, 1), error: Some((S(477156, 32), 400)), ..BASE }, // CloudHsmClusterNotFoundException
+    Shape { name: S(477188, 34), kind: Structure, members: (13668, 1), error: Some((S(477188, 34), 400)), ..BASE }, // CloudHsmClusterNotRelatedException
+    Shape { name: S(477222, 21), kind: String, ..BASE }, // CloudTrailEventIdType
+    Shape { name: S(477243, 17), kind: Structure, members: (13669, 1), error: Some((S(477243, 17), 400)), ..BASE }, // ConflictException
+    Shape { name: S(477260, 28), kind: Structure, members: (13670, 1), ..BASE }, // ConnectCustomKeyStoreRequest
+    Shape { name: S(477341, 29), kind: Structure, members: (13671, 0), ..BASE }, // ConnectCustomKeyStoreResponse
+    Shape { name: S(477370, 23), kind: String, enums: (3999, 18), ..BASE }, // ConnectionErrorCodeType
+    Shape { name: S(477816, 19), kind: String, enums: (4017, 5), ..BASE }, // ConnectionStateType
+    Shape { name: S(477879, 18), kind: Structure, members: (13671, 2), ..BASE }, // CreateAliasRequest
+    Shape { name: S(477897, 27), kind: Structure, members: (13673, 11), ..BASE }, // CreateCustomKeyStoreRequest
+    Shape { name: S(478693, 28), kind: Structure, members: (13684, 1), ..BASE }, // CreateCustomKeyStoreResponse
+    Shape { name: S(478721, 18), kind: Structure, members: (13685, 10), ..BASE }, // CreateGrantRequest
+    Shape { name: S(479110, 19), kind: Structure, members: (13695, 2), ..BASE }, // CreateGrantResponse
+    Shape { name: S(479190, 16), kind: Structure, members: (13697, 11), ..BASE }, // CreateKeyRequest
+    Shape { name: S(479470, 17), kind: Structure, members: (13708, 1), ..BASE }, // CreateKeyResponse
+    Shape { name: S(479525, 30), kind: Structure, members: (13709, 1), error: Some((S(479525, 30), 400)), ..BASE }, // CustomKeyStoreHasCMKsException
+    Shape { name: S(479555, 20), kind: String, min: Some(1.0), max: Some(64.0), ..BASE }, // CustomKeyStoreIdType
+    Shape { name: S(479575, 35), kind: Structure, members: (13710, 1), error: Some((S(479575, 35), 400)), ..BASE }, // CustomKeyStoreInvalidStateException
+    Shape { name: S(479610, 32), kind: Structure, members: (13711, 1), error: Some((S(479610, 32), 400)), ..BASE }, // CustomKeyStoreNameInUseException
+    Shape { name: S(479642, 22), kind: String, min: Some(1.0), max: Some(256.0), ..BASE }, // CustomKeyStoreNameType
+    Shape { name: S(479664, 31), kind: Structure, members: (13712, 1), error: Some((S(479664, 31), 400)), ..BASE }, // CustomKeyStoreNotFoundException
+    Shape { name: S(478163, 18), kind: String, enums: (4022, 2), ..BASE }, // CustomKeyStoreType
+    Shape { name: S(479725, 19), kind: List, item: 42, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // CustomKeyStoresList
+    Shape { name: S(479744, 24), kind: Structure, members: (13713, 9), ..BASE }, // CustomKeyStoresListEntry
+    Shape { name: S(479235, 21), kind: String, enums: (4024, 13), ..BASE }, // CustomerMasterKeySpec
+    Shape { name: S(480078, 15), kind: String, enums: (4037, 12), ..BASE }, // DataKeyPairSpec
+    Shape { name: S(480145, 11), kind: String, enums: (4049, 2), ..BASE }, // DataKeySpec
+    Shape { name: S(480170, 8), kind: Timestamp, ..BASE }, // DateType
+    Shape { name: S(480178, 18), kind: Structure, members: (13722, 5), ..BASE }, // DecapsulateRequest
+    Shape { name: S(480350, 19), kind: Structure, members: (13727, 3), ..BASE }, // DecapsulateResponse
+    Shape { name: S(480410, 14), kind: Structure, members: (13730, 8), ..BASE }, // DecryptRequest
+    Shape { name: S(480671, 15), kind: Structure, members: (13738, 5), ..BASE }, // DecryptResponse
+    Shape { name: S(480833, 18), kind: Structure, members: (13743, 1), ..BASE }, // DeleteAliasRequest
+    Shape { name: S(480851, 27), kind: Structure, members: (13744, 1), ..BASE }, // DeleteCustomKeyStoreRequest
+    Shape { name: S(480878, 28), kind: Structure, members: (13745, 0), ..BASE }, // DeleteCustomKeyStoreResponse
+    Shape { name: S(480906, 32), kind: Structure, members: (13745, 2), ..BASE }, // DeleteImportedKeyMaterialRequest
+    Shape { name: S(480938, 33), kind: Structure, members: (13747, 2), ..BASE }, // DeleteImportedKeyMaterialResponse
+    Shape { name: S(480971, 26), kind: Structure, members: (13749, 1), error: Some((S(480971, 26), 400)), ..BASE }, // DependencyTimeoutException
+    Shape { name: S(480997, 25), kind: Structure, members: (13750, 6), ..BASE }, // DeriveSharedSecretRequest
+    Shape { name: S(481113, 26), kind: Structure, members: (13756, 5), ..BASE }, // DeriveSharedSecretResponse
+    Shape { name: S(481171, 30), kind: Structure, members: (13761, 4), ..BASE }, // DescribeCustomKeyStoresRequest
+    Shape { name: S(481216, 31), kind: Structure, members: (13765, 3), ..BASE }, // DescribeCustomKeyStoresResponse
+    Shape { name: S(481329, 18), kind: Structure, members: (13768, 2), ..BASE }, // DescribeKeyRequest
+    Shape { name: S(481347, 19), kind: Structure, members: (13770, 1), ..BASE }, // DescribeKeyResponse
+    Shape { name: S(481366, 15), kind: String, min: Some(0.0), max: Some(8192.0), ..BASE }, // DescriptionType
+    Shape { name: S(481381, 17), kind: Structure, members: (13771, 1), ..BASE }, // DisableKeyRequest
+    Shape { name: S(481398, 25), kind: Structure, members: (13772, 1), ..BASE }, // DisableKeyRotationRequest
+    Shape { name: S(481423, 17), kind: Structure, members: (13773, 1), error: Some((S(481423, 17), 400)), ..BASE }, // DisabledException
+    Shape { name: S(481440, 31), kind: Structure, members: (13774, 1), ..BASE }, // DisconnectCustomKeyStoreRequest
+    Shape { name: S(481471, 32), kind: Structure, members: (13775, 0), ..BASE }, // DisconnectCustomKeyStoreResponse
+    Shape { name: S(481503, 18), kind: List, item: 70, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // DryRunModifierList
+    Shape { name: S(481521, 18), kind: String, enums: (4051, 1), ..BASE }, // DryRunModifierType
+    Shape { name: S(481556, 24), kind: Structure, members: (13775, 1), error: Some((S(481556, 24), 400)), ..BASE }, // DryRunOperationException
+    Shape { name: S(481580, 16), kind: Structure, members: (13776, 1), ..BASE }, // EnableKeyRequest
+    Shape { name: S(481596, 24), kind: Structure, members: (13777, 2), ..BASE }, // EnableKeyRotationRequest
+    Shape { name: S(481685, 18), kind: Structure, members: (13779, 4), ..BASE }, // EncapsulateRequest
+    Shape { name: S(481703, 19), kind: Structure, members: (13783, 4), ..BASE }, // EncapsulateResponse
+    Shape { name: S(481722, 26), kind: String, enums: (4052, 1), ..BASE }, // EncapsulationAlgorithmSpec
+    Shape { name: S(481754, 30), kind: List, item: 76, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // EncapsulationAlgorithmSpecList
+    Shape { name: S(481784, 14), kind: Structure, members: (13787, 6), ..BASE }, // EncryptRequest
+    Shape { name: S(481798, 15), kind: Structure, members: (13793, 3), ..BASE }, // EncryptResponse
+    Shape { name: S(481813, 23), kind: String, enums: (4053, 4), ..BASE }, // EncryptionAlgorithmSpec
+    Shape { name: S(481836, 27), kind: List, item: 80, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // EncryptionAlgorithmSpecList
+    Shape { name: S(481863, 20), kind: String, ..BASE }, // EncryptionContextKey
+    Shape { name: S(481883, 21), kind: Map, item: 82, value: 84, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // EncryptionContextType
+    Shape { name: S(481904, 22), kind: String, ..BASE }, // EncryptionContextValue
+    Shape { name: S(481926, 16), kind: String, ..BASE }, // ErrorMessageType
+    Shape { name: S(481942, 19), kind: String, enums: (4057, 2), ..BASE }, // ExpirationModelType
+    Shape { name: S(482009, 27), kind: Structure, members: (13796, 1), error: Some((S(482009, 27), 400)), ..BASE }, // ExpiredImportTokenException
+    Shape { name: S(482036, 26), kind: Structure, members: (13797, 6), ..BASE }, // GenerateDataKeyPairRequest
+    Shape { name: S(482100, 27), kind: Structure, members: (13803, 7), ..BASE }, // GenerateDataKeyPairResponse
+    Shape { name: S(482266, 42), kind: Structure, members: (13810, 5), ..BASE }, // GenerateDataKeyPairWithoutPlaintextRequest
+    Shape { name: S(482308, 43), kind: Structure, members: (13815, 5), ..BASE }, // GenerateDataKeyPairWithoutPlaintextResponse
+    Shape { name: S(482351, 22), kind: Structure, members: (13820, 7), ..BASE }, // GenerateDataKeyRequest
+    Shape { name: S(482417, 23), kind: Structure, members: (13827, 5), ..BASE }, // GenerateDataKeyResponse
+    Shape { name: S(482440, 38), kind: Structure, members: (13832, 6), ..BASE }, // GenerateDataKeyWithoutPlaintextRequest
+    Shape { name: S(482478, 39), kind: Structure, members: (13838, 3), ..BASE }, // GenerateDataKeyWithoutPlaintextResponse
+    Shape { name: S(482517, 18), kind: Structure, members: (13841, 5), ..BASE }, // GenerateMacRequest
+    Shape { name: S(482576, 19), kind: Structure, members: (13846, 3), ..BASE }, // GenerateMacResponse
+    Shape { name: S(482609, 21), kind: Structure, members: (13849, 3), ..BASE }, // GenerateRandomRequest
+    Shape { name: S(482630, 22), kind: Structure, members: (13852, 2), ..BASE }, // GenerateRandomResponse
+    Shape { name: S(482652, 22), kind: Structure, members: (13854, 1), ..BASE }, // GetKeyLastUsageRequest
+    Shape { name: S(482674, 23), kind: Structure, members: (13855, 4), ..BASE }, // GetKeyLastUsageResponse
+    Shape { name: S(482844, 19), kind: Structure, members: (13859, 2), ..BASE }, // GetKeyPolicyRequest
+    Shape { name: S(482863, 20), kind: Structure, members: (13861, 2), ..BASE }, // GetKeyPolicyResponse
+    Shape { name: S(482883, 27), kind: Structure, members: (13863, 1), ..BASE }, // GetKeyRotationStatusRequest
+    Shape { name: S(482910, 28), kind: Structure, members: (13864, 5), ..BASE }, // GetKeyRotationStatusResponse
+    Shape { name: S(483130, 29), kind: Structure, members: (13869, 3), ..BASE }, // GetParametersForImportRequest
+    Shape { name: S(483265, 30), kind: Structure, members: (13872, 4), ..BASE }, // GetParametersForImportResponse
+    Shape { name: S(483389, 19), kind: Structure, members: (13876, 2), ..BASE }, // GetPublicKeyRequest
+    Shape { name: S(483408, 20), kind: Structure, members: (13878, 9), ..BASE }, // GetPublicKeyResponse
+    Shape { name: S(483694, 28), kind: String, min: Some(20.0), max: Some(512.0), pattern: Some(S(483722, 54)), ..BASE }, // GrantConstraintSourceArnType
+    Shape { name: S(483776, 16), kind: Structure, members: (13887, 3), ..BASE }, // GrantConstraints
+    Shape { name: S(483963, 11), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // GrantIdType
+    Shape { name: S(483974, 9), kind: List, item: 114, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // GrantList
+    Shape { name: S(483983, 14), kind: Structure, members: (13890, 11), ..BASE }, // GrantListEntry
+    Shape { name: S(484044, 13), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(476819, 18)), ..BASE }, // GrantNameType
+    Shape { name: S(484057, 14), kind: String, enums: (4059, 19), ..BASE }, // GrantOperation
+    Shape { name: S(484095, 18), kind: List, item: 116, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // GrantOperationList
+    Shape { name: S(484113, 14), kind: List, item: 119, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(0.0), max: Some(10.0), ..BASE }, // GrantTokenList
+    Shape { name: S(484127, 14), kind: String, min: Some(1.0), max: Some(8192.0), ..BASE }, // GrantTokenType
+    Shape { name: S(484141, 24), kind: Structure, members: (13901, 8), ..BASE }, // ImportKeyMaterialRequest
+    Shape { name: S(484412, 25), kind: Structure, members: (13909, 2), ..BASE }, // ImportKeyMaterialResponse
+    Shape { name: S(484437, 11), kind: String, enums: (4078, 2), ..BASE }, // ImportState
+    Shape { name: S(484306, 10), kind: String, enums: (4080, 2), ..BASE }, // ImportType
+    Shape { name: S(484507, 18), kind: String, enums: (4082, 2), ..BASE }, // IncludeKeyMaterial
+    Shape { name: S(484555, 21), kind: Structure, members: (13911, 1), error: Some((S(484555, 21), 400)), ..BASE }, // IncorrectKeyException
+    Shape { name: S(484576, 29), kind: Structure, members: (13912, 1), error: Some((S(484576, 29), 400)), ..BASE }, // IncorrectKeyMaterialException
+    Shape { name: S(484605, 29), kind: Structure, members: (13913, 1), error: Some((S(484605, 29), 400)), ..BASE }, // IncorrectTrustAnchorException
+    Shape { name: S(484634, 25), kind: Structure, members: (13914, 1), error: Some((S(484634, 25), 400)), ..BASE }, // InvalidAliasNameException
+    Shape { name: S(484659, 19), kind: Structure, members: (13915, 1), error: Some((S(484659, 19), 400)), ..BASE }, // InvalidArnException
+    Shape { name: S(484678, 26), kind: Structure, members: (13916, 1), error: Some((S(484678, 26), 400)), ..BASE }, // InvalidCiphertextException
+    Shape { name: S(484704, 23), kind: Structure, members: (13917, 1), error: Some((S(484704, 23), 400)), ..BASE }, // InvalidGrantIdException
+    Shape { name: S(484727, 26), kind: Structure, members: (13918, 1), error: Some((S(484727, 26), 400)), ..BASE }, // InvalidGrantTokenException
+    Shape { name: S(484753, 27), kind: Structure, members: (13919, 1), error: Some((S(484753, 27), 400)), ..BASE }, // InvalidImportTokenException
+    Shape { name: S(484780, 24), kind: Structure, members: (13920, 1), error: Some((S(484780, 24), 400)), ..BASE }, // InvalidKeyUsageException
+    Shape { name: S(484804, 22), kind: Structure, members: (13921, 1), error: Some((S(484804, 22), 400)), ..BASE }, // InvalidMarkerException
+    Shape { name: S(484826, 20), kind: Structure, members: (13922, 1), error: Some((S(484826, 20), 400)), ..BASE }, // KMSInternalException
+    Shape { name: S(484846, 22), kind: Structure, members: (13923, 1), error: Some((S(484846, 22), 400)), ..BASE }, // KMSInvalidMacException
+    Shape { name: S(484868, 28), kind: Structure, members: (13924, 1), error: Some((S(484868, 28), 400)), ..BASE }, // KMSInvalidSignatureException
+    Shape { name: S(484896, 24), kind: Structure, members: (13925, 1), error: Some((S(484896, 24), 400)), ..BASE }, // KMSInvalidStateException
+    Shape { name: S(484920, 25), kind: String, enums: (4084, 1), ..BASE }, // KeyAgreementAlgorithmSpec
+    Shape { name: S(484949, 29), kind: List, item: 140, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // KeyAgreementAlgorithmSpecList
+    Shape { name: S(484978, 22), kind: String, enums: (4085, 1), ..BASE }, // KeyEncryptionMechanism
+    Shape { name: S(485000, 9), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // KeyIdType
+    Shape { name: S(485009, 16), kind: Structure, members: (13926, 4), ..BASE }, // KeyLastUsageData
+    Shape { name: S(485122, 29), kind: String, enums: (4086, 14), ..BASE }, // KeyLastUsageTrackingOperation
+    Shape { name: S(485151, 7), kind: List, item: 147, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // KeyList
+    Shape { name: S(485158, 12), kind: Structure, members: (13930, 2), ..BASE }, // KeyListEntry
+    Shape { name: S(485193, 14), kind: String, enums: (4100, 2), ..BASE }, // KeyManagerType
+    Shape { name: S(485215, 26), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(485241, 21)), ..BASE }, // KeyMaterialDescriptionType
+    Shape { name: S(485262, 16), kind: String, enums: (4102, 4), ..BASE }, // KeyMaterialState
+    Shape { name: S(479487, 11), kind: Structure, members: (13932, 27), ..BASE }, // KeyMetadata
+    Shape { name: S(479303, 7), kind: String, enums: (4106, 20), ..BASE }, // KeySpec
+    Shape { name: S(485393, 8), kind: String, enums: (4126, 8), ..BASE }, // KeyState
+    Shape { name: S(485936, 20), kind: String, min: Some(7.0), max: Some(32.0), ..BASE }, // KeyStorePasswordType
+    Shape { name: S(485956, 23), kind: Structure, members: (13959, 1), error: Some((S(485956, 23), 400)), ..BASE }, // KeyUnavailableException
+    Shape { name: S(485979, 12), kind: String, enums: (4134, 5), ..BASE }, // KeyUsageType
+    Shape { name: S(486072, 16), kind: String, ..BASE }, // KmsRequestIdType
+    Shape { name: S(446011, 22), kind: Structure, members: (13960, 1), error: Some((S(446011, 22), 400)), ..BASE }, // LimitExceededException
+    Shape { name: S(486088, 9), kind: Integer, min: Some(1.0), max: Some(1000.0), ..BASE }, // LimitType
+    Shape { name: S(486097, 18), kind: Structure, members: (13961, 3), ..BASE }, // ListAliasesRequest
+    Shape { name: S(486115, 19), kind: Structure, members: (13964, 3), ..BASE }, // ListAliasesResponse
+    Shape { name: S(486160, 17), kind: Structure, members: (13967, 6), ..BASE }, // ListGrantsRequest
+    Shape { name: S(486177, 18), kind: Structure, members: (13973, 3), ..BASE }, // ListGrantsResponse
+    Shape { name: S(486218, 22), kind: Structure, members: (13976, 3), ..BASE }, // ListKeyPoliciesRequest
+    Shape { name: S(486240, 23), kind: Structure, members: (13979, 3), ..BASE }, // ListKeyPoliciesResponse
+    Shape { name: S(486263, 23), kind: Structure, members: (13982, 4), ..BASE }, // ListKeyRotationsRequest
+    Shape { name: S(486327, 24), kind: Structure, members: (13986, 3), ..BASE }, // ListKeyRotationsResponse
+    Shape { name: S(486383, 15), kind: Structure, members: (13989, 3), ..BASE }, // ListKeysRequest
+    Shape { name: S(486445, 16), kind: Structure, members: (13992, 3), ..BASE }, // ListKeysResponse
+    Shape { name: S(486478, 23), kind: Structure, members: (13995, 3), ..BASE }, // ListResourceTagsRequest
+    Shape { name: S(486501, 24), kind: Structure, members: (13998, 3), ..BASE }, // ListResourceTagsResponse
+    Shape { name: S(486525, 26), kind: Structure, members: (14001, 4), ..BASE }, // ListRetirableGrantsRequest
+    Shape { name: S(486551, 16), kind: String, enums: (4139, 4), ..BASE }, // MacAlgorithmSpec
+    Shape { name: S(486615, 20), kind: List, item: 173, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // MacAlgorithmSpecList
+    Shape { name: S(449897, 32), kind: Structure, members: (14005, 1), error: Some((S(449897, 32), 400)), ..BASE }, // MalformedPolicyDocumentException
+    Shape { name: S(486635, 10), kind: String, min: Some(1.0), max: Some(1024.0), pattern: Some(S(486645, 16)), ..BASE }, // MarkerType
+    Shape { name: S(486661, 11), kind: String, enums: (4143, 3), ..BASE }, // MessageType
+    Shape { name: S(485498, 24), kind: Structure, members: (14006, 3), ..BASE }, // MultiRegionConfiguration
+    Shape { name: S(486821, 14), kind: Structure, members: (14009, 2), ..BASE }, // MultiRegionKey
+    Shape { name: S(486835, 18), kind: List, item: 179, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // MultiRegionKeyList
+    Shape { name: S(486689, 18), kind: String, enums: (4146, 2), ..BASE }, // MultiRegionKeyType
+    Shape { name: S(486867, 17), kind: Structure, members: (14011, 1), error: Some((S(486867, 17), 400)), ..BASE }, // NotFoundException
+    Shape { name: S(486884, 19), kind: Boolean, ..BASE }, // NullableBooleanType
+    Shape { name: S(486903, 17), kind: Integer, min: Some(1.0), max: Some(1024.0), ..BASE }, // NumberOfBytesType
+    Shape { name: S(486920, 10), kind: String, enums: (4148, 4), ..BASE }, // OriginType
+    Shape { name: S(486945, 23), kind: Integer, min: Some(1.0), max: Some(365.0), ..BASE }, // PendingWindowInDaysType
+    Shape { name: S(486968, 13), kind: Blob, min: Some(1.0), max: Some(4096.0), ..BASE }, // PlaintextType
+    Shape { name: S(486981, 14), kind: List, item: 189, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // PolicyNameList
+    Shape { name: S(486995, 14), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(461654, 5)), ..BASE }, // PolicyNameType
+    Shape { name: S(417677, 10), kind: String, min: Some(1.0), max: Some(131072.0), pattern: Some(S(462103, 34)), ..BASE }, // PolicyType
+    Shape { name: S(487009, 15), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(487024, 15)), ..BASE }, // PrincipalIdType
+    Shape { name: S(487039, 13), kind: Blob, min: Some(1.0), max: Some(8192.0), ..BASE }, // PublicKeyType
+    Shape { name: S(487052, 19), kind: Structure, members: (14012, 4), ..BASE }, // PutKeyPolicyRequest
+    Shape { name: S(487071, 16), kind: Structure, members: (14016, 10), ..BASE }, // ReEncryptRequest
+    Shape { name: S(487516, 17), kind: Structure, members: (14026, 7), ..BASE }, // ReEncryptResponse
+    Shape { name: S(487672, 13), kind: Structure, members: (14033, 2), ..BASE }, // RecipientInfo
+    Shape { name: S(487756, 10), kind: String, min: Some(1.0), max: Some(32.0), pattern: Some(S(487766, 19)), ..BASE }, // RegionType
+    Shape { name: S(487785, 19), kind: Structure, members: (14035, 6), ..BASE }, // ReplicateKeyRequest
+    Shape { name: S(487848, 20), kind: Structure, members: (14041, 3), ..BASE }, // ReplicateKeyResponse
+    Shape { name: S(488009, 17), kind: String, enums: (4152, 2), ..BASE }, // ResourceOwnerType
+    Shape { name: S(488052, 18), kind: List, item: 200, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(2.0), ..BASE }, // ResourceOwnersList
+    Shape { name: S(488070, 18), kind: Structure, members: (14044, 4), ..BASE }, // RetireGrantRequest
+    Shape { name: S(488088, 18), kind: Structure, members: (14048, 3), ..BASE }, // RevokeGrantRequest
+    Shape { name: S(488106, 24), kind: Structure, members: (14051, 1), ..BASE }, // RotateKeyOnDemandRequest
+    Shape { name: S(488130, 25), kind: Structure, members: (14052, 1), ..BASE }, // RotateKeyOnDemandResponse
+    Shape { name: S(488155, 24), kind: Integer, min: Some(90.0), max: Some(2560.0), ..BASE }, // RotationPeriodInDaysType
+    Shape { name: S(488179, 12), kind: String, enums: (4154, 2), ..BASE }, // RotationType
+    Shape { name: S(488209, 13), kind: List, item: 209, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // RotationsList
+    Shape { name: S(488222, 18), kind: Structure, members: (14053, 9), ..BASE }, // RotationsListEntry
+    Shape { name: S(488374, 26), kind: Structure, members: (14062, 2), ..BASE }, // ScheduleKeyDeletionRequest
+    Shape { name: S(488462, 27), kind: Structure, members: (14064, 4), ..BASE }, // ScheduleKeyDeletionResponse
+    Shape { name: S(488489, 20), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(488509, 55)), ..BASE }, // ServicePrincipalType
+    Shape { name: S(488564, 11), kind: Structure, members: (14068, 6), ..BASE }, // SignRequest
+    Shape { name: S(488602, 12), kind: Structure, members: (14074, 3), ..BASE }, // SignResponse
+    Shape { name: S(488614, 20), kind: String, enums: (4156, 13), ..BASE }, // SigningAlgorithmSpec
+    Shape { name: S(488857, 24), kind: List, item: 215, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // SigningAlgorithmSpecList
+    Shape { name: S(95354, 3), kind: Structure, members: (14077, 2), ..BASE }, // Tag
+    Shape { name: S(488902, 12), kind: Structure, members: (14079, 1), error: Some((S(488902, 12), 400)), ..BASE }, // TagException
+    Shape { name: S(339850, 10), kind: List, item: 220, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TagKeyList
+    Shape { name: S(488914, 10), kind: String, min: Some(1.0), max: Some(128.0), ..BASE }, // TagKeyType
+    Shape { name: S(339860, 7), kind: List, item: 217, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // TagList
+    Shape { name: S(488924, 18), kind: Structure, members: (14080, 2), ..BASE }, // TagResourceRequest
+    Shape { name: S(488942, 12), kind: String, min: Some(0.0), max: Some(256.0), ..BASE }, // TagValueType
+    Shape { name: S(488954, 26), kind: String, min: Some(1.0), max: Some(5000.0), ..BASE }, // TrustAnchorCertificateType
+    Shape { name: S(488980, 29), kind: Structure, members: (14082, 1), error: Some((S(488980, 29), 400)), ..BASE }, // UnsupportedOperationException
+    Shape { name: S(489009, 20), kind: Structure, members: (14083, 2), ..BASE }, // UntagResourceRequest
+    Shape { name: S(489029, 18), kind: Structure, members: (14085, 2), ..BASE }, // UpdateAliasRequest
+    Shape { name: S(489047, 27), kind: Structure, members: (14087, 10), ..BASE }, // UpdateCustomKeyStoreRequest
+    Shape { name: S(489142, 28), kind: Structure, members: (14097, 0), ..BASE }, // UpdateCustomKeyStoreResponse
+    Shape { name: S(489170, 27), kind: Structure, members: (14097, 2), ..BASE }, // UpdateKeyDescriptionRequest
+    Shape { name: S(489197, 26), kind: Structure, members: (14099, 2), ..BASE }, // UpdatePrimaryRegionRequest
+    Shape { name: S(489267, 16), kind: Structure, members: (14101, 6), ..BASE }, // VerifyMacRequest
+    Shape { name: S(489283, 17), kind: Structure, members: (14107, 3), ..BASE }, // VerifyMacResponse
+    Shape { name: S(489329, 13), kind: Structure, members: (14110, 7), ..BASE }, // VerifyRequest
+    Shape { name: S(489342, 14), kind: Structure, members: (14117, 3), ..BASE }, // VerifyResponse
+    Shape { name: S(483215, 15), kind: String, enums: (4169, 4), ..BASE }, // WrappingKeySpec
+    Shape { name: S(489403, 27), kind: Structure, members: (14120, 1), error: Some((S(489403, 27), 400)), ..BASE }, // XksKeyAlreadyInUseException
+    Shape { name: S(489430, 23), kind: Structure, members: (14121, 1), ..BASE }, // XksKeyConfigurationType
+    Shape { name: S(489453, 12), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(489465, 17)), ..BASE }, // XksKeyIdType
+    Shape { name: S(489482, 35), kind: Structure, members: (14122, 1), error: Some((S(489482, 35), 400)), ..BASE }, // XksKeyInvalidConfigurationException
+    Shape { name: S(489517, 23), kind: Structure, members: (14123, 1), error: Some((S(489517, 23), 400)), ..BASE }, // XksKeyNotFoundException
+    Shape { name: S(489540, 37), kind: String, min: Some(20.0), max: Some(30.0), pattern: Some(S(489577, 11)), ..BASE }, // XksProxyAuthenticationAccessKeyIdType
+    Shape { name: S(489588, 36), kind: Structure, members: (14124, 2), ..BASE }, // XksProxyAuthenticationCredentialType
+    Shape { name: S(489683, 44), kind: String, min: Some(43.0), max: Some(64.0), pattern: Some(S(489727, 18)), ..BASE }, // XksProxyAuthenticationRawSecretAccessKeyType
+    Shape { name: S(489745, 25), kind: Structure, members: (14126, 6), ..BASE }, // XksProxyConfigurationType
+    Shape { name: S(490020, 24), kind: String, enums: (4173, 2), ..BASE }, // XksProxyConnectivityType
+    Shape { name: S(490079, 50), kind: Structure, members: (14132, 1), error: Some((S(490079, 50), 400)), ..BASE }, // XksProxyIncorrectAuthenticationCredentialException
+    Shape { name: S(490129, 37), kind: Structure, members: (14133, 1), error: Some((S(490129, 37), 400)), ..BASE }, // XksProxyInvalidConfigurationException
+    Shape { name: S(490166, 32), kind: Structure, members: (14134, 1), error: Some((S(490166, 32), 400)), ..BASE }, // XksProxyInvalidResponseException
+    Shape { name: S(490198, 33), kind: Structure, members: (14135, 1), error: Some((S(490198, 33), 400)), ..BASE }, // XksProxyUriEndpointInUseException
+    Shape { name: S(490231, 23), kind: String, min: Some(10.0), max: Some(128.0), pattern: Some(S(490254, 24)), ..BASE }, // XksProxyUriEndpointType
+    Shape { name: S(490278, 25), kind: Structure, members: (14136, 1), error: Some((S(490278, 25), 400)), ..BASE }, // XksProxyUriInUseException
+    Shape { name: S(490303, 19), kind: String, min: Some(10.0), max: Some(128.0), pattern: Some(S(490322, 60)), ..BASE }, // XksProxyUriPathType
+    Shape { name: S(490382, 31), kind: Structure, members: (14137, 1), error: Some((S(490382, 31), 400)), ..BASE }, // XksProxyUriUnreachableException
+    Shape { name: S(490413, 40), kind: Structure, members: (14138, 1), error: Some((S(490413, 40), 400)), ..BASE }, // XksProxyVpcEndpointServiceInUseException
+    Shape { name: S(490453, 55), kind: Structure, members: (14139, 1), error: Some((S(490453, 55), 400)), ..BASE }, // XksProxyVpcEndpointServiceInvalidConfigurationException
+    Shape { name: S(490508, 34), kind: String, min: Some(20.0), max: Some(64.0), pattern: Some(S(490542, 66)), ..BASE }, // XksProxyVpcEndpointServiceNameType
+    Shape { name: S(490608, 43), kind: Structure, members: (14140, 1), error: Some((S(490608, 43), 400)), ..BASE }, // XksProxyVpcEndpointServiceNotFoundException
 ];

@@ -13,183 +13,183 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPS: [Op; 15] = [
-    Op { name: S(508534, 10), input: Some(0), output: Some(1), result_wrapper: Some(S(508544, 16)), errors: (1140, 5) }, // AssumeRole
-    Op { name: S(508560, 18), input: Some(2), output: Some(3), result_wrapper: Some(S(508578, 24)), errors: (1145, 6) }, // AssumeRoleWithSAML
-    Op { name: S(508602, 25), input: Some(4), output: Some(5), result_wrapper: Some(S(508627, 31)), errors: (1151, 7) }, // AssumeRoleWithWebIdentity
-    Op { name: S(508658, 10), input: Some(6), output: Some(7), result_wrapper: Some(S(508668, 16)), errors: (1158, 2) }, // AssumeRoot
-    Op { name: S(508684, 26), input: Some(11), output: Some(12), result_wrapper: Some(S(508710, 32)), errors: (1160, 1) }, // DecodeAuthorizationMessage
-    Op { name: S(508742, 16), input: Some(16), output: Some(17), result_wrapper: Some(S(508758, 22)), errors: (1161, 0) }, // GetAccessKeyInfo
-    Op { name: S(508780, 17), input: Some(18), output: Some(19), result_wrapper: Some(S(508797, 23)), errors: (1161, 0) }, // GetCallerIdentity
-    Op { name: S(508820, 14), input: Some(20), output: Some(21), result_wrapper: Some(S(508834, 20)), errors: (1161, 3) }, // GetCertificate
-    Op { name: S(508854, 23), input: Some(22), output: Some(23), result_wrapper: Some(S(508877, 29)), errors: (1164, 3) }, // GetDelegatedAccessToken
-    Op { name: S(508906, 18), input: Some(24), output: Some(25), result_wrapper: Some(S(508924, 24)), errors: (1167, 3) }, // GetFederationToken
-    Op { name: S(508948, 20), input: Some(26), output: Some(27), result_wrapper: Some(S(508968, 26)), errors: (1170, 4) }, // GetScopedCredentials
-    Op { name: S(508994, 15), input: Some(28), output: Some(29), result_wrapper: Some(S(509009, 21)), errors: (1174, 1) }, // GetSessionToken
-    Op { name: S(509030, 15), input: Some(30), output: Some(31), result_wrapper: Some(S(509045, 21)), errors: (1175, 1) }, // GetTrustBundles
-    Op { name: S(509066, 19), input: Some(32), output: Some(33), result_wrapper: Some(S(509085, 25)), errors: (1176, 5) }, // GetWebIdentityToken
-    Op { name: S(509110, 28), input: Some(45), output: Some(46), result_wrapper: Some(S(509138, 34)), errors: (1181, 2) }, // IssueWorkloadIdentityContext
+    Op { name: S(467949, 10), input: Some(0), output: Some(1), result_wrapper: Some(S(467959, 16)), errors: (1140, 5) }, // AssumeRole
+    Op { name: S(467975, 18), input: Some(2), output: Some(3), result_wrapper: Some(S(467993, 24)), errors: (1145, 6) }, // AssumeRoleWithSAML
+    Op { name: S(468017, 25), input: Some(4), output: Some(5), result_wrapper: Some(S(468042, 31)), errors: (1151, 7) }, // AssumeRoleWithWebIdentity
+    Op { name: S(468073, 10), input: Some(6), output: Some(7), result_wrapper: Some(S(468083, 16)), errors: (1158, 2) }, // AssumeRoot
+    Op { name: S(468099, 26), input: Some(11), output: Some(12), result_wrapper: Some(S(468125, 32)), errors: (1160, 1) }, // DecodeAuthorizationMessage
+    Op { name: S(468157, 16), input: Some(16), output: Some(17), result_wrapper: Some(S(468173, 22)), errors: (1161, 0) }, // GetAccessKeyInfo
+    Op { name: S(468195, 17), input: Some(18), output: Some(19), result_wrapper: Some(S(468212, 23)), errors: (1161, 0) }, // GetCallerIdentity
+    Op { name: S(468235, 14), input: Some(20), output: Some(21), result_wrapper: Some(S(468249, 20)), errors: (1161, 3) }, // GetCertificate
+    Op { name: S(468269, 23), input: Some(22), output: Some(23), result_wrapper: Some(S(468292, 29)), errors: (1164, 3) }, // GetDelegatedAccessToken
+    Op { name: S(468321, 18), input: Some(24), output: Some(25), result_wrapper: Some(S(468339, 24)), errors: (1167, 3) }, // GetFederationToken
+    Op { name: S(468363, 20), input: Some(26), output: Some(27), result_wrapper: Some(S(468383, 26)), errors: (1170, 4) }, // GetScopedCredentials
+    Op { name: S(468409, 15), input: Some(28), output: Some(29), result_wrapper: Some(S(468424, 21)), errors: (1174, 1) }, // GetSessionToken
+    Op { name: S(468445, 15), input: Some(30), output: Some(31), result_wrapper: Some(S(468460, 21)), errors: (1175, 1) }, // GetTrustBundles
+    Op { name: S(468481, 19), input: Some(32), output: Some(33), result_wrapper: Some(S(468500, 25)), errors: (1176, 5) }, // GetWebIdentityToken
+    Op { name: S(468525, 28), input: Some(45), output: Some(46), result_wrapper: Some(S(468553, 34)), errors: (1181, 2) }, // IssueWorkloadIdentityContext
 ];
 
 static SHAPES: [Shape; 161] = [
-    Shape { name: S(509172, 17), kind: Structure, members: (13476, 13), ..BASE }, // AssumeRoleRequest
-    Shape { name: S(509571, 18), kind: Structure, members: (13489, 6), ..BASE }, // AssumeRoleResponse
-    Shape { name: S(509857, 25), kind: Structure, members: (13495, 7), ..BASE }, // AssumeRoleWithSAMLRequest
-    Shape { name: S(509955, 26), kind: Structure, members: (13502, 12), ..BASE }, // AssumeRoleWithSAMLResponse
-    Shape { name: S(510222, 32), kind: Structure, members: (13514, 8), ..BASE }, // AssumeRoleWithWebIdentityRequest
-    Shape { name: S(510307, 33), kind: Structure, members: (13522, 10), ..BASE }, // AssumeRoleWithWebIdentityResponse
-    Shape { name: S(510455, 17), kind: Structure, members: (13532, 4), ..BASE }, // AssumeRootRequest
-    Shape { name: S(510566, 18), kind: Structure, members: (13536, 4), ..BASE }, // AssumeRootResponse
-    Shape { name: S(509627, 15), kind: Structure, members: (13540, 2), ..BASE }, // AssumedRoleUser
-    Shape { name: S(510045, 8), kind: String, ..BASE }, // Audience
-    Shape { name: S(509589, 11), kind: Structure, members: (13542, 4), ..BASE }, // Credentials
-    Shape { name: S(510669, 33), kind: Structure, members: (13546, 1), ..BASE }, // DecodeAuthorizationMessageRequest
-    Shape { name: S(510749, 34), kind: Structure, members: (13547, 1), ..BASE }, // DecodeAuthorizationMessageResponse
-    Shape { name: S(510830, 21), kind: Structure, members: (13548, 1), error: Some((S(510830, 21), 400)), ..BASE }, // ExpiredTokenException
-    Shape { name: S(510851, 28), kind: Structure, members: (13549, 1), error: Some((S(510851, 28), 400)), ..BASE }, // ExpiredTradeInTokenException
-    Shape { name: S(510879, 13), kind: Structure, members: (13550, 2), ..BASE }, // FederatedUser
-    Shape { name: S(510942, 23), kind: Structure, members: (13552, 1), ..BASE }, // GetAccessKeyInfoRequest
-    Shape { name: S(510965, 24), kind: Structure, members: (13553, 1), ..BASE }, // GetAccessKeyInfoResponse
-    Shape { name: S(511008, 24), kind: Structure, members: (13554, 0), ..BASE }, // GetCallerIdentityRequest
-    Shape { name: S(511032, 25), kind: Structure, members: (13554, 3), ..BASE }, // GetCallerIdentityResponse
-    Shape { name: S(511057, 21), kind: Structure, members: (13557, 2), ..BASE }, // GetCertificateRequest
-    Shape { name: S(511217, 22), kind: Structure, members: (13559, 5), ..BASE }, // GetCertificateResponse
-    Shape { name: S(511260, 30), kind: Structure, members: (13564, 1), ..BASE }, // GetDelegatedAccessTokenRequest
-    Shape { name: S(511331, 31), kind: Structure, members: (13565, 3), ..BASE }, // GetDelegatedAccessTokenResponse
-    Shape { name: S(511415, 25), kind: Structure, members: (13568, 6), ..BASE }, // GetFederationTokenRequest
-    Shape { name: S(511440, 26), kind: Structure, members: (13574, 5), ..BASE }, // GetFederationTokenResponse
-    Shape { name: S(511497, 27), kind: Structure, members: (13579, 4), ..BASE }, // GetScopedCredentialsRequest
-    Shape { name: S(511601, 28), kind: Structure, members: (13583, 6), ..BASE }, // GetScopedCredentialsResponse
-    Shape { name: S(511729, 22), kind: Structure, members: (13589, 4), ..BASE }, // GetSessionTokenRequest
-    Shape { name: S(511751, 23), kind: Structure, members: (13593, 3), ..BASE }, // GetSessionTokenResponse
-    Shape { name: S(511774, 22), kind: Structure, members: (13596, 1), ..BASE }, // GetTrustBundlesRequest
-    Shape { name: S(511834, 23), kind: Structure, members: (13597, 1), ..BASE }, // GetTrustBundlesResponse
-    Shape { name: S(511898, 26), kind: Structure, members: (13598, 7), ..BASE }, // GetWebIdentityTokenRequest
-    Shape { name: S(511994, 27), kind: Structure, members: (13605, 2), ..BASE }, // GetWebIdentityTokenResponse
-    Shape { name: S(512021, 30), kind: Structure, members: (13607, 1), error: Some((S(512051, 21), 400)), ..BASE }, // IDPCommunicationErrorException
-    Shape { name: S(512072, 25), kind: Structure, members: (13608, 1), error: Some((S(512097, 16), 403)), ..BASE }, // IDPRejectedClaimException
-    Shape { name: S(512113, 36), kind: Structure, members: (13609, 1), error: Some((S(512149, 27), 400)), ..BASE }, // InsufficientSessionLifetimeException
-    Shape { name: S(512176, 35), kind: Structure, members: (13610, 2), error: Some((S(512211, 26), 400)), ..BASE }, // InvalidAttestationDocumentException
-    Shape { name: S(512237, 36), kind: Structure, members: (13612, 1), error: Some((S(512237, 36), 400)), ..BASE }, // InvalidAuthorizationMessageException
-    Shape { name: S(512273, 32), kind: Structure, members: (13613, 1), error: Some((S(512305, 23), 400)), ..BASE }, // InvalidContextAssertionException
-    Shape { name: S(512328, 30), kind: String, ..BASE }, // InvalidContextAssertionMessage
-    Shape { name: S(512358, 29), kind: Structure, members: (13614, 1), error: Some((S(512387, 20), 400)), ..BASE }, // InvalidIdentityTokenException
-    Shape { name: S(512407, 34), kind: Structure, members: (13615, 1), error: Some((S(512441, 25), 400)), ..BASE }, // InvalidSubjectCredentialsException
-    Shape { name: S(512466, 32), kind: String, ..BASE }, // InvalidSubjectCredentialsMessage
-    Shape { name: S(512498, 45), kind: Structure, members: (13616, 2), error: Some((S(512543, 36), 400)), ..BASE }, // InvalidWorkloadIdentityConfigurationException
-    Shape { name: S(512579, 35), kind: Structure, members: (13618, 5), ..BASE }, // IssueWorkloadIdentityContextRequest
-    Shape { name: S(512791, 36), kind: Structure, members: (13623, 5), ..BASE }, // IssueWorkloadIdentityContextResponse
-    Shape { name: S(112394, 6), kind: String, ..BASE }, // Issuer
-    Shape { name: S(512933, 31), kind: Structure, members: (13628, 1), error: Some((S(512933, 31), 400)), ..BASE }, // JWTPayloadSizeExceededException
-    Shape { name: S(512964, 43), kind: Structure, members: (13629, 1), error: Some((S(512964, 43), 400)), ..BASE }, // MalformedCertificateSigningRequestException
-    Shape { name: S(490515, 32), kind: Structure, members: (13630, 1), error: Some((S(490547, 23), 400)), ..BASE }, // MalformedPolicyDocumentException
-    Shape { name: S(510074, 13), kind: String, ..BASE }, // NameQualifier
-    Shape { name: S(513007, 14), kind: Structure, members: (13631, 4), ..BASE }, // OriginIdentity
-    Shape { name: S(513086, 46), kind: Structure, members: (13635, 1), error: Some((S(513086, 46), 403)), ..BASE }, // OutboundWebIdentityFederationDisabledException
-    Shape { name: S(513132, 29), kind: Structure, members: (13636, 1), error: Some((S(513161, 20), 400)), ..BASE }, // PackedPolicyTooLargeException
-    Shape { name: S(513181, 20), kind: Structure, members: (13637, 1), ..BASE }, // PolicyDescriptorType
-    Shape { name: S(512827, 15), kind: Structure, members: (13638, 2), ..BASE }, // ProvidedContext
-    Shape { name: S(513254, 24), kind: List, item: 56, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(5.0), ..BASE }, // ProvidedContextsListType
-    Shape { name: S(513278, 23), kind: Structure, members: (13640, 1), error: Some((S(513278, 23), 403)), ..BASE }, // RegionDisabledException
-    Shape { name: S(513301, 34), kind: Structure, members: (13641, 1), error: Some((S(513301, 34), 404)), ..BASE }, // RegionalSignerUnavailableException
-    Shape { name: S(434922, 25), kind: Structure, members: (13642, 3), error: Some((S(434922, 25), 404)), ..BASE }, // ResourceNotFoundException
-    Shape { name: S(513335, 23), kind: Integer, min: Some(0.0), max: Some(900.0), ..BASE }, // RootDurationSecondsType
-    Shape { name: S(513358, 17), kind: String, min: Some(4.0), max: Some(100000.0), ..BASE }, // SAMLAssertionType
-    Shape { name: S(513375, 13), kind: Structure, members: (13645, 2), ..BASE }, // ScopedSession
-    Shape { name: S(513438, 34), kind: Structure, members: (13647, 1), error: Some((S(513438, 34), 403)), ..BASE }, // SessionDurationEscalationException
-    Shape { name: S(513472, 28), kind: Structure, members: (13648, 1), error: Some((S(513472, 28), 404)), ..BASE }, // SignerNotConfiguredException
-    Shape { name: S(509981, 7), kind: String, ..BASE }, // Subject
-    Shape { name: S(510007, 11), kind: String, ..BASE }, // SubjectType
-    Shape { name: S(104680, 3), kind: Structure, members: (13649, 2), ..BASE }, // Tag
-    Shape { name: S(513500, 19), kind: String, min: Some(12.0), max: Some(2048.0), ..BASE }, // TargetPrincipalType
-    Shape { name: S(513519, 18), kind: Structure, members: (13651, 1), ..BASE }, // TransactionContext
-    Shape { name: S(513590, 16), kind: Structure, members: (13652, 2), ..BASE }, // TrustBundleEntry
-    Shape { name: S(510118, 33), kind: Structure, members: (13654, 2), ..BASE }, // TrustedIdentityPropagationContext
-    Shape { name: S(502249, 15), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(513741, 5)), ..BASE }, // accessKeyIdType
-    Shape { name: S(502294, 19), kind: String, ..BASE }, // accessKeySecretType
-    Shape { name: S(513746, 11), kind: String, ..BASE }, // accountType
-    Shape { name: S(502506, 7), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(513757, 82)), ..BASE }, // arnType
-    Shape { name: S(513839, 21), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // assertionAudienceType
-    Shape { name: S(513860, 17), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(513877, 12)), ..BASE }, // assumedRoleIdType
-    Shape { name: S(513889, 23), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // attestationDocumentType
-    Shape { name: S(502694, 19), kind: String, ..BASE }, // certificateBodyType
-    Shape { name: S(513912, 29), kind: String, min: Some(1.0), max: Some(32768.0), pattern: Some(S(502713, 34)), ..BASE }, // certificateSigningRequestType
-    Shape { name: S(513941, 15), kind: String, min: Some(4.0), max: Some(20000.0), ..BASE }, // clientTokenType
-    Shape { name: S(513956, 20), kind: String, min: Some(4.0), max: Some(3072.0), ..BASE }, // contextAssertionType
-    Shape { name: S(503060, 8), kind: Timestamp, ..BASE }, // dateType
-    Shape { name: S(513976, 18), kind: String, ..BASE }, // decodedMessageType
-    Shape { name: S(513994, 19), kind: Integer, min: Some(900.0), max: Some(129600.0), ..BASE }, // durationSecondsType
-    Shape { name: S(514013, 18), kind: String, min: Some(1.0), max: Some(10240.0), ..BASE }, // encodedMessageType
-    Shape { name: S(514031, 27), kind: String, ..BASE }, // expiredIdentityTokenMessage
-    Shape { name: S(514058, 35), kind: String, ..BASE }, // expiredTradeInTokenExceptionMessage
-    Shape { name: S(514093, 14), kind: String, min: Some(2.0), max: Some(1224.0), pattern: Some(S(514107, 14)), ..BASE }, // externalIdType
-    Shape { name: S(514121, 15), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(514136, 13)), ..BASE }, // federatedIdType
-    Shape { name: S(514149, 28), kind: String, ..BASE }, // idpCommunicationErrorMessage
-    Shape { name: S(514177, 23), kind: String, ..BASE }, // idpRejectedClaimMessage
-    Shape { name: S(514200, 34), kind: String, ..BASE }, // insufficientSessionLifetimeMessage
-    Shape { name: S(514234, 33), kind: String, ..BASE }, // invalidAttestationDocumentMessage
-    Shape { name: S(514267, 32), kind: String, enums: (3977, 8), ..BASE }, // invalidAttestationDocumentReason
-    Shape { name: S(514415, 27), kind: String, ..BASE }, // invalidAuthorizationMessage
-    Shape { name: S(514442, 27), kind: String, ..BASE }, // invalidIdentityTokenMessage
-    Shape { name: S(514469, 43), kind: String, ..BASE }, // invalidWorkloadIdentityConfigurationMessage
-    Shape { name: S(514512, 42), kind: String, enums: (3985, 4), ..BASE }, // invalidWorkloadIdentityConfigurationReason
-    Shape { name: S(514643, 16), kind: String, min: Some(5.0), max: Some(5.0), ..BASE }, // jwtAlgorithmType
-    Shape { name: S(514659, 31), kind: String, ..BASE }, // jwtPayloadSizeExceededException
-    Shape { name: S(514690, 41), kind: String, ..BASE }, // malformedCertificateSigningRequestMessage
-    Shape { name: S(503948, 30), kind: String, ..BASE }, // malformedPolicyDocumentMessage
-    Shape { name: S(514731, 27), kind: Integer, min: Some(0.0), max: Some(4096.0), ..BASE }, // minimumSessionTokenSizeType
-    Shape { name: S(514758, 22), kind: Integer, min: Some(0.0), ..BASE }, // nonNegativeIntegerType
-    Shape { name: S(514780, 24), kind: String, ..BASE }, // originIdentityIssuerType
-    Shape { name: S(514804, 25), kind: String, ..BASE }, // originIdentitySubjectType
-    Shape { name: S(514829, 29), kind: String, ..BASE }, // originIdentitySubjectTypeType
-    Shape { name: S(514858, 46), kind: String, ..BASE }, // outboundWebIdentityFederationDisabledException
-    Shape { name: S(514904, 27), kind: String, ..BASE }, // packedPolicyTooLargeMessage
-    Shape { name: S(514931, 24), kind: List, item: 55, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // policyDescriptorListType
-    Shape { name: S(514955, 21), kind: String, ..BASE }, // regionDisabledMessage
-    Shape { name: S(514976, 32), kind: String, ..BASE }, // regionalSignerUnavailableMessage
-    Shape { name: S(515008, 14), kind: String, ..BASE }, // resourceIdType
-    Shape { name: S(515022, 23), kind: String, ..BASE }, // resourceNotFoundMessage
-    Shape { name: S(515045, 16), kind: String, ..BASE }, // resourceTypeType
-    Shape { name: S(515061, 23), kind: Integer, min: Some(900.0), max: Some(43200.0), ..BASE }, // roleDurationSecondsType
-    Shape { name: S(515084, 19), kind: String, min: Some(2.0), max: Some(64.0), pattern: Some(S(506432, 11)), ..BASE }, // roleSessionNameType
-    Shape { name: S(515103, 35), kind: Integer, min: Some(1.0), max: Some(129600.0), ..BASE }, // scopedCredentialDurationSecondsType
-    Shape { name: S(515138, 23), kind: Integer, min: Some(0.0), ..BASE }, // scopedPoliciesCountType
-    Shape { name: S(515161, 28), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(503100, 47)), ..BASE }, // scopedSessionDescriptionType
-    Shape { name: S(515189, 19), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(513877, 12)), ..BASE }, // scopedSessionIdType
-    Shape { name: S(506122, 16), kind: String, min: Some(9.0), max: Some(256.0), pattern: Some(S(515208, 13)), ..BASE }, // serialNumberType
-    Shape { name: S(515221, 34), kind: String, ..BASE }, // sessionDurationEscalationException
-    Shape { name: S(515255, 25), kind: String, min: Some(1.0), max: Some(2048.0), pattern: Some(S(502713, 34)), ..BASE }, // sessionPolicyDocumentType
-    Shape { name: S(515280, 20), kind: Integer, min: Some(0.0), ..BASE }, // sessionTokenSizeType
-    Shape { name: S(515300, 27), kind: Integer, min: Some(0.0), ..BASE }, // sessionTokenUtilizationType
-    Shape { name: S(515327, 26), kind: String, ..BASE }, // signerNotConfiguredMessage
-    Shape { name: S(515353, 18), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(506432, 11)), ..BASE }, // sourceIdentityType
-    Shape { name: S(507368, 14), kind: List, item: 132, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagKeyListType
-    Shape { name: S(507382, 10), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(507392, 27)), ..BASE }, // tagKeyType
-    Shape { name: S(507419, 11), kind: List, item: 68, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), max: Some(50.0), ..BASE }, // tagListType
-    Shape { name: S(507545, 12), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(507557, 27)), ..BASE }, // tagValueType
-    Shape { name: S(515371, 13), kind: String, min: Some(6.0), max: Some(6.0), pattern: Some(S(515384, 5)), ..BASE }, // tokenCodeType
-    Shape { name: S(515389, 9), kind: String, ..BASE }, // tokenType
-    Shape { name: S(515398, 16), kind: String, ..BASE }, // tradeInTokenType
-    Shape { name: S(515414, 41), kind: Map, item: 139, value: 140, item_name: S(38742, 3), value_name: S(32167, 5), ..BASE }, // transactionContextIdentityProviderMapType
-    Shape { name: S(515455, 25), kind: String, ..BASE }, // transactionContextKeyType
-    Shape { name: S(515480, 27), kind: String, max: Some(128.0), ..BASE }, // transactionContextValueType
-    Shape { name: S(515507, 23), kind: String, ..BASE }, // trustBundleDocumentType
-    Shape { name: S(515530, 19), kind: List, item: 71, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), ..BASE }, // trustBundleListType
-    Shape { name: S(515549, 15), kind: String, ..BASE }, // trustDomainType
-    Shape { name: S(515564, 37), kind: String, min: Some(1.0), pattern: Some(S(502713, 34)), ..BASE }, // unrestrictedSessionPolicyDocumentType
-    Shape { name: S(515601, 7), kind: String, min: Some(4.0), max: Some(2048.0), ..BASE }, // urlType
-    Shape { name: S(515608, 10), kind: String, ..BASE }, // userIdType
-    Shape { name: S(507707, 12), kind: String, min: Some(2.0), max: Some(32.0), pattern: Some(S(506432, 11)), ..BASE }, // userNameType
-    Shape { name: S(515618, 22), kind: String, min: Some(6.0), max: Some(255.0), ..BASE }, // webIdentitySubjectType
-    Shape { name: S(515640, 32), kind: List, item: 150, item_name: S(30819, 6), item_open: S(30825, 8), item_close: S(30833, 9), min: Some(1.0), max: Some(10.0), ..BASE }, // webIdentityTokenAudienceListType
-    Shape { name: S(515672, 34), kind: String, min: Some(1.0), max: Some(1000.0), ..BASE }, // webIdentityTokenAudienceStringType
-    Shape { name: S(515706, 35), kind: Integer, min: Some(60.0), max: Some(3600.0), ..BASE }, // webIdentityTokenDurationSecondsType
-    Shape { name: S(515741, 25), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(515766, 72)), ..BASE }, // webIdentityTokenScopeType
-    Shape { name: S(515838, 31), kind: String, enums: (3989, 2), ..BASE }, // webIdentityTokenSubjectModeType
-    Shape { name: S(515880, 20), kind: String, ..BASE }, // webIdentityTokenType
-    Shape { name: S(515900, 24), kind: String, enums: (3991, 2), ..BASE }, // webIdentityTokenTypeType
-    Shape { name: S(515932, 49), kind: Integer, min: Some(3600.0), max: Some(43200.0), ..BASE }, // workloadIdentityCertificateMaxDurationSecondsType
-    Shape { name: S(515981, 42), kind: Integer, min: Some(60.0), max: Some(300.0), ..BASE }, // workloadIdentityContextDurationSecondsType
-    Shape { name: S(516023, 42), kind: Integer, min: Some(900.0), max: Some(43200.0), ..BASE }, // workloadIdentitySessionDurationSecondsType
-    Shape { name: S(516065, 27), kind: String, ..BASE }, // workloadIdentitySubjectType
-    Shape { name: S(516092, 31), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(516123, 81)), ..BASE }, // workloadIdentityTemplateArnType
+    Shape { name: S(468587, 17), kind: Structure, members: (13476, 13), ..BASE }, // AssumeRoleRequest
+    Shape { name: S(468986, 18), kind: Structure, members: (13489, 6), ..BASE }, // AssumeRoleResponse
+    Shape { name: S(469272, 25), kind: Structure, members: (13495, 7), ..BASE }, // AssumeRoleWithSAMLRequest
+    Shape { name: S(469370, 26), kind: Structure, members: (13502, 12), ..BASE }, // AssumeRoleWithSAMLResponse
+    Shape { name: S(469637, 32), kind: Structure, members: (13514, 8), ..BASE }, // AssumeRoleWithWebIdentityRequest
+    Shape { name: S(469722, 33), kind: Structure, members: (13522, 10), ..BASE }, // AssumeRoleWithWebIdentityResponse
+    Shape { name: S(469870, 17), kind: Structure, members: (13532, 4), ..BASE }, // AssumeRootRequest
+    Shape { name: S(469981, 18), kind: Structure, members: (13536, 4), ..BASE }, // AssumeRootResponse
+    Shape { name: S(469042, 15), kind: Structure, members: (13540, 2), ..BASE }, // AssumedRoleUser
+    Shape { name: S(469460, 8), kind: String, ..BASE }, // Audience
+    Shape { name: S(469004, 11), kind: Structure, members: (13542, 4), ..BASE }, // Credentials
+    Shape { name: S(470084, 33), kind: Structure, members: (13546, 1), ..BASE }, // DecodeAuthorizationMessageRequest
+    Shape { name: S(470164, 34), kind: Structure, members: (13547, 1), ..BASE }, // DecodeAuthorizationMessageResponse
+    Shape { name: S(470245, 21), kind: Structure, members: (13548, 1), error: Some((S(470245, 21), 400)), ..BASE }, // ExpiredTokenException
+    Shape { name: S(470266, 28), kind: Structure, members: (13549, 1), error: Some((S(470266, 28), 400)), ..BASE }, // ExpiredTradeInTokenException
+    Shape { name: S(470294, 13), kind: Structure, members: (13550, 2), ..BASE }, // FederatedUser
+    Shape { name: S(470357, 23), kind: Structure, members: (13552, 1), ..BASE }, // GetAccessKeyInfoRequest
+    Shape { name: S(470380, 24), kind: Structure, members: (13553, 1), ..BASE }, // GetAccessKeyInfoResponse
+    Shape { name: S(470423, 24), kind: Structure, members: (13554, 0), ..BASE }, // GetCallerIdentityRequest
+    Shape { name: S(470447, 25), kind: Structure, members: (13554, 3), ..BASE }, // GetCallerIdentityResponse
+    Shape { name: S(470472, 21), kind: Structure, members: (13557, 2), ..BASE }, // GetCertificateRequest
+    Shape { name: S(470632, 22), kind: Structure, members: (13559, 5), ..BASE }, // GetCertificateResponse
+    Shape { name: S(470675, 30), kind: Structure, members: (13564, 1), ..BASE }, // GetDelegatedAccessTokenRequest
+    Shape { name: S(470746, 31), kind: Structure, members: (13565, 3), ..BASE }, // GetDelegatedAccessTokenResponse
+    Shape { name: S(470830, 25), kind: Structure, members: (13568, 6), ..BASE }, // GetFederationTokenRequest
+    Shape { name: S(470855, 26), kind: Structure, members: (13574, 5), ..BASE }, // GetFederationTokenResponse
+    Shape { name: S(470912, 27), kind: Structure, members: (13579, 4), ..BASE }, // GetScopedCredentialsRequest
+    Shape { name: S(471016, 28), kind: Structure, members: (13583, 6), ..BASE }, // GetScopedCredentialsResponse
+    Shape { name: S(471144, 22), kind: Structure, members: (13589, 4), ..BASE }, // GetSessionTokenRequest
+    Shape { name: S(471166, 23), kind: Structure, members: (13593, 3), ..BASE }, // GetSessionTokenResponse
+    Shape { name: S(471189, 22), kind: Structure, members: (13596, 1), ..BASE }, // GetTrustBundlesRequest
+    Shape { name: S(471249, 23), kind: Structure, members: (13597, 1), ..BASE }, // GetTrustBundlesResponse
+    Shape { name: S(471313, 26), kind: Structure, members: (13598, 7), ..BASE }, // GetWebIdentityTokenRequest
+    Shape { name: S(471409, 27), kind: Structure, members: (13605, 2), ..BASE }, // GetWebIdentityTokenResponse
+    Shape { name: S(471436, 30), kind: Structure, members: (13607, 1), error: Some((S(471466, 21), 400)), ..BASE }, // IDPCommunicationErrorException
+    Shape { name: S(471487, 25), kind: Structure, members: (13608, 1), error: Some((S(471512, 16), 403)), ..BASE }, // IDPRejectedClaimException
+    Shape { name: S(471528, 36), kind: Structure, members: (13609, 1), error: Some((S(471564, 27), 400)), ..BASE }, // InsufficientSessionLifetimeException
+    Shape { name: S(471591, 35), kind: Structure, members: (13610, 2), error: Some((S(471632, 26), 400)), ..BASE }, // InvalidAttestationDocumentException
+    Shape { name: S(471658, 36), kind: Structure, members: (13612, 1), error: Some((S(471658, 36), 400)), ..BASE }, // InvalidAuthorizationMessageException
+    Shape { name: S(471694, 32), kind: Structure, members: (13613, 1), error: Some((S(471726, 23), 400)), ..BASE }, // InvalidContextAssertionException
+    Shape { name: S(471749, 30), kind: String, ..BASE }, // InvalidContextAssertionMessage
+    Shape { name: S(471779, 29), kind: Structure, members: (13614, 1), error: Some((S(471808, 20), 400)), ..BASE }, // InvalidIdentityTokenException
+    Shape { name: S(471828, 34), kind: Structure, members: (13615, 1), error: Some((S(471862, 25), 400)), ..BASE }, // InvalidSubjectCredentialsException
+    Shape { name: S(471887, 32), kind: String, ..BASE }, // InvalidSubjectCredentialsMessage
+    Shape { name: S(471919, 45), kind: Structure, members: (13616, 2), error: Some((S(471964, 36), 400)), ..BASE }, // InvalidWorkloadIdentityConfigurationException
+    Shape { name: S(472000, 35), kind: Structure, members: (13618, 5), ..BASE }, // IssueWorkloadIdentityContextRequest
+    Shape { name: S(472212, 36), kind: Structure, members: (13623, 5), ..BASE }, // IssueWorkloadIdentityContextResponse
+    Shape { name: S(102609, 6), kind: String, ..BASE }, // Issuer
+    Shape { name: S(472354, 31), kind: Structure, members: (13628, 1), error: Some((S(472354, 31), 400)), ..BASE }, // JWTPayloadSizeExceededException
+    Shape { name: S(472385, 43), kind: Structure, members: (13629, 1), error: Some((S(472385, 43), 400)), ..BASE }, // MalformedCertificateSigningRequestException
+    Shape { name: S(449897, 32), kind: Structure, members: (13630, 1), error: Some((S(449929, 23), 400)), ..BASE }, // MalformedPolicyDocumentException
+    Shape { name: S(469489, 13), kind: String, ..BASE }, // NameQualifier
+    Shape { name: S(472428, 14), kind: Structure, members: (13631, 4), ..BASE }, // OriginIdentity
+    Shape { name: S(472507, 46), kind: Structure, members: (13635, 1), error: Some((S(472507, 46), 403)), ..BASE }, // OutboundWebIdentityFederationDisabledException
+    Shape { name: S(472553, 29), kind: Structure, members: (13636, 1), error: Some((S(472582, 20), 400)), ..BASE }, // PackedPolicyTooLargeException
+    Shape { name: S(472602, 20), kind: Structure, members: (13637, 1), ..BASE }, // PolicyDescriptorType
+    Shape { name: S(472248, 15), kind: Structure, members: (13638, 2), ..BASE }, // ProvidedContext
+    Shape { name: S(472678, 24), kind: List, item: 56, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(5.0), ..BASE }, // ProvidedContextsListType
+    Shape { name: S(472702, 23), kind: Structure, members: (13640, 1), error: Some((S(472702, 23), 403)), ..BASE }, // RegionDisabledException
+    Shape { name: S(472725, 34), kind: Structure, members: (13641, 1), error: Some((S(472725, 34), 404)), ..BASE }, // RegionalSignerUnavailableException
+    Shape { name: S(394292, 25), kind: Structure, members: (13642, 3), error: Some((S(394292, 25), 404)), ..BASE }, // ResourceNotFoundException
+    Shape { name: S(472759, 23), kind: Integer, min: Some(0.0), max: Some(900.0), ..BASE }, // RootDurationSecondsType
+    Shape { name: S(472782, 17), kind: String, min: Some(4.0), max: Some(100000.0), ..BASE }, // SAMLAssertionType
+    Shape { name: S(472799, 13), kind: Structure, members: (13645, 2), ..BASE }, // ScopedSession
+    Shape { name: S(472862, 34), kind: Structure, members: (13647, 1), error: Some((S(472862, 34), 403)), ..BASE }, // SessionDurationEscalationException
+    Shape { name: S(472896, 28), kind: Structure, members: (13648, 1), error: Some((S(472896, 28), 404)), ..BASE }, // SignerNotConfiguredException
+    Shape { name: S(469396, 7), kind: String, ..BASE }, // Subject
+    Shape { name: S(469422, 11), kind: String, ..BASE }, // SubjectType
+    Shape { name: S(95354, 3), kind: Structure, members: (13649, 2), ..BASE }, // Tag
+    Shape { name: S(472924, 19), kind: String, min: Some(12.0), max: Some(2048.0), ..BASE }, // TargetPrincipalType
+    Shape { name: S(472943, 18), kind: Structure, members: (13651, 1), ..BASE }, // TransactionContext
+    Shape { name: S(473014, 16), kind: Structure, members: (13652, 2), ..BASE }, // TrustBundleEntry
+    Shape { name: S(469533, 33), kind: Structure, members: (13654, 2), ..BASE }, // TrustedIdentityPropagationContext
+    Shape { name: S(461639, 15), kind: String, min: Some(16.0), max: Some(128.0), pattern: Some(S(473165, 5)), ..BASE }, // accessKeyIdType
+    Shape { name: S(461684, 19), kind: String, ..BASE }, // accessKeySecretType
+    Shape { name: S(473170, 11), kind: String, ..BASE }, // accountType
+    Shape { name: S(461896, 7), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(473181, 82)), ..BASE }, // arnType
+    Shape { name: S(473263, 21), kind: String, min: Some(1.0), max: Some(255.0), ..BASE }, // assertionAudienceType
+    Shape { name: S(473284, 17), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(473301, 12)), ..BASE }, // assumedRoleIdType
+    Shape { name: S(473313, 23), kind: String, min: Some(1.0), max: Some(2048.0), ..BASE }, // attestationDocumentType
+    Shape { name: S(462084, 19), kind: String, ..BASE }, // certificateBodyType
+    Shape { name: S(473336, 29), kind: String, min: Some(1.0), max: Some(32768.0), pattern: Some(S(462103, 34)), ..BASE }, // certificateSigningRequestType
+    Shape { name: S(473365, 15), kind: String, min: Some(4.0), max: Some(20000.0), ..BASE }, // clientTokenType
+    Shape { name: S(473380, 20), kind: String, min: Some(4.0), max: Some(3072.0), ..BASE }, // contextAssertionType
+    Shape { name: S(462450, 8), kind: Timestamp, ..BASE }, // dateType
+    Shape { name: S(473400, 18), kind: String, ..BASE }, // decodedMessageType
+    Shape { name: S(473418, 19), kind: Integer, min: Some(900.0), max: Some(129600.0), ..BASE }, // durationSecondsType
+    Shape { name: S(473437, 18), kind: String, min: Some(1.0), max: Some(10240.0), ..BASE }, // encodedMessageType
+    Shape { name: S(473455, 27), kind: String, ..BASE }, // expiredIdentityTokenMessage
+    Shape { name: S(473482, 35), kind: String, ..BASE }, // expiredTradeInTokenExceptionMessage
+    Shape { name: S(473517, 14), kind: String, min: Some(2.0), max: Some(1224.0), pattern: Some(S(473531, 14)), ..BASE }, // externalIdType
+    Shape { name: S(473545, 15), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(473560, 13)), ..BASE }, // federatedIdType
+    Shape { name: S(473573, 28), kind: String, ..BASE }, // idpCommunicationErrorMessage
+    Shape { name: S(473601, 23), kind: String, ..BASE }, // idpRejectedClaimMessage
+    Shape { name: S(473624, 34), kind: String, ..BASE }, // insufficientSessionLifetimeMessage
+    Shape { name: S(473658, 33), kind: String, ..BASE }, // invalidAttestationDocumentMessage
+    Shape { name: S(473691, 32), kind: String, enums: (3977, 8), ..BASE }, // invalidAttestationDocumentReason
+    Shape { name: S(473839, 27), kind: String, ..BASE }, // invalidAuthorizationMessage
+    Shape { name: S(473866, 27), kind: String, ..BASE }, // invalidIdentityTokenMessage
+    Shape { name: S(473893, 43), kind: String, ..BASE }, // invalidWorkloadIdentityConfigurationMessage
+    Shape { name: S(473936, 42), kind: String, enums: (3985, 4), ..BASE }, // invalidWorkloadIdentityConfigurationReason
+    Shape { name: S(474067, 16), kind: String, min: Some(5.0), max: Some(5.0), ..BASE }, // jwtAlgorithmType
+    Shape { name: S(474083, 31), kind: String, ..BASE }, // jwtPayloadSizeExceededException
+    Shape { name: S(474114, 41), kind: String, ..BASE }, // malformedCertificateSigningRequestMessage
+    Shape { name: S(463338, 30), kind: String, ..BASE }, // malformedPolicyDocumentMessage
+    Shape { name: S(474155, 27), kind: Integer, min: Some(0.0), max: Some(4096.0), ..BASE }, // minimumSessionTokenSizeType
+    Shape { name: S(474182, 22), kind: Integer, min: Some(0.0), ..BASE }, // nonNegativeIntegerType
+    Shape { name: S(474204, 24), kind: String, ..BASE }, // originIdentityIssuerType
+    Shape { name: S(474228, 25), kind: String, ..BASE }, // originIdentitySubjectType
+    Shape { name: S(474253, 29), kind: String, ..BASE }, // originIdentitySubjectTypeType
+    Shape { name: S(474282, 46), kind: String, ..BASE }, // outboundWebIdentityFederationDisabledException
+    Shape { name: S(474328, 27), kind: String, ..BASE }, // packedPolicyTooLargeMessage
+    Shape { name: S(474355, 24), kind: List, item: 55, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // policyDescriptorListType
+    Shape { name: S(474379, 21), kind: String, ..BASE }, // regionDisabledMessage
+    Shape { name: S(474400, 32), kind: String, ..BASE }, // regionalSignerUnavailableMessage
+    Shape { name: S(474432, 14), kind: String, ..BASE }, // resourceIdType
+    Shape { name: S(474446, 23), kind: String, ..BASE }, // resourceNotFoundMessage
+    Shape { name: S(474469, 16), kind: String, ..BASE }, // resourceTypeType
+    Shape { name: S(474485, 23), kind: Integer, min: Some(900.0), max: Some(43200.0), ..BASE }, // roleDurationSecondsType
+    Shape { name: S(474508, 19), kind: String, min: Some(2.0), max: Some(64.0), pattern: Some(S(465847, 11)), ..BASE }, // roleSessionNameType
+    Shape { name: S(474527, 35), kind: Integer, min: Some(1.0), max: Some(129600.0), ..BASE }, // scopedCredentialDurationSecondsType
+    Shape { name: S(474562, 23), kind: Integer, min: Some(0.0), ..BASE }, // scopedPoliciesCountType
+    Shape { name: S(474585, 28), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(462490, 47)), ..BASE }, // scopedSessionDescriptionType
+    Shape { name: S(474613, 19), kind: String, min: Some(2.0), max: Some(193.0), pattern: Some(S(473301, 12)), ..BASE }, // scopedSessionIdType
+    Shape { name: S(465526, 16), kind: String, min: Some(9.0), max: Some(256.0), pattern: Some(S(474632, 13)), ..BASE }, // serialNumberType
+    Shape { name: S(474645, 34), kind: String, ..BASE }, // sessionDurationEscalationException
+    Shape { name: S(474679, 25), kind: String, min: Some(1.0), max: Some(2048.0), pattern: Some(S(462103, 34)), ..BASE }, // sessionPolicyDocumentType
+    Shape { name: S(474704, 20), kind: Integer, min: Some(0.0), ..BASE }, // sessionTokenSizeType
+    Shape { name: S(474724, 27), kind: Integer, min: Some(0.0), ..BASE }, // sessionTokenUtilizationType
+    Shape { name: S(474751, 26), kind: String, ..BASE }, // signerNotConfiguredMessage
+    Shape { name: S(474777, 18), kind: String, min: Some(2.0), max: Some(256.0), pattern: Some(S(465847, 11)), ..BASE }, // sourceIdentityType
+    Shape { name: S(466783, 14), kind: List, item: 132, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(50.0), ..BASE }, // tagKeyListType
+    Shape { name: S(466797, 10), kind: String, min: Some(1.0), max: Some(128.0), pattern: Some(S(466807, 27)), ..BASE }, // tagKeyType
+    Shape { name: S(466834, 11), kind: List, item: 68, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), max: Some(50.0), ..BASE }, // tagListType
+    Shape { name: S(466960, 12), kind: String, min: Some(0.0), max: Some(256.0), pattern: Some(S(466972, 27)), ..BASE }, // tagValueType
+    Shape { name: S(474795, 13), kind: String, min: Some(6.0), max: Some(6.0), pattern: Some(S(474808, 5)), ..BASE }, // tokenCodeType
+    Shape { name: S(474813, 9), kind: String, ..BASE }, // tokenType
+    Shape { name: S(474822, 16), kind: String, ..BASE }, // tradeInTokenType
+    Shape { name: S(474838, 41), kind: Map, item: 139, value: 140, item_name: S(383456, 3), value_name: S(383459, 5), ..BASE }, // transactionContextIdentityProviderMapType
+    Shape { name: S(474879, 25), kind: String, ..BASE }, // transactionContextKeyType
+    Shape { name: S(474904, 27), kind: String, max: Some(128.0), ..BASE }, // transactionContextValueType
+    Shape { name: S(474931, 23), kind: String, ..BASE }, // trustBundleDocumentType
+    Shape { name: S(474954, 19), kind: List, item: 71, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), ..BASE }, // trustBundleListType
+    Shape { name: S(474973, 15), kind: String, ..BASE }, // trustDomainType
+    Shape { name: S(474988, 37), kind: String, min: Some(1.0), pattern: Some(S(462103, 34)), ..BASE }, // unrestrictedSessionPolicyDocumentType
+    Shape { name: S(475025, 7), kind: String, min: Some(4.0), max: Some(2048.0), ..BASE }, // urlType
+    Shape { name: S(475032, 10), kind: String, ..BASE }, // userIdType
+    Shape { name: S(467122, 12), kind: String, min: Some(2.0), max: Some(32.0), pattern: Some(S(465847, 11)), ..BASE }, // userNameType
+    Shape { name: S(475042, 22), kind: String, min: Some(6.0), max: Some(255.0), ..BASE }, // webIdentitySubjectType
+    Shape { name: S(475064, 32), kind: List, item: 150, item_name: S(29911, 6), item_open: S(29917, 8), item_close: S(29925, 9), min: Some(1.0), max: Some(10.0), ..BASE }, // webIdentityTokenAudienceListType
+    Shape { name: S(475096, 34), kind: String, min: Some(1.0), max: Some(1000.0), ..BASE }, // webIdentityTokenAudienceStringType
+    Shape { name: S(475130, 35), kind: Integer, min: Some(60.0), max: Some(3600.0), ..BASE }, // webIdentityTokenDurationSecondsType
+    Shape { name: S(475165, 25), kind: String, min: Some(1.0), max: Some(256.0), pattern: Some(S(475190, 72)), ..BASE }, // webIdentityTokenScopeType
+    Shape { name: S(475262, 31), kind: String, enums: (3989, 2), ..BASE }, // webIdentityTokenSubjectModeType
+    Shape { name: S(475304, 20), kind: String, ..BASE }, // webIdentityTokenType
+    Shape { name: S(475324, 24), kind: String, enums: (3991, 2), ..BASE }, // webIdentityTokenTypeType
+    Shape { name: S(475356, 49), kind: Integer, min: Some(3600.0), max: Some(43200.0), ..BASE }, // workloadIdentityCertificateMaxDurationSecondsType
+    Shape { name: S(475405, 42), kind: Integer, min: Some(60.0), max: Some(300.0), ..BASE }, // workloadIdentityContextDurationSecondsType
+    Shape { name: S(475447, 42), kind: Integer, min: Some(900.0), max: Some(43200.0), ..BASE }, // workloadIdentitySessionDurationSecondsType
+    Shape { name: S(475489, 27), kind: String, ..BASE }, // workloadIdentitySubjectType
+    Shape { name: S(475516, 31), kind: String, min: Some(20.0), max: Some(2048.0), pattern: Some(S(475547, 81)), ..BASE }, // workloadIdentityTemplateArnType
 ];
