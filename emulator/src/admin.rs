@@ -100,6 +100,17 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
                 }),
             )
         }
+        ("GET", "authorizations") => json_response(
+            StatusCode::OK,
+            json!(instance
+                .current()
+                .audit
+                .checks()
+                .into_iter()
+                .map(|(caller, check, count)| json!({"caller": caller, "count": count, "check": check}))
+                .collect::<Vec<_>>()),
+        ),
+        ("GET", "policy/suggest") => policy_suggest(instance, &req.query),
         ("GET", "scenario/verify") => scenario_verify(instance),
         ("GET", "operations") => json_response(StatusCode::OK, crate::services::emulated_json()),
         ("GET", "calls") => json_response(StatusCode::OK, json!(instance.calls.records())),
@@ -133,16 +144,45 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
         (
             _,
             "health" | "reset" | "state" | "audit" | "scenario/verify" | "calls" | "faults"
-            | "operations",
+            | "operations" | "authorizations" | "policy/suggest",
         ) => json_response(
             StatusCode::METHOD_NOT_ALLOWED,
             json!({"error": format!("{method} is not allowed on {path}")}),
         ),
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/calls", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "POST /moto-api/reset"]}),
+            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/authorizations", "GET /_awsemu/policy/suggest?principal=NAME&compare=POLICY", "GET /_awsemu/calls", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "POST /moto-api/reset"]}),
         ),
     })
+}
+
+/// `GET /_awsemu/policy/suggest`: the least-privilege policy of each caller so far
+/// ([`crate::least_privilege`]); `principal=` (repeatable) picks holders, `compare=` names a built-in
+/// policy to list the unused actions of.
+fn policy_suggest(instance: &Instance, query: &str) -> Response<Full<Bytes>> {
+    let mut pairs = Vec::new();
+    if crate::protocol::params::decode_form(query.as_bytes(), &mut pairs).is_err() {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "the query string is not percent-encoded pairs"}),
+        );
+    }
+    let principals: Vec<String> = (pairs.iter())
+        .filter(|(k, _)| k == "principal")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let compare = pairs.iter().find(|(k, _)| k == "compare").map(|(_, v)| v);
+    if compare.is_some_and(|c| crate::iam::builtin::source(c).is_none()) {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "compare= names a built-in policy: controlplane, etcd or worker"}),
+        );
+    }
+    let all = crate::least_privilege::from_audit(&instance.current().audit);
+    match crate::least_privilege::finish(all, &principals, compare.map(String::as_str)) {
+        Ok(s) => json_response(StatusCode::OK, crate::least_privilege::to_json(&s)),
+        Err(e) => json_response(StatusCode::BAD_REQUEST, json!({ "error": e })),
+    }
 }
 
 /// `GET /_awsemu/scenario/verify`: the final expectations of the scenario `serve --scenario`

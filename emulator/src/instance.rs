@@ -12,7 +12,7 @@ use std::time::Instant;
 use base64::Engine;
 use http::HeaderMap;
 
-use crate::audit::Audit;
+use crate::audit::{is_ownership_tag, Audit, AuthCheck};
 use crate::auth::identities::Identities;
 use crate::auth::principal::Principal;
 use crate::auth::sigv4::{self, RequestParts, SigError, SignatureInfo};
@@ -86,6 +86,18 @@ pub struct Instance {
 struct Caller {
     principal: Arc<Principal>,
     region: String,
+    /// The authorizations settled for this call, in order (for the audit and the call log).
+    checks: std::cell::RefCell<Vec<AuthCheck>>,
+}
+
+impl Caller {
+    fn new(principal: Arc<Principal>, region: String) -> Caller {
+        Caller {
+            principal,
+            region,
+            checks: Default::default(),
+        }
+    }
 }
 
 const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
@@ -195,7 +207,7 @@ impl Instance {
             action: action.to_string(),
             input,
         };
-        let trace = Trace {
+        let mut trace = Trace {
             service: Some(service),
             action: action.to_string(),
             principal_arn: Some(principal.arn.clone()),
@@ -203,8 +215,9 @@ impl Instance {
             region: Some(region.clone()),
             params: crate::recorder::params_of(&routed.input),
             error: None,
+            checks: Vec::new(),
         };
-        let caller = Caller { principal, region };
+        let caller = Caller::new(principal, region);
         let remote = SocketAddr::from(([127, 0, 0, 1], 0));
         // Injected latency of an in-process call: virtual time under a manual clock, else dropped
         // (there is no answer to hold back).
@@ -239,6 +252,7 @@ impl Instance {
             ),
         };
         self.virtual_latency(delay_ms);
+        Self::keep_checks(&generation, &caller, &mut trace);
         self.log_call(trace, &response);
         Ok(response)
     }
@@ -261,6 +275,15 @@ impl Instance {
             ))),
             Err(_) => Err(format!("no principal or IAM role called '{name}'")),
         }
+    }
+
+    /// The call's settled authorizations go to the audit (counted per caller) and to its record.
+    fn keep_checks(generation: &Generation, caller: &Caller, trace: &mut Trace) {
+        let checks = caller.checks.take();
+        for c in &checks {
+            generation.audit.record(&caller.principal.arn, c);
+        }
+        trace.checks = checks;
     }
 
     fn log_call(&self, mut trace: Trace, response: &RawResponse) {
@@ -346,6 +369,7 @@ impl Instance {
             &request_id,
             &mut delay_ms,
         );
+        Self::keep_checks(&generation, &caller, trace);
         let rendered = match result {
             Ok(output) => render::success(service, &routed.action, &request_id, output),
             Err(e) => {
@@ -421,10 +445,10 @@ impl Instance {
                 Ok(Some(info)) if self.config.region_enabled(&info.region) => info.region.clone(),
                 _ => self.config.default_region.clone(),
             };
-            return Ok(Caller {
-                principal: Arc::new(Principal::user(&self.config.account_id, "admin")),
+            return Ok(Caller::new(
+                Arc::new(Principal::user(&self.config.account_id, "admin")),
                 region,
-            });
+            ));
         }
         let proto = service.protocol();
         let info = match signature {
@@ -479,10 +503,7 @@ impl Instance {
                 });
             }
         }
-        Ok(Caller {
-            principal: cred.principal.clone(),
-            region: info.region,
-        })
+        Ok(Caller::new(cred.principal.clone(), info.region))
     }
 
     fn dispatch(
@@ -561,14 +582,17 @@ impl Instance {
                 error,
             } => match self.config.iam {
                 IamMode::Off => Ok(()),
-                IamMode::Audit => {
+                IamMode::Audit | IamMode::Enforce => {
+                    caller.checks.borrow_mut().push(AuthCheck {
+                        by_resource_policy: true,
+                        ..AuthCheck::new(action, resource, false)
+                    });
+                    if self.config.iam == IamMode::Enforce {
+                        return Err(error);
+                    }
                     tracing::warn!(principal = %caller.principal.arn, action, resource, "audit: would be denied by a resource policy");
-                    generation
-                        .audit
-                        .record(&caller.principal.arn, action, resource);
                     Ok(())
                 }
-                IamMode::Enforce => Err(error),
             },
         };
         let call = Call {
@@ -695,18 +719,21 @@ impl Instance {
             ctx.set(key, vec![create_action.to_string()]);
         }
         // The read lock is taken and released inside; nothing is held while evaluating.
-        if let Some((service, tags)) = authz::resource_tags(&generation.world, resource) {
-            ctx.add_resource_tags(service, &tags);
+        let resource_tags = authz::resource_tags(&generation.world, resource);
+        if let Some((service, tags)) = &resource_tags {
+            ctx.add_resource_tags(service, tags);
         }
         let eval = iam::evaluate(&policies, &ctx);
-        if matches!(eval.decision, Decision::Allow) {
+        let allowed = matches!(eval.decision, Decision::Allow);
+        caller
+            .checks
+            .borrow_mut()
+            .push(auth_check(check, resource_tags.as_ref(), allowed));
+        if allowed {
             return Ok(());
         }
         if self.config.iam == IamMode::Audit {
             tracing::warn!(principal = %principal.arn, action = iam_action, resource, "audit: would be denied");
-            generation
-                .audit
-                .record(&principal.arn, iam_action, resource);
             return Ok(());
         }
         Err(denied(
@@ -739,6 +766,31 @@ impl<'a> Check<'a> {
             tags: Vec::new(),
             create_action: None,
         }
+    }
+}
+
+/// What the audit and the call log keep of one settled authorization: the check, and of the tags
+/// only the ownership ones a least-privilege condition may test.
+fn auth_check(
+    check: &Check<'_>,
+    resource_tags: Option<&(&'static str, crate::state::tags::Tags)>,
+    allowed: bool,
+) -> AuthCheck {
+    let owned = |k: &&String| is_ownership_tag(k);
+    AuthCheck {
+        resource_tags: resource_tags
+            .map(|(_, tags)| {
+                (tags.iter().filter(|(k, _)| owned(k)))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        request_tags: (check.tags.iter())
+            .filter(|t| is_ownership_tag(&t.key))
+            .filter_map(|t| Some((t.key.clone(), t.value.clone()?)))
+            .collect(),
+        create_action: check.create_action.map(|(_, a)| a.to_string()),
+        ..AuthCheck::new(check.action, check.resource, allowed)
     }
 }
 

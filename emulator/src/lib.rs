@@ -29,7 +29,8 @@
 //! - [`clock`]: the virtual clock state transitions derive from; [`faults`]: injected errors and
 //!   latency, AWS's token-bucket throttling, eventual consistency of created resources;
 //!   [`imds`]: the instance metadata service, one loopback listener per instance;
-//!   [`audit`]: the would-be-denied report of `--iam audit`.
+//!   [`audit`]: every authorization IAM settled, per caller (the would-be-denied report of
+//!   `--iam audit`); [`least_privilege`]: the smallest policy that allows what a role did.
 //! - [`recorder`]: the call log every answered call goes to (bounded, in memory; JSON lines with
 //!   `serve --record`); [`instance::Instance::call`] makes one call from inside, without HTTP.
 //! - [`scenario`]: scenario files — world, faults, steps, expectations — their runner, and the
@@ -46,6 +47,7 @@ pub mod faults;
 pub mod iam;
 pub mod imds;
 pub mod instance;
+pub mod least_privilege;
 pub mod model;
 pub mod protocol;
 pub mod recorder;

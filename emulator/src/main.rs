@@ -1,5 +1,5 @@
 //! The `awsemu` command: `serve` the emulator, run and convert `scenario` files, `policy check` a
-//! policy document offline.
+//! policy document offline, `policy suggest` the least-privilege policy of a run.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -111,6 +111,36 @@ struct ServeArgs {
 enum PolicyCommand {
     /// Evaluate one request against a policy document and print allow or deny with the deciding statement.
     Check(CheckArgs),
+    /// Print, per role or user, the smallest policy that allows exactly the calls it made: from a
+    /// running server (run it with --iam audit and an empty role to see everything a flow needs)
+    /// or a --record file.
+    Suggest(SuggestArgs),
+}
+
+#[derive(Args, Debug)]
+struct SuggestArgs {
+    /// A running awsemu (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566).
+    #[arg(long, conflicts_with = "record")]
+    endpoint: Option<String>,
+    /// A recording made by `awsemu serve --record FILE`, instead of a running server.
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// Only this role or user (name or ARN; repeatable).
+    #[arg(long = "principal", value_name = "NAME")]
+    principals: Vec<String>,
+    /// List what this policy allows that the calls never used: controlplane, etcd, worker, or a
+    /// JSON file.
+    #[arg(long, value_name = "POLICY")]
+    compare: Option<String>,
+    /// text: a commented policy document per holder; json: one document for programs.
+    #[arg(long, value_enum, default_value_t = SuggestFormat::Text)]
+    format: SuggestFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SuggestFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -134,6 +164,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Policy(PolicyCommand::Check(args)) => policy_check(args),
+        Command::Policy(PolicyCommand::Suggest(args)) => policy_suggest(args),
         Command::Scenario(cmd) => scenario_command(cmd),
     }
 }
@@ -345,6 +376,81 @@ fn policy_check(args: CheckArgs) -> ExitCode {
         iam::Decision::Allow => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     }
+}
+
+fn policy_suggest(args: SuggestArgs) -> ExitCode {
+    use awsemu::least_privilege as lp;
+    let all = match &args.record {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|t| awsemu::recorder::read_recording(&t))
+            .map(|records| lp::from_records(&records)),
+        None => {
+            let endpoint = (args.endpoint.clone())
+                .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+                .unwrap_or_else(|| "http://127.0.0.1:4566".into());
+            http_get(&endpoint, "/_awsemu/authorizations").and_then(|body| {
+                let listed: Vec<serde_json::Value> = serde_json::from_str(&body).map_err(|e| {
+                    format!("{endpoint} did not answer a list of authorizations: {e}")
+                })?;
+                let uses: Vec<(String, awsemu::audit::AuthCheck)> = (listed.into_iter())
+                    .map(|v| {
+                        let caller = v["caller"].as_str().unwrap_or_default().to_string();
+                        serde_json::from_value(v["check"].clone()).map(|c| (caller, c))
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("{endpoint}: an authorization did not parse: {e}"))?;
+                Ok(lp::suggest(uses.iter().map(|(c, a)| (c.as_str(), a))))
+            })
+        }
+    };
+    match all.and_then(|all| lp::finish(all, &args.principals, args.compare.as_deref())) {
+        Ok(chosen) => {
+            match args.format {
+                SuggestFormat::Text => print!("{}", lp::to_text(&chosen)),
+                SuggestFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&lp::to_json(&chosen)).unwrap_or_default()
+                ),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("awsemu: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A GET of `path` on a plain-HTTP endpoint (`http://host:port`), for the admin endpoints of a
+/// local server: one request, `Connection: close`, the body of a 200 answer.
+fn http_get(endpoint: &str, path: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let authority = endpoint
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{endpoint}: only http:// endpoints are supported"))?
+        .trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(authority)
+        .map_err(|e| format!("cannot connect to {endpoint}: {e}"))?;
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(30)));
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("{endpoint}: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .map_err(|e| format!("{endpoint}: {e}"))?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{endpoint}: not an HTTP answer"))?;
+    let status = head.split(' ').nth(1).unwrap_or_default();
+    if status != "200" {
+        return Err(format!("{endpoint}{path} answered {status}: {body}"));
+    }
+    Ok(body.to_string())
 }
 
 /// The final expectations of a served scenario, at shutdown.

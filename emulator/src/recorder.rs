@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::audit::AuthCheck;
 use crate::protocol::route::Input;
 use crate::protocol::ServiceId;
 
@@ -65,6 +66,11 @@ pub struct CallRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub request_id: String,
+    /// What IAM was asked for the call, in order: each action on each resource, allowed or not
+    /// (none with `--iam off`, or when authentication failed). `awsemu policy suggest --record`
+    /// reads them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorizations: Vec<AuthCheck>,
 }
 
 impl CallRecord {
@@ -145,6 +151,8 @@ pub struct Trace {
     pub region: Option<String>,
     pub params: Value,
     pub error: Option<String>,
+    /// The authorizations settled for the call.
+    pub checks: Vec<AuthCheck>,
 }
 
 /// The bounded log and the optional JSON-lines file.
@@ -195,6 +203,7 @@ impl Recorder {
             status,
             error: trace.error,
             request_id: request_id.to_string(),
+            authorizations: trace.checks,
         };
         if let Ok(mut file) = self.file.lock() {
             if let Some(w) = file.as_mut() {

@@ -15,6 +15,8 @@ use std::time::Duration;
 use clap::{Args, FromArgMatches, ValueEnum};
 use serde_json::{json, Value};
 
+use crate::least_privilege;
+
 use super::runner::{load_file, run, FlowRunner, Item, Outcome, Report};
 
 /// How the reports are written.
@@ -46,6 +48,22 @@ pub struct RunArgs {
     /// for byte.
     #[arg(long)]
     pub wall_time: bool,
+    /// After the runs, print each role's least-privilege policy for the steps' calls, all files
+    /// together (as `awsemu policy suggest` does; run the steps as a role with no policy under
+    /// `iam: audit` to see all they need). In the JSON report: `suggested_policies`.
+    #[arg(long)]
+    pub suggest_policy: bool,
+    /// With --suggest-policy: only this role or user (repeatable).
+    #[arg(
+        long = "suggest-principal",
+        value_name = "NAME",
+        requires = "suggest_policy"
+    )]
+    pub suggest_principals: Vec<String>,
+    /// With --suggest-policy: list what this policy (controlplane, etcd, worker, or a JSON file)
+    /// allows that the steps never used.
+    #[arg(long, value_name = "POLICY", requires = "suggest_policy")]
+    pub suggest_compare: Option<String>,
 }
 
 /// Parses the command line of a program that only runs scenarios (client-tests' `scenario`).
@@ -149,6 +167,13 @@ pub async fn run_all(args: &RunArgs, flows: Option<&dyn FlowRunner>, program: &s
     if stream && !table.is_empty() {
         print!("\n{table}");
     }
+    let suggested = match suggestions(args, &ran) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let document = match args.format {
         Format::Text => {
             let reports: Vec<&str> = (ran.iter())
@@ -162,8 +187,11 @@ pub async fn run_all(args: &RunArgs, flows: Option<&dyn FlowRunner>, program: &s
             text
         }
         Format::Json => {
-            let mut j = serde_json::to_string_pretty(&json_report(&ran, args.wall_time))
-                .unwrap_or_default();
+            let mut report = json_report(&ran, args.wall_time);
+            if let Some(s) = &suggested {
+                report["suggested_policies"] = least_privilege::to_json(s)["principals"].take();
+            }
+            let mut j = serde_json::to_string_pretty(&report).unwrap_or_default();
             j.push('\n');
             j
         }
@@ -179,7 +207,39 @@ pub async fn run_all(args: &RunArgs, flows: Option<&dyn FlowRunner>, program: &s
         None if args.format != Format::Text => print!("{document}"),
         None => {}
     }
+    if let Some(s) = suggested.filter(|_| args.format != Format::Json || args.output.is_some()) {
+        // On stderr when stdout carries the JUnit document, so that it stays one XML document.
+        let text = least_privilege::to_text(&s);
+        if args.format == Format::Junit && args.output.is_none() {
+            eprint!("\n{text}");
+        } else {
+            print!("\n{text}");
+        }
+    }
     exit_code(&ran)
+}
+
+/// With `--suggest-policy`, the policies of the steps' callers across every file that ran.
+fn suggestions(
+    args: &RunArgs,
+    ran: &[Ran],
+) -> Result<Option<Vec<least_privilege::Suggestion>>, String> {
+    if !args.suggest_policy {
+        return Ok(None);
+    }
+    let uses = (ran.iter())
+        .filter_map(|r| r.result.as_ref().ok())
+        .flat_map(|r| {
+            r.authorizations
+                .iter()
+                .map(|(caller, c)| (caller.as_str(), c))
+        });
+    least_privilege::finish(
+        least_privilege::suggest(uses),
+        &args.suggest_principals,
+        args.suggest_compare.as_deref(),
+    )
+    .map(Some)
 }
 
 /// 2 when a file did not load, else 1 when a scenario failed, else 0.

@@ -434,6 +434,7 @@ mod tests {
             status: 200,
             error: err.map(str::to_string),
             request_id: String::new(),
+            authorizations: Vec::new(),
         };
         let log = vec![
             rec("ec2:CreateVolume", "worker", Some("UnauthorizedOperation")),

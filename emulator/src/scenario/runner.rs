@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::audit::AuthCheck;
+
 use super::calls::{self, Answer};
 use super::expect;
 use super::faults::fault_rules;
@@ -120,6 +122,9 @@ pub struct Report {
     pub virtual_ms: i64,
     /// Wall time of the whole run; kept out of `text`, which must repeat byte for byte.
     pub wall: Duration,
+    /// What IAM was asked during the steps (not the world's building), by caller ARN: what
+    /// `--suggest-policy` makes policies from.
+    pub authorizations: Vec<(String, AuthCheck)>,
 }
 
 /// How a step or a final expectation ended.
@@ -179,6 +184,8 @@ struct Items {
     virtual_ms: i64,
     /// Whether the final expectations were checked (every step passed).
     verified: bool,
+    /// The steps' authorizations, by caller ARN.
+    authorizations: Vec<(String, AuthCheck)>,
 }
 
 /// Reads and parses a scenario file; also returns its folder (policy files are relative to it).
@@ -371,6 +378,7 @@ pub async fn run(
         expectations: items.expectations,
         virtual_ms: items.virtual_ms,
         wall: started.elapsed(),
+        authorizations: items.authorizations,
     }
 }
 
@@ -418,6 +426,13 @@ async fn run_inner(
         items.virtual_ms = instance.clock.now_ms() - SCENARIO_EPOCH_MS;
         let title = item.title.clone();
         let made = instance.calls.since(seq_before);
+        for r in &made {
+            (items.authorizations).extend(
+                r.authorizations
+                    .iter()
+                    .map(|c| (r.principal_arn.clone(), c.clone())),
+            );
+        }
         let text_from = out.text.len();
         match outcome {
             Ok(()) => {
