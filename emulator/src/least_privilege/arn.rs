@@ -58,7 +58,7 @@ pub fn pattern(arn: &str) -> String {
         "kms" => rest.starts_with("alias/"),
         _ => false,
     };
-    if named || arn.ends_with('*') {
+    if named {
         return arn.to_string();
     }
     let prefix = &arn[..arn.len() - rest.len()];
@@ -139,6 +139,11 @@ mod tests {
             ),
             (
                 "arn:aws:elasticloadbalancing:us-east-1:1:listener/net/a9b2/50dc/f2f7",
+                "arn:aws:elasticloadbalancing:us-east-1:1:listener/net/*",
+            ),
+            (
+                // A listener being created: its load balancer's id is in the ARN.
+                "arn:aws:elasticloadbalancing:us-east-1:1:listener/net/a9b2/50dc/*",
                 "arn:aws:elasticloadbalancing:us-east-1:1:listener/net/*",
             ),
             (
