@@ -98,7 +98,7 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Time a client has to send a whole request head (default 10 s).
+    /// Time a client has to send a whole request, head and body (default 10 s).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.limits.header_read_timeout = timeout;
         self

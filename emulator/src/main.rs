@@ -101,8 +101,8 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes [default: 10485760].
     #[arg(long)]
     max_body_bytes: Option<usize>,
-    /// Time a client has to send a whole request head before the connection is closed
-    /// (200ms, 10s, 2m) [default: 10s].
+    /// Time a client has to send a whole request (head and body) before the connection is
+    /// closed (200ms, 10s, 2m) [default: 10s].
     #[arg(long, value_parser = limits::parse_duration)]
     header_read_timeout: Option<Duration>,
     /// Time a keep-alive connection may wait for its next request before it is closed

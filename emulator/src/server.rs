@@ -76,8 +76,7 @@ pub async fn serve(
                     let instance = instance.clone();
                     let phases = service_phases.clone();
                     async move {
-                        phases.request_started();
-                        let response = handle(instance, req, remote).await;
+                        let response = handle(instance, req, remote, &phases).await;
                         phases.request_ended();
                         Ok::<_, Infallible>(response)
                     }
@@ -112,10 +111,13 @@ pub async fn serve(
     }
 }
 
+/// Reads the body (the header timeout runs on until it is in: a client trickling its body is
+/// cut off like one trickling its head), then answers.
 async fn handle(
     instance: Arc<Instance>,
     req: Request<Incoming>,
     remote: SocketAddr,
+    phases: &Phases,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let limit = instance.config.max_body_bytes;
@@ -137,6 +139,7 @@ async fn handle(
             }
         }
     };
+    phases.request_started();
     let raw = RawRequest {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),

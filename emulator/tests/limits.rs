@@ -131,6 +131,15 @@ async fn a_client_that_never_finishes_its_head_is_cut_off() {
         }
     }
     assert!(cut, "a trickling head was kept for {PATIENCE:?}");
+
+    // A whole head, then half the body it announced: the same timeout.
+    let started = Instant::now();
+    let mut half = TcpStream::connect(emu.addr()).await.unwrap();
+    half.write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nAction=")
+        .await
+        .unwrap();
+    assert!(closed_by_server(&mut half).await, "half a body was kept");
+    assert!(started.elapsed() >= TIMEOUT, "{:?}", started.elapsed());
     still_serving(emu.addr()).await;
 }
 

@@ -1,4 +1,4 @@
-//! Connection limits: how long a client may take to send a request head, how long a keep-alive
+//! Connection limits: how long a client may take to send a request (head and body), how long a keep-alive
 //! connection may sit idle, how many connections are served at once, and how large a request
 //! head may be. Without them a client that opens a connection and never finishes its headers
 //! holds a socket (and a task) forever, and a few hundred such clients exhaust file descriptors.
@@ -6,7 +6,8 @@
 //! hyper's own `header_read_timeout` runs from the end of one answer to the end of the next head,
 //! so it cannot tell a slow head from an idle keep-alive connection; the two are timed here
 //! instead, by [`Watched`] (which sees bytes arrive) and [`Phases`] (which the service marks when
-//! a request starts and ends), and enforced by [`watchdog`], which ends the connection.
+//! a request is in and when it is answered), and enforced by [`watchdog`], which ends the
+//! connection. The same timeout covers the body, which the service reads itself.
 
 use std::io;
 use std::pin::Pin;
@@ -18,8 +19,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
-/// Default time a client has to send a whole request head (from connecting, or from its first
-/// byte after an idle keep-alive pause).
+/// Default time a client has to send a whole request, head and body (from connecting, or from
+/// its first byte after an idle keep-alive pause).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time a keep-alive connection may wait for its next request. Longer than the SDKs'
 /// own pool idle times (the AWS SDKs drop idle connections after 20-90 s), so an SDK rarely
@@ -125,8 +126,8 @@ impl Phases {
         self.start.elapsed().as_millis() as u64
     }
 
-    /// The service was called: the head is complete, and no timeout applies until it answers
-    /// (a handler with injected latency may take long; the body is read inside the service).
+    /// The request (head and body) is in: no timeout applies until it is answered (a handler
+    /// with injected latency may take long).
     pub fn request_started(&self) {
         self.phase.store(BUSY, Ordering::Release);
     }
@@ -153,7 +154,7 @@ impl Phases {
     }
 }
 
-/// Ends when the connection has overstayed: its head took longer than the header timeout, or it
+/// Ends when the connection has overstayed: its request took longer than the header timeout, or it
 /// sat idle longer than the idle timeout. The caller drops the connection then, which closes
 /// the socket. While a request is being served it only wakes once per timeout to look again.
 pub async fn watchdog(phases: Arc<Phases>, limits: Limits) -> &'static str {
