@@ -1,4 +1,4 @@
-//! Control endpoints under `/_awsemu/` (outside IAM, loopback callers only): health, reset, a state
+//! Control endpoints under `/_awsemu/` (outside IAM; who may call them: [`crate::exposure`]): health, reset, a state
 //! dump, the audit report, the call log, a scenario's verification, instances' metadata endpoints
 //! and the injected faults (`GET` lists them with their counts and the throttle buckets, `POST`
 //! adds one entry or a list, `DELETE` clears them). `POST /moto-api/reset` is an alias of reset,
@@ -32,11 +32,8 @@ pub async fn imds(
     req: &RawRequest,
     id: &str,
 ) -> Response<Full<Bytes>> {
-    if !req.remote.ip().is_loopback() {
-        return json_response(
-            StatusCode::FORBIDDEN,
-            json!({"error": "admin endpoints answer loopback callers only"}),
-        );
+    if let Err(refused) = crate::exposure::admit(instance, req) {
+        return refused;
     }
     if req.method != "GET" {
         return json_response(
@@ -58,11 +55,8 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
     if sub.is_none() && !is_moto_reset {
         return None;
     }
-    if !req.remote.ip().is_loopback() {
-        return Some(json_response(
-            StatusCode::FORBIDDEN,
-            json!({"error": "admin endpoints answer loopback callers only"}),
-        ));
+    if let Err(refused) = crate::exposure::admit(instance, req) {
+        return Some(refused);
     }
     let method = req.method.as_str();
     let sub = if is_moto_reset {

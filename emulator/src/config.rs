@@ -59,6 +59,12 @@ pub struct Config {
     pub manual_clock_start_ms: Option<i64>,
     /// Faults in force from the start and again after each reset (see [`crate::faults`]).
     pub faults: Vec<crate::faults::FaultSpec>,
+    /// Connection limits: header and idle timeouts, concurrent connections, head size.
+    pub limits: crate::server::limits::Limits,
+    /// Reachable from other hosts (bound to a non-loopback address): the admin endpoints then
+    /// want a request signed with an admin principal's keys (see [`crate::exposure`]). Set by
+    /// `serve --bind` and [`crate::EmulatorBuilder::start_on`] for a non-loopback address.
+    pub exposed: bool,
 }
 
 impl Default for Config {
@@ -78,6 +84,8 @@ impl Default for Config {
             instance_limit: DEFAULT_INSTANCE_LIMIT,
             load_balancer_limit: None,
             faults: Vec::new(),
+            limits: Default::default(),
+            exposed: false,
         }
     }
 }
@@ -99,6 +107,12 @@ pub struct FileConfig {
     /// Fault entries (rules, `throttle`, `consistency`) applied at start and on reset.
     #[serde(default)]
     pub faults: Vec<crate::faults::FaultSpec>,
+    pub max_body_bytes: Option<usize>,
+    pub header_read_timeout_ms: Option<u64>,
+    pub idle_timeout_ms: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub max_header_bytes: Option<usize>,
+    pub max_headers: Option<usize>,
     #[serde(flatten)]
     pub identities: IdentityConfig,
 }
@@ -114,6 +128,12 @@ const FILE_KEYS: &[&str] = &[
     "load_balancer_limit",
     "opt_in_regions",
     "faults",
+    "max_body_bytes",
+    "header_read_timeout_ms",
+    "idle_timeout_ms",
+    "max_connections",
+    "max_header_bytes",
+    "max_headers",
     "replace_defaults",
     "policies",
     "roles",
@@ -169,6 +189,25 @@ impl FileConfig {
         if let Some(n) = self.load_balancer_limit {
             config.load_balancer_limit = Some(n);
         }
+        if let Some(n) = self.max_body_bytes {
+            config.max_body_bytes = n;
+        }
+        let limits = &mut config.limits;
+        if let Some(ms) = self.header_read_timeout_ms {
+            limits.header_read_timeout = std::time::Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.idle_timeout_ms {
+            limits.idle_timeout = std::time::Duration::from_millis(ms);
+        }
+        if let Some(n) = self.max_connections {
+            limits.max_connections = n;
+        }
+        if let Some(n) = self.max_header_bytes {
+            limits.max_header_bytes = n;
+        }
+        if let Some(n) = self.max_headers {
+            limits.max_headers = n;
+        }
         config.opt_in_regions.extend(self.opt_in_regions);
         config.faults.extend(self.faults);
         config.identities = self.identities;
@@ -190,7 +229,7 @@ impl Config {
                 return Err(format!("unknown region '{r}'"));
             }
         }
-        Ok(())
+        self.limits.validate()
     }
 
     /// Whether calls to `region` are served (known, and enabled if opt-in).

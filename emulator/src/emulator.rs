@@ -98,6 +98,44 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Time a client has to send a whole request, head and body (default 10 s).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// Time a keep-alive connection may wait for its next request (default 60 s).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.limits.idle_timeout = timeout;
+        self
+    }
+
+    /// Connections served at once; more wait until one closes (default 1024).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.limits.max_connections = n;
+        self
+    }
+
+    /// Largest request head (request line and headers) in bytes; larger gets 431 (default 64 KiB).
+    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
+        self.config.limits.max_header_bytes = bytes;
+        self
+    }
+
+    /// Most headers in one request; more gets 431 (default 100).
+    pub fn max_headers(mut self, n: usize) -> Self {
+        self.config.limits.max_headers = n;
+        self
+    }
+
+    /// Treats the server as reachable from other hosts even on a loopback address: the admin
+    /// endpoints want admin-signed requests (see [`crate::exposure`]). A non-loopback
+    /// [`EmulatorBuilder::start_on`] address sets it anyway.
+    pub fn exposed(mut self, exposed: bool) -> Self {
+        self.config.exposed = exposed;
+        self
+    }
+
     /// A clock that stands still until [`Emulator::advance`] moves it, starting at `start_ms`.
     pub fn manual_clock(mut self, start_ms: i64) -> Self {
         self.config.manual_clock_start_ms = Some(start_ms);
@@ -136,7 +174,8 @@ impl EmulatorBuilder {
     }
 
     /// Starts on the given address.
-    pub async fn start_on(self, addr: SocketAddr) -> Result<Emulator, String> {
+    pub async fn start_on(mut self, addr: SocketAddr) -> Result<Emulator, String> {
+        self.config.exposed |= !addr.ip().is_loopback();
         let instance = Arc::new(Instance::new(self.config)?);
         let listener = TcpListener::bind(addr)
             .await

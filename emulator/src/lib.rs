@@ -43,6 +43,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod emulator;
+pub mod exposure;
 pub mod faults;
 pub mod iam;
 pub mod imds;

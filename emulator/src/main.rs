@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -12,6 +13,7 @@ use awsemu::config::{Config, FileConfig, IamMode};
 use awsemu::iam::{self, PolicyDocument, RequestContext};
 use awsemu::instance::Instance;
 use awsemu::scenario;
+use awsemu::server::limits;
 
 /// An emulator of the AWS APIs the Kubernetes AWS cloud provider uses: EC2, ELB, ELBv2,
 /// autoscaling, IAM, STS, KMS and ECR on one loopback endpoint, with SigV4 and real IAM policies.
@@ -60,7 +62,8 @@ enum ScenarioCommand {
 
 #[derive(Args, Debug)]
 struct ServeArgs {
-    /// Address to listen on.
+    /// Address to listen on. Any non-loopback address exposes the emulator to the network: a
+    /// warning is printed, and the admin endpoints then want admin-signed requests.
     #[arg(long, default_value = "127.0.0.1", env = "AWSEMU_BIND")]
     bind: IpAddr,
     /// Port to listen on; 0 picks a free port (printed at start).
@@ -95,9 +98,26 @@ struct ServeArgs {
     /// Load balancers allowed per region and kind (default: AWS's quotas, 20 classic, 50 ALB/NLB).
     #[arg(long)]
     load_balancer_limit: Option<usize>,
-    /// Largest request body accepted, in bytes.
-    #[arg(long, default_value_t = awsemu::config::DEFAULT_MAX_BODY)]
-    max_body_bytes: usize,
+    /// Largest request body accepted, in bytes [default: 10485760].
+    #[arg(long)]
+    max_body_bytes: Option<usize>,
+    /// Time a client has to send a whole request (head and body) before the connection is
+    /// closed (200ms, 10s, 2m) [default: 10s].
+    #[arg(long, value_parser = limits::parse_duration)]
+    header_read_timeout: Option<Duration>,
+    /// Time a keep-alive connection may wait for its next request before it is closed
+    /// [default: 60s].
+    #[arg(long, value_parser = limits::parse_duration)]
+    idle_timeout: Option<Duration>,
+    /// Connections served at once; more wait until one closes [default: 1024].
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Largest request head (request line and headers) in bytes; larger gets 431 [default: 65536].
+    #[arg(long)]
+    max_header_bytes: Option<usize>,
+    /// Most headers in one request; more gets 431 [default: 100].
+    #[arg(long)]
+    max_headers: Option<usize>,
     /// Load a scenario's world and faults (its seed, region, timing and IAM mode apply), answer
     /// GET /_awsemu/scenario/verify with its final expectations, and check them at shutdown.
     #[arg(long, env = "AWSEMU_SCENARIO")]
@@ -192,7 +212,26 @@ fn build_config(args: &ServeArgs, mut config: Config) -> Result<Config, String> 
     config
         .opt_in_regions
         .extend(args.opt_in_regions.iter().cloned());
-    config.max_body_bytes = args.max_body_bytes;
+    if let Some(n) = args.max_body_bytes {
+        config.max_body_bytes = n;
+    }
+    let limits = &mut config.limits;
+    if let Some(t) = args.header_read_timeout {
+        limits.header_read_timeout = t;
+    }
+    if let Some(t) = args.idle_timeout {
+        limits.idle_timeout = t;
+    }
+    if let Some(n) = args.max_connections {
+        limits.max_connections = n;
+    }
+    if let Some(n) = args.max_header_bytes {
+        limits.max_header_bytes = n;
+    }
+    if let Some(n) = args.max_headers {
+        limits.max_headers = n;
+    }
+    config.exposed = !args.bind.is_loopback();
     config.instance_limit = args.instance_limit;
     if args.load_balancer_limit.is_some() {
         config.load_balancer_limit = args.load_balancer_limit;
@@ -275,6 +314,9 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         let local = listener.local_addr().unwrap_or(addr);
+        if instance.config.exposed {
+            eprintln!("{}", awsemu::exposure::warning(local));
+        }
         print_banner(&instance, local);
         awsemu::server::serve(listener, instance.clone(), shutdown_signal()).await;
         tracing::info!("awsemu stopped");

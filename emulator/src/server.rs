@@ -13,28 +13,50 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::admin;
 use crate::instance::{Instance, RawRequest, RawResponse};
 
+pub mod limits;
+
+use limits::{Phases, Watched};
+
 /// How long shutdown waits for in-flight requests before closing connections anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves until `shutdown` completes, then lets in-flight requests finish.
+/// Serves until `shutdown` completes, then lets in-flight requests finish. At most
+/// `max_connections` connections are served at once: past that the server stops accepting, so
+/// new connections wait in the kernel's listen backlog (never an fd-exhaustion spin).
 pub async fn serve(
     listener: TcpListener,
     instance: Arc<Instance>,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
-    // HTTP/1.1 only: every AWS SDK and CLI speaks it to a plain-HTTP endpoint.
+    let limits = instance.config.limits;
+    // HTTP/1.1 only: every AWS SDK and CLI speaks it to a plain-HTTP endpoint. hyper's own
+    // header timeout is off: [`limits::watchdog`] times heads and idle connections apart.
     let mut builder = http1::Builder::new();
-    builder.keep_alive(true);
+    builder
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(None)
+        .max_header_size(limits.max_header_bytes)
+        .max_headers(limits.max_headers);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, remote) = match accepted {
@@ -47,16 +69,32 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let phases = Phases::new();
                 let instance = instance.clone();
+                let service_phases = phases.clone();
                 let service = service_fn(move |req| {
                     let instance = instance.clone();
-                    async move { Ok::<_, Infallible>(handle(instance, req, remote).await) }
+                    let phases = service_phases.clone();
+                    async move {
+                        let response = handle(instance, req, remote, &phases).await;
+                        phases.request_ended();
+                        Ok::<_, Infallible>(response)
+                    }
                 });
-                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                let io = TokioIo::new(Watched::new(stream, phases.clone()));
+                let conn = builder.serve_connection(io, service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::trace!(error = %e, "connection ended with an error");
+                    // The slot is given back when this task ends, whichever way.
+                    let _slot = slot;
+                    tokio::select! {
+                        ended = conn => if let Err(e) = ended {
+                            tracing::trace!(error = %e, "connection ended with an error");
+                        },
+                        why = limits::watchdog(phases, limits) => {
+                            // Dropping the connection closes the socket.
+                            tracing::debug!(%remote, why, "connection closed");
+                        }
                     }
                 });
             }
@@ -73,10 +111,13 @@ pub async fn serve(
     }
 }
 
+/// Reads the body (the header timeout runs on until it is in: a client trickling its body is
+/// cut off like one trickling its head), then answers.
 async fn handle(
     instance: Arc<Instance>,
     req: Request<Incoming>,
     remote: SocketAddr,
+    phases: &Phases,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let limit = instance.config.max_body_bytes;
@@ -98,6 +139,7 @@ async fn handle(
             }
         }
     };
+    phases.request_started();
     let raw = RawRequest {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),

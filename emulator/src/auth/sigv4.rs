@@ -158,12 +158,49 @@ impl std::error::Error for SigError {}
 /// all (no Authorization header and no `X-Amz-Algorithm`/`Credential`/`SignedHeaders`/`Signature`
 /// query parameter), which the server answers as AWS does for anonymous requests.
 ///
-/// An Authorization header takes precedence over query parameters, as in AWS.
+/// A request signs one way: an Authorization header together with a query-string signature is
+/// refused (as S3 refuses it: "Only one auth mechanism allowed"), and so are repeated
+/// Authorization, X-Amz-Date, X-Amz-Security-Token or X-Amz-Content-Sha256 headers, whose copies
+/// a verifier and a reader could take differently.
 pub fn extract(req: &RequestParts) -> Result<Option<SignatureInfo>, SigError> {
-    match req.headers.get(http::header::AUTHORIZATION) {
-        Some(auth) => from_header(req, auth.as_bytes()).map(Some),
-        None => from_query(req),
+    let mut auth = req.headers.get_all(http::header::AUTHORIZATION).iter();
+    let Some(first) = auth.next() else {
+        return from_query(req);
+    };
+    for name in [
+        "authorization",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    ] {
+        if req.headers.get_all(name).iter().nth(1).is_some() {
+            return Err(SigError::Incomplete(format!(
+                "The request must contain exactly one {name} header; it has more than one."
+            )));
+        }
     }
+    if query_carries_signature(req.query) {
+        return Err(SigError::Incomplete(
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
+             Signature query string parameter or the Authorization header should be specified"
+                .into(),
+        ));
+    }
+    from_header(req, first.as_bytes()).map(Some)
+}
+
+/// Whether the query string carries any of the presigned-URL signature parameters.
+fn query_carries_signature(query: &str) -> bool {
+    if !query.contains("X-Amz-") && !query.contains('%') {
+        return false;
+    }
+    query.split('&').any(|piece| {
+        let k = piece.split_once('=').map_or(piece, |(k, _)| k);
+        matches!(
+            &*percent_decode(k.as_bytes()),
+            b"X-Amz-Algorithm" | b"X-Amz-Credential" | b"X-Amz-SignedHeaders" | b"X-Amz-Signature"
+        )
+    })
 }
 
 fn from_header(req: &RequestParts, auth: &[u8]) -> Result<SignatureInfo, SigError> {

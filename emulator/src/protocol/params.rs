@@ -132,11 +132,23 @@ impl Params {
         Params { entries, protocol }
     }
 
-    /// Decodes a form body and a URL query string together (the body wins on a clash).
+    /// Decodes a form body and a URL query string together (the body wins on a clash). `Action`
+    /// or `Version` given twice with different values is refused: which operation (and service)
+    /// a request is must not depend on which copy a reader takes.
     pub fn decode(query: &[u8], body: &[u8], protocol: Protocol) -> AwsResult<Params> {
         let mut pairs = Vec::new();
         decode_form(query, &mut pairs)?;
         decode_form(body, &mut pairs)?;
+        for key in ["Action", "Version"] {
+            let mut values = pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v);
+            if let Some(first) = values.next() {
+                if let Some(other) = values.find(|v| *v != first) {
+                    return Err(malformed(format!(
+                        "The parameter {key} is given more than once, with different values ('{first}' and '{other}')"
+                    )));
+                }
+            }
+        }
         Ok(Self::from_pairs(pairs, protocol))
     }
 
