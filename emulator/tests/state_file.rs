@@ -307,3 +307,57 @@ fn the_config_file_names_the_state_file_relative_to_itself() {
     assert_eq!(snapshot.counts(), (0, 1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_scenario_starts_from_a_state_file() {
+    let dir = folder("scenario");
+    let file = dir.join("world.json");
+    let s = Server::start(&["--state-file", file.to_str().unwrap()]);
+    let volume = ids(&s.ec2(CREATE_VOLUME), "volumeId")[0].to_string();
+    assert!(s.stop().success());
+    let scenario = dir.join("from-state.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name: from-state
+world:
+  state: world.json
+  volumes:
+    more: {{zone: us-east-1b, size: 5}}
+steps:
+  - name: the saved volume is there
+    call: ec2:DescribeVolumes
+    params: {{VolumeId: [{volume}]}}
+    expect:
+      fields: {{volumeSet/item/size: \"10\"}}
+expect:
+  state:
+    - resources: volumes
+      count: 2
+"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["scenario", "run", scenario.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+
+    // A state file that does not load fails the scenario's world, by name.
+    std::fs::write(&file, "not a state file").unwrap();
+    let out = Command::new(BIN)
+        .args(["scenario", "run", scenario.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("world.json: not an awsemu state file"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
