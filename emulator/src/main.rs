@@ -340,8 +340,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         if instance.config.exposed {
             eprintln!("{}", awsemu::exposure::warning(local));
         }
+        let shutdown = shutdown_signal();
         print_banner(&instance, local);
-        awsemu::server::serve(listener, instance.clone(), shutdown_signal()).await;
+        awsemu::server::serve(listener, instance.clone(), shutdown).await;
         tracing::info!("awsemu stopped");
         if let Some(path) = &instance.config.state_file {
             let snapshot = instance.snapshot();
@@ -391,26 +392,46 @@ fn print_banner(instance: &Instance, addr: SocketAddr) {
     let _ = stdout.flush();
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: called before the banner, a signal sent as soon as the banner is read
+/// still shuts down cleanly (and writes the state file) instead of killing the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => {
+                        let _ = s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => {
+                        let _ = s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = int => {},
+                _ = term => {},
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing in-flight requests");
     }
-    tracing::info!("shutting down: finishing in-flight requests");
 }
 
 fn policy_check(args: CheckArgs) -> ExitCode {
