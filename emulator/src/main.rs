@@ -304,6 +304,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
     // The state file, when there is one, carries on the world it saved (over a scenario's).
     if let Some(path) = instance.config.state_file.clone() {
+        awsemu::snapshot::remove_stale_temporaries(&path);
         if path.exists() {
             let restored = awsemu::Snapshot::read_file(&path).and_then(|s| {
                 instance

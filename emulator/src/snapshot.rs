@@ -245,6 +245,36 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Removes the temporary files that writes of `path` cut short by a crash left behind (those of
+/// processes no longer running; another live server's write in progress is left alone). Only
+/// where `/proc` tells which processes run; elsewhere they stay, harmless.
+pub fn remove_stale_temporaries(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|r| r.split('-').next()) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// The snapshots `POST /_awsemu/snapshots` took, by id (`snap-1`, `snap-2`, … in order, so a run
 /// repeats), and the lock that keeps two writes of the state file from interleaving.
 #[derive(Debug, Default)]
@@ -277,5 +307,43 @@ impl Store {
     pub fn write_file(&self, snapshot: &Snapshot, path: &Path) -> Result<u64, String> {
         let _one_at_a_time = self.file.lock().unwrap_or_else(|p| p.into_inner());
         snapshot.write_file(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_whole_and_leaves_nothing_behind() {
+        let dir = std::env::temp_dir().join(format!("awsemu-atomic-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        write_atomically(&path, b"old").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        // A write a dead process (pid 0 is never one) left, and a live one's, beside it.
+        let dead = dir.join(".state.json.tmp-0-1");
+        let live = dir.join(format!(".state.json.tmp-{}-9", std::process::id()));
+        std::fs::write(&dead, b"x").unwrap();
+        std::fs::write(&live, b"x").unwrap();
+        remove_stale_temporaries(&path);
+        assert!(!dead.exists() && live.exists());
+        std::fs::remove_file(&live).unwrap();
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_checksum_sees_any_one_byte_changed() {
+        let body = br#"{"volumes":["vol-0123456789abcdef0","vol-0123456789abcdef1"],"n":1}"#;
+        let sum = checksum(body);
+        for i in 0..body.len() {
+            let mut changed = body.to_vec();
+            changed[i] ^= 0x20;
+            assert_ne!(checksum(&changed), sum, "byte {i}");
+        }
     }
 }

@@ -157,6 +157,7 @@ fn kill_9_while_writing_never_leaves_a_file_that_fails_to_load() {
     let mut volumes = ids(&s.ec2(VOLUMES), "volumeId").len();
     assert_eq!(volumes, 400);
     let mut server = Some(s);
+    let mut cut_short = 0;
     for round in 0..3 {
         let s = server.take().unwrap();
         // Something new, then writes over and over until the process is killed mid-way.
@@ -183,13 +184,7 @@ fn kill_9_while_writing_never_leaves_a_file_that_fails_to_load() {
             std::thread::yield_now();
         }
         // Then kill -9 the moment a write is under way (its temporary file exists).
-        let writing = || {
-            std::fs::read_dir(&dir)
-                .unwrap()
-                .filter_map(Result::ok)
-                .any(|e| e.file_name().to_string_lossy().contains(".tmp-"))
-        };
-        while !writing() {
+        while temporaries(&dir) == 0 {
             std::thread::yield_now();
         }
         let mut child = s.child;
@@ -202,15 +197,29 @@ fn kill_9_while_writing_never_leaves_a_file_that_fails_to_load() {
         let snapshot =
             awsemu::Snapshot::read_file(&file).unwrap_or_else(|e| panic!("round {round}: {e}"));
         assert_eq!(snapshot.counts(), (400, volumes), "round {round}");
+        cut_short += temporaries(&dir);
         let next = Server::start(&["--state-file", f]);
         assert_eq!(ids(&next.ec2(VOLUMES), "volumeId").len(), volumes);
+        assert_eq!(
+            temporaries(&dir),
+            0,
+            "a start removes what dead writes left"
+        );
         server = Some(next);
     }
     assert!(server.map(Server::stop).is_some_and(|s| s.success()));
-    // Writes cut short leave their temporary files behind (never the state file itself).
-    let cut_short = std::fs::read_dir(&dir).unwrap().count() - 1;
-    eprintln!("{cut_short} kills cut a write short");
+    // Writes cut short leave their temporary files behind (never a half-written state file).
+    eprintln!("{cut_short} of 3 kills cut a write short");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Temporary files of state file writes in `dir`.
+fn temporaries(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .count()
 }
 
 /// `awsemu serve --state-file FILE` with FILE holding `bytes`: exit code and stderr.
