@@ -1,10 +1,11 @@
-//! Control endpoints under `/_awsemu/` (outside IAM; who may call them: [`crate::exposure`]): health, reset, a state
-//! dump, the audit report, the call log, a scenario's verification, instances' metadata endpoints
-//! and the injected faults (`GET` lists them with their counts and the throttle buckets, `POST`
-//! adds one entry or a list, `DELETE` clears them), snapshots (`/_awsemu/snapshots`, and
-//! `POST /_awsemu/snapshot` for the state file). `POST /moto-api/reset` is an alias of reset,
-//! so test suites written
-//! for moto's server mode run against awsemu by changing only their endpoint.
+//! Control endpoints under `/_awsemu/` (outside IAM; who may call them: [`crate::exposure`]):
+//! health, reset, a state dump, the audit report, the call log, a scenario's verification,
+//! instances' metadata endpoints, the console page (`ui`, [`crate::console`]), the injected
+//! faults (`GET` lists them with their counts and the throttle buckets, `POST` adds one entry or
+//! a list, `DELETE` clears them) and snapshots (`/_awsemu/snapshots`, and `POST
+//! /_awsemu/snapshot` for the state file, [`crate::snapshot`]). `POST /moto-api/reset` is an
+//! alias of reset, so test suites written for moto's server mode run against awsemu by changing
+//! only their endpoint.
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
@@ -112,6 +113,8 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
         ("GET", "scenario/verify") => scenario_verify(instance),
         ("GET", "operations") => json_response(StatusCode::OK, crate::services::emulated_json()),
         ("GET", "calls") => json_response(StatusCode::OK, json!(instance.calls.records())),
+        ("GET", "ui") => crate::console::page(),
+        ("GET", "ui/data") => json_response(StatusCode::OK, crate::console::data(instance)),
         ("GET", "faults") => {
             let mut listing = serde_json::to_value(instance.faults.list()).unwrap_or_default();
             // What consistency faults hide right now is part of the world (reset clears it).
@@ -142,14 +145,14 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
         (
             _,
             "health" | "reset" | "state" | "audit" | "scenario/verify" | "calls" | "faults"
-            | "operations" | "authorizations" | "policy/suggest",
+            | "operations" | "authorizations" | "policy/suggest" | "ui" | "ui/data",
         ) => json_response(
             StatusCode::METHOD_NOT_ALLOWED,
             json!({"error": format!("{method} is not allowed on {path}")}),
         ),
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/authorizations", "GET /_awsemu/policy/suggest?principal=NAME&compare=POLICY", "GET /_awsemu/calls", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "POST /moto-api/reset"]}),
+            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/authorizations", "GET /_awsemu/policy/suggest?principal=NAME&compare=POLICY", "GET /_awsemu/calls", "GET /_awsemu/ui", "GET /_awsemu/ui/data", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "GET|POST /_awsemu/snapshots", "POST /_awsemu/snapshots/ID/restore", "POST /_awsemu/snapshot", "POST /moto-api/reset"]}),
         ),
     })
 }

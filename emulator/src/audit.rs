@@ -74,7 +74,14 @@ pub struct AuditEntry {
     pub count: u64,
 }
 
-/// Every distinct check per caller ARN, with how many times it was made.
+/// Distinct checks kept with their exact resource per caller. Past it, a new check is kept with
+/// its resource generalized as a suggested policy would name it (`volume/*`): a long run that
+/// makes a new volume every few calls would otherwise grow the audit by one entry per volume
+/// for ever, while the suggestion, made of the generalized form, comes out the same.
+pub const MAX_EXACT_CHECKS: usize = 10_000;
+
+/// Every distinct check per caller ARN, with how many times it was made (bounded: see
+/// [`MAX_EXACT_CHECKS`]).
 #[derive(Debug, Default)]
 pub struct Audit {
     checks: Mutex<HashMap<String, HashMap<AuthCheck, u64>>>,
@@ -91,10 +98,16 @@ impl Audit {
             Some(m) => m,
             None => all.entry(caller.to_string()).or_default(),
         };
+        let full = per_caller.len() >= MAX_EXACT_CHECKS;
         match per_caller.get_mut(check) {
             Some(n) => *n += 1,
-            None => {
+            None if !full => {
                 per_caller.insert(check.clone(), 1);
+            }
+            None => {
+                let mut general = check.clone();
+                general.resource = crate::least_privilege::arn::pattern(&check.resource);
+                *per_caller.entry(general).or_insert(0) += 1;
             }
         }
     }
@@ -178,6 +191,31 @@ impl Audit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn past_the_bound_new_resources_are_kept_generalized() {
+        let audit = Audit::default();
+        let caller = "arn:aws:iam::1:user/u";
+        let volume = |n: usize| {
+            let arn = format!("arn:aws:ec2:us-east-1:1:volume/vol-{n}");
+            AuthCheck::new("ec2:DeleteVolume", &arn, true)
+        };
+        for n in 0..MAX_EXACT_CHECKS + 500 {
+            audit.record(caller, &volume(n));
+        }
+        // A known check still counts exactly.
+        audit.record(caller, &volume(0));
+        let checks = audit.checks();
+        assert_eq!(checks.len(), MAX_EXACT_CHECKS + 1);
+        let general = (checks.iter())
+            .find(|(_, c, _)| c.resource == "arn:aws:ec2:us-east-1:1:volume/*")
+            .unwrap();
+        assert_eq!(general.2, 500);
+        let first = (checks.iter())
+            .find(|(_, c, _)| c.resource.ends_with("/vol-0"))
+            .unwrap();
+        assert_eq!(first.2, 2);
+    }
 
     #[test]
     fn repeats_are_counted_and_only_denials_reported() {

@@ -211,9 +211,12 @@ impl Instance {
 
     /// Serves one AWS API request, and logs it.
     pub fn handle(&self, req: &RawRequest) -> RawResponse {
+        let started = Instant::now();
         let mut trace = Trace::default();
         let mut response = self.handle_traced(req, &mut trace);
+        trace.latency_ms = response.delay_ms;
         response.delay_ms = self.virtual_latency(response.delay_ms);
+        trace.served_us = micros(started);
         self.log_call(trace, &response);
         response
     }
@@ -264,8 +267,7 @@ impl Instance {
             principal: Some(principal.name.clone()),
             region: Some(region.clone()),
             params: crate::recorder::params_of(&routed.input),
-            error: None,
-            checks: Vec::new(),
+            ..Default::default()
         };
         let caller = Caller::new(principal, region);
         let remote = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -302,6 +304,8 @@ impl Instance {
             ),
         };
         self.virtual_latency(delay_ms);
+        trace.latency_ms = delay_ms;
+        trace.served_us = micros(started);
         Self::keep_checks(&generation, &caller, &mut trace);
         self.log_call(trace, &response);
         Ok(response)
@@ -1002,4 +1006,9 @@ fn log_request(service: ServiceId, action: &str, principal: &str, status: u16, s
         duration_us = started.elapsed().as_micros() as u64,
         "request"
     );
+}
+
+/// Wall-clock µs since `started`, for the in-memory call log.
+fn micros(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
 }

@@ -45,6 +45,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod emulator;
 pub mod exposure;
 pub mod faults;

@@ -66,6 +66,11 @@ pub struct CallRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub request_id: String,
+    /// Latency a fault injected, ms: virtual time under a manual clock (the clock moved on by it),
+    /// a real wait under the real clock. Deterministic, unlike the time spent serving, which only
+    /// the in-memory log keeps ([`Recorder::timed`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub latency_ms: u64,
     /// What IAM was asked for the call, in order: each action on each resource, allowed or not
     /// (none with `--iam off`, or when authentication failed). `awsemu policy suggest --record`
     /// reads them.
@@ -92,6 +97,10 @@ impl CallRecord {
             self.error.as_deref().unwrap_or("ok")
         )
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Whether a parameter name carries a secret (passwords, secret keys, plaintext for KMS).
@@ -153,6 +162,10 @@ pub struct Trace {
     pub error: Option<String>,
     /// The authorizations settled for the call.
     pub checks: Vec<AuthCheck>,
+    /// Latency a fault injected, ms.
+    pub latency_ms: u64,
+    /// Wall-clock time spent serving, µs (kept in memory only: it differs from run to run).
+    pub served_us: u64,
 }
 
 /// The bounded log and the optional JSON-lines file.
@@ -168,6 +181,8 @@ pub struct Recorder {
 struct Log {
     last_seq: u64,
     records: VecDeque<CallRecord>,
+    /// Wall-clock µs each record's call took to serve, in step with `records`.
+    served_us: VecDeque<u64>,
 }
 
 impl Recorder {
@@ -203,6 +218,7 @@ impl Recorder {
             status,
             error: trace.error,
             request_id: request_id.to_string(),
+            latency_ms: trace.latency_ms,
             authorizations: trace.checks,
         };
         if let Ok(mut file) = self.file.lock() {
@@ -215,14 +231,29 @@ impl Recorder {
         }
         if log.records.len() == LOG_CAPACITY {
             log.records.pop_front();
+            log.served_us.pop_front();
         }
         log.records.push_back(record);
+        log.served_us.push_back(trace.served_us);
     }
 
     /// The records kept, oldest first.
     pub fn records(&self) -> Vec<CallRecord> {
         match self.log.lock() {
             Ok(l) => l.records.iter().cloned().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The last `n` records, newest first, each with the wall-clock µs it took to serve (the
+    /// console shows them; nothing that must repeat between runs reads them).
+    pub fn timed(&self, n: usize) -> Vec<(CallRecord, u64)> {
+        match self.log.lock() {
+            Ok(l) => (l.records.iter().rev())
+                .zip(l.served_us.iter().rev())
+                .take(n)
+                .map(|(r, us)| (r.clone(), *us))
+                .collect(),
             Err(_) => Vec::new(),
         }
     }

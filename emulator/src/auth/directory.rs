@@ -286,6 +286,11 @@ impl Directory {
         self.roles.values()
     }
 
+    /// Every managed policy the account holds or uses, in ARN order.
+    pub fn policies(&self) -> impl Iterator<Item = &ManagedPolicy> {
+        self.policies.values()
+    }
+
     /// The role an ARN names, when it exists with exactly that ARN (path included).
     pub fn role_by_arn(&self, arn: &str) -> Option<&Role> {
         let name = arn.rsplit('/').next()?;

@@ -433,6 +433,7 @@ mod tests {
             params: Value::Null,
             status: 200,
             error: err.map(str::to_string),
+            latency_ms: 0,
             request_id: String::new(),
             authorizations: Vec::new(),
         };
