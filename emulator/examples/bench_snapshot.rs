@@ -9,8 +9,9 @@
 //! ./target/release/examples/bench_snapshot --count 10000 --runs 5
 //! ```
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::io::{Read, Write};
 use std::time::Instant;
 
 use awsemu::protocol::ServiceId;
@@ -18,10 +19,7 @@ use awsemu::{Emulator, Snapshot};
 use serde_json::json;
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.windows(2)
-        .find(|w| w[0] == name)
-        .and_then(|w| w[1].parse().ok())
-        .unwrap_or(default)
+    common::arg(args, name, "").parse().unwrap_or(default)
 }
 
 fn median(mut ms: Vec<f64>) -> f64 {
@@ -54,47 +52,13 @@ fn call(emu: &Emulator, action: &str, params: serde_json::Value) {
     assert_eq!(a.status, 200, "{action}: {a:?}");
 }
 
-fn binary() -> std::path::PathBuf {
-    let me = std::env::current_exe().expect("current exe");
-    // target/release/examples/bench_snapshot -> target/release/awsemu
-    me.parent()
-        .and_then(|p| p.parent())
-        .map(|p| p.join("awsemu"))
-        .expect("binary path")
-}
-
 /// `awsemu serve --state-file PATH` from spawn until it answers `/_awsemu/health`.
 fn serve_from(path: &std::path::Path, count: usize) -> f64 {
-    let started = Instant::now();
     let limit = (count * 2).to_string();
-    let mut child = Command::new(binary())
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--instance-limit",
-            &limit,
-            "--state-file",
-        ])
-        .arg(path)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn awsemu (scripts/bench-snapshot builds it)");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            panic!("awsemu exited before printing its address");
-        }
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
-    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    let file = path.to_string_lossy().into_owned();
+    let (mut child, addr, started) =
+        common::spawn_server(&["--instance-limit", &limit, "--state-file", &file]);
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
     write!(
         s,
         "GET /_awsemu/health HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"

@@ -152,7 +152,7 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
         ),
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/authorizations", "GET /_awsemu/policy/suggest?principal=NAME&compare=POLICY", "GET /_awsemu/calls", "GET /_awsemu/ui", "GET /_awsemu/ui/data", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "GET|POST /_awsemu/snapshots", "POST /_awsemu/snapshots/ID/restore", "POST /_awsemu/snapshot", "POST /moto-api/reset"]}),
+            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/authorizations", "GET /_awsemu/policy/suggest?principal=NAME&compare=POLICY", "GET /_awsemu/calls", "GET /_awsemu/ui", "GET /_awsemu/ui/data", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "GET|POST /_awsemu/snapshots", "POST /_awsemu/snapshots/ID/restore", "DELETE /_awsemu/snapshots/ID", "POST /_awsemu/snapshot", "POST /moto-api/reset"]}),
         ),
     })
 }
@@ -206,7 +206,8 @@ fn scenario_verify(instance: &Instance) -> Response<Full<Bytes>> {
 
 /// The snapshot endpoints ([`crate::snapshot`]), or `None` for another path:
 /// `POST /_awsemu/snapshots` keeps the world and answers its id, `GET /_awsemu/snapshots` lists
-/// them, `POST /_awsemu/snapshots/ID/restore` puts one back, and `POST /_awsemu/snapshot` writes
+/// them, `POST /_awsemu/snapshots/ID/restore` puts one back, `DELETE /_awsemu/snapshots/ID`
+/// forgets one, and `POST /_awsemu/snapshot` writes
 /// the `--state-file`.
 fn snapshots(instance: &Instance, method: &str, sub: &str) -> Option<Response<Full<Bytes>>> {
     let not_allowed = || {
@@ -253,15 +254,29 @@ fn snapshots(instance: &Instance, method: &str, sub: &str) -> Option<Response<Fu
         }
         (_, "snapshots" | "snapshot") => not_allowed(),
         _ => {
-            let id = sub.strip_prefix("snapshots/")?.strip_suffix("/restore")?;
+            let rest = sub.strip_prefix("snapshots/")?;
+            let unknown = |id: &str| {
+                json_response(
+                    StatusCode::NOT_FOUND,
+                    json!({"error": format!("no snapshot {id} (GET {PREFIX}snapshots lists them)")}),
+                )
+            };
+            if !rest.contains('/') {
+                // DELETE /_awsemu/snapshots/ID: a kept world's memory back.
+                if method != "DELETE" {
+                    return Some(not_allowed());
+                }
+                return Some(match instance.snapshots.forget(rest) {
+                    true => json_response(StatusCode::OK, json!({"deleted": rest})),
+                    false => unknown(rest),
+                });
+            }
+            let id = rest.strip_suffix("/restore")?;
             if method != "POST" {
                 return Some(not_allowed());
             }
             let Some(snapshot) = instance.snapshots.get(id) else {
-                return Some(json_response(
-                    StatusCode::NOT_FOUND,
-                    json!({"error": format!("no snapshot {id} (GET {PREFIX}snapshots lists them)")}),
-                ));
+                return Some(unknown(id));
             };
             match instance.restore(&snapshot) {
                 Ok(()) => json_response(

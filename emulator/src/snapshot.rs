@@ -298,6 +298,15 @@ impl Store {
         taken.iter().find(|(i, _)| i == id).map(|(_, s)| s.clone())
     }
 
+    /// Drops a kept snapshot (its memory); false when there is none of that id. Ids are not
+    /// reused.
+    pub fn forget(&self, id: &str) -> bool {
+        let mut taken = self.taken.lock().unwrap_or_else(|p| p.into_inner());
+        let before = taken.len();
+        taken.retain(|(i, _)| i != id);
+        taken.len() != before
+    }
+
     /// Every kept snapshot, oldest first.
     pub fn list(&self) -> Vec<(String, Snapshot)> {
         self.taken.lock().unwrap_or_else(|p| p.into_inner()).clone()

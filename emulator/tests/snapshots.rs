@@ -356,6 +356,14 @@ async fn snapshots_through_the_admin_endpoints() {
     assert_eq!(status, 405);
     let (status, _) = admin(&emu, "DELETE", "/_awsemu/snapshots").await;
     assert_eq!(status, 405);
+    let (status, v) = admin(&emu, "DELETE", "/_awsemu/snapshots/snap-1").await;
+    assert_eq!((status, v["deleted"].as_str()), (200, Some("snap-1")));
+    let (status, _) = admin(&emu, "POST", "/_awsemu/snapshots/snap-1/restore").await;
+    assert_eq!(status, 404);
+    let (status, _) = admin(&emu, "DELETE", "/_awsemu/snapshots/snap-1").await;
+    assert_eq!(status, 404);
+    let (_, v) = admin(&emu, "POST", "/_awsemu/snapshots").await;
+    assert_eq!(v["id"], "snap-3", "ids are not reused");
     let (status, v) = admin(&emu, "POST", "/_awsemu/snapshot").await;
     assert_eq!(status, 409, "no --state-file: {v}");
     assert!(v["error"].as_str().unwrap().contains("--state-file"), "{v}");

@@ -40,6 +40,12 @@ func (s *Server) Restore(id string) error {
 	return err
 }
 
+// DeleteSnapshot forgets snapshot id (the server keeps every snapshot in memory until then).
+func (s *Server) DeleteSnapshot(id string) error {
+	_, err := s.Admin(http.MethodDelete, "snapshots/"+id, nil)
+	return err
+}
+
 // Snapshots lists the snapshots taken, oldest first.
 func (s *Server) Snapshots() ([]Snapshot, error) {
 	body, err := s.Admin(http.MethodGet, "snapshots", nil)

@@ -64,6 +64,12 @@ func TestSnapshotAndRestore(t *testing.T) {
 	if err := s.Restore("snap-9"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("Restore(snap-9): %v", err)
 	}
+	if err := s.DeleteSnapshot(snap.ID); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.Snapshots(); err != nil || len(l) != 0 {
+		t.Fatalf("Snapshots after DeleteSnapshot: %+v %v", l, err)
+	}
 }
 
 func TestStateFileKeepsTheWorldAcrossRestarts(t *testing.T) {

@@ -68,6 +68,8 @@ def test_snapshot_and_restore(awsemu):
     assert listed[-1]["id"] == snap and listed[-1]["volumes"] == 1
     with pytest.raises(awsemu_pkg.AwsemuError, match="HTTP 404"):
         awsemu.restore("snap-999999")
+    awsemu.delete_snapshot(snap)
+    assert snap not in [s["id"] for s in awsemu.snapshots()]
 
 
 def test_session_fixture_is_the_same_server(awsemu_session, awsemu):

@@ -271,6 +271,10 @@ class Server:
         snapshot was taken (the same ids next, the same clock)."""
         self.admin("POST", f"snapshots/{snapshot_id}/restore")
 
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        """Forgets a snapshot (the server keeps each in memory until then)."""
+        self.admin("DELETE", f"snapshots/{snapshot_id}")
+
     def snapshots(self) -> List[Dict[str, Any]]:
         """The snapshots taken, oldest first (`id`, `clock_ms`, `time`, `instances`, `volumes`)."""
         return self.admin("GET", "snapshots")["snapshots"]
