@@ -1,9 +1,11 @@
 //! Control endpoints under `/_awsemu/` (outside IAM; who may call them: [`crate::exposure`]):
 //! health, reset, a state dump, the audit report, the call log, a scenario's verification,
-//! instances' metadata endpoints, the console page (`ui`, [`crate::console`]) and the injected
+//! instances' metadata endpoints, the console page (`ui`, [`crate::console`]), the injected
 //! faults (`GET` lists them with their counts and the throttle buckets, `POST` adds one entry or
-//! a list, `DELETE` clears them). `POST /moto-api/reset` is an alias of reset, so test suites
-//! written for moto's server mode run against awsemu by changing only their endpoint.
+//! a list, `DELETE` clears them) and snapshots (`/_awsemu/snapshots`, and `POST
+//! /_awsemu/snapshot` for the state file, [`crate::snapshot`]). `POST /moto-api/reset` is an
+//! alias of reset, so test suites written for moto's server mode run against awsemu by changing
+//! only their endpoint.
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
@@ -64,6 +66,9 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
     } else {
         sub.unwrap_or("")
     };
+    if let Some(answer) = snapshots(instance, method, sub) {
+        return Some(answer);
+    }
     Some(match (method, sub) {
         ("GET", "health") => {
             let g = instance.current();
@@ -147,7 +152,7 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
         ),
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/authorizations", "GET /_awsemu/policy/suggest?principal=NAME&compare=POLICY", "GET /_awsemu/calls", "GET /_awsemu/ui", "GET /_awsemu/ui/data", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "POST /moto-api/reset"]}),
+            json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/authorizations", "GET /_awsemu/policy/suggest?principal=NAME&compare=POLICY", "GET /_awsemu/calls", "GET /_awsemu/ui", "GET /_awsemu/ui/data", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "GET|POST /_awsemu/snapshots", "POST /_awsemu/snapshots/ID/restore", "DELETE /_awsemu/snapshots/ID", "POST /_awsemu/snapshot", "POST /moto-api/reset"]}),
         ),
     })
 }
@@ -197,4 +202,89 @@ fn scenario_verify(instance: &Instance) -> Response<Full<Bytes>> {
         StatusCode::CONFLICT
     };
     json_response(status, verdict.to_json(&loaded.scenario.name))
+}
+
+/// The snapshot endpoints ([`crate::snapshot`]), or `None` for another path:
+/// `POST /_awsemu/snapshots` keeps the world and answers its id, `GET /_awsemu/snapshots` lists
+/// them, `POST /_awsemu/snapshots/ID/restore` puts one back, `DELETE /_awsemu/snapshots/ID`
+/// forgets one, and `POST /_awsemu/snapshot` writes
+/// the `--state-file`.
+fn snapshots(instance: &Instance, method: &str, sub: &str) -> Option<Response<Full<Bytes>>> {
+    let not_allowed = || {
+        json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": format!("{method} is not allowed on {PREFIX}{sub}")}),
+        )
+    };
+    let summary = |id: &str, s: &crate::snapshot::Snapshot| {
+        let (instances, volumes) = s.counts();
+        json!({
+            "id": id,
+            "clock_ms": s.clock_ms(),
+            "time": crate::timefmt::format_iso8601(s.clock_ms().div_euclid(1000)),
+            "instances": instances,
+            "volumes": volumes,
+        })
+    };
+    Some(match (method, sub) {
+        ("POST", "snapshots") => {
+            let snapshot = instance.snapshot();
+            let id = instance.snapshots.keep(snapshot.clone());
+            json_response(StatusCode::OK, summary(&id, &snapshot))
+        }
+        ("GET", "snapshots") => json_response(
+            StatusCode::OK,
+            json!({"snapshots": instance.snapshots.list().iter().map(|(id, s)| summary(id, s)).collect::<Vec<_>>()}),
+        ),
+        ("POST", "snapshot") => {
+            let Some(path) = &instance.config.state_file else {
+                return Some(json_response(
+                    StatusCode::CONFLICT,
+                    json!({"error": "no state file: start with awsemu serve --state-file PATH"}),
+                ));
+            };
+            let snapshot = instance.snapshot();
+            match instance.snapshots.write_file(&snapshot, path) {
+                Ok(bytes) => json_response(
+                    StatusCode::OK,
+                    json!({"written": path.display().to_string(), "bytes": bytes, "clock_ms": snapshot.clock_ms()}),
+                ),
+                Err(e) => json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": e})),
+            }
+        }
+        (_, "snapshots" | "snapshot") => not_allowed(),
+        _ => {
+            let rest = sub.strip_prefix("snapshots/")?;
+            let unknown = |id: &str| {
+                json_response(
+                    StatusCode::NOT_FOUND,
+                    json!({"error": format!("no snapshot {id} (GET {PREFIX}snapshots lists them)")}),
+                )
+            };
+            if !rest.contains('/') {
+                // DELETE /_awsemu/snapshots/ID: a kept world's memory back.
+                if method != "DELETE" {
+                    return Some(not_allowed());
+                }
+                return Some(match instance.snapshots.forget(rest) {
+                    true => json_response(StatusCode::OK, json!({"deleted": rest})),
+                    false => unknown(rest),
+                });
+            }
+            let id = rest.strip_suffix("/restore")?;
+            if method != "POST" {
+                return Some(not_allowed());
+            }
+            let Some(snapshot) = instance.snapshots.get(id) else {
+                return Some(unknown(id));
+            };
+            match instance.restore(&snapshot) {
+                Ok(()) => json_response(
+                    StatusCode::OK,
+                    json!({"restored": id, "clock_ms": snapshot.clock_ms()}),
+                ),
+                Err(e) => json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": e})),
+            }
+        }
+    })
 }

@@ -112,6 +112,20 @@ impl Audit {
         }
     }
 
+    /// An audit holding these `(caller ARN, check, count)` (a restored snapshot's).
+    pub fn from_checks(checks: &[(String, AuthCheck, u64)]) -> Audit {
+        let mut all: HashMap<String, HashMap<AuthCheck, u64>> = HashMap::new();
+        for (caller, check, n) in checks {
+            *all.entry(caller.clone())
+                .or_default()
+                .entry(check.clone())
+                .or_default() += n;
+        }
+        Audit {
+            checks: Mutex::new(all),
+        }
+    }
+
     /// Every `(caller ARN, check, count)`, sorted so that reports repeat byte for byte.
     pub fn checks(&self) -> Vec<(String, AuthCheck, u64)> {
         let Ok(all) = self.checks.lock() else {

@@ -59,6 +59,13 @@ impl Clock {
         self.now_ms().div_euclid(1000)
     }
 
+    /// Sets the clock to `ms` (a restored snapshot's time); a real clock goes on from there.
+    pub fn set_ms(&self, ms: i64) {
+        let offset = self.offset_ms.load(Ordering::Relaxed);
+        let base = self.now_ms() - offset;
+        self.offset_ms.store(ms - base, Ordering::Relaxed);
+    }
+
     /// Moves the clock forward (either mode).
     pub fn advance(&self, by: std::time::Duration) {
         self.offset_ms

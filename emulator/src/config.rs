@@ -65,6 +65,9 @@ pub struct Config {
     /// want a request signed with an admin principal's keys (see [`crate::exposure`]). Set by
     /// `serve --bind` and [`crate::EmulatorBuilder::start_on`] for a non-loopback address.
     pub exposed: bool,
+    /// `serve --state-file`: restored at start when it exists, written at shutdown and on
+    /// `POST /_awsemu/snapshot` (see [`crate::snapshot`]).
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -86,6 +89,7 @@ impl Default for Config {
             faults: Vec::new(),
             limits: Default::default(),
             exposed: false,
+            state_file: None,
         }
     }
 }
@@ -113,6 +117,8 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     pub max_header_bytes: Option<usize>,
     pub max_headers: Option<usize>,
+    /// Relative to the config file's folder.
+    pub state_file: Option<PathBuf>,
     #[serde(flatten)]
     pub identities: IdentityConfig,
 }
@@ -134,6 +140,7 @@ const FILE_KEYS: &[&str] = &[
     "max_connections",
     "max_header_bytes",
     "max_headers",
+    "state_file",
     "replace_defaults",
     "policies",
     "roles",
@@ -207,6 +214,15 @@ impl FileConfig {
         }
         if let Some(n) = self.max_headers {
             limits.max_headers = n;
+        }
+        if let Some(f) = self.state_file {
+            let dir = path
+                .and_then(Path::parent)
+                .filter(|d| !d.as_os_str().is_empty());
+            config.state_file = Some(match dir {
+                Some(d) if f.is_relative() => d.join(f),
+                _ => f,
+            });
         }
         config.opt_in_regions.extend(self.opt_in_regions);
         config.faults.extend(self.faults);

@@ -22,11 +22,13 @@ use crate::auth::identities::IdentityConfig;
 use crate::config::{Config, FileConfig, IamMode};
 use crate::faults::{FaultSpec, Faults};
 use crate::instance::Instance;
+use crate::snapshot::Snapshot;
 
 /// Builds an [`Emulator`].
 #[derive(Debug, Default, Clone)]
 pub struct EmulatorBuilder {
     config: Config,
+    from: Option<Snapshot>,
 }
 
 /// Access keys for one principal.
@@ -168,6 +170,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Starts from a snapshot's world ([`Emulator::snapshot`]) instead of a fresh one: its
+    /// resources, ids, clock, IAM entities, faults and audit. Its account is taken, and a manual
+    /// clock if it had one; the rest of the configuration is this builder's. Each emulator gets
+    /// its own copy, so any number can start from one snapshot without seeing each other.
+    pub fn from_snapshot(mut self, snapshot: &Snapshot) -> Self {
+        self.from = Some(snapshot.clone());
+        self
+    }
+
     /// Starts on `127.0.0.1` with a free port.
     pub async fn start(self) -> Result<Emulator, String> {
         self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
@@ -176,7 +187,16 @@ impl EmulatorBuilder {
     /// Starts on the given address.
     pub async fn start_on(mut self, addr: SocketAddr) -> Result<Emulator, String> {
         self.config.exposed |= !addr.ip().is_loopback();
+        if let Some(s) = &self.from {
+            self.config.account_id = s.account_id().to_string();
+            if s.picture().manual_clock && self.config.manual_clock_start_ms.is_none() {
+                self.config.manual_clock_start_ms = Some(s.clock_ms());
+            }
+        }
         let instance = Arc::new(Instance::new(self.config)?);
+        if let Some(s) = &self.from {
+            instance.restore(s)?;
+        }
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot bind {addr}: {e}"))?;
@@ -275,6 +295,19 @@ impl Emulator {
     /// Back to the initial world.
     pub fn reset(&self) -> Result<(), String> {
         self.instance.reset()
+    }
+
+    /// The whole emulator now: resources, ids, clock, IAM entities, faults, audit (see
+    /// [`crate::snapshot`]). Restore it here or start other emulators from it
+    /// ([`EmulatorBuilder::from_snapshot`]); [`Snapshot::write_file`] keeps it on disk.
+    pub fn snapshot(&self) -> Snapshot {
+        self.instance.snapshot()
+    }
+
+    /// Back to a snapshot's world: from here on the emulator answers as it did when the snapshot
+    /// was taken (same ids next, same clock).
+    pub fn restore(&self, snapshot: &Snapshot) -> Result<(), String> {
+        self.instance.restore(snapshot)
     }
 
     /// The instance behind the server, for direct inspection in tests.

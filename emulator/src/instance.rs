@@ -26,6 +26,7 @@ use crate::protocol::validate;
 use crate::protocol::{AwsError, Protocol, ServiceId};
 use crate::recorder::{Recorder, Trace};
 use crate::services::{self, authz, Authorization, Call, Lookup};
+use crate::snapshot::{Picture, Snapshot};
 use crate::state::World;
 
 /// A request as the HTTP layer received it.
@@ -79,6 +80,8 @@ pub struct Instance {
     /// The scenario `serve --scenario` loaded, whose final expectations
     /// `/_awsemu/scenario/verify` checks.
     pub scenario: std::sync::OnceLock<Arc<crate::scenario::Loaded>>,
+    /// What `POST /_awsemu/snapshots` took (kept across reset and restore).
+    pub snapshots: crate::snapshot::Store,
     current: RwLock<Arc<Generation>>,
 }
 
@@ -121,6 +124,7 @@ impl Instance {
             imds: Default::default(),
             calls: Recorder::default(),
             scenario: Default::default(),
+            snapshots: Default::default(),
             current: RwLock::new(Arc::new(generation)),
         })
     }
@@ -155,6 +159,52 @@ impl Instance {
         match self.current.write() {
             Ok(mut g) => *g = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
+
+    /// The whole emulator now (see [`crate::snapshot`]).
+    pub fn snapshot(&self) -> Snapshot {
+        let g = self.current();
+        Snapshot::new(Picture {
+            account_id: self.config.account_id.clone(),
+            clock_ms: self.clock.now_ms(),
+            manual_clock: self.clock.mode() == ClockMode::Manual,
+            world: g.world.save(),
+            identities: g.identities.save(),
+            faults: self.faults.save(),
+            audit: g.audit.checks(),
+        })
+    }
+
+    /// Puts a snapshot's world, faults and clock in place, as reset puts a fresh world: the
+    /// generation is swapped whole, so a request sees the old world or the new one. Refused with
+    /// nothing changed when the snapshot is of another account or does not load.
+    pub fn restore(&self, snapshot: &Snapshot) -> Result<(), String> {
+        let p = snapshot.picture();
+        if p.account_id != self.config.account_id {
+            return Err(format!(
+                "the snapshot is of account {}, this emulator's is {}",
+                p.account_id, self.config.account_id
+            ));
+        }
+        let mut identities = Identities::build(
+            &self.config.account_id,
+            &self.config.identities,
+            self.config.base_dir.as_deref(),
+            p.clock_ms,
+        )?;
+        identities.load(&p.identities)?;
+        let restored = Arc::new(Generation {
+            world: World::load(&self.config, &p.world)?,
+            identities,
+            audit: Audit::from_checks(&p.audit),
+        });
+        self.faults.load(&p.faults)?;
+        self.clock.set_ms(p.clock_ms);
+        match self.current.write() {
+            Ok(mut g) => *g = restored,
+            Err(poisoned) => *poisoned.into_inner() = restored,
         }
         Ok(())
     }

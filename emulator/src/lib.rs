@@ -33,6 +33,9 @@
 //!   `--iam audit`); [`least_privilege`]: the smallest policy that allows what a role did.
 //! - [`recorder`]: the call log every answered call goes to (bounded, in memory; JSON lines with
 //!   `serve --record`); [`instance::Instance::call`] makes one call from inside, without HTTP.
+//! - [`snapshot`]: the whole emulator as one value and the state file's format: `serve
+//!   --state-file`, `/_awsemu/snapshots`, [`Emulator::snapshot`] and
+//!   [`EmulatorBuilder::from_snapshot`].
 //! - [`scenario`]: scenario files — world, faults, steps, expectations — their runner, and the
 //!   text, JSON and JUnit reports of many files.
 //! - [`emulator`]: the embedding API: [`Emulator::builder`] … `start().await` in a test.
@@ -56,8 +59,10 @@ pub mod recorder;
 pub mod scenario;
 pub mod server;
 pub mod services;
+pub mod snapshot;
 pub mod state;
 pub mod timefmt;
 
 pub use config::{Config, IamMode};
 pub use emulator::{Credentials, Emulator, EmulatorBuilder};
+pub use snapshot::Snapshot;

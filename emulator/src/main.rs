@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve every emulated AWS API on one HTTP endpoint until SIGINT or SIGTERM.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Work with IAM policy documents.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -125,6 +125,11 @@ struct ServeArgs {
     /// Write every answered call to this file as JSON lines (see `scenario from-recording`).
     #[arg(long, env = "AWSEMU_RECORD")]
     record: Option<PathBuf>,
+    /// Keep the world in this file: restored at start when it exists (a file of another format
+    /// version, or a damaged one, is refused), written atomically at shutdown (SIGTERM, Ctrl-C)
+    /// and on POST /_awsemu/snapshot.
+    #[arg(long, env = "AWSEMU_STATE_FILE")]
+    state_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -182,7 +187,7 @@ struct CheckArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Policy(PolicyCommand::Check(args)) => policy_check(args),
         Command::Policy(PolicyCommand::Suggest(args)) => policy_suggest(args),
         Command::Scenario(cmd) => scenario_command(cmd),
@@ -230,6 +235,9 @@ fn build_config(args: &ServeArgs, mut config: Config) -> Result<Config, String> 
     }
     if let Some(n) = args.max_headers {
         limits.max_headers = n;
+    }
+    if let Some(f) = &args.state_file {
+        config.state_file = Some(f.clone());
     }
     config.exposed = !args.bind.is_loopback();
     config.instance_limit = args.instance_limit;
@@ -294,6 +302,22 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     }
+    // The state file, when there is one, carries on the world it saved (over a scenario's).
+    if let Some(path) = instance.config.state_file.clone() {
+        awsemu::snapshot::remove_stale_temporaries(&path);
+        if path.exists() {
+            let restored = awsemu::Snapshot::read_file(&path).and_then(|s| {
+                instance
+                    .restore(&s)
+                    .map_err(|e| format!("state file {}: {e}", path.display()))
+            });
+            if let Err(e) = restored {
+                eprintln!("awsemu: {e}");
+                return ExitCode::from(2);
+            }
+            tracing::info!(path = %path.display(), "restored the state file");
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -317,9 +341,20 @@ fn serve(args: ServeArgs) -> ExitCode {
         if instance.config.exposed {
             eprintln!("{}", awsemu::exposure::warning(local));
         }
+        let shutdown = shutdown_signal();
         print_banner(&instance, local);
-        awsemu::server::serve(listener, instance.clone(), shutdown_signal()).await;
+        awsemu::server::serve(listener, instance.clone(), shutdown).await;
         tracing::info!("awsemu stopped");
+        if let Some(path) = &instance.config.state_file {
+            let snapshot = instance.snapshot();
+            match instance.snapshots.write_file(&snapshot, path) {
+                Ok(bytes) => tracing::info!(path = %path.display(), bytes, "wrote the state file"),
+                Err(e) => {
+                    eprintln!("awsemu: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
         match instance.scenario.get() {
             Some(loaded) => print_verdict(&instance, loaded),
             None => ExitCode::SUCCESS,
@@ -358,26 +393,46 @@ fn print_banner(instance: &Instance, addr: SocketAddr) {
     let _ = stdout.flush();
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: called before the banner, a signal sent as soon as the banner is read
+/// still shuts down cleanly (and writes the state file) instead of killing the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => {
+                        let _ = s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => {
+                        let _ = s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = int => {},
+                _ = term => {},
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing in-flight requests");
     }
-    tracing::info!("shutting down: finishing in-flight requests");
 }
 
 fn policy_check(args: CheckArgs) -> ExitCode {

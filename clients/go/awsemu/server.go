@@ -79,6 +79,10 @@ func WithConfigJSON(config []byte) Option {
 // final expectations do not hold.
 func WithScenario(path string) Option { return WithArgs("--scenario", path) }
 
+// WithStateFile keeps the world in a file (`--state-file`): restored at start when it exists,
+// written at Close (SIGTERM) and by SaveState.
+func WithStateFile(path string) Option { return WithArgs("--state-file", path) }
+
 // WithArgs passes further flags to `awsemu serve` (see `awsemu serve --help`).
 func WithArgs(args ...string) Option {
 	return func(s *settings) { s.args = append(s.args, args...) }

@@ -54,6 +54,24 @@ def test_reset_leaves_no_trace_of_a_deleted_world(awsemu):
     assert error(e)[:2] == ("InvalidVolume.NotFound", 400)
 
 
+def test_snapshot_and_restore(awsemu):
+    ec2 = awsemu.client("ec2")
+    first = ec2.create_volume(AvailabilityZone=AZ, Size=10)["VolumeId"]
+    snap = awsemu.snapshot()
+    second = ec2.create_volume(AvailabilityZone=AZ, Size=10)["VolumeId"]
+    awsemu.restore(snap)
+    # The same ids next: the volume made after the snapshot is made again (a call in between
+    # would take an id of its own, its request id).
+    assert ec2.create_volume(AvailabilityZone=AZ, Size=10)["VolumeId"] == second
+    assert volume_ids(ec2) == sorted([first, second])
+    listed = awsemu.snapshots()
+    assert listed[-1]["id"] == snap and listed[-1]["volumes"] == 1
+    with pytest.raises(awsemu_pkg.AwsemuError, match="HTTP 404"):
+        awsemu.restore("snap-999999")
+    awsemu.delete_snapshot(snap)
+    assert snap not in [s["id"] for s in awsemu.snapshots()]
+
+
 def test_session_fixture_is_the_same_server(awsemu_session, awsemu):
     assert awsemu is awsemu_session
     assert awsemu.endpoint.startswith("http://127.0.0.1:")

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::principal::{unique_tail, ID_ALPHABET};
 use crate::iam::{Policy, PolicyDocument};
 use crate::protocol::AwsError;
@@ -33,10 +35,45 @@ pub mod quota {
 pub const DEFAULT_MAX_SESSION_SECS: i64 = 3600;
 
 /// A policy document as it was given (IAM answers with this text, URL-encoded) and compiled.
+/// A snapshot keeps the text alone and compiles it again when read back: as an identity policy,
+/// or as a resource policy where the field says `with = "trust_document"`.
 #[derive(Debug, Clone)]
 pub struct Document {
     pub text: String,
     pub parsed: Arc<PolicyDocument>,
+}
+
+impl serde::Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Document {
+    /// An identity policy's text (inline and managed policies).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let parsed = PolicyDocument::parse(&text)
+            .map_err(|e| serde::de::Error::custom(format!("policy document: {e}")))?;
+        Ok(Document::new(text, parsed))
+    }
+}
+
+/// A role's trust policy in a snapshot: compiled as the resource policy it is.
+mod trust_document {
+    use super::{Document, PolicyDocument};
+    use serde::Deserialize;
+
+    pub fn serialize<S: serde::Serializer>(doc: &Document, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&doc.text)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Document, D::Error> {
+        let text = String::deserialize(d)?;
+        let parsed = PolicyDocument::parse_resource_policy(&text)
+            .map_err(|e| serde::de::Error::custom(format!("trust policy: {e}")))?;
+        Ok(Document::new(text, parsed))
+    }
 }
 
 impl Document {
@@ -54,7 +91,7 @@ impl Document {
 }
 
 /// An IAM role.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Role {
     pub name: String,
     pub path: String,
@@ -63,6 +100,7 @@ pub struct Role {
     pub arn: String,
     pub created_ms: i64,
     /// The trust policy: who may assume the role.
+    #[serde(with = "trust_document")]
     pub trust: Document,
     pub description: Option<String>,
     pub max_session_secs: i64,
@@ -79,7 +117,7 @@ pub struct Role {
 
 /// A managed policy: customer managed (`arn:aws:iam::ACCOUNT:policy/…`) or AWS managed
 /// (`arn:aws:iam::aws:policy/…`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManagedPolicy {
     pub name: String,
     pub path: String,
@@ -100,7 +138,7 @@ impl ManagedPolicy {
 }
 
 /// An instance profile: the container EC2 passes a role to an instance in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstanceProfile {
     pub name: String,
     pub path: String,
@@ -136,7 +174,7 @@ pub struct NewPolicy {
 }
 
 /// The IAM entities of one account.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Directory {
     account: String,
     /// By lower-cased name: IAM names are unique without regard to case.

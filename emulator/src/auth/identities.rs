@@ -25,7 +25,7 @@ use crate::protocol::AwsError;
 use crate::state::ids::IdGen;
 
 /// One access key and whom it stands for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Credential {
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -123,6 +123,18 @@ pub struct Identities {
     /// Instance-profile sessions by (profile ARN, instance id): the metadata service asks often,
     /// and AWS hands an instance the same credentials until they are close to expiry.
     instance_sessions: DashMap<(String, String), Arc<Credential>>,
+}
+
+/// What a snapshot keeps of the identities: the IAM entities (as the API left them) and the
+/// temporary credentials handed out. Users and long-lived keys come from the configuration, so a
+/// restore builds them from it as a start does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdentitiesState {
+    pub directory: Directory,
+    /// STS and metadata-service credentials, by access key id.
+    pub temporary: Vec<Credential>,
+    /// The metadata service's cached sessions: (profile ARN, instance id, access key id).
+    pub instance_sessions: Vec<(String, String, String)>,
 }
 
 /// Temporary credentials of a role session, as STS and the metadata service hand them out.
@@ -396,6 +408,51 @@ impl Identities {
 
     pub fn account(&self) -> &str {
         &self.account
+    }
+
+    /// The entities and temporary credentials, for a snapshot.
+    pub fn save(&self) -> IdentitiesState {
+        let mut temporary: Vec<Credential> = (self.credentials.iter())
+            .filter(|c| c.session_token.is_some())
+            .map(|c| Credential::clone(&c))
+            .collect();
+        temporary.sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
+        let mut instance_sessions: Vec<(String, String, String)> = (self.instance_sessions.iter())
+            .map(|e| {
+                let (profile, instance) = e.key().clone();
+                (profile, instance, e.value().access_key_id.clone())
+            })
+            .collect();
+        instance_sessions.sort();
+        IdentitiesState {
+            directory: self.directory().clone(),
+            temporary,
+            instance_sessions,
+        }
+    }
+
+    /// Puts a snapshot's entities and temporary credentials in place of those built from the
+    /// configuration (a snapshot of another account is refused).
+    pub fn load(&mut self, saved: &IdentitiesState) -> Result<(), String> {
+        if saved.directory.account() != self.account {
+            return Err(format!(
+                "its IAM entities are of account {}, this emulator's is {}",
+                saved.directory.account(),
+                self.account
+            ));
+        }
+        *crate::state::write(&self.directory) = saved.directory.clone();
+        for c in &saved.temporary {
+            self.credentials
+                .insert(c.access_key_id.clone(), Arc::new(c.clone()));
+        }
+        for (profile, instance, key) in &saved.instance_sessions {
+            if let Some(c) = self.credential(key) {
+                self.instance_sessions
+                    .insert((profile.clone(), instance.clone()), c);
+            }
+        }
+        Ok(())
     }
 
     /// The IAM entities, to read. Do not hold the guard across `.await` or while calling back into

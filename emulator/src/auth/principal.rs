@@ -1,7 +1,7 @@
 //! Who is calling: the identity a verified access key stands for.
 
 /// The kind of identity, which decides the caller ARN's shape and where its policies come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PrincipalKind {
     /// An IAM user with its own attached policies.
     User,
@@ -11,7 +11,7 @@ pub enum PrincipalKind {
 }
 
 /// A caller, as the request context of IAM sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Principal {
     /// The friendly name used in logs and reports (`worker`, `admin`).
     pub name: String,

@@ -64,7 +64,7 @@ impl ConsistencySpec {
 }
 
 /// One hidden resource.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HiddenEntry {
     pub id: String,
     pub region: String,
@@ -104,6 +104,13 @@ impl Unseen {
 }
 
 impl Hidden {
+    /// The hidden resources of a restored snapshot.
+    pub fn from_entries(entries: Vec<HiddenEntry>) -> Hidden {
+        Hidden {
+            entries: Mutex::new(entries),
+        }
+    }
+
     /// Hides what a create made, as `spec` says.
     pub fn hide(&self, ids: &[String], region: &str, spec: &ConsistencySpec, now_ms: i64) {
         let Ok(mut e) = self.entries.lock() else {

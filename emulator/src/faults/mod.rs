@@ -190,6 +190,37 @@ impl Default for Faults {
     }
 }
 
+/// Everything in force with its counts, the buckets' levels and the probability generator's
+/// place: what a snapshot keeps, so a restored emulator fires the same faults on the same calls.
+/// (Entries are stored unflattened: a rule refuses unknown keys, which `flatten` cannot carry.)
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FaultsState {
+    pub rules: Vec<RuleState>,
+    pub throttles: Vec<EntryState<ThrottleSpec>>,
+    pub consistency: Vec<EntryState<ConsistencySpec>>,
+    /// Each bucket with its last refill time (ms).
+    pub buckets: Vec<(throttle::Bucket, i64)>,
+    pub rng_seed: u64,
+    pub rng_drawn: u64,
+}
+
+/// A rule in force, in a snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuleState {
+    pub rule: FaultRule,
+    pub seen: u64,
+    pub fired: u64,
+    pub remaining: Option<u32>,
+    pub origin: Origin,
+}
+
+/// A throttle or consistency entry in force, in a snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntryState<T> {
+    pub spec: T,
+    pub origin: Origin,
+}
+
 /// Everything in force, for `GET /_awsemu/faults`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Listing {
@@ -253,6 +284,95 @@ impl Faults {
         }
         for spec in configured {
             self.add_from(spec.clone(), Origin::Config)?;
+        }
+        Ok(())
+    }
+
+    /// The whole fault state, for a snapshot.
+    pub fn save(&self) -> FaultsState {
+        let s = self.state();
+        let (rng_seed, rng_drawn) = self
+            .rng
+            .lock()
+            .map(|g| (g.seed(), g.drawn()))
+            .unwrap_or_else(|p| (p.get_ref().seed(), p.get_ref().drawn()));
+        FaultsState {
+            rules: (s.rules.iter())
+                .map(|r| RuleState {
+                    rule: r.rule.clone(),
+                    seen: r.seen,
+                    fired: r.fired,
+                    remaining: r.remaining,
+                    origin: r.origin,
+                })
+                .collect(),
+            throttles: (s.throttles.iter())
+                .map(|t| EntryState {
+                    spec: t.spec.clone(),
+                    origin: t.origin,
+                })
+                .collect(),
+            consistency: (s.consistency.iter())
+                .map(|c| EntryState {
+                    spec: c.spec.clone(),
+                    origin: c.origin,
+                })
+                .collect(),
+            buckets: (s.buckets.values())
+                .map(|b| (b.clone(), b.last_ms()))
+                .collect(),
+            rng_seed,
+            rng_drawn,
+        }
+    }
+
+    /// Puts a snapshot's fault state in force instead of the current one. Refused (nothing
+    /// changed) when an entry is invalid.
+    pub fn load(&self, saved: &FaultsState) -> Result<(), String> {
+        for r in &saved.rules {
+            r.rule.validate()?;
+        }
+        for t in &saved.throttles {
+            t.spec.validate()?;
+        }
+        for c in &saved.consistency {
+            c.spec.validate()?;
+        }
+        let state = State {
+            rules: (saved.rules.iter())
+                .map(|r| ActiveRule {
+                    rule: r.rule.clone(),
+                    seen: r.seen,
+                    fired: r.fired,
+                    remaining: r.remaining,
+                    origin: r.origin,
+                })
+                .collect(),
+            throttles: (saved.throttles.iter())
+                .map(|t| ActiveThrottle {
+                    spec: t.spec.clone(),
+                    origin: t.origin,
+                })
+                .collect(),
+            consistency: (saved.consistency.iter())
+                .map(|c| ActiveConsistency {
+                    spec: c.spec.clone(),
+                    origin: c.origin,
+                })
+                .collect(),
+            buckets: (saved.buckets.iter())
+                .map(|(b, last_ms)| {
+                    let mut b = b.clone();
+                    b.set_last_ms(*last_ms);
+                    (b.key(), b)
+                })
+                .collect(),
+        };
+        *self.state() = state;
+        let resumed = IdGen::resumed(saved.rng_seed, saved.rng_drawn);
+        match self.rng.lock() {
+            Ok(mut g) => *g = resumed,
+            Err(p) => *p.into_inner() = resumed,
         }
         Ok(())
     }

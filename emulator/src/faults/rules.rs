@@ -216,7 +216,7 @@ pub struct ActiveRule {
 }
 
 /// Where a fault came from: the start configuration survives reset, live additions do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     Config,

@@ -235,7 +235,7 @@ impl ThrottleSpec {
 }
 
 /// One bucket's level.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bucket {
     pub account: String,
     pub region: String,
@@ -262,6 +262,25 @@ impl Bucket {
             tokens: f64::from(size.capacity),
             last_ms: now_ms,
         }
+    }
+
+    /// Virtual time of the last refill (a snapshot keeps it, the listing does not show it).
+    pub fn last_ms(&self) -> i64 {
+        self.last_ms
+    }
+
+    pub fn set_last_ms(&mut self, ms: i64) {
+        self.last_ms = ms;
+    }
+
+    /// The key the bucket is kept under: (account, region, service, category).
+    pub fn key(&self) -> (String, String, String, String) {
+        (
+            self.account.clone(),
+            self.region.clone(),
+            self.service.clone(),
+            self.category.clone(),
+        )
     }
 
     /// Refills for the time passed, then takes a token if there is one.

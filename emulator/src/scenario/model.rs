@@ -81,6 +81,11 @@ pub type Tags = BTreeMap<String, String>;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct World {
+    /// A state file (`serve --state-file`, `POST /_awsemu/snapshot`) to start from, relative to
+    /// the scenario file: its whole world (resources, ids, clock, IAM entities, faults) comes
+    /// first, and the resources below are made on top of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// Regions the world and steps use besides the scenario's `region`. Opt-in regions named
     /// here are enabled, as for an account that opted in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

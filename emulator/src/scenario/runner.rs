@@ -219,6 +219,14 @@ pub fn prepare(
     base_dir: Option<&Path>,
 ) -> Result<Loaded, String> {
     let before = instance.calls.last_seq();
+    if let Some(state) = &s.world.state {
+        let path = base_dir
+            .map(|d| d.join(state))
+            .unwrap_or_else(|| state.into());
+        crate::snapshot::Snapshot::read_file(&path)
+            .and_then(|snapshot| instance.restore(&snapshot))
+            .map_err(|e| format!("world: {e}"))?;
+    }
     let symbols = world::build(instance, s, base_dir)?;
     for spec in fault_rules(&s.faults)? {
         instance.faults.add(spec)?;

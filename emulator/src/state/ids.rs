@@ -27,6 +27,24 @@ impl IdGen {
         }
     }
 
+    /// A generator that goes on from where one with `seed` stood after `drawn` draws (a restored
+    /// snapshot: the ids that come next are those the original would have given).
+    pub fn resumed(seed: u64, drawn: u64) -> IdGen {
+        IdGen {
+            seed,
+            counter: AtomicU64::new(drawn),
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// How many draws were made so far.
+    pub fn drawn(&self) -> u64 {
+        self.counter.load(Ordering::Relaxed)
+    }
+
     /// An independent generator for a named part of the world (a region's account shape), so its
     /// ids do not depend on the order parts are first used in.
     pub fn fork(&self, name: &str) -> IdGen {

@@ -8,6 +8,7 @@ pub mod regions;
 pub mod tags;
 pub mod timing;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use dashmap::DashMap;
@@ -100,6 +101,61 @@ impl World {
         Some(self.ecr.entry(r.name).or_default().value().clone())
     }
 
+    /// Every resource of every region in use, the id generator's place and what consistency
+    /// faults hide: what a snapshot keeps of the world. Each region is copied under its own read
+    /// lock.
+    pub fn save(&self) -> WorldState {
+        fn copy<T: Clone>(map: &DashMap<&'static str, Arc<RwLock<T>>>) -> BTreeMap<String, T> {
+            let regions: Vec<(&'static str, Arc<RwLock<T>>)> =
+                map.iter().map(|e| (*e.key(), e.value().clone())).collect();
+            (regions.into_iter())
+                .map(|(k, v)| (k.to_string(), read(&v).clone()))
+                .collect()
+        }
+        WorldState {
+            seed: self.seed,
+            ids_drawn: self.ids.drawn(),
+            ec2: copy(&self.ec2),
+            kms: copy(&self.kms),
+            ecr: copy(&self.ecr),
+            hidden: self.hidden.list(),
+        }
+    }
+
+    /// The world a snapshot saved, under this configuration's timing and limits. Fails when it
+    /// names a region awsemu does not know.
+    pub fn load(config: &crate::config::Config, saved: &WorldState) -> Result<World, String> {
+        fn region_name(name: &str) -> Result<&'static regions::Region, String> {
+            regions::region(name).ok_or_else(|| format!("it names an unknown region '{name}'"))
+        }
+        fn place<T>(
+            saved: &BTreeMap<String, T>,
+            mut fix: impl FnMut(&'static regions::Region, T) -> T,
+        ) -> Result<DashMap<&'static str, Arc<RwLock<T>>>, String>
+        where
+            T: Clone,
+        {
+            let map = DashMap::new();
+            for (name, region) in saved {
+                let r = region_name(name)?;
+                map.insert(r.name, Arc::new(RwLock::new(fix(r, region.clone()))));
+            }
+            Ok(map)
+        }
+        let mut world = World::new(config);
+        world.seed = saved.seed;
+        world.ids = IdGen::resumed(saved.seed, saved.ids_drawn);
+        world.ec2 = place(&saved.ec2, |r, mut region| {
+            region.region = r;
+            region.rebuild_indexes();
+            region
+        })?;
+        world.kms = place(&saved.kms, |_, k| k)?;
+        world.ecr = place(&saved.ecr, |_, e| e)?;
+        world.hidden = crate::faults::consistency::Hidden::from_entries(saved.hidden.clone());
+        Ok(world)
+    }
+
     /// A JSON picture of every resource, for `/_awsemu/state`.
     pub fn dump(&self) -> serde_json::Value {
         serde_json::json!({
@@ -109,6 +165,19 @@ impl World {
             "ecr": dump_regions(&self.ecr),
         })
     }
+}
+
+/// What a snapshot keeps of a [`World`] (see [`World::save`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct WorldState {
+    /// The seed of the id generator and of the regions' account shapes.
+    pub seed: u64,
+    /// Ids drawn so far: the restored generator goes on from here.
+    pub ids_drawn: u64,
+    pub ec2: BTreeMap<String, Ec2Region>,
+    pub kms: BTreeMap<String, KmsRegion>,
+    pub ecr: BTreeMap<String, EcrRegion>,
+    pub hidden: Vec<crate::faults::consistency::HiddenEntry>,
 }
 
 /// One service's per-region state as a JSON object keyed by region, in region order.

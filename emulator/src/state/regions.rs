@@ -153,6 +153,12 @@ pub struct Zone {
     pub region: &'static str,
 }
 
+/// A placeholder region for a value read back before its real region is set (snapshots key EC2
+/// regions by name and set it right after).
+pub fn first() -> &'static Region {
+    &REGIONS[0]
+}
+
 pub fn region(name: &str) -> Option<&'static Region> {
     REGIONS.iter().find(|r| r.name == name)
 }

@@ -261,6 +261,24 @@ class Server:
     def clear_faults(self) -> None:
         self.admin("DELETE", "faults")
 
+    def snapshot(self) -> str:
+        """Keeps the whole world as it is now (`POST /_awsemu/snapshots`: resources, ids, clock, IAM
+        entities, faults) and answers its id for `restore`. Snapshots outlive `reset`."""
+        return self.admin("POST", "snapshots")["id"]
+
+    def restore(self, snapshot_id: str) -> None:
+        """Puts a snapshot's world back: from then on the server answers as it did when the
+        snapshot was taken (the same ids next, the same clock)."""
+        self.admin("POST", f"snapshots/{snapshot_id}/restore")
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        """Forgets a snapshot (the server keeps each in memory until then)."""
+        self.admin("DELETE", f"snapshots/{snapshot_id}")
+
+    def snapshots(self) -> List[Dict[str, Any]]:
+        """The snapshots taken, oldest first (`id`, `clock_ms`, `time`, `instances`, `volumes`)."""
+        return self.admin("GET", "snapshots")["snapshots"]
+
     # -- credentials and clients --------------------------------------------------------------
 
     def role_arn(self, role: str) -> str:

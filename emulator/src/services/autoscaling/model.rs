@@ -8,10 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything Auto Scaling holds in a region, by name.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Autoscaling {
     pub launch_configurations: BTreeMap<String, LaunchConfiguration>,
     pub groups: BTreeMap<String, Group>,
@@ -19,7 +19,7 @@ pub struct Autoscaling {
 
 /// `Ebs` of a launch configuration's block device mapping, as given (absent members stay absent
 /// in DescribeLaunchConfigurations, as in AWS).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ebs {
     pub snapshot_id: Option<String>,
     pub volume_size: Option<i64>,
@@ -31,7 +31,7 @@ pub struct Ebs {
 }
 
 /// One `BlockDeviceMappings` member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockDevice {
     pub device_name: String,
     pub virtual_name: Option<String>,
@@ -40,7 +40,7 @@ pub struct BlockDevice {
 }
 
 /// `MetadataOptions`, each member when given.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetadataOptions {
     pub http_tokens: Option<String>,
     pub http_put_response_hop_limit: Option<i64>,
@@ -48,7 +48,7 @@ pub struct MetadataOptions {
 }
 
 /// A launch configuration: what a group's instances are launched from. Immutable once created.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LaunchConfiguration {
     pub name: String,
     pub arn: String,
@@ -76,14 +76,14 @@ pub struct LaunchConfiguration {
 }
 
 /// A group tag (`TagDescription` without the resource, which is the group).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupTag {
     pub value: String,
     pub propagate_at_launch: bool,
 }
 
 /// Why a member is on its way out (it no longer counts towards the desired capacity).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Leaving {
     /// The group terminated it: scale-in, or the group's deletion.
     ScaledIn,
@@ -93,7 +93,7 @@ pub enum Leaving {
 }
 
 /// An instance the group launched.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Member {
     pub instance_id: String,
     pub zone: String,
@@ -112,7 +112,7 @@ pub struct Member {
 
 /// What a traffic source is: `elb` (a classic load balancer, by name) or `elbv2` (a target group,
 /// by ARN).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SourceKind {
     Elb,
     Elbv2,
@@ -131,14 +131,14 @@ impl SourceKind {
 /// Which API attached a traffic source: the load balancer APIs (CreateAutoScalingGroup,
 /// AttachLoadBalancers, AttachLoadBalancerTargetGroups) or AttachTrafficSources. AWS keeps them
 /// apart: DescribeLoadBalancerTargetGroups and DetachLoadBalancerTargetGroups see only the first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AttachedBy {
     LoadBalancerApi,
     TrafficSourceApi,
 }
 
 /// A load balancer or target group attached to a group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrafficSource {
     pub kind: SourceKind,
     /// The load balancer's name or the target group's ARN.
@@ -153,7 +153,7 @@ pub struct TrafficSource {
 }
 
 /// An Auto Scaling group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
     pub name: String,
     pub arn: String,

@@ -6,14 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::state::ids::IdGen;
 use crate::state::regions::Region;
 use crate::state::tags::Tags;
 
 /// A VPC.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Vpc {
     pub id: String,
     pub cidr: String,
@@ -23,7 +23,7 @@ pub struct Vpc {
 }
 
 /// A subnet.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Subnet {
     pub id: String,
     pub vpc_id: String,
@@ -36,7 +36,7 @@ pub struct Subnet {
 }
 
 /// An internet gateway and the VPC it is attached to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InternetGateway {
     pub id: String,
     pub vpc_id: Option<String>,
@@ -44,7 +44,7 @@ pub struct InternetGateway {
 }
 
 /// Where a route sends traffic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RouteTarget {
     Local,
     Gateway(String),
@@ -53,16 +53,30 @@ pub enum RouteTarget {
 }
 
 /// One route of a route table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Route {
     pub destination: String,
     pub target: RouteTarget,
     /// `CreateRouteTable` for the local route, `CreateRoute` for the others.
-    pub origin: &'static str,
+    #[serde(deserialize_with = "route_origin")]
+    pub origin: RouteOrigin,
+}
+
+/// A route's origin, one of two names. (An alias, so that serde's derive does not take the
+/// `'static` for a borrow from the input.)
+pub type RouteOrigin = &'static str;
+
+/// A route's origin read back from a snapshot: one of the two EC2 names.
+fn route_origin<'de, D: serde::Deserializer<'de>>(d: D) -> Result<RouteOrigin, D::Error> {
+    let s = String::deserialize(d)?;
+    ["CreateRouteTable", "CreateRoute"]
+        .into_iter()
+        .find(|o| *o == s)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown route origin '{s}'")))
 }
 
 /// A subnet (or the main) association of a route table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Association {
     pub id: String,
     pub subnet_id: Option<String>,
@@ -70,7 +84,7 @@ pub struct Association {
 }
 
 /// A route table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RouteTable {
     pub id: String,
     pub vpc_id: String,
@@ -80,7 +94,7 @@ pub struct RouteTable {
 }
 
 /// One source or destination of a security group rule.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Peer {
     Cidr(String),
     Ipv6Cidr(String),
@@ -90,7 +104,7 @@ pub enum Peer {
 
 /// One rule: a protocol, a port range and one peer (AWS stores and matches rules this way, and
 /// folds them back into `IpPermission`s when describing).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Rule {
     /// `-1` (all), `tcp`, `udp`, `icmp`, `icmpv6`, or a protocol number.
     pub protocol: String,
@@ -101,7 +115,7 @@ pub struct Rule {
 }
 
 /// A security group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecurityGroup {
     pub id: String,
     pub name: String,
@@ -113,7 +127,7 @@ pub struct SecurityGroup {
 }
 
 /// The instance states of EC2's state machine, with their codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InstanceState {
     Pending,
@@ -149,7 +163,7 @@ impl InstanceState {
 }
 
 /// A state that becomes another at a time on the virtual clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timed<S> {
     pub state: S,
     /// When `state` began (ms).
@@ -197,7 +211,7 @@ impl<S: Copy> Timed<S> {
 }
 
 /// An EC2 instance.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Instance {
     pub id: String,
     pub image_id: String,
@@ -247,7 +261,7 @@ pub struct Instance {
 }
 
 /// The volume states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VolumeState {
     Creating,
@@ -272,7 +286,7 @@ impl VolumeState {
 }
 
 /// Attachment states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AttachState {
     Attaching,
@@ -293,7 +307,7 @@ impl AttachState {
 }
 
 /// A volume's attachment to an instance.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attachment {
     pub instance_id: String,
     pub device: String,
@@ -306,7 +320,7 @@ pub struct Attachment {
 }
 
 /// An EBS volume.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Volume {
     pub id: String,
     pub size_gib: i64,
@@ -328,7 +342,7 @@ pub struct Volume {
 }
 
 /// A ModifyVolume in progress or done.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VolumeModification {
     pub volume_id: String,
     pub original_size: i64,
@@ -346,9 +360,11 @@ pub struct VolumeModification {
 }
 
 /// All EC2 resources of one region.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ec2Region {
-    #[serde(skip)]
+    /// Not serialized: a snapshot keys each region by name, and the restore sets it back
+    /// ([`Ec2Region::rebuild_indexes`] runs then too).
+    #[serde(skip, default = "crate::state::regions::first")]
     pub region: &'static Region,
     pub default_vpc_id: String,
     pub vpcs: BTreeMap<String, Vpc>,
@@ -387,7 +403,7 @@ pub struct Ec2Region {
 }
 
 /// How long a deleted load balancer's network interfaces keep one of its security groups in use.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Release {
     /// Held until this time (ms).
     pub until_ms: i64,
@@ -624,6 +640,24 @@ impl Ec2Region {
             .filter_map(|id| self.instances.get(id))
             .filter(|i| i.tags.get(key).is_some_and(|v| values.contains(v)))
             .collect()
+    }
+
+    /// Fills the lookup hints a snapshot does not carry, from the resources themselves (they hold
+    /// only what is true now, which is all readers use them for).
+    pub fn rebuild_indexes(&mut self) {
+        self.attachment_index.clear();
+        self.instance_tag_index.clear();
+        let attached: Vec<String> = (self.volumes.values())
+            .filter(|v| v.attachment.is_some())
+            .map(|v| v.id.clone())
+            .collect();
+        for id in attached {
+            self.index_attachment(&id);
+        }
+        let instances: Vec<String> = self.instances.keys().cloned().collect();
+        for id in instances {
+            self.index_instance_tags(&id);
+        }
     }
 
     /// The tags of any taggable resource by id (IAM's `ec2:ResourceTag/KEY`).

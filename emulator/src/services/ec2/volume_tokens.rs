@@ -16,7 +16,7 @@
 //!   forgets the token, "measured as 12 hours under normal conditions" [aws-ebs-csi-driver
 //!   pkg/cloud/cloud.go, CreateDisk]. The token of a volume that still exists does not expire.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::protocol::{AwsError, AwsResult};
 use crate::state::tags::Tags;
@@ -28,7 +28,7 @@ pub const FORGET_AFTER_MS: i64 = 12 * 60 * 60 * 1000;
 
 /// What a CreateVolume asked for, compared between a retry and the request that first used its
 /// token: the effective configuration (defaults filled in) and the rest of the request as given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolumeRequest {
     pub volume_type: String,
     pub size_gib: i64,
@@ -41,7 +41,7 @@ pub struct VolumeRequest {
 }
 
 /// A token in use: the volume it made and what was asked for.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VolumeToken {
     pub volume_id: String,
     pub request: VolumeRequest,

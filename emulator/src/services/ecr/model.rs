@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// An image: one manifest, known by the sha256 of its exact bytes, with zero or more tags.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Image {
     /// `sha256:` and 64 lower-case hex digits.
     pub digest: String,
@@ -20,7 +20,7 @@ pub struct Image {
 }
 
 /// A layer blob that an upload completed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Layer {
     pub digest: String,
     pub size: i64,
@@ -29,7 +29,7 @@ pub struct Layer {
 }
 
 /// A layer upload in progress: the running digest of what was received, not the bytes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Upload {
     pub id: String,
     #[serde(skip)]
@@ -52,7 +52,7 @@ impl Upload {
 }
 
 /// A repository.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Repository {
     pub name: String,
     pub arn: String,
@@ -74,7 +74,10 @@ pub struct Repository {
     pub image_tags: BTreeMap<String, String>,
     /// By digest.
     pub layers: BTreeMap<String, Layer>,
-    /// By upload id.
+    /// By upload id. Not restored from a snapshot: an upload's running SHA-256 state cannot be
+    /// written out, so an upload in progress when the snapshot was taken answers
+    /// `UploadNotFoundException` after a restore (the client starts it again).
+    #[serde(skip_deserializing)]
     pub uploads: BTreeMap<String, Upload>,
 }
 
@@ -88,7 +91,7 @@ impl Repository {
 }
 
 /// All ECR resources of one region, by repository name.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EcrRegion {
     pub repositories: BTreeMap<String, Repository>,
 }

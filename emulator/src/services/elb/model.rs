@@ -6,18 +6,18 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::state::tags::Tags;
 
 /// The classic load balancers of a region, by name.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Elb {
     pub load_balancers: BTreeMap<String, LoadBalancer>,
 }
 
 /// One listener: a front-end port and protocol forwarding to an instance port and protocol.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listener {
     /// Upper case, as AWS returns it (`HTTP`, `HTTPS`, `TCP`, `SSL`) whatever case was sent.
     pub protocol: String,
@@ -31,7 +31,7 @@ pub struct Listener {
 
 /// A policy created on the load balancer (CreateLoadBalancerPolicy, or the default SSL
 /// negotiation policy a secure listener gets).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub name: String,
     pub type_name: String,
@@ -39,7 +39,7 @@ pub struct Policy {
 }
 
 /// The health check (ConfigureHealthCheck).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCheck {
     pub target: String,
     pub interval: i64,
@@ -49,7 +49,7 @@ pub struct HealthCheck {
 }
 
 /// `AccessLog` of the attributes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessLog {
     pub enabled: bool,
     pub s3_bucket_name: Option<String>,
@@ -58,7 +58,7 @@ pub struct AccessLog {
 }
 
 /// The load balancer attributes, with AWS's defaults for a new one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attributes {
     pub cross_zone: bool,
     pub access_log: AccessLog,
@@ -91,14 +91,14 @@ impl Default for Attributes {
 }
 
 /// An instance registered with the load balancer, and since when (health checks start then).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     pub instance_id: String,
     pub registered_ms: i64,
 }
 
 /// A classic load balancer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadBalancer {
     pub name: String,
     pub dns_name: String,

@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::services::ec2::model::Timed;
 use crate::state::tags::Tags;
 
 /// `application`, `network` or `gateway`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LbType {
     Application,
@@ -51,7 +51,7 @@ impl LbType {
 }
 
 /// `State.Code` of a load balancer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LbState {
     Provisioning,
@@ -68,7 +68,7 @@ impl LbState {
 }
 
 /// One enabled zone: the subnet and what its mapping pinned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZoneMapping {
     pub zone: String,
     pub subnet_id: String,
@@ -88,7 +88,7 @@ impl ZoneMapping {
 }
 
 /// A v2 load balancer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadBalancer {
     pub arn: String,
     pub name: String,
@@ -132,14 +132,14 @@ impl LoadBalancer {
 }
 
 /// A `forward` target: a target group and its weight in a `ForwardConfig`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeightedGroup {
     pub arn: String,
     pub weight: Option<i64>,
 }
 
 /// What an action does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActionKind {
     Forward {
         groups: Vec<WeightedGroup>,
@@ -162,7 +162,7 @@ pub enum ActionKind {
 }
 
 /// A listener's default action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
     pub kind: ActionKind,
     pub order: Option<i64>,
@@ -180,7 +180,7 @@ impl Action {
 }
 
 /// A listener of a load balancer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Listener {
     pub arn: String,
     pub load_balancer_arn: String,
@@ -196,7 +196,7 @@ pub struct Listener {
 }
 
 /// A target group's health check.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCheck {
     /// `HTTP`, `HTTPS` or `TCP`; absent for Lambda target groups.
     pub protocol: Option<String>,
@@ -214,7 +214,7 @@ pub struct HealthCheck {
 }
 
 /// What identifies a target group's behaviour: compared by an idempotent CreateTargetGroup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetGroupConfig {
     /// Absent for Lambda target groups.
     pub protocol: Option<String>,
@@ -232,7 +232,7 @@ pub struct TargetGroupConfig {
 }
 
 /// A registered target, and since when; a deregistered one drains until `draining_until_ms`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     pub id: String,
     pub port: Option<i64>,
@@ -249,7 +249,7 @@ impl Registration {
 }
 
 /// A target group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetGroup {
     pub arn: String,
     pub name: String,
@@ -263,7 +263,7 @@ pub struct TargetGroup {
 }
 
 /// The ELBv2 resources of a region, by ARN.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Elbv2 {
     pub load_balancers: BTreeMap<String, LoadBalancer>,
     pub listeners: BTreeMap<String, Listener>,

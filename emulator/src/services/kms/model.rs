@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The key states awsemu models (AWS has more: PendingImport, Creating, … for imported,
 /// multi-Region and custom-key-store keys, which are not emulated).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyState {
     Enabled,
     Disabled,
@@ -26,7 +26,7 @@ impl KeyState {
 
 /// Who manages a key: the account (`CreateKey`) or an AWS service (`alias/aws/<service>`, made on
 /// first use).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyManager {
     Customer,
     Aws,
@@ -42,7 +42,7 @@ impl KeyManager {
 }
 
 /// A KMS key (its metadata; no key material is kept, since no cryptographic operation is emulated).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Key {
     /// A UUID, or `mrk-` and 32 hex digits for a multi-Region key.
     pub id: String,
@@ -75,7 +75,7 @@ impl Key {
 }
 
 /// An alias: a name for a key in this account and region.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Alias {
     /// `alias/<name>`.
     pub name: String,
@@ -85,7 +85,7 @@ pub struct Alias {
 }
 
 /// All KMS resources of one region. Maps are ordered, so lists come in a stable order.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KmsRegion {
     pub keys: BTreeMap<String, Key>,
     /// By alias name (`alias/…`).
