@@ -45,6 +45,8 @@ pub mod config;
 pub mod emulator;
 pub mod exposure;
 pub mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod iam;
 pub mod imds;
 pub mod instance;
