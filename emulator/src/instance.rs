@@ -366,7 +366,14 @@ impl Instance {
             Ok(Some(info)) => Some(info.service.as_str()),
             _ => None,
         };
-        let target = header(&req.headers, "x-amz-target");
+        // A target that is not ASCII is still a target (one naming no operation), so the
+        // service it names answers in its own envelope rather than the request being taken
+        // for a query-protocol one.
+        let target = req
+            .headers
+            .get("x-amz-target")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()));
+        let target = target.as_deref();
         let body_is_form = header(&req.headers, "content-type").is_some_and(|ct| {
             ct.to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")

@@ -49,6 +49,8 @@ pub mod console;
 pub mod emulator;
 pub mod exposure;
 pub mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod iam;
 pub mod imds;
 pub mod instance;

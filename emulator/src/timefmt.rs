@@ -67,7 +67,8 @@ fn digits(s: &str) -> Option<u32> {
 /// Parses a SigV4 stamp, `YYYYMMDDTHHMMSSZ`.
 pub fn parse_amz_date(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    // ASCII only: the slices below must fall on character boundaries.
+    if b.len() != 16 || !s.is_ascii() || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
     unix_from_parts(

@@ -21,7 +21,7 @@ pub mod context;
 pub mod evaluate;
 pub mod policy;
 pub mod principal;
-mod strict_json;
+pub(crate) mod strict_json;
 mod variables;
 pub mod wildcard;
 

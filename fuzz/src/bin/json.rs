@@ -1,0 +1,4 @@
+//! Fuzz target: see `awsemu::fuzzing::json` for the input format and the invariants checked.
+fn main() {
+    afl::fuzz!(|data: &[u8]| awsemu::fuzzing::json(data));
+}
