@@ -470,28 +470,6 @@ mod tests {
     }
 
     #[test]
-    fn elbv2_creates_are_authorized_on_what_they_make() {
-        // The Service Authorization Reference: CreateLoadBalancer on `loadbalancer/app/` or
-        // `loadbalancer/net/`, CreateTargetGroup on `targetgroup`; a policy naming those types
-        // must allow them.
-        let on = |action: &str, q: &str| resources(ServiceId::Elbv2, action, &query(q), "1", "r");
-        assert_eq!(
-            on("CreateLoadBalancer", "Name=web&Type=network"),
-            ["arn:aws:elasticloadbalancing:r:1:loadbalancer/net/web/*"]
-        );
-        assert_eq!(
-            on("CreateLoadBalancer", "Name=web"),
-            ["arn:aws:elasticloadbalancing:r:1:loadbalancer/app/web/*"]
-        );
-        assert_eq!(
-            on("CreateTargetGroup", "Name=tg"),
-            ["arn:aws:elasticloadbalancing:r:1:targetgroup/tg/*"]
-        );
-        // No name: nothing to narrow to (the handler refuses the request).
-        assert_eq!(on("CreateTargetGroup", ""), ["*"]);
-    }
-
-    #[test]
     fn load_balancer_request_tags() {
         let q = query("Name=tg&Tags.member.1.Key=elbv2.k8s.aws%2Fcluster&Tags.member.1.Value=c1");
         assert_eq!(

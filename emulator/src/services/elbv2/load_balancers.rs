@@ -4,7 +4,7 @@
 //! network interfaces of a deleted load balancer do), SetSecurityGroups and SetSubnets.
 
 use crate::protocol::{AwsError, AwsResult, Output, Scope, Writer};
-use crate::services::action::{Action, On, Request, TagsIn};
+use crate::services::action::{Action, Request, TagsIn};
 use crate::services::ec2::common;
 use crate::services::ec2::instances::network;
 use crate::services::ec2::model::{Ec2Region, Timed};
@@ -21,7 +21,6 @@ use super::{tagged_at, ON_LOAD_BALANCER};
 /// The actions of this family.
 pub const ACTIONS: &[Action] = &[
     Action::new("CreateLoadBalancer", create_load_balancer)
-        .on(&[On::Custom(|r, out| out.extend(new_load_balancer(r)))])
         .tags(TagsIn::Set("Tags.member"))
         .creates(tagged_at(new_load_balancer)),
     Action::new("DescribeLoadBalancers", describe_load_balancers),
@@ -30,9 +29,7 @@ pub const ACTIONS: &[Action] = &[
     Action::new("SetSubnets", set_subnets).on(ON_LOAD_BALANCER),
 ];
 
-/// What CreateLoadBalancer makes: `loadbalancer/app/NAME/*` (`net/`, `gwy/` by `Type`): the
-/// resource IAM authorizes the call on (the Service Authorization Reference lists
-/// `loadbalancer/app/` and `loadbalancer/net/` for it) and checks its tags on.
+/// What CreateLoadBalancer makes: `loadbalancer/app/NAME/*` (`net/`, `gwy/` by `Type`).
 fn new_load_balancer(r: &Request<'_>) -> Option<String> {
     let name = r.value("Name")?;
     let kind = LbType::parse(r.value("Type").unwrap_or("application"))?;

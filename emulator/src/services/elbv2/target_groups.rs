@@ -3,7 +3,7 @@
 //! DeleteTargetGroup (refused while a listener forwards to the group).
 
 use crate::protocol::{AwsError, AwsResult, Output, Writer};
-use crate::services::action::{Action, On, Request, TagsIn};
+use crate::services::action::{Action, Request, TagsIn};
 use crate::services::ec2::common;
 use crate::services::Call;
 use crate::state::paging::Page;
@@ -19,7 +19,6 @@ use super::{tagged_at, ON_LOAD_BALANCER, ON_TARGET_GROUP};
 /// The actions of this family.
 pub const ACTIONS: &[Action] = &[
     Action::new("CreateTargetGroup", create_target_group)
-        .on(&[On::Custom(|r, out| out.extend(new_target_group(r)))])
         .tags(TagsIn::Set("Tags.member"))
         .creates(tagged_at(new_target_group)),
     Action::new("DescribeTargetGroups", describe_target_groups).on(ON_LOAD_BALANCER),
@@ -27,8 +26,7 @@ pub const ACTIONS: &[Action] = &[
     Action::new("DeleteTargetGroup", delete_target_group).on(ON_TARGET_GROUP),
 ];
 
-/// What CreateTargetGroup makes, `targetgroup/NAME/*`: what IAM authorizes it on (the Service
-/// Authorization Reference lists `targetgroup`) and checks its tags on.
+/// What CreateTargetGroup makes: `targetgroup/NAME/*`.
 fn new_target_group(r: &Request<'_>) -> Option<String> {
     r.value("Name")
         .map(|name| arn::target_group(r.region, r.account, name, "*"))
