@@ -115,13 +115,7 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
         ("GET", "calls") => json_response(StatusCode::OK, json!(instance.calls.records())),
         ("GET", "ui") => crate::console::page(),
         ("GET", "ui/data") => json_response(StatusCode::OK, crate::console::data(instance)),
-        ("GET", "faults") => {
-            let mut listing = serde_json::to_value(instance.faults.list()).unwrap_or_default();
-            // What consistency faults hide right now is part of the world (reset clears it).
-            listing["hidden"] =
-                serde_json::to_value(instance.current().world.hidden.list()).unwrap_or_default();
-            json_response(StatusCode::OK, listing)
-        }
+        ("GET", "faults") => json_response(StatusCode::OK, faults_listing(instance)),
         ("POST", "faults") => {
             let added = std::str::from_utf8(&req.body)
                 .map_err(|_| "body is not UTF-8".to_string())
@@ -155,6 +149,15 @@ pub fn route(instance: &Instance, req: &RawRequest) -> Option<Response<Full<Byte
             json!({"error": format!("no admin endpoint {path}"), "endpoints": ["GET /_awsemu/health", "GET /_awsemu/imds/INSTANCE_ID", "POST /_awsemu/reset", "GET /_awsemu/state", "GET /_awsemu/audit", "GET /_awsemu/authorizations", "GET /_awsemu/policy/suggest?principal=NAME&compare=POLICY", "GET /_awsemu/calls", "GET /_awsemu/ui", "GET /_awsemu/ui/data", "GET /_awsemu/operations", "GET /_awsemu/scenario/verify", "GET|POST|DELETE /_awsemu/faults", "GET|POST /_awsemu/snapshots", "POST /_awsemu/snapshots/ID/restore", "DELETE /_awsemu/snapshots/ID", "POST /_awsemu/snapshot", "POST /moto-api/reset"]}),
         ),
     })
+}
+
+/// The faults in force with their counts and buckets, and what consistency faults hide right
+/// now (part of the world: reset clears it). `GET /_awsemu/faults` and the console show it.
+pub fn faults_listing(instance: &Instance) -> serde_json::Value {
+    let mut listing = serde_json::to_value(instance.faults.list()).unwrap_or_default();
+    listing["hidden"] =
+        serde_json::to_value(instance.current().world.hidden.list()).unwrap_or_default();
+    listing
 }
 
 /// `GET /_awsemu/policy/suggest`: the least-privilege policy of each caller so far

@@ -61,8 +61,6 @@ pub fn data(instance: &Instance) -> Value {
     let calls: Vec<Value> = (instance.calls.timed(CALLS_SHOWN).into_iter())
         .map(|(r, served_us)| call_json(&r, served_us))
         .collect();
-    let mut faults = serde_json::to_value(instance.faults.list()).unwrap_or_default();
-    faults["hidden"] = serde_json::to_value(generation.world.hidden.list()).unwrap_or_default();
     json!({
         "now_ms": now_ms,
         "account_id": instance.config.account_id,
@@ -70,7 +68,7 @@ pub fn data(instance: &Instance) -> Value {
         "calls_total": instance.calls.last_seq(),
         "resources": groups,
         "calls": calls,
-        "faults": faults,
+        "faults": crate::admin::faults_listing(instance),
     })
 }
 
