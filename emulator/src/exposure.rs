@@ -8,6 +8,12 @@
 //! policy allows `*`), whatever address it comes from: a proxy or a tunnel may make a remote
 //! caller look local. The check is here once, for [`crate::admin::route`] and
 //! [`crate::admin::imds`].
+//!
+//! A browser is a loopback caller too: any web page it shows can send requests to
+//! `127.0.0.1:4566`. Two checks keep such pages out ([`browser_check`]): a request carrying an
+//! `Origin` other than the server's own (a cross-site form or fetch) is refused, and on loopback
+//! the `Host` must name a loopback host, so a page whose own name was made to resolve to
+//! 127.0.0.1 (DNS rebinding, which makes it look same-origin) cannot read or reset the world.
 
 use std::net::SocketAddr;
 
@@ -36,6 +42,8 @@ pub fn warning(addr: SocketAddr) -> String {
 /// `Ok` when `req` may use the admin endpoints; otherwise the 403 to answer, as JSON.
 #[allow(clippy::result_large_err)]
 pub fn admit(instance: &Instance, req: &RawRequest) -> Result<(), Response<Full<Bytes>>> {
+    browser_check(req, instance.config.exposed)
+        .map_err(|message| forbidden("AccessDenied", message))?;
     if !instance.config.exposed {
         return if req.remote.ip().is_loopback() {
             Ok(())
@@ -109,6 +117,59 @@ fn admin_signed(instance: &Instance, req: &RawRequest) -> Result<(), (&'static s
             principal.arn
         ),
     ))
+}
+
+/// Refuses what only a web page on another site would send: an `Origin` that is not this server's
+/// own `Host`, and (on loopback) a `Host` that is not a loopback name. Clients that are not
+/// browsers send no `Origin`, and name the server as they reach it (`127.0.0.1`, `localhost`).
+fn browser_check(req: &RawRequest, exposed: bool) -> Result<(), String> {
+    let header = |name| {
+        req.headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let host = header(http::header::HOST);
+    if let Some(origin) = header(http::header::ORIGIN) {
+        let authority = origin
+            .split_once("://")
+            .map(|(_, rest)| rest.trim_end_matches('/'));
+        let same = match (authority, host.as_deref()) {
+            (Some(a), Some(h)) => a.eq_ignore_ascii_case(h),
+            _ => false,
+        };
+        if !same {
+            return Err(format!(
+                "admin endpoints refuse requests from another origin ({origin}): a web page \
+                 cannot read or change the emulator"
+            ));
+        }
+    }
+    if !exposed {
+        if let Some(host) = host.filter(|h| !is_loopback_name(h)) {
+            return Err(format!(
+                "admin endpoints of a loopback server answer requests for a loopback host \
+                 (localhost, 127.0.0.1, [::1]), not for '{host}'"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `localhost`, `*.localhost` or a loopback address, with or without a port.
+fn is_loopback_name(authority: &str) -> bool {
+    let name = match authority.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => match authority.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => authority,
+        },
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn forbidden(code: &str, message: String) -> Response<Full<Bytes>> {

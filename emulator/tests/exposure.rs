@@ -151,6 +151,75 @@ async fn a_loopback_server_keeps_answering_unsigned_admin_requests() {
     assert_eq!(a.status, 200, "{}", a.body);
 }
 
+/// A web page the user's browser shows can send to loopback too. Its cross-site requests carry an
+/// `Origin` that is not the server's; a page whose name was made to resolve to 127.0.0.1 (DNS
+/// rebinding) sends its own name as `Host`. Both are refused, and nothing changes.
+#[tokio::test]
+async fn a_loopback_server_refuses_what_web_pages_send() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let addr = emu.addr();
+    make_volume(addr).await;
+    let h = |pairs: &[(&str, String)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    };
+    let port = addr.port();
+    let refused = [
+        h(&[("origin", "https://evil.example".into())]),
+        h(&[("origin", "null".into())]),
+        h(&[("origin", format!("http://127.0.0.1:{}", port + 1))]),
+        h(&[("host", format!("evil.example:{port}"))]),
+        h(&[
+            ("host", format!("evil.example:{port}")),
+            ("origin", format!("http://evil.example:{port}")),
+        ]),
+        h(&[("host", "127.0.0.1.evil.example".into())]),
+    ];
+    for headers in &refused {
+        for (method, path) in [
+            ("POST", "/_awsemu/reset"),
+            ("GET", "/_awsemu/state"),
+            ("GET", "/_awsemu/ui/data"),
+        ] {
+            let a = send(addr, method, path, headers, b"").await;
+            assert_eq!(
+                (a.status, code(&a).as_str()),
+                (403, "AccessDenied"),
+                "{method} {path} {headers:?}: {}",
+                a.body
+            );
+        }
+    }
+    assert_eq!(volumes(addr).await, 1, "a refused reset changed nothing");
+    // Browsers on the console's own page, and clients naming the server as they reach it.
+    let allowed = [
+        h(&[("host", format!("localhost:{port}"))]),
+        h(&[("host", format!("[::1]:{port}"))]),
+        h(&[("host", format!("app.localhost:{port}"))]),
+        h(&[("origin", format!("http://{addr}"))]),
+        h(&[
+            ("host", format!("localhost:{port}")),
+            ("origin", format!("http://localhost:{port}")),
+        ]),
+    ];
+    for headers in &allowed {
+        let a = send(addr, "GET", "/_awsemu/health", headers, b"").await;
+        assert_eq!(a.status, 200, "{headers:?}: {}", a.body);
+    }
+    // The AWS APIs are signed, so the check is the admin endpoints' alone.
+    let a = post_form(
+        addr,
+        "test",
+        "test",
+        "ec2",
+        "Action=DescribeRegions&Version=2016-11-15",
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
 #[tokio::test]
 async fn binding_every_address_exposes_the_server() {
     let emu = Emulator::builder()
