@@ -200,12 +200,15 @@ impl Instance {
             identities,
             audit: Audit::from_checks(&p.audit),
         });
+        // Faults and clock change under the generation's write lock, so no request starts
+        // between them and the world swap and sees the new clock with the old world.
+        let mut current = match self.current.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
         self.faults.load(&p.faults)?;
         self.clock.set_ms(p.clock_ms);
-        match self.current.write() {
-            Ok(mut g) => *g = restored,
-            Err(poisoned) => *poisoned.into_inner() = restored,
-        }
+        *current = restored;
         Ok(())
     }
 
