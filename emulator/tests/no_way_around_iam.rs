@@ -358,6 +358,63 @@ async fn a_body_changed_after_signing_is_refused() {
     }
 }
 
+/// Outside S3, AWS hashes the body whatever `x-amz-content-sha256` claims. A request signed as
+/// `UNSIGNED-PAYLOAD` (which would let its body change after signing) is refused, with its own
+/// body or another, and so is one whose claimed hash is not its body's.
+#[tokio::test]
+async fn a_payload_claim_does_not_stand_for_the_body() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let addr = emu.addr();
+    let before = state(addr).await;
+    let claimed = |claim: &str, signed_body: &str| -> Vec<(String, String)> {
+        let mut map = http::HeaderMap::new();
+        map.insert("host", addr.to_string().parse().unwrap());
+        map.insert(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8"
+                .parse()
+                .unwrap(),
+        );
+        map.insert("x-amz-content-sha256", claim.parse().unwrap());
+        let parts = sigv4::RequestParts {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &map,
+            body: signed_body.as_bytes(),
+        };
+        let mut h: Vec<(String, String)> = map
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
+            .collect();
+        h.extend(sigv4::sign(
+            &parts,
+            "test",
+            "test",
+            None,
+            "us-east-1",
+            "ec2",
+            now(),
+        ));
+        h
+    };
+    let wrong_hash = "0".repeat(64);
+    for claim in ["UNSIGNED-PAYLOAD", wrong_hash.as_str()] {
+        let h = claimed(claim, CREATE_VOLUME);
+        for body in [
+            CREATE_VOLUME.to_string(),
+            CREATE_VOLUME.replace("Size=1", "Size=9"),
+        ] {
+            refused(
+                &send(addr, "POST", "/", &h, body.as_bytes()).await,
+                401,
+                "AuthFailure",
+            );
+        }
+    }
+    assert_eq!(state(addr).await, before);
+}
+
 #[tokio::test]
 async fn requests_outside_the_clock_window_are_refused() {
     // The window is ±15 minutes of wall-clock time (what clients sign with), whatever the

@@ -861,26 +861,13 @@ fn write_canonical_prefix<S: Sink, N: AsRef<str>>(
 enum Payload<'a> {
     /// Lowercase hex SHA-256 of the body.
     Hash([u8; 64]),
-    /// `UNSIGNED-PAYLOAD`, or (when signing) whatever `x-amz-content-sha256` says.
+    /// When signing, whatever `x-amz-content-sha256` says (as the SDKs sign).
     Literal(&'a [u8]),
 }
 
 impl<'a> Payload<'a> {
     fn of_body(body: &[u8]) -> Self {
         Payload::Hash(hex32(&Sha256::digest(body)))
-    }
-
-    /// The payload a header-signed request committed to. `UNSIGNED-PAYLOAD` is taken at its
-    /// word; any other `x-amz-content-sha256` claim (or none) is replaced by the body's real
-    /// hash, so a claim that differs from the body fails verification instead of vouching for
-    /// it, and streaming (S3-only) payload modes are refused the same way.
-    fn for_headers(headers: &HeaderMap, body: &[u8]) -> Self {
-        match headers.get("x-amz-content-sha256") {
-            Some(v) if v.as_bytes() == UNSIGNED_PAYLOAD.as_bytes() => {
-                Payload::Literal(UNSIGNED_PAYLOAD.as_bytes())
-            }
-            _ => Payload::of_body(body),
-        }
     }
 
     /// What a signer commits to: the `x-amz-content-sha256` header when the request has one
@@ -972,11 +959,12 @@ pub fn verify(
         &info.signed_headers,
     )?;
 
-    let payload = if presigned {
-        Payload::of_body(req.body)
-    } else {
-        Payload::for_headers(req.headers, req.body)
-    };
+    // Always the body's real hash for a header-signed request: none of the services awsemu
+    // serves is S3, and outside S3 AWS hashes the body whatever `x-amz-content-sha256` claims.
+    // A request signed as `UNSIGNED-PAYLOAD`, or with any claim that is not the body's hash,
+    // fails with `SignatureDoesNotMatch` instead of letting its body change after signing; the
+    // streaming (S3-only) payload modes are refused the same way.
+    let payload = Payload::of_body(req.body);
     let candidates: [Option<&[u8]>; 2] = [
         Some(payload.as_bytes()),
         presigned.then_some(UNSIGNED_PAYLOAD.as_bytes()),
@@ -1867,7 +1855,8 @@ mod tests {
         let body = b"Action=ListUsers&Version=2010-05-08";
         let right = hex_string(&Sha256::digest(body));
         for (claim, body_sent, ok) in [
-            (UNSIGNED_PAYLOAD, &b"anything else"[..], true),
+            (UNSIGNED_PAYLOAD, &body[..], false),
+            (UNSIGNED_PAYLOAD, &b"anything else"[..], false),
             (right.as_str(), &body[..], true),
             (right.as_str(), &b"Action=DeleteUser"[..], false),
         ] {
