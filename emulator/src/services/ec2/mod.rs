@@ -3,6 +3,7 @@
 //! serves; [`model`] holds the resources of a region.
 
 pub mod common;
+pub mod fast_restores;
 pub mod gateways;
 pub mod images;
 pub mod instances;
@@ -34,6 +35,7 @@ pub const ACTIONS: &[&[Action]] = &[
     images::ACTIONS,
     volumes::ACTIONS,
     snapshots::ACTIONS,
+    fast_restores::ACTIONS,
     volume_attachments::ACTIONS,
     volume_modifications::ACTIONS,
     tags::ACTIONS,

@@ -333,6 +333,9 @@ pub struct Volume {
     pub kms_key_id: Option<String>,
     pub snapshot_id: Option<String>,
     pub multi_attach: bool,
+    /// Created from a snapshot whose fast snapshot restore was enabled in its zone.
+    #[serde(default)]
+    pub fast_restored: bool,
     pub create_ms: i64,
     pub state: Timed<VolumeState>,
     pub attachment: Option<Attachment>,
@@ -412,8 +415,6 @@ pub struct Snapshot {
     /// Why it failed (`error`).
     pub state_message: Option<String>,
     pub tags: Tags,
-    /// Fast snapshot restores by zone.
-    pub fast_restores: BTreeMap<String, FastRestore>,
     /// A time-based copy's `CompletionDurationMinutes`.
     #[serde(default)]
     pub completion_minutes: Option<i64>,
@@ -457,6 +458,9 @@ pub struct Ec2Region {
     /// The account's EBS snapshots (missing from state saved before snapshots were emulated).
     #[serde(default)]
     pub snapshots: BTreeMap<String, Snapshot>,
+    /// Fast snapshot restores, by snapshot (the account's or a public one) and zone.
+    #[serde(default)]
+    pub fast_restores: BTreeMap<String, BTreeMap<String, FastRestore>>,
     /// CreateVolume client tokens in use, by zone and token (see [`super::volume_tokens`]).
     pub volume_tokens: BTreeMap<String, super::volume_tokens::VolumeToken>,
     /// Security groups still held by the network interfaces of deleted load balancers.
@@ -526,6 +530,7 @@ impl Ec2Region {
             volumes: BTreeMap::new(),
             volume_modifications: BTreeMap::new(),
             snapshots: BTreeMap::new(),
+            fast_restores: BTreeMap::new(),
             volume_tokens: BTreeMap::new(),
             released_groups: BTreeMap::new(),
             elb: Default::default(),

@@ -105,7 +105,6 @@ pub fn public(region: &str) -> Vec<Shown> {
                     state: Timed::new(SnapshotState::Completed, start_ms),
                     state_message: None,
                     tags: Default::default(),
-                    fast_restores: Default::default(),
                     completion_minutes: None,
                 },
                 owner_id: i.owner_id.to_string(),
@@ -159,9 +158,11 @@ pub fn for_volume(call: &Call<'_>, id: &str) -> AwsResult<Shown> {
 pub fn settle(region: &mut Ec2Region, now: i64) {
     for s in region.snapshots.values_mut() {
         s.state.settle(now);
-        s.fast_restores
-            .retain(|_, f| f.disabling.is_none_or(|(_, done)| now < done));
     }
+    for zones in region.fast_restores.values_mut() {
+        zones.retain(|_, f| f.disabling.is_none_or(|(_, done)| now < done));
+    }
+    region.fast_restores.retain(|_, zones| !zones.is_empty());
 }
 
 /// `Progress` at `now`: the share of its duration a pending snapshot has run (at most `99%`),
@@ -277,7 +278,6 @@ fn create_snapshot(call: &Call<'_>) -> AwsResult<Output> {
         ),
         state_message: None,
         tags,
-        fast_restores: Default::default(),
         completion_minutes: None,
     };
     // The answer is AWS's: `pending`, an empty progress, the tags even when there are none.
@@ -440,6 +440,7 @@ fn delete_snapshot(call: &Call<'_>) -> AwsResult<Output> {
     // A pending snapshot may be deleted too (its creation is abandoned); volumes restored from
     // it keep naming it, as AWS's do.
     region.snapshots.remove(&id);
+    region.fast_restores.remove(&id);
     common::done(call)
 }
 
@@ -550,7 +551,6 @@ fn copy_snapshot(call: &Call<'_>) -> AwsResult<Output> {
         ),
         state_message: (!usable).then(|| "Given key ID is not accessible".to_string()),
         tags,
-        fast_restores: Default::default(),
         completion_minutes: completion,
     };
     let mut w = call.writer();

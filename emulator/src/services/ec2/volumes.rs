@@ -274,7 +274,7 @@ pub fn render(
         .str_opt("KmsKeyId", v.kms_key_id.as_deref());
     common::write_tags(w, &v.tags);
     w.bool("MultiAttachEnabled", v.multi_attach)
-        .bool("FastRestored", false);
+        .bool("FastRestored", v.fast_restored);
 }
 
 /// The configuration a volume shows at `now`: a modification's target once it is optimizing.
@@ -417,6 +417,8 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         }
     }
     let id = call.world.ids.resource_id("vol");
+    let fast_restored =
+        snapshot.is_some_and(|s| super::fast_restores::enabled_in(&region, s, &zone.name, now));
     // The same holds when the caller may not use the key: EBS uses it with the caller's
     // permissions, bound to the new volume's id (decided now, on today's policies).
     let creates = key.as_ref().is_none_or(|k| k.usable_by_ebs(call, &id));
@@ -433,6 +435,7 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         kms_key_id,
         snapshot_id: snapshot.map(str::to_string),
         multi_attach,
+        fast_restored,
         create_ms: now,
         state: Timed::transition(
             VolumeState::Creating,
@@ -503,7 +506,7 @@ fn volume_matches(f: &Filter, v: &Volume, state: VolumeState, now: i64, config: 
         "availability-zone-id" => Some(v.zone_id.clone()),
         "create-time" => Some(timestamp(v.create_ms)),
         "encrypted" => Some(bool_str(v.encrypted).into()),
-        "fast-restored" => Some("false".into()),
+        "fast-restored" => Some(bool_str(v.fast_restored).into()),
         "multi-attach-enabled" => Some(bool_str(v.multi_attach).into()),
         "size" => Some(config.size_gib.to_string()),
         "snapshot-id" => Some(v.snapshot_id.clone().unwrap_or_default()),
