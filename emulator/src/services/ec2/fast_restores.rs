@@ -101,11 +101,14 @@ struct Item {
     owner_id: String,
     owner_alias: Option<&'static str>,
     restore: FastRestore,
+    /// The state an Enable or Disable answer shows for what it just changed: AWS's intermediate
+    /// one (`enabling`, `disabling`), whatever the timing profile.
+    answered: Option<FastRestoreState>,
 }
 
 fn render(w: &mut Writer, i: &Item, now: i64) {
     let f = &i.restore;
-    let state = f.state(now);
+    let state = i.answered.unwrap_or_else(|| f.state(now));
     let reason = match state {
         FastRestoreState::Enabling | FastRestoreState::Disabling => USER_INITIATED,
         _ => LIFECYCLE,
@@ -118,15 +121,18 @@ fn render(w: &mut Writer, i: &Item, now: i64) {
         .str("OwnerId", &i.owner_id)
         .str_opt("OwnerAlias", i.owner_alias)
         .time("EnablingTime", f.enabling_ms);
-    if now >= f.optimizing_ms {
+    // The times of the states reached, up to the one shown.
+    let enabling_answer = i.answered == Some(FastRestoreState::Enabling);
+    if now >= f.optimizing_ms && !enabling_answer {
         w.time("OptimizingTime", f.optimizing_ms);
     }
-    if now >= f.enabled_ms && f.disabling.is_none_or(|(start, _)| start >= f.enabled_ms) {
+    let enabled = f.disabling.is_none_or(|(start, _)| start >= f.enabled_ms);
+    if now >= f.enabled_ms && enabled && !enabling_answer {
         w.time("EnabledTime", f.enabled_ms);
     }
     if let Some((start, done)) = f.disabling {
         w.time("DisablingTime", start);
-        if now >= done {
+        if now >= done && i.answered != Some(FastRestoreState::Disabling) {
             w.time("DisabledTime", done);
         }
     }
@@ -171,13 +177,14 @@ fn request<'a>(call: &'a Call<'_>) -> AwsResult<(Vec<&'a str>, Vec<Zone>)> {
     Ok((snapshot_ids, zones(call, &names, &ids)?))
 }
 
-fn item(call: &Call<'_>, s: &Shown, f: &FastRestore) -> Item {
+fn item(call: &Call<'_>, s: &Shown, f: &FastRestore, answered: Option<FastRestoreState>) -> Item {
     // The owner of a restore is the account that enabled it: the caller.
     Item {
         snapshot_id: s.snapshot.id.clone(),
         owner_id: call.account.to_string(),
         owner_alias: None,
         restore: f.clone(),
+        answered,
     }
 }
 
@@ -211,9 +218,9 @@ fn enable(call: &Call<'_>) -> AwsResult<Output> {
         };
         let by_zone = region.fast_restores.entry(id.to_string()).or_default();
         for z in &zones {
-            let restore = match by_zone.get(&z.name) {
+            let (restore, answered) = match by_zone.get(&z.name) {
                 // Enabling again what is enabled or on its way is no change.
-                Some(f) if f.disabling.is_none() => f.clone(),
+                Some(f) if f.disabling.is_none() => (f.clone(), None),
                 _ => {
                     let optimizing_ms = (now + d.fast_restore_enable).max(complete_ms);
                     let f = FastRestore {
@@ -225,10 +232,10 @@ fn enable(call: &Call<'_>) -> AwsResult<Output> {
                         disabling: None,
                     };
                     by_zone.insert(z.name.clone(), f.clone());
-                    f
+                    (f, Some(FastRestoreState::Enabling))
                 }
             };
-            ok.push(item(call, &s, &restore));
+            ok.push(item(call, &s, &restore, answered));
         }
     }
     region.fast_restores.retain(|_, z| !z.is_empty());
@@ -263,10 +270,13 @@ fn disable(call: &Call<'_>) -> AwsResult<Output> {
         for z in &zones {
             match by_zone.get_mut(&z.name) {
                 Some(f) => {
-                    if f.disabling.is_none() {
+                    let answered = if f.disabling.is_none() {
                         f.disabling = Some((now, now + d.fast_restore_disable));
-                    }
-                    ok.push(item(call, &s, f));
+                        Some(FastRestoreState::Disabling)
+                    } else {
+                        None
+                    };
+                    ok.push(item(call, &s, f, answered));
                 }
                 None => errors.push((
                     z.clone(),
@@ -333,6 +343,7 @@ fn describe(call: &Call<'_>) -> AwsResult<Output> {
                 owner_id: call.account.to_string(),
                 owner_alias: None,
                 restore: f.clone(),
+                answered: None,
             })
         })
         .filter(|i| i.restore.state(now) != FastRestoreState::Disabled)
