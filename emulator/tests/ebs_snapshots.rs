@@ -39,11 +39,47 @@ fn encode(s: &str) -> String {
 
 /// Calls EC2 as `key` (whose secret is the same string) and parses the answer.
 async fn call(emu: &Emulator, key: &str, action: &str, params: &[(&str, &str)]) -> (u16, Node) {
+    call_as(emu, &Keys::same(key), action, params).await
+}
+
+/// Credentials: access key, secret, session token.
+struct Keys {
+    key: String,
+    secret: String,
+    token: Option<String>,
+}
+
+impl Keys {
+    fn same(key: &str) -> Keys {
+        Keys {
+            key: key.into(),
+            secret: key.into(),
+            token: None,
+        }
+    }
+}
+
+async fn call_as(
+    emu: &Emulator,
+    keys: &Keys,
+    action: &str,
+    params: &[(&str, &str)],
+) -> (u16, Node) {
     let mut body = format!("Action={action}&Version=2016-11-15");
     for (k, v) in params {
         body.push_str(&format!("&{k}={}", encode(v)));
     }
-    let a = post_form(emu.addr(), key, key, "ec2", &body).await;
+    let headers = common::signed_form_headers(
+        emu.addr(),
+        body.as_bytes(),
+        &keys.key,
+        &keys.secret,
+        keys.token.as_deref(),
+        "us-east-1",
+        "ec2",
+        awsemu::timefmt::now_unix(),
+    );
+    let a = common::send(emu.addr(), "POST", "/", &headers, body.as_bytes()).await;
     let node = xml::parse(&a.body).unwrap_or_else(|e| panic!("{action}: {e}"));
     (a.status, node)
 }
@@ -777,5 +813,107 @@ async fn the_controlplane_policy_does_not_allow_snapshots() {
         .await
         .is_empty());
     let (status, _) = call(&emu, "controlplane", "DescribeSnapshots", &[]).await;
+    assert_eq!(status, 403);
+}
+
+/// The snapshot statements of the EBS CSI driver's policy (AWS managed `AmazonEBSCSIDriverPolicy`,
+/// kubernetes-sigs/aws-ebs-csi-driver `docs/example-iam-policy.json`): snapshots the driver makes
+/// carry its tags, and it may delete only snapshots that carry them.
+const CSI_SNAPSHOT_POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["ec2:DescribeSnapshots", "ec2:DescribeVolumes"], "Resource": "*"},
+  {"Effect": "Allow", "Action": ["ec2:CreateSnapshot"], "Resource": "arn:aws:ec2:*:*:volume/*"},
+  {"Effect": "Allow", "Action": ["ec2:CreateVolume", "ec2:EnableFastSnapshotRestores"],
+   "Resource": "arn:aws:ec2:*:*:snapshot/*"},
+  {"Effect": "Allow", "Action": ["ec2:CreateTags"],
+   "Resource": ["arn:aws:ec2:*:*:volume/*", "arn:aws:ec2:*:*:snapshot/*"],
+   "Condition": {"StringEquals": {"ec2:CreateAction": ["CreateVolume", "CreateSnapshot", "CopyVolumes"]}}},
+  {"Effect": "Allow", "Action": ["ec2:CreateSnapshot"], "Resource": "arn:aws:ec2:*:*:snapshot/*",
+   "Condition": {"StringLike": {"aws:RequestTag/CSIVolumeSnapshotName": "*"}}},
+  {"Effect": "Allow", "Action": ["ec2:DeleteSnapshot"], "Resource": "arn:aws:ec2:*:*:snapshot/*",
+   "Condition": {"StringLike": {"ec2:ResourceTag/CSIVolumeSnapshotName": "*"}}}
+]}"#;
+
+#[tokio::test]
+async fn the_csi_drivers_policy_scopes_snapshots_by_their_tags() {
+    let emu = emu().await;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    for body in [
+        format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName=csi&AssumeRolePolicyDocument={}",
+            encode(trust)
+        ),
+        format!(
+            "Action=PutRolePolicy&Version=2010-05-08&RoleName=csi&PolicyName=p&PolicyDocument={}",
+            encode(CSI_SNAPSHOT_POLICY)
+        ),
+    ] {
+        let a = post_form(emu.addr(), "test", "test", "iam", &body).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let a = post_form(
+        emu.addr(),
+        "test",
+        "test",
+        "sts",
+        "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s1&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fcsi",
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let creds = xml::parse(&a.body).unwrap();
+    let creds = &creds.path(&["AssumeRoleResult", "Credentials"])[0];
+    let csi = Keys {
+        key: creds.text_of("AccessKeyId"),
+        secret: creds.text_of("SecretAccessKey"),
+        token: Some(creds.text_of("SessionToken")),
+    };
+    let vol = volume(&emu, &[("Size", "1")]).await;
+    let tag = [
+        ("VolumeId", vol.as_str()),
+        ("TagSpecification.1.ResourceType", "snapshot"),
+        ("TagSpecification.1.Tag.1.Key", "CSIVolumeSnapshotName"),
+        ("TagSpecification.1.Tag.1.Value", "snapcontent-1"),
+    ];
+    let (status, n) = call_as(&emu, &csi, "CreateSnapshot", &tag).await;
+    assert_eq!(status, 200, "{n:?}");
+    let mine = n.text_of("snapshotId");
+    // Untagged, the snapshot's own statement does not apply.
+    let (status, n) = call_as(&emu, &csi, "CreateSnapshot", &[("VolumeId", &vol)]).await;
+    assert_eq!(status, 403, "{n:?}");
+    assert_eq!(
+        n.path(&["Errors", "Error"])[0].text_of("Code"),
+        "UnauthorizedOperation"
+    );
+    // Deleting goes by the snapshot's tags: an untagged one made by someone else is refused.
+    let other = ok(&emu, "CreateSnapshot", &[("VolumeId", &vol)])
+        .await
+        .text_of("snapshotId");
+    let (status, _) = call_as(&emu, &csi, "DeleteSnapshot", &[("SnapshotId", &other)]).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        one_snapshot(&emu, &other).await.text_of("snapshotId"),
+        other
+    );
+    emu.advance(Duration::from_secs(60));
+    let (status, n) = call_as(
+        &emu,
+        &csi,
+        "EnableFastSnapshotRestores",
+        &[
+            ("SourceSnapshotId.1", &mine),
+            ("AvailabilityZone.1", "us-east-1a"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{n:?}");
+    let (status, n) = call_as(&emu, &csi, "DeleteSnapshot", &[("SnapshotId", &mine)]).await;
+    assert_eq!(status, 200, "{n:?}");
+    // Copying is not in the policy.
+    let (status, _) = call_as(
+        &emu,
+        &csi,
+        "CopySnapshot",
+        &[("SourceSnapshotId", &other), ("SourceRegion", "us-east-1")],
+    )
+    .await;
     assert_eq!(status, 403);
 }
