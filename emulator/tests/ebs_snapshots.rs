@@ -254,6 +254,26 @@ async fn a_snapshot_is_pending_then_completed_on_the_clock() {
 }
 
 #[tokio::test]
+async fn snapshots_of_one_volume_in_progress_are_limited() {
+    let emu = emu().await;
+    let gp = volume(&emu, &[("Size", "1")]).await;
+    ok(&emu, "CreateSnapshot", &[("VolumeId", &gp)]).await;
+    emu.advance(Duration::from_secs(5));
+    let e = err(&emu, "CreateSnapshot", &[("VolumeId", &gp)]).await;
+    assert_eq!(e.0, "SnapshotCreationPerVolumeRateExceeded", "{e:?}");
+    emu.advance(Duration::from_secs(10));
+    ok(&emu, "CreateSnapshot", &[("VolumeId", &gp)]).await;
+    // An st1 volume may have one pending snapshot.
+    let st1 = volume(&emu, &[("Size", "125"), ("VolumeType", "st1")]).await;
+    ok(&emu, "CreateSnapshot", &[("VolumeId", &st1)]).await;
+    emu.advance(Duration::from_secs(20));
+    let e = err(&emu, "CreateSnapshot", &[("VolumeId", &st1)]).await;
+    assert_eq!(e.0, "ConcurrentSnapshotLimitExceeded", "{e:?}");
+    emu.advance(Duration::from_secs(40));
+    ok(&emu, "CreateSnapshot", &[("VolumeId", &st1)]).await;
+}
+
+#[tokio::test]
 async fn owners_filters_and_pages() {
     let emu = emu().await;
     let vol = volume(&emu, &[("Size", "3")]).await;
@@ -264,6 +284,8 @@ async fn owners_filters_and_pages() {
             .await
             .text_of("snapshotId");
         mine.push(id);
+        // EBS wants 15 s between snapshots of one volume while one is pending.
+        emu.advance(Duration::from_secs(16));
     }
     let of_other = ok(&emu, "CreateSnapshot", &[("VolumeId", &other)])
         .await
@@ -884,6 +906,7 @@ async fn the_csi_drivers_policy_scopes_snapshots_by_their_tags() {
         "UnauthorizedOperation"
     );
     // Deleting goes by the snapshot's tags: an untagged one made by someone else is refused.
+    emu.advance(Duration::from_secs(16));
     let other = ok(&emu, "CreateSnapshot", &[("VolumeId", &vol)])
         .await
         .text_of("snapshotId");

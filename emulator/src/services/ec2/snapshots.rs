@@ -260,6 +260,7 @@ fn create_snapshot(call: &Call<'_>) -> AwsResult<Output> {
             ))
         }
     }
+    check_concurrency(&region, v, now)?;
     // The size the volume has now: a modification's target once it is optimizing.
     let size = volumes::current_config(&region, v, now).map_or(v.size_gib, |c| c.size_gib);
     let snapshot = Snapshot {
@@ -296,6 +297,46 @@ fn create_snapshot(call: &Call<'_>) -> AwsResult<Output> {
     call.created(&snapshot.id);
     region.snapshots.insert(snapshot.id.clone(), snapshot);
     w.finish()
+}
+
+/// How long EBS wants between two snapshots of one volume while the earlier is pending.
+const PER_VOLUME_INTERVAL_MS: i64 = 15_000;
+
+/// EBS's limits on snapshots of one volume in progress (re:Post, "EBS snapshot stuck"): up to
+/// five pending at once (one for `st1` and `sc1`), `ConcurrentSnapshotLimitExceeded` beyond; and
+/// 15 seconds between a pending snapshot's start and the next, `SnapshotCreationPerVolumeRateExceeded`
+/// sooner. Snapshots that completed (at once under `instant` timing) count for neither.
+fn check_concurrency(region: &Ec2Region, v: &super::model::Volume, now: i64) -> AwsResult<()> {
+    let pending: Vec<i64> = region
+        .snapshots
+        .values()
+        .filter(|s| s.volume_id == v.id && s.state.at(now) == SnapshotState::Pending)
+        .map(|s| s.start_ms)
+        .collect();
+    let limit = if matches!(v.volume_type.as_str(), "st1" | "sc1") {
+        1
+    } else {
+        5
+    };
+    if pending.len() >= limit {
+        return Err(AwsError::bad_request(
+            "ConcurrentSnapshotLimitExceeded",
+            format!(
+                "Maximum number of concurrent snapshots ({limit}) for volume {} reached",
+                v.id
+            ),
+        ));
+    }
+    if pending
+        .iter()
+        .any(|start| now < start + PER_VOLUME_INTERVAL_MS)
+    {
+        return Err(AwsError::bad_request(
+            "SnapshotCreationPerVolumeRateExceeded",
+            "The maximum per volume CreateSnapshot request rate has been exceeded. Use an increasing or variable sleep interval between requests.",
+        ));
+    }
+    Ok(())
 }
 
 fn check_description(d: &str) -> AwsResult<()> {
