@@ -42,11 +42,12 @@ async fn call(emu: &Emulator, key: &str, action: &str, params: &[(&str, &str)]) 
     call_as(emu, &Keys::same(key), action, params).await
 }
 
-/// Credentials: access key, secret, session token.
+/// Credentials (access key, secret, session token) and the region signed for.
 struct Keys {
     key: String,
     secret: String,
     token: Option<String>,
+    region: &'static str,
 }
 
 impl Keys {
@@ -55,6 +56,7 @@ impl Keys {
             key: key.into(),
             secret: key.into(),
             token: None,
+            region: "us-east-1",
         }
     }
 }
@@ -75,7 +77,7 @@ async fn call_as(
         &keys.key,
         &keys.secret,
         keys.token.as_deref(),
-        "us-east-1",
+        keys.region,
         "ec2",
         awsemu::timefmt::now_unix(),
     );
@@ -671,6 +673,58 @@ async fn copies_are_new_pending_snapshots_and_may_be_encrypted() {
 }
 
 #[tokio::test]
+async fn a_copy_to_another_region_is_made_there() {
+    let emu = emu().await;
+    let vol = volume(&emu, &[("Size", "3")]).await;
+    let src = ok(&emu, "CreateSnapshot", &[("VolumeId", &vol)])
+        .await
+        .text_of("snapshotId");
+    emu.advance(Duration::from_secs(60));
+    let west = Keys {
+        region: "us-west-2",
+        ..Keys::same("test")
+    };
+    let (status, n) = call_as(
+        &emu,
+        &west,
+        "CopySnapshot",
+        &[("SourceSnapshotId", &src), ("SourceRegion", "us-east-1")],
+    )
+    .await;
+    assert_eq!(status, 200, "{n:?}");
+    let copy = n.text_of("snapshotId");
+    let (_, n) = call_as(&emu, &west, "DescribeSnapshots", &[("Owner.1", "self")]).await;
+    let items = n.path(&["snapshotSet", "item"]);
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (
+            items[0].text_of("snapshotId"),
+            items[0].text_of("volumeSize")
+        ),
+        (copy.clone(), "3".to_string())
+    );
+    // Not in the source's region; and a source the other region does not have is NotFound.
+    assert_eq!(
+        err(&emu, "DescribeSnapshots", &[("SnapshotId.1", &copy)])
+            .await
+            .0,
+        "InvalidSnapshot.NotFound"
+    );
+    let (status, n) = call_as(
+        &emu,
+        &west,
+        "CopySnapshot",
+        &[("SourceSnapshotId", &src), ("SourceRegion", "us-west-2")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        n.path(&["Errors", "Error"])[0].text_of("Code"),
+        "InvalidSnapshot.NotFound"
+    );
+}
+
+#[tokio::test]
 async fn fast_snapshot_restores_walk_their_states_per_zone() {
     let emu = emu().await;
     let vol = volume(&emu, &[("Size", "2")]).await;
@@ -887,6 +941,7 @@ async fn the_csi_drivers_policy_scopes_snapshots_by_their_tags() {
         key: creds.text_of("AccessKeyId"),
         secret: creds.text_of("SecretAccessKey"),
         token: Some(creds.text_of("SessionToken")),
+        region: "us-east-1",
     };
     let vol = volume(&emu, &[("Size", "1")]).await;
     let tag = [
