@@ -158,6 +158,10 @@ example!(
     "provider-in-the-wrong-region.yaml"
 );
 example!(example_nlb_target_health, "nlb-target-health.yaml");
+example!(
+    example_ebs_csi_snapshot_restore,
+    "ebs-csi-snapshot-restore.yaml"
+);
 
 #[tokio::test]
 async fn a_flow_scenario_gives_the_same_report_twice() {

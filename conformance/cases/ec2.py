@@ -8,6 +8,7 @@ NORTB = "rtb-0123456789abcdef0"
 NOI = "i-0123456789abcdef0"
 NOVOL = "vol-0123456789abcdef0"
 NOASSOC = "rtbassoc-0123456789abcdef0"
+NOSNAP = "snap-0123456789abcdef0"
 
 
 def run(ctx):
@@ -365,6 +366,87 @@ def run(ctx):
         true(hasattr(m["StartTime"], "year"), "StartTime")
     with t.err("DescribeVolumesModifications", "InvalidVolume.NotFound", 400):
         ec2.describe_volumes_modifications(VolumeIds=[NOVOL])
+
+    # --- snapshots -------------------------------------------------------------------------
+    with t.ok("CreateSnapshot"):
+        sn = ec2.create_snapshot(VolumeId=vol, Description="conf",
+                                 TagSpecifications=[{"ResourceType": "snapshot", "Tags": [{"Key": "CSIVolumeSnapshotName", "Value": "conf"}]}])
+        snap = sn["SnapshotId"]
+        s = st()["snapshots"][snap]
+        eq((sn["VolumeId"], sn["State"], sn["Progress"], sn["Description"]), (vol, "pending", "", "conf"), "snapshot")
+        eq((sn["VolumeSize"], sn["Encrypted"], sn["OwnerId"]), (s["volume_size"], False, ACCOUNT), "vs state")
+        eq(sn["VolumeSize"], 20, "the volume's modified size")
+        true(hasattr(sn["StartTime"], "year"), "StartTime")
+        eq(sn["Tags"], [{"Key": "CSIVolumeSnapshotName", "Value": "conf"}], "Tags")
+        eq(s["tags"], {"CSIVolumeSnapshotName": "conf"}, "tags in state")
+    with t.err("CreateSnapshot", "InvalidVolume.NotFound", 400):
+        ec2.create_snapshot(VolumeId=NOVOL)
+
+    with t.ok("DescribeSnapshots"):
+        d = one(ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"])
+        eq((d["State"], d["Progress"], d["StorageTier"], d["VolumeId"]), ("completed", "100%", "standard", vol), "completed")
+        named = ec2.describe_snapshots(Filters=[{"Name": "tag:CSIVolumeSnapshotName", "Values": ["conf"]}])["Snapshots"]
+        eq([x["SnapshotId"] for x in named], [snap], "by the CSI name tag")
+        eq([x["SnapshotId"] for x in ec2.describe_snapshots(OwnerIds=["self"], MaxResults=5)["Snapshots"]], [snap], "self")
+        amazon = ec2.describe_snapshots(OwnerIds=["amazon"])["Snapshots"]
+        true(amazon and all(x["OwnerAlias"] == "amazon" and x["State"] == "completed" for x in amazon), "amazon's public snapshots")
+    with t.err("DescribeSnapshots", "InvalidSnapshot.NotFound", 400):
+        ec2.describe_snapshots(SnapshotIds=[NOSNAP])
+
+    with t.ok("CopySnapshot"):
+        c = ec2.copy_snapshot(SourceSnapshotId=snap, SourceRegion=REGION, Encrypted=True, Description="copy",
+                              TagSpecifications=[{"ResourceType": "snapshot", "Tags": [{"Key": "k", "Value": "v"}]}])
+        copy = c["SnapshotId"]
+        eq(c["Tags"], [{"Key": "k", "Value": "v"}], "Tags")
+        d = one(ec2.describe_snapshots(SnapshotIds=[copy])["Snapshots"])
+        eq((d["Encrypted"], d["VolumeSize"], d["Description"], d["VolumeId"]), (True, 20, "copy", "vol-ffffffff"), "copy")
+        true(":key/" in d["KmsKeyId"], d["KmsKeyId"])
+        eq(st()["snapshots"][copy]["kms_key_id"], d["KmsKeyId"], "key in state")
+    with t.err("CopySnapshot", "InvalidParameterDependency", 400):
+        ec2.copy_snapshot(SourceSnapshotId=snap, SourceRegion=REGION, KmsKeyId="alias/x")
+
+    with t.ok("EnableFastSnapshotRestores"):
+        r = ec2.enable_fast_snapshot_restores(SourceSnapshotIds=[snap], AvailabilityZones=["us-east-1a"])
+        i = one(r["Successful"])
+        eq((i["SnapshotId"], i["AvailabilityZone"], i["AvailabilityZoneId"], i["State"], i["OwnerId"]),
+           (snap, "us-east-1a", "use1-az1", "enabling", ACCOUNT), "enabling")
+        true(hasattr(i["EnablingTime"], "year"), "EnablingTime")
+        eq(r["Unsuccessful"], [], "Unsuccessful")
+        failed = one(ec2.enable_fast_snapshot_restores(SourceSnapshotIds=[NOSNAP], AvailabilityZones=["us-east-1a"])["Unsuccessful"])
+        e = one(failed["FastSnapshotRestoreStateErrors"])
+        eq((failed["SnapshotId"], e["AvailabilityZone"], e["Error"]["Code"]), (NOSNAP, "us-east-1a", "InvalidSnapshot.NotFound"), "Unsuccessful")
+    with t.err("EnableFastSnapshotRestores", "InvalidSnapshotID.Malformed", 400):
+        ec2.enable_fast_snapshot_restores(SourceSnapshotIds=["snap-nothex!"], AvailabilityZones=["us-east-1a"])
+
+    with t.ok("DescribeFastSnapshotRestores"):
+        f = one(ec2.describe_fast_snapshot_restores(Filters=[{"Name": "snapshot-id", "Values": [snap]}])["FastSnapshotRestores"])
+        eq((f["SnapshotId"], f["AvailabilityZone"], f["State"]), (snap, "us-east-1a", "enabled"), "enabled")
+        true(hasattr(f["EnabledTime"], "year"), "EnabledTime")
+    with t.err("DescribeFastSnapshotRestores", "InvalidParameterValue", 400):
+        ec2.describe_fast_snapshot_restores(Filters=[{"Name": "bogus", "Values": ["x"]}])
+
+    with t.ok("CreateVolume"):
+        r = ec2.create_volume(AvailabilityZone="us-east-1a", SnapshotId=snap)
+        eq((r["Size"], r["SnapshotId"], r["Encrypted"], r["FastRestored"]), (20, snap, False, True), "restored")
+        eq(st()["volumes"][r["VolumeId"]]["snapshot_id"], snap, "snapshot in state")
+        ec2.delete_volume(VolumeId=r["VolumeId"])
+    with t.err("CreateVolume", "InvalidParameterValue", 400):
+        ec2.create_volume(AvailabilityZone="us-east-1a", SnapshotId=snap, Size=5)
+
+    with t.ok("DisableFastSnapshotRestores"):
+        i = one(ec2.disable_fast_snapshot_restores(SourceSnapshotIds=[snap], AvailabilityZones=["us-east-1a"])["Successful"])
+        eq((i["SnapshotId"], i["State"]), (snap, "disabling"), "disabling")
+        eq(ec2.describe_fast_snapshot_restores()["FastSnapshotRestores"], [], "gone")
+    with t.err("DisableFastSnapshotRestores", "MissingParameter", 400):
+        bad.disable_fast_snapshot_restores(SourceSnapshotIds=[snap])
+
+    with t.ok("DeleteSnapshot"):
+        ec2.delete_snapshot(SnapshotId=copy)
+        ec2.delete_snapshot(SnapshotId=snap)
+        true(snap not in st()["snapshots"] and copy not in st()["snapshots"], "gone")
+    with t.err("DeleteSnapshot", "InvalidSnapshot.InUse", 400):
+        img = ec2.describe_images()["Images"][0]
+        ec2.delete_snapshot(SnapshotId=img["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"])
 
     with t.ok("DeleteVolume"):
         ec2.delete_volume(VolumeId=vol)

@@ -440,7 +440,7 @@ mod tests {
                     Some("volume".to_string())
                 ),
                 (
-                    "arn:aws:ec2:r:1:snapshot/*".to_string(),
+                    "arn:aws:ec2:r::snapshot/*".to_string(),
                     Some("snapshot".to_string())
                 ),
             ]
@@ -631,10 +631,7 @@ mod tests {
         );
         assert_eq!(
             r,
-            vec![
-                "arn:aws:ec2:r:1:volume/*",
-                "arn:aws:ec2:r:1:snapshot/snap-1"
-            ]
+            vec!["arn:aws:ec2:r:1:volume/*", "arn:aws:ec2:r::snapshot/snap-1"]
         );
     }
 

@@ -257,13 +257,14 @@ mod tests {
         }
         assert!(declared(ServiceId::Ec2, "CreateVolume").is_some_and(|a| a.handler.is_some()));
         assert!(matches!(
-            lookup(ServiceId::Ec2, "DeleteSnapshot"),
+            lookup(ServiceId::Ec2, "CreateSnapshots"),
             Lookup::NotEmulated
         ));
         assert!(matches!(lookup(ServiceId::Ec2, "Bogus"), Lookup::Unknown));
         // Declared for their authorization only, not emulated.
         assert!(!emulated(ServiceId::Elbv2).contains(&"CreateRule"));
-        assert!(!emulated(ServiceId::Ec2).contains(&"CreateSnapshot"));
+        assert!(!emulated(ServiceId::Ec2).contains(&"CreateNetworkInterface"));
+        assert!(emulated(ServiceId::Ec2).contains(&"CreateSnapshot"));
     }
 
     #[test]

@@ -94,6 +94,20 @@ impl<'a> Page<'a> {
         self
     }
 
+    /// A larger `MaxResults` than `hi` is served as `hi` instead of refused (DescribeSnapshots).
+    pub fn capped(mut self, hi: i64) -> Self {
+        self.max = self.max.map(|m| m.min(hi));
+        self
+    }
+
+    /// `MaxResults=0` means no limit (DescribeSnapshots, which the EBS CSI driver calls so).
+    pub fn zero_unlimited(mut self) -> Self {
+        if self.max == Some(0) {
+            self.max = None;
+        }
+        self
+    }
+
     pub fn apply<T>(&self, items: Vec<T>) -> AwsResult<(Vec<T>, Option<String>)> {
         if self.marker_style {
             let (lo, hi) = self.bounds;

@@ -47,6 +47,16 @@ pub struct Durations {
     pub volume_modifying: i64,
     /// Volume modification `optimizing` -> `completed`.
     pub volume_optimizing: i64,
+    /// EBS snapshot `pending` -> `completed` (CreateSnapshot).
+    pub snapshot_create: i64,
+    /// A snapshot copy's `pending` -> `completed` (CopySnapshot).
+    pub snapshot_copy: i64,
+    /// Fast snapshot restore `enabling` -> `optimizing`, in each zone.
+    pub fast_restore_enable: i64,
+    /// Fast snapshot restore `optimizing` -> `enabled`.
+    pub fast_restore_optimize: i64,
+    /// Fast snapshot restore `disabling` -> `disabled` (then gone).
+    pub fast_restore_disable: i64,
     /// ELBv2 load balancer `provisioning` -> `active`.
     pub load_balancer_provision: i64,
     /// How long a deleted load balancer's network interfaces keep its security groups in use.
@@ -70,6 +80,11 @@ impl Timing {
                 volume_detach: 0,
                 volume_modifying: 0,
                 volume_optimizing: 0,
+                snapshot_create: 0,
+                snapshot_copy: 0,
+                fast_restore_enable: 0,
+                fast_restore_optimize: 0,
+                fast_restore_disable: 0,
                 load_balancer_provision: 0,
                 load_balancer_release: 0,
                 target_initial: 0,
@@ -86,6 +101,11 @@ impl Timing {
                 volume_detach: 30,
                 volume_modifying: 30,
                 volume_optimizing: 60,
+                snapshot_create: 40,
+                snapshot_copy: 50,
+                fast_restore_enable: 20,
+                fast_restore_optimize: 30,
+                fast_restore_disable: 20,
                 load_balancer_provision: 50,
                 load_balancer_release: 50,
                 target_initial: 40,
@@ -102,6 +122,11 @@ impl Timing {
                 volume_detach: 8_000,
                 volume_modifying: 20_000,
                 volume_optimizing: 120_000,
+                snapshot_create: 60_000,
+                snapshot_copy: 90_000,
+                fast_restore_enable: 30_000,
+                fast_restore_optimize: 120_000,
+                fast_restore_disable: 30_000,
                 load_balancer_provision: 120_000,
                 load_balancer_release: 60_000,
                 target_initial: 30_000,

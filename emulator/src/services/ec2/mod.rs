@@ -3,6 +3,7 @@
 //! serves; [`model`] holds the resources of a region.
 
 pub mod common;
+pub mod fast_restores;
 pub mod gateways;
 pub mod images;
 pub mod instances;
@@ -12,6 +13,7 @@ pub mod referenced;
 pub mod regions;
 pub mod route_tables;
 pub mod security_groups;
+pub mod snapshots;
 pub mod tags;
 pub mod volume_attachments;
 pub mod volume_modifications;
@@ -32,6 +34,8 @@ pub const ACTIONS: &[&[Action]] = &[
     instances::ACTIONS,
     images::ACTIONS,
     volumes::ACTIONS,
+    snapshots::ACTIONS,
+    fast_restores::ACTIONS,
     volume_attachments::ACTIONS,
     volume_modifications::ACTIONS,
     tags::ACTIONS,
@@ -39,14 +43,9 @@ pub const ACTIONS: &[&[Action]] = &[
 ];
 
 /// Real creates awsemu does not emulate, authorized as AWS does before `NotImplemented`.
-const UNEMULATED: &[Action] = &[
-    Action::unemulated("CreateSnapshot")
-        .on(&[super::action::On::Created(&referenced::SNAPSHOT)])
-        .tags(super::action::TagsIn::Specifications),
-    Action::unemulated("CreateNetworkInterface")
-        .on(&[super::action::On::Created(&referenced::NETWORK_INTERFACE)])
-        .tags(super::action::TagsIn::Specifications),
-];
+const UNEMULATED: &[Action] = &[Action::unemulated("CreateNetworkInterface")
+    .on(&[super::action::On::Created(&referenced::NETWORK_INTERFACE)])
+    .tags(super::action::TagsIn::Specifications)];
 
 /// Every EC2 resource kind: what an id's prefix says (its ARN, its NotFound answer, where its tags
 /// are) and which `TagSpecification` types a request may name.
@@ -59,7 +58,7 @@ pub const KINDS: &[&Kind] = &[
     &route_tables::ROUTE_TABLE,
     &gateways::INTERNET_GATEWAY,
     &referenced::NETWORK_INTERFACE,
-    &referenced::SNAPSHOT,
+    &snapshots::SNAPSHOT,
     &referenced::IMAGE,
     &referenced::KEY_PAIR,
     &referenced::SECURITY_GROUP_RULE,

@@ -333,12 +333,91 @@ pub struct Volume {
     pub kms_key_id: Option<String>,
     pub snapshot_id: Option<String>,
     pub multi_attach: bool,
+    /// Created from a snapshot whose fast snapshot restore was enabled in its zone.
+    #[serde(default)]
+    pub fast_restored: bool,
     pub create_ms: i64,
     pub state: Timed<VolumeState>,
     pub attachment: Option<Attachment>,
     pub tags: Tags,
     /// The CreateVolume client token that made it (see [`super::volume_tokens`]).
     pub client_token: Option<String>,
+}
+
+/// The snapshot states awsemu reaches (`recoverable` and `recovering` belong to the Recycle Bin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotState {
+    Pending,
+    Completed,
+    Error,
+}
+
+impl SnapshotState {
+    pub fn name(self) -> &'static str {
+        match self {
+            SnapshotState::Pending => "pending",
+            SnapshotState::Completed => "completed",
+            SnapshotState::Error => "error",
+        }
+    }
+}
+
+/// The fast snapshot restore states of one snapshot in one zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FastRestoreState {
+    Enabling,
+    Optimizing,
+    Enabled,
+    Disabling,
+    Disabled,
+}
+
+impl FastRestoreState {
+    pub fn name(self) -> &'static str {
+        match self {
+            FastRestoreState::Enabling => "enabling",
+            FastRestoreState::Optimizing => "optimizing",
+            FastRestoreState::Enabled => "enabled",
+            FastRestoreState::Disabling => "disabling",
+            FastRestoreState::Disabled => "disabled",
+        }
+    }
+}
+
+/// Fast snapshot restore of a snapshot in one zone: when each state began, on the virtual clock
+/// (the state at a time is the latest one begun by then).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FastRestore {
+    pub zone: String,
+    pub zone_id: String,
+    pub enabling_ms: i64,
+    pub optimizing_ms: i64,
+    pub enabled_ms: i64,
+    /// Set by DisableFastSnapshotRestores: when `disabling` begins and when it is `disabled`.
+    pub disabling: Option<(i64, i64)>,
+}
+
+/// An EBS snapshot of this account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub id: String,
+    /// The source volume; a copy names an arbitrary one (`vol-ffffffff`), as AWS's copies do.
+    pub volume_id: String,
+    pub volume_size: i64,
+    pub description: String,
+    pub encrypted: bool,
+    pub kms_key_id: Option<String>,
+    pub start_ms: i64,
+    /// `pending` until the snapshot is complete (or has failed).
+    pub state: Timed<SnapshotState>,
+    /// Why it failed (`error`).
+    pub state_message: Option<String>,
+    pub tags: Tags,
+    /// A time-based copy's `CompletionDurationMinutes`.
+    #[serde(default)]
+    pub completion_minutes: Option<i64>,
 }
 
 /// A ModifyVolume in progress or done.
@@ -376,6 +455,12 @@ pub struct Ec2Region {
     pub volumes: BTreeMap<String, Volume>,
     /// The latest modification of each volume.
     pub volume_modifications: BTreeMap<String, VolumeModification>,
+    /// The account's EBS snapshots (missing from state saved before snapshots were emulated).
+    #[serde(default)]
+    pub snapshots: BTreeMap<String, Snapshot>,
+    /// Fast snapshot restores, by snapshot (the account's or a public one) and zone.
+    #[serde(default)]
+    pub fast_restores: BTreeMap<String, BTreeMap<String, FastRestore>>,
     /// CreateVolume client tokens in use, by zone and token (see [`super::volume_tokens`]).
     pub volume_tokens: BTreeMap<String, super::volume_tokens::VolumeToken>,
     /// Security groups still held by the network interfaces of deleted load balancers.
@@ -444,6 +529,8 @@ impl Ec2Region {
             instances: BTreeMap::new(),
             volumes: BTreeMap::new(),
             volume_modifications: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            fast_restores: BTreeMap::new(),
             volume_tokens: BTreeMap::new(),
             released_groups: BTreeMap::new(),
             elb: Default::default(),
@@ -704,6 +791,12 @@ impl Ec2Region {
         out.extend(self.instances.values().map(|r| (r.id.as_str(), i, &r.tags)));
         let vol = volumes::VOLUME.arn_type;
         out.extend(self.volumes.values().map(|r| (r.id.as_str(), vol, &r.tags)));
+        let snap = super::snapshots::SNAPSHOT.arn_type;
+        out.extend(
+            self.snapshots
+                .values()
+                .map(|r| (r.id.as_str(), snap, &r.tags)),
+        );
         out.retain(|(_, _, t)| !t.is_empty());
         out
     }

@@ -1,5 +1,5 @@
 //! The EC2 resource kinds awsemu keeps no state for but meets in requests: ids it checks
-//! (RunInstances' image, CreateVolume's snapshot, a route's network interface), ARNs it authorizes
+//! (RunInstances' image, a route's network interface), ARNs it authorizes
 //! (RunInstances makes network interfaces, names a key pair) and `TagSpecification` types.
 
 use super::kind::{Kind, NotFound};
@@ -10,17 +10,6 @@ pub const IMAGE: Kind = Kind {
     // Images belong to no account in their ARN: `arn:aws:ec2:R::image/ami-…`.
     in_account: false,
     malformed: Some("InvalidAMIID.Malformed"),
-    ..Kind::BASE
-};
-
-pub const SNAPSHOT: Kind = Kind {
-    prefix: "snap",
-    arn_type: "snapshot",
-    not_found: Some(NotFound {
-        code: "InvalidSnapshot.NotFound",
-        message: "The snapshot '{id}' does not exist.",
-    }),
-    malformed: Some("InvalidSnapshotID.Malformed"),
     ..Kind::BASE
 };
 

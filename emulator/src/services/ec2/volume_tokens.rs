@@ -38,6 +38,9 @@ pub struct VolumeRequest {
     pub kms_key_id: Option<String>,
     pub multi_attach: bool,
     pub tags: Tags,
+    /// The snapshot restored from (missing from state saved before snapshots were emulated).
+    #[serde(default)]
+    pub snapshot_id: Option<String>,
 }
 
 /// A token in use: the volume it made and what was asked for.

@@ -23,7 +23,7 @@ use crate::state::{read, write};
 use super::common::{self, timestamp};
 use super::kind::{Kind, NotFound, TagsOf};
 use super::model::{AttachState, Ec2Region, Timed, Volume, VolumeState};
-use super::referenced::SNAPSHOT;
+use super::snapshots;
 use super::volume_tokens::{self, VolumeRequest};
 
 /// The actions of this family.
@@ -274,7 +274,7 @@ pub fn render(
         .str_opt("KmsKeyId", v.kms_key_id.as_deref());
     common::write_tags(w, &v.tags);
     w.bool("MultiAttachEnabled", v.multi_attach)
-        .bool("FastRestored", false);
+        .bool("FastRestored", v.fast_restored);
 }
 
 /// The configuration a volume shows at `now`: a modification's target once it is optimizing.
@@ -311,11 +311,23 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
             "The request must contain the parameter size or snapshotId",
         ));
     }
-    if let Some(s) = snapshot {
-        SNAPSHOT.check(s)?;
-        // Snapshots are not emulated: none exists, so any id is unknown, as in an empty account.
-        return Err(SNAPSHOT.not_found(s));
-    }
+    // The snapshot restored from, checked first (it must exist and be completed); its lock is
+    // released before the KMS lock below.
+    let source = match snapshot {
+        Some(s) => Some(snapshots::for_volume(call, s)?),
+        None => None,
+    };
+    let size = match (&source, size) {
+        // The snapshot's size unless a size is given, which may not be smaller.
+        (Some(s), None) => Some(s.snapshot.volume_size),
+        (Some(s), Some(n)) if n < s.snapshot.volume_size => {
+            return Err(AwsError::invalid_value(format!(
+                "Volume of size {n}GB is smaller than snapshot '{}', expect size >= {}GB",
+                s.snapshot.id, s.snapshot.volume_size
+            )))
+        }
+        (_, n) => n,
+    };
     if kms_key.is_some() && !encrypted {
         return Err(AwsError::bad_request(
             "InvalidParameterDependency",
@@ -364,10 +376,15 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
     // not a symmetric encryption key, or not even well formed) still gets a `creating` volume,
     // which then disappears instead of becoming available. The KMS lock is taken and released
     // here, before the EC2 lock below.
+    // A volume restored from an encrypted snapshot is encrypted whatever `Encrypted` says, by
+    // the given key or else by the snapshot's.
+    let from_encrypted = source.as_ref().filter(|s| s.snapshot.encrypted);
+    let encrypted = encrypted || from_encrypted.is_some();
+    let key_ref = kms_key.or(from_encrypted.and_then(|s| s.snapshot.kms_key_id.as_deref()));
     let key = if encrypted {
         Some(crate::services::kms::encryption_key(
             call,
-            kms_key,
+            key_ref,
             "alias/aws/ebs",
         )?)
     } else {
@@ -386,6 +403,7 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         kms_key_id: kms_key.map(str::to_string),
         multi_attach,
         tags: tags.clone(),
+        snapshot_id: snapshot.map(str::to_string),
     };
     if let Some(token) = client_token {
         settle(&mut region, now);
@@ -399,6 +417,8 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         }
     }
     let id = call.world.ids.resource_id("vol");
+    let fast_restored =
+        snapshot.is_some_and(|s| super::fast_restores::enabled_in(&region, s, &zone.name, now));
     // The same holds when the caller may not use the key: EBS uses it with the caller's
     // permissions, bound to the new volume's id (decided now, on today's policies).
     let creates = key.as_ref().is_none_or(|k| k.usable_by_ebs(call, &id));
@@ -413,8 +433,9 @@ fn create_volume(call: &Call<'_>) -> AwsResult<Output> {
         zone_id: zone.id,
         encrypted,
         kms_key_id,
-        snapshot_id: None,
+        snapshot_id: snapshot.map(str::to_string),
         multi_attach,
+        fast_restored,
         create_ms: now,
         state: Timed::transition(
             VolumeState::Creating,
@@ -485,7 +506,7 @@ fn volume_matches(f: &Filter, v: &Volume, state: VolumeState, now: i64, config: 
         "availability-zone-id" => Some(v.zone_id.clone()),
         "create-time" => Some(timestamp(v.create_ms)),
         "encrypted" => Some(bool_str(v.encrypted).into()),
-        "fast-restored" => Some("false".into()),
+        "fast-restored" => Some(bool_str(v.fast_restored).into()),
         "multi-attach-enabled" => Some(bool_str(v.multi_attach).into()),
         "size" => Some(config.size_gib.to_string()),
         "snapshot-id" => Some(v.snapshot_id.clone().unwrap_or_default()),

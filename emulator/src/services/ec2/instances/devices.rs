@@ -166,6 +166,7 @@ pub fn volume(
         kms_key_id: dev.kms_key_id.clone(),
         snapshot_id: dev.snapshot_id.clone(),
         multi_attach: false,
+        fast_restored: false,
         create_ms: now,
         // The base state of an attached volume is `available`; the attachment makes it `in-use`
         // to observers, and detaching leaves it available.
