@@ -429,3 +429,39 @@ impl Elbv2 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// State files written before listener rules were emulated have neither the rules map nor
+    /// the listeners' default rule tags: they still load, with none.
+    #[test]
+    fn state_from_before_rules_loads() {
+        let mut e = Elbv2::default();
+        e.listeners.insert(
+            "l".into(),
+            Listener {
+                arn: "l".into(),
+                load_balancer_arn: "lb".into(),
+                port: Some(80),
+                protocol: Some("HTTP".into()),
+                ssl_policy: None,
+                certificates: vec![],
+                actions: vec![],
+                alpn_policy: vec![],
+                seq: 1,
+                tags: Tags::new(),
+                default_rule_tags: Tags::new(),
+            },
+        );
+        let mut v = serde_json::to_value(&e).unwrap();
+        let obj = v.as_object_mut().unwrap();
+        assert!(obj.remove("rules").is_some());
+        let l = obj["listeners"]["l"].as_object_mut().unwrap();
+        assert!(l.remove("default_rule_tags").is_some());
+        let back: Elbv2 = serde_json::from_value(v).unwrap();
+        assert!(back.rules.is_empty());
+        assert!(back.listeners["l"].default_rule_tags.is_empty());
+    }
+}
