@@ -3,6 +3,7 @@ from harness import ACCOUNT, REGION, eq, one, true
 NOARN_LB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/nope/0123456789abcdef"
 NOARN_TG = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/nope/0123456789abcdef"
 NOARN_L = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/app/nope/0123456789abcdef/0123456789abcdef"
+NOARN_R = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener-rule/app/nope/0123456789abcdef/0123456789abcdef/0123456789abcdef"
 
 
 def run(ctx):
@@ -103,6 +104,67 @@ def run(ctx):
     with t.err("ModifyListener", "ListenerNotFound", 400):
         v2.modify_listener(ListenerArn=NOARN_L, Port=81)
 
+    fwd = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tga}]}}]
+    with t.ok("CreateRule"):
+        r1 = one(v2.create_rule(ListenerArn=la, Priority=10, Actions=fwd, Tags=[{"Key": "rule", "Value": "one"}],
+                                Conditions=[{"Field": "host-header", "Values": ["a.example.com"]}])["Rules"])
+        ra = r1["RuleArn"]
+        true(ra.startswith(la.replace(":listener/", ":listener-rule/") + "/"), ra)
+        eq((r1["Priority"], r1["IsDefault"]), ("10", False), "priority")
+        c = one(r1["Conditions"])
+        eq((c["Field"], c["Values"], c["HostHeaderConfig"]["Values"]), ("host-header", ["a.example.com"], ["a.example.com"]), "legacy form")
+        eq(one(r1["Actions"])["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"], tga, "action")
+        r2 = one(v2.create_rule(ListenerArn=la, Priority=20, Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+                                Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}},
+                                            {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Env", "Values": ["prod"]}},
+                                            {"Field": "query-string", "QueryStringConfig": {"Values": [{"Key": "v", "Value": "2"}]}},
+                                            {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET"]}},
+                                            {"Field": "source-ip", "SourceIpConfig": {"Values": ["10.0.0.0/8"]}}],
+                                Transforms=[{"Type": "url-rewrite", "UrlRewriteConfig": {"Rewrites": [{"Regex": "^/api/(.*)$", "Replace": "/$1"}]}}])["Rules"])
+        rb = r2["RuleArn"]
+        by = {c["Field"]: c for c in r2["Conditions"]}
+        eq((by["path-pattern"]["Values"], by["path-pattern"]["PathPatternConfig"]["Values"]), (["/api/*"], ["/api/*"]), "config form")
+        eq(by["http-header"]["HttpHeaderConfig"], {"HttpHeaderName": "X-Env", "Values": ["prod"]}, "header")
+        eq(by["query-string"]["QueryStringConfig"]["Values"], [{"Key": "v", "Value": "2"}], "query")
+        eq(by["http-request-method"]["HttpRequestMethodConfig"]["Values"], ["GET"], "method")
+        eq(by["source-ip"]["SourceIpConfig"]["Values"], ["10.0.0.0/8"], "source ip")
+        true("Values" not in by["http-header"], "no legacy Values for http-header")
+        eq(one(r2["Transforms"])["UrlRewriteConfig"]["Rewrites"], [{"Regex": "^/api/(.*)$", "Replace": "/$1"}], "transform")
+        true(ra in str(st()["rules"]), "in state")
+    with t.err("CreateRule", "PriorityInUse", 400):
+        v2.create_rule(ListenerArn=la, Priority=10, Actions=fwd, Conditions=[{"Field": "host-header", "Values": ["b.example.com"]}])
+    with t.ok("DescribeRules"):
+        rules = v2.describe_rules(ListenerArn=la)["Rules"]
+        eq([r["Priority"] for r in rules], ["10", "20", "default"], "priorities")
+        d = rules[-1]
+        eq((d["IsDefault"], d["Conditions"]), (True, []), "default rule")
+        eq(d["Actions"][0]["TargetGroupArn"], tga, "default actions")
+        page = v2.describe_rules(ListenerArn=la, PageSize=2)
+        eq(len(page["Rules"]), 2, "page")
+        eq(one(v2.describe_rules(ListenerArn=la, Marker=page["NextMarker"])["Rules"])["IsDefault"], True, "next page")
+        eq(one(v2.describe_rules(RuleArns=[d["RuleArn"]])["Rules"])["Priority"], "default", "by ARN")
+        dra = d["RuleArn"]
+    with t.err("DescribeRules", "RuleNotFound", 400):
+        v2.describe_rules(RuleArns=[NOARN_R])
+    with t.ok("ModifyRule"):
+        m = one(v2.modify_rule(RuleArn=rb, ResetTransforms=True,
+                               Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": ["*.example.com"]}}])["Rules"])
+        eq((one(m["Conditions"])["Field"], m.get("Transforms", [])), ("host-header", []), "replaced, reset")
+        eq(one(m["Actions"])["Type"], "fixed-response", "actions kept")
+    with t.err("ModifyRule", "OperationNotPermitted", 400):
+        v2.modify_rule(RuleArn=dra, Actions=fwd)
+    with t.ok("SetRulePriorities"):
+        moved = v2.set_rule_priorities(RulePriorities=[{"RuleArn": ra, "Priority": 20}, {"RuleArn": rb, "Priority": 10}])["Rules"]
+        eq(sorted((r["RuleArn"], r["Priority"]) for r in moved), sorted([(ra, "20"), (rb, "10")]), "swapped")
+        eq([r["RuleArn"] for r in v2.describe_rules(ListenerArn=la)["Rules"]], [rb, ra, dra], "new order")
+    with t.err("SetRulePriorities", "PriorityInUse", 400):
+        v2.set_rule_priorities(RulePriorities=[{"RuleArn": ra, "Priority": 10}])
+    with t.ok("DeleteRule"):
+        v2.delete_rule(RuleArn=rb)
+        eq([r["RuleArn"] for r in v2.describe_rules(ListenerArn=la)["Rules"]], [ra, dra], "left")
+    with t.err("DeleteRule", "OperationNotPermitted", 400):
+        v2.delete_rule(RuleArn=dra)
+
     with t.ok("RegisterTargets"):
         v2.register_targets(TargetGroupArn=tga, Targets=[{"Id": iid, "Port": 8080}])
         true(iid in str(st()["target_groups"]), "target in state")
@@ -121,6 +183,9 @@ def run(ctx):
 
     with t.ok("AddTags"):
         v2.add_tags(ResourceArns=[arn], Tags=[{"Key": "a", "Value": "1"}])
+        v2.add_tags(ResourceArns=[ra, dra], Tags=[{"Key": "r", "Value": "2"}])
+        rt = {x["ResourceArn"]: sorted((k["Key"], k["Value"]) for k in x["Tags"]) for x in v2.describe_tags(ResourceArns=[ra, dra])["TagDescriptions"]}
+        eq(rt, {ra: [("r", "2"), ("rule", "one")], dra: [("r", "2")]}, "rule tags")
     with t.err("AddTags", "LoadBalancerNotFound", 400):
         v2.add_tags(ResourceArns=[NOARN_LB], Tags=[{"Key": "a", "Value": "1"}])
     with t.ok("DescribeTags"):
@@ -137,6 +202,7 @@ def run(ctx):
     with t.ok("DeleteListener"):
         v2.delete_listener(ListenerArn=la)
         true(la not in str(st()["listeners"]), "gone")
+        true(ra not in str(st()["rules"]), "its rules gone")
     with t.err("DeleteListener", "ListenerNotFound", 400):
         v2.delete_listener(ListenerArn=la)
     with t.ok("DeleteTargetGroup"):

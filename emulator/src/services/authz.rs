@@ -550,6 +550,14 @@ mod tests {
             request_tags(ServiceId::Elb, "AddTags", &q),
             vec![tag(None, "k", Some(""))]
         );
+        // SetRulePriorities is authorized on each rule it moves.
+        let q = query(
+            "RulePriorities.member.1.RuleArn=arn:r:1&RulePriorities.member.1.Priority=1&RulePriorities.member.2.RuleArn=arn:r:2",
+        );
+        assert_eq!(
+            resources(ServiceId::Elbv2, "SetRulePriorities", &q, "1", "r"),
+            vec!["arn:r:1", "arn:r:2"]
+        );
         let q = query(
             "ResourceArns.member.1=arn:x:1&ResourceArns.member.2=arn:x:2&Tags.member.1.Key=k",
         );

@@ -262,9 +262,9 @@ mod tests {
         ));
         assert!(matches!(lookup(ServiceId::Ec2, "Bogus"), Lookup::Unknown));
         // Declared for their authorization only, not emulated.
-        assert!(!emulated(ServiceId::Elbv2).contains(&"CreateRule"));
         assert!(!emulated(ServiceId::Ec2).contains(&"CreateNetworkInterface"));
         assert!(emulated(ServiceId::Ec2).contains(&"CreateSnapshot"));
+        assert!(emulated(ServiceId::Elbv2).contains(&"CreateRule"));
     }
 
     #[test]

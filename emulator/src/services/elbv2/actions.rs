@@ -1,7 +1,8 @@
-//! Listener default actions: `forward` (one target group by ARN, or weighted groups in a
-//! `ForwardConfig`), `redirect` and `fixed-response` (application load balancers), read from
-//! `DefaultActions.member.N`, checked against the load balancer and listener protocol, and
-//! written back as AWS describes them (a forward always shows its `ForwardConfig` too).
+//! Listener default actions and rule actions: `forward` (one target group by ARN, or weighted
+//! groups in a `ForwardConfig`), `redirect` and `fixed-response` (application load balancers),
+//! read from `DefaultActions.member.N` or `Actions.member.N`, checked against the load balancer
+//! and listener protocol, and written back as AWS describes them (a forward always shows its
+//! `ForwardConfig` too).
 //!
 //! The authenticating actions (`authenticate-oidc`, `authenticate-cognito`, `jwt-validation`)
 //! need identity providers awsemu does not have, so they are answered as not emulated.
@@ -28,11 +29,36 @@ fn invalid_action(message: impl Into<String>) -> AwsError {
     AwsError::bad_request("InvalidLoadBalancerAction", message)
 }
 
-/// Reads and checks the items of `DefaultActions` without looking at state.
-pub fn parse(items: &[Scope<'_>]) -> AwsResult<Vec<Action>> {
+/// Which list the actions came in: a listener's `DefaultActions` or a rule's `Actions`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Of {
+    Listener,
+    Rule,
+}
+
+impl Of {
+    /// The list's path in validation messages.
+    fn path(self) -> &'static str {
+        match self {
+            Of::Listener => "defaultActions",
+            Of::Rule => "actions",
+        }
+    }
+
+    /// The member that carries the list in answers.
+    fn member(self) -> &'static str {
+        match self {
+            Of::Listener => "DefaultActions",
+            Of::Rule => "Actions",
+        }
+    }
+}
+
+/// Reads and checks the items of `DefaultActions` or `Actions` without looking at state.
+pub fn parse(items: &[Scope<'_>], of: Of) -> AwsResult<Vec<Action>> {
     let mut out = Vec::new();
     for (i, a) in items.iter().enumerate() {
-        let field = |m: &str| format!("defaultActions.member.{}.{m}", i + 1);
+        let field = |m: &str| format!("{}.member.{}.{m}", of.path(), i + 1);
         let kind = a.required("Type")?;
         check_enum(&field("type"), kind, ACTION_TYPES)?;
         let order = a.int("Order")?;
@@ -223,9 +249,13 @@ pub fn parse(items: &[Scope<'_>]) -> AwsResult<Vec<Action>> {
         });
     }
     if out.len() > 1 {
-        return Err(invalid_action(
-            "A listener's default actions can hold only one forward, redirect or fixed-response action",
-        ));
+        let whose = match of {
+            Of::Listener => "A listener's default actions",
+            Of::Rule => "A rule's actions",
+        };
+        return Err(invalid_action(format!(
+            "{whose} can hold only one forward, redirect or fixed-response action"
+        )));
     }
     Ok(out)
 }
@@ -252,9 +282,13 @@ pub fn check_against(
     lb: &LoadBalancer,
     listener_protocol: Option<&str>,
     actions: &[Action],
+    of: Of,
 ) -> AwsResult<()> {
     if actions.is_empty() {
-        return Err(validation("At least one default action must be specified"));
+        return Err(validation(match of {
+            Of::Listener => "At least one default action must be specified",
+            Of::Rule => "At least one action must be specified",
+        }));
     }
     for a in actions {
         let kind = match &a.kind {
@@ -304,9 +338,9 @@ pub fn check_against(
     Ok(())
 }
 
-/// The `DefaultActions` member of a `Listener`.
-pub fn render(w: &mut Writer, actions: &[Action]) {
-    w.list("DefaultActions", actions, |w, a| match &a.kind {
+/// The `DefaultActions` member of a `Listener`, or the `Actions` of a `Rule`.
+pub fn render(w: &mut Writer, actions: &[Action], of: Of) {
+    w.list(of.member(), actions, |w, a| match &a.kind {
         ActionKind::Forward { groups, stickiness } => {
             w.str("Type", "forward");
             if let [one] = groups.as_slice() {

@@ -58,6 +58,27 @@ pub fn listener(lb_arn: &str, id: &str) -> String {
     )
 }
 
+/// A listener rule's ARN: its listener's, under `listener-rule/`, plus the rule's own id.
+pub fn rule(listener_arn: &str, id: &str) -> String {
+    format!(
+        "{}/{id}",
+        listener_arn.replacen(":listener/", ":listener-rule/", 1)
+    )
+}
+
+/// The ARN of a listener's default rule. Its id is a hash of the listener's ARN rather than one
+/// drawn from the seeded generator, so that adding rules did not shift the ids every seeded run
+/// had made before (and a listener needs nothing stored to know its default rule).
+pub fn default_rule(listener_arn: &str) -> String {
+    // FNV-1a, 64 bits: stable across builds and platforms, unlike std's hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in listener_arn.bytes().chain(*b"/default") {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    rule(listener_arn, &format!("{h:016x}"))
+}
+
 /// The kind of a well-formed ELBv2 ARN, or `None` when the string is not one.
 pub fn kind_of(arn: &str) -> Option<Kind> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -133,5 +154,16 @@ mod tests {
             "'nope' is not a valid target group ARN"
         );
         assert!(check(Kind::TargetGroup, &lb).is_err());
+        let d = default_rule(&l);
+        assert_eq!(kind_of(&d), Some(Kind::Rule));
+        assert!(d.starts_with(
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/net/a/d77f22f8721a127c/f2f7dc8efc522ab2/"
+        ));
+        assert_eq!(
+            d,
+            default_rule(&l),
+            "the same listener, the same default rule"
+        );
+        assert_ne!(d, default_rule(&listener(&lb, "f2f7dc8efc522ab3")));
     }
 }

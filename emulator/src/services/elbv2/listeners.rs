@@ -1,6 +1,6 @@
 //! Listeners: CreateListener (idempotent for identical settings, `DuplicateListener` otherwise),
 //! DescribeListeners (by load balancer or ARN, paged), ModifyListener (changes only what is given;
-//! leaving HTTPS or TLS drops the certificates and policy) and DeleteListener.
+//! leaving HTTPS or TLS drops the certificates and policy) and DeleteListener (with its rules).
 //!
 //! Protocols are per load balancer type: HTTP/HTTPS on application load balancers; TCP, TLS,
 //! UDP, TCP_UDP, QUIC, TCP_QUIC on network load balancers; none on gateway load balancers, which
@@ -13,14 +13,15 @@ use crate::services::Call;
 use crate::state::paging::Page;
 use crate::state::{read, write};
 
+use super::actions::{self, Of};
 use super::arn::{self, Kind};
 use super::errors::{self, check_enum, check_range, validation};
 use super::health_checks::PROTOCOLS;
 use super::model::{Action, Elbv2, LbType, Listener, LoadBalancer};
-use super::{actions, tags};
+use super::tags;
 use super::{tagged_at, ON_LISTENER, ON_LOAD_BALANCER};
 
-/// The actions of this family, and CreateRule (not emulated), authorized as AWS does.
+/// The actions of this family, authorized as AWS does.
 pub const ACTIONS: &[decl::Action] = &[
     decl::Action::new("CreateListener", create_listener)
         .on(ON_LOAD_BALANCER)
@@ -29,21 +30,11 @@ pub const ACTIONS: &[decl::Action] = &[
     decl::Action::new("DescribeListeners", describe_listeners).on(ON_LOAD_BALANCER),
     decl::Action::new("ModifyListener", modify_listener).on(ON_LISTENER),
     decl::Action::new("DeleteListener", delete_listener).on(ON_LISTENER),
-    decl::Action::unemulated("CreateRule")
-        .on(ON_LISTENER)
-        .tags(TagsIn::Set("Tags.member"))
-        .creates(tagged_at(new_rule)),
 ];
 
 /// What CreateListener makes: `listener/app/NAME/ID/*`.
 fn new_listener(r: &Request<'_>) -> Option<String> {
     r.value("LoadBalancerArn").map(|lb| arn::listener(lb, "*"))
-}
-
-/// What CreateRule makes: `listener-rule/app/NAME/ID/LISTENER/*`.
-fn new_rule(r: &Request<'_>) -> Option<String> {
-    r.value("ListenerArn")
-        .map(|l| format!("{}/*", l.replacen(":listener/", ":listener-rule/", 1)))
 }
 
 /// AWS's quota of listeners per load balancer.
@@ -127,9 +118,12 @@ fn read_input(p: &Scope<'_>, actions_required: bool) -> AwsResult<Input> {
         None
     };
     let actions = if actions_required {
-        Some(actions::parse(&p.required_structs("DefaultActions")?)?)
+        Some(actions::parse(
+            &p.required_structs("DefaultActions")?,
+            Of::Listener,
+        )?)
     } else if p.has("DefaultActions") {
-        Some(actions::parse(&p.structs("DefaultActions")?)?)
+        Some(actions::parse(&p.structs("DefaultActions")?, Of::Listener)?)
     } else {
         None
     };
@@ -320,9 +314,16 @@ pub fn create_listener(call: &Call<'_>) -> AwsResult<Output> {
         alpn_policy: input.alpn_policy.unwrap_or_default(),
         seq: 0,
         tags: tag_set,
+        default_rule_tags: Default::default(),
     };
     check_settings(&listener, lb)?;
-    actions::check_against(e, lb, listener.protocol.as_deref(), &listener.actions)?;
+    actions::check_against(
+        e,
+        lb,
+        listener.protocol.as_deref(),
+        &listener.actions,
+        Of::Listener,
+    )?;
     if let Some(existing) = port_taken(e, &listener) {
         let same = existing.protocol == listener.protocol
             && existing.ssl_policy == listener.ssl_policy
@@ -462,7 +463,7 @@ pub fn modify_listener(call: &Call<'_>) -> AwsResult<Output> {
         next.actions = actions;
     }
     check_settings(&next, lb)?;
-    actions::check_against(e, lb, next.protocol.as_deref(), &next.actions)?;
+    actions::check_against(e, lb, next.protocol.as_deref(), &next.actions, Of::Listener)?;
     if port_taken(e, &next).is_some() {
         return Err(validation(format!(
             "Listener port '{}' is already in use",
@@ -510,6 +511,9 @@ pub fn delete_listener(call: &Call<'_>) -> AwsResult<Output> {
         ));
     }
     r.elbv2.listeners.remove(listener_arn);
+    r.elbv2
+        .rules
+        .retain(|_, rule| rule.listener_arn != listener_arn);
     r.elbv2.refresh_usage(now);
     call.writer().finish()
 }
@@ -526,7 +530,7 @@ pub fn render(w: &mut Writer, l: &Listener) {
         });
     }
     w.str_opt("SslPolicy", l.ssl_policy.as_deref());
-    actions::render(w, &l.actions);
+    actions::render(w, &l.actions, Of::Listener);
     if !l.alpn_policy.is_empty() {
         w.strs("AlpnPolicy", &l.alpn_policy);
     }

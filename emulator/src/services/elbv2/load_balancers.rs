@@ -523,6 +523,11 @@ pub fn delete_load_balancer(call: &Call<'_>) -> AwsResult<Output> {
     r.elbv2
         .listeners
         .retain(|_, l| l.load_balancer_arn != lb_arn);
+    // The listeners' rules go with them.
+    let e = &mut r.elbv2;
+    let listeners = &e.listeners;
+    e.rules
+        .retain(|_, rule| listeners.contains_key(&rule.listener_arn));
     r.elbv2.load_balancers.remove(lb_arn);
     r.elbv2.refresh_usage(now);
     r.release_groups(&groups, now, call.world.durations.load_balancer_release);

@@ -1,9 +1,10 @@
 //! Elastic Load Balancing v2 (awsQuery `2015-12-01`): application, network and gateway load
-//! balancers, listeners and target groups. [`model`] holds them; they live inside the region's EC2
+//! balancers, listeners, listener rules and target groups. [`model`] holds them; they live inside the region's EC2
 //! state (`Ec2Region::elbv2`) because they use its subnets, security groups and instances, and a
 //! check across them (a subnet's VPC, an instance's state) must see one consistent picture.
 //!
 //! One file per resource family: [`load_balancers`], [`listeners`] (with [`actions`]),
+//! [`rules`] (with [`conditions`] and [`transforms`]),
 //! [`target_groups`] (with [`health_checks`]), [`targets`] (registration and
 //! [`target_health`]), [`attributes`] and [`tags`]. [`arn`], [`names`] and [`errors`] hold the
 //! forms and answers they share; [`zones`] the hosted zones of load balancer DNS names.
@@ -11,16 +12,19 @@
 pub mod actions;
 pub mod arn;
 pub mod attributes;
+pub mod conditions;
 pub mod errors;
 pub mod health_checks;
 pub mod listeners;
 pub mod load_balancers;
 pub mod model;
 pub mod names;
+pub mod rules;
 pub mod tags;
 pub mod target_groups;
 pub mod target_health;
 pub mod targets;
+pub mod transforms;
 pub mod zones;
 
 use super::action::{Action, Creates, On, Request};
@@ -29,6 +33,7 @@ use super::action::{Action, Creates, On, Request};
 pub const ACTIONS: &[&[Action]] = &[
     load_balancers::ACTIONS,
     listeners::ACTIONS,
+    rules::ACTIONS,
     target_groups::ACTIONS,
     targets::ACTIONS,
     attributes::ACTIONS,

@@ -1,9 +1,11 @@
-//! The v2 load balancers, listeners and target groups of one region.
+//! The v2 load balancers, listeners, listener rules and target groups of one region.
 //!
 //! Each kind sits in its own map keyed by ARN; `seq` records creation order, which is the order
 //! Describe calls answer in (and page over). Nothing derived is stored twice: which load
-//! balancers use a target group is read from the listeners ([`Elbv2::load_balancers_of`]), and a
-//! target's health is computed at each observation from the clock (see `target_health`).
+//! balancers use a target group is read from the listeners' and rules' actions
+//! ([`Elbv2::load_balancers_of`]), a listener's default rule is the listener itself (only its
+//! tags are kept, on the listener), and a target's health is computed at each observation from
+//! the clock (see `target_health`).
 
 use std::collections::BTreeMap;
 
@@ -193,6 +195,56 @@ pub struct Listener {
     pub alpn_policy: Vec<String>,
     pub seq: u64,
     pub tags: Tags,
+    /// The tags of the listener's default rule (a resource of its own to AddTags and
+    /// DescribeTags); absent from state files written before rules were emulated.
+    #[serde(default)]
+    pub default_rule_tags: Tags,
+}
+
+/// One `key=value` (or bare value) of a `query-string` condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryPair {
+    pub key: Option<String>,
+    pub value: String,
+}
+
+/// A rule condition, whichever form (`Field` + `Values`, or the field's `*Config`) it came in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    /// `host-header`, `path-pattern`, `http-header`, `http-request-method`, `query-string` or
+    /// `source-ip`.
+    pub field: String,
+    /// The values matched: host names, path patterns, header values, methods or CIDRs.
+    pub values: Vec<String>,
+    /// Regular expressions (host-header, path-pattern, http-header).
+    pub regex_values: Vec<String>,
+    /// `http-header`: the header's name.
+    pub header_name: Option<String>,
+    /// `query-string`: the pairs.
+    pub query: Vec<QueryPair>,
+    /// `source-ip` on a network load balancer: `ipv4` or `ipv6`.
+    pub ip_address_type: Option<String>,
+}
+
+/// A rule transform: `host-header-rewrite` or `url-rewrite`, with its rewrites (regex, replace).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transform {
+    pub kind: String,
+    pub rewrites: Vec<(String, String)>,
+}
+
+/// A listener rule other than the default one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rule {
+    pub arn: String,
+    pub listener_arn: String,
+    /// 1–50000, unique on the listener.
+    pub priority: i64,
+    pub conditions: Vec<Condition>,
+    pub actions: Vec<Action>,
+    pub transforms: Vec<Transform>,
+    pub seq: u64,
+    pub tags: Tags,
 }
 
 /// A target group's health check.
@@ -267,6 +319,9 @@ pub struct TargetGroup {
 pub struct Elbv2 {
     pub load_balancers: BTreeMap<String, LoadBalancer>,
     pub listeners: BTreeMap<String, Listener>,
+    /// Listener rules (not the default ones); absent from state files written before rules.
+    #[serde(default)]
+    pub rules: BTreeMap<String, Rule>,
     pub target_groups: BTreeMap<String, TargetGroup>,
     /// The next creation sequence number.
     next_seq: u64,
@@ -304,17 +359,41 @@ impl Elbv2 {
         out
     }
 
-    /// The load balancers whose listeners forward to target group `tg_arn` (`LoadBalancerArns`).
-    pub fn load_balancers_of(&self, tg_arn: &str) -> Vec<&str> {
-        let mut out: Vec<&str> = self
+    /// The rules of a listener (not its default rule), by priority.
+    pub fn rules_of(&self, listener_arn: &str) -> Vec<&Rule> {
+        let mut out: Vec<&Rule> = self
+            .rules
+            .values()
+            .filter(|r| r.listener_arn == listener_arn)
+            .collect();
+        out.sort_by_key(|r| r.priority);
+        out
+    }
+
+    /// Every listener's and rule's actions, with the load balancer they belong to.
+    fn all_actions(&self) -> impl Iterator<Item = (&str, &Action)> {
+        let of_listeners = self
             .listeners
             .values()
-            .filter(|l| {
-                l.actions
-                    .iter()
-                    .any(|a| a.target_groups().any(|t| t == tg_arn))
-            })
-            .map(|l| l.load_balancer_arn.as_str())
+            .flat_map(|l| l.actions.iter().map(|a| (l.load_balancer_arn.as_str(), a)));
+        let of_rules = self.rules.values().flat_map(|r| {
+            let lb = self
+                .listeners
+                .get(&r.listener_arn)
+                .map(|l| l.load_balancer_arn.as_str())
+                .unwrap_or("");
+            r.actions.iter().map(move |a| (lb, a))
+        });
+        of_listeners.chain(of_rules)
+    }
+
+    /// The load balancers whose listeners or rules forward to target group `tg_arn`
+    /// (`LoadBalancerArns`).
+    pub fn load_balancers_of(&self, tg_arn: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .all_actions()
+            .filter(|(_, a)| a.target_groups().any(|t| t == tg_arn))
+            .map(|(lb, _)| lb)
             .collect();
         out.sort_unstable();
         out.dedup();
@@ -332,15 +411,13 @@ impl Elbv2 {
         out
     }
 
-    /// Brings every target group's `in_use_since_ms` in line with the listeners: a group a
-    /// listener starts forwarding to is in use from `now`; one no listener forwards to is not.
-    /// Call after any change to listeners.
+    /// Brings every target group's `in_use_since_ms` in line with the listeners and rules: a
+    /// group one starts forwarding to is in use from `now`; one nothing forwards to is not.
+    /// Call after any change to listeners or rules.
     pub fn refresh_usage(&mut self, now: i64) {
         let used: std::collections::BTreeSet<String> = self
-            .listeners
-            .values()
-            .flat_map(|l| l.actions.iter())
-            .flat_map(|a| a.target_groups().map(str::to_string).collect::<Vec<_>>())
+            .all_actions()
+            .flat_map(|(_, a)| a.target_groups().map(str::to_string).collect::<Vec<_>>())
             .collect();
         for tg in self.target_groups.values_mut() {
             let in_use = used.contains(&tg.arn);
@@ -350,5 +427,41 @@ impl Elbv2 {
                 _ => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// State files written before listener rules were emulated have neither the rules map nor
+    /// the listeners' default rule tags: they still load, with none.
+    #[test]
+    fn state_from_before_rules_loads() {
+        let mut e = Elbv2::default();
+        e.listeners.insert(
+            "l".into(),
+            Listener {
+                arn: "l".into(),
+                load_balancer_arn: "lb".into(),
+                port: Some(80),
+                protocol: Some("HTTP".into()),
+                ssl_policy: None,
+                certificates: vec![],
+                actions: vec![],
+                alpn_policy: vec![],
+                seq: 1,
+                tags: Tags::new(),
+                default_rule_tags: Tags::new(),
+            },
+        );
+        let mut v = serde_json::to_value(&e).unwrap();
+        let obj = v.as_object_mut().unwrap();
+        assert!(obj.remove("rules").is_some());
+        let l = obj["listeners"]["l"].as_object_mut().unwrap();
+        assert!(l.remove("default_rule_tags").is_some());
+        let back: Elbv2 = serde_json::from_value(v).unwrap();
+        assert!(back.rules.is_empty());
+        assert!(back.listeners["l"].default_rule_tags.is_empty());
     }
 }

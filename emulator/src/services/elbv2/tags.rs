@@ -1,4 +1,4 @@
-//! Tags on load balancers, target groups and listeners: the `Tags.member.N` of the create calls,
+//! Tags on load balancers, target groups, listeners and listener rules (default rules too): the `Tags.member.N` of the create calls,
 //! AddTags, RemoveTags and DescribeTags (up to 20 ARNs each), with AWS's limits (50 per
 //! resource, keys 1–128 and values 0–256 characters of its tag alphabet, `aws:` reserved).
 
@@ -100,7 +100,7 @@ fn find<'a>(e: &'a Elbv2, resource: &str) -> AwsResult<(&'a Tags, Kind)> {
         Kind::LoadBalancer => e.load_balancers.get(resource).map(|r| &r.tags),
         Kind::TargetGroup => e.target_groups.get(resource).map(|r| &r.tags),
         Kind::Listener => e.listeners.get(resource).map(|r| &r.tags),
-        Kind::Rule => None,
+        Kind::Rule => super::rules::tags_of(e, resource),
     };
     tags.map(|t| (t, kind)).ok_or_else(|| not_found(kind))
 }
@@ -110,7 +110,7 @@ fn find_mut<'a>(e: &'a mut Elbv2, resource: &str) -> Option<&'a mut Tags> {
         Kind::LoadBalancer => e.load_balancers.get_mut(resource).map(|r| &mut r.tags),
         Kind::TargetGroup => e.target_groups.get_mut(resource).map(|r| &mut r.tags),
         Kind::Listener => e.listeners.get_mut(resource).map(|r| &mut r.tags),
-        Kind::Rule => None,
+        Kind::Rule => super::rules::tags_of_mut(e, resource),
     }
 }
 
