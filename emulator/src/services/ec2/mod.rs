@@ -7,6 +7,8 @@ pub mod gateways;
 pub mod images;
 pub mod instances;
 pub mod kind;
+pub mod launch_template_data;
+pub mod launch_templates;
 pub mod model;
 pub mod referenced;
 pub mod regions;
@@ -31,6 +33,7 @@ pub const ACTIONS: &[&[Action]] = &[
     security_groups::ACTIONS,
     instances::ACTIONS,
     images::ACTIONS,
+    launch_templates::ACTIONS,
     volumes::ACTIONS,
     volume_attachments::ACTIONS,
     volume_modifications::ACTIONS,
@@ -63,7 +66,7 @@ pub const KINDS: &[&Kind] = &[
     &referenced::IMAGE,
     &referenced::KEY_PAIR,
     &referenced::SECURITY_GROUP_RULE,
-    &referenced::LAUNCH_TEMPLATE,
+    &launch_templates::LAUNCH_TEMPLATE,
     &referenced::ELASTIC_IP,
     &referenced::NAT_GATEWAY,
     &referenced::PREFIX_LIST,

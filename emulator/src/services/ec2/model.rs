@@ -380,6 +380,9 @@ pub struct Ec2Region {
     pub volume_tokens: BTreeMap<String, super::volume_tokens::VolumeToken>,
     /// Security groups still held by the network interfaces of deleted load balancers.
     pub released_groups: BTreeMap<String, Release>,
+    /// Launch templates, by id.
+    #[serde(default)]
+    pub launch_templates: BTreeMap<String, super::launch_templates::LaunchTemplate>,
     /// Classic load balancers (they use this region's subnets, groups and instances).
     pub elb: crate::services::elb::model::Elb,
     /// ELBv2 load balancers, listeners and target groups.
@@ -446,6 +449,7 @@ impl Ec2Region {
             volume_modifications: BTreeMap::new(),
             volume_tokens: BTreeMap::new(),
             released_groups: BTreeMap::new(),
+            launch_templates: BTreeMap::new(),
             elb: Default::default(),
             elbv2: Default::default(),
             autoscaling: Default::default(),
@@ -704,6 +708,12 @@ impl Ec2Region {
         out.extend(self.instances.values().map(|r| (r.id.as_str(), i, &r.tags)));
         let vol = volumes::VOLUME.arn_type;
         out.extend(self.volumes.values().map(|r| (r.id.as_str(), vol, &r.tags)));
+        let lt = super::launch_templates::LAUNCH_TEMPLATE.arn_type;
+        out.extend(
+            self.launch_templates
+                .values()
+                .map(|r| (r.id.as_str(), lt, &r.tags)),
+        );
         out.retain(|(_, _, t)| !t.is_empty());
         out
     }
