@@ -110,6 +110,31 @@ def run(ctx):
     with t.err("ModifyLaunchTemplate", "InvalidLaunchTemplateId.VersionNotFound", 400):
         ec2.modify_launch_template(LaunchTemplateId=ltid, DefaultVersion="666")
 
+    with t.ok("RunInstances"):
+        # No version: `$Default` (2 now), whose data fills everything the request leaves out.
+        r = ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "conf-lt"},
+                              TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "extra", "Value": "1"}]}])
+        i = one(r["Instances"])
+        eq((i["ImageId"], i["InstanceType"], i["KeyName"]), (ami, "m5.large", "nodes"), "from the template")
+        eq([g["GroupId"] for g in i["SecurityGroups"]], [sg], "SecurityGroups")
+        true(i["IamInstanceProfile"]["Arn"].endswith(":instance-profile/worker"), "IamInstanceProfile")
+        eq((i["MetadataOptions"]["HttpTokens"], i["MetadataOptions"]["HttpPutResponseHopLimit"]), ("required", 2), "MetadataOptions")
+        tags = {x["Key"]: x["Value"] for x in i["Tags"]}
+        eq(tags, {"role": "node", "extra": "1", "aws:ec2launchtemplate:id": ltid,
+                  "aws:ec2launchtemplate:version": "2"}, "tags merged, template tags added")
+        root = one(ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [i["InstanceId"]]}])["Volumes"])
+        eq((root["Size"], root["VolumeType"]), (20, "gp3"), "the template's root volume")
+        r = ec2.run_instances(MinCount=1, MaxCount=1, InstanceType="t3.nano",
+                              LaunchTemplate={"LaunchTemplateId": ltid, "Version": "$Latest"})
+        i = one(r["Instances"])
+        eq((i["ImageId"], i["InstanceType"]), (ami, "t3.nano"), "the request wins")
+        eq({x["Key"]: x["Value"] for x in i["Tags"]},
+           {"aws:ec2launchtemplate:id": ltid, "aws:ec2launchtemplate:version": "3"}, "$Latest")
+    with t.err("RunInstances", "InvalidLaunchTemplateId.VersionNotFound", 400):
+        ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": ltid, "Version": "9"})
+    with t.err("RunInstances", "InvalidLaunchTemplateName.NotFoundException", 400):
+        ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "no-such-lt"})
+
     with t.ok("DeleteLaunchTemplateVersions"):
         r = ec2.delete_launch_template_versions(LaunchTemplateId=ltid, Versions=["1", "2", "9"])
         eq(r["SuccessfullyDeletedLaunchTemplateVersions"],

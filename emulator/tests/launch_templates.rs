@@ -1,0 +1,282 @@
+//! Launch templates through the real server: how RunInstances merges a template with its request,
+//! which version a launch uses, what a refused call leaves unchanged, and IAM's answer to a worker.
+
+mod common;
+#[path = "support/xml.rs"]
+mod xml;
+
+use awsemu::Emulator;
+use common::post_form;
+use xml::Node;
+
+async fn emu() -> Emulator {
+    Emulator::builder().seed(7).start().await.unwrap()
+}
+
+/// Sends an EC2 query as admin; (status, parsed answer, raw body).
+async fn ec2(emu: &Emulator, body: &str) -> (u16, Node, String) {
+    call(emu, "test", "ec2", &format!("Version=2016-11-15&{body}")).await
+}
+
+async fn call(emu: &Emulator, key: &str, service: &str, body: &str) -> (u16, Node, String) {
+    let a = post_form(emu.addr(), key, key, service, body).await;
+    let node = xml::parse(&a.body).unwrap_or_else(|e| panic!("{e}: {}", a.body));
+    (a.status, node, a.body)
+}
+
+fn ok(r: (u16, Node, String)) -> Node {
+    assert_eq!(r.0, 200, "{}", r.2);
+    r.1
+}
+
+fn code(r: &(u16, Node, String)) -> String {
+    assert_eq!(r.0, 400, "{}", r.2);
+    r.1.path(&["Errors", "Error", "Code"])
+        .first()
+        .map(|n| n.text.clone())
+        .unwrap_or_default()
+}
+
+/// The default VPC's subnets, sorted by zone, and its `default` security group.
+async fn network(emu: &Emulator) -> (Vec<String>, String) {
+    let subnets = ok(ec2(
+        emu,
+        "Action=DescribeSubnets&Filter.1.Name=default-for-az&Filter.1.Value.1=true",
+    )
+    .await);
+    let mut list: Vec<(String, String)> = subnets
+        .path(&["subnetSet", "item"])
+        .iter()
+        .map(|s| (s.text_of("availabilityZone"), s.text_of("subnetId")))
+        .collect();
+    list.sort();
+    let groups = ok(ec2(
+        emu,
+        "Action=DescribeSecurityGroups&Filter.1.Name=group-name&Filter.1.Value.1=default",
+    )
+    .await);
+    let sg = groups.path(&["securityGroupInfo", "item"])[0].text_of("groupId");
+    (list.into_iter().map(|(_, id)| id).collect(), sg)
+}
+
+async fn image(emu: &Emulator) -> String {
+    let images = ok(ec2(emu, "Action=DescribeImages").await);
+    images.path(&["imagesSet", "item"])[0].text_of("imageId")
+}
+
+/// The one instance of a RunInstances answer.
+fn instance(answer: &Node) -> &Node {
+    answer.path(&["instancesSet", "item"])[0]
+}
+
+fn tag<'a>(i: &'a Node, key: &str) -> Option<&'a str> {
+    i.path(&["tagSet", "item"])
+        .into_iter()
+        .find(|t| t.text_of("key") == key)
+        .and_then(|t| t.child("value"))
+        .map(|v| v.text.as_str())
+}
+
+async fn create_template(emu: &Emulator, name: &str, data: &str) -> String {
+    let body = format!("Action=CreateLaunchTemplate&LaunchTemplateName={name}&{data}");
+    let lt = ok(ec2(emu, &body).await);
+    lt.path(&["launchTemplate", "launchTemplateId"])[0]
+        .text
+        .clone()
+}
+
+#[tokio::test]
+async fn the_request_overrides_the_template_and_the_template_fills_the_rest() {
+    let emu = emu().await;
+    let (subnets, sg) = network(&emu).await;
+    let ami = image(&emu).await;
+    let other = ok(ec2(
+        &emu,
+        "Action=CreateSecurityGroup&GroupName=other&GroupDescription=x",
+    )
+    .await)
+    .text_of("groupId");
+    let lt = create_template(
+        &emu,
+        "nodes",
+        &format!(
+            "LaunchTemplateData.ImageId={ami}&LaunchTemplateData.InstanceType=t3.small\
+             &LaunchTemplateData.NetworkInterface.1.DeviceIndex=0\
+             &LaunchTemplateData.NetworkInterface.1.SubnetId={}\
+             &LaunchTemplateData.NetworkInterface.1.SecurityGroupId.1={sg}\
+             &LaunchTemplateData.UserData=aGVsbG8=\
+             &LaunchTemplateData.TagSpecification.1.ResourceType=instance\
+             &LaunchTemplateData.TagSpecification.1.Tag.1.Key=k&LaunchTemplateData.TagSpecification.1.Tag.1.Value=template\
+             &LaunchTemplateData.TagSpecification.1.Tag.2.Key=only&LaunchTemplateData.TagSpecification.1.Tag.2.Value=template",
+            subnets[1]
+        ),
+    )
+    .await;
+
+    // The template's interface puts the instance in its subnet with its groups.
+    let run =
+        format!("Action=RunInstances&MinCount=1&MaxCount=1&LaunchTemplate.LaunchTemplateId={lt}");
+    let answer = ok(ec2(&emu, &run).await);
+    let i = instance(&answer);
+    assert_eq!(i.text_of("subnetId"), subnets[1]);
+    assert_eq!(i.text_of("instanceType"), "t3.small");
+    assert_eq!(
+        i.path(&["groupSet", "item", "groupId"])[0].text,
+        sg,
+        "{answer:?}"
+    );
+    assert_eq!(tag(i, "aws:ec2launchtemplate:id"), Some(lt.as_str()));
+    assert_eq!(tag(i, "aws:ec2launchtemplate:version"), Some("1"));
+    let id = i.text_of("instanceId");
+    let attr = ok(ec2(
+        &emu,
+        &format!("Action=DescribeInstanceAttribute&InstanceId={id}&Attribute=userData"),
+    )
+    .await);
+    assert_eq!(attr.path(&["userData", "value"])[0].text, "aGVsbG8=");
+
+    // The request's members win; tags merge key by key, the request's value first.
+    let answer = ok(ec2(
+        &emu,
+        &format!(
+            "{run}&InstanceType=m5.large&NetworkInterface.1.DeviceIndex=0\
+             &NetworkInterface.1.SubnetId={}&NetworkInterface.1.SecurityGroupId.1={other}\
+             &TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=k&TagSpecification.1.Tag.1.Value=request",
+            subnets[0]
+        ),
+    )
+    .await);
+    let i = instance(&answer);
+    assert_eq!(i.text_of("instanceType"), "m5.large");
+    assert_eq!(i.text_of("subnetId"), subnets[0]);
+    assert_eq!(i.path(&["groupSet", "item", "groupId"])[0].text, other);
+    assert_eq!(tag(i, "k"), Some("request"));
+    assert_eq!(tag(i, "only"), Some("template"));
+
+    // An instance-level subnet beside the template's interface is refused, as AWS refuses it, and
+    // launches nothing.
+    let before = ok(ec2(&emu, "Action=DescribeInstances").await)
+        .path(&["reservationSet", "item"])
+        .len();
+    let r = ec2(&emu, &format!("{run}&SubnetId={}", subnets[0])).await;
+    assert_eq!(code(&r), "InvalidParameterCombination");
+    let after = ok(ec2(&emu, "Action=DescribeInstances").await)
+        .path(&["reservationSet", "item"])
+        .len();
+    assert_eq!(before, after);
+
+    // Without an image in template or request, ImageId is missing.
+    let bare = create_template(&emu, "bare", "LaunchTemplateData.InstanceType=t3.nano").await;
+    let r = ec2(
+        &emu,
+        &format!(
+            "Action=RunInstances&MinCount=1&MaxCount=1&LaunchTemplate.LaunchTemplateId={bare}"
+        ),
+    )
+    .await;
+    assert_eq!(code(&r), "MissingParameter");
+}
+
+#[tokio::test]
+async fn launches_use_the_default_version_unless_told_otherwise() {
+    let emu = emu().await;
+    let ami = image(&emu).await;
+    let lt = create_template(
+        &emu,
+        "versions",
+        &format!("LaunchTemplateData.ImageId={ami}&LaunchTemplateData.InstanceType=t3.micro"),
+    )
+    .await;
+    let v2 = ok(ec2(
+        &emu,
+        &format!(
+            "Action=CreateLaunchTemplateVersion&LaunchTemplateId={lt}&SourceVersion=1&LaunchTemplateData.InstanceType=c5.large"
+        ),
+    )
+    .await);
+    assert_eq!(
+        v2.path(&["launchTemplateVersion", "versionNumber"])[0].text,
+        "2"
+    );
+    let run = |v: &str| {
+        let version = if v.is_empty() {
+            String::new()
+        } else {
+            format!("&LaunchTemplate.Version={v}")
+        };
+        format!("Action=RunInstances&MinCount=1&MaxCount=1&LaunchTemplate.LaunchTemplateName=versions{version}")
+    };
+    let type_of = |n: &Node| instance(n).text_of("instanceType");
+    assert_eq!(type_of(&ok(ec2(&emu, &run("")).await)), "t3.micro");
+    assert_eq!(type_of(&ok(ec2(&emu, &run("$Latest")).await)), "c5.large");
+    ok(ec2(
+        &emu,
+        &format!("Action=ModifyLaunchTemplate&LaunchTemplateId={lt}&SetDefaultVersion=2"),
+    )
+    .await);
+    let answer = ok(ec2(&emu, &run("")).await);
+    assert_eq!(type_of(&answer), "c5.large");
+    assert_eq!(
+        tag(instance(&answer), "aws:ec2launchtemplate:version"),
+        Some("2")
+    );
+    assert_eq!(type_of(&ok(ec2(&emu, &run("1")).await)), "t3.micro");
+
+    // The default version is not deleted; version 1 is, and launching it is then refused.
+    let r = ok(ec2(
+        &emu,
+        &format!(
+            "Action=DeleteLaunchTemplateVersions&LaunchTemplateId={lt}&LaunchTemplateVersion.1=2&LaunchTemplateVersion.2=1"
+        ),
+    )
+    .await);
+    let failed = r.path(&["unsuccessfullyDeletedLaunchTemplateVersionSet", "item"]);
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].text_of("versionNumber"), "2");
+    assert_eq!(
+        failed[0].path(&["responseError", "code"])[0].text,
+        "unexpectedError"
+    );
+    let deleted = r.path(&["successfullyDeletedLaunchTemplateVersionSet", "item"]);
+    assert_eq!(deleted[0].text_of("versionNumber"), "1");
+    let r = ec2(&emu, &run("1")).await;
+    assert_eq!(code(&r), "InvalidLaunchTemplateId.VersionNotFound");
+
+    // A refused version leaves the template as it was.
+    let r = ec2(
+        &emu,
+        &format!(
+            "Action=CreateLaunchTemplateVersion&LaunchTemplateId={lt}&SourceVersion=1&LaunchTemplateData.InstanceType=c5.xlarge"
+        ),
+    )
+    .await;
+    assert_eq!(code(&r), "InvalidLaunchTemplateId.VersionNotFound");
+    let d = ok(ec2(
+        &emu,
+        &format!("Action=DescribeLaunchTemplates&LaunchTemplateId.1={lt}"),
+    )
+    .await);
+    let t = d.path(&["launchTemplates", "item"])[0];
+    assert_eq!(t.text_of("latestVersionNumber"), "2");
+    assert_eq!(t.text_of("defaultVersionNumber"), "2");
+}
+
+#[tokio::test]
+async fn a_worker_may_not_create_launch_templates() {
+    let emu = emu().await;
+    let r = call(
+        &emu,
+        "worker",
+        "ec2",
+        "Action=CreateLaunchTemplate&Version=2016-11-15&LaunchTemplateName=w&LaunchTemplateData.InstanceType=t3.micro",
+    )
+    .await;
+    assert_eq!(r.0, 403, "{}", r.2);
+    assert!(
+        r.2.contains("is not authorized to perform: ec2:CreateLaunchTemplate on resource: arn:aws:ec2:us-east-1:123456789012:launch-template/*"),
+        "{}",
+        r.2
+    );
+    let d = ok(ec2(&emu, "Action=DescribeLaunchTemplates").await);
+    assert!(d.path(&["launchTemplates", "item"]).is_empty());
+}
