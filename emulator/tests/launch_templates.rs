@@ -31,10 +31,10 @@ fn ok(r: (u16, Node, String)) -> Node {
 
 fn code(r: &(u16, Node, String)) -> String {
     assert_eq!(r.0, 400, "{}", r.2);
-    r.1.path(&["Errors", "Error", "Code"])
-        .first()
-        .map(|n| n.text.clone())
-        .unwrap_or_default()
+    // EC2's envelope, or awsQuery's.
+    let mut found = r.1.path(&["Errors", "Error", "Code"]);
+    found.extend(r.1.path(&["Error", "Code"]));
+    found.first().map(|n| n.text.clone()).unwrap_or_default()
 }
 
 /// The default VPC's subnets, sorted by zone, and its `default` security group.
@@ -279,4 +279,324 @@ async fn a_worker_may_not_create_launch_templates() {
     );
     let d = ok(ec2(&emu, "Action=DescribeLaunchTemplates").await);
     assert!(d.path(&["launchTemplates", "item"]).is_empty());
+}
+
+/// Sends an Auto Scaling query as `key`.
+async fn asg(emu: &Emulator, key: &str, body: &str) -> (u16, Node, String) {
+    call(
+        emu,
+        key,
+        "autoscaling",
+        &format!("Version=2011-01-01&{body}"),
+    )
+    .await
+}
+
+/// The group's (instance id, lifecycle state, template version) of each instance, and its
+/// desired capacity.
+async fn members(emu: &Emulator, name: &str) -> (Vec<(String, String, String)>, String) {
+    let d = ok(asg(
+        emu,
+        "test",
+        &format!("Action=DescribeAutoScalingGroups&AutoScalingGroupNames.member.1={name}"),
+    )
+    .await);
+    let g = d.path(&[
+        "DescribeAutoScalingGroupsResult",
+        "AutoScalingGroups",
+        "member",
+    ])[0]
+        .clone();
+    let list = g
+        .path(&["Instances", "member"])
+        .iter()
+        .map(|i| {
+            (
+                i.text_of("InstanceId"),
+                i.text_of("LifecycleState"),
+                i.path(&["LaunchTemplate", "Version"])
+                    .first()
+                    .map(|v| v.text.clone())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    (list, g.text_of("DesiredCapacity"))
+}
+
+fn in_service(list: &[(String, String, String)]) -> Vec<&(String, String, String)> {
+    list.iter().filter(|m| m.1 != "Terminating").collect()
+}
+
+#[tokio::test]
+async fn groups_launch_from_templates_and_scale_both_ways() {
+    let emu = emu().await;
+    let (subnets, _) = network(&emu).await;
+    let ami = image(&emu).await;
+    let lt = create_template(
+        &emu,
+        "workers",
+        &format!(
+            "LaunchTemplateData.ImageId={ami}&LaunchTemplateData.InstanceType=t3.micro\
+             &LaunchTemplateData.MetadataOptions.HttpTokens=required"
+        ),
+    )
+    .await;
+    let create = format!(
+        "Action=CreateAutoScalingGroup&AutoScalingGroupName=nodes&MinSize=1&MaxSize=5&DesiredCapacity=2\
+         &VPCZoneIdentifier={},{}&LaunchTemplate.LaunchTemplateId={lt}",
+        subnets[0], subnets[1]
+    );
+    ok(asg(&emu, "test", &create).await);
+    let (list, desired) = members(&emu, "nodes").await;
+    assert_eq!(desired, "2");
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|m| m.2 == "1"), "{list:?}");
+
+    // The instances are the template's, tagged with the group and the template.
+    let id = &list[0].0;
+    let d = ok(ec2(&emu, &format!("Action=DescribeInstances&InstanceId.1={id}")).await);
+    let i = d.path(&["reservationSet", "item", "instancesSet", "item"])[0];
+    assert_eq!(i.text_of("instanceType"), "t3.micro");
+    assert_eq!(
+        i.path(&["metadataOptions", "httpTokens"])[0].text,
+        "required"
+    );
+    assert_eq!(tag(i, "aws:autoscaling:groupName"), Some("nodes"));
+    assert_eq!(tag(i, "aws:ec2launchtemplate:id"), Some(lt.as_str()));
+
+    // Scale up: a new default version is used by the next launch (the group asks `$Default`).
+    ok(ec2(
+        &emu,
+        &format!(
+            "Action=CreateLaunchTemplateVersion&LaunchTemplateId={lt}&SourceVersion=1&LaunchTemplateData.InstanceType=m5.large"
+        ),
+    )
+    .await);
+    ok(ec2(
+        &emu,
+        &format!("Action=ModifyLaunchTemplate&LaunchTemplateId={lt}&SetDefaultVersion=2"),
+    )
+    .await);
+    ok(asg(
+        &emu,
+        "test",
+        "Action=SetDesiredCapacity&AutoScalingGroupName=nodes&DesiredCapacity=4&HonorCooldown=true",
+    )
+    .await);
+    let (list, desired) = members(&emu, "nodes").await;
+    assert_eq!((desired.as_str(), list.len()), ("4", 4));
+    assert_eq!(list.iter().filter(|m| m.2 == "2").count(), 2, "{list:?}");
+
+    // Outside Min/Max: refused, nothing changed.
+    let r = asg(
+        &emu,
+        "test",
+        "Action=SetDesiredCapacity&AutoScalingGroupName=nodes&DesiredCapacity=6",
+    )
+    .await;
+    assert_eq!(code(&r), "ValidationError");
+    assert!(
+        r.2.contains(
+            "New SetDesiredCapacity value 6 is above max value 5 for the AutoScalingGroup."
+        ),
+        "{}",
+        r.2
+    );
+    assert_eq!(members(&emu, "nodes").await.1, "4");
+
+    // Terminating without decrement: the group replaces the instance.
+    let victim = list[0].0.clone();
+    ok(asg(
+        &emu,
+        "test",
+        &format!(
+            "Action=TerminateInstanceInAutoScalingGroup&InstanceId={victim}&ShouldDecrementDesiredCapacity=false"
+        ),
+    )
+    .await);
+    let (list, desired) = members(&emu, "nodes").await;
+    assert_eq!(desired, "4");
+    let live = in_service(&list);
+    assert_eq!(live.len(), 4, "{list:?}");
+    assert!(live.iter().all(|m| m.0 != victim));
+
+    // With decrement: the capacity shrinks, no replacement.
+    let victim = live[0].0.clone();
+    ok(asg(
+        &emu,
+        "test",
+        &format!(
+            "Action=TerminateInstanceInAutoScalingGroup&InstanceId={victim}&ShouldDecrementDesiredCapacity=true"
+        ),
+    )
+    .await);
+    let (list, desired) = members(&emu, "nodes").await;
+    assert_eq!((desired.as_str(), in_service(&list).len()), ("3", 3));
+
+    // Scale down through SetDesiredCapacity; below MinSize by decrement is refused.
+    ok(asg(
+        &emu,
+        "test",
+        "Action=SetDesiredCapacity&AutoScalingGroupName=nodes&DesiredCapacity=1",
+    )
+    .await);
+    let (list, desired) = members(&emu, "nodes").await;
+    let live = in_service(&list);
+    assert_eq!((desired.as_str(), live.len()), ("1", 1), "{list:?}");
+    let r = asg(
+        &emu,
+        "test",
+        &format!(
+            "Action=TerminateInstanceInAutoScalingGroup&InstanceId={}&ShouldDecrementDesiredCapacity=true",
+            live[0].0
+        ),
+    )
+    .await;
+    assert_eq!(code(&r), "ValidationError");
+    assert!(
+        r.2.contains("Currently, desiredSize equals minSize (1)."),
+        "{}",
+        r.2
+    );
+    assert_eq!(in_service(&members(&emu, "nodes").await.0).len(), 1);
+
+    // Every change is an activity, newest first.
+    let a = ok(asg(
+        &emu,
+        "test",
+        "Action=DescribeScalingActivities&AutoScalingGroupName=nodes",
+    )
+    .await);
+    let acts = a.path(&["DescribeScalingActivitiesResult", "Activities", "member"]);
+    let descriptions: Vec<String> = acts.iter().map(|x| x.text_of("Description")).collect();
+    let launches = descriptions
+        .iter()
+        .filter(|d| d.starts_with("Launching a new EC2 instance: "))
+        .count();
+    let terminations = descriptions
+        .iter()
+        .filter(|d| d.starts_with("Terminating EC2 instance: "))
+        .count();
+    assert_eq!((launches, terminations), (5, 4), "{descriptions:?}");
+    assert!(acts[0]
+        .text_of("Cause")
+        .contains("a user request explicitly set group desired capacity changing the desired capacity from 3 to 1."));
+    assert!(acts.iter().all(|x| x.text_of("StatusCode") == "Successful"));
+}
+
+#[tokio::test]
+async fn a_group_needs_exactly_one_usable_launch_source() {
+    let emu = emu().await;
+    let (subnets, _) = network(&emu).await;
+    let ami = image(&emu).await;
+    let lt = create_template(&emu, "one", &format!("LaunchTemplateData.ImageId={ami}")).await;
+    let no_image =
+        create_template(&emu, "no-image", "LaunchTemplateData.InstanceType=t3.micro").await;
+    ok(asg(
+        &emu,
+        "test",
+        &format!("Action=CreateLaunchConfiguration&LaunchConfigurationName=lc&ImageId={ami}&InstanceType=t3.micro"),
+    )
+    .await);
+    let base = format!(
+        "Action=CreateAutoScalingGroup&AutoScalingGroupName=g&MinSize=0&MaxSize=2&DesiredCapacity=1&VPCZoneIdentifier={}",
+        subnets[0]
+    );
+    for extra in [
+        format!("LaunchConfigurationName=lc&LaunchTemplate.LaunchTemplateId={lt}"),
+        format!("LaunchTemplate.LaunchTemplateId={lt}&MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateId={lt}"),
+        String::new(),
+    ] {
+        let r = asg(&emu, "test", &format!("{base}&{extra}")).await;
+        assert_eq!(code(&r), "ValidationError");
+        assert!(r.2.contains("Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter."), "{}", r.2);
+    }
+    let r = asg(
+        &emu,
+        "test",
+        &format!("{base}&LaunchTemplate.LaunchTemplateId={lt}&LaunchTemplate.Version=3"),
+    )
+    .await;
+    assert!(
+        r.2.contains(&format!(
+            "The specified launch template, with template ID {lt}, version 3, does not exist."
+        )),
+        "{}",
+        r.2
+    );
+    let r = asg(
+        &emu,
+        "test",
+        &format!("{base}&LaunchTemplate.LaunchTemplateId={no_image}"),
+    )
+    .await;
+    assert_eq!(code(&r), "ValidationError");
+    assert!(r.2.contains("does not specify an image ID"), "{}", r.2);
+    let d = ok(asg(&emu, "test", "Action=DescribeAutoScalingGroups").await);
+    assert!(d
+        .path(&[
+            "DescribeAutoScalingGroupsResult",
+            "AutoScalingGroups",
+            "member"
+        ])
+        .is_empty());
+
+    // A launch configuration group switches to a template on update.
+    ok(asg(&emu, "test", &format!("{base}&LaunchConfigurationName=lc")).await);
+    ok(asg(
+        &emu,
+        "test",
+        "Action=UpdateAutoScalingGroup&AutoScalingGroupName=g&LaunchTemplate.LaunchTemplateName=one&LaunchTemplate.Version=$Latest&DesiredCapacity=2",
+    )
+    .await);
+    let d = ok(asg(&emu, "test", "Action=DescribeAutoScalingGroups").await);
+    let g = d.path(&[
+        "DescribeAutoScalingGroupsResult",
+        "AutoScalingGroups",
+        "member",
+    ])[0];
+    assert!(g.child("LaunchConfigurationName").is_none());
+    assert_eq!(g.path(&["LaunchTemplate", "Version"])[0].text, "$Latest");
+    let kinds: Vec<bool> = g
+        .path(&["Instances", "member"])
+        .iter()
+        .map(|i| i.child("LaunchTemplate").is_some())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![false, true],
+        "the old instance stays as it was launched"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_may_not_change_a_groups_capacity() {
+    let emu = emu().await;
+    let (subnets, _) = network(&emu).await;
+    let ami = image(&emu).await;
+    create_template(&emu, "wrk", &format!("LaunchTemplateData.ImageId={ami}")).await;
+    ok(asg(
+        &emu,
+        "test",
+        &format!(
+            "Action=CreateAutoScalingGroup&AutoScalingGroupName=g&MinSize=0&MaxSize=3&DesiredCapacity=1&VPCZoneIdentifier={}&LaunchTemplate.LaunchTemplateName=wrk",
+            subnets[0]
+        ),
+    )
+    .await);
+    let r = asg(
+        &emu,
+        "worker",
+        "Action=SetDesiredCapacity&AutoScalingGroupName=g&DesiredCapacity=3",
+    )
+    .await;
+    assert_eq!(r.0, 403, "{}", r.2);
+    assert!(r.2.contains("<Code>AccessDenied</Code>"), "{}", r.2);
+    assert!(
+        r.2.contains("is not authorized to perform: autoscaling:SetDesiredCapacity"),
+        "{}",
+        r.2
+    );
+    assert_eq!(members(&emu, "g").await.1, "1");
 }
