@@ -600,3 +600,45 @@ async fn a_worker_may_not_change_a_groups_capacity() {
     );
     assert_eq!(members(&emu, "g").await.1, "1");
 }
+
+#[tokio::test]
+async fn a_launch_that_cannot_happen_is_one_failed_activity() {
+    let emu = Emulator::builder()
+        .seed(7)
+        .instance_limit(1)
+        .start()
+        .await
+        .unwrap();
+    let (subnets, _) = network(&emu).await;
+    let ami = image(&emu).await;
+    create_template(&emu, "small", &format!("LaunchTemplateData.ImageId={ami}")).await;
+    ok(asg(
+        &emu,
+        "test",
+        &format!(
+            "Action=CreateAutoScalingGroup&AutoScalingGroupName=g&MinSize=0&MaxSize=3&DesiredCapacity=2&VPCZoneIdentifier={}&LaunchTemplate.LaunchTemplateName=small",
+            subnets[0]
+        ),
+    )
+    .await);
+    // Further calls retry the launch; the failure is recorded once.
+    members(&emu, "g").await;
+    let (list, desired) = members(&emu, "g").await;
+    assert_eq!((desired.as_str(), list.len()), ("2", 1));
+    let a = ok(asg(
+        &emu,
+        "test",
+        "Action=DescribeScalingActivities&AutoScalingGroupName=g",
+    )
+    .await);
+    let acts = a.path(&["DescribeScalingActivitiesResult", "Activities", "member"]);
+    let codes: Vec<String> = acts.iter().map(|x| x.text_of("StatusCode")).collect();
+    assert_eq!(codes, vec!["Failed", "Successful"]);
+    assert!(acts[0]
+        .text_of("StatusMessage")
+        .contains("current instance limit of 1"));
+    assert!(acts[0]
+        .text_of("Description")
+        .starts_with("Launching a new EC2 instance.  Status Reason: "));
+    assert!(acts[0].child("EndTime").is_some());
+}
