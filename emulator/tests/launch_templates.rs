@@ -279,6 +279,36 @@ async fn a_worker_may_not_create_launch_templates() {
     );
     let d = ok(ec2(&emu, "Action=DescribeLaunchTemplates").await);
     assert!(d.path(&["launchTemplates", "item"]).is_empty());
+
+    // A template named by name is authorized on its ARN, as AWS does.
+    let lt = create_template(&emu, "named", "LaunchTemplateData.InstanceType=t3.micro").await;
+    for action in ["DeleteLaunchTemplate", "ModifyLaunchTemplate"] {
+        let r = call(
+            &emu,
+            "worker",
+            "ec2",
+            &format!("Action={action}&Version=2016-11-15&LaunchTemplateName=named"),
+        )
+        .await;
+        assert_eq!(r.0, 403, "{}", r.2);
+        assert!(
+            r.2.contains(&format!(
+                "ec2:{action} on resource: arn:aws:ec2:us-east-1:123456789012:launch-template/{lt}"
+            )),
+            "{}",
+            r.2
+        );
+    }
+    let r = call(
+        &emu,
+        "worker",
+        "ec2",
+        "Action=RunInstances&Version=2016-11-15&MinCount=1&MaxCount=1&LaunchTemplate.LaunchTemplateName=named",
+    )
+    .await;
+    assert_eq!(r.0, 403, "{}", r.2);
+    let d = ok(ec2(&emu, "Action=DescribeLaunchTemplates").await);
+    assert_eq!(d.path(&["launchTemplates", "item"]).len(), 1);
 }
 
 /// Sends an Auto Scaling query as `key`.

@@ -42,14 +42,51 @@ pub const ACTIONS: &[Action] = &[
         "DescribeLaunchTemplateVersions",
         describe_launch_template_versions,
     ),
-    Action::new("ModifyLaunchTemplate", modify_launch_template).on(&[On::Id("LaunchTemplateId")]),
+    Action::new("ModifyLaunchTemplate", modify_launch_template).on(ON_TEMPLATE),
     Action::new(
         "DeleteLaunchTemplateVersions",
         delete_launch_template_versions,
     )
-    .on(&[On::Id("LaunchTemplateId")]),
-    Action::new("DeleteLaunchTemplate", delete_launch_template).on(&[On::Id("LaunchTemplateId")]),
+    .on(ON_TEMPLATE),
+    Action::new("DeleteLaunchTemplate", delete_launch_template).on(ON_TEMPLATE),
 ];
+
+/// The template a request names, by id or by name.
+const ON_TEMPLATE: &[On] = &[
+    On::Id("LaunchTemplateId"),
+    On::Name(&BY_NAME, "LaunchTemplateName"),
+];
+
+/// A template named by name, as a declaration sees it (`…:launch-template-name/NAME`): the
+/// pipeline puts the template's ARN in its place ([`arn_of_named`]) before policies see it.
+pub const BY_NAME: crate::services::action::Named = crate::services::action::Named {
+    service: "ec2",
+    regional: true,
+    resource: "launch-template-name",
+};
+
+/// The ARN policies see for a resource that names a template by name: the template's
+/// (`launch-template/lt-…`), or every template's when the region has none of that name (the
+/// handler answers NotFound). Other resources pass unchanged. Takes the region's read lock.
+pub fn arn_of_named(world: &crate::state::World, resource: &str) -> String {
+    let Some((head, name)) = resource.split_once(":launch-template-name/") else {
+        return resource.to_string();
+    };
+    let id = head
+        .split(':')
+        .nth(3)
+        .and_then(|region| world.ec2(region))
+        .and_then(|lock| {
+            let region = read(&lock);
+            let found = region
+                .launch_templates
+                .values()
+                .find(|t| t.name == name)
+                .map(|t| t.id.clone());
+            found
+        });
+    format!("{head}:launch-template/{}", id.as_deref().unwrap_or("*"))
+}
 
 /// Launch templates (`lt-…`).
 pub const LAUNCH_TEMPLATE: Kind = Kind {

@@ -218,10 +218,13 @@ pub fn template_spec<'a>(
     ))
 }
 
-/// The launch template's ARN, for RunInstances' authorization: the template named by id.
+/// The launch template's ARN, for RunInstances' authorization: by id, or by name (which the
+/// pipeline turns into the template's ARN, see `launch_templates::arn_of_named`).
 pub fn template_arn(r: &crate::services::action::Request<'_>, out: &mut Vec<String>) {
     if let Some(id) = r.value("LaunchTemplate.LaunchTemplateId") {
         out.push(LAUNCH_TEMPLATE.arn(r.region, r.account, id));
+    } else if let Some(name) = r.value("LaunchTemplate.LaunchTemplateName") {
+        out.push(launch_templates::BY_NAME.arn(r, "/", name));
     }
 }
 
@@ -574,13 +577,6 @@ fn launch_template(call: &Call<'_>) -> AwsResult<Option<Resolved>> {
         let region = read(&lock);
         launch_templates::resolve(&region, id, name, version)?
     };
-    if id.is_none() {
-        // Named by name: the pipeline could not authorize the template itself.
-        call.authorize(
-            "ec2:RunInstances",
-            &LAUNCH_TEMPLATE.arn(call.region, call.account, &resolved.id),
-        )?;
-    }
     let d = &resolved.data;
     let mut arns = Vec::new();
     let arn = |id: &str| super::super::kind::arn(call.region, call.account, id);
