@@ -423,7 +423,8 @@ fn scale_in(region: &mut Ec2Region, name: &str, change: &Change<'_>, call: &Call
 /// The instance a scale-in terminates. Zones are balanced first, whatever the policies: the zone
 /// with the most active members that has one not protected from scale-in (ties to the first zone
 /// by name). Then the group's termination policies narrow the choice in order; `Default` stands
-/// for AWS's default policy: oldest launch configuration, then closest to the next billing hour.
+/// for AWS's default policy: oldest launch configuration or template, then closest to the next
+/// billing hour.
 /// A tie left at the end goes to the instance launched first, then the lowest id (AWS picks at
 /// random there).
 pub fn choose_victim(region: &Ec2Region, group: &Group, now: i64) -> Option<String> {
@@ -440,36 +441,57 @@ pub fn choose_victim(region: &Ec2Region, group: &Group, now: i64) -> Option<Stri
         .map(|m| m.zone.as_str())
         .max_by_key(|z| (per_zone.get(z).copied().unwrap_or(0), std::cmp::Reverse(*z)))?;
     let mut candidates: Vec<&Member> = candidates.into_iter().filter(|m| m.zone == zone).collect();
-    let lc_age = |m: &Member| {
-        region
+    // Launched from a launch configuration: its creation time; from a template: newer than any.
+    let lc_age = |m: &Member| match m.launch_configuration.as_deref() {
+        Some(name) => region
             .autoscaling
             .launch_configurations
-            .get(m.launch_configuration.as_deref().unwrap_or_default())
-            .map_or(i64::MIN, |lc| lc.created_ms)
+            .get(name)
+            .map_or(i64::MIN, |lc| lc.created_ms),
+        None => i64::MAX,
+    };
+    // The group's template now; instances of a launch configuration or of another template are
+    // older than any version of it, older versions older than newer ones.
+    let current = group
+        .launch_template
+        .as_ref()
+        .or(group
+            .mixed_instances_policy
+            .as_ref()
+            .map(|p| &p.launch_template))
+        .map(|t| t.id.as_str());
+    let lt_age = |m: &Member| match &m.launch_template {
+        None => i64::MIN,
+        Some(t) if Some(t.id.as_str()) != current => i64::MIN + 1,
+        Some(t) => t.version.parse::<i64>().unwrap_or(i64::MAX),
     };
     let billing = |m: &Member| (now - m.launch_ms).rem_euclid(3_600_000);
     let mut policies: Vec<&str> = Vec::new();
     for p in &group.termination_policies {
         match p.as_str() {
-            "Default" => {
-                policies.extend(["OldestLaunchConfiguration", "ClosestToNextInstanceHour"])
-            }
+            "Default" => policies.extend([
+                "OldestLaunchConfiguration",
+                "OldestLaunchTemplate",
+                "ClosestToNextInstanceHour",
+            ]),
             other => policies.push(other),
         }
     }
     for policy in policies {
         let keep: Option<i64> = match policy {
             "OldestLaunchConfiguration" => candidates.iter().map(|m| lc_age(m)).min(),
+            "OldestLaunchTemplate" => candidates.iter().map(|m| lt_age(m)).min(),
             "ClosestToNextInstanceHour" => candidates.iter().map(|m| billing(m)).max(),
             "OldestInstance" => candidates.iter().map(|m| m.launch_ms).min(),
             "NewestInstance" => candidates.iter().map(|m| m.launch_ms).max(),
-            // AllocationStrategy and OldestLaunchTemplate do not tell launch-configuration
-            // instances apart; a Lambda function is not called.
+            // AllocationStrategy does not tell on-demand instances apart; a Lambda function
+            // is not called.
             _ => None,
         };
         if let Some(k) = keep {
             candidates.retain(|m| match policy {
                 "OldestLaunchConfiguration" => lc_age(m) == k,
+                "OldestLaunchTemplate" => lt_age(m) == k,
                 "ClosestToNextInstanceHour" => billing(m) == k,
                 _ => m.launch_ms == k,
             });
@@ -577,6 +599,32 @@ mod tests {
         assert_eq!(choose_victim(&r, &g, 10_000).as_deref(), Some("i-3"));
         g.members.get_mut("i-3").unwrap().protected_from_scale_in = true;
         assert_eq!(choose_victim(&r, &g, 10_000), None);
+    }
+
+    #[test]
+    fn the_oldest_template_version_goes_first() {
+        let r = region();
+        let spec = |v: &str| crate::services::autoscaling::model::TemplateSpec {
+            id: "lt-1".into(),
+            name: "t".into(),
+            version: v.into(),
+        };
+        let mut members = vec![
+            member("i-1", "us-east-1a", 1_000),
+            member("i-2", "us-east-1a", 1_000),
+            member("i-3", "us-east-1a", 1_000),
+        ];
+        members[0].launch_configuration = None;
+        members[0].launch_template = Some(spec("3"));
+        members[1].launch_configuration = None;
+        members[1].launch_template = Some(spec("2"));
+        let mut g = group(members, &["Default"]);
+        g.launch_configuration = None;
+        g.launch_template = Some(spec("$Latest"));
+        // The launch-configuration instance is the oldest, then version 2.
+        assert_eq!(choose_victim(&r, &g, 10_000).as_deref(), Some("i-3"));
+        g.members.remove("i-3");
+        assert_eq!(choose_victim(&r, &g, 10_000).as_deref(), Some("i-2"));
     }
 
     #[test]
