@@ -723,6 +723,10 @@ impl Instance {
             // IAM names roles and profiles without their path; policies see the full ARN.
             let resource = match routed.service {
                 ServiceId::Iam => generation.identities.with_path(&resource),
+                // A launch template named by name: policies see its ARN.
+                ServiceId::Ec2 => {
+                    services::ec2::launch_templates::arn_of_named(&generation.world, &resource)
+                }
                 _ => resource,
             };
             let check = Check {

@@ -318,6 +318,18 @@ mod tests {
                 "arn:aws:ec2:r:1:security-group/sg-3"
             ]
         );
+        // A launch from a template is authorized on the template too.
+        let r = resources(
+            ServiceId::Ec2,
+            "RunInstances",
+            &ec2("LaunchTemplate.LaunchTemplateId=lt-4&LaunchTemplate.Version=2"),
+            "1",
+            "r",
+        );
+        assert_eq!(
+            r.last().map(String::as_str),
+            Some("arn:aws:ec2:r:1:launch-template/lt-4")
+        );
         let r = resources(
             ServiceId::Ec2,
             "DescribeInstances",

@@ -25,9 +25,8 @@ use crate::services::ec2::model::{Ec2Region, InstanceState, Subnet};
 use crate::services::Call;
 use crate::state::tags::Tags;
 
-use super::launch_configurations::{planned_devices, profile, security_group_ids};
-use super::model::{Group, Leaving, Member};
-use super::traffic;
+use super::model::{ActivityKind, Group, Leaving, Member};
+use super::{activities, launch_source, traffic};
 
 /// The tag every instance of a group carries, naming it.
 pub const GROUP_NAME_TAG: &str = "aws:autoscaling:groupName";
@@ -76,6 +75,35 @@ pub fn reconcile_group(region: &mut Ec2Region, name: &str, call: &Call<'_>) {
     for id in &to_terminate {
         lifecycle::terminate(region, id, call);
     }
+    for id in &failed_check {
+        let Some(group) = region.autoscaling.groups.get(name).cloned() else {
+            return;
+        };
+        let Some(m) = group.members.get(id) else {
+            continue;
+        };
+        let check = if elb_checks && to_terminate.contains(id) {
+            "an ELB system health check failure"
+        } else {
+            "an EC2 health check indicating it has been terminated or stopped"
+        };
+        activities::record(
+            region,
+            call,
+            &group,
+            activities::New {
+                kind: ActivityKind::Terminate,
+                instance_id: Some(id.to_string()),
+                description: format!("Terminating EC2 instance: {id}"),
+                cause: format!(
+                    "At {} an instance was taken out of service in response to {check}.",
+                    activities::at(now)
+                ),
+                status_message: None,
+                details: activities::details(&m.subnet_id, &m.zone),
+            },
+        );
+    }
     let Some(group) = region.autoscaling.groups.get_mut(name) else {
         return;
     };
@@ -84,13 +112,19 @@ pub fn reconcile_group(region: &mut Ec2Region, name: &str, call: &Call<'_>) {
             m.leaving = Some(Leaving::Unhealthy);
         }
     }
+    let cause = group.cause.take();
     if !group.deleting {
         let active = group.active().count() as i64;
         let desired = group.desired_capacity;
+        let change = Change {
+            cause: cause.as_deref(),
+            from: active,
+            to: desired,
+        };
         if active < desired {
-            launch_instances(region, name, desired - active, call);
+            launch_instances(region, name, &change, call);
         } else if active > desired {
-            scale_in(region, name, active - desired, call);
+            scale_in(region, name, &change, call);
         }
     }
     // Members on their way out leave the load balancers, running ones join them.
@@ -182,44 +216,95 @@ pub fn instance_tags(group: &Group) -> Tags {
     tags
 }
 
-/// Launches up to `count` instances for group `name` from its launch configuration.
-fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<'_>) {
+/// A capacity change a reconcile carries out: why (the call's cause, `None` for a replacement)
+/// and from how many active instances to how many.
+pub struct Change<'c> {
+    pub cause: Option<&'c str>,
+    pub from: i64,
+    pub to: i64,
+}
+
+impl Change<'_> {
+    /// The activity `Cause` of one step: the call's cause, then what the group did.
+    fn cause(&self, now: i64, step: &str) -> String {
+        let step = format!("At {} {step}", activities::at(now));
+        match self.cause {
+            Some(c) => format!("{c}  {step}"),
+            None => step,
+        }
+    }
+}
+
+/// Records a launch that could not happen (once, until something else happens to the group).
+fn launch_failed(
+    region: &mut Ec2Region,
+    name: &str,
+    change: &Change<'_>,
+    reason: String,
+    call: &Call<'_>,
+) {
+    let Some(group) = region.autoscaling.groups.get(name).cloned() else {
+        return;
+    };
+    let cause = change.cause(
+        call.now_ms,
+        &format!(
+            "an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {} to {}.",
+            change.from, change.to
+        ),
+    );
+    activities::record(
+        region,
+        call,
+        &group,
+        activities::New {
+            kind: ActivityKind::FailedLaunch,
+            instance_id: None,
+            description: format!("Launching a new EC2 instance.  Status Reason: {reason}"),
+            cause,
+            status_message: Some(reason),
+            details: String::new(),
+        },
+    );
+}
+
+/// Launches instances for group `name` from its launch source until it has `change.to`.
+fn launch_instances(region: &mut Ec2Region, name: &str, change: &Change<'_>, call: &Call<'_>) {
     let now = call.now_ms;
     let Some(group) = region.autoscaling.groups.get(name) else {
         return;
     };
-    let Some(lc) = region
-        .autoscaling
-        .launch_configurations
-        .get(&group.launch_configuration)
-        .cloned()
-    else {
-        return;
+    let plan = match launch_source::plan(region, group, call.region, call.identities) {
+        Ok(plan) => plan,
+        Err(e) => return launch_failed(region, name, change, e.message, call),
     };
     let subnets = launch_subnets(region, group);
-    let tags = instance_tags(group);
+    let mut tags = instance_tags(group);
+    for (k, v) in &plan.instance_tags {
+        tags.entry(k.clone()).or_insert_with(|| v.clone());
+    }
     let protect = group.new_instances_protected_from_scale_in;
-    let Ok(devices) = planned_devices(&lc, call.region) else {
-        return;
-    };
-    let image = images::find(call.region, &lc.image_id);
-    let profile = profile(&lc, call.identities);
-    let metadata = lc.metadata_options.clone().unwrap_or_default();
-    let no_tags = Tags::new();
+    let image = images::find(call.region, &plan.image_id);
     // The group launches through its service-linked role, whose use of KMS keys is not modelled.
     let no_keys = std::collections::BTreeMap::new();
-    for _ in 0..count {
+    for _ in change.from..change.to {
         if launch::live_count(region, now) >= call.world.instance_limit {
-            return;
+            let reason = format!("You have requested more instances than your current instance limit of {} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit. Launching EC2 instance failed.", call.world.instance_limit);
+            return launch_failed(region, name, change, reason, call);
         }
         let Some(group) = region.autoscaling.groups.get(name) else {
             return;
         };
         let Some(subnet) = choose_subnet(region, group, &subnets, now) else {
-            return;
+            let reason = "There are not enough free addresses in the group's subnets to satisfy the requested number of instances. Launching EC2 instance failed.".to_string();
+            return launch_failed(region, name, change, reason, call);
         };
-        let Ok(groups) = security_group_ids(region, &lc, &subnet.vpc_id) else {
-            return;
+        let groups = match plan.groups(region, &subnet.vpc_id) {
+            Ok(g) => g,
+            Err(e) => {
+                let reason = format!("{} Launching EC2 instance failed.", e.message);
+                return launch_failed(region, name, change, reason, call);
+            }
         };
         let used = launch::used_addresses(region, &subnet.id, now);
         let Some(ip) = network::next_free(&subnet.cidr, &used) else {
@@ -227,29 +312,29 @@ fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<
         };
         let reservation_id = call.world.ids.resource_id("r");
         let spec = Launch {
-            image_id: &lc.image_id,
+            image_id: &plan.image_id,
             image: image.as_ref(),
-            instance_type: &lc.instance_type,
-            key_name: lc.key_name.as_deref(),
+            instance_type: &plan.instance_type,
+            key_name: plan.key_name.as_deref(),
             subnet,
             groups: &groups,
-            profile: profile.as_ref(),
-            devices: &devices,
+            profile: plan.profile.as_ref(),
+            devices: &plan.devices,
             keys: &no_keys,
             reservation_id: &reservation_id,
             client_token: None,
             tags: &tags,
-            volume_tags: &no_tags,
-            monitoring: lc.monitoring,
-            tenancy: lc.placement_tenancy.as_deref().unwrap_or("default"),
+            volume_tags: &plan.volume_tags,
+            monitoring: plan.monitoring,
+            tenancy: &plan.tenancy,
             disable_api_termination: false,
             shutdown_behavior: "stop",
-            ebs_optimized: lc.ebs_optimized,
-            user_data: lc.user_data.as_deref(),
+            ebs_optimized: plan.ebs_optimized,
+            user_data: plan.user_data.as_deref(),
             metadata: (
-                metadata.http_tokens.as_deref(),
-                metadata.http_put_response_hop_limit,
-                metadata.http_endpoint.as_deref(),
+                plan.metadata.0.as_deref(),
+                plan.metadata.1,
+                plan.metadata.2.as_deref(),
             ),
         };
         let id = launch::insert(region, &spec, 0, ip, call);
@@ -257,28 +342,72 @@ fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<
             instance_id: id.clone(),
             zone: subnet.zone.clone(),
             subnet_id: subnet.id.clone(),
-            instance_type: lc.instance_type.clone(),
-            launch_configuration: lc.name.clone(),
+            instance_type: plan.instance_type.clone(),
+            launch_configuration: plan.launch_configuration.clone(),
+            launch_template: plan.launch_template.clone(),
             launch_ms: now,
             protected_from_scale_in: protect,
             leaving: None,
             registered_with: Default::default(),
         };
-        if let Some(group) = region.autoscaling.groups.get_mut(name) {
-            group.members.insert(id, member);
-        }
+        let details = activities::details(&subnet.id, &subnet.zone);
+        let Some(group) = region.autoscaling.groups.get_mut(name) else {
+            return;
+        };
+        group.members.insert(id.clone(), member);
+        let group = group.clone();
+        let cause = change.cause(now, &format!(
+            "an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {} to {}.",
+            change.from, change.to
+        ));
+        activities::record(
+            region,
+            call,
+            &group,
+            activities::New {
+                kind: ActivityKind::Launch,
+                instance_id: Some(id.clone()),
+                description: format!("Launching a new EC2 instance: {id}"),
+                cause,
+                status_message: None,
+                details,
+            },
+        );
     }
 }
 
-/// Terminates up to `count` instances of group `name`, chosen by [`choose_victim`].
-fn scale_in(region: &mut Ec2Region, name: &str, count: i64, call: &Call<'_>) {
-    for _ in 0..count {
+/// Terminates instances of group `name`, chosen by [`choose_victim`], until it has `change.to`.
+fn scale_in(region: &mut Ec2Region, name: &str, change: &Change<'_>, call: &Call<'_>) {
+    for _ in change.to..change.from {
         let Some(group) = region.autoscaling.groups.get(name) else {
             return;
         };
         let Some(victim) = choose_victim(region, group, call.now_ms) else {
             return;
         };
+        let details = group
+            .members
+            .get(&victim)
+            .map(|m| activities::details(&m.subnet_id, &m.zone))
+            .unwrap_or_default();
+        let group = group.clone();
+        let cause = change.cause(call.now_ms, &format!(
+            "an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from {} to {}.  At {} instance {victim} was selected for termination.",
+            change.from, change.to, activities::at(call.now_ms)
+        ));
+        activities::record(
+            region,
+            call,
+            &group,
+            activities::New {
+                kind: ActivityKind::Terminate,
+                instance_id: Some(victim.clone()),
+                description: format!("Terminating EC2 instance: {victim}"),
+                cause,
+                status_message: None,
+                details,
+            },
+        );
         lifecycle::terminate(region, &victim, call);
         if let Some(m) = region
             .autoscaling
@@ -294,7 +423,8 @@ fn scale_in(region: &mut Ec2Region, name: &str, count: i64, call: &Call<'_>) {
 /// The instance a scale-in terminates. Zones are balanced first, whatever the policies: the zone
 /// with the most active members that has one not protected from scale-in (ties to the first zone
 /// by name). Then the group's termination policies narrow the choice in order; `Default` stands
-/// for AWS's default policy: oldest launch configuration, then closest to the next billing hour.
+/// for AWS's default policy: oldest launch configuration or template, then closest to the next
+/// billing hour.
 /// A tie left at the end goes to the instance launched first, then the lowest id (AWS picks at
 /// random there).
 pub fn choose_victim(region: &Ec2Region, group: &Group, now: i64) -> Option<String> {
@@ -311,36 +441,57 @@ pub fn choose_victim(region: &Ec2Region, group: &Group, now: i64) -> Option<Stri
         .map(|m| m.zone.as_str())
         .max_by_key(|z| (per_zone.get(z).copied().unwrap_or(0), std::cmp::Reverse(*z)))?;
     let mut candidates: Vec<&Member> = candidates.into_iter().filter(|m| m.zone == zone).collect();
-    let lc_age = |m: &Member| {
-        region
+    // Launched from a launch configuration: its creation time; from a template: newer than any.
+    let lc_age = |m: &Member| match m.launch_configuration.as_deref() {
+        Some(name) => region
             .autoscaling
             .launch_configurations
-            .get(&m.launch_configuration)
-            .map_or(i64::MIN, |lc| lc.created_ms)
+            .get(name)
+            .map_or(i64::MIN, |lc| lc.created_ms),
+        None => i64::MAX,
+    };
+    // The group's template now; instances of a launch configuration or of another template are
+    // older than any version of it, older versions older than newer ones.
+    let current = group
+        .launch_template
+        .as_ref()
+        .or(group
+            .mixed_instances_policy
+            .as_ref()
+            .map(|p| &p.launch_template))
+        .map(|t| t.id.as_str());
+    let lt_age = |m: &Member| match &m.launch_template {
+        None => i64::MIN,
+        Some(t) if Some(t.id.as_str()) != current => i64::MIN + 1,
+        Some(t) => t.version.parse::<i64>().unwrap_or(i64::MAX),
     };
     let billing = |m: &Member| (now - m.launch_ms).rem_euclid(3_600_000);
     let mut policies: Vec<&str> = Vec::new();
     for p in &group.termination_policies {
         match p.as_str() {
-            "Default" => {
-                policies.extend(["OldestLaunchConfiguration", "ClosestToNextInstanceHour"])
-            }
+            "Default" => policies.extend([
+                "OldestLaunchConfiguration",
+                "OldestLaunchTemplate",
+                "ClosestToNextInstanceHour",
+            ]),
             other => policies.push(other),
         }
     }
     for policy in policies {
         let keep: Option<i64> = match policy {
             "OldestLaunchConfiguration" => candidates.iter().map(|m| lc_age(m)).min(),
+            "OldestLaunchTemplate" => candidates.iter().map(|m| lt_age(m)).min(),
             "ClosestToNextInstanceHour" => candidates.iter().map(|m| billing(m)).max(),
             "OldestInstance" => candidates.iter().map(|m| m.launch_ms).min(),
             "NewestInstance" => candidates.iter().map(|m| m.launch_ms).max(),
-            // AllocationStrategy and OldestLaunchTemplate do not tell launch-configuration
-            // instances apart; a Lambda function is not called.
+            // AllocationStrategy does not tell on-demand instances apart; a Lambda function
+            // is not called.
             _ => None,
         };
         if let Some(k) = keep {
             candidates.retain(|m| match policy {
                 "OldestLaunchConfiguration" => lc_age(m) == k,
+                "OldestLaunchTemplate" => lt_age(m) == k,
                 "ClosestToNextInstanceHour" => billing(m) == k,
                 _ => m.launch_ms == k,
             });
@@ -365,7 +516,8 @@ mod tests {
             zone: zone.into(),
             subnet_id: format!("subnet-{zone}"),
             instance_type: "t3.micro".into(),
-            launch_configuration: "lc".into(),
+            launch_configuration: Some("lc".into()),
+            launch_template: None,
             launch_ms,
             protected_from_scale_in: false,
             leaving: None,
@@ -377,7 +529,9 @@ mod tests {
         Group {
             name: "g".into(),
             arn: String::new(),
-            launch_configuration: "lc".into(),
+            launch_configuration: Some("lc".into()),
+            launch_template: None,
+            mixed_instances_policy: None,
             min_size: 0,
             max_size: 10,
             desired_capacity: members.len() as i64,
@@ -411,6 +565,7 @@ mod tests {
                 .map(|m| (m.instance_id.clone(), m))
                 .collect(),
             deleting: false,
+            cause: None,
         }
     }
 
@@ -444,6 +599,32 @@ mod tests {
         assert_eq!(choose_victim(&r, &g, 10_000).as_deref(), Some("i-3"));
         g.members.get_mut("i-3").unwrap().protected_from_scale_in = true;
         assert_eq!(choose_victim(&r, &g, 10_000), None);
+    }
+
+    #[test]
+    fn the_oldest_template_version_goes_first() {
+        let r = region();
+        let spec = |v: &str| crate::services::autoscaling::model::TemplateSpec {
+            id: "lt-1".into(),
+            name: "t".into(),
+            version: v.into(),
+        };
+        let mut members = vec![
+            member("i-1", "us-east-1a", 1_000),
+            member("i-2", "us-east-1a", 1_000),
+            member("i-3", "us-east-1a", 1_000),
+        ];
+        members[0].launch_configuration = None;
+        members[0].launch_template = Some(spec("3"));
+        members[1].launch_configuration = None;
+        members[1].launch_template = Some(spec("2"));
+        let mut g = group(members, &["Default"]);
+        g.launch_configuration = None;
+        g.launch_template = Some(spec("$Latest"));
+        // The launch-configuration instance is the oldest, then version 2.
+        assert_eq!(choose_victim(&r, &g, 10_000).as_deref(), Some("i-3"));
+        g.members.remove("i-3");
+        assert_eq!(choose_victim(&r, &g, 10_000).as_deref(), Some("i-2"));
     }
 
     #[test]

@@ -11,14 +11,14 @@ use crate::services::ec2::model::{Ec2Region, InstanceState};
 use crate::services::Call;
 
 use super::capacity::reconcile_group;
-use super::launch_configurations::security_group_ids;
-use super::model::{AttachedBy, Group, LaunchConfiguration, Leaving, Member, SourceKind};
+use super::launch_source::{self, Checked, Source, ONE_SOURCE};
+use super::model::{AttachedBy, Group, Leaving, Member, SourceKind};
 use super::tags::{self, TagInput};
+use super::{activities, traffic, traffic_sources};
 use super::{
     arn, check_string, group_not_found, read_filters, required_name, validation, with_region,
     Records,
 };
-use super::{traffic, traffic_sources};
 
 /// The actions of this family.
 pub const ACTIONS: &[Action] = &[
@@ -31,6 +31,7 @@ pub const ACTIONS: &[Action] = &[
 /// The members Create and Update share, each when given.
 struct Settings<'a> {
     launch_configuration: Option<&'a str>,
+    source: Option<Source<'a>>,
     min: Option<i64>,
     max: Option<i64>,
     desired: Option<i64>,
@@ -98,6 +99,7 @@ fn read_settings<'a>(p: &Scope<'a>) -> AwsResult<Settings<'a>> {
     };
     Ok(Settings {
         launch_configuration: p.str("LaunchConfigurationName"),
+        source: launch_source::read(p)?,
         min: p.int("MinSize")?,
         max: p.int("MaxSize")?,
         desired: p.int("DesiredCapacity")?,
@@ -120,8 +122,7 @@ fn read_settings<'a>(p: &Scope<'a>) -> AwsResult<Settings<'a>> {
     })
 }
 
-/// Refuses the members awsemu does not model, and launch templates: EC2 launch templates are not
-/// modelled, so any template a request names does not exist, and AWS answers exactly that.
+/// Refuses the members awsemu does not model.
 fn check_unmodelled(p: &Scope<'_>, action: &str, members: &[&str]) -> AwsResult<()> {
     if let Some(m) = members.iter().find(|m| p.has(m)) {
         return Err(AwsError::new(
@@ -129,31 +130,6 @@ fn check_unmodelled(p: &Scope<'_>, action: &str, members: &[&str]) -> AwsResult<
             format!("awsemu does not emulate the {m} parameter of {action}"),
             501,
         ));
-    }
-    let template = if p.has("LaunchTemplate") {
-        Some(p.nested("LaunchTemplate"))
-    } else if p.has("MixedInstancesPolicy") {
-        Some(
-            p.nested("MixedInstancesPolicy")
-                .nested("LaunchTemplate")
-                .nested("LaunchTemplateSpecification"),
-        )
-    } else {
-        None
-    };
-    if let Some(t) = template {
-        let what = match (t.str("LaunchTemplateId"), t.str("LaunchTemplateName")) {
-            (Some(id), _) => format!("template ID {id}"),
-            (None, Some(name)) => format!("template name {name}"),
-            (None, None) => {
-                return Err(validation(
-                    "Valid requests must contain either launchTemplateId or LaunchTemplateName",
-                ))
-            }
-        };
-        return Err(validation(format!(
-            "You must use a valid fully-formed launch template. The specified launch template, with {what}, does not exist."
-        )));
     }
     Ok(())
 }
@@ -319,45 +295,30 @@ fn placement(
     }
 }
 
-/// The launch configuration's security groups must live in the VPC of every subnet the group
-/// launches into.
-fn check_groups_fit(
-    region: &Ec2Region,
-    lc: &LaunchConfiguration,
-    zones: &[String],
-    subnets: &[String],
-) -> AwsResult<()> {
-    let mut vpcs: BTreeSet<&str> = subnets
+/// The VPCs a group launches into: its subnets', or the default VPC.
+fn vpcs_of(region: &Ec2Region, zones: &[String], subnets: &[String]) -> Vec<String> {
+    let mut vpcs: BTreeSet<String> = subnets
         .iter()
         .filter_map(|id| region.subnets.get(id))
-        .map(|s| s.vpc_id.as_str())
+        .map(|s| s.vpc_id.clone())
         .collect();
     if subnets.is_empty() && !zones.is_empty() {
-        vpcs.insert(&region.default_vpc_id);
+        vpcs.insert(region.default_vpc_id.clone());
     }
-    for vpc in vpcs {
-        security_group_ids(region, lc, vpc)?;
-    }
-    Ok(())
+    vpcs.into_iter().collect()
 }
 
-fn launch_configuration<'r>(
-    region: &'r Ec2Region,
-    name: &str,
-) -> AwsResult<&'r LaunchConfiguration> {
-    region
-        .autoscaling
-        .launch_configurations
-        .get(name)
-        .ok_or_else(|| {
-            validation(format!(
-                "Launch configuration name not found - Launch configuration {name} not found"
-            ))
-        })
+/// Sets a group's launch source, the others cleared.
+fn set_source(g: &mut Group, source: Checked) {
+    g.launch_configuration = None;
+    g.launch_template = None;
+    g.mixed_instances_policy = None;
+    match source {
+        Checked::Configuration(lc) => g.launch_configuration = Some(lc),
+        Checked::Template(t) => g.launch_template = Some(t),
+        Checked::Mixed(m) => g.mixed_instances_policy = Some(m),
+    }
 }
-
-/// The one launch source of a request: a launch configuration (templates were refused before).
-const NO_LAUNCH_SOURCE: &str = "Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.";
 
 fn missing(member: &str) -> AwsError {
     validation(format!(
@@ -379,9 +340,7 @@ pub fn create_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
     let min = s.min.ok_or_else(|| missing("minSize"))?;
     let max = s.max.ok_or_else(|| missing("maxSize"))?;
     check_settings(&s)?;
-    let lc_name = s
-        .launch_configuration
-        .ok_or_else(|| validation(NO_LAUNCH_SOURCE))?;
+    let source = s.source.clone().ok_or_else(|| validation(ONE_SOURCE))?;
     let desired = s.desired.unwrap_or(min);
     check_sizes(min, max, desired)?;
     let subnets = s.vpc_zone_identifier.map(subnet_list);
@@ -402,16 +361,17 @@ pub fn create_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
                 ),
             ));
         }
-        let lc = launch_configuration(region, lc_name)?;
+        let checked = launch_source::check(region, &source)?;
         let (zones, subnets) = placement(region, &s.zones, &s.zone_ids, subnets)?;
-        check_groups_fit(region, lc, &zones, &subnets)?;
         traffic::check_load_balancers(region, &load_balancers)?;
         traffic::check_target_groups(region, &target_groups)?;
         traffic_sources::check_sources(region, &sources)?;
         let mut group = Group {
             name: name.to_string(),
             arn: arn(call, "autoScalingGroup", name),
-            launch_configuration: lc_name.to_string(),
+            launch_configuration: None,
+            launch_template: None,
+            mixed_instances_policy: None,
             min_size: min,
             max_size: max,
             desired_capacity: desired,
@@ -446,7 +406,14 @@ pub fn create_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
             tags: group_tags,
             members: BTreeMap::new(),
             deleting: false,
+            cause: Some(format!(
+                "At {} a user request created an AutoScalingGroup changing the desired capacity from 0 to {desired}.",
+                activities::at(call.now_ms)
+            )),
         };
+        set_source(&mut group, checked);
+        let vpcs = vpcs_of(region, &group.zones, &group.subnets);
+        launch_source::check_groups_fit(region, &group, call.region, call.identities, &vpcs)?;
         for (kind, ids) in [
             (SourceKind::Elb, &load_balancers),
             (SourceKind::Elbv2, &target_groups),
@@ -498,10 +465,10 @@ pub fn update_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
                 "The AutoScaling group may not be modified while it is pending delete",
             ));
         }
-        let lc_name = s
-            .launch_configuration
-            .map_or_else(|| g.launch_configuration.clone(), str::to_string);
-        let lc = launch_configuration(region, &lc_name)?;
+        let checked = match &s.source {
+            Some(src) => Some(launch_source::check(region, src)?),
+            None => None,
+        };
         let min = s.min.unwrap_or(g.min_size);
         let max = s.max.unwrap_or(g.max_size);
         let desired = match s.desired {
@@ -522,13 +489,27 @@ pub fn update_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
         } else {
             (g.zones.clone(), g.subnets.clone())
         };
-        check_groups_fit(region, lc, &zones, &subnets)?;
+        let mut candidate = g.clone();
+        if let Some(c) = checked {
+            set_source(&mut candidate, c);
+        }
+        let vpcs = vpcs_of(region, &zones, &subnets);
+        launch_source::check_groups_fit(region, &candidate, call.region, call.identities, &vpcs)?;
+        let old_desired = g.desired_capacity;
 
         let service_role = s.service_linked_role_arn.map(str::to_string);
         let Some(g) = region.autoscaling.groups.get_mut(name) else {
             return Err(AwsError::internal());
         };
-        g.launch_configuration = lc_name;
+        g.launch_configuration = candidate.launch_configuration;
+        g.launch_template = candidate.launch_template;
+        g.mixed_instances_policy = candidate.mixed_instances_policy;
+        if desired != old_desired {
+            g.cause = Some(format!(
+                "At {} a user request update of AutoScalingGroup constraints to min: {min}, max: {max}, desired: {desired} changing the desired capacity from {old_desired} to {desired}.",
+                activities::at(call.now_ms)
+            ));
+        }
         g.min_size = min;
         g.max_size = max;
         g.desired_capacity = desired;
@@ -629,7 +610,15 @@ pub fn delete_auto_scaling_group(call: &Call<'_>) -> AwsResult<Output> {
             return Ok(Output::XmlEmpty);
         }
         let staying: Vec<String> = g.active().map(|m| m.instance_id.clone()).collect();
+        let group = g.clone();
         for id in &staying {
+            let details = group
+                .members
+                .get(id)
+                .map(|m| activities::details(&m.subnet_id, &m.zone))
+                .unwrap_or_default();
+            let now = activities::at(call.now_ms);
+            activities::record(region, call, &group, activities::New { kind: crate::services::autoscaling::model::ActivityKind::Terminate, instance_id: Some(id.to_string()), description: format!("Terminating EC2 instance: {id}"), cause: format!("At {now} a user request deleted the AutoScalingGroup changing the desired capacity from {} to 0.  At {now} instance {id} was selected for termination.", group.desired_capacity), status_message: None, details });
             crate::services::ec2::instances::lifecycle::terminate(region, id, call);
         }
         if let Some(g) = region.autoscaling.groups.get_mut(name) {
@@ -689,7 +678,7 @@ pub fn describe_auto_scaling_groups(call: &Call<'_>) -> AwsResult<Output> {
 }
 
 /// A member's `LifecycleState` and `HealthStatus`, from its instance's state now.
-fn member_state(region: &Ec2Region, m: &Member, now: i64) -> (&'static str, &'static str) {
+pub fn member_state(region: &Ec2Region, m: &Member, now: i64) -> (&'static str, &'static str) {
     let health = if m.leaving == Some(Leaving::Unhealthy) {
         "Unhealthy"
     } else {
@@ -713,8 +702,16 @@ fn member_state(region: &Ec2Region, m: &Member, now: i64) -> (&'static str, &'st
 fn render(w: &mut Writer, region: &Ec2Region, g: &Group, include_instances: bool, now: i64) {
     w.str("AutoScalingGroupName", &g.name)
         .str("AutoScalingGroupARN", &g.arn)
-        .str("LaunchConfigurationName", &g.launch_configuration)
-        .int("MinSize", g.min_size)
+        .str_opt("LaunchConfigurationName", g.launch_configuration.as_deref());
+    if let Some(t) = &g.launch_template {
+        w.structure("LaunchTemplate", |w| launch_source::render_spec(w, t));
+    }
+    if let Some(m) = &g.mixed_instances_policy {
+        w.structure("MixedInstancesPolicy", |w| {
+            launch_source::render_mixed(w, m)
+        });
+    }
+    w.int("MinSize", g.min_size)
         .int("MaxSize", g.max_size)
         .int("DesiredCapacity", g.desired_capacity)
         .int("DefaultCooldown", g.default_cooldown)
@@ -731,8 +728,11 @@ fn render(w: &mut Writer, region: &Ec2Region, g: &Group, include_instances: bool
                 .str("AvailabilityZone", &m.zone)
                 .str("LifecycleState", lifecycle)
                 .str("HealthStatus", health)
-                .str("LaunchConfigurationName", &m.launch_configuration)
-                .bool("ProtectedFromScaleIn", m.protected_from_scale_in);
+                .str_opt("LaunchConfigurationName", m.launch_configuration.as_deref());
+            if let Some(t) = &m.launch_template {
+                w.structure("LaunchTemplate", |w| launch_source::render_spec(w, t));
+            }
+            w.bool("ProtectedFromScaleIn", m.protected_from_scale_in);
         });
     }
     w.time("CreatedTime", g.created_ms)

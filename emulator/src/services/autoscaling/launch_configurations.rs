@@ -139,7 +139,7 @@ pub fn profile(lc: &LaunchConfiguration, identities: &Identities) -> Option<(Str
 }
 
 /// The stored instance profile a name or ARN names, as (ARN, id).
-fn resolve_profile(identities: &Identities, given: &str) -> Option<(String, String)> {
+pub fn resolve_profile(identities: &Identities, given: &str) -> Option<(String, String)> {
     let dir = identities.directory();
     let found = if given.starts_with("arn:") {
         dir.profile_by_arn(given)
@@ -161,13 +161,25 @@ pub fn security_group_ids(
     lc: &LaunchConfiguration,
     vpc_id: &str,
 ) -> AwsResult<Vec<String>> {
+    groups_in_vpc(region, &lc.security_groups, vpc_id, "launch configuration")
+}
+
+/// The ids of the security groups `given` (ids, or names in the VPC) in VPC `vpc_id`, for a
+/// launch `source` (`launch configuration`, `launch template`); the VPC's `default` group when
+/// none is given.
+pub fn groups_in_vpc(
+    region: &Ec2Region,
+    given: &[String],
+    vpc_id: &str,
+    source: &str,
+) -> AwsResult<Vec<String>> {
     let mismatch = || {
-        validation(
-            "One or more security groups in the launch configuration are not linked to the VPCs configured in the Auto Scaling group",
-        )
+        validation(format!(
+            "One or more security groups in the {source} are not linked to the VPCs configured in the Auto Scaling group"
+        ))
     };
     let mut out: Vec<String> = Vec::new();
-    for g in &lc.security_groups {
+    for g in given {
         let found = if is_group_id(g) {
             let sg = region
                 .security_groups

@@ -1,5 +1,7 @@
 //! Auto Scaling (awsQuery `2011-01-01`): launch configurations ([`launch_configurations`]), groups
-//! ([`groups`]) that keep their desired capacity of real EC2 instances ([`capacity`]), group tags
+//! ([`groups`]) that launch from a launch configuration or an EC2 launch template
+//! ([`launch_source`]) and keep their desired capacity of real EC2 instances ([`capacity`],
+//! [`instances`]) with their scaling activities ([`activities`]), group tags
 //! ([`tags`]), and the load balancers and target groups a group registers its instances with
 //! ([`traffic`] for the registrations, [`traffic_sources`] for the Attach/Detach/Describe
 //! actions). [`model`] holds the state, inside the region's EC2 state.
@@ -9,9 +11,12 @@
 //! terminated leave, unhealthy ones are replaced, groups being deleted go once empty. AWS does this
 //! in the background; here it happens at the next Auto Scaling call, on the virtual clock.
 
+pub mod activities;
 pub mod capacity;
 pub mod groups;
+pub mod instances;
 pub mod launch_configurations;
+pub mod launch_source;
 pub mod model;
 pub mod tags;
 pub mod traffic;
@@ -29,6 +34,8 @@ use super::Call;
 pub const ACTIONS: &[&[Action]] = &[
     launch_configurations::ACTIONS,
     groups::ACTIONS,
+    instances::ACTIONS,
+    activities::ACTIONS,
     tags::ACTIONS,
     traffic_sources::ACTIONS,
 ];

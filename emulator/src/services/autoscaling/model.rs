@@ -15,6 +15,75 @@ use serde::{Deserialize, Serialize};
 pub struct Autoscaling {
     pub launch_configurations: BTreeMap<String, LaunchConfiguration>,
     pub groups: BTreeMap<String, Group>,
+    /// Scaling activities of every group (deleted ones' too), oldest first.
+    #[serde(default)]
+    pub activities: Vec<Activity>,
+}
+
+/// A launch template as a group or an instance names it: the template's id and name, and the
+/// version as given (`$Latest`, `$Default` or a number; an instance's is the number it was
+/// launched from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateSpec {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+}
+
+/// One `MixedInstancesPolicy.LaunchTemplate.Overrides` member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    pub instance_type: Option<String>,
+    pub weighted_capacity: Option<String>,
+    /// A template of its own for this instance type.
+    pub launch_template: Option<TemplateSpec>,
+}
+
+/// `MixedInstancesPolicy.InstancesDistribution`, each member when given (shown with AWS's
+/// defaults). Instances are launched on demand: Spot is not modelled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Distribution {
+    pub on_demand_allocation_strategy: Option<String>,
+    pub on_demand_base_capacity: Option<i64>,
+    pub on_demand_percentage_above_base_capacity: Option<i64>,
+    pub spot_allocation_strategy: Option<String>,
+    pub spot_instance_pools: Option<i64>,
+    pub spot_max_price: Option<String>,
+}
+
+/// A group's `MixedInstancesPolicy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MixedPolicy {
+    pub launch_template: TemplateSpec,
+    pub overrides: Vec<Override>,
+    pub distribution: Distribution,
+}
+
+/// What a scaling activity did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActivityKind {
+    /// Launched `instance_id`: `PreInService` while it is pending, then `Successful`.
+    Launch,
+    /// Terminated `instance_id`: `InProgress` until it has terminated, then `Successful`.
+    Terminate,
+    /// A launch that could not happen: `Failed`, with the reason in `status_message`.
+    FailedLaunch,
+}
+
+/// One scaling activity, as DescribeScalingActivities lists it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: String,
+    pub group: String,
+    pub group_arn: String,
+    pub kind: ActivityKind,
+    pub instance_id: Option<String>,
+    pub description: String,
+    pub cause: String,
+    pub start_ms: i64,
+    pub status_message: Option<String>,
+    /// `{"Subnet ID":"subnet-…","Availability Zone":"us-east-1a"}`.
+    pub details: String,
 }
 
 /// `Ebs` of a launch configuration's block device mapping, as given (absent members stay absent
@@ -100,7 +169,10 @@ pub struct Member {
     pub subnet_id: String,
     pub instance_type: String,
     /// The launch configuration it was launched from (the group's may have changed since).
-    pub launch_configuration: String,
+    pub launch_configuration: Option<String>,
+    /// Or the launch template and version number it was launched from.
+    #[serde(default)]
+    pub launch_template: Option<TemplateSpec>,
     pub launch_ms: i64,
     pub protected_from_scale_in: bool,
     pub leaving: Option<Leaving>,
@@ -157,7 +229,13 @@ pub struct TrafficSource {
 pub struct Group {
     pub name: String,
     pub arn: String,
-    pub launch_configuration: String,
+    /// The group's launch source: exactly one of a launch configuration, a launch template and
+    /// a mixed instances policy.
+    pub launch_configuration: Option<String>,
+    #[serde(default)]
+    pub launch_template: Option<TemplateSpec>,
+    #[serde(default)]
+    pub mixed_instances_policy: Option<MixedPolicy>,
     pub min_size: i64,
     pub max_size: i64,
     pub desired_capacity: i64,
@@ -190,6 +268,10 @@ pub struct Group {
     /// DeleteAutoScalingGroup was called: the group stays, `Delete in progress`, until its last
     /// instance has terminated.
     pub deleting: bool,
+    /// Why the group's capacity is changing, for the activities the next reconcile creates
+    /// (AWS's `Cause` wording, set by the call that changed it); `None`: a health check's.
+    #[serde(default)]
+    pub cause: Option<String>,
 }
 
 impl Group {
@@ -218,6 +300,6 @@ impl Autoscaling {
     pub fn group_using(&self, launch_configuration: &str) -> Option<&Group> {
         self.groups
             .values()
-            .find(|g| g.launch_configuration == launch_configuration)
+            .find(|g| g.launch_configuration.as_deref() == Some(launch_configuration))
     }
 }

@@ -130,7 +130,7 @@ mod tests {
                 "{}",
                 k.arn_type
             );
-            assert!(k.not_found.is_none_or(|n| n.message.contains("'{id}'")));
+            assert!(k.not_found.is_none_or(|n| n.message.contains("{id}")));
             // What the region keeps tags for can be tagged.
             assert!(k.tags.is_none() || k.taggable, "{}", k.arn_type);
         }

@@ -8,6 +8,8 @@ pub mod gateways;
 pub mod images;
 pub mod instances;
 pub mod kind;
+pub mod launch_template_data;
+pub mod launch_templates;
 pub mod model;
 pub mod referenced;
 pub mod regions;
@@ -33,6 +35,7 @@ pub const ACTIONS: &[&[Action]] = &[
     security_groups::ACTIONS,
     instances::ACTIONS,
     images::ACTIONS,
+    launch_templates::ACTIONS,
     volumes::ACTIONS,
     snapshots::ACTIONS,
     fast_restores::ACTIONS,
@@ -62,7 +65,7 @@ pub const KINDS: &[&Kind] = &[
     &referenced::IMAGE,
     &referenced::KEY_PAIR,
     &referenced::SECURITY_GROUP_RULE,
-    &referenced::LAUNCH_TEMPLATE,
+    &launch_templates::LAUNCH_TEMPLATE,
     &referenced::ELASTIC_IP,
     &referenced::NAT_GATEWAY,
     &referenced::PREFIX_LIST,

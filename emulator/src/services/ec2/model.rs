@@ -465,6 +465,9 @@ pub struct Ec2Region {
     pub volume_tokens: BTreeMap<String, super::volume_tokens::VolumeToken>,
     /// Security groups still held by the network interfaces of deleted load balancers.
     pub released_groups: BTreeMap<String, Release>,
+    /// Launch templates, by id.
+    #[serde(default)]
+    pub launch_templates: BTreeMap<String, super::launch_templates::LaunchTemplate>,
     /// Classic load balancers (they use this region's subnets, groups and instances).
     pub elb: crate::services::elb::model::Elb,
     /// ELBv2 load balancers, listeners and target groups.
@@ -533,6 +536,7 @@ impl Ec2Region {
             fast_restores: BTreeMap::new(),
             volume_tokens: BTreeMap::new(),
             released_groups: BTreeMap::new(),
+            launch_templates: BTreeMap::new(),
             elb: Default::default(),
             elbv2: Default::default(),
             autoscaling: Default::default(),
@@ -796,6 +800,12 @@ impl Ec2Region {
             self.snapshots
                 .values()
                 .map(|r| (r.id.as_str(), snap, &r.tags)),
+        );
+        let lt = super::launch_templates::LAUNCH_TEMPLATE.arn_type;
+        out.extend(
+            self.launch_templates
+                .values()
+                .map(|r| (r.id.as_str(), lt, &r.tags)),
         );
         out.retain(|(_, _, t)| !t.is_empty());
         out

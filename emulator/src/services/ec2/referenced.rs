@@ -37,12 +37,6 @@ pub const NETWORK_INTERFACE: Kind = Kind {
     ..Kind::BASE
 };
 
-pub const LAUNCH_TEMPLATE: Kind = Kind {
-    prefix: "lt",
-    arn_type: "launch-template",
-    ..Kind::BASE
-};
-
 pub const ELASTIC_IP: Kind = Kind {
     prefix: "eipalloc",
     arn_type: "elastic-ip",

@@ -26,7 +26,7 @@ use super::referenced::{KEY_PAIR_NAME, NETWORK_INTERFACE};
 use super::volumes::VOLUME;
 
 /// The actions of this family. RunInstances is authorized against everything it uses and makes,
-/// as AWS does.
+/// as AWS does: the launch template too, and what the template brings (see `run`).
 pub const ACTIONS: &[Action] = &[
     Action::new("RunInstances", run::run_instances)
         .on(&[
@@ -37,6 +37,7 @@ pub const ACTIONS: &[Action] = &[
             On::Id("SubnetId"),
             On::Name(&KEY_PAIR_NAME, "KeyName"),
             On::Ids("SecurityGroupId"),
+            On::Custom(run::template_arn),
         ])
         .tags(TagsIn::Specifications),
     Action::new("DescribeInstances", describe::describe_instances),

@@ -8,10 +8,12 @@ use crate::protocol::{AwsError, AwsResult, Output, Scope};
 use crate::services::kms::{self, EncryptionKey};
 use crate::services::Call;
 use crate::state::tags::Tags;
-use crate::state::{tags, write};
+use crate::state::{read, tags, write};
 
 use super::super::common;
 use super::super::images;
+use super::super::launch_template_data::TemplateData;
+use super::super::launch_templates::{self, Resolved, LAUNCH_TEMPLATE};
 use super::super::model::{Ec2Region, Instance, InstanceState, Subnet};
 use super::super::vpcs::SUBNET;
 use super::describe::{render_reservation, views, View};
@@ -31,7 +33,7 @@ struct Request<'a> {
     group_names: Vec<&'a str>,
     zone: Option<&'a str>,
     tenancy: &'a str,
-    tags: std::collections::BTreeMap<String, Tags>,
+    tags: BTreeMap<String, Tags>,
     profile: Option<(String, String)>,
     client_token: Option<&'a str>,
     private_ip: Option<Ipv4Addr>,
@@ -51,6 +53,21 @@ struct PrimaryInterface<'a> {
     subnet_id: Option<&'a str>,
     group_ids: Vec<&'a str>,
     private_ip: Option<&'a str>,
+}
+
+/// The template's primary network interface (device index 0, or its only one), when the
+/// request gives none of its own.
+fn template_interface(d: &TemplateData) -> Option<PrimaryInterface<'_>> {
+    let list = d.network_interfaces.as_ref()?;
+    let eni = list
+        .iter()
+        .find(|n| n.device_index.unwrap_or(0) == 0)
+        .or(list.first())?;
+    Some(PrimaryInterface {
+        subnet_id: eni.subnet_id.as_deref(),
+        group_ids: eni.groups.iter().map(String::as_str).collect(),
+        private_ip: eni.private_ip_address.as_deref(),
+    })
 }
 
 fn primary_interface<'a>(p: &Scope<'a>) -> AwsResult<Option<PrimaryInterface<'a>>> {
@@ -186,40 +203,184 @@ pub fn valid_instance_type(t: &str) -> bool {
     })
 }
 
-fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
+/// `LaunchTemplate.*` of a RunInstances request: (id, name, version), each when given.
+pub fn template_spec<'a>(
+    p: &Scope<'a>,
+) -> Option<(Option<&'a str>, Option<&'a str>, Option<&'a str>)> {
+    if !p.has("LaunchTemplate") {
+        return None;
+    }
+    let t = p.nested("LaunchTemplate");
+    Some((
+        t.str("LaunchTemplateId"),
+        t.str("LaunchTemplateName"),
+        t.str("Version"),
+    ))
+}
+
+/// The launch template's ARN, for RunInstances' authorization: by id, or by name (which the
+/// pipeline turns into the template's ARN, see `launch_templates::arn_of_named`).
+pub fn template_arn(r: &crate::services::action::Request<'_>, out: &mut Vec<String>) {
+    if let Some(id) = r.value("LaunchTemplate.LaunchTemplateId") {
+        out.push(LAUNCH_TEMPLATE.arn(r.region, r.account, id));
+    } else if let Some(name) = r.value("LaunchTemplate.LaunchTemplateName") {
+        out.push(launch_templates::BY_NAME.arn(r, "/", name));
+    }
+}
+
+/// The tags a launch gives to what it makes: the request's, then the template's keys the request
+/// does not set (AWS merges the two, the request winning), and on instances the
+/// `aws:ec2launchtemplate:id` and `aws:ec2launchtemplate:version` tags EC2 adds.
+fn merged_tags(mut tags: BTreeMap<String, Tags>, lt: Option<&Resolved>) -> BTreeMap<String, Tags> {
+    let Some(lt) = lt else {
+        return tags;
+    };
+    for spec in lt.data.tag_specifications.iter().flatten() {
+        if !matches!(spec.resource_type.as_str(), "instance" | "volume") {
+            continue;
+        }
+        let set = tags.entry(spec.resource_type.clone()).or_default();
+        for (k, v) in &spec.tags {
+            set.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    let instance = tags.entry("instance".to_string()).or_default();
+    instance.insert(TEMPLATE_ID_TAG.to_string(), lt.id.clone());
+    instance.insert(TEMPLATE_VERSION_TAG.to_string(), lt.version.to_string());
+    tags
+}
+
+/// The tags EC2 puts on an instance launched from a template.
+pub const TEMPLATE_ID_TAG: &str = "aws:ec2launchtemplate:id";
+pub const TEMPLATE_VERSION_TAG: &str = "aws:ec2launchtemplate:version";
+
+/// A template's block device mappings as launch devices (volumes default as RunInstances
+/// defaults them: gp3, deleted on termination).
+pub fn template_devices(d: &TemplateData) -> AwsResult<Vec<Device>> {
+    let mut out = Vec::new();
+    for b in d.block_device_mappings.iter().flatten() {
+        let Some(name) = b.device_name.clone() else {
+            continue;
+        };
+        let e = b.ebs.clone().unwrap_or_default();
+        let volume_type = e.volume_type.unwrap_or_else(|| "gp3".to_string());
+        if matches!(volume_type.as_str(), "io1" | "io2") && e.iops.is_none() {
+            return Err(AwsError::invalid_combination(format!(
+                "The parameter iops must be specified for {volume_type} volumes."
+            )));
+        }
+        out.push(Device {
+            name,
+            size: e.volume_size,
+            volume_type,
+            iops: e.iops,
+            throughput: e.throughput,
+            delete_on_termination: e.delete_on_termination.unwrap_or(true),
+            encrypted: e.encrypted.unwrap_or(false),
+            kms_key_id: e.kms_key_id,
+            snapshot_id: e.snapshot_id,
+            suppressed: b.no_device.is_some(),
+        });
+    }
+    Ok(out)
+}
+
+fn decode<'a: 'b, 'b>(call: &Call<'a>, lt: Option<&'b Resolved>) -> AwsResult<Request<'b>> {
     let p = call.root()?;
-    let image_id = p.required("ImageId")?;
+    let _spec = template_spec(&p);
+    let d = lt.map(|r| &r.data);
+    let from = |f: fn(&TemplateData) -> Option<&str>| d.and_then(f);
+    let image_id = match p.str("ImageId").or(from(|d| d.image_id.as_deref())) {
+        Some(i) => i,
+        None => p.required("ImageId")?,
+    };
     let min = count(&p, "MinCount")?;
     let max = count(&p, "MaxCount")?;
-    let instance_type = p.str("InstanceType").unwrap_or("m1.small");
-    let key_name = p.str("KeyName");
+    let instance_type = p
+        .str("InstanceType")
+        .or(from(|d| d.instance_type.as_deref()))
+        .unwrap_or("m1.small");
+    let key_name = p.str("KeyName").or(from(|d| d.key_name.as_deref()));
     let mut subnet_id = p.str("SubnetId");
     // `SecurityGroupId.N` is the wire name; `SecurityGroupIds.N` (the member name) is accepted
     // too, as some hand-written clients send it.
     let mut group_ids = p.strings("SecurityGroupId")?;
     group_ids.extend(p.strings("SecurityGroupIds")?);
-    let group_names = p.strings("SecurityGroup")?;
+    let mut group_names = p.strings("SecurityGroup")?;
+    // The template's groups stand in when the request names none (and no interface of its own).
+    let own_network = !group_ids.is_empty() || !group_names.is_empty() || p.has("NetworkInterface");
+    if let (false, Some(d)) = (own_network, d) {
+        group_ids = d
+            .security_group_ids
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        group_names = d
+            .security_groups
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+    }
     let placement = p.nested("Placement");
-    let zone = placement.str("AvailabilityZone");
-    let tenancy = placement.str("Tenancy").unwrap_or("default");
-    let tags = tags::from_specifications(&p, &["instance", "volume"])?;
+    let lt_placement = d.and_then(|d| d.placement.as_ref());
+    let zone = placement
+        .str("AvailabilityZone")
+        .or(lt_placement.and_then(|p| p.availability_zone.as_deref()));
+    let tenancy = placement
+        .str("Tenancy")
+        .or(lt_placement.and_then(|p| p.tenancy.as_deref()))
+        .unwrap_or("default");
+    let tags = merged_tags(tags::from_specifications(&p, &["instance", "volume"])?, lt);
     let ip = p.nested("IamInstanceProfile");
-    let (profile_name, profile_arn) = (ip.str("Name"), ip.str("Arn"));
+    let (profile_name, profile_arn) = match (ip.str("Name"), ip.str("Arn"), d) {
+        (None, None, Some(d)) => d
+            .iam_instance_profile
+            .as_ref()
+            .map_or((None, None), |p| (p.name.as_deref(), p.arn.as_deref())),
+        (name, arn, _) => (name, arn),
+    };
     let client_token = common::client_token(p.str("ClientToken"))?;
     let mut private_ip = p.str("PrivateIpAddress");
-    let monitoring = p.nested("Monitoring").bool("Enabled")?.unwrap_or(false);
-    let user_data = p.str("UserData");
-    let ebs_optimized = p.bool("EbsOptimized")?.unwrap_or(false);
-    let disable_api_termination = p.bool("DisableApiTermination")?.unwrap_or(false);
-    let shutdown_behavior = p.str("InstanceInitiatedShutdownBehavior").unwrap_or("stop");
-    let devices = p
-        .structs("BlockDeviceMapping")?
-        .iter()
-        .map(devices::parse)
-        .collect::<AwsResult<Vec<Device>>>()?;
+    let monitoring = p
+        .nested("Monitoring")
+        .bool("Enabled")?
+        .or(d.and_then(|d| d.monitoring))
+        .unwrap_or(false);
+    let user_data = p.str("UserData").or(from(|d| d.user_data.as_deref()));
+    let ebs_optimized = p
+        .bool("EbsOptimized")?
+        .or(d.and_then(|d| d.ebs_optimized))
+        .unwrap_or(false);
+    let disable_api_termination = p
+        .bool("DisableApiTermination")?
+        .or(d.and_then(|d| d.disable_api_termination))
+        .unwrap_or(false);
+    let shutdown_behavior = p
+        .str("InstanceInitiatedShutdownBehavior")
+        .or(from(|d| d.instance_initiated_shutdown_behavior.as_deref()))
+        .unwrap_or("stop");
+    let devices = match (p.has("BlockDeviceMapping"), d) {
+        (false, Some(d)) => template_devices(d)?,
+        _ => p
+            .structs("BlockDeviceMapping")?
+            .iter()
+            .map(devices::parse)
+            .collect::<AwsResult<Vec<Device>>>()?,
+    };
     let _info = p.str("AdditionalInfo");
-    let metadata = metadata_options(&p.nested("MetadataOptions"))?;
-    if let Some(eni) = primary_interface(&p)? {
+    let mut metadata = metadata_options(&p.nested("MetadataOptions"))?;
+    if let Some(m) = d.and_then(|d| d.metadata_options.as_ref()) {
+        metadata.0 = metadata.0.or(m.http_tokens.as_deref());
+        metadata.1 = metadata.1.or(m.http_put_response_hop_limit);
+        metadata.2 = metadata.2.or(m.http_endpoint.as_deref());
+    }
+    let eni = match primary_interface(&p)? {
+        Some(eni) => Some(eni),
+        None => d.and_then(template_interface),
+    };
+    if let Some(eni) = eni {
         let conflict = |what: &str| {
             AwsError::invalid_combination(format!(
                 "Network interfaces and an instance-level {what} may not be specified on the same request"
@@ -403,8 +564,54 @@ fn encryption_keys(
     Ok(keys)
 }
 
+/// The template version a request launches from, looked up under a short read lock, and the
+/// resources it brings that the request does not name: RunInstances is authorized on those too
+/// (the pipeline checked the ones the request names).
+fn launch_template(call: &Call<'_>) -> AwsResult<Option<Resolved>> {
+    let p = call.root()?;
+    let Some((id, name, version)) = template_spec(&p) else {
+        return Ok(None);
+    };
+    let resolved = {
+        let lock = common::region(call)?;
+        let region = read(&lock);
+        launch_templates::resolve(&region, id, name, version)?
+    };
+    let d = &resolved.data;
+    let mut arns = Vec::new();
+    let arn = |id: &str| super::super::kind::arn(call.region, call.account, id);
+    if p.str("ImageId").is_none() {
+        arns.extend(d.image_id.as_deref().map(arn));
+    }
+    if p.str("KeyName").is_none() {
+        if let Some(k) = d.key_name.as_deref() {
+            arns.push(format!(
+                "arn:aws:ec2:{}:{}:key-pair/{k}",
+                call.region, call.account
+            ));
+        }
+    }
+    let own_network = p.has("SecurityGroupId")
+        || p.has("SecurityGroupIds")
+        || p.has("SecurityGroup")
+        || p.has("NetworkInterface")
+        || p.has("SubnetId");
+    if !own_network {
+        arns.extend(d.security_group_ids.iter().flatten().map(|g| arn(g)));
+        if let Some(eni) = template_interface(d) {
+            arns.extend(eni.subnet_id.map(arn));
+            arns.extend(eni.group_ids.into_iter().map(arn));
+        }
+    }
+    for a in arns {
+        call.authorize("ec2:RunInstances", &a)?;
+    }
+    Ok(Some(resolved))
+}
+
 pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
-    let req = decode(call)?;
+    let lt = launch_template(call)?;
+    let req = decode(call, lt.as_ref())?;
     let now = call.now_ms;
     let d = call.world.durations;
     let keys = encryption_keys(call, &req.devices)?;
