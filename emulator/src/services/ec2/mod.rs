@@ -6,6 +6,8 @@ pub mod common;
 pub mod gateways;
 pub mod images;
 pub mod instances;
+pub mod key_material;
+pub mod key_pairs;
 pub mod kind;
 pub mod model;
 pub mod referenced;
@@ -30,6 +32,7 @@ pub const ACTIONS: &[&[Action]] = &[
     route_tables::ACTIONS,
     security_groups::ACTIONS,
     instances::ACTIONS,
+    key_pairs::ACTIONS,
     images::ACTIONS,
     volumes::ACTIONS,
     volume_attachments::ACTIONS,
@@ -61,7 +64,7 @@ pub const KINDS: &[&Kind] = &[
     &referenced::NETWORK_INTERFACE,
     &referenced::SNAPSHOT,
     &referenced::IMAGE,
-    &referenced::KEY_PAIR,
+    &key_pairs::KEY_PAIR,
     &referenced::SECURITY_GROUP_RULE,
     &referenced::LAUNCH_TEMPLATE,
     &referenced::ELASTIC_IP,

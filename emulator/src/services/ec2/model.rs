@@ -258,6 +258,10 @@ pub struct Instance {
     pub http_put_response_hop_limit: i64,
     /// `enabled` or `disabled`.
     pub http_endpoint: String,
+    /// The launch's key pair's public key with its name (`ssh-rsa AAAA… NAME`), which IMDS serves
+    /// under `public-keys/` for the instance's life, whatever becomes of the pair.
+    #[serde(default)]
+    pub public_key: Option<String>,
 }
 
 /// The volume states.
@@ -359,6 +363,21 @@ pub struct VolumeModification {
     pub completed_at_ms: i64,
 }
 
+/// A key pair (see [`super::key_pairs`]): EC2 keeps the public key only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyPair {
+    pub id: String,
+    pub name: String,
+    /// `rsa` or `ed25519`.
+    pub key_type: String,
+    /// AWS's fingerprint, which depends on whether the pair was created or imported.
+    pub fingerprint: String,
+    /// OpenSSH's one-line form, without a comment: `ssh-ed25519 AAAA…`.
+    pub public_key: String,
+    pub create_ms: i64,
+    pub tags: Tags,
+}
+
 /// All EC2 resources of one region.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ec2Region {
@@ -374,6 +393,10 @@ pub struct Ec2Region {
     pub security_groups: BTreeMap<String, SecurityGroup>,
     pub instances: BTreeMap<String, Instance>,
     pub volumes: BTreeMap<String, Volume>,
+    /// Key pairs by id (names are unique too; see [`super::key_pairs::by_name`]). Absent from
+    /// state files written before key pairs: none.
+    #[serde(default)]
+    pub key_pairs: BTreeMap<String, KeyPair>,
     /// The latest modification of each volume.
     pub volume_modifications: BTreeMap<String, VolumeModification>,
     /// CreateVolume client tokens in use, by zone and token (see [`super::volume_tokens`]).
@@ -443,6 +466,7 @@ impl Ec2Region {
             security_groups: BTreeMap::new(),
             instances: BTreeMap::new(),
             volumes: BTreeMap::new(),
+            key_pairs: BTreeMap::new(),
             volume_modifications: BTreeMap::new(),
             volume_tokens: BTreeMap::new(),
             released_groups: BTreeMap::new(),
@@ -704,6 +728,12 @@ impl Ec2Region {
         out.extend(self.instances.values().map(|r| (r.id.as_str(), i, &r.tags)));
         let vol = volumes::VOLUME.arn_type;
         out.extend(self.volumes.values().map(|r| (r.id.as_str(), vol, &r.tags)));
+        let key = super::key_pairs::KEY_PAIR.arn_type;
+        out.extend(
+            self.key_pairs
+                .values()
+                .map(|r| (r.id.as_str(), key, &r.tags)),
+        );
         out.retain(|(_, _, t)| !t.is_empty());
         out
     }

@@ -1,6 +1,6 @@
 //! The EC2 resource kinds awsemu keeps no state for but meets in requests: ids it checks
 //! (RunInstances' image, CreateVolume's snapshot, a route's network interface), ARNs it authorizes
-//! (RunInstances makes network interfaces, names a key pair) and `TagSpecification` types.
+//! (RunInstances makes network interfaces) and `TagSpecification` types.
 
 use super::kind::{Kind, NotFound};
 
@@ -22,19 +22,6 @@ pub const SNAPSHOT: Kind = Kind {
     }),
     malformed: Some("InvalidSnapshotID.Malformed"),
     ..Kind::BASE
-};
-
-pub const KEY_PAIR: Kind = Kind {
-    prefix: "key",
-    arn_type: "key-pair",
-    ..Kind::BASE
-};
-
-/// A key pair by name, as RunInstances' `KeyName` is authorized: `key-pair/NAME`.
-pub const KEY_PAIR_NAME: crate::services::action::Named = crate::services::action::Named {
-    service: "ec2",
-    regional: true,
-    resource: "key-pair",
 };
 
 pub const NETWORK_INTERFACE: Kind = Kind {

@@ -121,11 +121,16 @@ pub fn insert(
         region.index_attachment(&vol_id);
     }
     let ip = ip.to_string();
+    let public_key = launch
+        .key_name
+        .and_then(|n| super::super::key_pairs::by_name(region, n))
+        .map(super::super::key_pairs::public_key_line);
     let instance = Instance {
         id: id.clone(),
         image_id: launch.image_id.to_string(),
         instance_type: launch.instance_type.to_string(),
         key_name: launch.key_name.map(str::to_string),
+        public_key,
         subnet_id: subnet.id.clone(),
         vpc_id: subnet.vpc_id.clone(),
         zone: subnet.zone.clone(),

@@ -20,9 +20,10 @@ use crate::services::action::{Action, On, TagsIn};
 use crate::state::timing::Durations;
 
 use super::common;
+use super::key_pairs::KEY_PAIR_NAME;
 use super::kind::{Kind, NotFound, TagsOf};
 use super::model::{Ec2Region, Instance, InstanceState};
-use super::referenced::{KEY_PAIR_NAME, NETWORK_INTERFACE};
+use super::referenced::NETWORK_INTERFACE;
 use super::volumes::VOLUME;
 
 /// The actions of this family. RunInstances is authorized against everything it uses and makes,

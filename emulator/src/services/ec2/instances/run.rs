@@ -12,6 +12,7 @@ use crate::state::{tags, write};
 
 use super::super::common;
 use super::super::images;
+use super::super::key_pairs;
 use super::super::model::{Ec2Region, Instance, InstanceState, Subnet};
 use super::super::vpcs::SUBNET;
 use super::describe::{render_reservation, views, View};
@@ -192,7 +193,9 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
     let min = count(&p, "MinCount")?;
     let max = count(&p, "MaxCount")?;
     let instance_type = p.str("InstanceType").unwrap_or("m1.small");
-    let key_name = p.str("KeyName");
+    // Node drivers send the members they have no value for empty (`KeyName=`,
+    // `IamInstanceProfile.Name=`): EC2 reads those as not given.
+    let key_name = p.str("KeyName").filter(|k| !k.is_empty());
     let mut subnet_id = p.str("SubnetId");
     // `SecurityGroupId.N` is the wire name; `SecurityGroupIds.N` (the member name) is accepted
     // too, as some hand-written clients send it.
@@ -204,7 +207,8 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
     let tenancy = placement.str("Tenancy").unwrap_or("default");
     let tags = tags::from_specifications(&p, &["instance", "volume"])?;
     let ip = p.nested("IamInstanceProfile");
-    let (profile_name, profile_arn) = (ip.str("Name"), ip.str("Arn"));
+    let not_empty = |v: Option<&'a str>| v.filter(|v| !v.is_empty());
+    let (profile_name, profile_arn) = (not_empty(ip.str("Name")), not_empty(ip.str("Arn")));
     let client_token = common::client_token(p.str("ClientToken"))?;
     let mut private_ip = p.str("PrivateIpAddress");
     let monitoring = p.nested("Monitoring").bool("Enabled")?.unwrap_or(false);
@@ -449,6 +453,11 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     }
 
     let image = images::find(call.region, req.image_id);
+    if let Some(name) = req.key_name {
+        if key_pairs::by_name(&region, name).is_none() {
+            return Err(key_pairs::not_found(name));
+        }
+    }
     let subnet = choose_subnet(&region, &req)?.clone();
     let groups = choose_groups(&region, &req, &subnet.vpc_id)?;
     let devices = devices::plan(&req.devices, image.as_ref())?;
