@@ -159,6 +159,8 @@ struct Facts {
     profile: Option<(String, String)>,
     /// (key pair name, public key line) of the launch's key pair.
     public_key: Option<(String, String)>,
+    /// The public IPv4 address it holds, if any.
+    public_ip: Option<String>,
 }
 
 fn facts(instance: &Instance, id: &str) -> Option<Facts> {
@@ -207,6 +209,7 @@ fn facts(instance: &Instance, id: &str) -> Option<Facts> {
         http_endpoint: i.http_endpoint.clone(),
         profile: i.iam_instance_profile.clone(),
         public_key: i.key_name.clone().zip(i.public_key.clone()),
+        public_ip: i.public_ip.clone(),
     })
 }
 
@@ -266,6 +269,12 @@ fn tree(f: &Facts, role: Option<&str>) -> BTreeMap<String, String> {
     }
     // The launch's key, as `public-keys/0/openssh-key`; its directory lists as `0=NAME` (see
     // [`answer`]).
+    if let Some(ip) = &f.public_ip {
+        let dns = crate::services::ec2::instances::network::public_dns_name(f.region, ip);
+        put("meta-data/public-ipv4", ip.clone());
+        put("meta-data/public-hostname", dns);
+        put(&format!("{nic}public-ipv4s"), ip.clone());
+    }
     if let Some((_, line)) = &f.public_key {
         put("meta-data/public-keys/0/openssh-key", line.clone());
     }

@@ -611,8 +611,8 @@ mod tests {
         assert_eq!(
             resources(
                 ServiceId::Ec2,
-                "RebootInstances",
-                &ec2("InstanceId.1=i-1"),
+                "DescribeAddresses",
+                &ec2("PublicIp.1=54.1.2.3"),
                 "1",
                 "r"
             ),

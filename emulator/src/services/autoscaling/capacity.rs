@@ -231,6 +231,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<
             image: image.as_ref(),
             instance_type: &lc.instance_type,
             key_name: lc.key_name.as_deref(),
+            public_ip: subnet.map_public_ip_on_launch,
             subnet,
             groups: &groups,
             profile: profile.as_ref(),

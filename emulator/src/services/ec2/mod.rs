@@ -2,6 +2,7 @@
 //! [`ACTIONS`](crate::services::action::Action) table and the [`kind::Kind`]s of the resources it
 //! serves; [`model`] holds the resources of a region.
 
+pub mod account_attributes;
 pub mod common;
 pub mod gateways;
 pub mod images;
@@ -27,6 +28,7 @@ use kind::Kind;
 /// The EC2 actions, by resource family.
 pub const ACTIONS: &[&[Action]] = &[
     regions::ACTIONS,
+    account_attributes::ACTIONS,
     vpcs::ACTIONS,
     gateways::ACTIONS,
     route_tables::ACTIONS,

@@ -262,6 +262,16 @@ pub struct Instance {
     /// under `public-keys/` for the instance's life, whatever becomes of the pair.
     #[serde(default)]
     pub public_key: Option<String>,
+    /// Whether the instance gets a public IPv4 address each time it starts (the launch's
+    /// `AssociatePublicIpAddress`, else its subnet's `MapPublicIpOnLaunch`).
+    #[serde(default)]
+    pub public_ip_on_launch: bool,
+    /// The public address it holds now: released when it stops or terminates, a new one on start.
+    #[serde(default)]
+    pub public_ip: Option<String>,
+    /// Addresses given so far (the next one is derived from the id and this count).
+    #[serde(default)]
+    pub public_ip_count: u32,
 }
 
 /// The volume states.

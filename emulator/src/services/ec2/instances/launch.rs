@@ -26,6 +26,8 @@ pub struct Launch<'a> {
     pub image: Option<&'a Image>,
     pub instance_type: &'a str,
     pub key_name: Option<&'a str>,
+    /// Whether it takes a public IPv4 address when it starts.
+    pub public_ip: bool,
     pub subnet: &'a Subnet,
     /// Security group ids, all in the subnet's VPC.
     pub groups: &'a [String],
@@ -131,6 +133,9 @@ pub fn insert(
         instance_type: launch.instance_type.to_string(),
         key_name: launch.key_name.map(str::to_string),
         public_key,
+        public_ip_on_launch: launch.public_ip,
+        public_ip: None,
+        public_ip_count: 0,
         subnet_id: subnet.id.clone(),
         vpc_id: subnet.vpc_id.clone(),
         zone: subnet.zone.clone(),
@@ -175,6 +180,9 @@ pub fn insert(
     };
     region.instances.insert(id.clone(), instance);
     region.index_instance_tags(&id);
+    if failure.is_none() {
+        network::assign_public_ip(region, &id);
+    }
     if let Some(reason) = failure {
         if let Some(i) = region.instances.get_mut(&id) {
             i.state = Timed::transition(

@@ -43,6 +43,7 @@ pub const ACTIONS: &[Action] = &[
     Action::new("DescribeInstances", describe::describe_instances),
     Action::new("StartInstances", lifecycle::start_instances).on(&[On::Ids("InstanceId")]),
     Action::new("StopInstances", lifecycle::stop_instances).on(&[On::Ids("InstanceId")]),
+    Action::new("RebootInstances", lifecycle::reboot_instances).on(&[On::Ids("InstanceId")]),
     Action::new("TerminateInstances", lifecycle::terminate_instances).on(&[On::Ids("InstanceId")]),
     Action::new(
         "ModifyInstanceAttribute",
