@@ -352,7 +352,8 @@ fn openssh_private(
 }
 
 /// A PuTTY private key file, version 2, unencrypted (readable by every PuTTY release): the MAC is
-/// HMAC-SHA-1 keyed with SHA-1 of `putty-private-key-file-mac-key` (no passphrase).
+/// HMAC-SHA-1 keyed with SHA-1 of `putty-private-key-file-mac-key` (no passphrase). Lines end in
+/// `\n`, which PuTTY reads as well as `\r\n` and which survives XML (a parser turns `\r\n` into `\n`).
 fn ppk(public: &PublicKey, private: &[u8], comment: &str) -> String {
     let algorithm = public.key_type.ssh_name();
     let mut macdata = Vec::new();
@@ -373,20 +374,20 @@ fn ppk(public: &PublicKey, private: &[u8], comment: &str) -> String {
     let public_lines = lines(&public.blob);
     let private_lines = lines(private);
     let mut out = format!(
-        "PuTTY-User-Key-File-2: {algorithm}\r\nEncryption: none\r\nComment: {comment}\r\nPublic-Lines: {}\r\n",
+        "PuTTY-User-Key-File-2: {algorithm}\nEncryption: none\nComment: {comment}\nPublic-Lines: {}\n",
         public_lines.len()
     );
     for l in &public_lines {
         out.push_str(l);
-        out.push_str("\r\n");
+        out.push_str("\n");
     }
-    out.push_str(&format!("Private-Lines: {}\r\n", private_lines.len()));
+    out.push_str(&format!("Private-Lines: {}\n", private_lines.len()));
     for l in &private_lines {
         out.push_str(l);
-        out.push_str("\r\n");
+        out.push_str("\n");
     }
     let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-    out.push_str(&format!("Private-MAC: {hex}\r\n"));
+    out.push_str(&format!("Private-MAC: {hex}\n"));
     out
 }
 
@@ -595,7 +596,7 @@ mod tests {
         let ppk = create(KeyType::Ed25519, Format::Ppk, [9; 32], "k").unwrap();
         assert!(ppk
             .material
-            .starts_with("PuTTY-User-Key-File-2: ssh-ed25519\r\n"));
+            .starts_with("PuTTY-User-Key-File-2: ssh-ed25519\n"));
         assert_eq!(ppk.public.blob, e.public.blob);
         let rsa_ppk = create(KeyType::Rsa, Format::Ppk, [7; 32], "k").unwrap();
         assert_eq!(rsa_ppk.public.blob, a.public.blob);
