@@ -379,12 +379,12 @@ fn ppk(public: &PublicKey, private: &[u8], comment: &str) -> String {
     );
     for l in &public_lines {
         out.push_str(l);
-        out.push_str("\n");
+        out.push('\n');
     }
     out.push_str(&format!("Private-Lines: {}\n", private_lines.len()));
     for l in &private_lines {
         out.push_str(l);
-        out.push_str("\n");
+        out.push('\n');
     }
     let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
     out.push_str(&format!("Private-MAC: {hex}\n"));
