@@ -583,6 +583,7 @@ mod tests {
                 "security-group",
                 "security-group-rule",
                 "snapshot",
+                "spot-instances-request",
                 "subnet",
                 "volume",
                 "vpc"

@@ -241,6 +241,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, count: i64, call: &Call<
             client_token: None,
             tags: &tags,
             volume_tags: &no_tags,
+            interface_tags: &no_tags,
             monitoring: lc.monitoring,
             tenancy: lc.placement_tenancy.as_deref().unwrap_or("default"),
             disable_api_termination: false,

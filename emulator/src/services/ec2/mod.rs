@@ -15,6 +15,7 @@ pub mod referenced;
 pub mod regions;
 pub mod route_tables;
 pub mod security_groups;
+pub mod spot_requests;
 pub mod tags;
 pub mod volume_attachments;
 pub mod volume_modifications;
@@ -36,6 +37,7 @@ pub const ACTIONS: &[&[Action]] = &[
     instances::ACTIONS,
     key_pairs::ACTIONS,
     images::ACTIONS,
+    spot_requests::ACTIONS,
     volumes::ACTIONS,
     volume_attachments::ACTIONS,
     volume_modifications::ACTIONS,
@@ -67,6 +69,7 @@ pub const KINDS: &[&Kind] = &[
     &referenced::SNAPSHOT,
     &referenced::IMAGE,
     &key_pairs::KEY_PAIR,
+    &spot_requests::SPOT_REQUEST,
     &referenced::SECURITY_GROUP_RULE,
     &referenced::LAUNCH_TEMPLATE,
     &referenced::ELASTIC_IP,

@@ -272,6 +272,13 @@ pub struct Instance {
     /// Addresses given so far (the next one is derived from the id and this count).
     #[serde(default)]
     pub public_ip_count: u32,
+    /// The tags of its network interface (`eni-…`): RunInstances' `network-interface` tag
+    /// specification and CreateTags on the interface's id.
+    #[serde(default)]
+    pub interface_tags: Tags,
+    /// The Spot request it fulfils (`InstanceMarketOptions` spot), if any.
+    #[serde(default)]
+    pub spot_request_id: Option<String>,
 }
 
 /// The volume states.
@@ -388,6 +395,27 @@ pub struct KeyPair {
     pub tags: Tags,
 }
 
+/// A one-time Spot request, fulfilled at once by its instance (see [`super::spot_requests`]); its
+/// state is derived from the instance's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SpotRequest {
+    pub id: String,
+    pub instance_id: String,
+    /// `MaxPrice` when given (else up to the on-demand price).
+    pub max_price: Option<String>,
+    pub interruption: String,
+    pub valid_until_ms: Option<i64>,
+    pub image_id: String,
+    pub instance_type: String,
+    pub key_name: Option<String>,
+    pub subnet_id: String,
+    pub zone: String,
+    pub zone_id: String,
+    pub create_ms: i64,
+    pub cancelled_ms: Option<i64>,
+    pub tags: Tags,
+}
+
 /// All EC2 resources of one region.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ec2Region {
@@ -407,6 +435,9 @@ pub struct Ec2Region {
     /// state files written before key pairs: none.
     #[serde(default)]
     pub key_pairs: BTreeMap<String, KeyPair>,
+    /// Spot requests by id.
+    #[serde(default)]
+    pub spot_requests: BTreeMap<String, SpotRequest>,
     /// The latest modification of each volume.
     pub volume_modifications: BTreeMap<String, VolumeModification>,
     /// CreateVolume client tokens in use, by zone and token (see [`super::volume_tokens`]).
@@ -477,6 +508,7 @@ impl Ec2Region {
             instances: BTreeMap::new(),
             volumes: BTreeMap::new(),
             key_pairs: BTreeMap::new(),
+            spot_requests: BTreeMap::new(),
             volume_modifications: BTreeMap::new(),
             volume_tokens: BTreeMap::new(),
             released_groups: BTreeMap::new(),
@@ -738,6 +770,18 @@ impl Ec2Region {
         out.extend(self.instances.values().map(|r| (r.id.as_str(), i, &r.tags)));
         let vol = volumes::VOLUME.arn_type;
         out.extend(self.volumes.values().map(|r| (r.id.as_str(), vol, &r.tags)));
+        let eni = super::referenced::NETWORK_INTERFACE.arn_type;
+        out.extend(
+            self.instances
+                .values()
+                .map(|r| (r.network_interface_id.as_str(), eni, &r.interface_tags)),
+        );
+        let sir = super::spot_requests::SPOT_REQUEST.arn_type;
+        out.extend(
+            self.spot_requests
+                .values()
+                .map(|r| (r.id.as_str(), sir, &r.tags)),
+        );
         let key = super::key_pairs::KEY_PAIR.arn_type;
         out.extend(
             self.key_pairs

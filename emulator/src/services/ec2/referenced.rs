@@ -1,6 +1,7 @@
-//! The EC2 resource kinds awsemu keeps no state for but meets in requests: ids it checks
-//! (RunInstances' image, CreateVolume's snapshot, a route's network interface), ARNs it authorizes
-//! (RunInstances makes network interfaces) and `TagSpecification` types.
+//! The EC2 resource kinds awsemu keeps no state of their own for but meets in requests: ids it
+//! checks (RunInstances' image, CreateVolume's snapshot, a route's network interface), ARNs it
+//! authorizes (RunInstances makes network interfaces) and `TagSpecification` types. A network
+//! interface is its instance's primary one: the instance keeps its tags.
 
 use super::kind::{Kind, NotFound};
 
@@ -24,6 +25,7 @@ pub const SNAPSHOT: Kind = Kind {
     ..Kind::BASE
 };
 
+/// Network interfaces: each instance's primary one, whose tags the instance keeps.
 pub const NETWORK_INTERFACE: Kind = Kind {
     prefix: "eni",
     arn_type: "network-interface",
@@ -32,6 +34,18 @@ pub const NETWORK_INTERFACE: Kind = Kind {
         message: "The networkInterface ID '{id}' does not exist",
     }),
     malformed: Some("InvalidNetworkInterfaceID.Malformed"),
+    tags: Some(super::kind::TagsOf {
+        get: |r, id| {
+            (r.instances.values())
+                .find(|i| i.network_interface_id == id)
+                .map(|i| &i.interface_tags)
+        },
+        get_mut: |r, id| {
+            (r.instances.values_mut())
+                .find(|i| i.network_interface_id == id)
+                .map(|i| &mut i.interface_tags)
+        },
+    }),
     ..Kind::BASE
 };
 

@@ -60,6 +60,7 @@ const FILTERS: &[&str] = &[
     "root-device-name",
     "root-device-type",
     "source-dest-check",
+    "spot-instance-request-id",
     "state-reason-code",
     "subnet-id",
     "tenancy",
@@ -208,7 +209,13 @@ fn values_of(v: &View<'_>, region: &Ec2Region, name: &str) -> Vec<String> {
             .into_iter()
             .collect(),
         "ip-address" => v.public_ip().map(str::to_string).into_iter().collect(),
-        "instance-lifecycle" | "placement-group-name" => Vec::new(),
+        "instance-lifecycle" => i
+            .spot_request_id
+            .iter()
+            .map(|_| "spot".to_string())
+            .collect(),
+        "spot-instance-request-id" => i.spot_request_id.iter().cloned().collect(),
+        "placement-group-name" => Vec::new(),
         "group-id" | "instance.group-id" | "network-interface.group-id" => v
             .groups(region)
             .iter()
@@ -413,6 +420,11 @@ pub fn render_instance(w: &mut Writer, region: &Ec2Region, v: &View<'_>, account
     )
     .str("StateTransitionReason", &i.state_transition_reason)
     .str_opt("KeyName", i.key_name.as_ref())
+    .str_opt(
+        "InstanceLifecycle",
+        i.spot_request_id.as_ref().map(|_| "spot"),
+    )
+    .str_opt("SpotInstanceRequestId", i.spot_request_id.as_ref())
     .int("AmiLaunchIndex", i.ami_launch_index)
     .list("ProductCodes", Vec::<()>::new(), |_, _| {})
     // RunInstances takes any well-formed type (`u-6tb1.metal`), newer ones than botocore's enum.

@@ -102,6 +102,12 @@ fn change_instances(call: &Call<'_>, change: Change) -> AwsResult<Output> {
                 format!("The instance '{id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again."),
             ));
         }
+        if change == Change::Stop && i.spot_request_id.is_some() {
+            return Err(AwsError::bad_request(
+                "UnsupportedOperation",
+                format!("You can't stop the Spot Instance '{id}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests."),
+            ));
+        }
         plans.push((id.to_string(), before, plan(change, id, before)?));
     }
 

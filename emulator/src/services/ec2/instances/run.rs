@@ -13,7 +13,8 @@ use crate::state::{tags, write};
 use super::super::common;
 use super::super::images;
 use super::super::key_pairs;
-use super::super::model::{Ec2Region, Instance, InstanceState, Subnet};
+use super::super::model::{Ec2Region, Instance, InstanceState, SpotRequest, Subnet};
+use super::super::spot_requests::{self, SpotOptions};
 use super::super::vpcs::SUBNET;
 use super::describe::{render_reservation, views, View};
 use super::devices::{self, Device};
@@ -45,6 +46,8 @@ struct Request<'a> {
     devices: Vec<Device>,
     /// (HttpTokens, HttpPutResponseHopLimit, HttpEndpoint), each when given.
     metadata: (Option<&'a str>, Option<i64>, Option<&'a str>),
+    /// `InstanceMarketOptions` for a Spot launch.
+    spot: Option<SpotOptions>,
 }
 
 /// The one network interface of a launch given as `NetworkInterface.1` (device index 0), as
@@ -220,7 +223,15 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
     let placement = p.nested("Placement");
     let zone = placement.str("AvailabilityZone");
     let tenancy = placement.str("Tenancy").unwrap_or("default");
-    let tags = tags::from_specifications(&p, &["instance", "volume"])?;
+    let tags = tags::from_specifications(
+        &p,
+        &[
+            "instance",
+            "volume",
+            "network-interface",
+            spot_requests::SPOT_REQUEST.arn_type,
+        ],
+    )?;
     let ip = p.nested("IamInstanceProfile");
     let not_empty = |v: Option<&'a str>| v.filter(|v| !v.is_empty());
     let (profile_name, profile_arn) = (not_empty(ip.str("Name")), not_empty(ip.str("Arn")));
@@ -238,6 +249,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
         .collect::<AwsResult<Vec<Device>>>()?;
     let _info = p.str("AdditionalInfo");
     let metadata = metadata_options(&p.nested("MetadataOptions"))?;
+    let spot = spot_requests::options(&p)?;
     let mut public_ip = None;
     if let Some(eni) = primary_interface(&p)? {
         let conflict = |what: &str| {
@@ -319,6 +331,7 @@ fn decode<'a>(call: &Call<'a>) -> AwsResult<Request<'a>> {
         shutdown_behavior,
         devices,
         metadata,
+        spot,
     })
 }
 
@@ -518,6 +531,11 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     let reservation_id = ids.resource_id("r");
     let instance_tags = req.tags.get("instance").cloned().unwrap_or_default();
     let volume_tags = req.tags.get("volume").cloned().unwrap_or_default();
+    let interface_tags = req
+        .tags
+        .get("network-interface")
+        .cloned()
+        .unwrap_or_default();
     let launch = Launch {
         image_id: req.image_id,
         image: image.as_ref(),
@@ -533,6 +551,7 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
         client_token: req.client_token,
         tags: &instance_tags,
         volume_tags: &volume_tags,
+        interface_tags: &interface_tags,
         monitoring: req.monitoring,
         tenancy: req.tenancy,
         disable_api_termination: req.disable_api_termination,
@@ -549,6 +568,37 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
         };
         used.insert(ip);
         created.push(launch::insert(&mut region, &launch, index, ip, call));
+    }
+    if let Some(spot) = &req.spot {
+        let spot_tags = req
+            .tags
+            .get(spot_requests::SPOT_REQUEST.arn_type)
+            .cloned()
+            .unwrap_or_default();
+        for id in &created {
+            let sir = format!("{}-{}", spot_requests::SPOT_REQUEST.prefix, ids.hex(8));
+            let Some(i) = region.instances.get_mut(id) else {
+                continue;
+            };
+            i.spot_request_id = Some(sir.clone());
+            let request = SpotRequest {
+                id: sir.clone(),
+                instance_id: id.clone(),
+                max_price: spot.max_price.clone(),
+                interruption: spot.interruption.clone(),
+                valid_until_ms: spot.valid_until_ms,
+                image_id: i.image_id.clone(),
+                instance_type: i.instance_type.clone(),
+                key_name: i.key_name.clone(),
+                subnet_id: i.subnet_id.clone(),
+                zone: i.zone.clone(),
+                zone_id: subnet.zone_id.clone(),
+                create_ms: now,
+                cancelled_ms: None,
+                tags: spot_tags.clone(),
+            };
+            region.spot_requests.insert(sir, request);
+        }
     }
     created.iter().for_each(|id| call.created(id));
     // The answer shows the launch as it is: every instance `pending`.
