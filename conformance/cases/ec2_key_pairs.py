@@ -1,4 +1,5 @@
-"""EC2 key pairs, account attributes and reboots: what rancher/machine's amazonec2 driver calls.
+"""EC2 key pairs, account attributes, reboots and Spot requests: what rancher/machine's amazonec2
+driver calls.
 
 Fingerprints are computed here from the key material, independently of the emulator: DER is
 written by hand from the SSH blob (RSA: SubjectPublicKeyInfo, then MD5; PKCS#8 around a created
@@ -259,3 +260,31 @@ def run(ctx):
         ec2.delete_key_pair()
     with t.err("DeleteKeyPair", "InvalidKeyPair.NotFound", 400):
         ec2.delete_key_pair(KeyPairId=rsa_id)
+
+    # --- Spot, as the driver's --amazonec2-request-spot-instance launches -------------------
+    r = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="made-ed",
+                          InstanceMarketOptions={"MarketType": "spot",
+                                                 "SpotOptions": {"MaxPrice": "", "SpotInstanceType": "one-time"}})
+    si = one(r["Instances"])
+    sir = si["SpotInstanceRequestId"]
+    with t.ok("DescribeSpotInstanceRequests"):
+        ec2.get_waiter("spot_instance_request_fulfilled").wait(SpotInstanceRequestIds=[sir])
+        s = one(ec2.describe_spot_instance_requests(SpotInstanceRequestIds=[sir])["SpotInstanceRequests"])
+        eq((s["State"], s["Status"]["Code"], s["Type"]), ("active", "fulfilled", "one-time"), "fulfilled")
+        eq((s["InstanceId"], s["LaunchSpecification"]["KeyName"]), (si["InstanceId"], "made-ed"), "its instance")
+        eq(si["InstanceLifecycle"], "spot", "InstanceLifecycle")
+        true(sir in st()["spot_requests"], "in state")
+        eq(ec2.describe_spot_instance_requests(Filters=[{"Name": "state", "Values": ["closed"]}])["SpotInstanceRequests"],
+           [], "state filter")
+    with t.err("DescribeSpotInstanceRequests", "InvalidSpotInstanceRequestID.NotFound", 400):
+        ec2.describe_spot_instance_requests(SpotInstanceRequestIds=["sir-0123abcd"])
+    with t.ok("CancelSpotInstanceRequests"):
+        c = one(ec2.cancel_spot_instance_requests(SpotInstanceRequestIds=[sir])["CancelledSpotInstanceRequests"])
+        eq((c["SpotInstanceRequestId"], c["State"]), (sir, "cancelled"), "cancelled")
+        s = one(ec2.describe_spot_instance_requests(SpotInstanceRequestIds=[sir])["SpotInstanceRequests"])
+        eq(s["Status"]["Code"], "request-canceled-and-instance-running", "the instance runs on")
+        d = one(one(ec2.describe_instances(InstanceIds=[si["InstanceId"]])["Reservations"])["Instances"])
+        eq(d["State"]["Name"], "running", "still running")
+    with t.err("CancelSpotInstanceRequests", "InvalidSpotInstanceRequestID.Malformed", 400):
+        ec2.cancel_spot_instance_requests(SpotInstanceRequestIds=["sir-bad!"])
+    ec2.terminate_instances(InstanceIds=[si["InstanceId"]])

@@ -1,8 +1,8 @@
-//! Key pairs, account attributes, reboots and public addresses over real signed HTTP, and the
-//! rancher/machine amazonec2 driver's whole create → restart → remove sequence, each request
-//! with the parameters the driver's SDK (aws-sdk-go v1's EC2 query serializer) puts on the wire:
-//! empty `IamInstanceProfile.Name` and `UserData`, `Ipv6AddressCount=0`, the image's block device
-//! mapping sent back, the egress rule a new group already has.
+//! Key pairs, account attributes, reboots, public addresses and Spot requests over real signed
+//! HTTP, and the rancher/machine amazonec2 driver's whole create → restart → remove sequence,
+//! each request with the parameters the driver's SDK (aws-sdk-go v1's EC2 query serializer) puts
+//! on the wire: empty `IamInstanceProfile.Name` and `UserData`, `Ipv6AddressCount=0`, the image's
+//! block device mapping sent back, the egress rule a new group already has.
 
 mod common;
 #[path = "support/xml.rs"]
@@ -686,4 +686,196 @@ async fn the_amazonec2_drivers_create_and_remove_sequence() {
     // A second Remove (the driver retries on errors) succeeds too.
     ok(&emu, "TerminateInstances", &[("InstanceId.1", &id)]).await;
     ok(&emu, "DeleteKeyPair", &[("KeyName", &named)]).await;
+}
+
+/// The driver's Spot path (`--amazonec2-request-spot-instance`, with `--amazonec2-tags`):
+/// RunInstances with `InstanceMarketOptions`, the SDK's `SpotInstanceRequestFulfilled` waiter
+/// (DescribeSpotInstanceRequests until `fulfilled`), the request's instance, tags put on the
+/// instance, its volumes and its network interface once running, and on Remove
+/// TerminateInstances then CancelSpotInstanceRequests. The on-demand path's tag specifications
+/// (instance, volume, network-interface) are accepted too.
+#[tokio::test]
+async fn the_amazonec2_drivers_spot_sequence_and_tags() {
+    let emu = start().await;
+    ok(
+        &emu,
+        "ImportKeyPair",
+        &[
+            ("KeyName", "spot-node-abcde"),
+            ("PublicKeyMaterial", &b64(RSA_PUB)),
+        ],
+    )
+    .await;
+    let r = ok(
+        &emu,
+        "RunInstances",
+        &[
+            ("ImageId", "ami-0123456789abcdef0"),
+            ("InstanceMarketOptions.MarketType", "spot"),
+            ("InstanceMarketOptions.SpotOptions.MaxPrice", ""),
+            (
+                "InstanceMarketOptions.SpotOptions.SpotInstanceType",
+                "one-time",
+            ),
+            ("KeyName", "spot-node-abcde"),
+            ("MaxCount", "1"),
+            ("MinCount", "1"),
+            ("NetworkInterface.1.AssociatePublicIpAddress", "true"),
+            ("NetworkInterface.1.DeviceIndex", "0"),
+            ("NetworkInterface.1.Ipv6AddressCount", "0"),
+            ("NetworkInterface.1.PrimaryIpv6", "false"),
+            ("Placement.AvailabilityZone", "us-east-1b"),
+            ("IamInstanceProfile.Name", ""),
+            ("UserData", ""),
+        ],
+    )
+    .await;
+    let launched = r.path(&["instancesSet", "item"])[0].clone();
+    let sir = launched.text_of("spotInstanceRequestId");
+    assert!(sir.starts_with("sir-") && sir.len() == 12, "{sir}");
+    assert_eq!(launched.text_of("instanceLifecycle"), "spot");
+
+    // The waiter, then the instance id.
+    let r = ok(
+        &emu,
+        "DescribeSpotInstanceRequests",
+        &[("SpotInstanceRequestId.1", &sir)],
+    )
+    .await;
+    let s = r.path(&["spotInstanceRequestSet", "item"])[0].clone();
+    assert_eq!(s.path(&["status"])[0].text_of("code"), "fulfilled");
+    assert_eq!(s.text_of("state"), "active");
+    let id = s.text_of("instanceId");
+    assert_eq!(id, launched.text_of("instanceId"));
+    let d = instance(&emu, &id).await;
+    assert_eq!(d.path(&["instanceState"])[0].text_of("name"), "running");
+    assert!(!d.text_of("ipAddress").is_empty());
+
+    // configureTags: the instance, its volumes and its network interface.
+    let vol = d.path(&["blockDeviceMapping", "item", "ebs"])[0].text_of("volumeId");
+    let eni = d.path(&["networkInterfaceSet", "item"])[0].text_of("networkInterfaceId");
+    ok(
+        &emu,
+        "CreateTags",
+        &[
+            ("ResourceId.1", &id),
+            ("ResourceId.2", &vol),
+            ("ResourceId.3", &eni),
+            ("Tag.1.Key", "env"),
+            ("Tag.1.Value", "dev"),
+            ("Tag.2.Key", "Name"),
+            ("Tag.2.Value", "spot-node"),
+        ],
+    )
+    .await;
+    let r = ok(
+        &emu,
+        "DescribeTags",
+        &[("Filter.1.Name", "key"), ("Filter.1.Value.1", "env")],
+    )
+    .await;
+    let mut tagged: Vec<String> = r
+        .path(&["tagSet", "item"])
+        .iter()
+        .map(|t| t.text_of("resourceType"))
+        .collect();
+    tagged.sort();
+    assert_eq!(tagged, ["instance", "network-interface", "volume"]);
+    // Stop is Kill/Stop's call: a one-time Spot instance cannot stop.
+    fails(
+        &emu,
+        "test",
+        "StopInstances",
+        &[("Force", "true"), ("InstanceId.1", &id)],
+        "UnsupportedOperation",
+    )
+    .await;
+
+    // Remove: terminate, then cancel the request (already closed by then).
+    ok(&emu, "TerminateInstances", &[("InstanceId.1", &id)]).await;
+    instance(&emu, &id).await; // terminated
+    let r = ok(
+        &emu,
+        "CancelSpotInstanceRequests",
+        &[("SpotInstanceRequestId.1", &sir)],
+    )
+    .await;
+    assert_eq!(
+        r.path(&["spotInstanceRequestSet", "item"])[0].text_of("state"),
+        "closed"
+    );
+    let r = ok(
+        &emu,
+        "DescribeSpotInstanceRequests",
+        &[("SpotInstanceRequestId.1", &sir)],
+    )
+    .await;
+    let s = r.path(&["spotInstanceRequestSet", "item"])[0].clone();
+    assert_eq!(
+        (s.text_of("state"), s.path(&["status"])[0].text_of("code")),
+        (
+            "closed".to_string(),
+            "instance-terminated-by-user".to_string()
+        )
+    );
+    fails(
+        &emu,
+        "test",
+        "DescribeSpotInstanceRequests",
+        &[("SpotInstanceRequestId.1", "sir-00000000")],
+        "InvalidSpotInstanceRequestID.NotFound",
+    )
+    .await;
+    fails(
+        &emu,
+        "test",
+        "RunInstances",
+        &[
+            ("ImageId", "ami-0123456789abcdef0"),
+            ("MinCount", "1"),
+            ("MaxCount", "1"),
+            ("InstanceMarketOptions.MarketType", "spot"),
+            ("InstanceMarketOptions.SpotOptions.MaxPrice", "cheap"),
+        ],
+        "InvalidParameterValue",
+    )
+    .await;
+
+    // On demand with --amazonec2-tags: tag specifications for the instance, its volume and its
+    // network interface.
+    let mut spec = Vec::new();
+    for (n, kind) in ["instance", "volume", "network-interface"]
+        .iter()
+        .enumerate()
+    {
+        spec.push((
+            format!("TagSpecification.{}.ResourceType", n + 1),
+            kind.to_string(),
+        ));
+        spec.push((
+            format!("TagSpecification.{}.Tag.1.Key", n + 1),
+            "env".to_string(),
+        ));
+        spec.push((
+            format!("TagSpecification.{}.Tag.1.Value", n + 1),
+            "dev".to_string(),
+        ));
+    }
+    let mut params: Vec<(&str, &str)> = vec![
+        ("ImageId", "ami-0123456789abcdef0"),
+        ("MinCount", "1"),
+        ("MaxCount", "1"),
+    ];
+    params.extend(spec.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let r = ok(&emu, "RunInstances", &params).await;
+    let id = r.path(&["instancesSet", "item"])[0].text_of("instanceId");
+    let d = instance(&emu, &id).await;
+    let eni = d.path(&["networkInterfaceSet", "item"])[0].text_of("networkInterfaceId");
+    let r = ok(
+        &emu,
+        "DescribeTags",
+        &[("Filter.1.Name", "resource-id"), ("Filter.1.Value.1", &eni)],
+    )
+    .await;
+    assert_eq!(r.path(&["tagSet", "item"])[0].text_of("value"), "dev");
 }
