@@ -23,7 +23,7 @@ import botocore  # noqa: E402
 import harness  # noqa: E402
 from known_failures import KNOWN_FAILURES  # noqa: E402
 
-MODULES = ["sts", "ec2", "launch_templates", "elb", "elbv2", "autoscaling", "autoscaling_templates", "iam", "kms", "ecr"]
+MODULES = ["sts", "ec2", "ec2_key_pairs", "launch_templates", "elb", "elbv2", "autoscaling", "autoscaling_templates", "iam", "kms", "ecr"]
 
 
 def main():

@@ -157,6 +157,10 @@ struct Facts {
     http_tokens: String,
     http_endpoint: String,
     profile: Option<(String, String)>,
+    /// (key pair name, public key line) of the launch's key pair.
+    public_key: Option<(String, String)>,
+    /// The public IPv4 address it holds, if any.
+    public_ip: Option<String>,
 }
 
 fn facts(instance: &Instance, id: &str) -> Option<Facts> {
@@ -204,6 +208,8 @@ fn facts(instance: &Instance, id: &str) -> Option<Facts> {
         http_tokens: i.http_tokens.clone(),
         http_endpoint: i.http_endpoint.clone(),
         profile: i.iam_instance_profile.clone(),
+        public_key: i.key_name.clone().zip(i.public_key.clone()),
+        public_ip: i.public_ip.clone(),
     })
 }
 
@@ -260,6 +266,17 @@ fn tree(f: &Facts, role: Option<&str>) -> BTreeMap<String, String> {
         ("vpc-ipv4-cidr-blocks", f.vpc_cidr.clone()),
     ] {
         put(&format!("{nic}{k}"), v);
+    }
+    // The launch's key, as `public-keys/0/openssh-key`; its directory lists as `0=NAME` (see
+    // [`answer`]).
+    if let Some(ip) = &f.public_ip {
+        let dns = crate::services::ec2::instances::network::public_dns_name(f.region, ip);
+        put("meta-data/public-ipv4", ip.clone());
+        put("meta-data/public-hostname", dns);
+        put(&format!("{nic}public-ipv4s"), ip.clone());
+    }
+    if let Some((_, line)) = &f.public_key {
+        put("meta-data/public-keys/0/openssh-key", line.clone());
     }
     if let (Some((arn, id)), Some(role)) = (&f.profile, role) {
         put(
@@ -437,6 +454,9 @@ pub fn answer(
     }
     if let Some(v) = t.get(key) {
         return text(StatusCode::OK, v.clone());
+    }
+    if let (Some((name, _)), "meta-data/public-keys") = (&f.public_key, key) {
+        return text(StatusCode::OK, format!("0={name}"));
     }
     match listing(&t, key) {
         Some(l) => text(StatusCode::OK, l),

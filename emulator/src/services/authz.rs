@@ -603,6 +603,7 @@ mod tests {
                 "security-group",
                 "security-group-rule",
                 "snapshot",
+                "spot-instances-request",
                 "subnet",
                 "volume",
                 "vpc"
@@ -631,8 +632,8 @@ mod tests {
         assert_eq!(
             resources(
                 ServiceId::Ec2,
-                "RebootInstances",
-                &ec2("InstanceId.1=i-1"),
+                "DescribeAddresses",
+                &ec2("PublicIp.1=54.1.2.3"),
                 "1",
                 "r"
             ),

@@ -287,6 +287,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, change: &Change<'_>, cal
     let image = images::find(call.region, &plan.image_id);
     // The group launches through its service-linked role, whose use of KMS keys is not modelled.
     let no_keys = std::collections::BTreeMap::new();
+    let no_tags = Tags::new();
     for _ in change.from..change.to {
         if launch::live_count(region, now) >= call.world.instance_limit {
             let reason = format!("You have requested more instances than your current instance limit of {} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit. Launching EC2 instance failed.", call.world.instance_limit);
@@ -316,6 +317,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, change: &Change<'_>, cal
             image: image.as_ref(),
             instance_type: &plan.instance_type,
             key_name: plan.key_name.as_deref(),
+            public_ip: subnet.map_public_ip_on_launch,
             subnet,
             groups: &groups,
             profile: plan.profile.as_ref(),
@@ -325,6 +327,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, change: &Change<'_>, cal
             client_token: None,
             tags: &tags,
             volume_tags: &plan.volume_tags,
+            interface_tags: &no_tags,
             monitoring: plan.monitoring,
             tenancy: &plan.tenancy,
             disable_api_termination: false,

@@ -2,11 +2,14 @@
 //! [`ACTIONS`](crate::services::action::Action) table and the [`kind::Kind`]s of the resources it
 //! serves; [`model`] holds the resources of a region.
 
+pub mod account_attributes;
 pub mod common;
 pub mod fast_restores;
 pub mod gateways;
 pub mod images;
 pub mod instances;
+pub mod key_material;
+pub mod key_pairs;
 pub mod kind;
 pub mod launch_template_data;
 pub mod launch_templates;
@@ -16,6 +19,7 @@ pub mod regions;
 pub mod route_tables;
 pub mod security_groups;
 pub mod snapshots;
+pub mod spot_requests;
 pub mod tags;
 pub mod volume_attachments;
 pub mod volume_modifications;
@@ -29,13 +33,16 @@ use kind::Kind;
 /// The EC2 actions, by resource family.
 pub const ACTIONS: &[&[Action]] = &[
     regions::ACTIONS,
+    account_attributes::ACTIONS,
     vpcs::ACTIONS,
     gateways::ACTIONS,
     route_tables::ACTIONS,
     security_groups::ACTIONS,
     instances::ACTIONS,
+    key_pairs::ACTIONS,
     images::ACTIONS,
     launch_templates::ACTIONS,
+    spot_requests::ACTIONS,
     volumes::ACTIONS,
     snapshots::ACTIONS,
     fast_restores::ACTIONS,
@@ -63,7 +70,8 @@ pub const KINDS: &[&Kind] = &[
     &referenced::NETWORK_INTERFACE,
     &snapshots::SNAPSHOT,
     &referenced::IMAGE,
-    &referenced::KEY_PAIR,
+    &key_pairs::KEY_PAIR,
+    &spot_requests::SPOT_REQUEST,
     &referenced::SECURITY_GROUP_RULE,
     &launch_templates::LAUNCH_TEMPLATE,
     &referenced::ELASTIC_IP,

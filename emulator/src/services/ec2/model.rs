@@ -258,6 +258,27 @@ pub struct Instance {
     pub http_put_response_hop_limit: i64,
     /// `enabled` or `disabled`.
     pub http_endpoint: String,
+    /// The launch's key pair's public key with its name (`ssh-rsa AAAA… NAME`), which IMDS serves
+    /// under `public-keys/` for the instance's life, whatever becomes of the pair.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// Whether the instance gets a public IPv4 address each time it starts (the launch's
+    /// `AssociatePublicIpAddress`, else its subnet's `MapPublicIpOnLaunch`).
+    #[serde(default)]
+    pub public_ip_on_launch: bool,
+    /// The public address it holds now: released when it stops or terminates, a new one on start.
+    #[serde(default)]
+    pub public_ip: Option<String>,
+    /// Addresses given so far (the next one is derived from the id and this count).
+    #[serde(default)]
+    pub public_ip_count: u32,
+    /// The tags of its network interface (`eni-…`): RunInstances' `network-interface` tag
+    /// specification and CreateTags on the interface's id.
+    #[serde(default)]
+    pub interface_tags: Tags,
+    /// The Spot request it fulfils (`InstanceMarketOptions` spot), if any.
+    #[serde(default)]
+    pub spot_request_id: Option<String>,
 }
 
 /// The volume states.
@@ -438,6 +459,42 @@ pub struct VolumeModification {
     pub completed_at_ms: i64,
 }
 
+/// A key pair (see [`super::key_pairs`]): EC2 keeps the public key only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyPair {
+    pub id: String,
+    pub name: String,
+    /// `rsa` or `ed25519`.
+    pub key_type: String,
+    /// AWS's fingerprint, which depends on whether the pair was created or imported.
+    pub fingerprint: String,
+    /// OpenSSH's one-line form, without a comment: `ssh-ed25519 AAAA…`.
+    pub public_key: String,
+    pub create_ms: i64,
+    pub tags: Tags,
+}
+
+/// A one-time Spot request, fulfilled at once by its instance (see [`super::spot_requests`]); its
+/// state is derived from the instance's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SpotRequest {
+    pub id: String,
+    pub instance_id: String,
+    /// `MaxPrice` when given (else up to the on-demand price).
+    pub max_price: Option<String>,
+    pub interruption: String,
+    pub valid_until_ms: Option<i64>,
+    pub image_id: String,
+    pub instance_type: String,
+    pub key_name: Option<String>,
+    pub subnet_id: String,
+    pub zone: String,
+    pub zone_id: String,
+    pub create_ms: i64,
+    pub cancelled_ms: Option<i64>,
+    pub tags: Tags,
+}
+
 /// All EC2 resources of one region.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ec2Region {
@@ -453,6 +510,13 @@ pub struct Ec2Region {
     pub security_groups: BTreeMap<String, SecurityGroup>,
     pub instances: BTreeMap<String, Instance>,
     pub volumes: BTreeMap<String, Volume>,
+    /// Key pairs by id (names are unique too; see [`super::key_pairs::by_name`]). Absent from
+    /// state files written before key pairs: none.
+    #[serde(default)]
+    pub key_pairs: BTreeMap<String, KeyPair>,
+    /// Spot requests by id.
+    #[serde(default)]
+    pub spot_requests: BTreeMap<String, SpotRequest>,
     /// The latest modification of each volume.
     pub volume_modifications: BTreeMap<String, VolumeModification>,
     /// The account's EBS snapshots (missing from state saved before snapshots were emulated).
@@ -531,6 +595,8 @@ impl Ec2Region {
             security_groups: BTreeMap::new(),
             instances: BTreeMap::new(),
             volumes: BTreeMap::new(),
+            key_pairs: BTreeMap::new(),
+            spot_requests: BTreeMap::new(),
             volume_modifications: BTreeMap::new(),
             snapshots: BTreeMap::new(),
             fast_restores: BTreeMap::new(),
@@ -806,6 +872,24 @@ impl Ec2Region {
             self.launch_templates
                 .values()
                 .map(|r| (r.id.as_str(), lt, &r.tags)),
+        );
+        let eni = super::referenced::NETWORK_INTERFACE.arn_type;
+        out.extend(
+            self.instances
+                .values()
+                .map(|r| (r.network_interface_id.as_str(), eni, &r.interface_tags)),
+        );
+        let sir = super::spot_requests::SPOT_REQUEST.arn_type;
+        out.extend(
+            self.spot_requests
+                .values()
+                .map(|r| (r.id.as_str(), sir, &r.tags)),
+        );
+        let key = super::key_pairs::KEY_PAIR.arn_type;
+        out.extend(
+            self.key_pairs
+                .values()
+                .map(|r| (r.id.as_str(), key, &r.tags)),
         );
         out.retain(|(_, _, t)| !t.is_empty());
         out

@@ -1,6 +1,7 @@
-//! The EC2 resource kinds awsemu keeps no state for but meets in requests: ids it checks
-//! (RunInstances' image, a route's network interface), ARNs it authorizes
-//! (RunInstances makes network interfaces, names a key pair) and `TagSpecification` types.
+//! The EC2 resource kinds awsemu keeps no state of their own for but meets in requests: ids it
+//! checks (RunInstances' image, a route's network interface), ARNs it authorizes
+//! (RunInstances makes network interfaces) and `TagSpecification` types. A network interface is
+//! its instance's primary one: the instance keeps its tags.
 
 use super::kind::{Kind, NotFound};
 
@@ -13,19 +14,7 @@ pub const IMAGE: Kind = Kind {
     ..Kind::BASE
 };
 
-pub const KEY_PAIR: Kind = Kind {
-    prefix: "key",
-    arn_type: "key-pair",
-    ..Kind::BASE
-};
-
-/// A key pair by name, as RunInstances' `KeyName` is authorized: `key-pair/NAME`.
-pub const KEY_PAIR_NAME: crate::services::action::Named = crate::services::action::Named {
-    service: "ec2",
-    regional: true,
-    resource: "key-pair",
-};
-
+/// Network interfaces: each instance's primary one, whose tags the instance keeps.
 pub const NETWORK_INTERFACE: Kind = Kind {
     prefix: "eni",
     arn_type: "network-interface",
@@ -34,6 +23,18 @@ pub const NETWORK_INTERFACE: Kind = Kind {
         message: "The networkInterface ID '{id}' does not exist",
     }),
     malformed: Some("InvalidNetworkInterfaceID.Malformed"),
+    tags: Some(super::kind::TagsOf {
+        get: |r, id| {
+            (r.instances.values())
+                .find(|i| i.network_interface_id == id)
+                .map(|i| &i.interface_tags)
+        },
+        get_mut: |r, id| {
+            (r.instances.values_mut())
+                .find(|i| i.network_interface_id == id)
+                .map(|i| &mut i.interface_tags)
+        },
+    }),
     ..Kind::BASE
 };
 

@@ -9,7 +9,7 @@ use crate::state::{read, tags};
 
 use super::super::common;
 use super::super::model::{AttachState, Ec2Region, Instance, InstanceState, Volume};
-use super::{check_ids, render_state, state_reason_code, state_reason_message, visible};
+use super::{check_ids, network, render_state, state_reason_code, state_reason_message, visible};
 
 const FILTERS: &[&str] = &[
     "architecture",
@@ -60,6 +60,7 @@ const FILTERS: &[&str] = &[
     "root-device-name",
     "root-device-type",
     "source-dest-check",
+    "spot-instance-request-id",
     "state-reason-code",
     "subnet-id",
     "tenancy",
@@ -122,6 +123,13 @@ impl<'a> View<'a> {
             state,
             volumes: attached_to(region, &instance.id, now),
         }
+    }
+
+    /// The public address it shows: held while `running` (AWS answers the launch without one).
+    pub fn public_ip(&self) -> Option<&'a str> {
+        (self.state == InstanceState::Running)
+            .then_some(self.instance.public_ip.as_deref())
+            .flatten()
     }
 
     /// A terminated instance has released its network interface, address and groups.
@@ -195,7 +203,19 @@ fn values_of(v: &View<'_>, region: &Ec2Region, name: &str) -> Vec<String> {
             v.volumes.iter().map(|(vol, _)| vol.id.clone()).collect()
         }
         "client-token" => i.client_token.iter().cloned().collect(),
-        "dns-name" | "ip-address" | "instance-lifecycle" | "placement-group-name" => Vec::new(),
+        "dns-name" => v
+            .public_ip()
+            .map(|ip| network::public_dns_name(region.region.name, ip))
+            .into_iter()
+            .collect(),
+        "ip-address" => v.public_ip().map(str::to_string).into_iter().collect(),
+        "instance-lifecycle" => i
+            .spot_request_id
+            .iter()
+            .map(|_| "spot".to_string())
+            .collect(),
+        "spot-instance-request-id" => i.spot_request_id.iter().cloned().collect(),
+        "placement-group-name" => Vec::new(),
         "group-id" | "instance.group-id" | "network-interface.group-id" => v
             .groups(region)
             .iter()
@@ -368,6 +388,21 @@ pub fn render_instance(w: &mut Writer, region: &Ec2Region, v: &View<'_>, account
     let i = v.instance;
     let net = v.networked();
     let groups = v.groups(region);
+    let public = v.public_ip().map(|ip| {
+        (
+            ip.to_string(),
+            network::public_dns_name(region.region.name, ip),
+        )
+    });
+    let association = |w: &mut Writer| {
+        if let Some((ip, dns)) = &public {
+            w.structure("Association", |w| {
+                w.str("IpOwnerId", "amazon")
+                    .str("PublicDnsName", dns)
+                    .str("PublicIp", ip);
+            });
+        }
+    };
     let render_groups = |w: &mut Writer, member: &str| {
         w.list(member, &groups, |w, (id, name)| {
             w.str("GroupId", id).str("GroupName", name);
@@ -379,9 +414,17 @@ pub fn render_instance(w: &mut Writer, region: &Ec2Region, v: &View<'_>, account
         "PrivateDnsName",
         if net { i.private_dns.as_str() } else { "" },
     )
-    .str("PublicDnsName", "")
+    .str(
+        "PublicDnsName",
+        public.as_ref().map(|(_, dns)| dns.as_str()).unwrap_or(""),
+    )
     .str("StateTransitionReason", &i.state_transition_reason)
     .str_opt("KeyName", i.key_name.as_ref())
+    .str_opt(
+        "InstanceLifecycle",
+        i.spot_request_id.as_ref().map(|_| "spot"),
+    )
+    .str_opt("SpotInstanceRequestId", i.spot_request_id.as_ref())
     .int("AmiLaunchIndex", i.ami_launch_index)
     .list("ProductCodes", Vec::<()>::new(), |_, _| {})
     // RunInstances takes any well-formed type (`u-6tb1.metal`), newer ones than botocore's enum.
@@ -399,6 +442,9 @@ pub fn render_instance(w: &mut Writer, region: &Ec2Region, v: &View<'_>, account
         w.str("SubnetId", &i.subnet_id)
             .str("VpcId", &i.vpc_id)
             .str("PrivateIpAddress", &i.private_ip);
+        if let Some((ip, _)) = &public {
+            w.str("PublicIpAddress", ip);
+        }
     }
     w.bool("SourceDestCheck", i.source_dest_check);
     render_groups(w, "SecurityGroups");
@@ -428,6 +474,7 @@ pub fn render_instance(w: &mut Writer, region: &Ec2Region, v: &View<'_>, account
                 .str("PrivateIpAddress", &i.private_ip)
                 .str("PrivateDnsName", &i.private_dns)
                 .bool("SourceDestCheck", i.source_dest_check);
+            association(w);
             render_groups(w, "Groups");
             w.structure("Attachment", |w| {
                 w.str(
@@ -444,6 +491,7 @@ pub fn render_instance(w: &mut Writer, region: &Ec2Region, v: &View<'_>, account
                 w.str("PrivateIpAddress", &i.private_ip)
                     .str("PrivateDnsName", &i.private_dns)
                     .bool("Primary", true);
+                association(w);
             })
             .list("Ipv6Addresses", Vec::<()>::new(), |_, _| {})
             .str("InterfaceType", "interface");

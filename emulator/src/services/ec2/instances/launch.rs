@@ -26,6 +26,8 @@ pub struct Launch<'a> {
     pub image: Option<&'a Image>,
     pub instance_type: &'a str,
     pub key_name: Option<&'a str>,
+    /// Whether it takes a public IPv4 address when it starts.
+    pub public_ip: bool,
     pub subnet: &'a Subnet,
     /// Security group ids, all in the subnet's VPC.
     pub groups: &'a [String],
@@ -41,6 +43,7 @@ pub struct Launch<'a> {
     pub client_token: Option<&'a str>,
     pub tags: &'a Tags,
     pub volume_tags: &'a Tags,
+    pub interface_tags: &'a Tags,
     pub monitoring: bool,
     pub tenancy: &'a str,
     pub disable_api_termination: bool,
@@ -121,11 +124,21 @@ pub fn insert(
         region.index_attachment(&vol_id);
     }
     let ip = ip.to_string();
+    let public_key = launch
+        .key_name
+        .and_then(|n| super::super::key_pairs::by_name(region, n))
+        .map(super::super::key_pairs::public_key_line);
     let instance = Instance {
         id: id.clone(),
         image_id: launch.image_id.to_string(),
         instance_type: launch.instance_type.to_string(),
         key_name: launch.key_name.map(str::to_string),
+        public_key,
+        public_ip_on_launch: launch.public_ip,
+        public_ip: None,
+        public_ip_count: 0,
+        interface_tags: launch.interface_tags.clone(),
+        spot_request_id: None,
         subnet_id: subnet.id.clone(),
         vpc_id: subnet.vpc_id.clone(),
         zone: subnet.zone.clone(),
@@ -170,6 +183,9 @@ pub fn insert(
     };
     region.instances.insert(id.clone(), instance);
     region.index_instance_tags(&id);
+    if failure.is_none() {
+        network::assign_public_ip(region, &id);
+    }
     if let Some(reason) = failure {
         if let Some(i) = region.instances.get_mut(&id) {
             i.state = Timed::transition(

@@ -1,4 +1,5 @@
-//! StartInstances, StopInstances and TerminateInstances: EC2's state machine on the virtual clock.
+//! StartInstances, StopInstances and TerminateInstances: EC2's state machine on the virtual clock;
+//! RebootInstances, which restarts the guest and leaves the state as it is.
 //!
 //! Each call checks every instance first (one in the wrong state refuses the whole call, changing
 //! nothing), then moves the instances that need it into the intermediate state with its end
@@ -101,6 +102,12 @@ fn change_instances(call: &Call<'_>, change: Change) -> AwsResult<Output> {
                 format!("The instance '{id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again."),
             ));
         }
+        if change == Change::Stop && i.spot_request_id.is_some() {
+            return Err(AwsError::bad_request(
+                "UnsupportedOperation",
+                format!("You can't stop the Spot Instance '{id}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests."),
+            ));
+        }
         plans.push((id.to_string(), before, plan(change, id, before)?));
     }
 
@@ -133,6 +140,8 @@ fn apply(region: &mut Ec2Region, id: &str, next: InstanceState, now: i64, call: 
         _ => (InstanceState::Terminated, d.instance_terminate),
     };
     if let Some(i) = region.instances.get_mut(id) {
+        // A stopping or terminating instance gives its public address back at once.
+        i.public_ip = None;
         i.state = Timed::transition(next, now, end, after);
         if next == InstanceState::Pending {
             i.state_reason = None;
@@ -141,6 +150,9 @@ fn apply(region: &mut Ec2Region, id: &str, next: InstanceState, now: i64, call: 
             i.state_reason = Some("Client.UserInitiatedShutdown".into());
             i.state_transition_reason = user_initiated(now);
         }
+    }
+    if next == InstanceState::Pending {
+        super::network::assign_public_ip(region, id);
     }
     if next == InstanceState::ShuttingDown {
         release_volumes(region, id, now, after);
@@ -166,6 +178,41 @@ pub(super) fn release_volumes(region: &mut Ec2Region, id: &str, now: i64, after:
             v.state = Timed::transition(base, now, VolumeState::Deleted, after);
         }
     }
+}
+
+/// RebootInstances: a reboot happens inside the instance, so its state stays `running` (and
+/// `pending` ones are accepted, as AWS queues the reboot). Every instance must be visible and in
+/// one of those two states, else nothing is rebooted: `IncorrectInstanceState`.
+pub fn reboot_instances(call: &Call<'_>) -> AwsResult<Output> {
+    let p = call.root()?;
+    let ids = p.strings("InstanceId")?;
+    call.params()?.finish()?;
+    if ids.is_empty() {
+        return Err(AwsError::bad_request(
+            "MissingParameter",
+            "The request must contain the parameter InstanceId",
+        ));
+    }
+    let now = call.now_ms;
+    let d = call.world.durations;
+    let lock = common::region(call)?;
+    let mut region = write(&lock);
+    settle(&mut region, now, &d);
+    check_ids(&region, &ids, now, &d)?;
+    for id in &ids {
+        let state = region
+            .instances
+            .get(*id)
+            .map(|i| i.state.at(now))
+            .ok_or_else(AwsError::internal)?;
+        if !matches!(state, InstanceState::Running | InstanceState::Pending) {
+            return Err(AwsError::bad_request(
+                "IncorrectInstanceState",
+                format!("The instance '{id}' is not in a state from which it can be rebooted."),
+            ));
+        }
+    }
+    common::done(call)
 }
 
 pub fn start_instances(call: &Call<'_>) -> AwsResult<Output> {

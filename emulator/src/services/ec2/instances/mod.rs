@@ -20,9 +20,10 @@ use crate::services::action::{Action, On, TagsIn};
 use crate::state::timing::Durations;
 
 use super::common;
+use super::key_pairs::KEY_PAIR_NAME;
 use super::kind::{Kind, NotFound, TagsOf};
 use super::model::{Ec2Region, Instance, InstanceState};
-use super::referenced::{KEY_PAIR_NAME, NETWORK_INTERFACE};
+use super::referenced::NETWORK_INTERFACE;
 use super::volumes::VOLUME;
 
 /// The actions of this family. RunInstances is authorized against everything it uses and makes,
@@ -43,6 +44,7 @@ pub const ACTIONS: &[Action] = &[
     Action::new("DescribeInstances", describe::describe_instances),
     Action::new("StartInstances", lifecycle::start_instances).on(&[On::Ids("InstanceId")]),
     Action::new("StopInstances", lifecycle::stop_instances).on(&[On::Ids("InstanceId")]),
+    Action::new("RebootInstances", lifecycle::reboot_instances).on(&[On::Ids("InstanceId")]),
     Action::new("TerminateInstances", lifecycle::terminate_instances).on(&[On::Ids("InstanceId")]),
     Action::new(
         "ModifyInstanceAttribute",

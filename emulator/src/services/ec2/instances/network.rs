@@ -61,6 +61,47 @@ pub fn private_dns_name(region: &str, ip: &str) -> String {
     }
 }
 
+/// A public IPv4 address for instance `id`, its `n`-th: derived from the id (so that it draws
+/// nothing from the id generator and a seeded run keeps its ids), in `54.0.0.0/8` as many of
+/// EC2's are, and unlike every address `taken`.
+pub fn public_ip(id: &str, n: u32, taken: &BTreeSet<String>) -> String {
+    use sha2::{Digest, Sha256};
+    for attempt in 0u32.. {
+        let h = Sha256::digest(format!("{id}/{n}/{attempt}"));
+        let ip = format!("54.{}.{}.{}", h[0], h[1], 1 + h[2] % 254);
+        if !taken.contains(&ip) {
+            return ip;
+        }
+    }
+    unreachable!("an unbounded search ends")
+}
+
+/// EC2's public DNS name of a public address: `ec2-54-1-2-3.compute-1.amazonaws.com` in
+/// us-east-1, `ec2-….REGION.compute.amazonaws.com` elsewhere.
+pub fn public_dns_name(region: &str, ip: &str) -> String {
+    let host = format!("ec2-{}", ip.replace('.', "-"));
+    if region == "us-east-1" {
+        format!("{host}.compute-1.amazonaws.com")
+    } else {
+        format!("{host}.{region}.compute.amazonaws.com")
+    }
+}
+
+/// Gives instance `id` a new public address if it takes one (launch, start).
+pub fn assign_public_ip(region: &mut super::super::model::Ec2Region, id: &str) {
+    let taken: BTreeSet<String> = region
+        .instances
+        .values()
+        .filter_map(|i| i.public_ip.clone())
+        .collect();
+    if let Some(i) = region.instances.get_mut(id) {
+        if i.public_ip_on_launch {
+            i.public_ip = Some(public_ip(id, i.public_ip_count, &taken));
+            i.public_ip_count += 1;
+        }
+    }
+}
+
 /// A MAC address as EC2 assigns them: locally administered, unicast (`0a:…`, `12:…`).
 pub fn mac(ids: &IdGen) -> String {
     let bits = ids.next_u64().to_be_bytes();

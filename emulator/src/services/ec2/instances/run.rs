@@ -12,9 +12,11 @@ use crate::state::{read, tags, write};
 
 use super::super::common;
 use super::super::images;
+use super::super::key_pairs;
 use super::super::launch_template_data::TemplateData;
 use super::super::launch_templates::{self, Resolved, LAUNCH_TEMPLATE};
-use super::super::model::{Ec2Region, Instance, InstanceState, Subnet};
+use super::super::model::{Ec2Region, Instance, InstanceState, SpotRequest, Subnet};
+use super::super::spot_requests::{self, SpotOptions};
 use super::super::vpcs::SUBNET;
 use super::describe::{render_reservation, views, View};
 use super::devices::{self, Device};
@@ -28,6 +30,7 @@ struct Request<'a> {
     max: i64,
     instance_type: &'a str,
     key_name: Option<&'a str>,
+    public_ip: Option<bool>,
     subnet_id: Option<&'a str>,
     group_ids: Vec<&'a str>,
     group_names: Vec<&'a str>,
@@ -45,6 +48,8 @@ struct Request<'a> {
     devices: Vec<Device>,
     /// (HttpTokens, HttpPutResponseHopLimit, HttpEndpoint), each when given.
     metadata: (Option<&'a str>, Option<i64>, Option<&'a str>),
+    /// `InstanceMarketOptions` for a Spot launch.
+    spot: Option<SpotOptions>,
 }
 
 /// The one network interface of a launch given as `NetworkInterface.1` (device index 0), as
@@ -53,6 +58,8 @@ struct PrimaryInterface<'a> {
     subnet_id: Option<&'a str>,
     group_ids: Vec<&'a str>,
     private_ip: Option<&'a str>,
+    /// `AssociatePublicIpAddress`: `None` follows the subnet's `MapPublicIpOnLaunch`.
+    public_ip: Option<bool>,
 }
 
 /// The template's primary network interface (device index 0, or its only one), when the
@@ -67,6 +74,7 @@ fn template_interface(d: &TemplateData) -> Option<PrimaryInterface<'_>> {
         subnet_id: eni.subnet_id.as_deref(),
         group_ids: eni.groups.iter().map(String::as_str).collect(),
         private_ip: eni.private_ip_address.as_deref(),
+        public_ip: eni.associate_public_ip_address,
     })
 }
 
@@ -93,13 +101,25 @@ fn primary_interface<'a>(p: &Scope<'a>) -> AwsResult<Option<PrimaryInterface<'a>
     }
     // later: public addresses are not modelled (dnsName stays empty); the flag is accepted so
     // node drivers that always send it can launch.
-    let _public = first.bool("AssociatePublicIpAddress")?;
+    let public_ip = first.bool("AssociatePublicIpAddress")?;
     let _delete = first.bool("DeleteOnTermination")?;
     let _description = first.str("Description");
+    // No subnet has IPv6 here: node drivers send `Ipv6AddressCount=0` and `PrimaryIpv6=false`
+    // always, which ask for none; asking for an address is refused as for a subnet without an
+    // IPv6 CIDR block.
+    let v6_count = first.int("Ipv6AddressCount")?.unwrap_or(0);
+    let v6_primary = first.bool("PrimaryIpv6")?.unwrap_or(false);
+    if v6_count > 0 || v6_primary {
+        return Err(AwsError::invalid_combination(format!(
+            "The subnet '{}' does not have an IPv6 CIDR block: IPv6 addresses cannot be assigned",
+            first.str("SubnetId").unwrap_or_default()
+        )));
+    }
     Ok(Some(PrimaryInterface {
         subnet_id: first.str("SubnetId"),
         group_ids: first.strings("SecurityGroupId")?,
         private_ip: first.str("PrivateIpAddress"),
+        public_ip,
     }))
 }
 
@@ -300,7 +320,12 @@ fn decode<'a: 'b, 'b>(call: &Call<'a>, lt: Option<&'b Resolved>) -> AwsResult<Re
         .str("InstanceType")
         .or(from(|d| d.instance_type.as_deref()))
         .unwrap_or("m1.small");
-    let key_name = p.str("KeyName").or(from(|d| d.key_name.as_deref()));
+    // Node drivers send the members they have no value for empty (`KeyName=`,
+    // `IamInstanceProfile.Name=`): EC2 reads those as not given.
+    let key_name = p
+        .str("KeyName")
+        .filter(|k| !k.is_empty())
+        .or(from(|d| d.key_name.as_deref()));
     let mut subnet_id = p.str("SubnetId");
     // `SecurityGroupId.N` is the wire name; `SecurityGroupIds.N` (the member name) is accepted
     // too, as some hand-written clients send it.
@@ -332,9 +357,22 @@ fn decode<'a: 'b, 'b>(call: &Call<'a>, lt: Option<&'b Resolved>) -> AwsResult<Re
         .str("Tenancy")
         .or(lt_placement.and_then(|p| p.tenancy.as_deref()))
         .unwrap_or("default");
-    let tags = merged_tags(tags::from_specifications(&p, &["instance", "volume"])?, lt);
+    let tags = merged_tags(
+        tags::from_specifications(
+            &p,
+            &[
+                "instance",
+                "volume",
+                "network-interface",
+                spot_requests::SPOT_REQUEST.arn_type,
+            ],
+        )?,
+        lt,
+    );
     let ip = p.nested("IamInstanceProfile");
-    let (profile_name, profile_arn) = match (ip.str("Name"), ip.str("Arn"), d) {
+    let not_empty = |v: Option<&'b str>| v.filter(|v| !v.is_empty());
+    let (profile_name, profile_arn) = match (not_empty(ip.str("Name")), not_empty(ip.str("Arn")), d)
+    {
         (None, None, Some(d)) => d
             .iam_instance_profile
             .as_ref()
@@ -376,6 +414,8 @@ fn decode<'a: 'b, 'b>(call: &Call<'a>, lt: Option<&'b Resolved>) -> AwsResult<Re
         metadata.1 = metadata.1.or(m.http_put_response_hop_limit);
         metadata.2 = metadata.2.or(m.http_endpoint.as_deref());
     }
+    let spot = spot_requests::options(&p)?;
+    let mut public_ip = None;
     let eni = match primary_interface(&p)? {
         Some(eni) => Some(eni),
         None => d.and_then(template_interface),
@@ -398,6 +438,7 @@ fn decode<'a: 'b, 'b>(call: &Call<'a>, lt: Option<&'b Resolved>) -> AwsResult<Re
         subnet_id = eni.subnet_id;
         group_ids = eni.group_ids;
         private_ip = eni.private_ip;
+        public_ip = eni.public_ip;
     }
     call.params()?.finish()?;
 
@@ -442,6 +483,7 @@ fn decode<'a: 'b, 'b>(call: &Call<'a>, lt: Option<&'b Resolved>) -> AwsResult<Re
         max,
         instance_type,
         key_name,
+        public_ip,
         subnet_id,
         group_ids,
         group_names,
@@ -458,6 +500,7 @@ fn decode<'a: 'b, 'b>(call: &Call<'a>, lt: Option<&'b Resolved>) -> AwsResult<Re
         shutdown_behavior,
         devices,
         metadata,
+        spot,
     })
 }
 
@@ -656,6 +699,11 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     }
 
     let image = images::find(call.region, req.image_id);
+    if let Some(name) = req.key_name {
+        if key_pairs::by_name(&region, name).is_none() {
+            return Err(key_pairs::not_found(name));
+        }
+    }
     let subnet = choose_subnet(&region, &req)?.clone();
     let groups = choose_groups(&region, &req, &subnet.vpc_id)?;
     let devices = devices::plan(&req.devices, image.as_ref())?;
@@ -698,11 +746,17 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
     let reservation_id = ids.resource_id("r");
     let instance_tags = req.tags.get("instance").cloned().unwrap_or_default();
     let volume_tags = req.tags.get("volume").cloned().unwrap_or_default();
+    let interface_tags = req
+        .tags
+        .get("network-interface")
+        .cloned()
+        .unwrap_or_default();
     let launch = Launch {
         image_id: req.image_id,
         image: image.as_ref(),
         instance_type: req.instance_type,
         key_name: req.key_name,
+        public_ip: req.public_ip.unwrap_or(subnet.map_public_ip_on_launch),
         subnet: &subnet,
         groups: &groups,
         profile: req.profile.as_ref(),
@@ -712,6 +766,7 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
         client_token: req.client_token,
         tags: &instance_tags,
         volume_tags: &volume_tags,
+        interface_tags: &interface_tags,
         monitoring: req.monitoring,
         tenancy: req.tenancy,
         disable_api_termination: req.disable_api_termination,
@@ -728,6 +783,37 @@ pub fn run_instances(call: &Call<'_>) -> AwsResult<Output> {
         };
         used.insert(ip);
         created.push(launch::insert(&mut region, &launch, index, ip, call));
+    }
+    if let Some(spot) = &req.spot {
+        let spot_tags = req
+            .tags
+            .get(spot_requests::SPOT_REQUEST.arn_type)
+            .cloned()
+            .unwrap_or_default();
+        for id in &created {
+            let sir = format!("{}-{}", spot_requests::SPOT_REQUEST.prefix, ids.hex(8));
+            let Some(i) = region.instances.get_mut(id) else {
+                continue;
+            };
+            i.spot_request_id = Some(sir.clone());
+            let request = SpotRequest {
+                id: sir.clone(),
+                instance_id: id.clone(),
+                max_price: spot.max_price.clone(),
+                interruption: spot.interruption.clone(),
+                valid_until_ms: spot.valid_until_ms,
+                image_id: i.image_id.clone(),
+                instance_type: i.instance_type.clone(),
+                key_name: i.key_name.clone(),
+                subnet_id: i.subnet_id.clone(),
+                zone: i.zone.clone(),
+                zone_id: subnet.zone_id.clone(),
+                create_ms: now,
+                cancelled_ms: None,
+                tags: spot_tags.clone(),
+            };
+            region.spot_requests.insert(sir, request);
+        }
     }
     created.iter().for_each(|id| call.created(id));
     // The answer shows the launch as it is: every instance `pending`.
