@@ -413,6 +413,14 @@ async fn launch_configuration_input_is_validated() {
 async fn a_launch_configuration_can_copy_an_instance() {
     let emu = start().await;
     let c = autoscaling(&emu, "admin");
+    // A launch naming a key pair needs one (InvalidKeyPair.NotFound otherwise, as in AWS).
+    ec2(&emu, "admin")
+        .create_key_pair()
+        .key_name("ops")
+        .key_type(aws_sdk_ec2::types::KeyType::Ed25519)
+        .send()
+        .await
+        .unwrap();
     let run = ec2(&emu, "admin")
         .run_instances()
         .image_id(AMI)

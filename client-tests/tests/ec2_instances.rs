@@ -56,6 +56,13 @@ fn state(i: &aws_sdk_ec2::types::Instance) -> InstanceStateName {
 async fn run_instances_answers_pending_with_the_network_and_root_volume() {
     let emu = start().await;
     let c = ec2(&emu, "admin");
+    // A launch naming a key pair needs one (InvalidKeyPair.NotFound otherwise, as in AWS).
+    c.create_key_pair()
+        .key_name("ops")
+        .key_type(aws_sdk_ec2::types::KeyType::Ed25519)
+        .send()
+        .await
+        .unwrap();
     let out = c
         .run_instances()
         .image_id(AMI)
