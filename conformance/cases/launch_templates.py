@@ -9,6 +9,9 @@ def run(ctx):
     st = ctx.ec2_state
 
     ami = ec2.describe_images()["Images"][0]["ImageId"]
+    # The template names a key pair; launching from it needs the pair to exist.
+    if not ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": ["nodes"]}])["KeyPairs"]:
+        ec2.create_key_pair(KeyName="nodes", KeyType="ed25519")
     sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
     data = {
         "ImageId": ami,
