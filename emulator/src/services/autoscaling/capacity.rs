@@ -226,6 +226,14 @@ pub struct Change<'c> {
 
 impl Change<'_> {
     /// The activity `Cause` of one step: the call's cause, then what the group did.
+    /// The cause of a launch (done or failed) that this change asks for.
+    fn launch_cause(&self, now: i64) -> String {
+        self.cause(now, &format!(
+            "an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {} to {}.",
+            self.from, self.to
+        ))
+    }
+
     fn cause(&self, now: i64, step: &str) -> String {
         let step = format!("At {} {step}", activities::at(now));
         match self.cause {
@@ -246,13 +254,7 @@ fn launch_failed(
     let Some(group) = region.autoscaling.groups.get(name).cloned() else {
         return;
     };
-    let cause = change.cause(
-        call.now_ms,
-        &format!(
-            "an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {} to {}.",
-            change.from, change.to
-        ),
-    );
+    let cause = change.launch_cause(call.now_ms);
     activities::record(
         region,
         call,
@@ -359,10 +361,7 @@ fn launch_instances(region: &mut Ec2Region, name: &str, change: &Change<'_>, cal
         };
         group.members.insert(id.clone(), member);
         let group = group.clone();
-        let cause = change.cause(now, &format!(
-            "an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {} to {}.",
-            change.from, change.to
-        ));
+        let cause = change.launch_cause(now);
         activities::record(
             region,
             call,

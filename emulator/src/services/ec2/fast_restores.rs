@@ -188,6 +188,17 @@ fn item(call: &Call<'_>, s: &Shown, f: &FastRestore, answered: Option<FastRestor
     }
 }
 
+/// A snapshot that is not there fails in every zone asked for.
+fn not_found(id: &str, zones: &[Zone], e: &AwsError) -> Failure {
+    Failure {
+        snapshot_id: id.to_string(),
+        errors: zones
+            .iter()
+            .map(|z| (z.clone(), "InvalidSnapshot.NotFound", e.message.clone()))
+            .collect(),
+    }
+}
+
 fn enable(call: &Call<'_>) -> AwsResult<Output> {
     let (snapshot_ids, zones) = request(call)?;
     let now = call.now_ms;
@@ -201,13 +212,7 @@ fn enable(call: &Call<'_>) -> AwsResult<Output> {
         let s = match snapshots::find(call, &region, call.region, id) {
             Ok(s) => s,
             Err(e) => {
-                failed.push(Failure {
-                    snapshot_id: id.to_string(),
-                    errors: zones
-                        .iter()
-                        .map(|z| (z.clone(), "InvalidSnapshot.NotFound", e.message.clone()))
-                        .collect(),
-                });
+                failed.push(not_found(id, &zones, &e));
                 continue;
             }
         };
@@ -255,13 +260,7 @@ fn disable(call: &Call<'_>) -> AwsResult<Output> {
         let s = match snapshots::find(call, &region, call.region, id) {
             Ok(s) => s,
             Err(e) => {
-                failed.push(Failure {
-                    snapshot_id: id.to_string(),
-                    errors: zones
-                        .iter()
-                        .map(|z| (z.clone(), "InvalidSnapshot.NotFound", e.message.clone()))
-                        .collect(),
-                });
+                failed.push(not_found(id, &zones, &e));
                 continue;
             }
         };
