@@ -82,6 +82,17 @@ impl<'a> Page<'a> {
         self.max.is_some()
     }
 
+    /// EC2's refusal of `MaxResults` beside explicit ids; `set` is the ids' wire list name
+    /// (`volumeSet`, `instancesSet`).
+    pub fn not_with_ids<T>(&self, ids: &[T], set: &str) -> crate::protocol::AwsResult<()> {
+        if self.limited() && !ids.is_empty() {
+            return Err(crate::protocol::AwsError::invalid_combination(format!(
+                "The parameter {set} cannot be used with the parameter maxResults"
+            )));
+        }
+        Ok(())
+    }
+
     /// Other `MaxResults` bounds than the common 5..=1000.
     pub fn between(mut self, min: i64, max: i64) -> Self {
         self.bounds = (min, max);

@@ -202,11 +202,7 @@ pub fn describe_images(call: &Call<'_>) -> AwsResult<Output> {
     for id in &ids {
         IMAGE.check(id)?;
     }
-    if page.limited() && !ids.is_empty() {
-        return Err(AwsError::invalid_combination(
-            "The parameter imageIdsSet cannot be used with the parameter maxResults",
-        ));
-    }
+    page.not_with_ids(&ids, "imageIdsSet")?;
     let all = defaults(call.region);
     let missing: Vec<&str> = ids
         .iter()

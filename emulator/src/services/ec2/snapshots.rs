@@ -429,11 +429,7 @@ fn describe_snapshots(call: &Call<'_>) -> AwsResult<Output> {
     // as no limit; a larger value than 1000 is served as 1000 (DescribeSnapshots' reference).
     let page = Page::read(&p)?.zero_unlimited().capped(1000);
     call.params()?.finish()?;
-    if page.limited() && !ids.is_empty() {
-        return Err(AwsError::invalid_combination(
-            "The parameter snapshotSet cannot be used with the parameter maxResults",
-        ));
-    }
+    page.not_with_ids(&ids, "snapshotSet")?;
     let now = call.now_ms;
     let lock = common::region(call)?;
     let region = read(&lock);

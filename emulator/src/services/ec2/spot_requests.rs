@@ -257,11 +257,7 @@ fn describe_spot_instance_requests(call: &Call<'_>) -> AwsResult<Output> {
     let filters = filters::parse(&p, FILTERS)?;
     let page = Page::read(&p)?.at_most(1000);
     call.params()?.finish()?;
-    if page.limited() && !ids.is_empty() {
-        return Err(AwsError::invalid_combination(
-            "The parameter spotInstanceRequestIds cannot be used with the parameter maxResults",
-        ));
-    }
+    page.not_with_ids(&ids, "spotInstanceRequestIds")?;
     let now = call.now_ms;
     let lock = common::region(call)?;
     let region = read(&lock);

@@ -525,11 +525,7 @@ fn describe_volumes(call: &Call<'_>) -> AwsResult<Output> {
     let page = Page::read(&p)?.at_most(500);
     let _managed = p.bool("IncludeManagedResources")?;
     call.params()?.finish()?;
-    if page.limited() && !ids.is_empty() {
-        return Err(AwsError::invalid_combination(
-            "The parameter volumeSet cannot be used with the parameter maxResults",
-        ));
-    }
+    page.not_with_ids(&ids, "volumeSet")?;
     let now = call.now_ms;
     let lock = common::region(call)?;
     let region = read(&lock);

@@ -1,7 +1,7 @@
 //! DescribeInstances and the rendering of an instance, shared with RunInstances.
 
 use crate::protocol::writer::Writer;
-use crate::protocol::{AwsError, AwsResult, Output};
+use crate::protocol::{AwsResult, Output};
 use crate::services::Call;
 use crate::state::filters::{self, Filter};
 use crate::state::paging::Page;
@@ -290,11 +290,7 @@ pub fn describe_instances(call: &Call<'_>) -> AwsResult<Output> {
     let page = Page::read(&p)?;
     let _managed = p.bool("IncludeManagedResources")?;
     call.params()?.finish()?;
-    if page.limited() && !ids.is_empty() {
-        return Err(AwsError::invalid_combination(
-            "The parameter instancesSet cannot be used with the parameter maxResults",
-        ));
-    }
+    page.not_with_ids(&ids, "instancesSet")?;
     let now = call.now_ms;
     let d = call.world.durations;
     let lock = common::region(call)?;
